@@ -1,0 +1,63 @@
+// Thin RAII layer over libcbor with the strict decoding CC1 requires.
+//
+// Strict means: the whole input is one data item; only definite lengths; no
+// duplicate map keys; at most `max_depth` nested arrays/maps/tags; and every
+// declared array/map/string length is checked against the bytes that remain
+// *before* libcbor allocates for it, so a hostile length cannot exhaust
+// memory. Anything else is invalid_argument.
+#ifndef CITYCODE_CODE_INTERNAL_CBOR_H_
+#define CITYCODE_CODE_INTERNAL_CBOR_H_
+
+#include <cbor.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string_view>
+
+#include "common/bytes.h"
+#include "common/status.h"
+
+namespace citycode::code::internal {
+
+struct CborDeleter {
+  void operator()(cbor_item_t* item) const {
+    if (item != nullptr) cbor_decref(&item);
+  }
+};
+// Owns one reference to a libcbor item.
+using CborPtr = std::unique_ptr<cbor_item_t, CborDeleter>;
+
+struct CborLimits {
+  std::size_t max_bytes = 8 * 1024;  // whole encoded item
+  std::size_t max_depth = 8;         // nesting of arrays, maps and tags
+};
+
+Result<CborPtr> DecodeStrict(ByteView bytes, const CborLimits& limits = {});
+
+// Definite-length encoding of `item` (deterministic when maps were built with
+// keys in RFC 8949 §4.2.1 order, which the builders below leave to the caller).
+Bytes Encode(const cbor_item_t& item);
+
+// Builders. They abort on allocation failure (resource exhaustion).
+CborPtr MakeInt(std::int64_t value);
+CborPtr MakeBytes(ByteView value);
+CborPtr MakeText(std::string_view value);
+CborPtr MakeArray(std::size_t capacity);
+CborPtr MakeMap(std::size_t capacity);
+CborPtr MakeTag(std::uint64_t tag, CborPtr item);
+void ArrayPush(cbor_item_t& array, CborPtr item);
+void MapPut(cbor_item_t& map, CborPtr key, CborPtr value);
+
+// Readers: nullopt when `item` is not of that type (or out of range).
+std::optional<std::int64_t> AsInt(const cbor_item_t& item);   // major types 0 and 1
+std::optional<std::uint64_t> AsUint(const cbor_item_t& item);  // major type 0
+std::optional<ByteView> AsBytes(const cbor_item_t& item);      // definite bstr
+std::optional<std::string_view> AsText(const cbor_item_t& item);  // definite tstr
+// The value under integer key `key` in a map, or nullptr.
+const cbor_item_t* MapFind(const cbor_item_t& map, std::int64_t key);
+
+}  // namespace citycode::code::internal
+
+#endif  // CITYCODE_CODE_INTERNAL_CBOR_H_

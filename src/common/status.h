@@ -1,0 +1,112 @@
+// Status and Result<T>: expected failures as values.
+//
+// Domain code returns a Status (or a Result<T> holding either a value or a
+// non-ok Status) for anything a caller can cause: bad input, a refused code, a
+// missing file. Exceptions are reserved for bugs and resource exhaustion and
+// never cross a module boundary.
+#ifndef CITYCODE_COMMON_STATUS_H_
+#define CITYCODE_COMMON_STATUS_H_
+
+#include <cassert>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+namespace citycode {
+
+// The canonical codes. Choose the most specific one: the server maps each to
+// one HTTP status and the CLI to one exit code.
+enum class StatusCode {
+  kOk = 0,
+  kInvalidArgument,     // the input is malformed or out of range
+  kNotFound,            // a named thing does not exist
+  kAlreadyExists,       // a thing to create exists already
+  kPermissionDenied,    // the caller is known but not allowed
+  kUnauthenticated,     // the caller is not known
+  kFailedPrecondition,  // the system is not in the state the call needs
+  kUnavailable,         // transient; retrying may succeed
+  kInternal,            // a bug or a broken invariant
+};
+
+// "invalid_argument", "not_found", ...: the machine form used in APIs.
+std::string_view StatusCodeName(StatusCode code);
+
+class [[nodiscard]] Status {
+ public:
+  Status() = default;  // ok
+  Status(StatusCode code, std::string message)
+      : code_(code), message_(std::move(message)) {}
+
+  bool ok() const { return code_ == StatusCode::kOk; }
+  StatusCode code() const { return code_; }
+  // One line for a human; never contains personal data.
+  const std::string& message() const { return message_; }
+  // "invalid_argument: message".
+  std::string ToString() const;
+
+  friend bool operator==(const Status&, const Status&) = default;
+
+ private:
+  StatusCode code_ = StatusCode::kOk;
+  std::string message_;
+};
+
+inline Status OkStatus() { return Status(); }
+inline Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+inline Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
+inline Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
+inline Status PermissionDenied(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
+inline Status Unauthenticated(std::string m) { return {StatusCode::kUnauthenticated, std::move(m)}; }
+inline Status FailedPrecondition(std::string m) { return {StatusCode::kFailedPrecondition, std::move(m)}; }
+inline Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
+inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+
+// Either a T or a non-ok Status.
+template <typename T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : rep_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(Status status) : rep_(std::move(status)) {  // NOLINT
+    assert(!std::get<Status>(rep_).ok() && "Result needs a value or an error");
+  }
+
+  bool ok() const { return std::holds_alternative<T>(rep_); }
+  // OkStatus() when a value is held.
+  Status status() const { return ok() ? Status() : std::get<Status>(rep_); }
+
+  // REQUIRES: ok().
+  T& value() & { return std::get<T>(rep_); }
+  const T& value() const& { return std::get<T>(rep_); }
+  T&& value() && { return std::get<T>(std::move(rep_)); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+  T&& operator*() && { return std::move(*this).value(); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+
+ private:
+  std::variant<Status, T> rep_;
+};
+
+}  // namespace citycode
+
+#define CITYCODE_CONCAT_INNER_(a, b) a##b
+#define CITYCODE_CONCAT_(a, b) CITYCODE_CONCAT_INNER_(a, b)
+
+// Returns from the enclosing function if `expr` (a Status) is not ok.
+#define CITYCODE_RETURN_IF_ERROR(expr)            \
+  do {                                            \
+    ::citycode::Status citycode_status_ = (expr); \
+    if (!citycode_status_.ok()) return citycode_status_; \
+  } while (0)
+
+// `lhs = value of expr` (a Result<T>), or returns its error.
+#define CITYCODE_ASSIGN_OR_RETURN(lhs, expr) \
+  CITYCODE_ASSIGN_OR_RETURN_IMPL_(CITYCODE_CONCAT_(citycode_result_, __LINE__), lhs, expr)
+#define CITYCODE_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
+  auto tmp = (expr);                                    \
+  if (!tmp.ok()) return tmp.status();                   \
+  lhs = std::move(tmp).value()
+
+#endif  // CITYCODE_COMMON_STATUS_H_

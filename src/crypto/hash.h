@@ -1,0 +1,19 @@
+// Message digests.
+#ifndef CITYCODE_CRYPTO_HASH_H_
+#define CITYCODE_CRYPTO_HASH_H_
+
+#include <array>
+#include <cstdint>
+
+#include "common/bytes.h"
+
+namespace citycode::crypto {
+
+using Digest = std::array<std::uint8_t, 32>;
+
+Digest Sha256(ByteView data);
+Digest Sm3(ByteView data);  // GB/T 32905
+
+}  // namespace citycode::crypto
+
+#endif  // CITYCODE_CRYPTO_HASH_H_
