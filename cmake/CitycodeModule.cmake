@@ -24,5 +24,6 @@ function(citycode_test binary)
   target_include_directories(${binary} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR})
   gtest_discover_tests(${binary}
     DISCOVERY_MODE PRE_TEST
+    TEST_PREFIX "${binary}."
     PROPERTIES ENVIRONMENT "CITYCODE_VECTORS=${CITYCODE_VECTORS_DIR}")
 endfunction()

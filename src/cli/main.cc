@@ -1,1 +1,35 @@
-int main() { return 0; }
+// citycode: the command-line tool of the citycode platform.
+#include <cstdio>
+#include <exception>
+#include <iostream>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  using namespace citycode::cli;
+  CLI::App app{"citycode: one QR code for the whole city", "citycode"};
+  app.require_subcommand(1);
+  Action action;
+  AddIssuerCommands(app, action);
+  AddDeviceCommands(app, action);
+  AddCredentialCommands(app, action);
+  AddCodeCommands(app, action);
+  AddRevokeCommand(app, action);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "citycode: " << e.what() << " (see --help)\n";
+    return kExitUsage;
+  }
+  try {
+    return action ? action() : kExitUsage;
+  } catch (const std::exception& e) {
+    // Only bugs and resource exhaustion get here; still one line.
+    std::cerr << "citycode: internal error: " << e.what() << "\n";
+    return kExitUsage;
+  }
+}

@@ -34,7 +34,10 @@ struct CoseOptions {
 
 // Parses a COSE_Sign1: [protected: bstr, unprotected: map, payload: bstr,
 // signature: bstr], optionally under tag 18. Strict CBOR (internal/cbor.h);
-// the protected bstr must be empty or hold a map. invalid_argument otherwise.
+// the protected bstr must be empty or hold a map. invalid_argument otherwise,
+// including for any other tag, a kid that is not a bstr, a protected alg that
+// is neither int nor tstr, and a crit (label 2) header, as no extension is
+// understood. Only the signature's presence is checked here, not its size.
 Result<CoseSign1> DecodeCoseSign1(ByteView message, const CoseOptions& options = {});
 
 // Sig_structure = ["Signature1", body_protected, external_aad, payload]

@@ -1,0 +1,151 @@
+#include "code/credential.h"
+
+#include <gtest/gtest.h>
+
+#include "code/internal/cbor.h"
+#include "crypto/random.h"
+#include "tests/support/algorithms.h"
+
+namespace citycode::code {
+namespace {
+
+using crypto::Algorithm;
+
+class CredentialTest : public ::testing::TestWithParam<Algorithm> {
+ protected:
+  CredentialTest()
+      : signer_(*crypto::PrivateKey::Generate(Algorithm::kEd25519)),
+        device_(*crypto::PrivateKey::Generate(GetParam())) {
+    claims_ = CredentialClaims{.issuer = "citycode:jimo",
+                               .subject = crypto::RandomArray<16>(),
+                               .issued_at = FromUnixSeconds(1'790'000'000),
+                               .expires_at = FromUnixSeconds(1'790'086'400),
+                               .id = crypto::RandomArray<16>(),
+                               .device_key = device_.public_key(),
+                               .scenes = {Scene::kHotel, Scene::kTransit, Scene::kHotel},
+                               .channel = Channel::kAlipay,
+                               .rider_category = RiderCategory::kStudent};
+  }
+  crypto::PrivateKey signer_, device_;
+  CredentialClaims claims_;
+};
+
+TEST_P(CredentialTest, RoundTripsEveryClaim) {
+  const Bytes bytes = *IssueCredential(claims_, signer_);
+  auto parsed = ParseCredential(bytes);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  const CredentialClaims& c = parsed->claims;
+  EXPECT_EQ(c.issuer, "citycode:jimo");
+  EXPECT_EQ(c.subject, claims_.subject);
+  EXPECT_EQ(c.issued_at, claims_.issued_at);
+  EXPECT_EQ(c.expires_at, claims_.expires_at);
+  EXPECT_EQ(c.id, claims_.id);
+  ASSERT_TRUE(c.device_key.has_value());
+  EXPECT_EQ(*c.device_key, device_.public_key());
+  EXPECT_EQ(c.scenes, (std::vector<Scene>{Scene::kTransit, Scene::kHotel}));
+  EXPECT_EQ(c.channel, Channel::kAlipay);
+  EXPECT_EQ(c.rider_category, RiderCategory::kStudent);
+  const crypto::KeyId kid = signer_.public_key().key_id();
+  EXPECT_EQ(parsed->envelope.kid, Bytes(kid.begin(), kid.end()));
+  EXPECT_TRUE(VerifyCoseSign1(parsed->envelope, signer_.public_key()));
+}
+
+TEST_P(CredentialTest, EncodesClaimsDeterministically) {
+  // The same claims always give the same payload (keys in RFC 8949 order).
+  const Bytes a = ParseCredential(*IssueCredential(claims_, signer_))->envelope.payload;
+  const Bytes b = ParseCredential(*IssueCredential(claims_, signer_))->envelope.payload;
+  EXPECT_EQ(a, b);
+  // Map of 9 pairs, first key 1 (iss) as text.
+  ASSERT_GE(a.size(), 3u);
+  EXPECT_EQ(a[0], 0xA9);
+  EXPECT_EQ(a[1], 0x01);
+  EXPECT_EQ(a[2] >> 5, 3);  // major type 3: text
+}
+
+INSTANTIATE_TEST_SUITE_P(AllDeviceAlgorithms, CredentialTest, testing::AllAlgorithms(), testing::AlgorithmParamName());
+
+TEST(CredentialClaimsTest, RefusesIncompleteClaimsAtIssuance) {
+  const auto signer = *crypto::PrivateKey::Generate(Algorithm::kEd25519);
+  CredentialClaims claims{.issuer = "citycode:jimo",
+                          .issued_at = FromUnixSeconds(100),
+                          .expires_at = FromUnixSeconds(200),
+                          .device_key = signer.public_key(),
+                          .scenes = {Scene::kGov}};
+  EXPECT_TRUE(IssueCredential(claims, signer).ok());
+  auto no_scenes = claims;
+  no_scenes.scenes.clear();
+  EXPECT_EQ(IssueCredential(no_scenes, signer).status().code(), StatusCode::kInvalidArgument);
+  auto backwards = claims;
+  backwards.expires_at = backwards.issued_at;
+  EXPECT_EQ(IssueCredential(backwards, signer).status().code(), StatusCode::kInvalidArgument);
+  auto no_issuer = claims;
+  no_issuer.issuer.clear();
+  EXPECT_EQ(IssueCredential(no_issuer, signer).status().code(), StatusCode::kInvalidArgument);
+  auto keyless = claims;
+  keyless.device_key.reset();
+  EXPECT_EQ(IssueCredential(keyless, signer).status().code(), StatusCode::kInvalidArgument);
+  keyless.channel = Channel::kCard;  // a printed card has no device key
+  EXPECT_TRUE(ParseCredential(*IssueCredential(keyless, signer)).ok());
+}
+
+// Builds a claims map from (key, value) pairs for the parser tests.
+Bytes ClaimsWith(std::vector<std::pair<std::int64_t, internal::CborPtr>> entries) {
+  internal::CborPtr map = internal::MakeMap(entries.size());
+  for (auto& [key, value] : entries) internal::MapPut(*map, internal::MakeInt(key), std::move(value));
+  return internal::Encode(*map);
+}
+
+TEST(CredentialClaimsTest, RefusesMissingOrMistypedClaims) {
+  using namespace internal;
+  auto valid_entries = [] {
+    std::vector<std::pair<std::int64_t, CborPtr>> e;
+    e.emplace_back(1, MakeText("citycode:jimo"));
+    e.emplace_back(2, MakeBytes(Bytes(16, 1)));
+    e.emplace_back(4, MakeInt(200));
+    e.emplace_back(6, MakeInt(100));
+    e.emplace_back(7, MakeBytes(Bytes(16, 2)));
+    CborPtr scenes = MakeArray(1);
+    ArrayPush(*scenes, MakeInt(2));
+    e.emplace_back(-65537, std::move(scenes));
+    e.emplace_back(-65538, MakeInt(4));  // card: no cnf needed
+    return e;
+  };
+  EXPECT_TRUE(ParseCredentialClaims(ClaimsWith(valid_entries())).ok());
+  for (std::size_t drop = 0; drop < 7; ++drop) {
+    auto entries = valid_entries();
+    entries.erase(entries.begin() + static_cast<std::ptrdiff_t>(drop));
+    EXPECT_EQ(ParseCredentialClaims(ClaimsWith(std::move(entries))).status().code(),
+              StatusCode::kInvalidArgument)
+        << "without entry " << drop;
+  }
+  auto short_sub = valid_entries();
+  short_sub[1].second = MakeBytes(Bytes(15, 1));
+  EXPECT_FALSE(ParseCredentialClaims(ClaimsWith(std::move(short_sub))).ok());
+  auto bad_scene = valid_entries();
+  bad_scene[5].second = MakeArray(1);
+  ArrayPush(*bad_scene[5].second, MakeInt(6));
+  EXPECT_FALSE(ParseCredentialClaims(ClaimsWith(std::move(bad_scene))).ok());
+  auto negative_time = valid_entries();
+  negative_time[2].second = MakeInt(-1);
+  EXPECT_FALSE(ParseCredentialClaims(ClaimsWith(std::move(negative_time))).ok());
+  auto app_without_key = valid_entries();
+  app_without_key[6].second = MakeInt(1);
+  EXPECT_FALSE(ParseCredentialClaims(ClaimsWith(std::move(app_without_key))).ok());
+  auto unknown_claim = valid_entries();  // ignored, for forward compatibility
+  unknown_claim.emplace_back(-70000, MakeInt(1));
+  EXPECT_TRUE(ParseCredentialClaims(ClaimsWith(std::move(unknown_claim))).ok());
+}
+
+TEST(SceneNamesTest, ParsesListsAndRefusesUnknownNames) {
+  EXPECT_EQ(*ParseSceneList("transit,hotel,transit"),
+            (std::vector<Scene>{Scene::kTransit, Scene::kHotel}));
+  EXPECT_EQ(ParseSceneList("transit,bank").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(ParseSceneList("").ok());
+  EXPECT_FALSE(ParseSceneList("transit,").ok());
+  EXPECT_EQ(*ChannelFromName("wechat"), Channel::kWechat);
+  EXPECT_FALSE(ChannelFromName("sms").ok());
+  EXPECT_EQ(*RiderCategoryFromName("disabled"), RiderCategory::kDisabled);
+}
+
+}  // namespace
+}  // namespace citycode::code

@@ -1,0 +1,104 @@
+#include "code/trust_list.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "crypto/random.h"
+#include "tests/support/algorithms.h"
+
+namespace citycode::code {
+namespace {
+
+using crypto::Algorithm;
+
+class TrustListTest : public ::testing::TestWithParam<Algorithm> {
+ protected:
+  TrustListTest()
+      : root_(*crypto::PrivateKey::Generate(GetParam())),
+        signer_(*crypto::PrivateKey::Generate(GetParam())) {
+    list_ = TrustList{.version = 4,
+                      .issuer = "citycode:jimo",
+                      .issued_at = FromUnixSeconds(1'790'000'000),
+                      .expires_at = FromUnixSeconds(1'792'592'000),
+                      .keys = {{signer_.public_key(), FromUnixSeconds(1'780'000'000),
+                                FromUnixSeconds(1'800'000'000)}}};
+  }
+  crypto::PrivateKey root_, signer_;
+  TrustList list_;
+};
+
+TEST_P(TrustListTest, SignsAndVerifiesAsFlattenedJws) {
+  const std::string jws = *SignTrustList(list_, root_);
+  const auto json = nlohmann::json::parse(jws);
+  EXPECT_EQ(json.size(), 3u);
+  const auto header = nlohmann::json::parse(AsChars(*Base64UrlDecode(json["protected"].get<std::string>())));
+  EXPECT_EQ(header["alg"], crypto::JoseAlgorithm(GetParam()));
+  const auto payload = nlohmann::json::parse(AsChars(*Base64UrlDecode(json["payload"].get<std::string>())));
+  EXPECT_EQ(payload["type"], "citycode-trust-list");
+  EXPECT_EQ(payload["keys"][0]["kid"], ToHex(signer_.public_key().key_id()));
+  EXPECT_EQ(payload["keys"][0]["alg"], crypto::TrustListAlgorithm(GetParam()));
+  EXPECT_EQ(payload["issued_at"], "2026-09-21T14:13:20Z");
+
+  auto verified = VerifyTrustList(jws, root_.public_key());
+  ASSERT_TRUE(verified.ok()) << verified.status().ToString();
+  EXPECT_EQ(verified->version, 4u);
+  EXPECT_EQ(verified->issuer, "citycode:jimo");
+  EXPECT_EQ(verified->issued_at, list_.issued_at);
+  ASSERT_EQ(verified->keys.size(), 1u);
+  EXPECT_EQ(verified->keys[0].key, signer_.public_key());
+  EXPECT_EQ(verified->keys[0].not_after, FromUnixSeconds(1'800'000'000));
+}
+
+TEST_P(TrustListTest, RefusesAnotherRootAndAnyChangedPart) {
+  const std::string jws = *SignTrustList(list_, root_);
+  const auto other_root = *crypto::PrivateKey::Generate(GetParam());
+  EXPECT_EQ(VerifyTrustList(jws, other_root.public_key()).status().code(),
+            StatusCode::kUnauthenticated);
+  for (const char* part : {"protected", "payload", "signature"}) {
+    auto json = nlohmann::json::parse(jws);
+    std::string value = json[part].get<std::string>();
+    value[value.size() / 2] = value[value.size() / 2] == 'A' ? 'B' : 'A';
+    json[part] = value;
+    EXPECT_FALSE(VerifyTrustList(json.dump(), root_.public_key()).ok()) << part;
+  }
+}
+
+TEST_P(TrustListTest, RevocationListNamesOnlyTruncatedHashes) {
+  const CredentialId cti = crypto::RandomArray<16>();
+  RevocationList list{.version = 2,
+                      .issued_at = FromUnixSeconds(1'790'000'000),
+                      .expires_at = FromUnixSeconds(1'790'172'800),
+                      .entries = {RevocationEntryFor(cti)}};
+  const std::string jws = *SignRevocationList(list, root_);
+  EXPECT_EQ(jws.find(ToHex(cti)), std::string::npos);
+  auto verified = VerifyRevocationList(jws, root_.public_key());
+  ASSERT_TRUE(verified.ok()) << verified.status().ToString();
+  EXPECT_TRUE(verified->Contains(cti));
+  EXPECT_FALSE(verified->Contains(crypto::RandomArray<16>()));
+  // One list is never accepted as the other.
+  EXPECT_EQ(VerifyTrustList(jws, root_.public_key()).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(VerifyRevocationList(*SignTrustList(list_, root_), root_.public_key()).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllAlgorithms, TrustListTest, testing::AllAlgorithms(), testing::AlgorithmParamName());
+
+TEST(TrustListParsingTest, RefusesMalformedDocuments) {
+  const auto root = *crypto::PrivateKey::Generate(Algorithm::kEd25519);
+  for (const char* text : {"", "[]", "{}", "{\"protected\":1,\"payload\":\"\",\"signature\":\"\"}",
+                           "{\"protected\":\"!!\",\"payload\":\"\",\"signature\":\"\"}", "{\"a\":"}) {
+    EXPECT_FALSE(VerifyTrustList(text, root.public_key()).ok()) << text;
+  }
+  EXPECT_EQ(VerifyTrustList(std::string(kMaxListBytes + 1, ' '), root.public_key()).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST(RevocationEntryTest, IsTheFirst16BytesOfSha256) {
+  CredentialId cti{};
+  // SHA-256 of 16 zero bytes.
+  EXPECT_EQ(ToHex(RevocationEntryFor(cti)), "374708fff7719dd5979ec875d56cd228");
+}
+
+}  // namespace
+}  // namespace citycode::code

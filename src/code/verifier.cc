@@ -1,0 +1,292 @@
+#include "code/verifier.h"
+
+#include <algorithm>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "code/cose.h"
+#include "code/presentation.h"
+
+namespace citycode::code {
+namespace {
+
+// The lists a verification runs against, replaced as a whole.
+struct ListSnapshot {
+  TrustList trust;
+  RevocationList revocation;
+  Instant newest_issued_at{};
+  // Bumped on every trust list change; cached credentials from an older
+  // generation are checked again.
+  std::uint64_t generation = 0;
+};
+
+// A credential whose issuer signature has been verified.
+struct VerifiedCredential {
+  CredentialClaims claims;
+  Instant key_not_before{};
+  Instant key_not_after{};
+  std::uint64_t generation = 0;
+};
+
+Instant NewestIssuedAt(const TrustList& trust, const RevocationList& revocation) {
+  return std::max(trust.issued_at, revocation.issued_at);
+}
+
+}  // namespace
+
+std::string_view ReasonName(Reason reason) {
+  switch (reason) {
+    case Reason::kValid: return "valid";
+    case Reason::kClockBehind: return "clock_behind";
+    case Reason::kMalformed: return "malformed";
+    case Reason::kNotAPresentation: return "not_a_presentation";
+    case Reason::kUnknownKey: return "unknown_key";
+    case Reason::kBadIssuerSignature: return "bad_issuer_signature";
+    case Reason::kCredentialExpired: return "credential_expired";
+    case Reason::kCredentialNotYetValid: return "credential_not_yet_valid";
+    case Reason::kCredentialRevoked: return "credential_revoked";
+    case Reason::kBadDeviceSignature: return "bad_device_signature";
+    case Reason::kStale: return "stale";
+    case Reason::kFromFuture: return "from_future";
+    case Reason::kReplayed: return "replayed";
+    case Reason::kSceneNotAllowed: return "scene_not_allowed";
+    case Reason::kReplayCheckFailed: return "replay_check_failed";
+  }
+  return "malformed";
+}
+
+std::string_view WarningName(Warning warning) {
+  switch (warning) {
+    case Warning::kStaleTrustList: return "stale_trust_list";
+    case Warning::kStaleRevocationList: return "stale_revocation_list";
+  }
+  return "unknown";
+}
+
+struct Verifier::Impl {
+  Impl(const Clock& c, VerifierOptions o)
+      : clock(c), options(o), replay(o.replay_cache_capacity, o.window + o.max_future) {}
+
+  std::shared_ptr<const ListSnapshot> Lists() const {
+    std::lock_guard lock(lists_mutex);
+    return lists;
+  }
+
+  // The verified credential for `bytes` from the cache, or after checking
+  // its issuer signature. Sets `reason` when it cannot be had.
+  std::shared_ptr<const VerifiedCredential> LoadCredential(ByteView bytes,
+                                                           const ListSnapshot& snapshot,
+                                                           Instant now, Reason& reason) const;
+  void Remember(std::string key, std::shared_ptr<const VerifiedCredential> credential) const;
+
+  bool SeenBefore(const PresentationKey& key) const {
+    return journal != nullptr ? journal->Contains(key) : replay.Contains(key);
+  }
+  // kValid once `key` is recorded; kReplayed if it was recorded meanwhile.
+  Reason Record(const PresentationKey& key, Instant now) const {
+    if (journal == nullptr) return replay.Insert(key, now) ? Reason::kValid : Reason::kReplayed;
+    auto inserted = journal->Insert(key, now);
+    if (!inserted.ok()) return Reason::kReplayCheckFailed;
+    return *inserted ? Reason::kValid : Reason::kReplayed;
+  }
+
+  const Clock& clock;
+  const VerifierOptions options;
+
+  mutable std::mutex lists_mutex;
+  std::shared_ptr<const ListSnapshot> lists;
+
+  mutable ReplayCache replay;
+  ReplayJournal* journal = nullptr;
+
+  mutable std::mutex credentials_mutex;
+  mutable std::unordered_map<std::string, std::shared_ptr<const VerifiedCredential>> credentials;
+  mutable std::deque<std::string> credential_order;  // insertion order, for eviction
+};
+
+std::shared_ptr<const VerifiedCredential> Verifier::Impl::LoadCredential(
+    ByteView bytes, const ListSnapshot& snapshot, Instant now, Reason& reason) const {
+  std::string cache_key;
+  if (options.credential_cache_capacity > 0) {
+    cache_key.assign(AsChars(bytes));
+    std::lock_guard lock(credentials_mutex);
+    auto it = credentials.find(cache_key);
+    if (it != credentials.end() && it->second->generation == snapshot.generation) {
+      return it->second;
+    }
+  }
+
+  auto envelope = DecodeCoseSign1(bytes);
+  if (!envelope.ok()) {
+    reason = Reason::kMalformed;
+    return nullptr;
+  }
+  auto claims = ParseCredentialClaims(envelope->payload);
+  if (!claims.ok()) {
+    reason = Reason::kMalformed;
+    return nullptr;
+  }
+  if (claims->issuer != snapshot.trust.issuer) {
+    reason = Reason::kUnknownKey;
+    return nullptr;
+  }
+  // Every trusted key with this kid that is valid now is tried: during a
+  // rotation two keys may share a kid prefix.
+  reason = Reason::kUnknownKey;
+  for (const TrustedKey& trusted : snapshot.trust.keys) {
+    const crypto::KeyId kid = trusted.key.key_id();
+    if (!std::equal(kid.begin(), kid.end(), envelope->kid.begin(), envelope->kid.end()) ||
+        now < trusted.not_before || now > trusted.not_after) {
+      continue;
+    }
+    if (!VerifyCoseSign1(*envelope, trusted.key)) {
+      reason = Reason::kBadIssuerSignature;
+      continue;
+    }
+    auto verified = std::make_shared<const VerifiedCredential>(VerifiedCredential{
+        *std::move(claims), trusted.not_before, trusted.not_after, snapshot.generation});
+    if (options.credential_cache_capacity > 0) Remember(std::move(cache_key), verified);
+    return verified;
+  }
+  return nullptr;
+}
+
+void Verifier::Impl::Remember(std::string key,
+                              std::shared_ptr<const VerifiedCredential> credential) const {
+  std::lock_guard lock(credentials_mutex);
+  auto [it, inserted] = credentials.insert_or_assign(key, std::move(credential));
+  if (!inserted) return;
+  credential_order.push_back(std::move(key));
+  while (credentials.size() > options.credential_cache_capacity) {
+    credentials.erase(credential_order.front());
+    credential_order.pop_front();
+  }
+}
+
+Verifier::Verifier(const Clock& clock, TrustList trust_list, RevocationList revocation_list,
+                   VerifierOptions options)
+    : impl_(std::make_unique<Impl>(clock, options)) {
+  auto snapshot = std::make_shared<ListSnapshot>();
+  snapshot->newest_issued_at = NewestIssuedAt(trust_list, revocation_list);
+  snapshot->trust = std::move(trust_list);
+  snapshot->revocation = std::move(revocation_list);
+  impl_->lists = std::move(snapshot);
+}
+
+Verifier::~Verifier() = default;
+
+Status Verifier::UpdateTrustList(TrustList list) {
+  std::lock_guard lock(impl_->lists_mutex);
+  const ListSnapshot& current = *impl_->lists;
+  if (list.version < current.trust.version) {
+    return FailedPrecondition("trust list version " + std::to_string(list.version) +
+                              " is older than the held version " +
+                              std::to_string(current.trust.version));
+  }
+  if (list.issuer != current.trust.issuer) {
+    return FailedPrecondition("trust list is for issuer " + list.issuer + ", not " +
+                              current.trust.issuer);
+  }
+  auto snapshot = std::make_shared<ListSnapshot>(current);
+  snapshot->trust = std::move(list);
+  snapshot->newest_issued_at = NewestIssuedAt(snapshot->trust, snapshot->revocation);
+  ++snapshot->generation;
+  impl_->lists = std::move(snapshot);
+  return OkStatus();
+}
+
+Status Verifier::UpdateRevocationList(RevocationList list) {
+  std::lock_guard lock(impl_->lists_mutex);
+  const ListSnapshot& current = *impl_->lists;
+  if (list.version < current.revocation.version) {
+    return FailedPrecondition("revocation list version " + std::to_string(list.version) +
+                              " is older than the held version " +
+                              std::to_string(current.revocation.version));
+  }
+  auto snapshot = std::make_shared<ListSnapshot>(current);
+  snapshot->revocation = std::move(list);
+  snapshot->newest_issued_at = NewestIssuedAt(snapshot->trust, snapshot->revocation);
+  impl_->lists = std::move(snapshot);
+  return OkStatus();
+}
+
+void Verifier::UseReplayJournal(ReplayJournal* journal) { impl_->journal = journal; }
+
+VerificationResult Verifier::Verify(std::string_view qr_text, std::optional<Scene> scene) const {
+  // Unreadable text verifies as empty bytes, which are malformed, so that a
+  // clock behind the lists is still reported first.
+  auto bytes = FromQrText(qr_text);
+  return VerifyBytes(bytes.ok() ? ByteView(*bytes) : ByteView(), scene);
+}
+
+VerificationResult Verifier::VerifyBytes(ByteView presentation,
+                                         std::optional<Scene> scene) const {
+  const Impl& impl = *impl_;
+  const VerifierOptions& options = impl.options;
+  const Instant now = impl.clock.Now();
+  const std::shared_ptr<const ListSnapshot> lists = impl.Lists();
+  VerificationResult result;
+  auto refuse = [&result](Reason reason) {
+    result.valid = false;
+    result.reason = reason;
+    return result;
+  };
+
+  // The newest list's issued_at is a lower bound on the true time.
+  if (now + options.max_future < lists->newest_issued_at) return refuse(Reason::kClockBehind);
+  if (now > lists->trust.expires_at) result.warnings.push_back(Warning::kStaleTrustList);
+  if (now > lists->revocation.expires_at) result.warnings.push_back(Warning::kStaleRevocationList);
+
+  if (presentation.size() > kMaxPresentationBytes) return refuse(Reason::kMalformed);
+  auto envelope = DecodeCoseSign1(presentation);
+  if (!envelope.ok()) return refuse(Reason::kMalformed);
+  auto fields = ParsePresentationFields(envelope->payload);
+  if (!fields.ok()) {
+    return refuse(ParseCredentialClaims(envelope->payload).ok() ? Reason::kNotAPresentation
+                                                                : Reason::kMalformed);
+  }
+  result.made_at = fields->made_at;
+  result.counter = fields->counter;
+
+  Reason credential_reason = Reason::kMalformed;
+  const std::shared_ptr<const VerifiedCredential> credential =
+      impl.LoadCredential(fields->credential, *lists, now, credential_reason);
+  if (credential == nullptr) return refuse(credential_reason);
+  const CredentialClaims& claims = credential->claims;
+  result.subject = claims.subject;
+  result.credential_id = claims.id;
+  result.scenes = claims.scenes;
+  result.channel = claims.channel;
+  result.rider_category = claims.rider_category;
+
+  if (now < credential->key_not_before || now > credential->key_not_after) {
+    return refuse(Reason::kUnknownKey);
+  }
+  if (now >= claims.expires_at) return refuse(Reason::kCredentialExpired);
+  if (claims.issued_at > now + options.max_future) return refuse(Reason::kCredentialNotYetValid);
+  if (lists->revocation.Contains(claims.id)) return refuse(Reason::kCredentialRevoked);
+  // A printed card has no device key, so it cannot sign a presentation.
+  if (!claims.device_key || !VerifyCoseSign1(*envelope, *claims.device_key)) {
+    return refuse(Reason::kBadDeviceSignature);
+  }
+  if (fields->made_at + options.window < now) return refuse(Reason::kStale);
+  if (fields->made_at > now + options.max_future) return refuse(Reason::kFromFuture);
+  const PresentationKey replay_key{claims.id, ToUnixSeconds(fields->made_at), fields->counter};
+  if (impl.SeenBefore(replay_key)) return refuse(Reason::kReplayed);
+  if (scene && !std::binary_search(claims.scenes.begin(), claims.scenes.end(), *scene)) {
+    return refuse(Reason::kSceneNotAllowed);
+  }
+  // Recorded only once accepted, so a code refused for its scene can still
+  // be used where it belongs; Record is atomic, so of two gates racing with
+  // the same code only one accepts it.
+  if (const Reason recorded = impl.Record(replay_key, now); recorded != Reason::kValid) {
+    return refuse(recorded);
+  }
+  result.valid = true;
+  result.reason = Reason::kValid;
+  return result;
+}
+
+}  // namespace citycode::code

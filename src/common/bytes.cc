@@ -40,6 +40,8 @@ std::string ToHex(ByteView bytes) {
 
 Result<Bytes> FromHex(std::string_view hex) {
   if (hex.size() % 2 != 0) return InvalidArgument("hex has an odd length");
+  // sodium_hex2bin's output must not be null, which an empty vector's is.
+  if (hex.empty()) return Bytes();
   Bytes out(hex.size() / 2);
   size_t out_len = 0;
   const char* end = nullptr;

@@ -82,17 +82,22 @@ Result<std::chrono::seconds> ParseDuration(std::string_view text) {
   if (text.size() < 2) return InvalidArgument("duration must look like 30s, 15m, 24h or 7d");
   long long count = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size() - 1, count);
-  if (ec != std::errc() || end != text.data() + text.size() - 1 || count <= 0 ||
-      count > 100LL * 365 * 86400) {
+  if (ec != std::errc() || end != text.data() + text.size() - 1 || count <= 0) {
     return InvalidArgument("duration must look like 30s, 15m, 24h or 7d");
   }
+  long long unit = 0;
   switch (text.back()) {
-    case 's': return std::chrono::seconds(count);
-    case 'm': return std::chrono::seconds(count * 60);
-    case 'h': return std::chrono::seconds(count * 3600);
-    case 'd': return std::chrono::seconds(count * 86400);
+    case 's': unit = 1; break;
+    case 'm': unit = 60; break;
+    case 'h': unit = 3600; break;
+    case 'd': unit = 86400; break;
     default: return InvalidArgument("duration must look like 30s, 15m, 24h or 7d");
   }
+  // The bound applies to the whole duration, not to the count before the
+  // unit (which let "3000000000d" through).
+  constexpr long long kMaxSeconds = 100LL * 365 * 86400;
+  if (count > kMaxSeconds / unit) return InvalidArgument("duration longer than 100 years");
+  return std::chrono::seconds(count * unit);
 }
 
 }  // namespace citycode

@@ -16,6 +16,8 @@ Status ErrnoStatus(const std::string& what, const std::filesystem::path& path) {
   std::string message = what + " " + path.string() + ": " + std::strerror(err);
   if (err == ENOENT) return NotFound(std::move(message));
   if (err == EACCES || err == EPERM) return PermissionDenied(std::move(message));
+  // Retrying cannot help, so not unavailable.
+  if (err == EISDIR) return InvalidArgument(std::move(message));
   return Unavailable(std::move(message));
 }
 

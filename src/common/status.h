@@ -69,6 +69,10 @@ class [[nodiscard]] Result {
   Result(T value) : rep_(std::move(value)) {}  // NOLINT: implicit by design
   Result(Status status) : rep_(std::move(status)) {  // NOLINT
     assert(!std::get<Status>(rep_).ok() && "Result needs a value or an error");
+    // Without assertions, an ok Status would make a Result that is neither a
+    // value nor an error, and CITYCODE_ASSIGN_OR_RETURN would "return" it as
+    // success; turn it into the bug it is.
+    if (std::get<Status>(rep_).ok()) rep_ = Internal("Result constructed from an ok Status");
   }
 
   bool ok() const { return std::holds_alternative<T>(rep_); }

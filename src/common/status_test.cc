@@ -1,0 +1,150 @@
+#include "common/status.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+namespace citycode {
+namespace {
+
+TEST(Status, DefaultIsOk) {
+  const Status status;
+  EXPECT_TRUE(status.ok());
+  EXPECT_EQ(status.code(), StatusCode::kOk);
+  EXPECT_EQ(status.message(), "");
+  EXPECT_EQ(status.ToString(), "ok");
+  EXPECT_EQ(status, OkStatus());
+}
+
+TEST(Status, HelpersSetTheirCode) {
+  const struct {
+    Status status;
+    StatusCode code;
+    const char* name;
+  } cases[] = {
+      {InvalidArgument("m"), StatusCode::kInvalidArgument, "invalid_argument"},
+      {NotFound("m"), StatusCode::kNotFound, "not_found"},
+      {AlreadyExists("m"), StatusCode::kAlreadyExists, "already_exists"},
+      {PermissionDenied("m"), StatusCode::kPermissionDenied, "permission_denied"},
+      {Unauthenticated("m"), StatusCode::kUnauthenticated, "unauthenticated"},
+      {FailedPrecondition("m"), StatusCode::kFailedPrecondition, "failed_precondition"},
+      {Unavailable("m"), StatusCode::kUnavailable, "unavailable"},
+      {Internal("m"), StatusCode::kInternal, "internal"},
+  };
+  for (const auto& c : cases) {
+    EXPECT_FALSE(c.status.ok()) << c.name;
+    EXPECT_EQ(c.status.code(), c.code) << c.name;
+    EXPECT_EQ(StatusCodeName(c.code), c.name);
+    EXPECT_EQ(c.status.ToString(), std::string(c.name) + ": m");
+  }
+  EXPECT_EQ(StatusCodeName(StatusCode::kOk), "ok");
+}
+
+TEST(Status, EqualityComparesCodeAndMessage) {
+  EXPECT_EQ(NotFound("a"), NotFound("a"));
+  EXPECT_NE(NotFound("a"), NotFound("b"));
+  EXPECT_NE(NotFound("a"), InvalidArgument("a"));
+}
+
+TEST(Result, HoldsAValue) {
+  Result<int> result = 42;
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result.status(), OkStatus());
+  EXPECT_EQ(*result, 42);
+  EXPECT_EQ(result.value(), 42);
+  *result = 7;
+  EXPECT_EQ(result.value(), 7);
+}
+
+TEST(Result, HoldsAnError) {
+  Result<int> result = NotFound("no such key");
+  EXPECT_FALSE(result.ok());
+  EXPECT_EQ(result.status(), NotFound("no such key"));
+}
+
+TEST(Result, MoveOnlyValuesAndArrow) {
+  Result<std::unique_ptr<std::string>> result = std::make_unique<std::string>("abc");
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ((*result)->size(), 3u);
+  std::unique_ptr<std::string> taken = *std::move(result);
+  EXPECT_EQ(*taken, "abc");
+
+  Result<std::string> text = std::string("hello");
+  EXPECT_EQ(text->size(), 5u);
+}
+
+#ifdef NDEBUG
+TEST(Result, OkStatusWithoutValueBecomesInternal) {
+  // With assertions on, this is caught by assert() instead.
+  Result<int> result = OkStatus();
+  EXPECT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), StatusCode::kInternal);
+}
+#endif
+
+Status FailIf(bool fail) { return fail ? Unavailable("down") : OkStatus(); }
+
+Status Twice(bool first, bool second, int& reached) {
+  reached = 0;
+  CITYCODE_RETURN_IF_ERROR(FailIf(first));
+  reached = 1;
+  CITYCODE_RETURN_IF_ERROR(FailIf(second));
+  reached = 2;
+  return OkStatus();
+}
+
+TEST(StatusMacros, ReturnIfError) {
+  int reached = -1;
+  EXPECT_EQ(Twice(false, false, reached), OkStatus());
+  EXPECT_EQ(reached, 2);
+  EXPECT_EQ(Twice(false, true, reached), Unavailable("down"));
+  EXPECT_EQ(reached, 1);
+  EXPECT_EQ(Twice(true, false, reached), Unavailable("down"));
+  EXPECT_EQ(reached, 0);
+}
+
+Result<int> Parse(int value) {
+  if (value < 0) return InvalidArgument("negative");
+  return value;
+}
+
+Result<int> Sum(int a, int b) {
+  // Twice in one function: the temporaries must not clash.
+  CITYCODE_ASSIGN_OR_RETURN(const int x, Parse(a));
+  CITYCODE_ASSIGN_OR_RETURN(const int y, Parse(b));
+  return x + y;
+}
+
+Status Assign(int value, int& out) {
+  CITYCODE_ASSIGN_OR_RETURN(out, Parse(value));
+  return OkStatus();
+}
+
+Result<std::unique_ptr<int>> MakeBox(int v) { return std::make_unique<int>(v); }
+
+Result<int> Unbox(int v) {
+  CITYCODE_ASSIGN_OR_RETURN(std::unique_ptr<int> box, MakeBox(v));
+  return *box;
+}
+
+TEST(StatusMacros, AssignOrReturn) {
+  Result<int> sum = Sum(2, 3);
+  ASSERT_TRUE(sum.ok());
+  EXPECT_EQ(*sum, 5);
+  EXPECT_EQ(Sum(-1, 3).status(), InvalidArgument("negative"));
+  EXPECT_EQ(Sum(1, -3).status(), InvalidArgument("negative"));
+
+  int out = 0;
+  EXPECT_EQ(Assign(9, out), OkStatus());
+  EXPECT_EQ(out, 9);
+  EXPECT_EQ(Assign(-9, out), InvalidArgument("negative"));
+  EXPECT_EQ(out, 9);
+
+  Result<int> unboxed = Unbox(4);  // move-only values pass through
+  ASSERT_TRUE(unboxed.ok());
+  EXPECT_EQ(*unboxed, 4);
+}
+
+}  // namespace
+}  // namespace citycode

@@ -31,18 +31,29 @@ struct PrivateKeyRep;
 class PublicKey {
  public:
   // "-----BEGIN PUBLIC KEY-----" (SubjectPublicKeyInfo). A key on the SM2
-  // curve is read as an SM2 key. invalid_argument for anything else,
-  // including other curves and algorithms.
+  // curve is read as an SM2 key, whether OpenSSL labels it EC or SM2.
+  // invalid_argument for anything else, including other curves (P-384, ...),
+  // explicit curve parameters and other algorithms (RSA, Ed448, ...), with a
+  // message naming what was found.
   static Result<PublicKey> FromPem(std::string_view pem);
+  // The same from DER, which must be exactly one SubjectPublicKeyInfo. A
+  // compressed EC point is accepted; spki_der() (and so key_id()) is then
+  // the canonical uncompressed encoding, as for every key made here.
   static Result<PublicKey> FromSpkiDer(ByteView der);
-  // Ed25519: the 32-byte public key (COSE OKP "x").
+  // Ed25519: the 32-byte public key (COSE OKP "x"); invalid_argument for
+  // another length. Cheap (no OpenSSL object): gates call it per scanned
+  // code. The point is not decoded here; Verify refuses every signature
+  // under a non-canonical or small-order key.
   static Result<PublicKey> FromEd25519(ByteView x);
-  // P-256 or SM2 curve point from its 32-byte affine coordinates (COSE EC2
-  // "x", "y"); invalid_argument if the point is not on the curve.
+  // P-256 (alg kEs256) or SM2 curve point from its 32-byte affine
+  // coordinates (COSE EC2 "x", "y"); invalid_argument for another algorithm
+  // or length, or if the point is not on the curve or a coordinate is not
+  // below the field prime.
   static Result<PublicKey> FromEcPoint(Algorithm alg, ByteView x, ByteView y);
 
   Algorithm algorithm() const;
-  // SubjectPublicKeyInfo DER and PEM.
+  // SubjectPublicKeyInfo DER and PEM. ToPem throws std::bad_alloc when out
+  // of memory, like any string allocation.
   const Bytes& spki_der() const;
   std::string ToPem() const;
   KeyId key_id() const;
@@ -52,7 +63,10 @@ class PublicKey {
   Bytes y() const;
 
   // True exactly when `signature` (raw, 64 bytes) is a valid signature of
-  // `message`. `sm2_user_id` is used only by SM2 keys.
+  // `message`; false for any other length. Ed25519 follows libsodium's
+  // rules (RFC 8032 plus refusing small-order and non-canonical points).
+  // `sm2_user_id` is used only by SM2 keys (false if longer than 8191
+  // bytes). Never fails otherwise: a bad signature is an answer.
   bool Verify(ByteView message, ByteView signature,
               std::string_view sm2_user_id = kSm2DefaultUserId) const;
 
@@ -70,20 +84,28 @@ class PrivateKey {
  public:
   static Result<PrivateKey> Generate(Algorithm alg);
   // PKCS#8 "-----BEGIN PRIVATE KEY-----" (unencrypted); also the SEC1
-  // "EC PRIVATE KEY" form. A key on the SM2 curve is read as an SM2 key.
+  // "EC PRIVATE KEY" form, after an optional "EC PARAMETERS" block as
+  // `openssl ecparam -genkey` writes it. A key on the SM2 curve is read as
+  // an SM2 key. invalid_argument for encrypted keys, unsupported curves and
+  // algorithms (as PublicKey::FromPem), and a stored public key that does
+  // not match the private scalar.
   static Result<PrivateKey> FromPem(std::string_view pem);
   // Ed25519 from its 32-byte seed (RFC 8032 secret key).
   static Result<PrivateKey> FromEd25519Seed(ByteView seed);
-  // P-256 or SM2 from the 32-byte private scalar.
+  // P-256 or SM2 from the 32-byte big-endian private scalar d;
+  // invalid_argument unless 1 <= d <= n-1 (SM2: n-2, GB/T 32918.1 §6.1).
   static Result<PrivateKey> FromEcScalar(Algorithm alg, ByteView d);
 
   Algorithm algorithm() const;
   const PublicKey& public_key() const;
-  // PKCS#8 PEM. The caller stores it with mode 0600.
+  // PKCS#8 PEM. The caller stores it with mode 0600. Throws std::bad_alloc
+  // when out of memory.
   std::string ToPem() const;
 
   // Raw 64-byte signature. Ed25519 is deterministic; ECDSA and SM2 use a
-  // fresh random nonce. Fails only on resource exhaustion.
+  // fresh random nonce (OpenSSL's; it cannot be injected). Fails only on
+  // resource exhaustion, or with invalid_argument for an SM2 user id longer
+  // than 8191 bytes.
   Result<Bytes> Sign(ByteView message,
                      std::string_view sm2_user_id = kSm2DefaultUserId) const;
 
@@ -93,7 +115,9 @@ class PrivateKey {
 };
 
 // SM2 Z_A = SM3(ENTL || ID || a || b || xG || yG || xA || yA) (GB/T 32918.2
-// §5.5) for an SM2 key; invalid_argument for other keys.
+// §5.5) for an SM2 key, with the curve parameters OpenSSL has for
+// sm2p256v1; invalid_argument for other keys and for a user id longer than
+// 8191 bytes (ENTL is a 16-bit bit count).
 Result<Bytes> Sm2Za(const PublicKey& key, std::string_view user_id = kSm2DefaultUserId);
 
 }  // namespace citycode::crypto

@@ -4,7 +4,10 @@
 // duplicate map keys; at most `max_depth` nested arrays/maps/tags; and every
 // declared array/map/string length is checked against the bytes that remain
 // *before* libcbor allocates for it, so a hostile length cannot exhaust
-// memory. Anything else is invalid_argument.
+// memory. Anything else is invalid_argument. Floats and simple values are
+// valid CBOR and accepted; the readers below just do not return them as ints.
+// Decoding never throws; for any input, however hostile, the memory it takes
+// is a small multiple of the input's size.
 #ifndef CITYCODE_CODE_INTERNAL_CBOR_H_
 #define CITYCODE_CODE_INTERNAL_CBOR_H_
 
@@ -34,6 +37,9 @@ struct CborLimits {
   std::size_t max_depth = 8;         // nesting of arrays, maps and tags
 };
 
+// One strict data item from `bytes`. invalid_argument for anything that is
+// not (see above) or exceeds `limits`; internal only if libcbor runs out of
+// memory.
 Result<CborPtr> DecodeStrict(ByteView bytes, const CborLimits& limits = {});
 
 // Definite-length encoding of `item` (deterministic when maps were built with
@@ -41,12 +47,16 @@ Result<CborPtr> DecodeStrict(ByteView bytes, const CborLimits& limits = {});
 Bytes Encode(const cbor_item_t& item);
 
 // Builders. They abort on allocation failure (resource exhaustion).
+// Integers use their shortest encoding.
 CborPtr MakeInt(std::int64_t value);
 CborPtr MakeBytes(ByteView value);
 CborPtr MakeText(std::string_view value);
 CborPtr MakeArray(std::size_t capacity);
 CborPtr MakeMap(std::size_t capacity);
 CborPtr MakeTag(std::uint64_t tag, CborPtr item);
+// Append to an array / map made above. REQUIRES: fewer items (pairs) than
+// the capacity it was made with; a full container is a bug and aborts.
+// Fewer items than the capacity is fine: only the items put are encoded.
 void ArrayPush(cbor_item_t& array, CborPtr item);
 void MapPut(cbor_item_t& map, CborPtr key, CborPtr value);
 
@@ -55,8 +65,12 @@ std::optional<std::int64_t> AsInt(const cbor_item_t& item);   // major types 0 a
 std::optional<std::uint64_t> AsUint(const cbor_item_t& item);  // major type 0
 std::optional<ByteView> AsBytes(const cbor_item_t& item);      // definite bstr
 std::optional<std::string_view> AsText(const cbor_item_t& item);  // definite tstr
-// The value under integer key `key` in a map, or nullptr.
+// The value under integer key `key` in a map, or nullptr (also when `map`
+// is not a map). Borrowed: valid while `map` lives.
 const cbor_item_t* MapFind(const cbor_item_t& map, std::int64_t key);
+// The item under a tag, or nullptr when `item` is not a tag. Borrowed, unlike
+// libcbor's cbor_tag_item, which returns a new reference.
+const cbor_item_t* TagItem(const cbor_item_t& item);
 
 }  // namespace citycode::code::internal
 

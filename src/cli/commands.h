@@ -1,0 +1,33 @@
+// The `citycode` command line: each function adds one command to the app.
+// Commands only parse, call one library function and render; exit codes:
+// 0 success (or a valid code), 1 a refused code, 2 bad usage or input.
+#ifndef CITYCODE_CLI_COMMANDS_H_
+#define CITYCODE_CLI_COMMANDS_H_
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+#include "common/status.h"
+
+namespace citycode::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitRefused = 1;
+inline constexpr int kExitUsage = 2;
+
+// Prints "citycode: <message>" on stderr and returns kExitUsage.
+int Fail(const Status& status);
+
+// Each command stores its action here; main() runs the chosen one.
+using Action = std::function<int()>;
+
+void AddIssuerCommands(CLI::App& app, Action& action);      // issuer init
+void AddDeviceCommands(CLI::App& app, Action& action);      // device init
+void AddCredentialCommands(CLI::App& app, Action& action);  // credential issue
+void AddCodeCommands(CLI::App& app, Action& action);        // code make, code verify
+void AddRevokeCommand(CLI::App& app, Action& action);       // revoke
+
+}  // namespace citycode::cli
+
+#endif  // CITYCODE_CLI_COMMANDS_H_

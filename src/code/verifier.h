@@ -1,0 +1,118 @@
+// The offline verifier a gate, kiosk or counter links (citycode_verifier):
+// checks a CC1 code against the trust list and revocation list it holds, with
+// no database and no network.
+//
+// Thread safety: all methods may be called concurrently; lists can be
+// replaced while verifications run (each verification sees one consistent
+// pair of lists).
+#ifndef CITYCODE_CODE_VERIFIER_H_
+#define CITYCODE_CODE_VERIFIER_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "code/credential.h"
+#include "code/replay_cache.h"
+#include "code/trust_list.h"
+#include "common/clock.h"
+#include "common/status.h"
+
+namespace citycode::code {
+
+// Why a code was refused, checked in this order (DESIGN.md). Each has a
+// stable snake_case name (ReasonName) that APIs and the CLI print.
+enum class Reason {
+  kValid,
+  kClockBehind,            // our clock is behind the newest list's issued_at
+  kMalformed,              // not a CC1 code at all
+  kNotAPresentation,       // a bare credential where a presentation is expected
+  kUnknownKey,             // kid not in the trust list, or key not valid now
+  kBadIssuerSignature,     // credential signature does not verify
+  kCredentialExpired,
+  kCredentialNotYetValid,
+  kCredentialRevoked,
+  kBadDeviceSignature,     // presentation not signed by the credential's device key
+  kStale,                  // made longer ago than the window
+  kFromFuture,             // made more than max_future ahead of our clock
+  kReplayed,               // this exact presentation was accepted before
+  kSceneNotAllowed,        // the credential does not cover this scene
+  // The code passed every check but could not be recorded for replay
+  // detection (the replay journal cannot be written), so it is refused; the
+  // operator must fix the terminal.
+  kReplayCheckFailed,
+};
+std::string_view ReasonName(Reason reason);  // "valid", "clock_behind", "malformed", ...
+
+// Conditions that do not refuse a code but that the operator must see.
+enum class Warning {
+  kStaleTrustList,       // verified with a trust list past its expires_at
+  kStaleRevocationList,  // verified with a revocation list past its expires_at
+};
+std::string_view WarningName(Warning warning);  // "stale_trust_list", ...
+
+struct VerifierOptions {
+  // A presentation older than this is stale.
+  std::chrono::seconds window{60};
+  // A presentation (or credential iat, or list issued_at) this far ahead of
+  // our clock is still accepted: phones' clocks drift a little.
+  std::chrono::seconds max_future{5};
+  // Presentations remembered for replay detection (about 100 bytes each).
+  std::size_t replay_cache_capacity = 100'000;
+  // Credentials whose issuer signature was already checked; 0 disables.
+  // A citizen's phone shows the same credential all day, so a gate that
+  // remembers it skips one signature check per scan.
+  std::size_t credential_cache_capacity = 10'000;
+};
+
+struct VerificationResult {
+  bool valid = false;
+  Reason reason = Reason::kMalformed;
+  std::vector<Warning> warnings;
+  // Filled once the credential has been decoded, also when it is refused
+  // later (so a refusal can be audited); empty/zero before that.
+  Subject subject{};
+  CredentialId credential_id{};
+  std::vector<Scene> scenes;
+  Channel channel = Channel::kApp;
+  std::optional<RiderCategory> rider_category;
+  Instant made_at{};  // t
+  std::uint64_t counter = 0;  // n
+};
+
+class Verifier {
+ public:
+  // `clock` must outlive the verifier.
+  Verifier(const Clock& clock, TrustList trust_list, RevocationList revocation_list,
+           VerifierOptions options = {});
+  ~Verifier();
+  Verifier(const Verifier&) = delete;
+  Verifier& operator=(const Verifier&) = delete;
+
+  // Verifies a QR text ("CC1:…") for `scene` (nullopt: any scene). Never
+  // throws; bad input yields kMalformed.
+  VerificationResult Verify(std::string_view qr_text, std::optional<Scene> scene) const;
+  // Same for the signed presentation bytes.
+  VerificationResult VerifyBytes(ByteView presentation, std::optional<Scene> scene) const;
+
+  // Replace a list. failed_precondition if its version is lower than the one
+  // held (a terminal never goes back to an older list) or, for the trust
+  // list, if it names another issuer.
+  Status UpdateTrustList(TrustList list);
+  Status UpdateRevocationList(RevocationList list);
+
+  // Use a persistent replay store instead of the in-memory one (CLI). The
+  // journal must outlive the verifier.
+  void UseReplayJournal(ReplayJournal* journal);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace citycode::code
+
+#endif  // CITYCODE_CODE_VERIFIER_H_

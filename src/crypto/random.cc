@@ -1,0 +1,23 @@
+#include "crypto/random.h"
+
+#include <openssl/rand.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <algorithm>
+#include <limits>
+
+namespace citycode::crypto {
+
+void FillRandom(std::span<std::uint8_t> out) {
+  while (!out.empty()) {
+    const std::size_t chunk = std::min<std::size_t>(out.size(), std::numeric_limits<int>::max());
+    if (RAND_bytes(out.data(), static_cast<int>(chunk)) != 1) {
+      std::fputs("citycode: no entropy for random bytes\n", stderr);
+      std::abort();
+    }
+    out = out.subspan(chunk);
+  }
+}
+
+}  // namespace citycode::crypto

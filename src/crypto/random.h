@@ -1,0 +1,25 @@
+// Cryptographically secure random bytes (OS entropy via OpenSSL's DRBG).
+#ifndef CITYCODE_CRYPTO_RANDOM_H_
+#define CITYCODE_CRYPTO_RANDOM_H_
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace citycode::crypto {
+
+// Fills `out`. Aborts if the system has no entropy: continuing would mint
+// guessable ids.
+void FillRandom(std::span<std::uint8_t> out);
+
+template <std::size_t N>
+std::array<std::uint8_t, N> RandomArray() {
+  std::array<std::uint8_t, N> out;
+  FillRandom(out);
+  return out;
+}
+
+}  // namespace citycode::crypto
+
+#endif  // CITYCODE_CRYPTO_RANDOM_H_
