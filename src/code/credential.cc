@@ -17,8 +17,9 @@
 //            / { 1 => 2, -1 => 1 / -65537, -2 => bstr .size 32, -3 => bstr .size 32 }
 //                                                  ; EC2 P-256 / SM2 curve (private use)
 //
-// Claims with other keys are ignored, so later versions can add claims
-// without breaking deployed gates.
+// Claims and COSE_Key parameters with other labels are refused rather than
+// ignored: a gate must not accept a credential whose meaning it cannot fully
+// know (a later claim could restrict it). A new claim means a new format.
 #include "code/credential.h"
 
 #include <algorithm>
@@ -28,14 +29,9 @@
 namespace citycode::code {
 namespace {
 
-using internal::AsBytes;
-using internal::AsInt;
-using internal::AsText;
-using internal::AsUint;
 using internal::CborPtr;
 using internal::MakeBytes;
 using internal::MakeInt;
-using internal::MapFind;
 using internal::MapPut;
 
 enum ClaimKey : std::int64_t {
@@ -73,52 +69,79 @@ CborPtr EncodeCoseKey(const crypto::PublicKey& key) {
   return map;
 }
 
-Result<crypto::PublicKey> DecodeCoseKey(const cbor_item_t& item) {
-  if (!cbor_isa_map(&item)) return InvalidArgument("cnf key is not a map");
-  const cbor_item_t* kty = MapFind(item, kKty);
-  const cbor_item_t* crv = MapFind(item, kCrv);
-  const cbor_item_t* x = MapFind(item, kX);
-  if (kty == nullptr || crv == nullptr || x == nullptr) {
-    return InvalidArgument("cnf key lacks kty, crv or x");
+using internal::CborHead;
+using internal::CborReader;
+using Kind = CborHead::Kind;
+
+// Latest instant a time claim may name (year 9999): keeps every later
+// computation far from overflow.
+constexpr std::uint64_t kMaxTime = 253402300799ULL;
+
+Status Malformed(const char* what) { return InvalidArgument(std::string("credential ") + what); }
+
+// Reads the COSE_Key of cnf (see the grammar above).
+Result<crypto::PublicKey> ReadCoseKey(CborReader& reader) {
+  CborHead map;
+  if (!reader.Next(map) || map.kind != Kind::kMap || map.value < 3 || map.value > 4) {
+    return Malformed("cnf key is not a COSE_Key map");
   }
-  const auto kty_value = AsInt(*kty);
-  const auto crv_value = AsInt(*crv);
-  const auto x_bytes = AsBytes(*x);
-  if (!kty_value || !crv_value || !x_bytes) return InvalidArgument("cnf key has a bad field");
-  if (*kty_value == kKtyOkp && *crv_value == kCrvEd25519) {
-    return crypto::PublicKey::FromEd25519(*x_bytes);
+  std::optional<std::int64_t> kty, crv;
+  std::optional<ByteView> x, y;
+  for (std::uint64_t i = 0; i < map.value; ++i) {
+    CborHead label_head, value;
+    if (!reader.Next(label_head) || !reader.Next(value)) return Malformed("cnf key is truncated");
+    const auto label = internal::AsInt(label_head);
+    const bool bytes = value.kind == Kind::kBytes;
+    if (label == kKty && !kty) {
+      kty = internal::AsInt(value);
+    } else if (label == kCrv && !crv) {
+      crv = internal::AsInt(value);
+    } else if (label == kX && !x && bytes) {
+      x = value.bytes;
+    } else if (label == kY && !y && bytes) {
+      y = value.bytes;
+    } else {
+      return Malformed("cnf key has a duplicate, mistyped or unsupported parameter");
+    }
   }
-  if (*kty_value != kKtyEc2 || (*crv_value != kCrvP256 && *crv_value != kCrvSm2)) {
-    return InvalidArgument("cnf key type or curve is not supported");
+  if (!kty || !crv || !x) return Malformed("cnf key lacks kty, crv or x");
+  if (*kty == kKtyOkp && *crv == kCrvEd25519 && !y) return crypto::PublicKey::FromEd25519(*x);
+  if (*kty != kKtyEc2 || (*crv != kCrvP256 && *crv != kCrvSm2) || !y) {
+    return Malformed("cnf key type or curve is not supported");
   }
-  const cbor_item_t* y = MapFind(item, kY);
-  const auto y_bytes = y == nullptr ? std::nullopt : AsBytes(*y);
-  if (!y_bytes) return InvalidArgument("cnf EC2 key lacks y");
   return crypto::PublicKey::FromEcPoint(
-      *crv_value == kCrvP256 ? crypto::Algorithm::kEs256 : crypto::Algorithm::kSm2, *x_bytes,
-      *y_bytes);
+      *crv == kCrvP256 ? crypto::Algorithm::kEs256 : crypto::Algorithm::kSm2, *x, *y);
 }
 
 template <std::size_t N>
-Result<std::array<std::uint8_t, N>> FixedBytes(const cbor_item_t* item, const char* name) {
-  const auto bytes = item == nullptr ? std::nullopt : AsBytes(*item);
-  if (!bytes || bytes->size() != N) {
-    return InvalidArgument(std::string("claim ") + name + " is missing or not " +
-                           std::to_string(N) + " bytes");
-  }
-  std::array<std::uint8_t, N> out;
-  std::copy(bytes->begin(), bytes->end(), out.begin());
-  return out;
+bool ReadFixedBytes(const CborHead& head, std::array<std::uint8_t, N>& out) {
+  if (head.kind != Kind::kBytes || head.bytes.size() != N) return false;
+  std::copy(head.bytes.begin(), head.bytes.end(), out.begin());
+  return true;
 }
 
-Result<Instant> TimeClaim(const cbor_item_t* item, const char* name) {
-  const auto value = item == nullptr ? std::nullopt : AsUint(*item);
-  // Up to year 9999: keeps every later computation far from overflow.
-  if (!value || *value > 253402300799ULL) {
-    return InvalidArgument(std::string("claim ") + name + " is missing or not a time");
-  }
-  return FromUnixSeconds(static_cast<std::int64_t>(*value));
+bool ReadTime(const CborHead& head, Instant& out) {
+  if (head.kind != Kind::kUint || head.value > kMaxTime) return false;
+  out = FromUnixSeconds(static_cast<std::int64_t>(head.value));
+  return true;
 }
+
+// Bit of each claim in the "seen" mask; -1 for a label that is not a claim.
+int ClaimBit(std::int64_t label) {
+  switch (label) {
+    case kIss: return 0;
+    case kSub: return 1;
+    case kExp: return 2;
+    case kIat: return 3;
+    case kCti: return 4;
+    case kCnf: return 5;
+    case kScenes: return 6;
+    case kChannel: return 7;
+    case kRiderCategory: return 8;
+    default: return -1;
+  }
+}
+constexpr unsigned kRequiredClaims = 0b011011111;  // all but cnf and rider category
 
 }  // namespace
 
@@ -232,57 +255,71 @@ Result<Bytes> IssueCredential(const CredentialClaims& claims, const crypto::Priv
   return SignCoseSign1(signer, internal::Encode(*map), ByteView(kid));
 }
 
+// A gate parses one credential per scan, so this reads the claims straight
+// from the bytes (CborReader) instead of building a libcbor item tree.
 Result<CredentialClaims> ParseCredentialClaims(ByteView payload) {
-  CITYCODE_ASSIGN_OR_RETURN(CborPtr map, internal::DecodeStrict(payload));
-  if (!cbor_isa_map(map.get())) return InvalidArgument("credential claims are not a map");
+  CborReader reader(payload);
+  CborHead map;
+  if (!reader.Next(map) || map.kind != Kind::kMap) return Malformed("claims are not a map");
   CredentialClaims claims;
-
-  const cbor_item_t* iss = MapFind(*map, kIss);
-  const auto issuer = iss == nullptr ? std::nullopt : AsText(*iss);
-  if (!issuer || issuer->empty() || issuer->size() > kMaxIssuerLength) {
-    return InvalidArgument("claim iss is missing or not text");
+  unsigned seen = 0;
+  for (std::uint64_t i = 0; i < map.value; ++i) {
+    CborHead label_head, value;
+    if (!reader.Next(label_head) || !reader.Next(value)) return Malformed("claims are truncated");
+    const auto label = internal::AsInt(label_head);
+    const int bit = label ? ClaimBit(*label) : -1;
+    if (bit < 0) return Malformed("has an unknown claim");
+    if (seen & (1u << bit)) return Malformed("has a duplicate claim");
+    seen |= 1u << bit;
+    bool ok = true;
+    switch (*label) {
+      case kIss:
+        ok = value.kind == Kind::kText && !value.bytes.empty() &&
+             value.bytes.size() <= kMaxIssuerLength;
+        if (ok) claims.issuer = std::string(AsChars(value.bytes));
+        break;
+      case kSub: ok = ReadFixedBytes(value, claims.subject); break;
+      case kExp: ok = ReadTime(value, claims.expires_at); break;
+      case kIat: ok = ReadTime(value, claims.issued_at); break;
+      case kCti: ok = ReadFixedBytes(value, claims.id); break;
+      case kCnf: {
+        CborHead cnf_label;
+        ok = value.kind == Kind::kMap && value.value == 1 && reader.Next(cnf_label) &&
+             internal::AsInt(cnf_label) == kCnfCoseKey;
+        if (!ok) break;
+        CITYCODE_ASSIGN_OR_RETURN(claims.device_key, ReadCoseKey(reader));
+        break;
+      }
+      case kScenes:
+        ok = value.kind == Kind::kArray && value.value >= 1 && value.value <= kMaxScenes;
+        for (std::uint64_t j = 0; ok && j < value.value; ++j) {
+          CborHead scene;
+          ok = reader.Next(scene) && scene.kind == Kind::kUint && scene.value >= 1 &&
+               scene.value <= 5;
+          if (ok) claims.scenes.push_back(static_cast<Scene>(scene.value));
+        }
+        break;
+      case kChannel:
+        ok = value.kind == Kind::kUint && value.value >= 1 && value.value <= 4;
+        if (ok) claims.channel = static_cast<Channel>(value.value);
+        break;
+      case kRiderCategory:
+        ok = value.kind == Kind::kUint && value.value <= 3;
+        if (ok) claims.rider_category = static_cast<RiderCategory>(value.value);
+        break;
+    }
+    if (!ok) return Malformed("has a mistyped or out-of-range claim");
   }
-  claims.issuer = std::string(*issuer);
-  CITYCODE_ASSIGN_OR_RETURN(claims.subject, FixedBytes<16>(MapFind(*map, kSub), "sub"));
-  CITYCODE_ASSIGN_OR_RETURN(claims.expires_at, TimeClaim(MapFind(*map, kExp), "exp"));
-  CITYCODE_ASSIGN_OR_RETURN(claims.issued_at, TimeClaim(MapFind(*map, kIat), "iat"));
-  CITYCODE_ASSIGN_OR_RETURN(claims.id, FixedBytes<kCredentialIdSize>(MapFind(*map, kCti), "cti"));
-
-  if (const cbor_item_t* cnf = MapFind(*map, kCnf); cnf != nullptr) {
-    const cbor_item_t* key = cbor_isa_map(cnf) ? MapFind(*cnf, kCnfCoseKey) : nullptr;
-    if (key == nullptr) return InvalidArgument("claim cnf lacks a COSE_Key");
-    CITYCODE_ASSIGN_OR_RETURN(claims.device_key, DecodeCoseKey(*key));
+  if (!reader.AtEnd()) return Malformed("claims have trailing bytes");
+  if ((seen & kRequiredClaims) != kRequiredClaims) {
+    return Malformed("lacks one of iss, sub, exp, iat, cti, scenes, channel");
   }
-
-  const cbor_item_t* scenes = MapFind(*map, kScenes);
-  if (scenes == nullptr || !cbor_isa_array(scenes) || cbor_array_size(scenes) == 0 ||
-      cbor_array_size(scenes) > kMaxScenes) {
-    return InvalidArgument("claim scenes is missing or not a list");
-  }
-  for (std::size_t i = 0; i < cbor_array_size(scenes); ++i) {
-    const auto value = AsUint(*cbor_array_handle(scenes)[i]);
-    if (!value || *value < 1 || *value > 5) return InvalidArgument("claim scenes has a bad scene");
-    claims.scenes.push_back(static_cast<Scene>(*value));
+  if (!claims.device_key && claims.channel != Channel::kCard) {
+    return Malformed("lacks cnf (only a printed card may)");
   }
   std::sort(claims.scenes.begin(), claims.scenes.end());
   claims.scenes.erase(std::unique(claims.scenes.begin(), claims.scenes.end()),
                       claims.scenes.end());
-
-  const cbor_item_t* channel = MapFind(*map, kChannel);
-  const auto channel_value = channel == nullptr ? std::nullopt : AsUint(*channel);
-  if (!channel_value || *channel_value < 1 || *channel_value > 4) {
-    return InvalidArgument("claim channel is missing or unknown");
-  }
-  claims.channel = static_cast<Channel>(*channel_value);
-  if (!claims.device_key && claims.channel != Channel::kCard) {
-    return InvalidArgument("claim cnf is missing");
-  }
-
-  if (const cbor_item_t* rider = MapFind(*map, kRiderCategory); rider != nullptr) {
-    const auto value = AsUint(*rider);
-    if (!value || *value > 3) return InvalidArgument("claim rider category is unknown");
-    claims.rider_category = static_cast<RiderCategory>(*value);
-  }
   return claims;
 }
 

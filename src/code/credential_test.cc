@@ -131,9 +131,39 @@ TEST(CredentialClaimsTest, RefusesMissingOrMistypedClaims) {
   auto app_without_key = valid_entries();
   app_without_key[6].second = MakeInt(1);
   EXPECT_FALSE(ParseCredentialClaims(ClaimsWith(std::move(app_without_key))).ok());
-  auto unknown_claim = valid_entries();  // ignored, for forward compatibility
+  // Refused, not ignored: a gate must know the whole meaning of a credential.
+  auto unknown_claim = valid_entries();
   unknown_claim.emplace_back(-70000, MakeInt(1));
-  EXPECT_TRUE(ParseCredentialClaims(ClaimsWith(std::move(unknown_claim))).ok());
+  EXPECT_FALSE(ParseCredentialClaims(ClaimsWith(std::move(unknown_claim))).ok());
+  auto duplicate = valid_entries();
+  duplicate.emplace_back(4, MakeInt(300));
+  EXPECT_FALSE(ParseCredentialClaims(ClaimsWith(std::move(duplicate))).ok());
+}
+
+TEST(CredentialClaimsTest, RefusesNonCanonicalFraming) {
+  using namespace internal;
+  std::vector<std::pair<std::int64_t, CborPtr>> e;
+  e.emplace_back(1, MakeText("citycode:jimo"));
+  e.emplace_back(2, MakeBytes(Bytes(16, 1)));
+  e.emplace_back(4, MakeInt(200));
+  e.emplace_back(6, MakeInt(100));
+  e.emplace_back(7, MakeBytes(Bytes(16, 2)));
+  CborPtr scenes = MakeArray(1);
+  ArrayPush(*scenes, MakeInt(2));
+  e.emplace_back(-65537, std::move(scenes));
+  e.emplace_back(-65538, MakeInt(4));
+  const Bytes good = ClaimsWith(std::move(e));
+  ASSERT_TRUE(ParseCredentialClaims(good).ok());
+  Bytes trailing = good;
+  trailing.push_back(0x00);
+  EXPECT_FALSE(ParseCredentialClaims(trailing).ok());
+  Bytes truncated(good.begin(), good.end() - 1);
+  EXPECT_FALSE(ParseCredentialClaims(truncated).ok());
+  Bytes indefinite = good;
+  indefinite[0] = 0xBF;  // indefinite-length map ...
+  indefinite.push_back(0xFF);  // ... with its break
+  EXPECT_FALSE(ParseCredentialClaims(indefinite).ok());
+  EXPECT_FALSE(ParseCredentialClaims(Bytes{}).ok());
 }
 
 TEST(SceneNamesTest, ParsesListsAndRefusesUnknownNames) {

@@ -47,31 +47,54 @@ Result<Bytes> MakePresentation(const PresentationFields& fields,
   return SignCoseSign1(device_key, internal::Encode(*map));
 }
 
+// Read straight from the bytes (CborReader): a gate does this per scan.
 Result<PresentationFields> ParsePresentationFields(ByteView payload) {
-  CITYCODE_ASSIGN_OR_RETURN(CborPtr map, internal::DecodeStrict(payload));
-  if (!cbor_isa_map(map.get())) return InvalidArgument("presentation payload is not a map");
-  PresentationFields fields;
-  const cbor_item_t* credential = internal::MapFind(*map, kCredential);
-  const auto credential_bytes = credential == nullptr ? std::nullopt : internal::AsBytes(*credential);
-  if (!credential_bytes || credential_bytes->empty()) {
-    return InvalidArgument("presentation lacks a credential");
+  using internal::CborHead;
+  using Kind = CborHead::Kind;
+  internal::CborReader reader(payload);
+  CborHead map;
+  if (!reader.Next(map) || map.kind != Kind::kMap) {
+    return InvalidArgument("presentation payload is not a map");
   }
-  fields.credential.assign(credential_bytes->begin(), credential_bytes->end());
-
-  const cbor_item_t* made_at = internal::MapFind(*map, kMadeAt);
-  const auto t = made_at == nullptr ? std::nullopt : internal::AsUint(*made_at);
-  if (!t || *t > 253402300799ULL) return InvalidArgument("presentation time is missing or bad");
-  fields.made_at = FromUnixSeconds(static_cast<std::int64_t>(*t));
-
-  const cbor_item_t* counter = internal::MapFind(*map, kCounter);
-  const auto n = counter == nullptr ? std::nullopt : internal::AsUint(*counter);
-  if (!n) return InvalidArgument("presentation counter is missing or bad");
-  fields.counter = *n;
-
-  if (const cbor_item_t* hint = internal::MapFind(*map, kSceneHint); hint != nullptr) {
-    const auto scene = internal::AsUint(*hint);
-    if (!scene || *scene < 1 || *scene > 5) return InvalidArgument("presentation scene hint is bad");
-    fields.scene_hint = static_cast<Scene>(*scene);
+  PresentationFields fields;
+  unsigned seen = 0;
+  for (std::uint64_t i = 0; i < map.value; ++i) {
+    CborHead label_head, value;
+    if (!reader.Next(label_head) || !reader.Next(value)) {
+      return InvalidArgument("presentation payload is truncated");
+    }
+    const auto label = internal::AsInt(label_head);
+    if (!label || *label < kCredential || *label > kSceneHint) {
+      return InvalidArgument("presentation payload has an unknown field");
+    }
+    const unsigned bit = 1u << *label;
+    if (seen & bit) return InvalidArgument("presentation payload has a duplicate field");
+    seen |= bit;
+    bool ok = false;
+    switch (*label) {
+      case kCredential:
+        ok = value.kind == Kind::kBytes && !value.bytes.empty();
+        if (ok) fields.credential.assign(value.bytes.begin(), value.bytes.end());
+        break;
+      case kMadeAt:
+        ok = value.kind == Kind::kUint && value.value <= 253402300799ULL;
+        if (ok) fields.made_at = FromUnixSeconds(static_cast<std::int64_t>(value.value));
+        break;
+      case kCounter:
+        ok = value.kind == Kind::kUint;
+        if (ok) fields.counter = value.value;
+        break;
+      case kSceneHint:
+        ok = value.kind == Kind::kUint && value.value >= 1 && value.value <= 5;
+        if (ok) fields.scene_hint = static_cast<Scene>(value.value);
+        break;
+    }
+    if (!ok) return InvalidArgument("presentation payload has a mistyped field");
+  }
+  if (!reader.AtEnd()) return InvalidArgument("presentation payload has trailing bytes");
+  constexpr unsigned kRequired = (1u << kCredential) | (1u << kMadeAt) | (1u << kCounter);
+  if ((seen & kRequired) != kRequired) {
+    return InvalidArgument("presentation lacks its credential, time or counter");
   }
   return fields;
 }

@@ -15,6 +15,7 @@ namespace {
 // The lists a verification runs against, replaced as a whole.
 struct ListSnapshot {
   TrustList trust;
+  std::vector<crypto::KeyId> trusted_kids;  // trust.keys[i].key.key_id(), computed once
   RevocationList revocation;
   Instant newest_issued_at{};
   // Bumped on every trust list change; cached credentials from an older
@@ -29,6 +30,13 @@ struct VerifiedCredential {
   Instant key_not_after{};
   std::uint64_t generation = 0;
 };
+
+std::vector<crypto::KeyId> KeyIdsOf(const TrustList& trust) {
+  std::vector<crypto::KeyId> kids;
+  kids.reserve(trust.keys.size());
+  for (const TrustedKey& trusted : trust.keys) kids.push_back(trusted.key.key_id());
+  return kids;
+}
 
 Instant NewestIssuedAt(const TrustList& trust, const RevocationList& revocation) {
   return std::max(trust.issued_at, revocation.issued_at);
@@ -135,8 +143,9 @@ std::shared_ptr<const VerifiedCredential> Verifier::Impl::LoadCredential(
   // Every trusted key with this kid that is valid now is tried: during a
   // rotation two keys may share a kid prefix.
   reason = Reason::kUnknownKey;
-  for (const TrustedKey& trusted : snapshot.trust.keys) {
-    const crypto::KeyId kid = trusted.key.key_id();
+  for (std::size_t i = 0; i < snapshot.trust.keys.size(); ++i) {
+    const TrustedKey& trusted = snapshot.trust.keys[i];
+    const crypto::KeyId& kid = snapshot.trusted_kids[i];
     if (!std::equal(kid.begin(), kid.end(), envelope->kid.begin(), envelope->kid.end()) ||
         now < trusted.not_before || now > trusted.not_after) {
       continue;
@@ -171,6 +180,7 @@ Verifier::Verifier(const Clock& clock, TrustList trust_list, RevocationList revo
   auto snapshot = std::make_shared<ListSnapshot>();
   snapshot->newest_issued_at = NewestIssuedAt(trust_list, revocation_list);
   snapshot->trust = std::move(trust_list);
+  snapshot->trusted_kids = KeyIdsOf(snapshot->trust);
   snapshot->revocation = std::move(revocation_list);
   impl_->lists = std::move(snapshot);
 }
@@ -191,6 +201,7 @@ Status Verifier::UpdateTrustList(TrustList list) {
   }
   auto snapshot = std::make_shared<ListSnapshot>(current);
   snapshot->trust = std::move(list);
+  snapshot->trusted_kids = KeyIdsOf(snapshot->trust);
   snapshot->newest_issued_at = NewestIssuedAt(snapshot->trust, snapshot->revocation);
   ++snapshot->generation;
   impl_->lists = std::move(snapshot);

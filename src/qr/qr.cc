@@ -106,6 +106,11 @@ bool WritePngRows(PngSink* sink, int side, const std::uint8_t* rows, std::size_t
   png_set_IHDR(png, info, static_cast<png_uint_32>(side), static_cast<png_uint_32>(side), 1,
                PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
                PNG_FILTER_TYPE_DEFAULT);
+  // A QR image is long runs of equal bytes: the fastest zlib level and no
+  // row filters compress it to about twice the size of level 6 in a tenth of
+  // the time, and rendering is on the path of every code shown.
+  png_set_compression_level(png, 1);
+  png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_NONE);
   png_write_info(png, info);
   for (int y = 0; y < side; ++y) {
     png_write_row(png, rows + static_cast<std::size_t>(row_of[y]) * row_bytes);

@@ -1,11 +1,13 @@
 #include "code/internal/cbor.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <vector>
 
 namespace citycode::code::internal {
@@ -32,13 +34,15 @@ enum class Event { kNone, kLeaf, kContainer, kIndefinite };
 struct Seen {
   Event event = Event::kNone;
   std::uint64_t children = 0;  // items a container's head announces
+  std::optional<float> half;   // the value of a half-precision float
 };
 
 Seen& Of(void* context) { return *static_cast<Seen*>(context); }
-void Leaf(void* context) { Of(context) = {Event::kLeaf, 0}; }
-void Indefinite(void* context) { Of(context) = {Event::kIndefinite, 0}; }
+void Leaf(void* context) { Of(context).event = Event::kLeaf; }
+void Indefinite(void* context) { Of(context).event = Event::kIndefinite; }
 void Container(void* context, std::uint64_t children) {
-  Of(context) = {Event::kContainer, children};
+  Of(context).event = Event::kContainer;
+  Of(context).children = children;
 }
 
 const cbor_callbacks kValidationCallbacks = {
@@ -68,7 +72,11 @@ const cbor_callbacks kValidationCallbacks = {
                            : std::uint64_t{n} * 2);
         },
     .tag = [](void* c, std::uint64_t) { Container(c, 1); },
-    .float2 = [](void* c, float) { Leaf(c); },
+    .float2 =
+        [](void* c, float value) {
+          Leaf(c);
+          Of(c).half = value;
+        },
     .float4 = [](void* c, float) { Leaf(c); },
     .float8 = [](void* c, double) { Leaf(c); },
     .undefined = [](void* c) { Leaf(c); },
@@ -83,19 +91,37 @@ const cbor_callbacks kValidationCallbacks = {
 // with those tags in their two-byte form (0xD8 nn), which it does accept.
 bool IsShortTagLibcborRejects(std::uint8_t head) { return head >= 0xC6 && head <= 0xD4; }
 
+// libcbor 0.8 encodes every half-precision NaN as 0x7E00 and truncates
+// subnormals to a power of two, so two distinct keys could encode the same:
+// only halves it writes back byte for byte are accepted. (Single and double
+// precision are written back as read.)
+bool HalfEncodesBackExactly(float value, ByteView encoded) {
+  std::array<std::uint8_t, 3> again{};
+  return cbor_encode_half(value, again.data(), again.size()) == again.size() &&
+         std::equal(again.begin(), again.end(), encoded.begin(), encoded.end());
+}
+
 // Checks that `bytes` is exactly one well-formed, definite-length item within
 // `max_depth`, never trusting a declared count beyond the bytes left. Appends
 // to `short_tags` the offsets of the heads IsShortTagLibcborRejects matches.
 Status Validate(ByteView bytes, std::size_t max_depth, std::vector<std::size_t>& short_tags) {
   const std::size_t size = bytes.size();
   // Items still to read in each open container; the bottom entry stands for
-  // the top-level item, so containers nest stack.size() - 1 deep.
-  std::vector<std::uint64_t> stack;
-  stack.reserve(std::min<std::size_t>(max_depth, 32) + 1);
-  stack.push_back(1);
-  std::uint64_t pending = 1;  // sum of `stack`: each needs at least one byte
+  // the top-level item, so containers nest `depth - 1` deep. It never holds
+  // more than max_depth + 1 entries, nor more than one per input byte + 1.
+  const std::size_t capacity = std::min(max_depth, size) + 1;
+  std::array<std::uint64_t, 17> inline_stack;
+  std::vector<std::uint64_t> heap_stack;
+  std::uint64_t* stack = inline_stack.data();
+  if (capacity > inline_stack.size()) {
+    heap_stack.resize(capacity);
+    stack = heap_stack.data();
+  }
+  std::size_t depth = 0;
+  stack[depth++] = 1;
+  std::uint64_t pending = 1;  // sum of the stack: each needs at least one byte
   std::size_t offset = 0;
-  while (!stack.empty()) {
+  while (depth > 0) {
     if (pending > size - offset) return InvalidArgument("CBOR input is truncated");
     Seen seen;
     const cbor_decoder_result result =
@@ -104,7 +130,7 @@ Status Validate(ByteView bytes, std::size_t max_depth, std::vector<std::size_t>&
       offset += result.read;
     } else if (result.status == CBOR_DECODER_ERROR && IsShortTagLibcborRejects(bytes[offset])) {
       short_tags.push_back(offset);
-      seen = {Event::kContainer, 1};
+      Container(&seen, 1);
       offset += 1;
     } else if (result.status == CBOR_DECODER_NEDATA) {
       return InvalidArgument("CBOR input is truncated");
@@ -114,19 +140,22 @@ Status Validate(ByteView bytes, std::size_t max_depth, std::vector<std::size_t>&
     if (seen.event == Event::kIndefinite) {
       return InvalidArgument("CBOR indefinite lengths are not allowed");
     }
-    --stack.back();
+    if (seen.half && !HalfEncodesBackExactly(*seen.half, bytes.subspan(offset - 3, 3))) {
+      return InvalidArgument("CBOR half-precision float that libcbor cannot encode back");
+    }
+    --stack[depth - 1];
     --pending;
     if (seen.event == Event::kContainer) {
-      if (stack.size() > max_depth) return InvalidArgument("CBOR input is nested too deeply");
+      if (depth > max_depth) return InvalidArgument("CBOR input is nested too deeply");
       if (pending > size - offset || seen.children > size - offset - pending) {
         return InvalidArgument("CBOR declared length exceeds the input");
       }
       if (seen.children > 0) {
-        stack.push_back(seen.children);
+        stack[depth++] = seen.children;
         pending += seen.children;
       }
     }
-    while (!stack.empty() && stack.back() == 0) stack.pop_back();
+    while (depth > 0 && stack[depth - 1] == 0) --depth;
   }
   if (offset != size) return InvalidArgument("CBOR input has trailing bytes");
   return OkStatus();
@@ -274,9 +303,13 @@ Result<CborPtr> DecodeStrict(ByteView bytes, const CborLimits& limits) {
   std::vector<std::size_t> short_tags;
   CITYCODE_RETURN_IF_ERROR(Validate(bytes, limits.max_depth, short_tags));
 
-  ByteView input = bytes;
+  // Hand libcbor the short tags it rejects in their two-byte form. The
+  // common case, one such tag in front (COSE_Sign1's 18), needs no copy: the
+  // rest is loaded and wrapped.
+  const bool leading_tag_only = short_tags.size() == 1 && short_tags[0] == 0;
+  ByteView input = leading_tag_only ? bytes.subspan(1) : bytes;
   Bytes widened;
-  if (!short_tags.empty()) {
+  if (!short_tags.empty() && !leading_tag_only) {
     widened.reserve(bytes.size() + short_tags.size());
     std::size_t from = 0;
     for (const std::size_t at : short_tags) {
@@ -296,6 +329,7 @@ Result<CborPtr> DecodeStrict(ByteView bytes, const CborLimits& limits) {
     return InvalidArgument("CBOR input is malformed");
   }
   if (result.read != input.size()) return InvalidArgument("CBOR input has trailing bytes");
+  if (leading_tag_only) item = MakeTag(bytes[0] - 0xC0, std::move(item));
   if (AnyDuplicateKeys(item.get())) return InvalidArgument("CBOR map has duplicate keys");
   return item;
 }
@@ -411,6 +445,77 @@ const cbor_item_t* MapFind(const cbor_item_t& map, std::int64_t key) {
     if (const auto k = AsInt(*pairs[i].key); k && *k == key) return pairs[i].value;
   }
   return nullptr;
+}
+
+namespace {
+
+CborHead& HeadOf(void* context) { return *static_cast<CborHead*>(context); }
+void SetHead(void* context, CborHead::Kind kind, std::uint64_t value) {
+  HeadOf(context).kind = kind;
+  HeadOf(context).value = value;
+}
+void SetString(void* context, CborHead::Kind kind, cbor_data data, std::size_t length) {
+  SetHead(context, kind, length);
+  HeadOf(context).bytes = ByteView(data, length);
+}
+void SetOther(void* context) { SetHead(context, CborHead::Kind::kOther, 0); }
+// Indefinite-length heads are reported as a kind no caller accepts, and
+// Next() refuses them outright.
+constexpr std::uint64_t kIndefiniteMarker = ~std::uint64_t{0};
+void SetIndefinite(void* context) { SetHead(context, CborHead::Kind::kOther, kIndefiniteMarker); }
+
+const cbor_callbacks kReaderCallbacks = {
+    .uint8 = [](void* c, std::uint8_t v) { SetHead(c, CborHead::Kind::kUint, v); },
+    .uint16 = [](void* c, std::uint16_t v) { SetHead(c, CborHead::Kind::kUint, v); },
+    .uint32 = [](void* c, std::uint32_t v) { SetHead(c, CborHead::Kind::kUint, v); },
+    .uint64 = [](void* c, std::uint64_t v) { SetHead(c, CborHead::Kind::kUint, v); },
+    .negint64 = [](void* c, std::uint64_t v) { SetHead(c, CborHead::Kind::kNegint, v); },
+    .negint32 = [](void* c, std::uint32_t v) { SetHead(c, CborHead::Kind::kNegint, v); },
+    .negint16 = [](void* c, std::uint16_t v) { SetHead(c, CborHead::Kind::kNegint, v); },
+    .negint8 = [](void* c, std::uint8_t v) { SetHead(c, CborHead::Kind::kNegint, v); },
+    .byte_string_start = [](void* c) { SetIndefinite(c); },
+    .byte_string = [](void* c, cbor_data d, std::size_t n) { SetString(c, CborHead::Kind::kBytes, d, n); },
+    .string = [](void* c, cbor_data d, std::size_t n) { SetString(c, CborHead::Kind::kText, d, n); },
+    .string_start = [](void* c) { SetIndefinite(c); },
+    .indef_array_start = [](void* c) { SetIndefinite(c); },
+    .array_start = [](void* c, std::size_t n) { SetHead(c, CborHead::Kind::kArray, n); },
+    .indef_map_start = [](void* c) { SetIndefinite(c); },
+    .map_start = [](void* c, std::size_t n) { SetHead(c, CborHead::Kind::kMap, n); },
+    .tag = [](void* c, std::uint64_t v) { SetHead(c, CborHead::Kind::kTag, v); },
+    .float2 = [](void* c, float) { SetOther(c); },
+    .float4 = [](void* c, float) { SetOther(c); },
+    .float8 = [](void* c, double) { SetOther(c); },
+    .undefined = [](void* c) { SetOther(c); },
+    .null = [](void* c) { SetOther(c); },
+    .boolean = [](void* c, bool) { SetOther(c); },
+    .indef_break = [](void* c) { SetIndefinite(c); },
+};
+
+}  // namespace
+
+bool CborReader::Next(CborHead& head) {
+  if (offset_ >= input_.size()) return false;
+  head = CborHead{.kind = CborHead::Kind::kOther, .value = kIndefiniteMarker};
+  const cbor_decoder_result result = cbor_stream_decode(
+      input_.data() + offset_, input_.size() - offset_, &kReaderCallbacks, &head);
+  // libcbor refuses the one-byte heads of tags 6 to 20 (see
+  // IsShortTagLibcborRejects); no reader caller accepts tags, so refusing
+  // them here is right too.
+  if (result.status != CBOR_DECODER_FINISHED || result.read == 0) return false;
+  if (head.kind == CborHead::Kind::kOther && head.value == kIndefiniteMarker) return false;
+  offset_ += result.read;
+  return true;
+}
+
+std::optional<std::int64_t> AsInt(const CborHead& head) {
+  constexpr auto kMax = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  if (head.kind == CborHead::Kind::kUint && head.value <= kMax) {
+    return static_cast<std::int64_t>(head.value);
+  }
+  if (head.kind == CborHead::Kind::kNegint && head.value <= kMax) {
+    return -1 - static_cast<std::int64_t>(head.value);
+  }
+  return std::nullopt;
 }
 
 const cbor_item_t* TagItem(const cbor_item_t& item) {

@@ -72,6 +72,37 @@ const cbor_item_t* MapFind(const cbor_item_t& map, std::int64_t key);
 // libcbor's cbor_tag_item, which returns a new reference.
 const cbor_item_t* TagItem(const cbor_item_t& item);
 
+// One data item's head, as CborReader reports it.
+struct CborHead {
+  enum class Kind { kUint, kNegint, kBytes, kText, kArray, kMap, kTag, kOther };
+  Kind kind = Kind::kOther;
+  // kUint: the value; kNegint: n where the value is -1 - n; kArray, kMap:
+  // the number of items or pairs that follow; kTag: the tag number.
+  std::uint64_t value = 0;
+  ByteView bytes;  // kBytes, kText: the content (a view into the input)
+};
+
+// A pull parser over libcbor's streaming decoder for the hot paths that read
+// one fixed, known shape (credential claims, presentation fields): it builds
+// no item tree and allocates nothing. It reads heads one by one; the caller
+// checks the shape, so declared counts are never trusted for allocation.
+// Indefinite lengths are refused like in DecodeStrict.
+class CborReader {
+ public:
+  explicit CborReader(ByteView input) : input_(input) {}
+  // Reads the next head into `head`; false at the end of the input or on a
+  // malformed, truncated or indefinite-length head.
+  bool Next(CborHead& head);
+  bool AtEnd() const { return offset_ == input_.size(); }
+
+ private:
+  ByteView input_;
+  std::size_t offset_ = 0;
+};
+
+// The integer a kUint or kNegint head carries, if it fits an int64.
+std::optional<std::int64_t> AsInt(const CborHead& head);
+
 }  // namespace citycode::code::internal
 
 #endif  // CITYCODE_CODE_INTERNAL_CBOR_H_

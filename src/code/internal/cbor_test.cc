@@ -304,6 +304,21 @@ TEST(CborDecode, RejectsMalformedHeads) {
   ExpectRejected("f820", "malformed");
 }
 
+TEST(CborDecode, AcceptsOnlyHalfFloatsLibcborWritesBack) {
+  for (const char* hex : {"f93c00", "f90000", "f98000", "f97c00", "f9fc00", "f97e00", "f90001",
+                          "f90002", "f90400", "f97bff"}) {
+    EXPECT_EQ(RoundTrip(hex), hex) << hex;
+  }
+  // A NaN with a payload and a subnormal that libcbor would rewrite.
+  ExpectRejected("f97e01", "half-precision");
+  ExpectRejected("f90003", "half-precision");
+  // Else these distinct keys would encode as duplicates.
+  ExpectRejected("a2f9000300f9000201", "half-precision");
+  // Wider floats are written back as read, NaN payloads included.
+  EXPECT_EQ(RoundTrip("fa7fc00001"), "fa7fc00001");
+  EXPECT_EQ(RoundTrip("fb7ff8000000000001"), "fb7ff8000000000001");
+}
+
 TEST(CborRead, IntegerRanges) {
   struct Case {
     const char* hex;

@@ -57,7 +57,56 @@ Result<Algorithm> EcAlgorithmOf(const EVP_PKEY* pkey) {
                          " (citycode supports Ed25519, P-256 and SM2)");
 }
 
+namespace {
+
+// A key holding only the curve's domain parameters, made once per thread.
+// Copying parameters from it and setting the point costs about a third of
+// EVP_PKEY_fromdata, which rebuilds the curve group each time; a gate imports
+// one device key per scan. Per thread, because copying from an EVP_PKEY is
+// not documented as safe while other threads copy from it too.
+const EVP_PKEY* ParameterTemplate(const EcCurve& curve) {
+  thread_local EvpPkeyPtr p256, sm2;
+  EvpPkeyPtr& slot = curve.alg == Algorithm::kSm2 ? sm2 : p256;
+  if (slot == nullptr) {
+    EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, curve.key_type, nullptr));
+    const OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+                                         const_cast<char*>(curve.group_name), 0),
+        OSSL_PARAM_construct_end()};
+    EVP_PKEY* pkey = nullptr;
+    if (ctx == nullptr || EVP_PKEY_paramgen_init(ctx.get()) != 1 ||
+        EVP_PKEY_CTX_set_params(ctx.get(), params) != 1 ||
+        EVP_PKEY_paramgen(ctx.get(), &pkey) != 1) {
+      ClearOpenSslErrors();
+      return nullptr;
+    }
+    slot.reset(pkey);
+  }
+  return slot.get();
+}
+
+// The fast path of MakeEcKey for public keys; null if it is unavailable.
+EvpPkeyPtr MakeEcPublicKeyFromTemplate(const EcCurve& curve, ByteView point) {
+  const EVP_PKEY* parameters = ParameterTemplate(curve);
+  if (parameters == nullptr) return nullptr;
+  EvpPkeyPtr pkey(EVP_PKEY_new());
+  // set1_encoded_public_key decodes the point with EC_POINT_oct2point, which
+  // refuses points that are not on the curve.
+  if (pkey == nullptr || EVP_PKEY_copy_parameters(pkey.get(), parameters) != 1 ||
+      EVP_PKEY_set1_encoded_public_key(pkey.get(), point.data(), point.size()) != 1) {
+    ClearOpenSslErrors();
+    return nullptr;
+  }
+  return pkey;
+}
+
+}  // namespace
+
 Result<EvpPkeyPtr> MakeEcKey(const EcCurve& curve, ByteView point, const BIGNUM* priv) {
+  if (priv == nullptr) {
+    if (EvpPkeyPtr pkey = MakeEcPublicKeyFromTemplate(curve, point); pkey != nullptr) return pkey;
+    // Fall through: fromdata gives the precise error for a bad point.
+  }
   OsslParamBldPtr bld(OSSL_PARAM_BLD_new());
   if (bld == nullptr ||
       OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, curve.group_name, 0) !=
