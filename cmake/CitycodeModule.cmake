@@ -22,6 +22,8 @@ function(citycode_test binary)
   add_executable(${binary} ${T_SOURCES})
   target_link_libraries(${binary} PRIVATE ${T_DEPS} GTest::gmock GTest::gtest_main)
   target_include_directories(${binary} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR})
+  target_compile_definitions(${binary} PRIVATE
+    CITYCODE_VECTORS_DEFAULT="${CITYCODE_VECTORS_DIR}")
   gtest_discover_tests(${binary}
     DISCOVERY_MODE PRE_TEST
     TEST_PREFIX "${binary}."

@@ -27,32 +27,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// gtest_discover_tests lists the tests without CTest's environment, so the
-// list falls back to CMake's default CITYCODE_VECTORS_DIR (<source>/../shared/
-// vectors); the tests themselves read VectorsDir().
-fs::path FallbackVectorsRoot() {
-  return fs::path(__FILE__).parent_path() / "../../../shared/vectors";
-}
-fs::path VectorsRootForListing() {
-  if (const char* dir = std::getenv("CITYCODE_VECTORS"); dir != nullptr && *dir != '\0') {
-    return dir;
-  }
-  return FallbackVectorsRoot();
-}
-
-// The JSON files under cose/, relative to the vectors root, sorted.
-std::vector<std::string> CoseVectorFiles(const fs::path& root) {
-  std::vector<std::string> files;
-  std::error_code ec;
-  for (fs::recursive_directory_iterator it(root / "cose", ec), end; !ec && it != end;
-       it.increment(ec)) {
-    if (it->is_regular_file() && it->path().extension() == ".json") {
-      files.push_back(fs::relative(it->path(), root).generic_string());
-    }
-  }
-  std::sort(files.begin(), files.end());
-  return files;
-}
 
 // Sign1 files whose algorithm or key citycode does not support: ES384 on
 // P-384, ES512 on P-521 and on P-256, EdDSA on Ed448.
@@ -248,13 +222,11 @@ std::string TestName(const ::testing::TestParamInfo<std::string>& info) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cose, CoseVectorTest,
-                         ::testing::ValuesIn(CoseVectorFiles(VectorsRootForListing())), TestName);
+                         ::testing::ValuesIn(testing::JsonFilesUnder("cose")), TestName);
 
 // The listed files are the ones the tests run on, and none was missed.
 TEST(CoseVectors, EveryFileIsATest) {
-  const std::vector<std::string> files = CoseVectorFiles(testing::VectorsDir());
-  // Discovery (which may have used the fallback location) saw the same files.
-  EXPECT_EQ(files, CoseVectorFiles(FallbackVectorsRoot()));
+  const std::vector<std::string> files = testing::JsonFilesUnder("cose");
   EXPECT_EQ(files.size(), 23u);
   for (const std::string& file : kUnsupported) {
     EXPECT_TRUE(std::find(files.begin(), files.end(), file) != files.end()) << file;

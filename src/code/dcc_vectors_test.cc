@@ -62,19 +62,6 @@ constexpr std::int64_t kClaimHcert = -260;
 // ---------------------------------------------------------------------------
 // Listing.
 
-// gtest_discover_tests lists the tests without CTest's environment, so the
-// list falls back to CMake's default CITYCODE_VECTORS_DIR; tests read
-// VectorsDir().
-fs::path FallbackVectorsRoot() {
-  return fs::path(__FILE__).parent_path() / "../../../shared/vectors";
-}
-fs::path VectorsRootForListing() {
-  if (const char* dir = std::getenv("CITYCODE_VECTORS"); dir != nullptr && *dir != '\0') {
-    return dir;
-  }
-  return FallbackVectorsRoot();
-}
-
 struct DccStep {
   std::string file;  // relative to the vectors root: "dcc/AT/2DCode/raw/1.json"
   std::string step;  // "EXPECTEDVERIFY", ...
@@ -82,27 +69,15 @@ struct DccStep {
 
 void PrintTo(const DccStep& s, std::ostream* os) { *os << s.file << " " << s.step; }
 
-std::vector<std::string> DccFiles(const fs::path& root) {
-  std::vector<std::string> files;
-  std::error_code ec;
-  for (fs::recursive_directory_iterator it(root / "dcc", ec), end; !ec && it != end;
-       it.increment(ec)) {
-    if (it->is_regular_file() && it->path().extension() == ".json") {
-      files.push_back(fs::relative(it->path(), root).generic_string());
-    }
-  }
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
 json ReadJson(const fs::path& path) {
   std::ifstream in(path);
   return json::parse(in, nullptr, /*allow_exceptions=*/false);
 }
 
-std::vector<DccStep> DccSteps(const fs::path& root) {
+std::vector<DccStep> DccSteps() {
+  const fs::path root = testing::VectorsDir();
   std::vector<DccStep> steps;
-  for (const std::string& file : DccFiles(root)) {
+  for (const std::string& file : testing::JsonFilesUnder("dcc")) {
     const json vector = ReadJson(root / file);
     if (!vector.is_object() || !vector.contains("EXPECTEDRESULTS")) {
       steps.push_back({file, "EXPECTEDRESULTS"});  // fails loudly below
@@ -801,22 +776,19 @@ std::string TestName(const ::testing::TestParamInfo<DccStep>& info) {
   return name;
 }
 
-INSTANTIATE_TEST_SUITE_P(Dcc, DccVectorTest, ::testing::ValuesIn(DccSteps(VectorsRootForListing())),
+INSTANTIATE_TEST_SUITE_P(Dcc, DccVectorTest, ::testing::ValuesIn(DccSteps()),
                          TestName);
 
 TEST(DccVectors, EveryFileIsListed) {
-  const std::vector<std::string> files = DccFiles(testing::VectorsDir());
-  EXPECT_EQ(files.size(), 58u);
-  // Discovery (which may have used the fallback location) saw the same files.
-  EXPECT_EQ(files, DccFiles(FallbackVectorsRoot()));
-  EXPECT_EQ(DccSteps(testing::VectorsDir()).size(), 256u);
+  EXPECT_EQ(testing::JsonFilesUnder("dcc").size(), 58u);
+  EXPECT_EQ(DccSteps().size(), 256u);
 }
 
 TEST(DccVectors, KnownIssuesAreRead) {
   const std::vector<KnownIssue> issues = KnownIssues();
   ASSERT_FALSE(issues.empty());
   int affected = 0;
-  for (const DccStep& s : DccSteps(testing::VectorsDir())) affected += KnownIssueFor(s) ? 1 : 0;
+  for (const DccStep& s : DccSteps()) affected += KnownIssueFor(s) ? 1 : 0;
   // FORMAT.md: none of the kept countries is listed.
   EXPECT_EQ(affected, 0);
   RecordProperty("known_issues", static_cast<int>(issues.size()));

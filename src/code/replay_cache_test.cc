@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "common/files.h"
+#include "tests/support/temp_dir.h"
 
 namespace citycode::code {
 namespace {
@@ -51,15 +52,8 @@ TEST(ReplayCacheTest, StaysWithinCapacity) {
 
 class ReplayJournalTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("citycode-replay-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::filesystem::path dir_;
+  testing::TempDir temp_{"citycode-replay"};
+  const std::filesystem::path& dir_ = temp_.path();
 };
 
 TEST_F(ReplayJournalTest, RemembersAcrossReopening) {

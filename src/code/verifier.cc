@@ -38,6 +38,13 @@ std::vector<crypto::KeyId> KeyIdsOf(const TrustList& trust) {
   return kids;
 }
 
+// A terminal never goes back to an older list: that would undo revocations.
+Status CheckNotOlder(const char* what, std::uint64_t version, std::uint64_t held) {
+  if (version >= held) return OkStatus();
+  return FailedPrecondition(std::string(what) + " version " + std::to_string(version) +
+                            " is older than the held version " + std::to_string(held));
+}
+
 Instant NewestIssuedAt(const TrustList& trust, const RevocationList& revocation) {
   return std::max(trust.issued_at, revocation.issued_at);
 }
@@ -190,11 +197,7 @@ Verifier::~Verifier() = default;
 Status Verifier::UpdateTrustList(TrustList list) {
   std::lock_guard lock(impl_->lists_mutex);
   const ListSnapshot& current = *impl_->lists;
-  if (list.version < current.trust.version) {
-    return FailedPrecondition("trust list version " + std::to_string(list.version) +
-                              " is older than the held version " +
-                              std::to_string(current.trust.version));
-  }
+  CITYCODE_RETURN_IF_ERROR(CheckNotOlder("trust list", list.version, current.trust.version));
   if (list.issuer != current.trust.issuer) {
     return FailedPrecondition("trust list is for issuer " + list.issuer + ", not " +
                               current.trust.issuer);
@@ -211,11 +214,8 @@ Status Verifier::UpdateTrustList(TrustList list) {
 Status Verifier::UpdateRevocationList(RevocationList list) {
   std::lock_guard lock(impl_->lists_mutex);
   const ListSnapshot& current = *impl_->lists;
-  if (list.version < current.revocation.version) {
-    return FailedPrecondition("revocation list version " + std::to_string(list.version) +
-                              " is older than the held version " +
-                              std::to_string(current.revocation.version));
-  }
+  CITYCODE_RETURN_IF_ERROR(
+      CheckNotOlder("revocation list", list.version, current.revocation.version));
   auto snapshot = std::make_shared<ListSnapshot>(current);
   snapshot->revocation = std::move(list);
   snapshot->newest_issued_at = NewestIssuedAt(snapshot->trust, snapshot->revocation);

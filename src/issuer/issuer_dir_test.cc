@@ -7,20 +7,16 @@
 #include "code/verifier.h"
 #include "code/presentation.h"
 #include "common/files.h"
+#include "tests/support/temp_dir.h"
 
 namespace citycode::issuer {
 namespace {
 
 class IssuerDirTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("citycode-issuer-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::filesystem::path dir_;
+  testing::TempDir temp_{"citycode-issuer"};
+  // Init creates the issuer directory itself.
+  const std::filesystem::path dir_ = temp_.path() / "issuer";
   ManualClock clock_{FromUnixSeconds(1'790'000'000)};
 };
 
@@ -75,12 +71,10 @@ TEST_F(IssuerDirTest, IssuedCredentialsVerifyUntilRevoked) {
 
 TEST_F(IssuerDirTest, OpenRefusesListsNotSignedByTheRoot) {
   ASSERT_TRUE(IssuerDir::Init(dir_, {}, clock_).ok());
-  const auto other = std::filesystem::path(dir_.string() + "-other");
-  std::filesystem::remove_all(other);
+  const auto other = temp_.path() / "other";
   ASSERT_TRUE(IssuerDir::Init(other, {}, clock_).ok());
   std::filesystem::copy_file(other / "trust.json", dir_ / "trust.json",
                              std::filesystem::copy_options::overwrite_existing);
-  std::filesystem::remove_all(other);
   auto opened = IssuerDir::Open(dir_, clock_);
   EXPECT_EQ(opened.status().code(), StatusCode::kUnauthenticated);
   EXPECT_NE(opened.status().message().find("trust.json"), std::string::npos);
