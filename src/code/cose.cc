@@ -20,6 +20,7 @@
 #include "code/cose.h"
 
 #include <cstring>
+#include <optional>
 #include <string_view>
 #include <utility>
 
@@ -68,9 +69,61 @@ Status ReadProtected(const cbor_item_t& map, CoseSign1& out) {
   return OkStatus();
 }
 
+// The shape every CC1 message has, read straight from the bytes (a gate
+// decodes two per scan): #6.18([bstr, {}, bstr, bstr]) whose protected map
+// holds at most alg (int) and kid (bstr), each once. Anything else, including
+// every malformed input, yields nullopt and goes through the general decoder,
+// which accepts a superset of this and gives the precise error.
+std::optional<CoseSign1> DecodeCc1Shape(ByteView message) {
+  using internal::CborHead;
+  using Kind = CborHead::Kind;
+  // libcbor's streaming decoder refuses the one-byte head of tag 18 (0xD2),
+  // so the tag is matched here.
+  constexpr std::uint8_t kTag18 = 0xC0 | kCoseSign1Tag;
+  if (message.empty() || message[0] != kTag18) return std::nullopt;
+  internal::CborReader reader(message.subspan(1));
+  CborHead array, protected_head, unprotected, payload, signature;
+  if (!reader.Next(array) || array.kind != Kind::kArray || array.value != 4 ||
+      !reader.Next(protected_head) || protected_head.kind != Kind::kBytes ||
+      !reader.Next(unprotected) || unprotected.kind != Kind::kMap || unprotected.value != 0 ||
+      !reader.Next(payload) || payload.kind != Kind::kBytes || !reader.Next(signature) ||
+      signature.kind != Kind::kBytes || !reader.AtEnd()) {
+    return std::nullopt;
+  }
+  CoseSign1 out;
+  out.tagged = true;
+  if (!protected_head.bytes.empty()) {
+    internal::CborReader header(protected_head.bytes);
+    CborHead map;
+    if (!header.Next(map) || map.kind != Kind::kMap || map.value > 2) return std::nullopt;
+    bool has_kid = false;
+    for (std::uint64_t i = 0; i < map.value; ++i) {
+      CborHead label, value;
+      if (!header.Next(label) || !header.Next(value)) return std::nullopt;
+      const auto label_value = internal::AsInt(label);
+      if (label_value == kAlg && !out.alg && internal::AsInt(value)) {
+        out.alg = internal::AsInt(value);
+      } else if (label_value == kKid && !has_kid && value.kind == Kind::kBytes) {
+        out.kid = CopyOf(value.bytes);
+        has_kid = true;
+      } else {
+        return std::nullopt;
+      }
+    }
+    if (!header.AtEnd()) return std::nullopt;
+  }
+  out.protected_bytes = CopyOf(protected_head.bytes);
+  out.payload = CopyOf(payload.bytes);
+  out.signature = CopyOf(signature.bytes);
+  return out;
+}
+
 }  // namespace
 
 Result<CoseSign1> DecodeCoseSign1(ByteView message, const CoseOptions& options) {
+  if (message.size() <= options.max_message_bytes) {
+    if (std::optional<CoseSign1> cc1 = DecodeCc1Shape(message)) return *std::move(cc1);
+  }
   CITYCODE_ASSIGN_OR_RETURN(
       const CborPtr root,
       internal::DecodeStrict(message, {.max_bytes = options.max_message_bytes, .max_depth = 8}));

@@ -321,3 +321,36 @@ TEST_F(CoseDecodeTest, RefusesMalformedMessages) {
 
 }  // namespace
 }  // namespace citycode::code
+
+namespace citycode::code {
+namespace {
+
+// DecodeCoseSign1 reads the CC1 shape on a fast path; the same message with
+// tag 18 in its two-byte form (D8 12) takes the general decoder. Both must
+// read it the same.
+TEST(CoseDecodePathsTest, FastAndGeneralPathsAgree) {
+  for (crypto::Algorithm alg : {crypto::Algorithm::kEd25519, crypto::Algorithm::kEs256}) {
+    const auto key = *crypto::PrivateKey::Generate(alg);
+    const crypto::KeyId kid = key.public_key().key_id();
+    for (const bool with_kid : {false, true}) {
+      const Bytes fast_input = *SignCoseSign1(key, Bytes{1, 2, 3},
+                                              with_kid ? std::optional<ByteView>(kid) : std::nullopt);
+      ASSERT_EQ(fast_input[0], 0xD2);
+      Bytes general_input = {0xD8, 0x12};
+      general_input.insert(general_input.end(), fast_input.begin() + 1, fast_input.end());
+      const auto fast = DecodeCoseSign1(fast_input);
+      const auto general = DecodeCoseSign1(general_input);
+      ASSERT_TRUE(fast.ok() && general.ok());
+      EXPECT_EQ(fast->tagged, general->tagged);
+      EXPECT_EQ(fast->protected_bytes, general->protected_bytes);
+      EXPECT_EQ(fast->alg, general->alg);
+      EXPECT_EQ(fast->kid, general->kid);
+      EXPECT_EQ(fast->payload, general->payload);
+      EXPECT_EQ(fast->signature, general->signature);
+      EXPECT_TRUE(VerifyCoseSign1(*fast, key.public_key()));
+    }
+  }
+}
+
+}  // namespace
+}  // namespace citycode::code
