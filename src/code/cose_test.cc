@@ -12,6 +12,7 @@
 #include "code/internal/cbor.h"
 #include "crypto/algorithm.h"
 #include "crypto/key.h"
+#include "tests/support/hex.h"
 
 namespace citycode::code {
 namespace {
@@ -20,11 +21,7 @@ using crypto::Algorithm;
 
 constexpr Algorithm kAlgorithms[] = {Algorithm::kEd25519, Algorithm::kEs256, Algorithm::kSm2};
 
-Bytes Hex(std::string_view hex) {
-  Result<Bytes> bytes = FromHex(hex);
-  EXPECT_TRUE(bytes.ok()) << hex;
-  return bytes.ok() ? *bytes : Bytes();
-}
+using ::citycode::testing::Hex;
 
 crypto::PrivateKey NewKey(Algorithm alg) {
   Result<crypto::PrivateKey> key = crypto::PrivateKey::Generate(alg);

@@ -20,6 +20,8 @@
 #include "crypto/algorithm.h"
 #include "crypto/key.h"
 #include "tests/support/vectors.h"
+#include "tests/support/hex.h"
+#include "tests/support/cose_headers.h"
 
 namespace citycode::code {
 namespace {
@@ -37,11 +39,7 @@ const std::set<std::string> kUnsupported = {
     "cose/eddsa-examples/eddsa-sig-02.json",
 };
 
-Bytes Hex(const std::string& hex) {
-  Result<Bytes> bytes = FromHex(hex);
-  EXPECT_TRUE(bytes.ok()) << hex;
-  return bytes.ok() ? *bytes : Bytes();
-}
+using ::citycode::testing::Hex;
 
 // A JWK member given as base64url (`name`) or hex (`name_hex`).
 std::optional<Bytes> JwkPart(const json& jwk, const std::string& name) {
@@ -67,16 +65,7 @@ Result<crypto::PublicKey> PublicKeyFromJwk(const json& jwk) {
   return crypto::PublicKey::FromEcPoint(crypto::Algorithm::kEs256, *x, *y);
 }
 
-// The integer alg of the unprotected header (tests only: CC1 never reads it).
-std::optional<std::int64_t> UnprotectedAlg(ByteView message) {
-  Result<internal::CborPtr> root = internal::DecodeStrict(message);
-  if (!root.ok()) return std::nullopt;
-  const cbor_item_t* body = root->get();
-  if (cbor_isa_tag(body)) body = internal::TagItem(*body);
-  if (body == nullptr || !cbor_isa_array(body) || cbor_array_size(body) != 4) return std::nullopt;
-  const cbor_item_t* alg = internal::MapFind(*cbor_array_handle(body)[1], 1);
-  return alg == nullptr ? std::nullopt : internal::AsInt(*alg);
-}
+using ::citycode::testing::UnprotectedAlg;
 
 class CoseVectorTest : public ::testing::TestWithParam<std::string> {};
 

@@ -95,21 +95,26 @@ Bytes ClaimsWith(std::vector<std::pair<std::int64_t, internal::CborPtr>> entries
   return internal::Encode(*map);
 }
 
+// The claims of a minimal valid printed-card credential (no cnf needed), in
+// canonical order, as (key, value) pairs for ClaimsWith.
+std::vector<std::pair<std::int64_t, internal::CborPtr>> MinimalCardClaims() {
+  using namespace internal;
+  std::vector<std::pair<std::int64_t, CborPtr>> e;
+  e.emplace_back(1, MakeText("citycode:jimo"));
+  e.emplace_back(2, MakeBytes(Bytes(16, 1)));
+  e.emplace_back(4, MakeInt(200));
+  e.emplace_back(6, MakeInt(100));
+  e.emplace_back(7, MakeBytes(Bytes(16, 2)));
+  CborPtr scenes = MakeArray(1);
+  ArrayPush(*scenes, MakeInt(2));
+  e.emplace_back(-65537, std::move(scenes));
+  e.emplace_back(-65538, MakeInt(4));  // card
+  return e;
+}
+
 TEST(CredentialClaimsTest, RefusesMissingOrMistypedClaims) {
   using namespace internal;
-  auto valid_entries = [] {
-    std::vector<std::pair<std::int64_t, CborPtr>> e;
-    e.emplace_back(1, MakeText("citycode:jimo"));
-    e.emplace_back(2, MakeBytes(Bytes(16, 1)));
-    e.emplace_back(4, MakeInt(200));
-    e.emplace_back(6, MakeInt(100));
-    e.emplace_back(7, MakeBytes(Bytes(16, 2)));
-    CborPtr scenes = MakeArray(1);
-    ArrayPush(*scenes, MakeInt(2));
-    e.emplace_back(-65537, std::move(scenes));
-    e.emplace_back(-65538, MakeInt(4));  // card: no cnf needed
-    return e;
-  };
+  auto valid_entries = MinimalCardClaims;
   EXPECT_TRUE(ParseCredentialClaims(ClaimsWith(valid_entries())).ok());
   for (std::size_t drop = 0; drop < 7; ++drop) {
     auto entries = valid_entries();
@@ -141,18 +146,7 @@ TEST(CredentialClaimsTest, RefusesMissingOrMistypedClaims) {
 }
 
 TEST(CredentialClaimsTest, RefusesNonCanonicalFraming) {
-  using namespace internal;
-  std::vector<std::pair<std::int64_t, CborPtr>> e;
-  e.emplace_back(1, MakeText("citycode:jimo"));
-  e.emplace_back(2, MakeBytes(Bytes(16, 1)));
-  e.emplace_back(4, MakeInt(200));
-  e.emplace_back(6, MakeInt(100));
-  e.emplace_back(7, MakeBytes(Bytes(16, 2)));
-  CborPtr scenes = MakeArray(1);
-  ArrayPush(*scenes, MakeInt(2));
-  e.emplace_back(-65537, std::move(scenes));
-  e.emplace_back(-65538, MakeInt(4));
-  const Bytes good = ClaimsWith(std::move(e));
+  const Bytes good = ClaimsWith(MinimalCardClaims());
   ASSERT_TRUE(ParseCredentialClaims(good).ok());
   Bytes trailing = good;
   trailing.push_back(0x00);

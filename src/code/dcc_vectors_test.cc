@@ -43,6 +43,7 @@
 #include "crypto/hash.h"
 #include "crypto/key.h"
 #include "tests/support/vectors.h"
+#include "tests/support/cose_headers.h"
 
 namespace citycode::code {
 namespace {
@@ -348,16 +349,7 @@ bool VerifyPs256(EVP_PKEY* key, ByteView message, ByteView signature) {
                           message.size()) == 1;
 }
 
-// The integer alg of the unprotected header; DCC verifiers accept it there.
-std::optional<std::int64_t> UnprotectedAlg(ByteView message) {
-  Result<CborPtr> root = internal::DecodeStrict(message);
-  if (!root.ok()) return std::nullopt;
-  const cbor_item_t* body = root->get();
-  if (cbor_isa_tag(body)) body = internal::TagItem(*body);
-  if (body == nullptr || !cbor_isa_array(body) || cbor_array_size(body) != 4) return std::nullopt;
-  const cbor_item_t* alg = internal::MapFind(*cbor_array_handle(body)[1], 1);
-  return alg == nullptr ? std::nullopt : internal::AsInt(*alg);
-}
+using ::citycode::testing::UnprotectedAlg;
 
 // EXPECTEDVERIFY as a DCC verifier does it: the signer is looked up by KID
 // (protected, else unprotected: CoseSign1::kid), which must be the first 8

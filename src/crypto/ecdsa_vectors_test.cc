@@ -12,17 +12,14 @@
 #include "common/bytes.h"
 #include "crypto/key.h"
 #include "tests/support/vectors.h"
+#include "tests/support/hex.h"
 
 namespace citycode::crypto {
 namespace {
 
 using ::citycode::testing::LoadVectorJson;
 
-Bytes Hex(const nlohmann::json& value) {
-  Result<Bytes> bytes = FromHex(value.get<std::string>());
-  EXPECT_TRUE(bytes.ok()) << value;
-  return bytes.ok() ? *bytes : Bytes();
-}
+using ::citycode::testing::Hex;
 
 // Wycheproof writes coordinates as ASN.1 integers (a leading 00 when the
 // top bit is set); COSE wants exactly 32 bytes.

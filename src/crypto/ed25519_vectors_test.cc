@@ -8,17 +8,14 @@
 #include "common/bytes.h"
 #include "crypto/key.h"
 #include "tests/support/vectors.h"
+#include "tests/support/hex.h"
 
 namespace citycode::crypto {
 namespace {
 
 using ::citycode::testing::LoadVectorJson;
 
-Bytes Hex(const nlohmann::json& value) {
-  Result<Bytes> bytes = FromHex(value.get<std::string>());
-  EXPECT_TRUE(bytes.ok()) << value;
-  return bytes.ok() ? *bytes : Bytes();
-}
+using ::citycode::testing::Hex;
 
 // OpenSSL's own Ed25519 verification, as an independent second opinion.
 bool OpenSslVerify(ByteView pk, ByteView message, ByteView signature) {

@@ -33,6 +33,7 @@
 #include "crypto/internal/openssl.h"
 #include "crypto/key.h"
 #include "tests/support/vectors.h"
+#include "tests/support/hex.h"
 
 namespace citycode::crypto {
 namespace {
@@ -47,11 +48,7 @@ using PkeyPtr = internal::EvpPkeyPtr;
 using PkeyCtxPtr = internal::EvpPkeyCtxPtr;
 using MdCtxPtr = internal::EvpMdCtxPtr;
 
-Bytes Hex(const nlohmann::json& value) {
-  Result<Bytes> bytes = FromHex(value.get<std::string>());
-  EXPECT_TRUE(bytes.ok()) << value;
-  return bytes.ok() ? *bytes : Bytes();
-}
+using ::citycode::testing::Hex;
 
 Bytes Cat(std::initializer_list<ByteView> parts) {
   Bytes out;

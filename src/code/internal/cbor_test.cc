@@ -1,4 +1,5 @@
 #include "code/internal/cbor.h"
+#include "tests/support/hex.h"
 
 #include <gtest/gtest.h>
 
@@ -16,11 +17,7 @@
 namespace citycode::code::internal {
 namespace {
 
-Bytes Hex(std::string_view hex) {
-  Result<Bytes> bytes = FromHex(hex);
-  EXPECT_TRUE(bytes.ok()) << hex;
-  return bytes.ok() ? *bytes : Bytes();
-}
+using ::citycode::testing::Hex;
 
 // Expects DecodeStrict to refuse `hex` with invalid_argument and a message
 // containing `why`.
