@@ -852,6 +852,10 @@ TEST_F(CliUsageTest, CommandLineErrors) {
   ExpectUsageError(RunCitycode({"code", "verify", "--trust", (issuer_ / "trust.json").string(),
                                 "--at", "yesterday", text_}),
                    "--at");
+  // Beyond year 9999 time arithmetic could overflow: refused up front.
+  ExpectUsageError(RunCitycode({"code", "verify", "--trust", (issuer_ / "trust.json").string(),
+                                "--at", "9223372036854775807", text_}),
+                   "--at");
   ExpectUsageError(RunCitycode({"code", "make", "--credential", credential_.string(),
                                 "--device-key", device_.string(), "--counter", "-1"}),
                    "counter");

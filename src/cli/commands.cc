@@ -25,6 +25,9 @@ namespace {
 constexpr std::size_t kMaxKeyFileBytes = 64 * 1024;
 constexpr std::size_t kMaxCredentialFileBytes = 4096;
 constexpr std::size_t kMaxImageBytes = 16 * 1024 * 1024;
+// --at: 1970 to the end of year 9999, the range CWT times are read in, so
+// that no time arithmetic can overflow.
+const CLI::Range kUnixTimeRange(std::int64_t{0}, std::int64_t{253402300799});
 
 // Prefixes a status message with the file it concerns, unless it names it.
 Status AboutFile(const Status& status, const std::string& path) {
@@ -216,7 +219,8 @@ void AddCodeCommands(CLI::App& app, Action& action) {
   auto make_args = std::make_shared<MakeArgs>();
   make->add_option("--credential", make_args->credential, "Credential file (CBOR)")->required();
   make->add_option("--device-key", make_args->device_key, "Device private key PEM")->required();
-  make->add_option("--at", make_args->at, "Unix time to stamp (default: now)");
+  make->add_option("--at", make_args->at, "Unix time to stamp (default: now)")
+      ->check(kUnixTimeRange);
   make->add_option("--counter", make_args->counter, "Presentation counter n")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
@@ -282,7 +286,8 @@ void AddCodeCommands(CLI::App& app, Action& action) {
                      "Root public key PEM (default: root.pem beside the trust list)");
   verify->add_option("--revoked", verify_args->revoked, "Revocation list (JWS)");
   verify->add_option("--scene", verify_args->scene, "Scene of this terminal");
-  verify->add_option("--at", verify_args->at, "Unix time to verify at (default: now)");
+  verify->add_option("--at", verify_args->at, "Unix time to verify at (default: now)")
+      ->check(kUnixTimeRange);
   verify->add_option("--window", verify_args->window, "Freshness window in seconds")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
