@@ -23,6 +23,7 @@
 #include "code/credential.h"
 
 #include <algorithm>
+#include <array>
 
 #include "code/internal/cbor.h"
 
@@ -141,6 +142,26 @@ int ClaimBit(std::int64_t label) {
     default: return -1;
   }
 }
+constexpr std::array kAllScenes = {Scene::kGov, Scene::kTransit, Scene::kMedical, Scene::kHotel,
+                                   Scene::kAccess};
+constexpr std::array kAllChannels = {Channel::kApp, Channel::kWechat, Channel::kAlipay,
+                                     Channel::kCard};
+constexpr std::array kAllRiderCategories = {RiderCategory::kAdult, RiderCategory::kSenior,
+                                            RiderCategory::kStudent, RiderCategory::kDisabled};
+
+// The one of `values` named `name`; the error lists every name.
+template <typename E, std::size_t N>
+Result<E> FromName(std::string_view name, const std::array<E, N>& values,
+                   std::string_view (*name_of)(E), std::string_view what) {
+  std::string known;
+  for (E value : values) {
+    if (name_of(value) == name) return value;
+    known += (known.empty() ? "" : ", ") + std::string(name_of(value));
+  }
+  return InvalidArgument("unknown " + std::string(what) + " '" + std::string(name) + "' (" +
+                         known + ")");
+}
+
 constexpr unsigned kRequiredClaims = 0b011011111;  // all but cnf and rider category
 
 }  // namespace
@@ -157,12 +178,7 @@ std::string_view SceneName(Scene scene) {
 }
 
 Result<Scene> SceneFromName(std::string_view name) {
-  for (Scene scene : {Scene::kGov, Scene::kTransit, Scene::kMedical, Scene::kHotel,
-                      Scene::kAccess}) {
-    if (SceneName(scene) == name) return scene;
-  }
-  return InvalidArgument("unknown scene '" + std::string(name) +
-                         "' (gov, transit, medical, hotel, access)");
+  return FromName(name, kAllScenes, SceneName, "scene");
 }
 
 Result<std::vector<Scene>> ParseSceneList(std::string_view names) {
@@ -190,11 +206,7 @@ std::string_view ChannelName(Channel channel) {
 }
 
 Result<Channel> ChannelFromName(std::string_view name) {
-  for (Channel channel : {Channel::kApp, Channel::kWechat, Channel::kAlipay, Channel::kCard}) {
-    if (ChannelName(channel) == name) return channel;
-  }
-  return InvalidArgument("unknown channel '" + std::string(name) +
-                         "' (app, wechat, alipay, card)");
+  return FromName(name, kAllChannels, ChannelName, "channel");
 }
 
 std::string_view RiderCategoryName(RiderCategory category) {
@@ -208,12 +220,7 @@ std::string_view RiderCategoryName(RiderCategory category) {
 }
 
 Result<RiderCategory> RiderCategoryFromName(std::string_view name) {
-  for (RiderCategory category : {RiderCategory::kAdult, RiderCategory::kSenior,
-                                 RiderCategory::kStudent, RiderCategory::kDisabled}) {
-    if (RiderCategoryName(category) == name) return category;
-  }
-  return InvalidArgument("unknown rider category '" + std::string(name) +
-                         "' (adult, senior, student, disabled)");
+  return FromName(name, kAllRiderCategories, RiderCategoryName, "rider category");
 }
 
 Result<Bytes> IssueCredential(const CredentialClaims& claims, const crypto::PrivateKey& signer) {

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "code/cose.h"
@@ -117,17 +119,25 @@ struct Verifier::Impl {
   ReplayJournal* journal = nullptr;
 
   mutable std::mutex credentials_mutex;
-  mutable std::unordered_map<std::string, std::shared_ptr<const VerifiedCredential>> credentials;
+  // Keyed by the credential's bytes; looked up by view, so a scan of a known
+  // credential allocates nothing.
+  struct BytesHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view bytes) const {
+      return std::hash<std::string_view>{}(bytes);
+    }
+  };
+  mutable std::unordered_map<std::string, std::shared_ptr<const VerifiedCredential>, BytesHash,
+                             std::equal_to<>>
+      credentials;
   mutable std::deque<std::string> credential_order;  // insertion order, for eviction
 };
 
 std::shared_ptr<const VerifiedCredential> Verifier::Impl::LoadCredential(
     ByteView bytes, const ListSnapshot& snapshot, Instant now, Reason& reason) const {
-  std::string cache_key;
   if (options.credential_cache_capacity > 0) {
-    cache_key.assign(AsChars(bytes));
     std::lock_guard lock(credentials_mutex);
-    auto it = credentials.find(cache_key);
+    auto it = credentials.find(AsChars(bytes));
     if (it != credentials.end() && it->second->generation == snapshot.generation) {
       return it->second;
     }
@@ -163,7 +173,7 @@ std::shared_ptr<const VerifiedCredential> Verifier::Impl::LoadCredential(
     }
     auto verified = std::make_shared<const VerifiedCredential>(VerifiedCredential{
         *std::move(claims), trusted.not_before, trusted.not_after, snapshot.generation});
-    if (options.credential_cache_capacity > 0) Remember(std::move(cache_key), verified);
+    if (options.credential_cache_capacity > 0) Remember(std::string(AsChars(bytes)), verified);
     return verified;
   }
   return nullptr;

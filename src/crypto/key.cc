@@ -386,15 +386,13 @@ Result<PrivateKey> PrivateKey::Generate(Algorithm alg) {
     sodium_memzero(seed.data(), seed.size());
     return key;
   }
-  const EcCurve& curve = *internal::CurveFor(alg);
-  internal::EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, curve.key_type, nullptr));
-  const OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
-                                       const_cast<char*>(curve.group_name), 0),
-      OSSL_PARAM_construct_end()};
+  const EVP_PKEY* parameters = internal::CurveParameters(*internal::CurveFor(alg));
+  internal::EvpPkeyCtxPtr ctx(
+      parameters == nullptr
+          ? nullptr
+          : EVP_PKEY_CTX_new_from_pkey(nullptr, const_cast<EVP_PKEY*>(parameters), nullptr));
   EVP_PKEY* generated = nullptr;
   if (ctx == nullptr || EVP_PKEY_keygen_init(ctx.get()) != 1 ||
-      EVP_PKEY_CTX_set_params(ctx.get(), params) != 1 ||
       EVP_PKEY_generate(ctx.get(), &generated) != 1) {
     return OpenSslError(StatusCode::kInternal, "key generation failed");
   }

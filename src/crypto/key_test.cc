@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "crypto/hash.h"
+#include "crypto/internal/ec.h"
 #include "crypto/internal/openssl.h"
 
 namespace citycode::crypto {
@@ -54,15 +55,11 @@ EvpPkeyPtr OpenSslPrivate(const std::string& pem) {
   return EvpPkeyPtr(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
 }
 
+// The DER form OpenSSL's EVP API takes, by the library's own converter.
 Bytes RawToDer(ByteView raw) {
-  ECDSA_SIG* sig = ECDSA_SIG_new();
-  ECDSA_SIG_set0(sig, BN_bin2bn(raw.data(), 32, nullptr), BN_bin2bn(raw.data() + 32, 32, nullptr));
-  unsigned char* der = nullptr;
-  const int len = i2d_ECDSA_SIG(sig, &der);
-  Bytes out(der, der + len);
-  OPENSSL_free(der);
-  ECDSA_SIG_free(sig);
-  return out;
+  Bytes der;
+  EXPECT_TRUE(internal::EcdsaRawToDer(raw, der));
+  return der;
 }
 
 Bytes DerToRaw(ByteView der) {

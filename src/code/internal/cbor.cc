@@ -418,11 +418,6 @@ std::optional<std::int64_t> AsInt(const cbor_item_t& item) {
   return std::nullopt;
 }
 
-std::optional<std::uint64_t> AsUint(const cbor_item_t& item) {
-  if (!cbor_isa_uint(&item)) return std::nullopt;
-  return cbor_get_int(&item);
-}
-
 std::optional<ByteView> AsBytes(const cbor_item_t& item) {
   if (!cbor_isa_bytestring(&item) || !cbor_bytestring_is_definite(&item)) return std::nullopt;
   const std::size_t length = cbor_bytestring_length(&item);

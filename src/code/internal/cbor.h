@@ -62,7 +62,6 @@ void MapPut(cbor_item_t& map, CborPtr key, CborPtr value);
 
 // Readers: nullopt when `item` is not of that type (or out of range).
 std::optional<std::int64_t> AsInt(const cbor_item_t& item);   // major types 0 and 1
-std::optional<std::uint64_t> AsUint(const cbor_item_t& item);  // major type 0
 std::optional<ByteView> AsBytes(const cbor_item_t& item);      // definite bstr
 std::optional<std::string_view> AsText(const cbor_item_t& item);  // definite tstr
 // The value under integer key `key` in a map, or nullptr (also when `map`

@@ -345,7 +345,42 @@ TEST(CborRead, IntegerRanges) {
     const Result<CborPtr> item = DecodeStrict(Hex(c.hex));
     ASSERT_TRUE(item.ok()) << c.hex;
     EXPECT_EQ(AsInt(**item), c.as_int) << c.hex;
-    EXPECT_EQ(AsUint(**item), c.as_uint) << c.hex;
+    // CborReader reads the same head without an item tree.
+    const Bytes bytes = Hex(c.hex);
+    CborReader reader(bytes);
+    CborHead head;
+    ASSERT_TRUE(reader.Next(head)) << c.hex;
+    EXPECT_EQ(AsInt(head), c.as_int) << c.hex;
+    EXPECT_EQ(head.kind == CborHead::Kind::kUint ? std::optional(head.value) : std::nullopt,
+              c.as_uint)
+        << c.hex;
+  }
+}
+
+TEST(CborReader, ReadsHeadsInOrderAndRefusesIndefiniteOrTruncatedInput) {
+  // [h'31', "x", {}] then nothing.
+  const Bytes bytes = Hex("8341316178a0");
+  CborReader reader(bytes);
+  CborHead head;
+  ASSERT_TRUE(reader.Next(head));
+  EXPECT_EQ(head.kind, CborHead::Kind::kArray);
+  EXPECT_EQ(head.value, 3u);
+  ASSERT_TRUE(reader.Next(head));
+  EXPECT_EQ(head.kind, CborHead::Kind::kBytes);
+  EXPECT_EQ(AsChars(head.bytes), "1");
+  ASSERT_TRUE(reader.Next(head));
+  EXPECT_EQ(head.kind, CborHead::Kind::kText);
+  EXPECT_EQ(AsChars(head.bytes), "x");
+  ASSERT_TRUE(reader.Next(head));
+  EXPECT_EQ(head.kind, CborHead::Kind::kMap);
+  EXPECT_EQ(head.value, 0u);
+  EXPECT_TRUE(reader.AtEnd());
+  EXPECT_FALSE(reader.Next(head));
+
+  for (const char* hex : {"9f01ff", "bf0101ff", "5f4101ff", "7f6161ff", "44313131", "1a0001"}) {
+    const Bytes input = Hex(hex);
+    CborReader refusing(input);
+    EXPECT_FALSE(refusing.Next(head)) << hex;
   }
 }
 
@@ -377,7 +412,7 @@ TEST(CborRead, BytesTextMapsAndTags) {
   ASSERT_NE(MapFind(**map, 4), nullptr);
   EXPECT_EQ(AsChars(*AsBytes(*MapFind(**map, 4))), "11");
   ASSERT_NE(MapFind(**map, -65537), nullptr);
-  EXPECT_EQ(AsUint(*MapFind(**map, -65537)), 5u);
+  EXPECT_EQ(AsInt(*MapFind(**map, -65537)), 5);
   EXPECT_EQ(MapFind(**map, 2), nullptr);
   EXPECT_EQ(MapFind(**text, 1), nullptr);  // not a map
 

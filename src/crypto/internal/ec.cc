@@ -57,14 +57,9 @@ Result<Algorithm> EcAlgorithmOf(const EVP_PKEY* pkey) {
                          " (citycode supports Ed25519, P-256 and SM2)");
 }
 
-namespace {
-
-// A key holding only the curve's domain parameters, made once per thread.
-// Copying parameters from it and setting the point costs about a third of
-// EVP_PKEY_fromdata, which rebuilds the curve group each time; a gate imports
-// one device key per scan. Per thread, because copying from an EVP_PKEY is
-// not documented as safe while other threads copy from it too.
-const EVP_PKEY* ParameterTemplate(const EcCurve& curve) {
+// Made once per thread: copying from an EVP_PKEY is not documented as safe
+// while other threads copy from it too.
+const EVP_PKEY* CurveParameters(const EcCurve& curve) {
   thread_local EvpPkeyPtr p256, sm2;
   EvpPkeyPtr& slot = curve.alg == Algorithm::kSm2 ? sm2 : p256;
   if (slot == nullptr) {
@@ -85,9 +80,14 @@ const EVP_PKEY* ParameterTemplate(const EcCurve& curve) {
   return slot.get();
 }
 
-// The fast path of MakeEcKey for public keys; null if it is unavailable.
+namespace {
+
+// The fast path of MakeEcKey for public keys: copying the curve parameters
+// and setting the point costs about a third of EVP_PKEY_fromdata, which
+// rebuilds the curve group each time, and a gate imports one device key per
+// scan. Null if it is unavailable.
 EvpPkeyPtr MakeEcPublicKeyFromTemplate(const EcCurve& curve, ByteView point) {
-  const EVP_PKEY* parameters = ParameterTemplate(curve);
+  const EVP_PKEY* parameters = CurveParameters(curve);
   if (parameters == nullptr) return nullptr;
   EvpPkeyPtr pkey(EVP_PKEY_new());
   // set1_encoded_public_key decodes the point with EC_POINT_oct2point, which

@@ -47,6 +47,10 @@ Result<Algorithm> EcAlgorithmOf(const EVP_PKEY* pkey);
 // import checks x, y < p and the curve equation).
 Result<EvpPkeyPtr> MakeEcKey(const EcCurve& curve, ByteView point, const BIGNUM* priv);
 
+// A key holding only the curve's domain parameters (no key pair), owned by
+// the calling thread; null if OpenSSL cannot make it.
+const EVP_PKEY* CurveParameters(const EcCurve& curve);
+
 // Raw r||s (2 × 32 bytes) to DER. false if `raw` is not 64 bytes.
 bool EcdsaRawToDer(ByteView raw, Bytes& der);
 // DER to raw r||s; false if the DER does not parse or r or s does not fit in
