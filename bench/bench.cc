@@ -161,10 +161,10 @@ void RunVerify(benchmark::State& state, Algorithm alg, std::size_t credential_ca
                                  .credential_cache_capacity = credential_cache_capacity});
   std::size_t i = 0;
   for (auto _ : state) {
-    const code::VerificationResult result =
-        verifier.Verify(world.pool[i], code::Scene::kTransit);
+    const code::VerificationResult result = verifier.Verify(world.pool[i], code::Scene::kTransit);
     if (!result.valid) {
-      state.SkipWithError(("code refused: " + std::string(code::ReasonName(result.reason))).c_str());
+      state.SkipWithError(
+          ("code refused: " + std::string(code::ReasonName(result.reason))).c_str());
       break;
     }
     if (++i == world.pool.size()) i = 0;
@@ -277,14 +277,16 @@ void BM_RawVerifyOpenssl(benchmark::State& state, bool sm2) {
         EVP_PKEY_CTX_set1_id(pctx, "x", 1) != 1) {
       Die("SM2 verify init");
     }
-    if (EVP_DigestVerify(md_ctx.get(), sig.data(), sig.size(), message.data(), message.size()) == 1) {
+    if (EVP_DigestVerify(md_ctx.get(), sig.data(), sig.size(), message.data(), message.size()) ==
+        1) {
       Die("SM2 signature verifies with the wrong distinguishing ID");
     }
   }
 
   for (auto _ : state) {
     if (!DigestInit(md_ctx.get(), public_key.get(), sm2, /*sign=*/false) ||
-        EVP_DigestVerify(md_ctx.get(), sig.data(), sig.size(), message.data(), message.size()) != 1) {
+        EVP_DigestVerify(md_ctx.get(), sig.data(), sig.size(), message.data(), message.size()) !=
+            1) {
       state.SkipWithError("signature does not verify");
       break;
     }

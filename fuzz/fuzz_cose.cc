@@ -57,7 +57,8 @@ void CheckCose(ByteView input) {
   // the fuzzer makes breaks the signature.)
   const fuzz::World& world = fuzz::TheWorld();
   for (const auto* keys : {&world.signers, &world.devices}) {
-    for (const crypto::PrivateKey& key : *keys) (void)code::VerifyCoseSign1(message, key.public_key());
+    for (const crypto::PrivateKey& key : *keys)
+      (void)code::VerifyCoseSign1(message, key.public_key());
   }
   (void)code::VerifyCoseSign1(message, world.signers.front().public_key(), message.kid);
   (void)code::ParsePresentationFields(message.payload);

@@ -44,14 +44,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   const std::string_view raw(reinterpret_cast<const char*>(data), size);
   const ByteView bytes(data, size);
-  std::string text = raw.starts_with(code::kQrPrefix) ? std::string(raw)
-                                                      : std::string(code::kQrPrefix) + std::string(raw);
+  std::string text = raw.starts_with(code::kQrPrefix)
+                         ? std::string(raw)
+                         : std::string(code::kQrPrefix) + std::string(raw);
   const code::VerificationResult first = verifier.Verify(text, std::nullopt);
   CheckResult(first);
   // CITYCODE_FUZZ_VERBOSE=1: say what the verifier made of an input
   // (to check the seeds, or to read a crash input).
   static const bool verbose = std::getenv("CITYCODE_FUZZ_VERBOSE") != nullptr;
-  if (verbose) std::fprintf(stderr, "verify: %s\n", std::string(code::ReasonName(first.reason)).c_str());
+  if (verbose)
+    std::fprintf(stderr, "verify: %s\n", std::string(code::ReasonName(first.reason)).c_str());
   // The same code again is a replay now (or refused as before).
   const code::VerificationResult second = verifier.Verify(text, code::Scene::kTransit);
   if (first.valid && second.valid) {

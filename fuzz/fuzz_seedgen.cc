@@ -42,21 +42,20 @@ int main(int argc, char** argv) {
     const Bytes credential =
         fuzz::Must(code::IssueCredential(world.Claims(id, &world.devices[a]), world.signers[a]),
                    "IssueCredential");
-    const Bytes card = fuzz::Must(
-        code::IssueCredential(world.Claims(static_cast<std::uint8_t>(id + 10), nullptr),
-                              world.signers[a]),
-        "IssueCredential (card)");
+    const Bytes card =
+        fuzz::Must(code::IssueCredential(world.Claims(static_cast<std::uint8_t>(id + 10), nullptr),
+                                         world.signers[a]),
+                   "IssueCredential (card)");
     const Bytes presentation = fuzz::Must(
         code::MakePresentation({.credential = credential, .made_at = fuzz::kFuzzNow, .counter = 1},
                                world.devices[a]),
         "MakePresentation");
-    const Bytes hinted = fuzz::Must(
-        code::MakePresentation({.credential = credential,
-                                .made_at = fuzz::kFuzzNow,
-                                .counter = 2,
-                                .scene_hint = code::Scene::kTransit},
-                               world.devices[a]),
-        "MakePresentation (scene hint)");
+    const Bytes hinted = fuzz::Must(code::MakePresentation({.credential = credential,
+                                                            .made_at = fuzz::kFuzzNow,
+                                                            .counter = 2,
+                                                            .scene_hint = code::Scene::kTransit},
+                                                           world.devices[a]),
+                                    "MakePresentation (scene hint)");
     const std::string text = code::ToQrText(presentation);
     const std::string hinted_text = code::ToQrText(hinted);
 

@@ -2,10 +2,9 @@
 
 #include <cstdint>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "code/presentation.h"
 #include "code/replay_cache.h"
@@ -67,7 +66,6 @@ Status WriteOutput(const std::string& path, std::string_view content, unsigned m
   return AboutFile(WriteFileAtomic(path, content, mode), path);
 }
 
-
 nlohmann::json ResultJson(const code::VerificationResult& result) {
   nlohmann::json out = {{"valid", result.valid}, {"reason", code::ReasonName(result.reason)}};
   if (!result.scenes.empty()) {  // the credential was decoded
@@ -77,7 +75,8 @@ nlohmann::json ResultJson(const code::VerificationResult& result) {
     for (code::Scene scene : result.scenes) scenes.push_back(code::SceneName(scene));
     out["scenes"] = std::move(scenes);
     out["channel"] = code::ChannelName(result.channel);
-    if (result.rider_category) out["rider_category"] = code::RiderCategoryName(*result.rider_category);
+    if (result.rider_category)
+      out["rider_category"] = code::RiderCategoryName(*result.rider_category);
   }
   if (result.made_at != Instant{}) {
     out["t"] = ToUnixSeconds(result.made_at);
@@ -160,8 +159,9 @@ void AddCredentialCommands(CLI::App& app, Action& action) {
   };
   auto args = std::make_shared<Args>();
   issue->add_option("--issuer", args->issuer, "Issuer directory (from issuer init)")->required();
-  issue->add_option("--device-pub", args->device_pub,
-                    "Device public key PEM (or its private key: the public half is used)")
+  issue
+      ->add_option("--device-pub", args->device_pub,
+                   "Device public key PEM (or its private key: the public half is used)")
       ->required();
   issue->add_option("--scenes", args->scenes, "Comma-separated: gov,transit,medical,hotel,access")
       ->required();
@@ -190,10 +190,10 @@ void AddCredentialCommands(CLI::App& app, Action& action) {
       auto dir = issuer::IssuerDir::Open(args->issuer, clock);
       if (!dir.ok()) return Fail(dir.status());
       auto issued = dir->Issue({.device_key = *device_key,
-                                   .scenes = *scenes,
-                                   .channel = *channel,
-                                   .rider_category = rider,
-                                   .lifetime = *ttl});
+                                .scenes = *scenes,
+                                .channel = *channel,
+                                .rider_category = rider,
+                                .lifetime = *ttl});
       if (!issued.ok()) return Fail(issued.status());
       if (Status s = WriteOutput(args->out, AsChars(issued->bytes)); !s.ok()) return Fail(s);
       std::cout << nlohmann::json{{"cti", ToHex(issued->claims.id)},
@@ -231,7 +231,8 @@ void AddCodeCommands(CLI::App& app, Action& action) {
   make->callback([make_args, &action] {
     action = [args = make_args] {
       auto credential_bytes = ReadFile(args->credential, kMaxCredentialFileBytes);
-      if (!credential_bytes.ok()) return Fail(AboutFile(credential_bytes.status(), args->credential));
+      if (!credential_bytes.ok())
+        return Fail(AboutFile(credential_bytes.status(), args->credential));
       auto credential = code::ParseCredential(AsBytes(*credential_bytes));
       if (!credential.ok()) return Fail(AboutFile(credential.status(), args->credential));
       auto device_key = ReadPrivateKey(args->device_key);
@@ -313,8 +314,8 @@ void AddCodeCommands(CLI::App& app, Action& action) {
       }
       auto trust_jws = ReadFile(args->trust, code::kMaxListBytes);
       if (!trust_jws.ok()) return Fail(AboutFile(trust_jws.status(), args->trust));
-      const std::string root_path =
-          args->root.value_or((std::filesystem::path(args->trust).parent_path() / "root.pem").string());
+      const std::string root_path = args->root.value_or(
+          (std::filesystem::path(args->trust).parent_path() / "root.pem").string());
       auto root = ReadPublicKey(root_path);
       if (!root.ok()) return Fail(root.status());
       auto trust = code::VerifyTrustList(*trust_jws, *root);

@@ -5,7 +5,6 @@
 #define CITYCODE_CLI_COMMANDS_H_
 
 #include <CLI/CLI.hpp>
-
 #include <functional>
 
 #include "common/status.h"

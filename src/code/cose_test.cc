@@ -330,8 +330,8 @@ TEST(CoseDecodePathsTest, FastAndGeneralPathsAgree) {
     const auto key = *crypto::PrivateKey::Generate(alg);
     const crypto::KeyId kid = key.public_key().key_id();
     for (const bool with_kid : {false, true}) {
-      const Bytes fast_input = *SignCoseSign1(key, Bytes{1, 2, 3},
-                                              with_kid ? std::optional<ByteView>(kid) : std::nullopt);
+      const Bytes fast_input = *SignCoseSign1(
+          key, Bytes{1, 2, 3}, with_kid ? std::optional<ByteView>(kid) : std::nullopt);
       ASSERT_EQ(fast_input[0], 0xD2);
       Bytes general_input = {0xD8, 0x12};
       general_input.insert(general_input.end(), fast_input.begin() + 1, fast_input.end());

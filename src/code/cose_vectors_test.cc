@@ -19,16 +19,15 @@
 #include "code/internal/cbor.h"
 #include "crypto/algorithm.h"
 #include "crypto/key.h"
-#include "tests/support/vectors.h"
-#include "tests/support/hex.h"
 #include "tests/support/cose_headers.h"
+#include "tests/support/hex.h"
+#include "tests/support/vectors.h"
 
 namespace citycode::code {
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
 
 // Sign1 files whose algorithm or key citycode does not support: ES384 on
 // P-384, ES512 on P-521 and on P-256, EdDSA on Ed448.
@@ -210,8 +209,8 @@ std::string TestName(const ::testing::TestParamInfo<std::string>& info) {
   return name;
 }
 
-INSTANTIATE_TEST_SUITE_P(Cose, CoseVectorTest,
-                         ::testing::ValuesIn(testing::JsonFilesUnder("cose")), TestName);
+INSTANTIATE_TEST_SUITE_P(Cose, CoseVectorTest, ::testing::ValuesIn(testing::JsonFilesUnder("cose")),
+                         TestName);
 
 // The listed files are the ones the tests run on, and none was missed.
 TEST(CoseVectors, EveryFileIsATest) {

@@ -158,8 +158,8 @@ Result<E> FromName(std::string_view name, const std::array<E, N>& values,
     if (name_of(value) == name) return value;
     known += (known.empty() ? "" : ", ") + std::string(name_of(value));
   }
-  return InvalidArgument("unknown " + std::string(what) + " '" + std::string(name) + "' (" +
-                         known + ")");
+  return InvalidArgument("unknown " + std::string(what) + " '" + std::string(name) + "' (" + known +
+                         ")");
 }
 
 constexpr unsigned kRequiredClaims = 0b011011111;  // all but cnf and rider category
@@ -325,8 +325,7 @@ Result<CredentialClaims> ParseCredentialClaims(ByteView payload) {
     return Malformed("lacks cnf (only a printed card may)");
   }
   std::sort(claims.scenes.begin(), claims.scenes.end());
-  claims.scenes.erase(std::unique(claims.scenes.begin(), claims.scenes.end()),
-                      claims.scenes.end());
+  claims.scenes.erase(std::unique(claims.scenes.begin(), claims.scenes.end()), claims.scenes.end());
   return claims;
 }
 

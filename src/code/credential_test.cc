@@ -62,7 +62,8 @@ TEST_P(CredentialTest, EncodesClaimsDeterministically) {
   EXPECT_EQ(a[2] >> 5, 3);  // major type 3: text
 }
 
-INSTANTIATE_TEST_SUITE_P(AllDeviceAlgorithms, CredentialTest, testing::AllAlgorithms(), testing::AlgorithmParamName());
+INSTANTIATE_TEST_SUITE_P(AllDeviceAlgorithms, CredentialTest, testing::AllAlgorithms(),
+                         testing::AlgorithmParamName());
 
 TEST(CredentialClaimsTest, RefusesIncompleteClaimsAtIssuance) {
   const auto signer = *crypto::PrivateKey::Generate(Algorithm::kEd25519);
@@ -91,7 +92,8 @@ TEST(CredentialClaimsTest, RefusesIncompleteClaimsAtIssuance) {
 // Builds a claims map from (key, value) pairs for the parser tests.
 Bytes ClaimsWith(std::vector<std::pair<std::int64_t, internal::CborPtr>> entries) {
   internal::CborPtr map = internal::MakeMap(entries.size());
-  for (auto& [key, value] : entries) internal::MapPut(*map, internal::MakeInt(key), std::move(value));
+  for (auto& [key, value] : entries)
+    internal::MapPut(*map, internal::MakeInt(key), std::move(value));
   return internal::Encode(*map);
 }
 
@@ -154,7 +156,7 @@ TEST(CredentialClaimsTest, RefusesNonCanonicalFraming) {
   Bytes truncated(good.begin(), good.end() - 1);
   EXPECT_FALSE(ParseCredentialClaims(truncated).ok());
   Bytes indefinite = good;
-  indefinite[0] = 0xBF;  // indefinite-length map ...
+  indefinite[0] = 0xBF;        // indefinite-length map ...
   indefinite.push_back(0xFF);  // ... with its break
   EXPECT_FALSE(ParseCredentialClaims(indefinite).ok());
   EXPECT_FALSE(ParseCredentialClaims(Bytes{}).ok());

@@ -42,8 +42,8 @@
 #include "common/clock.h"
 #include "crypto/hash.h"
 #include "crypto/key.h"
-#include "tests/support/vectors.h"
 #include "tests/support/cose_headers.h"
+#include "tests/support/vectors.h"
 
 namespace citycode::code {
 namespace {
@@ -215,8 +215,7 @@ enum class Tags { kKeep, kDrop };
 json ToJson(const cbor_item_t* item, Tags tags = Tags::kKeep) {
   if (item == nullptr) return "<missing>";
   switch (cbor_typeof(item)) {
-    case CBOR_TYPE_UINT:
-      return cbor_get_int(item);
+    case CBOR_TYPE_UINT: return cbor_get_int(item);
     case CBOR_TYPE_NEGINT: {
       const std::optional<std::int64_t> v = internal::AsInt(*item);
       return v ? json(*v) : json("<negint below int64>");
@@ -295,21 +294,16 @@ CborPtr FromJson(const json& j) {
       for (const json& value : j) internal::ArrayPush(*array, FromJson(value));
       return array;
     }
-    case json::value_t::string:
-      return internal::MakeText(j.get<std::string>());
-    case json::value_t::number_integer:
-      return internal::MakeInt(j.get<std::int64_t>());
+    case json::value_t::string: return internal::MakeText(j.get<std::string>());
+    case json::value_t::number_integer: return internal::MakeInt(j.get<std::int64_t>());
     case json::value_t::number_unsigned:
       if (j.get<std::uint64_t>() <= static_cast<std::uint64_t>(INT64_MAX)) {
         return internal::MakeInt(j.get<std::int64_t>());
       }
       return CborPtr(cbor_build_uint64(j.get<std::uint64_t>()));
-    case json::value_t::number_float:
-      return CborPtr(cbor_build_float8(j.get<double>()));
-    case json::value_t::boolean:
-      return CborPtr(cbor_build_bool(j.get<bool>()));
-    default:
-      return CborPtr(cbor_new_null());
+    case json::value_t::number_float: return CborPtr(cbor_build_float8(j.get<double>()));
+    case json::value_t::boolean: return CborPtr(cbor_build_bool(j.get<bool>()));
+    default: return CborPtr(cbor_new_null());
   }
 }
 
@@ -391,8 +385,7 @@ std::string DccVerify(ByteView cose, const Bytes& cert_der) {
       if (*alg != kAlgPs256) return "RSA key but alg " + std::to_string(*alg);
       return VerifyPs256(key, to_be_signed, message->signature) ? ""
                                                                 : "PS256 signature does not verify";
-    default:
-      return "unexpected key type";
+    default: return "unexpected key type";
   }
 }
 
@@ -768,8 +761,7 @@ std::string TestName(const ::testing::TestParamInfo<DccStep>& info) {
   return name;
 }
 
-INSTANTIATE_TEST_SUITE_P(Dcc, DccVectorTest, ::testing::ValuesIn(DccSteps()),
-                         TestName);
+INSTANTIATE_TEST_SUITE_P(Dcc, DccVectorTest, ::testing::ValuesIn(DccSteps()), TestName);
 
 TEST(DccVectors, EveryFileIsListed) {
   EXPECT_EQ(testing::JsonFilesUnder("dcc").size(), 58u);

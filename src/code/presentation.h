@@ -23,8 +23,8 @@ inline constexpr std::string_view kQrPrefix = "CC1:";
 inline constexpr std::size_t kMaxPresentationBytes = 2048;
 
 struct PresentationFields {
-  Bytes credential;  // the whole tagged COSE_Sign1 of the credential
-  Instant made_at{};  // t
+  Bytes credential;           // the whole tagged COSE_Sign1 of the credential
+  Instant made_at{};          // t
   std::uint64_t counter = 0;  // n
   std::optional<Scene> scene_hint;
 };

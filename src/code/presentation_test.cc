@@ -52,10 +52,9 @@ TEST_F(PresentationTest, CredentialAndPresentationAreNotInterchangeable) {
 }
 
 TEST_F(PresentationTest, QrTextIsAlphanumericAndSmall) {
-  const std::string text = ToQrText(
-      *MakePresentation({.credential = credential_, .made_at = FromUnixSeconds(1'790'000'100),
-                         .counter = 1'000'000},
-                        device_));
+  const std::string text = ToQrText(*MakePresentation(
+      {.credential = credential_, .made_at = FromUnixSeconds(1'790'000'100), .counter = 1'000'000},
+      device_));
   for (char c : text) {
     EXPECT_NE(std::string_view("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:").find(c),
               std::string_view::npos)
@@ -76,7 +75,8 @@ TEST_F(PresentationTest, RefusesBadQrTexts) {
 TEST_F(PresentationTest, RefusesEmptyOrHugeCredentials) {
   EXPECT_FALSE(MakePresentation({.credential = {}, .made_at = FromUnixSeconds(1)}, device_).ok());
   EXPECT_FALSE(
-      MakePresentation({.credential = Bytes(3000, 1), .made_at = FromUnixSeconds(1)}, device_).ok());
+      MakePresentation({.credential = Bytes(3000, 1), .made_at = FromUnixSeconds(1)}, device_)
+          .ok());
 }
 
 }  // namespace

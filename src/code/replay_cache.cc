@@ -5,10 +5,10 @@
 
 #include <algorithm>
 #include <charconv>
-#include <optional>
-#include <utility>
 #include <cstring>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "common/files.h"
 
@@ -140,8 +140,8 @@ Result<ReplayJournal> ReplayJournal::Open(const std::filesystem::path& path, std
 Result<bool> ReplayJournal::Insert(const PresentationKey& key, Instant now) {
   std::lock_guard lock(*append_mutex_);
   if (cache_->Contains(key)) return false;
-  const std::string line = ToHex(key.cti) + " " + std::to_string(key.made_at) + " " +
-                           std::to_string(key.counter) + "\n";
+  const std::string line =
+      ToHex(key.cti) + " " + std::to_string(key.made_at) + " " + std::to_string(key.counter) + "\n";
   if (::write(fd_, line.data(), line.size()) != static_cast<ssize_t>(line.size()) ||
       ::fsync(fd_) != 0) {
     return Unavailable("cannot write " + path_.string() + ": " + std::strerror(errno));

@@ -20,7 +20,7 @@ namespace citycode::code {
 // One presentation: DESIGN.md's replay key (cti, t, n).
 struct PresentationKey {
   CredentialId cti{};
-  std::int64_t made_at = 0;  // t, unix seconds
+  std::int64_t made_at = 0;   // t, unix seconds
   std::uint64_t counter = 0;  // n
   friend bool operator==(const PresentationKey&, const PresentationKey&) = default;
 };

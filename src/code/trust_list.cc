@@ -14,7 +14,6 @@
 #include "code/trust_list.h"
 
 #include <algorithm>
-
 #include <nlohmann/json.hpp>
 
 #include "crypto/hash.h"
@@ -96,7 +95,8 @@ Status ParseHeaderFields(const json& payload, std::string_view type, std::uint64
                          Instant& issued_at, Instant& expires_at) {
   CITYCODE_ASSIGN_OR_RETURN(std::string actual_type, GetString(payload, "type"));
   if (actual_type != type) {
-    return InvalidArgument("list type is '" + actual_type + "', expected '" + std::string(type) + "'");
+    return InvalidArgument("list type is '" + actual_type + "', expected '" + std::string(type) +
+                           "'");
   }
   auto it = payload.find("version");
   if (it == payload.end() || !it->is_number_unsigned()) {
@@ -179,8 +179,8 @@ Result<std::string> SignRevocationList(const RevocationList& list, const crypto:
 Result<TrustList> VerifyTrustList(std::string_view jws, const crypto::PublicKey& root) {
   CITYCODE_ASSIGN_OR_RETURN(json payload, VerifyJws(jws, root));
   TrustList list;
-  CITYCODE_RETURN_IF_ERROR(ParseHeaderFields(payload, kTrustListType, list.version,
-                                             list.issued_at, list.expires_at));
+  CITYCODE_RETURN_IF_ERROR(
+      ParseHeaderFields(payload, kTrustListType, list.version, list.issued_at, list.expires_at));
   CITYCODE_ASSIGN_OR_RETURN(list.issuer, GetString(payload, "issuer"));
   auto keys = payload.find("keys");
   if (keys == payload.end() || !keys->is_array() || keys->size() > kMaxKeys) {
@@ -204,7 +204,8 @@ Result<RevocationList> VerifyRevocationList(std::string_view jws, const crypto::
   }
   list.entries.reserve(hashes->size());
   for (const json& hash : *hashes) {
-    auto bytes = hash.is_string() ? FromHex(hash.get<std::string>()) : Result<Bytes>(InvalidArgument(""));
+    auto bytes =
+        hash.is_string() ? FromHex(hash.get<std::string>()) : Result<Bytes>(InvalidArgument(""));
     if (!bytes.ok() || bytes->size() != RevocationEntry().size()) {
       return InvalidArgument("revocation list entry is not 16 bytes of hex");
     }

@@ -32,9 +32,11 @@ TEST_P(TrustListTest, SignsAndVerifiesAsFlattenedJws) {
   const std::string jws = *SignTrustList(list_, root_);
   const auto json = nlohmann::json::parse(jws);
   EXPECT_EQ(json.size(), 3u);
-  const auto header = nlohmann::json::parse(AsChars(*Base64UrlDecode(json["protected"].get<std::string>())));
+  const auto header =
+      nlohmann::json::parse(AsChars(*Base64UrlDecode(json["protected"].get<std::string>())));
   EXPECT_EQ(header["alg"], crypto::JoseAlgorithm(GetParam()));
-  const auto payload = nlohmann::json::parse(AsChars(*Base64UrlDecode(json["payload"].get<std::string>())));
+  const auto payload =
+      nlohmann::json::parse(AsChars(*Base64UrlDecode(json["payload"].get<std::string>())));
   EXPECT_EQ(payload["type"], "citycode-trust-list");
   EXPECT_EQ(payload["keys"][0]["kid"], ToHex(signer_.public_key().key_id()));
   EXPECT_EQ(payload["keys"][0]["alg"], crypto::TrustListAlgorithm(GetParam()));
@@ -82,12 +84,14 @@ TEST_P(TrustListTest, RevocationListNamesOnlyTruncatedHashes) {
             StatusCode::kInvalidArgument);
 }
 
-INSTANTIATE_TEST_SUITE_P(AllAlgorithms, TrustListTest, testing::AllAlgorithms(), testing::AlgorithmParamName());
+INSTANTIATE_TEST_SUITE_P(AllAlgorithms, TrustListTest, testing::AllAlgorithms(),
+                         testing::AlgorithmParamName());
 
 TEST(TrustListParsingTest, RefusesMalformedDocuments) {
   const auto root = *crypto::PrivateKey::Generate(Algorithm::kEd25519);
-  for (const char* text : {"", "[]", "{}", "{\"protected\":1,\"payload\":\"\",\"signature\":\"\"}",
-                           "{\"protected\":\"!!\",\"payload\":\"\",\"signature\":\"\"}", "{\"a\":"}) {
+  for (const char* text :
+       {"", "[]", "{}", "{\"protected\":1,\"payload\":\"\",\"signature\":\"\"}",
+        "{\"protected\":\"!!\",\"payload\":\"\",\"signature\":\"\"}", "{\"a\":"}) {
     EXPECT_FALSE(VerifyTrustList(text, root.public_key()).ok()) << text;
   }
   EXPECT_EQ(VerifyTrustList(std::string(kMaxListBytes + 1, ' '), root.public_key()).status().code(),

@@ -242,8 +242,7 @@ VerificationResult Verifier::Verify(std::string_view qr_text, std::optional<Scen
   return VerifyBytes(bytes.ok() ? ByteView(*bytes) : ByteView(), scene);
 }
 
-VerificationResult Verifier::VerifyBytes(ByteView presentation,
-                                         std::optional<Scene> scene) const {
+VerificationResult Verifier::VerifyBytes(ByteView presentation, std::optional<Scene> scene) const {
   const Impl& impl = *impl_;
   const VerifierOptions& options = impl.options;
   const Instant now = impl.clock.Now();

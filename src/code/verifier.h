@@ -27,19 +27,19 @@ namespace citycode::code {
 // stable snake_case name (ReasonName) that APIs and the CLI print.
 enum class Reason {
   kValid,
-  kClockBehind,            // our clock is behind the newest list's issued_at
-  kMalformed,              // not a CC1 code at all
-  kNotAPresentation,       // a bare credential where a presentation is expected
-  kUnknownKey,             // kid not in the trust list, or key not valid now
-  kBadIssuerSignature,     // credential signature does not verify
+  kClockBehind,         // our clock is behind the newest list's issued_at
+  kMalformed,           // not a CC1 code at all
+  kNotAPresentation,    // a bare credential where a presentation is expected
+  kUnknownKey,          // kid not in the trust list, or key not valid now
+  kBadIssuerSignature,  // credential signature does not verify
   kCredentialExpired,
   kCredentialNotYetValid,
   kCredentialRevoked,
-  kBadDeviceSignature,     // presentation not signed by the credential's device key
-  kStale,                  // made longer ago than the window
-  kFromFuture,             // made more than max_future ahead of our clock
-  kReplayed,               // this exact presentation was accepted before
-  kSceneNotAllowed,        // the credential does not cover this scene
+  kBadDeviceSignature,  // presentation not signed by the credential's device key
+  kStale,               // made longer ago than the window
+  kFromFuture,          // made more than max_future ahead of our clock
+  kReplayed,            // this exact presentation was accepted before
+  kSceneNotAllowed,     // the credential does not cover this scene
   // The code passed every check but could not be recorded for replay
   // detection (the replay journal cannot be written), so it is refused; the
   // operator must fix the terminal.
@@ -79,7 +79,7 @@ struct VerificationResult {
   std::vector<Scene> scenes;
   Channel channel = Channel::kApp;
   std::optional<RiderCategory> rider_category;
-  Instant made_at{};  // t
+  Instant made_at{};          // t
   std::uint64_t counter = 0;  // n
 };
 

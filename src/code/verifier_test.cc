@@ -48,18 +48,17 @@ class VerifierTest : public ::testing::TestWithParam<Algorithm> {
                                .rider_category = RiderCategory::kSenior};
   }
 
-  Bytes Credential(const CredentialClaims& claims) {
-    return *IssueCredential(claims, signer_);
-  }
+  Bytes Credential(const CredentialClaims& claims) { return *IssueCredential(claims, signer_); }
   std::string Code(const Bytes& credential, Instant t, std::uint64_t n = 7,
                    const crypto::PrivateKey* device = nullptr) {
-    auto presentation =
-        MakePresentation({.credential = credential, .made_at = t, .counter = n},
-                         device != nullptr ? *device : device_);
+    auto presentation = MakePresentation({.credential = credential, .made_at = t, .counter = n},
+                                         device != nullptr ? *device : device_);
     EXPECT_TRUE(presentation.ok()) << presentation.status().ToString();
     return ToQrText(*presentation);
   }
-  std::string Code(Instant t = kNow, std::uint64_t n = 7) { return Code(Credential(claims_), t, n); }
+  std::string Code(Instant t = kNow, std::uint64_t n = 7) {
+    return Code(Credential(claims_), t, n);
+  }
 
   std::unique_ptr<Verifier> MakeVerifier(VerifierOptions options = {}) {
     return std::make_unique<Verifier>(clock_, trust_, revoked_, options);
@@ -117,8 +116,7 @@ TEST_P(VerifierTest, GivesEachRefusalItsOwnReason) {
   // Right kid, wrong signature: the credential's last byte is in its signature.
   Bytes forged = Credential(claims_);
   forged.back() ^= 0x80;
-  EXPECT_EQ(verifier->Verify(Code(forged, kNow), std::nullopt).reason,
-            Reason::kBadIssuerSignature);
+  EXPECT_EQ(verifier->Verify(Code(forged, kNow), std::nullopt).reason, Reason::kBadIssuerSignature);
 
   CredentialClaims expired = claims_;
   expired.issued_at = kNow - std::chrono::hours(30);
@@ -260,7 +258,8 @@ TEST_P(VerifierTest, ConcurrentVerificationsAcceptEachCodeOnce) {
   EXPECT_EQ(other.load(), 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(AllAlgorithms, VerifierTest, testing::AllAlgorithms(), testing::AlgorithmParamName());
+INSTANTIATE_TEST_SUITE_P(AllAlgorithms, VerifierTest, testing::AllAlgorithms(),
+                         testing::AlgorithmParamName());
 
 }  // namespace
 }  // namespace citycode::code

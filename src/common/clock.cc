@@ -69,7 +69,8 @@ Result<Instant> ParseRfc3339(std::string_view text) {
     return InvalidArgument("RFC 3339 date-time without a time zone");
   }
   if (pos != text.size()) return InvalidArgument("not an RFC 3339 date-time");
-  const year_month_day ymd{year(y), month(static_cast<unsigned>(mo)), day(static_cast<unsigned>(d))};
+  const year_month_day ymd{year(y), month(static_cast<unsigned>(mo)),
+                           day(static_cast<unsigned>(d))};
   if (!ymd.ok() || h > 23 || mi > 59 || s > 60) {
     return InvalidArgument("RFC 3339 date-time out of range");
   }

@@ -59,8 +59,7 @@ Result<std::string> ReadFile(const std::filesystem::path& path, std::size_t max_
   return content;
 }
 
-Status WriteFileAtomic(const std::filesystem::path& path, std::string_view content,
-                       unsigned mode) {
+Status WriteFileAtomic(const std::filesystem::path& path, std::string_view content, unsigned mode) {
   const std::filesystem::path dir =
       path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
   std::string tmp_name = (dir / ("." + path.filename().string() + ".XXXXXX")).string();

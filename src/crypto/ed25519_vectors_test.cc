@@ -7,8 +7,8 @@
 
 #include "common/bytes.h"
 #include "crypto/key.h"
-#include "tests/support/vectors.h"
 #include "tests/support/hex.h"
+#include "tests/support/vectors.h"
 
 namespace citycode::crypto {
 namespace {

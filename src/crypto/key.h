@@ -106,8 +106,7 @@ class PrivateKey {
   // fresh random nonce (OpenSSL's; it cannot be injected). Fails only on
   // resource exhaustion, or with invalid_argument for an SM2 user id longer
   // than 8191 bytes.
-  Result<Bytes> Sign(ByteView message,
-                     std::string_view sm2_user_id = kSm2DefaultUserId) const;
+  Result<Bytes> Sign(ByteView message, std::string_view sm2_user_id = kSm2DefaultUserId) const;
 
  private:
   explicit PrivateKey(std::shared_ptr<const internal::PrivateKeyRep> rep) : rep_(std::move(rep)) {}

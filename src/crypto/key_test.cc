@@ -74,12 +74,9 @@ Bytes DerToRaw(ByteView der) {
 
 const EVP_MD* OpenSslDigestFor(Algorithm alg) {
   switch (alg) {
-    case Algorithm::kEd25519:
-      return nullptr;
-    case Algorithm::kEs256:
-      return EVP_sha256();
-    case Algorithm::kSm2:
-      return EVP_sm3();
+    case Algorithm::kEd25519: return nullptr;
+    case Algorithm::kEs256: return EVP_sha256();
+    case Algorithm::kSm2: return EVP_sm3();
   }
   return nullptr;
 }

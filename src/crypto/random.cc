@@ -2,9 +2,9 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <algorithm>
 #include <limits>
 
 namespace citycode::crypto {

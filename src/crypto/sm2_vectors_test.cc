@@ -33,8 +33,8 @@
 #include "crypto/internal/ec.h"
 #include "crypto/internal/openssl.h"
 #include "crypto/key.h"
-#include "tests/support/vectors.h"
 #include "tests/support/hex.h"
+#include "tests/support/vectors.h"
 
 namespace citycode::crypto {
 namespace {

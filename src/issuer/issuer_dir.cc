@@ -32,7 +32,8 @@ Result<IssuerDir> IssuerDir::Init(const std::filesystem::path& dir, const Issuer
   if (std::filesystem::exists(dir / "root.key") || std::filesystem::exists(dir / "trust.json")) {
     return AlreadyExists(dir.string() + " already holds an issuer");
   }
-  CITYCODE_ASSIGN_OR_RETURN(crypto::PrivateKey root, crypto::PrivateKey::Generate(options.algorithm));
+  CITYCODE_ASSIGN_OR_RETURN(crypto::PrivateKey root,
+                            crypto::PrivateKey::Generate(options.algorithm));
   CITYCODE_ASSIGN_OR_RETURN(crypto::PrivateKey signer,
                             crypto::PrivateKey::Generate(options.algorithm));
   IssuerDir issuer(dir, clock, std::move(root), std::move(signer));
@@ -44,9 +45,11 @@ Result<IssuerDir> IssuerDir::Init(const std::filesystem::path& dir, const Issuer
       .issued_at = now,
       .expires_at = now + options.trust_list_lifetime,
       .keys = {{issuer.signer_.public_key(), now, now + options.signing_key_lifetime}}};
-  issuer.revocation_list_ = code::RevocationList{
-      .version = 1, .issued_at = now, .expires_at = now + options.revocation_list_lifetime,
-      .entries = {}};
+  issuer.revocation_list_ =
+      code::RevocationList{.version = 1,
+                           .issued_at = now,
+                           .expires_at = now + options.revocation_list_lifetime,
+                           .entries = {}};
   CITYCODE_ASSIGN_OR_RETURN(std::string trust_jws,
                             code::SignTrustList(issuer.trust_list_, issuer.root_));
   CITYCODE_ASSIGN_OR_RETURN(std::string revoked_jws,
@@ -68,9 +71,13 @@ Result<IssuerDir> IssuerDir::Open(const std::filesystem::path& dir, const Clock&
   CITYCODE_ASSIGN_OR_RETURN(std::string trust_jws, ReadList(dir / "trust.json"));
   CITYCODE_ASSIGN_OR_RETURN(std::string revoked_jws, ReadList(dir / "revoked.json"));
   auto trust = code::VerifyTrustList(trust_jws, issuer.root_.public_key());
-  if (!trust.ok()) return Status(trust.status().code(), (dir / "trust.json").string() + ": " + trust.status().message());
+  if (!trust.ok())
+    return Status(trust.status().code(),
+                  (dir / "trust.json").string() + ": " + trust.status().message());
   auto revoked = code::VerifyRevocationList(revoked_jws, issuer.root_.public_key());
-  if (!revoked.ok()) return Status(revoked.status().code(), (dir / "revoked.json").string() + ": " + revoked.status().message());
+  if (!revoked.ok())
+    return Status(revoked.status().code(),
+                  (dir / "revoked.json").string() + ": " + revoked.status().message());
   issuer.trust_list_ = *std::move(trust);
   issuer.revocation_list_ = *std::move(revoked);
   issuer.options_.algorithm = issuer.signer_.algorithm();
@@ -83,16 +90,15 @@ Result<IssuedCredential> IssuerDir::Issue(const CredentialRequest& request) cons
     return InvalidArgument("credential lifetime must be positive");
   }
   const Instant now = clock_->Now();
-  code::CredentialClaims claims{
-      .issuer = trust_list_.issuer,
-      .subject = crypto::RandomArray<16>(),
-      .issued_at = now,
-      .expires_at = now + request.lifetime,
-      .id = crypto::RandomArray<code::kCredentialIdSize>(),
-      .device_key = request.device_key,
-      .scenes = request.scenes,
-      .channel = request.channel,
-      .rider_category = request.rider_category};
+  code::CredentialClaims claims{.issuer = trust_list_.issuer,
+                                .subject = crypto::RandomArray<16>(),
+                                .issued_at = now,
+                                .expires_at = now + request.lifetime,
+                                .id = crypto::RandomArray<code::kCredentialIdSize>(),
+                                .device_key = request.device_key,
+                                .scenes = request.scenes,
+                                .channel = request.channel,
+                                .rider_category = request.rider_category};
   CITYCODE_ASSIGN_OR_RETURN(Bytes bytes, code::IssueCredential(claims, signer_));
   return IssuedCredential{std::move(bytes), std::move(claims)};
 }

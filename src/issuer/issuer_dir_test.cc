@@ -4,8 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "code/verifier.h"
 #include "code/presentation.h"
+#include "code/verifier.h"
 #include "common/files.h"
 #include "tests/support/temp_dir.h"
 

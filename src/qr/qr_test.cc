@@ -208,9 +208,9 @@ TEST(QrTest, PngWithoutQuietZoneAtOnePixelPerModule) {
 TEST(QrTest, RenderOptionsOutOfRangeAreInvalidArgument) {
   auto qr = QrCode::Encode("CC1:X");
   ASSERT_TRUE(qr.ok());
-  for (const QrOptions o : {QrOptions{.module_px = 0}, QrOptions{.module_px = kMaxModulePx + 1},
-                            QrOptions{.quiet_zone = -1},
-                            QrOptions{.quiet_zone = kMaxQuietZone + 1}}) {
+  for (const QrOptions o :
+       {QrOptions{.module_px = 0}, QrOptions{.module_px = kMaxModulePx + 1},
+        QrOptions{.quiet_zone = -1}, QrOptions{.quiet_zone = kMaxQuietZone + 1}}) {
     EXPECT_EQ(qr->ToPng(o).status().code(), StatusCode::kInvalidArgument);
     EXPECT_EQ(qr->ToSvg(o).status().code(), StatusCode::kInvalidArgument);
   }
@@ -225,13 +225,13 @@ TEST(QrTest, AlphanumericCapacityAtLevelM) {
     int version;
     std::size_t capacity;  // ISO/IEC 18004 table 7, alphanumeric, M
   };
-  for (const Row row : {Row{1, 20}, Row{10, 311}, Row{13, 483}, Row{14, 528}, Row{15, 600},
-                        Row{40, 3391}}) {
+  for (const Row row :
+       {Row{1, 20}, Row{10, 311}, Row{13, 483}, Row{14, 528}, Row{15, 600}, Row{40, 3391}}) {
     auto fits = QrCode::Encode(AnText(row.capacity));
     ASSERT_TRUE(fits.ok()) << fits.status().ToString();
     EXPECT_EQ(fits->version(), row.version) << row.capacity << " chars";
-    std::printf("[ info     ] alphanumeric, level M: version %d holds %zu characters\n", row.version,
-                row.capacity);
+    std::printf("[ info     ] alphanumeric, level M: version %d holds %zu characters\n",
+                row.version, row.capacity);
     if (row.version < 40) {
       auto next = QrCode::Encode(AnText(row.capacity + 1));
       ASSERT_TRUE(next.ok()) << next.status().ToString();

@@ -10,12 +10,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <system_error>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace citycode::testing {
 
@@ -31,8 +30,8 @@ inline std::vector<std::string> JsonFilesUnder(const std::string& subdir) {
   const std::filesystem::path root = VectorsDir();
   std::vector<std::string> files;
   std::error_code ec;
-  for (std::filesystem::recursive_directory_iterator it(root / subdir, ec), end;
-       !ec && it != end; it.increment(ec)) {
+  for (std::filesystem::recursive_directory_iterator it(root / subdir, ec), end; !ec && it != end;
+       it.increment(ec)) {
     if (it->is_regular_file() && it->path().extension() == ".json") {
       files.push_back(std::filesystem::relative(it->path(), root).generic_string());
     }

@@ -189,8 +189,7 @@ int Compare(const cbor_item_t* a, const cbor_item_t* b) {
   }
   switch (type) {
     case CBOR_TYPE_UINT:
-    case CBOR_TYPE_NEGINT:
-      return Three(cbor_get_int(a), cbor_get_int(b));
+    case CBOR_TYPE_NEGINT: return Three(cbor_get_int(a), cbor_get_int(b));
     case CBOR_TYPE_BYTESTRING:
       if (cbor_bytestring_is_indefinite(a) || cbor_bytestring_is_indefinite(b)) {
         return Three(a, b, std::less<>());  // never after DecodeStrict
@@ -285,10 +284,8 @@ bool AnyDuplicateKeys(const cbor_item_t* item) {
       }
       return false;
     }
-    case CBOR_TYPE_TAG:
-      return AnyDuplicateKeys(TagItem(*item));
-    default:
-      return false;
+    case CBOR_TYPE_TAG: return AnyDuplicateKeys(TagItem(*item));
+    default: return false;
   }
 }
 
@@ -469,8 +466,10 @@ const cbor_callbacks kReaderCallbacks = {
     .negint16 = [](void* c, std::uint16_t v) { SetHead(c, CborHead::Kind::kNegint, v); },
     .negint8 = [](void* c, std::uint8_t v) { SetHead(c, CborHead::Kind::kNegint, v); },
     .byte_string_start = [](void* c) { SetIndefinite(c); },
-    .byte_string = [](void* c, cbor_data d, std::size_t n) { SetString(c, CborHead::Kind::kBytes, d, n); },
-    .string = [](void* c, cbor_data d, std::size_t n) { SetString(c, CborHead::Kind::kText, d, n); },
+    .byte_string = [](void* c, cbor_data d,
+                      std::size_t n) { SetString(c, CborHead::Kind::kBytes, d, n); },
+    .string = [](void* c, cbor_data d,
+                 std::size_t n) { SetString(c, CborHead::Kind::kText, d, n); },
     .string_start = [](void* c) { SetIndefinite(c); },
     .indef_array_start = [](void* c) { SetIndefinite(c); },
     .array_start = [](void* c, std::size_t n) { SetHead(c, CborHead::Kind::kArray, n); },

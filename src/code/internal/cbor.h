@@ -61,8 +61,8 @@ void ArrayPush(cbor_item_t& array, CborPtr item);
 void MapPut(cbor_item_t& map, CborPtr key, CborPtr value);
 
 // Readers: nullopt when `item` is not of that type (or out of range).
-std::optional<std::int64_t> AsInt(const cbor_item_t& item);   // major types 0 and 1
-std::optional<ByteView> AsBytes(const cbor_item_t& item);      // definite bstr
+std::optional<std::int64_t> AsInt(const cbor_item_t& item);       // major types 0 and 1
+std::optional<ByteView> AsBytes(const cbor_item_t& item);         // definite bstr
 std::optional<std::string_view> AsText(const cbor_item_t& item);  // definite tstr
 // The value under integer key `key` in a map, or nullptr (also when `map`
 // is not a map). Borrowed: valid while `map` lives.

@@ -1,5 +1,4 @@
 #include "code/internal/cbor.h"
-#include "tests/support/hex.h"
 
 #include <gtest/gtest.h>
 
@@ -13,6 +12,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "tests/support/hex.h"
 
 namespace citycode::code::internal {
 namespace {
@@ -446,12 +447,8 @@ TEST(CborDecode, SurvivesRandomAndMutatedInput) {
       const int flips = 1 + static_cast<int>(rng() % 4);
       for (int f = 0; f < flips; ++f) {
         switch (rng() % 3) {
-          case 0:
-            input[rng() % input.size()] = static_cast<std::uint8_t>(rng());
-            break;
-          case 1:
-            input.resize(rng() % input.size() + 1);
-            break;
+          case 0: input[rng() % input.size()] = static_cast<std::uint8_t>(rng()); break;
+          case 1: input.resize(rng() % input.size() + 1); break;
           default:
             input.insert(input.begin() + static_cast<std::ptrdiff_t>(rng() % input.size()),
                          static_cast<std::uint8_t>(rng()));

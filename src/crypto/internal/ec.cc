@@ -30,12 +30,9 @@ constexpr EcCurve kSm2 = {
 
 const EcCurve* CurveFor(Algorithm alg) {
   switch (alg) {
-    case Algorithm::kEs256:
-      return &kP256;
-    case Algorithm::kSm2:
-      return &kSm2;
-    case Algorithm::kEd25519:
-      return nullptr;
+    case Algorithm::kEs256: return &kP256;
+    case Algorithm::kSm2: return &kSm2;
+    case Algorithm::kEd25519: return nullptr;
   }
   return nullptr;
 }
