@@ -37,8 +37,7 @@
 #include "common/clock.h"
 #include "crypto/key.h"
 #include "qr/qr.h"
-
-extern char** environ;
+#include "tests/support/subprocess.h"
 
 namespace citycode {
 namespace {
@@ -48,115 +47,9 @@ using nlohmann::json;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-constexpr const char* kBinary = CITYCODE_BINARY;
-
-// ---------------------------------------------------------------------------
-// Running the binary.
-
-struct RunResult {
-  std::string command;  // for failure messages
-  int exit_code = -1;   // -1 when killed by a signal
-  int signal = 0;
-  std::string out, err;
-};
-
-std::string Quote(const std::vector<std::string>& args) {
-  std::string line;
-  for (const std::string& arg : args) {
-    if (!line.empty()) line += ' ';
-    if (arg.find_first_of(" \t'\"") == std::string::npos && !arg.empty()) {
-      line += arg;
-    } else {
-      line += "'" + arg + "'";
-    }
-  }
-  return line;
-}
-
-// Runs `citycode args...` with stdin from /dev/null, capturing stdout and
-// stderr. Checks on every run that the process neither crashed nor printed
-// a C++ runtime abort or a sanitizer/stack trace.
-RunResult RunCitycode(const std::vector<std::string>& args) {
-  RunResult result;
-  std::vector<std::string> argv_strings = {kBinary};
-  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  result.command = Quote(argv_strings);
-
-  int out_pipe[2], err_pipe[2];
-  if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
-    ADD_FAILURE() << "pipe2: " << std::strerror(errno);
-    return result;
-  }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
-
-  std::vector<char*> argv;
-  for (std::string& s : argv_strings) argv.push_back(s.data());
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  const int spawned = posix_spawn(&pid, kBinary, &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  close(out_pipe[1]);
-  close(err_pipe[1]);
-  if (spawned != 0) {
-    close(out_pipe[0]);
-    close(err_pipe[0]);
-    ADD_FAILURE() << "posix_spawn " << kBinary << ": " << std::strerror(spawned);
-    return result;
-  }
-
-  // Drain both pipes together so that neither can fill up and block the child.
-  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-  std::string* sinks[2] = {&result.out, &result.err};
-  int open_fds = 2;
-  char buffer[8192];
-  while (open_fds > 0) {
-    if (poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      ADD_FAILURE() << "poll: " << std::strerror(errno);
-      break;
-    }
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-      const ssize_t n = read(fds[i].fd, buffer, sizeof buffer);
-      if (n > 0) {
-        sinks[i]->append(buffer, static_cast<std::size_t>(n));
-      } else if (n == 0 || errno != EINTR) {
-        close(fds[i].fd);
-        fds[i].fd = -1;
-        --open_fds;
-      }
-    }
-  }
-  for (pollfd& fd : fds) {
-    if (fd.fd >= 0) close(fd.fd);
-  }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (WIFEXITED(status)) {
-    result.exit_code = WEXITSTATUS(status);
-  } else if (WIFSIGNALED(status)) {
-    result.signal = WTERMSIG(status);
-  }
-
-  EXPECT_EQ(result.signal, 0) << result.command << " died of signal " << result.signal
-                              << "\nstderr: " << result.err;
-  for (const char* crash : {"terminate called", "Aborted", "Sanitizer", "stack trace",
-                            "Segmentation fault", "internal error", "what():"}) {
-    EXPECT_THAT(result.err, ::testing::Not(HasSubstr(crash))) << result.command;
-  }
-  return result;
-}
-
-// The command and what it did, for failure messages.
-std::string Describe(const RunResult& r) {
-  return r.command + "\n  exit " + std::to_string(r.exit_code) + "\n  stdout: " + r.out +
-         "\n  stderr: " + r.err;
-}
+using testing::Describe;
+using testing::RunCitycode;
+using testing::RunResult;
 
 std::string TrimNewline(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();

@@ -26,6 +26,8 @@ void AddDeviceCommands(CLI::App& app, Action& action);      // device init
 void AddCredentialCommands(CLI::App& app, Action& action);  // credential issue
 void AddCodeCommands(CLI::App& app, Action& action);        // code make, code verify
 void AddRevokeCommand(CLI::App& app, Action& action);       // revoke
+// serve, admin …, demo, terminal simulate
+void AddServiceCommands(CLI::App& app, Action& action);
 
 }  // namespace citycode::cli
 

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   AddCredentialCommands(app, action);
   AddCodeCommands(app, action);
   AddRevokeCommand(app, action);
+  AddServiceCommands(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -294,15 +294,17 @@ VerificationResult Verifier::VerifyBytes(ByteView presentation, std::optional<Sc
   if (fields->made_at + options.window < now) return refuse(Reason::kStale);
   if (fields->made_at > now + options.max_future) return refuse(Reason::kFromFuture);
   const PresentationKey replay_key{claims.id, ToUnixSeconds(fields->made_at), fields->counter};
-  if (impl.SeenBefore(replay_key)) return refuse(Reason::kReplayed);
+  if (options.detect_replay && impl.SeenBefore(replay_key)) return refuse(Reason::kReplayed);
   if (scene && !std::binary_search(claims.scenes.begin(), claims.scenes.end(), *scene)) {
     return refuse(Reason::kSceneNotAllowed);
   }
   // Recorded only once accepted, so a code refused for its scene can still
   // be used where it belongs; Record is atomic, so of two gates racing with
   // the same code only one accepts it.
-  if (const Reason recorded = impl.Record(replay_key, now); recorded != Reason::kValid) {
-    return refuse(recorded);
+  if (options.detect_replay) {
+    if (const Reason recorded = impl.Record(replay_key, now); recorded != Reason::kValid) {
+      return refuse(recorded);
+    }
   }
   result.valid = true;
   result.reason = Reason::kValid;

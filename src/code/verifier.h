@@ -66,6 +66,10 @@ struct VerifierOptions {
   // A citizen's phone shows the same credential all day, so a gate that
   // remembers it skips one signature check per scan.
   std::size_t credential_cache_capacity = 10'000;
+  // Off for a verifier whose caller keeps its own replay record (the
+  // platform's online verify records (cti, t, n) in its database, shared by
+  // every server, in the same transaction as the verification event).
+  bool detect_replay = true;
 };
 
 struct VerificationResult {

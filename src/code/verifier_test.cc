@@ -150,6 +150,18 @@ TEST_P(VerifierTest, RefusesAReplayButNotAFreshCounter) {
   EXPECT_TRUE(verifier->Verify(Code(kNow, 2), Scene::kTransit).valid);
 }
 
+TEST_P(VerifierTest, LeavesReplayToTheCallerWhenAskedTo) {
+  auto verifier = MakeVerifier({.detect_replay = false});
+  const std::string code = Code(kNow, 1);
+  const auto first = verifier->Verify(code, Scene::kTransit);
+  EXPECT_TRUE(first.valid);
+  EXPECT_TRUE(verifier->Verify(code, Scene::kTransit).valid);
+  // The caller gets the replay key (cti, t, n) to record itself.
+  EXPECT_EQ(first.credential_id, claims_.id);
+  EXPECT_EQ(first.made_at, kNow);
+  EXPECT_EQ(first.counter, 1u);
+}
+
 TEST_P(VerifierTest, ACodeRefusedForItsSceneStillWorksWhereItBelongs) {
   auto verifier = MakeVerifier();
   const std::string code = Code();

@@ -25,6 +25,9 @@ enum class StatusCode {
   kPermissionDenied,    // the caller is known but not allowed
   kUnauthenticated,     // the caller is not known
   kFailedPrecondition,  // the system is not in the state the call needs
+  kAborted,             // a concurrent change won (transaction conflict); retry
+  kResourceExhausted,   // a quota or rate limit is used up
+  kDeadlineExceeded,    // the work did not finish in its time
   kUnavailable,         // transient; retrying may succeed
   kInternal,            // a bug or a broken invariant
 };
@@ -66,6 +69,13 @@ inline Status Unauthenticated(std::string m) {
 inline Status FailedPrecondition(std::string m) {
   return {StatusCode::kFailedPrecondition, std::move(m)};
 }
+inline Status Aborted(std::string m) { return {StatusCode::kAborted, std::move(m)}; }
+inline Status ResourceExhausted(std::string m) {
+  return {StatusCode::kResourceExhausted, std::move(m)};
+}
+inline Status DeadlineExceeded(std::string m) {
+  return {StatusCode::kDeadlineExceeded, std::move(m)};
+}
 inline Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
 inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 
@@ -106,15 +116,19 @@ class [[nodiscard]] Result {
 #define CITYCODE_CONCAT_(a, b) CITYCODE_CONCAT_INNER_(a, b)
 
 // Returns from the enclosing function if `expr` (a Status) is not ok.
-#define CITYCODE_RETURN_IF_ERROR(expr)                   \
-  do {                                                   \
-    ::citycode::Status citycode_status_ = (expr);        \
-    if (!citycode_status_.ok()) return citycode_status_; \
+// Temporaries are numbered by __COUNTER__, not __LINE__, so the macros nest
+// (a lambda passed to one may use them) without shadowing.
+#define CITYCODE_RETURN_IF_ERROR(expr) \
+  CITYCODE_RETURN_IF_ERROR_IMPL_(CITYCODE_CONCAT_(citycode_status_, __COUNTER__), expr)
+#define CITYCODE_RETURN_IF_ERROR_IMPL_(tmp, expr) \
+  do {                                            \
+    ::citycode::Status tmp = (expr);              \
+    if (!tmp.ok()) return tmp;                    \
   } while (0)
 
 // `lhs = value of expr` (a Result<T>), or returns its error.
 #define CITYCODE_ASSIGN_OR_RETURN(lhs, expr) \
-  CITYCODE_ASSIGN_OR_RETURN_IMPL_(CITYCODE_CONCAT_(citycode_result_, __LINE__), lhs, expr)
+  CITYCODE_ASSIGN_OR_RETURN_IMPL_(CITYCODE_CONCAT_(citycode_result_, __COUNTER__), lhs, expr)
 #define CITYCODE_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
   auto tmp = (expr);                                    \
   if (!tmp.ok()) return tmp.status();                   \

@@ -29,6 +29,9 @@ TEST(Status, HelpersSetTheirCode) {
       {PermissionDenied("m"), StatusCode::kPermissionDenied, "permission_denied"},
       {Unauthenticated("m"), StatusCode::kUnauthenticated, "unauthenticated"},
       {FailedPrecondition("m"), StatusCode::kFailedPrecondition, "failed_precondition"},
+      {Aborted("m"), StatusCode::kAborted, "aborted"},
+      {ResourceExhausted("m"), StatusCode::kResourceExhausted, "resource_exhausted"},
+      {DeadlineExceeded("m"), StatusCode::kDeadlineExceeded, "deadline_exceeded"},
       {Unavailable("m"), StatusCode::kUnavailable, "unavailable"},
       {Internal("m"), StatusCode::kInternal, "internal"},
   };

@@ -1,0 +1,424 @@
+// citycode serve, admin, demo and terminal simulate: the commands that run
+// or administer the platform service.
+#include <signal.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "cli/commands.h"
+#include "code/presentation.h"
+#include "common/files.h"
+#include "crypto/random.h"
+#include "demo/demo_city.h"
+#include "platform/platform.h"
+#include "qr/qr.h"
+#include "server/service.h"
+#include "terminal/http_client.h"
+#include "terminal/simulator.h"
+
+namespace citycode::cli {
+namespace {
+
+using nlohmann::json;
+
+// SIGINT and SIGTERM are blocked in every thread (set before any starts) and
+// taken by sigwait in the main thread, so a stop is an orderly return.
+sigset_t StopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+void BlockStopSignals() {
+  const sigset_t set = StopSignals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int WaitForStopSignal() {
+  const sigset_t set = StopSignals();
+  int signal = 0;
+  sigwait(&set, &signal);
+  return signal;
+}
+
+// Options shared by serve and demo.
+struct ServeArgs {
+  std::optional<std::string> db, listen, config, keyring;
+  std::optional<int> threads;
+};
+
+void AddServeOptions(CLI::App* command, ServeArgs& args) {
+  command->add_option("--db", args.db, "Database URL: sqlite:PATH or postgresql://...");
+  command->add_option("--listen", args.listen, "Address to listen on, host:port");
+  command->add_option("--config", args.config, "citycode.toml (see docs/CONFIG.md)");
+  command->add_option("--keyring", args.keyring, "Keyring file (created 0600 if missing)");
+  command->add_option("--threads", args.threads, "I/O threads")->check(CLI::Range(1, 256));
+}
+
+Result<server::ServiceConfig> MakeConfig(const ServeArgs& args) {
+  server::ServiceConfig config;
+  if (args.config) CITYCODE_RETURN_IF_ERROR(server::LoadConfigFile(*args.config, config));
+  if (args.db) config.database_url = *args.db;
+  if (args.listen) config.http.listen = *args.listen;
+  if (args.keyring) config.keyring_file = *args.keyring;
+  if (args.threads) config.http.threads = *args.threads;
+  return config;
+}
+
+std::string BaseUrl(const server::ServiceConfig& config, std::uint16_t port) {
+  std::string host = config.http.listen.substr(0, config.http.listen.rfind(':'));
+  if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
+  return "http://" + host + ":" + std::to_string(port);
+}
+
+void AddServeCommand(CLI::App& app, Action& action) {
+  CLI::App* serve = app.add_subcommand("serve", "Run the platform service (HTTP API)");
+  auto args = std::make_shared<ServeArgs>();
+  AddServeOptions(serve, *args);
+  serve->callback([args, &action] {
+    action = [args] {
+      auto config = MakeConfig(*args);
+      if (!config.ok()) return Fail(config.status());
+      BlockStopSignals();
+      SystemClock clock;
+      auto service = server::Service::Start(*config, clock);
+      if (!service.ok()) return Fail(service.status());
+      // One write, so a reader of stderr never sees half the line.
+      std::cerr << ("citycode: serving " + BaseUrl(*config, (*service)->port()) + " on " +
+                    store::RedactUrl(config->database_url) + " with " +
+                    std::to_string(config->http.threads) + " threads\n");
+      WaitForStopSignal();
+      std::cerr << "citycode: stopping\n";
+      (*service)->Stop();
+      return kExitOk;
+    };
+  });
+}
+
+// --- admin -----------------------------------------------------------------
+
+struct AdminArgs {
+  std::string db = "sqlite:citycode.db";
+  std::string keyring = "citycode.keyring.json";
+  std::string name, kind, org, site, terminal, channel, id;
+};
+
+// Runs `work` on the platform of the admin command's database.
+template <typename Work>
+int WithPlatform(const AdminArgs& args, Work&& work) {
+  auto db = store::Database::Open(args.db);
+  if (!db.ok()) return Fail(db.status());
+  // Like serve: a new deployment may start with the admin command.
+  auto keyring = platform::Keyring::LoadOrCreate(args.keyring, crypto::CipherProfile::kAes256Gcm);
+  if (!keyring.ok()) return Fail(keyring.status());
+  SystemClock clock;
+  auto opened = platform::Platform::Open(**db, clock, std::move(*keyring));
+  if (!opened.ok()) return Fail(opened.status());
+  Result<json> result = work(**opened);
+  if (!result.ok()) return Fail(result.status());
+  std::cout << result->dump() << "\n";
+  return kExitOk;
+}
+
+json KeyJson(const platform::NewApiKey& key) {
+  return {{"key_id", key.key_id}, {"api_key", key.token}};
+}
+
+void AddAdminCommands(CLI::App& app, Action& action) {
+  CLI::App* admin = app.add_subcommand("admin", "Administer organisations, sites, terminals, keys");
+  admin->require_subcommand(1);
+  auto args = std::make_shared<AdminArgs>();
+  admin->add_option("--db", args->db, "Database URL")->capture_default_str();
+  admin->add_option("--keyring", args->keyring, "Keyring file")->capture_default_str();
+
+  const auto command = [&](CLI::App* parent, const char* name, const char* help,
+                           std::function<Result<json>(platform::Platform&, const AdminArgs&)> run) {
+    CLI::App* sub = parent->add_subcommand(name, help);
+    sub->callback([args, run, &action] {
+      action = [args, run] {
+        return WithPlatform(*args, [&](platform::Platform& p) { return run(p, *args); });
+      };
+    });
+    return sub;
+  };
+
+  CLI::App* org = admin->add_subcommand("org", "Organisations");
+  org->require_subcommand(1);
+  auto* org_create = command(
+      org, "create", "Register an organisation", [](auto& p, const auto& a) -> Result<json> {
+        CITYCODE_ASSIGN_OR_RETURN(auto kind, platform::OrgKindFromName(a.kind));
+        CITYCODE_ASSIGN_OR_RETURN(auto created, p.CreateOrganisation(a.name, kind));
+        return json{{"id", created.id}, {"name", created.name}, {"kind", a.kind}};
+      });
+  org_create->add_option("--name", args->name, "Name")->required();
+  org_create
+      ->add_option("--kind", args->kind,
+                   "service_hall, transit_operator, hospital, hotel, access_site, issuing_agency")
+      ->required();
+  command(org, "list", "List organisations", [](auto& p, const auto&) -> Result<json> {
+    CITYCODE_ASSIGN_OR_RETURN(auto orgs, p.ListOrganisations());
+    json out = json::array();
+    for (const auto& o : orgs) {
+      out.push_back({{"id", o.id},
+                     {"name", o.name},
+                     {"kind", platform::OrgKindName(o.kind)},
+                     {"demo", o.demo}});
+    }
+    return out;
+  });
+
+  CLI::App* site = admin->add_subcommand("site", "Sites");
+  site->require_subcommand(1);
+  auto* site_create =
+      command(site, "create", "Add a site", [](auto& p, const auto& a) -> Result<json> {
+        CITYCODE_ASSIGN_OR_RETURN(auto created, p.CreateSite(a.org, a.name));
+        return json{{"id", created.id}, {"org_id", created.org_id}, {"name", created.name}};
+      });
+  site_create->add_option("--org", args->org, "Organisation id")->required();
+  site_create->add_option("--name", args->name, "Name")->required();
+
+  CLI::App* terminal = admin->add_subcommand("terminal", "Terminals");
+  terminal->require_subcommand(1);
+  auto* terminal_create =
+      command(terminal, "create", "Register a terminal (prints its API key once)",
+              [](auto& p, const auto& a) -> Result<json> {
+                CITYCODE_ASSIGN_OR_RETURN(auto created, p.CreateTerminal(a.org, a.site, a.name));
+                json out = KeyJson(created.second);
+                out["id"] = created.first.id;
+                out["scene"] = code::SceneName(created.first.scene);
+                return out;
+              });
+  terminal_create->add_option("--org", args->org, "Organisation id")->required();
+  terminal_create->add_option("--site", args->site, "Site id")->required();
+  terminal_create->add_option("--name", args->name, "Name")->required();
+  auto* rotate =
+      command(terminal, "rotate-key", "A new API key; the old one stops at once",
+              [](auto& p, const auto& a) -> Result<json> {
+                CITYCODE_ASSIGN_OR_RETURN(auto key, p.RotateTerminalKey(a.org, a.terminal));
+                return KeyJson(key);
+              });
+  rotate->add_option("--org", args->org, "Organisation id")->required();
+  rotate->add_option("--terminal", args->terminal, "Terminal id")->required();
+  auto* disable = command(terminal, "disable", "Disable a terminal",
+                          [](auto& p, const auto& a) -> Result<json> {
+                            CITYCODE_RETURN_IF_ERROR(p.DisableTerminal(a.org, a.terminal));
+                            return json{{"terminal_id", a.terminal}, {"active", false}};
+                          });
+  disable->add_option("--org", args->org, "Organisation id")->required();
+  disable->add_option("--terminal", args->terminal, "Terminal id")->required();
+
+  CLI::App* key =
+      admin->add_subcommand("key", "API keys of admins, organisation admins and channels");
+  key->require_subcommand(1);
+  auto* admin_key =
+      command(key, "admin", "A platform admin key", [](auto& p, const auto& a) -> Result<json> {
+        CITYCODE_ASSIGN_OR_RETURN(auto created, p.CreateAdminKey(a.name));
+        return KeyJson(created);
+      });
+  admin_key->add_option("--name", args->name, "Whose key")->required();
+  auto* org_key = command(
+      key, "org-admin", "An organisation admin key", [](auto& p, const auto& a) -> Result<json> {
+        CITYCODE_ASSIGN_OR_RETURN(auto created, p.CreateOrgAdminKey(a.org, a.name));
+        return KeyJson(created);
+      });
+  org_key->add_option("--org", args->org, "Organisation id")->required();
+  org_key->add_option("--name", args->name, "Whose key")->required();
+  auto* channel_key = command(
+      key, "channel", "An issuing channel's key", [](auto& p, const auto& a) -> Result<json> {
+        CITYCODE_ASSIGN_OR_RETURN(auto channel, code::ChannelFromName(a.channel));
+        CITYCODE_ASSIGN_OR_RETURN(auto created, p.CreateChannelKey(channel, a.name));
+        return KeyJson(created);
+      });
+  channel_key->add_option("--channel", args->channel, "app, wechat or alipay")->required();
+  channel_key->add_option("--name", args->name, "Whose key")->required();
+  auto* revoke =
+      command(key, "revoke", "Revoke an API key", [](auto& p, const auto& a) -> Result<json> {
+        CITYCODE_RETURN_IF_ERROR(p.RevokeApiKey(a.id));
+        return json{{"key_id", a.id}, {"revoked", true}};
+      });
+  revoke->add_option("--id", args->id, "Key id")->required();
+
+  CLI::App* signing = admin->add_subcommand("signing-key", "Credential signing keys");
+  signing->require_subcommand(1);
+  const auto key_info = [](const platform::SigningKeyInfo& k) {
+    return json{{"key_id", k.key_id},
+                {"not_before", FormatRfc3339(k.not_before)},
+                {"not_after", FormatRfc3339(k.not_after)},
+                {"signing_now", k.signing_now}};
+  };
+  command(signing, "rotate", "Add a signing key (trusted now, signs after the lead time)",
+          [key_info](auto& p, const auto&) -> Result<json> {
+            CITYCODE_ASSIGN_OR_RETURN(auto info, p.RotateSigningKey());
+            return key_info(info);
+          });
+  command(signing, "list", "List signing keys", [key_info](auto& p, const auto&) -> Result<json> {
+    CITYCODE_ASSIGN_OR_RETURN(auto keys, p.ListSigningKeys());
+    json out = json::array();
+    for (const auto& k : keys) out.push_back(key_info(k));
+    return out;
+  });
+}
+
+// --- demo ------------------------------------------------------------------
+
+struct DemoArgs {
+  ServeArgs serve;
+  std::string dir = "demo-city";
+  bool once = false;
+};
+
+// Prints a fresh code of the demo phone and has the demo gate verify it
+// online, as a terminal would.
+Status ShowLiveCode(const demo::DemoCity& city, const std::string& base_url, std::uint64_t counter,
+                    const Clock& clock) {
+  CITYCODE_ASSIGN_OR_RETURN(std::string credential, ReadFile(city.credential_file, 4096));
+  CITYCODE_ASSIGN_OR_RETURN(std::string key_pem, ReadFile(city.device_key_file, 64 * 1024));
+  CITYCODE_ASSIGN_OR_RETURN(auto device, crypto::PrivateKey::FromPem(key_pem));
+  CITYCODE_ASSIGN_OR_RETURN(
+      Bytes presentation,
+      code::MakePresentation(
+          {.credential = ToBytes(credential), .made_at = clock.Now(), .counter = counter}, device));
+  const std::string text = code::ToQrText(presentation);
+  CITYCODE_ASSIGN_OR_RETURN(auto qr, qr::QrCode::Encode(text));
+  std::cout << qr.ToTerminal() << "Live code #" << counter << " (" << text.size()
+            << " characters): " << text << "\n";
+  for (const auto& t : city.terminals) {
+    if (t.scene == "transit") {
+      CITYCODE_ASSIGN_OR_RETURN(auto client, terminal::HttpClient::Create(base_url));
+      CITYCODE_ASSIGN_OR_RETURN(auto reply,
+                                client->Send("POST", "/v1/verify", json{{"code", text}}.dump(),
+                                             {{"Authorization", "Bearer " + t.api_key}}));
+      std::cout << "The " << t.org_name << " " << t.site_name << " gate says: " << reply.body
+                << "\n";
+      return OkStatus();
+    }
+  }
+  return OkStatus();
+}
+
+void AddDemoCommand(CLI::App& app, Action& action) {
+  CLI::App* demo_cmd = app.add_subcommand(
+      "demo", "Run the service with the demo city seeded (its own database in --dir)");
+  auto args = std::make_shared<DemoArgs>();
+  AddServeOptions(demo_cmd, args->serve);
+  demo_cmd->add_option("--dir", args->dir, "Demo data directory")->capture_default_str();
+  demo_cmd->add_flag("--once", args->once, "Show one code and exit");
+  demo_cmd->callback([args, &action] {
+    action = [args] {
+      std::error_code ec;
+      std::filesystem::create_directories(args->dir, ec);
+      if (ec) return Fail(InvalidArgument("cannot create " + args->dir + ": " + ec.message()));
+      ServeArgs serve = args->serve;
+      if (!serve.db) serve.db = "sqlite:" + args->dir + "/citycode-demo.db";
+      if (!serve.keyring) serve.keyring = args->dir + "/keyring.json";
+      auto config = MakeConfig(serve);
+      if (!config.ok()) return Fail(config.status());
+      config->platform.demo = true;
+      BlockStopSignals();
+      SystemClock clock;
+      auto service = server::Service::Start(*config, clock);
+      if (!service.ok()) return Fail(service.status());
+      auto city = demo::SeedOrLoadDemoCity((*service)->platform(), (*service)->database(),
+                                           args->dir, clock);
+      if (!city.ok()) return Fail(city.status());
+      const std::string base = BaseUrl(*config, (*service)->port());
+      const auto& citizen = city->citizens.front();
+      std::cout << "citycode demo city (Jimo) is running on "
+                << store::RedactUrl(config->database_url) << "\n\n"
+                << "  API          " << base << "/v1  (OpenAPI: " << base << "/v1/openapi.json)\n"
+                << "  Health       " << base << "/healthz  " << base << "/readyz  " << base
+                << "/metrics\n"
+                << "  Admin key    " << city->admin_key << "\n"
+                << "  App channel  " << city->app_channel_key << "  (X-Channel-Key)\n"
+                << "  Citizen      phone " << citizen.phone << ", password " << citizen.password
+                << "\n";
+      for (const auto& t : city->terminals) {
+        if (t.scene == "transit" || t.scene == "hotel") {
+          std::cout << "  Terminal     " << t.org_name << " " << t.site_name << " (" << t.scene
+                    << "): " << t.api_key << "\n";
+        }
+      }
+      std::cout << "  All keys     " << args->dir << "/demo.json\n\n";
+      for (std::uint64_t counter = 1;; ++counter) {
+        if (Status shown = ShowLiveCode(*city, base, counter, clock); !shown.ok())
+          return Fail(shown);
+        if (args->once) break;
+        std::cout << "A new code every 30 s. Ctrl-C stops the demo.\n" << std::flush;
+        // Wait 30 s or for a stop signal, whichever comes first.
+        const sigset_t set = StopSignals();
+        const timespec wait{.tv_sec = 30, .tv_nsec = 0};
+        if (sigtimedwait(&set, nullptr, &wait) > 0) break;
+      }
+      (*service)->Stop();
+      return kExitOk;
+    };
+  });
+}
+
+// --- terminal simulate -----------------------------------------------------
+
+void AddTerminalCommands(CLI::App& app, Action& action) {
+  CLI::App* terminal_cmd = app.add_subcommand("terminal", "Terminal tools");
+  terminal_cmd->require_subcommand(1);
+  CLI::App* simulate = terminal_cmd->add_subcommand(
+      "simulate", "Register riders, make their codes and verify them online or offline");
+  auto options = std::make_shared<terminal::SimulationOptions>();
+  auto alg = std::make_shared<std::string>("ed25519");
+  auto citizens = std::make_shared<std::optional<int>>();
+  simulate->add_option("--server", options->server_url, "http://host:port")->required();
+  simulate->add_option("--key", options->terminal_key, "The terminal's API key")->required();
+  simulate->add_option("--channel-key", options->channel_key, "An issuing channel's API key")
+      ->required();
+  simulate->add_option("--codes", options->codes, "Codes to verify")
+      ->check(CLI::Range(0, 10'000'000))
+      ->capture_default_str();
+  simulate->add_option("--citizens", *citizens, "Riders to register (default: codes, at most 50)")
+      ->check(CLI::Range(1, 100'000));
+  simulate->add_flag("--offline", options->offline, "Verify with downloaded lists, not online");
+  simulate->add_option("--alg", *alg, "Phone key algorithm: ed25519, es256 or sm2")
+      ->capture_default_str();
+  simulate->callback([options, alg, citizens, &action] {
+    action = [options, alg, citizens] {
+      auto algorithm = crypto::AlgorithmFromCliName(*alg);
+      if (!algorithm.ok()) return Fail(algorithm.status());
+      options->algorithm = *algorithm;
+      options->citizens = citizens->value_or(std::clamp(options->codes, 1, 50));
+      const auto seed = crypto::RandomArray<4>();
+      options->seed = (std::uint32_t{seed[0]} << 24) | (std::uint32_t{seed[1]} << 16) |
+                      (std::uint32_t{seed[2]} << 8) | seed[3];
+      SystemClock clock;
+      auto summary = terminal::Simulate(*options, clock);
+      if (!summary.ok()) return Fail(summary.status());
+      const double seconds = std::chrono::duration<double>(summary->verify_time).count();
+      json out = {{"mode", options->offline ? "offline" : "online"},
+                  {"scene", summary->scene},
+                  {"citizens", options->citizens},
+                  {"codes", summary->codes},
+                  {"valid", summary->valid},
+                  {"refused", summary->refused},
+                  {"codes_per_second", seconds > 0 ? summary->codes / seconds : 0.0},
+                  {"p50_ms", std::chrono::duration<double, std::milli>(summary->p50).count()},
+                  {"p99_ms", std::chrono::duration<double, std::milli>(summary->p99).count()}};
+      if (options->offline) {
+        out["trust_list_version"] = summary->trust_list_version;
+        out["revocation_list_version"] = summary->revocation_list_version;
+      }
+      std::cout << out.dump() << "\n";
+      return summary->valid == summary->codes ? kExitOk : kExitRefused;
+    };
+  });
+}
+
+}  // namespace
+
+void AddServiceCommands(CLI::App& app, Action& action) {
+  AddServeCommand(app, action);
+  AddAdminCommands(app, action);
+  AddDemoCommand(app, action);
+  AddTerminalCommands(app, action);
+}
+
+}  // namespace citycode::cli

@@ -1,0 +1,195 @@
+#include "demo/demo_city.h"
+
+#include <nlohmann/json.hpp>
+
+#include "code/credential.h"
+#include "common/files.h"
+
+namespace citycode::demo {
+namespace {
+
+using platform::OrgKind;
+
+struct OrgSeed {
+  const char* name;
+  OrgKind kind;
+  std::vector<const char*> sites;
+};
+
+// Names of real places in Jimo; the organisations' data is invented.
+const std::vector<OrgSeed>& Orgs() {
+  static const std::vector<OrgSeed> kOrgs = {
+      {"即墨区政务服务中心", OrgKind::kServiceHall, {"区政务服务大厅", "通济街道便民服务中心"}},
+      {"即墨公交", OrgKind::kTransitOperator, {"1路", "2路"}},
+      {"青岛地铁", OrgKind::kTransitOperator, {"11号线"}},
+      {"即墨区人民医院", OrgKind::kHospital, {"门诊楼"}},
+      {"即墨区中医医院", OrgKind::kHospital, {"门诊楼"}},
+      {"移风店镇卫生院", OrgKind::kHospital, {"卫生院"}},
+      {"即墨古城酒店", OrgKind::kHotel, {"前台"}},
+      {"鳌山湾海景酒店", OrgKind::kHotel, {"前台"}},
+      {"即墨区人民法院", OrgKind::kAccessSite, {"南门"}},
+      {"即墨科技创新中心", OrgKind::kAccessSite, {"大堂闸机"}},
+      {"鹤山风景区", OrgKind::kAccessSite, {"东门"}},
+      {"墨河社区", OrgKind::kAccessSite, {"北门"}},
+      {"即墨公安分局户政科", OrgKind::kIssuingAgency, {}},
+  };
+  return kOrgs;
+}
+
+struct CitizenSeed {
+  const char* name;
+  const char* id_number;  // fictional; valid check characters
+  const char* phone;      // 1390000xxxx: not allocated to real subscribers in the demo
+};
+
+const std::vector<CitizenSeed>& Citizens() {
+  static const std::vector<CitizenSeed> kCitizens = {
+      {"演示市民张明", "370282198506201236", "13900000001"},
+      {"演示市民李华", "370282200001010012", "13900000002"},
+      {"演示市民王秀英", "370282195001011839", "13900000003"},  // a senior
+      {"演示市民赵磊", "370211197808083212", "13900000004"},
+  };
+  return kCitizens;
+}
+
+// How many organisations and citizens are (not) marked demo.
+Result<std::pair<std::int64_t, std::int64_t>> CountRows(store::Database& db) {
+  CITYCODE_ASSIGN_OR_RETURN(auto tx, db.Begin(store::TransactionMode::kRead));
+  CITYCODE_ASSIGN_OR_RETURN(
+      auto row, tx->QueryOne("SELECT (SELECT COUNT(*) FROM organisations WHERE demo = 1) + "
+                             "(SELECT COUNT(*) FROM citizens WHERE demo = 1), "
+                             "(SELECT COUNT(*) FROM organisations WHERE demo = 0) + "
+                             "(SELECT COUNT(*) FROM citizens WHERE demo = 0)"));
+  return std::make_pair(row.Int(0), row.Int(1));
+}
+
+nlohmann::json ToJson(const DemoCity& city) {
+  nlohmann::json terminals = nlohmann::json::array(), citizens = nlohmann::json::array();
+  for (const auto& t : city.terminals) {
+    terminals.push_back(
+        {{"org", t.org_name}, {"site", t.site_name}, {"scene", t.scene}, {"api_key", t.api_key}});
+  }
+  for (const auto& c : city.citizens) {
+    citizens.push_back(
+        {{"phone", c.phone}, {"password", c.password}, {"rider_category", c.rider_category}});
+  }
+  return {{"admin_key", city.admin_key},
+          {"app_channel_key", city.app_channel_key},
+          {"terminals", terminals},
+          {"citizens", citizens},
+          {"citizen_id", city.citizen_id},
+          {"device_id", city.device_id},
+          {"device_key_file", city.device_key_file.string()},
+          {"credential_file", city.credential_file.string()}};
+}
+
+Result<DemoCity> FromJson(const std::string& text) {
+  const auto doc = nlohmann::json::parse(text, nullptr, false);
+  const auto bad = InvalidArgument("demo.json is damaged; remove the demo directory to reseed");
+  if (!doc.is_object()) return bad;
+  try {  // nlohmann's typed access throws on a wrong shape; a damaged file ends here
+    DemoCity city{.admin_key = doc.at("admin_key"),
+                  .app_channel_key = doc.at("app_channel_key"),
+                  .citizen_id = doc.at("citizen_id"),
+                  .device_id = doc.at("device_id"),
+                  .device_key_file = doc.at("device_key_file").get<std::string>(),
+                  .credential_file = doc.at("credential_file").get<std::string>()};
+    for (const auto& t : doc.at("terminals")) {
+      city.terminals.push_back({t.at("org"), t.at("site"), t.at("scene"), t.at("api_key")});
+    }
+    for (const auto& c : doc.at("citizens")) {
+      city.citizens.push_back({c.at("phone"), c.at("password"), c.at("rider_category")});
+    }
+    return city;
+  } catch (const nlohmann::json::exception&) {
+    return bad;
+  }
+}
+
+Result<DemoCity> Seed(platform::Platform& platform, const std::filesystem::path& dir) {
+  DemoCity city;
+  CITYCODE_ASSIGN_OR_RETURN(auto admin, platform.CreateAdminKey("demo admin"));
+  city.admin_key = admin.token;
+  CITYCODE_ASSIGN_OR_RETURN(auto app,
+                            platform.CreateChannelKey(code::Channel::kApp, "demo city app"));
+  city.app_channel_key = app.token;
+  for (auto channel : {code::Channel::kWechat, code::Channel::kAlipay}) {
+    CITYCODE_RETURN_IF_ERROR(
+        platform.CreateChannelKey(channel, "demo " + std::string(code::ChannelName(channel)))
+            .status());
+  }
+  for (const OrgSeed& seed : Orgs()) {
+    CITYCODE_ASSIGN_OR_RETURN(auto org, platform.CreateOrganisation(seed.name, seed.kind, true));
+    for (const char* site_name : seed.sites) {
+      CITYCODE_ASSIGN_OR_RETURN(auto site, platform.CreateSite(org.id, site_name));
+      CITYCODE_ASSIGN_OR_RETURN(
+          auto terminal, platform.CreateTerminal(org.id, site.id, std::string(site_name) + " 1"));
+      city.terminals.push_back({seed.name, site_name,
+                                std::string(code::SceneName(terminal.first.scene)),
+                                terminal.second.token});
+    }
+  }
+  std::string first_citizen;
+  for (const CitizenSeed& seed : Citizens()) {
+    CITYCODE_ASSIGN_OR_RETURN(std::string id,
+                              platform.RegisterCitizen({.name = seed.name,
+                                                        .id_number = seed.id_number,
+                                                        .phone = seed.phone,
+                                                        .password = std::string(kDemoPassword),
+                                                        .demo = true}));
+    if (first_citizen.empty()) first_citizen = id;
+    CITYCODE_ASSIGN_OR_RETURN(auto profile, platform.GetCitizen(id));
+    city.citizens.push_back({seed.phone, std::string(kDemoPassword),
+                             std::string(code::RiderCategoryName(profile.rider_category))});
+  }
+  // The first citizen's phone, so the demo can show a live code at once.
+  CITYCODE_ASSIGN_OR_RETURN(auto device_key,
+                            crypto::PrivateKey::Generate(platform.options().algorithm));
+  CITYCODE_ASSIGN_OR_RETURN(auto issued,
+                            platform.EnrolDevice({.citizen_id = first_citizen,
+                                                  .device_key = device_key.public_key(),
+                                                  .label = "demo phone"}));
+  city.citizen_id = first_citizen;
+  city.device_id = issued.device_id;
+  city.device_key_file = dir / "phone.key";
+  city.credential_file = dir / "credential.cbor";
+  CITYCODE_RETURN_IF_ERROR(WriteFileAtomic(city.device_key_file, device_key.ToPem(), 0600));
+  CITYCODE_RETURN_IF_ERROR(WriteFileAtomic(city.credential_file, AsChars(issued.credential), 0600));
+  return city;
+}
+
+// A phone renews its credential before it expires; so does the demo's.
+Status RenewIfDue(platform::Platform& platform, const DemoCity& city, const Clock& clock) {
+  CITYCODE_ASSIGN_OR_RETURN(std::string bytes, ReadFile(city.credential_file, 4096));
+  CITYCODE_ASSIGN_OR_RETURN(auto credential, code::ParseCredential(AsBytes(bytes)));
+  if (credential.claims.expires_at - clock.Now() > std::chrono::hours(24)) return OkStatus();
+  CITYCODE_ASSIGN_OR_RETURN(auto issued, platform.RenewCredential(city.citizen_id, city.device_id));
+  return WriteFileAtomic(city.credential_file, AsChars(issued.credential), 0600);
+}
+
+}  // namespace
+
+Result<DemoCity> SeedOrLoadDemoCity(platform::Platform& platform, store::Database& db,
+                                    const std::filesystem::path& dir, const Clock& clock) {
+  CITYCODE_ASSIGN_OR_RETURN(auto counts, CountRows(db));
+  if (counts.second != 0) {
+    return FailedPrecondition("this database holds real data; the demo runs only on its own");
+  }
+  const auto file = dir / "demo.json";
+  auto existing = ReadFile(file, 1024 * 1024);
+  if (existing.ok()) {
+    CITYCODE_ASSIGN_OR_RETURN(DemoCity city, FromJson(*existing));
+    CITYCODE_RETURN_IF_ERROR(RenewIfDue(platform, city, clock));
+    return city;
+  }
+  if (existing.status().code() != StatusCode::kNotFound) return existing.status();
+  if (counts.first != 0) {
+    return FailedPrecondition("demo data without " + file.string() +
+                              " (an interrupted start?); remove the demo directory to reseed");
+  }
+  CITYCODE_ASSIGN_OR_RETURN(DemoCity city, Seed(platform, dir));
+  CITYCODE_RETURN_IF_ERROR(WriteFileAtomic(file, ToJson(city).dump(2) + "\n", 0600));
+  return city;
+}
+
+}  // namespace citycode::demo

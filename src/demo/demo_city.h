@@ -1,0 +1,57 @@
+// The demo city of DESIGN.md: a fictional but plausible Jimo district,
+// seeded through the platform's own API so it obeys every rule real data
+// does. Everything seeded is marked demo; seeding refuses a database that
+// holds real data, so the two never mix.
+#ifndef CITYCODE_DEMO_DEMO_CITY_H_
+#define CITYCODE_DEMO_DEMO_CITY_H_
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "platform/platform.h"
+
+namespace citycode::demo {
+
+struct DemoTerminal {
+  std::string org_name;
+  std::string site_name;
+  std::string scene;
+  std::string api_key;
+};
+
+struct DemoCitizen {
+  std::string phone;
+  std::string password;
+  std::string rider_category;
+};
+
+// What the demo prints; the secrets are shown once by the platform, so they
+// are kept in <dir>/demo.json (mode 0600) for the next start.
+struct DemoCity {
+  std::string admin_key;
+  std::string app_channel_key;
+  std::vector<DemoTerminal> terminals;
+  std::vector<DemoCitizen> citizens;
+  // The first citizen's phone, enrolled: device key and credential files.
+  std::string citizen_id;
+  std::string device_id;
+  std::filesystem::path device_key_file;
+  std::filesystem::path credential_file;
+};
+
+inline constexpr std::string_view kDemoPassword = "citycode-demo";
+
+// Seeds the city into `platform` and writes the files into `dir`; or, if
+// `dir` holds a demo.json from an earlier run, loads it and renews the demo
+// phone's credential when it has less than a day left. failed_precondition
+// if the database holds anything not marked demo, or demo data without its
+// demo.json (an interrupted seeding).
+Result<DemoCity> SeedOrLoadDemoCity(platform::Platform& platform, store::Database& db,
+                                    const std::filesystem::path& dir, const Clock& clock);
+
+}  // namespace citycode::demo
+
+#endif  // CITYCODE_DEMO_DEMO_CITY_H_

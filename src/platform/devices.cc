@@ -1,0 +1,227 @@
+// Devices and the credentials issued to them.
+#include "code/credential.h"
+#include "crypto/random.h"
+#include "platform/internal/impl.h"
+#include "platform/platform.h"
+
+namespace citycode::platform {
+namespace {
+
+std::string SceneList(const std::vector<code::Scene>& scenes) {
+  std::string out;
+  for (code::Scene scene : scenes) {
+    if (!out.empty()) out += ',';
+    out += code::SceneName(scene);
+  }
+  return out;
+}
+
+const std::vector<code::Scene>& AllScenes() {
+  static const std::vector<code::Scene> kAll = {code::Scene::kGov, code::Scene::kTransit,
+                                                code::Scene::kMedical, code::Scene::kHotel,
+                                                code::Scene::kAccess};
+  return kAll;
+}
+
+Result<DeviceState> DeviceStateFromName(std::string_view name) {
+  for (auto state : {DeviceState::kActive, DeviceState::kUnbound, DeviceState::kLost}) {
+    if (name == DeviceStateName(state)) return state;
+  }
+  return Internal("stored device has an unknown state");
+}
+
+}  // namespace
+
+std::string_view DeviceStateName(DeviceState state) {
+  switch (state) {
+    case DeviceState::kActive: return "active";
+    case DeviceState::kUnbound: return "unbound";
+    case DeviceState::kLost: return "lost";
+  }
+  return "unknown";
+}
+
+Result<IssuedCredential> Platform::Impl::IssueCredential(store::Transaction& tx,
+                                                         std::string_view citizen_id,
+                                                         std::string_view device_id,
+                                                         const crypto::PublicKey& device_key,
+                                                         code::Channel channel, Instant now) {
+  const store::Value citizen_params[] = {Text(citizen_id)};
+  CITYCODE_ASSIGN_OR_RETURN(
+      auto citizen,
+      tx.QueryOne("SELECT rider_category FROM citizens WHERE id = ?", citizen_params));
+  CITYCODE_ASSIGN_OR_RETURN(code::RiderCategory category,
+                            code::RiderCategoryFromName(citizen.Text(0)));
+  CITYCODE_ASSIGN_OR_RETURN(auto signer, CurrentSigningKey(tx, now));
+  code::CredentialClaims claims{
+      .issuer = options.issuer_id,
+      .subject = crypto::RandomArray<16>(),
+      .issued_at = now,
+      .expires_at = now + options.credential_lifetime,
+      .id = crypto::RandomArray<code::kCredentialIdSize>(),
+      .device_key = device_key,
+      .scenes = AllScenes(),
+      .channel = channel,
+      // Adults carry no category: the claim is there only to grant a concession.
+      .rider_category = category == code::RiderCategory::kAdult
+                            ? std::nullopt
+                            : std::optional<code::RiderCategory>(category)};
+  CITYCODE_ASSIGN_OR_RETURN(Bytes bytes, code::IssueCredential(claims, signer.second));
+  const store::Value params[] = {Blob(claims.id),
+                                 Blob(claims.subject),
+                                 Text(device_id),
+                                 Text(citizen_id),
+                                 Text(signer.first),
+                                 Text(SceneList(claims.scenes)),
+                                 Text(code::ChannelName(channel)),
+                                 Text(code::RiderCategoryName(category)),
+                                 Time(claims.issued_at),
+                                 Time(claims.expires_at)};
+  CITYCODE_RETURN_IF_ERROR(
+      tx.Execute("INSERT INTO credentials (id, subject, device_id, citizen_id, signing_key_id, "
+                 "scenes, channel, rider_category, issued_at, expires_at) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 params)
+          .status());
+  return IssuedCredential{
+      .device_id = std::string(device_id), .credential = std::move(bytes), .claims = claims};
+}
+
+Result<IssuedCredential> Platform::EnrolDevice(const EnrolRequest& request) {
+  Impl& impl = *impl_;
+  if (request.label.size() > 64) return InvalidArgument("label must be at most 64 bytes");
+  if (request.channel == code::Channel::kCard) {
+    return InvalidArgument("a printed card is not enrolled as a device");
+  }
+  IssuedCredential issued;
+  CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
+      impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+        const Instant now = impl.clock.Now();
+        // Updating the citizen first serialises enrolments of one citizen,
+        // so two at once cannot both pass the device limit.
+        const store::Value touch[] = {Time(now), Text(request.citizen_id)};
+        CITYCODE_ASSIGN_OR_RETURN(
+            auto found, tx.Execute("UPDATE citizens SET updated_at = ? WHERE id = ?", touch));
+        if (found != 1) return NotFound("no such citizen");
+        const store::Value citizen[] = {Text(request.citizen_id)};
+        CITYCODE_ASSIGN_OR_RETURN(
+            auto count, tx.QueryOne("SELECT COUNT(*) FROM devices WHERE citizen_id = ? AND "
+                                    "state = 'active'",
+                                    citizen));
+        if (count.Int(0) >= impl.options.max_devices_per_citizen) {
+          return FailedPrecondition("device limit reached; unbind a device first");
+        }
+        const store::Value key[] = {Blob(request.device_key.spki_der())};
+        CITYCODE_ASSIGN_OR_RETURN(
+            auto bound, tx.QueryOptional("SELECT id FROM devices WHERE public_key = ? AND "
+                                         "state = 'active'",
+                                         key));
+        if (bound) return AlreadyExists("this device key is bound already");
+        const std::string device_id = NewId("dev");
+        const std::string label = request.label.empty() ? "phone" : request.label;
+        const store::Value params[] = {Text(device_id),
+                                       Text(request.citizen_id),
+                                       Blob(request.device_key.spki_der()),
+                                       Text(label),
+                                       Text(code::ChannelName(request.channel)),
+                                       Time(now)};
+        CITYCODE_RETURN_IF_ERROR(
+            tx.Execute("INSERT INTO devices (id, citizen_id, public_key, label, channel, state, "
+                       "created_at) VALUES (?, ?, ?, ?, ?, 'active', ?)",
+                       params)
+                .status());
+        CITYCODE_ASSIGN_OR_RETURN(
+            issued, impl.IssueCredential(tx, request.citizen_id, device_id, request.device_key,
+                                         request.channel, now));
+        return OkStatus();
+      }));
+  return issued;
+}
+
+Result<std::vector<Device>> Platform::ListDevices(std::string_view citizen_id) {
+  CITYCODE_ASSIGN_OR_RETURN(auto tx, impl_->db.Begin(store::TransactionMode::kRead));
+  const store::Value params[] = {Text(citizen_id)};
+  CITYCODE_ASSIGN_OR_RETURN(
+      auto rows, tx->Query("SELECT id, label, channel, state, public_key, created_at, ended_at "
+                           "FROM devices WHERE citizen_id = ? ORDER BY created_at, id",
+                           params));
+  std::vector<Device> out;
+  for (const auto& row : rows) {
+    Device device{.id = row.Text(0), .label = row.Text(1)};
+    CITYCODE_ASSIGN_OR_RETURN(device.channel, code::ChannelFromName(row.Text(2)));
+    CITYCODE_ASSIGN_OR_RETURN(device.state, DeviceStateFromName(row.Text(3)));
+    CITYCODE_ASSIGN_OR_RETURN(auto key, crypto::PublicKey::FromSpkiDer(row.Blob(4)));
+    device.key_id = key.key_id();
+    device.created_at = FromUnixSeconds(row.Int(5));
+    if (auto ended = row.OptionalInt(6)) device.ended_at = FromUnixSeconds(*ended);
+    out.push_back(std::move(device));
+  }
+  return out;
+}
+
+Result<IssuedCredential> Platform::RenewCredential(std::string_view citizen_id,
+                                                   std::string_view device_id) {
+  Impl& impl = *impl_;
+  IssuedCredential issued;
+  CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
+      impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+        const store::Value params[] = {Text(device_id), Text(citizen_id)};
+        CITYCODE_ASSIGN_OR_RETURN(auto device,
+                                  tx.QueryOptional("SELECT public_key, channel, state FROM devices "
+                                                   "WHERE id = ? AND citizen_id = ?",
+                                                   params));
+        if (!device) return NotFound("no such device");
+        if (device->Text(2) != "active") return FailedPrecondition("the device is not active");
+        CITYCODE_ASSIGN_OR_RETURN(auto key, crypto::PublicKey::FromSpkiDer(device->Blob(0)));
+        CITYCODE_ASSIGN_OR_RETURN(auto channel, code::ChannelFromName(device->Text(1)));
+        CITYCODE_ASSIGN_OR_RETURN(issued, impl.IssueCredential(tx, citizen_id, device_id, key,
+                                                               channel, impl.clock.Now()));
+        return OkStatus();
+      }));
+  return issued;
+}
+
+Status Platform::Impl::EndDevice(std::string_view citizen_id, std::string_view device_id,
+                                 DeviceState state) {
+  CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
+      db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+        const Instant now = clock.Now();
+        const store::Value params[] = {Text(DeviceStateName(state)), Time(now), Text(device_id),
+                                       Text(citizen_id)};
+        CITYCODE_ASSIGN_OR_RETURN(auto changed,
+                                  tx.Execute("UPDATE devices SET state = ?, ended_at = ? "
+                                             "WHERE id = ? AND citizen_id = ? AND state = 'active'",
+                                             params));
+        if (changed != 1) {
+          const store::Value lookup[] = {Text(device_id), Text(citizen_id)};
+          CITYCODE_ASSIGN_OR_RETURN(
+              auto exists,
+              tx.QueryOptional("SELECT state FROM devices WHERE id = ? AND citizen_id = ?",
+                               lookup));
+          return exists ? FailedPrecondition("the device is not active")
+                        : NotFound("no such device");
+        }
+        const store::Value revoke[] = {
+            Time(now), Text(state == DeviceState::kLost ? "device_lost" : "device_unbound"),
+            Text(device_id), Time(now)};
+        CITYCODE_RETURN_IF_ERROR(
+            tx.Execute("UPDATE credentials SET revoked_at = ?, revoke_reason = ? "
+                       "WHERE device_id = ? AND revoked_at IS NULL AND expires_at > ?",
+                       revoke)
+                .status());
+        return tx.Execute("UPDATE signed_lists SET stale = 1 WHERE name = 'revocation'").status();
+      }));
+  // Online verification checks the store and sees the revocation already;
+  // the verifier and the downloadable list follow now.
+  return RefreshVerifier();
+}
+
+Status Platform::ReportDeviceLost(std::string_view citizen_id, std::string_view device_id) {
+  return impl_->EndDevice(citizen_id, device_id, DeviceState::kLost);
+}
+
+Status Platform::UnbindDevice(std::string_view citizen_id, std::string_view device_id) {
+  return impl_->EndDevice(citizen_id, device_id, DeviceState::kUnbound);
+}
+
+}  // namespace citycode::platform

@@ -1,0 +1,77 @@
+// State shared by the files that implement Platform (one per area).
+#ifndef CITYCODE_PLATFORM_INTERNAL_IMPL_H_
+#define CITYCODE_PLATFORM_INTERNAL_IMPL_H_
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "code/trust_list.h"
+#include "code/verifier.h"
+#include "platform/platform.h"
+
+namespace citycode::platform {
+
+// Random ids and bearer tokens.
+std::string NewId(std::string_view prefix);  // "org_3f9c…" (128 random bits)
+std::string NewSecret();                     // 256 random bits, base64url
+Bytes SecretHash(std::string_view secret);   // SHA-256: secrets are random, not passwords
+
+inline store::Value Int(std::int64_t v) { return v; }
+inline store::Value Text(std::string_view v) { return std::string(v); }
+inline store::Value Blob(ByteView v) { return Bytes(v.begin(), v.end()); }
+inline store::Value Time(Instant t) { return ToUnixSeconds(t); }
+
+struct Platform::Impl {
+  Impl(store::Database& d, const Clock& c, Keyring k, PlatformOptions o)
+      : db(d), clock(c), keyring(std::move(k)), options(std::move(o)) {}
+
+  store::Database& db;
+  const Clock& clock;
+  const Keyring keyring;
+  const PlatformOptions options;
+
+  std::optional<crypto::PrivateKey> root;  // set once by Bootstrap
+
+  // Private signing keys opened from the store, by hex kid.
+  std::mutex signing_mutex;
+  std::map<std::string, crypto::PrivateKey, std::less<>> signing_keys;
+
+  std::unique_ptr<code::Verifier> verifier;
+
+  // Creates the root key and a first signing key in an empty store.
+  Status Bootstrap();
+  // Stores a new key; `purpose` is "root" or "signing".
+  Result<crypto::PrivateKey> AddKey(store::Transaction& tx, std::string_view purpose,
+                                    Instant not_before, Instant not_after);
+  Result<crypto::PrivateKey> OpenPrivateKey(const store::Row& row);  // id, sealed_private_key
+  // The key that signs credentials at `now`, with its hex kid.
+  Result<std::pair<std::string, crypto::PrivateKey>> CurrentSigningKey(store::Transaction& tx,
+                                                                       Instant now);
+
+  // Issues and records a credential for an active device.
+  Result<IssuedCredential> IssueCredential(store::Transaction& tx, std::string_view citizen_id,
+                                           std::string_view device_id,
+                                           const crypto::PublicKey& device_key,
+                                           code::Channel channel, Instant now);
+  // Ends an active device and revokes its live credentials.
+  Status EndDevice(std::string_view citizen_id, std::string_view device_id, DeviceState state);
+
+  // The signed list `name` ("trust" or "revocation"), re-signed first if its
+  // content changed or half its lifetime has passed.
+  Result<SignedList> GetList(std::string_view name);
+  Result<code::TrustList> BuildTrustList(store::Transaction& tx, Instant now);
+  Result<code::RevocationList> BuildRevocationList(store::Transaction& tx, Instant now);
+  // Loads both current lists into the verifier; after every change made here,
+  // and periodically for changes made by other server processes.
+  Status RefreshVerifier();
+
+  Result<NewApiKey> AddApiKey(store::Transaction& tx, Role role, std::string_view name,
+                              std::string_view org_id, std::string_view terminal_id,
+                              std::optional<code::Channel> channel);
+};
+
+}  // namespace citycode::platform
+
+#endif  // CITYCODE_PLATFORM_INTERNAL_IMPL_H_

@@ -1,0 +1,328 @@
+#include "platform/platform.h"
+
+#include <gtest/gtest.h>
+
+#include "code/presentation.h"
+#include "code/trust_list.h"
+#include "tests/support/test_databases.h"
+
+namespace citycode::platform {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::seconds;
+
+// Fictional people; the ID numbers carry valid check characters.
+constexpr std::string_view kName = "测试市民甲";
+constexpr std::string_view kIdNumber = "370282199003154516";
+constexpr std::string_view kSeniorIdNumber = "370282195001011839";
+constexpr std::string_view kPhone = "13912345678";
+
+const Instant kStart = FromUnixSeconds(1'786'000'000);  // 2026-08-06
+
+class PlatformTest : public testing::DatabaseTest {
+ protected:
+  void SetUp() override {
+    DatabaseTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    OpenPlatform();
+  }
+
+  void OpenPlatform() {
+    auto opened =
+        Platform::Open(db(), clock_, keyring_, {.password_cost = crypto::PasswordCost::kMinimal});
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    platform_ = std::move(*opened);
+  }
+
+  std::string Register(std::string_view phone = kPhone, std::string_view id = kIdNumber) {
+    auto id_or = platform_->RegisterCitizen({.name = std::string(kName),
+                                             .id_number = std::string(id),
+                                             .phone = std::string(phone),
+                                             .password = "correct horse"});
+    EXPECT_TRUE(id_or.ok()) << id_or.status().ToString();
+    return id_or.ok() ? *id_or : "";
+  }
+
+  IssuedCredential Enrol(const std::string& citizen, const crypto::PrivateKey& device) {
+    auto issued = platform_->EnrolDevice(
+        {.citizen_id = citizen, .device_key = device.public_key(), .label = "phone"});
+    EXPECT_TRUE(issued.ok()) << issued.status().ToString();
+    return issued.ok() ? *issued : IssuedCredential{};
+  }
+
+  std::string Code(const IssuedCredential& issued, const crypto::PrivateKey& device,
+                   std::uint64_t counter) {
+    auto bytes = code::MakePresentation(
+        {.credential = issued.credential, .made_at = clock_.Now(), .counter = counter}, device);
+    EXPECT_TRUE(bytes.ok());
+    return code::ToQrText(*bytes);
+  }
+
+  Principal Terminal(OrgKind kind) {
+    auto org = platform_->CreateOrganisation("测试机构", kind);
+    auto site = platform_->CreateSite(org->id, "site");
+    auto terminal = platform_->CreateTerminal(org->id, site->id, "gate 1");
+    EXPECT_TRUE(terminal.ok()) << terminal.status().ToString();
+    auto principal = platform_->Authenticate(terminal->second.token);
+    EXPECT_TRUE(principal.ok());
+    return *principal;
+  }
+
+  std::int64_t Count(std::string_view table) {
+    auto tx = db().Begin(store::TransactionMode::kRead);
+    return (*tx)->QueryOne("SELECT COUNT(*) FROM " + std::string(table))->Int(0);
+  }
+
+  ManualClock clock_{kStart};
+  Keyring keyring_ = Keyring::Generate(crypto::CipherProfile::kAes256Gcm);
+  std::unique_ptr<Platform> platform_;
+  const crypto::PrivateKey device_ = *crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519);
+};
+
+TEST(ResidentIdNumberTest, ChecksDigitsDateAndCheckCharacter) {
+  EXPECT_TRUE(IsValidResidentIdNumber(kIdNumber));
+  EXPECT_TRUE(IsValidResidentIdNumber("11010519491231002X"));   // GB 11643's own example
+  EXPECT_FALSE(IsValidResidentIdNumber("370282199003154514"));  // check character
+  EXPECT_FALSE(IsValidResidentIdNumber("37028219900315451"));   // length
+  EXPECT_FALSE(IsValidResidentIdNumber("37028219901315451X"));  // month 13
+  EXPECT_FALSE(IsValidResidentIdNumber("370282199002304519"));  // 30 February
+  EXPECT_FALSE(IsValidResidentIdNumber("3702821990031545x4"));
+}
+
+TEST_P(PlatformTest, RegistersOnceAndRefusesBadInputWithoutWriting) {
+  Register();
+  EXPECT_EQ(platform_
+                ->RegisterCitizen({.name = "别人",
+                                   .id_number = std::string(kIdNumber),
+                                   .phone = "13900000000",
+                                   .password = "password1"})
+                .status()
+                .code(),
+            StatusCode::kAlreadyExists);
+  const CitizenRegistration bad[] = {
+      {.name = "",
+       .id_number = "11010519491231002X",
+       .phone = "13900000001",
+       .password = "password1"},
+      {.name = "a",
+       .id_number = "110105194912310021",
+       .phone = "13900000001",
+       .password = "password1"},
+      {.name = "a",
+       .id_number = "11010519491231002X",
+       .phone = "1390000000",
+       .password = "password1"},
+      {.name = "a", .id_number = "11010519491231002X", .phone = "13900000001", .password = "short"},
+      {.name = "a\n",
+       .id_number = "11010519491231002X",
+       .phone = "13900000001",
+       .password = "password1"},
+  };
+  for (const auto& registration : bad) {
+    EXPECT_EQ(platform_->RegisterCitizen(registration).status().code(),
+              StatusCode::kInvalidArgument);
+  }
+  EXPECT_EQ(Count("citizens"), 1);
+}
+
+TEST_P(PlatformTest, StoresNoPersonalFieldInClear) {
+  const std::string id = Register();
+  auto tx = db().Begin(store::TransactionMode::kRead);
+  auto rows = (*tx)->Query("SELECT * FROM citizens");
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  for (std::size_t i = 0; i < (*rows)[0].size(); ++i) {
+    std::string cell;
+    if (const auto* text = std::get_if<std::string>(&(*rows)[0][i])) cell = *text;
+    if (const auto* blob = std::get_if<Bytes>(&(*rows)[0][i])) cell = std::string(AsChars(*blob));
+    for (std::string_view secret : {kName, kIdNumber, kPhone, std::string_view("correct horse")}) {
+      EXPECT_EQ(cell.find(secret), std::string::npos) << "column " << i;
+    }
+  }
+  // The platform itself can read them back.
+  auto profile = platform_->GetCitizen(id);
+  ASSERT_TRUE(profile.ok());
+  EXPECT_EQ(profile->name, kName);
+  EXPECT_EQ(profile->id_number_masked, "3702**********4516");
+}
+
+TEST_P(PlatformTest, SessionsLogInAndOut) {
+  const std::string id = Register();
+  EXPECT_EQ(platform_->Login(kPhone, "wrong horse").status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(platform_->Login("13900000009", "correct horse").status().code(),
+            StatusCode::kUnauthenticated);
+  auto session = platform_->Login(kPhone, "correct horse");
+  ASSERT_TRUE(session.ok());
+  auto principal = platform_->Authenticate(session->token);
+  ASSERT_TRUE(principal.ok());
+  EXPECT_EQ(principal->role, Role::kCitizen);
+  EXPECT_EQ(principal->citizen_id, id);
+  clock_.Set(session->expires_at);
+  EXPECT_EQ(platform_->Authenticate(session->token).status().code(), StatusCode::kUnauthenticated);
+  clock_.Set(kStart);
+  ASSERT_TRUE(platform_->Logout(session->token).ok());
+  EXPECT_EQ(platform_->Authenticate(session->token).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(platform_->Authenticate("cck_nope_nope").status().code(), StatusCode::kUnauthenticated);
+}
+
+TEST_P(PlatformTest, EnrolIssuesAVerifiableCredentialWithinTheDeviceLimit) {
+  const std::string citizen = Register();
+  const IssuedCredential issued = Enrol(citizen, device_);
+  EXPECT_EQ(issued.claims.device_key, device_.public_key());
+  EXPECT_FALSE(issued.claims.rider_category.has_value());  // an adult
+  // The same key again is refused; two more devices fit, a fourth does not.
+  EXPECT_EQ(platform_->EnrolDevice({.citizen_id = citizen, .device_key = device_.public_key()})
+                .status()
+                .code(),
+            StatusCode::kAlreadyExists);
+  for (int i = 0; i < 2; ++i) {
+    Enrol(citizen, *crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519));
+  }
+  const auto fourth = *crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519);
+  EXPECT_EQ(platform_->EnrolDevice({.citizen_id = citizen, .device_key = fourth.public_key()})
+                .status()
+                .code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Count("devices"), 3);
+  EXPECT_EQ(Count("credentials"), 3);
+
+  // A gate that downloaded the lists accepts the code offline.
+  auto trust = code::VerifyTrustList(platform_->TrustList()->jws, platform_->root_public_key());
+  auto revoked =
+      code::VerifyRevocationList(platform_->RevocationList()->jws, platform_->root_public_key());
+  ASSERT_TRUE(trust.ok() && revoked.ok());
+  code::Verifier gate(clock_, *trust, *revoked);
+  EXPECT_TRUE(gate.Verify(Code(issued, device_, 1), code::Scene::kTransit).valid);
+}
+
+TEST_P(PlatformTest, SeniorsAreRecognisedFromTheirIdNumber) {
+  const std::string citizen = Register(kPhone, kSeniorIdNumber);
+  EXPECT_EQ(Enrol(citizen, device_).claims.rider_category, code::RiderCategory::kSenior);
+}
+
+TEST_P(PlatformTest, OnlineVerifyDetectsReplayAndRevocationAtOnce) {
+  const std::string citizen = Register();
+  const IssuedCredential issued = Enrol(citizen, device_);
+  const Principal gate = Terminal(OrgKind::kTransitOperator);
+
+  const std::string code = Code(issued, device_, 1);
+  auto first = platform_->Verify(gate, code);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_TRUE(first->result.valid);
+  EXPECT_EQ(platform_->Verify(gate, code)->result.reason, code::Reason::kReplayed);
+
+  // Another platform instance on the same database (a second server) knows
+  // the code was used.
+  auto second_server =
+      Platform::Open(db(), clock_, keyring_, {.password_cost = crypto::PasswordCost::kMinimal});
+  ASSERT_TRUE(second_server.ok());
+  EXPECT_EQ((*second_server)->Verify(gate, code)->result.reason, code::Reason::kReplayed);
+
+  const auto list_before = *platform_->RevocationList();
+  ASSERT_TRUE(platform_->ReportDeviceLost(citizen, issued.device_id).ok());
+  // Both servers refuse a fresh code at once, the second one from the store.
+  EXPECT_EQ(platform_->Verify(gate, Code(issued, device_, 2))->result.reason,
+            code::Reason::kCredentialRevoked);
+  EXPECT_EQ((*second_server)->Verify(gate, Code(issued, device_, 3))->result.reason,
+            code::Reason::kCredentialRevoked);
+  const auto list_after = *platform_->RevocationList();
+  EXPECT_GT(list_after.version, list_before.version);
+  EXPECT_NE(list_after.etag, list_before.etag);
+  auto parsed = code::VerifyRevocationList(list_after.jws, platform_->root_public_key());
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_TRUE(parsed->Contains(issued.claims.id));
+  EXPECT_EQ(Count("verifications"), 5);
+  EXPECT_EQ(platform_->ReportDeviceLost(citizen, issued.device_id).code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(platform_->RenewCredential(citizen, issued.device_id).status().code(),
+            StatusCode::kFailedPrecondition);
+}
+
+TEST_P(PlatformTest, TerminalsVerifyOnlyForTheirScene) {
+  const std::string citizen = Register();
+  const IssuedCredential issued = Enrol(citizen, device_);
+  const Principal hotel = Terminal(OrgKind::kHotel);
+  EXPECT_EQ(hotel.scene, code::Scene::kHotel);
+  EXPECT_TRUE(platform_->Verify(hotel, Code(issued, device_, 1))->result.valid);
+  Principal citizen_principal{.role = Role::kCitizen, .citizen_id = citizen};
+  EXPECT_EQ(platform_->Verify(citizen_principal, Code(issued, device_, 2)).status().code(),
+            StatusCode::kPermissionDenied);
+  auto agency = platform_->CreateOrganisation("发证机关", OrgKind::kIssuingAgency);
+  auto site = platform_->CreateSite(agency->id, "office");
+  EXPECT_EQ(platform_->CreateTerminal(agency->id, site->id, "t").status().code(),
+            StatusCode::kFailedPrecondition);
+}
+
+TEST_P(PlatformTest, TerminalKeysRotateAndDisable) {
+  auto org = platform_->CreateOrganisation("公交公司", OrgKind::kTransitOperator);
+  auto site = platform_->CreateSite(org->id, "depot");
+  auto other = platform_->CreateOrganisation("酒店", OrgKind::kHotel);
+  EXPECT_EQ(platform_->CreateTerminal(other->id, site->id, "t").status().code(),
+            StatusCode::kNotFound);  // a site of another organisation
+  auto terminal = platform_->CreateTerminal(org->id, site->id, "bus 1");
+  ASSERT_TRUE(terminal.ok());
+  const std::string old_token = terminal->second.token;
+  EXPECT_EQ(platform_->RotateTerminalKey(other->id, terminal->first.id).status().code(),
+            StatusCode::kNotFound);
+  auto rotated = platform_->RotateTerminalKey(org->id, terminal->first.id);
+  ASSERT_TRUE(rotated.ok());
+  EXPECT_EQ(platform_->Authenticate(old_token).status().code(), StatusCode::kUnauthenticated);
+  auto principal = platform_->Authenticate(rotated->token);
+  ASSERT_TRUE(principal.ok());
+  EXPECT_EQ(principal->terminal_id, terminal->first.id);
+  EXPECT_EQ(principal->org_id, org->id);
+  ASSERT_TRUE(platform_->DisableTerminal(org->id, terminal->first.id).ok());
+  EXPECT_EQ(platform_->Authenticate(rotated->token).status().code(), StatusCode::kUnauthenticated);
+  // A token whose secret is wrong is refused even with a valid id.
+  std::string forged = rotated->token;
+  forged.back() = forged.back() == 'A' ? 'B' : 'A';
+  EXPECT_EQ(platform_->Authenticate(forged).status().code(), StatusCode::kUnauthenticated);
+}
+
+TEST_P(PlatformTest, ANewSigningKeyIsTrustedBeforeItSigns) {
+  const std::string citizen = Register();
+  const IssuedCredential before = Enrol(citizen, device_);
+  const auto trust_version = platform_->TrustList()->version;
+  auto rotated = platform_->RotateSigningKey();
+  ASSERT_TRUE(rotated.ok()) << rotated.status().ToString();
+  // In the trust list at once...
+  auto trust = code::VerifyTrustList(platform_->TrustList()->jws, platform_->root_public_key());
+  ASSERT_TRUE(trust.ok());
+  EXPECT_GT(trust->version, trust_version);
+  ASSERT_EQ(trust->keys.size(), 2u);
+  // ...but credentials are still signed by the old key until the lead time.
+  auto renewed = platform_->RenewCredential(citizen, before.device_id);
+  ASSERT_TRUE(renewed.ok());
+  auto kid = [](const IssuedCredential& c) {
+    return code::ParseCredential(c.credential)->envelope.kid;
+  };
+  EXPECT_EQ(kid(*renewed), kid(before));
+  clock_.Set(rotated->not_before);
+  auto later = platform_->RenewCredential(citizen, before.device_id);
+  ASSERT_TRUE(later.ok());
+  EXPECT_EQ(ToHex(kid(*later)), rotated->key_id);
+  // The old key's credentials still verify until they expire.
+  const Principal gate = Terminal(OrgKind::kTransitOperator);
+  EXPECT_TRUE(platform_->Verify(gate, Code(*renewed, device_, 1))->result.valid);
+  EXPECT_TRUE(platform_->Verify(gate, Code(*later, device_, 2))->result.valid);
+}
+
+TEST_P(PlatformTest, ReopeningKeepsTheKeysAndLists) {
+  const std::string citizen = Register();
+  const IssuedCredential issued = Enrol(citizen, device_);
+  const auto root = platform_->root_public_key();
+  const auto trust = *platform_->TrustList();
+  platform_.reset();
+  OpenPlatform();
+  EXPECT_EQ(platform_->root_public_key(), root);
+  EXPECT_EQ(platform_->TrustList()->etag, trust.etag);
+  const Principal gate = Terminal(OrgKind::kTransitOperator);
+  EXPECT_TRUE(platform_->Verify(gate, Code(issued, device_, 1))->result.valid);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, PlatformTest, ::testing::ValuesIn(testing::DatabaseBackends()),
+                         testing::BackendTestName);
+
+}  // namespace
+}  // namespace citycode::platform

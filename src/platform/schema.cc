@@ -1,0 +1,142 @@
+#include "platform/schema.h"
+
+#include <array>
+
+namespace citycode::platform {
+namespace {
+
+// Times are unix seconds (BIGINT); ids are made by the application. Columns
+// named sealed_* hold envelope-encrypted personal data (platform/keyring.h);
+// *_index columns hold keyed hashes for lookups, never the value.
+const std::array<store::Migration, 1> kMigrations = {{
+    {1, "platform",
+     R"sql(
+CREATE TABLE platform_keys (
+  id TEXT PRIMARY KEY,               -- the key id (kid), hex
+  purpose TEXT NOT NULL CHECK (purpose IN ('root', 'signing')),
+  algorithm TEXT NOT NULL,
+  public_key_pem TEXT NOT NULL,
+  sealed_private_key BLOB NOT NULL,
+  not_before BIGINT NOT NULL,        -- signing: signs from here on
+  not_after BIGINT NOT NULL,         -- trust list drops it after this
+  created_at BIGINT NOT NULL
+);
+CREATE TABLE signed_lists (
+  name TEXT PRIMARY KEY CHECK (name IN ('trust', 'revocation')),
+  version BIGINT NOT NULL,
+  jws TEXT NOT NULL,
+  issued_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  stale BIGINT NOT NULL DEFAULT 0    -- 1: content changed, re-sign before serving
+);
+CREATE TABLE citizens (
+  id TEXT PRIMARY KEY,
+  phone_index BLOB NOT NULL UNIQUE,
+  id_number_index BLOB NOT NULL UNIQUE,
+  sealed_name BLOB NOT NULL,
+  sealed_id_number BLOB NOT NULL,
+  sealed_phone BLOB NOT NULL,
+  password_hash TEXT NOT NULL,
+  rider_category TEXT NOT NULL DEFAULT 'adult',
+  demo BIGINT NOT NULL DEFAULT 0,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE TABLE sessions (
+  token_hash BLOB PRIMARY KEY,
+  citizen_id TEXT NOT NULL REFERENCES citizens(id),
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX sessions_citizen ON sessions(citizen_id);
+CREATE TABLE organisations (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  demo BIGINT NOT NULL DEFAULT 0,
+  created_at BIGINT NOT NULL
+);
+CREATE TABLE sites (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES organisations(id),
+  name TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX sites_org ON sites(org_id);
+CREATE TABLE terminals (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES organisations(id),
+  site_id TEXT NOT NULL REFERENCES sites(id),
+  scene TEXT NOT NULL,
+  name TEXT NOT NULL,
+  active BIGINT NOT NULL DEFAULT 1,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX terminals_org ON terminals(org_id);
+-- Every bearer key except citizen sessions: platform admins, organisation
+-- admins, terminals and issuing channels. Only a hash of the secret is kept.
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY,
+  role TEXT NOT NULL CHECK (role IN ('admin', 'org_admin', 'terminal', 'channel')),
+  org_id TEXT REFERENCES organisations(id),
+  terminal_id TEXT REFERENCES terminals(id),
+  channel TEXT,
+  name TEXT NOT NULL,
+  secret_hash BLOB NOT NULL,
+  created_at BIGINT NOT NULL,
+  revoked_at BIGINT
+);
+CREATE INDEX api_keys_terminal ON api_keys(terminal_id);
+CREATE TABLE devices (
+  id TEXT PRIMARY KEY,
+  citizen_id TEXT NOT NULL REFERENCES citizens(id),
+  public_key BLOB NOT NULL,          -- SubjectPublicKeyInfo DER
+  label TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('active', 'unbound', 'lost')),
+  created_at BIGINT NOT NULL,
+  ended_at BIGINT
+);
+CREATE INDEX devices_citizen ON devices(citizen_id);
+CREATE TABLE credentials (
+  id BLOB PRIMARY KEY,               -- cti
+  subject BLOB NOT NULL UNIQUE,      -- the pseudonym the code carries
+  device_id TEXT NOT NULL REFERENCES devices(id),
+  citizen_id TEXT NOT NULL REFERENCES citizens(id),
+  signing_key_id TEXT NOT NULL REFERENCES platform_keys(id),
+  scenes TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  rider_category TEXT NOT NULL,
+  issued_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  revoked_at BIGINT,
+  revoke_reason TEXT
+);
+CREATE INDEX credentials_device ON credentials(device_id);
+CREATE INDEX credentials_revoked ON credentials(revoked_at, expires_at);
+-- City-wide replay detection: one row per accepted presentation (cti, t, n)
+-- until it could no longer pass the freshness check.
+CREATE TABLE presentations_seen (
+  replay_key BLOB PRIMARY KEY,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX presentations_seen_expiry ON presentations_seen(expires_at);
+CREATE TABLE verifications (
+  id TEXT PRIMARY KEY,
+  at BIGINT NOT NULL,
+  terminal_id TEXT NOT NULL REFERENCES terminals(id),
+  org_id TEXT NOT NULL REFERENCES organisations(id),
+  scene TEXT NOT NULL,
+  valid BIGINT NOT NULL,
+  reason TEXT NOT NULL,
+  credential_id BLOB
+);
+CREATE INDEX verifications_terminal ON verifications(terminal_id, at);
+)sql"},
+}};
+
+}  // namespace
+
+std::span<const store::Migration> Migrations() { return kMigrations; }
+
+}  // namespace citycode::platform

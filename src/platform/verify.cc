@@ -1,0 +1,88 @@
+// Online verification: the offline verifier's checks, then city-wide replay
+// detection and revocation from the store, recorded as one event.
+#include "crypto/hash.h"
+#include "platform/internal/impl.h"
+#include "platform/platform.h"
+
+namespace citycode::platform {
+namespace {
+
+// (cti, t, n) — DESIGN.md's replay key — hashed to a fixed-size row key.
+Bytes ReplayKey(const code::VerificationResult& result) {
+  Bytes input(result.credential_id.begin(), result.credential_id.end());
+  for (std::uint64_t v :
+       {static_cast<std::uint64_t>(ToUnixSeconds(result.made_at)), result.counter}) {
+    for (int shift = 56; shift >= 0; shift -= 8) input.push_back(std::uint8_t(v >> shift));
+  }
+  const auto digest = crypto::Sha256(input);
+  return Bytes(digest.begin(), digest.begin() + 16);
+}
+
+void Refuse(code::VerificationResult& result, code::Reason reason) {
+  result.valid = false;
+  result.reason = reason;
+}
+
+}  // namespace
+
+Result<OnlineVerification> Platform::Verify(const Principal& terminal, std::string_view qr_text) {
+  Impl& impl = *impl_;
+  if (terminal.role != Role::kTerminal || !terminal.scene) {
+    return PermissionDenied("only a terminal verifies codes");
+  }
+  OnlineVerification out{.verification_id = NewId("ver"),
+                         .result = impl.verifier->Verify(qr_text, terminal.scene)};
+  code::VerificationResult& result = out.result;
+  CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
+      impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+        const Instant now = impl.clock.Now();
+        if (result.valid) {
+          // The store knows of a revocation before any list is re-signed.
+          const store::Value cti[] = {Blob(result.credential_id)};
+          CITYCODE_ASSIGN_OR_RETURN(
+              auto credential,
+              tx.QueryOptional("SELECT revoked_at FROM credentials WHERE id = ?", cti));
+          if (credential && !credential->IsNull(0))
+            Refuse(result, code::Reason::kCredentialRevoked);
+        }
+        if (result.valid) {
+          const auto horizon = impl.options.verifier.window + impl.options.verifier.max_future;
+          const store::Value seen[] = {Blob(ReplayKey(result)), Time(result.made_at + horizon)};
+          CITYCODE_ASSIGN_OR_RETURN(
+              auto inserted, tx.Execute("INSERT INTO presentations_seen (replay_key, expires_at) "
+                                        "VALUES (?, ?) ON CONFLICT (replay_key) DO NOTHING",
+                                        seen));
+          if (inserted == 0) Refuse(result, code::Reason::kReplayed);
+        }
+        const bool decoded = result.credential_id != code::CredentialId{};
+        const store::Value event[] = {Text(out.verification_id),
+                                      Time(now),
+                                      Text(terminal.terminal_id),
+                                      Text(terminal.org_id),
+                                      Text(code::SceneName(*terminal.scene)),
+                                      Int(result.valid ? 1 : 0),
+                                      Text(code::ReasonName(result.reason)),
+                                      decoded ? Blob(result.credential_id) : store::Value(nullptr)};
+        return tx
+            .Execute(
+                "INSERT INTO verifications (id, at, terminal_id, org_id, scene, valid, "
+                "reason, credential_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                event)
+            .status();
+      }));
+  return out;
+}
+
+Status Platform::PurgeExpired() {
+  Impl& impl = *impl_;
+  CITYCODE_RETURN_IF_ERROR(
+      store::RunInTransaction(impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) {
+        const store::Value now[] = {Time(impl.clock.Now())};
+        CITYCODE_RETURN_IF_ERROR(
+            tx.Execute("DELETE FROM presentations_seen WHERE expires_at < ?", now).status());
+        return tx.Execute("DELETE FROM sessions WHERE expires_at < ?", now).status();
+      }));
+  return impl.RefreshVerifier();
+}
+
+}  // namespace citycode::platform

@@ -1,0 +1,47 @@
+// The /v1 JSON API on top of the HTTP core: authentication (bearer API keys
+// and citizen sessions), authorisation by role and organisation, a rate
+// limit per key, strict request bodies, and the OpenAPI document, which is
+// generated from the same route table that validates requests, so the two
+// cannot drift apart.
+#ifndef CITYCODE_SERVER_API_H_
+#define CITYCODE_SERVER_API_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "platform/platform.h"
+#include "server/http.h"
+#include "server/rate_limiter.h"
+#include "store/database.h"
+
+namespace citycode::server {
+
+struct ApiOptions {
+  // Requests a second per API key or session (and per client address for
+  // the unauthenticated routes), with bursts up to `burst_per_key`.
+  double rate_per_key = 1000;
+  double burst_per_key = 2000;
+};
+
+class Api {
+ public:
+  // All must outlive the Api.
+  Api(platform::Platform& platform, store::Database& db, Metrics& metrics, ApiOptions options = {});
+  ~Api();
+
+  // Adds /healthz, /readyz, /metrics, /v1/openapi.json and every /v1 route.
+  void RegisterRoutes(Router& router);
+
+  // The OpenAPI 3.0 document (JSON text) of the registered routes.
+  const std::string& openapi() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace citycode::server
+
+#endif  // CITYCODE_SERVER_API_H_

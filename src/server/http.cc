@@ -1,0 +1,231 @@
+// Request helpers, the JSON error mapping and the router. The listener and
+// sessions are in http_server.cc, the metrics in http_metrics.cc.
+//
+// Routing: a pattern is split into '/'-separated segments, each a literal or
+// a {parameter}. A path matches a route with the same number of segments
+// whose literals are equal and whose parameters face non-empty segments.
+// Among matching routes for the method, the one with a literal at the first
+// position where they differ wins ("/orgs/me" beats "/orgs/{org}"), which is
+// a comparison of per-route bit masks of parameter positions. Routes are few
+// (dozens), so a linear scan over pre-split patterns is cheaper than a trie
+// and allocates nothing.
+#include "server/http.h"
+
+#include <array>
+#include <exception>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "server/internal/log.h"
+#include "server/internal/target.h"
+
+namespace citycode::server {
+namespace {
+
+// Longer paths cannot match a route (patterns are checked against it too).
+constexpr std::size_t kMaxSegments = 32;
+constexpr std::string_view kUnmatched = "unmatched";
+
+unsigned MethodBit(Method m) { return 1u << static_cast<unsigned>(m); }
+
+// Splits "/a/b" into {"a", "b"}; "/" has no segments. False if there are
+// more than kMaxSegments.
+bool SplitPath(std::string_view path, std::array<std::string_view, kMaxSegments>* out,
+               std::size_t* count) {
+  *count = 0;
+  if (path.empty() || path.front() != '/') return false;
+  if (path.size() == 1) return true;
+  std::size_t start = 1;
+  while (true) {
+    const std::size_t slash = path.find('/', start);
+    if (*count == kMaxSegments) return false;
+    (*out)[(*count)++] = path.substr(start, slash - start);
+    if (slash == std::string_view::npos) return true;
+    start = slash + 1;
+  }
+}
+
+std::string AllowHeader(unsigned methods) {
+  // GET implies HEAD (the server answers HEAD from the GET handler).
+  if (methods & MethodBit(Method::kGet)) methods |= MethodBit(Method::kHead);
+  static constexpr std::array<std::pair<Method, std::string_view>, 6> kNames = {{
+      {Method::kGet, "GET"},
+      {Method::kHead, "HEAD"},
+      {Method::kPost, "POST"},
+      {Method::kPut, "PUT"},
+      {Method::kPatch, "PATCH"},
+      {Method::kDelete, "DELETE"},
+  }};
+  std::string allow;
+  for (const auto& [method, name] : kNames) {
+    if (!(methods & MethodBit(method))) continue;
+    if (!allow.empty()) allow += ", ";
+    allow += name;
+  }
+  return allow;
+}
+
+Response Internal500() {
+  return ErrorResponse(Status(StatusCode::kInternal, std::string()), "internal");
+}
+
+}  // namespace
+
+std::string_view Request::Header(std::string_view name) const {
+  auto it = headers.find(std::string(name));
+  return it == headers.end() ? std::string_view() : std::string_view(it->second);
+}
+
+Response ErrorResponse(const Status& status, std::string_view code) {
+  int http_status = 500;
+  switch (status.code()) {
+    case StatusCode::kInvalidArgument: http_status = 400; break;
+    case StatusCode::kUnauthenticated: http_status = 401; break;
+    case StatusCode::kPermissionDenied: http_status = 403; break;
+    case StatusCode::kNotFound: http_status = 404; break;
+    case StatusCode::kAlreadyExists: http_status = 409; break;
+    case StatusCode::kFailedPrecondition: http_status = 409; break;
+    case StatusCode::kAborted: http_status = 409; break;
+    case StatusCode::kResourceExhausted: http_status = 429; break;
+    case StatusCode::kDeadlineExceeded: http_status = 503; break;
+    case StatusCode::kUnavailable: http_status = 503; break;
+    case StatusCode::kInternal: http_status = 500; break;
+    case StatusCode::kOk: http_status = 500; break;  // a caller bug; see below
+  }
+  std::string_view machine = code.empty() ? StatusCodeName(status.code()) : code;
+  std::string message = status.message();
+  if (status.code() == StatusCode::kInternal || status.ok()) {
+    // An internal error's detail is for the log, not for the client.
+    if (status.ok()) {
+      internal::LogError("ErrorResponse called with an ok status", {});
+    } else if (!message.empty()) {
+      internal::LogError("internal error", message);
+    }
+    machine = "internal";
+    message = "internal error";
+  }
+  nlohmann::json j;
+  j["error"]["code"] = machine;
+  j["error"]["message"] = message;
+  Response response;
+  response.status = http_status;
+  // replace: a message with invalid UTF-8 must not throw here.
+  response.body = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return response;
+}
+
+Response JsonResponse(int status, std::string body) {
+  Response response;
+  response.status = status;
+  response.body = std::move(body);
+  return response;
+}
+
+struct Router::Route {
+  Method method;
+  std::string name;
+  Handler handler;
+  // Literal text, or the parameter name when the bit in param_mask is set.
+  std::vector<std::string> segments;
+  // Bit (63 - i) set if segment i is a parameter: a smaller mask is a more
+  // specific route.
+  std::uint64_t param_mask = 0;
+
+  bool IsParam(std::size_t i) const { return (param_mask >> (63 - i)) & 1u; }
+
+  bool Matches(const std::array<std::string_view, kMaxSegments>& path, std::size_t n) const {
+    if (n != segments.size()) return false;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (IsParam(i) ? path[i].empty() : path[i] != segments[i]) return false;
+    }
+    return true;
+  }
+};
+
+void Router::Add(Method method, std::string pattern, std::string name, Handler handler) {
+  // Misconfigured routes are programming errors found at startup.
+  std::array<std::string_view, kMaxSegments> parts;
+  std::size_t n = 0;
+  if (!SplitPath(pattern, &parts, &n)) {
+    throw std::invalid_argument("route pattern must start with '/' and be short: " + pattern);
+  }
+  auto route = std::make_shared<Route>();
+  route->method = method;
+  route->name = std::move(name);
+  route->handler = std::move(handler);
+  for (std::size_t i = 0; i < n; ++i) {
+    std::string_view part = parts[i];
+    if (part.size() >= 2 && part.front() == '{' && part.back() == '}') {
+      part = part.substr(1, part.size() - 2);
+      if (part.empty()) throw std::invalid_argument("empty parameter name in " + pattern);
+      route->param_mask |= std::uint64_t{1} << (63 - i);
+    } else if (part.empty() || part.find_first_of("{}") != std::string_view::npos) {
+      throw std::invalid_argument("bad route segment in " + pattern);
+    }
+    route->segments.emplace_back(part);
+  }
+  for (const auto& other : routes_) {
+    if (other->method != method || other->param_mask != route->param_mask ||
+        other->segments.size() != route->segments.size()) {
+      continue;
+    }
+    bool same = true;
+    for (std::size_t i = 0; i < n && same; ++i) {
+      same = route->IsParam(i) || route->segments[i] == other->segments[i];
+    }
+    if (same) throw std::invalid_argument("duplicate route pattern " + pattern);
+  }
+  routes_.push_back(std::move(route));
+}
+
+Response Router::Dispatch(Request& request, std::string* route_name) const {
+  std::array<std::string_view, kMaxSegments> parts;
+  std::size_t n = 0;
+  const Route* best = nullptr;
+  const Route* best_get = nullptr;  // HEAD falls back to GET
+  unsigned allowed = 0;
+  if (SplitPath(request.path, &parts, &n)) {
+    for (const auto& route : routes_) {
+      if (!route->Matches(parts, n)) continue;
+      allowed |= MethodBit(route->method);
+      if (route->method == request.method) {
+        if (best == nullptr || route->param_mask < best->param_mask) best = route.get();
+      } else if (request.method == Method::kHead && route->method == Method::kGet) {
+        if (best_get == nullptr || route->param_mask < best_get->param_mask) {
+          best_get = route.get();
+        }
+      }
+    }
+  }
+  if (best == nullptr) best = best_get;
+  if (best == nullptr) {
+    route_name->assign(kUnmatched);
+    if (allowed == 0) return ErrorResponse(NotFound("no such resource"), "not_found");
+    Response response = ErrorResponse(InvalidArgument("method not allowed for this resource"),
+                                      "method_not_allowed");
+    response.status = 405;
+    response.headers.emplace_back("Allow", AllowHeader(allowed));
+    return response;
+  }
+
+  route_name->assign(best->name);
+  request.path_params.clear();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!best->IsParam(i)) continue;
+    std::string value;
+    if (!internal::PercentDecode(parts[i], /*plus_is_space=*/false, &value)) {
+      return ErrorResponse(InvalidArgument("malformed percent-escape in the path"), "bad_request");
+    }
+    request.path_params.insert_or_assign(best->segments[i], std::move(value));
+  }
+  try {
+    return best->handler(request);
+  } catch (const std::exception& e) {
+    internal::LogError("handler for route " + best->name + " threw", e.what());
+  } catch (...) {
+    internal::LogError("handler for route " + best->name + " threw a non-exception", {});
+  }
+  return Internal500();
+}
+
+}  // namespace citycode::server

@@ -1,0 +1,138 @@
+// The HTTP/1.1 core of the server (Boost.Beast/Asio): a listener, keep-alive
+// sessions with size limits and deadlines, a router with path parameters,
+// JSON errors, and request metrics. It knows nothing of citizens or codes;
+// server/api.cc registers the /v1 handlers on it.
+#ifndef CITYCODE_SERVER_HTTP_H_
+#define CITYCODE_SERVER_HTTP_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+
+namespace citycode::server {
+
+enum class Method { kGet, kHead, kPost, kPut, kPatch, kDelete };
+
+struct Request {
+  Method method = Method::kGet;
+  std::string path;                                // without the query, still %-encoded
+  std::map<std::string, std::string> query;        // decoded; the first of repeated keys wins
+  std::map<std::string, std::string> path_params;  // from the route pattern, decoded
+  std::map<std::string, std::string> headers;      // names lower-cased
+  std::string body;
+  std::string remote_address;                      // "127.0.0.1"
+  std::chrono::steady_clock::time_point deadline;  // answer before this
+
+  // The header's value, or "" if absent (name lower-case).
+  std::string_view Header(std::string_view name) const;
+};
+
+// The server adds Content-Length, Connection and "Cache-Control: no-store"
+// (unless `headers` sets Cache-Control); framing headers in `headers`
+// (Content-Length, Transfer-Encoding, Connection) and headers with invalid
+// names or values are dropped.
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+};
+
+// {"error": {"code": "<machine code>", "message": "<one line>"}} with the
+// status that fits: invalid_argument 400, unauthenticated 401,
+// permission_denied 403, not_found 404, already_exists 409,
+// failed_precondition 409, aborted 409, resource_exhausted 429,
+// deadline_exceeded 503, unavailable 503, internal 500. `code` overrides the
+// machine code (default: the StatusCode name), e.g. "unknown_field".
+// An internal status's message is logged, and the client gets "internal
+// error" with code "internal" (an ok status is treated as internal too).
+Response ErrorResponse(const Status& status, std::string_view code = {});
+Response JsonResponse(int status, std::string body);
+
+using Handler = std::function<Response(Request&)>;
+
+// Routes "METHOD /v1/orgs/{org}/sites" patterns; {name} matches one non-empty
+// path segment and lands in Request::path_params. A literal segment wins
+// over a parameter at the same position. HEAD is served by the GET route
+// (the server drops the body). A path that exists with another method
+// answers 405 (method_not_allowed, with Allow), an unknown one 404
+// (not_found); both are named "unmatched". An exception from a handler is
+// logged and answered 500 internal with a generic message.
+//
+// Add() routes before serving; Dispatch() may then run on any thread.
+class Router {
+ public:
+  // `name` labels the route in metrics (e.g. "verify"); patterns are unique.
+  // Throws std::invalid_argument for a malformed or duplicate pattern (a
+  // programming error, found at startup).
+  void Add(Method method, std::string pattern, std::string name, Handler handler);
+  Response Dispatch(Request& request, std::string* route_name) const;
+
+ private:
+  struct Route;
+  std::vector<std::shared_ptr<Route>> routes_;
+};
+
+// Request counts and latency histograms per route and status code, plus
+// gauges and counters the application sets; rendered in the Prometheus text
+// format. Thread-safe, and lock-free: every method may run per request.
+class Metrics {
+ public:
+  Metrics();
+  ~Metrics();
+  void Observe(std::string_view route, int status, std::chrono::nanoseconds latency);
+  // `name` may carry labels, e.g. `citycode_outbox_pending{kind="hotel"}`;
+  // the first call for a name fixes its help text and type.
+  void SetGauge(std::string name, std::string help, double value);
+  void AddCounter(std::string name, std::string help, double delta);
+  std::string Render() const;  // text/plain; version=0.0.4
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+struct HttpOptions {
+  std::string listen = "127.0.0.1:8080";   // host:port; port 0 picks a free one
+  int threads = 2;                         // I/O threads (handlers run on them)
+  std::size_t max_body_bytes = 64 * 1024;  // larger bodies: 400 payload_too_large
+  std::size_t max_header_bytes = 8 * 1024;
+  std::chrono::milliseconds read_timeout{10'000};  // whole request must arrive
+  std::chrono::milliseconds handler_deadline{5'000};
+  std::chrono::milliseconds idle_timeout{60'000};  // keep-alive
+};
+
+class HttpServer {
+ public:
+  // `router` and `metrics` must outlive the server.
+  HttpServer(HttpOptions options, const Router& router, Metrics& metrics);
+  ~HttpServer();  // stops
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and starts the I/O threads. unavailable if the address is taken.
+  Status Start();
+  // The bound port (after Start).
+  std::uint16_t port() const;
+  // Stops accepting, closes idle connections, lets running handlers answer
+  // (with Connection: close), joins the threads. Idempotent. Must not be
+  // called from a handler (it waits for the I/O threads).
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace citycode::server
+
+#endif  // CITYCODE_SERVER_HTTP_H_

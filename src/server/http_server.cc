@@ -1,0 +1,665 @@
+// The listener and the HTTP/1.1 sessions (Boost.Beast over Asio).
+//
+// One io_context runs on HttpOptions::threads threads; every connection gets
+// its own strand, so a session's handlers never run concurrently and the
+// session needs no lock. A session is a loop:
+//
+//   wait for the first byte   (idle_timeout; read_timeout on a new connection)
+//   read and parse a request  (read_timeout from its first byte)
+//   run the handler           (synchronously, on the I/O thread)
+//   write the response        (read_timeout)
+//   keep-alive? loop : close
+//
+// The parser is fed from our own buffer (basic_parser::put) rather than
+// through http::async_read, so a request that is already buffered (the
+// common case: it arrived in one segment) is parsed without another trip
+// through the io_context. The response head is serialised by hand into a
+// per-session string that keeps its capacity, and written together with the
+// body in one gathered write: no per-response field allocations.
+//
+// Errors found while reading (malformed, too large) are answered and the
+// connection is closed "lingering": our side is shut down for sending and
+// the rest of the input is drained for a short time, because closing a
+// socket with unread input makes the kernel send a reset that can destroy
+// the response before the client has read it.
+//
+// Stop() closes the acceptor, closes idle connections, lets requests whose
+// handlers are running finish and write their response (with
+// "Connection: close"), then joins the threads once the io_context is out of
+// work.
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/status.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <limits>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "server/http.h"
+#include "server/internal/log.h"
+#include "server/internal/target.h"
+
+namespace citycode::server {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using Clock = std::chrono::steady_clock;
+using namespace std::string_view_literals;
+
+// beast::tcp_stream, but with the strand's concrete type instead of
+// any_io_executor: type-erasing a work-tracking strand allocates, and Beast
+// and Asio do that several times per operation.
+using Executor = net::strand<net::io_context::executor_type>;
+using Stream = beast::basic_stream<tcp, Executor>;
+using Socket = tcp::socket::rebind_executor<Executor>::other;
+
+constexpr std::size_t kReadChunk = 8 * 1024;
+constexpr std::size_t kMaxDrainBytes = 1024 * 1024;
+constexpr std::chrono::milliseconds kMaxDrainTime{2'000};
+constexpr std::chrono::milliseconds kAcceptRetry{100};
+constexpr std::string_view kUnmatched = "unmatched";
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+std::optional<Method> ToMethod(http::verb verb) {
+  switch (verb) {
+    case http::verb::get: return Method::kGet;
+    case http::verb::head: return Method::kHead;
+    case http::verb::post: return Method::kPost;
+    case http::verb::put: return Method::kPut;
+    case http::verb::patch: return Method::kPatch;
+    case http::verb::delete_: return Method::kDelete;
+    default: return std::nullopt;
+  }
+}
+
+bool IEquals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
+           return lower(x) == lower(y);
+         });
+}
+
+// RFC 9110 token characters, for header names set by handlers.
+bool IsToken(std::string_view s) {
+  if (s.empty()) return false;
+  for (unsigned char c : s) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    std::string_view("!#$%&'*+-.^_`|~").find(char(c)) != std::string_view::npos;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// No CR, LF or other controls: a handler's value cannot split the response.
+bool IsFieldValue(std::string_view s) {
+  for (unsigned char c : s) {
+    if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
+  }
+  return true;
+}
+
+void AppendInt(std::string* out, std::uint64_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out->append(buf, end);
+}
+
+// "Sun, 06 Nov 1994 08:49:37 GMT", formatted once a second per thread.
+std::string_view HttpDate() {
+  struct Cache {
+    std::time_t second = -1;
+    char text[29];
+  };
+  thread_local Cache cache;
+  const std::time_t now = std::time(nullptr);
+  if (now != cache.second) {
+    static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                              "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char buf[64];
+    // strftime's %a and %b follow the locale; HTTP wants English.
+    std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday % 7],
+                  tm.tm_mday, kMonths[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                  tm.tm_sec);
+    std::memcpy(cache.text, buf, sizeof cache.text);
+    cache.second = now;
+  }
+  return std::string_view(cache.text, sizeof cache.text);
+}
+
+Response ServerError(int status, std::string_view code, std::string message) {
+  Response response = ErrorResponse(InvalidArgument(std::move(message)), code);
+  response.status = status;
+  return response;
+}
+
+class Session;
+
+// Everything the sessions share; HttpServer::Impl owns one.
+struct Core {
+  Core(HttpOptions o, const Router& r, Metrics& m)
+      : options(std::move(o)), router(r), metrics(m), ioc(std::max(1, options.threads)) {}
+
+  HttpOptions options;
+  const Router& router;
+  Metrics& metrics;
+  // Live sessions, for Stop(); touched once per connection, not per request.
+  // Declared before `ioc`, whose destructor may destroy sessions.
+  std::mutex sessions_mu;
+  std::list<std::weak_ptr<Session>> sessions;
+  net::io_context ioc;
+  std::optional<tcp::acceptor> acceptor;  // on its own strand
+  std::optional<net::steady_timer> accept_retry;
+  std::vector<std::thread> threads;
+  std::uint16_t port = 0;
+  std::atomic<bool> stopping{false};
+
+  void Accept();
+  void OnAccept(beast::error_code ec, Socket socket);
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(Socket socket, Core& core) : stream_(std::move(socket)), core_(core) {}
+
+  ~Session() {
+    if (registered_) {
+      std::lock_guard lock(core_.sessions_mu);
+      core_.sessions.erase(registration_);
+    }
+  }
+
+  // Called on the acceptor's strand: registers, then moves to our own.
+  void Start() {
+    beast::error_code ec;
+    stream_.socket().set_option(tcp::no_delay(true), ec);
+    const tcp::endpoint remote = stream_.socket().remote_endpoint(ec);
+    if (!ec) {
+      const net::ip::address address = remote.address();
+      remote_address_ =
+          address.is_v6() && address.to_v6().is_v4_mapped()
+              ? net::ip::make_address_v4(net::ip::v4_mapped, address.to_v6()).to_string()
+              : address.to_string();
+    }
+    {
+      std::lock_guard lock(core_.sessions_mu);
+      // Checked under the lock Stop() takes to set it: a session that
+      // registers after Stop() looked would never be told to close.
+      if (core_.stopping.load()) {
+        stream_.socket().close(ec);
+        return;
+      }
+      registration_ = core_.sessions.insert(core_.sessions.end(), weak_from_this());
+      registered_ = true;
+    }
+    net::dispatch(stream_.get_executor(),
+                  beast::bind_front_handler(&Session::BeginRequest, shared_from_this()));
+  }
+
+  // Posted to our strand by Stop(); a handler cannot be running then.
+  void Shutdown() {
+    if (state_ == State::kReading || state_ == State::kDraining) Close();
+    // kWriting: OnWrite sees `stopping` and closes after the response.
+  }
+
+  Executor executor() { return stream_.get_executor(); }
+
+ private:
+  enum class State { kReading, kWriting, kDraining, kClosed };
+
+  void BeginRequest() {
+    if (core_.stopping.load(std::memory_order_relaxed)) return Close();
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(
+        core_.options.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
+    parser_->body_limit(static_cast<std::uint64_t>(core_.options.max_body_bytes));
+    parser_->eager(true);
+    continue_sent_ = false;
+    if (buffer_.size() > 0) {  // pipelined: the next request has begun
+      request_started_ = true;
+      stream_.expires_after(core_.options.read_timeout);
+      return Parse();
+    }
+    request_started_ = false;
+    stream_.expires_after(first_request_ ? core_.options.read_timeout : core_.options.idle_timeout);
+    ReadMore();
+  }
+
+  void ReadMore() {
+    state_ = State::kReading;
+    stream_.async_read_some(buffer_.prepare(kReadChunk),
+                            beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+  }
+
+  void OnRead(beast::error_code ec, std::size_t n) {
+    if (state_ == State::kClosed) return;
+    // eof, timeout (the stream is closed already) or reset: nothing to answer.
+    if (ec) return Close();
+    buffer_.commit(n);
+    if (!request_started_) {
+      request_started_ = true;
+      if (!first_request_) stream_.expires_after(core_.options.read_timeout);
+    }
+    Parse();
+  }
+
+  void Parse() {
+    while (!parser_->is_done()) {
+      if (buffer_.size() == 0) return NeedMore();
+      beast::error_code ec;
+      const std::size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec == http::error::need_more || (!ec && used == 0 && !parser_->is_done())) {
+        return NeedMore();
+      }
+      if (ec) return Reject(ec);
+    }
+    OnRequest();
+  }
+
+  void NeedMore() {
+    if (!continue_sent_ && parser_->is_header_done()) {
+      continue_sent_ = true;  // checked once per request
+      // HTTP/1.0 clients do not know interim responses.
+      const beast::string_view expect = parser_->get()[http::field::expect];
+      if (parser_->get().version() >= 11 &&
+          IEquals(std::string_view(expect.data(), expect.size()), "100-continue")) {
+        // The client waits for this before sending the body (curl does so
+        // for bodies over 1 KiB).
+        state_ = State::kWriting;
+        net::async_write(stream_, net::buffer(kContinue.data(), kContinue.size()),
+                         beast::bind_front_handler(&Session::OnContinue, shared_from_this()));
+        return;
+      }
+    }
+    ReadMore();
+  }
+
+  void OnContinue(beast::error_code ec, std::size_t) {
+    if (ec || core_.stopping.load(std::memory_order_relaxed)) return Close();
+    Parse();
+  }
+
+  void Reject(beast::error_code ec) {
+    start_ = Clock::now();
+    route_name_.assign(kUnmatched);
+    keep_alive_ = false;
+    http_10_ = false;
+    head_only_ = false;
+    linger_ = true;
+    if (ec == http::error::body_limit) {
+      // 400 rather than 413: the API answers every bad body with 400 and a
+      // machine code (issue 3), and payload_too_large says which.
+      return Write(ServerError(400, "payload_too_large",
+                               "the request body is larger than " +
+                                   std::to_string(core_.options.max_body_bytes) + " bytes"));
+    }
+    if (ec == http::error::header_limit) {
+      return Write(ServerError(431, "headers_too_large", "the request header is too large"));
+    }
+    Write(ServerError(400, "bad_request", "malformed HTTP request"));
+  }
+
+  void OnRequest() {
+    start_ = Clock::now();
+    auto& message = parser_->get();
+    http_10_ = message.version() < 11;
+    keep_alive_ = message.keep_alive();
+    linger_ = false;
+    route_name_.assign(kUnmatched);
+    const std::optional<Method> method = ToMethod(message.method());
+    head_only_ = method == Method::kHead;
+    if (!method) {
+      return Write(ServerError(501, "not_implemented", "this method is not supported"));
+    }
+
+    Request& request = request_;
+    request.method = *method;
+    request.path.clear();
+    request.query.clear();
+    request.path_params.clear();
+    request.headers.clear();
+    const beast::string_view target = message.target();
+    if (!internal::ParseTarget(std::string_view(target.data(), target.size()), &request.path,
+                               &request.query)) {
+      return Write(ServerError(400, "bad_request", "malformed request target"));
+    }
+    for (const auto& field : message) {
+      const beast::string_view raw_name = field.name_string();
+      const beast::string_view value = field.value();
+      std::string name(raw_name.data(), raw_name.size());
+      for (char& c : name) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      }
+      auto [it, inserted] =
+          request.headers.try_emplace(std::move(name), value.data(), value.size());
+      if (!inserted) {  // repeated fields are one comma-separated list
+        it->second += ", ";
+        it->second.append(value.data(), value.size());
+      }
+    }
+    request.body = std::move(message.body());
+    request.remote_address = remote_address_;
+    request.deadline = start_ + core_.options.handler_deadline;
+
+    Response response = Dispatch(request);
+    if (route_name_.empty()) route_name_.assign(kUnmatched);
+    Write(std::move(response));
+  }
+
+  Response Dispatch(Request& request) {
+    try {
+      return core_.router.Dispatch(request, &route_name_);
+    } catch (...) {  // the router catches handler exceptions; this is bad_alloc
+      internal::LogError("request dispatch failed", {});
+      return ErrorResponse(Status(StatusCode::kInternal, std::string()));
+    }
+  }
+
+  void Write(Response&& response) {
+    response_ = std::move(response);
+    if (response_.status < 200 || response_.status > 599) {
+      internal::LogError("handler for route " + route_name_ + " returned status " +
+                             std::to_string(response_.status),
+                         {});
+      response_ = ErrorResponse(Status(StatusCode::kInternal, std::string()));
+    }
+    if (core_.stopping.load(std::memory_order_relaxed)) keep_alive_ = false;
+    const int status = response_.status;
+    const bool no_body = status == 204 || status == 304;
+
+    std::string& h = head_;
+    h.clear();
+    h += "HTTP/1.1 "sv;
+    AppendInt(&h, static_cast<std::uint64_t>(status));
+    h += ' ';
+    const http::status known = http::int_to_status(static_cast<unsigned>(status));
+    if (known != http::status::unknown) {
+      const beast::string_view reason = http::obsolete_reason(known);
+      h.append(reason.data(), reason.size());
+    }
+    h += "\r\nDate: "sv;
+    h += HttpDate();
+    h += "\r\n"sv;
+    bool has_cache_control = false;
+    bool has_content_type = false;
+    for (const auto& [name, value] : response_.headers) {
+      if (!IsToken(name) || !IsFieldValue(value)) continue;
+      // Framing is ours: a handler must not be able to break it.
+      if (IEquals(name, "content-length") || IEquals(name, "transfer-encoding") ||
+          IEquals(name, "connection")) {
+        continue;
+      }
+      has_cache_control = has_cache_control || IEquals(name, "cache-control");
+      has_content_type = has_content_type || IEquals(name, "content-type");
+      h += name;
+      h += ": "sv;
+      h += value;
+      h += "\r\n"sv;
+    }
+    if (!has_content_type && !no_body && !response_.content_type.empty() &&
+        IsFieldValue(response_.content_type)) {
+      h += "Content-Type: "sv;
+      h += response_.content_type;
+      h += "\r\n"sv;
+    }
+    if (!has_cache_control) h += "Cache-Control: no-store\r\n"sv;
+    if (!no_body) {
+      // For HEAD: the length the GET would have had.
+      h += "Content-Length: "sv;
+      AppendInt(&h, response_.body.size());
+      h += "\r\n"sv;
+    }
+    if (!keep_alive_) {
+      h += "Connection: close\r\n"sv;
+    } else if (http_10_) {
+      h += "Connection: keep-alive\r\n"sv;
+    }
+    h += "\r\n"sv;
+
+    std::array<net::const_buffer, 2> buffers = {net::buffer(h), net::const_buffer()};
+    if (!head_only_ && !no_body) buffers[1] = net::buffer(response_.body);
+    // Observed before the write completes, so that a client that has read
+    // the response also sees it counted; latency is request to response.
+    core_.metrics.Observe(route_name_, status, Clock::now() - start_);
+    state_ = State::kWriting;
+    stream_.expires_after(core_.options.read_timeout);
+    net::async_write(stream_, buffers,
+                     beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
+  }
+
+  void OnWrite(beast::error_code ec, std::size_t) {
+    if (ec) return Close();
+    if (!keep_alive_ || core_.stopping.load(std::memory_order_relaxed)) {
+      return linger_ ? Linger() : Close();
+    }
+    first_request_ = false;
+    BeginRequest();
+  }
+
+  void Linger() {
+    state_ = State::kDraining;
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return Close();
+    stream_.expires_after(
+        std::min<std::chrono::milliseconds>(core_.options.read_timeout, kMaxDrainTime));
+    drained_ = 0;
+    Drain();
+  }
+
+  void Drain() {
+    stream_.async_read_some(net::buffer(drain_),
+                            beast::bind_front_handler(&Session::OnDrain, shared_from_this()));
+  }
+
+  void OnDrain(beast::error_code ec, std::size_t n) {
+    if (state_ == State::kClosed) return;
+    drained_ += n;
+    if (ec || drained_ > kMaxDrainBytes) return Close();
+    Drain();
+  }
+
+  void Close() {
+    if (state_ == State::kClosed) return;
+    state_ = State::kClosed;
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.close();
+  }
+
+  Stream stream_;
+  Core& core_;
+  State state_ = State::kReading;
+  bool registered_ = false;
+  std::list<std::weak_ptr<Session>>::iterator registration_;
+  std::string remote_address_;
+
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  bool first_request_ = true;
+  bool request_started_ = false;
+  bool continue_sent_ = false;
+
+  // The request in flight and its response; reused so that strings keep
+  // their capacity from one request to the next.
+  Request request_;
+  Response response_;
+  std::string route_name_;
+  std::string head_;
+  Clock::time_point start_;
+  bool keep_alive_ = false;
+  bool http_10_ = false;
+  bool head_only_ = false;
+  bool linger_ = false;
+
+  std::array<char, 4096> drain_;
+  std::size_t drained_ = 0;
+};
+
+void Core::Accept() {
+  acceptor->async_accept(net::make_strand(ioc), beast::bind_front_handler(&Core::OnAccept, this));
+}
+
+void Core::OnAccept(beast::error_code ec, Socket socket) {
+  if (!acceptor->is_open() || ec == net::error::operation_aborted) return;
+  if (ec) {
+    // Out of descriptors, typically: back off instead of spinning, and log
+    // at most once per retry period.
+    internal::LogError("accept failed", ec.message());
+    accept_retry->expires_after(kAcceptRetry);
+    accept_retry->async_wait([this](beast::error_code wait_ec) {
+      if (!wait_ec && acceptor->is_open()) Accept();
+    });
+    return;
+  }
+  std::make_shared<Session>(std::move(socket), *this)->Start();
+  Accept();
+}
+
+// "host:port" or "[v6]:port" to an endpoint; names are resolved.
+Result<tcp::endpoint> ParseListen(const std::string& listen, net::io_context& ioc) {
+  const std::size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return InvalidArgument("listen address must be host:port, got \"" + listen + "\"");
+  }
+  std::string host = listen.substr(0, colon);
+  const std::string port_text = listen.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  unsigned port = 0;
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || end != port_text.data() + port_text.size() || port > 65535 ||
+      port_text.empty()) {
+    return InvalidArgument("bad port in listen address \"" + listen + "\"");
+  }
+  beast::error_code address_ec;
+  const net::ip::address address = net::ip::make_address(host, address_ec);
+  if (!address_ec) return tcp::endpoint(address, static_cast<std::uint16_t>(port));
+  tcp::resolver resolver(ioc);
+  auto results = resolver.resolve(host, port_text, address_ec);
+  if (address_ec || results.empty()) {
+    return InvalidArgument("cannot resolve listen host \"" + host + "\"");
+  }
+  return results.begin()->endpoint();
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  Impl(HttpOptions options, const Router& router, Metrics& metrics)
+      : core(std::move(options), router, metrics) {}
+
+  Core core;
+  std::mutex lifecycle_mu;  // Start() and Stop()
+  bool started = false;
+  bool stopped = false;
+};
+
+HttpServer::HttpServer(HttpOptions options, const Router& router, Metrics& metrics)
+    : impl_(std::make_unique<Impl>(std::move(options), router, metrics)) {}
+
+HttpServer::~HttpServer() { Stop(); }
+
+Status HttpServer::Start() {
+  std::lock_guard lock(impl_->lifecycle_mu);
+  if (impl_->started || impl_->stopped) return FailedPrecondition("the server was started before");
+  Core& core = impl_->core;
+  Result<tcp::endpoint> endpoint = ParseListen(core.options.listen, core.ioc);
+  if (!endpoint.ok()) return endpoint.status();
+
+  core.acceptor.emplace(net::make_strand(core.ioc));
+  beast::error_code ec;
+  auto fail = [&](std::string_view step) {
+    Status status = Unavailable("cannot listen on " + core.options.listen + " (" +
+                                std::string(step) + "): " + ec.message());
+    core.acceptor.reset();
+    return status;
+  };
+  if (core.acceptor->open(endpoint->protocol(), ec); ec) return fail("open");
+  if (core.acceptor->set_option(net::socket_base::reuse_address(true), ec); ec) {
+    return fail("SO_REUSEADDR");
+  }
+  if (core.acceptor->bind(*endpoint, ec); ec) return fail("bind");
+  if (core.acceptor->listen(net::socket_base::max_listen_connections, ec); ec) {
+    return fail("listen");
+  }
+  core.port = core.acceptor->local_endpoint(ec).port();
+  core.accept_retry.emplace(core.acceptor->get_executor());
+  core.Accept();
+
+  const int threads = std::max(1, core.options.threads);
+  core.threads.reserve(static_cast<std::size_t>(threads));
+  for (int i = 0; i < threads; ++i) {
+    core.threads.emplace_back([&core] { core.ioc.run(); });
+  }
+  impl_->started = true;
+  return OkStatus();
+}
+
+std::uint16_t HttpServer::port() const { return impl_->core.port; }
+
+void HttpServer::Stop() {
+  std::lock_guard lock(impl_->lifecycle_mu);
+  if (impl_->stopped) return;
+  impl_->stopped = true;
+  if (!impl_->started) return;
+  Core& core = impl_->core;
+
+  std::vector<std::shared_ptr<Session>> live;
+  {
+    std::lock_guard sessions_lock(core.sessions_mu);
+    core.stopping.store(true);
+    for (const auto& weak : core.sessions) {
+      if (auto session = weak.lock()) live.push_back(std::move(session));
+    }
+  }
+  // Sessions first: the pending accept keeps the io_context running until
+  // these are queued. Closed last, it could otherwise let run() return
+  // before a post to an already finished session, which would then die in
+  // the io_context's destructor instead.
+  for (auto& session : live) {
+    net::post(session->executor(), [session] { session->Shutdown(); });
+  }
+  live.clear();  // our references must not keep sessions alive
+  net::post(core.acceptor->get_executor(), [&core] {
+    beast::error_code ec;
+    core.acceptor->close(ec);
+    core.accept_retry->cancel();
+  });
+
+  // run() returns once no connection, timer or accept is pending.
+  for (std::thread& thread : core.threads) thread.join();
+  core.threads.clear();
+  core.accept_retry.reset();
+  core.acceptor.reset();
+}
+
+}  // namespace citycode::server

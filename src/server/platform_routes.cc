@@ -1,0 +1,501 @@
+// Routes of the platform module: citizens and their devices, organisations,
+// sites, terminals, keys, the signed lists, and online verification.
+#include <nlohmann/json.hpp>
+
+#include "code/verifier.h"
+#include "crypto/key.h"
+#include "server/internal/routes.h"
+
+namespace citycode::server::internal {
+namespace {
+
+using nlohmann::json;
+using platform::Principal;
+using platform::Role;
+
+const std::vector<Role> kAdmins = {Role::kAdmin};
+const std::vector<Role> kOrgAdmins = {Role::kAdmin, Role::kOrgAdmin};
+const std::vector<Role> kCitizens = {Role::kCitizen};
+const std::vector<Role> kTerminals = {Role::kTerminal};
+
+// Organisation routes: an admin may touch any organisation, an
+// organisation's admin only its own.
+std::optional<Response> CheckOrgAccess(const Call& call) {
+  const Principal& who = *call.principal;
+  if (who.role == Role::kAdmin) return std::nullopt;
+  if (who.role == Role::kOrgAdmin && who.org_id == call.request.path_params.at("org")) {
+    return std::nullopt;
+  }
+  return ErrorResponse(PermissionDenied("this key may not administer that organisation"));
+}
+
+const std::string& Param(const Call& call, const char* name) {
+  return call.request.path_params.at(name);
+}
+
+std::string Text(const Call& call, const char* name) {
+  return call.body.contains(name) ? call.body[name].get<std::string>() : std::string();
+}
+
+json OrgJson(const platform::Organisation& org) {
+  return {{"id", org.id},
+          {"name", org.name},
+          {"kind", platform::OrgKindName(org.kind)},
+          {"demo", org.demo},
+          {"created_at", FormatRfc3339(org.created_at)}};
+}
+
+json TerminalJson(const platform::Terminal& t) {
+  return {{"id", t.id},           {"org_id", t.org_id},
+          {"site_id", t.site_id}, {"scene", code::SceneName(t.scene)},
+          {"name", t.name},       {"active", t.active}};
+}
+
+json KeyJson(const platform::NewApiKey& key) {
+  return {{"key_id", key.key_id}, {"api_key", key.token}};
+}
+
+json CredentialJson(const platform::IssuedCredential& issued) {
+  const auto& claims = issued.claims;
+  json scenes = json::array();
+  for (auto scene : claims.scenes) scenes.push_back(code::SceneName(scene));
+  return {{"device_id", issued.device_id},
+          {"credential", Base64UrlEncode(issued.credential)},
+          {"credential_id", ToHex(claims.id)},
+          {"issued_at", FormatRfc3339(claims.issued_at)},
+          {"expires_at", FormatRfc3339(claims.expires_at)},
+          {"channel", code::ChannelName(claims.channel)},
+          {"rider_category",
+           code::RiderCategoryName(claims.rider_category.value_or(code::RiderCategory::kAdult))},
+          {"scenes", scenes}};
+}
+
+// A signed list with ETag / If-None-Match.
+Response ListResponse(const Call& call, const Result<platform::SignedList>& list) {
+  if (!list.ok()) return ErrorResponse(list.status());
+  Response response;
+  response.headers = {{"ETag", list->etag}, {"Cache-Control", "no-cache"}};
+  if (call.request.Header("if-none-match") == list->etag) {
+    response.status = 304;
+    response.content_type.clear();
+    return response;
+  }
+  response.content_type = "application/jose+json";
+  response.body = list->jws;
+  return response;
+}
+
+template <typename T, typename F>
+Response Respond(const Result<T>& result, int status, F&& to_json) {
+  if (!result.ok()) return ErrorResponse(result.status());
+  return Json(status, to_json(*result));
+}
+
+Response Done(const Status& status, json body) {
+  if (!status.ok()) return ErrorResponse(status);
+  return Json(200, body);
+}
+
+}  // namespace
+
+std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
+  std::vector<RouteSpec> routes;
+
+  // --- citizens ---
+  routes.push_back(
+      {.method = Method::kPost,
+       .pattern = "/v1/citizens",
+       .name = "register_citizen",
+       .summary = "Register a citizen (name and ID number are stored encrypted)",
+       .body = {{.name = "name", .max_length = 128},
+                {.name = "id_number", .max_length = 18, .description = "18-character resident ID"},
+                {.name = "phone", .max_length = 11, .description = "11-digit mobile, the login"},
+                {.name = "password", .max_length = 1024}},
+       .success_status = 201,
+       .handler = [&p](Call& call) {
+         return Respond(p.RegisterCitizen({.name = Text(call, "name"),
+                                           .id_number = Text(call, "id_number"),
+                                           .phone = Text(call, "phone"),
+                                           .password = Text(call, "password")}),
+                        201, [](const std::string& id) {
+                          return json{{"citizen_id", id}};
+                        });
+       }});
+  routes.push_back(
+      {.method = Method::kPost,
+       .pattern = "/v1/sessions",
+       .name = "login",
+       .summary = "Log in with phone and password; returns a session token",
+       .body = {{.name = "phone", .max_length = 11}, {.name = "password", .max_length = 1024}},
+       .success_status = 201,
+       .handler = [&p](Call& call) {
+         return Respond(p.Login(Text(call, "phone"), Text(call, "password")), 201,
+                        [](const platform::Session& s) {
+                          return json{{"token", s.token},
+                                      {"citizen_id", s.citizen_id},
+                                      {"expires_at", FormatRfc3339(s.expires_at)}};
+                        });
+       }});
+  routes.push_back(
+      {.method = Method::kDelete,
+       .pattern = "/v1/sessions/current",
+       .name = "logout",
+       .summary = "End this session",
+       .roles = kCitizens,
+       .handler = [&p](Call& call) {
+         std::string_view header = call.request.Header("authorization");
+         return Done(p.Logout(header.substr(header.find(' ') + 1)), {{"status", "logged_out"}});
+       }});
+  routes.push_back(
+      {.method = Method::kGet,
+       .pattern = "/v1/me",
+       .name = "get_me",
+       .summary = "The calling citizen's profile",
+       .roles = kCitizens,
+       .handler = [&p](Call& call) {
+         return Respond(p.GetCitizen(call.principal->citizen_id), 200,
+                        [](const platform::CitizenProfile& c) {
+                          return json{{"citizen_id", c.id},
+                                      {"name", c.name},
+                                      {"id_number", c.id_number_masked},
+                                      {"rider_category", code::RiderCategoryName(c.rider_category)},
+                                      {"created_at", FormatRfc3339(c.created_at)}};
+                        });
+       }});
+
+  // --- devices and credentials ---
+  routes.push_back({.method = Method::kPost,
+                    .pattern = "/v1/me/devices",
+                    .name = "enrol_device",
+                    .summary = "Bind a device key and issue its credential",
+                    .roles = kCitizens,
+                    .body = {{.name = "public_key", .max_length = 1024, .description = "SPKI PEM"},
+                             {.name = "label", .required = false, .max_length = 64}},
+                    .needs_channel_key = true,
+                    .success_status = 201,
+                    .handler = [&p](Call& call) {
+                      auto key = crypto::PublicKey::FromPem(Text(call, "public_key"));
+                      if (!key.ok()) {
+                        return ErrorResponse(
+                            InvalidArgument("public_key is not a supported SPKI PEM key"),
+                            "bad_public_key");
+                      }
+                      return Respond(p.EnrolDevice({.citizen_id = call.principal->citizen_id,
+                                                    .device_key = *key,
+                                                    .label = Text(call, "label"),
+                                                    .channel = *call.channel}),
+                                     201, CredentialJson);
+                    }});
+  routes.push_back({.method = Method::kGet,
+                    .pattern = "/v1/me/devices",
+                    .name = "list_devices",
+                    .summary = "The calling citizen's devices",
+                    .roles = kCitizens,
+                    .handler = [&p](Call& call) {
+                      return Respond(p.ListDevices(call.principal->citizen_id), 200,
+                                     [](const std::vector<platform::Device>& devices) {
+                                       json out = json::array();
+                                       for (const auto& d : devices) {
+                                         json item = {{"id", d.id},
+                                                      {"label", d.label},
+                                                      {"channel", code::ChannelName(d.channel)},
+                                                      {"state", platform::DeviceStateName(d.state)},
+                                                      {"key_id", ToHex(d.key_id)},
+                                                      {"created_at", FormatRfc3339(d.created_at)}};
+                                         if (d.ended_at)
+                                           item["ended_at"] = FormatRfc3339(*d.ended_at);
+                                         out.push_back(item);
+                                       }
+                                       return json{{"devices", out}};
+                                     });
+                    }});
+  routes.push_back({.method = Method::kPost,
+                    .pattern = "/v1/me/devices/{device}/renew",
+                    .name = "renew_credential",
+                    .summary = "A fresh credential for an active device",
+                    .roles = kCitizens,
+                    .needs_channel_key = true,
+                    .success_status = 201,
+                    .handler = [&p](Call& call) {
+                      return Respond(
+                          p.RenewCredential(call.principal->citizen_id, Param(call, "device")), 201,
+                          CredentialJson);
+                    }});
+  routes.push_back({.method = Method::kPost,
+                    .pattern = "/v1/me/devices/{device}/lost",
+                    .name = "report_device_lost",
+                    .summary = "Report a device lost: its credentials are revoked at once",
+                    .roles = kCitizens,
+                    .handler = [&p](Call& call) {
+                      return Done(
+                          p.ReportDeviceLost(call.principal->citizen_id, Param(call, "device")),
+                          {{"device_id", Param(call, "device")}, {"state", "lost"}});
+                    }});
+  routes.push_back({.method = Method::kDelete,
+                    .pattern = "/v1/me/devices/{device}",
+                    .name = "unbind_device",
+                    .summary = "Unbind a device: its credentials are revoked at once",
+                    .roles = kCitizens,
+                    .handler = [&p](Call& call) {
+                      return Done(p.UnbindDevice(call.principal->citizen_id, Param(call, "device")),
+                                  {{"device_id", Param(call, "device")}, {"state", "unbound"}});
+                    }});
+
+  // --- organisations, sites, terminals ---
+  routes.push_back(
+      {.method = Method::kPost,
+       .pattern = "/v1/orgs",
+       .name = "create_org",
+       .summary = "Register an organisation",
+       .roles = kAdmins,
+       .body = {{.name = "name", .max_length = 200},
+                {.name = "kind",
+                 .max_length = 32,
+                 .description = "service_hall, transit_operator, hospital, hotel, access_site or "
+                                "issuing_agency"}},
+       .success_status = 201,
+       .handler = [&p](Call& call) {
+         auto kind = platform::OrgKindFromName(Text(call, "kind"));
+         if (!kind.ok()) return ErrorResponse(kind.status());
+         return Respond(p.CreateOrganisation(Text(call, "name"), *kind), 201, OrgJson);
+       }});
+  routes.push_back({.method = Method::kGet,
+                    .pattern = "/v1/orgs",
+                    .name = "list_orgs",
+                    .summary = "All organisations",
+                    .roles = kAdmins,
+                    .handler = [&p](Call&) {
+                      return Respond(p.ListOrganisations(), 200,
+                                     [](const std::vector<platform::Organisation>& orgs) {
+                                       json out = json::array();
+                                       for (const auto& org : orgs) out.push_back(OrgJson(org));
+                                       return json{{"orgs", out}};
+                                     });
+                    }});
+  routes.push_back({.method = Method::kGet,
+                    .pattern = "/v1/orgs/{org}",
+                    .name = "get_org",
+                    .summary = "One organisation",
+                    .roles = kOrgAdmins,
+                    .handler = [&p](Call& call) {
+                      if (auto denied = CheckOrgAccess(call)) return *denied;
+                      return Respond(p.GetOrganisation(Param(call, "org")), 200, OrgJson);
+                    }});
+  routes.push_back({.method = Method::kPost,
+                    .pattern = "/v1/orgs/{org}/admin-keys",
+                    .name = "create_org_admin_key",
+                    .summary = "An API key that administers this organisation",
+                    .roles = kAdmins,
+                    .body = {{.name = "name", .max_length = 200}},
+                    .success_status = 201,
+                    .handler = [&p](Call& call) {
+                      return Respond(p.CreateOrgAdminKey(Param(call, "org"), Text(call, "name")),
+                                     201, KeyJson);
+                    }});
+  routes.push_back({.method = Method::kPost,
+                    .pattern = "/v1/orgs/{org}/sites",
+                    .name = "create_site",
+                    .summary = "Add a site (hall, station, hospital campus, hotel, gate area)",
+                    .roles = kOrgAdmins,
+                    .body = {{.name = "name", .max_length = 200}},
+                    .success_status = 201,
+                    .handler = [&p](Call& call) {
+                      if (auto denied = CheckOrgAccess(call)) return *denied;
+                      return Respond(
+                          p.CreateSite(Param(call, "org"), Text(call, "name")), 201,
+                          [](const platform::Site& s) {
+                            return json{{"id", s.id}, {"org_id", s.org_id}, {"name", s.name}};
+                          });
+                    }});
+  routes.push_back({.method = Method::kGet,
+                    .pattern = "/v1/orgs/{org}/sites",
+                    .name = "list_sites",
+                    .summary = "The organisation's sites",
+                    .roles = kOrgAdmins,
+                    .handler = [&p](Call& call) {
+                      if (auto denied = CheckOrgAccess(call)) return *denied;
+                      return Respond(
+                          p.ListSites(Param(call, "org")), 200,
+                          [](const std::vector<platform::Site>& sites) {
+                            json out = json::array();
+                            for (const auto& s : sites) {
+                              out.push_back({{"id", s.id}, {"org_id", s.org_id}, {"name", s.name}});
+                            }
+                            return json{{"sites", out}};
+                          });
+                    }});
+  routes.push_back(
+      {.method = Method::kPost,
+       .pattern = "/v1/orgs/{org}/terminals",
+       .name = "create_terminal",
+       .summary = "Register a terminal; its API key is shown only in this answer",
+       .roles = kOrgAdmins,
+       .body = {{.name = "site_id", .max_length = 64}, {.name = "name", .max_length = 200}},
+       .success_status = 201,
+       .handler = [&p](Call& call) {
+         if (auto denied = CheckOrgAccess(call)) return *denied;
+         return Respond(
+             p.CreateTerminal(Param(call, "org"), Text(call, "site_id"), Text(call, "name")), 201,
+             [](const std::pair<platform::Terminal, platform::NewApiKey>& t) {
+               json out = TerminalJson(t.first);
+               out.update(KeyJson(t.second));
+               return out;
+             });
+       }});
+  routes.push_back({.method = Method::kGet,
+                    .pattern = "/v1/orgs/{org}/terminals",
+                    .name = "list_terminals",
+                    .summary = "The organisation's terminals",
+                    .roles = kOrgAdmins,
+                    .handler = [&p](Call& call) {
+                      if (auto denied = CheckOrgAccess(call)) return *denied;
+                      return Respond(p.ListTerminals(Param(call, "org")), 200,
+                                     [](const std::vector<platform::Terminal>& terminals) {
+                                       json out = json::array();
+                                       for (const auto& t : terminals)
+                                         out.push_back(TerminalJson(t));
+                                       return json{{"terminals", out}};
+                                     });
+                    }});
+  routes.push_back({.method = Method::kPost,
+                    .pattern = "/v1/orgs/{org}/terminals/{terminal}/rotate-key",
+                    .name = "rotate_terminal_key",
+                    .summary = "A new API key for the terminal; the old one stops at once",
+                    .roles = kOrgAdmins,
+                    .success_status = 201,
+                    .handler = [&p](Call& call) {
+                      if (auto denied = CheckOrgAccess(call)) return *denied;
+                      return Respond(
+                          p.RotateTerminalKey(Param(call, "org"), Param(call, "terminal")), 201,
+                          KeyJson);
+                    }});
+  routes.push_back({.method = Method::kDelete,
+                    .pattern = "/v1/orgs/{org}/terminals/{terminal}",
+                    .name = "disable_terminal",
+                    .summary = "Disable a terminal and its key",
+                    .roles = kOrgAdmins,
+                    .handler = [&p](Call& call) {
+                      if (auto denied = CheckOrgAccess(call)) return *denied;
+                      return Done(p.DisableTerminal(Param(call, "org"), Param(call, "terminal")),
+                                  {{"terminal_id", Param(call, "terminal")}, {"active", false}});
+                    }});
+
+  // --- platform keys and channels ---
+  routes.push_back({.method = Method::kPost,
+                    .pattern = "/v1/channels/{channel}/keys",
+                    .name = "create_channel_key",
+                    .summary = "An API key for an issuing channel (app, wechat, alipay)",
+                    .roles = kAdmins,
+                    .body = {{.name = "name", .max_length = 200}},
+                    .success_status = 201,
+                    .handler = [&p](Call& call) {
+                      auto channel = code::ChannelFromName(Param(call, "channel"));
+                      if (!channel.ok()) return ErrorResponse(NotFound("no such channel"));
+                      return Respond(p.CreateChannelKey(*channel, Text(call, "name")), 201,
+                                     KeyJson);
+                    }});
+  const auto signing_key_json = [](const platform::SigningKeyInfo& k) {
+    return json{{"key_id", k.key_id},
+                {"algorithm", crypto::CliName(k.algorithm)},
+                {"not_before", FormatRfc3339(k.not_before)},
+                {"not_after", FormatRfc3339(k.not_after)},
+                {"signing_now", k.signing_now}};
+  };
+  routes.push_back({.method = Method::kPost,
+                    .pattern = "/v1/signing-keys",
+                    .name = "rotate_signing_key",
+                    .summary = "Add a signing key: trusted now, signing after the lead time",
+                    .roles = kAdmins,
+                    .success_status = 201,
+                    .handler = [&p, signing_key_json](Call&) {
+                      return Respond(p.RotateSigningKey(), 201, signing_key_json);
+                    }});
+  routes.push_back({.method = Method::kGet,
+                    .pattern = "/v1/signing-keys",
+                    .name = "list_signing_keys",
+                    .summary = "The platform's credential signing keys",
+                    .roles = kAdmins,
+                    .handler = [&p, signing_key_json](Call&) {
+                      return Respond(p.ListSigningKeys(), 200,
+                                     [&](const std::vector<platform::SigningKeyInfo>& keys) {
+                                       json out = json::array();
+                                       for (const auto& k : keys)
+                                         out.push_back(signing_key_json(k));
+                                       return json{{"signing_keys", out}};
+                                     });
+                    }});
+
+  // --- signed lists (public: they name nobody) ---
+  routes.push_back({.method = Method::kGet,
+                    .pattern = "/v1/lists/trust",
+                    .name = "trust_list",
+                    .summary = "The trust list (JWS signed by the root key); ETag/If-None-Match",
+                    .handler = [&p](Call& call) { return ListResponse(call, p.TrustList()); }});
+  routes.push_back(
+      {.method = Method::kGet,
+       .pattern = "/v1/lists/revocation",
+       .name = "revocation_list",
+       .summary = "The revocation list (JWS signed by the root key); ETag/If-None-Match",
+       .handler = [&p](Call& call) { return ListResponse(call, p.RevocationList()); }});
+  routes.push_back({.method = Method::kGet,
+                    .pattern = "/v1/lists/root.pem",
+                    .name = "root_key",
+                    .summary = "The root public key that signs the lists",
+                    .handler = [&p](Call&) {
+                      return Response{.status = 200,
+                                      .content_type = "application/x-pem-file",
+                                      .body = p.root_public_key().ToPem()};
+                    }});
+
+  // --- terminals ---
+  routes.push_back({.method = Method::kGet,
+                    .pattern = "/v1/terminal",
+                    .name = "get_terminal",
+                    .summary = "The calling terminal: organisation, site and scene",
+                    .roles = kTerminals,
+                    .handler = [](Call& call) {
+                      const Principal& t = *call.principal;
+                      return Json(200, {{"terminal_id", t.terminal_id},
+                                        {"org_id", t.org_id},
+                                        {"site_id", t.site_id},
+                                        {"scene", code::SceneName(*t.scene)}});
+                    }});
+  routes.push_back(
+      {.method = Method::kPost,
+       .pattern = "/v1/verify",
+       .name = "verify",
+       .summary = "Verify a code online for the terminal's scene (city-wide replay detection)",
+       .roles = kTerminals,
+       .body = {{.name = "code", .max_length = 4096, .description = "the CC1: text"},
+                {.name = "scene",
+                 .required = false,
+                 .max_length = 16,
+                 .description = "must be the terminal's own scene if given"}},
+       .handler = [&p](Call& call) {
+         const Principal& terminal = *call.principal;
+         if (call.body.contains("scene") &&
+             call.body["scene"].get<std::string>() != code::SceneName(*terminal.scene)) {
+           return ErrorResponse(PermissionDenied("this terminal verifies only for its own scene"),
+                                "scene_not_permitted");
+         }
+         return Respond(p.Verify(terminal, Text(call, "code")), 200,
+                        [&](const platform::OnlineVerification& v) {
+                          json warnings = json::array();
+                          for (auto w : v.result.warnings) warnings.push_back(code::WarningName(w));
+                          json out = {{"verification_id", v.verification_id},
+                                      {"valid", v.result.valid},
+                                      {"reason", code::ReasonName(v.result.reason)},
+                                      {"scene", code::SceneName(*terminal.scene)},
+                                      {"warnings", warnings}};
+                          if (v.result.valid) {
+                            out["channel"] = code::ChannelName(v.result.channel);
+                            out["rider_category"] = code::RiderCategoryName(
+                                v.result.rider_category.value_or(code::RiderCategory::kAdult));
+                          }
+                          return out;
+                        });
+       }});
+  return routes;
+}
+
+}  // namespace citycode::server::internal

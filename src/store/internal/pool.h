@@ -1,0 +1,80 @@
+// A bounded pool of database connections, shared by both backends.
+#ifndef CITYCODE_STORE_INTERNAL_POOL_H_
+#define CITYCODE_STORE_INTERNAL_POOL_H_
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+
+namespace citycode::store::internal {
+
+// Opens connections lazily, up to `max_size`, and hands out idle ones most
+// recently used first. Thread-safe. Transactions hold the pool through a
+// shared_ptr, so one that outlives its Database still has a home to return
+// its connection to.
+template <typename Connection>
+class ConnectionPool {
+ public:
+  using Opener = std::function<Result<std::unique_ptr<Connection>>()>;
+
+  ConnectionPool(std::size_t max_size, std::chrono::milliseconds wait, Opener open)
+      : max_size_(max_size == 0 ? 1 : max_size), wait_(wait), open_(std::move(open)) {}
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+  // An idle connection or a new one; unavailable if none is free within
+  // `wait`, or the error of opening one.
+  Result<std::unique_ptr<Connection>> Acquire() {
+    std::unique_lock lock(mu_);
+    if (!free_.wait_for(lock, wait_, [&] { return !idle_.empty() || open_count_ < max_size_; })) {
+      return Unavailable("all " + std::to_string(max_size_) + " database connections are in use");
+    }
+    if (!idle_.empty()) {
+      std::unique_ptr<Connection> connection = std::move(idle_.back());
+      idle_.pop_back();
+      return connection;
+    }
+    // Reserve the slot, then connect without holding the lock: connecting to
+    // a server can take a while.
+    ++open_count_;
+    lock.unlock();
+    Result<std::unique_ptr<Connection>> opened = open_();
+    if (!opened.ok()) Release(nullptr);
+    return opened;
+  }
+
+  // Gives a connection back; nullptr frees its slot instead (the caller
+  // closed a connection it no longer trusts).
+  void Release(std::unique_ptr<Connection> connection) {
+    {
+      std::lock_guard lock(mu_);
+      if (connection) {
+        idle_.push_back(std::move(connection));
+      } else {
+        --open_count_;
+      }
+    }
+    free_.notify_one();
+  }
+
+ private:
+  const std::size_t max_size_;
+  const std::chrono::milliseconds wait_;
+  const Opener open_;
+  std::mutex mu_;
+  std::condition_variable free_;
+  std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mu_
+  std::size_t open_count_ = 0;                     // idle and in use; guarded by mu_
+};
+
+}  // namespace citycode::store::internal
+
+#endif  // CITYCODE_STORE_INTERNAL_POOL_H_

@@ -1,0 +1,354 @@
+// The HTTP API end to end, on SQLite and PostgreSQL: an in-process service
+// on 127.0.0.1, a real HTTP client, and codes made by the `citycode` CLI.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "code/credential.h"
+#include "common/files.h"
+#include "server/service.h"
+#include "terminal/http_client.h"
+#include "tests/support/subprocess.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_databases.h"
+
+namespace citycode {
+namespace {
+
+using nlohmann::json;
+using terminal::HttpReply;
+
+// Every table the platform writes.
+constexpr const char* kTables[] = {"platform_keys", "signed_lists",       "citizens",
+                                   "sessions",      "organisations",      "sites",
+                                   "terminals",     "api_keys",           "devices",
+                                   "credentials",   "presentations_seen", "verifications"};
+
+class ApiTest : public testing::DatabaseTest {
+ protected:
+  void SetUp() override {
+    DatabaseTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    dir_.emplace("api");
+    config_.database_url = url();
+    config_.keyring_file = dir_->path() / "keyring.json";
+    config_.http.listen = "127.0.0.1:0";
+    config_.platform.password_cost = crypto::PasswordCost::kMinimal;
+    StartService();
+  }
+
+  void StartService() {
+    auto service = server::Service::Start(config_, clock_);
+    ASSERT_TRUE(service.ok()) << service.status().ToString();
+    service_ = std::move(*service);
+    base_url_ = "http://127.0.0.1:" + std::to_string(service_->port());
+    client_ = std::move(*terminal::HttpClient::Create(base_url_));
+    admin_ = service_->platform().CreateAdminKey("test admin")->token;
+    channel_ = service_->platform().CreateChannelKey(code::Channel::kApp, "test app")->token;
+  }
+
+  HttpReply Send(std::string_view method, std::string_view target, std::string_view body = {},
+                 std::string_view token = {},
+                 std::vector<std::pair<std::string, std::string>> headers = {}) {
+    if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + std::string(token));
+    auto reply = client_->Send(method, target, body, headers);
+    EXPECT_TRUE(reply.ok()) << reply.status().ToString();
+    return reply.ok() ? *reply : HttpReply{};
+  }
+
+  json SendJson(std::string_view method, std::string_view target, const json& body,
+                std::string_view token, int expected_status,
+                std::vector<std::pair<std::string, std::string>> headers = {}) {
+    HttpReply reply = Send(method, target, body.is_null() ? "" : body.dump(), token, headers);
+    EXPECT_EQ(reply.status, expected_status) << method << " " << target << ": " << reply.body;
+    json doc = json::parse(reply.body, nullptr, false);
+    return doc.is_discarded() ? json() : doc;
+  }
+
+  std::string ErrorCode(const HttpReply& reply) {
+    json doc = json::parse(reply.body, nullptr, false);
+    if (!doc.is_object() || !doc.contains("error")) return "(no error body: " + reply.body + ")";
+    EXPECT_TRUE(doc["error"]["message"].is_string());
+    return doc["error"]["code"].get<std::string>();
+  }
+
+  std::map<std::string, std::int64_t> RowCounts() {
+    std::map<std::string, std::int64_t> counts;
+    auto tx = db().Begin(store::TransactionMode::kRead);
+    for (const char* table : kTables) {
+      counts[table] = (*tx)->QueryOne(std::string("SELECT COUNT(*) FROM ") + table)->Int(0);
+    }
+    return counts;
+  }
+
+  // An organisation with one site and terminal; returns {org id, terminal key}.
+  std::pair<std::string, std::string> Org(std::string_view kind) {
+    json org = SendJson("POST", "/v1/orgs", {{"name", "测试 " + std::string(kind)}, {"kind", kind}},
+                        admin_, 201);
+    const std::string id = org["id"];
+    json site = SendJson("POST", "/v1/orgs/" + id + "/sites", {{"name", "site"}}, admin_, 201);
+    json terminal = SendJson("POST", "/v1/orgs/" + id + "/terminals",
+                             {{"site_id", site["id"]}, {"name", "gate"}}, admin_, 201);
+    return {id, terminal["api_key"]};
+  }
+
+  // Registers and logs in a citizen; returns the session token.
+  std::string Citizen(std::string_view phone = "13912345678",
+                      std::string_view id_number = "370282199003154516") {
+    SendJson("POST", "/v1/citizens",
+             {{"name", "测试市民乙"},
+              {"id_number", id_number},
+              {"phone", phone},
+              {"password", "correct horse"}},
+             {}, 201);
+    json session = SendJson("POST", "/v1/sessions",
+                            {{"phone", phone}, {"password", "correct horse"}}, {}, 201);
+    return session["token"];
+  }
+
+  SystemClock clock_;
+  std::optional<testing::TempDir> dir_;
+  server::ServiceConfig config_;
+  std::unique_ptr<server::Service> service_;
+  std::string base_url_;
+  std::unique_ptr<terminal::HttpClient> client_;
+  std::string admin_, channel_;
+};
+
+// Acceptance: register → enrol → credential → a code made by the CLI →
+// valid, replayed, and after "device lost" credential_revoked, with a new
+// revocation list version and ETag that holds the credential.
+TEST_P(ApiTest, ACodeFromTheCliVerifiesOnlineUntilTheDeviceIsLost) {
+  const auto [org, gate] = Org("transit_operator");
+  const std::string session = Citizen();
+
+  const auto phone_key = dir_->path() / "phone.key";
+  auto made = testing::RunCitycode({"device", "init", "--out", phone_key.string()});
+  ASSERT_EQ(made.exit_code, 0) << testing::Describe(made);
+  const std::string private_pem = *ReadFile(phone_key, 65536);
+  const std::string public_pem = crypto::PrivateKey::FromPem(private_pem)->public_key().ToPem();
+
+  json enrolled =
+      SendJson("POST", "/v1/me/devices", {{"public_key", public_pem}, {"label", "my phone"}},
+               session, 201, {{"X-Channel-Key", channel_}});
+  ASSERT_TRUE(enrolled.contains("credential")) << enrolled;
+  EXPECT_EQ(enrolled["channel"], "app");
+  const auto credential_file = dir_->path() / "credential.cbor";
+  ASSERT_TRUE(WriteFileAtomic(credential_file,
+                              AsChars(*Base64UrlDecode(enrolled["credential"].get<std::string>())))
+                  .ok());
+
+  const auto make_code = [&](int counter) {
+    auto result = testing::RunCitycode({"code", "make", "--credential", credential_file.string(),
+                                        "--device-key", phone_key.string(), "--counter",
+                                        std::to_string(counter)});
+    EXPECT_EQ(result.exit_code, 0) << testing::Describe(result);
+    return result.out.substr(0, result.out.find('\n'));
+  };
+  const std::string code = make_code(1);
+  json first = SendJson("POST", "/v1/verify", {{"code", code}}, gate, 200);
+  EXPECT_EQ(first["valid"], true) << first;
+  EXPECT_EQ(first["reason"], "valid");
+  json again = SendJson("POST", "/v1/verify", {{"code", code}}, gate, 200);
+  EXPECT_EQ(again["valid"], false);
+  EXPECT_EQ(again["reason"], "replayed");
+
+  HttpReply list_before = Send("GET", "/v1/lists/revocation");
+  ASSERT_EQ(list_before.status, 200);
+  SendJson("POST", "/v1/me/devices/" + enrolled["device_id"].get<std::string>() + "/lost", nullptr,
+           session, 200);
+  json revoked = SendJson("POST", "/v1/verify", {{"code", make_code(2)}}, gate, 200);
+  EXPECT_EQ(revoked["reason"], "credential_revoked") << revoked;
+
+  HttpReply list_after = Send("GET", "/v1/lists/revocation", {}, {},
+                              {{"If-None-Match", std::string(list_before.Header("etag"))}});
+  ASSERT_EQ(list_after.status, 200) << "a changed list is sent again";
+  EXPECT_NE(list_after.Header("etag"), list_before.Header("etag"));
+  auto root = crypto::PublicKey::FromPem(Send("GET", "/v1/lists/root.pem").body);
+  ASSERT_TRUE(root.ok());
+  auto before = code::VerifyRevocationList(list_before.body, *root);
+  auto after = code::VerifyRevocationList(list_after.body, *root);
+  ASSERT_TRUE(before.ok() && after.ok());
+  EXPECT_GT(after->version, before->version);
+  const auto cti = FromHex(enrolled["credential_id"].get<std::string>());
+  code::CredentialId id;
+  std::copy(cti->begin(), cti->end(), id.begin());
+  EXPECT_FALSE(before->Contains(id));
+  EXPECT_TRUE(after->Contains(id));
+  // Unchanged since: 304 and no body.
+  HttpReply unchanged = Send("GET", "/v1/lists/revocation", {}, {},
+                             {{"If-None-Match", std::string(list_after.Header("etag"))}});
+  EXPECT_EQ(unchanged.status, 304);
+  EXPECT_TRUE(unchanged.body.empty());
+}
+
+// Acceptance: roles and organisations are enforced; 401 without a key.
+TEST_P(ApiTest, TerminalsAndOrgAdminsStayInTheirLane) {
+  const auto [hotel, hotel_gate] = Org("hotel");
+  const auto [transit, transit_gate] = Org("transit_operator");
+  const auto before = RowCounts();
+
+  // A hotel terminal: no transit verification, no administration.
+  HttpReply scene = Send("POST", "/v1/verify", R"({"code":"CC1:X","scene":"transit"})", hotel_gate);
+  EXPECT_EQ(scene.status, 403);
+  EXPECT_EQ(ErrorCode(scene), "scene_not_permitted");
+  for (const auto& [method, target, body] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"GET", "/v1/orgs/" + transit + "/terminals", ""},
+           {"POST", "/v1/orgs/" + transit + "/sites", R"({"name":"x"})"},
+           {"POST", "/v1/orgs", R"({"name":"x","kind":"hotel"})"},
+           {"GET", "/v1/orgs/" + hotel, ""},
+           {"POST", "/v1/signing-keys", ""},
+           {"GET", "/v1/me", ""}}) {
+    HttpReply reply = Send(method, target, body, hotel_gate);
+    EXPECT_EQ(reply.status, 403) << method << " " << target << ": " << reply.body;
+    EXPECT_EQ(ErrorCode(reply), "permission_denied");
+  }
+  // An organisation's admin administers its own organisation only.
+  json key =
+      SendJson("POST", "/v1/orgs/" + hotel + "/admin-keys", {{"name", "hotel it"}}, admin_, 201);
+  const std::string hotel_admin = key["api_key"];
+  EXPECT_EQ(Send("GET", "/v1/orgs/" + hotel + "/terminals", {}, hotel_admin).status, 200);
+  EXPECT_EQ(Send("GET", "/v1/orgs/" + transit + "/terminals", {}, hotel_admin).status, 403);
+  EXPECT_EQ(Send("POST", "/v1/orgs/" + transit + "/sites", R"({"name":"x"})", hotel_admin).status,
+            403);
+  EXPECT_EQ(Send("GET", "/v1/orgs", {}, hotel_admin).status, 403);
+
+  // No key, a malformed key, a forged key: 401.
+  for (const std::string& token : {std::string(), std::string("nonsense"),
+                                   transit_gate.substr(0, transit_gate.size() - 2) + "xx"}) {
+    HttpReply reply = Send("POST", "/v1/verify", R"({"code":"CC1:X"})", token);
+    EXPECT_EQ(reply.status, 401) << token;
+    EXPECT_EQ(ErrorCode(reply), "unauthenticated");
+  }
+  const auto after = RowCounts();
+  // Only the org admin key was added.
+  auto expected = before;
+  expected["api_keys"] += 1;
+  EXPECT_EQ(after, expected);
+}
+
+// Acceptance: bad input → 400 with a machine code, and nothing changes.
+TEST_P(ApiTest, BadInputIsRefusedWithAMachineCodeAndChangesNothing) {
+  const auto [org, gate] = Org("transit_operator");
+  const std::string session = Citizen();
+  const auto before = RowCounts();
+  const std::string oversize =
+      R"({"name":")" + std::string(70 * 1024, 'x') + R"(","kind":"hotel"})";
+  struct Case {
+    std::string method, target, body, token, code;
+  };
+  const std::vector<Case> cases = {
+      {"POST", "/v1/orgs", "{not json", admin_, "malformed_json"},
+      {"POST", "/v1/orgs", "[1,2]", admin_, "malformed_json"},
+      {"POST", "/v1/orgs", std::string(100, '[') + std::string(100, ']'), admin_, "malformed_json"},
+      {"POST", "/v1/orgs", R"({"name":"x","kind":"hotel","extra":1})", admin_, "unknown_field"},
+      {"POST", "/v1/orgs", R"({"name":42,"kind":"hotel"})", admin_, "wrong_type"},
+      {"POST", "/v1/orgs", R"({"name":"x"})", admin_, "missing_field"},
+      {"POST", "/v1/orgs", R"({"name":"x","kind":"bakery"})", admin_, "invalid_argument"},
+      {"POST", "/v1/orgs", oversize, admin_, "payload_too_large"},
+      {"POST", "/v1/citizens",
+       R"({"name":"a","id_number":"370282199003154514","phone":"13900000000","password":"password1"})",
+       "", "invalid_argument"},
+      {"POST", "/v1/citizens", R"({"name":"a","id_number":"370282199003154516"})", "",
+       "missing_field"},
+      {"POST", "/v1/verify", R"({"code":12})", gate, "wrong_type"},
+      {"POST", "/v1/verify", R"({"code":"CC1:A","n":1})", gate, "unknown_field"},
+      {"POST", "/v1/me/devices", R"({"public_key":"not a key"})", session, "unauthenticated"},
+      {"POST", "/v1/sessions", R"({"phone":"13912345678","password":"wrong horse"})", "",
+       "unauthenticated"},
+  };
+  for (const Case& c : cases) {
+    HttpReply reply = Send(c.method, c.target, c.body, c.token);
+    EXPECT_EQ(ErrorCode(reply), c.code) << c.target << " " << c.body.substr(0, 80);
+    EXPECT_EQ(reply.status, c.code == "unauthenticated" ? 401 : 400) << reply.body;
+  }
+  // With the channel key, a bad public key is a 400 too.
+  HttpReply bad_key = Send("POST", "/v1/me/devices", R"({"public_key":"not a key"})", session,
+                           {{"X-Channel-Key", channel_}});
+  EXPECT_EQ(bad_key.status, 400);
+  EXPECT_EQ(ErrorCode(bad_key), "bad_public_key");
+  EXPECT_EQ(RowCounts(), before);
+}
+
+TEST_P(ApiTest, PublishesItsOpenApiDocumentAndHealth) {
+  json doc = SendJson("GET", "/v1/openapi.json", nullptr, {}, 200);
+  EXPECT_EQ(doc["openapi"], "3.0.3");
+  for (const char* path : {"/v1/verify", "/v1/citizens", "/v1/me/devices",
+                           "/v1/orgs/{org}/terminals", "/v1/lists/revocation"}) {
+    EXPECT_TRUE(doc["paths"].contains(path)) << path;
+  }
+  // The documented body is the validated one.
+  EXPECT_EQ(doc["paths"]["/v1/verify"]["post"]["requestBody"]["content"]["application/json"]
+               ["schema"]["additionalProperties"],
+            false);
+  EXPECT_EQ(Send("GET", "/healthz").status, 200);
+  EXPECT_EQ(Send("GET", "/readyz").status, 200);
+  HttpReply metrics = Send("GET", "/metrics");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_THAT(metrics.body, ::testing::HasSubstr("citycode_http_requests_total"));
+}
+
+// `citycode terminal simulate` registers riders, enrols their phones and
+// verifies their codes online or with downloaded lists.
+TEST_P(ApiTest, TheTerminalSimulatorVerifiesOnlineAndOffline) {
+  const auto [org, gate] = Org("access_site");
+  for (const char* mode : {"online", "offline"}) {
+    std::vector<std::string> args = {"terminal", "simulate", "--server",      base_url_,
+                                     "--key",    gate,       "--channel-key", channel_,
+                                     "--codes",  "12",       "--citizens",    "3"};
+    if (std::string_view(mode) == "offline") args.push_back("--offline");
+    auto run = testing::RunCitycode(args);
+    ASSERT_EQ(run.exit_code, 0) << testing::Describe(run);
+    json summary = json::parse(run.out);
+    EXPECT_EQ(summary["mode"], mode);
+    EXPECT_EQ(summary["scene"], "access");
+    EXPECT_EQ(summary["codes"], 12);
+    EXPECT_EQ(summary["valid"], 12);
+  }
+  // Online verifications were recorded; offline ones never reach the server.
+  auto tx = db().Begin(store::TransactionMode::kRead);
+  EXPECT_EQ((*tx)->QueryOne("SELECT COUNT(*) FROM verifications")->Int(0), 12);
+  EXPECT_EQ((*tx)->QueryOne("SELECT COUNT(*) FROM devices")->Int(0), 6);
+  // A wrong terminal key: exit 2 and one line on stderr.
+  auto bad = testing::RunCitycode({"terminal", "simulate", "--server", base_url_, "--key",
+                                   "cck_x_y", "--channel-key", channel_, "--codes", "1"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, ::testing::StartsWith("citycode: identify the terminal: HTTP 401"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ApiTest, ::testing::ValuesIn(testing::DatabaseBackends()),
+                         testing::BackendTestName);
+
+// The per-key rate limit answers 429 once the burst is spent.
+TEST(ApiRateLimitTest, RefusesBeyondTheBurst) {
+  testing::TempDir dir("api-rate");
+  server::ServiceConfig config;
+  config.database_url = "sqlite:" + (dir.path() / "db").string();
+  config.keyring_file = dir.path() / "keyring.json";
+  config.http.listen = "127.0.0.1:0";
+  config.api.rate_per_key = 0.001;  // refills far slower than this test runs
+  config.api.burst_per_key = 3;
+  SystemClock clock;
+  auto service = server::Service::Start(config, clock);
+  ASSERT_TRUE(service.ok()) << service.status().ToString();
+  const std::string admin = (*service)->platform().CreateAdminKey("a")->token;
+  auto client =
+      *terminal::HttpClient::Create("http://127.0.0.1:" + std::to_string((*service)->port()));
+  std::vector<int> statuses;
+  for (int i = 0; i < 5; ++i) {
+    statuses.push_back(
+        client->Send("GET", "/v1/orgs", {}, {{"Authorization", "Bearer " + admin}})->status);
+  }
+  EXPECT_THAT(statuses, ::testing::ElementsAre(200, 200, 200, 429, 429));
+  // Another key has its own bucket.
+  const std::string other = (*service)->platform().CreateAdminKey("b")->token;
+  EXPECT_EQ(client->Send("GET", "/v1/orgs", {}, {{"Authorization", "Bearer " + other}})->status,
+            200);
+}
+
+}  // namespace
+}  // namespace citycode

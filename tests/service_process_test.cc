@@ -1,0 +1,144 @@
+// The service as operators run it: `citycode serve` and `citycode demo` as
+// child processes. Acknowledged writes survive kill -9 (on both backends);
+// no personal field reaches the database file, the output or a code.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "code/credential.h"
+#include "code/presentation.h"
+#include "common/files.h"
+#include "terminal/http_client.h"
+#include "tests/support/subprocess.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_databases.h"
+
+namespace citycode {
+namespace {
+
+using nlohmann::json;
+using testing::ChildProcess;
+
+// "citycode: serving http://127.0.0.1:PORT on … with N threads" → the base URL.
+std::string ServedUrl(const ChildProcess& child) {
+  const std::string& out = child.output();
+  const std::size_t at = out.find("http://");
+  if (at == std::string::npos) return "";
+  return out.substr(at, out.find_first_of(" \n", at) - at);
+}
+
+class ServeProcessTest : public testing::DatabaseTest {
+ protected:
+  std::vector<std::string> ServeArgs() {
+    return {"serve",    "--db",       url(), "--keyring", (dir_.path() / "keyring.json").string(),
+            "--listen", "127.0.0.1:0"};
+  }
+  testing::TempDir dir_{"serve-process"};
+};
+
+// Acceptance: kill -9 during a stream of acknowledged writes loses none.
+TEST_P(ServeProcessTest, KillNineLosesNoAcknowledgedWrite) {
+  const auto admin = testing::RunCitycode({"admin", "--db", url(), "--keyring",
+                                           (dir_.path() / "keyring.json").string(), "key", "admin",
+                                           "--name", "test"});
+  ASSERT_EQ(admin.exit_code, 0) << testing::Describe(admin);
+  const std::string admin_key = json::parse(admin.out)["api_key"];
+
+  auto server = std::make_unique<ChildProcess>(ServeArgs());
+  ASSERT_TRUE(server->WaitForOutput(" threads\n")) << server->output();
+  const std::string base = ServedUrl(*server);
+
+  // A writer creates organisations as fast as it can and remembers every
+  // one the server acknowledged (201); it stops at the first failure.
+  std::mutex mutex;
+  std::condition_variable progress;
+  std::vector<std::string> acknowledged;
+  std::thread writer([&] {
+    auto client = terminal::HttpClient::Create(base);
+    for (int i = 0;; ++i) {
+      auto reply = (*client)->Send(
+          "POST", "/v1/orgs", json{{"name", "org " + std::to_string(i)}, {"kind", "hotel"}}.dump(),
+          {{"Authorization", "Bearer " + admin_key}});
+      if (!reply.ok() || reply->status != 201) break;
+      std::lock_guard lock(mutex);
+      acknowledged.push_back(json::parse(reply->body)["id"].get<std::string>());
+      progress.notify_all();
+    }
+  });
+  {
+    std::unique_lock lock(mutex);
+    progress.wait(lock, [&] { return acknowledged.size() >= 50; });
+  }
+  server->Kill(SIGKILL);  // mid-stream: the writer is still sending
+  writer.join();
+  ASSERT_GE(acknowledged.size(), 50u);
+
+  // Restarted, the server has every acknowledged organisation.
+  server = std::make_unique<ChildProcess>(ServeArgs());
+  ASSERT_TRUE(server->WaitForOutput(" threads\n")) << server->output();
+  auto client = terminal::HttpClient::Create(ServedUrl(*server));
+  auto listed = (*client)->Send("GET", "/v1/orgs", {}, {{"Authorization", "Bearer " + admin_key}});
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->status, 200);
+  std::set<std::string> stored;
+  const json listing = json::parse(listed->body);
+  for (const auto& org : listing["orgs"]) {
+    stored.insert(org["id"].get<std::string>());
+  }
+  for (const std::string& id : acknowledged) EXPECT_TRUE(stored.contains(id)) << id;
+  EXPECT_GE(stored.size(), acknowledged.size());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ServeProcessTest,
+                         ::testing::ValuesIn(testing::DatabaseBackends()),
+                         testing::BackendTestName);
+
+// Acceptance: no personal field in the SQLite file, the output, or a code.
+TEST(DemoPrivacyTest, NoPersonalFieldInTheDatabaseTheOutputOrACode) {
+  testing::TempDir dir("demo-privacy");
+  const auto demo_dir = dir.path() / "city";
+  auto run = testing::RunCitycode(
+      {"demo", "--dir", demo_dir.string(), "--listen", "127.0.0.1:0", "--once"});
+  ASSERT_EQ(run.exit_code, 0) << testing::Describe(run);
+  EXPECT_THAT(run.out, ::testing::HasSubstr(R"("valid":true)"));
+
+  // The demo citizens (src/demo/demo_city.cc): names and ID numbers.
+  const std::vector<std::string> personal = {
+      "演示市民张明",       "演示市民李华",       "演示市民王秀英",     "演示市民赵磊",
+      "370282198506201236", "370282200001010012", "370282195001011839", "370211197808083212"};
+  // Every file the database consists of, the WAL included.
+  std::string stored;
+  for (const auto& entry : std::filesystem::directory_iterator(demo_dir)) {
+    if (entry.path().filename().string().starts_with("citycode-demo.db")) {
+      stored += *ReadFile(entry.path(), 64 * 1024 * 1024);
+    }
+  }
+  ASSERT_GT(stored.size(), 10'000u);
+  for (const std::string& field : personal) {
+    EXPECT_EQ(stored.find(field), std::string::npos) << field << " is in the database in clear";
+    EXPECT_EQ(run.out.find(field), std::string::npos) << field << " was printed";
+    EXPECT_EQ(run.err.find(field), std::string::npos) << field << " was logged";
+  }
+  // Phones are sealed too (the demo prints the demo login on purpose).
+  for (const char* phone : {"13900000001", "13900000002", "13900000003", "13900000004"}) {
+    EXPECT_EQ(stored.find(phone), std::string::npos) << phone;
+  }
+  // The printed code carries a pseudonym and nothing else about the citizen.
+  const std::size_t at = run.out.find("CC1:");
+  ASSERT_NE(at, std::string::npos);
+  const std::string text = run.out.substr(at, run.out.find('\n', at) - at);
+  auto bytes = code::FromQrText(text);
+  ASSERT_TRUE(bytes.ok());
+  const std::string raw(AsChars(*bytes));
+  for (const std::string& field : personal) EXPECT_EQ(raw.find(field), std::string::npos);
+  EXPECT_EQ(raw.find("13900000001"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace citycode
