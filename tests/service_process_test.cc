@@ -99,6 +99,30 @@ INSTANTIATE_TEST_SUITE_P(Backends, ServeProcessTest,
                          ::testing::ValuesIn(testing::DatabaseBackends()),
                          testing::BackendTestName);
 
+// The operator's master-key rotation: rotate the keyring file, then rewrap.
+TEST(AdminCommandTest, MasterKeyRotationRewrapsTheStore) {
+  testing::TempDir dir("admin-master-key");
+  const std::vector<std::string> admin = {"admin", "--db", "sqlite:" + (dir.path() / "db").string(),
+                                          "--keyring", (dir.path() / "keyring.json").string()};
+  const auto run = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), admin.begin(), admin.end());
+    auto result = testing::RunCitycode(args);
+    EXPECT_EQ(result.exit_code, 0) << testing::Describe(result);
+    return json::parse(result.out, nullptr, false);
+  };
+  run({"key", "admin", "--name", "ops"});  // creates the store: root and signing key
+  EXPECT_EQ(run({"master-key", "rotate"})["current_master_key"], "mk2");
+  EXPECT_EQ(run({"master-key", "rewrap"})["rewrapped"], 2);
+  EXPECT_EQ(run({"master-key", "rewrap"})["rewrapped"], 0);
+  EXPECT_EQ(run({"signing-key", "list"}).size(), 1u);  // the keys still open
+  // Bad usage: exit 2, one line on stderr.
+  auto bad = testing::RunCitycode({"admin", "--db", "sqlite:" + (dir.path() / "db").string(),
+                                   "--keyring", (dir.path() / "keyring.json").string(), "org",
+                                   "create", "--name", "x", "--kind", "bakery"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, ::testing::StartsWith("citycode: kind must be one of"));
+}
+
 // Acceptance: no personal field in the SQLite file, the output, or a code.
 TEST(DemoPrivacyTest, NoPersonalFieldInTheDatabaseTheOutputOrACode) {
   testing::TempDir dir("demo-privacy");

@@ -241,6 +241,26 @@ void AddAdminCommands(CLI::App& app, Action& action) {
       });
   revoke->add_option("--id", args->id, "Key id")->required();
 
+  CLI::App* master = admin->add_subcommand(
+      "master-key", "Keyring master keys: rotate the file, restart the servers, then rewrap");
+  master->require_subcommand(1);
+  master->add_subcommand("rotate", "Add a new current master key to the keyring file")
+      ->callback([args, &action] {
+        action = [args] {
+          auto keyring = platform::Keyring::Load(args->keyring);
+          if (!keyring.ok()) return Fail(keyring.status());
+          const std::string id = keyring->RotateMasterKey();
+          if (Status saved = keyring->Save(args->keyring); !saved.ok()) return Fail(saved);
+          std::cout << json{{"current_master_key", id}}.dump() << "\n";
+          return kExitOk;
+        };
+      });
+  command(master, "rewrap", "Re-wrap every sealed value's data key with the current master key",
+          [](auto& p, const auto&) -> Result<json> {
+            CITYCODE_ASSIGN_OR_RETURN(auto changed, p.RewrapSealedData());
+            return json{{"rewrapped", changed}};
+          });
+
   CLI::App* signing = admin->add_subcommand("signing-key", "Credential signing keys");
   signing->require_subcommand(1);
   const auto key_info = [](const platform::SigningKeyInfo& k) {

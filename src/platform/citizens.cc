@@ -15,7 +15,7 @@ constexpr std::string_view kApiKeyPrefix = "cck_";
 constexpr std::size_t kMaxNameBytes = 128;
 
 std::string CitizenAad(std::string_view column, std::string_view citizen_id) {
-  return "citizens." + std::string(column) + ":" + std::string(citizen_id);
+  return SealedAad("citizens", column, citizen_id);
 }
 
 bool IsDigits(std::string_view s) {

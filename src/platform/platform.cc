@@ -28,7 +28,7 @@ constexpr std::string_view kTrust = "trust";
 constexpr std::string_view kRevocation = "revocation";
 
 std::string PrivateKeyAad(std::string_view key_id) {
-  return "platform_keys.sealed_private_key:" + std::string(key_id);
+  return SealedAad("platform_keys", "sealed_private_key", key_id);
 }
 
 }  // namespace
@@ -283,6 +283,54 @@ Status Platform::Impl::RefreshVerifier() {
   (void)verifier->UpdateTrustList(std::move(trust));
   (void)verifier->UpdateRevocationList(std::move(revocation));
   return OkStatus();
+}
+
+Result<std::int64_t> Platform::RewrapSealedData() {
+  Impl& impl = *impl_;
+  // Every sealed column (keyed by its table's "id").
+  struct Column {
+    std::string_view table, column;
+  };
+  static constexpr Column kColumns[] = {
+      {"platform_keys", "sealed_private_key"},
+      {"citizens", "sealed_name"},
+      {"citizens", "sealed_id_number"},
+      {"citizens", "sealed_phone"},
+  };
+  std::int64_t changed = 0;
+  for (const Column& c : kColumns) {
+    const std::string table(c.table), column(c.column);
+    const std::string select =
+        "SELECT id, " + column + " FROM " + table + " WHERE id > ? ORDER BY id LIMIT 500";
+    const std::string update =
+        "UPDATE " + table + " SET " + column + " = ? WHERE id = ? AND " + column + " = ?";
+    // In batches, each its own transaction, so a large table never holds
+    // the write lock for long; the update checks the old value, so a row
+    // changed meanwhile is left for the next run.
+    for (std::string after;;) {
+      std::size_t rows = 0;
+      CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
+          impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+            const store::Value from[] = {Text(after)};
+            CITYCODE_ASSIGN_OR_RETURN(auto batch, tx.Query(select, from));
+            rows = batch.size();
+            for (const auto& row : batch) {
+              after = row.Text(0);
+              CITYCODE_ASSIGN_OR_RETURN(std::string key_id, impl.keyring.MasterKeyId(row.Blob(1)));
+              if (key_id == impl.keyring.current_key_id()) continue;
+              CITYCODE_ASSIGN_OR_RETURN(
+                  Bytes rewrapped,
+                  impl.keyring.Rewrap(row.Blob(1), SealedAad(c.table, c.column, row.Text(0))));
+              const store::Value params[] = {Blob(rewrapped), Text(row.Text(0)), Blob(row.Blob(1))};
+              CITYCODE_ASSIGN_OR_RETURN(auto n, tx.Execute(update, params));
+              changed += n;
+            }
+            return OkStatus();
+          }));
+      if (rows < 500) break;
+    }
+  }
+  return changed;
 }
 
 Result<SignedList> Platform::TrustList() { return impl_->GetList(kTrust); }

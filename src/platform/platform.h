@@ -247,6 +247,11 @@ class Platform {
   Result<SignedList> RevocationList();
   const crypto::PublicKey& root_public_key() const;
 
+  // Re-wraps every sealed value whose data key is wrapped by another master
+  // key than the keyring's current one (after a master-key rotation; the
+  // data itself is not re-encrypted). Returns how many values changed.
+  Result<std::int64_t> RewrapSealedData();
+
   // --- online verification ---
   // Verifies `qr_text` for the terminal's scene with city-wide replay
   // detection and the database's revocations, and records the verification.

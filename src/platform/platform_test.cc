@@ -321,6 +321,26 @@ TEST_P(PlatformTest, ReopeningKeepsTheKeysAndLists) {
   EXPECT_TRUE(platform_->Verify(gate, Code(issued, device_, 1))->result.valid);
 }
 
+TEST_P(PlatformTest, MasterKeyRotationRewrapsEverySealedValue) {
+  const std::string citizen = Register();
+  keyring_.RotateMasterKey();
+  platform_.reset();
+  OpenPlatform();  // the keyring now seals with the new key and opens both
+  auto changed = platform_->RewrapSealedData();
+  ASSERT_TRUE(changed.ok()) << changed.status().ToString();
+  EXPECT_EQ(*changed, 3 + 2);  // name, ID number, phone; root and signing key
+  EXPECT_EQ(*platform_->RewrapSealedData(), 0);
+  auto tx = db().Begin(store::TransactionMode::kRead);
+  auto rows = (*tx)->Query("SELECT sealed_name, sealed_id_number, sealed_phone FROM citizens");
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(*keyring_.MasterKeyId((*rows)[0].Blob(i)), keyring_.current_key_id());
+  }
+  EXPECT_EQ(platform_->GetCitizen(citizen)->name, kName);
+  EXPECT_TRUE(platform_->Login(kPhone, "correct horse").ok());
+  EXPECT_TRUE(
+      platform_->EnrolDevice({.citizen_id = citizen, .device_key = device_.public_key()}).ok());
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, PlatformTest, ::testing::ValuesIn(testing::DatabaseBackends()),
                          testing::BackendTestName);
 
