@@ -216,6 +216,28 @@ Status Platform::Impl::EndDevice(std::string_view citizen_id, std::string_view d
   return RefreshVerifier();
 }
 
+Status Platform::RevokeCredential(const code::CredentialId& id, std::string_view reason) {
+  Impl& impl = *impl_;
+  if (reason.empty() || reason.size() > 64) return InvalidArgument("reason must be 1-64 bytes");
+  CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
+      impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+        const store::Value params[] = {Time(impl.clock.Now()), Text(reason), Blob(id)};
+        CITYCODE_ASSIGN_OR_RETURN(
+            auto changed, tx.Execute("UPDATE credentials SET revoked_at = ?, revoke_reason = ? "
+                                     "WHERE id = ? AND revoked_at IS NULL",
+                                     params));
+        if (changed != 1) {
+          const store::Value key[] = {Blob(id)};
+          CITYCODE_ASSIGN_OR_RETURN(
+              auto exists, tx.QueryOptional("SELECT 1 FROM credentials WHERE id = ?", key));
+          return exists ? FailedPrecondition("the credential is revoked already")
+                        : NotFound("no such credential");
+        }
+        return tx.Execute("UPDATE signed_lists SET stale = 1 WHERE name = 'revocation'").status();
+      }));
+  return impl.RefreshVerifier();
+}
+
 Status Platform::ReportDeviceLost(std::string_view citizen_id, std::string_view device_id) {
   return impl_->EndDevice(citizen_id, device_id, DeviceState::kLost);
 }

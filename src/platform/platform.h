@@ -214,6 +214,10 @@ class Platform {
   // device; failed_precondition if it is not active.
   Status ReportDeviceLost(std::string_view citizen_id, std::string_view device_id);
   Status UnbindDevice(std::string_view citizen_id, std::string_view device_id);
+  // An operator's revocation of one credential (fraud, a court order …);
+  // `reason` is recorded. not_found for an unknown credential;
+  // failed_precondition if it is revoked already.
+  Status RevokeCredential(const code::CredentialId& id, std::string_view reason);
 
   // --- organisations, sites, terminals, keys ---
   Result<Organisation> CreateOrganisation(std::string_view name, OrgKind kind, bool demo = false);

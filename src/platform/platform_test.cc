@@ -239,6 +239,23 @@ TEST_P(PlatformTest, OnlineVerifyDetectsReplayAndRevocationAtOnce) {
             StatusCode::kFailedPrecondition);
 }
 
+TEST_P(PlatformTest, AnOperatorRevokesOneCredential) {
+  const std::string citizen = Register();
+  const IssuedCredential issued = Enrol(citizen, device_);
+  const Principal gate = Terminal(OrgKind::kTransitOperator);
+  ASSERT_TRUE(platform_->RevokeCredential(issued.claims.id, "fraud").ok());
+  EXPECT_EQ(platform_->Verify(gate, Code(issued, device_, 1))->result.reason,
+            code::Reason::kCredentialRevoked);
+  EXPECT_EQ(platform_->RevokeCredential(issued.claims.id, "fraud").code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(platform_->RevokeCredential(code::CredentialId{}, "fraud").code(),
+            StatusCode::kNotFound);
+  // The device stays bound: a renewed credential works.
+  auto renewed = platform_->RenewCredential(citizen, issued.device_id);
+  ASSERT_TRUE(renewed.ok());
+  EXPECT_TRUE(platform_->Verify(gate, Code(*renewed, device_, 2))->result.valid);
+}
+
 TEST_P(PlatformTest, TerminalsVerifyOnlyForTheirScene) {
   const std::string citizen = Register();
   const IssuedCredential issued = Enrol(citizen, device_);

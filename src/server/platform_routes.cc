@@ -380,6 +380,24 @@ std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
                                   {{"terminal_id", Param(call, "terminal")}, {"active", false}});
                     }});
 
+  routes.push_back({.method = Method::kPost,
+                    .pattern = "/v1/credentials/{credential}/revoke",
+                    .name = "revoke_credential",
+                    .summary = "Revoke one credential (by its id, 32 hex digits); applies at once",
+                    .roles = kAdmins,
+                    .body = {{.name = "reason", .max_length = 64}},
+                    .handler = [&p](Call& call) {
+                      auto bytes = FromHex(Param(call, "credential"));
+                      if (!bytes.ok() || bytes->size() != code::kCredentialIdSize) {
+                        return ErrorResponse(NotFound("no such credential"));
+                      }
+                      code::CredentialId id;
+                      std::copy(bytes->begin(), bytes->end(), id.begin());
+                      return Done(
+                          p.RevokeCredential(id, Text(call, "reason")),
+                          {{"credential_id", Param(call, "credential")}, {"revoked", true}});
+                    }});
+
   // --- platform keys and channels ---
   routes.push_back({.method = Method::kPost,
                     .pattern = "/v1/channels/{channel}/keys",

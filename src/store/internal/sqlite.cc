@@ -2,8 +2,12 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <functional>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -17,6 +21,34 @@ namespace {
 // Enough for every statement the application runs; past it the cache starts
 // over rather than grow without bound on generated SQL.
 constexpr std::size_t kMaxCachedStatements = 256;
+
+// The WAL is checkpointed when a commit leaves it this long, in frames
+// (SQLite's own auto-checkpoint threshold is 1000).
+constexpr int kCheckpointFrames = 4000;  // 16 MiB of 4 KiB pages
+// The background checkpoint rounds go on while a round copies more frames.
+constexpr int kCheckpointTail = 128;
+// How long the final, writer-blocking step of a checkpoint waits for readers
+// of older snapshots before it settles for what it could copy.
+constexpr std::chrono::milliseconds kCheckpointWait{100};
+
+// Set by a commit that leaves the WAL long; the database's checkpointer
+// thread waits for it. Shared by the connections (whose WAL hook sets it)
+// and the database, which a transaction may outlive.
+struct CheckpointSignal {
+  std::mutex mutex;
+  std::condition_variable wake;
+  bool wanted = false;    // guarded by mutex
+  bool stopping = false;  // guarded by mutex
+
+  void Request() {
+    {
+      std::lock_guard lock(mutex);
+      if (wanted) return;
+      wanted = true;
+    }
+    wake.notify_one();
+  }
+};
 
 // One line, without parameter values: SQLite's messages name constraints
 // and columns, never the data.
@@ -55,8 +87,13 @@ struct StringHash {
 // time (the pool and Transaction see to that), hence SQLITE_OPEN_NOMUTEX.
 class Connection {
  public:
+  // The writer (see SqliteDatabase) gets a larger page cache: its cache
+  // survives from one transaction to the next. Commits that leave the WAL
+  // long tell `checkpoints`.
   static Result<std::unique_ptr<Connection>> Open(const std::string& path,
-                                                  std::chrono::milliseconds busy_timeout) {
+                                                  std::chrono::milliseconds busy_timeout,
+                                                  bool writer,
+                                                  std::shared_ptr<CheckpointSignal> checkpoints) {
     sqlite3* db = nullptr;
     const int rc =
         sqlite3_open_v2(path.c_str(), &db,
@@ -67,7 +104,9 @@ class Connection {
       return Status(error.code(), "cannot open " + path + ": " + error.message());
     }
     sqlite3_extended_result_codes(db, 1);
-    sqlite3_busy_timeout(db, static_cast<int>(busy_timeout.count()));
+    connection->busy_timeout_ = busy_timeout;
+    connection->checkpoints_ = std::move(checkpoints);
+    sqlite3_busy_handler(db, &Connection::OnBusy, connection.get());
     std::vector<Row> rows;
     CITYCODE_RETURN_IF_ERROR(connection->Run("PRAGMA journal_mode=WAL", {}, &rows).status());
     if (rows.size() != 1 || rows[0].IsNull(0) || rows[0].Text(0) != "wal") {
@@ -77,6 +116,15 @@ class Connection {
     // loss), and saves an fsync per commit.
     CITYCODE_RETURN_IF_ERROR(connection->Run("PRAGMA synchronous=NORMAL", {}, nullptr).status());
     CITYCODE_RETURN_IF_ERROR(connection->Run("PRAGMA foreign_keys=ON", {}, nullptr).status());
+    if (writer) {
+      CITYCODE_RETURN_IF_ERROR(
+          connection->Run("PRAGMA cache_size=-32768", {}, nullptr).status());  // KiB
+    }
+    // A WAL that was long once is cut back to this after a checkpoint.
+    CITYCODE_RETURN_IF_ERROR(
+        connection->Run("PRAGMA journal_size_limit=67108864", {}, nullptr).status());
+    // Replaces SQLite's auto-checkpoint (see OnWalCommit).
+    sqlite3_wal_hook(db, &Connection::OnWalCommit, connection.get());
     return connection;
   }
 
@@ -88,6 +136,25 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
 
   sqlite3* db() const { return db_; }
+
+  // Checkpoints the WAL in `mode` (SQLITE_CHECKPOINT_PASSIVE, _RESTART);
+  // waits at most kCheckpointWait for a lock. Returns SQLite's result code
+  // and the WAL's length in frames.
+  int Checkpoint(int mode, int* wal_frames, int* copied_frames = nullptr) {
+    checkpointing_ = true;
+    const int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, mode, wal_frames, copied_frames);
+    checkpointing_ = false;
+    return rc;
+  }
+
+  // fdatasync of the database file (not the WAL), through SQLite's VFS.
+  void SyncDatabaseFile() {
+    sqlite3_file* file = nullptr;
+    if (sqlite3_file_control(db_, "main", SQLITE_FCNTL_FILE_POINTER, &file) == SQLITE_OK &&
+        file != nullptr && file->pMethods != nullptr) {
+      file->pMethods->xSync(file, SQLITE_SYNC_NORMAL | SQLITE_SYNC_DATAONLY);
+    }
+  }
 
   // Runs one statement; appends its rows to `rows` unless that is null.
   // Returns the number of rows the statement changed.
@@ -128,6 +195,38 @@ class Connection {
 
  private:
   explicit Connection(sqlite3* db) : db_(db) {}
+
+  // Waits for a lock another connection holds (another process's writer,
+  // or readers a checkpoint waits for): short sleeps first, since the
+  // holders' transactions last microseconds, where SQLite's own handler
+  // sleeps 1 ms, then 2, 5, 10 …
+  static int OnBusy(void* self, int count) {
+    auto* connection = static_cast<Connection*>(self);
+    const auto now = std::chrono::steady_clock::now();
+    if (count == 0) connection->busy_since_ = now;
+    const auto limit = connection->checkpointing_
+                           ? std::min(connection->busy_timeout_, kCheckpointWait)
+                           : connection->busy_timeout_;
+    if (now - connection->busy_since_ >= limit) return 0;
+    std::this_thread::sleep_for(count < 20    ? std::chrono::microseconds(50)
+                                : count < 100 ? std::chrono::microseconds(200)
+                                              : std::chrono::microseconds(1000));
+    return 1;
+  }
+
+  // After every commit, with the WAL's length in frames: replaces SQLite's
+  // auto-checkpoint, which runs a PASSIVE checkpoint in the committing
+  // thread past 1000 frames. That costs the request two fsyncs and the copy,
+  // and under steady load it never finishes: some reader always holds the
+  // snapshot before the last commit, so the WAL is never restarted, grows
+  // without bound, and every commit from then on checkpoints again. Here the
+  // database's checkpointer thread does it (SqliteDatabase::Checkpointer).
+  static int OnWalCommit(void* self, sqlite3*, const char*, int frames) {
+    auto* connection = static_cast<Connection*>(self);
+    if (frames >= kCheckpointFrames && connection->checkpoints_)
+      connection->checkpoints_->Request();
+    return SQLITE_OK;
+  }
 
   Result<sqlite3_stmt*> Prepare(std::string_view sql) {
     if (auto it = statements_.find(sql); it != statements_.end()) return it->second;
@@ -206,6 +305,10 @@ class Connection {
 
   sqlite3* db_;
   std::unordered_map<std::string, sqlite3_stmt*, StringHash, std::equal_to<>> statements_;
+  std::chrono::milliseconds busy_timeout_{0};
+  std::chrono::steady_clock::time_point busy_since_;
+  bool checkpointing_ = false;
+  std::shared_ptr<CheckpointSignal> checkpoints_;
 };
 
 using Pool = ConnectionPool<Connection>;
@@ -276,27 +379,114 @@ class SqliteTransaction final : public Transaction {
   bool failed_ = false;
 };
 
+// Write transactions take the process's one writer connection, waiting for
+// it in a queue (a condition variable) rather than in SQLite's busy handler,
+// which polls with sleeps; and the writer's page cache stays warm, because
+// no other connection of the process changes the database under it (a
+// connection drops its whole cache whenever another one has committed).
+// Read transactions take the other connections. Other processes' writers
+// are still kept out by SQLite's lock (BEGIN IMMEDIATE).
+//
+// A checkpointer thread keeps the WAL short, off the requests' path: a
+// PASSIVE checkpoint on its own connection copies the WAL into the database
+// (with its fsyncs) while writers go on; then, holding the writer connection
+// like a write transaction, a RESTART checkpoint copies the few pages
+// committed meanwhile, waits for readers of older snapshots, and lets the
+// next writer start the WAL over. Durability is SQLite's own: a commit is in
+// the WAL before it returns, whoever checkpoints when.
 class SqliteDatabase final : public Database {
  public:
-  explicit SqliteDatabase(std::shared_ptr<Pool> pool) : pool_(std::move(pool)) {}
+  SqliteDatabase(std::shared_ptr<Pool> readers, std::shared_ptr<Pool> writer,
+                 std::shared_ptr<CheckpointSignal> checkpoints,
+                 std::function<Result<std::unique_ptr<Connection>>()> open_checkpointer,
+                 std::chrono::milliseconds busy_timeout)
+      : readers_(std::move(readers)),
+        writer_(std::move(writer)),
+        checkpoints_(std::move(checkpoints)),
+        busy_timeout_(busy_timeout),
+        checkpointer_([this, open = std::move(open_checkpointer)] { Checkpointer(open); }) {}
+
+  ~SqliteDatabase() override {
+    {
+      std::lock_guard lock(checkpoints_->mutex);
+      checkpoints_->stopping = true;
+    }
+    checkpoints_->wake.notify_all();
+    checkpointer_.join();
+  }
 
   Backend backend() const override { return Backend::kSqlite; }
 
   Result<std::unique_ptr<Transaction>> Begin(TransactionMode mode) override {
-    CITYCODE_ASSIGN_OR_RETURN(std::unique_ptr<Connection> connection, pool_->Acquire());
+    const bool write = mode == TransactionMode::kWrite;
+    const std::shared_ptr<Pool>& pool = write ? writer_ : readers_;
+    Result<std::unique_ptr<Connection>> acquired = pool->Acquire();
+    if (!acquired.ok()) {
+      // As when SQLite's lock is busy: the caller may retry.
+      if (write && acquired.status().code() == StatusCode::kUnavailable) {
+        return Aborted("sqlite: another write transaction held the database for " +
+                       std::to_string(busy_timeout_.count()) + " ms");
+      }
+      return acquired.status();
+    }
+    std::unique_ptr<Connection> connection = std::move(*acquired);
     // IMMEDIATE takes the write lock now (waiting up to busy_timeout), so a
     // write transaction never fails later trying to upgrade a read lock.
     const Result<std::int64_t> begun =
-        connection->Run(mode == TransactionMode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN", {}, nullptr);
+        connection->Run(write ? "BEGIN IMMEDIATE" : "BEGIN", {}, nullptr);
     if (!begun.ok()) {
-      pool_->Release(std::move(connection));
+      pool->Release(std::move(connection));
       return begun.status();
     }
-    return std::unique_ptr<Transaction>(new SqliteTransaction(pool_, std::move(connection)));
+    return std::unique_ptr<Transaction>(new SqliteTransaction(pool, std::move(connection)));
   }
 
  private:
-  std::shared_ptr<Pool> pool_;
+  void Checkpointer(const std::function<Result<std::unique_ptr<Connection>>()>& open) {
+    std::unique_ptr<Connection> own;
+    for (;;) {
+      {
+        std::unique_lock lock(checkpoints_->mutex);
+        checkpoints_->wake.wait(lock,
+                                [&] { return checkpoints_->wanted || checkpoints_->stopping; });
+        if (checkpoints_->stopping) return;
+        checkpoints_->wanted = false;
+      }
+      // Failures are left for the next request: the WAL only grows meanwhile.
+      if (!own) {
+        Result<std::unique_ptr<Connection>> opened = open();
+        if (!opened.ok()) continue;
+        own = std::move(*opened);
+      }
+      // PASSIVE rounds, each followed by an fsync of the database file
+      // (SQLite syncs it only when a checkpoint completes), until a round
+      // has little left to copy: whatever the RESTART below still has to
+      // copy and sync, writers wait for.
+      for (int round = 0, frames = 0, copied = 0, before = 0; round < 6; ++round) {
+        if (own->Checkpoint(SQLITE_CHECKPOINT_PASSIVE, &frames, &copied) != SQLITE_OK) break;
+        own->SyncDatabaseFile();
+        if (frames - before <= kCheckpointTail) break;
+        before = copied;
+      }
+      // Holding the writer connection keeps the process's writers out, in
+      // their queue, while the RESTART copies the tail.
+      Result<std::unique_ptr<Connection>> writer = writer_->Acquire();
+      if (!writer.ok()) continue;
+      int frames = 0;
+      if (own->Checkpoint(SQLITE_CHECKPOINT_RESTART, &frames) == SQLITE_OK) {
+        // Commits since the request asked again; the WAL starts over now.
+        std::lock_guard lock(checkpoints_->mutex);
+        checkpoints_->wanted = false;
+      }
+      writer_->Release(std::move(*writer));
+    }
+  }
+
+  std::shared_ptr<Pool> readers_;
+  std::shared_ptr<Pool> writer_;  // one connection
+  std::shared_ptr<CheckpointSignal> checkpoints_;
+  std::chrono::milliseconds busy_timeout_;
+  std::thread checkpointer_;  // last: started when the rest is ready
 };
 
 }  // namespace
@@ -307,15 +497,25 @@ Result<std::unique_ptr<Database>> OpenSqlite(std::string_view path,
   if (path == ":memory:") {
     return InvalidArgument("sqlite: in-memory databases are not supported (one per connection)");
   }
-  auto pool = std::make_shared<Pool>(options.pool_size, options.busy_timeout,
-                                     [path = std::string(path), timeout = options.busy_timeout] {
-                                       return Connection::Open(path, timeout);
-                                     });
-  // Open one connection now, so a bad path fails here and not at the first
+  auto checkpoints = std::make_shared<CheckpointSignal>();
+  auto opener = [path = std::string(path), timeout = options.busy_timeout,
+                 checkpoints](bool writer) {
+    return [path, timeout, writer, checkpoints] {
+      return Connection::Open(path, timeout, writer, checkpoints);
+    };
+  };
+  // pool_size connections in all: one writer, the rest (at least one) for
+  // readers; and the checkpointer's own.
+  const std::size_t readers = options.pool_size > 1 ? options.pool_size - 1 : 1;
+  auto reader_pool = std::make_shared<Pool>(readers, options.busy_timeout, opener(false));
+  auto writer_pool = std::make_shared<Pool>(1, options.busy_timeout, opener(true));
+  // Open the writer now, so a bad path fails here and not at the first
   // Begin, and the file is in WAL mode before a second connection opens.
-  CITYCODE_ASSIGN_OR_RETURN(std::unique_ptr<Connection> first, pool->Acquire());
-  pool->Release(std::move(first));
-  return std::unique_ptr<Database>(new SqliteDatabase(std::move(pool)));
+  CITYCODE_ASSIGN_OR_RETURN(std::unique_ptr<Connection> first, writer_pool->Acquire());
+  writer_pool->Release(std::move(first));
+  return std::unique_ptr<Database>(new SqliteDatabase(std::move(reader_pool),
+                                                      std::move(writer_pool), checkpoints,
+                                                      opener(false), options.busy_timeout));
 }
 
 }  // namespace citycode::store::internal

@@ -1,0 +1,327 @@
+// citycode_http_bench: the helper of scripts/bench-http (the HTTP service
+// benchmarks of docs/BENCHMARKS.md).
+//
+//   seed   --server URL --admin-key K --riders N --terminals T --dir DIR
+//          A transit organisation with T terminals, an app channel key, and N
+//          riders registered, logged in and enrolled with one phone each, all
+//          through the public API. Writes DIR/riders.json (device keys and
+//          credentials, for `codes`), DIR/terminal_keys.txt (one key a line)
+//          and DIR/renew.txt ("<session token> <device id>" a line) for the
+//          wrk scripts, and DIR/channel_key.txt.
+//   codes  --dir DIR --count M --first-counter C --out FILE [--threads 2]
+//          M fresh codes ("CC1:…", one a line) of the riders, round-robin,
+//          with counters C, C+1, … per rider: every one distinct, every one
+//          valid for the next 60 s.
+//   verify --server URL --dir DIR --codes FILE [--threads 2]
+//          The in-process reference: a code::Verifier (default options, so
+//          with its in-memory replay cache) on the server's signed lists,
+//          its credential cache warmed with one code of every rider, then
+//          every code of FILE verified on --threads threads. Prints one JSON
+//          line: codes, valid, seconds, per_second.
+//
+// The riders are simulated: names and ID numbers are made up (valid check
+// digits, random digits) and never printed.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "code/presentation.h"
+#include "code/trust_list.h"
+#include "code/verifier.h"
+#include "common/bytes.h"
+#include "common/clock.h"
+#include "common/status.h"
+#include "crypto/key.h"
+#include "crypto/random.h"
+#include "terminal/http_client.h"
+
+namespace citycode::bench {
+namespace {
+
+using nlohmann::json;
+using SteadyClock = std::chrono::steady_clock;
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct Args {
+  std::map<std::string, std::string> values;
+
+  std::string Get(const std::string& name) const {
+    auto it = values.find(name);
+    if (it == values.end()) throw std::runtime_error("missing --" + name);
+    return it->second;
+  }
+  long GetInt(const std::string& name, long fallback) const {
+    auto it = values.find(name);
+    return it == values.end() ? fallback : std::stol(it->second);
+  }
+};
+
+template <typename T>
+T Check(Result<T> result, std::string_view what) {
+  if (!result.ok()) throw std::runtime_error(std::string(what) + ": " + result.status().ToString());
+  return std::move(*result);
+}
+
+// One API call that must answer `expected`; its JSON answer.
+json Call(terminal::HttpClient& client, std::string_view method, std::string_view target,
+          const json& body, const Headers& headers, int expected, std::string_view what) {
+  auto reply = Check(client.Send(method, target, body.is_null() ? "" : body.dump(), headers), what);
+  if (reply.status != expected) {
+    // The error answer names a machine code, never personal data.
+    throw std::runtime_error(std::string(what) + ": HTTP " + std::to_string(reply.status) + " " +
+                             reply.body);
+  }
+  return json::parse(reply.body);
+}
+
+// A syntactically valid, random resident ID number (region 370282).
+std::string RandomIdNumber() {
+  const auto random = crypto::RandomArray<8>();
+  std::string id = "370282";
+  id += std::to_string(1950 + random[0] % 55);
+  const int month = 1 + random[1] % 12, day = 1 + random[2] % 28;
+  id +=
+      (month < 10 ? "0" : "") + std::to_string(month) + (day < 10 ? "0" : "") + std::to_string(day);
+  for (int i = 0; i < 3; ++i) id += static_cast<char>('0' + random[3 + i] % 10);
+  static constexpr int kWeights[] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+  int sum = 0;
+  for (int i = 0; i < 17; ++i) sum += (id[i] - '0') * kWeights[i];
+  id += "10X98765432"[sum % 11];
+  return id;
+}
+
+void WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+  if (!out.flush()) throw std::runtime_error("cannot write " + path);
+}
+
+std::vector<std::string> ReadLines(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) lines.push_back(std::move(line));
+  }
+  return lines;
+}
+
+int Seed(const Args& args) {
+  const std::string dir = args.Get("dir");
+  const long riders = args.GetInt("riders", 64), terminals = args.GetInt("terminals", 64);
+  auto client = Check(terminal::HttpClient::Create(args.Get("server")), "connect");
+  const Headers admin = {{"Authorization", "Bearer " + args.Get("admin-key")}};
+
+  const json org =
+      Call(*client, "POST", "/v1/orgs", {{"name", "Bench Transit"}, {"kind", "transit_operator"}},
+           admin, 201, "create the organisation");
+  const std::string org_path = "/v1/orgs/" + org["id"].get<std::string>();
+  const json site = Call(*client, "POST", org_path + "/sites", {{"name", "Bench Station"}}, admin,
+                         201, "create the site");
+  std::string terminal_keys;
+  for (long i = 0; i < terminals; ++i) {
+    const json t = Call(*client, "POST", org_path + "/terminals",
+                        {{"site_id", site["id"]}, {"name", "gate " + std::to_string(i)}}, admin,
+                        201, "create a terminal");
+    terminal_keys += t["api_key"].get<std::string>() + "\n";
+  }
+  const std::string channel_key =
+      Call(*client, "POST", "/v1/channels/app/keys", {{"name", "bench app"}}, admin, 201,
+           "create a channel key")["api_key"]
+          .get<std::string>();
+
+  // Phones 199 + 4 random digits + the index: runs on one database differ.
+  const auto random = crypto::RandomArray<2>();
+  const unsigned run = (unsigned{random[0]} << 8 | random[1]) % 10000;
+  json out = {{"riders", json::array()}};
+  std::string renew;
+  for (long i = 0; i < riders; ++i) {
+    char phone[16];
+    std::snprintf(phone, sizeof phone, "199%04u%04ld", run, i % 10000);
+    const std::string password = "bench-" + ToHex(crypto::RandomArray<8>());
+    Call(*client, "POST", "/v1/citizens",
+         {{"name", "模拟乘客" + std::to_string(i)},
+          {"id_number", RandomIdNumber()},
+          {"phone", phone},
+          {"password", password}},
+         {}, 201, "register a rider");
+    const json session = Call(*client, "POST", "/v1/sessions",
+                              {{"phone", phone}, {"password", password}}, {}, 201, "log in");
+    const std::string token = session["token"].get<std::string>();
+    auto device = Check(crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519), "device key");
+    const json enrolled =
+        Call(*client, "POST", "/v1/me/devices", {{"public_key", device.public_key().ToPem()}},
+             {{"Authorization", "Bearer " + token}, {"X-Channel-Key", channel_key}}, 201,
+             "enrol a phone");
+    out["riders"].push_back(
+        {{"device_key", device.ToPem()}, {"credential", enrolled["credential"]}});
+    renew += token + " " + enrolled["device_id"].get<std::string>() + "\n";
+  }
+  WriteFile(dir + "/riders.json", out.dump());
+  WriteFile(dir + "/terminal_keys.txt", terminal_keys);
+  WriteFile(dir + "/renew.txt", renew);
+  WriteFile(dir + "/channel_key.txt", channel_key + "\n");
+  std::cerr << "seeded " << terminals << " terminals and " << riders << " riders\n";
+  return 0;
+}
+
+struct Rider {
+  crypto::PrivateKey device;
+  Bytes credential;
+};
+
+std::vector<Rider> LoadRiders(const std::string& dir) {
+  std::ifstream in(dir + "/riders.json");
+  if (!in) throw std::runtime_error("cannot read " + dir + "/riders.json");
+  const json doc = json::parse(in);
+  std::vector<Rider> riders;
+  for (const json& r : doc["riders"]) {
+    riders.push_back(
+        {.device = Check(crypto::PrivateKey::FromPem(r["device_key"].get<std::string>()), "key"),
+         .credential = Check(Base64UrlDecode(r["credential"].get<std::string>()), "credential")});
+  }
+  if (riders.empty()) throw std::runtime_error("no riders in " + dir + "/riders.json");
+  return riders;
+}
+
+// Code i is rider i % riders' with counter first + i / riders. Thread t
+// makes the codes of the riders r with r % threads == t, so no key is used
+// by two threads.
+std::vector<std::string> MakeCodes(const std::vector<Rider>& riders, std::size_t count,
+                                   std::uint64_t first_counter, int threads) {
+  std::vector<std::string> codes(count);
+  const SystemClock clock;
+  std::vector<std::thread> workers;
+  std::atomic<bool> failed{false};
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      for (std::size_t i = 0; i < count; ++i) {
+        const std::size_t r = i % riders.size();
+        if (r % static_cast<std::size_t>(threads) != static_cast<std::size_t>(t)) continue;
+        auto presentation = code::MakePresentation({.credential = riders[r].credential,
+                                                    .made_at = clock.Now(),
+                                                    .counter = first_counter + i / riders.size()},
+                                                   riders[r].device);
+        if (!presentation.ok()) {
+          failed = true;
+          return;
+        }
+        codes[i] = code::ToQrText(*presentation);
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  if (failed) throw std::runtime_error("cannot make a presentation");
+  return codes;
+}
+
+int Codes(const Args& args) {
+  const auto riders = LoadRiders(args.Get("dir"));
+  const auto start = SteadyClock::now();
+  const auto codes =
+      MakeCodes(riders, static_cast<std::size_t>(args.GetInt("count", 100'000)),
+                static_cast<std::uint64_t>(args.GetInt("first-counter", 1)),
+                static_cast<int>(std::clamp<long>(args.GetInt("threads", 2), 1, 64)));
+  std::string text;
+  text.reserve(codes.size() * (codes.front().size() + 1));
+  for (const auto& c : codes) (text += c) += '\n';
+  WriteFile(args.Get("out"), text);
+  std::cerr << "made " << codes.size() << " codes in "
+            << std::chrono::duration<double>(SteadyClock::now() - start).count() << " s\n";
+  return 0;
+}
+
+int Verify(const Args& args) {
+  const std::vector<std::string> codes = ReadLines(args.Get("codes"));
+  const int threads = static_cast<int>(std::clamp<long>(args.GetInt("threads", 2), 1, 64));
+  const auto riders = LoadRiders(args.Get("dir"));
+
+  // The lists a gate downloads, as `citycode terminal simulate --offline`.
+  auto client = Check(terminal::HttpClient::Create(args.Get("server")), "connect");
+  const auto get = [&](std::string_view target) {
+    auto reply = Check(client->Send("GET", target), "download a list");
+    if (reply.status != 200) throw std::runtime_error("GET " + std::string(target) + " failed");
+    return reply.body;
+  };
+  const auto root = Check(crypto::PublicKey::FromPem(get("/v1/lists/root.pem")), "root key");
+  auto trust = Check(code::VerifyTrustList(get("/v1/lists/trust"), root), "trust list");
+  auto revocation =
+      Check(code::VerifyRevocationList(get("/v1/lists/revocation"), root), "revocation list");
+  const SystemClock clock;
+  const code::Verifier verifier(clock, std::move(trust), std::move(revocation));
+
+  // Warm the credential cache as a gate's is: one code of every rider (with
+  // counters no code of the file uses).
+  for (const auto& warm : MakeCodes(riders, riders.size(), std::uint64_t{1} << 62, 1)) {
+    if (!verifier.Verify(warm, code::Scene::kTransit).valid) {
+      throw std::runtime_error("a warm-up code was refused");
+    }
+  }
+
+  std::atomic<std::size_t> valid{0};
+  std::vector<std::thread> workers;
+  const auto start = SteadyClock::now();
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      std::size_t ok = 0;
+      for (std::size_t i = static_cast<std::size_t>(t); i < codes.size();
+           i += static_cast<std::size_t>(threads)) {
+        ok += verifier.Verify(codes[i], code::Scene::kTransit).valid ? 1 : 0;
+      }
+      valid += ok;
+    });
+  }
+  for (auto& w : workers) w.join();
+  const double seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
+  std::cout << json{{"codes", codes.size()},
+                    {"valid", valid.load()},
+                    {"threads", threads},
+                    {"seconds", seconds},
+                    {"per_second", static_cast<double>(codes.size()) / seconds}}
+                   .dump()
+            << "\n";
+  return valid.load() == codes.size() ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace citycode::bench
+
+int main(int argc, char** argv) {
+  using namespace citycode::bench;
+  if (argc < 2) {
+    std::cerr << "usage: citycode_http_bench seed|codes|verify --name value ...\n";
+    return 2;
+  }
+  Args args;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    std::string name = argv[i];
+    if (!name.starts_with("--")) {
+      std::cerr << "citycode_http_bench: expected --name value, got " << name << "\n";
+      return 2;
+    }
+    args.values[name.substr(2)] = argv[i + 1];
+  }
+  if (argc % 2 != 0) {
+    std::cerr << "citycode_http_bench: option " << argv[argc - 1] << " has no value\n";
+    return 2;
+  }
+  const std::string command = argv[1];
+  try {
+    if (command == "seed") return Seed(args);
+    if (command == "codes") return Codes(args);
+    if (command == "verify") return Verify(args);
+    std::cerr << "citycode_http_bench: unknown command " << command << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "citycode_http_bench " << command << ": " << e.what() << "\n";
+    return 1;
+  }
+}
