@@ -42,6 +42,7 @@
 #include "crypto/key.h"
 #include "crypto/random.h"
 #include "terminal/http_client.h"
+#include "terminal/simulator.h"
 
 namespace citycode::bench {
 namespace {
@@ -80,22 +81,6 @@ json Call(terminal::HttpClient& client, std::string_view method, std::string_vie
                              reply.body);
   }
   return json::parse(reply.body);
-}
-
-// A syntactically valid, random resident ID number (region 370282).
-std::string RandomIdNumber() {
-  const auto random = crypto::RandomArray<8>();
-  std::string id = "370282";
-  id += std::to_string(1950 + random[0] % 55);
-  const int month = 1 + random[1] % 12, day = 1 + random[2] % 28;
-  id +=
-      (month < 10 ? "0" : "") + std::to_string(month) + (day < 10 ? "0" : "") + std::to_string(day);
-  for (int i = 0; i < 3; ++i) id += static_cast<char>('0' + random[3 + i] % 10);
-  static constexpr int kWeights[] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
-  int sum = 0;
-  for (int i = 0; i < 17; ++i) sum += (id[i] - '0') * kWeights[i];
-  id += "10X98765432"[sum % 11];
-  return id;
 }
 
 void WriteFile(const std::string& path, const std::string& text) {
@@ -149,7 +134,7 @@ int Seed(const Args& args) {
     const std::string password = "bench-" + ToHex(crypto::RandomArray<8>());
     Call(*client, "POST", "/v1/citizens",
          {{"name", "模拟乘客" + std::to_string(i)},
-          {"id_number", RandomIdNumber()},
+          {"id_number", terminal::RandomResidentIdNumber()},
           {"phone", phone},
           {"password", password}},
          {}, 201, "register a rider");

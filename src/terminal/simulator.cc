@@ -52,29 +52,13 @@ Result<json> Call(HttpClient& client, std::string_view method, std::string_view 
   return doc;
 }
 
-// A syntactically valid, random resident ID number (region 370282, Jimo).
-std::string RandomIdNumber() {
-  const auto random = crypto::RandomArray<8>();
-  std::string id = "370282";
-  id += std::to_string(1950 + random[0] % 55);
-  const int month = 1 + random[1] % 12, day = 1 + random[2] % 28;
-  id +=
-      (month < 10 ? "0" : "") + std::to_string(month) + (day < 10 ? "0" : "") + std::to_string(day);
-  for (int i = 0; i < 3; ++i) id += static_cast<char>('0' + random[3 + i] % 10);
-  static constexpr int kWeights[] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
-  int sum = 0;
-  for (int i = 0; i < 17; ++i) sum += (id[i] - '0') * kWeights[i];
-  id += "10X98765432"[sum % 11];
-  return id;
-}
-
 Result<Rider> EnrolRider(HttpClient& client, const SimulationOptions& options, int index) {
   char phone[16];
   std::snprintf(phone, sizeof phone, "199%04u%04d", options.seed % 10000, index % 10000);
   const std::string password = "simulated-" + ToHex(crypto::RandomArray<8>());
   CITYCODE_RETURN_IF_ERROR(Call(client, "POST", "/v1/citizens",
                                 {{"name", "模拟乘客" + std::to_string(index)},
-                                 {"id_number", RandomIdNumber()},
+                                 {"id_number", RandomResidentIdNumber()},
                                  {"phone", phone},
                                  {"password", password}},
                                 {}, 201, "register a rider")
@@ -101,6 +85,21 @@ Result<std::string> GetList(HttpClient& client, std::string_view target) {
 }
 
 }  // namespace
+
+std::string RandomResidentIdNumber() {
+  const auto random = crypto::RandomArray<8>();
+  std::string id = "370282";
+  id += std::to_string(1950 + random[0] % 55);
+  const int month = 1 + random[1] % 12, day = 1 + random[2] % 28;
+  id +=
+      (month < 10 ? "0" : "") + std::to_string(month) + (day < 10 ? "0" : "") + std::to_string(day);
+  for (int i = 0; i < 3; ++i) id += static_cast<char>('0' + random[3 + i] % 10);
+  static constexpr int kWeights[] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+  int sum = 0;
+  for (int i = 0; i < 17; ++i) sum += (id[i] - '0') * kWeights[i];
+  id += "10X98765432"[sum % 11];
+  return id;
+}
 
 Result<SimulationSummary> Simulate(const SimulationOptions& options, const Clock& clock) {
   if (options.citizens < 1 || options.codes < 0) {

@@ -40,6 +40,10 @@ struct SimulationSummary {
   std::chrono::nanoseconds p50{}, p99{};
 };
 
+// A syntactically valid, random resident ID number (region 370282, Jimo;
+// born 1950-2004; GB 11643 check character), for simulated riders.
+std::string RandomResidentIdNumber();
+
 // unavailable when the server cannot be reached; unauthenticated for a bad
 // key; the first error answer otherwise.
 Result<SimulationSummary> Simulate(const SimulationOptions& options, const Clock& clock);
