@@ -5,6 +5,7 @@
 
 #include "code/trust_list.h"
 #include "crypto/hash.h"
+#include "crypto/password.h"
 #include "crypto/random.h"
 #include "platform/internal/impl.h"
 #include "platform/schema.h"
@@ -44,6 +45,8 @@ Result<std::unique_ptr<Platform>> Platform::Open(store::Database& db, const Cloc
   options.verifier.detect_replay = false;
   CITYCODE_RETURN_IF_ERROR(db.Migrate(Migrations()));
   auto impl = std::make_unique<Impl>(db, clock, std::move(keyring), std::move(options));
+  CITYCODE_ASSIGN_OR_RETURN(impl->decoy_password_hash,
+                            crypto::HashPassword(NewSecret(), impl->options.password_cost));
   CITYCODE_RETURN_IF_ERROR(impl->Bootstrap());
   CITYCODE_RETURN_IF_ERROR(impl->RefreshVerifier());
   return std::unique_ptr<Platform>(new Platform(std::move(impl)));

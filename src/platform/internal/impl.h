@@ -41,6 +41,11 @@ struct Platform::Impl {
 
   std::optional<crypto::PrivateKey> root;  // set once by Bootstrap
 
+  // A password hash at the configured cost that no password matches: a
+  // login for an unknown phone checks against it, so it takes as long as a
+  // wrong password and the timing does not tell which phones are registered.
+  std::string decoy_password_hash;
+
   // Private signing keys opened from the store, by hex kid.
   std::mutex signing_mutex;
   std::map<std::string, crypto::PrivateKey, std::less<>> signing_keys;
