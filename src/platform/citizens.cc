@@ -118,6 +118,14 @@ Result<std::string> Platform::RegisterCitizen(const CitizenRegistration& r) {
   return id;
 }
 
+const std::string& Platform::Impl::DecoyPasswordHash() {
+  std::call_once(decoy_once, [this] {
+    // A random password of fixed length: hashing it cannot fail.
+    decoy_password_hash = *crypto::HashPassword(NewSecret(), options.password_cost);
+  });
+  return decoy_password_hash;
+}
+
 Result<Session> Platform::Login(std::string_view phone, std::string_view password) {
   Impl& impl = *impl_;
   const Status refused = Unauthenticated("wrong phone or password");
@@ -132,7 +140,7 @@ Result<Session> Platform::Login(std::string_view phone, std::string_view passwor
   }
   // The same work whether or not the phone is registered.
   const bool matches =
-      crypto::VerifyPassword(password, row ? row->Text(1) : impl.decoy_password_hash);
+      crypto::VerifyPassword(password, row ? row->Text(1) : impl.DecoyPasswordHash());
   if (!row || !matches) return refused;
   const std::string secret = NewSecret();
   const Instant now = impl.clock.Now();

@@ -5,7 +5,6 @@
 
 #include "code/trust_list.h"
 #include "crypto/hash.h"
-#include "crypto/password.h"
 #include "crypto/random.h"
 #include "platform/internal/impl.h"
 #include "platform/schema.h"
@@ -45,8 +44,6 @@ Result<std::unique_ptr<Platform>> Platform::Open(store::Database& db, const Cloc
   options.verifier.detect_replay = false;
   CITYCODE_RETURN_IF_ERROR(db.Migrate(Migrations()));
   auto impl = std::make_unique<Impl>(db, clock, std::move(keyring), std::move(options));
-  CITYCODE_ASSIGN_OR_RETURN(impl->decoy_password_hash,
-                            crypto::HashPassword(NewSecret(), impl->options.password_cost));
   CITYCODE_RETURN_IF_ERROR(impl->Bootstrap());
   CITYCODE_RETURN_IF_ERROR(impl->RefreshVerifier());
   return std::unique_ptr<Platform>(new Platform(std::move(impl)));
@@ -269,22 +266,31 @@ Result<SignedList> Platform::Impl::GetList(std::string_view name) {
 }
 
 Status Platform::Impl::RefreshVerifier() {
-  // Parse what terminals download, so the online verifier sees exactly that.
   CITYCODE_ASSIGN_OR_RETURN(SignedList trust_jws, GetList(kTrust));
   CITYCODE_ASSIGN_OR_RETURN(SignedList revocation_jws, GetList(kRevocation));
-  CITYCODE_ASSIGN_OR_RETURN(code::TrustList trust,
-                            code::VerifyTrustList(trust_jws.jws, root->public_key()));
-  CITYCODE_ASSIGN_OR_RETURN(code::RevocationList revocation,
-                            code::VerifyRevocationList(revocation_jws.jws, root->public_key()));
-  if (!verifier) {  // only in Open, before any other thread sees the platform
-    verifier = std::make_unique<code::Verifier>(clock, std::move(trust), std::move(revocation),
-                                                options.verifier);
-    return OkStatus();
+  std::lock_guard lock(refresh_mutex);
+  const bool new_trust = !verifier || trust_jws.version > trust_version_loaded;
+  const bool new_revocation = !verifier || revocation_jws.version > revocation_version_loaded;
+  // Parse what terminals download, so the online verifier sees exactly that.
+  std::optional<code::TrustList> trust;
+  std::optional<code::RevocationList> revocation;
+  if (new_trust) {
+    CITYCODE_ASSIGN_OR_RETURN(trust, code::VerifyTrustList(trust_jws.jws, root->public_key()));
   }
-  // An older version than the verifier holds means another caller got here
-  // first with a newer one: nothing to do.
-  (void)verifier->UpdateTrustList(std::move(trust));
-  (void)verifier->UpdateRevocationList(std::move(revocation));
+  if (new_revocation) {
+    CITYCODE_ASSIGN_OR_RETURN(revocation,
+                              code::VerifyRevocationList(revocation_jws.jws, root->public_key()));
+  }
+  if (!verifier) {  // only in Open, before any other thread sees the platform
+    verifier = std::make_unique<code::Verifier>(clock, std::move(*trust), std::move(*revocation),
+                                                options.verifier);
+  } else {
+    if (trust) CITYCODE_RETURN_IF_ERROR(verifier->UpdateTrustList(std::move(*trust)));
+    if (revocation)
+      CITYCODE_RETURN_IF_ERROR(verifier->UpdateRevocationList(std::move(*revocation)));
+  }
+  if (new_trust) trust_version_loaded = trust_jws.version;
+  if (new_revocation) revocation_version_loaded = revocation_jws.version;
   return OkStatus();
 }
 

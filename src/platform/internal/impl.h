@@ -44,6 +44,9 @@ struct Platform::Impl {
   // A password hash at the configured cost that no password matches: a
   // login for an unknown phone checks against it, so it takes as long as a
   // wrong password and the timing does not tell which phones are registered.
+  // Made on first use, not at Open (every admin command opens a platform).
+  const std::string& DecoyPasswordHash();
+  std::once_flag decoy_once;
   std::string decoy_password_hash;
 
   // Private signing keys opened from the store, by hex kid.
@@ -51,6 +54,11 @@ struct Platform::Impl {
   std::map<std::string, crypto::PrivateKey, std::less<>> signing_keys;
 
   std::unique_ptr<code::Verifier> verifier;
+  // The list versions the verifier holds. Replacing the trust list starts
+  // the verifier's credential cache over, so unchanged lists are left alone.
+  std::mutex refresh_mutex;
+  std::uint64_t trust_version_loaded = 0;       // guarded by refresh_mutex
+  std::uint64_t revocation_version_loaded = 0;  // guarded by refresh_mutex
 
   // Creates the root key and a first signing key in an empty store.
   Status Bootstrap();
