@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "store/database.h"
 
 namespace citycode::store::internal {
 
@@ -73,6 +74,35 @@ class ConnectionPool {
   std::condition_variable free_;
   std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mu_
   std::size_t open_count_ = 0;                     // idle and in use; guarded by mu_
+};
+
+// What both backends' transactions share: the pooled connection they hold
+// (null once committed or rolled back), and PostgreSQL's rule that after a
+// failed statement only a rollback is allowed. SQLite would carry on; holding
+// it to the same rule keeps code written against SQLite portable.
+template <typename Connection>
+class PooledTransaction : public Transaction {
+ protected:
+  using Pool = ConnectionPool<Connection>;
+
+  PooledTransaction(std::shared_ptr<Pool> pool, std::unique_ptr<Connection> connection)
+      : pool_(std::move(pool)), connection_(std::move(connection)) {}
+
+  Status CheckUsable() const {
+    if (connection_ == nullptr) return FailedPrecondition("the transaction has ended");
+    if (failed_) {
+      return FailedPrecondition("an earlier statement failed; roll the transaction back");
+    }
+    return OkStatus();
+  }
+  Status Fail(Status status) {
+    failed_ = true;
+    return status;
+  }
+
+  std::shared_ptr<Pool> pool_;
+  std::unique_ptr<Connection> connection_;
+  bool failed_ = false;
 };
 
 }  // namespace citycode::store::internal

@@ -253,10 +253,10 @@ class Connection {
 
 using Pool = ConnectionPool<Connection>;
 
-class PostgresTransaction final : public Transaction {
+class PostgresTransaction final : public PooledTransaction<Connection> {
  public:
   PostgresTransaction(std::shared_ptr<Pool> pool, std::unique_ptr<Connection> connection)
-      : pool_(std::move(pool)), connection_(std::move(connection)) {}
+      : PooledTransaction(std::move(pool), std::move(connection)) {}
   ~PostgresTransaction() override { Rollback(); }
 
   using Transaction::Execute;
@@ -311,22 +311,6 @@ class PostgresTransaction final : public Transaction {
     // Back to the pool even if that failed: Begin repairs the connection.
     pool_->Release(std::move(connection_));
   }
-
- private:
-  Status CheckUsable() const {
-    if (connection_ == nullptr) return FailedPrecondition("the transaction has ended");
-    if (failed_)
-      return FailedPrecondition("an earlier statement failed; roll the transaction back");
-    return OkStatus();
-  }
-  Status Fail(Status status) {
-    failed_ = true;
-    return status;
-  }
-
-  std::shared_ptr<Pool> pool_;
-  std::unique_ptr<Connection> connection_;  // null once committed or rolled back
-  bool failed_ = false;
 };
 
 class PostgresDatabase final : public Database {

@@ -313,10 +313,10 @@ class Connection {
 
 using Pool = ConnectionPool<Connection>;
 
-class SqliteTransaction final : public Transaction {
+class SqliteTransaction final : public PooledTransaction<Connection> {
  public:
   SqliteTransaction(std::shared_ptr<Pool> pool, std::unique_ptr<Connection> connection)
-      : pool_(std::move(pool)), connection_(std::move(connection)) {}
+      : PooledTransaction(std::move(pool), std::move(connection)) {}
   ~SqliteTransaction() override { Rollback(); }
 
   using Transaction::Execute;
@@ -359,24 +359,6 @@ class SqliteTransaction final : public Transaction {
     if (!clean) connection_.reset();  // in an unknown state: close it
     pool_->Release(std::move(connection_));
   }
-
- private:
-  Status CheckUsable() const {
-    if (connection_ == nullptr) return FailedPrecondition("the transaction has ended");
-    // SQLite would carry on after a failed statement, PostgreSQL would not;
-    // behaving like PostgreSQL keeps code written against SQLite portable.
-    if (failed_)
-      return FailedPrecondition("an earlier statement failed; roll the transaction back");
-    return OkStatus();
-  }
-  Status Fail(Status status) {
-    failed_ = true;
-    return status;
-  }
-
-  std::shared_ptr<Pool> pool_;
-  std::unique_ptr<Connection> connection_;  // null once committed or rolled back
-  bool failed_ = false;
 };
 
 // Write transactions take the process's one writer connection, waiting for
