@@ -212,14 +212,15 @@ Result<Principal> Platform::Authenticate(std::string_view token) {
   CITYCODE_ASSIGN_OR_RETURN(auto tx, impl.db.Begin(store::TransactionMode::kRead));
   if (token.starts_with(kSessionPrefix)) {
     const std::string_view secret = token.substr(kSessionPrefix.size());
-    const store::Value params[] = {Blob(SecretHash(secret)), Time(now)};
+    const Bytes hash = SecretHash(secret);
+    const store::Value params[] = {Blob(hash), Time(now)};
     CITYCODE_ASSIGN_OR_RETURN(auto row, tx->QueryOptional("SELECT citizen_id FROM sessions "
                                                           "WHERE token_hash = ? AND expires_at > ?",
                                                           params));
     if (!row) return refused;
     // Rate limits key on the session: a prefix of its hash names it.
     return Principal{.role = Role::kCitizen,
-                     .key_id = "session_" + ToHex(ByteView(SecretHash(secret)).first(8)),
+                     .key_id = "session_" + ToHex(ByteView(hash).first(8)),
                      .citizen_id = row->Text(0)};
   }
   if (!token.starts_with(kApiKeyPrefix)) return refused;
