@@ -28,6 +28,8 @@ void AddCodeCommands(CLI::App& app, Action& action);        // code make, code v
 void AddRevokeCommand(CLI::App& app, Action& action);       // revoke
 // serve, admin …, demo, terminal simulate
 void AddServiceCommands(CLI::App& app, Action& action);
+// vault import/generate/register-issuer/org-types/rewrap, audit verify/checkpoint
+void AddVaultCommands(CLI::App& app, Action& action);
 
 }  // namespace citycode::cli
 

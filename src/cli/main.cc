@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   AddCodeCommands(app, action);
   AddRevokeCommand(app, action);
   AddServiceCommands(app, action);
+  AddVaultCommands(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -337,6 +337,7 @@ void AddDemoCommand(CLI::App& app, Action& action) {
       auto config = MakeConfig(serve);
       if (!config.ok()) return Fail(config.status());
       config->platform.demo = true;
+      if (!serve.config) config->vault.checkpoint_file = args->dir + "/audit-checkpoints.jsonl";
       BlockStopSignals();
       SystemClock clock;
       auto service = server::Service::Start(*config, clock);

@@ -39,11 +39,19 @@ class [[nodiscard]] Status {
  public:
   Status() = default;  // ok
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
+  // `reason` is a more specific machine code than the canonical one
+  // ("consent_expired" rather than "permission_denied"), for APIs.
+  Status(StatusCode code, std::string message, std::string reason)
+      : code_(code), message_(std::move(message)), reason_(std::move(reason)) {}
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }
   // One line for a human; never contains personal data.
   const std::string& message() const { return message_; }
+  // The specific machine code if one was given, else the canonical name.
+  std::string_view reason() const {
+    return reason_.empty() ? StatusCodeName(code_) : std::string_view(reason_);
+  }
   // "invalid_argument: message".
   std::string ToString() const;
 
@@ -52,6 +60,7 @@ class [[nodiscard]] Status {
  private:
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
+  std::string reason_;
 };
 
 inline Status OkStatus() { return Status(); }

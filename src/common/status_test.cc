@@ -149,5 +149,13 @@ TEST(StatusMacros, AssignOrReturn) {
   EXPECT_EQ(*unboxed, 4);
 }
 
+TEST(Status, AReasonIsAMoreSpecificMachineCode) {
+  EXPECT_EQ(PermissionDenied("no").reason(), "permission_denied");
+  const Status refused(StatusCode::kPermissionDenied, "the grant has expired", "consent_expired");
+  EXPECT_EQ(refused.reason(), "consent_expired");
+  EXPECT_EQ(refused.code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(refused, PermissionDenied("the grant has expired"));
+}
+
 }  // namespace
 }  // namespace citycode

@@ -192,6 +192,18 @@ Result<CitizenProfile> Platform::GetCitizen(std::string_view citizen_id) {
                         .created_at = FromUnixSeconds(row->Int(3))};
 }
 
+Result<std::string> Platform::CitizenIdNumber(std::string_view citizen_id) {
+  Impl& impl = *impl_;
+  CITYCODE_ASSIGN_OR_RETURN(auto tx, impl.db.Begin(store::TransactionMode::kRead));
+  const store::Value params[] = {Text(citizen_id)};
+  CITYCODE_ASSIGN_OR_RETURN(
+      auto row, tx->QueryOptional("SELECT sealed_id_number FROM citizens WHERE id = ?", params));
+  if (!row) return NotFound("no such citizen");
+  CITYCODE_ASSIGN_OR_RETURN(
+      Bytes id_number, impl.keyring.Open(row->Blob(0), CitizenAad("sealed_id_number", citizen_id)));
+  return std::string(AsChars(id_number));
+}
+
 Status Platform::SetRiderCategory(std::string_view citizen_id, code::RiderCategory category) {
   const store::Value params[] = {Text(code::RiderCategoryName(category)), Time(impl_->clock.Now()),
                                  Text(citizen_id)};

@@ -173,6 +173,9 @@ struct SignedList {
 struct OnlineVerification {
   std::string verification_id;
   code::VerificationResult result;
+  // Whose code it was, when valid; for the modules above (consent), never
+  // for the terminal.
+  std::string citizen_id;
 };
 
 class Platform {
@@ -194,6 +197,9 @@ class Platform {
   Result<Session> Login(std::string_view phone, std::string_view password);
   Status Logout(std::string_view token);
   Result<CitizenProfile> GetCitizen(std::string_view citizen_id);
+  // The citizen's resident ID number, opened from its envelope; for the
+  // vault, which finds certificates by their holder.
+  Result<std::string> CitizenIdNumber(std::string_view citizen_id);
   // Sets the concession class (student, disabled) an agency has attested.
   Status SetRiderCategory(std::string_view citizen_id, code::RiderCategory category);
 

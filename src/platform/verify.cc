@@ -41,9 +41,12 @@ Result<OnlineVerification> Platform::Verify(const Principal& terminal, std::stri
           const store::Value cti[] = {Blob(result.credential_id)};
           CITYCODE_ASSIGN_OR_RETURN(
               auto credential,
-              tx.QueryOptional("SELECT revoked_at FROM credentials WHERE id = ?", cti));
-          if (credential && !credential->IsNull(0))
+              tx.QueryOptional("SELECT revoked_at, citizen_id FROM credentials WHERE id = ?", cti));
+          if (credential && !credential->IsNull(0)) {
             Refuse(result, code::Reason::kCredentialRevoked);
+          } else if (credential) {
+            out.citizen_id = credential->Text(1);
+          }
         }
         if (result.valid) {
           const auto horizon = impl.options.verifier.window + impl.options.verifier.max_future;
@@ -54,6 +57,7 @@ Result<OnlineVerification> Platform::Verify(const Principal& terminal, std::stri
                                         seen));
           if (inserted == 0) Refuse(result, code::Reason::kReplayed);
         }
+        if (!result.valid) out.citizen_id.clear();
         const bool decoded = result.credential_id != code::CredentialId{};
         const store::Value event[] = {Text(out.verification_id),
                                       Time(now),

@@ -12,9 +12,11 @@
 #include <vector>
 
 #include "platform/platform.h"
+#include "scenes/gov/gov.h"
 #include "server/http.h"
 #include "server/rate_limiter.h"
 #include "store/database.h"
+#include "vault/vault.h"
 
 namespace citycode::server {
 
@@ -28,7 +30,8 @@ struct ApiOptions {
 class Api {
  public:
   // All must outlive the Api.
-  Api(platform::Platform& platform, store::Database& db, Metrics& metrics, ApiOptions options = {});
+  Api(platform::Platform& platform, vault::Vault& vault, gov::GovScene& gov, store::Database& db,
+      Metrics& metrics, ApiOptions options = {});
   ~Api();
 
   // Adds /healthz, /readyz, /metrics, /v1/openapi.json and every /v1 route.

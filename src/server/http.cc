@@ -92,7 +92,7 @@ Response ErrorResponse(const Status& status, std::string_view code) {
     case StatusCode::kInternal: http_status = 500; break;
     case StatusCode::kOk: http_status = 500; break;  // a caller bug; see below
   }
-  std::string_view machine = code.empty() ? StatusCodeName(status.code()) : code;
+  std::string_view machine = code.empty() ? status.reason() : code;
   std::string message = status.message();
   if (status.code() == StatusCode::kInternal || status.ok()) {
     // An internal error's detail is for the log, not for the client.

@@ -13,30 +13,6 @@ using nlohmann::json;
 using platform::Principal;
 using platform::Role;
 
-const std::vector<Role> kAdmins = {Role::kAdmin};
-const std::vector<Role> kOrgAdmins = {Role::kAdmin, Role::kOrgAdmin};
-const std::vector<Role> kCitizens = {Role::kCitizen};
-const std::vector<Role> kTerminals = {Role::kTerminal};
-
-// Organisation routes: an admin may touch any organisation, an
-// organisation's admin only its own.
-std::optional<Response> CheckOrgAccess(const Call& call) {
-  const Principal& who = *call.principal;
-  if (who.role == Role::kAdmin) return std::nullopt;
-  if (who.role == Role::kOrgAdmin && who.org_id == call.request.path_params.at("org")) {
-    return std::nullopt;
-  }
-  return ErrorResponse(PermissionDenied("this key may not administer that organisation"));
-}
-
-const std::string& Param(const Call& call, const char* name) {
-  return call.request.path_params.at(name);
-}
-
-std::string Text(const Call& call, const char* name) {
-  return call.body.contains(name) ? call.body[name].get<std::string>() : std::string();
-}
-
 json OrgJson(const platform::Organisation& org) {
   return {{"id", org.id},
           {"name", org.name},
@@ -85,20 +61,9 @@ Response ListResponse(const Call& call, const Result<platform::SignedList>& list
   return response;
 }
 
-template <typename T, typename F>
-Response Respond(const Result<T>& result, int status, F&& to_json) {
-  if (!result.ok()) return ErrorResponse(result.status());
-  return Json(status, to_json(*result));
-}
-
-Response Done(const Status& status, json body) {
-  if (!status.ok()) return ErrorResponse(status);
-  return Json(200, body);
-}
-
 }  // namespace
 
-std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
+std::vector<RouteSpec> PlatformRoutes(platform::Platform& p, AfterVerify after_verify) {
   std::vector<RouteSpec> routes;
 
   // --- citizens ---
@@ -489,7 +454,7 @@ std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
                  .required = false,
                  .max_length = 16,
                  .description = "must be the terminal's own scene if given"}},
-       .handler = [&p](Call& call) {
+       .handler = [&p, after_verify](Call& call) {
          const Principal& terminal = *call.principal;
          if (call.body.contains("scene") &&
              call.body["scene"].get<std::string>() != code::SceneName(*terminal.scene)) {
@@ -509,6 +474,7 @@ std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
                             out["channel"] = code::ChannelName(v.result.channel);
                             out["rider_category"] = code::RiderCategoryName(
                                 v.result.rider_category.value_or(code::RiderCategory::kAdult));
+                            if (after_verify) out.update(after_verify(terminal, v));
                           }
                           return out;
                         });

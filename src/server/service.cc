@@ -15,6 +15,8 @@ namespace citycode::server {
 struct Service::Impl {
   std::unique_ptr<store::Database> db;
   std::unique_ptr<platform::Platform> platform;
+  std::unique_ptr<vault::Vault> vault;
+  std::unique_ptr<gov::GovScene> gov;
   Metrics metrics;
   Router router;
   std::unique_ptr<Api> api;
@@ -32,6 +34,10 @@ struct Service::Impl {
       if (Status status = platform->PurgeExpired(); !status.ok()) {
         std::fprintf(stderr, "citycode: upkeep failed: %s\n", status.ToString().c_str());
       }
+      if (auto checkpoint = vault->Checkpoint(); !checkpoint.ok()) {
+        std::fprintf(stderr, "citycode: audit checkpoint failed: %s\n",
+                     checkpoint.status().ToString().c_str());
+      }
       lock.lock();
     }
   }
@@ -45,6 +51,7 @@ struct Service::Impl {
     wake.notify_all();
     if (upkeep.joinable()) upkeep.join();
     if (http) http->Stop();
+    if (vault) (void)vault->Checkpoint();  // the newest entries are covered on a clean stop
   }
 };
 
@@ -54,6 +61,8 @@ Service::~Service() { Stop(); }
 void Service::Stop() { impl_->Stop(); }
 std::uint16_t Service::port() const { return impl_->http->port(); }
 platform::Platform& Service::platform() { return *impl_->platform; }
+vault::Vault& Service::vault() { return *impl_->vault; }
+gov::GovScene& Service::gov() { return *impl_->gov; }
 store::Database& Service::database() { return *impl_->db; }
 
 Result<std::unique_ptr<Service>> Service::Start(const ServiceConfig& config, const Clock& clock) {
@@ -64,10 +73,14 @@ Result<std::unique_ptr<Service>> Service::Start(const ServiceConfig& config, con
   CITYCODE_ASSIGN_OR_RETURN(
       platform::Keyring keyring,
       platform::Keyring::LoadOrCreate(config.keyring_file, config.cipher_profile));
+  CITYCODE_ASSIGN_OR_RETURN(impl->platform,
+                            platform::Platform::Open(*impl->db, clock, keyring, config.platform));
   CITYCODE_ASSIGN_OR_RETURN(
-      impl->platform,
-      platform::Platform::Open(*impl->db, clock, std::move(keyring), config.platform));
-  impl->api = std::make_unique<Api>(*impl->platform, *impl->db, impl->metrics, config.api);
+      impl->vault, vault::Vault::Open(*impl->db, clock, *impl->platform, keyring, config.vault));
+  CITYCODE_ASSIGN_OR_RETURN(impl->gov,
+                            gov::GovScene::Open(*impl->db, clock, *impl->platform, *impl->vault));
+  impl->api = std::make_unique<Api>(*impl->platform, *impl->vault, *impl->gov, *impl->db,
+                                    impl->metrics, config.api);
   impl->api->RegisterRoutes(impl->router);
   impl->http = std::make_unique<HttpServer>(config.http, impl->router, impl->metrics);
   CITYCODE_RETURN_IF_ERROR(impl->http->Start());
@@ -168,6 +181,16 @@ Status LoadConfigFile(const std::filesystem::path& file, ServiceConfig& config) 
       reader.Read("platform", "max_devices_per_citizen", config.platform.max_devices_per_citizen));
   CITYCODE_RETURN_IF_ERROR(reader.Read("platform", "credential_hours", credential_hours));
   CITYCODE_RETURN_IF_ERROR(reader.Read("platform", "upkeep_seconds", upkeep_seconds));
+  std::filesystem::path checkpoint_file =
+      config.vault.checkpoint_file.value_or("citycode.audit-checkpoints.jsonl");
+  std::string audit_hash = config.vault.audit_hash == vault::AuditHash::kSm3 ? "sm3" : "sha256";
+  std::int64_t grant_minutes =
+      std::chrono::duration_cast<std::chrono::minutes>(config.vault.presentation_grant_lifetime)
+          .count();
+  CITYCODE_RETURN_IF_ERROR(reader.Read("vault", "checkpoint_file", checkpoint_file));
+  CITYCODE_RETURN_IF_ERROR(reader.Read("vault", "audit_hash", audit_hash));
+  CITYCODE_RETURN_IF_ERROR(reader.Read("vault", "checkpoint_every", config.vault.checkpoint_every));
+  CITYCODE_RETURN_IF_ERROR(reader.Read("vault", "presentation_grant_minutes", grant_minutes));
   CITYCODE_RETURN_IF_ERROR(reader.CheckNoUnknownKeys());
   CITYCODE_ASSIGN_OR_RETURN(config.cipher_profile, crypto::CipherProfileFromName(profile));
   CITYCODE_ASSIGN_OR_RETURN(config.platform.algorithm, crypto::AlgorithmFromCliName(algorithm));
@@ -178,6 +201,14 @@ Status LoadConfigFile(const std::filesystem::path& file, ServiceConfig& config) 
   config.http.handler_deadline = std::chrono::milliseconds(deadline_ms);
   config.platform.credential_lifetime = std::chrono::hours(credential_hours);
   config.upkeep_interval = std::chrono::seconds(std::max<std::int64_t>(1, upkeep_seconds));
+  if (audit_hash != "sha256" && audit_hash != "sm3") {
+    return InvalidArgument("config: vault.audit_hash must be \"sha256\" or \"sm3\"");
+  }
+  if (grant_minutes < 1) return InvalidArgument("config: vault.presentation_grant_minutes >= 1");
+  config.vault.checkpoint_file = checkpoint_file;
+  config.vault.audit_hash =
+      audit_hash == "sm3" ? vault::AuditHash::kSm3 : vault::AuditHash::kSha256;
+  config.vault.presentation_grant_lifetime = std::chrono::minutes(grant_minutes);
   return OkStatus();
 }
 

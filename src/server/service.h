@@ -1,8 +1,8 @@
 // The running service: database, keyring, platform, API and HTTP server put
 // together from one configuration, plus the periodic upkeep (purging replay
 // records and expired sessions, picking up list changes made by other
-// server processes). `citycode serve` and `citycode demo` run one; tests
-// start one in-process.
+// server processes, signing an audit checkpoint). `citycode serve` and `citycode demo` run one;
+// tests start one in-process.
 #ifndef CITYCODE_SERVER_SERVICE_H_
 #define CITYCODE_SERVER_SERVICE_H_
 
@@ -17,6 +17,7 @@
 #include "server/api.h"
 #include "server/http.h"
 #include "store/database.h"
+#include "vault/vault.h"
 
 namespace citycode::server {
 
@@ -29,6 +30,8 @@ struct ServiceConfig {
   HttpOptions http;
   ApiOptions api;
   platform::PlatformOptions platform;
+  // The audit checkpoint file defaults to citycode.audit-checkpoints.jsonl.
+  vault::VaultOptions vault{.checkpoint_file = "citycode.audit-checkpoints.jsonl"};
   std::chrono::seconds upkeep_interval{60};
 };
 
@@ -44,6 +47,8 @@ class Service {
 
   std::uint16_t port() const;
   platform::Platform& platform();
+  vault::Vault& vault();
+  gov::GovScene& gov();
   store::Database& database();
   // Stops listening and upkeep; idempotent.
   void Stop();

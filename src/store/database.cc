@@ -138,7 +138,15 @@ Status Database::Migrate(std::span<const Migration> migrations) {
       return InvalidArgument("two migrations have version " + std::to_string(steps[i]->version));
     }
   }
+  // Each module numbers its migrations in its own block of kMigrationBlock
+  // versions (platform 1-999, vault 1000-1999, ...), so modules above
+  // migrate the same database independently.
   const std::int64_t newest = steps.empty() ? 0 : steps.back()->version;
+  const std::int64_t block = newest / kMigrationBlock;
+  if (!steps.empty() && steps.front()->version / kMigrationBlock != block) {
+    return InvalidArgument("migrations of one call must lie in one block of " +
+                           std::to_string(kMigrationBlock) + " versions");
+  }
 
   std::set<std::int64_t> applied;
   CITYCODE_RETURN_IF_ERROR(RunInTransaction(*this, TransactionMode::kWrite, [&](Transaction& tx) {
@@ -147,10 +155,12 @@ Status Database::Migrate(std::span<const Migration> migrations) {
     applied = std::move(*versions);
     return OkStatus();
   }));
-  if (!applied.empty() && *applied.rbegin() > newest) {
+  auto newest_applied = applied.lower_bound((block + 1) * kMigrationBlock);
+  if (newest_applied != applied.begin() && *std::prev(newest_applied) > newest &&
+      *std::prev(newest_applied) / kMigrationBlock == block) {
     return FailedPrecondition("the database schema is at version " +
-                              std::to_string(*applied.rbegin()) + ", newer than this program's " +
-                              std::to_string(newest));
+                              std::to_string(*std::prev(newest_applied)) +
+                              ", newer than this program's " + std::to_string(newest));
   }
   for (const Migration* step : steps) {
     if (applied.contains(step->version)) continue;

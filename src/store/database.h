@@ -103,6 +103,11 @@ class Transaction {
 
 // A schema step: applied once, in version order, each in its own transaction,
 // recorded in the table schema_migrations(version, name, applied_at).
+// A module's migrations lie in one block of versions: platform 1-999,
+// vault 1000-1999, scenes from 2000 on, one block each; Migrate checks "newer
+// than this program" within the block only.
+inline constexpr int kMigrationBlock = 1000;
+
 struct Migration {
   int version;
   std::string name;

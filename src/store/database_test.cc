@@ -132,7 +132,20 @@ TEST_P(StoreTest, MigrateRefusesANewerSchema) {
   EXPECT_EQ(*db().SchemaVersion(), 2);
 }
 
+TEST_P(StoreTest, ModulesMigrateInTheirOwnBlocks) {
+  const Migration upper{kMigrationBlock + 1, "upper module", "CREATE TABLE upper (id BIGINT)"};
+  ASSERT_TRUE(IsOk(db().Migrate(std::vector<Migration>{kPeople})));
+  ASSERT_TRUE(IsOk(db().Migrate(std::vector<Migration>{upper})));
+  // The lower module's newest step is older than the upper block's, yet not "newer".
+  EXPECT_TRUE(IsOk(db().Migrate(std::vector<Migration>{kPeople, kCounters})));
+  EXPECT_TRUE(Count("counters").ok());  // the lower module's new step was applied
+  EXPECT_EQ(*db().SchemaVersion(), kMigrationBlock + 1);
+}
+
 TEST_P(StoreTest, MigrateRefusesBadVersions) {
+  EXPECT_EQ(
+      db().Migrate(std::vector<Migration>{kPeople, {kMigrationBlock + 3, "x", "SELECT 1"}}).code(),
+      StatusCode::kInvalidArgument);
   EXPECT_EQ(db().Migrate(std::vector<Migration>{kPeople, {1, "again", "SELECT 1"}}).code(),
             StatusCode::kInvalidArgument);
   EXPECT_EQ(db().Migrate(std::vector<Migration>{{0, "zero", "SELECT 1"}}).code(),

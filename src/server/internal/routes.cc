@@ -41,6 +41,8 @@ std::string_view TypeName(FieldType type) {
     case FieldType::kString: return "string";
     case FieldType::kInteger: return "integer";
     case FieldType::kBoolean: return "boolean";
+    case FieldType::kStringArray: return "array";
+    case FieldType::kObject: return "object";
   }
   return "string";
 }
@@ -50,6 +52,10 @@ bool HasType(const nlohmann::json& value, FieldType type) {
     case FieldType::kString: return value.is_string();
     case FieldType::kInteger: return value.is_number_integer();
     case FieldType::kBoolean: return value.is_boolean();
+    case FieldType::kStringArray:
+      return value.is_array() &&
+             std::all_of(value.begin(), value.end(), [](const auto& v) { return v.is_string(); });
+    case FieldType::kObject: return value.is_object();
   }
   return false;
 }
@@ -67,6 +73,28 @@ std::string_view MethodName(Method method) {
 }
 
 }  // namespace
+
+std::optional<Response> CheckOrgAccess(const Call& call) {
+  const platform::Principal& who = *call.principal;
+  if (who.role == platform::Role::kAdmin) return std::nullopt;
+  if (who.role == platform::Role::kOrgAdmin && who.org_id == call.request.path_params.at("org")) {
+    return std::nullopt;
+  }
+  return ErrorResponse(PermissionDenied("this key may not administer that organisation"));
+}
+
+const std::string& Param(const Call& call, const char* name) {
+  return call.request.path_params.at(name);
+}
+
+std::string Text(const Call& call, const char* name) {
+  return call.body.contains(name) ? call.body[name].get<std::string>() : std::string();
+}
+
+std::vector<std::string> Strings(const Call& call, const char* name) {
+  return call.body.contains(name) ? call.body[name].get<std::vector<std::string>>()
+                                  : std::vector<std::string>();
+}
 
 std::optional<Response> ParseBody(std::string_view text, const std::vector<Field>& fields,
                                   nlohmann::json& out) {
@@ -89,6 +117,19 @@ std::optional<Response> ParseBody(std::string_view text, const std::vector<Field
     if (value.is_string() && value.get_ref<const std::string&>().size() > field->max_length) {
       return BadRequest("field_too_long", "field \"" + field->name + "\" is longer than " +
                                               std::to_string(field->max_length) + " bytes");
+    }
+    if (field->type == FieldType::kStringArray) {
+      if (value.size() > field->max_items) {
+        return BadRequest("field_too_long", "field \"" + field->name + "\" has more than " +
+                                                std::to_string(field->max_items) + " items");
+      }
+      for (const auto& item : value) {
+        if (item.get_ref<const std::string&>().size() > field->max_length) {
+          return BadRequest("field_too_long", "an item of field \"" + field->name +
+                                                  "\" is longer than " +
+                                                  std::to_string(field->max_length) + " bytes");
+        }
+      }
     }
   }
   for (const Field& field : fields) {
@@ -159,6 +200,10 @@ nlohmann::json OpenApiDocument(const std::vector<RouteSpec>& routes) {
       for (const Field& field : route.body) {
         nlohmann::json property = {{"type", TypeName(field.type)}};
         if (field.type == FieldType::kString) property["maxLength"] = field.max_length;
+        if (field.type == FieldType::kStringArray) {
+          property["items"] = {{"type", "string"}, {"maxLength", field.max_length}};
+          property["maxItems"] = field.max_items;
+        }
         if (!field.description.empty()) property["description"] = field.description;
         schema["properties"][field.name] = property;
         if (field.required) required.push_back(field.name);

@@ -13,15 +13,26 @@
 #include "platform/platform.h"
 #include "server/http.h"
 
+namespace citycode::vault {
+class Vault;
+}
+namespace citycode::gov {
+class GovScene;
+}
+
 namespace citycode::server::internal {
 
-enum class FieldType { kString, kInteger, kBoolean };
+// kStringArray: an array of strings, each at most max_length bytes, at most
+// max_items of them. kObject: a JSON object the handler's domain code
+// validates (a certificate, say); the whole body's size limit bounds it.
+enum class FieldType { kString, kInteger, kBoolean, kStringArray, kObject };
 
 struct Field {
   std::string name;
   FieldType type = FieldType::kString;
   bool required = true;
   std::size_t max_length = 1024;  // strings, in bytes
+  std::size_t max_items = 32;     // string arrays
   std::string description;
 };
 
@@ -53,13 +64,52 @@ struct RouteSpec {
 std::optional<Response> ParseBody(std::string_view text, const std::vector<Field>& fields,
                                   nlohmann::json& out);
 
-// The routes of the platform module (citizens, devices, organisations,
-// terminals, keys, lists, online verification); handlers in
-// platform_routes.cc.
-std::vector<RouteSpec> PlatformRoutes(platform::Platform& platform);
+// --- helpers shared by the route files ---
+
+inline const std::vector<platform::Role> kAdmins = {platform::Role::kAdmin};
+inline const std::vector<platform::Role> kOrgAdmins = {platform::Role::kAdmin,
+                                                       platform::Role::kOrgAdmin};
+inline const std::vector<platform::Role> kCitizens = {platform::Role::kCitizen};
+inline const std::vector<platform::Role> kTerminals = {platform::Role::kTerminal};
+
+// Organisation routes ({org} in the path): an admin may touch any
+// organisation, an organisation's admin only its own.
+std::optional<Response> CheckOrgAccess(const Call& call);
+// A path parameter, and a body string ("" when the optional field is absent).
+const std::string& Param(const Call& call, const char* name);
+std::string Text(const Call& call, const char* name);
+// A body string array (empty when absent).
+std::vector<std::string> Strings(const Call& call, const char* name);
 
 // A JSON response body.
 Response Json(int status, const nlohmann::json& body);
+
+// The error response, or `status` with to_json(value).
+template <typename T, typename F>
+Response Respond(const Result<T>& result, int status, F&& to_json) {
+  if (!result.ok()) return ErrorResponse(result.status());
+  return Json(status, to_json(*result));
+}
+inline Response Done(const Status& status, const nlohmann::json& body) {
+  if (!status.ok()) return ErrorResponse(status);
+  return Json(200, body);
+}
+
+// Called after a valid online verification; what it returns is merged into
+// the verify response (the vault adds the presentation grant).
+using AfterVerify = std::function<nlohmann::json(const platform::Principal& terminal,
+                                                 const platform::OnlineVerification& verification)>;
+
+// The routes of the platform module (citizens, devices, organisations,
+// terminals, keys, lists, online verification); handlers in
+// platform_routes.cc.
+std::vector<RouteSpec> PlatformRoutes(platform::Platform& platform, AfterVerify after_verify);
+// The vault's routes (vault_routes.cc), and the verify hook that makes a
+// presentation grant for the verifying organisation.
+std::vector<RouteSpec> VaultRoutes(vault::Vault& vault);
+AfterVerify GrantOnPresentation(vault::Vault& vault);
+// The government service hall's routes (gov_routes.cc).
+std::vector<RouteSpec> GovRoutes(gov::GovScene& gov);
 
 // The OpenAPI 3.0 document for `routes`.
 nlohmann::json OpenApiDocument(const std::vector<RouteSpec>& routes);

@@ -1,0 +1,466 @@
+// Consent (standing and presentation grants), the fetch that consent
+// allows, and what citizens see: their certificates and who accessed them.
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "vault/internal/impl.h"
+
+namespace citycode::vault {
+namespace {
+
+using nlohmann::json;
+using platform::Principal;
+using platform::Role;
+
+constexpr std::size_t kMaxPurpose = 256;
+
+std::string_view KindText(GrantKind kind) {
+  return kind == GrantKind::kStanding ? "standing" : "presentation";
+}
+
+Grant GrantFromRow(const store::Row& row) {
+  // id, kind, citizen_id, org_id, type_codes, purpose, created_at, expires_at, used_at, revoked_at
+  Grant grant{.id = row.Text(0),
+              .kind = row.Text(1) == "standing" ? GrantKind::kStanding : GrantKind::kPresentation,
+              .citizen_id = row.Text(2),
+              .org_id = row.Text(3),
+              .type_codes = SplitCodes(row.Text(4)),
+              .purpose = row.Text(5),
+              .created_at = FromUnixSeconds(row.Int(6)),
+              .expires_at = FromUnixSeconds(row.Int(7))};
+  if (!row.IsNull(8)) grant.used_at = FromUnixSeconds(row.Int(8));
+  if (!row.IsNull(9)) grant.revoked_at = FromUnixSeconds(row.Int(9));
+  return grant;
+}
+
+constexpr std::string_view kGrantColumns =
+    "id, kind, citizen_id, org_id, type_codes, purpose, created_at, expires_at, used_at, "
+    "revoked_at";
+
+Result<std::optional<Grant>> LoadGrant(store::Transaction& tx, std::string_view grant_id) {
+  const store::Value params[] = {Text(grant_id)};
+  CITYCODE_ASSIGN_OR_RETURN(auto row, tx.QueryOptional("SELECT " + std::string(kGrantColumns) +
+                                                           " FROM vault_grants WHERE id = ?",
+                                                       params));
+  if (!row) return std::optional<Grant>();
+  return std::optional<Grant>(GrantFromRow(*row));
+}
+
+Result<std::vector<std::string>> RegisteredTypes(store::Transaction& tx, std::string_view org_id,
+                                                 bool on_presentation_only) {
+  const store::Value params[] = {Text(org_id), Int(on_presentation_only ? 1 : 0)};
+  CITYCODE_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT type_code FROM vault_org_types WHERE "
+                                                "org_id = ? AND on_presentation >= ?",
+                                                params));
+  std::vector<std::string> codes;
+  for (const store::Row& row : rows) codes.push_back(row.Text(0));
+  return codes;
+}
+
+bool Contains(const std::vector<std::string>& codes, std::string_view code) {
+  return std::find(codes.begin(), codes.end(), code) != codes.end();
+}
+
+Result<std::vector<std::string>> ResolveAll(const std::vector<std::string>& codes_or_keys) {
+  std::vector<std::string> codes;
+  for (const std::string& name : codes_or_keys) {
+    CITYCODE_ASSIGN_OR_RETURN(const CertificateType* type, ResolveType(name));
+    if (!Contains(codes, type->code)) codes.push_back(type->code);
+  }
+  return codes;
+}
+
+std::string TypeName(std::string_view code) {
+  const CertificateType* type = FindCertificateType(code);
+  return type == nullptr ? std::string(code) : type->name;
+}
+
+}  // namespace
+
+std::string_view GrantKindName(GrantKind kind) { return KindText(kind); }
+
+// --- citizens ---
+
+Result<std::vector<CertificateSummary>> Vault::ListCertificates(std::string_view citizen_id) {
+  Impl& impl = *impl_;
+  CITYCODE_ASSIGN_OR_RETURN(std::string id_number, impl.platform.CitizenIdNumber(citizen_id));
+  const BlindIndex holder =
+      HolderIndex(impl.keyring, HolderIdTypeCode(HolderIdType::kCitizenIdNumber), id_number);
+  CITYCODE_ASSIGN_OR_RETURN(auto tx, impl.db.Begin(store::TransactionMode::kRead));
+  const store::Value params[] = {Blob(holder)};
+  CITYCODE_ASSIGN_OR_RETURN(auto rows, tx->Query("SELECT identifier, sealed FROM "
+                                                 "vault_certificates WHERE holder_index = ? "
+                                                 "ORDER BY type_code, identifier",
+                                                 params));
+  std::vector<CertificateSummary> out;
+  for (const store::Row& row : rows) {
+    CITYCODE_ASSIGN_OR_RETURN(Bytes opened,
+                              impl.keyring.Open(row.Blob(1), CertificateAad(row.Text(0))));
+    CITYCODE_ASSIGN_OR_RETURN(SignedCertificate stored, ParseCertificateJson(AsChars(opened)));
+    const Certificate& c = stored.certificate;
+    out.push_back({.identifier = c.identifier,
+                   .type_code = c.type_code,
+                   .type_name = TypeName(c.type_code),
+                   .status = c.status,
+                   .issuer_name = c.issuer_name,
+                   .valid_until = c.valid_until});
+  }
+  return out;
+}
+
+Result<Grant> Vault::GrantStanding(const StandingGrantRequest& request) {
+  Impl& impl = *impl_;
+  if (request.purpose.empty() || request.purpose.size() > kMaxPurpose) {
+    return InvalidArgument("purpose must be 1-256 bytes");
+  }
+  CITYCODE_ASSIGN_OR_RETURN(std::vector<std::string> codes, ResolveAll(request.type_codes));
+  if (codes.empty()) return InvalidArgument("a grant names at least one certificate type");
+  CITYCODE_ASSIGN_OR_RETURN(platform::Organisation org,
+                            impl.platform.GetOrganisation(request.org_id));
+  const Instant now = impl.clock.Now();
+  if (request.expires_at <= now || request.expires_at > now + impl.options.max_standing_grant) {
+    return InvalidArgument("expires_at must be in the future and within a year");
+  }
+  Grant grant{.id = NewVaultId("grt"),
+              .kind = GrantKind::kStanding,
+              .citizen_id = request.citizen_id,
+              .org_id = org.id,
+              .type_codes = codes,
+              .purpose = request.purpose,
+              .created_at = now,
+              .expires_at = request.expires_at};
+  std::int64_t seq = 0;
+  CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
+      impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+        CITYCODE_ASSIGN_OR_RETURN(std::vector<std::string> registered,
+                                  RegisteredTypes(tx, org.id, false));
+        for (const std::string& code : codes) {
+          if (!Contains(registered, code)) {
+            return Status(StatusCode::kFailedPrecondition,
+                          "that organisation is not registered for " + TypeName(code),
+                          "type_not_registered");
+          }
+        }
+        const store::Value params[] = {Text(grant.id),        Text(grant.citizen_id),
+                                       Text(grant.org_id),    Text(JoinCodes(codes)),
+                                       Text(grant.purpose),   Time(now),
+                                       Time(grant.expires_at)};
+        CITYCODE_RETURN_IF_ERROR(
+            tx.Execute("INSERT INTO vault_grants (id, kind, citizen_id, org_id, type_codes, "
+                       "purpose, created_at, expires_at) VALUES (?, 'standing', ?, ?, ?, ?, ?, ?)",
+                       params)
+                .status());
+        json detail = {{"org_id", grant.org_id},
+                       {"types", codes},
+                       {"purpose", grant.purpose},
+                       {"expires_at", FormatRfc3339(grant.expires_at)}};
+        CITYCODE_ASSIGN_OR_RETURN(seq, impl.Audit(tx, {.action = "consent.grant",
+                                                       .actor = grant.citizen_id,
+                                                       .subject = grant.citizen_id,
+                                                       .object = grant.id,
+                                                       .detail = detail.dump()}));
+        return OkStatus();
+      }));
+  impl.CheckpointIfDue(seq);
+  return grant;
+}
+
+Result<std::vector<Grant>> Vault::ListGrants(std::string_view citizen_id) {
+  CITYCODE_ASSIGN_OR_RETURN(auto tx, impl_->db.Begin(store::TransactionMode::kRead));
+  const store::Value params[] = {Text(citizen_id)};
+  CITYCODE_ASSIGN_OR_RETURN(
+      auto rows, tx->Query("SELECT " + std::string(kGrantColumns) +
+                               " FROM vault_grants WHERE citizen_id = ? AND kind = 'standing' "
+                               "ORDER BY created_at DESC, id",
+                           params));
+  std::vector<Grant> grants;
+  for (const store::Row& row : rows) grants.push_back(GrantFromRow(row));
+  return grants;
+}
+
+Status Vault::RevokeGrant(std::string_view citizen_id, std::string_view grant_id) {
+  Impl& impl = *impl_;
+  std::int64_t seq = 0;
+  CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
+      impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+        CITYCODE_ASSIGN_OR_RETURN(std::optional<Grant> grant, LoadGrant(tx, grant_id));
+        if (!grant || grant->citizen_id != citizen_id || grant->kind != GrantKind::kStanding) {
+          return NotFound("no such grant");
+        }
+        if (grant->revoked_at) return FailedPrecondition("the grant is revoked already");
+        const Instant now = impl.clock.Now();
+        const store::Value params[] = {Time(now), Text(grant_id)};
+        CITYCODE_RETURN_IF_ERROR(
+            tx.Execute("UPDATE vault_grants SET revoked_at = ? WHERE id = ?", params).status());
+        CITYCODE_ASSIGN_OR_RETURN(
+            seq, impl.Audit(tx, {.action = "consent.revoke",
+                                 .actor = std::string(citizen_id),
+                                 .subject = std::string(citizen_id),
+                                 .object = std::string(grant_id),
+                                 .detail = json{{"org_id", grant->org_id}}.dump()}));
+        return OkStatus();
+      }));
+  impl.CheckpointIfDue(seq);
+  return OkStatus();
+}
+
+Result<std::vector<AccessRecord>> Vault::AccessHistory(std::string_view citizen_id,
+                                                       std::size_t limit) {
+  Impl& impl = *impl_;
+  CITYCODE_ASSIGN_OR_RETURN(std::vector<AuditEntry> entries,
+                            impl.audit.ListBySubject(citizen_id, limit));
+  std::map<std::string, std::string> org_names;
+  std::vector<AccessRecord> records;
+  for (const AuditEntry& entry : entries) {
+    AccessRecord record{.seq = entry.seq, .at = entry.at, .action = entry.event.action};
+    const json detail = json::parse(entry.event.detail, nullptr, /*allow_exceptions=*/false);
+    auto text = [&](const char* key) {
+      return detail.is_object() && detail.contains(key) && detail[key].is_string()
+                 ? detail[key].get<std::string>()
+                 : std::string();
+    };
+    record.org_id = text("org_id");
+    record.purpose =
+        entry.event.action == "certificate.fetch" || entry.event.action == "fetch.refused"
+            ? text("use_cause")
+            : text("purpose");
+    record.reason = text("reason");
+    if (entry.event.action == "certificate.fetch")
+      record.identifiers = SplitCodes(entry.event.object);
+    if (!record.org_id.empty()) {
+      auto [it, added] = org_names.try_emplace(record.org_id);
+      if (added) {
+        auto org = impl.platform.GetOrganisation(record.org_id);
+        if (org.ok()) it->second = org->name;
+      }
+      record.org_name = it->second;
+    }
+    records.push_back(std::move(record));
+  }
+  return records;
+}
+
+// --- relying parties ---
+
+Result<std::optional<Grant>> Vault::GrantPresentation(const Principal& terminal,
+                                                      std::string_view citizen_id,
+                                                      std::string_view verification_id,
+                                                      std::vector<std::string> type_codes) {
+  Impl& impl = *impl_;
+  if (terminal.role != Role::kTerminal) {
+    return PermissionDenied("only a terminal's verification makes a presentation grant");
+  }
+  CITYCODE_ASSIGN_OR_RETURN(std::vector<std::string> wanted, ResolveAll(type_codes));
+  std::optional<Grant> grant;
+  std::int64_t seq = 0;
+  CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
+      impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+        grant.reset();
+        CITYCODE_ASSIGN_OR_RETURN(std::vector<std::string> registered,
+                                  RegisteredTypes(tx, terminal.org_id, wanted.empty()));
+        std::vector<std::string> codes;
+        for (const std::string& code : wanted.empty() ? registered : wanted) {
+          if (Contains(registered, code)) codes.push_back(code);
+        }
+        if (codes.empty()) return OkStatus();
+        std::sort(codes.begin(), codes.end());
+        const Instant now = impl.clock.Now();
+        grant = Grant{.id = NewVaultId("grt"),
+                      .kind = GrantKind::kPresentation,
+                      .citizen_id = std::string(citizen_id),
+                      .org_id = terminal.org_id,
+                      .type_codes = codes,
+                      .purpose = "presentation",
+                      .created_at = now,
+                      .expires_at = now + impl.options.presentation_grant_lifetime};
+        const store::Value params[] = {Text(grant->id),        Text(grant->citizen_id),
+                                       Text(grant->org_id),    Text(JoinCodes(codes)),
+                                       Text(verification_id),  Time(now),
+                                       Time(grant->expires_at)};
+        CITYCODE_RETURN_IF_ERROR(
+            tx.Execute("INSERT INTO vault_grants (id, kind, citizen_id, org_id, type_codes, "
+                       "purpose, verification_id, created_at, expires_at) VALUES "
+                       "(?, 'presentation', ?, ?, ?, 'presentation', ?, ?, ?)",
+                       params)
+                .status());
+        json detail = {{"org_id", grant->org_id},
+                       {"terminal_id", terminal.terminal_id},
+                       {"types", codes},
+                       {"verification_id", verification_id},
+                       {"purpose", "presentation"}};
+        CITYCODE_ASSIGN_OR_RETURN(seq, impl.Audit(tx, {.action = "consent.presentation",
+                                                       .actor = terminal.terminal_id,
+                                                       .subject = grant->citizen_id,
+                                                       .object = grant->id,
+                                                       .detail = detail.dump()}));
+        return OkStatus();
+      }));
+  if (seq != 0) impl.CheckpointIfDue(seq);
+  return grant;
+}
+
+Result<Release> Vault::Fetch(const Principal& caller, const FetchRequest& request) {
+  Impl& impl = *impl_;
+  if (caller.role != Role::kTerminal && caller.role != Role::kOrgAdmin) {
+    return PermissionDenied("only an organisation's terminal or admin key fetches certificates");
+  }
+  if (request.use_cause.empty() || request.use_cause.size() > kMaxPurpose) {
+    return Status(StatusCode::kInvalidArgument, "use_cause must be 1-256 bytes",
+                  "missing_use_cause");
+  }
+  CITYCODE_ASSIGN_OR_RETURN(std::vector<std::string> requested, ResolveAll(request.type_codes));
+
+  const std::string actor = caller.terminal_id.empty() ? caller.key_id : caller.terminal_id;
+  std::string subject;  // the citizen, once the grant is known
+  Release release;
+  std::int64_t seq = 0;
+  const Status done = store::RunInTransaction(
+      impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+        const Instant now = impl.clock.Now();
+        CITYCODE_ASSIGN_OR_RETURN(std::optional<Grant> grant, LoadGrant(tx, request.grant_id));
+        if (grant) subject = grant->citizen_id;
+        if (!grant || grant->org_id != caller.org_id) {
+          return Refusal("consent_missing",
+                         "the citizen has given this organisation no such grant");
+        }
+        if (grant->revoked_at) return Refusal("consent_revoked", "the citizen revoked the grant");
+        if (now >= grant->expires_at) return Refusal("consent_expired", "the grant has expired");
+        if (grant->used_at) return Refusal("consent_used", "the presentation grant was used");
+        std::vector<std::string> codes = requested.empty() ? grant->type_codes : requested;
+        for (const std::string& code : codes) {
+          if (!Contains(grant->type_codes, code)) {
+            return Refusal("type_not_consented", "the grant does not cover " + TypeName(code));
+          }
+        }
+        CITYCODE_ASSIGN_OR_RETURN(std::vector<std::string> registered,
+                                  RegisteredTypes(tx, caller.org_id, false));
+        for (const std::string& code : codes) {
+          if (!Contains(registered, code)) {
+            return Refusal("type_not_registered",
+                           "this organisation is not registered for " + TypeName(code));
+          }
+        }
+        if (grant->kind == GrantKind::kPresentation) {
+          const store::Value used[] = {Time(now), Text(grant->id)};
+          CITYCODE_ASSIGN_OR_RETURN(
+              auto marked,
+              tx.Execute("UPDATE vault_grants SET used_at = ? WHERE id = ? AND used_at IS NULL",
+                         used));
+          if (marked != 1) return Refusal("consent_used", "the presentation grant was used");
+        }
+
+        CITYCODE_ASSIGN_OR_RETURN(std::string id_number,
+                                  impl.platform.CitizenIdNumber(grant->citizen_id));
+        const BlindIndex holder =
+            HolderIndex(impl.keyring, HolderIdTypeCode(HolderIdType::kCitizenIdNumber), id_number);
+        std::vector<store::Value> params = {Blob(holder)};
+        std::string placeholders;
+        for (const std::string& code : codes) {
+          placeholders += placeholders.empty() ? "?" : ", ?";
+          params.push_back(Text(code));
+        }
+        CITYCODE_ASSIGN_OR_RETURN(
+            auto rows, tx.Query("SELECT identifier, issuer_org_id, sealed FROM vault_certificates "
+                                "WHERE holder_index = ? AND type_code IN (" +
+                                    placeholders + ") ORDER BY type_code, identifier",
+                                params));
+
+        release = Release{.id = NewVaultId("rel"),
+                          .org_id = caller.org_id,
+                          .use_cause = request.use_cause,
+                          .fetched_at = now};
+        const std::string today = impl.LocalDate(now);
+        std::map<std::string, std::string> why_missing;  // type code -> reason
+        for (const store::Row& row : rows) {
+          CITYCODE_ASSIGN_OR_RETURN(Bytes opened,
+                                    impl.keyring.Open(row.Blob(2), CertificateAad(row.Text(0))));
+          CITYCODE_ASSIGN_OR_RETURN(SignedCertificate stored,
+                                    ParseCertificateJson(AsChars(opened)));
+          const Certificate& c = stored.certificate;
+          auto key = impl.IssuerKey(tx, stored.key_id);
+          const bool signature_valid = key.ok() && key->first == row.Text(1) &&
+                                       VerifyCertificateSignature(stored, key->second);
+          const bool in_validity =
+              c.valid_from <= today && (c.valid_until.empty() || today <= c.valid_until);
+          std::string problem;
+          if (!signature_valid) {
+            problem = "bad_signature";
+          } else if (c.status != CertificateStatus::kValid) {
+            problem = "not_valid";
+          } else if (!in_validity) {
+            problem = "expired";
+          }
+          if (!problem.empty()) {
+            why_missing.try_emplace(c.type_code, problem);
+            continue;
+          }
+          release.certificates.push_back({.certificate = std::move(stored),
+                                          .signature_valid = signature_valid,
+                                          .in_validity = in_validity});
+        }
+        json certificates = json::array();
+        std::vector<std::string> identifiers;
+        for (const FetchedCertificate& fetched : release.certificates) {
+          certificates.push_back(CertificateToJson(fetched.certificate));
+          identifiers.push_back(fetched.certificate.certificate.identifier);
+        }
+        json missing = json::array();
+        for (const std::string& code : codes) {
+          const bool served = std::any_of(release.certificates.begin(), release.certificates.end(),
+                                          [&](const FetchedCertificate& f) {
+                                            return f.certificate.certificate.type_code == code;
+                                          });
+          if (served) continue;
+          auto reason = why_missing.find(code);
+          release.missing.push_back(
+              {.type_code = code,
+               .reason = reason == why_missing.end() ? "not_held" : reason->second});
+          missing.push_back({{"type_code", code}, {"reason", release.missing.back().reason}});
+        }
+        const json signed_part = {
+            {"release_id", release.id},          {"org_id", caller.org_id},
+            {"terminal_id", caller.terminal_id}, {"use_cause", request.use_cause},
+            {"grant_id", request.grant_id},      {"fetched_at", FormatRfc3339(now)},
+            {"certificates", certificates},      {"missing", missing}};
+        release.release_json = signed_part.dump();
+        CITYCODE_ASSIGN_OR_RETURN(release.signature,
+                                  impl.vault_key.Sign(AsBytes(release.release_json)));
+        release.key_id = ToHex(impl.vault_key.public_key().key_id());
+
+        json detail = {{"org_id", caller.org_id},        {"terminal_id", caller.terminal_id},
+                       {"use_cause", request.use_cause}, {"grant_id", request.grant_id},
+                       {"release_id", release.id},       {"missing", missing}};
+        CITYCODE_ASSIGN_OR_RETURN(seq, impl.Audit(tx, {.action = "certificate.fetch",
+                                                       .actor = actor,
+                                                       .subject = subject,
+                                                       .object = JoinCodes(identifiers),
+                                                       .detail = detail.dump()}));
+        return OkStatus();
+      });
+  if (done.ok()) {
+    impl.CheckpointIfDue(seq);
+    return release;
+  }
+  if (done.code() != StatusCode::kPermissionDenied) return done;
+  // A refusal is recorded too, in its own transaction (the fetch's rolled back).
+  json detail = {{"org_id", caller.org_id},
+                 {"terminal_id", caller.terminal_id},
+                 {"use_cause", request.use_cause},
+                 {"grant_id", request.grant_id},
+                 {"reason", done.reason()}};
+  std::int64_t refusal_seq = 0;
+  CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
+      impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+        CITYCODE_ASSIGN_OR_RETURN(refusal_seq, impl.Audit(tx, {.action = "fetch.refused",
+                                                               .actor = actor,
+                                                               .subject = subject,
+                                                               .object = request.grant_id,
+                                                               .detail = detail.dump()}));
+        return OkStatus();
+      }));
+  impl.CheckpointIfDue(refusal_seq);
+  return done;
+}
+
+}  // namespace citycode::vault

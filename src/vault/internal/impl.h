@@ -1,0 +1,81 @@
+// State shared by the files that implement Vault (one per area).
+#ifndef CITYCODE_VAULT_INTERNAL_IMPL_H_
+#define CITYCODE_VAULT_INTERNAL_IMPL_H_
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "vault/vault.h"
+
+namespace citycode::vault {
+
+using platform::BlindIndex;
+
+std::string NewVaultId(std::string_view prefix);  // "grt_3f9c…" (128 random bits)
+
+inline store::Value Int(std::int64_t v) { return v; }
+inline store::Value Text(std::string_view v) { return std::string(v); }
+inline store::Value Blob(ByteView v) { return Bytes(v.begin(), v.end()); }
+inline store::Value Time(Instant t) { return ToUnixSeconds(t); }
+
+// The aad that binds a sealed certificate to its row.
+inline std::string CertificateAad(std::string_view identifier) {
+  return "vault_certificates.sealed:" + std::string(identifier);
+}
+
+// Type codes are stored space-separated.
+std::string JoinCodes(const std::vector<std::string>& codes);
+std::vector<std::string> SplitCodes(std::string_view text);
+
+// The blind index a certificate's holder is found by; the citizens'
+// ID-number index uses the same purpose, so a citizen's certificates are
+// those with their index.
+BlindIndex HolderIndex(const platform::Keyring& keyring, std::string_view id_type,
+                       std::string_view id_number);
+
+// A permission_denied refusal with its machine code.
+inline Status Refusal(std::string reason, std::string message) {
+  return Status(StatusCode::kPermissionDenied, std::move(message), std::move(reason));
+}
+
+struct Vault::Impl {
+  Impl(store::Database& d, const Clock& c, platform::Platform& p, platform::Keyring k,
+       VaultOptions o, crypto::PrivateKey key)
+      : db(d),
+        clock(c),
+        platform(p),
+        keyring(std::move(k)),
+        options(std::move(o)),
+        vault_key(std::move(key)),
+        audit(
+            d, c, vault_key,
+            AuditOptions{.hash = options.audit_hash, .checkpoint_file = options.checkpoint_file}) {}
+
+  store::Database& db;
+  const Clock& clock;
+  platform::Platform& platform;
+  const platform::Keyring keyring;
+  const VaultOptions options;
+  const crypto::PrivateKey vault_key;
+  AuditLog audit;
+
+  // Issuer public keys by hex kid: they never change once added.
+  std::mutex issuer_keys_mutex;
+  std::map<std::string, std::pair<std::string, crypto::PublicKey>, std::less<>>
+      issuer_keys;  // kid -> (org id, key)
+  Result<std::pair<std::string, crypto::PublicKey>> IssuerKey(store::Transaction& tx,
+                                                              std::string_view key_id);
+
+  // Appends to the audit log in `tx`; after commit, CheckpointIfDue.
+  Result<std::int64_t> Audit(store::Transaction& tx, AuditEvent event);
+  void CheckpointIfDue(std::int64_t seq);
+
+  // Today's date (YYYY-MM-DD) in the city's time zone (UTC+8, no DST).
+  std::string LocalDate(Instant t) const;
+};
+
+}  // namespace citycode::vault
+
+#endif  // CITYCODE_VAULT_INTERNAL_IMPL_H_

@@ -1,0 +1,258 @@
+// The e-certificate vault (证照库): issuing agencies put certificates in,
+// and an organisation takes out the ones a citizen has consented to, for a
+// stated use-cause, with every step in the hash-chained audit log.
+//
+// - Issuers are organisations of kind issuing_agency registered here with
+//   their unified social credit code and signing keys. Every certificate
+//   state (issue, update, revoke, expire) is a certificate the agency signed;
+//   the vault keeps the latest, sealed at rest under its own data key.
+// - Consent is a grant: standing (the citizen grants an organisation some
+//   certificate types for a purpose until a date, revocable) or presentation
+//   (a code verified by the organisation's terminal authorises one fetch of
+//   the types the scene or service item declares, within minutes).
+// - An organisation may only ever request the types it is registered for;
+//   only certificates in a valid state are served; each fetch names its
+//   use-cause (申请事由); what leaves the vault is signed together with the
+//   receiving organisation and use-cause, so a leaked copy shows its source.
+//
+// Refusals are permission_denied statuses whose reason() is the machine code
+// (consent_missing, consent_expired, consent_revoked, consent_used,
+// type_not_consented, type_not_registered, ...), and each is audited.
+#ifndef CITYCODE_VAULT_VAULT_H_
+#define CITYCODE_VAULT_VAULT_H_
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "crypto/key.h"
+#include "platform/keyring.h"
+#include "platform/platform.h"
+#include "store/database.h"
+#include "vault/audit.h"
+#include "vault/certificate.h"
+#include "vault/certificate_types.h"
+
+namespace citycode::vault {
+
+struct VaultOptions {
+  AuditHash audit_hash = AuditHash::kSha256;
+  // The copy of every audit checkpoint outside the database.
+  std::optional<std::filesystem::path> checkpoint_file;
+  // A checkpoint is written after this many audit entries (and whenever
+  // Checkpoint() is called: the server does so every minute).
+  std::int64_t checkpoint_every = 1000;
+  std::chrono::seconds presentation_grant_lifetime = std::chrono::minutes(10);
+  std::chrono::seconds max_standing_grant = std::chrono::days(366);
+};
+
+struct IssuerRegistration {
+  std::string org_id;       // an organisation of kind issuing_agency
+  std::string credit_code;  // the issuer code in its certificates' identifiers
+  std::string name;
+  // An external issuer's identifiers may follow another check-character
+  // rule; with accept_bad_check_character such certificates are kept, with
+  // a recorded warning. Our own issuers never get a wrong one accepted.
+  bool external = false;
+  bool accept_bad_check_character = false;
+};
+
+struct Issuer : IssuerRegistration {
+  std::vector<std::string> key_ids;  // hex
+};
+
+enum class IssueOutcome { kCreated, kUpdated, kUnchanged };
+std::string_view IssueOutcomeName(IssueOutcome outcome);  // "created", ...
+
+struct IssueResult {
+  std::string identifier;
+  IssueOutcome outcome = IssueOutcome::kCreated;
+  std::string warning;  // e.g. the check character of an external issuer
+};
+
+// What a citizen sees of a certificate in their own list.
+struct CertificateSummary {
+  std::string identifier;
+  std::string type_code;
+  std::string type_name;
+  CertificateStatus status = CertificateStatus::kValid;
+  std::string issuer_name;
+  std::string valid_until;
+};
+
+enum class GrantKind { kStanding, kPresentation };
+std::string_view GrantKindName(GrantKind kind);
+
+struct Grant {
+  std::string id;
+  GrantKind kind = GrantKind::kStanding;
+  std::string citizen_id;
+  std::string org_id;
+  std::vector<std::string> type_codes;
+  std::string purpose;
+  Instant created_at{};
+  Instant expires_at{};
+  std::optional<Instant> used_at;
+  std::optional<Instant> revoked_at;
+};
+
+struct StandingGrantRequest {
+  std::string citizen_id;
+  std::string org_id;
+  std::vector<std::string> type_codes;  // codes or keys ("resident_id_card")
+  std::string purpose;
+  Instant expires_at{};
+};
+
+struct FetchRequest {
+  std::string grant_id;
+  std::vector<std::string> type_codes;  // codes or keys; empty: all the grant covers
+  std::string use_cause;                // 申请事由, 1..256 bytes
+};
+
+// A type the grant covers for which no certificate was served, and why:
+// "not_held", "not_valid" (its status), "expired" (past valid_until),
+// "bad_signature".
+struct MissingCertificate {
+  std::string type_code;
+  std::string reason;
+};
+
+struct FetchedCertificate {
+  SignedCertificate certificate;
+  // What the vault checked before serving: the issuer's signature with the
+  // issuer's registered key, the status and the validity dates.
+  bool signature_valid = false;
+  bool in_validity = false;
+};
+
+// The signed answer to a fetch. `release_json` is the exact text the vault
+// signed (canonical JSON: release id, organisation, terminal, use-cause,
+// grant, time, the certificates and the missing types).
+struct Release {
+  std::string id;
+  std::string org_id;
+  std::string use_cause;
+  Instant fetched_at{};
+  std::vector<FetchedCertificate> certificates;
+  std::vector<MissingCertificate> missing;
+  std::string release_json;
+  std::string key_id;  // hex kid of the vault key
+  Bytes signature;
+};
+
+// One line of a citizen's access history.
+struct AccessRecord {
+  std::int64_t seq = 0;
+  Instant at{};
+  std::string action;  // "certificate.fetch", "fetch.refused", "consent.grant", ...
+  std::string org_id;
+  std::string org_name;
+  std::vector<std::string> identifiers;
+  std::string purpose;  // the use-cause or grant purpose
+  std::string reason;   // refusals
+};
+
+// One line of a bulk file, as read.
+struct ImportLine {
+  std::int64_t line_number = 0;
+  std::string text;
+};
+struct ImportProblem {
+  std::int64_t line_number = 0;
+  std::string reason;  // never the line's content (personal data)
+};
+struct ImportBatchResult {
+  std::int64_t imported = 0;            // created or updated
+  std::int64_t unchanged = 0;           // the same certificate again
+  std::vector<ImportProblem> problems;  // non-empty: nothing of the batch was imported
+};
+
+class Vault {
+ public:
+  // Applies the vault's migrations and creates its signing key (audit
+  // checkpoints and releases) on first use. All must outlive the Vault.
+  static Result<std::unique_ptr<Vault>> Open(store::Database& db, const Clock& clock,
+                                             platform::Platform& platform,
+                                             platform::Keyring keyring, VaultOptions options = {});
+  ~Vault();
+  Vault(const Vault&) = delete;
+  Vault& operator=(const Vault&) = delete;
+
+  // --- registry and administration (admin) ---
+  const std::vector<CertificateType>& certificate_types() const;
+  Status RegisterIssuer(const IssuerRegistration& registration, std::string_view actor);
+  // Adds a signing key of the issuer; returns its hex kid.
+  Result<std::string> AddIssuerKey(std::string_view org_id, const crypto::PublicKey& key,
+                                   std::string_view actor);
+  Result<Issuer> GetIssuer(std::string_view org_id);
+  // The certificate types an organisation may ever request, and of them the
+  // ones a code shown at its terminals authorises (presentation grants).
+  Status SetOrganisationTypes(std::string_view org_id, const std::vector<std::string>& may_request,
+                              const std::vector<std::string>& on_presentation,
+                              std::string_view actor);
+  Result<std::vector<std::string>> OrganisationTypes(std::string_view org_id,
+                                                     bool on_presentation_only);
+
+  // --- issuing (issuing agency) ---
+  // Stores the certificate `issuer_org_id` signed; idempotent by
+  // identifier (the same certificate again is unchanged; a changed one,
+  // e.g. with status revoked, replaces it).
+  Result<IssueResult> Issue(std::string_view issuer_org_id, const SignedCertificate& certificate);
+  // A bulk batch: every line is checked first; if any is bad, none is
+  // imported and every bad line is named. Lines are checked on `threads`
+  // threads.
+  Result<ImportBatchResult> ImportBatch(const std::vector<ImportLine>& lines, int threads = 2);
+
+  // --- citizens ---
+  Result<std::vector<CertificateSummary>> ListCertificates(std::string_view citizen_id);
+  Result<Grant> GrantStanding(const StandingGrantRequest& request);
+  Result<std::vector<Grant>> ListGrants(std::string_view citizen_id);
+  Status RevokeGrant(std::string_view citizen_id, std::string_view grant_id);
+  // Who fetched which certificates, when and why; refusals and consent
+  // changes too. Newest first.
+  Result<std::vector<AccessRecord>> AccessHistory(std::string_view citizen_id,
+                                                  std::size_t limit = 100);
+
+  // --- relying parties ---
+  // After a valid online verification at a terminal of `terminal.org_id`:
+  // a one-time grant of `type_codes` (those the organisation is registered
+  // for) or, if empty, of its on-presentation types. nullopt when there is
+  // nothing to grant.
+  Result<std::optional<Grant>> GrantPresentation(const platform::Principal& terminal,
+                                                 std::string_view citizen_id,
+                                                 std::string_view verification_id,
+                                                 std::vector<std::string> type_codes = {});
+  // permission_denied with a reason for every refusal (audited).
+  Result<Release> Fetch(const platform::Principal& caller, const FetchRequest& request);
+  // The key that signs releases and audit checkpoints.
+  const crypto::PublicKey& public_key() const;
+
+  // --- audit ---
+  Result<AuditCheckpoint> Checkpoint();
+  Result<AuditCheckpoint> LatestCheckpoint();
+  AuditLog& audit();
+
+  // Re-wraps sealed certificates under the keyring's current master key.
+  Result<std::int64_t> RewrapSealedData();
+
+ private:
+  struct Impl;
+  explicit Vault(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// The type registry entry for a code or key; not_found otherwise.
+Result<const CertificateType*> ResolveType(std::string_view code_or_key);
+
+}  // namespace citycode::vault
+
+#endif  // CITYCODE_VAULT_VAULT_H_
