@@ -35,6 +35,7 @@ class ApiTest : public testing::DatabaseTest {
     dir_.emplace("api");
     config_.database_url = url();
     config_.keyring_file = dir_->path() / "keyring.json";
+    config_.vault.checkpoint_file = dir_->path() / "audit-checkpoints.jsonl";
     config_.http.listen = "127.0.0.1:0";
     config_.platform.password_cost = crypto::PasswordCost::kMinimal;
     StartService();
@@ -329,6 +330,7 @@ TEST(ApiRateLimitTest, RefusesBeyondTheBurst) {
   server::ServiceConfig config;
   config.database_url = "sqlite:" + (dir.path() / "db").string();
   config.keyring_file = dir.path() / "keyring.json";
+  config.vault.checkpoint_file = dir.path() / "audit-checkpoints.jsonl";
   config.http.listen = "127.0.0.1:0";
   config.api.rate_per_key = 0.001;  // refills far slower than this test runs
   config.api.burst_per_key = 3;

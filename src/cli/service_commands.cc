@@ -46,7 +46,7 @@ int WaitForStopSignal() {
 
 // Options shared by serve and demo.
 struct ServeArgs {
-  std::optional<std::string> db, listen, config, keyring;
+  std::optional<std::string> db, listen, config, keyring, checkpoints;
   std::optional<int> threads;
 };
 
@@ -55,6 +55,8 @@ void AddServeOptions(CLI::App* command, ServeArgs& args) {
   command->add_option("--listen", args.listen, "Address to listen on, host:port");
   command->add_option("--config", args.config, "citycode.toml (see docs/CONFIG.md)");
   command->add_option("--keyring", args.keyring, "Keyring file (created 0600 if missing)");
+  command->add_option("--checkpoints", args.checkpoints,
+                      "Audit checkpoint file (default: beside the keyring)");
   command->add_option("--threads", args.threads, "I/O threads")->check(CLI::Range(1, 256));
 }
 
@@ -64,6 +66,12 @@ Result<server::ServiceConfig> MakeConfig(const ServeArgs& args) {
   if (args.db) config.database_url = *args.db;
   if (args.listen) config.http.listen = *args.listen;
   if (args.keyring) config.keyring_file = *args.keyring;
+  if (args.checkpoints) {
+    config.vault.checkpoint_file = *args.checkpoints;
+  } else if (args.keyring && !args.config) {
+    config.vault.checkpoint_file =
+        std::filesystem::path(*args.keyring).parent_path() / "citycode.audit-checkpoints.jsonl";
+  }
   if (args.threads) config.http.threads = *args.threads;
   return config;
 }
@@ -337,13 +345,13 @@ void AddDemoCommand(CLI::App& app, Action& action) {
       auto config = MakeConfig(serve);
       if (!config.ok()) return Fail(config.status());
       config->platform.demo = true;
-      if (!serve.config) config->vault.checkpoint_file = args->dir + "/audit-checkpoints.jsonl";
       BlockStopSignals();
       SystemClock clock;
       auto service = server::Service::Start(*config, clock);
       if (!service.ok()) return Fail(service.status());
-      auto city = demo::SeedOrLoadDemoCity((*service)->platform(), (*service)->database(),
-                                           args->dir, clock);
+      auto city =
+          demo::SeedOrLoadDemoCity((*service)->platform(), (*service)->vault(), (*service)->gov(),
+                                   (*service)->database(), args->dir, clock);
       if (!city.ok()) return Fail(city.status());
       const std::string base = BaseUrl(*config, (*service)->port());
       const auto& citizen = city->citizens.front();
@@ -357,10 +365,13 @@ void AddDemoCommand(CLI::App& app, Action& action) {
                 << "  Citizen      phone " << citizen.phone << ", password " << citizen.password
                 << "\n";
       for (const auto& t : city->terminals) {
-        if (t.scene == "transit" || t.scene == "hotel") {
-          std::cout << "  Terminal     " << t.org_name << " " << t.site_name << " (" << t.scene
+        if (t.scene == "transit" || t.scene == "hotel" || t.scene == "gov") {
+          std::cout << "  Terminal     " << t.org_name << " " << t.name << " (" << t.scene
                     << "): " << t.api_key << "\n";
         }
+      }
+      for (const auto& item : city->service_items) {
+        std::cout << "  Hall item    " << item.name << ": " << item.id << "\n";
       }
       std::cout << "  All keys     " << args->dir << "/demo.json\n\n";
       for (std::uint64_t counter = 1;; ++counter) {

@@ -27,7 +27,7 @@ constexpr std::size_t kMaxLineBytes = 16 * 1024;
 struct VaultArgs {
   std::string db = "sqlite:citycode.db";
   std::string keyring = "citycode.keyring.json";
-  std::string checkpoints = "citycode.audit-checkpoints.jsonl";
+  std::optional<std::string> checkpoints;  // default: beside the keyring; "": none
   std::string hash = "sha256";
 };
 
@@ -37,21 +37,40 @@ Result<vault::AuditHash> ParseHash(std::string_view name) {
   return InvalidArgument("--hash must be sha256 or sm3");
 }
 
+// Where `citycode serve` keeps the checkpoints by default: beside the keyring.
+std::optional<std::filesystem::path> CheckpointFile(const VaultArgs& args) {
+  if (!args.checkpoints) {
+    return std::filesystem::path(args.keyring).parent_path() / "citycode.audit-checkpoints.jsonl";
+  }
+  if (args.checkpoints->empty()) return std::nullopt;
+  return std::filesystem::path(*args.checkpoints);
+}
+
 // Opens the platform and the vault of the command's database and runs
-// `work` on them.
+// `work` on them. Without `create`, a database or keyring that is not there
+// is an error (a mistyped --db must not verify as an empty, intact log).
 template <typename Work>
-int WithVault(const VaultArgs& args, Work&& work) {
+int WithVault(const VaultArgs& args, bool create, Work&& work) {
   auto hash = ParseHash(args.hash);
   if (!hash.ok()) return Fail(hash.status());
+  if (!create && args.db.starts_with("sqlite:") && !std::filesystem::exists(args.db.substr(7))) {
+    return Fail(InvalidArgument("no database at " + args.db.substr(7)));
+  }
   auto db = store::Database::Open(args.db);
   if (!db.ok()) return Fail(db.status());
-  auto keyring = platform::Keyring::LoadOrCreate(args.keyring, crypto::CipherProfile::kAes256Gcm);
+  if (!create) {
+    auto version = (*db)->SchemaVersion();
+    if (!version.ok()) return Fail(version.status());
+    if (*version < 1000) return Fail(InvalidArgument("no vault audit log in this database"));
+  }
+  auto keyring =
+      create ? platform::Keyring::LoadOrCreate(args.keyring, crypto::CipherProfile::kAes256Gcm)
+             : platform::Keyring::Load(args.keyring);
   if (!keyring.ok()) return Fail(keyring.status());
   SystemClock clock;
   auto platform = platform::Platform::Open(**db, clock, *keyring);
   if (!platform.ok()) return Fail(platform.status());
-  std::optional<std::filesystem::path> checkpoints;
-  if (!args.checkpoints.empty()) checkpoints = args.checkpoints;
+  const std::optional<std::filesystem::path> checkpoints = CheckpointFile(args);
   auto opened = vault::Vault::Open(**db, clock, **platform, *keyring,
                                    {.audit_hash = *hash, .checkpoint_file = checkpoints});
   if (!opened.ok()) return Fail(opened.status());
@@ -61,8 +80,8 @@ int WithVault(const VaultArgs& args, Work&& work) {
 void AddVaultOptions(CLI::App* command, VaultArgs& args) {
   command->add_option("--db", args.db, "Database URL")->capture_default_str();
   command->add_option("--keyring", args.keyring, "Keyring file")->capture_default_str();
-  command->add_option("--checkpoints", args.checkpoints, "Audit checkpoint file (\"\": none)")
-      ->capture_default_str();
+  command->add_option("--checkpoints", args.checkpoints,
+                      "Audit checkpoint file (default: beside the keyring, as serve; \"\": none)");
   command->add_option("--hash", args.hash, "Audit hash: sha256 or sm3")->capture_default_str();
 }
 
@@ -104,13 +123,16 @@ struct ImportArgs {
 };
 
 int RunImport(const ImportArgs& args) {
+  if (std::filesystem::is_directory(args.file)) {
+    return Fail(InvalidArgument(args.file + " is a directory"));
+  }
   std::ifstream in(args.file, std::ios::binary);
   if (!in) return Fail(InvalidArgument("cannot open " + args.file));
   std::error_code size_error;
   const std::uintmax_t size = std::filesystem::file_size(args.file, size_error);
-  return WithVault(args.vault, [&](store::Database&, platform::Platform&, vault::Vault& v) {
+  return WithVault(args.vault, true, [&](store::Database&, platform::Platform&, vault::Vault& v) {
     Progress progress(size_error ? 1 : size);
-    std::int64_t line_number = 0, imported = 0, unchanged = 0, refused_lines = 0,
+    std::int64_t line_number = 0, blank_lines = 0, imported = 0, unchanged = 0, refused_lines = 0,
                  refused_batches = 0, bad_lines = 0;
     std::uintmax_t bytes = 0;
     // While one batch is stored, the next is read: reading is cheap, so one
@@ -121,7 +143,10 @@ int RunImport(const ImportArgs& args) {
       while (static_cast<int>(lines.size()) < args.batch && std::getline(in, text)) {
         ++line_number;
         bytes += text.size() + 1;
-        if (text.empty()) continue;
+        if (text.empty()) {
+          ++blank_lines;
+          continue;
+        }
         if (text.size() > kMaxLineBytes) text = "{\"line_too_long\": true}";  // refused below
         lines.push_back({.line_number = line_number, .text = std::move(text)});
       }
@@ -153,7 +178,8 @@ int RunImport(const ImportArgs& args) {
       progress.Update(bytes, line_number);
     }
     progress.Finish();
-    refused_lines = line_number - imported - unchanged;
+    if (in.bad()) return Fail(Unavailable("cannot read " + args.file));
+    refused_lines = line_number - blank_lines - imported - unchanged;
     std::cout << json{{"lines", line_number},
                       {"imported", imported},
                       {"unchanged", unchanged},
@@ -310,7 +336,7 @@ void AddVaultCommands(CLI::App& app, Action& action) {
       auto key = crypto::PublicKey::FromPem(*pem);
       if (!key.ok()) return Fail(key.status());
       return WithVault(
-          issuer_args->vault, [&](store::Database&, platform::Platform&, vault::Vault& v) {
+          issuer_args->vault, true, [&](store::Database&, platform::Platform&, vault::Vault& v) {
             const vault::IssuerRegistration registration{
                 .org_id = issuer_args->org,
                 .credit_code = issuer_args->credit_code,
@@ -346,18 +372,19 @@ void AddVaultCommands(CLI::App& app, Action& action) {
                     "Of those, the ones a code shown at its terminals authorises");
   types->callback([types_args, &action] {
     action = [types_args] {
-      return WithVault(types_args->vault, [&](store::Database&, platform::Platform&,
-                                              vault::Vault& v) {
-        Status status = v.SetOrganisationTypes(types_args->org, SplitList(types_args->may_request),
-                                               SplitList(types_args->on_presentation), "cli");
-        if (!status.ok()) return Fail(status);
-        std::cout << json{{"org_id", types_args->org},
-                          {"may_request", *v.OrganisationTypes(types_args->org, false)},
-                          {"on_presentation", *v.OrganisationTypes(types_args->org, true)}}
-                         .dump()
-                  << "\n";
-        return kExitOk;
-      });
+      return WithVault(
+          types_args->vault, true, [&](store::Database&, platform::Platform&, vault::Vault& v) {
+            Status status =
+                v.SetOrganisationTypes(types_args->org, SplitList(types_args->may_request),
+                                       SplitList(types_args->on_presentation), "cli");
+            if (!status.ok()) return Fail(status);
+            std::cout << json{{"org_id", types_args->org},
+                              {"may_request", *v.OrganisationTypes(types_args->org, false)},
+                              {"on_presentation", *v.OrganisationTypes(types_args->org, true)}}
+                             .dump()
+                      << "\n";
+            return kExitOk;
+          });
     };
   });
 
@@ -367,12 +394,13 @@ void AddVaultCommands(CLI::App& app, Action& action) {
   AddVaultOptions(rewrap, *rewrap_args);
   rewrap->callback([rewrap_args, &action] {
     action = [rewrap_args] {
-      return WithVault(*rewrap_args, [](store::Database&, platform::Platform&, vault::Vault& v) {
-        auto changed = v.RewrapSealedData();
-        if (!changed.ok()) return Fail(changed.status());
-        std::cout << json{{"rewrapped", *changed}}.dump() << "\n";
-        return kExitOk;
-      });
+      return WithVault(*rewrap_args, false,
+                       [](store::Database&, platform::Platform&, vault::Vault& v) {
+                         auto changed = v.RewrapSealedData();
+                         if (!changed.ok()) return Fail(changed.status());
+                         std::cout << json{{"rewrapped", *changed}}.dump() << "\n";
+                         return kExitOk;
+                       });
     };
   });
 
@@ -394,30 +422,31 @@ void AddVaultCommands(CLI::App& app, Action& action) {
                      "The vault's public key (PEM) to check against, instead of the database's");
   verify->callback([verify_args, &action] {
     action = [verify_args] {
-      return WithVault(verify_args->vault, [&](store::Database& db, platform::Platform&,
-                                               vault::Vault& v) {
-        crypto::PublicKey key = v.public_key();
-        if (!verify_args->public_key_file.empty()) {
-          auto pem = ReadFile(verify_args->public_key_file, 64 * 1024);
-          if (!pem.ok()) return Fail(pem.status());
-          auto pinned = crypto::PublicKey::FromPem(*pem);
-          if (!pinned.ok()) return Fail(pinned.status());
-          key = *pinned;
-        }
-        std::optional<std::filesystem::path> file;
-        if (!verify_args->vault.checkpoints.empty()) file = verify_args->vault.checkpoints;
-        auto report = vault::VerifyAuditLog(db, key, *ParseHash(verify_args->vault.hash), file);
-        if (!report.ok()) return Fail(report.status());
-        json out = {
-            {"ok", report->ok}, {"entries", report->entries}, {"checkpoints", report->checkpoints}};
-        if (!report->ok) {
-          out["problem"] = report->problem;
-          if (report->first_bad_seq) out["first_bad_seq"] = *report->first_bad_seq;
-          std::cerr << ("citycode: audit log: " + report->problem + "\n");
-        }
-        std::cout << out.dump() << "\n";
-        return report->ok ? kExitOk : kExitRefused;
-      });
+      return WithVault(
+          verify_args->vault, false,
+          [&](store::Database& db, platform::Platform&, vault::Vault& v) {
+            crypto::PublicKey key = v.public_key();
+            if (!verify_args->public_key_file.empty()) {
+              auto pem = ReadFile(verify_args->public_key_file, 64 * 1024);
+              if (!pem.ok()) return Fail(pem.status());
+              auto pinned = crypto::PublicKey::FromPem(*pem);
+              if (!pinned.ok()) return Fail(pinned.status());
+              key = *pinned;
+            }
+            const std::optional<std::filesystem::path> file = CheckpointFile(verify_args->vault);
+            auto report = vault::VerifyAuditLog(db, key, *ParseHash(verify_args->vault.hash), file);
+            if (!report.ok()) return Fail(report.status());
+            json out = {{"ok", report->ok},
+                        {"entries", report->entries},
+                        {"checkpoints", report->checkpoints}};
+            if (!report->ok) {
+              out["problem"] = report->problem;
+              if (report->first_bad_seq) out["first_bad_seq"] = *report->first_bad_seq;
+              std::cerr << ("citycode: audit log: " + report->problem + "\n");
+            }
+            std::cout << out.dump() << "\n";
+            return report->ok ? kExitOk : kExitRefused;
+          });
     };
   });
   auto checkpoint_args = std::make_shared<VaultArgs>();
@@ -426,7 +455,7 @@ void AddVaultCommands(CLI::App& app, Action& action) {
   AddVaultOptions(checkpoint, *checkpoint_args);
   checkpoint->callback([checkpoint_args, &action] {
     action = [checkpoint_args] {
-      return WithVault(*checkpoint_args,
+      return WithVault(*checkpoint_args, false,
                        [](store::Database&, platform::Platform&, vault::Vault& v) {
                          auto written = v.Checkpoint();
                          if (!written.ok()) return Fail(written.status());

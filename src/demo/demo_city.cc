@@ -4,11 +4,16 @@
 
 #include "code/credential.h"
 #include "common/files.h"
+#include "vault/sample_certificates.h"
 
 namespace citycode::demo {
 namespace {
 
 using platform::OrgKind;
+
+constexpr const char* kHallName = "即墨区政务服务中心";
+constexpr const char* kAgencyName = "即墨公安分局户政科";
+constexpr const char* kAgencyCreditCode = "11370282MB0000001X";  // invented
 
 struct OrgSeed {
   const char* name;
@@ -19,7 +24,7 @@ struct OrgSeed {
 // Names of real places in Jimo; the organisations' data is invented.
 const std::vector<OrgSeed>& Orgs() {
   static const std::vector<OrgSeed> kOrgs = {
-      {"即墨区政务服务中心", OrgKind::kServiceHall, {"区政务服务大厅", "通济街道便民服务中心"}},
+      {kHallName, OrgKind::kServiceHall, {"区政务服务大厅", "通济街道便民服务中心"}},
       {"即墨公交", OrgKind::kTransitOperator, {"1路", "2路"}},
       {"青岛地铁", OrgKind::kTransitOperator, {"11号线"}},
       {"即墨区人民医院", OrgKind::kHospital, {"门诊楼"}},
@@ -31,7 +36,7 @@ const std::vector<OrgSeed>& Orgs() {
       {"即墨科技创新中心", OrgKind::kAccessSite, {"大堂闸机"}},
       {"鹤山风景区", OrgKind::kAccessSite, {"东门"}},
       {"墨河社区", OrgKind::kAccessSite, {"北门"}},
-      {"即墨公安分局户政科", OrgKind::kIssuingAgency, {}},
+      {kAgencyName, OrgKind::kIssuingAgency, {}},
   };
   return kOrgs;
 }
@@ -66,9 +71,15 @@ Result<std::pair<std::int64_t, std::int64_t>> CountRows(store::Database& db) {
 nlohmann::json ToJson(const DemoCity& city) {
   nlohmann::json terminals = nlohmann::json::array(), citizens = nlohmann::json::array();
   for (const auto& t : city.terminals) {
-    terminals.push_back(
-        {{"org", t.org_name}, {"site", t.site_name}, {"scene", t.scene}, {"api_key", t.api_key}});
+    terminals.push_back({{"org", t.org_name},
+                         {"site", t.site_name},
+                         {"scene", t.scene},
+                         {"api_key", t.api_key},
+                         {"name", t.name}});
   }
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& item : city.service_items)
+    items.push_back({{"id", item.id}, {"name", item.name}});
   for (const auto& c : city.citizens) {
     citizens.push_back(
         {{"phone", c.phone}, {"password", c.password}, {"rider_category", c.rider_category}});
@@ -77,6 +88,8 @@ nlohmann::json ToJson(const DemoCity& city) {
           {"app_channel_key", city.app_channel_key},
           {"terminals", terminals},
           {"citizens", citizens},
+          {"service_items", items},
+          {"agency_key_file", city.agency_key_file.string()},
           {"citizen_id", city.citizen_id},
           {"device_id", city.device_id},
           {"device_key_file", city.device_key_file.string()},
@@ -94,8 +107,13 @@ Result<DemoCity> FromJson(const std::string& text) {
                   .device_id = doc.at("device_id"),
                   .device_key_file = doc.at("device_key_file").get<std::string>(),
                   .credential_file = doc.at("credential_file").get<std::string>()};
+    city.agency_key_file = doc.value("agency_key_file", std::string());
     for (const auto& t : doc.at("terminals")) {
-      city.terminals.push_back({t.at("org"), t.at("site"), t.at("scene"), t.at("api_key")});
+      city.terminals.push_back(
+          {t.at("org"), t.at("site"), t.at("scene"), t.at("api_key"), t.value("name", "")});
+    }
+    for (const auto& item : doc.value("service_items", nlohmann::json::array())) {
+      city.service_items.push_back({item.at("id"), item.at("name")});
     }
     for (const auto& c : doc.at("citizens")) {
       city.citizens.push_back({c.at("phone"), c.at("password"), c.at("rider_category")});
@@ -106,7 +124,77 @@ Result<DemoCity> FromJson(const std::string& text) {
   }
 }
 
-Result<DemoCity> Seed(platform::Platform& platform, const std::filesystem::path& dir) {
+// The vault and the hall: the agency issues every citizen an ID card and a
+// household register (no driving licence, so one service item shows what a
+// citizen must still bring); the hall may fetch them for its service items,
+// hotels the ID card when a guest shows the code.
+Status SeedVaultAndHall(platform::Platform& platform, vault::Vault& vault, gov::GovScene& gov,
+                        DemoCity& city, const std::map<std::string, std::string>& org_ids,
+                        const std::filesystem::path& dir) {
+  const std::string& agency = org_ids.at(kAgencyName);
+  CITYCODE_RETURN_IF_ERROR(vault.RegisterIssuer(
+      {.org_id = agency, .credit_code = kAgencyCreditCode, .name = kAgencyName}, "demo"));
+  CITYCODE_ASSIGN_OR_RETURN(auto agency_key,
+                            crypto::PrivateKey::Generate(platform.options().algorithm));
+  CITYCODE_RETURN_IF_ERROR(vault.AddIssuerKey(agency, agency_key.public_key(), "demo").status());
+  city.agency_key_file = dir / "agency.key";
+  CITYCODE_RETURN_IF_ERROR(WriteFileAtomic(city.agency_key_file, agency_key.ToPem(), 0600));
+
+  std::uint64_t serial = 1;
+  for (const CitizenSeed& seed : Citizens()) {
+    for (const char* type : {"resident_id_card", "household_register"}) {
+      CITYCODE_ASSIGN_OR_RETURN(
+          vault::Certificate certificate,
+          vault::SampleCertificate(
+              *vault::FindCertificateType(type), {.name = seed.name, .id_number = seed.id_number},
+              {.name = kAgencyName, .credit_code = kAgencyCreditCode}, serial++, "2021-06-01",
+              std::string_view(type) == "resident_id_card" ? "2041-06-01" : ""));
+      CITYCODE_ASSIGN_OR_RETURN(auto signed_certificate,
+                                vault::SignCertificate(certificate, agency_key));
+      CITYCODE_RETURN_IF_ERROR(vault.Issue(agency, signed_certificate).status());
+    }
+  }
+
+  const std::string& hall = org_ids.at(kHallName);
+  CITYCODE_RETURN_IF_ERROR(vault.SetOrganisationTypes(
+      hall, {"resident_id_card", "household_register", "driving_licence"}, {}, "demo"));
+  for (const auto& [name, id] : org_ids) {
+    CITYCODE_ASSIGN_OR_RETURN(auto org, platform.GetOrganisation(id));
+    if (org.kind == OrgKind::kHotel) {
+      CITYCODE_RETURN_IF_ERROR(
+          vault.SetOrganisationTypes(id, {"resident_id_card"}, {"resident_id_card"}, "demo"));
+    }
+  }
+  struct ItemSeed {
+    const char* code;
+    const char* name;
+    std::vector<std::string> types;
+  };
+  const ItemSeed items[] = {
+      {"hukou-transfer", "户口迁移", {"resident_id_card", "household_register"}},
+      {"licence-renewal", "驾驶证期满换证", {"resident_id_card", "driving_licence"}},
+  };
+  std::vector<std::string> item_ids;
+  for (const ItemSeed& seed : items) {
+    CITYCODE_ASSIGN_OR_RETURN(auto item,
+                              gov.CreateServiceItem(hall, seed.code, seed.name, seed.types));
+    city.service_items.push_back({item.id, item.name});
+    item_ids.push_back(item.id);
+  }
+  // A window at each hall site next to its kiosk.
+  CITYCODE_ASSIGN_OR_RETURN(auto sites, platform.ListSites(hall));
+  for (const auto& site : sites) {
+    const std::string name = site.name + " 3号窗口";
+    CITYCODE_ASSIGN_OR_RETURN(auto terminal, platform.CreateTerminal(hall, site.id, name));
+    CITYCODE_RETURN_IF_ERROR(
+        gov.RegisterWindow(hall, terminal.first.id, "3号窗口", item_ids).status());
+    city.terminals.push_back({kHallName, site.name, "gov", terminal.second.token, name});
+  }
+  return OkStatus();
+}
+
+Result<DemoCity> Seed(platform::Platform& platform, vault::Vault& vault, gov::GovScene& gov,
+                      const std::filesystem::path& dir) {
   DemoCity city;
   CITYCODE_ASSIGN_OR_RETURN(auto admin, platform.CreateAdminKey("demo admin"));
   city.admin_key = admin.token;
@@ -118,15 +206,17 @@ Result<DemoCity> Seed(platform::Platform& platform, const std::filesystem::path&
         platform.CreateChannelKey(channel, "demo " + std::string(code::ChannelName(channel)))
             .status());
   }
+  std::map<std::string, std::string> org_ids;  // by name
   for (const OrgSeed& seed : Orgs()) {
     CITYCODE_ASSIGN_OR_RETURN(auto org, platform.CreateOrganisation(seed.name, seed.kind, true));
+    org_ids[seed.name] = org.id;
     for (const char* site_name : seed.sites) {
       CITYCODE_ASSIGN_OR_RETURN(auto site, platform.CreateSite(org.id, site_name));
-      CITYCODE_ASSIGN_OR_RETURN(
-          auto terminal, platform.CreateTerminal(org.id, site.id, std::string(site_name) + " 1"));
+      const std::string name = std::string(site_name) + " 1";
+      CITYCODE_ASSIGN_OR_RETURN(auto terminal, platform.CreateTerminal(org.id, site.id, name));
       city.terminals.push_back({seed.name, site_name,
                                 std::string(code::SceneName(terminal.first.scene)),
-                                terminal.second.token});
+                                terminal.second.token, name});
     }
   }
   std::string first_citizen;
@@ -155,6 +245,7 @@ Result<DemoCity> Seed(platform::Platform& platform, const std::filesystem::path&
   city.credential_file = dir / "credential.cbor";
   CITYCODE_RETURN_IF_ERROR(WriteFileAtomic(city.device_key_file, device_key.ToPem(), 0600));
   CITYCODE_RETURN_IF_ERROR(WriteFileAtomic(city.credential_file, AsChars(issued.credential), 0600));
+  CITYCODE_RETURN_IF_ERROR(SeedVaultAndHall(platform, vault, gov, city, org_ids, dir));
   return city;
 }
 
@@ -169,7 +260,8 @@ Status RenewIfDue(platform::Platform& platform, const DemoCity& city, const Cloc
 
 }  // namespace
 
-Result<DemoCity> SeedOrLoadDemoCity(platform::Platform& platform, store::Database& db,
+Result<DemoCity> SeedOrLoadDemoCity(platform::Platform& platform, vault::Vault& vault,
+                                    gov::GovScene& gov, store::Database& db,
                                     const std::filesystem::path& dir, const Clock& clock) {
   CITYCODE_ASSIGN_OR_RETURN(auto counts, CountRows(db));
   if (counts.second != 0) {
@@ -187,7 +279,7 @@ Result<DemoCity> SeedOrLoadDemoCity(platform::Platform& platform, store::Databas
     return FailedPrecondition("demo data without " + file.string() +
                               " (an interrupted start?); remove the demo directory to reseed");
   }
-  CITYCODE_ASSIGN_OR_RETURN(DemoCity city, Seed(platform, dir));
+  CITYCODE_ASSIGN_OR_RETURN(DemoCity city, Seed(platform, vault, gov, dir));
   CITYCODE_RETURN_IF_ERROR(WriteFileAtomic(file, ToJson(city).dump(2) + "\n", 0600));
   return city;
 }

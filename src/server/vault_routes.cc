@@ -60,6 +60,14 @@ json CheckpointJson(const vault::AuditCheckpoint& checkpoint) {
 
 std::string Actor(const Call& call) { return call.principal->key_id; }
 
+Response OrganisationTypesResponse(vault::Vault& v, const std::string& org) {
+  auto all = v.OrganisationTypes(org, false);
+  if (!all.ok()) return ErrorResponse(all.status());
+  auto shown = v.OrganisationTypes(org, true);
+  if (!shown.ok()) return ErrorResponse(shown.status());
+  return Json(200, {{"org_id", org}, {"may_request", *all}, {"on_presentation", *shown}});
+}
+
 }  // namespace
 
 AfterVerify GrantOnPresentation(vault::Vault& v) {
@@ -160,28 +168,20 @@ std::vector<RouteSpec> VaultRoutes(vault::Vault& v) {
                  .max_length = 64}},
        .handler = [&v](Call& call) {
          const std::string& org = Param(call, "org");
-         const auto may_request = Strings(call, "may_request");
-         const auto on_presentation = Strings(call, "on_presentation");
-         return Done(v.SetOrganisationTypes(org, may_request, on_presentation, Actor(call)),
-                     {{"org_id", org},
-                      {"may_request", *v.OrganisationTypes(org, false)},
-                      {"on_presentation", *v.OrganisationTypes(org, true)}});
+         Status set = v.SetOrganisationTypes(org, Strings(call, "may_request"),
+                                             Strings(call, "on_presentation"), Actor(call));
+         if (!set.ok()) return ErrorResponse(set);
+         return OrganisationTypesResponse(v, org);
        }});
-  routes.push_back(
-      {.method = Method::kGet,
-       .pattern = "/v1/orgs/{org}/vault/types",
-       .name = "get_organisation_types",
-       .summary = "What an organisation may request from the vault",
-       .roles = kOrgAdmins,
-       .handler = [&v](Call& call) {
-         if (auto denied = CheckOrgAccess(call)) return *denied;
-         const std::string& org = Param(call, "org");
-         auto all = v.OrganisationTypes(org, false);
-         auto shown = v.OrganisationTypes(org, true);
-         if (!all.ok()) return ErrorResponse(all.status());
-         if (!shown.ok()) return ErrorResponse(shown.status());
-         return Json(200, {{"org_id", org}, {"may_request", *all}, {"on_presentation", *shown}});
-       }});
+  routes.push_back({.method = Method::kGet,
+                    .pattern = "/v1/orgs/{org}/vault/types",
+                    .name = "get_organisation_types",
+                    .summary = "What an organisation may request from the vault",
+                    .roles = kOrgAdmins,
+                    .handler = [&v](Call& call) {
+                      if (auto denied = CheckOrgAccess(call)) return *denied;
+                      return OrganisationTypesResponse(v, Param(call, "org"));
+                    }});
 
   // --- issuing agencies ---
   routes.push_back(

@@ -72,11 +72,13 @@ CREATE TABLE audit_checkpoints (
 )
 )sql";
 
-// RETURNING gives the new seq and the unchanged (previous) hash. On
-// PostgreSQL the update holds the row lock until the caller's transaction
-// ends, so seqs are handed out, and become visible, strictly in order.
-constexpr std::string_view kAdvanceHead =
-    "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash";
+// The update takes the head row: on PostgreSQL its lock is held until the
+// caller's transaction ends, so seqs are handed out, and become visible,
+// strictly in order; kSelectHead then reads the new seq and the unchanged
+// (previous) hash. Not one UPDATE … RETURNING: SQLite builds an ephemeral
+// table and a statement journal for that, a malloc/free of its page cache
+// on every append.
+constexpr std::string_view kAdvanceHead = "UPDATE audit_head SET seq = seq + 1 WHERE id = 1";
 constexpr std::string_view kCreateHead =
     "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, ?) ON CONFLICT (id) DO NOTHING";
 constexpr std::string_view kSetHeadHash = "UPDATE audit_head SET hash = ? WHERE id = 1";
@@ -391,14 +393,16 @@ AuditLog::AuditLog(store::Database& db, const Clock& clock, crypto::PrivateKey c
 
 Result<std::int64_t> AuditLog::Append(store::Transaction& tx, const AuditEvent& event) const {
   CITYCODE_RETURN_IF_ERROR(CheckEvent(event));
-  CITYCODE_ASSIGN_OR_RETURN(std::optional<store::Row> head, tx.QueryOptional(kAdvanceHead));
-  if (!head) {
+  CITYCODE_ASSIGN_OR_RETURN(std::int64_t advanced, tx.Execute(kAdvanceHead));
+  if (advanced == 0) {
     // The very first append. Concurrent first appenders: ON CONFLICT makes
     // the losers wait for the winner's row and then advance it.
     CITYCODE_RETURN_IF_ERROR(tx.Execute(kCreateHead, {Blob(kZeroHash)}).status());
-    CITYCODE_ASSIGN_OR_RETURN(head, tx.QueryOptional(kAdvanceHead));
-    if (!head) return Internal("the audit head row is missing");
+    CITYCODE_ASSIGN_OR_RETURN(advanced, tx.Execute(kAdvanceHead));
+    if (advanced == 0) return Internal("the audit head row is missing");
   }
+  CITYCODE_ASSIGN_OR_RETURN(std::optional<store::Row> head, tx.QueryOptional(kSelectHead));
+  if (!head) return Internal("the audit head row is missing");
   const std::int64_t* seq = IntAt(*head, 0);
   std::optional<crypto::Digest> prev_hash = DigestAt(*head, 1);
   if (seq == nullptr || !prev_hash) return Internal("the audit head row is malformed");

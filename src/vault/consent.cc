@@ -80,13 +80,27 @@ std::string TypeName(std::string_view code) {
 
 std::string_view GrantKindName(GrantKind kind) { return KindText(kind); }
 
+Result<BlindIndex> Vault::Impl::CitizenHolderIndex(std::string_view citizen_id) {
+  constexpr std::size_t kMaxCached = 100'000;
+  {
+    std::lock_guard lock(holder_cache_mutex);
+    auto it = holder_cache.find(citizen_id);
+    if (it != holder_cache.end()) return it->second;
+  }
+  CITYCODE_ASSIGN_OR_RETURN(std::string id_number, platform.CitizenIdNumber(citizen_id));
+  const BlindIndex index =
+      HolderIndex(keyring, HolderIdTypeCode(HolderIdType::kCitizenIdNumber), id_number);
+  std::lock_guard lock(holder_cache_mutex);
+  if (holder_cache.size() >= kMaxCached) holder_cache.clear();
+  holder_cache.emplace(std::string(citizen_id), index);
+  return index;
+}
+
 // --- citizens ---
 
 Result<std::vector<CertificateSummary>> Vault::ListCertificates(std::string_view citizen_id) {
   Impl& impl = *impl_;
-  CITYCODE_ASSIGN_OR_RETURN(std::string id_number, impl.platform.CitizenIdNumber(citizen_id));
-  const BlindIndex holder =
-      HolderIndex(impl.keyring, HolderIdTypeCode(HolderIdType::kCitizenIdNumber), id_number);
+  CITYCODE_ASSIGN_OR_RETURN(const BlindIndex holder, impl.CitizenHolderIndex(citizen_id));
   CITYCODE_ASSIGN_OR_RETURN(auto tx, impl.db.Begin(store::TransactionMode::kRead));
   const store::Value params[] = {Blob(holder)};
   CITYCODE_ASSIGN_OR_RETURN(auto rows, tx->Query("SELECT identifier, sealed FROM "
@@ -314,9 +328,13 @@ Result<Release> Vault::Fetch(const Principal& caller, const FetchRequest& reques
   const std::string actor = caller.terminal_id.empty() ? caller.key_id : caller.terminal_id;
   std::string subject;  // the citizen, once the grant is known
   Release release;
-  std::int64_t seq = 0;
-  const Status done = store::RunInTransaction(
-      impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+  json missing;  // of the release, for the audit entry too
+  GrantKind kind = GrantKind::kStanding;
+  // The checks, decryption, signature checks and signing run in a read
+  // transaction, concurrently with other fetches; only consuming the grant
+  // and the audit entry take the write lock.
+  Status done = store::RunInTransaction(
+      impl.db, store::TransactionMode::kRead, [&](store::Transaction& tx) -> Status {
         const Instant now = impl.clock.Now();
         CITYCODE_ASSIGN_OR_RETURN(std::optional<Grant> grant, LoadGrant(tx, request.grant_id));
         if (grant) subject = grant->citizen_id;
@@ -324,9 +342,12 @@ Result<Release> Vault::Fetch(const Principal& caller, const FetchRequest& reques
           return Refusal("consent_missing",
                          "the citizen has given this organisation no such grant");
         }
+        kind = grant->kind;
         if (grant->revoked_at) return Refusal("consent_revoked", "the citizen revoked the grant");
         if (now >= grant->expires_at) return Refusal("consent_expired", "the grant has expired");
-        if (grant->used_at) return Refusal("consent_used", "the presentation grant was used");
+        if (kind == GrantKind::kPresentation && grant->used_at) {
+          return Refusal("consent_used", "the presentation grant was used");
+        }
         std::vector<std::string> codes = requested.empty() ? grant->type_codes : requested;
         for (const std::string& code : codes) {
           if (!Contains(grant->type_codes, code)) {
@@ -341,19 +362,8 @@ Result<Release> Vault::Fetch(const Principal& caller, const FetchRequest& reques
                            "this organisation is not registered for " + TypeName(code));
           }
         }
-        if (grant->kind == GrantKind::kPresentation) {
-          const store::Value used[] = {Time(now), Text(grant->id)};
-          CITYCODE_ASSIGN_OR_RETURN(
-              auto marked,
-              tx.Execute("UPDATE vault_grants SET used_at = ? WHERE id = ? AND used_at IS NULL",
-                         used));
-          if (marked != 1) return Refusal("consent_used", "the presentation grant was used");
-        }
-
-        CITYCODE_ASSIGN_OR_RETURN(std::string id_number,
-                                  impl.platform.CitizenIdNumber(grant->citizen_id));
-        const BlindIndex holder =
-            HolderIndex(impl.keyring, HolderIdTypeCode(HolderIdType::kCitizenIdNumber), id_number);
+        CITYCODE_ASSIGN_OR_RETURN(const BlindIndex holder,
+                                  impl.CitizenHolderIndex(grant->citizen_id));
         std::vector<store::Value> params = {Blob(holder)};
         std::string placeholders;
         for (const std::string& code : codes) {
@@ -400,12 +410,10 @@ Result<Release> Vault::Fetch(const Principal& caller, const FetchRequest& reques
                                           .in_validity = in_validity});
         }
         json certificates = json::array();
-        std::vector<std::string> identifiers;
         for (const FetchedCertificate& fetched : release.certificates) {
           certificates.push_back(CertificateToJson(fetched.certificate));
-          identifiers.push_back(fetched.certificate.certificate.identifier);
         }
-        json missing = json::array();
+        missing = json::array();
         for (const std::string& code : codes) {
           const bool served = std::any_of(release.certificates.begin(), release.certificates.end(),
                                           [&](const FetchedCertificate& f) {
@@ -428,16 +436,42 @@ Result<Release> Vault::Fetch(const Principal& caller, const FetchRequest& reques
                                   impl.vault_key.Sign(AsBytes(release.release_json)));
         release.key_id = ToHex(impl.vault_key.public_key().key_id());
 
-        json detail = {{"org_id", caller.org_id},        {"terminal_id", caller.terminal_id},
-                       {"use_cause", request.use_cause}, {"grant_id", request.grant_id},
-                       {"release_id", release.id},       {"missing", missing}};
-        CITYCODE_ASSIGN_OR_RETURN(seq, impl.Audit(tx, {.action = "certificate.fetch",
-                                                       .actor = actor,
-                                                       .subject = subject,
-                                                       .object = JoinCodes(identifiers),
-                                                       .detail = detail.dump()}));
         return OkStatus();
       });
+  std::int64_t seq = 0;
+  if (done.ok()) {
+    json detail = {{"org_id", caller.org_id},        {"terminal_id", caller.terminal_id},
+                   {"use_cause", request.use_cause}, {"grant_id", request.grant_id},
+                   {"release_id", release.id},       {"missing", missing}};
+    std::vector<std::string> identifiers;
+    for (const FetchedCertificate& fetched : release.certificates) {
+      identifiers.push_back(fetched.certificate.certificate.identifier);
+    }
+    done = store::RunInTransaction(
+        impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+          // The grant may have been used or revoked since it was read.
+          const store::Value params[] = {Time(release.fetched_at), Text(request.grant_id)};
+          CITYCODE_ASSIGN_OR_RETURN(
+              auto still_valid,
+              tx.Execute(kind == GrantKind::kPresentation
+                             ? "UPDATE vault_grants SET used_at = ? WHERE id = ? AND used_at "
+                               "IS NULL AND revoked_at IS NULL"
+                             : "UPDATE vault_grants SET used_at = ? WHERE id = ? AND "
+                               "revoked_at IS NULL",
+                         params));
+          if (still_valid != 1) {
+            return kind == GrantKind::kPresentation
+                       ? Refusal("consent_used", "the presentation grant was used")
+                       : Refusal("consent_revoked", "the citizen revoked the grant");
+          }
+          CITYCODE_ASSIGN_OR_RETURN(seq, impl.Audit(tx, {.action = "certificate.fetch",
+                                                         .actor = actor,
+                                                         .subject = subject,
+                                                         .object = JoinCodes(identifiers),
+                                                         .detail = detail.dump()}));
+          return OkStatus();
+        });
+  }
   if (done.ok()) {
     impl.CheckpointIfDue(seq);
     return release;
