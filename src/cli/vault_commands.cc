@@ -118,7 +118,7 @@ class Progress {
 struct ImportArgs {
   VaultArgs vault;
   std::string file;
-  int batch = 10'000;
+  int batch = 50'000;
   int threads = 2;
 };
 
@@ -152,13 +152,23 @@ int RunImport(const ImportArgs& args) {
       }
       return lines;
     };
-    std::vector<vault::ImportLine> batch = read_batch();
-    while (!batch.empty()) {
-      auto stored = std::async(std::launch::async, [&, lines = std::move(batch)] {
-        return v.ImportBatch(lines, args.threads);
+    // Batch k+1 is checked (the signatures: the slow part) while batch k is
+    // written, so both cores stay busy.
+    auto prepare = [&](std::vector<vault::ImportLine> lines) {
+      return std::async(std::launch::async, [&v, &args, lines = std::move(lines)]() mutable {
+        return v.PrepareImport(std::move(lines), args.threads);
       });
-      batch = read_batch();
-      auto result = stored.get();
+    };
+    std::future<Result<std::shared_ptr<const vault::PreparedImport>>> preparing;
+    if (auto first = read_batch(); !first.empty()) preparing = prepare(std::move(first));
+    while (preparing.valid()) {
+      auto prepared = preparing.get();
+      if (!prepared.ok()) {
+        progress.Finish();
+        return Fail(prepared.status());
+      }
+      if (auto next = read_batch(); !next.empty()) preparing = prepare(std::move(next));
+      auto result = v.StoreImport(**prepared);
       if (!result.ok()) {
         progress.Finish();
         return Fail(result.status());

@@ -27,6 +27,19 @@ constexpr std::size_t kMacTag = 32;
   throw std::bad_alloc();
 }
 
+// Fetched once: with the legacy EVP_aes_256_gcm(), OpenSSL 3 looks the
+// implementation up again on every init, which costs more than sealing a
+// small record.
+const EVP_CIPHER* FetchedCipher(const char* name) {
+  const EVP_CIPHER* cipher = EVP_CIPHER_fetch(nullptr, name, nullptr);
+  if (cipher == nullptr) OutOfMemory();
+  return cipher;
+}
+const EVP_CIPHER* Aes256Gcm() {
+  static const EVP_CIPHER* const cipher = FetchedCipher("AES-256-GCM");
+  return cipher;
+}
+
 CipherCtxPtr NewCipherCtx() {
   CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
   if (!ctx) OutOfMemory();
@@ -40,7 +53,7 @@ Bytes SealGcm(const AeadKey& key, ByteView plaintext, ByteView aad) {
   FillRandom({nonce, kGcmNonce});
   auto ctx = NewCipherCtx();
   int len = 0;
-  if (EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.data(), nonce) != 1 ||
+  if (EVP_EncryptInit_ex(ctx.get(), Aes256Gcm(), nullptr, key.data(), nonce) != 1 ||
       (!aad.empty() && EVP_EncryptUpdate(ctx.get(), nullptr, &len, aad.data(),
                                          static_cast<int>(aad.size())) != 1) ||
       EVP_EncryptUpdate(ctx.get(), nonce + kGcmNonce, &len, plaintext.data(),
@@ -61,7 +74,7 @@ Result<Bytes> OpenGcm(const AeadKey& key, ByteView sealed, ByteView aad) {
   Bytes out(ciphertext.size());
   auto ctx = NewCipherCtx();
   int len = 0;
-  if (EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.data(), nonce) != 1 ||
+  if (EVP_DecryptInit_ex(ctx.get(), Aes256Gcm(), nullptr, key.data(), nonce) != 1 ||
       (!aad.empty() && EVP_DecryptUpdate(ctx.get(), nullptr, &len, aad.data(),
                                          static_cast<int>(aad.size())) != 1) ||
       EVP_DecryptUpdate(ctx.get(), out.data(), &len, ciphertext.data(),
@@ -116,11 +129,16 @@ Result<Bytes> OpenSm4(const AeadKey& key, ByteView sealed, ByteView aad) {
 
 namespace internal {
 
+const EVP_CIPHER* Sm4Ctr() {
+  static const EVP_CIPHER* const cipher = FetchedCipher("SM4-CTR");
+  return cipher;
+}
+
 Bytes Sm4CtrXor(ByteView key, ByteView counter_block, ByteView data) {
   Bytes out(data.size());
   auto ctx = NewCipherCtx();
   int len = 0, final_len = 0;
-  if (EVP_EncryptInit_ex(ctx.get(), EVP_sm4_ctr(), nullptr, key.data(), counter_block.data()) !=
+  if (EVP_EncryptInit_ex(ctx.get(), Sm4Ctr(), nullptr, key.data(), counter_block.data()) !=
           1 ||
       EVP_EncryptUpdate(ctx.get(), out.data(), &len, data.data(), static_cast<int>(data.size())) !=
           1 ||

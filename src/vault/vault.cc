@@ -3,6 +3,7 @@
 #include "vault/vault.h"
 
 #include <algorithm>
+#include <atomic>
 #include <future>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -106,11 +107,16 @@ Result<crypto::PrivateKey> LoadOrCreateVaultKey(store::Database& db,
   return std::move(*key);
 }
 
-// The hash that makes "the same certificate again" cheap to recognise.
+// The hash that makes "the same certificate again" cheap to recognise. The
+// issuer's signature, checked before this is stored, stands for the
+// content it signs.
 Bytes ContentHash(const SignedCertificate& certificate) {
-  std::string material = CanonicalEncoding(certificate.certificate);
+  std::string material = certificate.certificate.identifier;
+  material.push_back('\0');
+  material += CertificateStatusCode(certificate.certificate.status);
   material.push_back('\0');
   material += certificate.key_id;
+  material.push_back('\0');
   material.append(AsChars(certificate.signature));
   const auto digest = crypto::Sha256(AsBytes(material));
   return Bytes(digest.begin(), digest.end());
@@ -149,6 +155,13 @@ struct Prepared {
 };
 
 }  // namespace
+
+struct PreparedImport {
+  std::vector<ImportLine> lines;
+  std::vector<std::optional<Prepared>> prepared;  // by line; all set when no problems
+  std::vector<ImportProblem> problems;
+  std::map<std::string, IssuerRow, std::less<>> issuers;  // by credit code
+};
 
 std::string NewVaultId(std::string_view prefix) {
   return std::string(prefix) + "_" + ToHex(crypto::RandomArray<16>());
@@ -435,8 +448,11 @@ Result<std::vector<std::string>> Vault::OrganisationTypes(std::string_view org_i
 namespace {
 
 // Checks what needs no database: the certificate itself and its identifier.
+// `json_text`, if given, is the certificate's JSON form as it was parsed
+// (a bulk line), sealed as it is rather than serialised again.
 Result<Prepared> PrepareCertificate(const SignedCertificate& signed_certificate,
-                                    const platform::Keyring& keyring) {
+                                    const platform::Keyring& keyring,
+                                    std::string_view json_text = {}) {
   const Certificate& c = signed_certificate.certificate;
   CITYCODE_RETURN_IF_ERROR(ValidateCertificate(c));
   CITYCODE_ASSIGN_OR_RETURN(CertificateId id, ParseCertificateId(c.identifier));
@@ -448,8 +464,9 @@ Result<Prepared> PrepareCertificate(const SignedCertificate& signed_certificate,
                .holder_index = HolderIndex(keyring, c.holder_id_type, c.holder_id_number),
                .content_hash = ContentHash(signed_certificate),
                .check_character_valid = id.HasValidCheckCharacter()};
-  out.sealed = keyring.Seal(AsBytes(CertificateToJson(signed_certificate).dump()),
-                            CertificateAad(c.identifier));
+  out.sealed = keyring.Seal(
+      AsBytes(json_text.empty() ? CertificateToJson(signed_certificate).dump() : json_text),
+      CertificateAad(c.identifier));
   return out;
 }
 
@@ -542,13 +559,21 @@ Result<IssueResult> Vault::Issue(std::string_view issuer_org_id,
   return result;
 }
 
-Result<ImportBatchResult> Vault::ImportBatch(const std::vector<ImportLine>& lines, int threads) {
+Result<ImportBatchResult> Vault::ImportBatch(std::vector<ImportLine> lines, int threads) {
+  CITYCODE_ASSIGN_OR_RETURN(auto prepared, PrepareImport(std::move(lines), threads));
+  return StoreImport(*prepared);
+}
+
+Result<std::shared_ptr<const PreparedImport>> Vault::PrepareImport(std::vector<ImportLine> lines,
+                                                                   int threads) {
   Impl& impl = *impl_;
-  ImportBatchResult result;
-  if (lines.empty()) return result;
+  auto batch = std::make_shared<PreparedImport>();
+  batch->lines = std::move(lines);
+  const std::vector<ImportLine>& lines_ = batch->lines;
+  if (lines_.empty()) return std::shared_ptr<const PreparedImport>(batch);
 
   // Issuers and their keys, once per batch.
-  std::map<std::string, IssuerRow, std::less<>> issuers;       // by credit code
+  std::map<std::string, IssuerRow, std::less<>>& issuers = batch->issuers;  // by credit code
   std::map<std::string, crypto::PublicKey, std::less<>> keys;  // by kid, with org below
   std::map<std::string, std::string, std::less<>> key_orgs;
   {
@@ -570,16 +595,17 @@ Result<ImportBatchResult> Vault::ImportBatch(const std::vector<ImportLine>& line
   }
 
   // Check and seal every line, split over `threads` threads.
-  std::vector<std::optional<Prepared>> prepared(lines.size());
-  std::vector<std::string> problems(lines.size());
+  std::vector<std::optional<Prepared>>& prepared = batch->prepared;
+  prepared.resize(lines_.size());
+  std::vector<std::string> problems(lines_.size());
   auto check = [&](std::size_t begin, std::size_t end) {
     for (std::size_t i = begin; i < end; ++i) {
-      auto parsed = ParseCertificateJson(lines[i].text);
+      auto parsed = ParseCertificateJson(lines_[i].text);
       if (!parsed.ok()) {
         problems[i] = parsed.status().message();
         continue;
       }
-      auto ready = PrepareCertificate(*parsed, impl.keyring);
+      auto ready = PrepareCertificate(*parsed, impl.keyring, lines_[i].text);
       if (!ready.ok()) {
         problems[i] = ready.status().message();
         continue;
@@ -605,26 +631,40 @@ Result<ImportBatchResult> Vault::ImportBatch(const std::vector<ImportLine>& line
       prepared[i] = std::move(*ready);
     }
   };
-  const std::size_t workers = std::clamp<std::size_t>(threads, 1, 16);
-  const std::size_t chunk = (lines.size() + workers - 1) / workers;
+  // Small chunks taken in turn, so the threads finish together.
+  constexpr std::size_t kChunk = 128;
+  std::atomic<std::size_t> next_chunk{0};
+  auto work = [&] {
+    for (std::size_t begin; (begin = next_chunk.fetch_add(kChunk)) < lines_.size();) {
+      check(begin, std::min(lines_.size(), begin + kChunk));
+    }
+  };
   std::vector<std::future<void>> running;
-  for (std::size_t w = 1; w < workers && w * chunk < lines.size(); ++w) {
-    running.push_back(
-        std::async(std::launch::async, check, w * chunk, std::min(lines.size(), (w + 1) * chunk)));
+  for (int w = 1; w < std::clamp(threads, 1, 16); ++w) {
+    running.push_back(std::async(std::launch::async, work));
   }
-  check(0, std::min(lines.size(), chunk));
+  work();
   for (auto& worker : running) worker.get();
 
   std::set<std::string_view> seen;
-  for (std::size_t i = 0; i < lines.size(); ++i) {
+  for (std::size_t i = 0; i < lines_.size(); ++i) {
     if (prepared[i] && !seen.insert(prepared[i]->identifier).second) {
       problems[i] = "the identifier appears twice in this batch";
     }
     if (!problems[i].empty()) {
-      result.problems.push_back({.line_number = lines[i].line_number, .reason = problems[i]});
+      batch->problems.push_back({.line_number = lines_[i].line_number, .reason = problems[i]});
     }
   }
-  if (!result.problems.empty()) return result;
+  return std::shared_ptr<const PreparedImport>(batch);
+}
+
+Result<ImportBatchResult> Vault::StoreImport(const PreparedImport& batch) {
+  Impl& impl = *impl_;
+  ImportBatchResult result{.problems = batch.problems};
+  if (!result.problems.empty() || batch.lines.empty()) return result;
+  const std::vector<ImportLine>& lines = batch.lines;
+  const std::vector<std::optional<Prepared>>& prepared = batch.prepared;
+  const auto& issuers = batch.issuers;
 
   std::int64_t seq = 0;
   const Status stored = store::RunInTransaction(

@@ -170,6 +170,8 @@ struct ImportProblem {
   std::int64_t line_number = 0;
   std::string reason;  // never the line's content (personal data)
 };
+struct PreparedImport;  // opaque: a checked batch
+
 struct ImportBatchResult {
   std::int64_t imported = 0;            // created or updated
   std::int64_t unchanged = 0;           // the same certificate again
@@ -210,7 +212,13 @@ class Vault {
   // A bulk batch: every line is checked first; if any is bad, none is
   // imported and every bad line is named. Lines are checked on `threads`
   // threads.
-  Result<ImportBatchResult> ImportBatch(const std::vector<ImportLine>& lines, int threads = 2);
+  Result<ImportBatchResult> ImportBatch(std::vector<ImportLine> lines, int threads = 2);
+  // ImportBatch in two steps, so a bulk load checks the next batch (the
+  // slow part: signatures) while the previous one is written: Prepare
+  // writes nothing; Store writes a prepared batch all-or-nothing.
+  Result<std::shared_ptr<const PreparedImport>> PrepareImport(std::vector<ImportLine> lines,
+                                                              int threads = 2);
+  Result<ImportBatchResult> StoreImport(const PreparedImport& batch);
 
   // --- citizens ---
   Result<std::vector<CertificateSummary>> ListCertificates(std::string_view citizen_id);
