@@ -391,7 +391,7 @@ class AuditCliTest : public VaultCliTest {
  protected:
   // The pristine deployment: issuer registered, 2500 certificates imported
   // in 3 batches, checkpoint; the same file again (3 more entries),
-  // checkpoint. Both checkpoints are in the database and in the file.
+  // checkpoint. Every checkpoint is in the database and in the file.
   void SetUp() override {
     VaultCliTest::SetUp();
     ASSERT_NO_FATAL_FAILURE(SetUpIssuer(pristine_));
@@ -415,7 +415,9 @@ class AuditCliTest : public VaultCliTest {
     ASSERT_EQ(checkpoint_seqs_.size(), 2u);
     ASSERT_EQ(checkpoint_seqs_[1], entries_);
     ASSERT_EQ(checkpoint_seqs_[0], entries_ - 3);
-    ASSERT_EQ(ReadLines(pristine_.checkpoints()).size(), 2u);
+    // Each writing command checkpoints as it ends: register-issuer (seq 2)
+    // and each import (the explicit checkpoints find the head unmoved).
+    ASSERT_EQ(ReadLines(pristine_.checkpoints()).size(), 3u);
   }
 
   std::vector<std::int64_t> checkpoint_seqs_;
@@ -425,7 +427,7 @@ class AuditCliTest : public VaultCliTest {
 TEST_F(AuditCliTest, AnUntouchedLogVerifies) {
   const AuditReport report = VerifyAudit(pristine_);
   ExpectAuditOk(report);
-  EXPECT_EQ(report.result, (json{{"ok", true}, {"entries", entries_}, {"checkpoints", 4}}))
+  EXPECT_EQ(report.result, (json{{"ok", true}, {"entries", entries_}, {"checkpoints", 6}}))
       << Describe(report.run);
 
   // Pinned to the vault's own public key (read from the database here; an
@@ -442,8 +444,9 @@ TEST_F(AuditCliTest, CheckpointsNotSignedByThePinnedKeyAreFound) {
   auto other = crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519);
   ASSERT_TRUE(other.ok());
   WriteText(Path("other.pem"), other->public_key().ToPem());
-  ExpectAuditBad(VerifyAudit(pristine_, {"--public-key", Path("other.pem").string()}),
-                 checkpoint_seqs_[0], "is not signed by the given key");
+  // The first checkpoint is register-issuer's, after its two entries.
+  ExpectAuditBad(VerifyAudit(pristine_, {"--public-key", Path("other.pem").string()}), 2,
+                 "is not signed by the given key");
 }
 
 TEST_F(AuditCliTest, AnEditedEntryIsFound) {
@@ -489,7 +492,7 @@ TEST_F(AuditCliTest, AnEditedEntryWithTheChainRecomputedIsFoundByTheCheckpoint) 
   // The chain is consistent again; only the signed checkpoint covering
   // entry 3 remembers the old hash.
   ExpectAuditBad(VerifyAudit(d), checkpoint_seqs_[0],
-                 "an entry from 1 to " + std::to_string(checkpoint_seqs_[0]) + " was changed");
+                 "an entry from 3 to " + std::to_string(checkpoint_seqs_[0]) + " was changed");
 }
 
 TEST_F(AuditCliTest, ADeletedEntryIsFound) {
@@ -549,7 +552,7 @@ class CutOffTest : public AuditCliTest {
           .status();
     });
     EXPECT_EQ(d.Count("SELECT COUNT(*) FROM audit_log"), keep);
-    EXPECT_EQ(d.Count("SELECT COUNT(*) FROM audit_checkpoints"), 1);
+    EXPECT_EQ(d.Count("SELECT COUNT(*) FROM audit_checkpoints"), 2);  // at 2 and 5
     return d;
   }
 
@@ -565,7 +568,7 @@ TEST_F(CutOffTest, IsFoundThroughTheCheckpointFile) {
   const Deployment d = CutOff("cut-with-file");
   ExpectAuditBad(VerifyAudit(d), cut_ + 1,
                  "entries after " + std::to_string(cut_) + " are missing: checkpoint at " +
-                     std::to_string(checkpoint_seqs_[1]) + " (checkpoint file line 2)");
+                     std::to_string(checkpoint_seqs_[1]) + " (checkpoint file line 3)");
 }
 
 TEST_F(CutOffTest, GoesUnnoticedWithoutTheCheckpointFile) {
@@ -575,7 +578,7 @@ TEST_F(CutOffTest, GoesUnnoticedWithoutTheCheckpointFile) {
   // other storage) and given to `audit verify`.
   const AuditReport report = VerifyAudit(d, {"--checkpoints", ""});
   ExpectAuditOk(report);
-  EXPECT_EQ(report.result, (json{{"ok", true}, {"entries", cut_}, {"checkpoints", 1}}))
+  EXPECT_EQ(report.result, (json{{"ok", true}, {"entries", cut_}, {"checkpoints", 2}}))
       << Describe(report.run);
 }
 

@@ -47,8 +47,10 @@ std::optional<std::filesystem::path> CheckpointFile(const VaultArgs& args) {
 }
 
 // Opens the platform and the vault of the command's database and runs
-// `work` on them. Without `create`, a database or keyring that is not there
-// is an error (a mistyped --db must not verify as an empty, intact log).
+// `work` on them. `create`: a command that writes; the database and keyring
+// are made if missing, and an audit checkpoint is written after it. Without
+// it, a database or keyring that is not there is an error (a mistyped --db
+// must not verify as an empty, intact log).
 template <typename Work>
 int WithVault(const VaultArgs& args, bool create, Work&& work) {
   auto hash = ParseHash(args.hash);
@@ -74,7 +76,15 @@ int WithVault(const VaultArgs& args, bool create, Work&& work) {
   auto opened = vault::Vault::Open(**db, clock, **platform, *keyring,
                                    {.audit_hash = *hash, .checkpoint_file = checkpoints});
   if (!opened.ok()) return Fail(opened.status());
-  return work(**db, **platform, **opened);
+  const int exit_code = work(**db, **platform, **opened);
+  if (create) {
+    // What the command wrote is covered by a checkpoint at once, as a
+    // server's clean stop does.
+    if (auto checkpoint = (*opened)->Checkpoint(); !checkpoint.ok()) {
+      return Fail(checkpoint.status());
+    }
+  }
+  return exit_code;
 }
 
 void AddVaultOptions(CLI::App* command, VaultArgs& args) {
