@@ -266,19 +266,23 @@ Result<std::optional<Grant>> Vault::GrantPresentation(const Principal& terminal,
     return PermissionDenied("only a terminal's verification makes a presentation grant");
   }
   CITYCODE_ASSIGN_OR_RETURN(std::vector<std::string> wanted, ResolveAll(type_codes));
+  std::vector<std::string> codes;
+  {
+    // Most verifications (a bus gate's) grant nothing: find out without
+    // taking the write lock.
+    CITYCODE_ASSIGN_OR_RETURN(auto tx, impl.db.Begin(store::TransactionMode::kRead));
+    CITYCODE_ASSIGN_OR_RETURN(std::vector<std::string> registered,
+                              RegisteredTypes(*tx, terminal.org_id, wanted.empty()));
+    for (const std::string& code : wanted.empty() ? registered : wanted) {
+      if (Contains(registered, code)) codes.push_back(code);
+    }
+  }
+  if (codes.empty()) return std::optional<Grant>();
+  std::sort(codes.begin(), codes.end());
   std::optional<Grant> grant;
   std::int64_t seq = 0;
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
       impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
-        grant.reset();
-        CITYCODE_ASSIGN_OR_RETURN(std::vector<std::string> registered,
-                                  RegisteredTypes(tx, terminal.org_id, wanted.empty()));
-        std::vector<std::string> codes;
-        for (const std::string& code : wanted.empty() ? registered : wanted) {
-          if (Contains(registered, code)) codes.push_back(code);
-        }
-        if (codes.empty()) return OkStatus();
-        std::sort(codes.begin(), codes.end());
         const Instant now = impl.clock.Now();
         grant = Grant{.id = NewVaultId("grt"),
                       .kind = GrantKind::kPresentation,
@@ -310,7 +314,7 @@ Result<std::optional<Grant>> Vault::GrantPresentation(const Principal& terminal,
                                                        .detail = detail.dump()}));
         return OkStatus();
       }));
-  if (seq != 0) impl.CheckpointIfDue(seq);
+  impl.CheckpointIfDue(seq);
   return grant;
 }
 

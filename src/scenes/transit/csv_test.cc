@@ -1,0 +1,105 @@
+#include "scenes/transit/csv.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+
+namespace citycode::transit {
+namespace {
+
+CsvTable MustParse(std::string_view text) {
+  auto table = ParseCsv(text, "t.txt");
+  EXPECT_TRUE(table.ok()) << table.status().ToString();
+  return table.ok() ? *table : CsvTable();
+}
+
+TEST(CsvTest, BomCrlfAndColumnsByName) {
+  CsvTable t = MustParse(
+      "\xEF\xBB\xBF"
+      "b,a\r\n2,1\r\n\r\n4,3");
+  ASSERT_EQ(t.size(), 2u);
+  EXPECT_EQ(t.header()[0], "b");
+  EXPECT_EQ(t.Get(t.records()[0], "a"), "1");
+  EXPECT_EQ(t.Get(t.records()[1], "b"), "4");
+  EXPECT_EQ(t.records()[0].line, 2);
+  EXPECT_EQ(t.records()[1].line, 4);  // the blank line is skipped but counted
+}
+
+TEST(CsvTest, QuotedFieldsWithEscapesAndLineBreaks) {
+  CsvTable t = MustParse("id,name\n1,\"a, \"\"b\"\"\"\n2,\"two\nlines\"\n3,x\n");
+  ASSERT_EQ(t.size(), 3u);
+  EXPECT_EQ(t.Get(t.records()[0], "name"), "a, \"b\"");
+  EXPECT_EQ(t.Get(t.records()[1], "name"), "two\nlines");
+  EXPECT_EQ(t.records()[2].line, 5);
+}
+
+TEST(CsvTest, MissingAndUnknownColumns) {
+  CsvTable t = MustParse("id,extra\n1\n");
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t.Get(t.records()[0], "extra"), "");    // short record
+  EXPECT_EQ(t.Get(t.records()[0], "missing"), "");  // no such column
+  EXPECT_FALSE(t.HasColumn("missing"));
+}
+
+TEST(CsvTest, SyntaxErrorsNameFileAndLine) {
+  auto unclosed = ParseCsv("a\n1\n\"open\n", "stops.txt");
+  ASSERT_FALSE(unclosed.ok());
+  EXPECT_EQ(unclosed.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(unclosed.status().message(), "stops.txt:3: quoted field not closed");
+  auto trailing = ParseCsv("a,b\n\"x\"y,2\n", "stops.txt");
+  ASSERT_FALSE(trailing.ok());
+  EXPECT_EQ(trailing.status().message(), "stops.txt:2: text after a closing quote");
+  EXPECT_FALSE(ParseCsv("", "e.txt").ok());
+}
+
+TEST(CsvTest, Limits) {
+  CsvLimits limits;
+  limits.max_file_bytes = 16;
+  EXPECT_EQ(ParseCsv(std::string(17, 'a'), "f.txt", limits).status().code(),
+            StatusCode::kInvalidArgument);
+  limits = CsvLimits();
+  limits.max_record_bytes = 8;
+  auto long_record = ParseCsv("a\nshort\n0123456789\n", "f.txt", limits);
+  ASSERT_FALSE(long_record.ok());
+  EXPECT_EQ(long_record.status().message(), "f.txt:3: record longer than the limit");
+  auto long_quoted = ParseCsv("a\n\"0123456789\"\n", "f.txt", limits);
+  EXPECT_FALSE(long_quoted.ok());
+  limits = CsvLimits();
+  limits.max_fields = 3;
+  EXPECT_TRUE(ParseCsv("a,b,c\n1,2,3\n", "f.txt", limits).ok());
+  auto wide = ParseCsv("a,b,c\n1,2,3,4\n", "f.txt", limits);
+  ASSERT_FALSE(wide.ok());
+  EXPECT_EQ(wide.status().message(), "f.txt:2: more fields than the limit");
+}
+
+TEST(CsvTest, GarbageNeverCrashes) {
+  const std::string seed = "\xEF\xBB\xBFid,\"na,me\"\r\n1,\"x\"\"y\"\n2,\"a\nb\"\r\n";
+  const std::string alphabet = "\",\r\n\xEF\xBB\xBF a";
+  std::mt19937 rng(42);
+  for (int i = 0; i < 20000; ++i) {
+    std::string text = seed;
+    const int edits = 1 + static_cast<int>(rng() % 6);
+    for (int e = 0; e < edits; ++e) {
+      const std::size_t pos = rng() % (text.size() + 1);
+      switch (rng() % 3) {
+        case 0: text.insert(pos, 1, alphabet[rng() % alphabet.size()]); break;
+        case 1:
+          if (pos < text.size()) text.erase(pos, 1);
+          break;
+        default:
+          if (pos < text.size()) text[pos] = static_cast<char>(rng() % 256);
+      }
+    }
+    auto table = ParseCsv(text, "g.txt");
+    if (table.ok()) {
+      for (const CsvRecord& r : table->records()) {
+        EXPECT_GE(r.line, 1);
+        (void)table->Get(r, "id");
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace citycode::transit
