@@ -1,0 +1,254 @@
+#include "scenes/transit/fare_engine.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
+#include <utility>
+
+#include "scenes/transit/fare_rules.h"
+
+namespace citycode::transit {
+namespace {
+
+constexpr std::int64_t kDay = 86400;
+
+std::int64_t FloorDiv(std::int64_t a, std::int64_t b) {
+  return a >= 0 ? a / b : -((b - 1 - a) / b);
+}
+
+std::string TapId(const Tap& tap) { return tap.terminal_id + ":" + std::to_string(tap.sequence); }
+
+// A total order on taps, so that sorting (and dropping repeats) does not
+// depend on the order they arrived in.
+auto SortKey(const Tap& t) {
+  return std::tie(t.at, t.terminal_id, t.sequence, t.kind, t.route_id, t.stop_id, t.channel,
+                  t.rider_category_id);
+}
+
+struct TripTaps {
+  TripKind kind;
+  const Tap* first;
+  const Tap* last;  // == first for one-tap trips
+};
+
+std::vector<TripTaps> BuildTrips(const std::vector<Tap>& taps, std::chrono::seconds max_trip) {
+  std::vector<TripTaps> trips;
+  const Tap* entry = nullptr;
+  auto close_entry = [&] {
+    if (entry != nullptr) trips.push_back({TripKind::kNoExit, entry, entry});
+    entry = nullptr;
+  };
+  for (const Tap& tap : taps) {
+    switch (tap.kind) {
+      case Tap::Kind::kBoard: trips.push_back({TripKind::kBoard, &tap, &tap}); break;
+      case Tap::Kind::kEntry:
+        close_entry();
+        entry = &tap;
+        break;
+      case Tap::Kind::kExit:
+        if (entry != nullptr && tap.at - entry->at > max_trip) close_entry();
+        if (entry == nullptr) {
+          trips.push_back({TripKind::kNoEntry, &tap, &tap});
+        } else {
+          trips.push_back(
+              {entry->stop_id == tap.stop_id ? TripKind::kSameStation : TripKind::kComplete, entry,
+               &tap});
+          entry = nullptr;
+        }
+        break;
+    }
+  }
+  close_entry();
+  return trips;
+}
+
+// The stops that trips of `route_id` serve, sorted (for a deterministic
+// choice among equal fares).
+std::set<std::string> RouteStops(const Feed& feed, std::string_view route_id) {
+  std::set<std::string> stops;
+  for (const auto& [id, trip] : feed.trips) {
+    if (trip.route_id != route_id) continue;
+    if (auto it = feed.stop_times.find(id); it != feed.stop_times.end()) {
+      for (const StopTime& st : it->second) stops.insert(st.stop_id);
+    }
+  }
+  return stops;
+}
+
+// The cheapest and dearest fare between two different stops of a route.
+struct FareRange {
+  std::optional<LegFare> min, max;
+};
+
+class Farer {
+ public:
+  Farer(const Feed& feed, const FareOptions& options) : feed_(feed), options_(options) {}
+
+  // Fills the base fare fields of `c`; sets c.problem when there is none.
+  void Fare(const TripTaps& trip, Charge& c) {
+    auto route = feed_.routes.find(trip.first->route_id);
+    if (route == feed_.routes.end()) {
+      c.problem = "unknown route_id '" + trip.first->route_id + "'";
+      return;
+    }
+    c.agency_id = route->second.agency_id;
+    const LocalTimeOfDay local = ToLocal(trip.first->at, options_.utc_offset);
+    Leg leg;
+    leg.route_id = c.route_id;
+    leg.from_stop_id = c.from_stop_id;
+    leg.to_stop_id = c.to_stop_id;
+    leg.date = local.date;
+    leg.departure = local.seconds;
+    leg.arrival = local.seconds + static_cast<int>((trip.last->at - trip.first->at).count());
+    leg.rider_category_id = c.rider_category_id;
+    std::optional<LegFare> fare;
+    switch (trip.kind) {
+      case TripKind::kBoard:
+      case TripKind::kComplete: fare = FareForLeg(feed_, leg); break;
+      case TripKind::kNoExit:
+      case TripKind::kNoEntry: fare = Range(leg).max; break;
+      case TripKind::kSameStation: fare = Range(leg).min; break;
+    }
+    if (!fare) {
+      c.problem = "no fare rule for route '" + c.route_id + "' from '" + c.from_stop_id + "' to '" +
+                  c.to_stop_id + "' for rider category '" + c.rider_category_id + "'";
+      return;
+    }
+    c.currency = fare->currency;
+    c.base_amount = fare->amount;
+    c.fare_product_id = fare->fare_product_id;
+    c.leg_rule_line = fare->rule_line;
+  }
+
+ private:
+  // Over all ordered pairs of the route's stops, at the leg's time. Cached
+  // per route and category: the range does not depend on the stops tapped.
+  const FareRange& Range(const Leg& leg) {
+    auto key = std::pair(leg.route_id, leg.rider_category_id);
+    if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+    FareRange range;
+    const std::set<std::string> stops = RouteStops(feed_, leg.route_id);
+    for (const std::string& from : stops) {
+      for (const std::string& to : stops) {
+        if (from == to) continue;
+        Leg pair = leg;
+        pair.from_stop_id = from;
+        pair.to_stop_id = to;
+        auto fare = FareForLeg(feed_, pair);
+        if (!fare) continue;
+        if (!range.min || fare->amount < range.min->amount) range.min = fare;
+        if (!range.max || fare->amount > range.max->amount) range.max = fare;
+      }
+    }
+    return cache_.emplace(std::move(key), std::move(range)).first->second;
+  }
+
+  const Feed& feed_;
+  const FareOptions& options_;
+  std::map<std::pair<std::string, std::string>, FareRange> cache_;
+};
+
+bool WindowApplies(const FareWindow& w, const Charge& c, int route_type) {
+  if (!w.channels.empty() &&
+      std::find(w.channels.begin(), w.channels.end(), c.channel) == w.channels.end()) {
+    return false;
+  }
+  return w.route_types.empty() ||
+         std::find(w.route_types.begin(), w.route_types.end(), route_type) != w.route_types.end();
+}
+
+}  // namespace
+
+LocalTimeOfDay ToLocal(Instant t, std::chrono::seconds utc_offset) {
+  const std::int64_t s = ToUnixSeconds(t) + utc_offset.count();
+  const std::int64_t days = FloorDiv(s, kDay);
+  return {Date::FromDaysSinceEpoch(days), static_cast<int>(s - days * kDay)};
+}
+
+std::optional<Date> WindowNight(const FareWindow& window, const LocalTimeOfDay& t) {
+  std::optional<Date> night;
+  if (!window.CrossesMidnight()) {
+    if (t.seconds >= window.start && t.seconds < window.end) night = t.date;
+  } else if (t.seconds >= window.start) {
+    night = t.date;
+  } else if (t.seconds < window.end) {
+    night = t.date.AddDays(-1);  // the morning part belongs to the night before
+  }
+  if (night && (*night < window.start_date || window.end_date < *night)) return std::nullopt;
+  return night;
+}
+
+std::vector<Charge> FareTaps(const Feed& feed, const FareExtensions& extensions,
+                             std::vector<Tap> taps, const FareOptions& options) {
+  std::sort(taps.begin(), taps.end(),
+            [](const Tap& a, const Tap& b) { return SortKey(a) < SortKey(b); });
+  // An upload sent twice must not ride twice: keep the first of each identity.
+  std::set<std::pair<std::string, std::int64_t>> seen;
+  std::erase_if(taps,
+                [&](const Tap& t) { return !seen.emplace(t.terminal_id, t.sequence).second; });
+
+  std::vector<TripTaps> trips = BuildTrips(taps, options.max_metro_trip);
+  // NoExit trips are found late; put every trip back in start order.
+  std::sort(trips.begin(), trips.end(), [](const TripTaps& a, const TripTaps& b) {
+    return std::pair(a.first->at, TapId(*a.first)) < std::pair(b.first->at, TapId(*b.first));
+  });
+
+  const std::string default_category = feed.DefaultRiderCategory();
+  Farer farer(feed, options);
+  std::map<std::pair<std::string, Date>, std::int64_t> window_spent;  // (window, night)
+  std::map<std::pair<std::string, Date>, std::int64_t> day_spent;     // (category, day)
+  std::vector<Charge> charges;
+  charges.reserve(trips.size());
+  for (const TripTaps& trip : trips) {
+    Charge c;
+    c.trip_id = TapId(*trip.first);
+    c.kind = trip.kind;
+    c.start = trip.first->at;
+    c.end = trip.last->at;
+    c.route_id = trip.first->route_id;
+    c.from_stop_id = trip.kind == TripKind::kNoEntry ? "" : trip.first->stop_id;
+    c.to_stop_id = trip.kind == TripKind::kNoExit ? "" : trip.last->stop_id;
+    c.channel = trip.first->channel;
+    c.rider_category_id =
+        trip.first->rider_category_id.empty() ? default_category : trip.first->rider_category_id;
+    c.operating_day = ToLocal(c.start - options.day_start, options.utc_offset).date;
+    farer.Fare(trip, c);
+    c.amount = c.base_amount;
+    if (!c.problem.empty()) {
+      charges.push_back(std::move(c));
+      continue;
+    }
+
+    const int route_type = feed.routes.find(c.route_id)->second.route_type;
+    const LocalTimeOfDay local = ToLocal(c.start, options.utc_offset);
+    // Each trip pays min(base, what the window and the daily cap have left);
+    // the amount paid counts against both, so both totals hold.
+    std::int64_t* window_total = nullptr;
+    std::int64_t window_left = c.amount;
+    for (const FareWindow& w : extensions.windows) {  // sorted by id: first match wins
+      if (!WindowApplies(w, c, route_type)) continue;
+      auto night = WindowNight(w, local);
+      if (!night) continue;
+      window_total = &window_spent[{w.id, *night}];
+      window_left = std::max<std::int64_t>(0, w.cap_amount - *window_total);
+      c.window_id = w.id;
+      c.window_night = *night;
+      break;
+    }
+    std::int64_t* day_total = nullptr;
+    std::int64_t day_left = c.amount;
+    if (const DailyCap* cap = extensions.DailyCapFor(c.rider_category_id); cap != nullptr) {
+      day_total = &day_spent[{c.rider_category_id, c.operating_day}];
+      day_left = std::max<std::int64_t>(0, cap->cap_amount - *day_total);
+      c.daily_cap_applied = true;
+    }
+    c.amount = std::min({c.amount, window_left, day_left});
+    if (window_total != nullptr) *window_total += c.amount;
+    if (day_total != nullptr) *day_total += c.amount;
+    charges.push_back(std::move(c));
+  }
+  return charges;
+}
+
+}  // namespace citycode::transit

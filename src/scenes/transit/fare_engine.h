@@ -1,0 +1,109 @@
+// Taps → trips → charges for one rider (docs/fares-extension.md).
+//
+// FareTaps is a pure function of the feed, the extensions and the SET of
+// taps: it sorts them itself, so the same taps in any order give the same
+// charges. A late offline batch is handled by faring the affected span again
+// and booking the difference, never by charging on top.
+//
+// Trip rules:
+//  - a kBoard tap (bus validator) is one trip;
+//  - a kEntry then the next kExit within FareOptions::max_metro_trip is one
+//    trip, fared from the entry stop to the exit stop;
+//  - an entry with no such exit (another entry first, or none in time) is
+//    charged the maximum fare of the entry's route for the rider category;
+//  - an exit at the entry stop is charged the minimum fare of the route for
+//    the rider category (the gate cannot tell a mistake from a round trip);
+//  - an exit with no entry before it is charged the maximum fare, as a
+//    missing tap-in.
+// A trip belongs to its first tap's time, channel and rider category.
+#ifndef CITYCODE_SCENES_TRANSIT_FARE_ENGINE_H_
+#define CITYCODE_SCENES_TRANSIT_FARE_ENGINE_H_
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "code/credential.h"
+#include "common/clock.h"
+#include "scenes/transit/fare_extensions.h"
+#include "scenes/transit/gtfs.h"
+
+namespace citycode::transit {
+
+struct Tap {
+  enum class Kind : std::uint8_t {
+    kBoard,  // bus validator: one tap is a trip
+    kEntry,  // metro gate, way in
+    kExit,   // metro gate, way out
+  };
+  std::string terminal_id;
+  std::int64_t sequence = 0;  // per terminal; with terminal_id, the tap's identity
+  Instant at{};
+  std::string route_id, stop_id;
+  Kind kind = Kind::kBoard;
+  code::Channel channel = code::Channel::kApp;
+  std::string rider_category_id;  // empty: the feed's default category
+};
+
+enum class TripKind : std::uint8_t {
+  kBoard,        // one bus tap
+  kComplete,     // entry and exit
+  kNoExit,       // entry only: maximum fare
+  kNoEntry,      // exit only: maximum fare
+  kSameStation,  // exit at the entry stop: minimum fare
+};
+
+struct Charge {
+  std::string trip_id;  // "terminal_id:sequence" of the trip's first tap
+  TripKind kind = TripKind::kBoard;
+  Instant start{}, end{};  // first and last tap
+  std::string route_id, agency_id, from_stop_id, to_stop_id;
+  code::Channel channel = code::Channel::kApp;
+  std::string rider_category_id;  // as fared (the default filled in)
+  std::string currency;
+  std::int64_t base_amount = 0;  // the leg fare before windows and caps
+  std::int64_t amount = 0;       // what the rider pays for this trip
+  // The rules that produced the amount.
+  std::string fare_product_id;
+  int leg_rule_line = 0;           // fare_leg_rules.txt line; 0 if none
+  std::string window_id;           // empty: no promotion window applied
+  Date window_night;               // the operating night (its start date) of window_id
+  bool daily_cap_applied = false;  // a daily cap row for the category exists
+  Date operating_day;              // local date of (start - day_start)
+  // Why no fare could be found (unknown route, no rule); amount is 0 then.
+  std::string problem;
+
+  friend bool operator==(const Charge&, const Charge&) = default;
+};
+
+// Asia/Shanghai: UTC+8 all year, no daylight saving time.
+inline constexpr std::chrono::seconds kShanghaiUtcOffset{8 * 3600};
+
+struct FareOptions {
+  std::chrono::seconds utc_offset = kShanghaiUtcOffset;  // local time of the fare rules
+  std::chrono::seconds day_start{4 * 3600};              // operating day boundary for daily caps
+  std::chrono::seconds max_metro_trip{4 * 3600};         // longer: the entry had no exit
+};
+
+// The local calendar date and seconds since local midnight of `t`.
+struct LocalTimeOfDay {
+  Date date;
+  int seconds = 0;
+};
+LocalTimeOfDay ToLocal(Instant t, std::chrono::seconds utc_offset);
+
+// The operating night (its start date) of `window` that holds local time
+// `t`, or nullopt if `t` is outside every night of the window's date range.
+// A 21:00-04:00 window: 02:00 on 16 Aug is the night of 15 Aug.
+std::optional<Date> WindowNight(const FareWindow& window, const LocalTimeOfDay& t);
+
+// The charges of one rider's taps, in trip start order. Taps with the same
+// terminal_id and sequence count once.
+std::vector<Charge> FareTaps(const Feed& feed, const FareExtensions& extensions,
+                             std::vector<Tap> taps, const FareOptions& options = {});
+
+}  // namespace citycode::transit
+
+#endif  // CITYCODE_SCENES_TRANSIT_FARE_ENGINE_H_
