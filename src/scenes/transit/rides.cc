@@ -1,0 +1,531 @@
+#include "scenes/transit/rides.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <map>
+#include <set>
+#include <utility>
+
+#include "code/credential.h"
+#include "common/bytes.h"
+#include "crypto/random.h"
+
+namespace citycode::transit {
+namespace {
+
+// Times are unix seconds; operating days are GTFS dates ("20260815"), which
+// sort as text. Taps keep the fields FareTaps needs, so a re-fare reads
+// only this table. The operator row of a posting carries the rider's id
+// too, so one rider's postings can be listed, and still sum to zero.
+const std::array<store::Migration, 1> kMigrations = {{
+    {3001, "transit_rides",
+     R"sql(
+CREATE TABLE transit_taps (
+  terminal_id TEXT NOT NULL,
+  sequence BIGINT NOT NULL,
+  rider_id TEXT NOT NULL,            -- '' for a refused tap that names no one
+  at BIGINT NOT NULL,
+  operating_day TEXT NOT NULL,
+  route_id TEXT NOT NULL,
+  stop_id TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('board', 'entry', 'exit')),
+  channel TEXT NOT NULL,
+  rider_category_id TEXT NOT NULL,
+  valid BIGINT NOT NULL,
+  refused_reason TEXT NOT NULL,
+  uploaded_at BIGINT NOT NULL,
+  PRIMARY KEY (terminal_id, sequence)
+);
+CREATE INDEX transit_taps_rider ON transit_taps(rider_id, at);
+-- The current charge of each trip, as last fared; never deleted (a trip
+-- that no longer exists keeps its row with amount 0).
+CREATE TABLE transit_charges (
+  trip_id TEXT PRIMARY KEY,
+  rider_id TEXT NOT NULL,
+  operating_day TEXT NOT NULL,
+  start_at BIGINT NOT NULL,
+  amount BIGINT NOT NULL,
+  base_amount BIGINT NOT NULL,
+  agency_id TEXT NOT NULL,
+  rules TEXT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE INDEX transit_charges_rider ON transit_charges(rider_id, operating_day);
+CREATE TABLE transit_ledger (
+  id TEXT PRIMARY KEY,
+  posting_id TEXT NOT NULL,
+  at BIGINT NOT NULL,
+  rider_id TEXT NOT NULL,
+  account TEXT NOT NULL,             -- 'receivable', 'revenue:<agency_id>', 'cash'
+  amount BIGINT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('charge', 'adjustment', 'payment', 'refund')),
+  trip_id TEXT,
+  memo TEXT NOT NULL
+);
+CREATE INDEX transit_ledger_rider ON transit_ledger(rider_id, account);
+CREATE TABLE transit_payments (
+  reference TEXT PRIMARY KEY,
+  rider_id TEXT NOT NULL,
+  amount BIGINT NOT NULL,
+  posting_id TEXT NOT NULL,
+  at BIGINT NOT NULL
+);
+-- One row per rider, updated first in an upload so that concurrent uploads
+-- for one rider re-fare one after the other (no SELECT … FOR UPDATE on
+-- SQLite).
+CREATE TABLE transit_riders (
+  rider_id TEXT PRIMARY KEY,
+  updated_at BIGINT NOT NULL
+);
+)sql"},
+}};
+
+constexpr std::string_view kReceivable = "receivable";
+constexpr std::int64_t kSecondsPerDay = 86400;
+
+store::Value Int(std::int64_t v) { return v; }
+store::Value Text(std::string_view v) { return std::string(v); }
+
+std::string DayText(const Date& d) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d%02d%02d", d.year, d.month, d.day);
+  return buf;
+}
+
+std::string_view KindName(Tap::Kind kind) {
+  switch (kind) {
+    case Tap::Kind::kBoard: return "board";
+    case Tap::Kind::kEntry: return "entry";
+    case Tap::Kind::kExit: return "exit";
+  }
+  return "";
+}
+
+Result<Tap::Kind> KindFromName(std::string_view name) {
+  if (name == "board") return Tap::Kind::kBoard;
+  if (name == "entry") return Tap::Kind::kEntry;
+  if (name == "exit") return Tap::Kind::kExit;
+  return Internal("transit_taps: unknown kind " + std::string(name));
+}
+
+std::string_view TripKindName(TripKind kind) {
+  switch (kind) {
+    case TripKind::kBoard: return "board";
+    case TripKind::kComplete: return "complete";
+    case TripKind::kNoExit: return "no_exit";
+    case TripKind::kNoEntry: return "no_entry";
+    case TripKind::kSameStation: return "same_station";
+  }
+  return "unknown";
+}
+
+// Which rules produced a charge, stable so that an unchanged re-fare
+// compares equal.
+std::string RulesText(const Charge& c) {
+  std::string out = "kind=" + std::string(TripKindName(c.kind));
+  out += ";category=" + c.rider_category_id;
+  out += ";channel=" + std::string(code::ChannelName(c.channel));
+  if (!c.fare_product_id.empty()) out += ";product=" + c.fare_product_id;
+  if (c.leg_rule_line != 0) out += ";leg_rule_line=" + std::to_string(c.leg_rule_line);
+  if (!c.window_id.empty()) out += ";window=" + c.window_id + "@" + DayText(c.window_night);
+  if (c.daily_cap_applied) out += ";daily_cap";
+  if (!c.problem.empty()) out += ";problem=" + c.problem;
+  return out;
+}
+
+constexpr std::string_view kVoidRules = "void: the trip's taps now make another trip";
+
+// Printable ASCII: ids are machine-made, and this keeps them safe in logs.
+bool IsPrintableAscii(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char ch) { return ch > 0x20 && ch < 0x7f; });
+}
+
+// No C0 controls or DEL; other bytes (UTF-8) pass.
+bool HasNoControls(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    return c >= 0x20 && c != 0x7f;
+  });
+}
+
+Status CheckId(std::string_view id, std::string_view what) {
+  if (id.empty() || id.size() > kMaxTapIdBytes || !IsPrintableAscii(id)) {
+    return InvalidArgument(std::string(what) + " must be 1-" + std::to_string(kMaxTapIdBytes) +
+                           " printable ASCII bytes");
+  }
+  return OkStatus();
+}
+
+Status CheckUpload(const Feed& feed, const TapUpload& u) {
+  const Tap& t = u.tap;
+  CITYCODE_RETURN_IF_ERROR(CheckId(t.terminal_id, "terminal_id"));
+  if (t.sequence < 0) return InvalidArgument("sequence must be >= 0");
+  if (!feed.routes.contains(t.route_id)) {
+    return InvalidArgument("route_id '" + t.route_id + "' is not in the feed");
+  }
+  if (!feed.stops.contains(t.stop_id)) {
+    return InvalidArgument("stop_id '" + t.stop_id + "' is not in the feed");
+  }
+  if (KindName(t.kind).empty()) return InvalidArgument("unknown tap kind");
+  if (!code::ChannelFromName(code::ChannelName(t.channel)).ok()) {
+    return InvalidArgument("unknown channel");
+  }
+  if (!t.rider_category_id.empty() && !feed.rider_categories.contains(t.rider_category_id)) {
+    return InvalidArgument("rider_category_id '" + t.rider_category_id + "' is not in the feed");
+  }
+  if (u.valid) {
+    CITYCODE_RETURN_IF_ERROR(CheckId(u.rider_id, "rider_id"));
+    if (!u.refused_reason.empty()) return InvalidArgument("a valid tap has no refused_reason");
+  } else {
+    if (!u.rider_id.empty()) CITYCODE_RETURN_IF_ERROR(CheckId(u.rider_id, "rider_id"));
+    if (u.refused_reason.empty() || u.refused_reason.size() > kMaxRefusedReasonBytes ||
+        !HasNoControls(u.refused_reason)) {
+      return InvalidArgument("a refused tap needs a refused_reason of 1-" +
+                             std::to_string(kMaxRefusedReasonBytes) +
+                             " bytes without control characters");
+    }
+  }
+  return OkStatus();
+}
+
+std::string NewPostingId() { return "tl_" + ToHex(crypto::RandomArray<16>()); }
+
+// A charge row as stored.
+struct ChargeRow {
+  std::int64_t amount = 0, base_amount = 0;
+  std::string agency_id, rules;
+};
+
+std::string RevenueAccount(std::string_view agency_id) {
+  return "revenue:" + std::string(agency_id.empty() ? "unknown" : agency_id);
+}
+
+}  // namespace
+
+std::span<const store::Migration> RidesMigrations() { return kMigrations; }
+
+struct Rides::Impl {
+  store::Database& db;
+  const Clock& clock;
+  const Feed& feed;
+  const FareExtensions& extensions;
+  FareOptions options;
+
+  Date OperatingDay(Instant at) const {
+    return ToLocal(at - options.day_start, options.utc_offset).date;
+  }
+  // The first instant of operating day `d`, in unix seconds.
+  std::int64_t DayStart(const Date& d) const {
+    return d.DaysSinceEpoch() * kSecondsPerDay - options.utc_offset.count() +
+           options.day_start.count();
+  }
+
+  // Two ledger rows summing to zero: the rider's receivable +amount, the
+  // counter account -amount.
+  Status Post(store::Transaction& tx, std::string_view rider_id, std::string_view counter_account,
+              std::int64_t amount, std::string_view kind, std::string_view trip_id,
+              std::string_view memo, std::string_view posting_id) const {
+    const std::int64_t now = ToUnixSeconds(clock.Now());
+    const store::Value trip = trip_id.empty() ? store::Value(nullptr) : Text(trip_id);
+    const std::pair<std::string_view, std::int64_t> legs[] = {{kReceivable, amount},
+                                                              {counter_account, -amount}};
+    int line = 0;
+    for (const auto& [account, value] : legs) {
+      const store::Value params[] = {Text(std::string(posting_id) + "/" + std::to_string(++line)),
+                                     Text(posting_id),
+                                     Int(now),
+                                     Text(rider_id),
+                                     Text(account),
+                                     Int(value),
+                                     Text(kind),
+                                     trip,
+                                     Text(memo)};
+      CITYCODE_RETURN_IF_ERROR(
+          tx.Execute("INSERT INTO transit_ledger (id, posting_id, at, rider_id, account, amount, "
+                     "kind, trip_id, memo) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     params)
+              .status());
+    }
+    return OkStatus();
+  }
+
+  // Returns whether the tap was new.
+  Result<bool> StoreTap(store::Transaction& tx, const TapUpload& u) const {
+    const Tap& t = u.tap;
+    const store::Value params[] = {Text(t.terminal_id),
+                                   Int(t.sequence),
+                                   Text(u.rider_id),
+                                   Int(ToUnixSeconds(t.at)),
+                                   Text(DayText(OperatingDay(t.at))),
+                                   Text(t.route_id),
+                                   Text(t.stop_id),
+                                   Text(KindName(t.kind)),
+                                   Text(code::ChannelName(t.channel)),
+                                   Text(t.rider_category_id),
+                                   Int(u.valid ? 1 : 0),
+                                   Text(u.refused_reason),
+                                   Int(ToUnixSeconds(clock.Now()))};
+    CITYCODE_ASSIGN_OR_RETURN(
+        std::int64_t inserted,
+        tx.Execute("INSERT INTO transit_taps (terminal_id, sequence, rider_id, at, operating_day, "
+                   "route_id, stop_id, kind, channel, rider_category_id, valid, refused_reason, "
+                   "uploaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                   "ON CONFLICT (terminal_id, sequence) DO NOTHING",
+                   params));
+    return inserted == 1;
+  }
+
+  // The rider's valid taps with from <= at < to.
+  Result<std::vector<Tap>> LoadTaps(store::Transaction& tx, std::string_view rider_id,
+                                    std::int64_t from, std::int64_t to) const {
+    CITYCODE_ASSIGN_OR_RETURN(
+        std::vector<store::Row> rows,
+        tx.Query("SELECT terminal_id, sequence, at, route_id, stop_id, kind, channel, "
+                 "rider_category_id FROM transit_taps WHERE rider_id = ? AND valid = 1 AND "
+                 "at >= ? AND at < ?",
+                 {Text(rider_id), Int(from), Int(to)}));
+    std::vector<Tap> taps;
+    taps.reserve(rows.size());
+    for (const store::Row& row : rows) {
+      Tap t;
+      t.terminal_id = row.Text(0);
+      t.sequence = row.Int(1);
+      t.at = FromUnixSeconds(row.Int(2));
+      t.route_id = row.Text(3);
+      t.stop_id = row.Text(4);
+      CITYCODE_ASSIGN_OR_RETURN(t.kind, KindFromName(row.Text(5)));
+      CITYCODE_ASSIGN_OR_RETURN(t.channel, code::ChannelFromName(row.Text(6)));
+      t.rider_category_id = row.Text(7);
+      taps.push_back(std::move(t));
+    }
+    return taps;
+  }
+
+  // Fares the rider's operating days [first, last] again and books the
+  // difference from what is stored. The taps of one day more on each side
+  // are fared with them, so that a trip or a window night crossing the
+  // span's edge is seen whole; only charges inside the span are touched.
+  Status Refare(store::Transaction& tx, std::string_view rider_id, const Date& first,
+                const Date& last) const {
+    CITYCODE_ASSIGN_OR_RETURN(
+        std::vector<Tap> taps,
+        LoadTaps(tx, rider_id, DayStart(first.AddDays(-1)), DayStart(last.AddDays(2))));
+    std::map<std::string, Charge> fresh;
+    for (Charge& c : FareTaps(feed, extensions, std::move(taps), options)) {
+      if (c.operating_day < first || last < c.operating_day) continue;
+      std::string id = c.trip_id;
+      fresh.emplace(std::move(id), std::move(c));
+    }
+
+    CITYCODE_ASSIGN_OR_RETURN(
+        std::vector<store::Row> rows,
+        tx.Query("SELECT trip_id, amount, base_amount, agency_id, rules FROM transit_charges "
+                 "WHERE rider_id = ? AND operating_day >= ? AND operating_day <= ?",
+                 {Text(rider_id), Text(DayText(first)), Text(DayText(last))}));
+    std::map<std::string, ChargeRow> stored;
+    for (const store::Row& row : rows) {
+      stored.emplace(row.Text(0), ChargeRow{row.Int(1), row.Int(2), row.Text(3), row.Text(4)});
+    }
+
+    const std::int64_t now = ToUnixSeconds(clock.Now());
+    for (const auto& [trip_id, c] : fresh) {
+      const std::string rules = RulesText(c);
+      auto it = stored.find(trip_id);
+      if (it == stored.end()) {
+        const store::Value params[] = {Text(trip_id),
+                                       Text(rider_id),
+                                       Text(DayText(c.operating_day)),
+                                       Int(ToUnixSeconds(c.start)),
+                                       Int(c.amount),
+                                       Int(c.base_amount),
+                                       Text(c.agency_id),
+                                       Text(rules),
+                                       Int(now)};
+        CITYCODE_RETURN_IF_ERROR(
+            tx.Execute("INSERT INTO transit_charges (trip_id, rider_id, operating_day, start_at, "
+                       "amount, base_amount, agency_id, rules, updated_at) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       params)
+                .status());
+        if (c.amount != 0) {
+          CITYCODE_RETURN_IF_ERROR(Post(tx, rider_id, RevenueAccount(c.agency_id), c.amount,
+                                        "charge", trip_id, rules, NewPostingId()));
+        }
+        continue;
+      }
+      const ChargeRow& old = it->second;
+      if (old.amount != c.amount) {
+        CITYCODE_RETURN_IF_ERROR(Post(tx, rider_id, RevenueAccount(c.agency_id),
+                                      c.amount - old.amount, "adjustment", trip_id,
+                                      "re-fared: " + rules, NewPostingId()));
+      }
+      if (old.amount != c.amount || old.base_amount != c.base_amount ||
+          old.agency_id != c.agency_id || old.rules != rules) {
+        const store::Value params[] = {Int(c.amount), Int(c.base_amount), Text(c.agency_id),
+                                       Text(rules),   Int(now),           Text(trip_id)};
+        CITYCODE_RETURN_IF_ERROR(tx.Execute("UPDATE transit_charges SET amount = ?, base_amount "
+                                            "= ?, agency_id = ?, rules = ?, updated_at = ? "
+                                            "WHERE trip_id = ?",
+                                            params)
+                                     .status());
+      }
+    }
+    // Trips that no longer exist (an exit-only trip whose entry arrived
+    // late) keep their row at 0, and their amount is given back.
+    for (const auto& [trip_id, old] : stored) {
+      if (fresh.contains(trip_id) || (old.amount == 0 && old.rules == kVoidRules)) continue;
+      if (old.amount != 0) {
+        CITYCODE_RETURN_IF_ERROR(Post(tx, rider_id, RevenueAccount(old.agency_id), -old.amount,
+                                      "adjustment", trip_id, kVoidRules, NewPostingId()));
+      }
+      const store::Value params[] = {Text(kVoidRules), Int(now), Text(trip_id)};
+      CITYCODE_RETURN_IF_ERROR(tx.Execute("UPDATE transit_charges SET amount = 0, rules = ?, "
+                                          "updated_at = ? WHERE trip_id = ?",
+                                          params)
+                                   .status());
+    }
+    return OkStatus();
+  }
+};
+
+Rides::Rides(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Rides::~Rides() = default;
+
+Result<std::unique_ptr<Rides>> Rides::Open(store::Database& db, const Clock& clock,
+                                           const Feed& feed, const FareExtensions& extensions,
+                                           const FareOptions& options) {
+  CITYCODE_RETURN_IF_ERROR(db.Migrate(kMigrations));
+  return std::unique_ptr<Rides>(new Rides(std::make_unique<Impl>(
+      Impl{.db = db, .clock = clock, .feed = feed, .extensions = extensions, .options = options})));
+}
+
+Result<UploadResult> Rides::UploadTaps(const std::vector<TapUpload>& batch) {
+  const Impl& impl = *impl_;
+  if (batch.size() > kMaxTapBatch) {
+    return InvalidArgument("a batch holds at most " + std::to_string(kMaxTapBatch) + " taps");
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    Status checked = CheckUpload(impl.feed, batch[i]);
+    if (!checked.ok()) {
+      return InvalidArgument("tap " + std::to_string(i) + ": " + checked.message());
+    }
+  }
+  UploadResult result;
+  CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
+      impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+        result = {};                                    // a retried transaction starts over
+        std::map<std::string, std::set<Date>> touched;  // rider -> operating days
+        for (const TapUpload& u : batch) {
+          CITYCODE_ASSIGN_OR_RETURN(bool stored, impl.StoreTap(tx, u));
+          if (!stored) {
+            ++result.duplicates;
+            continue;
+          }
+          ++result.stored;
+          if (!u.valid) {
+            ++result.refused;
+            continue;
+          }
+          touched[u.rider_id].insert(impl.OperatingDay(u.tap.at));
+        }
+        const std::int64_t now = ToUnixSeconds(impl.clock.Now());
+        for (const auto& [rider_id, days] : touched) {  // in id order: no lock cycles
+          CITYCODE_RETURN_IF_ERROR(
+              tx.Execute("INSERT INTO transit_riders (rider_id, updated_at) VALUES (?, ?) "
+                         "ON CONFLICT (rider_id) DO UPDATE SET updated_at = excluded.updated_at",
+                         {Text(rider_id), Int(now)})
+                  .status());
+          // A new tap can change its neighbouring days too (a metro trip
+          // or a window night across the day boundary), so each touched
+          // day is re-fared with both neighbours; overlapping spans merge.
+          auto day = days.begin();
+          while (day != days.end()) {
+            const Date first = day->AddDays(-1);
+            Date last = day->AddDays(1);
+            for (++day; day != days.end() && day->AddDays(-1) <= last.AddDays(1); ++day) {
+              last = day->AddDays(1);
+            }
+            CITYCODE_RETURN_IF_ERROR(impl.Refare(tx, rider_id, first, last));
+          }
+        }
+        return OkStatus();
+      }));
+  return result;
+}
+
+Result<std::int64_t> Rides::RiderBalance(std::string_view rider_id) {
+  CITYCODE_ASSIGN_OR_RETURN(auto tx, impl_->db.Begin(store::TransactionMode::kRead));
+  CITYCODE_ASSIGN_OR_RETURN(
+      store::Row row,
+      tx->QueryOne("SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM transit_ledger "
+                   "WHERE rider_id = ? AND account = ?",
+                   {Text(rider_id), Text(kReceivable)}));
+  return row.Int(0);
+}
+
+Result<std::vector<StoredCharge>> Rides::RiderCharges(std::string_view rider_id,
+                                                      const Date& operating_day) {
+  CITYCODE_ASSIGN_OR_RETURN(auto tx, impl_->db.Begin(store::TransactionMode::kRead));
+  CITYCODE_ASSIGN_OR_RETURN(
+      std::vector<store::Row> rows,
+      tx->Query("SELECT trip_id, start_at, amount, base_amount, agency_id, rules FROM "
+                "transit_charges WHERE rider_id = ? AND operating_day = ? "
+                "ORDER BY start_at, trip_id",
+                {Text(rider_id), Text(DayText(operating_day))}));
+  std::vector<StoredCharge> out;
+  out.reserve(rows.size());
+  for (const store::Row& row : rows) {
+    out.push_back(StoredCharge{.trip_id = row.Text(0),
+                               .rider_id = std::string(rider_id),
+                               .operating_day = operating_day,
+                               .start = FromUnixSeconds(row.Int(1)),
+                               .amount = row.Int(2),
+                               .base_amount = row.Int(3),
+                               .agency_id = row.Text(4),
+                               .rules = row.Text(5)});
+  }
+  return out;
+}
+
+Result<bool> Rides::RecordPayment(std::string_view rider_id, std::int64_t amount,
+                                  std::string_view reference) {
+  const Impl& impl = *impl_;
+  CITYCODE_RETURN_IF_ERROR(CheckId(rider_id, "rider_id"));
+  if (amount <= 0) return InvalidArgument("a payment amount must be > 0 fen");
+  if (reference.empty() || reference.size() > kMaxPaymentReferenceBytes ||
+      !IsPrintableAscii(reference)) {
+    return InvalidArgument("a payment reference must be 1-" +
+                           std::to_string(kMaxPaymentReferenceBytes) + " printable ASCII bytes");
+  }
+  bool booked = false;
+  CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
+      impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+        const std::string posting_id = NewPostingId();
+        const store::Value params[] = {Text(reference), Text(rider_id), Int(amount),
+                                       Text(posting_id), Int(ToUnixSeconds(impl.clock.Now()))};
+        CITYCODE_ASSIGN_OR_RETURN(
+            std::int64_t inserted,
+            tx.Execute("INSERT INTO transit_payments (reference, rider_id, amount, posting_id, at) "
+                       "VALUES (?, ?, ?, ?, ?) ON CONFLICT (reference) DO NOTHING",
+                       params));
+        if (inserted == 0) {
+          CITYCODE_ASSIGN_OR_RETURN(
+              store::Row row, tx.QueryOne("SELECT rider_id, amount FROM transit_payments WHERE "
+                                          "reference = ?",
+                                          {Text(reference)}));
+          if (row.Text(0) != rider_id || row.Int(1) != amount) {
+            return AlreadyExists("payment reference '" + std::string(reference) +
+                                 "' was booked with another rider or amount");
+          }
+          booked = false;
+          return OkStatus();
+        }
+        booked = true;
+        return impl.Post(tx, rider_id, "cash", -amount, "payment", "",
+                         "payment " + std::string(reference), posting_id);
+      }));
+  return booked;
+}
+
+}  // namespace citycode::transit

@@ -1,0 +1,114 @@
+// Durable taps and the riders' double-entry ledger (deferred payment).
+//
+// Gates and validators upload taps in batches. A tap's identity is
+// (terminal_id, sequence): storing is INSERT … ON CONFLICT DO NOTHING, so a
+// batch sent twice, or cut off and sent again, stores each tap once. A tap
+// whose code was refused is kept with its reason and never fared.
+//
+// After storing, every (rider, operating day) touched by a new valid tap is
+// fared again with FareTaps over all of that rider's stored taps of the
+// span, and the result is reconciled with the charges already posted: only
+// the difference is booked (a new trip: a 'charge'; a changed amount or a
+// trip that no longer exists: an 'adjustment'). Late, out-of-order taps
+// therefore correct a capped night instead of charging on top of it.
+//
+// Ledger: each posting is two rows that sum to zero, the rider's
+// 'receivable' and a counter account ('revenue:<agency_id>' for fares,
+// 'cash' for payments), so the whole ledger always sums to 0 and a rider's
+// balance is the sum of their receivable rows. Amounts are integer fen.
+//
+// Thread safety: a Rides is safe to share; each upload is one write
+// transaction.
+#ifndef CITYCODE_SCENES_TRANSIT_RIDES_H_
+#define CITYCODE_SCENES_TRANSIT_RIDES_H_
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "scenes/transit/fare_engine.h"
+#include "scenes/transit/fare_extensions.h"
+#include "scenes/transit/gtfs.h"
+#include "store/database.h"
+
+namespace citycode::transit {
+
+// One tap as a terminal uploads it.
+struct TapUpload {
+  Tap tap;
+  // The platform's opaque citizen id; may be empty only for a refused tap
+  // (an unreadable code names no one).
+  std::string rider_id;
+  bool valid = true;
+  std::string refused_reason;  // required when !valid, empty otherwise
+};
+
+struct UploadResult {
+  std::int64_t stored = 0;      // taps new to the server (refused ones included)
+  std::int64_t duplicates = 0;  // taps already stored (or twice in the batch): ignored
+  std::int64_t refused = 0;     // of `stored`, the refused taps
+  friend bool operator==(const UploadResult&, const UploadResult&) = default;
+};
+
+// A trip's current charge, as last fared.
+struct StoredCharge {
+  std::string trip_id, rider_id;
+  Date operating_day;
+  Instant start{};
+  std::int64_t amount = 0;       // fen; 0 for a trip that no longer exists
+  std::int64_t base_amount = 0;  // the leg fare before windows and caps
+  std::string agency_id;
+  std::string rules;  // which rules produced the amount, "key=value;…"
+};
+
+// The limits UploadTaps checks.
+inline constexpr std::size_t kMaxTapBatch = 10000;
+inline constexpr std::size_t kMaxTapIdBytes = 128;  // terminal, rider, route, stop, category
+inline constexpr std::size_t kMaxRefusedReasonBytes = 256;
+inline constexpr std::size_t kMaxPaymentReferenceBytes = 128;
+
+// The schema of this module (migration block 3001+).
+std::span<const store::Migration> RidesMigrations();
+
+class Rides {
+ public:
+  // Applies the migrations. `db`, `clock`, `feed` and `extensions` must
+  // outlive the Rides.
+  static Result<std::unique_ptr<Rides>> Open(store::Database& db, const Clock& clock,
+                                             const Feed& feed, const FareExtensions& extensions,
+                                             const FareOptions& options = {});
+  ~Rides();
+  Rides(const Rides&) = delete;
+  Rides& operator=(const Rides&) = delete;
+
+  // Stores the batch, fares the affected rider days again and books the
+  // difference, all in one transaction. invalid_argument naming the first
+  // bad tap's index if any tap is malformed or names a route or stop not in
+  // the feed: then nothing is written.
+  Result<UploadResult> UploadTaps(const std::vector<TapUpload>& batch);
+
+  // What the rider owes: charges and adjustments minus payments, in fen.
+  Result<std::int64_t> RiderBalance(std::string_view rider_id);
+  // The rider's trips of one operating day, in start order.
+  Result<std::vector<StoredCharge>> RiderCharges(std::string_view rider_id,
+                                                 const Date& operating_day);
+  // Books a payment received from the rider. Idempotent by `reference`:
+  // true if booked now, false if that reference was booked before with the
+  // same rider and amount; already_exists if it was booked differently.
+  Result<bool> RecordPayment(std::string_view rider_id, std::int64_t amount,
+                             std::string_view reference);
+
+ private:
+  struct Impl;
+  explicit Rides(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace citycode::transit
+
+#endif  // CITYCODE_SCENES_TRANSIT_RIDES_H_

@@ -1,0 +1,368 @@
+#include "scenes/transit/rides.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "tests/support/test_databases.h"
+
+namespace citycode::transit {
+namespace {
+
+using code::Channel;
+
+constexpr char kRider[] = "citizen_a";
+constexpr Date kNight{2026, 8, 15};
+
+Instant Utc(const char* rfc3339) {
+  auto t = ParseRfc3339(rfc3339);
+  EXPECT_TRUE(t.ok()) << rfc3339;
+  return t.ok() ? *t : Instant{};
+}
+
+class RidesTest : public testing::DatabaseTest {
+ protected:
+  void SetUp() override {
+    DatabaseTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    auto feed = LoadFeed(CITYCODE_TRANSIT_DEMO_FEED);
+    ASSERT_TRUE(feed.ok()) << feed.status().ToString();
+    feed_ = std::move(feed).value();
+    auto ext = LoadFareExtensions(CITYCODE_TRANSIT_DEMO_FEED, feed_);
+    ASSERT_TRUE(ext.ok()) << ext.status().ToString();
+    ext_ = std::move(ext).value();
+    auto rides = Rides::Open(db(), clock_, feed_, ext_);
+    ASSERT_TRUE(rides.ok()) << rides.status().ToString();
+    rides_ = std::move(rides).value();
+  }
+
+  static TapUpload Upload(Tap tap, const char* rider = kRider) {
+    return TapUpload{.tap = std::move(tap), .rider_id = rider};
+  }
+  // Two bus rides and a metro ride (M01→M06) on the night of 15 Aug, shown
+  // in the app, 21:30-23:20 local: 100 fen in all (fare_engine_test.cc).
+  static std::vector<TapUpload> Night(const char* rider = kRider) {
+    return {
+        Upload({"bus-bus_1", 1, Utc("2026-08-15T13:30:00Z"), "bus_1", "B101", Tap::Kind::kBoard,
+                Channel::kApp, ""},
+               rider),
+        Upload({"bus-bus_2", 1, Utc("2026-08-15T14:15:00Z"), "bus_2", "B202", Tap::Kind::kBoard,
+                Channel::kApp, ""},
+               rider),
+        Upload({"gate-M01", 7, Utc("2026-08-15T15:00:00Z"), "metro_11", "M01", Tap::Kind::kEntry,
+                Channel::kApp, ""},
+               rider),
+        Upload({"gate-M06", 9, Utc("2026-08-15T15:20:00Z"), "metro_11", "M06", Tap::Kind::kExit,
+                Channel::kApp, ""},
+               rider),
+    };
+  }
+
+  UploadResult MustUpload(const std::vector<TapUpload>& batch) {
+    auto result = rides_->UploadTaps(batch);
+    EXPECT_TRUE(result.ok()) << result.status().ToString();
+    return result.ok() ? *result : UploadResult{};
+  }
+
+  std::int64_t Scalar(const std::string& sql) {
+    auto tx = db().Begin(store::TransactionMode::kRead);
+    EXPECT_TRUE(tx.ok()) << tx.status().ToString();
+    if (!tx.ok()) return -1;
+    auto row = (*tx)->QueryOne(sql);
+    EXPECT_TRUE(row.ok()) << sql << ": " << row.status().ToString();
+    return row.ok() ? row->Int(0) : -1;
+  }
+  std::int64_t Count(const std::string& table, const std::string& where = "1 = 1") {
+    return Scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM " + table + " WHERE " + where);
+  }
+  std::int64_t LedgerSum(const std::string& where = "1 = 1") {
+    return Scalar("SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM transit_ledger WHERE " +
+                  where);
+  }
+  std::int64_t NightTotal(const char* rider = kRider) {
+    auto charges = rides_->RiderCharges(rider, kNight);
+    EXPECT_TRUE(charges.ok()) << charges.status().ToString();
+    std::int64_t sum = 0;
+    if (charges.ok()) {
+      for (const StoredCharge& c : *charges) sum += c.amount;
+    }
+    return sum;
+  }
+  std::int64_t Balance(const char* rider = kRider) {
+    auto balance = rides_->RiderBalance(rider);
+    EXPECT_TRUE(balance.ok()) << balance.status().ToString();
+    return balance.ok() ? *balance : -1;
+  }
+  // What a clean upload of the night leaves, to compare other orders with.
+  struct Snapshot {
+    std::vector<std::pair<std::string, std::int64_t>> charges;
+    std::int64_t balance = 0;
+    friend bool operator==(const Snapshot&, const Snapshot&) = default;
+  };
+  Snapshot Snap() {
+    Snapshot s;
+    auto charges = rides_->RiderCharges(kRider, kNight);
+    EXPECT_TRUE(charges.ok());
+    if (charges.ok()) {
+      for (const StoredCharge& c : *charges) {
+        if (c.amount != 0 || c.rules.rfind("void", 0) != 0)
+          s.charges.emplace_back(c.trip_id, c.amount);
+      }
+    }
+    s.balance = Balance();
+    return s;
+  }
+
+  ManualClock clock_{Utc("2026-08-16T02:00:00Z")};
+  Feed feed_;
+  FareExtensions ext_;
+  std::unique_ptr<Rides> rides_;
+};
+
+// The expected trips of the night: the first bus pays the 100 fen cap.
+const std::vector<std::pair<std::string, std::int64_t>> kNightCharges = {
+    {"bus-bus_1:1", 100}, {"bus-bus_2:1", 0}, {"gate-M01:7", 0}};
+
+TEST_P(RidesTest, SummerNightCosts100Fen) {
+  EXPECT_EQ(MustUpload(Night()), (UploadResult{.stored = 4, .duplicates = 0, .refused = 0}));
+  auto charges = rides_->RiderCharges(kRider, kNight);
+  ASSERT_TRUE(charges.ok()) << charges.status().ToString();
+  ASSERT_EQ(charges->size(), 3u);
+  EXPECT_EQ((*charges)[0].trip_id, "bus-bus_1:1");
+  EXPECT_EQ((*charges)[0].amount, 100);
+  EXPECT_EQ((*charges)[0].base_amount, 200);
+  EXPECT_EQ((*charges)[0].agency_id, "jimo_bus");
+  EXPECT_NE((*charges)[0].rules.find("window=summer_night_2026@20260815"), std::string::npos)
+      << (*charges)[0].rules;
+  EXPECT_EQ((*charges)[2].trip_id, "gate-M01:7");
+  EXPECT_EQ((*charges)[2].base_amount, 500);
+  EXPECT_EQ((*charges)[2].agency_id, "qd_metro");
+  EXPECT_EQ(NightTotal(), 100);
+  EXPECT_EQ(Snap().charges, kNightCharges);
+  EXPECT_EQ(Balance(), 100);
+  // One posting (two rows) for the one non-zero charge.
+  EXPECT_EQ(Count("transit_ledger"), 2);
+  EXPECT_EQ(LedgerSum("account = 'revenue:jimo_bus'"), -100);
+  EXPECT_EQ(LedgerSum(), 0);
+}
+
+TEST_P(RidesTest, SameBatchTwiceChangesNothing) {
+  MustUpload(Night());
+  const Snapshot once = Snap();
+  const std::int64_t rows = Count("transit_ledger");
+  EXPECT_EQ(MustUpload(Night()), (UploadResult{.stored = 0, .duplicates = 4, .refused = 0}));
+  EXPECT_EQ(Snap(), once);
+  EXPECT_EQ(Count("transit_ledger"), rows);
+  EXPECT_EQ(Count("transit_taps"), 4);
+  EXPECT_EQ(LedgerSum(), 0);
+}
+
+TEST_P(RidesTest, BatchCutOffHalfwayThenResent) {
+  const auto night = Night();
+  EXPECT_EQ(MustUpload({night.begin(), night.begin() + 2}).stored, 2);
+  EXPECT_EQ(MustUpload(night), (UploadResult{.stored = 2, .duplicates = 2, .refused = 0}));
+  EXPECT_EQ(Snap().charges, kNightCharges);
+  EXPECT_EQ(Balance(), 100);
+  EXPECT_EQ(Count("transit_taps"), 4);
+  EXPECT_EQ(Count("transit_ledger", "kind = 'adjustment'"), 0);
+  EXPECT_EQ(LedgerSum(), 0);
+}
+
+TEST_P(RidesTest, ReverseOrderOneTapPerUpload) {
+  auto night = Night();
+  std::reverse(night.begin(), night.end());
+  for (const TapUpload& tap : night) {
+    EXPECT_EQ(MustUpload({tap}).stored, 1);
+    EXPECT_EQ(NightTotal(), 100);  // capped after every upload, never more
+    EXPECT_EQ(Balance(), 100);
+    EXPECT_EQ(LedgerSum(), 0);
+    clock_.Advance(std::chrono::minutes(1));
+  }
+  EXPECT_EQ(Snap().charges, kNightCharges);
+  // The exit alone was a trip (a missing tap-in) until its entry came; it
+  // stays, voided, at 0.
+  auto charges = rides_->RiderCharges(kRider, kNight);
+  ASSERT_TRUE(charges.ok());
+  EXPECT_EQ(charges->size(), 4u);
+  // Each newly earliest ride took the 100 fen from the one before: the
+  // adjustments are what turned the charges into the clean night's.
+  EXPECT_GT(Count("transit_ledger", "kind = 'adjustment'"), 0);
+  EXPECT_EQ(LedgerSum("account = 'receivable' AND kind = 'charge'") +
+                LedgerSum("account = 'receivable' AND kind = 'adjustment'"),
+            100);
+  EXPECT_EQ(LedgerSum("account = 'receivable' AND kind = 'adjustment'"),
+            100 - LedgerSum("account = 'receivable' AND kind = 'charge'"));
+  EXPECT_LT(LedgerSum("account = 'receivable' AND kind = 'adjustment'"), 0);
+}
+
+TEST_P(RidesTest, LateOfflineBatchIsAnAdjustment) {
+  const auto night = Night();
+  // The second bus and the metro come in online and are billed: the bus
+  // pays the night's 100 fen.
+  MustUpload({night[1], night[2], night[3]});
+  EXPECT_EQ(NightTotal(), 100);
+  auto before = rides_->RiderCharges(kRider, kNight);
+  ASSERT_TRUE(before.ok());
+  ASSERT_EQ(before->size(), 2u);
+  EXPECT_EQ((*before)[0].trip_id, "bus-bus_2:1");
+  EXPECT_EQ((*before)[0].amount, 100);
+  // Next morning, the first bus's offline validator uploads its earlier tap.
+  clock_.Advance(std::chrono::hours(6));
+  EXPECT_EQ(MustUpload({night[0]}).stored, 1);
+  EXPECT_EQ(Snap().charges, kNightCharges);
+  EXPECT_EQ(Balance(), 100);
+  EXPECT_EQ(Count("transit_ledger", "kind = 'adjustment' AND account = 'receivable'"), 1);
+  EXPECT_EQ(LedgerSum("kind = 'adjustment' AND account = 'receivable'"), -100);
+  EXPECT_EQ(LedgerSum("kind = 'adjustment' AND trip_id = 'bus-bus_2:1' AND account = "
+                      "'receivable'"),
+            -100);
+  EXPECT_EQ(LedgerSum(), 0);
+}
+
+TEST_P(RidesTest, LateRideAfterTheCapCostsNothing) {
+  const auto night = Night();
+  MustUpload({night[0], night[1]});
+  EXPECT_EQ(Balance(), 100);
+  const std::int64_t rows = Count("transit_ledger");
+  MustUpload({night[2], night[3]});
+  EXPECT_EQ(Snap().charges, kNightCharges);
+  EXPECT_EQ(Balance(), 100);
+  EXPECT_EQ(Count("transit_ledger"), rows);  // a 0 fen trip books nothing
+  EXPECT_EQ(LedgerSum(), 0);
+}
+
+TEST_P(RidesTest, MetroRideAcrossTheDayBoundary) {
+  // In at 03:50 local (operating day 15 Aug, in the night window), out at
+  // 04:10 (operating day 16 Aug). The exit arrives first: alone it is a
+  // missing tap-in on the 16th at the maximum fare, outside the window.
+  const TapUpload in = Upload({"gate-M01", 20, Utc("2026-08-15T19:50:00Z"), "metro_11", "M01",
+                               Tap::Kind::kEntry, Channel::kApp, ""});
+  const TapUpload out = Upload({"gate-M06", 21, Utc("2026-08-15T20:10:00Z"), "metro_11", "M06",
+                                Tap::Kind::kExit, Channel::kApp, ""});
+  MustUpload({out});
+  const std::int64_t missing_tap_in = Balance();
+  EXPECT_GT(missing_tap_in, 100);
+  // The entry re-fares its neighbour day too: one trip on the 15th, in the
+  // window, and the exit-only trip on the 16th given back.
+  MustUpload({in});
+  EXPECT_EQ(NightTotal(), 100);
+  auto next_day = rides_->RiderCharges(kRider, kNight.AddDays(1));
+  ASSERT_TRUE(next_day.ok());
+  ASSERT_EQ(next_day->size(), 1u);
+  EXPECT_EQ((*next_day)[0].trip_id, "gate-M06:21");
+  EXPECT_EQ((*next_day)[0].amount, 0);
+  EXPECT_EQ(Balance(), 100);
+  EXPECT_EQ(LedgerSum("kind = 'adjustment' AND account = 'receivable'"), -missing_tap_in);
+  EXPECT_EQ(LedgerSum(), 0);
+  // Every posting balances on its own.
+  EXPECT_EQ(Scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM (SELECT posting_id FROM transit_ledger "
+                   "GROUP BY posting_id HAVING SUM(amount) <> 0) AS unbalanced"),
+            0);
+}
+
+TEST_P(RidesTest, RidersAreFaredApart) {
+  MustUpload(Night("citizen_a"));
+  auto other = Night("citizen_b");
+  for (TapUpload& u : other) u.tap.sequence += 100;
+  MustUpload(other);
+  EXPECT_EQ(Balance("citizen_a"), 100);
+  EXPECT_EQ(Balance("citizen_b"), 100);
+  EXPECT_EQ(NightTotal("citizen_b"), 100);
+  EXPECT_EQ(LedgerSum(), 0);
+}
+
+TEST_P(RidesTest, RefusedTapIsKeptAndNotFared) {
+  auto batch = Night();
+  TapUpload refused = Upload({"bus-bus_1", 2, Utc("2026-08-15T13:40:00Z"), "bus_1", "B102",
+                              Tap::Kind::kBoard, Channel::kApp, ""},
+                             "");
+  refused.valid = false;
+  refused.refused_reason = "expired";
+  batch.push_back(refused);
+  EXPECT_EQ(MustUpload(batch), (UploadResult{.stored = 5, .duplicates = 0, .refused = 1}));
+  EXPECT_EQ(Count("transit_taps", "valid = 0 AND refused_reason = 'expired'"), 1);
+  EXPECT_EQ(Snap().charges, kNightCharges);
+  EXPECT_EQ(Count("transit_charges", "trip_id = 'bus-bus_1:2'"), 0);
+  // Sent again: a duplicate like any other tap.
+  EXPECT_EQ(MustUpload({refused}), (UploadResult{.stored = 0, .duplicates = 1, .refused = 0}));
+  EXPECT_EQ(LedgerSum(), 0);
+}
+
+TEST_P(RidesTest, BadInputChangesNothing) {
+  MustUpload({Night()[0]});
+  const std::int64_t taps = Count("transit_taps"), charges = Count("transit_charges"),
+                     ledger = Count("transit_ledger");
+  auto expect_refused = [&](std::vector<TapUpload> batch, const std::string& index) {
+    auto result = rides_->UploadTaps(batch);
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(result.status().message().find("tap " + index + ":"), std::string::npos)
+        << result.status().ToString();
+    EXPECT_EQ(Count("transit_taps"), taps);
+    EXPECT_EQ(Count("transit_charges"), charges);
+    EXPECT_EQ(Count("transit_ledger"), ledger);
+  };
+  auto bad = Night();
+  bad[2].tap.route_id = "metro_99";
+  expect_refused(bad, "2");
+  bad = Night();
+  bad[3].tap.stop_id = "M99";
+  expect_refused(bad, "3");
+  bad = Night();
+  bad[1].tap.sequence = -1;
+  expect_refused(bad, "1");
+  bad = Night();
+  bad[1].tap.terminal_id = "";
+  expect_refused(bad, "1");
+  bad = Night();
+  bad[2].rider_id = "";
+  expect_refused(bad, "2");
+  bad = Night();
+  bad[0].tap.rider_category_id = "astronaut";
+  expect_refused(bad, "0");
+  bad = Night();
+  bad[1].rider_id = std::string(kMaxTapIdBytes + 1, 'x');
+  expect_refused(bad, "1");
+  bad = Night();
+  bad[3].valid = false;  // refused without a reason
+  expect_refused(bad, "3");
+  bad = Night();
+  bad[0].refused_reason = "a valid tap has none";
+  expect_refused(bad, "0");
+  EXPECT_EQ(Balance(), 100);
+}
+
+TEST_P(RidesTest, PaymentsAreIdempotentByReference) {
+  MustUpload(Night());
+  auto paid = rides_->RecordPayment(kRider, 100, "pay-0001");
+  ASSERT_TRUE(paid.ok()) << paid.status().ToString();
+  EXPECT_TRUE(*paid);
+  EXPECT_EQ(Balance(), 0);
+  paid = rides_->RecordPayment(kRider, 100, "pay-0001");
+  ASSERT_TRUE(paid.ok()) << paid.status().ToString();
+  EXPECT_FALSE(*paid);
+  EXPECT_EQ(Balance(), 0);
+  EXPECT_EQ(Count("transit_ledger", "kind = 'payment'"), 2);
+  EXPECT_EQ(LedgerSum("account = 'cash'"), 100);
+  EXPECT_EQ(rides_->RecordPayment(kRider, 50, "pay-0001").status().code(),
+            StatusCode::kAlreadyExists);
+  EXPECT_EQ(rides_->RecordPayment(kRider, 0, "pay-0002").status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(rides_->RecordPayment(kRider, 10, "").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Balance(), 0);
+  EXPECT_EQ(LedgerSum(), 0);
+}
+
+TEST_P(RidesTest, OpensTwice) {
+  // The migrations are recorded: a second Open (another process) is fine.
+  auto again = Rides::Open(db(), clock_, feed_, ext_);
+  EXPECT_TRUE(again.ok()) << again.status().ToString();
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, RidesTest, ::testing::ValuesIn(testing::DatabaseBackends()),
+                         testing::BackendTestName);
+
+}  // namespace
+}  // namespace citycode::transit
