@@ -1,13 +1,18 @@
 // `citycode transit import` on the real feeds of ../shared/vectors/gtfs and
 // on a broken copy: every row not taken as written is named with file and
-// line; nothing crashes.
+// line; nothing crashes. `citycode transit clear` and `bill` on a database
+// filled through the library.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 
+#include "common/clock.h"
+#include "scenes/transit/rides.h"
+#include "store/database.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/vectors.h"
@@ -63,6 +68,87 @@ TEST(TransitImportBrokenTest, NamesEachBadRowAndStillLoadsTheRest) {
   const auto missing = RunCitycode({"transit", "import", (dir.path() / "nothing").string()});
   EXPECT_EQ(missing.exit_code, 2) << Describe(missing);
   EXPECT_NE(missing.err.find("citycode: "), std::string::npos);
+}
+
+std::string ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The summer night of the demo city (two bus rides, one metro ride, in the
+// app: 100 fen) uploaded into an SQLite file, then cleared twice by the
+// binary: the same report both times, balanced to the fen.
+TEST(TransitClearTest, ClearsTwiceToTheSameBalancedReport) {
+  testing::TempDir dir("transit-clear");
+  const std::string url = "sqlite:" + (dir.path() / "city.db").string();
+  {
+    auto db = store::Database::Open(url);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    auto feed = transit::LoadFeed(CITYCODE_TRANSIT_DEMO_FEED);
+    ASSERT_TRUE(feed.ok()) << feed.status().ToString();
+    auto ext = transit::LoadFareExtensions(CITYCODE_TRANSIT_DEMO_FEED, *feed);
+    ASSERT_TRUE(ext.ok()) << ext.status().ToString();
+    ManualClock clock(*ParseRfc3339("2026-08-16T02:00:00Z"));
+    auto rides = transit::Rides::Open(**db, clock, *feed, *ext);
+    ASSERT_TRUE(rides.ok()) << rides.status().ToString();
+    using transit::Tap;
+    auto up = [](Tap tap) { return transit::TapUpload{.tap = std::move(tap), .rider_id = "r1"}; };
+    auto at = [](const char* t) { return *ParseRfc3339(t); };
+    const code::Channel app = code::Channel::kApp;
+    auto uploaded = (*rides)->UploadTaps({
+        up({"bus-bus_1", 1, at("2026-08-15T13:30:00Z"), "bus_1", "B101", Tap::Kind::kBoard, app,
+            ""}),
+        up({"bus-bus_2", 1, at("2026-08-15T14:15:00Z"), "bus_2", "B202", Tap::Kind::kBoard, app,
+            ""}),
+        up({"gate-M01", 7, at("2026-08-15T15:00:00Z"), "metro_11", "M01", Tap::Kind::kEntry, app,
+            ""}),
+        up({"gate-M06", 9, at("2026-08-15T15:20:00Z"), "metro_11", "M06", Tap::Kind::kExit, app,
+            ""}),
+    });
+    ASSERT_TRUE(uploaded.ok()) << uploaded.status().ToString();
+  }
+  const std::string csv1 = (dir.path() / "first.csv").string();
+  const std::string csv2 = (dir.path() / "second.csv").string();
+  const auto first =
+      RunCitycode({"transit", "clear", "--db", url, "--feed", CITYCODE_TRANSIT_DEMO_FEED, "--day",
+                   "2026-08-15", "--csv", csv1});
+  ASSERT_EQ(first.exit_code, 0) << Describe(first);
+  const auto second =
+      RunCitycode({"transit", "clear", "--db", url, "--feed", CITYCODE_TRANSIT_DEMO_FEED, "--day",
+                   "2026-08-15", "--csv", csv2});
+  ASSERT_EQ(second.exit_code, 0) << Describe(second);
+  EXPECT_EQ(second.out, first.out);
+  EXPECT_EQ(ReadFile(csv2), ReadFile(csv1));
+  const json report = json::parse(first.out);
+  EXPECT_EQ(report["version"], 1);
+  EXPECT_EQ(report["rider_total"], 100);
+  std::int64_t settled = 0;
+  for (const json& op : report["operators"]) settled += op["settled"].get<std::int64_t>();
+  EXPECT_EQ(settled, 100);
+  EXPECT_EQ(report["operators"][0]["settled"], 44);  // jimo_bus
+  EXPECT_EQ(report["operators"][1]["settled"], 56);  // qd_metro
+  EXPECT_NE(ReadFile(csv1).find("2026-08-15,1,qd_metro,青岛地铁,1,500,0,444,56,56"),
+            std::string::npos)
+      << ReadFile(csv1);
+
+  const auto bill =
+      RunCitycode({"transit", "bill", "--db", url, "--feed", CITYCODE_TRANSIT_DEMO_FEED, "--rider",
+                   "r1", "--day", "2026-08-15"});
+  ASSERT_EQ(bill.exit_code, 0) << Describe(bill);
+  const json b = json::parse(bill.out);
+  EXPECT_EQ(b["total"], 100);
+  EXPECT_EQ(b["balance"], 100);
+  EXPECT_EQ(b["trips"].size(), 3u);
+
+  const auto bad_day = RunCitycode({"transit", "clear", "--db", url, "--feed",
+                                    CITYCODE_TRANSIT_DEMO_FEED, "--day", "15/08/2026"});
+  EXPECT_EQ(bad_day.exit_code, 2) << Describe(bad_day);
+  const auto no_db =
+      RunCitycode({"transit", "clear", "--db", "sqlite:" + (dir.path() / "none.db").string(),
+                   "--feed", CITYCODE_TRANSIT_DEMO_FEED, "--day", "2026-08-15"});
+  EXPECT_EQ(no_db.exit_code, 2) << Describe(no_db);
 }
 
 }  // namespace

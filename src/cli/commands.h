@@ -30,7 +30,7 @@ void AddRevokeCommand(CLI::App& app, Action& action);       // revoke
 void AddServiceCommands(CLI::App& app, Action& action);
 // vault import/generate/register-issuer/org-types/rewrap, audit verify/checkpoint
 void AddVaultCommands(CLI::App& app, Action& action);
-// transit import
+// transit import, clear, bill
 void AddTransitCommands(CLI::App& app, Action& action);
 
 }  // namespace citycode::cli

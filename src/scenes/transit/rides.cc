@@ -18,7 +18,7 @@ namespace {
 // sort as text. Taps keep the fields FareTaps needs, so a re-fare reads
 // only this table. The operator row of a posting carries the rider's id
 // too, so one rider's postings can be listed, and still sum to zero.
-const std::array<store::Migration, 1> kMigrations = {{
+const std::array<store::Migration, 2> kMigrations = {{
     {3001, "transit_rides",
      R"sql(
 CREATE TABLE transit_taps (
@@ -79,6 +79,37 @@ CREATE TABLE transit_riders (
   updated_at BIGINT NOT NULL
 );
 )sql"},
+    // The daily clearing (clearing.h). A day's runs are versions: each
+    // holds the day's full settlements as of its run, never increments.
+    // transit_clearing_days has one row per cleared day, written first in a
+    // run so that two runs of one day go one after the other.
+    {3002, "transit_clearing",
+     R"sql(
+CREATE TABLE transit_clearing_days (
+  operating_day TEXT PRIMARY KEY,
+  version BIGINT NOT NULL            -- the latest run's; 0 while the first runs
+);
+CREATE TABLE transit_clearing_runs (
+  operating_day TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  run_at BIGINT NOT NULL,
+  trips BIGINT NOT NULL,
+  rider_total BIGINT NOT NULL,
+  settled_total BIGINT NOT NULL,
+  PRIMARY KEY (operating_day, version)
+);
+CREATE TABLE transit_settlements (
+  operating_day TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  agency_id TEXT NOT NULL,
+  trips BIGINT NOT NULL,
+  base_total BIGINT NOT NULL,
+  charged_total BIGINT NOT NULL,
+  settled BIGINT NOT NULL,
+  delta BIGINT NOT NULL,             -- settled minus the previous version's
+  PRIMARY KEY (operating_day, version, agency_id)
+);
+)sql"},
 }};
 
 constexpr std::string_view kReceivable = "receivable";
@@ -134,7 +165,7 @@ std::string RulesText(const Charge& c) {
   return out;
 }
 
-constexpr std::string_view kVoidRules = "void: the trip's taps now make another trip";
+constexpr std::string_view kVoidRules = kVoidTripRules;
 
 // Printable ASCII: ids are machine-made, and this keeps them safe in logs.
 bool IsPrintableAscii(std::string_view text) {

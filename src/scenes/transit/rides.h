@@ -66,13 +66,18 @@ struct StoredCharge {
   std::string rules;  // which rules produced the amount, "key=value;…"
 };
 
+// The rules of a trip that no longer exists (its taps now make another
+// trip): its charge row stays, at amount 0.
+inline constexpr std::string_view kVoidTripRules = "void: the trip's taps now make another trip";
+
 // The limits UploadTaps checks.
 inline constexpr std::size_t kMaxTapBatch = 10000;
 inline constexpr std::size_t kMaxTapIdBytes = 128;  // terminal, rider, route, stop, category
 inline constexpr std::size_t kMaxRefusedReasonBytes = 256;
 inline constexpr std::size_t kMaxPaymentReferenceBytes = 128;
 
-// The schema of this module (migration block 3001+).
+// The schema of this module (migration block 3001+): taps, charges and
+// ledger (3001), the daily clearing (3002, clearing.h).
 std::span<const store::Migration> RidesMigrations();
 
 class Rides {

@@ -1,0 +1,412 @@
+#include "scenes/transit/clearing.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <tuple>
+#include <utility>
+
+namespace citycode::transit {
+namespace {
+
+store::Value Int(std::int64_t v) { return v; }
+store::Value Text(std::string_view v) { return std::string(v); }
+
+std::string DayText(const Date& d) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d%02d%02d", d.year, d.month, d.day);
+  return buf;
+}
+
+std::string IsoDay(const Date& d) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", d.year, d.month, d.day);
+  return buf;
+}
+
+// The ledger books a charge without agency on 'revenue:unknown'; the
+// settlement names it the same way.
+std::string AgencyKey(std::string_view agency_id) {
+  return agency_id.empty() ? "unknown" : std::string(agency_id);
+}
+
+// "window=<id>@<night>" of a charge's rules (rides.cc RulesText), or empty
+// when no promotion window applied.
+std::string WindowOf(std::string_view rules) {
+  constexpr std::string_view kKey = ";window=";
+  const std::size_t at = rules.find(kKey);
+  if (at == std::string_view::npos) return "";
+  const std::size_t start = at + kKey.size();
+  return std::string(rules.substr(start, rules.find(';', start) - start));
+}
+
+struct DayCharge {
+  std::string trip_id, rider_id, agency_id, window;
+  std::int64_t amount = 0, base_amount = 0;
+  std::int64_t share = 0;  // what the agency gets for this trip
+};
+
+// Shares `paid` among `trips` in proportion to their base fares, by largest
+// remainder, ties by trip id (the caller sorts by trip id).
+void SplitByBase(std::vector<DayCharge*>& trips, std::int64_t paid) {
+  std::int64_t base = 0;
+  for (const DayCharge* t : trips) base += t->base_amount;
+  if (base <= 0) {
+    // No base to weigh by (fares that could not be found): each trip keeps
+    // what it was charged.
+    for (DayCharge* t : trips) t->share = t->amount;
+    return;
+  }
+  std::vector<std::pair<std::int64_t, std::size_t>> remainders;  // (remainder, index)
+  std::int64_t given = 0;
+  for (std::size_t i = 0; i < trips.size(); ++i) {
+    // A night's fares are a few hundred yuan at most: the product of two
+    // fen amounts stays far below 2^63.
+    const std::int64_t product = paid * trips[i]->base_amount;
+    trips[i]->share = product / base;
+    remainders.emplace_back(product % base, i);
+    given += trips[i]->share;
+  }
+  std::stable_sort(remainders.begin(), remainders.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (std::size_t k = 0; given < paid; ++k, ++given) {
+    ++trips[remainders[k % remainders.size()].second]->share;
+  }
+}
+
+}  // namespace
+
+struct Clearing::Impl {
+  store::Database& db;
+  const Clock& clock;
+  const Feed& feed;
+
+  std::string AgencyName(const std::string& agency_id) const {
+    auto it = feed.agencies.find(agency_id);
+    return it == feed.agencies.end() ? "" : it->second.name;
+  }
+
+  // The day's settlements as the current charges say, without delta.
+  Result<ClearingReport> Compute(store::Transaction& tx, const Date& day) const {
+    CITYCODE_ASSIGN_OR_RETURN(
+        std::vector<store::Row> rows,
+        tx.Query("SELECT trip_id, rider_id, agency_id, amount, base_amount, rules FROM "
+                 "transit_charges WHERE operating_day = ? ORDER BY trip_id",
+                 {Text(DayText(day))}));
+    std::vector<DayCharge> charges;
+    charges.reserve(rows.size());
+    for (const store::Row& row : rows) {
+      if (row.Text(5) == kVoidTripRules) {
+        if (row.Int(3) != 0) return Internal("voided trip " + row.Text(0) + " has an amount");
+        continue;
+      }
+      charges.push_back(DayCharge{.trip_id = row.Text(0),
+                                  .rider_id = row.Text(1),
+                                  .agency_id = AgencyKey(row.Text(2)),
+                                  .window = WindowOf(row.Text(5)),
+                                  .amount = row.Int(3),
+                                  .base_amount = row.Int(4),
+                                  .share = row.Int(3)});
+    }
+    // Window nights per rider, trips in trip id order.
+    std::map<std::pair<std::string, std::string>, std::vector<DayCharge*>> nights;
+    for (DayCharge& c : charges) {
+      if (!c.window.empty()) nights[{c.rider_id, c.window}].push_back(&c);
+    }
+    for (auto& [key, trips] : nights) {
+      std::int64_t paid = 0;
+      for (const DayCharge* t : trips) paid += t->amount;
+      SplitByBase(trips, paid);
+    }
+
+    ClearingReport report{.operating_day = day};
+    std::map<std::string, OperatorSettlement> by_agency;
+    for (const DayCharge& c : charges) {
+      OperatorSettlement& s = by_agency[c.agency_id];
+      ++s.trips;
+      s.base_total += c.base_amount;
+      s.charged_total += c.amount;
+      s.settled += c.share;
+      ++report.trips;
+      report.rider_total += c.amount;
+    }
+    for (auto& [agency_id, s] : by_agency) {
+      s.agency_id = agency_id;
+      s.agency_name = AgencyName(agency_id);
+      s.discount = s.base_total - s.settled;
+      report.settled_total += s.settled;
+      report.operators.push_back(std::move(s));
+    }
+    if (report.settled_total != report.rider_total) {
+      return Internal("clearing " + DayText(day) + ": settlements " +
+                      std::to_string(report.settled_total) + " != rider charges " +
+                      std::to_string(report.rider_total));
+    }
+    // The ledger says the same: the receivable rows of the day's trips.
+    CITYCODE_ASSIGN_OR_RETURN(
+        store::Row ledger,
+        tx.QueryOne("SELECT CAST(COALESCE(SUM(l.amount), 0) AS BIGINT) FROM transit_ledger l "
+                    "JOIN transit_charges c ON c.trip_id = l.trip_id "
+                    "WHERE c.operating_day = ? AND l.account = 'receivable'",
+                    {Text(DayText(day))}));
+    if (ledger.Int(0) != report.rider_total) {
+      return Internal("clearing " + DayText(day) + ": ledger " + std::to_string(ledger.Int(0)) +
+                      " != rider charges " + std::to_string(report.rider_total));
+    }
+    return report;
+  }
+
+  Result<ClearingReport> Load(store::Transaction& tx, const Date& day, std::int64_t version) const {
+    CITYCODE_ASSIGN_OR_RETURN(
+        store::Row run,
+        tx.QueryOne("SELECT run_at, trips, rider_total, settled_total FROM transit_clearing_runs "
+                    "WHERE operating_day = ? AND version = ?",
+                    {Text(DayText(day)), Int(version)}));
+    ClearingReport report{.operating_day = day,
+                          .version = version,
+                          .run_at = FromUnixSeconds(run.Int(0)),
+                          .trips = run.Int(1),
+                          .rider_total = run.Int(2),
+                          .settled_total = run.Int(3)};
+    CITYCODE_ASSIGN_OR_RETURN(
+        std::vector<store::Row> rows,
+        tx.Query("SELECT agency_id, trips, base_total, charged_total, settled, delta FROM "
+                 "transit_settlements WHERE operating_day = ? AND version = ? ORDER BY agency_id",
+                 {Text(DayText(day)), Int(version)}));
+    for (const store::Row& row : rows) {
+      report.operators.push_back(OperatorSettlement{.agency_id = row.Text(0),
+                                                    .agency_name = AgencyName(row.Text(0)),
+                                                    .trips = row.Int(1),
+                                                    .base_total = row.Int(2),
+                                                    .charged_total = row.Int(3),
+                                                    .discount = row.Int(2) - row.Int(4),
+                                                    .settled = row.Int(4),
+                                                    .delta = row.Int(5)});
+    }
+    return report;
+  }
+};
+
+namespace {
+
+// Whether two versions settle the same, delta and run aside. An agency's
+// row at 0 (kept for its negative delta) counts as no row.
+bool SameSettlements(const ClearingReport& a, const ClearingReport& b) {
+  using Key = std::tuple<std::string, std::int64_t, std::int64_t, std::int64_t, std::int64_t>;
+  auto keys = [](const ClearingReport& r) {
+    std::vector<Key> out;
+    for (const OperatorSettlement& s : r.operators) {
+      if (s.trips == 0 && s.base_total == 0 && s.charged_total == 0 && s.settled == 0) continue;
+      out.emplace_back(s.agency_id, s.trips, s.base_total, s.charged_total, s.settled);
+    }
+    return out;
+  };
+  return a.trips == b.trips && a.rider_total == b.rider_total && keys(a) == keys(b);
+}
+
+}  // namespace
+
+Clearing::Clearing(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Clearing::~Clearing() = default;
+
+Result<std::unique_ptr<Clearing>> Clearing::Open(store::Database& db, const Clock& clock,
+                                                 const Feed& feed) {
+  CITYCODE_RETURN_IF_ERROR(db.Migrate(RidesMigrations()));
+  return std::unique_ptr<Clearing>(
+      new Clearing(std::make_unique<Impl>(Impl{.db = db, .clock = clock, .feed = feed})));
+}
+
+Result<Bill> Clearing::DailyBill(std::string_view rider_id, const Date& operating_day) {
+  Bill bill{.rider_id = std::string(rider_id), .operating_day = operating_day};
+  // One read transaction: the trips, adjustments and balance agree.
+  CITYCODE_ASSIGN_OR_RETURN(auto tx, impl_->db.Begin(store::TransactionMode::kRead));
+  CITYCODE_ASSIGN_OR_RETURN(
+      std::vector<store::Row> rows,
+      tx->Query("SELECT trip_id, start_at, amount, base_amount, agency_id, rules FROM "
+                "transit_charges WHERE rider_id = ? AND operating_day = ? "
+                "ORDER BY start_at, trip_id",
+                {Text(rider_id), Text(DayText(operating_day))}));
+  for (const store::Row& row : rows) {
+    if (row.Text(5) == kVoidTripRules) continue;
+    bill.total += row.Int(2);
+    bill.trips.push_back(StoredCharge{.trip_id = row.Text(0),
+                                      .rider_id = std::string(rider_id),
+                                      .operating_day = operating_day,
+                                      .start = FromUnixSeconds(row.Int(1)),
+                                      .amount = row.Int(2),
+                                      .base_amount = row.Int(3),
+                                      .agency_id = row.Text(4),
+                                      .rules = row.Text(5)});
+  }
+  CITYCODE_ASSIGN_OR_RETURN(
+      rows, tx->Query("SELECT l.trip_id, l.at, l.amount, l.memo FROM transit_ledger l "
+                      "JOIN transit_charges c ON c.trip_id = l.trip_id "
+                      "WHERE c.rider_id = ? AND c.operating_day = ? AND l.account = 'receivable' "
+                      "AND l.kind = 'adjustment' ORDER BY l.at, l.id",
+                      {Text(rider_id), Text(DayText(operating_day))}));
+  for (const store::Row& row : rows) {
+    bill.adjustments.push_back(BillAdjustment{.trip_id = row.Text(0),
+                                              .booked_at = FromUnixSeconds(row.Int(1)),
+                                              .amount = row.Int(2),
+                                              .memo = row.Text(3)});
+  }
+  CITYCODE_ASSIGN_OR_RETURN(
+      store::Row balance,
+      tx->QueryOne("SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM transit_ledger "
+                   "WHERE rider_id = ? AND account = 'receivable'",
+                   {Text(rider_id)}));
+  bill.balance = balance.Int(0);
+  return bill;
+}
+
+Result<ClearingReport> Clearing::RunClearing(const Date& operating_day) {
+  const Impl& impl = *impl_;
+  const std::string day = DayText(operating_day);
+  ClearingReport result;
+  CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
+      impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+        // Written first: a second run of the day waits for this one.
+        CITYCODE_RETURN_IF_ERROR(
+            tx.Execute("INSERT INTO transit_clearing_days (operating_day, version) VALUES (?, 0) "
+                       "ON CONFLICT (operating_day) DO UPDATE SET version = "
+                       "transit_clearing_days.version",
+                       {Text(day)})
+                .status());
+        CITYCODE_ASSIGN_OR_RETURN(
+            store::Row latest,
+            tx.QueryOne("SELECT version FROM transit_clearing_days WHERE operating_day = ?",
+                        {Text(day)}));
+        const std::int64_t previous_version = latest.Int(0);
+        CITYCODE_ASSIGN_OR_RETURN(ClearingReport now, impl.Compute(tx, operating_day));
+        std::map<std::string, std::int64_t> previous_settled;
+        if (previous_version > 0) {
+          CITYCODE_ASSIGN_OR_RETURN(ClearingReport previous,
+                                    impl.Load(tx, operating_day, previous_version));
+          if (SameSettlements(previous, now)) {
+            result = std::move(previous);
+            return OkStatus();
+          }
+          for (const OperatorSettlement& s : previous.operators) {
+            previous_settled[s.agency_id] = s.settled;
+          }
+        }
+        // An agency the day no longer owes anything keeps a row at 0, so
+        // that its negative delta is on record.
+        for (const auto& [agency_id, settled] : previous_settled) {
+          auto it = std::find_if(now.operators.begin(), now.operators.end(),
+                                 [&](const auto& s) { return s.agency_id == agency_id; });
+          if (it == now.operators.end()) {
+            now.operators.push_back(OperatorSettlement{.agency_id = agency_id,
+                                                       .agency_name = impl.AgencyName(agency_id)});
+          }
+        }
+        std::sort(now.operators.begin(), now.operators.end(),
+                  [](const auto& a, const auto& b) { return a.agency_id < b.agency_id; });
+        now.version = previous_version + 1;
+        now.run_at = FromUnixSeconds(ToUnixSeconds(impl.clock.Now()));
+        CITYCODE_RETURN_IF_ERROR(
+            tx.Execute("INSERT INTO transit_clearing_runs (operating_day, version, run_at, trips, "
+                       "rider_total, settled_total) VALUES (?, ?, ?, ?, ?, ?)",
+                       {Text(day), Int(now.version), Int(ToUnixSeconds(now.run_at)), Int(now.trips),
+                        Int(now.rider_total), Int(now.settled_total)})
+                .status());
+        for (OperatorSettlement& s : now.operators) {
+          auto prev = previous_settled.find(s.agency_id);
+          s.delta = s.settled - (prev == previous_settled.end() ? 0 : prev->second);
+          CITYCODE_RETURN_IF_ERROR(
+              tx.Execute("INSERT INTO transit_settlements (operating_day, version, agency_id, "
+                         "trips, base_total, charged_total, settled, delta) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                         {Text(day), Int(now.version), Text(s.agency_id), Int(s.trips),
+                          Int(s.base_total), Int(s.charged_total), Int(s.settled), Int(s.delta)})
+                  .status());
+        }
+        CITYCODE_RETURN_IF_ERROR(
+            tx.Execute("UPDATE transit_clearing_days SET version = ? WHERE operating_day = ?",
+                       {Int(now.version), Text(day)})
+                .status());
+        result = std::move(now);
+        return OkStatus();
+      }));
+  return result;
+}
+
+namespace {
+
+// RFC 4180: a field with a comma, quote or line break is quoted.
+std::string CsvField(std::string_view text) {
+  if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+nlohmann::json ChargeJson(const StoredCharge& c) {
+  return {{"trip_id", c.trip_id},         {"start", FormatRfc3339(c.start)}, {"amount", c.amount},
+          {"base_amount", c.base_amount}, {"agency_id", c.agency_id},        {"rules", c.rules}};
+}
+
+}  // namespace
+
+std::string ClearingCsv(const ClearingReport& report) {
+  std::string out =
+      "operating_day,version,agency_id,agency_name,trips,base_total_fen,charged_fen,"
+      "discount_fen,settled_fen,delta_fen\r\n";
+  for (const OperatorSettlement& s : report.operators) {
+    out += IsoDay(report.operating_day) + "," + std::to_string(report.version) + "," +
+           CsvField(s.agency_id) + "," + CsvField(s.agency_name) + "," + std::to_string(s.trips) +
+           "," + std::to_string(s.base_total) + "," + std::to_string(s.charged_total) + "," +
+           std::to_string(s.discount) + "," + std::to_string(s.settled) + "," +
+           std::to_string(s.delta) + "\r\n";
+  }
+  return out;
+}
+
+std::string ClearingJson(const ClearingReport& report) {
+  nlohmann::json operators = nlohmann::json::array();
+  for (const OperatorSettlement& s : report.operators) {
+    operators.push_back({{"agency_id", s.agency_id},
+                         {"agency_name", s.agency_name},
+                         {"trips", s.trips},
+                         {"base_total", s.base_total},
+                         {"charged", s.charged_total},
+                         {"discount", s.discount},
+                         {"settled", s.settled},
+                         {"delta", s.delta}});
+  }
+  return nlohmann::json{{"operating_day", IsoDay(report.operating_day)},
+                        {"version", report.version},
+                        {"run_at", FormatRfc3339(report.run_at)},
+                        {"trips", report.trips},
+                        {"rider_total", report.rider_total},
+                        {"settled_total", report.settled_total},
+                        {"currency_unit", "fen"},
+                        {"operators", operators}}
+      .dump();
+}
+
+std::string BillJson(const Bill& bill) {
+  nlohmann::json trips = nlohmann::json::array();
+  for (const StoredCharge& c : bill.trips) trips.push_back(ChargeJson(c));
+  nlohmann::json adjustments = nlohmann::json::array();
+  for (const BillAdjustment& a : bill.adjustments) {
+    adjustments.push_back({{"trip_id", a.trip_id},
+                           {"booked_at", FormatRfc3339(a.booked_at)},
+                           {"amount", a.amount},
+                           {"memo", a.memo}});
+  }
+  return nlohmann::json{{"rider_id", bill.rider_id},
+                        {"operating_day", IsoDay(bill.operating_day)},
+                        {"trips", trips},
+                        {"adjustments", adjustments},
+                        {"total", bill.total},
+                        {"balance", bill.balance},
+                        {"currency_unit", "fen"}}
+      .dump();
+}
+
+}  // namespace citycode::transit
