@@ -295,6 +295,7 @@ void AddAdminCommands(CLI::App& app, Action& action) {
 struct DemoArgs {
   ServeArgs serve;
   std::string dir = "demo-city";
+  std::string feed;  // empty: the config's, else the demo city's feed in the source tree
   bool once = false;
 };
 
@@ -334,6 +335,9 @@ void AddDemoCommand(CLI::App& app, Action& action) {
   AddServeOptions(demo_cmd, args->serve);
   demo_cmd->add_option("--dir", args->dir, "Demo data directory")->capture_default_str();
   demo_cmd->add_flag("--once", args->once, "Show one code and exit");
+  demo_cmd->add_option("--feed", args->feed,
+                       "Transit feed folder (default: the demo city's, " CITYCODE_DEMO_FEED_DIR
+                       ")");
   demo_cmd->callback([args, &action] {
     action = [args] {
       std::error_code ec;
@@ -345,6 +349,13 @@ void AddDemoCommand(CLI::App& app, Action& action) {
       auto config = MakeConfig(serve);
       if (!config.ok()) return Fail(config.status());
       config->platform.demo = true;
+      // The demo city's feed is compiled in as a source path: finding it
+      // relative to the binary breaks as soon as the binary moves.
+      if (!args->feed.empty()) {
+        config->transit.feed_dir = args->feed;
+      } else if (config->transit.feed_dir.empty()) {
+        config->transit.feed_dir = CITYCODE_DEMO_FEED_DIR;
+      }
       BlockStopSignals();
       SystemClock clock;
       auto service = server::Service::Start(*config, clock);

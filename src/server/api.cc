@@ -105,11 +105,13 @@ struct Api::Impl {
   }
 };
 
-Api::Api(platform::Platform& platform, vault::Vault& vault, gov::GovScene& gov, store::Database& db,
-         Metrics& metrics, ApiOptions options)
+Api::Api(platform::Platform& platform, vault::Vault& vault, gov::GovScene& gov,
+         const transit::Feed* feed, transit::Rides* rides, transit::Clearing* clearing,
+         store::Database& db, Metrics& metrics, ApiOptions options)
     : impl_(std::make_unique<Impl>(platform, db, metrics, options)) {
   impl_->routes = internal::PlatformRoutes(platform, internal::GrantOnPresentation(vault));
-  for (auto more : {internal::VaultRoutes(vault), internal::GovRoutes(gov)}) {
+  for (auto more : {internal::VaultRoutes(vault), internal::GovRoutes(gov),
+                    internal::TransitRoutes(platform, db, feed, rides, clearing)}) {
     impl_->routes.insert(impl_->routes.end(), more.begin(), more.end());
   }
   impl_->openapi = internal::OpenApiDocument(impl_->routes).dump(2);

@@ -18,6 +18,12 @@
 #include "store/database.h"
 #include "vault/vault.h"
 
+namespace citycode::transit {
+struct Feed;
+class Rides;
+class Clearing;
+}  // namespace citycode::transit
+
 namespace citycode::server {
 
 struct ApiOptions {
@@ -29,9 +35,11 @@ struct ApiOptions {
 
 class Api {
  public:
-  // All must outlive the Api.
-  Api(platform::Platform& platform, vault::Vault& vault, gov::GovScene& gov, store::Database& db,
-      Metrics& metrics, ApiOptions options = {});
+  // All must outlive the Api. The transit scene is optional: with no feed
+  // configured (all three null) its routes answer 503.
+  Api(platform::Platform& platform, vault::Vault& vault, gov::GovScene& gov,
+      const transit::Feed* feed, transit::Rides* rides, transit::Clearing* clearing,
+      store::Database& db, Metrics& metrics, ApiOptions options = {});
   ~Api();
 
   // Adds /healthz, /readyz, /metrics, /v1/openapi.json and every /v1 route.

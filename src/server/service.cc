@@ -9,6 +9,10 @@
 #include <thread>
 
 #include "platform/keyring.h"
+#include "scenes/transit/clearing.h"
+#include "scenes/transit/fare_extensions.h"
+#include "scenes/transit/gtfs.h"
+#include "scenes/transit/rides.h"
 
 namespace citycode::server {
 
@@ -17,6 +21,12 @@ struct Service::Impl {
   std::unique_ptr<platform::Platform> platform;
   std::unique_ptr<vault::Vault> vault;
   std::unique_ptr<gov::GovScene> gov;
+  // The transit scene, all null when no feed is configured. The feed and
+  // extensions sit behind pointers: Rides keeps references to them.
+  std::unique_ptr<transit::Feed> feed;
+  std::unique_ptr<transit::FareExtensions> fare_extensions;
+  std::unique_ptr<transit::Rides> rides;
+  std::unique_ptr<transit::Clearing> clearing;
   Metrics metrics;
   Router router;
   std::unique_ptr<Api> api;
@@ -79,7 +89,28 @@ Result<std::unique_ptr<Service>> Service::Start(const ServiceConfig& config, con
       impl->vault, vault::Vault::Open(*impl->db, clock, *impl->platform, keyring, config.vault));
   CITYCODE_ASSIGN_OR_RETURN(impl->gov,
                             gov::GovScene::Open(*impl->db, clock, *impl->platform, *impl->vault));
-  impl->api = std::make_unique<Api>(*impl->platform, *impl->vault, *impl->gov, *impl->db,
+  if (!config.transit.feed_dir.empty()) {
+    CITYCODE_ASSIGN_OR_RETURN(transit::Feed feed, transit::LoadFeed(config.transit.feed_dir));
+    impl->feed = std::make_unique<transit::Feed>(std::move(feed));
+    CITYCODE_ASSIGN_OR_RETURN(transit::FareExtensions extensions,
+                              transit::LoadFareExtensions(config.transit.feed_dir, *impl->feed));
+    impl->fare_extensions = std::make_unique<transit::FareExtensions>(std::move(extensions));
+    // Rows not taken as written do not stop the service; `citycode transit
+    // import` lists them with file and line.
+    if (const std::size_t issues = impl->feed->issues.size() + impl->fare_extensions->issues.size();
+        issues > 0) {
+      std::fprintf(stderr,
+                   "citycode: transit feed %s: %zu rows not loaded as written (see citycode "
+                   "transit import)\n",
+                   config.transit.feed_dir.string().c_str(), issues);
+    }
+    CITYCODE_ASSIGN_OR_RETURN(
+        impl->rides, transit::Rides::Open(*impl->db, clock, *impl->feed, *impl->fare_extensions));
+    CITYCODE_ASSIGN_OR_RETURN(impl->clearing,
+                              transit::Clearing::Open(*impl->db, clock, *impl->feed));
+  }
+  impl->api = std::make_unique<Api>(*impl->platform, *impl->vault, *impl->gov, impl->feed.get(),
+                                    impl->rides.get(), impl->clearing.get(), *impl->db,
                                     impl->metrics, config.api);
   impl->api->RegisterRoutes(impl->router);
   impl->http = std::make_unique<HttpServer>(config.http, impl->router, impl->metrics);
@@ -191,7 +222,10 @@ Status LoadConfigFile(const std::filesystem::path& file, ServiceConfig& config) 
   CITYCODE_RETURN_IF_ERROR(reader.Read("vault", "audit_hash", audit_hash));
   CITYCODE_RETURN_IF_ERROR(reader.Read("vault", "checkpoint_every", config.vault.checkpoint_every));
   CITYCODE_RETURN_IF_ERROR(reader.Read("vault", "presentation_grant_minutes", grant_minutes));
+  std::string transit_feed_dir = config.transit.feed_dir.string();
+  CITYCODE_RETURN_IF_ERROR(reader.Read("transit", "feed_dir", transit_feed_dir));
   CITYCODE_RETURN_IF_ERROR(reader.CheckNoUnknownKeys());
+  config.transit.feed_dir = transit_feed_dir;
   CITYCODE_ASSIGN_OR_RETURN(config.cipher_profile, crypto::CipherProfileFromName(profile));
   CITYCODE_ASSIGN_OR_RETURN(config.platform.algorithm, crypto::AlgorithmFromCliName(algorithm));
   if (config.http.threads < 1) return InvalidArgument("config: server.threads must be at least 1");

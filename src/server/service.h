@@ -33,6 +33,11 @@ struct ServiceConfig {
   // The audit checkpoint file defaults to citycode.audit-checkpoints.jsonl.
   vault::VaultOptions vault{.checkpoint_file = "citycode.audit-checkpoints.jsonl"};
   std::chrono::seconds upkeep_interval{60};
+  struct Transit {
+    // The feed folder (GTFS + Fares v2 + the citycode fare extension),
+    // loaded at start. Empty: no transit scene; its routes answer 503.
+    std::filesystem::path feed_dir;
+  } transit;
 };
 
 // Reads a citycode.toml (see docs/CONFIG.md) over the defaults in `config`.

@@ -43,6 +43,7 @@ std::string_view TypeName(FieldType type) {
     case FieldType::kBoolean: return "boolean";
     case FieldType::kStringArray: return "array";
     case FieldType::kObject: return "object";
+    case FieldType::kObjectArray: return "array";
   }
   return "string";
 }
@@ -56,6 +57,9 @@ bool HasType(const nlohmann::json& value, FieldType type) {
       return value.is_array() &&
              std::all_of(value.begin(), value.end(), [](const auto& v) { return v.is_string(); });
     case FieldType::kObject: return value.is_object();
+    case FieldType::kObjectArray:
+      return value.is_array() &&
+             std::all_of(value.begin(), value.end(), [](const auto& v) { return v.is_object(); });
   }
   return false;
 }
@@ -118,11 +122,13 @@ std::optional<Response> ParseBody(std::string_view text, const std::vector<Field
       return BadRequest("field_too_long", "field \"" + field->name + "\" is longer than " +
                                               std::to_string(field->max_length) + " bytes");
     }
-    if (field->type == FieldType::kStringArray) {
+    if (field->type == FieldType::kStringArray || field->type == FieldType::kObjectArray) {
       if (value.size() > field->max_items) {
         return BadRequest("field_too_long", "field \"" + field->name + "\" has more than " +
                                                 std::to_string(field->max_items) + " items");
       }
+    }
+    if (field->type == FieldType::kStringArray) {
       for (const auto& item : value) {
         if (item.get_ref<const std::string&>().size() > field->max_length) {
           return BadRequest("field_too_long", "an item of field \"" + field->name +
@@ -202,6 +208,10 @@ nlohmann::json OpenApiDocument(const std::vector<RouteSpec>& routes) {
         if (field.type == FieldType::kString) property["maxLength"] = field.max_length;
         if (field.type == FieldType::kStringArray) {
           property["items"] = {{"type", "string"}, {"maxLength", field.max_length}};
+          property["maxItems"] = field.max_items;
+        }
+        if (field.type == FieldType::kObjectArray) {
+          property["items"] = {{"type", "object"}};
           property["maxItems"] = field.max_items;
         }
         if (!field.description.empty()) property["description"] = field.description;

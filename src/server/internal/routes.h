@@ -19,20 +19,27 @@ class Vault;
 namespace citycode::gov {
 class GovScene;
 }
+namespace citycode::transit {
+struct Feed;
+class Rides;
+class Clearing;
+}  // namespace citycode::transit
 
 namespace citycode::server::internal {
 
 // kStringArray: an array of strings, each at most max_length bytes, at most
 // max_items of them. kObject: a JSON object the handler's domain code
 // validates (a certificate, say); the whole body's size limit bounds it.
-enum class FieldType { kString, kInteger, kBoolean, kStringArray, kObject };
+// kObjectArray: an array of at most max_items JSON objects, each validated
+// by the handler (a batch of taps).
+enum class FieldType { kString, kInteger, kBoolean, kStringArray, kObject, kObjectArray };
 
 struct Field {
   std::string name;
   FieldType type = FieldType::kString;
   bool required = true;
   std::size_t max_length = 1024;  // strings, in bytes
-  std::size_t max_items = 32;     // string arrays
+  std::size_t max_items = 32;     // string and object arrays
   std::string description;
 };
 
@@ -110,6 +117,12 @@ std::vector<RouteSpec> VaultRoutes(vault::Vault& vault);
 AfterVerify GrantOnPresentation(vault::Vault& vault);
 // The government service hall's routes (gov_routes.cc).
 std::vector<RouteSpec> GovRoutes(gov::GovScene& gov);
+// The transit routes (transit_routes.cc): tap uploads, riders' trips and
+// bills, the daily clearing. With no feed configured (all three null) the
+// routes exist but answer 503.
+std::vector<RouteSpec> TransitRoutes(platform::Platform& platform, store::Database& db,
+                                     const transit::Feed* feed, transit::Rides* rides,
+                                     transit::Clearing* clearing);
 
 // The OpenAPI 3.0 document for `routes`.
 nlohmann::json OpenApiDocument(const std::vector<RouteSpec>& routes);
