@@ -453,20 +453,24 @@ Result<Release> Vault::Fetch(const Principal& caller, const FetchRequest& reques
     }
     done = store::RunInTransaction(
         impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
-          // The grant may have been used or revoked since it was read.
-          const store::Value params[] = {Time(release.fetched_at), Text(request.grant_id)};
-          CITYCODE_ASSIGN_OR_RETURN(
-              auto still_valid,
-              tx.Execute(kind == GrantKind::kPresentation
-                             ? "UPDATE vault_grants SET used_at = ? WHERE id = ? AND used_at "
-                               "IS NULL AND revoked_at IS NULL"
-                             : "UPDATE vault_grants SET used_at = ? WHERE id = ? AND "
-                               "revoked_at IS NULL",
-                         params));
-          if (still_valid != 1) {
-            return kind == GrantKind::kPresentation
-                       ? Refusal("consent_used", "the presentation grant was used")
-                       : Refusal("consent_revoked", "the citizen revoked the grant");
+          // The grant may have been used or revoked since it was read. A
+          // presentation grant is used up here; a standing one is only
+          // re-read (writing it on every fetch would dirty a page per fetch;
+          // the audit log records its uses).
+          if (kind == GrantKind::kPresentation) {
+            const store::Value params[] = {Time(release.fetched_at), Text(request.grant_id)};
+            CITYCODE_ASSIGN_OR_RETURN(
+                auto marked, tx.Execute("UPDATE vault_grants SET used_at = ? WHERE id = ? AND "
+                                        "used_at IS NULL AND revoked_at IS NULL",
+                                        params));
+            if (marked != 1) return Refusal("consent_used", "the presentation grant was used");
+          } else {
+            const store::Value params[] = {Text(request.grant_id)};
+            CITYCODE_ASSIGN_OR_RETURN(
+                auto live, tx.QueryOptional("SELECT 1 FROM vault_grants WHERE id = ? AND "
+                                            "revoked_at IS NULL",
+                                            params));
+            if (!live) return Refusal("consent_revoked", "the citizen revoked the grant");
           }
           CITYCODE_ASSIGN_OR_RETURN(seq, impl.Audit(tx, {.action = "certificate.fetch",
                                                          .actor = actor,

@@ -100,7 +100,7 @@ struct Grant {
   std::string purpose;
   Instant created_at{};
   Instant expires_at{};
-  std::optional<Instant> used_at;  // a presentation grant: its fetch; a standing one: the last
+  std::optional<Instant> used_at;  // a presentation grant's fetch
   std::optional<Instant> revoked_at;
 };
 
