@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <limits>
 
+#include "common/bytes.h"
+
 namespace citycode::crypto {
 
 void FillRandom(std::span<std::uint8_t> out) {
@@ -18,6 +20,10 @@ void FillRandom(std::span<std::uint8_t> out) {
     }
     out = out.subspan(chunk);
   }
+}
+
+std::string RandomId(std::string_view prefix) {
+  return std::string(prefix) + "_" + ToHex(RandomArray<16>());
 }
 
 }  // namespace citycode::crypto

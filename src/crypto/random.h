@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
+#include <string_view>
 
 namespace citycode::crypto {
 
@@ -19,6 +21,9 @@ std::array<std::uint8_t, N> RandomArray() {
   FillRandom(out);
   return out;
 }
+
+// "<prefix>_<32 hex digits>": an id of 128 random bits ("org_3f9c…").
+std::string RandomId(std::string_view prefix);
 
 }  // namespace citycode::crypto
 

@@ -83,7 +83,7 @@ Result<std::string> Platform::RegisterCitizen(const CitizenRegistration& r) {
   if (r.password.size() < 8) return InvalidArgument("password must have at least 8 characters");
   CITYCODE_ASSIGN_OR_RETURN(std::string password_hash,
                             crypto::HashPassword(r.password, impl.options.password_cost));
-  const std::string id = NewId("cit");
+  const std::string id = RandomId("cit");
   const Instant now = impl.clock.Now();
   const auto age = std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(now)).year() -
                    BirthDate(r.id_number).year();

@@ -117,7 +117,7 @@ Result<IssuedCredential> Platform::EnrolDevice(const EnrolRequest& request) {
                                          "state = 'active'",
                                          key));
         if (bound) return AlreadyExists("this device key is bound already");
-        const std::string device_id = NewId("dev");
+        const std::string device_id = RandomId("dev");
         const std::string label = request.label.empty() ? "phone" : request.label;
         const store::Value params[] = {Text(device_id),
                                        Text(request.citizen_id),

@@ -108,7 +108,7 @@ Result<NewApiKey> Platform::Impl::AddApiKey(store::Transaction& tx, Role role,
 Result<Organisation> Platform::CreateOrganisation(std::string_view name, OrgKind kind, bool demo) {
   CITYCODE_RETURN_IF_ERROR(CheckDisplayName(name));
   demo = demo || impl_->options.demo;
-  Organisation org{.id = NewId("org"),
+  Organisation org{.id = RandomId("org"),
                    .name = std::string(name),
                    .kind = kind,
                    .demo = demo,
@@ -149,7 +149,7 @@ Result<Organisation> Platform::GetOrganisation(std::string_view org_id) {
 
 Result<Site> Platform::CreateSite(std::string_view org_id, std::string_view name) {
   CITYCODE_RETURN_IF_ERROR(CheckDisplayName(name));
-  Site site{.id = NewId("site"), .org_id = std::string(org_id), .name = std::string(name)};
+  Site site{.id = RandomId("site"), .org_id = std::string(org_id), .name = std::string(name)};
   const store::Value params[] = {Text(site.id), Text(org_id), Text(name), Time(impl_->clock.Now())};
   const Status status = store::RunInTransaction(
       impl_->db, store::TransactionMode::kWrite, [&](store::Transaction& tx) {
@@ -188,7 +188,7 @@ Result<std::pair<Terminal, NewApiKey>> Platform::CreateTerminal(std::string_view
             auto site,
             tx.QueryOptional("SELECT id FROM sites WHERE id = ? AND org_id = ?", site_params));
         if (!site) return NotFound("no such site in this organisation");
-        Terminal terminal{.id = NewId("term"),
+        Terminal terminal{.id = RandomId("term"),
                           .org_id = std::string(org_id),
                           .site_id = std::string(site_id),
                           .scene = *scene,

@@ -11,10 +11,6 @@
 
 namespace citycode::platform {
 
-std::string NewId(std::string_view prefix) {
-  return std::string(prefix) + "_" + ToHex(crypto::RandomArray<16>());
-}
-
 std::string NewSecret() { return Base64UrlEncode(crypto::RandomArray<32>()); }
 
 Bytes SecretHash(std::string_view secret) {

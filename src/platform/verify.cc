@@ -30,7 +30,7 @@ Result<OnlineVerification> Platform::Verify(const Principal& terminal, std::stri
   if (terminal.role != Role::kTerminal || !terminal.scene) {
     return PermissionDenied("only a terminal verifies codes");
   }
-  OnlineVerification out{.verification_id = NewId("ver"),
+  OnlineVerification out{.verification_id = RandomId("ver"),
                          .result = impl.verifier->Verify(qr_text, terminal.scene)};
   code::VerificationResult& result = out.result;
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "common/bytes.h"
+#include "common/clock.h"
 #include "common/status.h"
 
 namespace citycode::store {
@@ -39,6 +40,12 @@ enum class Backend { kSqlite, kPostgres };
 
 // A statement parameter or a column value.
 using Value = std::variant<std::nullptr_t, std::int64_t, std::string, Bytes>;
+
+// Parameter values, for the `params` of Query and Execute.
+inline Value Int(std::int64_t v) { return v; }
+inline Value Text(std::string_view v) { return std::string(v); }
+inline Value Blob(ByteView v) { return Bytes(v.begin(), v.end()); }
+inline Value Time(Instant t) { return ToUnixSeconds(t); }  // instants are stored as unix seconds
 
 class Row {
  public:

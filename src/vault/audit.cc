@@ -113,7 +113,7 @@ void PutField(Bytes& out, std::string_view field) {
   out.insert(out.end(), field.begin(), field.end());
 }
 
-store::Value Blob(ByteView v) { return Bytes(v.begin(), v.end()); }
+using store::Blob;
 
 // Well-formed UTF-8 (no overlong forms, surrogates or values past
 // U+10FFFF): PostgreSQL refuses anything else, so SQLite must too.

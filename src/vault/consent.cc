@@ -136,7 +136,7 @@ Result<Grant> Vault::GrantStanding(const StandingGrantRequest& request) {
   if (request.expires_at <= now || request.expires_at > now + impl.options.max_standing_grant) {
     return InvalidArgument("expires_at must be in the future and within a year");
   }
-  Grant grant{.id = NewVaultId("grt"),
+  Grant grant{.id = RandomId("grt"),
               .kind = GrantKind::kStanding,
               .citizen_id = request.citizen_id,
               .org_id = org.id,
@@ -284,7 +284,7 @@ Result<std::optional<Grant>> Vault::GrantPresentation(const Principal& terminal,
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
       impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
         const Instant now = impl.clock.Now();
-        grant = Grant{.id = NewVaultId("grt"),
+        grant = Grant{.id = RandomId("grt"),
                       .kind = GrantKind::kPresentation,
                       .citizen_id = std::string(citizen_id),
                       .org_id = terminal.org_id,
@@ -380,7 +380,7 @@ Result<Release> Vault::Fetch(const Principal& caller, const FetchRequest& reques
                                     placeholders + ") ORDER BY type_code, identifier",
                                 params));
 
-        release = Release{.id = NewVaultId("rel"),
+        release = Release{.id = RandomId("rel"),
                           .org_id = caller.org_id,
                           .use_cause = request.use_cause,
                           .fetched_at = now};

@@ -163,10 +163,6 @@ struct PreparedImport {
   std::map<std::string, IssuerRow, std::less<>> issuers;  // by credit code
 };
 
-std::string NewVaultId(std::string_view prefix) {
-  return std::string(prefix) + "_" + ToHex(crypto::RandomArray<16>());
-}
-
 std::string JoinCodes(const std::vector<std::string>& codes) {
   std::string out;
   for (const std::string& code : codes) {

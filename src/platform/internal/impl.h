@@ -9,14 +9,15 @@
 
 #include "code/trust_list.h"
 #include "code/verifier.h"
+#include "crypto/random.h"
 #include "platform/platform.h"
 
 namespace citycode::platform {
 
 // Random ids and bearer tokens.
-std::string NewId(std::string_view prefix);  // "org_3f9c…" (128 random bits)
-std::string NewSecret();                     // 256 random bits, base64url
-Bytes SecretHash(std::string_view secret);   // SHA-256: secrets are random, not passwords
+using crypto::RandomId;                     // "org_3f9c…" (128 random bits)
+std::string NewSecret();                    // 256 random bits, base64url
+Bytes SecretHash(std::string_view secret);  // SHA-256: secrets are random, not passwords
 
 // The aad a sealed column's value is bound to: its table, column and row,
 // so a sealed value copied to another row or column does not open.
@@ -25,10 +26,10 @@ inline std::string SealedAad(std::string_view table, std::string_view column,
   return std::string(table) + "." + std::string(column) + ":" + std::string(row_id);
 }
 
-inline store::Value Int(std::int64_t v) { return v; }
-inline store::Value Text(std::string_view v) { return std::string(v); }
-inline store::Value Blob(ByteView v) { return Bytes(v.begin(), v.end()); }
-inline store::Value Time(Instant t) { return ToUnixSeconds(t); }
+using store::Blob;
+using store::Int;
+using store::Text;
+using store::Time;
 
 struct Platform::Impl {
   Impl(store::Database& d, const Clock& c, Keyring k, PlatformOptions o)

@@ -109,15 +109,13 @@ constexpr std::size_t kMaxRejectReason = 256;
 // round fail.
 constexpr int kMaxClaimRounds = 50;
 
-store::Value Int(std::int64_t v) { return v; }
-store::Value Text(std::string_view v) { return std::string(v); }
-store::Value Time(Instant t) { return ToUnixSeconds(t); }
+using crypto::RandomId;
+using store::Int;
+using store::Text;
+using store::Time;
+
 store::Value OptionalText(std::string_view v) {
   return v.empty() ? store::Value(nullptr) : store::Value(std::string(v));
-}
-
-std::string NewId(std::string_view prefix) {
-  return std::string(prefix) + "_" + ToHex(crypto::RandomArray<16>());
 }
 
 std::string JoinWords(const std::vector<std::string>& words) {
@@ -534,7 +532,7 @@ Result<ServiceItem> GovScene::CreateServiceItem(std::string_view org_id, std::st
   Impl& impl = *impl_;
   CITYCODE_RETURN_IF_ERROR(CheckItemCode(code));
   CITYCODE_RETURN_IF_ERROR(CheckText(name, kMaxItemName, "a service item name"));
-  ServiceItem item{.id = NewId("gsi"),
+  ServiceItem item{.id = RandomId("gsi"),
                    .org_id = std::string(org_id),
                    .code = std::string(code),
                    .name = std::string(name),
@@ -664,7 +662,7 @@ Result<TicketReceipt> GovScene::TakeTicket(const Principal& kiosk, std::string_v
                         "RETURNING next",
                         counter));
         const std::int64_t seq = next.Int(0);
-        const std::string id = NewId("tkt");
+        const std::string id = RandomId("tkt");
         const store::Value params[] = {Text(id),
                                        Text(kiosk.org_id),
                                        Text(kiosk.site_id),
@@ -812,7 +810,7 @@ Result<OpenedCase> GovScene::OpenCase(const Principal& window, std::string_view 
 
   OpenedCase opened;
   Case& record = opened.record;
-  record = Case{.id = NewId("case"),
+  record = Case{.id = RandomId("case"),
                 .org_id = window.org_id,
                 .site_id = window.site_id,
                 .item_id = item.id,

@@ -10,8 +10,8 @@
 namespace citycode::transit {
 namespace {
 
-store::Value Int(std::int64_t v) { return v; }
-store::Value Text(std::string_view v) { return std::string(v); }
+using store::Int;
+using store::Text;
 
 std::string DayText(const Date& d) {
   char buf[16];

@@ -115,8 +115,8 @@ CREATE TABLE transit_settlements (
 constexpr std::string_view kReceivable = "receivable";
 constexpr std::int64_t kSecondsPerDay = 86400;
 
-store::Value Int(std::int64_t v) { return v; }
-store::Value Text(std::string_view v) { return std::string(v); }
+using store::Int;
+using store::Text;
 
 std::string DayText(const Date& d) {
   char buf[16];
@@ -220,7 +220,7 @@ Status CheckUpload(const Feed& feed, const TapUpload& u) {
   return OkStatus();
 }
 
-std::string NewPostingId() { return "tl_" + ToHex(crypto::RandomArray<16>()); }
+std::string NewPostingId() { return crypto::RandomId("tl"); }
 
 // A charge row as stored.
 struct ChargeRow {

@@ -7,18 +7,19 @@
 #include <mutex>
 #include <string>
 
+#include "crypto/random.h"
 #include "vault/vault.h"
 
 namespace citycode::vault {
 
 using platform::BlindIndex;
 
-std::string NewVaultId(std::string_view prefix);  // "grt_3f9c…" (128 random bits)
+using crypto::RandomId;  // "grt_3f9c…" (128 random bits)
 
-inline store::Value Int(std::int64_t v) { return v; }
-inline store::Value Text(std::string_view v) { return std::string(v); }
-inline store::Value Blob(ByteView v) { return Bytes(v.begin(), v.end()); }
-inline store::Value Time(Instant t) { return ToUnixSeconds(t); }
+using store::Blob;
+using store::Int;
+using store::Text;
+using store::Time;
 
 // The aad that binds a sealed certificate to its row.
 inline std::string CertificateAad(std::string_view identifier) {
