@@ -69,7 +69,7 @@ Result<transit::Date> ParseDay(const std::string& text) {
   if (text.size() != 10 || text[4] != '-' || text[7] != '-') {
     return InvalidArgument("--day must be YYYY-MM-DD, not '" + text + "'");
   }
-  return transit::ParseGtfsDate(text.substr(0, 4) + text.substr(5, 2) + text.substr(8, 2));
+  return transit::ParseIsoDate(text);
 }
 
 // Opens the database (which must exist: a mistyped --db must not clear an

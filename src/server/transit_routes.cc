@@ -32,20 +32,9 @@ constexpr std::size_t kMaxCodeBytes = 4096;
 
 Status NoFeed() { return Unavailable("no transit feed configured"); }
 
-std::string FormatDay(const transit::Date& d) {
-  char text[16];
-  std::snprintf(text, sizeof text, "%04d-%02d-%02d", d.year, d.month, d.day);
-  return text;
-}
-
 // "YYYY-MM-DD", an operating day.
 Result<transit::Date> ParseDay(std::string_view text) {
-  if (text.size() != 10 || text[4] != '-' || text[7] != '-') {
-    return InvalidArgument("day must be YYYY-MM-DD");
-  }
-  std::string compact;
-  compact.append(text.substr(0, 4)).append(text.substr(5, 2)).append(text.substr(8, 2));
-  auto day = transit::ParseGtfsDate(compact);
+  auto day = transit::ParseIsoDate(text);
   if (!day.ok()) return InvalidArgument("day must be YYYY-MM-DD");
   return day;
 }
@@ -151,7 +140,10 @@ json TripsJson(const transit::Feed& feed, const transit::Date& day,
                      {"rules", c.rules}});
     total += c.amount;
   }
-  return {{"day", FormatDay(day)}, {"trips", trips}, {"total", total}, {"currency_unit", "fen"}};
+  return {{"day", transit::FormatIsoDate(day)},
+          {"trips", trips},
+          {"total", total},
+          {"currency_unit", "fen"}};
 }
 
 }  // namespace

@@ -13,18 +13,6 @@ namespace {
 using store::Int;
 using store::Text;
 
-std::string DayText(const Date& d) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d%02d%02d", d.year, d.month, d.day);
-  return buf;
-}
-
-std::string IsoDay(const Date& d) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", d.year, d.month, d.day);
-  return buf;
-}
-
 // The ledger books a charge without agency on 'revenue:unknown'; the
 // settlement names it the same way.
 std::string AgencyKey(std::string_view agency_id) {
@@ -93,7 +81,7 @@ struct Clearing::Impl {
         std::vector<store::Row> rows,
         tx.Query("SELECT trip_id, rider_id, agency_id, amount, base_amount, rules FROM "
                  "transit_charges WHERE operating_day = ? ORDER BY trip_id",
-                 {Text(DayText(day))}));
+                 {Text(FormatGtfsDate(day))}));
     std::vector<DayCharge> charges;
     charges.reserve(rows.size());
     for (const store::Row& row : rows) {
@@ -139,7 +127,7 @@ struct Clearing::Impl {
       report.operators.push_back(std::move(s));
     }
     if (report.settled_total != report.rider_total) {
-      return Internal("clearing " + DayText(day) + ": settlements " +
+      return Internal("clearing " + FormatGtfsDate(day) + ": settlements " +
                       std::to_string(report.settled_total) + " != rider charges " +
                       std::to_string(report.rider_total));
     }
@@ -149,10 +137,11 @@ struct Clearing::Impl {
         tx.QueryOne("SELECT CAST(COALESCE(SUM(l.amount), 0) AS BIGINT) FROM transit_ledger l "
                     "JOIN transit_charges c ON c.trip_id = l.trip_id "
                     "WHERE c.operating_day = ? AND l.account = 'receivable'",
-                    {Text(DayText(day))}));
+                    {Text(FormatGtfsDate(day))}));
     if (ledger.Int(0) != report.rider_total) {
-      return Internal("clearing " + DayText(day) + ": ledger " + std::to_string(ledger.Int(0)) +
-                      " != rider charges " + std::to_string(report.rider_total));
+      return Internal("clearing " + FormatGtfsDate(day) + ": ledger " +
+                      std::to_string(ledger.Int(0)) + " != rider charges " +
+                      std::to_string(report.rider_total));
     }
     return report;
   }
@@ -162,7 +151,7 @@ struct Clearing::Impl {
         store::Row run,
         tx.QueryOne("SELECT run_at, trips, rider_total, settled_total FROM transit_clearing_runs "
                     "WHERE operating_day = ? AND version = ?",
-                    {Text(DayText(day)), Int(version)}));
+                    {Text(FormatGtfsDate(day)), Int(version)}));
     ClearingReport report{.operating_day = day,
                           .version = version,
                           .run_at = FromUnixSeconds(run.Int(0)),
@@ -173,7 +162,7 @@ struct Clearing::Impl {
         std::vector<store::Row> rows,
         tx.Query("SELECT agency_id, trips, base_total, charged_total, settled, delta FROM "
                  "transit_settlements WHERE operating_day = ? AND version = ? ORDER BY agency_id",
-                 {Text(DayText(day)), Int(version)}));
+                 {Text(FormatGtfsDate(day)), Int(version)}));
     for (const store::Row& row : rows) {
       report.operators.push_back(OperatorSettlement{.agency_id = row.Text(0),
                                                     .agency_name = AgencyName(row.Text(0)),
@@ -226,7 +215,7 @@ Result<Bill> Clearing::DailyBill(std::string_view rider_id, const Date& operatin
       tx->Query("SELECT trip_id, start_at, amount, base_amount, agency_id, rules FROM "
                 "transit_charges WHERE rider_id = ? AND operating_day = ? "
                 "ORDER BY start_at, trip_id",
-                {Text(rider_id), Text(DayText(operating_day))}));
+                {Text(rider_id), Text(FormatGtfsDate(operating_day))}));
   for (const store::Row& row : rows) {
     if (row.Text(5) == kVoidTripRules) continue;
     bill.total += row.Int(2);
@@ -244,7 +233,7 @@ Result<Bill> Clearing::DailyBill(std::string_view rider_id, const Date& operatin
                       "JOIN transit_charges c ON c.trip_id = l.trip_id "
                       "WHERE c.rider_id = ? AND c.operating_day = ? AND l.account = 'receivable' "
                       "AND l.kind = 'adjustment' ORDER BY l.at, l.id",
-                      {Text(rider_id), Text(DayText(operating_day))}));
+                      {Text(rider_id), Text(FormatGtfsDate(operating_day))}));
   for (const store::Row& row : rows) {
     bill.adjustments.push_back(BillAdjustment{.trip_id = row.Text(0),
                                               .booked_at = FromUnixSeconds(row.Int(1)),
@@ -262,7 +251,7 @@ Result<Bill> Clearing::DailyBill(std::string_view rider_id, const Date& operatin
 
 Result<ClearingReport> Clearing::RunClearing(const Date& operating_day) {
   const Impl& impl = *impl_;
-  const std::string day = DayText(operating_day);
+  const std::string day = FormatGtfsDate(operating_day);
   ClearingReport result;
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
       impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
@@ -357,7 +346,7 @@ std::string ClearingCsv(const ClearingReport& report) {
       "operating_day,version,agency_id,agency_name,trips,base_total_fen,charged_fen,"
       "discount_fen,settled_fen,delta_fen\r\n";
   for (const OperatorSettlement& s : report.operators) {
-    out += IsoDay(report.operating_day) + "," + std::to_string(report.version) + "," +
+    out += FormatIsoDate(report.operating_day) + "," + std::to_string(report.version) + "," +
            CsvField(s.agency_id) + "," + CsvField(s.agency_name) + "," + std::to_string(s.trips) +
            "," + std::to_string(s.base_total) + "," + std::to_string(s.charged_total) + "," +
            std::to_string(s.discount) + "," + std::to_string(s.settled) + "," +
@@ -378,7 +367,7 @@ std::string ClearingJson(const ClearingReport& report) {
                          {"settled", s.settled},
                          {"delta", s.delta}});
   }
-  return nlohmann::json{{"operating_day", IsoDay(report.operating_day)},
+  return nlohmann::json{{"operating_day", FormatIsoDate(report.operating_day)},
                         {"version", report.version},
                         {"run_at", FormatRfc3339(report.run_at)},
                         {"trips", report.trips},
@@ -400,7 +389,7 @@ std::string BillJson(const Bill& bill) {
                            {"memo", a.memo}});
   }
   return nlohmann::json{{"rider_id", bill.rider_id},
-                        {"operating_day", IsoDay(bill.operating_day)},
+                        {"operating_day", FormatIsoDate(bill.operating_day)},
                         {"trips", trips},
                         {"adjustments", adjustments},
                         {"total", bill.total},

@@ -1,6 +1,7 @@
 #include "scenes/transit/gtfs.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <initializer_list>
 #include <limits>
 #include <set>
@@ -562,6 +563,27 @@ Result<Date> ParseGtfsDate(std::string_view text) {
     return InvalidArgument("date out of range");
   }
   return d;
+}
+
+std::string FormatGtfsDate(const Date& date) {
+  char text[16];
+  std::snprintf(text, sizeof text, "%04d%02d%02d", date.year, date.month, date.day);
+  return text;
+}
+
+Result<Date> ParseIsoDate(std::string_view text) {
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') {
+    return InvalidArgument("date must be YYYY-MM-DD");
+  }
+  std::string compact;
+  compact.append(text.substr(0, 4)).append(text.substr(5, 2)).append(text.substr(8, 2));
+  return ParseGtfsDate(compact);
+}
+
+std::string FormatIsoDate(const Date& date) {
+  char text[16];
+  std::snprintf(text, sizeof text, "%04d-%02d-%02d", date.year, date.month, date.day);
+  return text;
 }
 
 Result<int> ParseGtfsTime(std::string_view text) {

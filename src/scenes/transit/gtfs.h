@@ -45,6 +45,10 @@ struct Date {
 
 // "YYYYMMDD" with a real month and day; invalid_argument otherwise.
 Result<Date> ParseGtfsDate(std::string_view text);
+std::string FormatGtfsDate(const Date& date);
+// "YYYY-MM-DD", as the API and the CLI name an operating day.
+Result<Date> ParseIsoDate(std::string_view text);
+std::string FormatIsoDate(const Date& date);
 // "H:MM:SS" or "HH:MM:SS" to seconds since midnight of the service day. Hours
 // may exceed 23 (trips past midnight), up to 99; minutes and seconds < 60.
 Result<int> ParseGtfsTime(std::string_view text);

@@ -118,12 +118,6 @@ constexpr std::int64_t kSecondsPerDay = 86400;
 using store::Int;
 using store::Text;
 
-std::string DayText(const Date& d) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d%02d%02d", d.year, d.month, d.day);
-  return buf;
-}
-
 std::string_view KindName(Tap::Kind kind) {
   switch (kind) {
     case Tap::Kind::kBoard: return "board";
@@ -159,7 +153,7 @@ std::string RulesText(const Charge& c) {
   out += ";channel=" + std::string(code::ChannelName(c.channel));
   if (!c.fare_product_id.empty()) out += ";product=" + c.fare_product_id;
   if (c.leg_rule_line != 0) out += ";leg_rule_line=" + std::to_string(c.leg_rule_line);
-  if (!c.window_id.empty()) out += ";window=" + c.window_id + "@" + DayText(c.window_night);
+  if (!c.window_id.empty()) out += ";window=" + c.window_id + "@" + FormatGtfsDate(c.window_night);
   if (c.daily_cap_applied) out += ";daily_cap";
   if (!c.problem.empty()) out += ";problem=" + c.problem;
   return out;
@@ -288,7 +282,7 @@ struct Rides::Impl {
                                    Int(t.sequence),
                                    Text(u.rider_id),
                                    Int(ToUnixSeconds(t.at)),
-                                   Text(DayText(OperatingDay(t.at))),
+                                   Text(FormatGtfsDate(OperatingDay(t.at))),
                                    Text(t.route_id),
                                    Text(t.stop_id),
                                    Text(KindName(t.kind)),
@@ -353,7 +347,7 @@ struct Rides::Impl {
         std::vector<store::Row> rows,
         tx.Query("SELECT trip_id, amount, base_amount, agency_id, rules FROM transit_charges "
                  "WHERE rider_id = ? AND operating_day >= ? AND operating_day <= ?",
-                 {Text(rider_id), Text(DayText(first)), Text(DayText(last))}));
+                 {Text(rider_id), Text(FormatGtfsDate(first)), Text(FormatGtfsDate(last))}));
     std::map<std::string, ChargeRow> stored;
     for (const store::Row& row : rows) {
       stored.emplace(row.Text(0), ChargeRow{row.Int(1), row.Int(2), row.Text(3), row.Text(4)});
@@ -366,7 +360,7 @@ struct Rides::Impl {
       if (it == stored.end()) {
         const store::Value params[] = {Text(trip_id),
                                        Text(rider_id),
-                                       Text(DayText(c.operating_day)),
+                                       Text(FormatGtfsDate(c.operating_day)),
                                        Int(ToUnixSeconds(c.start)),
                                        Int(c.amount),
                                        Int(c.base_amount),
@@ -503,7 +497,7 @@ Result<std::vector<StoredCharge>> Rides::RiderCharges(std::string_view rider_id,
       tx->Query("SELECT trip_id, start_at, amount, base_amount, agency_id, rules FROM "
                 "transit_charges WHERE rider_id = ? AND operating_day = ? "
                 "ORDER BY start_at, trip_id",
-                {Text(rider_id), Text(DayText(operating_day))}));
+                {Text(rider_id), Text(FormatGtfsDate(operating_day))}));
   std::vector<StoredCharge> out;
   out.reserve(rows.size());
   for (const store::Row& row : rows) {
