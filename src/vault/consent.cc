@@ -25,7 +25,7 @@ Grant GrantFromRow(const store::Row& row) {
               .kind = row.Text(1) == "standing" ? GrantKind::kStanding : GrantKind::kPresentation,
               .citizen_id = row.Text(2),
               .org_id = row.Text(3),
-              .type_codes = SplitCodes(row.Text(4)),
+              .type_codes = SplitWords(row.Text(4)),
               .purpose = row.Text(5),
               .created_at = FromUnixSeconds(row.Int(6)),
               .expires_at = FromUnixSeconds(row.Int(7))};
@@ -157,7 +157,7 @@ Result<Grant> Vault::GrantStanding(const StandingGrantRequest& request) {
           }
         }
         const store::Value params[] = {Text(grant.id),        Text(grant.citizen_id),
-                                       Text(grant.org_id),    Text(JoinCodes(codes)),
+                                       Text(grant.org_id),    Text(JoinWords(codes)),
                                        Text(grant.purpose),   Time(now),
                                        Time(grant.expires_at)};
         CITYCODE_RETURN_IF_ERROR(
@@ -241,7 +241,7 @@ Result<std::vector<AccessRecord>> Vault::AccessHistory(std::string_view citizen_
             : text("purpose");
     record.reason = text("reason");
     if (entry.event.action == "certificate.fetch")
-      record.identifiers = SplitCodes(entry.event.object);
+      record.identifiers = SplitWords(entry.event.object);
     if (!record.org_id.empty()) {
       auto [it, added] = org_names.try_emplace(record.org_id);
       if (added) {
@@ -293,7 +293,7 @@ Result<std::optional<Grant>> Vault::GrantPresentation(const Principal& terminal,
                       .created_at = now,
                       .expires_at = now + impl.options.presentation_grant_lifetime};
         const store::Value params[] = {Text(grant->id),        Text(grant->citizen_id),
-                                       Text(grant->org_id),    Text(JoinCodes(codes)),
+                                       Text(grant->org_id),    Text(JoinWords(codes)),
                                        Text(verification_id),  Time(now),
                                        Time(grant->expires_at)};
         CITYCODE_RETURN_IF_ERROR(
@@ -475,7 +475,7 @@ Result<Release> Vault::Fetch(const Principal& caller, const FetchRequest& reques
           CITYCODE_ASSIGN_OR_RETURN(seq, impl.Audit(tx, {.action = "certificate.fetch",
                                                          .actor = actor,
                                                          .subject = subject,
-                                                         .object = JoinCodes(identifiers),
+                                                         .object = JoinWords(identifiers),
                                                          .detail = detail.dump()}));
           return OkStatus();
         });

@@ -163,25 +163,6 @@ struct PreparedImport {
   std::map<std::string, IssuerRow, std::less<>> issuers;  // by credit code
 };
 
-std::string JoinCodes(const std::vector<std::string>& codes) {
-  std::string out;
-  for (const std::string& code : codes) {
-    if (!out.empty()) out.push_back(' ');
-    out += code;
-  }
-  return out;
-}
-
-std::vector<std::string> SplitCodes(std::string_view text) {
-  std::vector<std::string> out;
-  while (!text.empty()) {
-    const std::size_t space = text.find(' ');
-    out.emplace_back(text.substr(0, space));
-    text = space == std::string_view::npos ? std::string_view() : text.substr(space + 1);
-  }
-  return out;
-}
-
 std::string_view IssueOutcomeName(IssueOutcome outcome) {
   switch (outcome) {
     case IssueOutcome::kCreated: return "created";

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "code/verifier.h"
+#include "common/words.h"
 #include "crypto/random.h"
 #include "vault/certificate_types.h"
 
@@ -116,26 +117,6 @@ using store::Time;
 
 store::Value OptionalText(std::string_view v) {
   return v.empty() ? store::Value(nullptr) : store::Value(std::string(v));
-}
-
-std::string JoinWords(const std::vector<std::string>& words) {
-  std::string out;
-  for (const std::string& word : words) {
-    if (!out.empty()) out.push_back(' ');
-    out += word;
-  }
-  return out;
-}
-
-std::vector<std::string> SplitWords(std::string_view text) {
-  std::vector<std::string> out;
-  while (!text.empty()) {
-    const std::size_t space = text.find(' ');
-    if (space != 0) out.emplace_back(text.substr(0, space));
-    if (space == std::string_view::npos) break;
-    text.remove_prefix(space + 1);
-  }
-  return out;
 }
 
 bool Contains(const std::vector<std::string>& list, std::string_view value) {

@@ -6,6 +6,7 @@
 #include <set>
 #include <system_error>
 
+#include "common/words.h"
 #include "scenes/transit/csv.h"
 
 namespace citycode::transit {
@@ -23,19 +24,6 @@ std::optional<std::int64_t> ParseMinorUnits(std::string_view s) {
     return std::nullopt;
   }
   return v;
-}
-
-std::vector<std::string_view> SplitSpaces(std::string_view s) {
-  std::vector<std::string_view> out;
-  while (!s.empty()) {
-    const auto start = s.find_first_not_of(' ');
-    if (start == std::string_view::npos) break;
-    s.remove_prefix(start);
-    const auto stop = std::min(s.find(' '), s.size());
-    out.push_back(s.substr(0, stop));
-    s.remove_prefix(stop);
-  }
-  return out;
 }
 
 class ExtensionLoader {
@@ -127,12 +115,12 @@ class ExtensionLoader {
     w.start = *start;
     w.end = *end;
     w.cap_amount = *cap;
-    for (std::string_view name : SplitSpaces(t.Get(r, "channels"))) {
+    for (const std::string& name : SplitWords(t.Get(r, "channels"))) {
       auto channel = code::ChannelFromName(name);
       if (!channel.ok()) return Note(r, "unknown channel '" + std::string(name) + "'; row skipped");
       w.channels.push_back(*channel);
     }
-    for (std::string_view type : SplitSpaces(t.Get(r, "route_types"))) {
+    for (const std::string& type : SplitWords(t.Get(r, "route_types"))) {
       auto v = ParseMinorUnits(type);
       if (!v || *v > 10000) {
         return Note(r, "bad route_type '" + std::string(type) + "'; row skipped");

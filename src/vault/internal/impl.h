@@ -7,6 +7,7 @@
 #include <mutex>
 #include <string>
 
+#include "common/words.h"
 #include "crypto/random.h"
 #include "vault/vault.h"
 
@@ -25,10 +26,6 @@ using store::Time;
 inline std::string CertificateAad(std::string_view identifier) {
   return "vault_certificates.sealed:" + std::string(identifier);
 }
-
-// Type codes are stored space-separated.
-std::string JoinCodes(const std::vector<std::string>& codes);
-std::vector<std::string> SplitCodes(std::string_view text);
 
 // The blind index a certificate's holder is found by; the citizens'
 // ID-number index uses the same purpose, so a citizen's certificates are
