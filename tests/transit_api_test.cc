@@ -4,9 +4,10 @@
 // clearing balances and is idempotent, and callers of the wrong kind or with
 // bad bodies change nothing.
 //
-// The service runs in-process on a ManualClock at 2026-08-15 21:30 in Jimo,
-// and the codes are made at that time, so the platform's online verifier
-// accepts them.
+// The service runs in-process on a ManualClock. The rider enrols at 21:00 on
+// 2026-08-15 in Jimo; each code is made at its tap's time, and the gates
+// upload the next morning, as offline gates do: the server judges each code
+// as of its tap.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -16,9 +17,14 @@
 #include <vector>
 
 #include "code/presentation.h"
+#include "code/trust_list.h"
+#include "code/verifier.h"
 #include "common/bytes.h"
 #include "common/clock.h"
 #include "crypto/key.h"
+#include "scenes/transit/fare_engine.h"
+#include "scenes/transit/fare_extensions.h"
+#include "scenes/transit/gtfs.h"
 #include "server/service.h"
 #include "terminal/http_client.h"
 #include "tests/support/temp_dir.h"
@@ -33,9 +39,12 @@ using terminal::HttpReply;
 // A fictional adult rider; the ID number carries a valid check character.
 constexpr std::string_view kIdNumber = "370282199003154516";
 constexpr std::string_view kPhone = "13912345678";
+// A fictional rider born in 1950: senior.
+constexpr std::string_view kSeniorIdNumber = "370282195001011839";
 
-// 2026-08-15 13:30 UTC = 21:30 in Jimo: inside the summer night window.
-const Instant kStart = *ParseRfc3339("2026-08-15T13:30:00Z");
+// 21:00 in Jimo, when the summer night window opens; and the next morning.
+const Instant kStart = *ParseRfc3339("2026-08-15T21:00:00+08:00");
+const Instant kMorningAfter = *ParseRfc3339("2026-08-16T07:00:00+08:00");
 
 constexpr const char* kRowTables[] = {"transit_taps", "transit_charges", "transit_ledger",
                                       "verifications"};
@@ -64,7 +73,8 @@ class TransitApiTest : public testing::DatabaseTest {
     hotel_key_ = NewTerminalKey("即墨示例大酒店", "hotel", "前台");
     ASSERT_FALSE(gate_key_.empty());
     ASSERT_FALSE(hotel_key_.empty());
-    SetUpCitizen();
+    session_ = SetUpCitizen(kPhone, kIdNumber, device_key_, credential_);
+    clock_.Set(kMorningAfter);
   }
 
   HttpReply Send(std::string_view method, std::string_view target, std::string_view body,
@@ -116,47 +126,58 @@ class TransitApiTest : public testing::DatabaseTest {
     return made.value("api_key", "");
   }
 
-  void SetUpCitizen() {
+  // Registers a citizen and enrols a phone in the city app; their session.
+  std::string SetUpCitizen(std::string_view phone, std::string_view id_number,
+                           const crypto::PrivateKey& device, Bytes& credential) {
     SendJson("POST", "/v1/citizens",
              {{"name", "测试市民丁"},
-              {"id_number", kIdNumber},
-              {"phone", kPhone},
+              {"id_number", id_number},
+              {"phone", phone},
               {"password", "correct horse"}},
              {}, 201);
-    json session = SendJson("POST", "/v1/sessions",
-                            {{"phone", kPhone}, {"password", "correct horse"}}, {}, 201);
-    session_ = session.value("token", "");
-    ASSERT_FALSE(session_.empty());
+    const std::string session = Login(phone);
     json enrolled = SendJson("POST", "/v1/me/devices",
-                             {{"public_key", device_key_.public_key().ToPem()}, {"label", "phone"}},
-                             session_, 201, {{"X-Channel-Key", channel_}});
-    auto credential = Base64UrlDecode(enrolled.value("credential", ""));
-    ASSERT_TRUE(credential.ok() && !credential->empty()) << enrolled;
-    credential_ = *credential;
+                             {{"public_key", device.public_key().ToPem()}, {"label", "phone"}},
+                             session, 201, {{"X-Channel-Key", channel_}});
+    auto bytes = Base64UrlDecode(enrolled.value("credential", ""));
+    EXPECT_TRUE(bytes.ok() && !bytes->empty()) << enrolled;
+    if (bytes.ok()) credential = *bytes;
+    return session;
   }
 
-  // A live code, shown in the city app now.
-  std::string Code() {
+  std::string Login(std::string_view phone) {
+    json session = SendJson("POST", "/v1/sessions",
+                            {{"phone", phone}, {"password", "correct horse"}}, {}, 201);
+    EXPECT_FALSE(session.value("token", "").empty()) << session;
+    return session.value("token", "");
+  }
+
+  // A code shown in the city app at `at`.
+  std::string CodeAt(std::string_view at, const Bytes& credential,
+                     const crypto::PrivateKey& device) {
     auto bytes = code::MakePresentation(
-        {.credential = credential_, .made_at = clock_.Now(), .counter = ++counter_}, device_key_);
+        {.credential = credential, .made_at = *ParseRfc3339(at), .counter = ++counter_}, device);
     EXPECT_TRUE(bytes.ok()) << bytes.status().ToString();
     return bytes.ok() ? code::ToQrText(*bytes) : std::string();
   }
 
-  static json Tap(std::int64_t sequence, std::string_view at, std::string_view route,
-                  std::string_view stop, std::string_view kind, std::string code) {
-    return {{"sequence", sequence}, {"at", at},     {"route_id", route},
-            {"stop_id", stop},      {"kind", kind}, {"code", std::move(code)}};
+  // A tap of the test's rider, with a code made at the tap's time unless
+  // `code` is given.
+  json Tap(std::int64_t sequence, std::string_view at, std::string_view route,
+           std::string_view stop, std::string_view kind,
+           std::optional<std::string> code = std::nullopt) {
+    return {{"sequence", sequence}, {"at", at},
+            {"route_id", route},    {"stop_id", stop},
+            {"kind", kind},         {"code", code ? *code : CodeAt(at, credential_, device_key_)}};
   }
 
   // Two bus rides and a metro ride in the night of 15 August.
   json NightBatch() {
     return {
-        {"taps",
-         json::array({Tap(1, "2026-08-15T21:30:00+08:00", "bus_1", "B101", "board", Code()),
-                      Tap(2, "2026-08-15T22:10:00+08:00", "bus_2", "B201", "board", Code()),
-                      Tap(3, "2026-08-15T23:00:00+08:00", "metro_11", "M01", "entry", Code()),
-                      Tap(4, "2026-08-15T23:25:00+08:00", "metro_11", "M03", "exit", Code())})}};
+        {"taps", json::array({Tap(1, "2026-08-15T21:30:00+08:00", "bus_1", "B101", "board"),
+                              Tap(2, "2026-08-15T22:10:00+08:00", "bus_2", "B201", "board"),
+                              Tap(3, "2026-08-15T23:00:00+08:00", "metro_11", "M01", "entry"),
+                              Tap(4, "2026-08-15T23:25:00+08:00", "metro_11", "M03", "exit")})}};
   }
 
   ManualClock clock_{kStart};
@@ -224,6 +245,100 @@ TEST_P(TransitApiTest, ABatchCutOffHalfwayAndResentCountsEveryTapOnce) {
   EXPECT_EQ(trips["total"], 100) << trips;
 }
 
+// A bus validator that was offline all night uploads the day after the
+// night was billed and cleared: its codes are judged as of their taps, and
+// the night still costs 100 fen, the late ride correcting the bill.
+TEST_P(TransitApiTest, ALateOfflineBatchAfterBillingStillTotalsOneYuan) {
+  json batch = NightBatch();
+  json without_first = {
+      {"taps", json::array({batch["taps"][1], batch["taps"][2], batch["taps"][3]})}};
+  SendJson("POST", "/v1/transit/taps", without_first, gate_key_, 200);
+  json bill = SendJson("GET", "/v1/me/bill?day=2026-08-15", nullptr, session_, 200);
+  EXPECT_EQ(bill["total"], 100) << bill;
+  SendJson("POST", "/v1/transit/clearing", {{"day", "2026-08-15"}}, admin_, 200);
+
+  clock_.Set(kMorningAfter + std::chrono::hours(30));
+  const std::string validator = NewTerminalKey("即墨公交二公司", "transit_operator", "车载机7");
+  json late = {{"taps", json::array({batch["taps"][0]})}};
+  json reply = SendJson("POST", "/v1/transit/taps", late, validator, 200);
+  EXPECT_EQ(reply, json({{"stored", 1}, {"duplicates", 0}, {"refused", 0}})) << reply;
+  session_ = Login(kPhone);  // the night's session has expired
+
+  json trips = SendJson("GET", "/v1/me/trips?day=2026-08-15", nullptr, session_, 200);
+  EXPECT_EQ(trips["trips"].size(), 3u) << trips;
+  EXPECT_EQ(trips["total"], 100) << trips;
+  EXPECT_EQ(trips["trips"][0]["start"], "2026-08-15T13:30:00Z") << trips;
+  json after = SendJson("GET", "/v1/me/bill?day=2026-08-15", nullptr, session_, 200);
+  EXPECT_EQ(after["total"], 100) << after;
+  EXPECT_EQ(after["balance"], 100) << after;
+  json report = SendJson("POST", "/v1/transit/clearing", {{"day", "2026-08-15"}}, admin_, 200);
+  EXPECT_EQ(report["rider_total"], 100) << report;
+  EXPECT_EQ(report["settled_total"], 100) << report;
+  EXPECT_EQ(report["version"], 2) << "the late ride changed the day: " << report;
+}
+
+// A senior's phone at a bus validator with no network: the validator checks
+// the code with the lists it downloaded, reads the senior category and
+// shows the senior fare; uploaded later, the ride is charged that fare.
+TEST_P(TransitApiTest, ASeniorGetsTheSeniorFareAtAnOfflineGate) {
+  const crypto::PrivateKey phone = *crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519);
+  Bytes credential;
+  clock_.Set(kStart);
+  SetUpCitizen("13912345679", kSeniorIdNumber, phone, credential);
+
+  // While online, the validator downloads the signed lists.
+  auto root = crypto::PublicKey::FromPem(Send("GET", "/v1/lists/root.pem", "", gate_key_).body);
+  ASSERT_TRUE(root.ok());
+  auto trust = code::VerifyTrustList(Send("GET", "/v1/lists/trust", "", gate_key_).body, *root);
+  auto revocation =
+      code::VerifyRevocationList(Send("GET", "/v1/lists/revocation", "", gate_key_).body, *root);
+  ASSERT_TRUE(trust.ok() && revocation.ok());
+  auto feed = transit::LoadFeed(CITYCODE_TRANSIT_DEMO_FEED);
+  auto extensions = transit::LoadFareExtensions(CITYCODE_TRANSIT_DEMO_FEED, *feed);
+  ASSERT_TRUE(feed.ok() && extensions.ok());
+
+  // Offline, on 16 August at 10:00 (outside the night window).
+  const std::string at = "2026-08-16T10:00:00+08:00";
+  clock_.Set(*ParseRfc3339(at));
+  code::Verifier validator(clock_, *trust, *revocation);
+  const std::string shown = CodeAt(at, credential, phone);
+  const code::VerificationResult verdict = validator.Verify(shown, code::Scene::kTransit);
+  ASSERT_TRUE(verdict.valid) << code::ReasonName(verdict.reason);
+  const transit::Tap tap{
+      .terminal_id = "validator",
+      .sequence = 1,
+      .at = *ParseRfc3339(at),
+      .route_id = "bus_1",
+      .stop_id = "B101",
+      .kind = transit::Tap::Kind::kBoard,
+      .channel = verdict.channel,
+      .rider_category_id = transit::RiderCategoryId(*feed, verdict.rider_category)};
+  EXPECT_EQ(tap.rider_category_id, "senior");
+  const auto shown_fare = transit::FareTaps(*feed, *extensions, {tap});
+  ASSERT_EQ(shown_fare.size(), 1u);
+  EXPECT_EQ(shown_fare[0].amount, 0) << "bus_flat is free for seniors";
+  const auto adult_fare = transit::FareTaps(
+      *feed, *extensions, {transit::Tap{tap.terminal_id, 1, tap.at, "bus_1", "B101"}});
+  EXPECT_EQ(adult_fare[0].amount, 200);
+
+  // Back online an hour later, with the metro ride it also took.
+  clock_.Set(*ParseRfc3339("2026-08-16T11:00:00+08:00"));
+  json taps = {
+      {"taps", json::array({Tap(1, at, "bus_1", "B101", "board", shown),
+                            Tap(2, "2026-08-16T10:20:00+08:00", "metro_11", "M01", "entry",
+                                CodeAt("2026-08-16T10:20:00+08:00", credential, phone)),
+                            Tap(3, "2026-08-16T10:40:00+08:00", "metro_11", "M03", "exit",
+                                CodeAt("2026-08-16T10:40:00+08:00", credential, phone))})}};
+  json reply = SendJson("POST", "/v1/transit/taps", taps, gate_key_, 200);
+  EXPECT_EQ(reply["stored"], 3) << reply;
+  json trips = SendJson("GET", "/v1/me/trips?day=2026-08-16", nullptr, Login("13912345679"), 200);
+  ASSERT_EQ(trips["trips"].size(), 2u) << trips;
+  EXPECT_EQ(trips["trips"][0]["amount"], shown_fare[0].amount) << trips;
+  EXPECT_EQ(trips["trips"][1]["amount"], 150) << "metro_3, senior: " << trips;
+  EXPECT_NE(trips["trips"][0]["rules"].get<std::string>().find("senior"), std::string::npos)
+      << trips;
+}
+
 // A code that does not verify is kept as a refused tap; the terminal learns
 // only the counts.
 TEST_P(TransitApiTest, ARefusedCodeIsStoredAsARefusedTap) {
@@ -245,9 +360,8 @@ TEST_P(TransitApiTest, WrongCallersAndBadBodiesChangeNothing) {
                 "permission_denied");
   ExpectRefused("GET", "/v1/me/trips?day=2026-08-15", "", gate_key_, 403, "permission_denied");
 
-  const std::string code = Code();
   auto taps = [&](const json& tap) { return json{{"taps", json::array({tap})}}.dump(); };
-  const json tap = Tap(1, "2026-08-15T21:30:00+08:00", "bus_1", "B101", "board", code);
+  const json tap = Tap(1, "2026-08-15T21:30:00+08:00", "bus_1", "B101", "board");
   ExpectRefused("POST", "/v1/transit/taps", "{", gate_key_, 400, "malformed_json");
   ExpectRefused("POST", "/v1/transit/taps", R"({"taps":{}})", gate_key_, 400, "wrong_type");
   ExpectRefused("POST", "/v1/transit/taps", R"({"taps":[1]})", gate_key_, 400, "wrong_type");
@@ -275,7 +389,7 @@ TEST_P(TransitApiTest, WrongCallersAndBadBodiesChangeNothing) {
   missing.erase("code");
   ExpectRefused("POST", "/v1/transit/taps", taps(missing), gate_key_, 400, "bad_tap");
   // One bad tap refuses the whole batch before any code is verified.
-  json mixed = {{"taps", json::array({tap, Tap(2, "bad", "bus_1", "B101", "board", Code())})}};
+  json mixed = {{"taps", json::array({tap, Tap(2, "bad", "bus_1", "B101", "board", "CC1:x")})}};
   ExpectRefused("POST", "/v1/transit/taps", mixed.dump(), gate_key_, 400, "bad_tap");
 
   ExpectRefused("GET", "/v1/me/trips", "", session_, 400, "invalid_argument");

@@ -97,6 +97,11 @@ struct Verifier::Impl {
                                                            const ListSnapshot& snapshot,
                                                            Instant now, Reason& reason) const;
   void Remember(std::string key, std::shared_ptr<const VerifiedCredential> credential) const;
+  // Every check, with `now` as the time. `live`: a scan happening now, so
+  // the lists' issue time, the revocation list and the replay record apply;
+  // otherwise a past scan, whose revocation and replay the caller checks.
+  VerificationResult Check(ByteView presentation, std::optional<Scene> scene, Instant now,
+                           bool live) const;
 
   bool SeenBefore(const PresentationKey& key) const {
     return journal != nullptr ? journal->Contains(key) : replay.Contains(key);
@@ -243,10 +248,19 @@ VerificationResult Verifier::Verify(std::string_view qr_text, std::optional<Scen
 }
 
 VerificationResult Verifier::VerifyBytes(ByteView presentation, std::optional<Scene> scene) const {
-  const Impl& impl = *impl_;
-  const VerifierOptions& options = impl.options;
-  const Instant now = impl.clock.Now();
-  const std::shared_ptr<const ListSnapshot> lists = impl.Lists();
+  return impl_->Check(presentation, scene, impl_->clock.Now(), /*live=*/true);
+}
+
+VerificationResult Verifier::VerifyScanned(std::string_view qr_text, std::optional<Scene> scene,
+                                           Instant scanned_at) const {
+  auto bytes = FromQrText(qr_text);
+  return impl_->Check(bytes.ok() ? ByteView(*bytes) : ByteView(), scene, scanned_at,
+                      /*live=*/false);
+}
+
+VerificationResult Verifier::Impl::Check(ByteView presentation, std::optional<Scene> scene,
+                                         Instant now, bool live) const {
+  const std::shared_ptr<const ListSnapshot> snapshot = Lists();
   VerificationResult result;
   auto refuse = [&result](Reason reason) {
     result.valid = false;
@@ -254,10 +268,14 @@ VerificationResult Verifier::VerifyBytes(ByteView presentation, std::optional<Sc
     return result;
   };
 
-  // The newest list's issued_at is a lower bound on the true time.
-  if (now + options.max_future < lists->newest_issued_at) return refuse(Reason::kClockBehind);
-  if (now > lists->trust.expires_at) result.warnings.push_back(Warning::kStaleTrustList);
-  if (now > lists->revocation.expires_at) result.warnings.push_back(Warning::kStaleRevocationList);
+  if (live) {
+    // The newest list's issued_at is a lower bound on the true time.
+    if (now + options.max_future < snapshot->newest_issued_at) return refuse(Reason::kClockBehind);
+    if (now > snapshot->trust.expires_at) result.warnings.push_back(Warning::kStaleTrustList);
+    if (now > snapshot->revocation.expires_at) {
+      result.warnings.push_back(Warning::kStaleRevocationList);
+    }
+  }
 
   if (presentation.size() > kMaxPresentationBytes) return refuse(Reason::kMalformed);
   auto envelope = DecodeCoseSign1(presentation);
@@ -272,7 +290,7 @@ VerificationResult Verifier::VerifyBytes(ByteView presentation, std::optional<Sc
 
   Reason credential_reason = Reason::kMalformed;
   const std::shared_ptr<const VerifiedCredential> credential =
-      impl.LoadCredential(fields->credential, *lists, now, credential_reason);
+      LoadCredential(fields->credential, *snapshot, now, credential_reason);
   if (credential == nullptr) return refuse(credential_reason);
   const CredentialClaims& claims = credential->claims;
   result.subject = claims.subject;
@@ -286,7 +304,7 @@ VerificationResult Verifier::VerifyBytes(ByteView presentation, std::optional<Sc
   }
   if (now >= claims.expires_at) return refuse(Reason::kCredentialExpired);
   if (claims.issued_at > now + options.max_future) return refuse(Reason::kCredentialNotYetValid);
-  if (lists->revocation.Contains(claims.id)) return refuse(Reason::kCredentialRevoked);
+  if (live && snapshot->revocation.Contains(claims.id)) return refuse(Reason::kCredentialRevoked);
   // A printed card has no device key, so it cannot sign a presentation.
   if (!claims.device_key || !VerifyCoseSign1(*envelope, *claims.device_key)) {
     return refuse(Reason::kBadDeviceSignature);
@@ -294,15 +312,16 @@ VerificationResult Verifier::VerifyBytes(ByteView presentation, std::optional<Sc
   if (fields->made_at + options.window < now) return refuse(Reason::kStale);
   if (fields->made_at > now + options.max_future) return refuse(Reason::kFromFuture);
   const PresentationKey replay_key{claims.id, ToUnixSeconds(fields->made_at), fields->counter};
-  if (options.detect_replay && impl.SeenBefore(replay_key)) return refuse(Reason::kReplayed);
+  const bool detect_replay = live && options.detect_replay;
+  if (detect_replay && SeenBefore(replay_key)) return refuse(Reason::kReplayed);
   if (scene && !std::binary_search(claims.scenes.begin(), claims.scenes.end(), *scene)) {
     return refuse(Reason::kSceneNotAllowed);
   }
   // Recorded only once accepted, so a code refused for its scene can still
   // be used where it belongs; Record is atomic, so of two gates racing with
   // the same code only one accepts it.
-  if (options.detect_replay) {
-    if (const Reason recorded = impl.Record(replay_key, now); recorded != Reason::kValid) {
+  if (detect_replay) {
+    if (const Reason recorded = Record(replay_key, now); recorded != Reason::kValid) {
       return refuse(recorded);
     }
   }

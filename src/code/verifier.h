@@ -101,6 +101,14 @@ class Verifier {
   VerificationResult Verify(std::string_view qr_text, std::optional<Scene> scene) const;
   // Same for the signed presentation bytes.
   VerificationResult VerifyBytes(ByteView presentation, std::optional<Scene> scene) const;
+  // Verifies a code an offline gate scanned at `scanned_at` and uploads
+  // later: every time check (key validity, credential lifetime, staleness)
+  // is made as of `scanned_at`. The lists' issue time is not checked, and
+  // neither the revocation list nor the replay record is consulted: both
+  // now hold later events, so the caller must check revocation as of
+  // `scanned_at` and replay itself.
+  VerificationResult VerifyScanned(std::string_view qr_text, std::optional<Scene> scene,
+                                   Instant scanned_at) const;
 
   // Replace a list. failed_precondition if its version is lower than the one
   // held (a terminal never goes back to an older list) or, for the trust

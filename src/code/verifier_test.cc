@@ -186,6 +186,41 @@ TEST_P(VerifierTest, RevocationAppliesToCachedCredentials) {
             Reason::kCredentialRevoked);
 }
 
+// An offline gate's scan uploaded later: judged as of the scan, with
+// revocation and replay left to the caller.
+TEST_P(VerifierTest, JudgesAnUploadedScanAsOfItsTime) {
+  const Instant scanned = kNow - std::chrono::minutes(90);
+  const std::string code = Code(scanned, 1);
+  auto verifier = MakeVerifier();
+  EXPECT_EQ(verifier->Verify(code, Scene::kTransit).reason, Reason::kStale);
+  RevocationList newer = revoked_;  // revoked after the scan
+  newer.version += 1;
+  newer.entries = {RevocationEntryFor(claims_.id)};
+  ASSERT_TRUE(verifier->UpdateRevocationList(newer).ok());
+  const auto result = verifier->VerifyScanned(code, Scene::kTransit, scanned + seconds(30));
+  EXPECT_TRUE(result.valid) << ReasonName(result.reason);
+  EXPECT_EQ(result.rider_category, RiderCategory::kSenior);
+  EXPECT_TRUE(verifier->VerifyScanned(code, Scene::kTransit, scanned).valid) << "no replay record";
+  // Every time check is made as of the scan.
+  EXPECT_EQ(verifier->VerifyScanned(code, Scene::kTransit, scanned + seconds(61)).reason,
+            Reason::kStale);
+  EXPECT_EQ(verifier->VerifyScanned(code, Scene::kTransit, scanned - seconds(6)).reason,
+            Reason::kFromFuture);
+  EXPECT_EQ(verifier->VerifyScanned(code, Scene::kGov, scanned).reason, Reason::kSceneNotAllowed);
+  const Instant before_issue = claims_.issued_at - std::chrono::hours(1);
+  EXPECT_EQ(
+      verifier->VerifyScanned(Code(Credential(claims_), before_issue), std::nullopt, before_issue)
+          .reason,
+      Reason::kCredentialNotYetValid);
+  const Instant after_expiry = claims_.expires_at + seconds(1);
+  EXPECT_EQ(
+      verifier->VerifyScanned(Code(Credential(claims_), after_expiry), std::nullopt, after_expiry)
+          .reason,
+      Reason::kCredentialExpired);
+  EXPECT_EQ(verifier->VerifyScanned("CC1:garbage", Scene::kTransit, scanned).reason,
+            Reason::kMalformed);
+}
+
 TEST_P(VerifierTest, ReportsAClockBehindTheLists) {
   trust_.issued_at = kNow + seconds(6);
   trust_.expires_at = kNow + std::chrono::days(7);

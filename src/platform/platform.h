@@ -77,6 +77,8 @@ struct PlatformOptions {
   // creates is marked demo, so demo data never passes for real data.
   bool demo = false;
   code::VerifierOptions verifier;  // detect_replay is forced off (the store records)
+  // How old an offline gate's scan may be when it is uploaded (VerifyScanned).
+  std::chrono::seconds max_scan_age = std::chrono::days(7);
 };
 
 struct CitizenRegistration {
@@ -267,6 +269,13 @@ class Platform {
   // detection and the database's revocations, and records the verification.
   // permission_denied unless `terminal` is a terminal principal.
   Result<OnlineVerification> Verify(const Principal& terminal, std::string_view qr_text);
+  // Verifies a code an offline gate scanned at `scanned_at` and uploads
+  // now: the same checks as of that time (code::Verifier::VerifyScanned), a
+  // revocation counting only if made before the scan, with city-wide replay
+  // detection. A scan more than max_scan_age old is refused as stale, one
+  // from the future as from_future.
+  Result<OnlineVerification> VerifyScanned(const Principal& terminal, std::string_view qr_text,
+                                           Instant scanned_at);
   // Deletes replay records and sessions that can no longer matter.
   Status PurgeExpired();
 

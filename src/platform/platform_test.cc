@@ -239,6 +239,44 @@ TEST_P(PlatformTest, OnlineVerifyDetectsReplayAndRevocationAtOnce) {
             StatusCode::kFailedPrecondition);
 }
 
+// An offline gate uploads its scans hours later: each is judged as of its
+// scan, a revocation counts only from when it was made, and a code scanned
+// twice is a replay.
+TEST_P(PlatformTest, UploadedScansAreJudgedAsOfTheirTime) {
+  const std::string citizen = Register(kPhone, kSeniorIdNumber);
+  const IssuedCredential issued = Enrol(citizen, device_);
+  const Principal gate = Terminal(OrgKind::kTransitOperator);
+  const Instant scanned = clock_.Now();
+  const std::string code = Code(issued, device_, 1);
+  const std::string second_code = Code(issued, device_, 2);
+  clock_.Set(scanned + std::chrono::minutes(10));
+  ASSERT_TRUE(platform_->ReportDeviceLost(citizen, issued.device_id).ok());
+  const std::string after_loss = Code(issued, device_, 3);  // made once lost: refused
+  const Instant lost_scan = clock_.Now();
+  clock_.Set(scanned + std::chrono::hours(5));
+
+  EXPECT_EQ(platform_->Verify(gate, second_code)->result.reason, code::Reason::kCredentialRevoked);
+  auto result = platform_->VerifyScanned(gate, code, scanned);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_TRUE(result->result.valid) << code::ReasonName(result->result.reason);
+  EXPECT_EQ(result->citizen_id, citizen);
+  EXPECT_EQ(result->result.rider_category, code::RiderCategory::kSenior);
+  EXPECT_EQ(platform_->VerifyScanned(gate, code, scanned)->result.reason, code::Reason::kReplayed);
+  EXPECT_EQ(platform_->VerifyScanned(gate, after_loss, lost_scan)->result.reason,
+            code::Reason::kCredentialRevoked);
+  EXPECT_TRUE(platform_->VerifyScanned(gate, after_loss, lost_scan)->citizen_id.empty());
+  // The scan time must be plausible: not ahead of the server, not older than max_scan_age.
+  EXPECT_EQ(platform_->VerifyScanned(gate, second_code, clock_.Now() + std::chrono::minutes(1))
+                ->result.reason,
+            code::Reason::kFromFuture);
+  clock_.Set(scanned + platform_->options().max_scan_age + std::chrono::seconds(1));
+  EXPECT_EQ(platform_->VerifyScanned(gate, second_code, scanned)->result.reason,
+            code::Reason::kStale);
+  const Principal citizen_principal{.role = Role::kCitizen, .citizen_id = citizen};
+  EXPECT_EQ(platform_->VerifyScanned(citizen_principal, code, scanned).status().code(),
+            StatusCode::kPermissionDenied);
+}
+
 TEST_P(PlatformTest, AnOperatorRevokesOneCredential) {
   const std::string citizen = Register();
   const IssuedCredential issued = Enrol(citizen, device_);

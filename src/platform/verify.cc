@@ -26,47 +26,74 @@ void Refuse(code::VerificationResult& result, code::Reason reason) {
 }  // namespace
 
 Result<OnlineVerification> Platform::Verify(const Principal& terminal, std::string_view qr_text) {
+  if (terminal.role != Role::kTerminal || !terminal.scene) {
+    return PermissionDenied("only a terminal verifies codes");
+  }
+  return impl_->Record(terminal, impl_->verifier->Verify(qr_text, terminal.scene), std::nullopt);
+}
+
+Result<OnlineVerification> Platform::VerifyScanned(const Principal& terminal,
+                                                   std::string_view qr_text, Instant scanned_at) {
   Impl& impl = *impl_;
   if (terminal.role != Role::kTerminal || !terminal.scene) {
     return PermissionDenied("only a terminal verifies codes");
   }
-  OnlineVerification out{.verification_id = RandomId("ver"),
-                         .result = impl.verifier->Verify(qr_text, terminal.scene)};
-  code::VerificationResult& result = out.result;
+  const Instant now = impl.clock.Now();
+  code::VerificationResult result;
+  if (scanned_at > now + impl.options.verifier.max_future) {
+    Refuse(result, code::Reason::kFromFuture);
+  } else if (scanned_at + impl.options.max_scan_age < now) {
+    Refuse(result, code::Reason::kStale);
+  } else {
+    result = impl.verifier->VerifyScanned(qr_text, terminal.scene, scanned_at);
+  }
+  return impl.Record(terminal, std::move(result), scanned_at);
+}
+
+Result<OnlineVerification> Platform::Impl::Record(const Principal& terminal,
+                                                  code::VerificationResult result,
+                                                  std::optional<Instant> scanned_at) {
+  OnlineVerification out{.verification_id = RandomId("ver"), .result = std::move(result)};
+  code::VerificationResult& verdict = out.result;
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
-      impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
-        const Instant now = impl.clock.Now();
-        if (result.valid) {
-          // The store knows of a revocation before any list is re-signed.
-          const store::Value cti[] = {Blob(result.credential_id)};
+      db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+        const Instant now = clock.Now();
+        if (verdict.valid) {
+          // The store knows of a revocation before any list is re-signed. A
+          // past scan counts a revocation made before it only.
+          const store::Value cti[] = {Blob(verdict.credential_id)};
           CITYCODE_ASSIGN_OR_RETURN(
               auto credential,
               tx.QueryOptional("SELECT revoked_at, citizen_id FROM credentials WHERE id = ?", cti));
-          if (credential && !credential->IsNull(0)) {
-            Refuse(result, code::Reason::kCredentialRevoked);
+          if (credential && !credential->IsNull(0) &&
+              (!scanned_at || FromUnixSeconds(credential->Int(0)) <= *scanned_at)) {
+            Refuse(verdict, code::Reason::kCredentialRevoked);
           } else if (credential) {
             out.citizen_id = credential->Text(1);
           }
         }
-        if (result.valid) {
-          const auto horizon = impl.options.verifier.window + impl.options.verifier.max_future;
-          const store::Value seen[] = {Blob(ReplayKey(result)), Time(result.made_at + horizon)};
+        if (verdict.valid) {
+          // A past scan's record lasts as long as scans that old are taken.
+          const auto horizon = options.verifier.window + options.verifier.max_future +
+                               (scanned_at ? options.max_scan_age : std::chrono::seconds(0));
+          const store::Value seen[] = {Blob(ReplayKey(verdict)), Time(verdict.made_at + horizon)};
           CITYCODE_ASSIGN_OR_RETURN(
               auto inserted, tx.Execute("INSERT INTO presentations_seen (replay_key, expires_at) "
                                         "VALUES (?, ?) ON CONFLICT (replay_key) DO NOTHING",
                                         seen));
-          if (inserted == 0) Refuse(result, code::Reason::kReplayed);
+          if (inserted == 0) Refuse(verdict, code::Reason::kReplayed);
         }
-        if (!result.valid) out.citizen_id.clear();
-        const bool decoded = result.credential_id != code::CredentialId{};
-        const store::Value event[] = {Text(out.verification_id),
-                                      Time(now),
-                                      Text(terminal.terminal_id),
-                                      Text(terminal.org_id),
-                                      Text(code::SceneName(*terminal.scene)),
-                                      Int(result.valid ? 1 : 0),
-                                      Text(code::ReasonName(result.reason)),
-                                      decoded ? Blob(result.credential_id) : store::Value(nullptr)};
+        if (!verdict.valid) out.citizen_id.clear();
+        const bool decoded = verdict.credential_id != code::CredentialId{};
+        const store::Value event[] = {
+            Text(out.verification_id),
+            Time(now),
+            Text(terminal.terminal_id),
+            Text(terminal.org_id),
+            Text(code::SceneName(*terminal.scene)),
+            Int(verdict.valid ? 1 : 0),
+            Text(code::ReasonName(verdict.reason)),
+            decoded ? Blob(verdict.credential_id) : store::Value(nullptr)};
         return tx
             .Execute(
                 "INSERT INTO verifications (id, at, terminal_id, org_id, scene, valid, "

@@ -2,9 +2,10 @@
 // their trips and daily bill, an admin runs the daily clearing.
 //
 // Tap uploads. A tap's identity is (terminal, sequence), the terminal being
-// the caller's, never the body's. The server re-checks every tap's code with
-// the platform's online verifier, which names the rider, the channel and the
-// rider category; the gate's own offline verdict is not trusted. Taps
+// the caller's, never the body's. The server re-checks every tap's code as
+// of the tap's time (Platform::VerifyScanned: gates work offline and upload
+// hours later), which names the rider, the channel and the rider category;
+// the gate's own offline verdict is not trusted. Taps
 // already stored (or repeated in the batch) are counted as duplicates BEFORE
 // their codes are verified: verification records the code for replay
 // detection, so a re-sent batch would otherwise come back as replays. A tap
@@ -117,13 +118,6 @@ Result<std::set<std::int64_t>> StoredSequences(store::Database& db, const std::s
   return out;
 }
 
-// The feed's category for the credential's, or "" (the feed's default).
-std::string CategoryId(const transit::Feed& feed, std::optional<code::RiderCategory> category) {
-  if (!category) return {};
-  std::string name(code::RiderCategoryName(*category));
-  return feed.rider_categories.contains(name) ? name : std::string();
-}
-
 json TripsJson(const transit::Feed& feed, const transit::Date& day,
                const std::vector<transit::StoredCharge>& charges) {
   json trips = json::array();
@@ -198,7 +192,7 @@ std::vector<RouteSpec> TransitRoutes(platform::Platform& platform, store::Databa
              ++duplicates;
              continue;
            }
-           auto verified = platform.Verify(terminal, in.code);
+           auto verified = platform.VerifyScanned(terminal, in.code, in.tap.at);
            if (!verified.ok()) {
              // Store what was verified (those codes are now spent), then
              // report the error; the re-sent batch dedups those taps.
@@ -210,7 +204,7 @@ std::vector<RouteSpec> TransitRoutes(platform::Platform& platform, store::Databa
            upload.tap.channel = result.channel;
            if (result.valid) {
              upload.rider_id = verified->citizen_id;
-             upload.tap.rider_category_id = CategoryId(*feed, result.rider_category);
+             upload.tap.rider_category_id = transit::RiderCategoryId(*feed, result.rider_category);
            } else {
              upload.valid = false;
              upload.refused_reason = std::string(code::ReasonName(result.reason));

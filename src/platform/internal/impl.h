@@ -87,6 +87,10 @@ struct Platform::Impl {
   // Loads both current lists into the verifier; after every change made here,
   // and periodically for changes made by other server processes.
   Status RefreshVerifier();
+  // Completes an online verification: revocation and replay from the store
+  // (as of `scanned_at` for an offline gate's past scan), then the event.
+  Result<OnlineVerification> Record(const Principal& terminal, code::VerificationResult result,
+                                    std::optional<Instant> scanned_at);
 
   Result<NewApiKey> AddApiKey(store::Transaction& tx, Role role, std::string_view name,
                               std::string_view org_id, std::string_view terminal_id,

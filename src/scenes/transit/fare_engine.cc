@@ -179,6 +179,12 @@ std::optional<Date> WindowNight(const FareWindow& window, const LocalTimeOfDay& 
   return night;
 }
 
+std::string RiderCategoryId(const Feed& feed, std::optional<code::RiderCategory> category) {
+  if (!category) return {};
+  std::string name(code::RiderCategoryName(*category));
+  return feed.rider_categories.contains(name) ? name : std::string();
+}
+
 std::vector<Charge> FareTaps(const Feed& feed, const FareExtensions& extensions,
                              std::vector<Tap> taps, const FareOptions& options) {
   std::sort(taps.begin(), taps.end(),

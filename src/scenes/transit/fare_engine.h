@@ -99,6 +99,11 @@ LocalTimeOfDay ToLocal(Instant t, std::chrono::seconds utc_offset);
 // A 21:00-04:00 window: 02:00 on 16 Aug is the night of 15 Aug.
 std::optional<Date> WindowNight(const FareWindow& window, const LocalTimeOfDay& t);
 
+// The feed's rider category for a credential's (the same name, e.g.
+// "senior"), or "" (the feed's default) for none or one the feed lacks. A
+// gate calls this offline with its verifier's result; the server with its.
+std::string RiderCategoryId(const Feed& feed, std::optional<code::RiderCategory> category);
+
 // The charges of one rider's taps, in trip start order. Taps with the same
 // terminal_id and sequence count once.
 std::vector<Charge> FareTaps(const Feed& feed, const FareExtensions& extensions,

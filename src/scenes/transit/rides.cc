@@ -18,7 +18,7 @@ namespace {
 // sort as text. Taps keep the fields FareTaps needs, so a re-fare reads
 // only this table. The operator row of a posting carries the rider's id
 // too, so one rider's postings can be listed, and still sum to zero.
-const std::array<store::Migration, 2> kMigrations = {{
+const std::array<store::Migration, 3> kMigrations = {{
     {3001, "transit_rides",
      R"sql(
 CREATE TABLE transit_taps (
@@ -108,6 +108,15 @@ CREATE TABLE transit_settlements (
   settled BIGINT NOT NULL,
   delta BIGINT NOT NULL,             -- settled minus the previous version's
   PRIMARY KEY (operating_day, version, agency_id)
+);
+)sql"},
+    // Rider days stored by a bulk ingest and not yet fared (IngestTaps).
+    {3003, "transit_pending",
+     R"sql(
+CREATE TABLE transit_pending (
+  rider_id TEXT NOT NULL,
+  operating_day TEXT NOT NULL,
+  PRIMARY KEY (rider_id, operating_day)
 );
 )sql"},
 }};
@@ -215,6 +224,9 @@ Status CheckUpload(const Feed& feed, const TapUpload& u) {
 }
 
 std::string NewPostingId() { return crypto::RandomId("tl"); }
+
+// rider id -> operating days, both in order.
+using RiderDays = std::map<std::string, std::set<Date>>;
 
 // A charge row as stored.
 struct ChargeRow {
@@ -327,6 +339,70 @@ struct Rides::Impl {
     return taps;
   }
 
+  Status CheckBatch(const std::vector<TapUpload>& batch) const {
+    if (batch.size() > kMaxTapBatch) {
+      return InvalidArgument("a batch holds at most " + std::to_string(kMaxTapBatch) + " taps");
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      Status checked = CheckUpload(feed, batch[i]);
+      if (!checked.ok()) {
+        return InvalidArgument("tap " + std::to_string(i) + ": " + checked.message());
+      }
+    }
+    return OkStatus();
+  }
+
+  // Stores the batch's new taps; the operating days of each rider they
+  // touch. Counts into `result` (reset first: a transaction may be retried).
+  Result<RiderDays> Store(store::Transaction& tx, const std::vector<TapUpload>& batch,
+                          UploadResult& result) const {
+    result = {};
+    RiderDays touched;
+    for (const TapUpload& u : batch) {
+      CITYCODE_ASSIGN_OR_RETURN(bool stored, StoreTap(tx, u));
+      if (!stored) {
+        ++result.duplicates;
+        continue;
+      }
+      ++result.stored;
+      if (!u.valid) {
+        ++result.refused;
+        continue;
+      }
+      touched[u.rider_id].insert(OperatingDay(u.tap.at));
+    }
+    return touched;
+  }
+
+  // Writes the rider's row, so that two transactions for one rider go one
+  // after the other (no SELECT … FOR UPDATE on SQLite).
+  Status LockRider(store::Transaction& tx, const std::string& rider_id) const {
+    return tx
+        .Execute(
+            "INSERT INTO transit_riders (rider_id, updated_at) VALUES (?, ?) "
+            "ON CONFLICT (rider_id) DO UPDATE SET updated_at = excluded.updated_at",
+            {Text(rider_id), Int(ToUnixSeconds(clock.Now()))})
+        .status();
+  }
+
+  // Fares the rider's `days` again, the rider's row locked first. A new tap can change its
+  // neighbouring days too (a metro trip or a window night across the day boundary), so each day is
+  // re-fared with both neighbours; overlapping spans merge.
+  Status RefareDays(store::Transaction& tx, const std::string& rider_id,
+                    const std::set<Date>& days) const {
+    CITYCODE_RETURN_IF_ERROR(LockRider(tx, rider_id));
+    auto day = days.begin();
+    while (day != days.end()) {
+      const Date first = day->AddDays(-1);
+      Date last = day->AddDays(1);
+      for (++day; day != days.end() && day->AddDays(-1) <= last.AddDays(1); ++day) {
+        last = day->AddDays(1);
+      }
+      CITYCODE_RETURN_IF_ERROR(Refare(tx, rider_id, first, last));
+    }
+    return OkStatus();
+  }
+
   // Fares the rider's operating days [first, last] again and books the
   // difference from what is stored. The taps of one day more on each side
   // are fared with them, so that a trip or a window night crossing the
@@ -427,56 +503,74 @@ Result<std::unique_ptr<Rides>> Rides::Open(store::Database& db, const Clock& clo
 
 Result<UploadResult> Rides::UploadTaps(const std::vector<TapUpload>& batch) {
   const Impl& impl = *impl_;
-  if (batch.size() > kMaxTapBatch) {
-    return InvalidArgument("a batch holds at most " + std::to_string(kMaxTapBatch) + " taps");
-  }
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    Status checked = CheckUpload(impl.feed, batch[i]);
-    if (!checked.ok()) {
-      return InvalidArgument("tap " + std::to_string(i) + ": " + checked.message());
-    }
-  }
+  CITYCODE_RETURN_IF_ERROR(impl.CheckBatch(batch));
   UploadResult result;
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
       impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
-        result = {};                                    // a retried transaction starts over
-        std::map<std::string, std::set<Date>> touched;  // rider -> operating days
-        for (const TapUpload& u : batch) {
-          CITYCODE_ASSIGN_OR_RETURN(bool stored, impl.StoreTap(tx, u));
-          if (!stored) {
-            ++result.duplicates;
-            continue;
-          }
-          ++result.stored;
-          if (!u.valid) {
-            ++result.refused;
-            continue;
-          }
-          touched[u.rider_id].insert(impl.OperatingDay(u.tap.at));
-        }
-        const std::int64_t now = ToUnixSeconds(impl.clock.Now());
+        CITYCODE_ASSIGN_OR_RETURN(RiderDays touched, impl.Store(tx, batch, result));
         for (const auto& [rider_id, days] : touched) {  // in id order: no lock cycles
-          CITYCODE_RETURN_IF_ERROR(
-              tx.Execute("INSERT INTO transit_riders (rider_id, updated_at) VALUES (?, ?) "
-                         "ON CONFLICT (rider_id) DO UPDATE SET updated_at = excluded.updated_at",
-                         {Text(rider_id), Int(now)})
-                  .status());
-          // A new tap can change its neighbouring days too (a metro trip
-          // or a window night across the day boundary), so each touched
-          // day is re-fared with both neighbours; overlapping spans merge.
-          auto day = days.begin();
-          while (day != days.end()) {
-            const Date first = day->AddDays(-1);
-            Date last = day->AddDays(1);
-            for (++day; day != days.end() && day->AddDays(-1) <= last.AddDays(1); ++day) {
-              last = day->AddDays(1);
-            }
-            CITYCODE_RETURN_IF_ERROR(impl.Refare(tx, rider_id, first, last));
+          CITYCODE_RETURN_IF_ERROR(impl.RefareDays(tx, rider_id, days));
+        }
+        return OkStatus();
+      }));
+  return result;
+}
+
+Result<UploadResult> Rides::IngestTaps(const std::vector<TapUpload>& batch) {
+  const Impl& impl = *impl_;
+  CITYCODE_RETURN_IF_ERROR(impl.CheckBatch(batch));
+  UploadResult result;
+  CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
+      impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+        CITYCODE_ASSIGN_OR_RETURN(RiderDays touched, impl.Store(tx, batch, result));
+        for (const auto& [rider_id, days] : touched) {
+          // The rider's row, as in RefareDays: FarePending and this go one
+          // after the other for a rider, so no queued day is lost between
+          // its read and its delete.
+          CITYCODE_RETURN_IF_ERROR(impl.LockRider(tx, rider_id));
+          for (const Date& day : days) {
+            CITYCODE_RETURN_IF_ERROR(
+                tx.Execute("INSERT INTO transit_pending (rider_id, operating_day) VALUES (?, ?) "
+                           "ON CONFLICT (rider_id, operating_day) DO NOTHING",
+                           {Text(rider_id), Text(FormatGtfsDate(day))})
+                    .status());
           }
         }
         return OkStatus();
       }));
   return result;
+}
+
+Result<std::int64_t> Rides::FarePending(std::size_t max_riders) {
+  const Impl& impl = *impl_;
+  std::int64_t fared = 0;
+  CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
+      impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+        fared = 0;
+        CITYCODE_ASSIGN_OR_RETURN(
+            std::vector<store::Row> rows,
+            tx.Query("SELECT rider_id, operating_day FROM transit_pending WHERE rider_id IN "
+                     "(SELECT DISTINCT rider_id FROM transit_pending ORDER BY rider_id LIMIT ?) "
+                     "ORDER BY rider_id",
+                     {Int(static_cast<std::int64_t>(max_riders))}));
+        RiderDays pending;
+        for (const store::Row& row : rows) {
+          CITYCODE_ASSIGN_OR_RETURN(Date day, ParseGtfsDate(row.Text(1)));
+          pending[row.Text(0)].insert(day);
+        }
+        for (const auto& [rider_id, days] : pending) {
+          CITYCODE_RETURN_IF_ERROR(impl.RefareDays(tx, rider_id, days));
+          for (const Date& day : days) {
+            CITYCODE_RETURN_IF_ERROR(tx.Execute("DELETE FROM transit_pending WHERE rider_id = ? "
+                                                "AND operating_day = ?",
+                                                {Text(rider_id), Text(FormatGtfsDate(day))})
+                                         .status());
+          }
+          ++fared;
+        }
+        return OkStatus();
+      }));
+  return fared;
 }
 
 Result<std::int64_t> Rides::RiderBalance(std::string_view rider_id) {

@@ -77,7 +77,8 @@ inline constexpr std::size_t kMaxRefusedReasonBytes = 256;
 inline constexpr std::size_t kMaxPaymentReferenceBytes = 128;
 
 // The schema of this module (migration block 3001+): taps, charges and
-// ledger (3001), the daily clearing (3002, clearing.h).
+// ledger (3001), the daily clearing (3002, clearing.h), the bulk ingest's
+// queue (3003).
 std::span<const store::Migration> RidesMigrations();
 
 class Rides {
@@ -96,6 +97,15 @@ class Rides {
   // bad tap's index if any tap is malformed or names a route or stop not in
   // the feed: then nothing is written.
   Result<UploadResult> UploadTaps(const std::vector<TapUpload>& batch);
+
+  // Bulk loading (a depot's nightly upload, a simulated day): IngestTaps
+  // stores a batch like UploadTaps but only queues the rider days it
+  // touches; FarePending fares up to `max_riders` queued riders in one
+  // transaction and returns how many it fared (0: none left). Until then
+  // those riders' charges lag behind their taps; the daily clearing must
+  // run after the queue is empty.
+  Result<UploadResult> IngestTaps(const std::vector<TapUpload>& batch);
+  Result<std::int64_t> FarePending(std::size_t max_riders);
 
   // What the rider owes: charges and adjustments minus payments, in fen.
   Result<std::int64_t> RiderBalance(std::string_view rider_id);

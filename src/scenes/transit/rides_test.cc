@@ -197,6 +197,52 @@ TEST_P(RidesTest, ReverseOrderOneTapPerUpload) {
   EXPECT_LT(LedgerSum("account = 'receivable' AND kind = 'adjustment'"), 0);
 }
 
+// The bulk path: batches stored in reverse order and one repeated, then
+// fared from the queue, give the clean upload's charges; a ride that
+// arrives after the queue was fared is queued and fared again.
+TEST_P(RidesTest, BulkIngestThenFarePendingMatchesAnUpload) {
+  auto night = Night();
+  auto other = Night("citizen_b");
+  for (TapUpload& u : other) u.tap.terminal_id += "-b";
+  std::reverse(night.begin(), night.end());
+  auto ingest = [&](std::vector<TapUpload> batch) {
+    auto result = rides_->IngestTaps(batch);
+    EXPECT_TRUE(result.ok()) << result.status().ToString();
+    return result.ok() ? *result : UploadResult{};
+  };
+  EXPECT_EQ(ingest({night[0], night[1], other[0], other[1]}).stored, 4);
+  EXPECT_EQ(ingest({night[2], night[3], other[2], other[3]}).stored, 4);
+  EXPECT_EQ(ingest({night[2], night[3]}),
+            (UploadResult{.stored = 0, .duplicates = 2, .refused = 0}));
+  EXPECT_EQ(Count("transit_charges"), 0) << "ingest stores, it does not fare";
+  EXPECT_EQ(Count("transit_pending"), 2);
+
+  auto fare = [&](std::size_t max_riders) {
+    auto fared = rides_->FarePending(max_riders);
+    EXPECT_TRUE(fared.ok()) << fared.status().ToString();
+    return fared.ok() ? *fared : -1;
+  };
+  EXPECT_EQ(fare(1), 1);
+  EXPECT_EQ(fare(1), 1);
+  EXPECT_EQ(fare(1), 0);
+  EXPECT_EQ(Snap().charges, kNightCharges);
+  EXPECT_EQ(Balance(), 100);
+  EXPECT_EQ(Balance("citizen_b"), 100);
+  EXPECT_EQ(Count("transit_ledger", "kind = 'adjustment'"), 0) << "fared once, in full";
+  EXPECT_EQ(Count("transit_pending"), 0);
+
+  // An earlier ride arrives late: queued, then fared as a correction.
+  EXPECT_EQ(ingest({Upload({"bus-bus_1", 0, Utc("2026-08-15T13:10:00Z"), "bus_1", "B101",
+                            Tap::Kind::kBoard, Channel::kApp, ""})})
+                .stored,
+            1);
+  EXPECT_EQ(fare(100), 1);
+  EXPECT_EQ(NightTotal(), 100);
+  EXPECT_EQ(Balance(), 100);
+  EXPECT_EQ(Count("transit_ledger", "kind = 'adjustment'"), 2) << "100 fen moved to the new ride";
+  EXPECT_EQ(LedgerSum(), 0);
+}
+
 TEST_P(RidesTest, LateOfflineBatchIsAnAdjustment) {
   const auto night = Night();
   // The second bus and the metro come in online and are billed: the bus
