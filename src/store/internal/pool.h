@@ -5,9 +5,11 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,24 +34,47 @@ class ConnectionPool {
   ConnectionPool& operator=(const ConnectionPool&) = delete;
 
   // An idle connection or a new one; unavailable if none is free within
-  // `wait`, or the error of opening one.
+  // `wait`, or the error of opening one. Callers are served in arrival
+  // order: a thread that gives a connection back and asks again at once
+  // (a bulk load's loop) queues behind those already waiting, such as the
+  // SQLite checkpointer, which would otherwise wait for the loop to end.
   Result<std::unique_ptr<Connection>> Acquire() {
     std::unique_lock lock(mu_);
-    if (!free_.wait_for(lock, wait_, [&] { return !idle_.empty() || open_count_ < max_size_; })) {
+    const std::uint64_t ticket = next_ticket_++;
+    const bool served = free_.wait_for(lock, wait_, [&] {
+      SkipAbandoned();
+      return ticket == serving_ && (!idle_.empty() || open_count_ < max_size_);
+    });
+    if (!served) {
+      abandoned_.insert(ticket);
+      SkipAbandoned();
+      lock.unlock();
+      free_.notify_all();  // the next in line may be able to go now
       return Unavailable("all " + std::to_string(max_size_) + " database connections are in use");
     }
+    ++serving_;
+    SkipAbandoned();
+    std::unique_ptr<Connection> connection;
     if (!idle_.empty()) {
-      std::unique_ptr<Connection> connection = std::move(idle_.back());
+      connection = std::move(idle_.back());
       idle_.pop_back();
-      return connection;
+    } else {
+      ++open_count_;  // a slot reserved: connect below, without the lock
     }
-    // Reserve the slot, then connect without holding the lock: connecting to
-    // a server can take a while.
-    ++open_count_;
+    const bool more_left = !idle_.empty() || open_count_ < max_size_;
     lock.unlock();
+    if (more_left) free_.notify_all();  // the next in line can go too
+    if (connection) return connection;
+    // Connecting to a server can take a while.
     Result<std::unique_ptr<Connection>> opened = open_();
     if (!opened.ok()) Release(nullptr);
     return opened;
+  }
+
+  // Callers waiting in Acquire now (for tests and diagnostics).
+  std::size_t waiting() const {
+    std::lock_guard lock(mu_);
+    return next_ticket_ - serving_ - abandoned_.size();
   }
 
   // Gives a connection back; nullptr frees its slot instead (the caller
@@ -63,17 +88,27 @@ class ConnectionPool {
         --open_count_;
       }
     }
-    free_.notify_one();
+    free_.notify_all();  // only the first in line may take it
   }
 
  private:
   const std::size_t max_size_;
   const std::chrono::milliseconds wait_;
   const Opener open_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable free_;
   std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mu_
-  std::size_t open_count_ = 0;                     // idle and in use; guarded by mu_
+  // The queue: tickets in arrival order; `serving_` is the first still
+  // waiting. Guarded by mu_.
+  std::uint64_t next_ticket_ = 0;
+  std::uint64_t serving_ = 0;
+  std::set<std::uint64_t> abandoned_;  // tickets whose callers timed out
+
+  // Moves `serving_` past callers that gave up. Requires mu_.
+  void SkipAbandoned() {
+    while (abandoned_.erase(serving_) > 0) ++serving_;
+  }
+  std::size_t open_count_ = 0;  // idle and in use; guarded by mu_
 };
 
 // What both backends' transactions share: the pooled connection they hold
