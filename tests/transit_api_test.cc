@@ -47,7 +47,7 @@ const Instant kStart = *ParseRfc3339("2026-08-15T21:00:00+08:00");
 const Instant kMorningAfter = *ParseRfc3339("2026-08-16T07:00:00+08:00");
 
 constexpr const char* kRowTables[] = {"transit_taps", "transit_charges", "transit_ledger",
-                                      "verifications"};
+                                      "transit_refunds", "verifications"};
 
 class TransitApiTest : public testing::DatabaseTest {
  protected:
@@ -337,6 +337,61 @@ TEST_P(TransitApiTest, ASeniorGetsTheSeniorFareAtAnOfflineGate) {
   EXPECT_EQ(trips["trips"][1]["amount"], 150) << "metro_3, senior: " << trips;
   EXPECT_NE(trips["trips"][0]["rules"].get<std::string>().find("senior"), std::string::npos)
       << trips;
+}
+
+// An admin refunds part of a trip: 201, then 200 for the same refund again;
+// the bill and the clearing take it off. Refusals change nothing.
+TEST_P(TransitApiTest, AnAdminRefundsPartOfATrip) {
+  json batch = {
+      {"taps", json::array({Tap(1, "2026-08-16T06:30:00+08:00", "metro_11", "M01", "entry"),
+                            Tap(2, "2026-08-16T06:50:00+08:00", "metro_11", "M06", "exit")})}};
+  SendJson("POST", "/v1/transit/taps", batch, gate_key_, 200);
+  json trips = SendJson("GET", "/v1/me/trips?day=2026-08-16", nullptr, session_, 200);
+  ASSERT_EQ(trips["trips"].size(), 1u) << trips;
+  const std::string trip_id = trips["trips"][0]["trip_id"];
+  EXPECT_EQ(trips["trips"][0]["amount"], 500) << trips;
+
+  const json refund = {{"trip_id", trip_id},
+                       {"amount", 200},
+                       {"reference", "complaint-17"},
+                       {"reason", "exit gate fault"}};
+  json booked = SendJson("POST", "/v1/transit/refunds", refund, admin_, 201);
+  EXPECT_EQ(booked["booked"], true) << booked;
+  json again = SendJson("POST", "/v1/transit/refunds", refund, admin_, 200);
+  EXPECT_EQ(again["booked"], false) << again;
+
+  const auto before = RowCounts();
+  json more = refund;
+  more["reference"] = "complaint-18";
+  more["amount"] = 301;
+  ExpectRefused("POST", "/v1/transit/refunds", more.dump(), admin_, 409, "refund_exceeds_charge");
+  json other = refund;
+  other["amount"] = 100;
+  ExpectRefused("POST", "/v1/transit/refunds", other.dump(), admin_, 409, "already_exists");
+  json unknown = refund;
+  unknown["trip_id"] = "gate:999";
+  unknown["reference"] = "complaint-19";
+  ExpectRefused("POST", "/v1/transit/refunds", unknown.dump(), admin_, 404, "not_found");
+  json negative = refund;
+  negative["amount"] = -5;
+  negative["reference"] = "complaint-20";
+  ExpectRefused("POST", "/v1/transit/refunds", negative.dump(), admin_, 400, "invalid_argument");
+  json text_amount = refund;
+  text_amount["amount"] = "200";
+  ExpectRefused("POST", "/v1/transit/refunds", text_amount.dump(), admin_, 400, "wrong_type");
+  ExpectRefused("POST", "/v1/transit/refunds", refund.dump(), gate_key_, 403, "permission_denied");
+  ExpectRefused("POST", "/v1/transit/refunds", refund.dump(), session_, 403, "permission_denied");
+  EXPECT_EQ(RowCounts(), before);
+
+  json bill = SendJson("GET", "/v1/me/bill?day=2026-08-16", nullptr, session_, 200);
+  EXPECT_EQ(bill["total"], 300) << bill;
+  EXPECT_EQ(bill["balance"], 300) << bill;
+  EXPECT_EQ(bill["refunds"].size(), 1u) << bill;
+  json report = SendJson("POST", "/v1/transit/clearing", {{"day", "2026-08-16"}}, admin_, 200);
+  EXPECT_EQ(report["rider_total"], 300) << report;
+  EXPECT_EQ(report["settled_total"], 300) << report;
+  ASSERT_EQ(report["operators"].size(), 1u) << report;
+  EXPECT_EQ(report["operators"][0]["refunded"], 200) << report;
 }
 
 // A code that does not verify is kept as a refused tap; the terminal learns

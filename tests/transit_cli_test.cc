@@ -1,7 +1,8 @@
 // `citycode transit import` on the real feeds of ../shared/vectors/gtfs and
 // on a broken copy: every row not taken as written is named with file and
 // line; nothing crashes. `citycode transit clear` and `bill` on a database
-// filled through the library.
+// filled through the library. `citycode transit simulate` writes a tap file,
+// `citycode transit ingest` loads and fares it.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -129,7 +130,7 @@ TEST(TransitClearTest, ClearsTwiceToTheSameBalancedReport) {
   EXPECT_EQ(settled, 100);
   EXPECT_EQ(report["operators"][0]["settled"], 44);  // jimo_bus
   EXPECT_EQ(report["operators"][1]["settled"], 56);  // qd_metro
-  EXPECT_NE(ReadFile(csv1).find("2026-08-15,1,qd_metro,青岛地铁,1,500,0,444,56,56"),
+  EXPECT_NE(ReadFile(csv1).find("2026-08-15,1,qd_metro,青岛地铁,1,500,0,0,444,56,56"),
             std::string::npos)
       << ReadFile(csv1);
 
@@ -149,6 +150,95 @@ TEST(TransitClearTest, ClearsTwiceToTheSameBalancedReport) {
       RunCitycode({"transit", "clear", "--db", "sqlite:" + (dir.path() / "none.db").string(),
                    "--feed", CITYCODE_TRANSIT_DEMO_FEED, "--day", "2026-08-15"});
   EXPECT_EQ(no_db.exit_code, 2) << Describe(no_db);
+}
+
+TEST(TransitSimulateTest, WritesATapFileAndRefusesBadBounds) {
+  testing::TempDir dir("transit-simulate");
+  const std::string file = (dir.path() / "taps.csv").string();
+  const auto run =
+      RunCitycode({"transit", "simulate", "--riders", "50", "--day", "2026-08-15", "--out", file});
+  ASSERT_EQ(run.exit_code, 0) << Describe(run);
+  const json summary = json::parse(run.out);
+  EXPECT_EQ(summary["riders"], 50);
+  EXPECT_EQ(summary["file"], file);
+  const std::string text = ReadFile(file);
+  EXPECT_TRUE(text.starts_with(
+      "terminal_id,sequence,at,route_id,stop_id,kind,channel,rider_category_id,rider_id\n"))
+      << text.substr(0, 200);
+  std::int64_t lines = 0;
+  for (char c : text) lines += c == '\n';
+  EXPECT_EQ(lines, 1 + summary["taps"].get<std::int64_t>());
+  EXPECT_GT(summary["taps"].get<int>(), 50);
+  EXPECT_FALSE(std::filesystem::exists(file + ".partial"));
+
+  for (const char* riders : {"0", "10000001", "many"}) {
+    const auto bad = RunCitycode(
+        {"transit", "simulate", "--riders", riders, "--day", "2026-08-15", "--out", file});
+    EXPECT_EQ(bad.exit_code, 2) << Describe(bad);
+    EXPECT_TRUE(bad.err.starts_with("citycode: ")) << Describe(bad);
+  }
+  // A day the feed does not run leaves the earlier file alone.
+  const auto no_service =
+      RunCitycode({"transit", "simulate", "--riders", "5", "--day", "2031-01-01", "--out", file});
+  EXPECT_EQ(no_service.exit_code, 2) << Describe(no_service);
+  EXPECT_EQ(ReadFile(file), text);
+}
+
+// A simulated day ingested and fared, then cleared: the clearing balances
+// with the riders' charges; the same file again stores nothing; a bad row
+// stops the run at its batch (each batch is all-or-nothing), naming the
+// line but not the row.
+TEST(TransitIngestTest, IngestsASimulatedDayOnceAndClearsIt) {
+  testing::TempDir dir("transit-ingest");
+  const std::string file = (dir.path() / "taps.csv").string();
+  const std::string url = "sqlite:" + (dir.path() / "transit.db").string();
+  const auto simulated =
+      RunCitycode({"transit", "simulate", "--riders", "200", "--day", "2026-08-15", "--out", file});
+  ASSERT_EQ(simulated.exit_code, 0) << Describe(simulated);
+  const std::int64_t taps = json::parse(simulated.out)["taps"];
+
+  auto ingest = [&](const std::string& path) {
+    return RunCitycode({"transit", "ingest", path, "--db", url, "--feed",
+                        CITYCODE_TRANSIT_DEMO_FEED, "--batch", "100", "--fare-chunk", "7"});
+  };
+  const auto first = ingest(file);
+  ASSERT_EQ(first.exit_code, 0) << Describe(first);
+  const json one = json::parse(first.out);
+  EXPECT_EQ(one["stored"], taps) << one;
+  EXPECT_EQ(one["riders_fared"], 200) << one;
+  const auto second = ingest(file);
+  ASSERT_EQ(second.exit_code, 0) << Describe(second);
+  const json two = json::parse(second.out);
+  EXPECT_EQ(two["stored"], 0) << two;
+  EXPECT_EQ(two["duplicates"], taps) << two;
+  EXPECT_EQ(two["riders_fared"], 0) << two;
+
+  const auto cleared = RunCitycode({"transit", "clear", "--db", url, "--feed",
+                                    CITYCODE_TRANSIT_DEMO_FEED, "--day", "2026-08-15"});
+  ASSERT_EQ(cleared.exit_code, 0) << Describe(cleared);
+  const json report = json::parse(cleared.out);
+  EXPECT_GT(report["rider_total"].get<std::int64_t>(), 0) << report;
+  EXPECT_EQ(report["settled_total"], report["rider_total"]) << report;
+  {
+    auto db = store::Database::Open(url);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    auto tx = (*db)->Begin(store::TransactionMode::kRead);
+    auto charged = (*tx)->QueryOne(
+        "SELECT CAST(SUM(amount) AS BIGINT) FROM transit_charges WHERE operating_day = "
+        "'20260815'");
+    ASSERT_TRUE(charged.ok()) << charged.status().ToString();
+    EXPECT_EQ(charged->Int(0), report["rider_total"].get<std::int64_t>());
+  }
+
+  std::string text = ReadFile(file);
+  const std::size_t third_line = text.find('\n', text.find('\n') + 1) + 1;
+  text.insert(third_line, "M01-g1,99999,2026-08-15T01:00:00Z,metro_11,M01,teleport,app,,SECRET\n");
+  const std::string bad_file = (dir.path() / "bad.csv").string();
+  std::ofstream(bad_file, std::ios::binary) << text;
+  const auto bad = ingest(bad_file);
+  EXPECT_EQ(bad.exit_code, 2) << Describe(bad);
+  EXPECT_NE(bad.err.find(":3: "), std::string::npos) << Describe(bad);
+  EXPECT_EQ(bad.err.find("SECRET"), std::string::npos) << Describe(bad);
 }
 
 }  // namespace

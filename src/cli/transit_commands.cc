@@ -1,5 +1,6 @@
 // citycode transit …: the transit network and its fare rules, the riders'
 // daily bills and the daily clearing.
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -12,6 +13,8 @@
 #include "scenes/transit/fare_extensions.h"
 #include "scenes/transit/gtfs.h"
 #include "scenes/transit/rides.h"
+#include "scenes/transit/simulate.h"
+#include "scenes/transit/tap_file.h"
 #include "store/database.h"
 
 namespace citycode::cli {
@@ -126,6 +129,132 @@ void AddLedgerOptions(CLI::App* command, LedgerArgs& args) {
   command->add_option("--day", args.day, "Operating day, YYYY-MM-DD")->required();
 }
 
+struct SimulateArgs {
+  std::int64_t riders = 0;
+  std::string day, feed, out;
+  std::uint64_t seed = 1;
+};
+
+// Simulates a day of taps into a tap file. With --out - the file goes to
+// stdout and the summary to stderr, so that stdout stays a clean CSV.
+int RunSimulate(const SimulateArgs& args) {
+  if (args.riders < 1 || args.riders > transit::kMaxSimulatedRiders) {
+    return Fail(
+        InvalidArgument("--riders must be 1-" + std::to_string(transit::kMaxSimulatedRiders)));
+  }
+  auto day = ParseDay(args.day);
+  if (!day.ok()) return Fail(day.status());
+  // The demo city's feed is compiled in as a source path (see `demo`).
+  const std::string feed_dir = args.feed.empty() ? CITYCODE_DEMO_FEED_DIR : args.feed;
+  auto feed = transit::LoadFeed(feed_dir);
+  if (!feed.ok()) return Fail(feed.status());
+
+  // The file is written under a temporary name and renamed when complete:
+  // a cut-off tap file would upload as a smaller day, and a failed run must
+  // not destroy the file it was to replace.
+  const bool to_stdout = args.out == "-";
+  const std::string partial = args.out + ".partial";
+  std::ofstream file;
+  if (!to_stdout) {
+    file.open(partial, std::ios::binary | std::ios::trunc);
+    if (!file) return Fail(InvalidArgument("cannot write " + partial));
+  }
+  std::ostream& out = to_stdout ? std::cout : file;
+  transit::TapFileWriter writer(out);
+  const transit::SimulationOptions options{.riders = args.riders, .day = *day, .seed = args.seed};
+  auto summary = transit::SimulateDay(
+      *feed, options, [&](const transit::TapUpload& upload) { return writer.Add(upload); });
+  Status written = summary.ok() ? writer.Finish() : summary.status();
+  if (!to_stdout) {
+    file.close();
+    std::error_code ec;
+    if (written.ok() && !file) written = InvalidArgument("cannot write " + partial);
+    if (written.ok()) {
+      std::filesystem::rename(partial, args.out, ec);
+      if (ec) written = InvalidArgument("cannot write " + args.out + ": " + ec.message());
+    }
+    if (!written.ok()) std::filesystem::remove(partial, ec);
+  }
+  if (!written.ok()) return Fail(written);
+  (to_stdout ? std::cerr : std::cout) << json{{"taps", summary->taps},
+                                              {"riders", summary->riders},
+                                              {"terminals", summary->terminals},
+                                              {"file", args.out}}
+                                             .dump()
+                                      << "\n";
+  return kExitOk;
+}
+
+struct IngestArgs {
+  std::string db, feed, file;
+  std::size_t batch = transit::kMaxIngestBatch;
+  std::size_t fare_chunk = 2000;
+};
+
+// Loads a tap file of taps verified at the gates (a depot's upload, a
+// simulated day) in batches, then fares every rider day it touched. Each
+// batch and each faring chunk is its own transaction: a run stopped by a
+// bad row or cut off is run again (after fixing the row), and the taps
+// stored before count as duplicates. Prints the counts and the rates
+// of both phases as JSON.
+int RunIngest(const IngestArgs& args) {
+  auto feed = transit::LoadFeed(args.feed);
+  if (!feed.ok()) return Fail(feed.status());
+  auto extensions = transit::LoadFareExtensions(args.feed, *feed);
+  if (!extensions.ok()) return Fail(extensions.status());
+  std::ifstream file(args.file, std::ios::binary);
+  if (!file) return Fail(InvalidArgument("cannot read " + args.file));
+  auto db = store::Database::Open(args.db);
+  if (!db.ok()) return Fail(db.status());
+  SystemClock clock;
+  auto rides = transit::Rides::Open(**db, clock, *feed, *extensions);
+  if (!rides.ok()) return Fail(rides.status());
+
+  using Seconds = std::chrono::duration<double>;
+  const auto start = std::chrono::steady_clock::now();
+  transit::TapFileReader reader(file);
+  transit::UploadResult total;
+  std::int64_t taps = 0;
+  for (;;) {
+    auto batch = reader.Next(args.batch);
+    if (!batch.ok()) {
+      return Fail(InvalidArgument(args.file + ":" + batch.status().message()));
+    }
+    if (batch->empty()) break;
+    auto stored = (*rides)->IngestTaps(*batch);
+    if (!stored.ok()) return Fail(stored.status());
+    taps += static_cast<std::int64_t>(batch->size());
+    total.stored += stored->stored;
+    total.duplicates += stored->duplicates;
+    total.refused += stored->refused;
+  }
+  const auto stored_at = std::chrono::steady_clock::now();
+  std::cerr << "citycode: stored " << total.stored << " of " << taps << " taps in "
+            << Seconds(stored_at - start).count() << " s; faring\n";
+  std::int64_t riders = 0;
+  for (;;) {
+    auto fared = (*rides)->FarePending(args.fare_chunk);
+    if (!fared.ok()) return Fail(fared.status());
+    if (*fared == 0) break;
+    riders += *fared;
+  }
+  const auto end = std::chrono::steady_clock::now();
+  const double ingest_s = Seconds(stored_at - start).count();
+  const double fare_s = Seconds(end - stored_at).count();
+  std::cout << json{{"taps", taps},
+                    {"stored", total.stored},
+                    {"duplicates", total.duplicates},
+                    {"refused", total.refused},
+                    {"ingest_seconds", ingest_s},
+                    {"ingest_taps_per_second", ingest_s > 0 ? taps / ingest_s : 0.0},
+                    {"riders_fared", riders},
+                    {"fare_seconds", fare_s},
+                    {"fare_taps_per_second", fare_s > 0 ? total.stored / fare_s : 0.0}}
+                   .dump()
+            << "\n";
+  return kExitOk;
+}
+
 }  // namespace
 
 void AddTransitCommands(CLI::App& app, Action& action) {
@@ -152,6 +281,42 @@ void AddTransitCommands(CLI::App& app, Action& action) {
   AddLedgerOptions(bill_cmd, *ledger);
   bill_cmd->add_option("--rider", ledger->rider, "The rider's id")->required();
   bill_cmd->callback([ledger, &action] { action = [ledger] { return RunBill(*ledger); }; });
+
+  auto simulate = std::make_shared<SimulateArgs>();
+  CLI::App* simulate_cmd = transit_cmd->add_subcommand(
+      "simulate",
+      "Simulate an operating day of gate and validator taps into a tap file (CSV); the summary "
+      "as JSON on stdout");
+  simulate_cmd->add_option("--riders", simulate->riders, "Riders, 1-10000000 (about 4 taps each)")
+      ->required();
+  simulate_cmd->add_option("--day", simulate->day, "Operating day, YYYY-MM-DD")->required();
+  simulate_cmd->add_option("--seed", simulate->seed, "Random seed: the same seed, the same taps")
+      ->capture_default_str();
+  simulate_cmd->add_option("--feed", simulate->feed,
+                           "Feed folder (default: the demo city's, " CITYCODE_DEMO_FEED_DIR ")");
+  simulate_cmd->add_option("--out", simulate->out, "Tap file to write; - for stdout")->required();
+  simulate_cmd->callback(
+      [simulate, &action] { action = [simulate] { return RunSimulate(*simulate); }; });
+
+  auto ingest = std::make_shared<IngestArgs>();
+  CLI::App* ingest_cmd = transit_cmd->add_subcommand(
+      "ingest",
+      "Load a tap file of taps verified at the gates (a depot upload, a simulated day) and fare "
+      "every rider day it touches; idempotent by terminal and sequence");
+  ingest_cmd->add_option("file", ingest->file, "Tap file (CSV, as `transit simulate` writes)")
+      ->required();
+  ingest_cmd->add_option("--db", ingest->db, "Database URL: sqlite:PATH or postgresql://...")
+      ->required();
+  ingest_cmd
+      ->add_option("--feed", ingest->feed, "Feed folder (GTFS + Fares v2 + citycode extension)")
+      ->required();
+  ingest_cmd->add_option("--batch", ingest->batch, "Taps stored per transaction")
+      ->check(CLI::Range(std::size_t{1}, transit::kMaxIngestBatch))
+      ->capture_default_str();
+  ingest_cmd->add_option("--fare-chunk", ingest->fare_chunk, "Riders fared per transaction")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  ingest_cmd->callback([ingest, &action] { action = [ingest] { return RunIngest(*ingest); }; });
 }
 
 }  // namespace citycode::cli

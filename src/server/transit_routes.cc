@@ -268,6 +268,32 @@ std::vector<RouteSpec> TransitRoutes(platform::Platform& platform, store::Databa
            return json::parse(transit::ClearingJson(r));
          });
        }});
+  routes.push_back(
+      {.method = Method::kPost,
+       .pattern = "/v1/transit/refunds",
+       .name = "refund_transit_trip",
+       .summary = "Give back part or all of a trip's fare (a faulty gate, an upheld complaint); "
+                  "idempotent by reference; the trip's operator bears it in the clearing",
+       .roles = kAdmins,
+       .body = {{.name = "trip_id", .max_length = transit::kMaxTapIdBytes * 2 + 24},
+                {.name = "amount", .type = FieldType::kInteger, .description = "fen, > 0"},
+                {.name = "reference",
+                 .max_length = transit::kMaxPaymentReferenceBytes,
+                 .description = "the caller's idempotency key"},
+                {.name = "reason", .max_length = transit::kMaxRefusedReasonBytes}},
+       .handler = [rides](Call& call) {
+         if (rides == nullptr) return ErrorResponse(NoFeed());
+         const std::string trip_id = Text(call, "trip_id");
+         const std::int64_t amount = call.body["amount"].get<std::int64_t>();
+         const std::string reference = Text(call, "reference");
+         auto booked = rides->RefundTrip(trip_id, amount, reference, Text(call, "reason"));
+         if (!booked.ok()) return ErrorResponse(booked.status());
+         // 200 for a repeat of a refund booked before, as for payments.
+         return Json(*booked ? 201 : 200, {{"trip_id", trip_id},
+                                           {"amount", amount},
+                                           {"reference", reference},
+                                           {"booked", *booked}});
+       }});
   return routes;
 }
 

@@ -119,10 +119,23 @@ struct Clearing::Impl {
       ++report.trips;
       report.rider_total += c.amount;
     }
+    // Refunds of the day's trips (voided ones too) are borne by the agency
+    // that carried the trip.
+    CITYCODE_ASSIGN_OR_RETURN(
+        rows, tx.Query("SELECT c.agency_id, CAST(SUM(r.amount) AS BIGINT) FROM transit_refunds r "
+                       "JOIN transit_charges c ON c.trip_id = r.trip_id "
+                       "WHERE c.operating_day = ? GROUP BY c.agency_id",
+                       {Text(FormatGtfsDate(day))}));
+    for (const store::Row& row : rows) {
+      OperatorSettlement& s = by_agency[AgencyKey(row.Text(0))];
+      s.refunded += row.Int(1);
+      s.settled -= row.Int(1);
+      report.rider_total -= row.Int(1);
+    }
     for (auto& [agency_id, s] : by_agency) {
       s.agency_id = agency_id;
       s.agency_name = AgencyName(agency_id);
-      s.discount = s.base_total - s.settled;
+      s.discount = s.base_total - s.settled - s.refunded;
       report.settled_total += s.settled;
       report.operators.push_back(std::move(s));
     }
@@ -160,18 +173,21 @@ struct Clearing::Impl {
                           .settled_total = run.Int(3)};
     CITYCODE_ASSIGN_OR_RETURN(
         std::vector<store::Row> rows,
-        tx.Query("SELECT agency_id, trips, base_total, charged_total, settled, delta FROM "
-                 "transit_settlements WHERE operating_day = ? AND version = ? ORDER BY agency_id",
+        tx.Query("SELECT agency_id, trips, base_total, charged_total, settled, delta, refunded "
+                 "FROM transit_settlements WHERE operating_day = ? AND version = ? "
+                 "ORDER BY agency_id",
                  {Text(FormatGtfsDate(day)), Int(version)}));
     for (const store::Row& row : rows) {
-      report.operators.push_back(OperatorSettlement{.agency_id = row.Text(0),
-                                                    .agency_name = AgencyName(row.Text(0)),
-                                                    .trips = row.Int(1),
-                                                    .base_total = row.Int(2),
-                                                    .charged_total = row.Int(3),
-                                                    .discount = row.Int(2) - row.Int(4),
-                                                    .settled = row.Int(4),
-                                                    .delta = row.Int(5)});
+      report.operators.push_back(
+          OperatorSettlement{.agency_id = row.Text(0),
+                             .agency_name = AgencyName(row.Text(0)),
+                             .trips = row.Int(1),
+                             .base_total = row.Int(2),
+                             .charged_total = row.Int(3),
+                             .refunded = row.Int(6),
+                             .discount = row.Int(2) - row.Int(4) - row.Int(6),
+                             .settled = row.Int(4),
+                             .delta = row.Int(5)});
     }
     return report;
   }
@@ -182,12 +198,16 @@ namespace {
 // Whether two versions settle the same, delta and run aside. An agency's
 // row at 0 (kept for its negative delta) counts as no row.
 bool SameSettlements(const ClearingReport& a, const ClearingReport& b) {
-  using Key = std::tuple<std::string, std::int64_t, std::int64_t, std::int64_t, std::int64_t>;
+  using Key =
+      std::tuple<std::string, std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t>;
   auto keys = [](const ClearingReport& r) {
     std::vector<Key> out;
     for (const OperatorSettlement& s : r.operators) {
-      if (s.trips == 0 && s.base_total == 0 && s.charged_total == 0 && s.settled == 0) continue;
-      out.emplace_back(s.agency_id, s.trips, s.base_total, s.charged_total, s.settled);
+      if (s.trips == 0 && s.base_total == 0 && s.charged_total == 0 && s.settled == 0 &&
+          s.refunded == 0) {
+        continue;
+      }
+      out.emplace_back(s.agency_id, s.trips, s.base_total, s.charged_total, s.refunded, s.settled);
     }
     return out;
   };
@@ -229,16 +249,22 @@ Result<Bill> Clearing::DailyBill(std::string_view rider_id, const Date& operatin
                                       .rules = row.Text(5)});
   }
   CITYCODE_ASSIGN_OR_RETURN(
-      rows, tx->Query("SELECT l.trip_id, l.at, l.amount, l.memo FROM transit_ledger l "
+      rows, tx->Query("SELECT l.trip_id, l.at, l.amount, l.memo, l.kind FROM transit_ledger l "
                       "JOIN transit_charges c ON c.trip_id = l.trip_id "
                       "WHERE c.rider_id = ? AND c.operating_day = ? AND l.account = 'receivable' "
-                      "AND l.kind = 'adjustment' ORDER BY l.at, l.id",
+                      "AND l.kind IN ('adjustment', 'refund') ORDER BY l.at, l.id",
                       {Text(rider_id), Text(FormatGtfsDate(operating_day))}));
   for (const store::Row& row : rows) {
-    bill.adjustments.push_back(BillAdjustment{.trip_id = row.Text(0),
-                                              .booked_at = FromUnixSeconds(row.Int(1)),
-                                              .amount = row.Int(2),
-                                              .memo = row.Text(3)});
+    BillAdjustment entry{.trip_id = row.Text(0),
+                         .booked_at = FromUnixSeconds(row.Int(1)),
+                         .amount = row.Int(2),
+                         .memo = row.Text(3)};
+    if (row.Text(4) == "refund") {
+      bill.total += entry.amount;  // negative
+      bill.refunds.push_back(std::move(entry));
+    } else {
+      bill.adjustments.push_back(std::move(entry));
+    }
   }
   CITYCODE_ASSIGN_OR_RETURN(
       store::Row balance,
@@ -305,10 +331,11 @@ Result<ClearingReport> Clearing::RunClearing(const Date& operating_day) {
           s.delta = s.settled - (prev == previous_settled.end() ? 0 : prev->second);
           CITYCODE_RETURN_IF_ERROR(
               tx.Execute("INSERT INTO transit_settlements (operating_day, version, agency_id, "
-                         "trips, base_total, charged_total, settled, delta) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                         "trips, base_total, charged_total, refunded, settled, delta) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                          {Text(day), Int(now.version), Text(s.agency_id), Int(s.trips),
-                          Int(s.base_total), Int(s.charged_total), Int(s.settled), Int(s.delta)})
+                          Int(s.base_total), Int(s.charged_total), Int(s.refunded), Int(s.settled),
+                          Int(s.delta)})
                   .status());
         }
         CITYCODE_RETURN_IF_ERROR(
@@ -344,13 +371,13 @@ nlohmann::json ChargeJson(const StoredCharge& c) {
 std::string ClearingCsv(const ClearingReport& report) {
   std::string out =
       "operating_day,version,agency_id,agency_name,trips,base_total_fen,charged_fen,"
-      "discount_fen,settled_fen,delta_fen\r\n";
+      "refunded_fen,discount_fen,settled_fen,delta_fen\r\n";
   for (const OperatorSettlement& s : report.operators) {
     out += FormatIsoDate(report.operating_day) + "," + std::to_string(report.version) + "," +
            CsvField(s.agency_id) + "," + CsvField(s.agency_name) + "," + std::to_string(s.trips) +
            "," + std::to_string(s.base_total) + "," + std::to_string(s.charged_total) + "," +
-           std::to_string(s.discount) + "," + std::to_string(s.settled) + "," +
-           std::to_string(s.delta) + "\r\n";
+           std::to_string(s.refunded) + "," + std::to_string(s.discount) + "," +
+           std::to_string(s.settled) + "," + std::to_string(s.delta) + "\r\n";
   }
   return out;
 }
@@ -363,6 +390,7 @@ std::string ClearingJson(const ClearingReport& report) {
                          {"trips", s.trips},
                          {"base_total", s.base_total},
                          {"charged", s.charged_total},
+                         {"refunded", s.refunded},
                          {"discount", s.discount},
                          {"settled", s.settled},
                          {"delta", s.delta}});
@@ -388,10 +416,18 @@ std::string BillJson(const Bill& bill) {
                            {"amount", a.amount},
                            {"memo", a.memo}});
   }
+  nlohmann::json refunds = nlohmann::json::array();
+  for (const BillAdjustment& r : bill.refunds) {
+    refunds.push_back({{"trip_id", r.trip_id},
+                       {"booked_at", FormatRfc3339(r.booked_at)},
+                       {"amount", r.amount},
+                       {"memo", r.memo}});
+  }
   return nlohmann::json{{"rider_id", bill.rider_id},
                         {"operating_day", FormatIsoDate(bill.operating_day)},
                         {"trips", trips},
                         {"adjustments", adjustments},
+                        {"refunds", refunds},
                         {"total", bill.total},
                         {"balance", bill.balance},
                         {"currency_unit", "fen"}}

@@ -23,9 +23,12 @@
 // nothing is counted twice; the deltas of all versions sum to the latest
 // totals.
 //
-// Invariant, checked by every run: the day's rider charges (current charge
-// amounts, and the receivable ledger rows of those trips) equal the sum of
-// the agencies' settlements, to the fen.
+// Refunds (Rides::RefundTrip) of the day's trips are taken off the
+// settlement of the agency that carried the trip.
+//
+// Invariant, checked by every run: the day's rider charges less refunds
+// (current charge amounts, and the receivable ledger rows of those trips)
+// equal the sum of the agencies' settlements, to the fen.
 #ifndef CITYCODE_SCENES_TRANSIT_CLEARING_H_
 #define CITYCODE_SCENES_TRANSIT_CLEARING_H_
 
@@ -60,7 +63,9 @@ struct Bill {
   // The adjustments booked, at any time, on those trips (and on voided
   // ones): how the first charges became the amounts above.
   std::vector<BillAdjustment> adjustments;
-  std::int64_t total = 0;    // the day's cost: the sum of the trips' amounts
+  // The refunds booked on those trips (amounts negative).
+  std::vector<BillAdjustment> refunds;
+  std::int64_t total = 0;    // the day's cost: the trips' amounts less the refunds
   std::int64_t balance = 0;  // what the rider owes now, all days, payments deducted
 };
 
@@ -71,9 +76,11 @@ struct OperatorSettlement {
   std::int64_t trips = 0;
   std::int64_t base_total = 0;     // fen: the trips' base fares
   std::int64_t charged_total = 0;  // fen: what the riders were charged on these trips
-  std::int64_t discount = 0;       // fen: base_total - settled, the discount the agency bears
-  std::int64_t settled = 0;        // fen: the agency's share of the riders' charges
-  std::int64_t delta = 0;          // fen: settled minus the previous version's settled
+  std::int64_t refunded = 0;       // fen: refunds of these trips, borne by the agency
+  // fen: base_total - settled - refunded, the promotions' discount the agency bears
+  std::int64_t discount = 0;
+  std::int64_t settled = 0;  // fen: the agency's share of the riders' charges
+  std::int64_t delta = 0;    // fen: settled minus the previous version's settled
   friend bool operator==(const OperatorSettlement&, const OperatorSettlement&) = default;
 };
 
@@ -82,7 +89,7 @@ struct ClearingReport {
   std::int64_t version = 0;  // 1 for the day's first run
   Instant run_at{};          // whole seconds
   std::int64_t trips = 0;
-  std::int64_t rider_total = 0;               // fen: the sum of the day's rider charges
+  std::int64_t rider_total = 0;               // fen: the day's rider charges less refunds
   std::int64_t settled_total = 0;             // fen: the sum of `settled`; equals rider_total
   std::vector<OperatorSettlement> operators;  // by agency_id
   friend bool operator==(const ClearingReport&, const ClearingReport&) = default;

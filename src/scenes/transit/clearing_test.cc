@@ -95,7 +95,7 @@ class ClearingTest : public testing::DatabaseTest {
     std::int64_t settled = 0;
     for (const OperatorSettlement& s : r.operators) {
       settled += s.settled;
-      EXPECT_EQ(s.discount, s.base_total - s.settled) << s.agency_id;
+      EXPECT_EQ(s.discount, s.base_total - s.settled - s.refunded) << s.agency_id;
     }
     EXPECT_EQ(settled, r.settled_total);
     EXPECT_EQ(r.rider_total, r.settled_total);
@@ -266,14 +266,58 @@ TEST_P(ClearingTest, DailyBill) {
   EXPECT_EQ(nobody->total, 0);
 }
 
+// A refund of 300 of the October metro ride's 500 fen: the rider owes 300
+// less, the metro is settled 300 less, and the day still balances; a repeat
+// of the same refund changes nothing, and more than is left is refused.
+TEST_P(ClearingTest, RefundsComeOffTheRiderAndTheCarryingOperator) {
+  MustUpload(Rides3("2026-10-01"));
+  const ClearingReport before = MustClear(kOctober);
+  auto refund = [&](std::string_view trip, std::int64_t amount, std::string_view reference) {
+    return rides_->RefundTrip(trip, amount, reference, "gate M06 charged twice");
+  };
+  auto booked = refund("gate-M01:1", 300, "ref-1");
+  ASSERT_TRUE(booked.ok()) << booked.status().ToString();
+  EXPECT_TRUE(*booked);
+  const std::int64_t ledger_rows = Count("transit_ledger");
+  EXPECT_FALSE(*refund("gate-M01:1", 300, "ref-1")) << "the same refund again: nothing new";
+  EXPECT_EQ(Count("transit_ledger"), ledger_rows);
+  EXPECT_EQ(refund("gate-M01:1", 200, "ref-1").status().code(), StatusCode::kAlreadyExists);
+  auto too_much = refund("gate-M01:1", 201, "ref-2");
+  EXPECT_EQ(too_much.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(too_much.status().reason(), "refund_exceeds_charge");
+  EXPECT_EQ(refund("gate-M01:9", 1, "ref-3").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(refund("gate-M01:1", 0, "ref-4").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(refund("gate-M01:1", 1, "").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(rides_->RefundTrip("gate-M01:1", 1, "ref-5", "").status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(Count("transit_ledger"), ledger_rows) << "refusals book nothing";
+  EXPECT_EQ(Count("transit_refunds"), 1);
+
+  auto bill = clearing_->DailyBill(kRider, kOctober);
+  ASSERT_TRUE(bill.ok()) << bill.status().ToString();
+  EXPECT_EQ(bill->total, 600);
+  EXPECT_EQ(bill->balance, 600);
+  ASSERT_EQ(bill->refunds.size(), 1u);
+  EXPECT_EQ(bill->refunds[0].amount, -300);
+  EXPECT_EQ(nlohmann::json::parse(BillJson(*bill))["refunds"].size(), 1u);
+
+  const ClearingReport after = MustClear(kOctober);
+  EXPECT_EQ(after.version, before.version + 1);
+  EXPECT_EQ(after.rider_total, 600);
+  EXPECT_EQ(Split(after), (decltype(Split(after)){{"jimo_bus", 400, 0}, {"qd_metro", 200, -300}}));
+  EXPECT_EQ(after.operators[1].refunded, 300);
+  ExpectBalanced(after, "20261001");
+  EXPECT_EQ(MustClear(kOctober), after);
+}
+
 TEST_P(ClearingTest, Reports) {
   MustUpload(Rides3("2026-08-15"));
   const ClearingReport r = MustClear(kNight);
   EXPECT_EQ(ClearingCsv(r),
             "operating_day,version,agency_id,agency_name,trips,base_total_fen,charged_fen,"
-            "discount_fen,settled_fen,delta_fen\r\n"
-            "2026-08-15,1,jimo_bus,即墨公交,2,400,100,356,44,44\r\n"
-            "2026-08-15,1,qd_metro,青岛地铁,1,500,0,444,56,56\r\n");
+            "refunded_fen,discount_fen,settled_fen,delta_fen\r\n"
+            "2026-08-15,1,jimo_bus,即墨公交,2,400,100,0,356,44,44\r\n"
+            "2026-08-15,1,qd_metro,青岛地铁,1,500,0,0,444,56,56\r\n");
   const auto json = nlohmann::json::parse(ClearingJson(r));
   EXPECT_EQ(json["operating_day"], "2026-08-15");
   EXPECT_EQ(json["rider_total"], 100);

@@ -189,21 +189,51 @@ std::vector<Charge> FareTaps(const Feed& feed, const FareExtensions& extensions,
                              std::vector<Tap> taps, const FareOptions& options) {
   std::sort(taps.begin(), taps.end(),
             [](const Tap& a, const Tap& b) { return SortKey(a) < SortKey(b); });
-  // An upload sent twice must not ride twice: keep the first of each identity.
-  std::set<std::pair<std::string, std::int64_t>> seen;
-  std::erase_if(taps,
-                [&](const Tap& t) { return !seen.emplace(t.terminal_id, t.sequence).second; });
+  // An upload sent twice must not ride twice: keep the first of each
+  // identity. A rider has a handful of taps a day, for which a scan of
+  // those kept beats building a set.
+  if (taps.size() <= 32) {
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < taps.size(); ++i) {
+      const bool repeat = std::any_of(taps.begin(), taps.begin() + kept, [&](const Tap& k) {
+        return k.sequence == taps[i].sequence && k.terminal_id == taps[i].terminal_id;
+      });
+      if (!repeat) {
+        if (kept != i) taps[kept] = std::move(taps[i]);
+        ++kept;
+      }
+    }
+    taps.resize(kept);
+  } else {
+    std::set<std::pair<std::string, std::int64_t>> seen;
+    std::erase_if(taps,
+                  [&](const Tap& t) { return !seen.emplace(t.terminal_id, t.sequence).second; });
+  }
 
   std::vector<TripTaps> trips = BuildTrips(taps, options.max_metro_trip);
   // NoExit trips are found late; put every trip back in start order.
   std::sort(trips.begin(), trips.end(), [](const TripTaps& a, const TripTaps& b) {
-    return std::pair(a.first->at, TapId(*a.first)) < std::pair(b.first->at, TapId(*b.first));
+    return std::tie(a.first->at, a.first->terminal_id, a.first->sequence) <
+           std::tie(b.first->at, b.first->terminal_id, b.first->sequence);
   });
 
   const std::string default_category = feed.DefaultRiderCategory();
   Farer farer(feed, options);
-  std::map<std::pair<std::string, Date>, std::int64_t> window_spent;  // (window, night)
-  std::map<std::pair<std::string, Date>, std::int64_t> day_spent;     // (category, day)
+  // What the rider has paid per (window, night) and per (category, day):
+  // a few entries each, so searched in place.
+  struct Spent {
+    std::string key;
+    Date date;
+    std::int64_t amount = 0;
+  };
+  std::vector<Spent> window_spent, day_spent;
+  // The pointer stays valid until the next call for the same vector.
+  auto spent = [](std::vector<Spent>& all, const std::string& key, const Date& date) {
+    for (Spent& s : all) {
+      if (s.date == date && s.key == key) return &s.amount;
+    }
+    return &all.emplace_back(Spent{key, date, 0}).amount;
+  };
   std::vector<Charge> charges;
   charges.reserve(trips.size());
   for (const TripTaps& trip : trips) {
@@ -236,7 +266,7 @@ std::vector<Charge> FareTaps(const Feed& feed, const FareExtensions& extensions,
       if (!WindowApplies(w, c, route_type)) continue;
       auto night = WindowNight(w, local);
       if (!night) continue;
-      window_total = &window_spent[{w.id, *night}];
+      window_total = spent(window_spent, w.id, *night);
       window_left = std::max<std::int64_t>(0, w.cap_amount - *window_total);
       c.window_id = w.id;
       c.window_night = *night;
@@ -245,7 +275,7 @@ std::vector<Charge> FareTaps(const Feed& feed, const FareExtensions& extensions,
     std::int64_t* day_total = nullptr;
     std::int64_t day_left = c.amount;
     if (const DailyCap* cap = extensions.DailyCapFor(c.rider_category_id); cap != nullptr) {
-      day_total = &day_spent[{c.rider_category_id, c.operating_day}];
+      day_total = spent(day_spent, c.rider_category_id, c.operating_day);
       day_left = std::max<std::int64_t>(0, cap->cap_amount - *day_total);
       c.daily_cap_applied = true;
     }

@@ -38,10 +38,6 @@ bool FieldMatches(std::string_view value, const std::vector<std::string>& leg,
   });
 }
 
-void AddUnique(std::vector<std::string>& v, const std::string& s) {
-  if (!s.empty() && std::find(v.begin(), v.end(), s) == v.end()) v.push_back(s);
-}
-
 std::string RiderCategoryOf(const Feed& feed, const Leg& leg) {
   return leg.rider_category_id.empty() ? feed.DefaultRiderCategory() : leg.rider_category_id;
 }
@@ -69,31 +65,27 @@ std::int64_t AbsoluteSeconds(const Date& date, int seconds) {
 }  // namespace
 
 std::optional<LegFare> FareForLeg(const Feed& feed, const Leg& leg) {
-  std::vector<std::string> networks, from_areas, to_areas;
+  static const std::vector<std::string> kNone;
+  std::vector<std::string> networks;
   if (auto route = feed.routes.find(leg.route_id); route != feed.routes.end()) {
-    AddUnique(networks, route->second.network_id);
+    if (!route->second.network_id.empty()) networks.push_back(route->second.network_id);
   }
-  if (auto it = feed.stop_areas.find(leg.from_stop_id); it != feed.stop_areas.end()) {
-    from_areas = it->second;
-  }
-  if (auto it = feed.stop_areas.find(leg.to_stop_id); it != feed.stop_areas.end()) {
-    to_areas = it->second;
-  }
-  std::vector<std::string> named_networks, named_from, named_to;
-  for (const FareLegRule& rule : feed.fare_leg_rules) {
-    AddUnique(named_networks, rule.network_id);
-    AddUnique(named_from, rule.from_area_id);
-    AddUnique(named_to, rule.to_area_id);
-  }
+  auto areas_of = [&](const std::string& stop_id) -> const std::vector<std::string>& {
+    auto it = feed.stop_areas.find(stop_id);
+    return it == feed.stop_areas.end() ? kNone : it->second;
+  };
+  const std::vector<std::string>& from_areas = areas_of(leg.from_stop_id);
+  const std::vector<std::string>& to_areas = areas_of(leg.to_stop_id);
+  const Feed::RuleNames& named = feed.rule_names;
   const bool wildcard = feed.leg_rules_have_priority;
   const LocalTime start = Normalize(leg.date, leg.departure);
   const LocalTime end = Normalize(leg.date, leg.arrival.value_or(leg.departure));
 
   std::vector<const FareLegRule*> matches;
   for (const FareLegRule& rule : feed.fare_leg_rules) {
-    if (FieldMatches(rule.network_id, networks, named_networks, wildcard) &&
-        FieldMatches(rule.from_area_id, from_areas, named_from, wildcard) &&
-        FieldMatches(rule.to_area_id, to_areas, named_to, wildcard) &&
+    if (FieldMatches(rule.network_id, networks, named.networks, wildcard) &&
+        FieldMatches(rule.from_area_id, from_areas, named.from_areas, wildcard) &&
+        FieldMatches(rule.to_area_id, to_areas, named.to_areas, wildcard) &&
         TimeframeMatches(feed, rule.from_timeframe_group_id, start) &&
         TimeframeMatches(feed, rule.to_timeframe_group_id, end)) {
       matches.push_back(&rule);
@@ -124,11 +116,6 @@ std::optional<TwoLegFare> TotalForTwoLegs(const Feed& feed, const Leg& first, co
   if (!a || !b || a->currency != b->currency) return std::nullopt;
   TwoLegFare out{a->amount + b->amount, a->currency, *a, *b, 0};
 
-  std::vector<std::string> named_from, named_to;
-  for (const FareTransferRule& rule : feed.fare_transfer_rules) {
-    AddUnique(named_from, rule.from_leg_group_id);
-    AddUnique(named_to, rule.to_leg_group_id);
-  }
   const std::vector<std::string> from_group{a->leg_group_id}, to_group{b->leg_group_id};
   const std::int64_t dep1 = AbsoluteSeconds(first.date, first.departure);
   const std::int64_t arr1 = AbsoluteSeconds(first.date, first.arrival.value_or(first.departure));
@@ -140,8 +127,8 @@ std::optional<TwoLegFare> TotalForTwoLegs(const Feed& feed, const Leg& first, co
     // Leg groups are never wildcards for an empty group id of the leg.
     if (a->leg_group_id.empty() && rule.from_leg_group_id.empty()) continue;
     if (b->leg_group_id.empty() && rule.to_leg_group_id.empty()) continue;
-    if (!FieldMatches(rule.from_leg_group_id, from_group, named_from, false) ||
-        !FieldMatches(rule.to_leg_group_id, to_group, named_to, false)) {
+    if (!FieldMatches(rule.from_leg_group_id, from_group, feed.rule_names.from_leg_groups, false) ||
+        !FieldMatches(rule.to_leg_group_id, to_group, feed.rule_names.to_leg_groups, false)) {
       continue;
     }
     if (rule.transfer_count && *rule.transfer_count != -1 && *rule.transfer_count < 1) continue;

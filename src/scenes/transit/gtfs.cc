@@ -93,10 +93,29 @@ class Loader {
         return a.stop_sequence < b.stop_sequence;
       });
     }
+    NameRuleValues();
     return std::move(feed_);
   }
 
  private:
+  static void AddName(std::vector<std::string>& names, const std::string& value) {
+    if (!value.empty() && std::find(names.begin(), names.end(), value) == names.end()) {
+      names.push_back(value);
+    }
+  }
+  void NameRuleValues() {
+    Feed::RuleNames& names = feed_.rule_names;
+    for (const FareLegRule& rule : feed_.fare_leg_rules) {
+      AddName(names.networks, rule.network_id);
+      AddName(names.from_areas, rule.from_area_id);
+      AddName(names.to_areas, rule.to_area_id);
+    }
+    for (const FareTransferRule& rule : feed_.fare_transfer_rules) {
+      AddName(names.from_leg_groups, rule.from_leg_group_id);
+      AddName(names.to_leg_groups, rule.to_leg_group_id);
+    }
+  }
+
   using RowFn = void (Loader::*)(const CsvTable&, const CsvRecord&);
 
   bool Exists(const char* name) const {

@@ -143,6 +143,12 @@ struct Feed {
   std::vector<Timeframe> timeframes;
   ById<RiderCategory> rider_categories;
   std::vector<Issue> issues;
+  // Every value each rule column names, for the exclusion semantics of an
+  // empty field (fare_rules.cc); derived by LoadFeed, once, not per fare.
+  struct RuleNames {
+    std::vector<std::string> networks, from_areas, to_areas;  // fare_leg_rules
+    std::vector<std::string> from_leg_groups, to_leg_groups;  // fare_transfer_rules
+  } rule_names;
 
   // Whether `service_id` runs on `date` (calendar.txt, then calendar_dates.txt).
   bool ServiceRuns(std::string_view service_id, const Date& date) const;

@@ -18,7 +18,7 @@ namespace {
 // sort as text. Taps keep the fields FareTaps needs, so a re-fare reads
 // only this table. The operator row of a posting carries the rider's id
 // too, so one rider's postings can be listed, and still sum to zero.
-const std::array<store::Migration, 3> kMigrations = {{
+const std::array<store::Migration, 4> kMigrations = {{
     {3001, "transit_rides",
      R"sql(
 CREATE TABLE transit_taps (
@@ -116,8 +116,24 @@ CREATE TABLE transit_settlements (
 CREATE TABLE transit_pending (
   rider_id TEXT NOT NULL,
   operating_day TEXT NOT NULL,
+  generation BIGINT NOT NULL,        -- raised by each ingest that touches the day again
   PRIMARY KEY (rider_id, operating_day)
 );
+)sql"},
+    // Fares given back to riders (RefundTrip), borne by the trip's agency.
+    {3004, "transit_refunds",
+     R"sql(
+CREATE TABLE transit_refunds (
+  reference TEXT PRIMARY KEY,
+  trip_id TEXT NOT NULL,
+  rider_id TEXT NOT NULL,
+  amount BIGINT NOT NULL,
+  reason TEXT NOT NULL,
+  posting_id TEXT NOT NULL,
+  at BIGINT NOT NULL
+);
+CREATE INDEX transit_refunds_trip ON transit_refunds(trip_id);
+ALTER TABLE transit_settlements ADD COLUMN refunded BIGINT NOT NULL DEFAULT 0;
 )sql"},
 }};
 
@@ -224,6 +240,16 @@ Status CheckUpload(const Feed& feed, const TapUpload& u) {
 }
 
 std::string NewPostingId() { return crypto::RandomId("tl"); }
+
+// A payment's or refund's idempotency key, chosen by the caller.
+Status CheckReference(std::string_view reference, std::string_view what) {
+  if (reference.empty() || reference.size() > kMaxPaymentReferenceBytes ||
+      !IsPrintableAscii(reference)) {
+    return InvalidArgument("a " + std::string(what) + " reference must be 1-" +
+                           std::to_string(kMaxPaymentReferenceBytes) + " printable ASCII bytes");
+  }
+  return OkStatus();
+}
 
 // rider id -> operating days, both in order.
 using RiderDays = std::map<std::string, std::set<Date>>;
@@ -339,9 +365,9 @@ struct Rides::Impl {
     return taps;
   }
 
-  Status CheckBatch(const std::vector<TapUpload>& batch) const {
-    if (batch.size() > kMaxTapBatch) {
-      return InvalidArgument("a batch holds at most " + std::to_string(kMaxTapBatch) + " taps");
+  Status CheckBatch(const std::vector<TapUpload>& batch, std::size_t max_taps) const {
+    if (batch.size() > max_taps) {
+      return InvalidArgument("a batch holds at most " + std::to_string(max_taps) + " taps");
     }
     for (std::size_t i = 0; i < batch.size(); ++i) {
       Status checked = CheckUpload(feed, batch[i]);
@@ -503,7 +529,7 @@ Result<std::unique_ptr<Rides>> Rides::Open(store::Database& db, const Clock& clo
 
 Result<UploadResult> Rides::UploadTaps(const std::vector<TapUpload>& batch) {
   const Impl& impl = *impl_;
-  CITYCODE_RETURN_IF_ERROR(impl.CheckBatch(batch));
+  CITYCODE_RETURN_IF_ERROR(impl.CheckBatch(batch, kMaxTapBatch));
   UploadResult result;
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
       impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
@@ -518,20 +544,19 @@ Result<UploadResult> Rides::UploadTaps(const std::vector<TapUpload>& batch) {
 
 Result<UploadResult> Rides::IngestTaps(const std::vector<TapUpload>& batch) {
   const Impl& impl = *impl_;
-  CITYCODE_RETURN_IF_ERROR(impl.CheckBatch(batch));
+  CITYCODE_RETURN_IF_ERROR(impl.CheckBatch(batch, kMaxIngestBatch));
   UploadResult result;
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
       impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
         CITYCODE_ASSIGN_OR_RETURN(RiderDays touched, impl.Store(tx, batch, result));
+        // A day queued already gets a new generation, so that a FarePending
+        // that read the old one leaves the day queued (see there).
         for (const auto& [rider_id, days] : touched) {
-          // The rider's row, as in RefareDays: FarePending and this go one
-          // after the other for a rider, so no queued day is lost between
-          // its read and its delete.
-          CITYCODE_RETURN_IF_ERROR(impl.LockRider(tx, rider_id));
           for (const Date& day : days) {
             CITYCODE_RETURN_IF_ERROR(
-                tx.Execute("INSERT INTO transit_pending (rider_id, operating_day) VALUES (?, ?) "
-                           "ON CONFLICT (rider_id, operating_day) DO NOTHING",
+                tx.Execute("INSERT INTO transit_pending (rider_id, operating_day, generation) "
+                           "VALUES (?, ?, 0) ON CONFLICT (rider_id, operating_day) DO UPDATE "
+                           "SET generation = transit_pending.generation + 1",
                            {Text(rider_id), Text(FormatGtfsDate(day))})
                     .status());
           }
@@ -549,9 +574,9 @@ Result<std::int64_t> Rides::FarePending(std::size_t max_riders) {
         fared = 0;
         CITYCODE_ASSIGN_OR_RETURN(
             std::vector<store::Row> rows,
-            tx.Query("SELECT rider_id, operating_day FROM transit_pending WHERE rider_id IN "
-                     "(SELECT DISTINCT rider_id FROM transit_pending ORDER BY rider_id LIMIT ?) "
-                     "ORDER BY rider_id",
+            tx.Query("SELECT rider_id, operating_day, generation FROM transit_pending WHERE "
+                     "rider_id IN (SELECT DISTINCT rider_id FROM transit_pending ORDER BY "
+                     "rider_id LIMIT ?) ORDER BY rider_id",
                      {Int(static_cast<std::int64_t>(max_riders))}));
         RiderDays pending;
         for (const store::Row& row : rows) {
@@ -560,13 +585,17 @@ Result<std::int64_t> Rides::FarePending(std::size_t max_riders) {
         }
         for (const auto& [rider_id, days] : pending) {
           CITYCODE_RETURN_IF_ERROR(impl.RefareDays(tx, rider_id, days));
-          for (const Date& day : days) {
-            CITYCODE_RETURN_IF_ERROR(tx.Execute("DELETE FROM transit_pending WHERE rider_id = ? "
-                                                "AND operating_day = ?",
-                                                {Text(rider_id), Text(FormatGtfsDate(day))})
-                                         .status());
-          }
           ++fared;
+        }
+        // Only the generations read: an ingest that committed meanwhile (on
+        // PostgreSQL, whose taps this faring may not have seen) raised its
+        // day's generation, which keeps the day queued for the next call.
+        for (const store::Row& row : rows) {
+          CITYCODE_RETURN_IF_ERROR(
+              tx.Execute("DELETE FROM transit_pending WHERE rider_id = ? "
+                         "AND operating_day = ? AND generation = ?",
+                         {Text(row.Text(0)), Text(row.Text(1)), Int(row.Int(2))})
+                  .status());
         }
         return OkStatus();
       }));
@@ -612,11 +641,7 @@ Result<bool> Rides::RecordPayment(std::string_view rider_id, std::int64_t amount
   const Impl& impl = *impl_;
   CITYCODE_RETURN_IF_ERROR(CheckId(rider_id, "rider_id"));
   if (amount <= 0) return InvalidArgument("a payment amount must be > 0 fen");
-  if (reference.empty() || reference.size() > kMaxPaymentReferenceBytes ||
-      !IsPrintableAscii(reference)) {
-    return InvalidArgument("a payment reference must be 1-" +
-                           std::to_string(kMaxPaymentReferenceBytes) + " printable ASCII bytes");
-  }
+  CITYCODE_RETURN_IF_ERROR(CheckReference(reference, "payment"));
   bool booked = false;
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
       impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
@@ -643,6 +668,70 @@ Result<bool> Rides::RecordPayment(std::string_view rider_id, std::int64_t amount
         booked = true;
         return impl.Post(tx, rider_id, "cash", -amount, "payment", "",
                          "payment " + std::string(reference), posting_id);
+      }));
+  return booked;
+}
+
+Result<bool> Rides::RefundTrip(std::string_view trip_id, std::int64_t amount,
+                               std::string_view reference, std::string_view reason) {
+  const Impl& impl = *impl_;
+  CITYCODE_RETURN_IF_ERROR(CheckId(trip_id, "trip_id"));
+  if (amount <= 0) return InvalidArgument("a refund amount must be > 0 fen");
+  CITYCODE_RETURN_IF_ERROR(CheckReference(reference, "refund"));
+  if (reason.empty() || reason.size() > kMaxRefusedReasonBytes || !HasNoControls(reason)) {
+    return InvalidArgument("a refund reason must be 1-" + std::to_string(kMaxRefusedReasonBytes) +
+                           " bytes without control characters");
+  }
+  bool booked = false;
+  CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
+      impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+        CITYCODE_ASSIGN_OR_RETURN(
+            auto earlier,
+            tx.QueryOptional("SELECT trip_id, amount FROM transit_refunds WHERE reference = ?",
+                             {Text(reference)}));
+        if (earlier) {
+          if (earlier->Text(0) != trip_id || earlier->Int(1) != amount) {
+            return AlreadyExists("refund reference '" + std::string(reference) +
+                                 "' was booked with another trip or amount");
+          }
+          booked = false;
+          return OkStatus();
+        }
+        CITYCODE_ASSIGN_OR_RETURN(
+            auto charge, tx.QueryOptional("SELECT rider_id, amount, agency_id FROM transit_charges "
+                                          "WHERE trip_id = ?",
+                                          {Text(trip_id)}));
+        if (!charge) return NotFound("no trip " + std::string(trip_id));
+        // The rider's row first, as a re-fare does: the trip's amount cannot
+        // change between the check below and the posting.
+        CITYCODE_RETURN_IF_ERROR(impl.LockRider(tx, charge->Text(0)));
+        CITYCODE_ASSIGN_OR_RETURN(
+            store::Row refunded,
+            tx.QueryOne("SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM transit_refunds "
+                        "WHERE trip_id = ?",
+                        {Text(trip_id)}));
+        const std::int64_t left = charge->Int(1) - refunded.Int(0);
+        if (amount > left) {
+          return Status(StatusCode::kFailedPrecondition,
+                        "the trip has " + std::to_string(left) + " fen left to refund",
+                        "refund_exceeds_charge");
+        }
+        const std::string posting_id = NewPostingId();
+        const store::Value params[] = {Text(reference),
+                                       Text(trip_id),
+                                       Text(charge->Text(0)),
+                                       Int(amount),
+                                       Text(reason),
+                                       Text(posting_id),
+                                       Int(ToUnixSeconds(impl.clock.Now()))};
+        CITYCODE_RETURN_IF_ERROR(
+            tx.Execute("INSERT INTO transit_refunds (reference, trip_id, rider_id, amount, reason, "
+                       "posting_id, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       params)
+                .status());
+        booked = true;
+        return impl.Post(tx, charge->Text(0), RevenueAccount(charge->Text(2)), -amount, "refund",
+                         trip_id, "refund " + std::string(reference), posting_id);
       }));
   return booked;
 }

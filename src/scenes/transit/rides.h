@@ -13,8 +13,8 @@
 // therefore correct a capped night instead of charging on top of it.
 //
 // Ledger: each posting is two rows that sum to zero, the rider's
-// 'receivable' and a counter account ('revenue:<agency_id>' for fares,
-// 'cash' for payments), so the whole ledger always sums to 0 and a rider's
+// 'receivable' and a counter account ('revenue:<agency_id>' for fares and
+// refunds, 'cash' for payments), so the whole ledger always sums to 0 and a rider's
 // balance is the sum of their receivable rows. Amounts are integer fen.
 //
 // Thread safety: a Rides is safe to share; each upload is one write
@@ -72,13 +72,16 @@ inline constexpr std::string_view kVoidTripRules = "void: the trip's taps now ma
 
 // The limits UploadTaps checks.
 inline constexpr std::size_t kMaxTapBatch = 10000;
+// IngestTaps takes larger batches: each commit writes every page the batch
+// touched, and a batch's riders are spread over the whole rider index.
+inline constexpr std::size_t kMaxIngestBatch = 200000;
 inline constexpr std::size_t kMaxTapIdBytes = 128;  // terminal, rider, route, stop, category
 inline constexpr std::size_t kMaxRefusedReasonBytes = 256;
 inline constexpr std::size_t kMaxPaymentReferenceBytes = 128;
 
 // The schema of this module (migration block 3001+): taps, charges and
 // ledger (3001), the daily clearing (3002, clearing.h), the bulk ingest's
-// queue (3003).
+// queue (3003), refunds (3004).
 std::span<const store::Migration> RidesMigrations();
 
 class Rides {
@@ -117,6 +120,14 @@ class Rides {
   // same rider and amount; already_exists if it was booked differently.
   Result<bool> RecordPayment(std::string_view rider_id, std::int64_t amount,
                              std::string_view reference);
+  // Gives back `amount` fen of a trip's fare (a faulty gate, a complaint
+  // upheld): the rider owes less and the trip's agency, which bears it, is
+  // settled less. Idempotent by `reference` like RecordPayment. not_found
+  // for an unknown trip; failed_precondition (refund_exceeds_charge) if the
+  // trip's amount less its earlier refunds is smaller. A refund stands if a
+  // later re-fare lowers the trip's amount.
+  Result<bool> RefundTrip(std::string_view trip_id, std::int64_t amount, std::string_view reference,
+                          std::string_view reason);
 
  private:
   struct Impl;
