@@ -185,7 +185,8 @@ TEST(TransitSimulateTest, WritesATapFileAndRefusesBadBounds) {
 }
 
 // A simulated day ingested and fared, then cleared: the clearing balances
-// with the riders' charges; the same file again stores nothing; a bad row
+// with the riders' charges; a refund comes off the next clearing; the same
+// file again stores nothing; a bad row
 // stops the run at its batch (each batch is all-or-nothing), naming the
 // line but not the row.
 TEST(TransitIngestTest, IngestsASimulatedDayOnceAndClearsIt) {
@@ -229,6 +230,36 @@ TEST(TransitIngestTest, IngestsASimulatedDayOnceAndClearsIt) {
     ASSERT_TRUE(charged.ok()) << charged.status().ToString();
     EXPECT_EQ(charged->Int(0), report["rider_total"].get<std::int64_t>());
   }
+
+  // A refund of one fen of some charged trip: booked once, and the clearing
+  // takes it off.
+  std::string trip_id;
+  {
+    auto db = store::Database::Open(url);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    auto tx = (*db)->Begin(store::TransactionMode::kRead);
+    auto row = (*tx)->QueryOne(
+        "SELECT trip_id FROM transit_charges WHERE amount > 0 ORDER BY trip_id LIMIT 1");
+    ASSERT_TRUE(row.ok()) << row.status().ToString();
+    trip_id = row->Text(0);
+  }
+  auto refund = [&](const std::string& amount) {
+    return RunCitycode({"transit", "refund", "--db", url, "--feed", CITYCODE_TRANSIT_DEMO_FEED,
+                        "--trip", trip_id, "--amount", amount, "--reference", "r-1", "--reason",
+                        "gate fault"});
+  };
+  const auto refunded = refund("1");
+  ASSERT_EQ(refunded.exit_code, 0) << Describe(refunded);
+  EXPECT_EQ(json::parse(refunded.out)["booked"], true) << refunded.out;
+  EXPECT_EQ(json::parse(refund("1").out)["booked"], false);
+  const auto conflicting = refund("2");
+  EXPECT_EQ(conflicting.exit_code, 2) << Describe(conflicting);
+  const auto recleared = RunCitycode({"transit", "clear", "--db", url, "--feed",
+                                      CITYCODE_TRANSIT_DEMO_FEED, "--day", "2026-08-15"});
+  ASSERT_EQ(recleared.exit_code, 0) << Describe(recleared);
+  EXPECT_EQ(json::parse(recleared.out)["rider_total"].get<std::int64_t>(),
+            report["rider_total"].get<std::int64_t>() - 1);
+  EXPECT_EQ(json::parse(recleared.out)["version"], 2);
 
   std::string text = ReadFile(file);
   const std::size_t third_line = text.find('\n', text.find('\n') + 1) + 1;

@@ -75,27 +75,43 @@ Result<transit::Date> ParseDay(const std::string& text) {
   return transit::ParseIsoDate(text);
 }
 
-// Opens the database (which must exist: a mistyped --db must not clear an
-// empty day) and the feed, applies the transit schema, and runs `work`.
+// A feed with its fare extensions, a database, and the transit module on
+// them. Rides and Clearing hold references into it, so it stays put.
+struct TransitStore {
+  transit::Feed feed;
+  transit::FareExtensions extensions;
+  std::unique_ptr<store::Database> db;
+  SystemClock clock;
+  std::unique_ptr<transit::Rides> rides;
+  std::unique_ptr<transit::Clearing> clearing;
+};
+
+// With `existing`, the database must exist: a mistyped --db must not clear
+// an empty day or refund into a new file.
+Result<std::unique_ptr<TransitStore>> OpenTransit(const std::string& db_url,
+                                                  const std::string& feed_dir, bool existing) {
+  if (existing && db_url.starts_with("sqlite:") && !std::filesystem::exists(db_url.substr(7))) {
+    return InvalidArgument("no database at " + db_url.substr(7));
+  }
+  auto out = std::make_unique<TransitStore>();
+  CITYCODE_ASSIGN_OR_RETURN(out->feed, transit::LoadFeed(feed_dir));
+  CITYCODE_ASSIGN_OR_RETURN(out->extensions, transit::LoadFareExtensions(feed_dir, out->feed));
+  CITYCODE_ASSIGN_OR_RETURN(out->db, store::Database::Open(db_url));
+  CITYCODE_ASSIGN_OR_RETURN(out->rides,
+                            transit::Rides::Open(*out->db, out->clock, out->feed, out->extensions));
+  CITYCODE_ASSIGN_OR_RETURN(out->clearing,
+                            transit::Clearing::Open(*out->db, out->clock, out->feed));
+  return out;
+}
+
+// Opens the day's store (see OpenTransit) and runs `work`.
 template <typename Work>
 int WithClearing(const LedgerArgs& args, Work&& work) {
   auto day = ParseDay(args.day);
   if (!day.ok()) return Fail(day.status());
-  if (args.db.starts_with("sqlite:") && !std::filesystem::exists(args.db.substr(7))) {
-    return Fail(InvalidArgument("no database at " + args.db.substr(7)));
-  }
-  auto feed = transit::LoadFeed(args.feed);
-  if (!feed.ok()) return Fail(feed.status());
-  auto extensions = transit::LoadFareExtensions(args.feed, *feed);
-  if (!extensions.ok()) return Fail(extensions.status());
-  auto db = store::Database::Open(args.db);
-  if (!db.ok()) return Fail(db.status());
-  SystemClock clock;
-  auto rides = transit::Rides::Open(**db, clock, *feed, *extensions);
-  if (!rides.ok()) return Fail(rides.status());
-  auto clearing = transit::Clearing::Open(**db, clock, *feed);
-  if (!clearing.ok()) return Fail(clearing.status());
-  return work(**clearing, *day);
+  auto transit = OpenTransit(args.db, args.feed, /*existing=*/true);
+  if (!transit.ok()) return Fail(transit.status());
+  return work(*(*transit)->clearing, *day);
 }
 
 int RunClear(const LedgerArgs& args) {
@@ -198,17 +214,11 @@ struct IngestArgs {
 // stored before count as duplicates. Prints the counts and the rates
 // of both phases as JSON.
 int RunIngest(const IngestArgs& args) {
-  auto feed = transit::LoadFeed(args.feed);
-  if (!feed.ok()) return Fail(feed.status());
-  auto extensions = transit::LoadFareExtensions(args.feed, *feed);
-  if (!extensions.ok()) return Fail(extensions.status());
   std::ifstream file(args.file, std::ios::binary);
   if (!file) return Fail(InvalidArgument("cannot read " + args.file));
-  auto db = store::Database::Open(args.db);
-  if (!db.ok()) return Fail(db.status());
-  SystemClock clock;
-  auto rides = transit::Rides::Open(**db, clock, *feed, *extensions);
-  if (!rides.ok()) return Fail(rides.status());
+  auto transit = OpenTransit(args.db, args.feed, /*existing=*/false);
+  if (!transit.ok()) return Fail(transit.status());
+  transit::Rides& rides = *(*transit)->rides;
 
   using Seconds = std::chrono::duration<double>;
   const auto start = std::chrono::steady_clock::now();
@@ -221,7 +231,7 @@ int RunIngest(const IngestArgs& args) {
       return Fail(InvalidArgument(args.file + ":" + batch.status().message()));
     }
     if (batch->empty()) break;
-    auto stored = (*rides)->IngestTaps(*batch);
+    auto stored = rides.IngestTaps(*batch);
     if (!stored.ok()) return Fail(stored.status());
     taps += static_cast<std::int64_t>(batch->size());
     total.stored += stored->stored;
@@ -233,7 +243,7 @@ int RunIngest(const IngestArgs& args) {
             << Seconds(stored_at - start).count() << " s; faring\n";
   std::int64_t riders = 0;
   for (;;) {
-    auto fared = (*rides)->FarePending(args.fare_chunk);
+    auto fared = rides.FarePending(args.fare_chunk);
     if (!fared.ok()) return Fail(fared.status());
     if (*fared == 0) break;
     riders += *fared;
@@ -250,6 +260,26 @@ int RunIngest(const IngestArgs& args) {
                     {"riders_fared", riders},
                     {"fare_seconds", fare_s},
                     {"fare_taps_per_second", fare_s > 0 ? total.stored / fare_s : 0.0}}
+                   .dump()
+            << "\n";
+  return kExitOk;
+}
+
+struct RefundArgs {
+  std::string db, feed, trip, reference, reason;
+  std::int64_t amount = 0;
+};
+
+// Gives back part of a trip's fare, as POST /v1/transit/refunds does.
+int RunRefund(const RefundArgs& args) {
+  auto transit = OpenTransit(args.db, args.feed, /*existing=*/true);
+  if (!transit.ok()) return Fail(transit.status());
+  auto booked = (*transit)->rides->RefundTrip(args.trip, args.amount, args.reference, args.reason);
+  if (!booked.ok()) return Fail(booked.status());
+  std::cout << json{{"trip_id", args.trip},
+                    {"amount", args.amount},
+                    {"reference", args.reference},
+                    {"booked", *booked}}
                    .dump()
             << "\n";
   return kExitOk;
@@ -317,6 +347,23 @@ void AddTransitCommands(CLI::App& app, Action& action) {
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
   ingest_cmd->callback([ingest, &action] { action = [ingest] { return RunIngest(*ingest); }; });
+
+  auto refund = std::make_shared<RefundArgs>();
+  CLI::App* refund_cmd = transit_cmd->add_subcommand(
+      "refund",
+      "Give back part or all of a trip's fare; idempotent by --reference; the trip's operator "
+      "bears it in the clearing");
+  refund_cmd->add_option("--db", refund->db, "Database URL: sqlite:PATH or postgresql://...")
+      ->required();
+  refund_cmd
+      ->add_option("--feed", refund->feed, "Feed folder (GTFS + Fares v2 + citycode extension)")
+      ->required();
+  refund_cmd->add_option("--trip", refund->trip, "The trip's id (as the rider's bill shows it)")
+      ->required();
+  refund_cmd->add_option("--amount", refund->amount, "Fen, > 0")->required();
+  refund_cmd->add_option("--reference", refund->reference, "Your idempotency key")->required();
+  refund_cmd->add_option("--reason", refund->reason, "Why, for the ledger")->required();
+  refund_cmd->callback([refund, &action] { action = [refund] { return RunRefund(*refund); }; });
 }
 
 }  // namespace citycode::cli
