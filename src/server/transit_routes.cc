@@ -275,7 +275,7 @@ std::vector<RouteSpec> TransitRoutes(platform::Platform& platform, store::Databa
        .summary = "Give back part or all of a trip's fare (a faulty gate, an upheld complaint); "
                   "idempotent by reference; the trip's operator bears it in the clearing",
        .roles = kAdmins,
-       .body = {{.name = "trip_id", .max_length = transit::kMaxTapIdBytes * 2 + 24},
+       .body = {{.name = "trip_id", .max_length = transit::kMaxTripIdBytes},
                 {.name = "amount", .type = FieldType::kInteger, .description = "fen, > 0"},
                 {.name = "reference",
                  .max_length = transit::kMaxPaymentReferenceBytes,

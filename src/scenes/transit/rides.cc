@@ -677,7 +677,10 @@ Result<bool> Rides::RecordPayment(std::string_view rider_id, std::int64_t amount
 Result<bool> Rides::RefundTrip(std::string_view trip_id, std::int64_t amount,
                                std::string_view reference, std::string_view reason) {
   const Impl& impl = *impl_;
-  CITYCODE_RETURN_IF_ERROR(CheckId(trip_id, "trip_id"));
+  if (trip_id.empty() || trip_id.size() > kMaxTripIdBytes || !IsPrintableAscii(trip_id)) {
+    return InvalidArgument("trip_id must be 1-" + std::to_string(kMaxTripIdBytes) +
+                           " printable ASCII bytes");
+  }
   if (amount <= 0) return InvalidArgument("a refund amount must be > 0 fen");
   CITYCODE_RETURN_IF_ERROR(CheckReference(reference, "refund"));
   if (reason.empty() || reason.size() > kMaxRefusedReasonBytes || !HasNoControls(reason)) {

@@ -76,6 +76,7 @@ inline constexpr std::size_t kMaxTapBatch = 10000;
 // touched, and a batch's riders are spread over the whole rider index.
 inline constexpr std::size_t kMaxIngestBatch = 200000;
 inline constexpr std::size_t kMaxTapIdBytes = 128;  // terminal, rider, route, stop, category
+inline constexpr std::size_t kMaxTripIdBytes = kMaxTapIdBytes + 21;  // "terminal:sequence"
 inline constexpr std::size_t kMaxRefusedReasonBytes = 256;
 inline constexpr std::size_t kMaxPaymentReferenceBytes = 128;
 
