@@ -223,9 +223,16 @@ Status LoadConfigFile(const std::filesystem::path& file, ServiceConfig& config) 
   CITYCODE_RETURN_IF_ERROR(reader.Read("vault", "checkpoint_every", config.vault.checkpoint_every));
   CITYCODE_RETURN_IF_ERROR(reader.Read("vault", "presentation_grant_minutes", grant_minutes));
   std::string transit_feed_dir = config.transit.feed_dir.string();
+  std::int64_t max_scan_age_hours =
+      std::chrono::duration_cast<std::chrono::hours>(config.platform.max_scan_age).count();
   CITYCODE_RETURN_IF_ERROR(reader.Read("transit", "feed_dir", transit_feed_dir));
+  CITYCODE_RETURN_IF_ERROR(reader.Read("transit", "max_scan_age_hours", max_scan_age_hours));
   CITYCODE_RETURN_IF_ERROR(reader.CheckNoUnknownKeys());
   config.transit.feed_dir = transit_feed_dir;
+  if (max_scan_age_hours < 1 || max_scan_age_hours > 24 * 90) {
+    return InvalidArgument("config: transit.max_scan_age_hours must be 1-2160");
+  }
+  config.platform.max_scan_age = std::chrono::hours(max_scan_age_hours);
   CITYCODE_ASSIGN_OR_RETURN(config.cipher_profile, crypto::CipherProfileFromName(profile));
   CITYCODE_ASSIGN_OR_RETURN(config.platform.algorithm, crypto::AlgorithmFromCliName(algorithm));
   if (config.http.threads < 1) return InvalidArgument("config: server.threads must be at least 1");
