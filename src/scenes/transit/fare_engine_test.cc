@@ -6,28 +6,16 @@
 #include <numeric>
 #include <random>
 
+#include "scenes/transit/test_support.h"
+
 namespace citycode::transit {
 namespace {
 
 using code::Channel;
 
-// Instants are written in UTC; the demo city's local time is UTC+8.
-Instant Utc(const char* rfc3339) {
-  auto t = ParseRfc3339(rfc3339);
-  EXPECT_TRUE(t.ok()) << rfc3339;
-  return t.ok() ? *t : Instant{};
-}
-
 class FareEngineTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    auto feed = LoadFeed(CITYCODE_TRANSIT_DEMO_FEED);
-    ASSERT_TRUE(feed.ok()) << feed.status().ToString();
-    feed_ = std::move(feed).value();
-    auto ext = LoadFareExtensions(CITYCODE_TRANSIT_DEMO_FEED, feed_);
-    ASSERT_TRUE(ext.ok()) << ext.status().ToString();
-    ext_ = std::move(ext).value();
-  }
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(LoadDemoFeed(feed_, ext_)); }
 
   Tap Bus(const char* route, const char* stop, const char* utc, Channel ch = Channel::kApp,
           const char* category = "") {

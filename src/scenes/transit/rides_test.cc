@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "scenes/transit/test_support.h"
 #include "tests/support/test_databases.h"
 
 namespace citycode::transit {
@@ -16,23 +17,12 @@ using code::Channel;
 constexpr char kRider[] = "citizen_a";
 constexpr Date kNight{2026, 8, 15};
 
-Instant Utc(const char* rfc3339) {
-  auto t = ParseRfc3339(rfc3339);
-  EXPECT_TRUE(t.ok()) << rfc3339;
-  return t.ok() ? *t : Instant{};
-}
-
 class RidesTest : public testing::DatabaseTest {
  protected:
   void SetUp() override {
     DatabaseTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    auto feed = LoadFeed(CITYCODE_TRANSIT_DEMO_FEED);
-    ASSERT_TRUE(feed.ok()) << feed.status().ToString();
-    feed_ = std::move(feed).value();
-    auto ext = LoadFareExtensions(CITYCODE_TRANSIT_DEMO_FEED, feed_);
-    ASSERT_TRUE(ext.ok()) << ext.status().ToString();
-    ext_ = std::move(ext).value();
+    ASSERT_NO_FATAL_FAILURE(LoadDemoFeed(feed_, ext_));
     auto rides = Rides::Open(db(), clock_, feed_, ext_);
     ASSERT_TRUE(rides.ok()) << rides.status().ToString();
     rides_ = std::move(rides).value();

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "scenes/transit/fare_extensions.h"
+#include "scenes/transit/test_support.h"
 
 namespace citycode::transit {
 namespace {
@@ -16,14 +17,7 @@ constexpr Date kSummerDay{2026, 8, 15};  // inside the demo feed's summer night 
 
 class SimulateTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    auto feed = LoadFeed(CITYCODE_TRANSIT_DEMO_FEED);
-    ASSERT_TRUE(feed.ok()) << feed.status().ToString();
-    feed_ = std::move(feed).value();
-    auto ext = LoadFareExtensions(CITYCODE_TRANSIT_DEMO_FEED, feed_);
-    ASSERT_TRUE(ext.ok()) << ext.status().ToString();
-    ext_ = std::move(ext).value();
-  }
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(LoadDemoFeed(feed_, ext_)); }
 
   std::vector<TapUpload> Simulate(std::int64_t riders, std::uint64_t seed,
                                   SimulationSummary* summary = nullptr) {
