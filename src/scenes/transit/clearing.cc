@@ -230,30 +230,20 @@ Result<Bill> Clearing::DailyBill(std::string_view rider_id, const Date& operatin
   Bill bill{.rider_id = std::string(rider_id), .operating_day = operating_day};
   // One read transaction: the trips, adjustments and balance agree.
   CITYCODE_ASSIGN_OR_RETURN(auto tx, impl_->db.Begin(store::TransactionMode::kRead));
-  CITYCODE_ASSIGN_OR_RETURN(
-      std::vector<store::Row> rows,
-      tx->Query("SELECT trip_id, start_at, amount, base_amount, agency_id, rules FROM "
-                "transit_charges WHERE rider_id = ? AND operating_day = ? "
-                "ORDER BY start_at, trip_id",
-                {Text(rider_id), Text(FormatGtfsDate(operating_day))}));
-  for (const store::Row& row : rows) {
-    if (row.Text(5) == kVoidTripRules) continue;
-    bill.total += row.Int(2);
-    bill.trips.push_back(StoredCharge{.trip_id = row.Text(0),
-                                      .rider_id = std::string(rider_id),
-                                      .operating_day = operating_day,
-                                      .start = FromUnixSeconds(row.Int(1)),
-                                      .amount = row.Int(2),
-                                      .base_amount = row.Int(3),
-                                      .agency_id = row.Text(4),
-                                      .rules = row.Text(5)});
+  CITYCODE_ASSIGN_OR_RETURN(std::vector<StoredCharge> charges,
+                            ReadRiderCharges(*tx, rider_id, operating_day));
+  for (StoredCharge& charge : charges) {
+    if (charge.rules == kVoidTripRules) continue;
+    bill.total += charge.amount;
+    bill.trips.push_back(std::move(charge));
   }
   CITYCODE_ASSIGN_OR_RETURN(
-      rows, tx->Query("SELECT l.trip_id, l.at, l.amount, l.memo, l.kind FROM transit_ledger l "
-                      "JOIN transit_charges c ON c.trip_id = l.trip_id "
-                      "WHERE c.rider_id = ? AND c.operating_day = ? AND l.account = 'receivable' "
-                      "AND l.kind IN ('adjustment', 'refund') ORDER BY l.at, l.id",
-                      {Text(rider_id), Text(FormatGtfsDate(operating_day))}));
+      std::vector<store::Row> rows,
+      tx->Query("SELECT l.trip_id, l.at, l.amount, l.memo, l.kind FROM transit_ledger l "
+                "JOIN transit_charges c ON c.trip_id = l.trip_id "
+                "WHERE c.rider_id = ? AND c.operating_day = ? AND l.account = 'receivable' "
+                "AND l.kind IN ('adjustment', 'refund') ORDER BY l.at, l.id",
+                {Text(rider_id), Text(FormatGtfsDate(operating_day))}));
   for (const store::Row& row : rows) {
     BillAdjustment entry{.trip_id = row.Text(0),
                          .booked_at = FromUnixSeconds(row.Int(1)),

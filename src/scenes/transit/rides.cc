@@ -614,15 +614,15 @@ Result<std::int64_t> Rides::RiderBalance(std::string_view rider_id) {
   return row.Int(0);
 }
 
-Result<std::vector<StoredCharge>> Rides::RiderCharges(std::string_view rider_id,
-                                                      const Date& operating_day) {
-  CITYCODE_ASSIGN_OR_RETURN(auto tx, impl_->db.Begin(store::TransactionMode::kRead));
+Result<std::vector<StoredCharge>> ReadRiderCharges(store::Transaction& tx,
+                                                   std::string_view rider_id,
+                                                   const Date& operating_day) {
   CITYCODE_ASSIGN_OR_RETURN(
       std::vector<store::Row> rows,
-      tx->Query("SELECT trip_id, start_at, amount, base_amount, agency_id, rules FROM "
-                "transit_charges WHERE rider_id = ? AND operating_day = ? "
-                "ORDER BY start_at, trip_id",
-                {Text(rider_id), Text(FormatGtfsDate(operating_day))}));
+      tx.Query("SELECT trip_id, start_at, amount, base_amount, agency_id, rules FROM "
+               "transit_charges WHERE rider_id = ? AND operating_day = ? "
+               "ORDER BY start_at, trip_id",
+               {Text(rider_id), Text(FormatGtfsDate(operating_day))}));
   std::vector<StoredCharge> out;
   out.reserve(rows.size());
   for (const store::Row& row : rows) {
@@ -636,6 +636,12 @@ Result<std::vector<StoredCharge>> Rides::RiderCharges(std::string_view rider_id,
                                .rules = row.Text(5)});
   }
   return out;
+}
+
+Result<std::vector<StoredCharge>> Rides::RiderCharges(std::string_view rider_id,
+                                                      const Date& operating_day) {
+  CITYCODE_ASSIGN_OR_RETURN(auto tx, impl_->db.Begin(store::TransactionMode::kRead));
+  return ReadRiderCharges(*tx, rider_id, operating_day);
 }
 
 Result<bool> Rides::RecordPayment(std::string_view rider_id, std::int64_t amount,

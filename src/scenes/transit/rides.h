@@ -85,6 +85,13 @@ inline constexpr std::size_t kMaxPaymentReferenceBytes = 128;
 // queue (3003), refunds (3004).
 std::span<const store::Migration> RidesMigrations();
 
+// The rider's charges of one operating day in start order (voided trips
+// included), read in `tx`: Rides::RiderCharges, and the daily bill, which
+// reads them in one transaction with the bill's other rows.
+Result<std::vector<StoredCharge>> ReadRiderCharges(store::Transaction& tx,
+                                                   std::string_view rider_id,
+                                                   const Date& operating_day);
+
 class Rides {
  public:
   // Applies the migrations. `db`, `clock`, `feed` and `extensions` must
