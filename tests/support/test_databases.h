@@ -16,6 +16,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <optional>
@@ -145,6 +146,17 @@ class DatabaseTest : public ::testing::TestWithParam<std::string> {
   store::Database& db() { return test_db_->db(); }
   const std::string& url() const { return test_db_->url(); }
   bool is_postgres() const { return GetParam() == kPostgresBackend; }
+
+  // The integer in the first column of the one row `sql` returns; a test
+  // failure and -1 if there is none.
+  std::int64_t QueryInt(const std::string& sql) {
+    auto tx = db().Begin(store::TransactionMode::kRead);
+    EXPECT_TRUE(tx.ok()) << tx.status().ToString();
+    if (!tx.ok()) return -1;
+    auto row = (*tx)->QueryOne(sql);
+    EXPECT_TRUE(row.ok()) << sql << ": " << row.status().ToString();
+    return row.ok() ? row->Int(0) : -1;
+  }
 
  private:
   std::unique_ptr<TestDatabase> test_db_;

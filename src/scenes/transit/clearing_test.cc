@@ -60,21 +60,13 @@ class ClearingTest : public testing::DatabaseTest {
     return report.ok() ? *report : ClearingReport{};
   }
 
-  std::int64_t Scalar(const std::string& sql) {
-    auto tx = db().Begin(store::TransactionMode::kRead);
-    EXPECT_TRUE(tx.ok()) << tx.status().ToString();
-    if (!tx.ok()) return -1;
-    auto row = (*tx)->QueryOne(sql);
-    EXPECT_TRUE(row.ok()) << sql << ": " << row.status().ToString();
-    return row.ok() ? row->Int(0) : -1;
-  }
   std::int64_t Count(const std::string& table) {
-    return Scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM " + table);
+    return QueryInt("SELECT CAST(COUNT(*) AS BIGINT) FROM " + table);
   }
   // The day's rider charges as the ledger has them (receivable rows of the
   // day's trips), independent of the clearing code.
   std::int64_t LedgerCharges(const std::string& day) {
-    return Scalar(
+    return QueryInt(
         "SELECT CAST(COALESCE(SUM(l.amount), 0) AS BIGINT) FROM transit_ledger l JOIN "
         "transit_charges c ON c.trip_id = l.trip_id WHERE l.account = 'receivable' AND "
         "c.operating_day = '" +
@@ -223,7 +215,7 @@ TEST_P(ClearingTest, LateTapsMakeANewVersionWithTheDifference) {
   EXPECT_EQ(Split(v3), (decltype(Split(v3)){{"jimo_bus", 244, 200}, {"qd_metro", 56, 0}}));
   ExpectBalanced(v3, "20260815");
   // What was paid out over the versions is exactly what the riders owe.
-  EXPECT_EQ(Scalar("SELECT CAST(SUM(delta) AS BIGINT) FROM transit_settlements"), 300);
+  EXPECT_EQ(QueryInt("SELECT CAST(SUM(delta) AS BIGINT) FROM transit_settlements"), 300);
   EXPECT_EQ(Count("transit_clearing_runs"), 3);
   EXPECT_EQ(MustClear(kNight), v3);
   EXPECT_EQ(Count("transit_clearing_runs"), 3);

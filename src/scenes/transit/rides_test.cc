@@ -56,20 +56,12 @@ class RidesTest : public testing::DatabaseTest {
     return result.ok() ? *result : UploadResult{};
   }
 
-  std::int64_t Scalar(const std::string& sql) {
-    auto tx = db().Begin(store::TransactionMode::kRead);
-    EXPECT_TRUE(tx.ok()) << tx.status().ToString();
-    if (!tx.ok()) return -1;
-    auto row = (*tx)->QueryOne(sql);
-    EXPECT_TRUE(row.ok()) << sql << ": " << row.status().ToString();
-    return row.ok() ? row->Int(0) : -1;
-  }
   std::int64_t Count(const std::string& table, const std::string& where = "1 = 1") {
-    return Scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM " + table + " WHERE " + where);
+    return QueryInt("SELECT CAST(COUNT(*) AS BIGINT) FROM " + table + " WHERE " + where);
   }
   std::int64_t LedgerSum(const std::string& where = "1 = 1") {
-    return Scalar("SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM transit_ledger WHERE " +
-                  where);
+    return QueryInt("SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM transit_ledger WHERE " +
+                    where);
   }
   std::int64_t NightTotal(const char* rider = kRider) {
     auto charges = rides_->RiderCharges(rider, kNight);
@@ -293,8 +285,8 @@ TEST_P(RidesTest, MetroRideAcrossTheDayBoundary) {
   EXPECT_EQ(LedgerSum("kind = 'adjustment' AND account = 'receivable'"), -missing_tap_in);
   EXPECT_EQ(LedgerSum(), 0);
   // Every posting balances on its own.
-  EXPECT_EQ(Scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM (SELECT posting_id FROM transit_ledger "
-                   "GROUP BY posting_id HAVING SUM(amount) <> 0) AS unbalanced"),
+  EXPECT_EQ(QueryInt("SELECT CAST(COUNT(*) AS BIGINT) FROM (SELECT posting_id FROM transit_ledger "
+                     "GROUP BY posting_id HAVING SUM(amount) <> 0) AS unbalanced"),
             0);
 }
 
