@@ -46,8 +46,9 @@ constexpr std::string_view kSeniorIdNumber = "370282195001011839";
 const Instant kStart = *ParseRfc3339("2026-08-15T21:00:00+08:00");
 const Instant kMorningAfter = *ParseRfc3339("2026-08-16T07:00:00+08:00");
 
-constexpr const char* kRowTables[] = {"transit_taps", "transit_charges", "transit_ledger",
-                                      "transit_refunds", "verifications"};
+constexpr const char* kRowTables[] = {"transit_tap_ids", "transit_taps",   "transit_refused_taps",
+                                      "transit_charges", "transit_ledger", "transit_refunds",
+                                      "verifications"};
 
 class TransitApiTest : public testing::DatabaseTest {
  protected:

@@ -200,7 +200,7 @@ TEST(TransitIngestTest, IngestsASimulatedDayOnceAndClearsIt) {
 
   auto ingest = [&](const std::string& path) {
     return RunCitycode({"transit", "ingest", path, "--db", url, "--feed",
-                        CITYCODE_TRANSIT_DEMO_FEED, "--batch", "100", "--fare-chunk", "7"});
+                        CITYCODE_TRANSIT_DEMO_FEED, "--batch", "100"});
   };
   const auto first = ingest(file);
   ASSERT_EQ(first.exit_code, 0) << Describe(first);

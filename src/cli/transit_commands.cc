@@ -3,6 +3,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -204,12 +205,11 @@ int RunSimulate(const SimulateArgs& args) {
 struct IngestArgs {
   std::string db, feed, file;
   std::size_t batch = transit::kMaxIngestBatch;
-  std::size_t fare_chunk = 2000;
 };
 
 // Loads a tap file of taps verified at the gates (a depot's upload, a
-// simulated day) in batches, then fares every rider day it touched. Each
-// batch and each faring chunk is its own transaction: a run stopped by a
+// simulated day) in batches, then fares the queued taps one rider bucket at
+// a time. Each batch and each bucket is its own transaction: a run stopped by a
 // bad row or cut off is run again (after fixing the row), and the taps
 // stored before count as duplicates. Prints the counts and the rates
 // of both phases as JSON.
@@ -225,12 +225,18 @@ int RunIngest(const IngestArgs& args) {
   transit::TapFileReader reader(file);
   transit::UploadResult total;
   std::int64_t taps = 0;
+  // The next batch is read and parsed while this one is stored.
+  auto read_next = [&] {
+    return std::async(std::launch::async, [&] { return reader.Next(args.batch); });
+  };
+  auto next = read_next();
   for (;;) {
-    auto batch = reader.Next(args.batch);
+    auto batch = next.get();
     if (!batch.ok()) {
       return Fail(InvalidArgument(args.file + ":" + batch.status().message()));
     }
     if (batch->empty()) break;
+    next = read_next();
     auto stored = rides.IngestTaps(*batch);
     if (!stored.ok()) return Fail(stored.status());
     taps += static_cast<std::int64_t>(batch->size());
@@ -243,7 +249,7 @@ int RunIngest(const IngestArgs& args) {
             << Seconds(stored_at - start).count() << " s; faring\n";
   std::int64_t riders = 0;
   for (;;) {
-    auto fared = rides.FarePending(args.fare_chunk);
+    auto fared = rides.FarePending();
     if (!fared.ok()) return Fail(fared.status());
     if (*fared == 0) break;
     riders += *fared;
@@ -342,9 +348,6 @@ void AddTransitCommands(CLI::App& app, Action& action) {
       ->required();
   ingest_cmd->add_option("--batch", ingest->batch, "Taps stored per transaction")
       ->check(CLI::Range(std::size_t{1}, transit::kMaxIngestBatch))
-      ->capture_default_str();
-  ingest_cmd->add_option("--fare-chunk", ingest->fare_chunk, "Riders fared per transaction")
-      ->check(CLI::Range(1, 100000))
       ->capture_default_str();
   ingest_cmd->callback([ingest, &action] { action = [ingest] { return RunIngest(*ingest); }; });
 

@@ -109,10 +109,10 @@ Result<IncomingTap> ParseTap(const json& item, const transit::Feed& feed,
 Result<std::set<std::int64_t>> StoredSequences(store::Database& db, const std::string& terminal_id,
                                                std::int64_t low, std::int64_t high) {
   CITYCODE_ASSIGN_OR_RETURN(auto tx, db.Begin(store::TransactionMode::kRead));
-  CITYCODE_ASSIGN_OR_RETURN(auto rows,
-                            tx->Query("SELECT sequence FROM transit_taps WHERE terminal_id = ? AND "
-                                      "sequence >= ? AND sequence <= ?",
-                                      {terminal_id, low, high}));
+  CITYCODE_ASSIGN_OR_RETURN(
+      auto rows, tx->Query("SELECT sequence FROM transit_tap_ids WHERE terminal_id = ? AND "
+                           "sequence >= ? AND sequence <= ?",
+                           {terminal_id, low, high}));
   std::set<std::int64_t> out;
   for (const auto& row : rows) out.insert(row.Int(0));
   return out;

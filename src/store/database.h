@@ -4,7 +4,8 @@
 //
 // SQL is written once, in the dialect both backends share: `?` placeholders
 // (rewritten to $1, $2 … for PostgreSQL), BIGINT/TEXT/BLOB columns (BLOB is
-// BYTEA on PostgreSQL), INSERT … ON CONFLICT, RETURNING. Ids are made by the
+// BYTEA on PostgreSQL), INSERT … ON CONFLICT, RETURNING, and a table's
+// WITHOUT ROWID (kept on SQLite, left out on PostgreSQL). Ids are made by the
 // application, never by autoincrement, so rows look the same on both.
 //
 // The domain code controls transactions: Begin() gives one, every statement

@@ -600,6 +600,11 @@ TEST(SqlTextTest, RewritesPlaceholdersAndBlobForPostgres) {
   EXPECT_EQ(sql.placeholders, 2);
   EXPECT_FALSE(sql.multiple);
   EXPECT_TRUE(internal::RewriteForPostgres("SELECT 1; SELECT 2").multiple);
+  EXPECT_EQ(
+      internal::RewriteForPostgres("CREATE TABLE t (a TEXT PRIMARY KEY) without\n  ROWID").text,
+      "CREATE TABLE t (a TEXT PRIMARY KEY) ");
+  EXPECT_EQ(internal::RewriteForPostgres("SELECT without_rowid, 'WITHOUT ROWID' FROM without").text,
+            "SELECT without_rowid, 'WITHOUT ROWID' FROM without");
 }
 
 TEST(RedactUrlTest, HidesPasswords) {

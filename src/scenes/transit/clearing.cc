@@ -80,7 +80,7 @@ struct Clearing::Impl {
     CITYCODE_ASSIGN_OR_RETURN(
         std::vector<store::Row> rows,
         tx.Query("SELECT trip_id, rider_id, agency_id, amount, base_amount, rules FROM "
-                 "transit_charges WHERE operating_day = ? ORDER BY trip_id",
+                 "transit_charges WHERE operating_day = ?",
                  {Text(FormatGtfsDate(day))}));
     std::vector<DayCharge> charges;
     charges.reserve(rows.size());
@@ -97,7 +97,8 @@ struct Clearing::Impl {
                                   .base_amount = row.Int(4),
                                   .share = row.Int(3)});
     }
-    // Window nights per rider, trips in trip id order.
+    // Window nights per rider, trips in trip id order (the key's order
+    // within a rider).
     std::map<std::pair<std::string, std::string>, std::vector<DayCharge*>> nights;
     for (DayCharge& c : charges) {
       if (!c.window.empty()) nights[{c.rider_id, c.window}].push_back(&c);
@@ -122,9 +123,8 @@ struct Clearing::Impl {
     // Refunds of the day's trips (voided ones too) are borne by the agency
     // that carried the trip.
     CITYCODE_ASSIGN_OR_RETURN(
-        rows, tx.Query("SELECT c.agency_id, CAST(SUM(r.amount) AS BIGINT) FROM transit_refunds r "
-                       "JOIN transit_charges c ON c.trip_id = r.trip_id "
-                       "WHERE c.operating_day = ? GROUP BY c.agency_id",
+        rows, tx.Query("SELECT agency_id, CAST(SUM(amount) AS BIGINT) FROM transit_refunds "
+                       "WHERE operating_day = ? GROUP BY agency_id",
                        {Text(FormatGtfsDate(day))}));
     for (const store::Row& row : rows) {
       OperatorSettlement& s = by_agency[AgencyKey(row.Text(0))];
@@ -147,9 +147,8 @@ struct Clearing::Impl {
     // The ledger says the same: the receivable rows of the day's trips.
     CITYCODE_ASSIGN_OR_RETURN(
         store::Row ledger,
-        tx.QueryOne("SELECT CAST(COALESCE(SUM(l.amount), 0) AS BIGINT) FROM transit_ledger l "
-                    "JOIN transit_charges c ON c.trip_id = l.trip_id "
-                    "WHERE c.operating_day = ? AND l.account = 'receivable'",
+        tx.QueryOne("SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM transit_ledger "
+                    "WHERE operating_day = ? AND account = 'receivable'",
                     {Text(FormatGtfsDate(day))}));
     if (ledger.Int(0) != report.rider_total) {
       return Internal("clearing " + FormatGtfsDate(day) + ": ledger " +
@@ -221,7 +220,7 @@ Clearing::~Clearing() = default;
 
 Result<std::unique_ptr<Clearing>> Clearing::Open(store::Database& db, const Clock& clock,
                                                  const Feed& feed) {
-  CITYCODE_RETURN_IF_ERROR(db.Migrate(RidesMigrations()));
+  CITYCODE_RETURN_IF_ERROR(MigrateTransit(db));
   return std::unique_ptr<Clearing>(
       new Clearing(std::make_unique<Impl>(Impl{.db = db, .clock = clock, .feed = feed})));
 }
@@ -239,11 +238,11 @@ Result<Bill> Clearing::DailyBill(std::string_view rider_id, const Date& operatin
   }
   CITYCODE_ASSIGN_OR_RETURN(
       std::vector<store::Row> rows,
-      tx->Query("SELECT l.trip_id, l.at, l.amount, l.memo, l.kind FROM transit_ledger l "
-                "JOIN transit_charges c ON c.trip_id = l.trip_id "
-                "WHERE c.rider_id = ? AND c.operating_day = ? AND l.account = 'receivable' "
-                "AND l.kind IN ('adjustment', 'refund') ORDER BY l.at, l.id",
-                {Text(rider_id), Text(FormatGtfsDate(operating_day))}));
+      tx->Query("SELECT trip_id, at, amount, memo, kind FROM transit_ledger "
+                "WHERE operating_day = ? AND bucket = ? AND rider_id = ? AND "
+                "account = 'receivable' AND kind IN ('adjustment', 'refund') "
+                "ORDER BY at, posting_id",
+                {Text(FormatGtfsDate(operating_day)), Int(RiderBucket(rider_id)), Text(rider_id)}));
   for (const store::Row& row : rows) {
     BillAdjustment entry{.trip_id = row.Text(0),
                          .booked_at = FromUnixSeconds(row.Int(1)),
@@ -256,12 +255,7 @@ Result<Bill> Clearing::DailyBill(std::string_view rider_id, const Date& operatin
       bill.adjustments.push_back(std::move(entry));
     }
   }
-  CITYCODE_ASSIGN_OR_RETURN(
-      store::Row balance,
-      tx->QueryOne("SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM transit_ledger "
-                   "WHERE rider_id = ? AND account = 'receivable'",
-                   {Text(rider_id)}));
-  bill.balance = balance.Int(0);
+  CITYCODE_ASSIGN_OR_RETURN(bill.balance, ReadRiderBalance(*tx, rider_id));
   return bill;
 }
 

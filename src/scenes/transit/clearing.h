@@ -101,7 +101,7 @@ std::string ClearingCsv(const ClearingReport& report);
 std::string ClearingJson(const ClearingReport& report);
 std::string BillJson(const Bill& bill);
 
-// The schema is the transit module's (RidesMigrations(), 3002).
+// The schema is the transit module's (MigrateTransit(), 3002).
 class Clearing {
  public:
   // Applies the transit migrations. `db`, `clock` and `feed` must outlive

@@ -4,7 +4,9 @@
 #include <array>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <set>
+#include <tuple>
 #include <utility>
 
 #include "code/credential.h"
@@ -18,7 +20,7 @@ namespace {
 // sort as text. Taps keep the fields FareTaps needs, so a re-fare reads
 // only this table. The operator row of a posting carries the rider's id
 // too, so one rider's postings can be listed, and still sum to zero.
-const std::array<store::Migration, 4> kMigrations = {{
+const std::array<store::Migration, 5> kMigrations = {{
     {3001, "transit_rides",
      R"sql(
 CREATE TABLE transit_taps (
@@ -134,6 +136,120 @@ CREATE TABLE transit_refunds (
 );
 CREATE INDEX transit_refunds_trip ON transit_refunds(trip_id);
 ALTER TABLE transit_settlements ADD COLUMN refunded BIGINT NOT NULL DEFAULT 0;
+)sql"},
+    // Storage laid out for bulk loads (docs/BENCHMARKS.md, "Transit"). A
+    // rider's rows sit together under (rider bucket, rider): RiderBucket(),
+    // a hash, spreads riders over kRiderBuckets, and the bulk faring takes
+    // one bucket per transaction, so each of its commits writes one
+    // contiguous slice of every rider-keyed table instead of pages all over
+    // them. Charges and postings are keyed by operating day first: a day's
+    // faring appends, and the clearing reads one range. A bulk ingest writes
+    // only the taps' identities, which arrive grouped by terminal, and the
+    // inbox, keyed by bucket: both append. The tables of 3001/3003 are
+    // renamed *_v1; Rides::Open moves their rows over (it computes the
+    // buckets) and drops them (UpgradeV1).
+    {3005, "transit_bulk_layout",
+     R"sql(
+ALTER TABLE transit_taps RENAME TO transit_taps_v1;
+ALTER TABLE transit_charges RENAME TO transit_charges_v1;
+ALTER TABLE transit_ledger RENAME TO transit_ledger_v1;
+ALTER TABLE transit_riders RENAME TO transit_riders_v1;
+ALTER TABLE transit_pending RENAME TO transit_pending_v1;
+-- Every stored tap, refused ones too: a batch sent again is told apart here.
+CREATE TABLE transit_tap_ids (
+  terminal_id TEXT NOT NULL,
+  sequence BIGINT NOT NULL,
+  rider_id TEXT NOT NULL,            -- '' for a refused tap that names no one
+  at BIGINT NOT NULL,
+  PRIMARY KEY (terminal_id, sequence)
+) WITHOUT ROWID;
+CREATE TABLE transit_refused_taps (
+  terminal_id TEXT NOT NULL,
+  sequence BIGINT NOT NULL,
+  rider_id TEXT NOT NULL,
+  at BIGINT NOT NULL,
+  route_id TEXT NOT NULL,
+  stop_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  rider_category_id TEXT NOT NULL,
+  refused_reason TEXT NOT NULL,
+  uploaded_at BIGINT NOT NULL,
+  PRIMARY KEY (terminal_id, sequence)
+) WITHOUT ROWID;
+-- Valid taps stored by a bulk ingest and not yet fared (FarePending).
+CREATE TABLE transit_inbox (
+  bucket BIGINT NOT NULL,
+  terminal_id TEXT NOT NULL,
+  sequence BIGINT NOT NULL,
+  rider_id TEXT NOT NULL,
+  at BIGINT NOT NULL,
+  route_id TEXT NOT NULL,
+  stop_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  rider_category_id TEXT NOT NULL,
+  PRIMARY KEY (bucket, terminal_id, sequence)
+) WITHOUT ROWID;
+-- Valid taps, fared, by rider: a re-fare reads one range.
+CREATE TABLE transit_taps (
+  bucket BIGINT NOT NULL,
+  rider_id TEXT NOT NULL,
+  at BIGINT NOT NULL,
+  terminal_id TEXT NOT NULL,
+  sequence BIGINT NOT NULL,
+  route_id TEXT NOT NULL,
+  stop_id TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('board', 'entry', 'exit')),
+  channel TEXT NOT NULL,
+  rider_category_id TEXT NOT NULL,
+  PRIMARY KEY (bucket, rider_id, at, terminal_id, sequence)
+) WITHOUT ROWID;
+CREATE TABLE transit_charges (
+  operating_day TEXT NOT NULL,
+  bucket BIGINT NOT NULL,
+  rider_id TEXT NOT NULL,
+  trip_id TEXT NOT NULL,
+  start_at BIGINT NOT NULL,
+  amount BIGINT NOT NULL,
+  base_amount BIGINT NOT NULL,
+  agency_id TEXT NOT NULL,
+  rules TEXT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (operating_day, bucket, rider_id, trip_id)
+) WITHOUT ROWID;
+CREATE TABLE transit_ledger (
+  operating_day TEXT NOT NULL,       -- the trip's; '' for a payment
+  bucket BIGINT NOT NULL,
+  rider_id TEXT NOT NULL,
+  posting_id TEXT NOT NULL,
+  line BIGINT NOT NULL,              -- 1: the rider's receivable, 2: the counter account
+  at BIGINT NOT NULL,
+  account TEXT NOT NULL,             -- 'receivable', 'revenue:<agency_id>', 'cash'
+  amount BIGINT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('charge', 'adjustment', 'payment', 'refund')),
+  trip_id TEXT,
+  memo TEXT NOT NULL,
+  PRIMARY KEY (operating_day, bucket, rider_id, posting_id, line)
+) WITHOUT ROWID;
+-- One row per rider: locked (written) first by every transaction that
+-- posts for the rider, and holding the sum of the rider's receivable rows.
+CREATE TABLE transit_riders (
+  bucket BIGINT NOT NULL,
+  rider_id TEXT NOT NULL,
+  balance BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (bucket, rider_id)
+) WITHOUT ROWID;
+ALTER TABLE transit_refunds ADD COLUMN operating_day TEXT NOT NULL DEFAULT '';
+ALTER TABLE transit_refunds ADD COLUMN agency_id TEXT NOT NULL DEFAULT '';
+UPDATE transit_refunds SET
+  operating_day = (SELECT c.operating_day FROM transit_charges_v1 c WHERE c.trip_id = transit_refunds.trip_id),
+  agency_id = (SELECT c.agency_id FROM transit_charges_v1 c WHERE c.trip_id = transit_refunds.trip_id);
+CREATE INDEX transit_refunds_day ON transit_refunds(operating_day);
+-- A row while the *_v1 tables wait for UpgradeV1.
+CREATE TABLE transit_upgrades (name TEXT PRIMARY KEY);
+INSERT INTO transit_upgrades (name) VALUES ('v1');
 )sql"},
 }};
 
@@ -256,6 +372,7 @@ using RiderDays = std::map<std::string, std::set<Date>>;
 
 // A charge row as stored.
 struct ChargeRow {
+  std::string operating_day;
   std::int64_t amount = 0, base_amount = 0;
   std::string agency_id, rules;
 };
@@ -264,9 +381,201 @@ std::string RevenueAccount(std::string_view agency_id) {
   return "revenue:" + std::string(agency_id.empty() ? "unknown" : agency_id);
 }
 
+// Where a batch's new valid taps go: fared at once (UploadTaps), or queued
+// in the inbox for FarePending (IngestTaps).
+enum class Destination { kTaps, kInbox };
+
+// A tap row's columns after (bucket, rider_id) / (bucket, terminal_id,
+// sequence): the fields FareTaps needs.
+Tap TapFromRow(const store::Row& row, std::size_t first, Status& status) {
+  Tap t;
+  t.terminal_id = row.Text(first);
+  t.sequence = row.Int(first + 1);
+  t.at = FromUnixSeconds(row.Int(first + 2));
+  t.route_id = row.Text(first + 3);
+  t.stop_id = row.Text(first + 4);
+  auto kind = KindFromName(row.Text(first + 5));
+  auto channel = code::ChannelFromName(row.Text(first + 6));
+  if (!kind.ok()) status = kind.status();
+  if (!channel.ok()) status = channel.status();
+  if (kind.ok()) t.kind = *kind;
+  if (channel.ok()) t.channel = *channel;
+  t.rider_category_id = row.Text(first + 7);
+  return t;
+}
+
+// A trip id is its first tap's identity, "terminal_id:sequence".
+std::optional<std::pair<std::string, std::int64_t>> SplitTripId(std::string_view trip_id) {
+  const std::size_t colon = trip_id.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == trip_id.size() ||
+      trip_id.size() - colon > 20) {
+    return std::nullopt;
+  }
+  std::int64_t sequence = 0;
+  for (char ch : trip_id.substr(colon + 1)) {
+    if (ch < '0' || ch > '9') return std::nullopt;
+    sequence = sequence * 10 + (ch - '0');
+  }
+  return std::pair{std::string(trip_id.substr(0, colon)), sequence};
+}
+
 }  // namespace
 
-std::span<const store::Migration> RidesMigrations() { return kMigrations; }
+std::int64_t RiderBucket(std::string_view rider_id) {
+  // FNV-1a, 32 bits: stable across builds and platforms, as stored keys need.
+  std::uint32_t hash = 2166136261u;
+  for (char ch : rider_id) {
+    hash ^= static_cast<unsigned char>(ch);
+    hash *= 16777619u;
+  }
+  return static_cast<std::int64_t>(hash % kRiderBuckets);
+}
+
+namespace {
+
+// Records the tap's identity; returns whether the tap was new.
+Result<bool> StoreIdentity(store::Transaction& tx, const TapUpload& u) {
+  CITYCODE_ASSIGN_OR_RETURN(
+      std::int64_t inserted,
+      tx.Execute("INSERT INTO transit_tap_ids (terminal_id, sequence, rider_id, at) "
+                 "VALUES (?, ?, ?, ?) ON CONFLICT (terminal_id, sequence) DO NOTHING",
+                 {Text(u.tap.terminal_id), Int(u.tap.sequence), Text(u.rider_id),
+                  Int(ToUnixSeconds(u.tap.at))}));
+  return inserted == 1;
+}
+
+Status StoreRefused(store::Transaction& tx, const TapUpload& u, std::int64_t uploaded_at) {
+  const Tap& t = u.tap;
+  const store::Value params[] = {Text(t.terminal_id),       Int(t.sequence),
+                                 Text(u.rider_id),          Int(ToUnixSeconds(t.at)),
+                                 Text(t.route_id),          Text(t.stop_id),
+                                 Text(KindName(t.kind)),    Text(code::ChannelName(t.channel)),
+                                 Text(t.rider_category_id), Text(u.refused_reason),
+                                 Int(uploaded_at)};
+  return tx
+      .Execute(
+          "INSERT INTO transit_refused_taps (terminal_id, sequence, rider_id, at, route_id, "
+          "stop_id, kind, channel, rider_category_id, refused_reason, uploaded_at) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          params)
+      .status();
+}
+
+// A valid tap into `to`: both tables take the same columns.
+Status StoreValid(store::Transaction& tx, std::string_view rider_id, const Tap& t, Destination to) {
+  const store::Value params[] = {Int(RiderBucket(rider_id)),
+                                 Text(rider_id),
+                                 Int(ToUnixSeconds(t.at)),
+                                 Text(t.terminal_id),
+                                 Int(t.sequence),
+                                 Text(t.route_id),
+                                 Text(t.stop_id),
+                                 Text(KindName(t.kind)),
+                                 Text(code::ChannelName(t.channel)),
+                                 Text(t.rider_category_id)};
+  return tx
+      .Execute(to == Destination::kTaps
+                   ? "INSERT INTO transit_taps (bucket, rider_id, at, terminal_id, sequence, "
+                     "route_id, stop_id, kind, channel, rider_category_id) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                   : "INSERT INTO transit_inbox (bucket, rider_id, at, terminal_id, sequence, "
+                     "route_id, stop_id, kind, channel, rider_category_id) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+               params)
+      .status();
+}
+
+// Moves the rows of the tables migration 3005 renamed into its layout
+// (computing each rider's bucket, which SQL cannot) and drops them. Runs
+// once: the transit_upgrades row goes with them. The legacy tables are
+// read whole; they hold what the platform stored before 3005.
+Status UpgradeV1(store::Transaction& tx) {
+  CITYCODE_ASSIGN_OR_RETURN(
+      std::vector<store::Row> rows,
+      tx.Query("SELECT terminal_id, sequence, at, route_id, stop_id, kind, channel, "
+               "rider_category_id, rider_id, valid, refused_reason, uploaded_at, "
+               "CASE WHEN EXISTS (SELECT 1 FROM transit_pending_v1 p WHERE p.rider_id = "
+               "t.rider_id AND p.operating_day = t.operating_day) THEN 1 ELSE 0 END "
+               "FROM transit_taps_v1 t",
+               {}));
+  Status status;
+  for (const store::Row& row : rows) {
+    TapUpload u{.tap = TapFromRow(row, 0, status),
+                .rider_id = row.Text(8),
+                .valid = row.Int(9) == 1,
+                .refused_reason = row.Text(10)};
+    CITYCODE_RETURN_IF_ERROR(status);
+    CITYCODE_RETURN_IF_ERROR(StoreIdentity(tx, u).status());
+    if (!u.valid) {
+      CITYCODE_RETURN_IF_ERROR(StoreRefused(tx, u, row.Int(11)));
+      continue;
+    }
+    // A day still queued for faring is queued again.
+    CITYCODE_RETURN_IF_ERROR(StoreValid(
+        tx, u.rider_id, u.tap, row.Int(12) == 1 ? Destination::kInbox : Destination::kTaps));
+  }
+  CITYCODE_ASSIGN_OR_RETURN(
+      rows, tx.Query("SELECT operating_day, rider_id, trip_id, start_at, amount, base_amount, "
+                     "agency_id, rules, updated_at FROM transit_charges_v1",
+                     {}));
+  for (const store::Row& row : rows) {
+    const store::Value params[] = {Text(row.Text(0)), Int(RiderBucket(row.Text(1))),
+                                   Text(row.Text(1)), Text(row.Text(2)),
+                                   Int(row.Int(3)),   Int(row.Int(4)),
+                                   Int(row.Int(5)),   Text(row.Text(6)),
+                                   Text(row.Text(7)), Int(row.Int(8))};
+    CITYCODE_RETURN_IF_ERROR(
+        tx.Execute("INSERT INTO transit_charges (operating_day, bucket, rider_id, trip_id, "
+                   "start_at, amount, base_amount, agency_id, rules, updated_at) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   params)
+            .status());
+  }
+  // Payments have no trip, hence no operating day.
+  CITYCODE_ASSIGN_OR_RETURN(
+      rows, tx.Query("SELECT COALESCE(c.operating_day, ''), l.rider_id, l.posting_id, l.id, "
+                     "l.at, l.account, l.amount, l.kind, l.trip_id, l.memo "
+                     "FROM transit_ledger_v1 l LEFT JOIN transit_charges_v1 c "
+                     "ON c.trip_id = l.trip_id",
+                     {}));
+  std::map<std::string, std::int64_t> balances;
+  for (const store::Row& row : rows) {
+    const std::int64_t line = row.Text(5) == kReceivable ? 1 : 2;
+    if (line == 1) balances[row.Text(1)] += row.Int(6);
+    const store::Value params[] = {Text(row.Text(0)), Int(RiderBucket(row.Text(1))),
+                                   Int(line),         Text(row.Text(1)),
+                                   Text(row.Text(2)), Int(row.Int(4)),
+                                   Text(row.Text(5)), Int(row.Int(6)),
+                                   Text(row.Text(7)), row[8],
+                                   Text(row.Text(9))};
+    CITYCODE_RETURN_IF_ERROR(
+        tx.Execute("INSERT INTO transit_ledger (operating_day, bucket, line, rider_id, "
+                   "posting_id, at, account, amount, kind, trip_id, memo) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   params)
+            .status());
+  }
+  CITYCODE_ASSIGN_OR_RETURN(rows,
+                            tx.Query("SELECT rider_id, updated_at FROM transit_riders_v1", {}));
+  std::map<std::string, std::int64_t> updated;
+  for (const store::Row& row : rows) updated[row.Text(0)] = row.Int(1);
+  for (const auto& [rider_id, balance] : balances) updated.try_emplace(rider_id, 0);
+  for (const auto& [rider_id, at] : updated) {
+    auto balance = balances.find(rider_id);
+    CITYCODE_RETURN_IF_ERROR(
+        tx.Execute("INSERT INTO transit_riders (bucket, rider_id, balance, updated_at) "
+                   "VALUES (?, ?, ?, ?)",
+                   {Int(RiderBucket(rider_id)), Text(rider_id),
+                    Int(balance == balances.end() ? 0 : balance->second), Int(at)})
+            .status());
+  }
+  for (const char* table : {"transit_taps_v1", "transit_charges_v1", "transit_ledger_v1",
+                            "transit_riders_v1", "transit_pending_v1"}) {
+    CITYCODE_RETURN_IF_ERROR(tx.Execute(std::string("DROP TABLE ") + table, {}).status());
+  }
+  return tx.Execute("DELETE FROM transit_upgrades WHERE name = 'v1'", {}).status();
+}
+}  // namespace
 
 struct Rides::Impl {
   store::Database& db;
@@ -285,83 +594,52 @@ struct Rides::Impl {
   }
 
   // Two ledger rows summing to zero: the rider's receivable +amount, the
-  // counter account -amount.
-  Status Post(store::Transaction& tx, std::string_view rider_id, std::string_view counter_account,
-              std::int64_t amount, std::string_view kind, std::string_view trip_id,
-              std::string_view memo, std::string_view posting_id) const {
+  // counter account -amount; the rider's balance moves with the first.
+  // `operating_day` is the trip's ('' for a payment).
+  Status Post(store::Transaction& tx, std::string_view rider_id, std::string_view operating_day,
+              std::string_view counter_account, std::int64_t amount, std::string_view kind,
+              std::string_view trip_id, std::string_view memo, std::string_view posting_id) const {
     const std::int64_t now = ToUnixSeconds(clock.Now());
+    const std::int64_t bucket = RiderBucket(rider_id);
     const store::Value trip = trip_id.empty() ? store::Value(nullptr) : Text(trip_id);
     const std::pair<std::string_view, std::int64_t> legs[] = {{kReceivable, amount},
                                                               {counter_account, -amount}};
-    int line = 0;
+    std::int64_t line = 0;
     for (const auto& [account, value] : legs) {
-      const store::Value params[] = {Text(std::string(posting_id) + "/" + std::to_string(++line)),
-                                     Text(posting_id),
-                                     Int(now),
-                                     Text(rider_id),
-                                     Text(account),
-                                     Int(value),
-                                     Text(kind),
-                                     trip,
-                                     Text(memo)};
+      const store::Value params[] = {
+          Text(operating_day), Int(bucket), Int(++line), Text(rider_id), Text(posting_id), Int(now),
+          Text(account),       Int(value),  Text(kind),  trip,           Text(memo)};
       CITYCODE_RETURN_IF_ERROR(
-          tx.Execute("INSERT INTO transit_ledger (id, posting_id, at, rider_id, account, amount, "
-                     "kind, trip_id, memo) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          tx.Execute("INSERT INTO transit_ledger (operating_day, bucket, line, rider_id, "
+                     "posting_id, at, account, amount, kind, trip_id, memo) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                      params)
               .status());
     }
-    return OkStatus();
+    return tx
+        .Execute(
+            "INSERT INTO transit_riders (bucket, rider_id, balance, updated_at) VALUES (?, ?, ?, "
+            "?) "
+            "ON CONFLICT (bucket, rider_id) DO UPDATE SET "
+            "balance = transit_riders.balance + excluded.balance, updated_at = excluded.updated_at",
+            {Int(bucket), Text(rider_id), Int(amount), Int(now)})
+        .status();
   }
 
-  // Returns whether the tap was new.
-  Result<bool> StoreTap(store::Transaction& tx, const TapUpload& u) const {
-    const Tap& t = u.tap;
-    const store::Value params[] = {Text(t.terminal_id),
-                                   Int(t.sequence),
-                                   Text(u.rider_id),
-                                   Int(ToUnixSeconds(t.at)),
-                                   Text(FormatGtfsDate(OperatingDay(t.at))),
-                                   Text(t.route_id),
-                                   Text(t.stop_id),
-                                   Text(KindName(t.kind)),
-                                   Text(code::ChannelName(t.channel)),
-                                   Text(t.rider_category_id),
-                                   Int(u.valid ? 1 : 0),
-                                   Text(u.refused_reason),
-                                   Int(ToUnixSeconds(clock.Now()))};
-    CITYCODE_ASSIGN_OR_RETURN(
-        std::int64_t inserted,
-        tx.Execute("INSERT INTO transit_taps (terminal_id, sequence, rider_id, at, operating_day, "
-                   "route_id, stop_id, kind, channel, rider_category_id, valid, refused_reason, "
-                   "uploaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                   "ON CONFLICT (terminal_id, sequence) DO NOTHING",
-                   params));
-    return inserted == 1;
-  }
-
-  // The rider's valid taps with from <= at < to.
+  // The rider's fared taps with from <= at < to.
   Result<std::vector<Tap>> LoadTaps(store::Transaction& tx, std::string_view rider_id,
                                     std::int64_t from, std::int64_t to) const {
     CITYCODE_ASSIGN_OR_RETURN(
         std::vector<store::Row> rows,
         tx.Query("SELECT terminal_id, sequence, at, route_id, stop_id, kind, channel, "
-                 "rider_category_id FROM transit_taps WHERE rider_id = ? AND valid = 1 AND "
+                 "rider_category_id FROM transit_taps WHERE bucket = ? AND rider_id = ? AND "
                  "at >= ? AND at < ?",
-                 {Text(rider_id), Int(from), Int(to)}));
+                 {Int(RiderBucket(rider_id)), Text(rider_id), Int(from), Int(to)}));
     std::vector<Tap> taps;
     taps.reserve(rows.size());
-    for (const store::Row& row : rows) {
-      Tap t;
-      t.terminal_id = row.Text(0);
-      t.sequence = row.Int(1);
-      t.at = FromUnixSeconds(row.Int(2));
-      t.route_id = row.Text(3);
-      t.stop_id = row.Text(4);
-      CITYCODE_ASSIGN_OR_RETURN(t.kind, KindFromName(row.Text(5)));
-      CITYCODE_ASSIGN_OR_RETURN(t.channel, code::ChannelFromName(row.Text(6)));
-      t.rider_category_id = row.Text(7);
-      taps.push_back(std::move(t));
-    }
+    Status status;
+    for (const store::Row& row : rows) taps.push_back(TapFromRow(row, 0, status));
+    CITYCODE_RETURN_IF_ERROR(status);
     return taps;
   }
 
@@ -378,14 +656,15 @@ struct Rides::Impl {
     return OkStatus();
   }
 
-  // Stores the batch's new taps; the operating days of each rider they
-  // touch. Counts into `result` (reset first: a transaction may be retried).
+  // Stores the batch's new taps, the valid ones into `to`; the operating
+  // days of each rider they touch. Counts into `result` (reset first: a
+  // transaction may be retried).
   Result<RiderDays> Store(store::Transaction& tx, const std::vector<TapUpload>& batch,
-                          UploadResult& result) const {
+                          Destination to, UploadResult& result) const {
     result = {};
     RiderDays touched;
     for (const TapUpload& u : batch) {
-      CITYCODE_ASSIGN_OR_RETURN(bool stored, StoreTap(tx, u));
+      CITYCODE_ASSIGN_OR_RETURN(bool stored, StoreIdentity(tx, u));
       if (!stored) {
         ++result.duplicates;
         continue;
@@ -393,21 +672,24 @@ struct Rides::Impl {
       ++result.stored;
       if (!u.valid) {
         ++result.refused;
+        CITYCODE_RETURN_IF_ERROR(StoreRefused(tx, u, ToUnixSeconds(clock.Now())));
         continue;
       }
-      touched[u.rider_id].insert(OperatingDay(u.tap.at));
+      CITYCODE_RETURN_IF_ERROR(StoreValid(tx, u.rider_id, u.tap, to));
+      if (to == Destination::kTaps) touched[u.rider_id].insert(OperatingDay(u.tap.at));
     }
     return touched;
   }
 
   // Writes the rider's row, so that two transactions for one rider go one
   // after the other (no SELECT … FOR UPDATE on SQLite).
-  Status LockRider(store::Transaction& tx, const std::string& rider_id) const {
+  Status LockRider(store::Transaction& tx, std::string_view rider_id) const {
     return tx
         .Execute(
-            "INSERT INTO transit_riders (rider_id, updated_at) VALUES (?, ?) "
-            "ON CONFLICT (rider_id) DO UPDATE SET updated_at = excluded.updated_at",
-            {Text(rider_id), Int(ToUnixSeconds(clock.Now()))})
+            "INSERT INTO transit_riders (bucket, rider_id, balance, updated_at) "
+            "VALUES (?, ?, 0, ?) ON CONFLICT (bucket, rider_id) DO UPDATE "
+            "SET updated_at = excluded.updated_at",
+            {Int(RiderBucket(rider_id)), Text(rider_id), Int(ToUnixSeconds(clock.Now()))})
         .status();
   }
 
@@ -429,6 +711,47 @@ struct Rides::Impl {
     return OkStatus();
   }
 
+  // The rider's stored charges of operating days [first, last], by trip id:
+  // one range per day, the key being (operating_day, bucket, rider_id, …).
+  Result<std::map<std::string, ChargeRow>> LoadCharges(store::Transaction& tx,
+                                                       std::string_view rider_id, const Date& first,
+                                                       const Date& last) const {
+    std::map<std::string, ChargeRow> stored;
+    for (Date day = first; day <= last; day = day.AddDays(1)) {
+      const std::string day_text = FormatGtfsDate(day);
+      CITYCODE_ASSIGN_OR_RETURN(
+          std::vector<store::Row> rows,
+          tx.Query("SELECT trip_id, amount, base_amount, agency_id, rules FROM transit_charges "
+                   "WHERE operating_day = ? AND bucket = ? AND rider_id = ?",
+                   {Text(day_text), Int(RiderBucket(rider_id)), Text(rider_id)}));
+      for (const store::Row& row : rows) {
+        stored.emplace(row.Text(0),
+                       ChargeRow{day_text, row.Int(1), row.Int(2), row.Text(3), row.Text(4)});
+      }
+    }
+    return stored;
+  }
+
+  Status UpdateCharge(store::Transaction& tx, std::string_view rider_id, const ChargeRow& row,
+                      std::string_view trip_id) const {
+    const store::Value params[] = {Int(row.amount),
+                                   Int(row.base_amount),
+                                   Text(row.agency_id),
+                                   Text(row.rules),
+                                   Int(ToUnixSeconds(clock.Now())),
+                                   Text(row.operating_day),
+                                   Int(RiderBucket(rider_id)),
+                                   Text(rider_id),
+                                   Text(trip_id)};
+    return tx
+        .Execute(
+            "UPDATE transit_charges SET amount = ?, base_amount = ?, agency_id = ?, "
+            "rules = ?, updated_at = ? WHERE operating_day = ? AND bucket = ? AND "
+            "rider_id = ? AND trip_id = ?",
+            params)
+        .status();
+  }
+
   // Fares the rider's operating days [first, last] again and books the
   // difference from what is stored. The taps of one day more on each side
   // are fared with them, so that a trip or a window night crossing the
@@ -444,60 +767,48 @@ struct Rides::Impl {
       std::string id = c.trip_id;
       fresh.emplace(std::move(id), std::move(c));
     }
-
-    CITYCODE_ASSIGN_OR_RETURN(
-        std::vector<store::Row> rows,
-        tx.Query("SELECT trip_id, amount, base_amount, agency_id, rules FROM transit_charges "
-                 "WHERE rider_id = ? AND operating_day >= ? AND operating_day <= ?",
-                 {Text(rider_id), Text(FormatGtfsDate(first)), Text(FormatGtfsDate(last))}));
-    std::map<std::string, ChargeRow> stored;
-    for (const store::Row& row : rows) {
-      stored.emplace(row.Text(0), ChargeRow{row.Int(1), row.Int(2), row.Text(3), row.Text(4)});
-    }
+    CITYCODE_ASSIGN_OR_RETURN(auto stored, LoadCharges(tx, rider_id, first, last));
 
     const std::int64_t now = ToUnixSeconds(clock.Now());
     for (const auto& [trip_id, c] : fresh) {
-      const std::string rules = RulesText(c);
+      const ChargeRow row{FormatGtfsDate(c.operating_day), c.amount, c.base_amount, c.agency_id,
+                          RulesText(c)};
       auto it = stored.find(trip_id);
       if (it == stored.end()) {
-        const store::Value params[] = {Text(trip_id),
+        const store::Value params[] = {Text(row.operating_day),
+                                       Int(RiderBucket(rider_id)),
                                        Text(rider_id),
-                                       Text(FormatGtfsDate(c.operating_day)),
+                                       Text(trip_id),
                                        Int(ToUnixSeconds(c.start)),
                                        Int(c.amount),
                                        Int(c.base_amount),
                                        Text(c.agency_id),
-                                       Text(rules),
+                                       Text(row.rules),
                                        Int(now)};
         CITYCODE_RETURN_IF_ERROR(
-            tx.Execute("INSERT INTO transit_charges (trip_id, rider_id, operating_day, start_at, "
-                       "amount, base_amount, agency_id, rules, updated_at) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            tx.Execute("INSERT INTO transit_charges (operating_day, bucket, rider_id, trip_id, "
+                       "start_at, amount, base_amount, agency_id, rules, updated_at) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        params)
                 .status());
         // No memo: the trip's rules are on its charge row, and copying them
         // into both ledger rows made the ledger most of the database.
         if (c.amount != 0) {
-          CITYCODE_RETURN_IF_ERROR(Post(tx, rider_id, RevenueAccount(c.agency_id), c.amount,
-                                        "charge", trip_id, "", NewPostingId()));
+          CITYCODE_RETURN_IF_ERROR(Post(tx, rider_id, row.operating_day,
+                                        RevenueAccount(c.agency_id), c.amount, "charge", trip_id,
+                                        "", NewPostingId()));
         }
         continue;
       }
       const ChargeRow& old = it->second;
       if (old.amount != c.amount) {
-        CITYCODE_RETURN_IF_ERROR(Post(tx, rider_id, RevenueAccount(c.agency_id),
+        CITYCODE_RETURN_IF_ERROR(Post(tx, rider_id, row.operating_day, RevenueAccount(c.agency_id),
                                       c.amount - old.amount, "adjustment", trip_id,
-                                      "re-fared: " + rules, NewPostingId()));
+                                      "re-fared: " + row.rules, NewPostingId()));
       }
-      if (old.amount != c.amount || old.base_amount != c.base_amount ||
-          old.agency_id != c.agency_id || old.rules != rules) {
-        const store::Value params[] = {Int(c.amount), Int(c.base_amount), Text(c.agency_id),
-                                       Text(rules),   Int(now),           Text(trip_id)};
-        CITYCODE_RETURN_IF_ERROR(tx.Execute("UPDATE transit_charges SET amount = ?, base_amount "
-                                            "= ?, agency_id = ?, rules = ?, updated_at = ? "
-                                            "WHERE trip_id = ?",
-                                            params)
-                                     .status());
+      if (old.amount != row.amount || old.base_amount != row.base_amount ||
+          old.agency_id != row.agency_id || old.rules != row.rules) {
+        CITYCODE_RETURN_IF_ERROR(UpdateCharge(tx, rider_id, row, trip_id));
       }
     }
     // Trips that no longer exist (an exit-only trip whose entry arrived
@@ -505,18 +816,32 @@ struct Rides::Impl {
     for (const auto& [trip_id, old] : stored) {
       if (fresh.contains(trip_id) || (old.amount == 0 && old.rules == kVoidRules)) continue;
       if (old.amount != 0) {
-        CITYCODE_RETURN_IF_ERROR(Post(tx, rider_id, RevenueAccount(old.agency_id), -old.amount,
-                                      "adjustment", trip_id, kVoidRules, NewPostingId()));
+        CITYCODE_RETURN_IF_ERROR(Post(tx, rider_id, old.operating_day,
+                                      RevenueAccount(old.agency_id), -old.amount, "adjustment",
+                                      trip_id, kVoidRules, NewPostingId()));
       }
-      const store::Value params[] = {Text(kVoidRules), Int(now), Text(trip_id)};
-      CITYCODE_RETURN_IF_ERROR(tx.Execute("UPDATE transit_charges SET amount = 0, rules = ?, "
-                                          "updated_at = ? WHERE trip_id = ?",
-                                          params)
-                                   .status());
+      ChargeRow voided = old;
+      voided.amount = 0;
+      voided.rules = std::string(kVoidRules);
+      CITYCODE_RETURN_IF_ERROR(UpdateCharge(tx, rider_id, voided, trip_id));
     }
     return OkStatus();
   }
 };
+
+std::span<const store::Migration> TransitMigrations() { return kMigrations; }
+
+Status MigrateTransit(store::Database& db) {
+  CITYCODE_RETURN_IF_ERROR(db.Migrate(kMigrations));
+  return store::RunInTransaction(
+      db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+        CITYCODE_ASSIGN_OR_RETURN(
+            auto pending,
+            tx.QueryOptional("SELECT name FROM transit_upgrades WHERE name = 'v1'", {}));
+        if (!pending) return OkStatus();
+        return UpgradeV1(tx);
+      });
+}
 
 Rides::Rides(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Rides::~Rides() = default;
@@ -524,7 +849,7 @@ Rides::~Rides() = default;
 Result<std::unique_ptr<Rides>> Rides::Open(store::Database& db, const Clock& clock,
                                            const Feed& feed, const FareExtensions& extensions,
                                            const FareOptions& options) {
-  CITYCODE_RETURN_IF_ERROR(db.Migrate(kMigrations));
+  CITYCODE_RETURN_IF_ERROR(MigrateTransit(db));
   return std::unique_ptr<Rides>(new Rides(std::make_unique<Impl>(
       Impl{.db = db, .clock = clock, .feed = feed, .extensions = extensions, .options = options})));
 }
@@ -535,7 +860,8 @@ Result<UploadResult> Rides::UploadTaps(const std::vector<TapUpload>& batch) {
   UploadResult result;
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
       impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
-        CITYCODE_ASSIGN_OR_RETURN(RiderDays touched, impl.Store(tx, batch, result));
+        CITYCODE_ASSIGN_OR_RETURN(RiderDays touched,
+                                  impl.Store(tx, batch, Destination::kTaps, result));
         for (const auto& [rider_id, days] : touched) {  // in id order: no lock cycles
           CITYCODE_RETURN_IF_ERROR(impl.RefareDays(tx, rider_id, days));
         }
@@ -550,68 +876,64 @@ Result<UploadResult> Rides::IngestTaps(const std::vector<TapUpload>& batch) {
   UploadResult result;
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
       impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
-        CITYCODE_ASSIGN_OR_RETURN(RiderDays touched, impl.Store(tx, batch, result));
-        // A day queued already gets a new generation, so that a FarePending
-        // that read the old one leaves the day queued (see there).
-        for (const auto& [rider_id, days] : touched) {
-          for (const Date& day : days) {
-            CITYCODE_RETURN_IF_ERROR(
-                tx.Execute("INSERT INTO transit_pending (rider_id, operating_day, generation) "
-                           "VALUES (?, ?, 0) ON CONFLICT (rider_id, operating_day) DO UPDATE "
-                           "SET generation = transit_pending.generation + 1",
-                           {Text(rider_id), Text(FormatGtfsDate(day))})
-                    .status());
-          }
-        }
-        return OkStatus();
+        return impl.Store(tx, batch, Destination::kInbox, result).status();
       }));
   return result;
 }
 
-Result<std::int64_t> Rides::FarePending(std::size_t max_riders) {
+Result<std::int64_t> Rides::FarePending() {
   const Impl& impl = *impl_;
   std::int64_t fared = 0;
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
       impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
         fared = 0;
         CITYCODE_ASSIGN_OR_RETURN(
+            auto first,
+            tx.QueryOptional("SELECT bucket FROM transit_inbox ORDER BY bucket LIMIT 1", {}));
+        if (!first) return OkStatus();
+        // Taken with DELETE … RETURNING: on PostgreSQL a concurrent faring
+        // of the bucket waits for this one and then finds the rows gone,
+        // and taps an ingest adds meanwhile stay queued.
+        CITYCODE_ASSIGN_OR_RETURN(
             std::vector<store::Row> rows,
-            tx.Query("SELECT rider_id, operating_day, generation FROM transit_pending WHERE "
-                     "rider_id IN (SELECT DISTINCT rider_id FROM transit_pending ORDER BY "
-                     "rider_id LIMIT ?) ORDER BY rider_id",
-                     {Int(static_cast<std::int64_t>(max_riders))}));
-        RiderDays pending;
+            tx.Query("DELETE FROM transit_inbox WHERE bucket = ? RETURNING terminal_id, sequence, "
+                     "at, route_id, stop_id, kind, channel, rider_category_id, rider_id",
+                     {Int(first->Int(0))}));
+        std::map<std::string, std::vector<Tap>> by_rider;
+        Status status;
         for (const store::Row& row : rows) {
-          CITYCODE_ASSIGN_OR_RETURN(Date day, ParseGtfsDate(row.Text(1)));
-          pending[row.Text(0)].insert(day);
+          by_rider[row.Text(8)].push_back(TapFromRow(row, 0, status));
         }
-        for (const auto& [rider_id, days] : pending) {
+        CITYCODE_RETURN_IF_ERROR(status);
+        for (auto& [rider_id, taps] : by_rider) {  // in id order, as UploadTaps locks
+          std::sort(taps.begin(), taps.end(), [](const Tap& a, const Tap& b) {
+            return std::tie(a.at, a.terminal_id, a.sequence) <
+                   std::tie(b.at, b.terminal_id, b.sequence);
+          });
+          std::set<Date> days;
+          for (const Tap& t : taps) {
+            CITYCODE_RETURN_IF_ERROR(StoreValid(tx, rider_id, t, Destination::kTaps));
+            days.insert(impl.OperatingDay(t.at));
+          }
           CITYCODE_RETURN_IF_ERROR(impl.RefareDays(tx, rider_id, days));
           ++fared;
-        }
-        // Only the generations read: an ingest that committed meanwhile (on
-        // PostgreSQL, whose taps this faring may not have seen) raised its
-        // day's generation, which keeps the day queued for the next call.
-        for (const store::Row& row : rows) {
-          CITYCODE_RETURN_IF_ERROR(
-              tx.Execute("DELETE FROM transit_pending WHERE rider_id = ? "
-                         "AND operating_day = ? AND generation = ?",
-                         {Text(row.Text(0)), Text(row.Text(1)), Int(row.Int(2))})
-                  .status());
         }
         return OkStatus();
       }));
   return fared;
 }
 
+Result<std::int64_t> ReadRiderBalance(store::Transaction& tx, std::string_view rider_id) {
+  CITYCODE_ASSIGN_OR_RETURN(
+      auto row, tx.QueryOptional("SELECT balance FROM transit_riders WHERE bucket = ? AND "
+                                 "rider_id = ?",
+                                 {Int(RiderBucket(rider_id)), Text(rider_id)}));
+  return row ? row->Int(0) : 0;
+}
+
 Result<std::int64_t> Rides::RiderBalance(std::string_view rider_id) {
   CITYCODE_ASSIGN_OR_RETURN(auto tx, impl_->db.Begin(store::TransactionMode::kRead));
-  CITYCODE_ASSIGN_OR_RETURN(
-      store::Row row,
-      tx->QueryOne("SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM transit_ledger "
-                   "WHERE rider_id = ? AND account = ?",
-                   {Text(rider_id), Text(kReceivable)}));
-  return row.Int(0);
+  return ReadRiderBalance(*tx, rider_id);
 }
 
 Result<std::vector<StoredCharge>> ReadRiderCharges(store::Transaction& tx,
@@ -620,9 +942,9 @@ Result<std::vector<StoredCharge>> ReadRiderCharges(store::Transaction& tx,
   CITYCODE_ASSIGN_OR_RETURN(
       std::vector<store::Row> rows,
       tx.Query("SELECT trip_id, start_at, amount, base_amount, agency_id, rules FROM "
-               "transit_charges WHERE rider_id = ? AND operating_day = ? "
+               "transit_charges WHERE operating_day = ? AND bucket = ? AND rider_id = ? "
                "ORDER BY start_at, trip_id",
-               {Text(rider_id), Text(FormatGtfsDate(operating_day))}));
+               {Text(FormatGtfsDate(operating_day)), Int(RiderBucket(rider_id)), Text(rider_id)}));
   std::vector<StoredCharge> out;
   out.reserve(rows.size());
   for (const store::Row& row : rows) {
@@ -674,7 +996,7 @@ Result<bool> Rides::RecordPayment(std::string_view rider_id, std::int64_t amount
           return OkStatus();
         }
         booked = true;
-        return impl.Post(tx, rider_id, "cash", -amount, "payment", "",
+        return impl.Post(tx, rider_id, "", "cash", -amount, "payment", "",
                          "payment " + std::string(reference), posting_id);
       }));
   return booked;
@@ -708,10 +1030,21 @@ Result<bool> Rides::RefundTrip(std::string_view trip_id, std::int64_t amount,
           booked = false;
           return OkStatus();
         }
+        // A trip is found through its first tap, whose identity is its id.
+        const auto first_tap = SplitTripId(trip_id);
+        if (!first_tap) return NotFound("no trip " + std::string(trip_id));
         CITYCODE_ASSIGN_OR_RETURN(
-            auto charge, tx.QueryOptional("SELECT rider_id, amount, agency_id FROM transit_charges "
-                                          "WHERE trip_id = ?",
-                                          {Text(trip_id)}));
+            auto tap, tx.QueryOptional("SELECT rider_id, at FROM transit_tap_ids WHERE "
+                                       "terminal_id = ? AND sequence = ?",
+                                       {Text(first_tap->first), Int(first_tap->second)}));
+        if (!tap) return NotFound("no trip " + std::string(trip_id));
+        const std::string day = FormatGtfsDate(impl.OperatingDay(FromUnixSeconds(tap->Int(1))));
+        CITYCODE_ASSIGN_OR_RETURN(
+            auto charge,
+            tx.QueryOptional(
+                "SELECT rider_id, amount, agency_id FROM transit_charges WHERE "
+                "operating_day = ? AND bucket = ? AND rider_id = ? AND trip_id = ?",
+                {Text(day), Int(RiderBucket(tap->Text(0))), Text(tap->Text(0)), Text(trip_id)}));
         if (!charge) return NotFound("no trip " + std::string(trip_id));
         // The rider's row first, as a re-fare does: the trip's amount cannot
         // change between the check below and the posting.
@@ -734,15 +1067,18 @@ Result<bool> Rides::RefundTrip(std::string_view trip_id, std::int64_t amount,
                                        Int(amount),
                                        Text(reason),
                                        Text(posting_id),
-                                       Int(ToUnixSeconds(impl.clock.Now()))};
+                                       Int(ToUnixSeconds(impl.clock.Now())),
+                                       Text(day),
+                                       Text(charge->Text(2))};
         CITYCODE_RETURN_IF_ERROR(
             tx.Execute("INSERT INTO transit_refunds (reference, trip_id, rider_id, amount, reason, "
-                       "posting_id, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       "posting_id, at, operating_day, agency_id) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        params)
                 .status());
         booked = true;
-        return impl.Post(tx, charge->Text(0), RevenueAccount(charge->Text(2)), -amount, "refund",
-                         trip_id, "refund " + std::string(reference), posting_id);
+        return impl.Post(tx, charge->Text(0), day, RevenueAccount(charge->Text(2)), -amount,
+                         "refund", trip_id, "refund " + std::string(reference), posting_id);
       }));
   return booked;
 }

@@ -14,8 +14,9 @@
 //
 // Ledger: each posting is two rows that sum to zero, the rider's
 // 'receivable' and a counter account ('revenue:<agency_id>' for fares and
-// refunds, 'cash' for payments), so the whole ledger always sums to 0 and a rider's
-// balance is the sum of their receivable rows. Amounts are integer fen.
+// refunds, 'cash' for payments), so the whole ledger always sums to 0 and a
+// rider's balance is the sum of their receivable rows (kept on the rider's
+// row as it is posted). Amounts are integer fen.
 //
 // Thread safety: a Rides is safe to share; each upload is one write
 // transaction.
@@ -72,22 +73,36 @@ inline constexpr std::string_view kVoidTripRules = "void: the trip's taps now ma
 
 // The limits UploadTaps checks.
 inline constexpr std::size_t kMaxTapBatch = 10000;
-// IngestTaps takes larger batches: each commit writes every page the batch
-// touched, and a batch's riders are spread over the whole rider index.
+// IngestTaps takes larger batches: fewer commits, each appending to the
+// same pages.
 inline constexpr std::size_t kMaxIngestBatch = 200000;
 inline constexpr std::size_t kMaxTapIdBytes = 128;  // terminal, rider, route, stop, category
 inline constexpr std::size_t kMaxTripIdBytes = kMaxTapIdBytes + 21;  // "terminal:sequence"
 inline constexpr std::size_t kMaxRefusedReasonBytes = 256;
 inline constexpr std::size_t kMaxPaymentReferenceBytes = 128;
 
-// The schema of this module (migration block 3001+): taps, charges and
-// ledger (3001), the daily clearing (3002, clearing.h), the bulk ingest's
-// queue (3003), refunds (3004).
-std::span<const store::Migration> RidesMigrations();
+// Applies the schema of this module (migration block 3001+: taps, charges
+// and ledger, the daily clearing of clearing.h, refunds, and since 3005 the
+// layout for bulk loads), then moves any rows the tables before 3005 held
+// into it. Rides::Open and Clearing::Open call it.
+Status MigrateTransit(store::Database& db);
+// The migrations it applies (tests of an upgrade apply the first ones).
+std::span<const store::Migration> TransitMigrations();
+
+// Riders are spread over kRiderBuckets by a hash of their id. A rider's
+// taps, charges, postings and row are keyed by (bucket, rider), after the
+// operating day where there is one, and the bulk faring takes one bucket per
+// transaction. Stored in keys: changing either needs a migration.
+inline constexpr std::int64_t kRiderBuckets = 128;
+std::int64_t RiderBucket(std::string_view rider_id);
 
 // The rider's charges of one operating day in start order (voided trips
 // included), read in `tx`: Rides::RiderCharges, and the daily bill, which
 // reads them in one transaction with the bill's other rows.
+// What the rider owes, read in `tx` (the daily bill reads it with its
+// other rows).
+Result<std::int64_t> ReadRiderBalance(store::Transaction& tx, std::string_view rider_id);
+
 Result<std::vector<StoredCharge>> ReadRiderCharges(store::Transaction& tx,
                                                    std::string_view rider_id,
                                                    const Date& operating_day);
@@ -110,13 +125,14 @@ class Rides {
   Result<UploadResult> UploadTaps(const std::vector<TapUpload>& batch);
 
   // Bulk loading (a depot's nightly upload, a simulated day): IngestTaps
-  // stores a batch like UploadTaps but only queues the rider days it
-  // touches; FarePending fares up to `max_riders` queued riders in one
-  // transaction and returns how many it fared (0: none left). Until then
-  // those riders' charges lag behind their taps; the daily clearing must
-  // run after the queue is empty.
+  // stores a batch like UploadTaps but queues its valid taps unfared;
+  // FarePending takes the queued taps of one rider bucket, fares their
+  // riders in one transaction and returns how many it fared (0: the queue
+  // is empty). Until then those riders' charges lag behind their taps (an
+  // upload for such a rider fares without the queued taps, and the faring
+  // corrects it); the daily clearing must run after the queue is empty.
   Result<UploadResult> IngestTaps(const std::vector<TapUpload>& batch);
-  Result<std::int64_t> FarePending(std::size_t max_riders);
+  Result<std::int64_t> FarePending();
 
   // What the rider owes: charges and adjustments minus payments, in fen.
   Result<std::int64_t> RiderBalance(std::string_view rider_id);

@@ -72,10 +72,14 @@ class RidesTest : public testing::DatabaseTest {
     }
     return sum;
   }
+  // The balance kept on the rider's row, checked against the ledger.
   std::int64_t Balance(const char* rider = kRider) {
     auto balance = rides_->RiderBalance(rider);
     EXPECT_TRUE(balance.ok()) << balance.status().ToString();
-    return balance.ok() ? *balance : -1;
+    if (!balance.ok()) return -1;
+    EXPECT_EQ(*balance,
+              LedgerSum("account = 'receivable' AND rider_id = '" + std::string(rider) + "'"));
+    return *balance;
   }
   // What a clean upload of the night leaves, to compare other orders with.
   struct Snapshot {
@@ -197,28 +201,39 @@ TEST_P(RidesTest, BulkIngestThenFarePendingMatchesAnUpload) {
   EXPECT_EQ(ingest({night[2], night[3]}),
             (UploadResult{.stored = 0, .duplicates = 2, .refused = 0}));
   EXPECT_EQ(Count("transit_charges"), 0) << "ingest stores, it does not fare";
-  EXPECT_EQ(Count("transit_pending"), 2);
+  EXPECT_EQ(Count("transit_inbox"), 8);
+  EXPECT_EQ(Count("transit_taps"), 0);
 
-  auto fare = [&](std::size_t max_riders) {
-    auto fared = rides_->FarePending(max_riders);
-    EXPECT_TRUE(fared.ok()) << fared.status().ToString();
-    return fared.ok() ? *fared : -1;
+  // One rider bucket per call, until the queue is empty.
+  auto fare_all = [&] {
+    std::int64_t riders = 0;
+    for (int call = 0; call <= kRiderBuckets; ++call) {
+      auto fared = rides_->FarePending();
+      EXPECT_TRUE(fared.ok()) << fared.status().ToString();
+      if (!fared.ok() || *fared == 0) break;
+      riders += *fared;
+    }
+    return riders;
   };
-  EXPECT_EQ(fare(1), 1);
-  EXPECT_EQ(fare(1), 1);
-  EXPECT_EQ(fare(1), 0);
+  const bool same_bucket = RiderBucket(kRider) == RiderBucket("citizen_b");
+  auto first = rides_->FarePending();
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(*first, same_bucket ? 2 : 1);
+  EXPECT_EQ(Count("transit_inbox"), same_bucket ? 0 : 4);
+  EXPECT_EQ(fare_all(), same_bucket ? 0 : 1);
   EXPECT_EQ(Snap().charges, kNightCharges);
   EXPECT_EQ(Balance(), 100);
   EXPECT_EQ(Balance("citizen_b"), 100);
   EXPECT_EQ(Count("transit_ledger", "kind = 'adjustment'"), 0) << "fared once, in full";
-  EXPECT_EQ(Count("transit_pending"), 0);
+  EXPECT_EQ(Count("transit_inbox"), 0);
+  EXPECT_EQ(Count("transit_taps"), 8);
 
   // An earlier ride arrives late: queued, then fared as a correction.
   EXPECT_EQ(ingest({Upload({"bus-bus_1", 0, Utc("2026-08-15T13:10:00Z"), "bus_1", "B101",
                             Tap::Kind::kBoard, Channel::kApp, ""})})
                 .stored,
             1);
-  EXPECT_EQ(fare(100), 1);
+  EXPECT_EQ(fare_all(), 1);
   EXPECT_EQ(NightTotal(), 100);
   EXPECT_EQ(Balance(), 100);
   EXPECT_EQ(Count("transit_ledger", "kind = 'adjustment'"), 2) << "100 fen moved to the new ride";
@@ -310,7 +325,8 @@ TEST_P(RidesTest, RefusedTapIsKeptAndNotFared) {
   refused.refused_reason = "expired";
   batch.push_back(refused);
   EXPECT_EQ(MustUpload(batch), (UploadResult{.stored = 5, .duplicates = 0, .refused = 1}));
-  EXPECT_EQ(Count("transit_taps", "valid = 0 AND refused_reason = 'expired'"), 1);
+  EXPECT_EQ(Count("transit_refused_taps", "refused_reason = 'expired'"), 1);
+  EXPECT_EQ(Count("transit_taps"), 4) << "only the valid taps are fared";
   EXPECT_EQ(Snap().charges, kNightCharges);
   EXPECT_EQ(Count("transit_charges", "trip_id = 'bus-bus_1:2'"), 0);
   // Sent again: a duplicate like any other tap.
@@ -390,6 +406,127 @@ TEST_P(RidesTest, OpensTwice) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, RidesTest, ::testing::ValuesIn(testing::DatabaseBackends()),
+                         testing::BackendTestName);
+
+// A database written before migration 3005, with the tables of 3001-3004,
+// keeps everything when a Rides opens it: taps (refused ones too), charges,
+// postings, balances, refunds and the bulk queue.
+class RidesUpgradeTest : public testing::DatabaseTest {
+ protected:
+  void SetUp() override {
+    DatabaseTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    ASSERT_NO_FATAL_FAILURE(LoadDemoFeed(feed_, ext_));
+    ASSERT_TRUE(db().Migrate(TransitMigrations().first(4)).ok());
+  }
+  void Run(const std::string& sql) {
+    Status status =
+        store::RunInTransaction(db(), store::TransactionMode::kWrite,
+                                [&](store::Transaction& tx) { return tx.Execute(sql).status(); });
+    ASSERT_TRUE(status.ok()) << status.ToString() << " in " << sql;
+  }
+  std::int64_t Count(const std::string& table, const std::string& where = "1 = 1") {
+    return QueryInt("SELECT CAST(COUNT(*) AS BIGINT) FROM " + table + " WHERE " + where);
+  }
+  template <typename T>
+  static T Ok(Result<T> result) {
+    EXPECT_TRUE(result.ok()) << result.status().ToString();
+    return result.ok() ? *std::move(result) : T{};
+  }
+
+  ManualClock clock_{Utc("2026-08-16T01:00:00Z")};
+  Feed feed_;
+  FareExtensions ext_;
+};
+
+TEST_P(RidesUpgradeTest, RowsStoredBeforeTheBulkLayoutAreMovedIntoIt) {
+  // citizen_a: the night's first bus, fared (100 fen), 30 fen paid and 10
+  // refunded; a refused tap; citizen_b: a bus tap queued by a bulk ingest.
+  constexpr char kTap[] =
+      "INSERT INTO transit_taps (terminal_id, sequence, rider_id, at, operating_day, route_id, "
+      "stop_id, kind, channel, rider_category_id, valid, refused_reason, uploaded_at) VALUES ";
+  ASSERT_NO_FATAL_FAILURE(Run(std::string(kTap) +
+                              "('bus-bus_1', 1, 'citizen_a', 1786800600, '20260815', 'bus_1', "
+                              "'B101', 'board', 'app', '', 1, '', 1786800700)"));
+  ASSERT_NO_FATAL_FAILURE(Run(std::string(kTap) +
+                              "('bus-bus_1', 2, '', 1786801200, '20260815', 'bus_1', 'B102', "
+                              "'board', 'app', '', 0, 'expired', 1786801300)"));
+  ASSERT_NO_FATAL_FAILURE(Run(std::string(kTap) +
+                              "('bus-bus_1-b', 1, 'citizen_b', 1786800600, '20260815', 'bus_1', "
+                              "'B101', 'board', 'app', '', 1, '', 1786800700)"));
+  ASSERT_NO_FATAL_FAILURE(
+      Run("INSERT INTO transit_pending (rider_id, operating_day, generation) "
+          "VALUES ('citizen_b', '20260815', 0)"));
+  ASSERT_NO_FATAL_FAILURE(
+      Run("INSERT INTO transit_charges (trip_id, rider_id, operating_day, start_at, amount, "
+          "base_amount, agency_id, rules, updated_at) VALUES ('bus-bus_1:1', 'citizen_a', "
+          "'20260815', 1786800600, 100, 200, 'jimo_bus', 'kind=board', 1786800700)"));
+  constexpr char kPosting[] =
+      "INSERT INTO transit_ledger (id, posting_id, at, rider_id, account, amount, kind, "
+      "trip_id, memo) VALUES ";
+  for (const char* rows :
+       {"('p1/1', 'p1', 1786800700, 'citizen_a', 'receivable', 100, 'charge', 'bus-bus_1:1', "
+        "''), ('p1/2', 'p1', 1786800700, 'citizen_a', 'revenue:jimo_bus', -100, 'charge', "
+        "'bus-bus_1:1', '')",
+        "('p2/1', 'p2', 1786806000, 'citizen_a', 'receivable', -30, 'payment', NULL, 'payment "
+        "pay-1'), ('p2/2', 'p2', 1786806000, 'citizen_a', 'cash', 30, 'payment', NULL, "
+        "'payment pay-1')",
+        "('p3/1', 'p3', 1786807000, 'citizen_a', 'receivable', -10, 'refund', 'bus-bus_1:1', "
+        "'refund r-1'), ('p3/2', 'p3', 1786807000, 'citizen_a', 'revenue:jimo_bus', 10, "
+        "'refund', 'bus-bus_1:1', 'refund r-1')"}) {
+    ASSERT_NO_FATAL_FAILURE(Run(std::string(kPosting) + rows));
+  }
+  ASSERT_NO_FATAL_FAILURE(
+      Run("INSERT INTO transit_riders (rider_id, updated_at) VALUES ('citizen_a', 1786800700)"));
+  ASSERT_NO_FATAL_FAILURE(
+      Run("INSERT INTO transit_payments (reference, rider_id, amount, posting_id, at) "
+          "VALUES ('pay-1', 'citizen_a', 30, 'p2', 1786806000)"));
+  ASSERT_NO_FATAL_FAILURE(
+      Run("INSERT INTO transit_refunds (reference, trip_id, rider_id, amount, reason, posting_id, "
+          "at) VALUES ('r-1', 'bus-bus_1:1', 'citizen_a', 10, 'faulty gate', 'p3', 1786807000)"));
+
+  auto rides = Rides::Open(db(), clock_, feed_, ext_);
+  ASSERT_TRUE(rides.ok()) << rides.status().ToString();
+  EXPECT_EQ(Count("transit_upgrades"), 0);
+  EXPECT_EQ(Count("transit_tap_ids"), 3);
+  EXPECT_EQ(Count("transit_refused_taps", "refused_reason = 'expired'"), 1);
+  EXPECT_EQ(Count("transit_taps", "rider_id = 'citizen_a'"), 1);
+  EXPECT_EQ(Count("transit_inbox", "rider_id = 'citizen_b'"), 1);
+  EXPECT_EQ(Count("transit_ledger"), 6);
+  EXPECT_EQ(Count("transit_ledger", "operating_day = '20260815' AND line = 1"), 2);
+  EXPECT_EQ(Count("transit_ledger", "operating_day = '' AND kind = 'payment'"), 2);
+  EXPECT_EQ(Count("transit_refunds", "operating_day = '20260815' AND agency_id = 'jimo_bus'"), 1);
+  EXPECT_EQ(Ok((*rides)->RiderBalance("citizen_a")), 60);
+  auto charges = (*rides)->RiderCharges("citizen_a", kNight);
+  ASSERT_TRUE(charges.ok()) << charges.status().ToString();
+  ASSERT_EQ(charges->size(), 1u);
+  EXPECT_EQ((*charges)[0].trip_id, "bus-bus_1:1");
+  EXPECT_EQ((*charges)[0].amount, 100);
+
+  // The stored taps are still known, and the refund is still counted.
+  TapUpload again{.tap = {"bus-bus_1", 1, Utc("2026-08-15T13:30:00Z"), "bus_1", "B101",
+                          Tap::Kind::kBoard, Channel::kApp, ""},
+                  .rider_id = "citizen_a"};
+  EXPECT_EQ(Ok((*rides)->UploadTaps({again})),
+            (UploadResult{.stored = 0, .duplicates = 1, .refused = 0}));
+  EXPECT_EQ((*rides)->RefundTrip("bus-bus_1:1", 91, "r-2", "complaint").status().code(),
+            StatusCode::kFailedPrecondition);
+  // citizen_b's queued day is fared.
+  EXPECT_EQ(Ok((*rides)->FarePending()), 1);
+  EXPECT_EQ(Ok((*rides)->FarePending()), 0);
+  auto b = (*rides)->RiderCharges("citizen_b", kNight);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  ASSERT_EQ(b->size(), 1u);
+  EXPECT_EQ(Ok((*rides)->RiderBalance("citizen_b")), (*b)[0].amount);
+  EXPECT_GT((*b)[0].amount, 0);
+
+  // Done once: a second Open finds nothing to move.
+  EXPECT_TRUE(Rides::Open(db(), clock_, feed_, ext_).ok());
+  EXPECT_EQ(Count("transit_tap_ids"), 3);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, RidesUpgradeTest,
+                         ::testing::ValuesIn(testing::DatabaseBackends()),
                          testing::BackendTestName);
 
 }  // namespace

@@ -158,6 +158,18 @@ PostgresSql RewriteForPostgres(std::string_view sql) {
       std::size_t j = i;
       while (j < sql.size() && IsIdentChar(sql[j])) ++j;
       const std::string_view word = sql.substr(i, j - i);
+      // A table's WITHOUT ROWID option (SQLite: the rows live in the primary
+      // key's B-tree) has no PostgreSQL counterpart and is left out.
+      if (EqualsIgnoreCase(word, "WITHOUT")) {
+        std::size_t k = j;
+        while (k < sql.size() && IsSpace(sql[k])) ++k;
+        std::size_t e = k;
+        while (e < sql.size() && IsIdentChar(sql[e])) ++e;
+        if (EqualsIgnoreCase(sql.substr(k, e - k), "ROWID")) {
+          i = e;
+          continue;
+        }
+      }
       out.text.append(EqualsIgnoreCase(word, "BLOB") ? std::string_view("BYTEA") : word);
       i = j;
     } else {

@@ -15,7 +15,7 @@ namespace citycode::store::internal {
 std::vector<std::string> SplitStatements(std::string_view sql);
 
 struct PostgresSql {
-  std::string text;       // `?` as $1, $2 …; the type word BLOB as BYTEA
+  std::string text;       // `?` as $1, $2 …; the type word BLOB as BYTEA; no WITHOUT ROWID
   int placeholders = 0;   // how many `?` there were
   bool multiple = false;  // more than one statement
 };
