@@ -75,58 +75,62 @@ struct Clearing::Impl {
     return it == feed.agencies.end() ? "" : it->second.name;
   }
 
-  // The day's settlements as the current charges say, without delta.
+  // The day's settlements as the current charges say, without delta. The
+  // charges are read one rider bucket at a time: a promotion night is one
+  // rider's, so it never spans two, and a city's day is never held whole.
   Result<ClearingReport> Compute(store::Transaction& tx, const Date& day) const {
-    CITYCODE_ASSIGN_OR_RETURN(
-        std::vector<store::Row> rows,
-        tx.Query("SELECT trip_id, rider_id, agency_id, amount, base_amount, rules FROM "
-                 "transit_charges WHERE operating_day = ?",
-                 {Text(FormatGtfsDate(day))}));
-    std::vector<DayCharge> charges;
-    charges.reserve(rows.size());
-    for (const store::Row& row : rows) {
-      if (row.Text(5) == kVoidTripRules) {
-        if (row.Int(3) != 0) return Internal("voided trip " + row.Text(0) + " has an amount");
-        continue;
-      }
-      charges.push_back(DayCharge{.trip_id = row.Text(0),
-                                  .rider_id = row.Text(1),
-                                  .agency_id = AgencyKey(row.Text(2)),
-                                  .window = WindowOf(row.Text(5)),
-                                  .amount = row.Int(3),
-                                  .base_amount = row.Int(4),
-                                  .share = row.Int(3)});
-    }
-    // Window nights per rider, trips in trip id order (the key's order
-    // within a rider).
-    std::map<std::pair<std::string, std::string>, std::vector<DayCharge*>> nights;
-    for (DayCharge& c : charges) {
-      if (!c.window.empty()) nights[{c.rider_id, c.window}].push_back(&c);
-    }
-    for (auto& [key, trips] : nights) {
-      std::int64_t paid = 0;
-      for (const DayCharge* t : trips) paid += t->amount;
-      SplitByBase(trips, paid);
-    }
-
     ClearingReport report{.operating_day = day};
     std::map<std::string, OperatorSettlement> by_agency;
-    for (const DayCharge& c : charges) {
-      OperatorSettlement& s = by_agency[c.agency_id];
-      ++s.trips;
-      s.base_total += c.base_amount;
-      s.charged_total += c.amount;
-      s.settled += c.share;
-      ++report.trips;
-      report.rider_total += c.amount;
+    for (std::int64_t bucket = 0; bucket < kRiderBuckets; ++bucket) {
+      CITYCODE_ASSIGN_OR_RETURN(
+          std::vector<store::Row> rows,
+          tx.Query("SELECT trip_id, rider_id, agency_id, amount, base_amount, rules FROM "
+                   "transit_charges WHERE operating_day = ? AND bucket = ?",
+                   {Text(FormatGtfsDate(day)), Int(bucket)}));
+      std::vector<DayCharge> charges;
+      charges.reserve(rows.size());
+      for (const store::Row& row : rows) {
+        if (row.Text(5) == kVoidTripRules) {
+          if (row.Int(3) != 0) return Internal("voided trip " + row.Text(0) + " has an amount");
+          continue;
+        }
+        charges.push_back(DayCharge{.trip_id = row.Text(0),
+                                    .rider_id = row.Text(1),
+                                    .agency_id = AgencyKey(row.Text(2)),
+                                    .window = WindowOf(row.Text(5)),
+                                    .amount = row.Int(3),
+                                    .base_amount = row.Int(4),
+                                    .share = row.Int(3)});
+      }
+      // Window nights per rider, trips in trip id order (the key's order
+      // within a rider).
+      std::map<std::pair<std::string, std::string>, std::vector<DayCharge*>> nights;
+      for (DayCharge& c : charges) {
+        if (!c.window.empty()) nights[{c.rider_id, c.window}].push_back(&c);
+      }
+      for (auto& [key, trips] : nights) {
+        std::int64_t paid = 0;
+        for (const DayCharge* t : trips) paid += t->amount;
+        SplitByBase(trips, paid);
+      }
+      for (const DayCharge& c : charges) {
+        OperatorSettlement& s = by_agency[c.agency_id];
+        ++s.trips;
+        s.base_total += c.base_amount;
+        s.charged_total += c.amount;
+        s.settled += c.share;
+        ++report.trips;
+        report.rider_total += c.amount;
+      }
     }
     // Refunds of the day's trips (voided ones too) are borne by the agency
     // that carried the trip.
     CITYCODE_ASSIGN_OR_RETURN(
-        rows, tx.Query("SELECT agency_id, CAST(SUM(amount) AS BIGINT) FROM transit_refunds "
-                       "WHERE operating_day = ? GROUP BY agency_id",
-                       {Text(FormatGtfsDate(day))}));
-    for (const store::Row& row : rows) {
+        std::vector<store::Row> refunds,
+        tx.Query("SELECT agency_id, CAST(SUM(amount) AS BIGINT) FROM transit_refunds "
+                 "WHERE operating_day = ? GROUP BY agency_id",
+                 {Text(FormatGtfsDate(day))}));
+    for (const store::Row& row : refunds) {
       OperatorSettlement& s = by_agency[AgencyKey(row.Text(0))];
       s.refunded += row.Int(1);
       s.settled -= row.Int(1);

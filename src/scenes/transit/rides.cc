@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstdio>
 #include <map>
 #include <optional>
@@ -355,7 +356,13 @@ Status CheckUpload(const Feed& feed, const TapUpload& u) {
   return OkStatus();
 }
 
-std::string NewPostingId() { return crypto::RandomId("tl"); }
+// A random prefix drawn once per process and a counter: unique without a
+// random draw per posting, which took a tenth of the bulk faring's time.
+std::string NewPostingId() {
+  static const std::string prefix = crypto::RandomId("tl") + ".";
+  static std::atomic<std::uint64_t> next{0};
+  return prefix + std::to_string(next.fetch_add(1, std::memory_order_relaxed));
+}
 
 // A payment's or refund's idempotency key, chosen by the caller.
 Status CheckReference(std::string_view reference, std::string_view what) {
@@ -594,11 +601,13 @@ struct Rides::Impl {
   }
 
   // Two ledger rows summing to zero: the rider's receivable +amount, the
-  // counter account -amount; the rider's balance moves with the first.
-  // `operating_day` is the trip's ('' for a payment).
+  // counter account -amount. `operating_day` is the trip's ('' for a
+  // payment). Adds `amount` to `owed`, which the caller books on the rider's
+  // row with AddToBalance: once per rider and transaction, not per posting.
   Status Post(store::Transaction& tx, std::string_view rider_id, std::string_view operating_day,
               std::string_view counter_account, std::int64_t amount, std::string_view kind,
-              std::string_view trip_id, std::string_view memo, std::string_view posting_id) const {
+              std::string_view trip_id, std::string_view memo, std::string_view posting_id,
+              std::int64_t& owed) const {
     const std::int64_t now = ToUnixSeconds(clock.Now());
     const std::int64_t bucket = RiderBucket(rider_id);
     const store::Value trip = trip_id.empty() ? store::Value(nullptr) : Text(trip_id);
@@ -616,13 +625,20 @@ struct Rides::Impl {
                      params)
               .status());
     }
+    owed += amount;
+    return OkStatus();
+  }
+
+  // The rider's balance: the sum of their receivable rows.
+  Status AddToBalance(store::Transaction& tx, std::string_view rider_id, std::int64_t owed) const {
+    if (owed == 0) return OkStatus();
     return tx
         .Execute(
-            "INSERT INTO transit_riders (bucket, rider_id, balance, updated_at) VALUES (?, ?, ?, "
-            "?) "
-            "ON CONFLICT (bucket, rider_id) DO UPDATE SET "
+            "INSERT INTO transit_riders (bucket, rider_id, balance, updated_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (bucket, rider_id) DO UPDATE SET "
             "balance = transit_riders.balance + excluded.balance, updated_at = excluded.updated_at",
-            {Int(bucket), Text(rider_id), Int(amount), Int(now)})
+            {Int(RiderBucket(rider_id)), Text(rider_id), Int(owed),
+             Int(ToUnixSeconds(clock.Now()))})
         .status();
   }
 
@@ -699,6 +715,7 @@ struct Rides::Impl {
   Status RefareDays(store::Transaction& tx, const std::string& rider_id,
                     const std::set<Date>& days) const {
     CITYCODE_RETURN_IF_ERROR(LockRider(tx, rider_id));
+    std::int64_t owed = 0;
     auto day = days.begin();
     while (day != days.end()) {
       const Date first = day->AddDays(-1);
@@ -706,9 +723,9 @@ struct Rides::Impl {
       for (++day; day != days.end() && day->AddDays(-1) <= last.AddDays(1); ++day) {
         last = day->AddDays(1);
       }
-      CITYCODE_RETURN_IF_ERROR(Refare(tx, rider_id, first, last));
+      CITYCODE_RETURN_IF_ERROR(Refare(tx, rider_id, first, last, owed));
     }
-    return OkStatus();
+    return AddToBalance(tx, rider_id, owed);
   }
 
   // The rider's stored charges of operating days [first, last], by trip id:
@@ -757,7 +774,7 @@ struct Rides::Impl {
   // are fared with them, so that a trip or a window night crossing the
   // span's edge is seen whole; only charges inside the span are touched.
   Status Refare(store::Transaction& tx, std::string_view rider_id, const Date& first,
-                const Date& last) const {
+                const Date& last, std::int64_t& owed) const {
     CITYCODE_ASSIGN_OR_RETURN(
         std::vector<Tap> taps,
         LoadTaps(tx, rider_id, DayStart(first.AddDays(-1)), DayStart(last.AddDays(2))));
@@ -796,7 +813,7 @@ struct Rides::Impl {
         if (c.amount != 0) {
           CITYCODE_RETURN_IF_ERROR(Post(tx, rider_id, row.operating_day,
                                         RevenueAccount(c.agency_id), c.amount, "charge", trip_id,
-                                        "", NewPostingId()));
+                                        "", NewPostingId(), owed));
         }
         continue;
       }
@@ -804,7 +821,7 @@ struct Rides::Impl {
       if (old.amount != c.amount) {
         CITYCODE_RETURN_IF_ERROR(Post(tx, rider_id, row.operating_day, RevenueAccount(c.agency_id),
                                       c.amount - old.amount, "adjustment", trip_id,
-                                      "re-fared: " + row.rules, NewPostingId()));
+                                      "re-fared: " + row.rules, NewPostingId(), owed));
       }
       if (old.amount != row.amount || old.base_amount != row.base_amount ||
           old.agency_id != row.agency_id || old.rules != row.rules) {
@@ -818,7 +835,7 @@ struct Rides::Impl {
       if (old.amount != 0) {
         CITYCODE_RETURN_IF_ERROR(Post(tx, rider_id, old.operating_day,
                                       RevenueAccount(old.agency_id), -old.amount, "adjustment",
-                                      trip_id, kVoidRules, NewPostingId()));
+                                      trip_id, kVoidRules, NewPostingId(), owed));
       }
       ChargeRow voided = old;
       voided.amount = 0;
@@ -996,8 +1013,10 @@ Result<bool> Rides::RecordPayment(std::string_view rider_id, std::int64_t amount
           return OkStatus();
         }
         booked = true;
-        return impl.Post(tx, rider_id, "", "cash", -amount, "payment", "",
-                         "payment " + std::string(reference), posting_id);
+        std::int64_t owed = 0;
+        CITYCODE_RETURN_IF_ERROR(impl.Post(tx, rider_id, "", "cash", -amount, "payment", "",
+                                           "payment " + std::string(reference), posting_id, owed));
+        return impl.AddToBalance(tx, rider_id, owed);
       }));
   return booked;
 }
@@ -1077,8 +1096,11 @@ Result<bool> Rides::RefundTrip(std::string_view trip_id, std::int64_t amount,
                        params)
                 .status());
         booked = true;
-        return impl.Post(tx, charge->Text(0), day, RevenueAccount(charge->Text(2)), -amount,
-                         "refund", trip_id, "refund " + std::string(reference), posting_id);
+        std::int64_t owed = 0;
+        CITYCODE_RETURN_IF_ERROR(
+            impl.Post(tx, charge->Text(0), day, RevenueAccount(charge->Text(2)), -amount, "refund",
+                      trip_id, "refund " + std::string(reference), posting_id, owed));
+        return impl.AddToBalance(tx, charge->Text(0), owed);
       }));
   return booked;
 }

@@ -94,6 +94,12 @@ class Connection {
                                                   std::chrono::milliseconds busy_timeout,
                                                   bool writer,
                                                   std::shared_ptr<CheckpointSignal> checkpoints) {
+    // Memory statistics take a process-wide mutex on every allocation;
+    // nothing reads them. Only possible before SQLite initialises, hence
+    // once, before the first open (if something else initialised SQLite
+    // first, the call fails harmlessly).
+    static const int kNoMemoryStatistics = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    (void)kNoMemoryStatistics;
     sqlite3* db = nullptr;
     const int rc =
         sqlite3_open_v2(path.c_str(), &db,
