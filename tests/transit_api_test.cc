@@ -197,12 +197,14 @@ class TransitApiTest : public testing::DatabaseTest {
 TEST_P(TransitApiTest, ANightsTapsCostOneYuanAndClearToTheOperators) {
   const json batch = NightBatch();
   json first = SendJson("POST", "/v1/transit/taps", batch, gate_key_, 200);
-  EXPECT_EQ(first, json({{"stored", 4}, {"duplicates", 0}, {"refused", 0}})) << first;
+  EXPECT_EQ(first, json({{"stored", 4}, {"duplicates", 0}, {"refused", 0}, {"conflicts", 0}}))
+      << first;
   const auto after_first = RowCounts();
   // The same batch again (the same, now spent, codes): deduplicated before
   // verification, so nothing is refused as a replay and nothing is written.
   json again = SendJson("POST", "/v1/transit/taps", batch, gate_key_, 200);
-  EXPECT_EQ(again, json({{"stored", 0}, {"duplicates", 4}, {"refused", 0}})) << again;
+  EXPECT_EQ(again, json({{"stored", 0}, {"duplicates", 4}, {"refused", 0}, {"conflicts", 0}}))
+      << again;
   EXPECT_EQ(RowCounts(), after_first);
 
   json trips = SendJson("GET", "/v1/me/trips?day=2026-08-15", nullptr, session_, 200);
@@ -241,8 +243,31 @@ TEST_P(TransitApiTest, ABatchCutOffHalfwayAndResentCountsEveryTapOnce) {
   json first = SendJson("POST", "/v1/transit/taps", half, gate_key_, 200);
   EXPECT_EQ(first["stored"], 2) << first;
   json whole = SendJson("POST", "/v1/transit/taps", batch, gate_key_, 200);
-  EXPECT_EQ(whole, json({{"stored", 2}, {"duplicates", 2}, {"refused", 0}})) << whole;
+  EXPECT_EQ(whole, json({{"stored", 2}, {"duplicates", 2}, {"refused", 0}, {"conflicts", 0}}))
+      << whole;
   json trips = SendJson("GET", "/v1/me/trips?day=2026-08-15", nullptr, session_, 200);
+  EXPECT_EQ(trips["total"], 100) << trips;
+}
+
+// A gate whose sequence counter went back (a reinstall) sends a new ride
+// under a number it used before: a conflict, reported and not stored, and
+// the first tap's fare stands. A repeat within the batch at another time
+// is one too.
+TEST_P(TransitApiTest, ASequenceNumberUsedTwiceIsAConflictNotADuplicate) {
+  json first = SendJson("POST", "/v1/transit/taps", NightBatch(), gate_key_, 200);
+  EXPECT_EQ(first["stored"], 4) << first;
+  const auto before = RowCounts();
+  json reused = {
+      {"taps", json::array({Tap(1, "2026-08-15T23:50:00+08:00", "bus_1", "B102", "board"),
+                            Tap(9, "2026-08-15T23:51:00+08:00", "bus_1", "B103", "board"),
+                            Tap(9, "2026-08-15T23:52:00+08:00", "bus_1", "B104", "board")})}};
+  json reply = SendJson("POST", "/v1/transit/taps", reused, gate_key_, 200);
+  EXPECT_EQ(reply, json({{"stored", 1}, {"duplicates", 0}, {"refused", 0}, {"conflicts", 2}}))
+      << reply;
+  auto after = RowCounts();
+  EXPECT_EQ(after["transit_tap_ids"], before.at("transit_tap_ids") + 1);
+  json trips = SendJson("GET", "/v1/me/trips?day=2026-08-15", nullptr, session_, 200);
+  EXPECT_EQ(trips["trips"].size(), 4u) << trips;
   EXPECT_EQ(trips["total"], 100) << trips;
 }
 
@@ -262,7 +287,8 @@ TEST_P(TransitApiTest, ALateOfflineBatchAfterBillingStillTotalsOneYuan) {
   const std::string validator = NewTerminalKey("即墨公交二公司", "transit_operator", "车载机7");
   json late = {{"taps", json::array({batch["taps"][0]})}};
   json reply = SendJson("POST", "/v1/transit/taps", late, validator, 200);
-  EXPECT_EQ(reply, json({{"stored", 1}, {"duplicates", 0}, {"refused", 0}})) << reply;
+  EXPECT_EQ(reply, json({{"stored", 1}, {"duplicates", 0}, {"refused", 0}, {"conflicts", 0}}))
+      << reply;
   session_ = Login(kPhone);  // the night's session has expired
 
   json trips = SendJson("GET", "/v1/me/trips?day=2026-08-15", nullptr, session_, 200);
@@ -401,7 +427,8 @@ TEST_P(TransitApiTest, ARefusedCodeIsStoredAsARefusedTap) {
   json batch = {{"taps", json::array({Tap(7, "2026-08-15T21:31:00+08:00", "bus_1", "B101", "board",
                                           "CC1:not-a-code")})}};
   json reply = SendJson("POST", "/v1/transit/taps", batch, gate_key_, 200);
-  EXPECT_EQ(reply, json({{"stored", 1}, {"duplicates", 0}, {"refused", 1}})) << reply;
+  EXPECT_EQ(reply, json({{"stored", 1}, {"duplicates", 0}, {"refused", 1}, {"conflicts", 0}}))
+      << reply;
   json trips = SendJson("GET", "/v1/me/trips?day=2026-08-15", nullptr, session_, 200);
   EXPECT_TRUE(trips["trips"].empty()) << trips;
 }

@@ -243,6 +243,7 @@ int RunIngest(const IngestArgs& args) {
     total.stored += stored->stored;
     total.duplicates += stored->duplicates;
     total.refused += stored->refused;
+    total.conflicts += stored->conflicts;
   }
   const auto stored_at = std::chrono::steady_clock::now();
   std::cerr << "citycode: stored " << total.stored << " of " << taps << " taps in "
@@ -261,6 +262,7 @@ int RunIngest(const IngestArgs& args) {
                     {"stored", total.stored},
                     {"duplicates", total.duplicates},
                     {"refused", total.refused},
+                    {"conflicts", total.conflicts},
                     {"ingest_seconds", ingest_s},
                     {"ingest_taps_per_second", ingest_s > 0 ? taps / ingest_s : 0.0},
                     {"riders_fared", riders},

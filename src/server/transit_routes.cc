@@ -8,10 +8,13 @@
 // the gate's own offline verdict is not trusted. Taps
 // already stored (or repeated in the batch) are counted as duplicates BEFORE
 // their codes are verified: verification records the code for replay
-// detection, so a re-sent batch would otherwise come back as replays. A tap
+// detection, so a re-sent batch would otherwise come back as replays. A
+// stored sequence number that comes back with another time is a conflict:
+// counted, not stored. A tap
 // whose code is refused is stored as a refused tap with the verifier's
 // reason. Terminals get counts only, never whose taps they were.
 #include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -103,18 +106,19 @@ Result<IncomingTap> ParseTap(const json& item, const transit::Feed& feed,
   return out;
 }
 
-// The sequences of `terminal_id` already stored in [low, high]. Reads the
-// transit module's table directly: Rides dedups too, but only after the
-// codes would have been verified.
-Result<std::set<std::int64_t>> StoredSequences(store::Database& db, const std::string& terminal_id,
-                                               std::int64_t low, std::int64_t high) {
+// The sequences of `terminal_id` already stored in [low, high], with their
+// taps' times. Reads the transit module's table directly: Rides dedups too,
+// but only after the codes would have been verified.
+Result<std::map<std::int64_t, std::int64_t>> StoredSequences(store::Database& db,
+                                                             const std::string& terminal_id,
+                                                             std::int64_t low, std::int64_t high) {
   CITYCODE_ASSIGN_OR_RETURN(auto tx, db.Begin(store::TransactionMode::kRead));
-  CITYCODE_ASSIGN_OR_RETURN(
-      auto rows, tx->Query("SELECT sequence FROM transit_tap_ids WHERE terminal_id = ? AND "
-                           "sequence >= ? AND sequence <= ?",
-                           {terminal_id, low, high}));
-  std::set<std::int64_t> out;
-  for (const auto& row : rows) out.insert(row.Int(0));
+  CITYCODE_ASSIGN_OR_RETURN(auto rows,
+                            tx->Query("SELECT sequence, at FROM transit_tap_ids WHERE "
+                                      "terminal_id = ? AND sequence >= ? AND sequence <= ?",
+                                      {terminal_id, low, high}));
+  std::map<std::int64_t, std::int64_t> out;
+  for (const auto& row : rows) out.emplace(row.Int(0), row.Int(1));
   return out;
 }
 
@@ -176,7 +180,9 @@ std::vector<RouteSpec> TransitRoutes(platform::Platform& platform, store::Databa
            }
            incoming.push_back(std::move(*tap));
          }
-         if (incoming.empty()) return Json(200, {{"stored", 0}, {"duplicates", 0}, {"refused", 0}});
+         if (incoming.empty()) {
+           return Json(200, {{"stored", 0}, {"duplicates", 0}, {"refused", 0}, {"conflicts", 0}});
+         }
          const auto [low, high] = std::minmax_element(
              incoming.begin(), incoming.end(),
              [](const auto& a, const auto& b) { return a.tap.sequence < b.tap.sequence; });
@@ -184,12 +190,16 @@ std::vector<RouteSpec> TransitRoutes(platform::Platform& platform, store::Databa
              StoredSequences(db, terminal.terminal_id, low->tap.sequence, high->tap.sequence);
          if (!known.ok()) return ErrorResponse(known.status());
 
-         std::int64_t duplicates = 0;
+         std::int64_t duplicates = 0, conflicts = 0;
          std::vector<transit::TapUpload> batch;
          Status verify_failed;
          for (IncomingTap& in : incoming) {
-           if (!known->insert(in.tap.sequence).second) {  // stored, or earlier in this batch
-             ++duplicates;
+           // Stored, or earlier in this batch; at another time, the
+           // terminal used the sequence number twice.
+           const std::int64_t at = ToUnixSeconds(in.tap.at);
+           const auto [seen, added] = known->emplace(in.tap.sequence, at);
+           if (!added) {
+             ++(seen->second == at ? duplicates : conflicts);
              continue;
            }
            auto verified = platform.VerifyScanned(terminal, in.code, in.tap.at);
@@ -220,7 +230,8 @@ std::vector<RouteSpec> TransitRoutes(platform::Platform& platform, store::Databa
          if (!verify_failed.ok()) return ErrorResponse(verify_failed);
          return Json(200, {{"stored", uploaded.stored},
                            {"duplicates", uploaded.duplicates + duplicates},
-                           {"refused", uploaded.refused}});
+                           {"refused", uploaded.refused},
+                           {"conflicts", uploaded.conflicts + conflicts}});
        }});
   routes.push_back({.method = Method::kGet,
                     .pattern = "/v1/me/trips",

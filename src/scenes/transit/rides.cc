@@ -440,15 +440,24 @@ std::int64_t RiderBucket(std::string_view rider_id) {
 
 namespace {
 
-// Records the tap's identity; returns whether the tap was new.
-Result<bool> StoreIdentity(store::Transaction& tx, const TapUpload& u) {
+enum class Identity { kNew, kDuplicate, kConflict };
+
+// Records the tap's identity: new, stored before with the same rider and
+// time, or stored before with another.
+Result<Identity> StoreIdentity(store::Transaction& tx, const TapUpload& u) {
+  const std::int64_t at = ToUnixSeconds(u.tap.at);
   CITYCODE_ASSIGN_OR_RETURN(
       std::int64_t inserted,
       tx.Execute("INSERT INTO transit_tap_ids (terminal_id, sequence, rider_id, at) "
                  "VALUES (?, ?, ?, ?) ON CONFLICT (terminal_id, sequence) DO NOTHING",
-                 {Text(u.tap.terminal_id), Int(u.tap.sequence), Text(u.rider_id),
-                  Int(ToUnixSeconds(u.tap.at))}));
-  return inserted == 1;
+                 {Text(u.tap.terminal_id), Int(u.tap.sequence), Text(u.rider_id), Int(at)}));
+  if (inserted == 1) return Identity::kNew;
+  CITYCODE_ASSIGN_OR_RETURN(
+      store::Row stored,
+      tx.QueryOne("SELECT rider_id, at FROM transit_tap_ids WHERE terminal_id = ? AND sequence = ?",
+                  {Text(u.tap.terminal_id), Int(u.tap.sequence)}));
+  return stored.Text(0) == u.rider_id && stored.Int(1) == at ? Identity::kDuplicate
+                                                             : Identity::kConflict;
 }
 
 Status StoreRefused(store::Transaction& tx, const TapUpload& u, std::int64_t uploaded_at) {
@@ -680,9 +689,9 @@ struct Rides::Impl {
     result = {};
     RiderDays touched;
     for (const TapUpload& u : batch) {
-      CITYCODE_ASSIGN_OR_RETURN(bool stored, StoreIdentity(tx, u));
-      if (!stored) {
-        ++result.duplicates;
+      CITYCODE_ASSIGN_OR_RETURN(Identity identity, StoreIdentity(tx, u));
+      if (identity != Identity::kNew) {
+        ++(identity == Identity::kDuplicate ? result.duplicates : result.conflicts);
         continue;
       }
       ++result.stored;

@@ -2,8 +2,10 @@
 //
 // Gates and validators upload taps in batches. A tap's identity is
 // (terminal_id, sequence): storing is INSERT … ON CONFLICT DO NOTHING, so a
-// batch sent twice, or cut off and sent again, stores each tap once. A tap
-// whose code was refused is kept with its reason and never fared.
+// batch sent twice, or cut off and sent again, stores each tap once; an
+// identity that comes back with another rider or time is a conflict, counted
+// and not stored. A tap whose code was refused is kept with its reason and
+// never fared.
 //
 // After storing, every (rider, operating day) touched by a new valid tap is
 // fared again with FareTaps over all of that rider's stored taps of the
@@ -53,6 +55,11 @@ struct UploadResult {
   std::int64_t stored = 0;      // taps new to the server (refused ones included)
   std::int64_t duplicates = 0;  // taps already stored (or twice in the batch): ignored
   std::int64_t refused = 0;     // of `stored`, the refused taps
+  // Taps whose (terminal_id, sequence) was stored before for another rider
+  // or time: not stored. The terminal's numbering went wrong (a counter
+  // reset, a device replaced under the same id) or the upload was altered;
+  // the first tap stands.
+  std::int64_t conflicts = 0;
   friend bool operator==(const UploadResult&, const UploadResult&) = default;
 };
 

@@ -316,6 +316,24 @@ TEST_P(RidesTest, RidersAreFaredApart) {
   EXPECT_EQ(LedgerSum(), 0);
 }
 
+// An identity stored before that comes back with another time or rider is
+// a conflict: counted apart from duplicates, not stored, nothing re-fared.
+TEST_P(RidesTest, AnIdentityReusedForAnotherTapIsAConflict) {
+  MustUpload(Night());
+  const Snapshot before = Snap();
+  TapUpload later = Night()[0];
+  later.tap.at += std::chrono::hours(1);
+  TapUpload other_rider = Night("citizen_b")[1];
+  EXPECT_EQ(MustUpload({later, other_rider, Night()[2]}),
+            (UploadResult{.stored = 0, .duplicates = 1, .refused = 0, .conflicts = 2}));
+  EXPECT_EQ(Snap(), before);
+  EXPECT_EQ(Count("transit_tap_ids"), 4);
+  auto ingested = rides_->IngestTaps({later});
+  ASSERT_TRUE(ingested.ok()) << ingested.status().ToString();
+  EXPECT_EQ(ingested->conflicts, 1);
+  EXPECT_EQ(Count("transit_inbox"), 0);
+}
+
 TEST_P(RidesTest, RefusedTapIsKeptAndNotFared) {
   auto batch = Night();
   TapUpload refused = Upload({"bus-bus_1", 2, Utc("2026-08-15T13:40:00Z"), "bus_1", "B102",
