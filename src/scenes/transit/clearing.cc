@@ -152,7 +152,7 @@ struct Clearing::Impl {
     CITYCODE_ASSIGN_OR_RETURN(
         store::Row ledger,
         tx.QueryOne("SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM transit_ledger "
-                    "WHERE operating_day = ? AND account = 'receivable'",
+                    "WHERE operating_day = ?",
                     {Text(FormatGtfsDate(day))}));
     if (ledger.Int(0) != report.rider_total) {
       return Internal("clearing " + FormatGtfsDate(day) + ": ledger " +
@@ -244,7 +244,7 @@ Result<Bill> Clearing::DailyBill(std::string_view rider_id, const Date& operatin
       std::vector<store::Row> rows,
       tx->Query("SELECT trip_id, at, amount, memo, kind FROM transit_ledger "
                 "WHERE operating_day = ? AND bucket = ? AND rider_id = ? AND "
-                "account = 'receivable' AND kind IN ('adjustment', 'refund') "
+                "kind IN ('adjustment', 'refund') "
                 "ORDER BY at, posting_id",
                 {Text(FormatGtfsDate(operating_day)), Int(RiderBucket(rider_id)), Text(rider_id)}));
   for (const store::Row& row : rows) {

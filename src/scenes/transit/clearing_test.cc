@@ -67,7 +67,7 @@ class ClearingTest : public testing::DatabaseTest {
   // day's trips), independent of the clearing code.
   std::int64_t LedgerCharges(const std::string& day) {
     return QueryInt(
-        "SELECT CAST(COALESCE(SUM(l.amount), 0) AS BIGINT) FROM transit_ledger l JOIN "
+        "SELECT CAST(COALESCE(SUM(l.amount), 0) AS BIGINT) FROM transit_ledger_lines l JOIN "
         "transit_charges c ON c.trip_id = l.trip_id WHERE l.account = 'receivable' AND "
         "c.operating_day = '" +
         day + "'");

@@ -219,20 +219,28 @@ CREATE TABLE transit_charges (
   updated_at BIGINT NOT NULL,
   PRIMARY KEY (operating_day, bucket, rider_id, trip_id)
 ) WITHOUT ROWID;
+-- One row per posting, both of its entries: the rider's receivable is
+-- debited `amount` and `counter_account` credited as much. Every posting
+-- balances by construction; transit_ledger_lines shows the two entries.
 CREATE TABLE transit_ledger (
   operating_day TEXT NOT NULL,       -- the trip's; '' for a payment
   bucket BIGINT NOT NULL,
   rider_id TEXT NOT NULL,
   posting_id TEXT NOT NULL,
-  line BIGINT NOT NULL,              -- 1: the rider's receivable, 2: the counter account
   at BIGINT NOT NULL,
-  account TEXT NOT NULL,             -- 'receivable', 'revenue:<agency_id>', 'cash'
   amount BIGINT NOT NULL,
+  counter_account TEXT NOT NULL,     -- 'revenue:<agency_id>', 'cash'
   kind TEXT NOT NULL CHECK (kind IN ('charge', 'adjustment', 'payment', 'refund')),
   trip_id TEXT,
   memo TEXT NOT NULL,
-  PRIMARY KEY (operating_day, bucket, rider_id, posting_id, line)
+  PRIMARY KEY (operating_day, bucket, rider_id, posting_id)
 ) WITHOUT ROWID;
+CREATE VIEW transit_ledger_lines AS
+  SELECT operating_day, bucket, rider_id, posting_id, 1 AS line, at, 'receivable' AS account,
+         amount, kind, trip_id, memo FROM transit_ledger
+  UNION ALL
+  SELECT operating_day, bucket, rider_id, posting_id, 2 AS line, at, counter_account AS account,
+         -amount AS amount, kind, trip_id, memo FROM transit_ledger;
 -- One row per rider: locked (written) first by every transaction that
 -- posts for the rider, and holding the sum of the rider's receivable rows.
 CREATE TABLE transit_riders (
@@ -254,7 +262,6 @@ INSERT INTO transit_upgrades (name) VALUES ('v1');
 )sql"},
 }};
 
-constexpr std::string_view kReceivable = "receivable";
 constexpr std::int64_t kSecondsPerDay = 86400;
 
 using store::Int;
@@ -547,27 +554,34 @@ Status UpgradeV1(store::Transaction& tx) {
                    params)
             .status());
   }
+  // A posting was two rows, the receivable's and the counter account's.
   // Payments have no trip, hence no operating day.
   CITYCODE_ASSIGN_OR_RETURN(
-      rows, tx.Query("SELECT COALESCE(c.operating_day, ''), l.rider_id, l.posting_id, l.id, "
-                     "l.at, l.account, l.amount, l.kind, l.trip_id, l.memo "
-                     "FROM transit_ledger_v1 l LEFT JOIN transit_charges_v1 c "
-                     "ON c.trip_id = l.trip_id",
+      rows, tx.Query("SELECT COALESCE(c.operating_day, ''), l.rider_id, l.posting_id, l.at, "
+                     "l.amount, o.account, l.kind, l.trip_id, l.memo "
+                     "FROM transit_ledger_v1 l "
+                     "JOIN transit_ledger_v1 o ON o.posting_id = l.posting_id "
+                     "AND o.account <> 'receivable' "
+                     "LEFT JOIN transit_charges_v1 c ON c.trip_id = l.trip_id "
+                     "WHERE l.account = 'receivable'",
                      {}));
   std::map<std::string, std::int64_t> balances;
   for (const store::Row& row : rows) {
-    const std::int64_t line = row.Text(5) == kReceivable ? 1 : 2;
-    if (line == 1) balances[row.Text(1)] += row.Int(6);
-    const store::Value params[] = {Text(row.Text(0)), Int(RiderBucket(row.Text(1))),
-                                   Int(line),         Text(row.Text(1)),
-                                   Text(row.Text(2)), Int(row.Int(4)),
-                                   Text(row.Text(5)), Int(row.Int(6)),
-                                   Text(row.Text(7)), row[8],
-                                   Text(row.Text(9))};
+    balances[row.Text(1)] += row.Int(4);
+    const store::Value params[] = {Text(row.Text(0)),
+                                   Int(RiderBucket(row.Text(1))),
+                                   Text(row.Text(1)),
+                                   Text(row.Text(2)),
+                                   Int(row.Int(3)),
+                                   Int(row.Int(4)),
+                                   Text(row.Text(5)),
+                                   Text(row.Text(6)),
+                                   row[7],
+                                   Text(row.Text(8))};
     CITYCODE_RETURN_IF_ERROR(
-        tx.Execute("INSERT INTO transit_ledger (operating_day, bucket, line, rider_id, "
-                   "posting_id, at, account, amount, kind, trip_id, memo) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        tx.Execute("INSERT INTO transit_ledger (operating_day, bucket, rider_id, posting_id, at, "
+                   "amount, counter_account, kind, trip_id, memo) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    params)
             .status());
   }
@@ -609,31 +623,31 @@ struct Rides::Impl {
            options.day_start.count();
   }
 
-  // Two ledger rows summing to zero: the rider's receivable +amount, the
-  // counter account -amount. `operating_day` is the trip's ('' for a
-  // payment). Adds `amount` to `owed`, which the caller books on the rider's
-  // row with AddToBalance: once per rider and transaction, not per posting.
+  // A posting: the rider's receivable debited `amount` (negative: credited),
+  // `counter_account` credited as much. `operating_day` is the trip's (''
+  // for a payment). Adds `amount` to `owed`, which the caller books on the
+  // rider's row with AddToBalance: once per rider and transaction, not per
+  // posting.
   Status Post(store::Transaction& tx, std::string_view rider_id, std::string_view operating_day,
               std::string_view counter_account, std::int64_t amount, std::string_view kind,
               std::string_view trip_id, std::string_view memo, std::string_view posting_id,
               std::int64_t& owed) const {
-    const std::int64_t now = ToUnixSeconds(clock.Now());
-    const std::int64_t bucket = RiderBucket(rider_id);
-    const store::Value trip = trip_id.empty() ? store::Value(nullptr) : Text(trip_id);
-    const std::pair<std::string_view, std::int64_t> legs[] = {{kReceivable, amount},
-                                                              {counter_account, -amount}};
-    std::int64_t line = 0;
-    for (const auto& [account, value] : legs) {
-      const store::Value params[] = {
-          Text(operating_day), Int(bucket), Int(++line), Text(rider_id), Text(posting_id), Int(now),
-          Text(account),       Int(value),  Text(kind),  trip,           Text(memo)};
-      CITYCODE_RETURN_IF_ERROR(
-          tx.Execute("INSERT INTO transit_ledger (operating_day, bucket, line, rider_id, "
-                     "posting_id, at, account, amount, kind, trip_id, memo) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                     params)
-              .status());
-    }
+    const store::Value params[] = {Text(operating_day),
+                                   Int(RiderBucket(rider_id)),
+                                   Text(rider_id),
+                                   Text(posting_id),
+                                   Int(ToUnixSeconds(clock.Now())),
+                                   Int(amount),
+                                   Text(counter_account),
+                                   Text(kind),
+                                   trip_id.empty() ? store::Value(nullptr) : Text(trip_id),
+                                   Text(memo)};
+    CITYCODE_RETURN_IF_ERROR(
+        tx.Execute("INSERT INTO transit_ledger (operating_day, bucket, rider_id, posting_id, at, "
+                   "amount, counter_account, kind, trip_id, memo) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   params)
+            .status());
     owed += amount;
     return OkStatus();
   }

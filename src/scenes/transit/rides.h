@@ -14,11 +14,12 @@
 // trip that no longer exists: an 'adjustment'). Late, out-of-order taps
 // therefore correct a capped night instead of charging on top of it.
 //
-// Ledger: each posting is two rows that sum to zero, the rider's
-// 'receivable' and a counter account ('revenue:<agency_id>' for fares and
-// refunds, 'cash' for payments), so the whole ledger always sums to 0 and a
-// rider's balance is the sum of their receivable rows (kept on the rider's
-// row as it is posted). Amounts are integer fen.
+// Ledger: each posting is one row with both of its entries, the rider's
+// 'receivable' debited and a counter account ('revenue:<agency_id>' for
+// fares and refunds, 'cash' for payments) credited the same amount, so the
+// ledger always balances; the view transit_ledger_lines lists the entries.
+// A rider's balance is the sum of their postings (kept on the rider's row
+// as it is posted). Amounts are integer fen.
 //
 // Thread safety: a Rides is safe to share; each upload is one write
 // transaction.
