@@ -11,9 +11,8 @@
 #include "common/files.h"
 #include "server/service.h"
 #include "terminal/http_client.h"
+#include "tests/support/service_test.h"
 #include "tests/support/subprocess.h"
-#include "tests/support/temp_dir.h"
-#include "tests/support/test_databases.h"
 
 namespace citycode {
 namespace {
@@ -27,63 +26,16 @@ constexpr const char* kTables[] = {"platform_keys", "signed_lists",       "citiz
                                    "terminals",     "api_keys",           "devices",
                                    "credentials",   "presentations_seen", "verifications"};
 
-class ApiTest : public testing::DatabaseTest {
+class ApiTest : public testing::ServiceTest {
  protected:
   void SetUp() override {
-    DatabaseTest::SetUp();
+    ServiceTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    dir_.emplace("api");
-    config_.database_url = url();
-    config_.keyring_file = dir_->path() / "keyring.json";
-    config_.vault.checkpoint_file = dir_->path() / "audit-checkpoints.jsonl";
-    config_.http.listen = "127.0.0.1:0";
-    config_.platform.password_cost = crypto::PasswordCost::kMinimal;
-    StartService();
+    Configure("api");
+    ASSERT_NO_FATAL_FAILURE(StartService(clock_));
   }
 
-  void StartService() {
-    auto service = server::Service::Start(config_, clock_);
-    ASSERT_TRUE(service.ok()) << service.status().ToString();
-    service_ = std::move(*service);
-    base_url_ = "http://127.0.0.1:" + std::to_string(service_->port());
-    client_ = std::move(*terminal::HttpClient::Create(base_url_));
-    admin_ = service_->platform().CreateAdminKey("test admin")->token;
-    channel_ = service_->platform().CreateChannelKey(code::Channel::kApp, "test app")->token;
-  }
-
-  HttpReply Send(std::string_view method, std::string_view target, std::string_view body = {},
-                 std::string_view token = {},
-                 std::vector<std::pair<std::string, std::string>> headers = {}) {
-    if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + std::string(token));
-    auto reply = client_->Send(method, target, body, headers);
-    EXPECT_TRUE(reply.ok()) << reply.status().ToString();
-    return reply.ok() ? *reply : HttpReply{};
-  }
-
-  json SendJson(std::string_view method, std::string_view target, const json& body,
-                std::string_view token, int expected_status,
-                std::vector<std::pair<std::string, std::string>> headers = {}) {
-    HttpReply reply = Send(method, target, body.is_null() ? "" : body.dump(), token, headers);
-    EXPECT_EQ(reply.status, expected_status) << method << " " << target << ": " << reply.body;
-    json doc = json::parse(reply.body, nullptr, false);
-    return doc.is_discarded() ? json() : doc;
-  }
-
-  std::string ErrorCode(const HttpReply& reply) {
-    json doc = json::parse(reply.body, nullptr, false);
-    if (!doc.is_object() || !doc.contains("error")) return "(no error body: " + reply.body + ")";
-    EXPECT_TRUE(doc["error"]["message"].is_string());
-    return doc["error"]["code"].get<std::string>();
-  }
-
-  std::map<std::string, std::int64_t> RowCounts() {
-    std::map<std::string, std::int64_t> counts;
-    auto tx = db().Begin(store::TransactionMode::kRead);
-    for (const char* table : kTables) {
-      counts[table] = (*tx)->QueryOne(std::string("SELECT COUNT(*) FROM ") + table)->Int(0);
-    }
-    return counts;
-  }
+  std::map<std::string, std::int64_t> RowCounts() { return ServiceTest::RowCounts(kTables); }
 
   // An organisation with one site and terminal; returns {org id, terminal key}.
   std::pair<std::string, std::string> Org(std::string_view kind) {
@@ -111,12 +63,6 @@ class ApiTest : public testing::DatabaseTest {
   }
 
   SystemClock clock_;
-  std::optional<testing::TempDir> dir_;
-  server::ServiceConfig config_;
-  std::unique_ptr<server::Service> service_;
-  std::string base_url_;
-  std::unique_ptr<terminal::HttpClient> client_;
-  std::string admin_, channel_;
 };
 
 // Acceptance: register → enrol → credential → a code made by the CLI →

@@ -27,14 +27,12 @@
 #include "scenes/transit/gtfs.h"
 #include "server/service.h"
 #include "terminal/http_client.h"
-#include "tests/support/temp_dir.h"
-#include "tests/support/test_databases.h"
+#include "tests/support/service_test.h"
 
 namespace citycode {
 namespace {
 
 using nlohmann::json;
-using terminal::HttpReply;
 
 // A fictional adult rider; the ID number carries a valid check character.
 constexpr std::string_view kIdNumber = "370282199003154516";
@@ -50,26 +48,14 @@ constexpr const char* kRowTables[] = {"transit_tap_ids", "transit_taps",   "tran
                                       "transit_charges", "transit_ledger", "transit_refunds",
                                       "verifications"};
 
-class TransitApiTest : public testing::DatabaseTest {
+class TransitApiTest : public testing::ServiceTest {
  protected:
   void SetUp() override {
-    DatabaseTest::SetUp();
+    ServiceTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    dir_.emplace("transit-api");
-    config_.database_url = url();
-    config_.keyring_file = dir_->path() / "keyring.json";
-    config_.http.listen = "127.0.0.1:0";
-    config_.platform.password_cost = crypto::PasswordCost::kMinimal;
-    config_.vault.checkpoint_file = dir_->path() / "audit-checkpoints.jsonl";
-    config_.upkeep_interval = std::chrono::hours(24);
+    Configure("transit-api");
     config_.transit.feed_dir = CITYCODE_TRANSIT_DEMO_FEED;
-    auto service = server::Service::Start(config_, clock_);
-    ASSERT_TRUE(service.ok()) << service.status().ToString();
-    service_ = std::move(*service);
-    client_ = std::move(
-        *terminal::HttpClient::Create("http://127.0.0.1:" + std::to_string(service_->port())));
-    admin_ = service_->platform().CreateAdminKey("test admin")->token;
-    channel_ = service_->platform().CreateChannelKey(code::Channel::kApp, "test app")->token;
+    ASSERT_NO_FATAL_FAILURE(StartService(clock_));
     gate_key_ = NewTerminalKey("即墨公交", "transit_operator", "地铁闸机1");
     hotel_key_ = NewTerminalKey("即墨示例大酒店", "hotel", "前台");
     ASSERT_FALSE(gate_key_.empty());
@@ -78,43 +64,7 @@ class TransitApiTest : public testing::DatabaseTest {
     clock_.Set(kMorningAfter);
   }
 
-  HttpReply Send(std::string_view method, std::string_view target, std::string_view body,
-                 std::string_view token,
-                 std::vector<std::pair<std::string, std::string>> headers = {}) {
-    if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + std::string(token));
-    auto reply = client_->Send(method, target, body, headers);
-    EXPECT_TRUE(reply.ok()) << reply.status().ToString();
-    return reply.ok() ? *reply : HttpReply{};
-  }
-
-  json SendJson(std::string_view method, std::string_view target, const json& body,
-                std::string_view token, int expected_status,
-                std::vector<std::pair<std::string, std::string>> headers = {}) {
-    HttpReply reply = Send(method, target, body.is_null() ? "" : body.dump(), token, headers);
-    EXPECT_EQ(reply.status, expected_status) << method << " " << target << ": " << reply.body;
-    json doc = json::parse(reply.body, nullptr, false);
-    return doc.is_discarded() ? json() : doc;
-  }
-
-  // A refused call: `status` and the machine code.
-  void ExpectRefused(std::string_view method, std::string_view target, std::string_view body,
-                     std::string_view token, int status, std::string_view code) {
-    HttpReply reply = Send(method, target, body, token);
-    EXPECT_EQ(reply.status, status) << method << " " << target << " " << body << ": " << reply.body;
-    json doc = json::parse(reply.body, nullptr, false);
-    ASSERT_TRUE(doc.is_object() && doc.contains("error")) << reply.body;
-    EXPECT_EQ(doc["error"]["code"], code) << body << ": " << reply.body;
-    EXPECT_TRUE(doc["error"]["message"].is_string());
-  }
-
-  std::map<std::string, std::int64_t> RowCounts() {
-    std::map<std::string, std::int64_t> counts;
-    auto tx = db().Begin(store::TransactionMode::kRead);
-    for (const char* table : kRowTables) {
-      counts[table] = (*tx)->QueryOne(std::string("SELECT COUNT(*) FROM ") + table)->Int(0);
-    }
-    return counts;
-  }
+  std::map<std::string, std::int64_t> RowCounts() { return ServiceTest::RowCounts(kRowTables); }
 
   // An organisation of `kind` with a site and a terminal; the terminal's key.
   std::string NewTerminalKey(std::string_view name, std::string_view kind,
@@ -182,11 +132,7 @@ class TransitApiTest : public testing::DatabaseTest {
   }
 
   ManualClock clock_{kStart};
-  std::optional<testing::TempDir> dir_;
-  server::ServiceConfig config_;
-  std::unique_ptr<server::Service> service_;
-  std::unique_ptr<terminal::HttpClient> client_;
-  std::string admin_, channel_, gate_key_, hotel_key_, session_;
+  std::string gate_key_, hotel_key_, session_;
   const crypto::PrivateKey device_key_ = *crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519);
   Bytes credential_;
   std::uint64_t counter_ = 0;
@@ -494,11 +440,7 @@ TEST_P(TransitApiTest, WithoutAFeedTheRoutesAreUnavailable) {
   service_->Stop();
   service_.reset();
   config_.transit.feed_dir.clear();
-  auto service = server::Service::Start(config_, clock_);
-  ASSERT_TRUE(service.ok()) << service.status().ToString();
-  service_ = std::move(*service);
-  client_ = std::move(
-      *terminal::HttpClient::Create("http://127.0.0.1:" + std::to_string(service_->port())));
+  ASSERT_NO_FATAL_FAILURE(StartService(clock_));
   ExpectRefused("POST", "/v1/transit/taps", NightBatch().dump(), gate_key_, 503, "unavailable");
   ExpectRefused("GET", "/v1/me/trips?day=2026-08-15", "", session_, 503, "unavailable");
   ExpectRefused("GET", "/v1/me/bill?day=2026-08-15", "", session_, 503, "unavailable");

@@ -25,8 +25,7 @@
 #include "crypto/key.h"
 #include "server/service.h"
 #include "terminal/http_client.h"
-#include "tests/support/temp_dir.h"
-#include "tests/support/test_databases.h"
+#include "tests/support/service_test.h"
 #include "vault/audit.h"
 #include "vault/certificate.h"
 #include "vault/certificate_types.h"
@@ -65,27 +64,13 @@ struct OrgSetup {
   std::string terminal_key;
 };
 
-class VaultApiTest : public testing::DatabaseTest {
+class VaultApiTest : public testing::ServiceTest {
  protected:
   void SetUp() override {
-    DatabaseTest::SetUp();
+    ServiceTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    dir_.emplace("vault-api");
-    config_.database_url = url();
-    config_.keyring_file = dir_->path() / "keyring.json";
-    config_.http.listen = "127.0.0.1:0";
-    config_.platform.password_cost = crypto::PasswordCost::kMinimal;
-    // Inside the test's directory, not the working directory.
-    config_.vault.checkpoint_file = dir_->path() / "audit-checkpoints.jsonl";
-    // No background checkpoints while a test counts rows.
-    config_.upkeep_interval = std::chrono::hours(24);
-    auto service = server::Service::Start(config_, clock_);
-    ASSERT_TRUE(service.ok()) << service.status().ToString();
-    service_ = std::move(*service);
-    client_ = std::move(
-        *terminal::HttpClient::Create("http://127.0.0.1:" + std::to_string(service_->port())));
-    admin_ = service_->platform().CreateAdminKey("test admin")->token;
-    channel_ = service_->platform().CreateChannelKey(code::Channel::kApp, "test app")->token;
+    Configure("vault-api");
+    ASSERT_NO_FATAL_FAILURE(StartService(clock_));
 
     SetUpAgency();
     if (HasFatalFailure()) return;
@@ -96,49 +81,7 @@ class VaultApiTest : public testing::DatabaseTest {
     SetUpHall();
   }
 
-  // --- HTTP ---
-
-  HttpReply Send(std::string_view method, std::string_view target, std::string_view body = {},
-                 std::string_view token = {},
-                 std::vector<std::pair<std::string, std::string>> headers = {}) {
-    if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + std::string(token));
-    auto reply = client_->Send(method, target, body, headers);
-    EXPECT_TRUE(reply.ok()) << reply.status().ToString();
-    return reply.ok() ? *reply : HttpReply{};
-  }
-
-  json SendJson(std::string_view method, std::string_view target, const json& body,
-                std::string_view token, int expected_status,
-                std::vector<std::pair<std::string, std::string>> headers = {}) {
-    HttpReply reply = Send(method, target, body.is_null() ? "" : body.dump(), token, headers);
-    EXPECT_EQ(reply.status, expected_status) << method << " " << target << ": " << reply.body;
-    json doc = json::parse(reply.body, nullptr, false);
-    return doc.is_discarded() ? json() : doc;
-  }
-
-  std::string ErrorCode(const HttpReply& reply) {
-    json doc = json::parse(reply.body, nullptr, false);
-    if (!doc.is_object() || !doc.contains("error")) return "(no error body: " + reply.body + ")";
-    EXPECT_TRUE(doc["error"]["message"].is_string());
-    return doc["error"]["code"].get<std::string>();
-  }
-
-  // A refused call: `status` and the machine code.
-  void ExpectRefused(std::string_view method, std::string_view target, const json& body,
-                     std::string_view token, int status, std::string_view code) {
-    HttpReply reply = Send(method, target, body.dump(), token);
-    EXPECT_EQ(reply.status, status) << method << " " << target << ": " << reply.body;
-    EXPECT_EQ(ErrorCode(reply), code) << method << " " << target << ": " << reply.body;
-  }
-
-  std::map<std::string, std::int64_t> VaultRowCounts() {
-    std::map<std::string, std::int64_t> counts;
-    auto tx = db().Begin(store::TransactionMode::kRead);
-    for (const char* table : kVaultTables) {
-      counts[table] = (*tx)->QueryOne(std::string("SELECT COUNT(*) FROM ") + table)->Int(0);
-    }
-    return counts;
-  }
+  std::map<std::string, std::int64_t> VaultRowCounts() { return RowCounts(kVaultTables); }
 
   // --- the world ---
 
@@ -375,11 +318,6 @@ class VaultApiTest : public testing::DatabaseTest {
   }
 
   ManualClock clock_{kStart};
-  std::optional<testing::TempDir> dir_;
-  server::ServiceConfig config_;
-  std::unique_ptr<server::Service> service_;
-  std::unique_ptr<terminal::HttpClient> client_;
-  std::string admin_, channel_;
 
   const crypto::PrivateKey agency_key_ = *crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519);
   std::string agency_id_, agency_admin_;
@@ -524,7 +462,8 @@ TEST_P(VaultApiTest, AHotelGetsNeitherTheHallsGrantNorAnUnconsentedType) {
       << hall_grant;
 
   const auto before = VaultRowCounts();
-  ExpectRefused("POST", "/v1/vault/fetch", {{"grant_id", hall_grant_id}, {"use_cause", "入住登记"}},
+  ExpectRefused("POST", "/v1/vault/fetch",
+                json({{"grant_id", hall_grant_id}, {"use_cause", "入住登记"}}).dump(),
                 hotel.terminal_key, 403, "consent_missing");
   ExpectRefusalInHistory("consent_missing", hotel.id, kHotelName, "入住登记");
 
@@ -534,9 +473,10 @@ TEST_P(VaultApiTest, AHotelGetsNeitherTheHallsGrantNorAnUnconsentedType) {
   EXPECT_EQ(hotel_grant["types"], json::array({TypeCode("resident_id_card")})) << hotel_grant;
   EXPECT_EQ(hotel_grant["expires_at"], FormatRfc3339(clock_.Now() + std::chrono::minutes(10)));
   ExpectRefused("POST", "/v1/vault/fetch",
-                {{"grant_id", hotel_grant_id},
-                 {"types", json::array({"household_register"})},
-                 {"use_cause", "入住登记"}},
+                json({{"grant_id", hotel_grant_id},
+                      {"types", json::array({"household_register"})},
+                      {"use_cause", "入住登记"}})
+                    .dump(),
                 hotel.terminal_key, 403, "type_not_consented");
   ExpectRefusalInHistory("type_not_consented", hotel.id, kHotelName, "入住登记");
   // Refusals write their audit entries and nothing else.
@@ -554,8 +494,8 @@ TEST_P(VaultApiTest, AHotelGetsNeitherTheHallsGrantNorAnUnconsentedType) {
   EXPECT_THAT(VerifiedCertificates(release["certificates"]),
               ::testing::ElementsAre(id_card_.certificate.identifier));
   ExpectRefused("POST", "/v1/vault/fetch",
-                {{"grant_id", hotel_grant_id}, {"use_cause", "入住登记"}}, hotel.terminal_key, 403,
-                "consent_used");
+                json({{"grant_id", hotel_grant_id}, {"use_cause", "入住登记"}}).dump(),
+                hotel.terminal_key, 403, "consent_used");
   ExpectRefusalInHistory("consent_used", hotel.id, kHotelName, "入住登记");
   // And the hall's grant still serves the hall.
   json hall_fetched =
@@ -576,16 +516,17 @@ TEST_P(VaultApiTest, TheHallsPresentationGrantExpiresAfterTenMinutes) {
   EXPECT_EQ(grant["expires_at"], FormatRfc3339(kStart + std::chrono::minutes(10)));
 
   clock_.Advance(std::chrono::minutes(10) + std::chrono::seconds(1));
-  ExpectRefused("POST", "/v1/vault/fetch", {{"grant_id", grant_id}, {"use_cause", "材料核验"}},
-                kiosk_key_, 403, "consent_expired");
+  ExpectRefused("POST", "/v1/vault/fetch",
+                json({{"grant_id", grant_id}, {"use_cause", "材料核验"}}).dump(), kiosk_key_, 403,
+                "consent_expired");
   ExpectRefusalInHistory("consent_expired", hall_.id, kHallName, "材料核验");
   // Exactly at expiry is too late as well: a grant made now, fetched at its
   // expires_at.
   const json second = VerifyForGrant(kiosk_key_);
   clock_.Advance(std::chrono::minutes(10));
   ExpectRefused("POST", "/v1/vault/fetch",
-                {{"grant_id", second.value("id", "")}, {"use_cause", "材料核验"}}, kiosk_key_, 403,
-                "consent_expired");
+                json({{"grant_id", second.value("id", "")}, {"use_cause", "材料核验"}}).dump(),
+                kiosk_key_, 403, "consent_expired");
 
   ExpectAuditLogVerifies();
 }
@@ -631,12 +572,14 @@ TEST_P(VaultApiTest, AStandingGrantServesUntilTheCitizenRevokesIt) {
   json revoked = Entry(History(), "consent.revoke");
   EXPECT_EQ(revoked["org_id"], bank.id);
 
-  ExpectRefused("POST", "/v1/vault/fetch", {{"grant_id", grant_id}, {"use_cause", "开户核验"}},
-                bank_admin, 403, "consent_revoked");
+  ExpectRefused("POST", "/v1/vault/fetch",
+                json({{"grant_id", grant_id}, {"use_cause", "开户核验"}}).dump(), bank_admin, 403,
+                "consent_revoked");
   ExpectRefusalInHistory("consent_revoked", bank.id, kBankName, "开户核验");
   // Its terminal is refused the same way.
-  ExpectRefused("POST", "/v1/vault/fetch", {{"grant_id", grant_id}, {"use_cause", "开户核验"}},
-                bank.terminal_key, 403, "consent_revoked");
+  ExpectRefused("POST", "/v1/vault/fetch",
+                json({{"grant_id", grant_id}, {"use_cause", "开户核验"}}).dump(), bank.terminal_key,
+                403, "consent_revoked");
 
   ExpectAuditLogVerifies();
 }

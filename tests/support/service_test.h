@@ -1,0 +1,139 @@
+// A fixture for tests of the HTTP API: an in-process citycode service on the
+// test's database (DatabaseTest), listening on 127.0.0.1, with a real HTTP
+// client, an admin key and an app channel key.
+//
+//   class ThingApiTest : public testing::ServiceTest {
+//     void SetUp() override {
+//       ServiceTest::SetUp();
+//       if (IsSkipped() || HasFatalFailure()) return;
+//       Configure("thing-api");
+//       config_.… = …;                 // anything the test needs besides
+//       ASSERT_NO_FATAL_FAILURE(StartService(clock_));
+//     }
+//   };
+#ifndef CITYCODE_TESTS_SUPPORT_SERVICE_TEST_H_
+#define CITYCODE_TESTS_SUPPORT_SERVICE_TEST_H_
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/clock.h"
+#include "server/service.h"
+#include "terminal/http_client.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_databases.h"
+
+namespace citycode::testing {
+
+class ServiceTest : public DatabaseTest {
+ protected:
+  using Headers = std::vector<std::pair<std::string, std::string>>;
+
+  // The configuration every API test shares: the test's database, the
+  // service's files in a fresh directory named after `name`, any free port,
+  // the cheapest password hashing, and no background upkeep while a test
+  // counts rows.
+  void Configure(std::string_view name) {
+    dir_.emplace(std::string(name));
+    config_.database_url = url();
+    config_.keyring_file = dir_->path() / "keyring.json";
+    config_.vault.checkpoint_file = dir_->path() / "audit-checkpoints.jsonl";
+    config_.http.listen = "127.0.0.1:0";
+    config_.platform.password_cost = crypto::PasswordCost::kMinimal;
+    config_.upkeep_interval = std::chrono::hours(24);
+  }
+
+  // Starts the service with config_ on `clock`, which must outlive it.
+  void StartService(const Clock& clock) {
+    auto service = server::Service::Start(config_, clock);
+    ASSERT_TRUE(service.ok()) << service.status().ToString();
+    service_ = std::move(*service);
+    base_url_ = "http://127.0.0.1:" + std::to_string(service_->port());
+    client_ = std::move(*terminal::HttpClient::Create(base_url_));
+    admin_ = service_->platform().CreateAdminKey("test admin")->token;
+    channel_ = service_->platform().CreateChannelKey(code::Channel::kApp, "test app")->token;
+  }
+
+  // Stops the service before the derived fixture's members (its clock, say)
+  // are destroyed.
+  void TearDown() override {
+    client_.reset();
+    service_.reset();
+    DatabaseTest::TearDown();
+  }
+
+  terminal::HttpReply Send(std::string_view method, std::string_view target,
+                           std::string_view body = {}, std::string_view token = {},
+                           Headers headers = {}) {
+    if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + std::string(token));
+    auto reply = client_->Send(method, target, body, headers);
+    EXPECT_TRUE(reply.ok()) << reply.status().ToString();
+    return reply.ok() ? *reply : terminal::HttpReply{};
+  }
+
+  // Sends `body` (null: none) and expects `expected_status`; the answer's
+  // JSON, null if it has none.
+  nlohmann::json SendJson(std::string_view method, std::string_view target,
+                          const nlohmann::json& body, std::string_view token, int expected_status,
+                          Headers headers = {}) {
+    terminal::HttpReply reply =
+        Send(method, target, body.is_null() ? "" : body.dump(), token, std::move(headers));
+    EXPECT_EQ(reply.status, expected_status) << method << " " << target << ": " << reply.body;
+    nlohmann::json doc = nlohmann::json::parse(reply.body, nullptr, false);
+    return doc.is_discarded() ? nlohmann::json() : doc;
+  }
+
+  // The machine code of an error answer, which must carry a message too.
+  std::string ErrorCode(const terminal::HttpReply& reply) {
+    nlohmann::json doc = nlohmann::json::parse(reply.body, nullptr, false);
+    if (!doc.is_object() || !doc.contains("error") || !doc["error"]["code"].is_string()) {
+      return "(no error body: " + reply.body + ")";
+    }
+    EXPECT_TRUE(doc["error"]["message"].is_string()) << reply.body;
+    return doc["error"]["code"].get<std::string>();
+  }
+
+  // A refused call: `status` and the machine code `code`.
+  void ExpectRefused(std::string_view method, std::string_view target, std::string_view body,
+                     std::string_view token, int status, std::string_view code) {
+    terminal::HttpReply reply = Send(method, target, body, token);
+    EXPECT_EQ(reply.status, status) << method << " " << target << " " << body << ": " << reply.body;
+    EXPECT_EQ(ErrorCode(reply), code)
+        << method << " " << target << " " << body << ": " << reply.body;
+  }
+
+  // How many rows each of `tables` holds: a refused call must change none.
+  std::map<std::string, std::int64_t> RowCounts(std::span<const char* const> tables) {
+    std::map<std::string, std::int64_t> counts;
+    auto tx = db().Begin(store::TransactionMode::kRead);
+    EXPECT_TRUE(tx.ok()) << tx.status().ToString();
+    if (!tx.ok()) return counts;
+    for (const char* table : tables) {
+      auto row = (*tx)->QueryOne(std::string("SELECT COUNT(*) FROM ") + table);
+      EXPECT_TRUE(row.ok()) << table << ": " << row.status().ToString();
+      counts[table] = row.ok() ? row->Int(0) : -1;
+    }
+    return counts;
+  }
+
+  std::optional<TempDir> dir_;
+  server::ServiceConfig config_;
+  std::unique_ptr<server::Service> service_;
+  std::string base_url_;
+  std::unique_ptr<terminal::HttpClient> client_;
+  std::string admin_, channel_;
+};
+
+}  // namespace citycode::testing
+
+#endif  // CITYCODE_TESTS_SUPPORT_SERVICE_TEST_H_
