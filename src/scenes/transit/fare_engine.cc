@@ -123,9 +123,10 @@ class Farer {
 
  private:
   // Over all ordered pairs of the route's stops, at the leg's time. Cached
-  // per route and category: the range does not depend on the stops tapped.
+  // per route, category and the timeframes the leg's times fall in: the
+  // range does not depend on the stops tapped, but a peak fare differs.
   const FareRange& Range(const Leg& leg) {
-    auto key = std::pair(leg.route_id, leg.rider_category_id);
+    auto key = std::tuple(leg.route_id, leg.rider_category_id, TimeframesOf(feed_, leg));
     if (auto it = cache_.find(key); it != cache_.end()) return it->second;
     FareRange range;
     const std::set<std::string> stops = RouteStops(feed_, leg.route_id);
@@ -146,7 +147,7 @@ class Farer {
 
   const Feed& feed_;
   const FareOptions& options_;
-  std::map<std::pair<std::string, std::string>, FareRange> cache_;
+  std::map<std::tuple<std::string, std::string, std::string>, FareRange> cache_;
 };
 
 bool WindowApplies(const FareWindow& w, const Charge& c, int route_type) {

@@ -3,10 +3,15 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <numeric>
 #include <random>
+#include <sstream>
+#include <string>
 
 #include "scenes/transit/test_support.h"
+#include "tests/support/temp_dir.h"
 
 namespace citycode::transit {
 namespace {
@@ -174,6 +179,67 @@ TEST_F(FareEngineTest, MissingExitPaysTheMaximumFare) {
   EXPECT_EQ(late[0].kind, TripKind::kNoExit);
   EXPECT_EQ(late[1].kind, TripKind::kNoEntry);
   EXPECT_EQ(late[1].amount, 500);
+}
+
+// The demo feed with dearer metro fares at peak (07:00-09:00 local): every
+// metro rule holds off-peak, and a copy of it at peak sells metro_peak.
+void WritePeakFeed(const std::filesystem::path& dir) {
+  std::filesystem::copy(
+      CITYCODE_TRANSIT_DEMO_FEED, dir,
+      std::filesystem::copy_options::recursive | std::filesystem::copy_options::overwrite_existing);
+  std::ifstream in(dir / "fare_leg_rules.txt");
+  std::string line, rules, peak;
+  std::getline(in, line);
+  rules = line + ",from_timeframe_group_id\n";
+  while (std::getline(in, line)) {
+    if (line.starts_with("metro,")) {
+      rules += line + ",offpeak\n";
+      peak += line.substr(0, line.rfind(',')) + ",metro_peak,peak\n";
+    } else {
+      rules += line + ",\n";
+    }
+  }
+  std::ofstream(dir / "fare_leg_rules.txt") << rules << peak;
+  std::ofstream(dir / "fare_products.txt", std::ios::app)
+      << "metro_peak,地铁高峰,adult,citycode,8.00,CNY\n"
+      << "metro_peak,地铁高峰,student,citycode,4.00,CNY\n";
+  std::ofstream(dir / "timeframes.txt") << "timeframe_group_id,start_time,end_time,service_id\n"
+                                        << "offpeak,00:00:00,07:00:00,daily\n"
+                                        << "peak,07:00:00,09:00:00,daily\n"
+                                        << "offpeak,09:00:00,24:00:00,daily\n";
+}
+
+// A missing tap-out pays the dearest fare at the trip's time: off-peak
+// first, then at peak in the same day (a range once worked out for the
+// route was reused whatever the time).
+TEST_F(FareEngineTest, MissingExitPaysTheMaximumFareOfItsTime) {
+  testing::TempDir dir("peak-feed");
+  WritePeakFeed(dir.path());
+  auto feed = LoadFeed(dir.path());
+  ASSERT_TRUE(feed.ok()) << feed.status().ToString();
+  auto ext = LoadFareExtensions(dir.path(), *feed);
+  ASSERT_TRUE(ext.ok()) << ext.status().ToString();
+  auto charges = FareTaps(*feed, *ext,
+                          {Gate(Tap::Kind::kEntry, "M02", "2026-03-02T22:00:00Z"),    // 06:00
+                           Gate(Tap::Kind::kEntry, "M03", "2026-03-03T00:00:00Z"),    // 08:00
+                           Gate(Tap::Kind::kExit, "M04", "2026-03-03T00:20:00Z"),     // 08:20
+                           Gate(Tap::Kind::kEntry, "M01", "2026-03-03T02:00:00Z")});  // 10:00
+  ASSERT_EQ(charges.size(), 3u);
+  EXPECT_EQ(charges[0].kind, TripKind::kNoExit);
+  EXPECT_EQ(charges[0].amount, 500);
+  EXPECT_EQ(charges[1].kind, TripKind::kComplete);
+  EXPECT_EQ(charges[1].fare_product_id, "metro_peak");
+  EXPECT_EQ(charges[1].amount, 800);
+  EXPECT_EQ(charges[2].kind, TripKind::kNoExit);
+  EXPECT_EQ(charges[2].amount, 500) << "off-peak again";
+  auto at_peak = FareTaps(*feed, *ext,
+                          {Gate(Tap::Kind::kEntry, "M02", "2026-03-02T22:00:00Z"),    // 06:00
+                           Gate(Tap::Kind::kEntry, "M05", "2026-03-02T23:30:00Z")});  // 07:30
+  ASSERT_EQ(at_peak.size(), 2u);
+  EXPECT_EQ(at_peak[0].amount, 500);
+  EXPECT_EQ(at_peak[1].kind, TripKind::kNoExit);
+  EXPECT_EQ(at_peak[1].fare_product_id, "metro_peak");
+  EXPECT_EQ(at_peak[1].amount, 800);
 }
 
 TEST_F(FareEngineTest, ExitAtTheEntryStationPaysTheMinimumFare) {

@@ -64,6 +64,21 @@ std::int64_t AbsoluteSeconds(const Date& date, int seconds) {
 
 }  // namespace
 
+std::string TimeframesOf(const Feed& feed, const Leg& leg) {
+  std::string key;
+  for (const LocalTime& t : {Normalize(leg.date, leg.departure),
+                             Normalize(leg.date, leg.arrival.value_or(leg.departure))}) {
+    for (const Timeframe& tf : feed.timeframes) {
+      if (t.seconds >= tf.start && t.seconds < tf.end && feed.ServiceRuns(tf.service_id, t.date)) {
+        key += tf.group_id;
+        key += ',';
+      }
+    }
+    key += '|';
+  }
+  return key;
+}
+
 std::optional<LegFare> FareForLeg(const Feed& feed, const Leg& leg) {
   static const std::vector<std::string> kNone;
   std::vector<std::string> networks;

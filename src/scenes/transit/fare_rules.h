@@ -44,6 +44,11 @@ struct LegFare {
 // the exact rider category wins, then the cheapest.
 std::optional<LegFare> FareForLeg(const Feed& feed, const Leg& leg);
 
+// The timeframe groups the leg's departure and its arrival fall in, as one
+// key: FareForLeg depends on the leg's time through these alone, so a fare
+// cached under the route, the rider category and this key stays right.
+std::string TimeframesOf(const Feed& feed, const Leg& leg);
+
 struct TwoLegFare {
   std::int64_t amount = 0;  // minor units, both legs and the transfer
   std::string currency;
