@@ -927,18 +927,22 @@ Result<std::int64_t> Rides::FarePending() {
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
       impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
         fared = 0;
-        CITYCODE_ASSIGN_OR_RETURN(
-            auto first,
-            tx.QueryOptional("SELECT bucket FROM transit_inbox ORDER BY bucket LIMIT 1", {}));
-        if (!first) return OkStatus();
         // Taken with DELETE … RETURNING: on PostgreSQL a concurrent faring
-        // of the bucket waits for this one and then finds the rows gone,
-        // and taps an ingest adds meanwhile stay queued.
-        CITYCODE_ASSIGN_OR_RETURN(
-            std::vector<store::Row> rows,
-            tx.Query("DELETE FROM transit_inbox WHERE bucket = ? RETURNING terminal_id, sequence, "
-                     "at, route_id, stop_id, kind, channel, rider_category_id, rider_id",
-                     {Int(first->Int(0))}));
+        // of the same bucket waits for this one, then finds the rows gone
+        // and looks for another bucket; taps an ingest adds meanwhile stay
+        // queued.
+        std::vector<store::Row> rows;
+        while (rows.empty()) {
+          CITYCODE_ASSIGN_OR_RETURN(
+              auto first,
+              tx.QueryOptional("SELECT bucket FROM transit_inbox ORDER BY bucket LIMIT 1", {}));
+          if (!first) return OkStatus();
+          CITYCODE_ASSIGN_OR_RETURN(
+              rows, tx.Query("DELETE FROM transit_inbox WHERE bucket = ? RETURNING terminal_id, "
+                             "sequence, at, route_id, stop_id, kind, channel, rider_category_id, "
+                             "rider_id",
+                             {Int(first->Int(0))}));
+        }
         std::map<std::string, std::vector<Tap>> by_rider;
         Status status;
         for (const store::Row& row : rows) {

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "scenes/transit/test_support.h"
@@ -241,6 +243,43 @@ TEST_P(RidesTest, BulkIngestThenFarePendingMatchesAnUpload) {
   EXPECT_EQ(Balance(), 100);
   EXPECT_EQ(Count("transit_ledger", "kind = 'adjustment'"), 1) << "100 fen moved to the new ride";
   EXPECT_EQ(LedgerSum(), 0);
+}
+
+// Two workers fare the queue at once: each rider is fared once, in full (on
+// PostgreSQL the second one to reach a bucket waits, finds it taken and
+// moves on).
+TEST_P(RidesTest, TwoFaringsAtOnceFareEachRiderOnce) {
+  std::vector<std::string> riders;
+  std::vector<TapUpload> batch;
+  for (int r = 0; r < 40; ++r) {
+    riders.push_back("rider_" + std::to_string(r));
+    for (TapUpload& u : Night(riders.back().c_str())) {
+      u.tap.terminal_id += "-" + std::to_string(r);
+      batch.push_back(std::move(u));
+    }
+  }
+  auto ingested = rides_->IngestTaps(batch);
+  ASSERT_TRUE(ingested.ok()) << ingested.status().ToString();
+  std::atomic<std::int64_t> fared{0};
+  auto worker = [&] {
+    for (;;) {
+      auto n = rides_->FarePending();
+      EXPECT_TRUE(n.ok()) << n.status().ToString();
+      if (!n.ok() || *n == 0) return;
+      fared += *n;
+    }
+  };
+  std::thread a(worker), b(worker);
+  a.join();
+  b.join();
+  EXPECT_EQ(fared.load(), 40);
+  EXPECT_EQ(Count("transit_inbox"), 0);
+  EXPECT_EQ(Count("transit_taps"), 160);
+  EXPECT_EQ(Count("transit_ledger", "kind = 'adjustment'"), 0) << "fared once, in full";
+  for (const std::string& rider : riders) {
+    EXPECT_EQ(NightTotal(rider.c_str()), 100) << rider;
+    EXPECT_EQ(Balance(rider.c_str()), 100) << rider;
+  }
 }
 
 TEST_P(RidesTest, LateOfflineBatchIsAnAdjustment) {
