@@ -751,13 +751,13 @@ struct Rides::Impl {
     return AddToBalance(tx, rider_id, owed);
   }
 
-  // The rider's stored charges of operating days [first, last], by trip id:
-  // one range per day, the key being (operating_day, bucket, rider_id, …).
+  // The rider's stored charges of `days`, by trip id: one range per day,
+  // the key being (operating_day, bucket, rider_id, …).
   Result<std::map<std::string, ChargeRow>> LoadCharges(store::Transaction& tx,
-                                                       std::string_view rider_id, const Date& first,
-                                                       const Date& last) const {
+                                                       std::string_view rider_id,
+                                                       const std::set<Date>& days) const {
     std::map<std::string, ChargeRow> stored;
-    for (Date day = first; day <= last; day = day.AddDays(1)) {
+    for (const Date& day : days) {
       const std::string day_text = FormatGtfsDate(day);
       CITYCODE_ASSIGN_OR_RETURN(
           std::vector<store::Row> rows,
@@ -801,13 +801,21 @@ struct Rides::Impl {
     CITYCODE_ASSIGN_OR_RETURN(
         std::vector<Tap> taps,
         LoadTaps(tx, rider_id, DayStart(first.AddDays(-1)), DayStart(last.AddDays(2))));
+    // A charge's day is its trip's first tap's, and taps are never deleted:
+    // only days of the span with taps can hold charges (a bulk faring's
+    // span has three days, its rider's taps mostly one).
+    std::set<Date> tap_days;
+    for (const Tap& t : taps) {
+      const Date day = OperatingDay(t.at);
+      if (first <= day && day <= last) tap_days.insert(day);
+    }
     std::map<std::string, Charge> fresh;
     for (Charge& c : FareTaps(feed, extensions, std::move(taps), options)) {
       if (c.operating_day < first || last < c.operating_day) continue;
       std::string id = c.trip_id;
       fresh.emplace(std::move(id), std::move(c));
     }
-    CITYCODE_ASSIGN_OR_RETURN(auto stored, LoadCharges(tx, rider_id, first, last));
+    CITYCODE_ASSIGN_OR_RETURN(auto stored, LoadCharges(tx, rider_id, tap_days));
 
     const std::int64_t now = ToUnixSeconds(clock.Now());
     for (const auto& [trip_id, c] : fresh) {
