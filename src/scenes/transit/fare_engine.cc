@@ -76,14 +76,10 @@ std::set<std::string> RouteStops(const Feed& feed, std::string_view route_id) {
   return stops;
 }
 
-// The cheapest and dearest fare between two different stops of a route.
-struct FareRange {
-  std::optional<LegFare> min, max;
-};
-
 class Farer {
  public:
-  Farer(const Feed& feed, const FareOptions& options) : feed_(feed), options_(options) {}
+  Farer(const Feed& feed, const FareOptions& options, FareRanges& ranges)
+      : feed_(feed), options_(options), ranges_(ranges) {}
 
   // Fills the base fare fields of `c`; sets c.problem when there is none.
   void Fare(const TripTaps& trip, Charge& c) {
@@ -107,8 +103,8 @@ class Farer {
       case TripKind::kBoard:
       case TripKind::kComplete: fare = FareForLeg(feed_, leg); break;
       case TripKind::kNoExit:
-      case TripKind::kNoEntry: fare = Range(leg).max; break;
-      case TripKind::kSameStation: fare = Range(leg).min; break;
+      case TripKind::kNoEntry: fare = ranges_.Of(feed_, leg).max; break;
+      case TripKind::kSameStation: fare = ranges_.Of(feed_, leg).min; break;
     }
     if (!fare) {
       c.problem = "no fare rule for route '" + c.route_id + "' from '" + c.from_stop_id + "' to '" +
@@ -122,32 +118,9 @@ class Farer {
   }
 
  private:
-  // Over all ordered pairs of the route's stops, at the leg's time. Cached
-  // per route, category and the timeframes the leg's times fall in: the
-  // range does not depend on the stops tapped, but a peak fare differs.
-  const FareRange& Range(const Leg& leg) {
-    auto key = std::tuple(leg.route_id, leg.rider_category_id, TimeframesOf(feed_, leg));
-    if (auto it = cache_.find(key); it != cache_.end()) return it->second;
-    FareRange range;
-    const std::set<std::string> stops = RouteStops(feed_, leg.route_id);
-    for (const std::string& from : stops) {
-      for (const std::string& to : stops) {
-        if (from == to) continue;
-        Leg pair = leg;
-        pair.from_stop_id = from;
-        pair.to_stop_id = to;
-        auto fare = FareForLeg(feed_, pair);
-        if (!fare) continue;
-        if (!range.min || fare->amount < range.min->amount) range.min = fare;
-        if (!range.max || fare->amount > range.max->amount) range.max = fare;
-      }
-    }
-    return cache_.emplace(std::move(key), std::move(range)).first->second;
-  }
-
   const Feed& feed_;
   const FareOptions& options_;
-  std::map<std::tuple<std::string, std::string, std::string>, FareRange> cache_;
+  FareRanges& ranges_;
 };
 
 bool WindowApplies(const FareWindow& w, const Charge& c, int route_type) {
@@ -186,8 +159,33 @@ std::string RiderCategoryId(const Feed& feed, std::optional<code::RiderCategory>
   return feed.rider_categories.contains(name) ? name : std::string();
 }
 
+const FareRanges::Range& FareRanges::Of(const Feed& feed, const Leg& leg) {
+  // Keyed by the timeframes too: the range does not depend on the stops
+  // tapped, but a peak fare differs.
+  auto key = std::tuple(leg.route_id, leg.rider_category_id, TimeframesOf(feed, leg));
+  const std::lock_guard lock(mu_);
+  if (auto it = ranges_.find(key); it != ranges_.end()) return it->second;
+  Range range;
+  const std::set<std::string> stops = RouteStops(feed, leg.route_id);
+  for (const std::string& from : stops) {
+    for (const std::string& to : stops) {
+      if (from == to) continue;
+      Leg pair = leg;
+      pair.from_stop_id = from;
+      pair.to_stop_id = to;
+      auto fare = FareForLeg(feed, pair);
+      if (!fare) continue;
+      if (!range.min || fare->amount < range.min->amount) range.min = fare;
+      if (!range.max || fare->amount > range.max->amount) range.max = fare;
+    }
+  }
+  // Entries are never removed, and std::map keeps them in place.
+  return ranges_.emplace(std::move(key), std::move(range)).first->second;
+}
+
 std::vector<Charge> FareTaps(const Feed& feed, const FareExtensions& extensions,
-                             std::vector<Tap> taps, const FareOptions& options) {
+                             std::vector<Tap> taps, const FareOptions& options,
+                             FareRanges* ranges) {
   std::sort(taps.begin(), taps.end(),
             [](const Tap& a, const Tap& b) { return SortKey(a) < SortKey(b); });
   // An upload sent twice must not ride twice: keep the first of each
@@ -219,7 +217,8 @@ std::vector<Charge> FareTaps(const Feed& feed, const FareExtensions& extensions,
   });
 
   const std::string default_category = feed.DefaultRiderCategory();
-  Farer farer(feed, options);
+  FareRanges own_ranges;
+  Farer farer(feed, options, ranges != nullptr ? *ranges : own_ranges);
   // What the rider has paid per (window, night) and per (category, day):
   // a few entries each, so searched in place.
   struct Spent {

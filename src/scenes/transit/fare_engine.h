@@ -21,13 +21,17 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "code/credential.h"
 #include "common/clock.h"
 #include "scenes/transit/fare_extensions.h"
+#include "scenes/transit/fare_rules.h"
 #include "scenes/transit/gtfs.h"
 
 namespace citycode::transit {
@@ -104,10 +108,30 @@ std::optional<Date> WindowNight(const FareWindow& window, const LocalTimeOfDay& 
 // gate calls this offline with its verifier's result; the server with its.
 std::string RiderCategoryId(const Feed& feed, std::optional<code::RiderCategory> category);
 
+// The cheapest and dearest fare of a route (for an exit at the entry
+// station, a missing tap-out or tap-in): O(stops²) fare look-ups, worked
+// out once per route, rider category and timeframe and kept for the riders
+// after. Holds one feed's fares: use a new one with a new feed. Safe to
+// share between threads.
+class FareRanges {
+ public:
+  struct Range {
+    std::optional<LegFare> min, max;
+  };
+  // Over all ordered pairs of the leg's route's stops, at the leg's time.
+  const Range& Of(const Feed& feed, const Leg& leg);
+
+ private:
+  std::mutex mu_;
+  std::map<std::tuple<std::string, std::string, std::string>, Range> ranges_;
+};
+
 // The charges of one rider's taps, in trip start order. Taps with the same
-// terminal_id and sequence count once.
+// terminal_id and sequence count once. `ranges`, if given, is shared with
+// other calls on the same feed (see FareRanges).
 std::vector<Charge> FareTaps(const Feed& feed, const FareExtensions& extensions,
-                             std::vector<Tap> taps, const FareOptions& options = {});
+                             std::vector<Tap> taps, const FareOptions& options = {},
+                             FareRanges* ranges = nullptr);
 
 }  // namespace citycode::transit
 

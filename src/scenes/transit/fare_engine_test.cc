@@ -210,8 +210,9 @@ void WritePeakFeed(const std::filesystem::path& dir) {
 }
 
 // A missing tap-out pays the dearest fare at the trip's time: off-peak
-// first, then at peak in the same day (a range once worked out for the
-// route was reused whatever the time).
+// first, then at peak in the same day, also when the ranges are shared by
+// riders (a range once worked out for the route was reused whatever the
+// time).
 TEST_F(FareEngineTest, MissingExitPaysTheMaximumFareOfItsTime) {
   testing::TempDir dir("peak-feed");
   WritePeakFeed(dir.path());
@@ -219,11 +220,13 @@ TEST_F(FareEngineTest, MissingExitPaysTheMaximumFareOfItsTime) {
   ASSERT_TRUE(feed.ok()) << feed.status().ToString();
   auto ext = LoadFareExtensions(dir.path(), *feed);
   ASSERT_TRUE(ext.ok()) << ext.status().ToString();
+  FareRanges ranges;  // shared by both calls, as the server shares it among riders
   auto charges = FareTaps(*feed, *ext,
-                          {Gate(Tap::Kind::kEntry, "M02", "2026-03-02T22:00:00Z"),    // 06:00
-                           Gate(Tap::Kind::kEntry, "M03", "2026-03-03T00:00:00Z"),    // 08:00
-                           Gate(Tap::Kind::kExit, "M04", "2026-03-03T00:20:00Z"),     // 08:20
-                           Gate(Tap::Kind::kEntry, "M01", "2026-03-03T02:00:00Z")});  // 10:00
+                          {Gate(Tap::Kind::kEntry, "M02", "2026-03-02T22:00:00Z"),   // 06:00
+                           Gate(Tap::Kind::kEntry, "M03", "2026-03-03T00:00:00Z"),   // 08:00
+                           Gate(Tap::Kind::kExit, "M04", "2026-03-03T00:20:00Z"),    // 08:20
+                           Gate(Tap::Kind::kEntry, "M01", "2026-03-03T02:00:00Z")},  // 10:00
+                          {}, &ranges);
   ASSERT_EQ(charges.size(), 3u);
   EXPECT_EQ(charges[0].kind, TripKind::kNoExit);
   EXPECT_EQ(charges[0].amount, 500);
@@ -233,8 +236,9 @@ TEST_F(FareEngineTest, MissingExitPaysTheMaximumFareOfItsTime) {
   EXPECT_EQ(charges[2].kind, TripKind::kNoExit);
   EXPECT_EQ(charges[2].amount, 500) << "off-peak again";
   auto at_peak = FareTaps(*feed, *ext,
-                          {Gate(Tap::Kind::kEntry, "M02", "2026-03-02T22:00:00Z"),    // 06:00
-                           Gate(Tap::Kind::kEntry, "M05", "2026-03-02T23:30:00Z")});  // 07:30
+                          {Gate(Tap::Kind::kEntry, "M02", "2026-03-02T22:00:00Z"),   // 06:00
+                           Gate(Tap::Kind::kEntry, "M05", "2026-03-02T23:30:00Z")},  // 07:30
+                          {}, &ranges);
   ASSERT_EQ(at_peak.size(), 2u);
   EXPECT_EQ(at_peak[0].amount, 500);
   EXPECT_EQ(at_peak[1].kind, TripKind::kNoExit);

@@ -613,6 +613,7 @@ struct Rides::Impl {
   const Feed& feed;
   const FareExtensions& extensions;
   FareOptions options;
+  std::unique_ptr<FareRanges> ranges;  // shared by every rider's faring
 
   Date OperatingDay(Instant at) const {
     return ToLocal(at - options.day_start, options.utc_offset).date;
@@ -810,7 +811,7 @@ struct Rides::Impl {
       if (first <= day && day <= last) tap_days.insert(day);
     }
     std::map<std::string, Charge> fresh;
-    for (Charge& c : FareTaps(feed, extensions, std::move(taps), options)) {
+    for (Charge& c : FareTaps(feed, extensions, std::move(taps), options, ranges.get())) {
       if (c.operating_day < first || last < c.operating_day) continue;
       std::string id = c.trip_id;
       fresh.emplace(std::move(id), std::move(c));
@@ -898,8 +899,13 @@ Result<std::unique_ptr<Rides>> Rides::Open(store::Database& db, const Clock& clo
                                            const Feed& feed, const FareExtensions& extensions,
                                            const FareOptions& options) {
   CITYCODE_RETURN_IF_ERROR(MigrateTransit(db));
-  return std::unique_ptr<Rides>(new Rides(std::make_unique<Impl>(
-      Impl{.db = db, .clock = clock, .feed = feed, .extensions = extensions, .options = options})));
+  return std::unique_ptr<Rides>(
+      new Rides(std::make_unique<Impl>(Impl{.db = db,
+                                            .clock = clock,
+                                            .feed = feed,
+                                            .extensions = extensions,
+                                            .options = options,
+                                            .ranges = std::make_unique<FareRanges>()})));
 }
 
 Result<UploadResult> Rides::UploadTaps(const std::vector<TapUpload>& batch) {
