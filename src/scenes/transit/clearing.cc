@@ -148,7 +148,7 @@ struct Clearing::Impl {
                       std::to_string(report.settled_total) + " != rider charges " +
                       std::to_string(report.rider_total));
     }
-    // The ledger says the same: the receivable rows of the day's trips.
+    // The ledger says the same: the postings of the day's trips.
     CITYCODE_ASSIGN_OR_RETURN(
         store::Row ledger,
         tx.QueryOne("SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM transit_ledger "

@@ -19,8 +19,8 @@ namespace {
 
 // Times are unix seconds; operating days are GTFS dates ("20260815"), which
 // sort as text. Taps keep the fields FareTaps needs, so a re-fare reads
-// only this table. The operator row of a posting carries the rider's id
-// too, so one rider's postings can be listed, and still sum to zero.
+// only the taps table. 3005 replaced the taps, charges, ledger and riders
+// tables of 3001 and the queue of 3003; their old text stays, as applied.
 const std::array<store::Migration, 5> kMigrations = {{
     {3001, "transit_rides",
      R"sql(
@@ -242,7 +242,7 @@ CREATE VIEW transit_ledger_lines AS
   SELECT operating_day, bucket, rider_id, posting_id, 2 AS line, at, counter_account AS account,
          -amount AS amount, kind, trip_id, memo FROM transit_ledger;
 -- One row per rider: locked (written) first by every transaction that
--- posts for the rider, and holding the sum of the rider's receivable rows.
+-- posts for the rider, and holding the sum of the rider's postings.
 CREATE TABLE transit_riders (
   bucket BIGINT NOT NULL,
   rider_id TEXT NOT NULL,
@@ -653,7 +653,7 @@ struct Rides::Impl {
     return OkStatus();
   }
 
-  // The rider's balance: the sum of their receivable rows.
+  // The rider's balance: the sum of their postings.
   Status AddToBalance(store::Transaction& tx, std::string_view rider_id, std::int64_t owed) const {
     if (owed == 0) return OkStatus();
     return tx
