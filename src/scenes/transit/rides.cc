@@ -510,8 +510,9 @@ Status StoreValid(store::Transaction& tx, std::string_view rider_id, const Tap& 
 
 // Moves the rows of the tables migration 3005 renamed into its layout
 // (computing each rider's bucket, which SQL cannot) and drops them. Runs
-// once: the transit_upgrades row goes with them. The legacy tables are
-// read whole; they hold what the platform stored before 3005.
+// once, in the transaction that deletes the transit_upgrades row. The
+// legacy tables are read whole; they hold what the platform stored before
+// 3005.
 Status UpgradeV1(store::Transaction& tx) {
   CITYCODE_ASSIGN_OR_RETURN(
       std::vector<store::Row> rows,
@@ -603,7 +604,7 @@ Status UpgradeV1(store::Transaction& tx) {
                             "transit_riders_v1", "transit_pending_v1"}) {
     CITYCODE_RETURN_IF_ERROR(tx.Execute(std::string("DROP TABLE ") + table, {}).status());
   }
-  return tx.Execute("DELETE FROM transit_upgrades WHERE name = 'v1'", {}).status();
+  return OkStatus();
 }
 }  // namespace
 
@@ -884,11 +885,11 @@ Status MigrateTransit(store::Database& db) {
   CITYCODE_RETURN_IF_ERROR(db.Migrate(kMigrations));
   return store::RunInTransaction(
       db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
-        CITYCODE_ASSIGN_OR_RETURN(
-            auto pending,
-            tx.QueryOptional("SELECT name FROM transit_upgrades WHERE name = 'v1'", {}));
-        if (!pending) return OkStatus();
-        return UpgradeV1(tx);
+        // Claimed by deleting the row: a second process opening at the same
+        // time waits for this one, then finds nothing to do.
+        CITYCODE_ASSIGN_OR_RETURN(std::int64_t claimed,
+                                  tx.Execute("DELETE FROM transit_upgrades WHERE name = 'v1'", {}));
+        return claimed == 0 ? OkStatus() : UpgradeV1(tx);
       });
 }
 
