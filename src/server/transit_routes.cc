@@ -55,13 +55,6 @@ struct IncomingTap {
   std::string code;
 };
 
-Result<transit::Tap::Kind> KindFromName(std::string_view name) {
-  if (name == "board") return transit::Tap::Kind::kBoard;
-  if (name == "entry") return transit::Tap::Kind::kEntry;
-  if (name == "exit") return transit::Tap::Kind::kExit;
-  return InvalidArgument("kind must be board, entry or exit");
-}
-
 const std::string* StringField(const json& item, const char* name) {
   auto it = item.find(name);
   return it != item.end() && it->is_string() ? &it->get_ref<const std::string&>() : nullptr;
@@ -97,7 +90,7 @@ Result<IncomingTap> ParseTap(const json& item, const transit::Feed& feed,
   out.tap.stop_id = *stop;
   const std::string* kind = StringField(item, "kind");
   if (kind == nullptr) return InvalidArgument("kind must be board, entry or exit");
-  CITYCODE_ASSIGN_OR_RETURN(out.tap.kind, KindFromName(*kind));
+  CITYCODE_ASSIGN_OR_RETURN(out.tap.kind, transit::TapKindFromName(*kind));
   const std::string* code = StringField(item, "code");
   if (code == nullptr || code->empty() || code->size() > kMaxCodeBytes)
     return InvalidArgument("code must be the scanned text, 1-" + std::to_string(kMaxCodeBytes) +

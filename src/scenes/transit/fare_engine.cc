@@ -153,6 +153,22 @@ std::optional<Date> WindowNight(const FareWindow& window, const LocalTimeOfDay& 
   return night;
 }
 
+std::string_view TapKindName(Tap::Kind kind) {
+  switch (kind) {
+    case Tap::Kind::kBoard: return "board";
+    case Tap::Kind::kEntry: return "entry";
+    case Tap::Kind::kExit: return "exit";
+  }
+  return "";
+}
+
+Result<Tap::Kind> TapKindFromName(std::string_view name) {
+  if (name == "board") return Tap::Kind::kBoard;
+  if (name == "entry") return Tap::Kind::kEntry;
+  if (name == "exit") return Tap::Kind::kExit;
+  return InvalidArgument("kind must be board, entry or exit");
+}
+
 std::string RiderCategoryId(const Feed& feed, std::optional<code::RiderCategory> category) {
   if (!category) return {};
   std::string name(code::RiderCategoryName(*category));

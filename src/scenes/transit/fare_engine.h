@@ -25,11 +25,13 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
 #include "code/credential.h"
 #include "common/clock.h"
+#include "common/status.h"
 #include "scenes/transit/fare_extensions.h"
 #include "scenes/transit/fare_rules.h"
 #include "scenes/transit/gtfs.h"
@@ -50,6 +52,11 @@ struct Tap {
   code::Channel channel = code::Channel::kApp;
   std::string rider_category_id;  // empty: the feed's default category
 };
+
+// "board", "entry", "exit": a tap's kind in tap files, uploads and tables.
+std::string_view TapKindName(Tap::Kind kind);
+// The inverse of TapKindName; invalid_argument for anything else.
+Result<Tap::Kind> TapKindFromName(std::string_view name);
 
 enum class TripKind : std::uint8_t {
   kBoard,        // one bus tap

@@ -267,22 +267,6 @@ constexpr std::int64_t kSecondsPerDay = 86400;
 using store::Int;
 using store::Text;
 
-std::string_view KindName(Tap::Kind kind) {
-  switch (kind) {
-    case Tap::Kind::kBoard: return "board";
-    case Tap::Kind::kEntry: return "entry";
-    case Tap::Kind::kExit: return "exit";
-  }
-  return "";
-}
-
-Result<Tap::Kind> KindFromName(std::string_view name) {
-  if (name == "board") return Tap::Kind::kBoard;
-  if (name == "entry") return Tap::Kind::kEntry;
-  if (name == "exit") return Tap::Kind::kExit;
-  return Internal("transit_taps: unknown kind " + std::string(name));
-}
-
 std::string_view TripKindName(TripKind kind) {
   switch (kind) {
     case TripKind::kBoard: return "board";
@@ -341,7 +325,7 @@ Status CheckUpload(const Feed& feed, const TapUpload& u) {
   if (!feed.stops.contains(t.stop_id)) {
     return InvalidArgument("stop_id '" + t.stop_id + "' is not in the feed");
   }
-  if (KindName(t.kind).empty()) return InvalidArgument("unknown tap kind");
+  if (TapKindName(t.kind).empty()) return InvalidArgument("unknown tap kind");
   if (!code::ChannelFromName(code::ChannelName(t.channel)).ok()) {
     return InvalidArgument("unknown channel");
   }
@@ -408,9 +392,9 @@ Tap TapFromRow(const store::Row& row, std::size_t first, Status& status) {
   t.at = FromUnixSeconds(row.Int(first + 2));
   t.route_id = row.Text(first + 3);
   t.stop_id = row.Text(first + 4);
-  auto kind = KindFromName(row.Text(first + 5));
+  auto kind = TapKindFromName(row.Text(first + 5));
   auto channel = code::ChannelFromName(row.Text(first + 6));
-  if (!kind.ok()) status = kind.status();
+  if (!kind.ok()) status = Internal("transit_taps: unknown kind " + row.Text(first + 5));
   if (!channel.ok()) status = channel.status();
   if (kind.ok()) t.kind = *kind;
   if (channel.ok()) t.channel = *channel;
@@ -472,7 +456,7 @@ Status StoreRefused(store::Transaction& tx, const TapUpload& u, std::int64_t upl
   const store::Value params[] = {Text(t.terminal_id),       Int(t.sequence),
                                  Text(u.rider_id),          Int(ToUnixSeconds(t.at)),
                                  Text(t.route_id),          Text(t.stop_id),
-                                 Text(KindName(t.kind)),    Text(code::ChannelName(t.channel)),
+                                 Text(TapKindName(t.kind)), Text(code::ChannelName(t.channel)),
                                  Text(t.rider_category_id), Text(u.refused_reason),
                                  Int(uploaded_at)};
   return tx
@@ -493,7 +477,7 @@ Status StoreValid(store::Transaction& tx, std::string_view rider_id, const Tap& 
                                  Int(t.sequence),
                                  Text(t.route_id),
                                  Text(t.stop_id),
-                                 Text(KindName(t.kind)),
+                                 Text(TapKindName(t.kind)),
                                  Text(code::ChannelName(t.channel)),
                                  Text(t.rider_category_id)};
   return tx

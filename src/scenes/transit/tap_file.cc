@@ -72,22 +72,6 @@ void AppendTwoDigits(std::string& out, int value) {
 
 }  // namespace
 
-std::string_view TapKindName(Tap::Kind kind) {
-  switch (kind) {
-    case Tap::Kind::kBoard: return "board";
-    case Tap::Kind::kEntry: return "entry";
-    case Tap::Kind::kExit: return "exit";
-  }
-  return "";
-}
-
-Result<Tap::Kind> TapKindFromName(std::string_view name) {
-  if (name == "board") return Tap::Kind::kBoard;
-  if (name == "entry") return Tap::Kind::kEntry;
-  if (name == "exit") return Tap::Kind::kExit;
-  return InvalidArgument("kind must be board, entry or exit");
-}
-
 // --- TapFileWriter -------------------------------------------------------------
 
 TapFileWriter::TapFileWriter(std::ostream& out) : out_(out) {

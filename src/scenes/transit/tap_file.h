@@ -40,11 +40,6 @@ inline constexpr std::string_view kTapFileHeader =
 // kMaxTapIdBytes (quoted, every quote doubled) stay well below it.
 inline constexpr std::size_t kMaxTapFileLineBytes = 4096;
 
-// "board", "entry", "exit".
-std::string_view TapKindName(Tap::Kind kind);
-// The inverse of TapKindName; invalid_argument for anything else.
-Result<Tap::Kind> TapKindFromName(std::string_view name);
-
 // Writes the header on construction and one row per Add. Rows are buffered:
 // call Finish to flush them and learn whether the stream took them all.
 class TapFileWriter {
