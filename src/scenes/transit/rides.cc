@@ -264,6 +264,14 @@ INSERT INTO transit_upgrades (name) VALUES ('v1');
 
 constexpr std::int64_t kSecondsPerDay = 86400;
 
+// Written by a re-fare and by the upgrade from the tables before 3005.
+constexpr std::string_view kInsertCharge =
+    "INSERT INTO transit_charges (operating_day, bucket, rider_id, trip_id, start_at, amount, "
+    "base_amount, agency_id, rules, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr std::string_view kInsertPosting =
+    "INSERT INTO transit_ledger (operating_day, bucket, rider_id, posting_id, at, amount, "
+    "counter_account, kind, trip_id, memo) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
 using store::Int;
 using store::Text;
 
@@ -532,12 +540,7 @@ Status UpgradeV1(store::Transaction& tx) {
                                    Int(row.Int(3)),   Int(row.Int(4)),
                                    Int(row.Int(5)),   Text(row.Text(6)),
                                    Text(row.Text(7)), Int(row.Int(8))};
-    CITYCODE_RETURN_IF_ERROR(
-        tx.Execute("INSERT INTO transit_charges (operating_day, bucket, rider_id, trip_id, "
-                   "start_at, amount, base_amount, agency_id, rules, updated_at) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   params)
-            .status());
+    CITYCODE_RETURN_IF_ERROR(tx.Execute(kInsertCharge, params).status());
   }
   // A posting was two rows, the receivable's and the counter account's.
   // Payments have no trip, hence no operating day.
@@ -563,12 +566,7 @@ Status UpgradeV1(store::Transaction& tx) {
                                    Text(row.Text(6)),
                                    row[7],
                                    Text(row.Text(8))};
-    CITYCODE_RETURN_IF_ERROR(
-        tx.Execute("INSERT INTO transit_ledger (operating_day, bucket, rider_id, posting_id, at, "
-                   "amount, counter_account, kind, trip_id, memo) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   params)
-            .status());
+    CITYCODE_RETURN_IF_ERROR(tx.Execute(kInsertPosting, params).status());
   }
   CITYCODE_ASSIGN_OR_RETURN(rows,
                             tx.Query("SELECT rider_id, updated_at FROM transit_riders_v1", {}));
@@ -628,12 +626,7 @@ struct Rides::Impl {
                                    Text(kind),
                                    trip_id.empty() ? store::Value(nullptr) : Text(trip_id),
                                    Text(memo)};
-    CITYCODE_RETURN_IF_ERROR(
-        tx.Execute("INSERT INTO transit_ledger (operating_day, bucket, rider_id, posting_id, at, "
-                   "amount, counter_account, kind, trip_id, memo) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   params)
-            .status());
+    CITYCODE_RETURN_IF_ERROR(tx.Execute(kInsertPosting, params).status());
     owed += amount;
     return OkStatus();
   }
@@ -819,12 +812,7 @@ struct Rides::Impl {
                                        Text(c.agency_id),
                                        Text(row.rules),
                                        Int(now)};
-        CITYCODE_RETURN_IF_ERROR(
-            tx.Execute("INSERT INTO transit_charges (operating_day, bucket, rider_id, trip_id, "
-                       "start_at, amount, base_amount, agency_id, rules, updated_at) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       params)
-                .status());
+        CITYCODE_RETURN_IF_ERROR(tx.Execute(kInsertCharge, params).status());
         // No memo: the trip's rules are on its charge row, and copying them
         // into both ledger rows made the ledger most of the database.
         if (c.amount != 0) {
