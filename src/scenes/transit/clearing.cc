@@ -397,20 +397,19 @@ std::string ClearingJson(const ClearingReport& report) {
 std::string BillJson(const Bill& bill) {
   nlohmann::json trips = nlohmann::json::array();
   for (const StoredCharge& c : bill.trips) trips.push_back(ChargeJson(c));
-  nlohmann::json adjustments = nlohmann::json::array();
-  for (const BillAdjustment& a : bill.adjustments) {
-    adjustments.push_back({{"trip_id", a.trip_id},
-                           {"booked_at", FormatRfc3339(a.booked_at)},
-                           {"amount", a.amount},
-                           {"memo", a.memo}});
-  }
-  nlohmann::json refunds = nlohmann::json::array();
-  for (const BillAdjustment& r : bill.refunds) {
-    refunds.push_back({{"trip_id", r.trip_id},
-                       {"booked_at", FormatRfc3339(r.booked_at)},
-                       {"amount", r.amount},
-                       {"memo", r.memo}});
-  }
+  // Adjustments and refunds are entries of the same shape.
+  auto entries = [](const std::vector<BillAdjustment>& list) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const BillAdjustment& a : list) {
+      out.push_back({{"trip_id", a.trip_id},
+                     {"booked_at", FormatRfc3339(a.booked_at)},
+                     {"amount", a.amount},
+                     {"memo", a.memo}});
+    }
+    return out;
+  };
+  const nlohmann::json adjustments = entries(bill.adjustments);
+  const nlohmann::json refunds = entries(bill.refunds);
   return nlohmann::json{{"rider_id", bill.rider_id},
                         {"operating_day", FormatIsoDate(bill.operating_day)},
                         {"trips", trips},
