@@ -54,7 +54,7 @@ class TransitApiTest : public testing::ServiceTest {
     ServiceTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
     Configure("transit-api");
-    config_.transit.feed_dir = CITYCODE_TRANSIT_DEMO_FEED;
+    config_.scenes["transit"]["feed_dir"] = std::string(CITYCODE_TRANSIT_DEMO_FEED);
     ASSERT_NO_FATAL_FAILURE(StartService(clock_));
     gate_key_ = NewTerminalKey("即墨公交", "transit_operator", "地铁闸机1");
     hotel_key_ = NewTerminalKey("即墨示例大酒店", "hotel", "前台");
@@ -435,17 +435,21 @@ TEST_P(TransitApiTest, WrongCallersAndBadBodiesChangeNothing) {
   EXPECT_EQ(ok["refused"], 0) << ok;
 }
 
-// Without a feed the transit routes exist but answer 503.
-TEST_P(TransitApiTest, WithoutAFeedTheRoutesAreUnavailable) {
+// Without a feed the transit scene is not registered: its routes do not
+// exist, and the OpenAPI document does not list them.
+TEST_P(TransitApiTest, WithoutAFeedTheRoutesDoNotExist) {
   service_->Stop();
   service_.reset();
-  config_.transit.feed_dir.clear();
+  config_.scenes.erase("transit");
   ASSERT_NO_FATAL_FAILURE(StartService(clock_));
-  ExpectRefused("POST", "/v1/transit/taps", NightBatch().dump(), gate_key_, 503, "unavailable");
-  ExpectRefused("GET", "/v1/me/trips?day=2026-08-15", "", session_, 503, "unavailable");
-  ExpectRefused("GET", "/v1/me/bill?day=2026-08-15", "", session_, 503, "unavailable");
-  ExpectRefused("POST", "/v1/transit/clearing", R"({"day":"2026-08-15"})", admin_, 503,
-                "unavailable");
+  ExpectRefused("POST", "/v1/transit/taps", NightBatch().dump(), gate_key_, 404, "not_found");
+  ExpectRefused("GET", "/v1/me/trips?day=2026-08-15", "", session_, 404, "not_found");
+  ExpectRefused("GET", "/v1/me/bill?day=2026-08-15", "", session_, 404, "not_found");
+  ExpectRefused("POST", "/v1/transit/clearing", R"({"day":"2026-08-15"})", admin_, 404,
+                "not_found");
+  const terminal::HttpReply openapi = Send("GET", "/v1/openapi.json");
+  EXPECT_EQ(openapi.status, 200);
+  EXPECT_EQ(openapi.body.find("/v1/transit/taps"), std::string::npos);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, TransitApiTest, ::testing::ValuesIn(testing::DatabaseBackends()),

@@ -97,6 +97,20 @@ int Fail(const Status& status) {
   return kExitUsage;
 }
 
+void AddCityOptions(CLI::App* command, CityArgs& args) {
+  command->add_option("--config", args.config, "citycode.toml (see docs/CONFIG.md), as for serve");
+  command->add_option("--db", args.db, "Database URL: sqlite:PATH or postgresql://...");
+  command->add_option("--keyring", args.keyring, "Keyring file");
+}
+
+Result<city::CityConfig> MakeCityConfig(const CityArgs& args) {
+  city::CityConfig config;
+  if (args.config) CITYCODE_RETURN_IF_ERROR(city::LoadConfigFile(*args.config, config));
+  if (args.db) config.database_url = *args.db;
+  if (args.keyring) config.keyring_file = *args.keyring;
+  return config;
+}
+
 void AddIssuerCommands(CLI::App& app, Action& action) {
   CLI::App* issuer = app.add_subcommand("issuer", "Platform issuer keys and signed lists");
   issuer->require_subcommand(1);

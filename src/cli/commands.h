@@ -6,7 +6,10 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <optional>
+#include <string>
 
+#include "city/city.h"
 #include "common/status.h"
 
 namespace citycode::cli {
@@ -17,6 +20,15 @@ inline constexpr int kExitUsage = 2;
 
 // Prints "citycode: <message>" on stderr and returns kExitUsage.
 int Fail(const Status& status);
+
+// The options every command that opens the city takes: --config (the same
+// citycode.toml as serve) and the --db and --keyring that override it.
+struct CityArgs {
+  std::optional<std::string> config, db, keyring;
+};
+void AddCityOptions(CLI::App* command, CityArgs& args);
+// The configuration those options make.
+Result<city::CityConfig> MakeCityConfig(const CityArgs& args);
 
 // Each command stores its action here; main() runs the chosen one.
 using Action = std::function<int()>;

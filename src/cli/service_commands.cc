@@ -13,6 +13,7 @@
 #include "demo/demo_city.h"
 #include "platform/platform.h"
 #include "qr/qr.h"
+#include "scenes/gov/gov.h"
 #include "server/service.h"
 #include "terminal/http_client.h"
 #include "terminal/simulator.h"
@@ -109,23 +110,20 @@ void AddServeCommand(CLI::App& app, Action& action) {
 // --- admin -----------------------------------------------------------------
 
 struct AdminArgs {
-  std::string db = "sqlite:citycode.db";
-  std::string keyring = "citycode.keyring.json";
+  CityArgs city;
   std::string name, kind, org, site, terminal, channel, id;
 };
 
-// Runs `work` on the platform of the admin command's database.
+// Runs `work` on the platform of the admin command's city.
 template <typename Work>
 int WithPlatform(const AdminArgs& args, Work&& work) {
-  auto db = store::Database::Open(args.db);
-  if (!db.ok()) return Fail(db.status());
-  // Like serve: a new deployment may start with the admin command.
-  auto keyring = platform::Keyring::LoadOrCreate(args.keyring, crypto::CipherProfile::kAes256Gcm);
-  if (!keyring.ok()) return Fail(keyring.status());
+  auto config = MakeCityConfig(args.city);
+  if (!config.ok()) return Fail(config.status());
   SystemClock clock;
-  auto opened = platform::Platform::Open(**db, clock, std::move(*keyring));
-  if (!opened.ok()) return Fail(opened.status());
-  Result<json> result = work(**opened);
+  // Like serve: a new deployment may start with the admin command.
+  auto city = city::City::Open(*config, clock);
+  if (!city.ok()) return Fail(city.status());
+  Result<json> result = work((*city)->platform());
   if (!result.ok()) return Fail(result.status());
   std::cout << result->dump() << "\n";
   return kExitOk;
@@ -139,8 +137,7 @@ void AddAdminCommands(CLI::App& app, Action& action) {
   CLI::App* admin = app.add_subcommand("admin", "Administer organisations, sites, terminals, keys");
   admin->require_subcommand(1);
   auto args = std::make_shared<AdminArgs>();
-  admin->add_option("--db", args->db, "Database URL")->capture_default_str();
-  admin->add_option("--keyring", args->keyring, "Keyring file")->capture_default_str();
+  AddCityOptions(admin, args->city);
 
   const auto command = [&](CLI::App* parent, const char* name, const char* help,
                            std::function<Result<json>(platform::Platform&, const AdminArgs&)> run) {
@@ -255,10 +252,12 @@ void AddAdminCommands(CLI::App& app, Action& action) {
   master->add_subcommand("rotate", "Add a new current master key to the keyring file")
       ->callback([args, &action] {
         action = [args] {
-          auto keyring = platform::Keyring::Load(args->keyring);
+          auto config = MakeCityConfig(args->city);
+          if (!config.ok()) return Fail(config.status());
+          auto keyring = platform::Keyring::Load(config->keyring_file);
           if (!keyring.ok()) return Fail(keyring.status());
           const std::string id = keyring->RotateMasterKey();
-          if (Status saved = keyring->Save(args->keyring); !saved.ok()) return Fail(saved);
+          if (Status saved = keyring->Save(config->keyring_file); !saved.ok()) return Fail(saved);
           std::cout << json{{"current_master_key", id}}.dump() << "\n";
           return kExitOk;
         };
@@ -351,18 +350,20 @@ void AddDemoCommand(CLI::App& app, Action& action) {
       config->platform.demo = true;
       // The demo city's feed is compiled in as a source path: finding it
       // relative to the binary breaks as soon as the binary moves.
+      ConfigTable& transit = config->scenes["transit"];
       if (!args->feed.empty()) {
-        config->transit.feed_dir = args->feed;
-      } else if (config->transit.feed_dir.empty()) {
-        config->transit.feed_dir = CITYCODE_DEMO_FEED_DIR;
+        transit["feed_dir"] = args->feed;
+      } else if (!transit.contains("feed_dir")) {
+        transit["feed_dir"] = std::string(CITYCODE_DEMO_FEED_DIR);
       }
       BlockStopSignals();
       SystemClock clock;
       auto service = server::Service::Start(*config, clock);
       if (!service.ok()) return Fail(service.status());
-      auto city =
-          demo::SeedOrLoadDemoCity((*service)->platform(), (*service)->vault(), (*service)->gov(),
-                                   (*service)->database(), args->dir, clock);
+      auto* hall = dynamic_cast<gov::GovScene*>((*service)->city().scene("gov"));
+      if (hall == nullptr) return Fail(Internal("the demo city needs the gov scene"));
+      auto city = demo::SeedOrLoadDemoCity((*service)->platform(), (*service)->vault(), *hall,
+                                           (*service)->database(), args->dir, clock);
       if (!city.ok()) return Fail(city.status());
       const std::string base = BaseUrl(*config, (*service)->port());
       const auto& citizen = city->citizens.front();

@@ -16,6 +16,7 @@
 #include "scenes/transit/rides.h"
 #include "scenes/transit/simulate.h"
 #include "scenes/transit/tap_file.h"
+#include "scenes/transit/transit_scene.h"
 #include "store/database.h"
 
 namespace citycode::cli {
@@ -64,8 +65,23 @@ int RunImport(const std::string& dir) {
   return kExitOk;
 }
 
+// Where the transit commands find the city: --config, --db and --keyring as
+// for every command, and --feed over the configuration's [transit] feed_dir.
+struct TransitArgs {
+  CityArgs city;
+  std::optional<std::string> feed;
+};
+
+void AddTransitOptions(CLI::App* command, TransitArgs& args) {
+  AddCityOptions(command, args.city);
+  command->add_option("--feed", args.feed,
+                      "Feed folder (GTFS + Fares v2 + citycode extension); default: the "
+                      "configuration's [transit] feed_dir");
+}
+
 struct LedgerArgs {
-  std::string db, feed, day, rider, csv;
+  TransitArgs where;
+  std::string day, rider, csv;
 };
 
 // "YYYY-MM-DD", the operating day.
@@ -76,32 +92,25 @@ Result<transit::Date> ParseDay(const std::string& text) {
   return transit::ParseIsoDate(text);
 }
 
-// A feed with its fare extensions, a database, and the transit module on
-// them. Rides and Clearing hold references into it, so it stays put.
-struct TransitStore {
-  transit::Feed feed;
-  transit::FareExtensions extensions;
-  std::unique_ptr<store::Database> db;
+// The city with its transit scene on.
+struct OpenedTransit {
   SystemClock clock;
-  std::unique_ptr<transit::Rides> rides;
-  std::unique_ptr<transit::Clearing> clearing;
+  std::unique_ptr<city::City> city;
+  transit::TransitScene* scene = nullptr;
 };
 
 // With `existing`, the database must exist: a mistyped --db must not clear
 // an empty day or refund into a new file.
-Result<std::unique_ptr<TransitStore>> OpenTransit(const std::string& db_url,
-                                                  const std::string& feed_dir, bool existing) {
-  if (existing && db_url.starts_with("sqlite:") && !std::filesystem::exists(db_url.substr(7))) {
-    return InvalidArgument("no database at " + db_url.substr(7));
+Result<std::unique_ptr<OpenedTransit>> OpenTransit(const TransitArgs& args, bool existing) {
+  CITYCODE_ASSIGN_OR_RETURN(city::CityConfig config, MakeCityConfig(args.city));
+  if (args.feed) config.scenes["transit"]["feed_dir"] = *args.feed;
+  auto out = std::make_unique<OpenedTransit>();
+  CITYCODE_ASSIGN_OR_RETURN(out->city,
+                            city::City::Open(config, out->clock, {.create_database = !existing}));
+  out->scene = dynamic_cast<transit::TransitScene*>(out->city->scene("transit"));
+  if (out->scene == nullptr) {
+    return InvalidArgument("no transit feed: give --feed or [transit] feed_dir in --config");
   }
-  auto out = std::make_unique<TransitStore>();
-  CITYCODE_ASSIGN_OR_RETURN(out->feed, transit::LoadFeed(feed_dir));
-  CITYCODE_ASSIGN_OR_RETURN(out->extensions, transit::LoadFareExtensions(feed_dir, out->feed));
-  CITYCODE_ASSIGN_OR_RETURN(out->db, store::Database::Open(db_url));
-  CITYCODE_ASSIGN_OR_RETURN(out->rides,
-                            transit::Rides::Open(*out->db, out->clock, out->feed, out->extensions));
-  CITYCODE_ASSIGN_OR_RETURN(out->clearing,
-                            transit::Clearing::Open(*out->db, out->clock, out->feed));
   return out;
 }
 
@@ -110,9 +119,9 @@ template <typename Work>
 int WithClearing(const LedgerArgs& args, Work&& work) {
   auto day = ParseDay(args.day);
   if (!day.ok()) return Fail(day.status());
-  auto transit = OpenTransit(args.db, args.feed, /*existing=*/true);
+  auto transit = OpenTransit(args.where, /*existing=*/true);
   if (!transit.ok()) return Fail(transit.status());
-  return work(*(*transit)->clearing, *day);
+  return work((*transit)->scene->clearing(), *day);
 }
 
 int RunClear(const LedgerArgs& args) {
@@ -140,9 +149,7 @@ int RunBill(const LedgerArgs& args) {
 }
 
 void AddLedgerOptions(CLI::App* command, LedgerArgs& args) {
-  command->add_option("--db", args.db, "Database URL: sqlite:PATH or postgresql://...")->required();
-  command->add_option("--feed", args.feed, "Feed folder (GTFS + Fares v2 + citycode extension)")
-      ->required();
+  AddTransitOptions(command, args.where);
   command->add_option("--day", args.day, "Operating day, YYYY-MM-DD")->required();
 }
 
@@ -203,7 +210,8 @@ int RunSimulate(const SimulateArgs& args) {
 }
 
 struct IngestArgs {
-  std::string db, feed, file;
+  TransitArgs where;
+  std::string file;
   std::size_t batch = transit::kMaxIngestBatch;
 };
 
@@ -216,9 +224,9 @@ struct IngestArgs {
 int RunIngest(const IngestArgs& args) {
   std::ifstream file(args.file, std::ios::binary);
   if (!file) return Fail(InvalidArgument("cannot read " + args.file));
-  auto transit = OpenTransit(args.db, args.feed, /*existing=*/false);
+  auto transit = OpenTransit(args.where, /*existing=*/false);
   if (!transit.ok()) return Fail(transit.status());
-  transit::Rides& rides = *(*transit)->rides;
+  transit::Rides& rides = (*transit)->scene->rides();
 
   using Seconds = std::chrono::duration<double>;
   const auto start = std::chrono::steady_clock::now();
@@ -274,15 +282,17 @@ int RunIngest(const IngestArgs& args) {
 }
 
 struct RefundArgs {
-  std::string db, feed, trip, reference, reason;
+  TransitArgs where;
+  std::string trip, reference, reason;
   std::int64_t amount = 0;
 };
 
 // Gives back part of a trip's fare, as POST /v1/transit/refunds does.
 int RunRefund(const RefundArgs& args) {
-  auto transit = OpenTransit(args.db, args.feed, /*existing=*/true);
+  auto transit = OpenTransit(args.where, /*existing=*/true);
   if (!transit.ok()) return Fail(transit.status());
-  auto booked = (*transit)->rides->RefundTrip(args.trip, args.amount, args.reference, args.reason);
+  auto booked =
+      (*transit)->scene->rides().RefundTrip(args.trip, args.amount, args.reference, args.reason);
   if (!booked.ok()) return Fail(booked.status());
   std::cout << json{{"trip_id", args.trip},
                     {"amount", args.amount},
@@ -343,11 +353,7 @@ void AddTransitCommands(CLI::App& app, Action& action) {
       "every rider day it touches; idempotent by terminal and sequence");
   ingest_cmd->add_option("file", ingest->file, "Tap file (CSV, as `transit simulate` writes)")
       ->required();
-  ingest_cmd->add_option("--db", ingest->db, "Database URL: sqlite:PATH or postgresql://...")
-      ->required();
-  ingest_cmd
-      ->add_option("--feed", ingest->feed, "Feed folder (GTFS + Fares v2 + citycode extension)")
-      ->required();
+  AddTransitOptions(ingest_cmd, ingest->where);
   ingest_cmd->add_option("--batch", ingest->batch, "Taps stored per transaction")
       ->check(CLI::Range(std::size_t{1}, transit::kMaxIngestBatch))
       ->capture_default_str();
@@ -358,11 +364,7 @@ void AddTransitCommands(CLI::App& app, Action& action) {
       "refund",
       "Give back part or all of a trip's fare; idempotent by --reference; the trip's operator "
       "bears it in the clearing");
-  refund_cmd->add_option("--db", refund->db, "Database URL: sqlite:PATH or postgresql://...")
-      ->required();
-  refund_cmd
-      ->add_option("--feed", refund->feed, "Feed folder (GTFS + Fares v2 + citycode extension)")
-      ->required();
+  AddTransitOptions(refund_cmd, refund->where);
   refund_cmd->add_option("--trip", refund->trip, "The trip's id (as the rider's bill shows it)")
       ->required();
   refund_cmd->add_option("--amount", refund->amount, "Fen, > 0")->required();

@@ -25,10 +25,9 @@ using nlohmann::json;
 constexpr std::size_t kMaxLineBytes = 16 * 1024;
 
 struct VaultArgs {
-  std::string db = "sqlite:citycode.db";
-  std::string keyring = "citycode.keyring.json";
+  CityArgs city;
   std::optional<std::string> checkpoints;  // default: beside the keyring; "": none
-  std::string hash = "sha256";
+  std::optional<std::string> hash;         // default: the configuration's (sha256)
 };
 
 Result<vault::AuditHash> ParseHash(std::string_view name) {
@@ -37,62 +36,68 @@ Result<vault::AuditHash> ParseHash(std::string_view name) {
   return InvalidArgument("--hash must be sha256 or sm3");
 }
 
-// Where `citycode serve` keeps the checkpoints by default: beside the keyring.
-std::optional<std::filesystem::path> CheckpointFile(const VaultArgs& args) {
-  if (!args.checkpoints) {
-    return std::filesystem::path(args.keyring).parent_path() / "citycode.audit-checkpoints.jsonl";
+// The city's configuration with the vault command's overrides. Without
+// --config, checkpoints are kept beside the keyring, where `citycode serve`
+// keeps them by default.
+Result<city::CityConfig> MakeVaultConfig(const VaultArgs& args) {
+  CITYCODE_ASSIGN_OR_RETURN(city::CityConfig config, MakeCityConfig(args.city));
+  if (args.hash) {
+    CITYCODE_ASSIGN_OR_RETURN(config.vault.audit_hash, ParseHash(*args.hash));
   }
-  if (args.checkpoints->empty()) return std::nullopt;
-  return std::filesystem::path(*args.checkpoints);
+  if (args.checkpoints) {
+    config.vault.checkpoint_file = args.checkpoints->empty()
+                                       ? std::nullopt
+                                       : std::optional<std::filesystem::path>(*args.checkpoints);
+  } else if (!args.city.config) {
+    config.vault.checkpoint_file =
+        config.keyring_file.parent_path() / "citycode.audit-checkpoints.jsonl";
+  }
+  return config;
 }
 
-// Opens the platform and the vault of the command's database and runs
-// `work` on them. `create`: a command that writes; the database and keyring
-// are made if missing, and an audit checkpoint is written after it. Without
-// it, a database or keyring that is not there is an error (a mistyped --db
-// must not verify as an empty, intact log).
+// A database the command only reads must hold a vault already: a mistyped
+// --db must not verify as an empty, intact log.
+Status CheckHoldsVault(const std::string& url) {
+  CITYCODE_ASSIGN_OR_RETURN(auto db, store::Database::Open(url));
+  CITYCODE_ASSIGN_OR_RETURN(int version, db->SchemaVersion());
+  if (version < 1000) return InvalidArgument("no vault audit log in this database");
+  return OkStatus();
+}
+
+// Opens the city of the command's configuration and runs `work` on it.
+// `create`: a command that writes; the database and keyring are made if
+// missing, and an audit checkpoint is written after it. Without it, a
+// database or keyring that is not there is an error.
 template <typename Work>
 int WithVault(const VaultArgs& args, bool create, Work&& work) {
-  auto hash = ParseHash(args.hash);
-  if (!hash.ok()) return Fail(hash.status());
-  if (!create && args.db.starts_with("sqlite:") && !std::filesystem::exists(args.db.substr(7))) {
-    return Fail(InvalidArgument("no database at " + args.db.substr(7)));
+  auto config = MakeVaultConfig(args);
+  if (!config.ok()) return Fail(config.status());
+  const std::string& url = config->database_url;
+  if (!create && url.starts_with("sqlite:") && !std::filesystem::exists(url.substr(7))) {
+    return Fail(InvalidArgument("no database at " + url.substr(7)));
   }
-  auto db = store::Database::Open(args.db);
-  if (!db.ok()) return Fail(db.status());
   if (!create) {
-    auto version = (*db)->SchemaVersion();
-    if (!version.ok()) return Fail(version.status());
-    if (*version < 1000) return Fail(InvalidArgument("no vault audit log in this database"));
+    if (Status holds = CheckHoldsVault(url); !holds.ok()) return Fail(holds);
   }
-  auto keyring =
-      create ? platform::Keyring::LoadOrCreate(args.keyring, crypto::CipherProfile::kAes256Gcm)
-             : platform::Keyring::Load(args.keyring);
-  if (!keyring.ok()) return Fail(keyring.status());
   SystemClock clock;
-  auto platform = platform::Platform::Open(**db, clock, *keyring);
-  if (!platform.ok()) return Fail(platform.status());
-  const std::optional<std::filesystem::path> checkpoints = CheckpointFile(args);
-  auto opened = vault::Vault::Open(**db, clock, **platform, *keyring,
-                                   {.audit_hash = *hash, .checkpoint_file = checkpoints});
-  if (!opened.ok()) return Fail(opened.status());
-  const int exit_code = work(**db, **platform, **opened);
+  auto city =
+      city::City::Open(*config, clock, {.create_database = create, .create_keyring = create});
+  if (!city.ok()) return Fail(city.status());
+  vault::Vault& opened = (*city)->vault();
+  const int exit_code = work((*city)->database(), (*city)->platform(), opened);
   if (create) {
     // What the command wrote is covered by a checkpoint at once, as a
     // server's clean stop does.
-    if (auto checkpoint = (*opened)->Checkpoint(); !checkpoint.ok()) {
-      return Fail(checkpoint.status());
-    }
+    if (auto checkpoint = opened.Checkpoint(); !checkpoint.ok()) return Fail(checkpoint.status());
   }
   return exit_code;
 }
 
 void AddVaultOptions(CLI::App* command, VaultArgs& args) {
-  command->add_option("--db", args.db, "Database URL")->capture_default_str();
-  command->add_option("--keyring", args.keyring, "Keyring file")->capture_default_str();
+  AddCityOptions(command, args.city);
   command->add_option("--checkpoints", args.checkpoints,
                       "Audit checkpoint file (default: beside the keyring, as serve; \"\": none)");
-  command->add_option("--hash", args.hash, "Audit hash: sha256 or sm3")->capture_default_str();
+  command->add_option("--hash", args.hash, "Audit hash: sha256 or sm3 (default: sha256)");
 }
 
 // Progress on stderr: a redrawn line on a terminal, a line per tenth of the
@@ -442,31 +447,32 @@ void AddVaultCommands(CLI::App& app, Action& action) {
                      "The vault's public key (PEM) to check against, instead of the database's");
   verify->callback([verify_args, &action] {
     action = [verify_args] {
-      return WithVault(
-          verify_args->vault, false,
-          [&](store::Database& db, platform::Platform&, vault::Vault& v) {
-            crypto::PublicKey key = v.public_key();
-            if (!verify_args->public_key_file.empty()) {
-              auto pem = ReadFile(verify_args->public_key_file, 64 * 1024);
-              if (!pem.ok()) return Fail(pem.status());
-              auto pinned = crypto::PublicKey::FromPem(*pem);
-              if (!pinned.ok()) return Fail(pinned.status());
-              key = *pinned;
-            }
-            const std::optional<std::filesystem::path> file = CheckpointFile(verify_args->vault);
-            auto report = vault::VerifyAuditLog(db, key, *ParseHash(verify_args->vault.hash), file);
-            if (!report.ok()) return Fail(report.status());
-            json out = {{"ok", report->ok},
-                        {"entries", report->entries},
-                        {"checkpoints", report->checkpoints}};
-            if (!report->ok) {
-              out["problem"] = report->problem;
-              if (report->first_bad_seq) out["first_bad_seq"] = *report->first_bad_seq;
-              std::cerr << ("citycode: audit log: " + report->problem + "\n");
-            }
-            std::cout << out.dump() << "\n";
-            return report->ok ? kExitOk : kExitRefused;
-          });
+      return WithVault(verify_args->vault, false,
+                       [&](store::Database& db, platform::Platform&, vault::Vault& v) {
+                         crypto::PublicKey key = v.public_key();
+                         if (!verify_args->public_key_file.empty()) {
+                           auto pem = ReadFile(verify_args->public_key_file, 64 * 1024);
+                           if (!pem.ok()) return Fail(pem.status());
+                           auto pinned = crypto::PublicKey::FromPem(*pem);
+                           if (!pinned.ok()) return Fail(pinned.status());
+                           key = *pinned;
+                         }
+                         // Checked by WithVault already.
+                         const city::CityConfig config = *MakeVaultConfig(verify_args->vault);
+                         auto report = vault::VerifyAuditLog(db, key, config.vault.audit_hash,
+                                                             config.vault.checkpoint_file);
+                         if (!report.ok()) return Fail(report.status());
+                         json out = {{"ok", report->ok},
+                                     {"entries", report->entries},
+                                     {"checkpoints", report->checkpoints}};
+                         if (!report->ok) {
+                           out["problem"] = report->problem;
+                           if (report->first_bad_seq) out["first_bad_seq"] = *report->first_bad_seq;
+                           std::cerr << ("citycode: audit log: " + report->problem + "\n");
+                         }
+                         std::cout << out.dump() << "\n";
+                         return report->ok ? kExitOk : kExitRefused;
+                       });
     };
   });
   auto checkpoint_args = std::make_shared<VaultArgs>();

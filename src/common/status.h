@@ -40,9 +40,20 @@ class [[nodiscard]] Status {
   Status() = default;  // ok
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
   // `reason` is a more specific machine code than the canonical one
-  // ("consent_expired" rather than "permission_denied"), for APIs.
+  // ("consent_expired" rather than "permission_denied"), for APIs; it is the
+  // only way an error gets its machine code.
   Status(StatusCode code, std::string message, std::string reason)
       : code_(code), message_(std::move(message)), reason_(std::move(reason)) {}
+
+  // A failure of the machinery (storage, files, a bug), not of the caller's
+  // request: its message may hold SQL, paths or values, so it goes to the
+  // operator's log only and a client sees a generic message. Every
+  // kInternal status is one.
+  static Status System(StatusCode code, std::string message) {
+    Status status(code, std::move(message));
+    status.system_ = true;
+    return status;
+  }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }
@@ -52,6 +63,8 @@ class [[nodiscard]] Status {
   std::string_view reason() const {
     return reason_.empty() ? StatusCodeName(code_) : std::string_view(reason_);
   }
+  // True for System() statuses and every kInternal one.
+  bool is_system() const { return system_ || code_ == StatusCode::kInternal; }
   // "invalid_argument: message".
   std::string ToString() const;
 
@@ -61,32 +74,44 @@ class [[nodiscard]] Status {
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
   std::string reason_;
+  bool system_ = false;
 };
 
 inline Status OkStatus() { return Status(); }
-inline Status InvalidArgument(std::string m) {
-  return {StatusCode::kInvalidArgument, std::move(m)};
+// The canonical errors; `reason`, if given, is the specific machine code.
+inline Status InvalidArgument(std::string m, std::string reason = {}) {
+  return {StatusCode::kInvalidArgument, std::move(m), std::move(reason)};
 }
-inline Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
-inline Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
-inline Status PermissionDenied(std::string m) {
-  return {StatusCode::kPermissionDenied, std::move(m)};
+inline Status NotFound(std::string m, std::string reason = {}) {
+  return {StatusCode::kNotFound, std::move(m), std::move(reason)};
 }
-inline Status Unauthenticated(std::string m) {
-  return {StatusCode::kUnauthenticated, std::move(m)};
+inline Status AlreadyExists(std::string m, std::string reason = {}) {
+  return {StatusCode::kAlreadyExists, std::move(m), std::move(reason)};
 }
-inline Status FailedPrecondition(std::string m) {
-  return {StatusCode::kFailedPrecondition, std::move(m)};
+inline Status PermissionDenied(std::string m, std::string reason = {}) {
+  return {StatusCode::kPermissionDenied, std::move(m), std::move(reason)};
 }
-inline Status Aborted(std::string m) { return {StatusCode::kAborted, std::move(m)}; }
-inline Status ResourceExhausted(std::string m) {
-  return {StatusCode::kResourceExhausted, std::move(m)};
+inline Status Unauthenticated(std::string m, std::string reason = {}) {
+  return {StatusCode::kUnauthenticated, std::move(m), std::move(reason)};
 }
-inline Status DeadlineExceeded(std::string m) {
-  return {StatusCode::kDeadlineExceeded, std::move(m)};
+inline Status FailedPrecondition(std::string m, std::string reason = {}) {
+  return {StatusCode::kFailedPrecondition, std::move(m), std::move(reason)};
 }
-inline Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
-inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+inline Status Aborted(std::string m, std::string reason = {}) {
+  return {StatusCode::kAborted, std::move(m), std::move(reason)};
+}
+inline Status ResourceExhausted(std::string m, std::string reason = {}) {
+  return {StatusCode::kResourceExhausted, std::move(m), std::move(reason)};
+}
+inline Status DeadlineExceeded(std::string m, std::string reason = {}) {
+  return {StatusCode::kDeadlineExceeded, std::move(m), std::move(reason)};
+}
+inline Status Unavailable(std::string m, std::string reason = {}) {
+  return {StatusCode::kUnavailable, std::move(m), std::move(reason)};
+}
+inline Status Internal(std::string m, std::string reason = {}) {
+  return {StatusCode::kInternal, std::move(m), std::move(reason)};
+}
 
 // Either a T or a non-ok Status.
 template <typename T>

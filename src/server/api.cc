@@ -2,18 +2,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "server/internal/routes.h"
+#include "server/internal/core_routes.h"
+#include "server/internal/openapi.h"
 
 namespace citycode::server {
 
-using internal::Call;
-using internal::RouteSpec;
-
-namespace internal {
-
-Response Json(int status, const nlohmann::json& body) { return JsonResponse(status, body.dump()); }
-
-}  // namespace internal
+using api::Call;
+using api::RouteSpec;
 
 namespace {
 
@@ -34,8 +29,12 @@ std::string_view BearerToken(const Request& request) {
 }  // namespace
 
 struct Api::Impl {
-  Impl(platform::Platform& p, store::Database& d, Metrics& m, ApiOptions o)
-      : platform(p), db(d), metrics(m), options(o), limiter(o.rate_per_key, o.burst_per_key) {}
+  Impl(city::City& c, Metrics& m, ApiOptions o)
+      : platform(c.platform()),
+        db(c.database()),
+        metrics(m),
+        options(o),
+        limiter(o.rate_per_key, o.burst_per_key) {}
 
   platform::Platform& platform;
   store::Database& db;
@@ -48,73 +47,78 @@ struct Api::Impl {
   // Authentication, authorisation, rate limit and body validation around a
   // route's handler.
   Response Run(const RouteSpec& route, Request& request) {
+    const auto refuse = [&route](const Status& status) {
+      return route.render_error ? route.render_error(status) : ErrorResponse(status);
+    };
     Call call{.request = request};
     platform::Principal principal;
     if (!route.roles.empty()) {
       const std::string_view token = BearerToken(request);
-      if (token.empty()) {
-        return ErrorResponse(Unauthenticated("this route needs a bearer token"));
-      }
+      if (token.empty()) return refuse(Unauthenticated("this route needs a bearer token"));
       auto authenticated = platform.Authenticate(token);
-      if (!authenticated.ok()) return ErrorResponse(authenticated.status());
+      if (!authenticated.ok()) return refuse(authenticated.status());
       principal = std::move(*authenticated);
       if (std::find(route.roles.begin(), route.roles.end(), principal.role) == route.roles.end()) {
-        return ErrorResponse(PermissionDenied(
-            "a " + std::string(platform::RoleName(principal.role)) + " may not call this route"));
+        return refuse(PermissionDenied("a " + std::string(platform::RoleName(principal.role)) +
+                                       " may not call this route"));
       }
       call.principal = &principal;
-      if (!limiter.Allow(principal.key_id)) {
-        return ErrorResponse(ResourceExhausted("rate limit exceeded; slow down"), "rate_limited");
-      }
+      if (!limiter.Allow(principal.key_id)) return refuse(RateLimited());
     } else if (!limiter.Allow("addr:" + request.remote_address)) {
-      return ErrorResponse(ResourceExhausted("rate limit exceeded; slow down"), "rate_limited");
+      return refuse(RateLimited());
     }
     if (route.needs_channel_key) {
-      const std::string_view key = request.Header("x-channel-key");
-      auto channel = key.empty()
-                         ? Result<platform::Principal>(Unauthenticated(
-                               "this route needs the issuing channel's key in X-Channel-Key"))
-                         : platform.Authenticate(key);
-      if (!channel.ok()) return ErrorResponse(channel.status());
-      if (channel->role != platform::Role::kChannel) {
-        return ErrorResponse(PermissionDenied("X-Channel-Key is not an issuing channel's key"));
-      }
-      call.channel = channel->channel;
+      auto channel = AuthenticateChannel(request);
+      if (!channel.ok()) return refuse(channel.status());
+      call.channel = *channel;
     }
     if (!route.body.empty() || route.method == Method::kPost) {
       if (route.body.empty()) {
         if (!request.body.empty() && request.body != "{}") {
-          return ErrorResponse(InvalidArgument("this route takes no body"), "unknown_field");
+          return refuse(InvalidArgument("this route takes no body", "unknown_field"));
         }
-      } else if (auto error = internal::ParseBody(request.body, route.body, call.body)) {
-        return *error;
+      } else if (Status parsed = api::ParseBody(request.body, route.body, call.body);
+                 !parsed.ok()) {
+        return refuse(parsed);
       }
     }
     if (std::chrono::steady_clock::now() > request.deadline) {
-      return ErrorResponse(DeadlineExceeded("the server is overloaded; retry later"));
+      return refuse(DeadlineExceeded("the server is overloaded; retry later"));
     }
     return route.handler(call);
   }
 
-  Response Ready() {
-    auto tx = db.Begin(store::TransactionMode::kRead);
-    if (!tx.ok() || !(*tx)->Query("SELECT 1").ok()) {
-      return ErrorResponse(Unavailable("the database is not reachable"));
+  static Status RateLimited() {
+    return ResourceExhausted("rate limit exceeded; slow down", "rate_limited");
+  }
+
+  // The issuing channel named by X-Channel-Key.
+  Result<code::Channel> AuthenticateChannel(const Request& request) {
+    const std::string_view key = request.Header("x-channel-key");
+    if (key.empty()) {
+      return Unauthenticated("this route needs the issuing channel's key in X-Channel-Key");
     }
+    CITYCODE_ASSIGN_OR_RETURN(platform::Principal channel, platform.Authenticate(key));
+    if (channel.role != platform::Role::kChannel) {
+      return PermissionDenied("X-Channel-Key is not an issuing channel's key");
+    }
+    return *channel.channel;
+  }
+
+  Response Ready() {
+    if (!db.Ping().ok()) return ErrorResponse(Unavailable("the database is not reachable"));
     return JsonResponse(200, R"({"status":"ready"})");
   }
 };
 
-Api::Api(platform::Platform& platform, vault::Vault& vault, gov::GovScene& gov,
-         const transit::Feed* feed, transit::Rides* rides, transit::Clearing* clearing,
-         store::Database& db, Metrics& metrics, ApiOptions options)
-    : impl_(std::make_unique<Impl>(platform, db, metrics, options)) {
-  impl_->routes = internal::PlatformRoutes(platform, internal::GrantOnPresentation(vault));
-  for (auto more : {internal::VaultRoutes(vault), internal::GovRoutes(gov),
-                    internal::TransitRoutes(platform, db, feed, rides, clearing)}) {
-    impl_->routes.insert(impl_->routes.end(), more.begin(), more.end());
-  }
-  impl_->openapi = internal::OpenApiDocument(impl_->routes).dump(2);
+Api::Api(city::City& city, Metrics& metrics, ApiOptions options)
+    : impl_(std::make_unique<Impl>(city, metrics, options)) {
+  std::vector<RouteSpec>& routes = impl_->routes;
+  routes = internal::PlatformRoutes(city.platform());
+  std::ranges::move(internal::VaultRoutes(city.vault()), std::back_inserter(routes));
+  for (const auto& scene : city.scenes())
+    std::ranges::move(scene->Routes(), std::back_inserter(routes));
+  impl_->openapi = internal::OpenApiDocument(routes).dump(2);
 }
 
 Api::~Api() = default;

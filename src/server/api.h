@@ -11,18 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "platform/platform.h"
-#include "scenes/gov/gov.h"
+#include "city/city.h"
 #include "server/http.h"
 #include "server/rate_limiter.h"
-#include "store/database.h"
-#include "vault/vault.h"
-
-namespace citycode::transit {
-struct Feed;
-class Rides;
-class Clearing;
-}  // namespace citycode::transit
 
 namespace citycode::server {
 
@@ -35,11 +26,9 @@ struct ApiOptions {
 
 class Api {
  public:
-  // All must outlive the Api. The transit scene is optional: with no feed
-  // configured (all three null) its routes answer 503.
-  Api(platform::Platform& platform, vault::Vault& vault, gov::GovScene& gov,
-      const transit::Feed* feed, transit::Rides* rides, transit::Clearing* clearing,
-      store::Database& db, Metrics& metrics, ApiOptions options = {});
+  // Serves the platform's and the vault's routes and those of every scene
+  // the city opened. `city` and `metrics` must outlive the Api.
+  Api(city::City& city, Metrics& metrics, ApiOptions options = {});
   ~Api();
 
   // Adds /healthz, /readyz, /metrics, /v1/openapi.json and every /v1 route.

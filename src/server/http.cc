@@ -65,61 +65,7 @@ std::string AllowHeader(unsigned methods) {
   return allow;
 }
 
-Response Internal500() {
-  return ErrorResponse(Status(StatusCode::kInternal, std::string()), "internal");
-}
-
 }  // namespace
-
-std::string_view Request::Header(std::string_view name) const {
-  auto it = headers.find(std::string(name));
-  return it == headers.end() ? std::string_view() : std::string_view(it->second);
-}
-
-Response ErrorResponse(const Status& status, std::string_view code) {
-  int http_status = 500;
-  switch (status.code()) {
-    case StatusCode::kInvalidArgument: http_status = 400; break;
-    case StatusCode::kUnauthenticated: http_status = 401; break;
-    case StatusCode::kPermissionDenied: http_status = 403; break;
-    case StatusCode::kNotFound: http_status = 404; break;
-    case StatusCode::kAlreadyExists: http_status = 409; break;
-    case StatusCode::kFailedPrecondition: http_status = 409; break;
-    case StatusCode::kAborted: http_status = 409; break;
-    case StatusCode::kResourceExhausted: http_status = 429; break;
-    case StatusCode::kDeadlineExceeded: http_status = 503; break;
-    case StatusCode::kUnavailable: http_status = 503; break;
-    case StatusCode::kInternal: http_status = 500; break;
-    case StatusCode::kOk: http_status = 500; break;  // a caller bug; see below
-  }
-  std::string_view machine = code.empty() ? status.reason() : code;
-  std::string message = status.message();
-  if (status.code() == StatusCode::kInternal || status.ok()) {
-    // An internal error's detail is for the log, not for the client.
-    if (status.ok()) {
-      internal::LogError("ErrorResponse called with an ok status", {});
-    } else if (!message.empty()) {
-      internal::LogError("internal error", message);
-    }
-    machine = "internal";
-    message = "internal error";
-  }
-  nlohmann::json j;
-  j["error"]["code"] = machine;
-  j["error"]["message"] = message;
-  Response response;
-  response.status = http_status;
-  // replace: a message with invalid UTF-8 must not throw here.
-  response.body = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  return response;
-}
-
-Response JsonResponse(int status, std::string body) {
-  Response response;
-  response.status = status;
-  response.body = std::move(body);
-  return response;
-}
 
 struct Router::Route {
   Method method;
@@ -200,9 +146,9 @@ Response Router::Dispatch(Request& request, std::string* route_name) const {
   if (best == nullptr) best = best_get;
   if (best == nullptr) {
     route_name->assign(kUnmatched);
-    if (allowed == 0) return ErrorResponse(NotFound("no such resource"), "not_found");
-    Response response = ErrorResponse(InvalidArgument("method not allowed for this resource"),
-                                      "method_not_allowed");
+    if (allowed == 0) return ErrorResponse(NotFound("no such resource"));
+    Response response = ErrorResponse(
+        InvalidArgument("method not allowed for this resource", "method_not_allowed"));
     response.status = 405;
     response.headers.emplace_back("Allow", AllowHeader(allowed));
     return response;
@@ -214,18 +160,26 @@ Response Router::Dispatch(Request& request, std::string* route_name) const {
     if (!best->IsParam(i)) continue;
     std::string value;
     if (!internal::PercentDecode(parts[i], /*plus_is_space=*/false, &value)) {
-      return ErrorResponse(InvalidArgument("malformed percent-escape in the path"), "bad_request");
+      return ErrorResponse(InvalidArgument("malformed percent-escape in the path", "bad_request"));
     }
     request.path_params.insert_or_assign(best->segments[i], std::move(value));
   }
-  try {
-    return best->handler(request);
-  } catch (const std::exception& e) {
-    internal::LogError("handler for route " + best->name + " threw", e.what());
-  } catch (...) {
-    internal::LogError("handler for route " + best->name + " threw a non-exception", {});
+  Response response = Run(*best, request);
+  if (std::string detail = api::TakeLogDetail(request, response); !detail.empty()) {
+    internal::LogError("request " + request.id + " (" + best->name + ")", detail);
   }
-  return Internal500();
+  return response;
+}
+
+Response Router::Run(const Route& route, Request& request) const {
+  // The detail is logged once, under the request id, by Dispatch.
+  try {
+    return route.handler(request);
+  } catch (const std::exception& e) {
+    return ErrorResponse(Internal("the handler threw: " + std::string(e.what())));
+  } catch (...) {
+    return ErrorResponse(Internal("the handler threw a non-exception"));
+  }
 }
 
 }  // namespace citycode::server

@@ -16,47 +16,18 @@
 #include <utility>
 #include <vector>
 
+#include "api/http_message.h"
 #include "common/status.h"
 
 namespace citycode::server {
 
-enum class Method { kGet, kHead, kPost, kPut, kPatch, kDelete };
-
-struct Request {
-  Method method = Method::kGet;
-  std::string path;                                // without the query, still %-encoded
-  std::map<std::string, std::string> query;        // decoded; the first of repeated keys wins
-  std::map<std::string, std::string> path_params;  // from the route pattern, decoded
-  std::map<std::string, std::string> headers;      // names lower-cased
-  std::string body;
-  std::string remote_address;                      // "127.0.0.1"
-  std::chrono::steady_clock::time_point deadline;  // answer before this
-
-  // The header's value, or "" if absent (name lower-case).
-  std::string_view Header(std::string_view name) const;
-};
-
-// The server adds Content-Length, Connection and "Cache-Control: no-store"
-// (unless `headers` sets Cache-Control); framing headers in `headers`
-// (Content-Length, Transfer-Encoding, Connection) and headers with invalid
-// names or values are dropped.
-struct Response {
-  int status = 200;
-  std::string content_type = "application/json";
-  std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;  // extra headers
-};
-
-// {"error": {"code": "<machine code>", "message": "<one line>"}} with the
-// status that fits: invalid_argument 400, unauthenticated 401,
-// permission_denied 403, not_found 404, already_exists 409,
-// failed_precondition 409, aborted 409, resource_exhausted 429,
-// deadline_exceeded 503, unavailable 503, internal 500. `code` overrides the
-// machine code (default: the StatusCode name), e.g. "unknown_field".
-// An internal status's message is logged, and the client gets "internal
-// error" with code "internal" (an ok status is treated as internal too).
-Response ErrorResponse(const Status& status, std::string_view code = {});
-Response JsonResponse(int status, std::string body);
+// The messages are the api module's, so that what the server serves can be
+// declared below it.
+using api::ErrorResponse;
+using api::JsonResponse;
+using api::Method;
+using api::Request;
+using api::Response;
 
 using Handler = std::function<Response(Request&)>;
 
@@ -66,7 +37,9 @@ using Handler = std::function<Response(Request&)>;
 // (the server drops the body). A path that exists with another method
 // answers 405 (method_not_allowed, with Allow), an unknown one 404
 // (not_found); both are named "unmatched". An exception from a handler is
-// logged and answered 500 internal with a generic message.
+// logged and answered 500 internal with a generic message. A system error's
+// detail (Response::log_detail) is logged under the request's id, and the
+// answer names that id.
 //
 // Add() routes before serving; Dispatch() may then run on any thread.
 class Router {
@@ -79,6 +52,7 @@ class Router {
 
  private:
   struct Route;
+  Response Run(const Route& route, Request& request) const;
   std::vector<std::shared_ptr<Route>> routes_;
 };
 

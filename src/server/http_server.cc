@@ -52,6 +52,7 @@
 #include <list>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -154,12 +155,19 @@ std::string_view HttpDate() {
 }
 
 Response ServerError(int status, std::string_view code, std::string message) {
-  Response response = ErrorResponse(InvalidArgument(std::move(message)), code);
+  Response response = ErrorResponse(InvalidArgument(std::move(message), std::string(code)));
   response.status = status;
   return response;
 }
 
 class Session;
+
+std::string RandomIdPrefix() {
+  std::random_device random;
+  char text[10];
+  std::snprintf(text, sizeof text, "%08x-", static_cast<unsigned>(random()));
+  return std::string(text, 9);
+}
 
 // Everything the sessions share; HttpServer::Impl owns one.
 struct Core {
@@ -179,6 +187,17 @@ struct Core {
   std::vector<std::thread> threads;
   std::uint16_t port = 0;
   std::atomic<bool> stopping{false};
+  // Request ids: a random prefix per process (several servers share one
+  // log pipeline) and a counter.
+  const std::string id_prefix = RandomIdPrefix();
+  std::atomic<std::uint64_t> next_request{0};
+
+  std::string NextRequestId() {
+    char digits[17];
+    const auto n = next_request.fetch_add(1, std::memory_order_relaxed);
+    const auto end = std::to_chars(digits, digits + sizeof digits, n, 16).ptr;
+    return id_prefix + std::string(digits, end);
+  }
 
   void Accept();
   void OnAccept(beast::error_code ec, Socket socket);
@@ -308,6 +327,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Reject(beast::error_code ec) {
     start_ = Clock::now();
+    request_.id = core_.NextRequestId();
     route_name_.assign(kUnmatched);
     keep_alive_ = false;
     http_10_ = false;
@@ -328,6 +348,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnRequest() {
     start_ = Clock::now();
+    request_.id = core_.NextRequestId();
     auto& message = parser_->get();
     http_10_ = message.version() < 11;
     keep_alive_ = message.keep_alive();
@@ -378,7 +399,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return core_.router.Dispatch(request, &route_name_);
     } catch (...) {  // the router catches handler exceptions; this is bad_alloc
       internal::LogError("request dispatch failed", {});
-      return ErrorResponse(Status(StatusCode::kInternal, std::string()));
+      return ErrorResponse(Internal("request dispatch failed"));
     }
   }
 
@@ -389,6 +410,7 @@ class Session : public std::enable_shared_from_this<Session> {
                              std::to_string(response_.status),
                          {});
       response_ = ErrorResponse(Status(StatusCode::kInternal, std::string()));
+      response_.log_detail.clear();  // logged above
     }
     if (core_.stopping.load(std::memory_order_relaxed)) keep_alive_ = false;
     const int status = response_.status;
@@ -430,6 +452,11 @@ class Session : public std::enable_shared_from_this<Session> {
       h += "\r\n"sv;
     }
     if (!has_cache_control) h += "Cache-Control: no-store\r\n"sv;
+    if (!request_.id.empty()) {
+      h += "X-Request-Id: "sv;
+      h += request_.id;
+      h += "\r\n"sv;
+    }
     if (!no_body) {
       // For HEAD: the length the GET would have had.
       h += "Content-Length: "sv;

@@ -4,11 +4,25 @@
 
 #include "code/verifier.h"
 #include "crypto/key.h"
-#include "server/internal/routes.h"
+#include "server/internal/core_routes.h"
 
 namespace citycode::server::internal {
 namespace {
 
+using api::Call;
+using api::CheckOrgAccess;
+using api::Done;
+using api::FieldType;
+using api::Json;
+using api::kAdmins;
+using api::kCitizens;
+using api::kOrgAdmins;
+using api::kTerminals;
+using api::Param;
+using api::Respond;
+using api::RouteSpec;
+using api::Strings;
+using api::Text;
 using nlohmann::json;
 using platform::Principal;
 using platform::Role;
@@ -63,7 +77,7 @@ Response ListResponse(const Call& call, const Result<platform::SignedList>& list
 
 }  // namespace
 
-std::vector<RouteSpec> PlatformRoutes(platform::Platform& p, AfterVerify after_verify) {
+std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
   std::vector<RouteSpec> routes;
 
   // --- citizens ---
@@ -141,9 +155,8 @@ std::vector<RouteSpec> PlatformRoutes(platform::Platform& p, AfterVerify after_v
                     .handler = [&p](Call& call) {
                       auto key = crypto::PublicKey::FromPem(Text(call, "public_key"));
                       if (!key.ok()) {
-                        return ErrorResponse(
-                            InvalidArgument("public_key is not a supported SPKI PEM key"),
-                            "bad_public_key");
+                        return ErrorResponse(InvalidArgument(
+                            "public_key is not a supported SPKI PEM key", "bad_public_key"));
                       }
                       return Respond(p.EnrolDevice({.citizen_id = call.principal->citizen_id,
                                                     .device_key = *key,
@@ -443,42 +456,6 @@ std::vector<RouteSpec> PlatformRoutes(platform::Platform& p, AfterVerify after_v
                                         {"site_id", t.site_id},
                                         {"scene", code::SceneName(*t.scene)}});
                     }});
-  routes.push_back(
-      {.method = Method::kPost,
-       .pattern = "/v1/verify",
-       .name = "verify",
-       .summary = "Verify a code online for the terminal's scene (city-wide replay detection)",
-       .roles = kTerminals,
-       .body = {{.name = "code", .max_length = 4096, .description = "the CC1: text"},
-                {.name = "scene",
-                 .required = false,
-                 .max_length = 16,
-                 .description = "must be the terminal's own scene if given"}},
-       .handler = [&p, after_verify](Call& call) {
-         const Principal& terminal = *call.principal;
-         if (call.body.contains("scene") &&
-             call.body["scene"].get<std::string>() != code::SceneName(*terminal.scene)) {
-           return ErrorResponse(PermissionDenied("this terminal verifies only for its own scene"),
-                                "scene_not_permitted");
-         }
-         return Respond(p.Verify(terminal, Text(call, "code")), 200,
-                        [&](const platform::OnlineVerification& v) {
-                          json warnings = json::array();
-                          for (auto w : v.result.warnings) warnings.push_back(code::WarningName(w));
-                          json out = {{"verification_id", v.verification_id},
-                                      {"valid", v.result.valid},
-                                      {"reason", code::ReasonName(v.result.reason)},
-                                      {"scene", code::SceneName(*terminal.scene)},
-                                      {"warnings", warnings}};
-                          if (v.result.valid) {
-                            out["channel"] = code::ChannelName(v.result.channel);
-                            out["rider_category"] = code::RiderCategoryName(
-                                v.result.rider_category.value_or(code::RiderCategory::kAdult));
-                            if (after_verify) out.update(after_verify(terminal, v));
-                          }
-                          return out;
-                        });
-       }});
   return routes;
 }
 

@@ -4,12 +4,26 @@
 // the audit checkpoint for external witnesses.
 #include <nlohmann/json.hpp>
 
-#include "server/internal/routes.h"
-#include "vault/vault.h"
+#include "code/verifier.h"
+#include "server/internal/core_routes.h"
 
 namespace citycode::server::internal {
 namespace {
 
+using api::Call;
+using api::CheckOrgAccess;
+using api::Done;
+using api::FieldType;
+using api::Json;
+using api::kAdmins;
+using api::kCitizens;
+using api::kOrgAdmins;
+using api::kTerminals;
+using api::Param;
+using api::Respond;
+using api::RouteSpec;
+using api::Strings;
+using api::Text;
 using nlohmann::json;
 using platform::Role;
 
@@ -68,20 +82,29 @@ Response OrganisationTypesResponse(vault::Vault& v, const std::string& org) {
   return Json(200, {{"org_id", org}, {"may_request", *all}, {"on_presentation", *shown}});
 }
 
-}  // namespace
-
-AfterVerify GrantOnPresentation(vault::Vault& v) {
-  return [&v](const platform::Principal& terminal, const platform::OnlineVerification& verified) {
-    auto grant = v.GrantPresentation(terminal, verified.citizen_id, verified.verification_id);
-    // The code was valid whatever happens here; without a grant the
-    // terminal simply cannot fetch.
-    if (!grant.ok() || !grant->has_value()) return json::object();
-    return json{{"consent_grant",
-                 {{"id", (*grant)->id},
-                  {"types", (*grant)->type_codes},
-                  {"expires_at", FormatRfc3339((*grant)->expires_at)}}}};
-  };
+json VerificationJson(const platform::Principal& terminal,
+                      const vault::VerifiedPresentation& verified) {
+  const code::VerificationResult& result = verified.verification.result;
+  json warnings = json::array();
+  for (auto w : result.warnings) warnings.push_back(code::WarningName(w));
+  json out = {{"verification_id", verified.verification.verification_id},
+              {"valid", result.valid},
+              {"reason", code::ReasonName(result.reason)},
+              {"scene", code::SceneName(*terminal.scene)},
+              {"warnings", warnings}};
+  if (!result.valid) return out;
+  out["channel"] = code::ChannelName(result.channel);
+  out["rider_category"] =
+      code::RiderCategoryName(result.rider_category.value_or(code::RiderCategory::kAdult));
+  if (verified.grant) {
+    out["consent_grant"] = {{"id", verified.grant->id},
+                            {"types", verified.grant->type_codes},
+                            {"expires_at", FormatRfc3339(verified.grant->expires_at)}};
+  }
+  return out;
 }
+
+}  // namespace
 
 std::vector<RouteSpec> VaultRoutes(vault::Vault& v) {
   std::vector<RouteSpec> routes;
@@ -139,7 +162,9 @@ std::vector<RouteSpec> VaultRoutes(vault::Vault& v) {
                     .success_status = 201,
                     .handler = [&v](Call& call) {
                       auto key = crypto::PublicKey::FromPem(Text(call, "public_key"));
-                      if (!key.ok()) return ErrorResponse(key.status(), "bad_public_key");
+                      if (!key.ok())
+                        return ErrorResponse(
+                            Status(key.status().code(), key.status().message(), "bad_public_key"));
                       return Respond(v.AddIssuerKey(Param(call, "org"), *key, Actor(call)), 201,
                                      [](const std::string& kid) {
                                        return json{{"key_id", kid}};
@@ -196,7 +221,10 @@ std::vector<RouteSpec> VaultRoutes(vault::Vault& v) {
                  .description = "vault certificate JSON with key_id and signature"}},
        .handler = [&v](Call& call) {
          auto certificate = vault::CertificateFromJson(call.body["certificate"]);
-         if (!certificate.ok()) return ErrorResponse(certificate.status(), "bad_certificate");
+         if (!certificate.ok()) {
+           return ErrorResponse(Status(certificate.status().code(), certificate.status().message(),
+                                       "bad_certificate"));
+         }
          auto issued = v.Issue(call.principal->org_id, *certificate);
          if (!issued.ok()) return ErrorResponse(issued.status());
          json out = {{"identifier", issued->identifier},
@@ -331,6 +359,30 @@ std::vector<RouteSpec> VaultRoutes(vault::Vault& v) {
        .summary = "Sign the audit log's head now and return the checkpoint",
        .roles = kAdmins,
        .handler = [&v](Call&) { return Respond(v.Checkpoint(), 200, CheckpointJson); }});
+  routes.push_back(
+      {.method = Method::kPost,
+       .pattern = "/v1/verify",
+       .name = "verify",
+       .summary = "Verify a code online for the terminal's scene (city-wide replay detection); "
+                  "a valid code gives the terminal's organisation its presentation grant",
+       .roles = kTerminals,
+       .body = {{.name = "code", .max_length = 4096, .description = "the CC1: text"},
+                {.name = "scene",
+                 .required = false,
+                 .max_length = 16,
+                 .description = "must be the terminal's own scene if given"}},
+       .handler = [&v](Call& call) {
+         const platform::Principal& terminal = *call.principal;
+         if (call.body.contains("scene") &&
+             call.body["scene"].get<std::string>() != code::SceneName(*terminal.scene)) {
+           return ErrorResponse(PermissionDenied("this terminal verifies only for its own scene",
+                                                 "scene_not_permitted"));
+         }
+         return Respond(v.VerifyPresentation(terminal, Text(call, "code")), 200,
+                        [&](const vault::VerifiedPresentation& verified) {
+                          return VerificationJson(terminal, verified);
+                        });
+       }});
   return routes;
 }
 

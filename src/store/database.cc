@@ -102,7 +102,7 @@ std::optional<std::string> Row::OptionalText(std::size_t column) const {
 
 Result<Row> Transaction::QueryOne(std::string_view sql, std::span<const Value> params) {
   CITYCODE_ASSIGN_OR_RETURN(std::optional<Row> row, QueryOptional(sql, params));
-  if (!row) return NotFound("no row [" + internal::OneLine(sql) + "]");
+  if (!row) return Status::System(StatusCode::kNotFound, "no row [" + internal::OneLine(sql) + "]");
   return std::move(*row);
 }
 
@@ -111,8 +111,9 @@ Result<std::optional<Row>> Transaction::QueryOptional(std::string_view sql,
   CITYCODE_ASSIGN_OR_RETURN(std::vector<Row> rows, Query(sql, params));
   if (rows.empty()) return std::optional<Row>();
   if (rows.size() > 1) {
-    return Internal("expected at most one row, got " + std::to_string(rows.size()) + " [" +
-                    internal::OneLine(sql) + "]");
+    return Status::System(StatusCode::kInternal, "expected at most one row, got " +
+                                                     std::to_string(rows.size()) + " [" +
+                                                     internal::OneLine(sql) + "]");
   }
   return std::optional<Row>(std::move(rows.front()));
 }
@@ -124,7 +125,8 @@ Result<std::unique_ptr<Database>> Database::Open(std::string_view url,
     return internal::OpenPostgres(url, options);
   }
   // Not echoed: an unrecognised string may still hold a password.
-  return InvalidArgument("database URL must start with sqlite: or postgresql://");
+  return Status::System(StatusCode::kInvalidArgument,
+                        "database URL must start with sqlite: or postgresql://");
 }
 
 Status Database::Migrate(std::span<const Migration> migrations) {
@@ -133,9 +135,11 @@ Status Database::Migrate(std::span<const Migration> migrations) {
   std::sort(steps.begin(), steps.end(),
             [](const Migration* a, const Migration* b) { return a->version < b->version; });
   for (std::size_t i = 0; i < steps.size(); ++i) {
-    if (steps[i]->version <= 0) return InvalidArgument("migration versions start at 1");
+    if (steps[i]->version <= 0)
+      return Status::System(StatusCode::kInvalidArgument, "migration versions start at 1");
     if (i > 0 && steps[i]->version == steps[i - 1]->version) {
-      return InvalidArgument("two migrations have version " + std::to_string(steps[i]->version));
+      return Status::System(StatusCode::kInvalidArgument,
+                            "two migrations have version " + std::to_string(steps[i]->version));
     }
   }
   // Each module numbers its migrations in its own block of kMigrationBlock
@@ -144,8 +148,9 @@ Status Database::Migrate(std::span<const Migration> migrations) {
   const std::int64_t newest = steps.empty() ? 0 : steps.back()->version;
   const std::int64_t block = newest / kMigrationBlock;
   if (!steps.empty() && steps.front()->version / kMigrationBlock != block) {
-    return InvalidArgument("migrations of one call must lie in one block of " +
-                           std::to_string(kMigrationBlock) + " versions");
+    return Status::System(StatusCode::kInvalidArgument,
+                          "migrations of one call must lie in one block of " +
+                              std::to_string(kMigrationBlock) + " versions");
   }
 
   std::set<std::int64_t> applied;
@@ -158,7 +163,8 @@ Status Database::Migrate(std::span<const Migration> migrations) {
   auto newest_applied = applied.lower_bound((block + 1) * kMigrationBlock);
   if (newest_applied != applied.begin() && *std::prev(newest_applied) > newest &&
       *std::prev(newest_applied) / kMigrationBlock == block) {
-    return FailedPrecondition("the database schema is at version " +
+    return Status::System(StatusCode::kFailedPrecondition,
+                          "the database schema is at version " +
                               std::to_string(*std::prev(newest_applied)) +
                               ", newer than this program's " + std::to_string(newest));
   }
@@ -169,6 +175,11 @@ Status Database::Migrate(std::span<const Migration> migrations) {
     }));
   }
   return OkStatus();
+}
+
+Status Database::Ping() {
+  CITYCODE_ASSIGN_OR_RETURN(auto tx, Begin(TransactionMode::kRead));
+  return tx->Query("SELECT 1").status();
 }
 
 Result<int> Database::SchemaVersion() {

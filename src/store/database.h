@@ -73,7 +73,9 @@ class Transaction {
  public:
   virtual ~Transaction() = default;
   // Runs one statement and returns its rows (empty for statements without a
-  // result). Errors: already_exists for a unique or primary-key violation,
+  // result). Every error the store returns is a system status
+  // (Status::is_system(): its message names SQL and is for the log only).
+  // Errors: already_exists for a unique or primary-key violation,
   // failed_precondition for a foreign-key or check violation, aborted for a
   // serialisation failure or deadlock (retry the transaction), unavailable
   // when the connection is lost, internal otherwise. After an error the
@@ -145,6 +147,8 @@ class Database {
   Status Migrate(std::span<const Migration> migrations);
   // The highest applied migration version, 0 for an empty database.
   Result<int> SchemaVersion();
+  // Succeeds when a read transaction can run a statement (readiness probes).
+  Status Ping();
 };
 
 // Runs `work` in a transaction of `mode` and commits it; retries the whole

@@ -257,6 +257,16 @@ Result<std::vector<AccessRecord>> Vault::AccessHistory(std::string_view citizen_
 
 // --- relying parties ---
 
+Result<VerifiedPresentation> Vault::VerifyPresentation(const Principal& terminal,
+                                                       std::string_view qr_text) {
+  VerifiedPresentation out;
+  CITYCODE_ASSIGN_OR_RETURN(out.verification, impl_->platform.Verify(terminal, qr_text));
+  if (!out.verification.result.valid) return out;
+  CITYCODE_ASSIGN_OR_RETURN(out.grant, GrantPresentation(terminal, out.verification.citizen_id,
+                                                         out.verification.verification_id));
+  return out;
+}
+
 Result<std::optional<Grant>> Vault::GrantPresentation(const Principal& terminal,
                                                       std::string_view citizen_id,
                                                       std::string_view verification_id,

@@ -178,6 +178,12 @@ struct ImportBatchResult {
   std::vector<ImportProblem> problems;  // non-empty: nothing of the batch was imported
 };
 
+// A code verified online, with the presentation grant it led to.
+struct VerifiedPresentation {
+  platform::OnlineVerification verification;
+  std::optional<Grant> grant;  // none when there is nothing to grant or the code was refused
+};
+
 class Vault {
  public:
   // Applies the vault's migrations and creates its signing key (audit
@@ -239,6 +245,12 @@ class Vault {
                                                  std::string_view citizen_id,
                                                  std::string_view verification_id,
                                                  std::vector<std::string> type_codes = {});
+  // The online verification at a terminal (platform::Platform::Verify) and,
+  // for a valid code, GrantPresentation for the terminal's organisation. An
+  // error making the grant is returned, not dropped: the code is spent by
+  // then, and the citizen shows a fresh one.
+  Result<VerifiedPresentation> VerifyPresentation(const platform::Principal& terminal,
+                                                  std::string_view qr_text);
   // permission_denied with a reason for every refusal (audited).
   Result<Release> Fetch(const platform::Principal& caller, const FetchRequest& request);
   // The key that signs releases and audit checkpoints.

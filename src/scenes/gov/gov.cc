@@ -913,4 +913,23 @@ Result<Case> GovScene::GetCase(const Principal& principal, std::string_view case
   return std::move(*found);
 }
 
+namespace {
+
+class GovModule final : public api::SceneModule {
+ public:
+  std::string_view name() const override { return "gov"; }
+  code::Scene kind() const override { return code::Scene::kGov; }
+  int migration_block() const override { return 2000; }
+  Result<std::unique_ptr<api::Scene>> Open(const api::SceneContext& context) override {
+    CITYCODE_ASSIGN_OR_RETURN(
+        std::unique_ptr<GovScene> scene,
+        GovScene::Open(context.db, context.clock, context.platform, context.vault));
+    return std::unique_ptr<api::Scene>(std::move(scene));
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<api::SceneModule> MakeGovModule() { return std::make_unique<GovModule>(); }
+
 }  // namespace citycode::gov

@@ -44,6 +44,7 @@
 #include <string_view>
 #include <vector>
 
+#include "api/scene.h"
 #include "common/bytes.h"
 #include "common/clock.h"
 #include "common/status.h"
@@ -160,15 +161,18 @@ struct OpenedCase {
   Bytes release_signature;
 };
 
-class GovScene {
+class GovScene final : public api::Scene {
  public:
   // Applies the scene's migrations (versions 2001+). All must outlive the
   // GovScene.
   static Result<std::unique_ptr<GovScene>> Open(store::Database& db, const Clock& clock,
                                                 platform::Platform& platform, vault::Vault& vault);
-  ~GovScene();
+  ~GovScene() override;
   GovScene(const GovScene&) = delete;
   GovScene& operator=(const GovScene&) = delete;
+
+  // The hall's routes (gov_routes.cc).
+  std::vector<api::RouteSpec> Routes() override;
 
   // --- administration (the caller checks who may administer `org_id`) ---
   // `required_types` are vault type codes or keys ("resident_id_card");
@@ -223,6 +227,10 @@ class GovScene {
 
 // The scene's tables, for tools that migrate without opening a GovScene.
 std::span<const store::Migration> Migrations();
+
+// The scene as the scene list registers it; it has no settings and is
+// always on.
+std::unique_ptr<api::SceneModule> MakeGovModule();
 
 }  // namespace citycode::gov
 

@@ -27,6 +27,7 @@
 #define CITYCODE_SCENES_TRANSIT_RIDES_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -131,6 +132,11 @@ class Rides {
   // bad tap's index if any tap is malformed or names a route or stop not in
   // the feed: then nothing is written.
   Result<UploadResult> UploadTaps(const std::vector<TapUpload>& batch);
+  // The sequence numbers of `terminal_id` stored in [low, high], each with
+  // its tap's time in unix seconds: what an upload dedups against before it
+  // verifies codes (see tap_upload.h).
+  Result<std::map<std::int64_t, std::int64_t>> StoredSequences(std::string_view terminal_id,
+                                                               std::int64_t low, std::int64_t high);
 
   // Bulk loading (a depot's nightly upload, a simulated day): IngestTaps
   // stores a batch like UploadTaps but queues its valid taps unfared;

@@ -50,7 +50,8 @@ class ConnectionPool {
       SkipAbandoned();
       lock.unlock();
       free_.notify_all();  // the next in line may be able to go now
-      return Unavailable("all " + std::to_string(max_size_) + " database connections are in use");
+      return Status::System(StatusCode::kUnavailable, "all " + std::to_string(max_size_) +
+                                                          " database connections are in use");
     }
     ++serving_;
     SkipAbandoned();
@@ -124,9 +125,11 @@ class PooledTransaction : public Transaction {
       : pool_(std::move(pool)), connection_(std::move(connection)) {}
 
   Status CheckUsable() const {
-    if (connection_ == nullptr) return FailedPrecondition("the transaction has ended");
+    if (connection_ == nullptr)
+      return Status::System(StatusCode::kFailedPrecondition, "the transaction has ended");
     if (failed_) {
-      return FailedPrecondition("an earlier statement failed; roll the transaction back");
+      return Status::System(StatusCode::kFailedPrecondition,
+                            "an earlier statement failed; roll the transaction back");
     }
     return OkStatus();
   }

@@ -61,8 +61,9 @@ Status PgError(PGconn* connection, const PGresult* result, std::string_view sql)
   if (state == nullptr) {
     // Made by libpq itself, not the server: mostly a lost connection.
     std::string message = "postgresql: " + OneLine(PQerrorMessage(connection)) + where;
-    if (PQstatus(connection) != CONNECTION_OK) return Unavailable(std::move(message));
-    return Internal(std::move(message));
+    if (PQstatus(connection) != CONNECTION_OK)
+      return Status::System(StatusCode::kUnavailable, std::move(message));
+    return Status::System(StatusCode::kInternal, std::move(message));
   }
   const std::string_view sqlstate(state);
   const char* primary = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
@@ -72,31 +73,40 @@ Status PgError(PGconn* connection, const PGresult* result, std::string_view sql)
                                         : "error";
   message += " (SQLSTATE " + std::string(sqlstate) + ")" + where;
 
-  if (sqlstate == "23505") return AlreadyExists(std::move(message));
-  if (sqlstate.starts_with("23")) return FailedPrecondition(std::move(message));
+  if (sqlstate == "23505") return Status::System(StatusCode::kAlreadyExists, std::move(message));
+  if (sqlstate.starts_with("23"))
+    return Status::System(StatusCode::kFailedPrecondition, std::move(message));
   if (sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03") {
-    return Aborted(std::move(message));
+    return Status::System(StatusCode::kAborted, std::move(message));
   }
-  if (sqlstate.starts_with("22")) return InvalidArgument(std::move(message));
+  if (sqlstate.starts_with("22"))
+    return Status::System(StatusCode::kInvalidArgument, std::move(message));
   if (IsConnectionError(sqlstate) || PQstatus(connection) != CONNECTION_OK) {
-    return Unavailable(std::move(message));
+    return Status::System(StatusCode::kUnavailable, std::move(message));
   }
-  if (sqlstate.starts_with("53")) return ResourceExhausted(std::move(message));
-  if (sqlstate == "57014") return DeadlineExceeded(std::move(message));
-  return Internal(std::move(message));
+  // 53100 disk_full: the service is unavailable, not the caller over a quota.
+  if (sqlstate == "53100") return Status::System(StatusCode::kUnavailable, std::move(message));
+  if (sqlstate.starts_with("53")) {
+    return Status::System(StatusCode::kResourceExhausted, std::move(message));
+  }
+  if (sqlstate == "57014") return Status::System(StatusCode::kDeadlineExceeded, std::move(message));
+  return Status::System(StatusCode::kInternal, std::move(message));
 }
 
 Result<Bytes> DecodeBytea(const char* text, int size) {
   const std::string_view s(text, size);
   if (s.starts_with("\\x")) {
     auto decoded = FromHex(s.substr(2));
-    if (!decoded.ok()) return Internal("postgresql: malformed bytea from the server");
+    if (!decoded.ok())
+      return Status::System(StatusCode::kInternal, "postgresql: malformed bytea from the server");
     return decoded;
   }
   // The old "escape" output (bytea_output = escape).
   std::size_t length = 0;
   unsigned char* raw = PQunescapeBytea(reinterpret_cast<const unsigned char*>(text), &length);
-  if (raw == nullptr) return ResourceExhausted("postgresql: out of memory decoding bytea");
+  if (raw == nullptr)
+    return Status::System(StatusCode::kResourceExhausted,
+                          "postgresql: out of memory decoding bytea");
   Bytes bytes(raw, raw + length);
   PQfreemem(raw);
   return bytes;
@@ -126,7 +136,8 @@ Result<std::vector<Row>> ReadRows(const PGresult* result) {
           std::int64_t n = 0;
           const auto [end, error] = std::from_chars(text, text + size, n);
           if (error != std::errc() || end != text + size) {
-            return Internal("postgresql: malformed integer from the server");
+            return Status::System(StatusCode::kInternal,
+                                  "postgresql: malformed integer from the server");
           }
           values.emplace_back(n);
           break;
@@ -155,9 +166,11 @@ class Connection {
     auto connection = std::unique_ptr<Connection>(
         new Connection(PQconnectdbParams(keywords, values, /*expand_dbname=*/1)));
     PGconn* pg = connection->pg_;
-    if (pg == nullptr) return ResourceExhausted("postgresql: out of memory");
+    if (pg == nullptr)
+      return Status::System(StatusCode::kResourceExhausted, "postgresql: out of memory");
     if (PQstatus(pg) != CONNECTION_OK) {
-      return Unavailable("postgresql: cannot connect: " + OneLine(PQerrorMessage(pg)));
+      return Status::System(StatusCode::kUnavailable,
+                            "postgresql: cannot connect: " + OneLine(PQerrorMessage(pg)));
     }
     PQsetNoticeProcessor(pg, IgnoreNotice, nullptr);  // kept across PQreset
     return connection;
@@ -175,7 +188,8 @@ class Connection {
       if (PQstatus(pg_) != CONNECTION_OK || PQtransactionStatus(pg_) != PQTRANS_IDLE) {
         PQreset(pg_);
         if (PQstatus(pg_) != CONNECTION_OK) {
-          return Unavailable("postgresql: cannot reconnect: " + OneLine(PQerrorMessage(pg_)));
+          return Status::System(StatusCode::kUnavailable,
+                                "postgresql: cannot reconnect: " + OneLine(PQerrorMessage(pg_)));
         }
       }
       const PgResult result(PQexec(pg_, "BEGIN"));
@@ -193,12 +207,14 @@ class Connection {
   Result<PgResult> Run(std::string_view sql, std::span<const Value> params) {
     const PostgresSql rewritten = RewriteForPostgres(sql);
     if (rewritten.multiple) {
-      return InvalidArgument("postgresql: one statement at a time [" + OneLine(sql) + "]");
+      return Status::System(StatusCode::kInvalidArgument,
+                            "postgresql: one statement at a time [" + OneLine(sql) + "]");
     }
     if (static_cast<std::size_t>(rewritten.placeholders) != params.size()) {
-      return InvalidArgument("postgresql: statement takes " +
-                             std::to_string(rewritten.placeholders) + " parameters, got " +
-                             std::to_string(params.size()) + " [" + OneLine(sql) + "]");
+      return Status::System(StatusCode::kInvalidArgument,
+                            "postgresql: statement takes " +
+                                std::to_string(rewritten.placeholders) + " parameters, got " +
+                                std::to_string(params.size()) + " [" + OneLine(sql) + "]");
     }
     const std::size_t n = params.size();
     for (const Value& param : params) {
@@ -209,7 +225,8 @@ class Connection {
           },
           param);
       if (size > kMaxParamBytes) {
-        return InvalidArgument("postgresql: a parameter is over 1 GB [" + OneLine(sql) + "]");
+        return Status::System(StatusCode::kInvalidArgument,
+                              "postgresql: a parameter is over 1 GB [" + OneLine(sql) + "]");
       }
     }
     std::vector<Oid> types(n, 0);
@@ -241,7 +258,8 @@ class Connection {
                                  values.data(), lengths.data(), formats.data(), kTextFormat));
     const ExecStatusType status = PQresultStatus(result.get());
     if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) return result;
-    if (status == PGRES_EMPTY_QUERY) return InvalidArgument("postgresql: empty statement");
+    if (status == PGRES_EMPTY_QUERY)
+      return Status::System(StatusCode::kInvalidArgument, "postgresql: empty statement");
     return PgError(pg_, result.get(), sql);
   }
 
@@ -298,7 +316,9 @@ class PostgresTransaction final : public PooledTransaction<Connection> {
     // The server answers an aborted transaction's COMMIT with ROLLBACK.
     const bool rolled_back = std::string_view(PQcmdStatus(result.get())) == "ROLLBACK";
     pool_->Release(std::move(connection_));
-    if (rolled_back) return Aborted("postgresql: the server rolled the transaction back");
+    if (rolled_back)
+      return Status::System(StatusCode::kAborted,
+                            "postgresql: the server rolled the transaction back");
     return OkStatus();
   }
 
@@ -343,7 +363,8 @@ Result<std::unique_ptr<Database>> OpenPostgres(std::string_view url,
   PQconninfoOption* parsed = PQconninfoParse(url_text.c_str(), &error);
   // libpq's message may quote a piece of the URL, password included.
   PQfreemem(error);
-  if (parsed == nullptr) return InvalidArgument("postgresql: malformed connection URL");
+  if (parsed == nullptr)
+    return Status::System(StatusCode::kInvalidArgument, "postgresql: malformed connection URL");
   PQconninfoFree(parsed);
 
   auto pool = std::make_shared<Pool>(options.pool_size, options.busy_timeout,

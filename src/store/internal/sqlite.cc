@@ -59,22 +59,24 @@ Status SqliteError(int code, sqlite3* db, std::string_view sql) {
   switch (code) {
     case SQLITE_CONSTRAINT_UNIQUE:
     case SQLITE_CONSTRAINT_PRIMARYKEY:
-    case SQLITE_CONSTRAINT_ROWID: return AlreadyExists(std::move(message));
+    case SQLITE_CONSTRAINT_ROWID:
+      return Status::System(StatusCode::kAlreadyExists, std::move(message));
     default: break;
   }
   switch (code & 0xff) {
-    case SQLITE_CONSTRAINT: return FailedPrecondition(std::move(message));
+    case SQLITE_CONSTRAINT:
+      return Status::System(StatusCode::kFailedPrecondition, std::move(message));
     case SQLITE_BUSY:
-    case SQLITE_LOCKED: return Aborted(std::move(message));
+    case SQLITE_LOCKED: return Status::System(StatusCode::kAborted, std::move(message));
     case SQLITE_MISMATCH:
     case SQLITE_TOOBIG:
-    case SQLITE_RANGE: return InvalidArgument(std::move(message));
-    case SQLITE_FULL:
-    case SQLITE_NOMEM: return ResourceExhausted(std::move(message));
+    case SQLITE_RANGE: return Status::System(StatusCode::kInvalidArgument, std::move(message));
+    case SQLITE_NOMEM: return Status::System(StatusCode::kResourceExhausted, std::move(message));
+    case SQLITE_FULL:  // a full disk: the service is unavailable, not the caller over a quota
     case SQLITE_CANTOPEN:
     case SQLITE_PERM:
-    case SQLITE_READONLY: return Unavailable(std::move(message));
-    default: return Internal(std::move(message));
+    case SQLITE_READONLY: return Status::System(StatusCode::kUnavailable, std::move(message));
+    default: return Status::System(StatusCode::kInternal, std::move(message));
   }
 }
 
@@ -107,7 +109,7 @@ class Connection {
     auto connection = std::unique_ptr<Connection>(new Connection(db));
     if (rc != SQLITE_OK) {
       const Status error = SqliteError(rc, db, {});
-      return Status(error.code(), "cannot open " + path + ": " + error.message());
+      return Status::System(error.code(), "cannot open " + path + ": " + error.message());
     }
     sqlite3_extended_result_codes(db, 1);
     connection->busy_timeout_ = busy_timeout;
@@ -116,7 +118,8 @@ class Connection {
     std::vector<Row> rows;
     CITYCODE_RETURN_IF_ERROR(connection->Run("PRAGMA journal_mode=WAL", {}, &rows).status());
     if (rows.size() != 1 || rows[0].IsNull(0) || rows[0].Text(0) != "wal") {
-      return Unavailable("sqlite: cannot switch " + path + " to WAL mode");
+      return Status::System(StatusCode::kUnavailable,
+                            "sqlite: cannot switch " + path + " to WAL mode");
     }
     // In WAL mode NORMAL loses nothing when the process dies (only on power
     // loss), and saves an fsync per commit.
@@ -179,9 +182,10 @@ class Connection {
 
     const int expected = sqlite3_bind_parameter_count(statement);
     if (static_cast<std::size_t>(expected) != params.size()) {
-      return InvalidArgument("sqlite: statement takes " + std::to_string(expected) +
-                             " parameters, got " + std::to_string(params.size()) + " [" +
-                             OneLine(sql) + "]");
+      return Status::System(StatusCode::kInvalidArgument,
+                            "sqlite: statement takes " + std::to_string(expected) +
+                                " parameters, got " + std::to_string(params.size()) + " [" +
+                                OneLine(sql) + "]");
     }
     for (std::size_t i = 0; i < params.size(); ++i) {
       const int rc = Bind(statement, static_cast<int>(i) + 1, params[i]);
@@ -241,7 +245,8 @@ class Connection {
     int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
                                 SQLITE_PREPARE_PERSISTENT, &statement, &tail);
     if (rc != SQLITE_OK) return SqliteError(rc, db_, sql);
-    if (statement == nullptr) return InvalidArgument("sqlite: empty statement");
+    if (statement == nullptr)
+      return Status::System(StatusCode::kInvalidArgument, "sqlite: empty statement");
     // SQLite would silently ignore whatever follows the first statement;
     // PostgreSQL refuses it, so refuse it here too.
     const char* end = sql.data() + sql.size();
@@ -251,7 +256,8 @@ class Connection {
       sqlite3_finalize(next);
       if (rc != SQLITE_OK || next != nullptr) {
         sqlite3_finalize(statement);
-        return InvalidArgument("sqlite: one statement at a time [" + OneLine(sql) + "]");
+        return Status::System(StatusCode::kInvalidArgument,
+                              "sqlite: one statement at a time [" + OneLine(sql) + "]");
       }
     }
     if (statements_.size() >= kMaxCachedStatements) {
@@ -412,8 +418,9 @@ class SqliteDatabase final : public Database {
     if (!acquired.ok()) {
       // As when SQLite's lock is busy: the caller may retry.
       if (write && acquired.status().code() == StatusCode::kUnavailable) {
-        return Aborted("sqlite: another write transaction held the database for " +
-                       std::to_string(busy_timeout_.count()) + " ms");
+        return Status::System(StatusCode::kAborted,
+                              "sqlite: another write transaction held the database for " +
+                                  std::to_string(busy_timeout_.count()) + " ms");
       }
       return acquired.status();
     }
@@ -481,9 +488,12 @@ class SqliteDatabase final : public Database {
 
 Result<std::unique_ptr<Database>> OpenSqlite(std::string_view path,
                                              const DatabaseOptions& options) {
-  if (path.empty()) return InvalidArgument("sqlite: the URL names no file (sqlite:PATH)");
+  if (path.empty())
+    return Status::System(StatusCode::kInvalidArgument,
+                          "sqlite: the URL names no file (sqlite:PATH)");
   if (path == ":memory:") {
-    return InvalidArgument("sqlite: in-memory databases are not supported (one per connection)");
+    return Status::System(StatusCode::kInvalidArgument,
+                          "sqlite: in-memory databases are not supported (one per connection)");
   }
   auto checkpoints = std::make_shared<CheckpointSignal>();
   auto opener = [path = std::string(path), timeout = options.busy_timeout,

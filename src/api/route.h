@@ -1,8 +1,9 @@
-// The route table behind the API: each route names who may call it and the
-// fields its JSON body may hold; the same table validates requests and
-// generates the OpenAPI document.
-#ifndef CITYCODE_SERVER_INTERNAL_ROUTES_H_
-#define CITYCODE_SERVER_INTERNAL_ROUTES_H_
+// How a route is declared: who may call it, the fields its JSON body may
+// hold, and its handler. The server validates requests with the same
+// declaration that generates the OpenAPI document, so the two cannot drift
+// apart. Scenes declare their routes with these types (see api/scene.h).
+#ifndef CITYCODE_API_ROUTE_H_
+#define CITYCODE_API_ROUTE_H_
 
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -10,22 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "api/http_message.h"
 #include "platform/platform.h"
-#include "server/http.h"
 
-namespace citycode::vault {
-class Vault;
-}
-namespace citycode::gov {
-class GovScene;
-}
-namespace citycode::transit {
-struct Feed;
-class Rides;
-class Clearing;
-}  // namespace citycode::transit
-
-namespace citycode::server::internal {
+namespace citycode::api {
 
 // kStringArray: an array of strings, each at most max_length bytes, at most
 // max_items of them. kObject: a JSON object the handler's domain code
@@ -33,6 +22,9 @@ namespace citycode::server::internal {
 // kObjectArray: an array of at most max_items JSON objects, each validated
 // by the handler (a batch of taps).
 enum class FieldType { kString, kInteger, kBoolean, kStringArray, kObject, kObjectArray };
+
+// The JSON Schema type of a field: "string", "integer", "array", ...
+std::string_view FieldTypeName(FieldType type);
 
 struct Field {
   std::string name;
@@ -63,13 +55,17 @@ struct RouteSpec {
   bool needs_channel_key = false;
   int success_status = 200;
   std::function<Response(Call&)> handler;
+  // How this route's refusals look; empty: ErrorResponse. A route family
+  // with its own error shape (FHIR's OperationOutcome) sets it, and the
+  // server uses it for the refusals it makes itself (authentication, rate
+  // limit, body validation).
+  std::function<Response(const Status&)> render_error;
 };
 
 // Parses `text` as a JSON object holding only `fields`, each of its type;
-// on failure returns the 400 response (malformed_json, unknown_field,
-// wrong_type, missing_field, field_too_long).
-std::optional<Response> ParseBody(std::string_view text, const std::vector<Field>& fields,
-                                  nlohmann::json& out);
+// invalid_argument with reason malformed_json, unknown_field, wrong_type,
+// missing_field or field_too_long otherwise.
+Status ParseBody(std::string_view text, const std::vector<Field>& fields, nlohmann::json& out);
 
 // --- helpers shared by the route files ---
 
@@ -88,9 +84,6 @@ std::string Text(const Call& call, const char* name);
 // A body string array (empty when absent).
 std::vector<std::string> Strings(const Call& call, const char* name);
 
-// A JSON response body.
-Response Json(int status, const nlohmann::json& body);
-
 // The error response, or `status` with to_json(value).
 template <typename T, typename F>
 Response Respond(const Result<T>& result, int status, F&& to_json) {
@@ -102,31 +95,6 @@ inline Response Done(const Status& status, const nlohmann::json& body) {
   return Json(200, body);
 }
 
-// Called after a valid online verification; what it returns is merged into
-// the verify response (the vault adds the presentation grant).
-using AfterVerify = std::function<nlohmann::json(const platform::Principal& terminal,
-                                                 const platform::OnlineVerification& verification)>;
+}  // namespace citycode::api
 
-// The routes of the platform module (citizens, devices, organisations,
-// terminals, keys, lists, online verification); handlers in
-// platform_routes.cc.
-std::vector<RouteSpec> PlatformRoutes(platform::Platform& platform, AfterVerify after_verify);
-// The vault's routes (vault_routes.cc), and the verify hook that makes a
-// presentation grant for the verifying organisation.
-std::vector<RouteSpec> VaultRoutes(vault::Vault& vault);
-AfterVerify GrantOnPresentation(vault::Vault& vault);
-// The government service hall's routes (gov_routes.cc).
-std::vector<RouteSpec> GovRoutes(gov::GovScene& gov);
-// The transit routes (transit_routes.cc): tap uploads, riders' trips and
-// bills, the daily clearing. With no feed configured (all three null) the
-// routes exist but answer 503.
-std::vector<RouteSpec> TransitRoutes(platform::Platform& platform, store::Database& db,
-                                     const transit::Feed* feed, transit::Rides* rides,
-                                     transit::Clearing* clearing);
-
-// The OpenAPI 3.0 document for `routes`.
-nlohmann::json OpenApiDocument(const std::vector<RouteSpec>& routes);
-
-}  // namespace citycode::server::internal
-
-#endif  // CITYCODE_SERVER_INTERNAL_ROUTES_H_
+#endif  // CITYCODE_API_ROUTE_H_

@@ -4,14 +4,25 @@
 // certificates appear only in the answer that opens a case.
 #include <nlohmann/json.hpp>
 
+#include "api/route.h"
 #include "scenes/gov/gov.h"
-#include "server/internal/routes.h"
 #include "vault/certificate.h"
 #include "vault/certificate_types.h"
 
-namespace citycode::server::internal {
+namespace citycode::gov {
 namespace {
 
+using api::Call;
+using api::CheckOrgAccess;
+using api::FieldType;
+using api::Json;
+using api::Method;
+using api::Param;
+using api::Respond;
+using api::Response;
+using api::RouteSpec;
+using api::Strings;
+using api::Text;
 using nlohmann::json;
 using platform::Role;
 
@@ -38,7 +49,7 @@ json CaseTypeJson(const std::string& code) {
           {"type_name", type == nullptr ? std::string() : type->name}};
 }
 
-json ItemJson(const gov::ServiceItem& item) {
+json ItemJson(const ServiceItem& item) {
   json types = json::array();
   for (const std::string& code : item.required_types) types.push_back(TypeJson(code));
   return {{"id", item.id},           {"org_id", item.org_id},
@@ -46,7 +57,7 @@ json ItemJson(const gov::ServiceItem& item) {
           {"required_types", types}, {"created_at", FormatRfc3339(item.created_at)}};
 }
 
-json WindowJson(const gov::Window& w) {
+json WindowJson(const Window& w) {
   return {{"terminal_id", w.terminal_id},
           {"org_id", w.org_id},
           {"site_id", w.site_id},
@@ -54,13 +65,13 @@ json WindowJson(const gov::Window& w) {
           {"service_items", w.item_ids}};
 }
 
-json TicketJson(const gov::Ticket& t) {
+json TicketJson(const Ticket& t) {
   json out = {{"id", t.id},
               {"number", t.number},
               {"site_id", t.site_id},
               {"day", t.day},
               {"service_item", {{"id", t.item_id}, {"code", t.item_code}, {"name", t.item_name}}},
-              {"state", gov::TicketStateName(t.state)},
+              {"state", TicketStateName(t.state)},
               {"taken_at", FormatRfc3339(t.taken_at)}};
   if (!t.window_terminal_id.empty()) {
     out["window"] = {{"terminal_id", t.window_terminal_id}, {"name", t.window_name}};
@@ -70,9 +81,9 @@ json TicketJson(const gov::Ticket& t) {
 }
 
 // The stored case: checks only. The citizen's id stays inside the platform.
-json CaseJson(const gov::Case& c) {
+json CaseJson(const Case& c) {
   json served = json::array();
-  for (const gov::ServedCertificate& s : c.served) {
+  for (const ServedCertificate& s : c.served) {
     json entry = CaseTypeJson(s.type_code);
     entry.update({{"identifier", s.identifier},
                   {"signature_valid", s.signature_valid},
@@ -94,18 +105,18 @@ json CaseJson(const gov::Case& c) {
       {"ticket", c.ticket_id.empty() ? json(nullptr)
                                      : json{{"id", c.ticket_id}, {"number", c.ticket_number}}},
       {"release_id", c.release_id},
-      {"state", gov::CaseStateName(c.state)},
+      {"state", CaseStateName(c.state)},
       {"served", served},
       {"missing", missing},
       {"opened_at", FormatRfc3339(c.opened_at)}};
-  if (c.state == gov::CaseState::kRejected) out["reject_reason"] = c.reject_reason;
+  if (c.state == CaseState::kRejected) out["reject_reason"] = c.reject_reason;
   if (c.closed_at) out["closed_at"] = FormatRfc3339(*c.closed_at);
   return out;
 }
 
 // The answer that opens a case: the checks plus, for the clerk's screen,
 // the certificates and the vault's signed release.
-json OpenedCaseJson(const gov::OpenedCase& opened) {
+json OpenedCaseJson(const OpenedCase& opened) {
   json out = CaseJson(opened.record);
   json certificates = json::array();
   for (const vault::SignedCertificate& c : opened.certificates) {
@@ -122,7 +133,7 @@ json OpenedCaseJson(const gov::OpenedCase& opened) {
 
 }  // namespace
 
-std::vector<RouteSpec> GovRoutes(gov::GovScene& gov) {
+std::vector<RouteSpec> GovScene::Routes() {
   std::vector<RouteSpec> routes;
 
   // --- administration ---
@@ -132,7 +143,7 @@ std::vector<RouteSpec> GovRoutes(gov::GovScene& gov) {
        .name = "gov_create_service_item",
        .summary = "Add a service item (事项) to a service hall, with the certificate types it "
                   "needs",
-       .roles = kOrgAdmins,
+       .roles = api::kOrgAdmins,
        .body = {{.name = "code", .max_length = 64, .description = "[a-z0-9-], e.g. hukou-transfer"},
                 {.name = "name", .max_length = 128},
                 {.name = "required_types",
@@ -142,21 +153,21 @@ std::vector<RouteSpec> GovRoutes(gov::GovScene& gov) {
                  .max_items = 16,
                  .description = "certificate type codes or keys (resident_id_card, ...)"}},
        .success_status = 201,
-       .handler = [&gov](Call& call) {
+       .handler = [this](Call& call) {
          if (auto denied = CheckOrgAccess(call)) return *denied;
-         return Respond(gov.CreateServiceItem(Param(call, "org"), Text(call, "code"),
-                                              Text(call, "name"), Strings(call, "required_types")),
+         return Respond(CreateServiceItem(Param(call, "org"), Text(call, "code"),
+                                          Text(call, "name"), Strings(call, "required_types")),
                         201, ItemJson);
        }});
   routes.push_back({.method = Method::kGet,
                     .pattern = "/v1/orgs/{org}/gov/service-items",
                     .name = "gov_list_service_items",
                     .summary = "The service hall's service items",
-                    .roles = kOrgAdmins,
-                    .handler = [&gov](Call& call) {
+                    .roles = api::kOrgAdmins,
+                    .handler = [this](Call& call) {
                       if (auto denied = CheckOrgAccess(call)) return *denied;
-                      return Respond(gov.ListServiceItems(Param(call, "org")), 200,
-                                     [](const std::vector<gov::ServiceItem>& items) {
+                      return Respond(ListServiceItems(Param(call, "org")), 200,
+                                     [](const std::vector<ServiceItem>& items) {
                                        json out = json::array();
                                        for (const auto& item : items) out.push_back(ItemJson(item));
                                        return json{{"service_items", out}};
@@ -167,7 +178,7 @@ std::vector<RouteSpec> GovRoutes(gov::GovScene& gov) {
        .pattern = "/v1/orgs/{org}/gov/windows",
        .name = "gov_register_window",
        .summary = "Make a terminal a window of its hall, or rename it and replace its items",
-       .roles = kOrgAdmins,
+       .roles = api::kOrgAdmins,
        .body = {{.name = "terminal_id", .max_length = 64},
                 {.name = "name", .max_length = 64, .description = "e.g. 3号窗口"},
                 {.name = "service_items",
@@ -176,21 +187,21 @@ std::vector<RouteSpec> GovRoutes(gov::GovScene& gov) {
                  .max_length = 64,
                  .max_items = 64,
                  .description = "ids of the items it handles; empty or absent: all"}},
-       .handler = [&gov](Call& call) {
+       .handler = [this](Call& call) {
          if (auto denied = CheckOrgAccess(call)) return *denied;
-         return Respond(gov.RegisterWindow(Param(call, "org"), Text(call, "terminal_id"),
-                                           Text(call, "name"), Strings(call, "service_items")),
+         return Respond(RegisterWindow(Param(call, "org"), Text(call, "terminal_id"),
+                                       Text(call, "name"), Strings(call, "service_items")),
                         200, WindowJson);
        }});
   routes.push_back({.method = Method::kGet,
                     .pattern = "/v1/orgs/{org}/gov/windows",
                     .name = "gov_list_windows",
                     .summary = "The service hall's windows",
-                    .roles = kOrgAdmins,
-                    .handler = [&gov](Call& call) {
+                    .roles = api::kOrgAdmins,
+                    .handler = [this](Call& call) {
                       if (auto denied = CheckOrgAccess(call)) return *denied;
-                      return Respond(gov.ListWindows(Param(call, "org")), 200,
-                                     [](const std::vector<gov::Window>& windows) {
+                      return Respond(ListWindows(Param(call, "org")), 200,
+                                     [](const std::vector<Window>& windows) {
                                        json out = json::array();
                                        for (const auto& w : windows) out.push_back(WindowJson(w));
                                        return json{{"windows", out}};
@@ -203,27 +214,26 @@ std::vector<RouteSpec> GovRoutes(gov::GovScene& gov) {
        .pattern = "/v1/gov/tickets",
        .name = "gov_take_ticket",
        .summary = "Scan a citizen's code at a kiosk and give a queue number (扫码取号)",
-       .roles = kTerminals,
+       .roles = api::kTerminals,
        .body = {{.name = "qr", .max_length = 4096, .description = "the CC1: text"},
                 {.name = "service_item", .max_length = 64, .description = "the item's id"}},
        .success_status = 201,
-       .handler = [&gov](Call& call) {
-         return Respond(
-             gov.TakeTicket(*call.principal, Text(call, "qr"), Text(call, "service_item")), 201,
-             [](const gov::TicketReceipt& r) {
-               json out = TicketJson(r.ticket);
-               out["waiting_before"] = r.waiting_before;
-               return out;
-             });
+       .handler = [this](Call& call) {
+         return Respond(TakeTicket(*call.principal, Text(call, "qr"), Text(call, "service_item")),
+                        201, [](const TicketReceipt& r) {
+                          json out = TicketJson(r.ticket);
+                          out["waiting_before"] = r.waiting_before;
+                          return out;
+                        });
        }});
   routes.push_back({.method = Method::kPost,
                     .pattern = "/v1/gov/call",
                     .name = "gov_call_next",
                     .summary = "Call the next waiting ticket to this window; null when none waits",
-                    .roles = kTerminals,
-                    .handler = [&gov](Call& call) {
-                      return Respond(gov.CallNext(*call.principal), 200,
-                                     [](const std::optional<gov::Ticket>& t) {
+                    .roles = api::kTerminals,
+                    .handler = [this](Call& call) {
+                      return Respond(CallNext(*call.principal), 200,
+                                     [](const std::optional<Ticket>& t) {
                                        return json{{"ticket", t ? TicketJson(*t) : json(nullptr)}};
                                      });
                     }});
@@ -232,9 +242,9 @@ std::vector<RouteSpec> GovRoutes(gov::GovScene& gov) {
        .pattern = "/v1/gov/queue",
        .name = "gov_queue",
        .summary = "Today's waiting and called tickets at this terminal's hall",
-       .roles = kTerminals,
-       .handler = [&gov](Call& call) {
-         return Respond(gov.Queue(*call.principal), 200, [](const gov::QueueView& q) {
+       .roles = api::kTerminals,
+       .handler = [this](Call& call) {
+         return Respond(Queue(*call.principal), 200, [](const QueueView& q) {
            json waiting = json::array();
            for (const auto& t : q.waiting) waiting.push_back(TicketJson(t));
            json called = json::array();
@@ -251,7 +261,7 @@ std::vector<RouteSpec> GovRoutes(gov::GovScene& gov) {
        .name = "gov_open_case",
        .summary =
            "Scan the citizen's code at a window and fetch the item's certificates (免证办事)",
-       .roles = kTerminals,
+       .roles = api::kTerminals,
        .body = {{.name = "qr", .max_length = 4096, .description = "the CC1: text"},
                 {.name = "ticket_id",
                  .required = false,
@@ -263,12 +273,12 @@ std::vector<RouteSpec> GovRoutes(gov::GovScene& gov) {
                  .description = "without a ticket: the item's id (default: the window's only "
                                 "item)"}},
        .success_status = 201,
-       .handler = [&gov](Call& call) {
+       .handler = [this](Call& call) {
          std::optional<std::string> ticket_id;
          std::optional<std::string> item_id;
          if (call.body.contains("ticket_id")) ticket_id = Text(call, "ticket_id");
          if (call.body.contains("service_item")) item_id = Text(call, "service_item");
-         return Respond(gov.OpenCase(*call.principal, Text(call, "qr"), ticket_id, item_id), 201,
+         return Respond(OpenCase(*call.principal, Text(call, "qr"), ticket_id, item_id), 201,
                         OpenedCaseJson);
        }});
   routes.push_back({.method = Method::kGet,
@@ -276,31 +286,30 @@ std::vector<RouteSpec> GovRoutes(gov::GovScene& gov) {
                     .name = "gov_get_case",
                     .summary = "A case's record: what was checked, without the certificates",
                     .roles = kCaseReaders,
-                    .handler = [&gov](Call& call) {
-                      return Respond(gov.GetCase(*call.principal, Param(call, "case")), 200,
-                                     CaseJson);
+                    .handler = [this](Call& call) {
+                      return Respond(GetCase(*call.principal, Param(call, "case")), 200, CaseJson);
                     }});
   routes.push_back({.method = Method::kPost,
                     .pattern = "/v1/gov/cases/{case}/complete",
                     .name = "gov_complete_case",
                     .summary = "Complete an open case (the window that opened it)",
-                    .roles = kTerminals,
-                    .handler = [&gov](Call& call) {
-                      return Respond(gov.CompleteCase(*call.principal, Param(call, "case")), 200,
+                    .roles = api::kTerminals,
+                    .handler = [this](Call& call) {
+                      return Respond(CompleteCase(*call.principal, Param(call, "case")), 200,
                                      CaseJson);
                     }});
-  routes.push_back(
-      {.method = Method::kPost,
-       .pattern = "/v1/gov/cases/{case}/reject",
-       .name = "gov_reject_case",
-       .summary = "Reject an open case with a reason (the window that opened it)",
-       .roles = kTerminals,
-       .body = {{.name = "reason", .max_length = 256}},
-       .handler = [&gov](Call& call) {
-         return Respond(gov.RejectCase(*call.principal, Param(call, "case"), Text(call, "reason")),
-                        200, CaseJson);
-       }});
+  routes.push_back({.method = Method::kPost,
+                    .pattern = "/v1/gov/cases/{case}/reject",
+                    .name = "gov_reject_case",
+                    .summary = "Reject an open case with a reason (the window that opened it)",
+                    .roles = api::kTerminals,
+                    .body = {{.name = "reason", .max_length = 256}},
+                    .handler = [this](Call& call) {
+                      return Respond(
+                          RejectCase(*call.principal, Param(call, "case"), Text(call, "reason")),
+                          200, CaseJson);
+                    }});
   return routes;
 }
 
-}  // namespace citycode::server::internal
+}  // namespace citycode::gov

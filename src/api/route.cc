@@ -1,0 +1,136 @@
+#include "api/route.h"
+
+#include <algorithm>
+
+namespace citycode::api {
+namespace {
+
+constexpr int kMaxJsonDepth = 16;
+
+Status BadRequest(std::string code, std::string message) {
+  return InvalidArgument(std::move(message), std::move(code));
+}
+
+// nlohmann's parser is iterative but destroying a deep value recurses; our
+// bodies are flat, so anything deeper than a few levels is refused first.
+bool NestsTooDeep(std::string_view text) {
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > kMaxJsonDepth) return true;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  return false;
+}
+
+bool HasType(const nlohmann::json& value, FieldType type) {
+  switch (type) {
+    case FieldType::kString: return value.is_string();
+    case FieldType::kInteger: return value.is_number_integer();
+    case FieldType::kBoolean: return value.is_boolean();
+    case FieldType::kStringArray:
+      return value.is_array() &&
+             std::all_of(value.begin(), value.end(), [](const auto& v) { return v.is_string(); });
+    case FieldType::kObject: return value.is_object();
+    case FieldType::kObjectArray:
+      return value.is_array() &&
+             std::all_of(value.begin(), value.end(), [](const auto& v) { return v.is_object(); });
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string_view FieldTypeName(FieldType type) {
+  switch (type) {
+    case FieldType::kString: return "string";
+    case FieldType::kInteger: return "integer";
+    case FieldType::kBoolean: return "boolean";
+    case FieldType::kStringArray: return "array";
+    case FieldType::kObject: return "object";
+    case FieldType::kObjectArray: return "array";
+  }
+  return "string";
+}
+
+std::optional<Response> CheckOrgAccess(const Call& call) {
+  const platform::Principal& who = *call.principal;
+  if (who.role == platform::Role::kAdmin) return std::nullopt;
+  if (who.role == platform::Role::kOrgAdmin && who.org_id == call.request.path_params.at("org")) {
+    return std::nullopt;
+  }
+  return ErrorResponse(PermissionDenied("this key may not administer that organisation"));
+}
+
+const std::string& Param(const Call& call, const char* name) {
+  return call.request.path_params.at(name);
+}
+
+std::string Text(const Call& call, const char* name) {
+  return call.body.contains(name) ? call.body[name].get<std::string>() : std::string();
+}
+
+std::vector<std::string> Strings(const Call& call, const char* name) {
+  return call.body.contains(name) ? call.body[name].get<std::vector<std::string>>()
+                                  : std::vector<std::string>();
+}
+
+Status ParseBody(std::string_view text, const std::vector<Field>& fields, nlohmann::json& out) {
+  if (NestsTooDeep(text)) return BadRequest("malformed_json", "the body nests too deeply");
+  out = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (out.is_discarded()) return BadRequest("malformed_json", "the body is not valid JSON");
+  if (!out.is_object()) return BadRequest("malformed_json", "the body must be a JSON object");
+  for (const auto& [key, value] : out.items()) {
+    const auto field =
+        std::find_if(fields.begin(), fields.end(), [&](const Field& f) { return f.name == key; });
+    // Field names are ours or the client's typo, never personal data, but
+    // keep the echo short.
+    if (field == fields.end()) {
+      return BadRequest("unknown_field", "unknown field \"" + key.substr(0, 64) + "\"");
+    }
+    if (!HasType(value, field->type)) {
+      return BadRequest("wrong_type", "field \"" + field->name + "\" must be a " +
+                                          std::string(FieldTypeName(field->type)));
+    }
+    if (value.is_string() && value.get_ref<const std::string&>().size() > field->max_length) {
+      return BadRequest("field_too_long", "field \"" + field->name + "\" is longer than " +
+                                              std::to_string(field->max_length) + " bytes");
+    }
+    if (field->type == FieldType::kStringArray || field->type == FieldType::kObjectArray) {
+      if (value.size() > field->max_items) {
+        return BadRequest("field_too_long", "field \"" + field->name + "\" has more than " +
+                                                std::to_string(field->max_items) + " items");
+      }
+    }
+    if (field->type == FieldType::kStringArray) {
+      for (const auto& item : value) {
+        if (item.get_ref<const std::string&>().size() > field->max_length) {
+          return BadRequest("field_too_long", "an item of field \"" + field->name +
+                                                  "\" is longer than " +
+                                                  std::to_string(field->max_length) + " bytes");
+        }
+      }
+    }
+  }
+  for (const Field& field : fields) {
+    if (field.required && !out.contains(field.name)) {
+      return BadRequest("missing_field", "field \"" + field.name + "\" is required");
+    }
+  }
+  return OkStatus();
+}
+
+}  // namespace citycode::api

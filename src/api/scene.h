@@ -1,0 +1,69 @@
+// A scene: one kind of place where the code is shown (the service hall,
+// transit, hospitals, hotels, access gates). Each lives in its own folder
+// src/scenes/<name>/ and is registered in the scene list
+// (scenes/scene_list.h); the composition root, the server and the CLI know
+// scenes only through that list. docs/SCENES.md is the recipe.
+#ifndef CITYCODE_API_SCENE_H_
+#define CITYCODE_API_SCENE_H_
+
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "api/route.h"
+#include "code/credential.h"
+#include "common/clock.h"
+#include "common/config.h"
+#include "common/status.h"
+#include "platform/platform.h"
+#include "store/database.h"
+#include "vault/vault.h"
+
+namespace citycode::api {
+
+// The city's shared parts, opened once by the composition root; they
+// outlive every scene.
+struct SceneContext {
+  store::Database& db;
+  const Clock& clock;
+  platform::Platform& platform;
+  vault::Vault& vault;
+};
+
+// An opened scene: its use cases behind the routes it serves.
+class Scene {
+ public:
+  virtual ~Scene() = default;
+  // Its routes. Handlers may hold references to this scene, which outlives
+  // them.
+  virtual std::vector<RouteSpec> Routes() = 0;
+  // Periodic upkeep on the service's upkeep thread (one server at a time);
+  // an error is logged and the next round tries again.
+  virtual Status Upkeep() { return OkStatus(); }
+};
+
+// A scene as the list registers it: it reads its settings, then opens.
+class SceneModule {
+ public:
+  virtual ~SceneModule() = default;
+  // "gov", "transit": its [section] of citycode.toml and its name in logs.
+  virtual std::string_view name() const = 0;
+  // Its number in the CC1 credential's scene registry (DESIGN.md).
+  virtual code::Scene kind() const = 0;
+  // The first version of its block of store::kMigrationBlock migration
+  // versions; every scene has its own block.
+  virtual int migration_block() const = 0;
+  // Reads its section of citycode.toml; called once before Open, with an
+  // empty section when the file has none.
+  virtual Status Configure(ConfigSection& section) {
+    (void)section;
+    return OkStatus();
+  }
+  // Opens the scene, applying its migrations; nullptr when its settings
+  // leave it off, and then it is not registered at all.
+  virtual Result<std::unique_ptr<Scene>> Open(const SceneContext& context) = 0;
+};
+
+}  // namespace citycode::api
+
+#endif  // CITYCODE_API_SCENE_H_

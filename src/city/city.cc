@@ -1,0 +1,66 @@
+#include "city/city.h"
+
+#include <algorithm>
+
+#include "scenes/scene_list.h"
+
+namespace citycode::city {
+
+City::~City() = default;
+
+api::Scene* City::scene(std::string_view name) const {
+  for (std::size_t i = 0; i < scenes_.size(); ++i) {
+    if (scene_names_[i] == name) return scenes_[i].get();
+  }
+  return nullptr;
+}
+
+Result<std::unique_ptr<City>> City::Open(const CityConfig& config, const Clock& clock,
+                                         OpenOptions options) {
+  std::unique_ptr<City> city(new City());
+  const std::string_view url = config.database_url;
+  if (!options.create_database && url.starts_with("sqlite:") &&
+      !std::filesystem::exists(std::filesystem::path(url.substr(7)))) {
+    return InvalidArgument("no database at " + std::string(url.substr(7)));
+  }
+  CITYCODE_ASSIGN_OR_RETURN(city->db_,
+                            store::Database::Open(url, {.pool_size = config.database_pool_size}));
+  CITYCODE_ASSIGN_OR_RETURN(city->keyring_, options.create_keyring
+                                                ? platform::Keyring::LoadOrCreate(
+                                                      config.keyring_file, config.cipher_profile)
+                                                : platform::Keyring::Load(config.keyring_file));
+  CITYCODE_ASSIGN_OR_RETURN(
+      city->platform_,
+      platform::Platform::Open(*city->db_, clock, *city->keyring_, config.platform));
+  CITYCODE_ASSIGN_OR_RETURN(city->vault_, vault::Vault::Open(*city->db_, clock, *city->platform_,
+                                                             *city->keyring_, config.vault));
+  CITYCODE_RETURN_IF_ERROR(city->OpenScenes(config, clock));
+  return city;
+}
+
+Status City::OpenScenes(const CityConfig& config, const Clock& clock) {
+  const api::SceneContext context{
+      .db = *db_, .clock = clock, .platform = *platform_, .vault = *vault_};
+  const std::vector<std::unique_ptr<api::SceneModule>> modules = scenes::AllSceneModules();
+  for (const auto& [name, settings] : config.scenes) {
+    if (std::none_of(modules.begin(), modules.end(),
+                     [&](const auto& module) { return module->name() == name; })) {
+      return InvalidArgument("config: unknown section [" + name + "]");
+    }
+  }
+  static const ConfigTable kNoSettings;
+  for (const auto& module : modules) {
+    const std::string name(module->name());
+    auto settings = config.scenes.find(name);
+    ConfigSection section(name, settings == config.scenes.end() ? kNoSettings : settings->second);
+    CITYCODE_RETURN_IF_ERROR(module->Configure(section));
+    CITYCODE_RETURN_IF_ERROR(section.CheckAllRead());
+    CITYCODE_ASSIGN_OR_RETURN(std::unique_ptr<api::Scene> scene, module->Open(context));
+    if (scene == nullptr) continue;  // off: not registered at all
+    scene_names_.push_back(name);
+    scenes_.push_back(std::move(scene));
+  }
+  return OkStatus();
+}
+
+}  // namespace citycode::city

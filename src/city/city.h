@@ -1,0 +1,93 @@
+// The composition root: the one place that opens the city's parts from a
+// configuration (citycode.toml, docs/CONFIG.md): the database, the keyring,
+// the platform, the vault and every scene of the scene list that its
+// settings turn on. `citycode serve`, `citycode demo` and every CLI command
+// that opens a database use it, so they all honour one configuration.
+#ifndef CITYCODE_CITY_CITY_H_
+#define CITYCODE_CITY_CITY_H_
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/scene.h"
+#include "common/clock.h"
+#include "common/config.h"
+#include "common/status.h"
+#include "crypto/aead.h"
+#include "platform/keyring.h"
+#include "platform/platform.h"
+#include "store/database.h"
+#include "vault/vault.h"
+
+namespace citycode::city {
+
+struct CityConfig {
+  std::string database_url = "sqlite:citycode.db";
+  std::size_t database_pool_size = 8;
+  // Master and index keys; created (0600) on first start if missing.
+  std::filesystem::path keyring_file = "citycode.keyring.json";
+  crypto::CipherProfile cipher_profile = crypto::CipherProfile::kAes256Gcm;
+  platform::PlatformOptions platform;
+  vault::VaultOptions vault{.checkpoint_file = "citycode.audit-checkpoints.jsonl"};
+  // How often the running service does its upkeep (purges, checkpoints,
+  // the scenes' upkeep).
+  std::chrono::seconds upkeep_interval{60};
+  // Each scene's [section], by scene name; the scene reads it when the city
+  // opens, and a key it does not read is refused there.
+  std::map<std::string, ConfigTable, std::less<>> scenes;
+  // The [server] section, read by the server (server::ReadServerConfig);
+  // other commands ignore it.
+  ConfigTable server;
+};
+
+// Reads a citycode.toml over the defaults in `config`. invalid_argument
+// naming the key for a syntax error, an unknown section or key of the
+// city's own sections, or a wrong type; not_found if the file is missing.
+Status LoadConfigFile(const std::filesystem::path& file, CityConfig& config);
+
+struct OpenOptions {
+  // Create a missing SQLite file (serve, demo, commands that load data).
+  // Otherwise a missing one is invalid_argument: a mistyped path must not
+  // act on a new, empty city.
+  bool create_database = true;
+  // Create a missing keyring; otherwise a missing one is an error.
+  bool create_keyring = true;
+};
+
+class City {
+ public:
+  // Opens everything, applying migrations. `clock` must outlive the City.
+  static Result<std::unique_ptr<City>> Open(const CityConfig& config, const Clock& clock,
+                                            OpenOptions options = {});
+  ~City();
+
+  store::Database& database() { return *db_; }
+  const platform::Keyring& keyring() const { return *keyring_; }
+  platform::Platform& platform() { return *platform_; }
+  vault::Vault& vault() { return *vault_; }
+  // The scenes the configuration turned on, in list order.
+  const std::vector<std::unique_ptr<api::Scene>>& scenes() const { return scenes_; }
+  // The scene of that name, or nullptr when it is off or unknown.
+  api::Scene* scene(std::string_view name) const;
+
+ private:
+  City() = default;
+  Status OpenScenes(const CityConfig& config, const Clock& clock);
+
+  std::unique_ptr<store::Database> db_;
+  std::optional<platform::Keyring> keyring_;
+  std::unique_ptr<platform::Platform> platform_;
+  std::unique_ptr<vault::Vault> vault_;
+  std::vector<std::string> scene_names_;  // parallel to scenes_
+  std::vector<std::unique_ptr<api::Scene>> scenes_;
+};
+
+}  // namespace citycode::city
+
+#endif  // CITYCODE_CITY_CITY_H_

@@ -1,0 +1,142 @@
+// citycode.toml: parsed with toml++ into one ConfigTable per [section]; the
+// city's own sections are read here, [server] and the scenes' sections are
+// kept for their readers.
+#include <toml++/toml.h>
+
+#include "city/city.h"
+#include "crypto/algorithm.h"
+
+namespace citycode::city {
+namespace {
+
+using Sections = std::map<std::string, ConfigTable, std::less<>>;
+
+Result<ConfigValue> ToValue(const toml::node& node, const std::string& path) {
+  if (auto text = node.value<std::string>(); text && node.is_string()) return ConfigValue(*text);
+  if (node.is_integer()) return ConfigValue(*node.value<std::int64_t>());
+  if (node.is_floating_point()) return ConfigValue(*node.value<double>());
+  if (node.is_boolean()) return ConfigValue(*node.value<bool>());
+  return InvalidArgument("config: " + path + " must be a string, a number or a boolean");
+}
+
+Result<Sections> ParseFile(const std::filesystem::path& file) {
+  if (!std::filesystem::is_regular_file(file)) {
+    return NotFound("config " + file.string() + " does not exist");
+  }
+  toml::table parsed;
+  try {  // toml++ reports syntax errors by exception; they end here
+    parsed = toml::parse_file(file.string());
+  } catch (const toml::parse_error& error) {
+    return InvalidArgument("config " + file.string() + ":" +
+                           std::to_string(error.source().begin.line) + ": " +
+                           std::string(error.description()));
+  }
+  Sections sections;
+  for (const auto& [name, node] : parsed) {
+    const toml::table* table = node.as_table();
+    if (table == nullptr) {
+      return InvalidArgument("config: top-level key \"" + std::string(name.str()) +
+                             "\" must be a [section]");
+    }
+    ConfigTable& keys = sections[std::string(name.str())];
+    for (const auto& [key, value] : *table) {
+      CITYCODE_ASSIGN_OR_RETURN(
+          keys[std::string(key.str())],
+          ToValue(value, std::string(name.str()) + "." + std::string(key.str())));
+    }
+  }
+  return sections;
+}
+
+ConfigTable Take(Sections& sections, std::string_view name) {
+  auto it = sections.find(name);
+  if (it == sections.end()) return {};
+  ConfigTable out = std::move(it->second);
+  sections.erase(it);
+  return out;
+}
+
+Status ReadStorage(Sections& sections, CityConfig& config) {
+  const ConfigTable database_table = Take(sections, "database");
+  ConfigSection database("database", database_table);
+  CITYCODE_RETURN_IF_ERROR(database.Read("url", config.database_url));
+  CITYCODE_RETURN_IF_ERROR(database.Read("pool_size", config.database_pool_size));
+  CITYCODE_RETURN_IF_ERROR(database.CheckAllRead());
+  const ConfigTable keys_table = Take(sections, "keys");
+  ConfigSection keys("keys", keys_table);
+  std::string profile(crypto::CipherProfileName(config.cipher_profile));
+  CITYCODE_RETURN_IF_ERROR(keys.Read("keyring", config.keyring_file));
+  CITYCODE_RETURN_IF_ERROR(keys.Read("profile", profile));
+  CITYCODE_RETURN_IF_ERROR(keys.CheckAllRead());
+  CITYCODE_ASSIGN_OR_RETURN(config.cipher_profile, crypto::CipherProfileFromName(profile));
+  return OkStatus();
+}
+
+Status ReadPlatform(Sections& sections, CityConfig& config) {
+  const ConfigTable table = Take(sections, "platform");
+  ConfigSection platform("platform", table);
+  std::string algorithm(crypto::CliName(config.platform.algorithm));
+  std::int64_t credential_hours =
+      std::chrono::duration_cast<std::chrono::hours>(config.platform.credential_lifetime).count();
+  std::int64_t upkeep_seconds = config.upkeep_interval.count();
+  std::int64_t max_scan_age_hours =
+      std::chrono::duration_cast<std::chrono::hours>(config.platform.max_scan_age).count();
+  CITYCODE_RETURN_IF_ERROR(platform.Read("issuer", config.platform.issuer_id));
+  CITYCODE_RETURN_IF_ERROR(platform.Read("algorithm", algorithm));
+  CITYCODE_RETURN_IF_ERROR(
+      platform.Read("max_devices_per_citizen", config.platform.max_devices_per_citizen));
+  CITYCODE_RETURN_IF_ERROR(platform.Read("credential_hours", credential_hours));
+  CITYCODE_RETURN_IF_ERROR(platform.Read("upkeep_seconds", upkeep_seconds));
+  CITYCODE_RETURN_IF_ERROR(platform.Read("max_scan_age_hours", max_scan_age_hours));
+  CITYCODE_RETURN_IF_ERROR(platform.CheckAllRead());
+  CITYCODE_ASSIGN_OR_RETURN(config.platform.algorithm, crypto::AlgorithmFromCliName(algorithm));
+  if (credential_hours < 1) return platform.Invalid("credential_hours", ">= 1");
+  if (max_scan_age_hours < 1 || max_scan_age_hours > 24 * 90) {
+    return platform.Invalid("max_scan_age_hours", "1-2160");
+  }
+  config.platform.credential_lifetime = std::chrono::hours(credential_hours);
+  config.platform.max_scan_age = std::chrono::hours(max_scan_age_hours);
+  config.upkeep_interval = std::chrono::seconds(std::max<std::int64_t>(1, upkeep_seconds));
+  return OkStatus();
+}
+
+Status ReadVault(Sections& sections, CityConfig& config) {
+  const ConfigTable table = Take(sections, "vault");
+  ConfigSection vault("vault", table);
+  std::filesystem::path checkpoint_file =
+      config.vault.checkpoint_file.value_or("citycode.audit-checkpoints.jsonl");
+  std::string audit_hash = config.vault.audit_hash == vault::AuditHash::kSm3 ? "sm3" : "sha256";
+  std::int64_t grant_minutes =
+      std::chrono::duration_cast<std::chrono::minutes>(config.vault.presentation_grant_lifetime)
+          .count();
+  CITYCODE_RETURN_IF_ERROR(vault.Read("checkpoint_file", checkpoint_file));
+  CITYCODE_RETURN_IF_ERROR(vault.Read("audit_hash", audit_hash));
+  CITYCODE_RETURN_IF_ERROR(vault.Read("checkpoint_every", config.vault.checkpoint_every));
+  CITYCODE_RETURN_IF_ERROR(vault.Read("presentation_grant_minutes", grant_minutes));
+  CITYCODE_RETURN_IF_ERROR(vault.CheckAllRead());
+  if (audit_hash != "sha256" && audit_hash != "sm3") {
+    return vault.Invalid("audit_hash", "\"sha256\" or \"sm3\"");
+  }
+  if (grant_minutes < 1) return vault.Invalid("presentation_grant_minutes", ">= 1");
+  config.vault.checkpoint_file = checkpoint_file;
+  config.vault.audit_hash =
+      audit_hash == "sm3" ? vault::AuditHash::kSm3 : vault::AuditHash::kSha256;
+  config.vault.presentation_grant_lifetime = std::chrono::minutes(grant_minutes);
+  return OkStatus();
+}
+
+}  // namespace
+
+Status LoadConfigFile(const std::filesystem::path& file, CityConfig& config) {
+  CITYCODE_ASSIGN_OR_RETURN(Sections sections, ParseFile(file));
+  CITYCODE_RETURN_IF_ERROR(ReadStorage(sections, config));
+  CITYCODE_RETURN_IF_ERROR(ReadPlatform(sections, config));
+  CITYCODE_RETURN_IF_ERROR(ReadVault(sections, config));
+  config.server = Take(sections, "server");
+  // What is left belongs to scenes; City::Open refuses a section no scene
+  // claims.
+  for (auto& [name, table] : sections) config.scenes[name] = std::move(table);
+  return OkStatus();
+}
+
+}  // namespace citycode::city

@@ -1,0 +1,15 @@
+#include "scenes/scene_list.h"
+
+#include "scenes/gov/gov.h"
+#include "scenes/transit/transit_scene.h"
+
+namespace citycode::scenes {
+
+std::vector<std::unique_ptr<api::SceneModule>> AllSceneModules() {
+  std::vector<std::unique_ptr<api::SceneModule>> modules;
+  modules.push_back(gov::MakeGovModule());
+  modules.push_back(transit::MakeTransitModule());
+  return modules;
+}
+
+}  // namespace citycode::scenes

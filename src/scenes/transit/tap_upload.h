@@ -1,0 +1,43 @@
+// A gate's or validator's upload of scanned taps: dedupe, verify each code
+// as of its scan, store and fare.
+//
+// A tap's identity is (terminal, sequence), the terminal being the
+// caller's, never the upload's. Every code is checked again as of the tap's
+// time (Platform::VerifyScanned: gates work offline and upload hours later),
+// which names the rider, the channel and the rider category; the gate's own
+// offline verdict is not trusted. Taps already stored (or repeated in the
+// upload) are counted as duplicates BEFORE their codes are verified:
+// verification records the code for replay detection, so a re-sent batch
+// would otherwise come back as replays. A stored sequence number that comes
+// back with another time is a conflict: counted, not stored. A tap whose
+// code is refused is stored as a refused tap with the verifier's reason.
+// The terminal learns counts only, never whose taps they were.
+#ifndef CITYCODE_SCENES_TRANSIT_TAP_UPLOAD_H_
+#define CITYCODE_SCENES_TRANSIT_TAP_UPLOAD_H_
+
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "platform/platform.h"
+#include "scenes/transit/gtfs.h"
+#include "scenes/transit/rides.h"
+
+namespace citycode::transit {
+
+// A tap as the terminal read it: the code is the scanned text.
+struct ScannedTap {
+  Tap tap;  // terminal_id is set by UploadScannedTaps
+  std::string code;
+};
+
+// permission_denied for a terminal of another scene. If a verification
+// fails (storage), the taps verified before it are stored (their codes are
+// spent) and the error is returned; the re-sent upload dedups them.
+Result<UploadResult> UploadScannedTaps(platform::Platform& platform, Rides& rides, const Feed& feed,
+                                       const platform::Principal& terminal,
+                                       std::vector<ScannedTap> taps);
+
+}  // namespace citycode::transit
+
+#endif  // CITYCODE_SCENES_TRANSIT_TAP_UPLOAD_H_

@@ -1,0 +1,52 @@
+// The transit scene as the scene list registers it: the feed, the stored
+// rides and the clearing, opened from [transit] of citycode.toml, and the
+// routes that expose them (transit_routes.cc).
+//
+// [transit]
+//   feed_dir   the feed folder (GTFS + Fares v2 + the citycode fare
+//              extension), loaded at start. Without it the scene is off.
+#ifndef CITYCODE_SCENES_TRANSIT_TRANSIT_SCENE_H_
+#define CITYCODE_SCENES_TRANSIT_TRANSIT_SCENE_H_
+
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "api/scene.h"
+#include "scenes/transit/clearing.h"
+#include "scenes/transit/fare_extensions.h"
+#include "scenes/transit/gtfs.h"
+#include "scenes/transit/rides.h"
+
+namespace citycode::transit {
+
+class TransitScene final : public api::Scene {
+ public:
+  // Loads the feed (rows not taken as written are reported on stderr, not
+  // refused: `citycode transit import` lists them) and opens the rides and
+  // the clearing, applying the migrations.
+  static Result<std::unique_ptr<TransitScene>> Open(const api::SceneContext& context,
+                                                    const std::filesystem::path& feed_dir);
+  ~TransitScene() override;
+
+  std::vector<api::RouteSpec> Routes() override;
+
+  const Feed& feed() const { return *feed_; }
+  Rides& rides() { return *rides_; }
+  Clearing& clearing() { return *clearing_; }
+
+ private:
+  explicit TransitScene(platform::Platform& platform) : platform_(platform) {}
+  platform::Platform& platform_;
+  // Behind pointers: Rides and Clearing keep references to them.
+  std::unique_ptr<Feed> feed_;
+  std::unique_ptr<FareExtensions> extensions_;
+  std::unique_ptr<Rides> rides_;
+  std::unique_ptr<Clearing> clearing_;
+};
+
+std::unique_ptr<api::SceneModule> MakeTransitModule();
+
+}  // namespace citycode::transit
+
+#endif  // CITYCODE_SCENES_TRANSIT_TRANSIT_SCENE_H_

@@ -1,0 +1,22 @@
+// The routes of the city's shared parts, which are no scene: the platform
+// (citizens, devices, organisations, terminals, keys, lists) and the vault
+// (certificates, consent, audit, and the online verification, which makes
+// the presentation grant). HTTP <-> domain translation only.
+#ifndef CITYCODE_SERVER_INTERNAL_CORE_ROUTES_H_
+#define CITYCODE_SERVER_INTERNAL_CORE_ROUTES_H_
+
+#include <vector>
+
+#include "api/route.h"
+#include "platform/platform.h"
+#include "server/http.h"
+#include "vault/vault.h"
+
+namespace citycode::server::internal {
+
+std::vector<api::RouteSpec> PlatformRoutes(platform::Platform& platform);  // platform_routes.cc
+std::vector<api::RouteSpec> VaultRoutes(vault::Vault& vault);              // vault_routes.cc
+
+}  // namespace citycode::server::internal
+
+#endif  // CITYCODE_SERVER_INTERNAL_CORE_ROUTES_H_
