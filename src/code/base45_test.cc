@@ -1,14 +1,19 @@
 #include "code/base45.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstdint>
 #include <string>
 
+#include "tests/support/status_matchers.h"
 #include "tests/support/vectors.h"
 
 namespace citycode::code {
 namespace {
+
+using ::testing::HasSubstr;
+using testing::StatusIs;
 
 // base45/base45_vectors.json: valid entries encode to and decode from their
 // text exactly; invalid ones fail to decode.
@@ -34,8 +39,8 @@ TEST(Base45Vectors, EveryEntry) {
     } else {
       ++invalid;
       const Result<Bytes> decoded = Base45Decode(text);
-      ASSERT_FALSE(decoded.ok()) << "decoded although " << entry.value("reason", "invalid");
-      EXPECT_EQ(decoded.status().code(), StatusCode::kInvalidArgument);
+      EXPECT_THAT(decoded, StatusIs(StatusCode::kInvalidArgument, "invalid_argument"))
+          << "expected refusal: " << entry.value("reason", "invalid");
     }
   }
   EXPECT_EQ(valid, 16);
@@ -67,24 +72,31 @@ TEST(Base45, LimitsAndEdges) {
   // Exactly at the limit decodes; one character over is refused before work.
   const std::string at_limit(30, '0');
   EXPECT_TRUE(Base45Decode(at_limit, 30).ok());
-  const Result<Bytes> over = Base45Decode(at_limit, 29);
-  ASSERT_FALSE(over.ok());
-  EXPECT_EQ(over.status().code(), StatusCode::kInvalidArgument);
+  const auto too_long =
+      StatusIs(StatusCode::kInvalidArgument, "invalid_argument", HasSubstr("too long"));
+  EXPECT_THAT(Base45Decode(at_limit, 29), too_long);
   // The default limit is 16 KiB of text (16383 and 16386 are multiples of 3).
   EXPECT_TRUE(Base45Decode(std::string(16 * 1024 - 1, '0')).ok());
-  EXPECT_FALSE(Base45Decode(std::string(16 * 1024 + 2, '0')).ok());
+  EXPECT_THAT(Base45Decode(std::string(16 * 1024 + 2, '0')), too_long);
 
   EXPECT_TRUE(Base45Decode("FGW").ok());  // 65535, the largest triplet
-  EXPECT_FALSE(Base45Decode("GGW").ok());
-  EXPECT_TRUE(Base45Decode("U5").ok());    // 255, the largest final pair
-  EXPECT_FALSE(Base45Decode("V5").ok());   // 256
-  EXPECT_FALSE(Base45Decode("bb8").ok());  // lower case
-  EXPECT_FALSE(Base45Decode(std::string("B\0"
-                                        "8",
-                                        3))
-                   .ok());
-  EXPECT_FALSE(Base45Decode("BB\xC3").ok());
-  EXPECT_FALSE(Base45Decode("BB8\n").ok());
+  EXPECT_THAT(Base45Decode("GGW"),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument", HasSubstr("65535")));
+  EXPECT_TRUE(Base45Decode("U5").ok());  // 255, the largest final pair
+  EXPECT_THAT(Base45Decode("V5"),        // 256
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument", HasSubstr("255")));
+  const auto outside_alphabet =
+      StatusIs(StatusCode::kInvalidArgument, "invalid_argument", HasSubstr("alphabet"));
+  EXPECT_THAT(Base45Decode("bb8"), outside_alphabet);  // lower case
+  EXPECT_THAT(Base45Decode(std::string("B\0"
+                                       "8",
+                                       3)),
+              outside_alphabet);
+  EXPECT_THAT(Base45Decode("BB\xC3"), outside_alphabet);
+  EXPECT_THAT(Base45Decode("BB\n"), outside_alphabet);
+  // Four characters are refused for their length before any is looked at.
+  EXPECT_THAT(Base45Decode("BB8\n"),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument", HasSubstr("length")));
   const Result<Bytes> empty = Base45Decode("");
   ASSERT_TRUE(empty.ok());
   EXPECT_TRUE(empty->empty());

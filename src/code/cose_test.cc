@@ -1,5 +1,6 @@
 #include "code/cose.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <array>
@@ -13,6 +14,7 @@
 #include "crypto/algorithm.h"
 #include "crypto/key.h"
 #include "tests/support/hex.h"
+#include "tests/support/status_matchers.h"
 
 namespace citycode::code {
 namespace {
@@ -22,6 +24,8 @@ using crypto::Algorithm;
 constexpr Algorithm kAlgorithms[] = {Algorithm::kEd25519, Algorithm::kEs256, Algorithm::kSm2};
 
 using ::citycode::testing::Hex;
+using ::citycode::testing::StatusIs;
+using ::testing::HasSubstr;
 
 crypto::PrivateKey NewKey(Algorithm alg) {
   Result<crypto::PrivateKey> key = crypto::PrivateKey::Generate(alg);
@@ -120,7 +124,7 @@ TEST_P(CoseAlgorithmTest, EverySingleByteTamperFails) {
       tampered[i] ^= mask;
       const Result<CoseSign1> decoded = DecodeCoseSign1(tampered);
       if (!decoded.ok()) {
-        ASSERT_EQ(decoded.status().code(), StatusCode::kInvalidArgument);
+        ASSERT_THAT(decoded, StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
         continue;
       }
       ++decoded_count;
@@ -131,11 +135,14 @@ TEST_P(CoseAlgorithmTest, EverySingleByteTamperFails) {
   EXPECT_GT(decoded_count, 0);  // the loop did reach verification
   // Truncations and extensions fail to decode.
   for (std::size_t n = 0; n < message->size(); ++n) {
-    EXPECT_FALSE(DecodeCoseSign1(ByteView(*message).first(n)).ok()) << n;
+    EXPECT_THAT(DecodeCoseSign1(ByteView(*message).first(n)),
+                StatusIs(StatusCode::kInvalidArgument, "invalid_argument"))
+        << n;
   }
   Bytes longer = *message;
   longer.push_back(0x00);
-  EXPECT_FALSE(DecodeCoseSign1(longer).ok());
+  EXPECT_THAT(DecodeCoseSign1(longer),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument", HasSubstr("trailing")));
 }
 
 TEST_P(CoseAlgorithmTest, AlgorithmMustMatchTheKey) {
@@ -173,9 +180,8 @@ TEST(Cose, UntaggedRefusedWhenTagRequired) {
   ASSERT_EQ((*message)[0], 0xD2);
   const ByteView untagged = ByteView(*message).subspan(1);
 
-  const Result<CoseSign1> refused = DecodeCoseSign1(untagged);
-  ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(DecodeCoseSign1(untagged),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument", HasSubstr("tag 18")));
 
   const Result<CoseSign1> accepted = DecodeCoseSign1(untagged, {.require_tag = false});
   ASSERT_TRUE(accepted.ok());
@@ -234,9 +240,8 @@ class CoseDecodeTest : public ::testing::Test {
     return DecodeCoseSign1(Hex(hex), options);
   }
   static void ExpectInvalid(std::string_view hex, CoseOptions options = {}) {
-    const Result<CoseSign1> decoded = Decode(hex, options);
-    ASSERT_FALSE(decoded.ok()) << hex;
-    EXPECT_EQ(decoded.status().code(), StatusCode::kInvalidArgument) << hex;
+    EXPECT_THAT(Decode(hex, options), StatusIs(StatusCode::kInvalidArgument, "invalid_argument"))
+        << hex;
   }
 };
 

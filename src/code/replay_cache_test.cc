@@ -1,15 +1,19 @@
 #include "code/replay_cache.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 
 #include "common/files.h"
+#include "tests/support/status_matchers.h"
 #include "tests/support/temp_dir.h"
 
 namespace citycode::code {
 namespace {
+
+using ::citycode::testing::StatusIs;
 
 using std::chrono::seconds;
 
@@ -83,8 +87,8 @@ TEST_F(ReplayJournalTest, IgnoresATornLastLineAndRefusesGarbage) {
 
   const auto bad = dir_ / "bad.db";
   { std::ofstream(bad) << "not a record\n"; }
-  EXPECT_EQ(ReplayJournal::Open(bad, 100, seconds(65), now).status().code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_THAT(ReplayJournal::Open(bad, 100, seconds(65), now),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
 }
 
 }  // namespace

@@ -1,16 +1,20 @@
 #include "code/trust_list.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
 #include "crypto/random.h"
 #include "tests/support/algorithms.h"
+#include "tests/support/status_matchers.h"
 
 namespace citycode::code {
 namespace {
 
+using ::citycode::testing::StatusIs;
 using crypto::Algorithm;
+using ::testing::HasSubstr;
 
 class TrustListTest : public ::testing::TestWithParam<Algorithm> {
  protected:
@@ -55,14 +59,25 @@ TEST_P(TrustListTest, SignsAndVerifiesAsFlattenedJws) {
 TEST_P(TrustListTest, RefusesAnotherRootAndAnyChangedPart) {
   const std::string jws = *SignTrustList(list_, root_);
   const auto other_root = *crypto::PrivateKey::Generate(GetParam());
-  EXPECT_EQ(VerifyTrustList(jws, other_root.public_key()).status().code(),
-            StatusCode::kUnauthenticated);
-  for (const char* part : {"protected", "payload", "signature"}) {
+  EXPECT_THAT(VerifyTrustList(jws, other_root.public_key()),
+              StatusIs(StatusCode::kUnauthenticated, "unauthenticated",
+                       HasSubstr("does not verify with the root key")));
+  const auto changed = [&](const char* part) {
     auto json = nlohmann::json::parse(jws);
     std::string value = json[part].get<std::string>();
     value[value.size() / 2] = value[value.size() / 2] == 'A' ? 'B' : 'A';
     json[part] = value;
-    EXPECT_FALSE(VerifyTrustList(json.dump(), root_.public_key()).ok()) << part;
+    return json.dump();
+  };
+  // The middle of the protected header is the ':' after "kid", whose change
+  // leaves no JSON object to read an alg from.
+  EXPECT_THAT(VerifyTrustList(changed("protected"), root_.public_key()),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument", HasSubstr("no alg")));
+  for (const char* part : {"payload", "signature"}) {
+    EXPECT_THAT(VerifyTrustList(changed(part), root_.public_key()),
+                StatusIs(StatusCode::kUnauthenticated, "unauthenticated",
+                         HasSubstr("does not verify with the root key")))
+        << part;
   }
 }
 
@@ -79,9 +94,12 @@ TEST_P(TrustListTest, RevocationListNamesOnlyTruncatedHashes) {
   EXPECT_TRUE(verified->Contains(cti));
   EXPECT_FALSE(verified->Contains(crypto::RandomArray<16>()));
   // One list is never accepted as the other.
-  EXPECT_EQ(VerifyTrustList(jws, root_.public_key()).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(VerifyRevocationList(*SignTrustList(list_, root_), root_.public_key()).status().code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_THAT(VerifyTrustList(jws, root_.public_key()),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument",
+                       HasSubstr("expected 'citycode-trust-list'")));
+  EXPECT_THAT(VerifyRevocationList(*SignTrustList(list_, root_), root_.public_key()),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument",
+                       HasSubstr("expected 'citycode-revocation-list'")));
 }
 
 INSTANTIATE_TEST_SUITE_P(AllAlgorithms, TrustListTest, testing::AllAlgorithms(),
@@ -90,12 +108,18 @@ INSTANTIATE_TEST_SUITE_P(AllAlgorithms, TrustListTest, testing::AllAlgorithms(),
 TEST(TrustListParsingTest, RefusesMalformedDocuments) {
   const auto root = *crypto::PrivateKey::Generate(Algorithm::kEd25519);
   for (const char* text :
-       {"", "[]", "{}", "{\"protected\":1,\"payload\":\"\",\"signature\":\"\"}",
-        "{\"protected\":\"!!\",\"payload\":\"\",\"signature\":\"\"}", "{\"a\":"}) {
-    EXPECT_FALSE(VerifyTrustList(text, root.public_key()).ok()) << text;
+       {"", "[]", "{}", "{\"protected\":1,\"payload\":\"\",\"signature\":\"\"}", "{\"a\":"}) {
+    EXPECT_THAT(VerifyTrustList(text, root.public_key()),
+                StatusIs(StatusCode::kInvalidArgument, "invalid_argument",
+                         HasSubstr("not a flattened JWS")))
+        << text;
   }
-  EXPECT_EQ(VerifyTrustList(std::string(kMaxListBytes + 1, ' '), root.public_key()).status().code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_THAT(
+      VerifyTrustList("{\"protected\":\"!!\",\"payload\":\"\",\"signature\":\"\"}",
+                      root.public_key()),
+      StatusIs(StatusCode::kInvalidArgument, "invalid_argument", HasSubstr("not valid base64")));
+  EXPECT_THAT(VerifyTrustList(std::string(kMaxListBytes + 1, ' '), root.public_key()),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument", HasSubstr("too large")));
 }
 
 TEST(RevocationEntryTest, IsTheFirst16BytesOfSha256) {

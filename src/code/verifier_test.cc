@@ -1,5 +1,6 @@
 #include "code/verifier.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -10,9 +11,12 @@
 #include "code/presentation.h"
 #include "crypto/random.h"
 #include "tests/support/algorithms.h"
+#include "tests/support/status_matchers.h"
 
 namespace citycode::code {
 namespace {
+
+using ::citycode::testing::StatusIs;
 
 using crypto::Algorithm;
 using std::chrono::seconds;
@@ -258,14 +262,17 @@ TEST_P(VerifierTest, RefusesOlderListsAndOtherIssuers) {
   auto verifier = MakeVerifier();
   TrustList older = trust_;
   older.version -= 1;
-  EXPECT_EQ(verifier->UpdateTrustList(older).code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(verifier->UpdateTrustList(older),
+              StatusIs(StatusCode::kFailedPrecondition, "failed_precondition"));
   TrustList other = trust_;
   other.version += 1;
   other.issuer = "citycode:elsewhere";
-  EXPECT_EQ(verifier->UpdateTrustList(other).code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(verifier->UpdateTrustList(other),
+              StatusIs(StatusCode::kFailedPrecondition, "failed_precondition"));
   RevocationList older_revoked = revoked_;
   older_revoked.version -= 1;
-  EXPECT_EQ(verifier->UpdateRevocationList(older_revoked).code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(verifier->UpdateRevocationList(older_revoked),
+              StatusIs(StatusCode::kFailedPrecondition, "failed_precondition"));
   RevocationList same = revoked_;
   EXPECT_TRUE(verifier->UpdateRevocationList(same).ok());
 }

@@ -1,5 +1,6 @@
 #include "common/files.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -8,8 +9,12 @@
 #include <fstream>
 #include <string>
 
+#include "tests/support/status_matchers.h"
+
 namespace citycode {
 namespace {
+
+using ::citycode::testing::StatusIs;
 
 namespace fs = std::filesystem;
 
@@ -56,18 +61,18 @@ TEST_F(FilesTest, ReadFileEnforcesTheLimit) {
   ASSERT_TRUE(exact.ok());
   EXPECT_EQ(exact->size(), 100000u);
   Result<std::string> over = ReadFile(path, 99999);
-  EXPECT_EQ(over.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(over, StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
   EXPECT_EQ(over.status().message(), path.string() + " is larger than 99999 bytes");
 }
 
 TEST_F(FilesTest, ReadFileMissingIsNotFound) {
   Result<std::string> missing = ReadFile(dir_ / "missing", 10);
-  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(missing, StatusIs(StatusCode::kNotFound, "not_found"));
   EXPECT_NE(missing.status().message().find((dir_ / "missing").string()), std::string::npos);
 }
 
 TEST_F(FilesTest, ReadFileOfADirectoryIsInvalidArgument) {
-  EXPECT_EQ(ReadFile(dir_, 10).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(ReadFile(dir_, 10), StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
 }
 
 TEST_F(FilesTest, WriteFileAtomicCreatesAndReplaces) {
@@ -100,7 +105,8 @@ TEST_F(FilesTest, WriteFileAtomicSetsTheModeDespiteTheUmask) {
 }
 
 TEST_F(FilesTest, WriteFileAtomicIntoMissingDirectoryIsNotFound) {
-  EXPECT_EQ(WriteFileAtomic(dir_ / "no" / "such" / "file", "x").code(), StatusCode::kNotFound);
+  EXPECT_THAT(WriteFileAtomic(dir_ / "no" / "such" / "file", "x"),
+              StatusIs(StatusCode::kNotFound, "not_found"));
 }
 
 TEST_F(FilesTest, WriteThenReadLargeContent) {

@@ -1,12 +1,17 @@
 #include "common/status.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <memory>
 #include <string>
 
+#include "tests/support/status_matchers.h"
+
 namespace citycode {
 namespace {
+
+using ::citycode::testing::StatusIs;
 
 TEST(Status, DefaultIsOk) {
   const Status status;
@@ -36,8 +41,7 @@ TEST(Status, HelpersSetTheirCode) {
       {Internal("m"), StatusCode::kInternal, "internal"},
   };
   for (const auto& c : cases) {
-    EXPECT_FALSE(c.status.ok()) << c.name;
-    EXPECT_EQ(c.status.code(), c.code) << c.name;
+    EXPECT_THAT(c.status, testing::StatusIs(c.code, c.name));
     EXPECT_EQ(StatusCodeName(c.code), c.name);
     EXPECT_EQ(c.status.ToString(), std::string(c.name) + ": m");
   }
@@ -62,7 +66,7 @@ TEST(Result, HoldsAValue) {
 
 TEST(Result, HoldsAnError) {
   Result<int> result = NotFound("no such key");
-  EXPECT_FALSE(result.ok());
+  EXPECT_THAT(result, testing::StatusIs(StatusCode::kNotFound, "not_found"));
   EXPECT_EQ(result.status(), NotFound("no such key"));
 }
 
@@ -81,8 +85,7 @@ TEST(Result, MoveOnlyValuesAndArrow) {
 TEST(Result, OkStatusWithoutValueBecomesInternal) {
   // With assertions on, this is caught by assert() instead.
   Result<int> result = OkStatus();
-  EXPECT_FALSE(result.ok());
-  EXPECT_EQ(result.status().code(), StatusCode::kInternal);
+  EXPECT_THAT(result, testing::StatusIs(StatusCode::kInternal, "internal"));
 }
 #endif
 
@@ -153,8 +156,50 @@ TEST(Status, AReasonIsAMoreSpecificMachineCode) {
   EXPECT_EQ(PermissionDenied("no").reason(), "permission_denied");
   const Status refused(StatusCode::kPermissionDenied, "the grant has expired", "consent_expired");
   EXPECT_EQ(refused.reason(), "consent_expired");
-  EXPECT_EQ(refused.code(), StatusCode::kPermissionDenied);
+  EXPECT_THAT(refused, StatusIs(StatusCode::kPermissionDenied, "consent_expired"));
   EXPECT_NE(refused, PermissionDenied("the grant has expired"));
+}
+
+// The matcher every refusal test relies on: it must tell code and reason
+// apart, read a Result as well as a Status, and say what it got.
+TEST(StatusIs, MatchesCodeAndReason) {
+  const Status refused(StatusCode::kPermissionDenied, "the grant has expired", "consent_expired");
+  EXPECT_THAT(refused, testing::StatusIs(StatusCode::kPermissionDenied, "consent_expired"));
+  EXPECT_THAT(refused, ::testing::Not(
+                           testing::StatusIs(StatusCode::kPermissionDenied, "permission_denied")));
+  EXPECT_THAT(refused,
+              ::testing::Not(testing::StatusIs(StatusCode::kUnauthenticated, "consent_expired")));
+  EXPECT_THAT(OkStatus(),
+              ::testing::Not(testing::StatusIs(StatusCode::kPermissionDenied, "consent_expired")));
+}
+
+TEST(StatusIs, ReadsAResult) {
+  const Result<int> refused = NotFound("no such key");
+  EXPECT_THAT(refused, testing::StatusIs(StatusCode::kNotFound, "not_found"));
+  const Result<int> value = 3;
+  EXPECT_THAT(value, ::testing::Not(testing::StatusIs(StatusCode::kNotFound, "not_found")));
+  EXPECT_THAT(value, testing::IsOk());
+  EXPECT_THAT(refused, ::testing::Not(testing::IsOk()));
+}
+
+TEST(StatusIs, ExplainsAMismatchWithTheActualStatus) {
+  const ::testing::Matcher<const Status&> matcher =
+      testing::StatusIs(StatusCode::kNotFound, "not_found");
+  EXPECT_EQ(::testing::DescribeMatcher<const Status&>(matcher),
+            "has status code not_found and reason not_found");
+  ::testing::StringMatchResultListener listener;
+  EXPECT_FALSE(matcher.MatchAndExplain(InvalidArgument("bad id"), &listener));
+  EXPECT_EQ(listener.str(), "whose status is invalid_argument: bad id (reason invalid_argument)");
+}
+
+TEST(StatusIs, MatchesTheMessageWhenAskedTo) {
+  const auto too_long = testing::StatusIs(StatusCode::kInvalidArgument, "invalid_argument",
+                                          ::testing::HasSubstr("too long"));
+  EXPECT_THAT(InvalidArgument("the text is too long"), too_long);
+  EXPECT_THAT(InvalidArgument("the text is empty"), ::testing::Not(too_long));
+  EXPECT_EQ(::testing::DescribeMatcher<const Status&>(too_long),
+            "has status code invalid_argument and reason invalid_argument with a message that "
+            "has substring \"too long\"");
 }
 
 }  // namespace

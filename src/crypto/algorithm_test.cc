@@ -1,11 +1,16 @@
 #include "crypto/algorithm.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <string>
 
+#include "tests/support/status_matchers.h"
+
 namespace citycode::crypto {
 namespace {
+
+using ::citycode::testing::StatusIs;
 
 constexpr Algorithm kAll[] = {Algorithm::kEd25519, Algorithm::kEs256, Algorithm::kSm2};
 
@@ -43,16 +48,22 @@ TEST(Algorithm, UnknownNamesAreInvalidArgument) {
   // Names are exact: JOSE "alg" values are case-sensitive (RFC 7515 §4.1.1),
   // and the JOSE and trust-list names of SM2 differ on purpose.
   for (const char* name : {"", "Ed25519", "ES256", "es384", "rs256", "sm2 "}) {
-    EXPECT_EQ(AlgorithmFromCliName(name).status().code(), StatusCode::kInvalidArgument) << name;
+    EXPECT_THAT(AlgorithmFromCliName(name),
+                StatusIs(StatusCode::kInvalidArgument, "invalid_argument"))
+        << name;
   }
   for (const std::int64_t alg : {0, -35, -36, -257, -37, 1, -65536, -65538}) {
-    EXPECT_EQ(AlgorithmFromCose(alg).status().code(), StatusCode::kInvalidArgument) << alg;
+    EXPECT_THAT(AlgorithmFromCose(alg), StatusIs(StatusCode::kInvalidArgument, "invalid_argument"))
+        << alg;
   }
   for (const char* name : {"", "eddsa", "ES384", "none", "HS256", "SM2", "Ed25519"}) {
-    EXPECT_EQ(AlgorithmFromJose(name).status().code(), StatusCode::kInvalidArgument) << name;
+    EXPECT_THAT(AlgorithmFromJose(name), StatusIs(StatusCode::kInvalidArgument, "invalid_argument"))
+        << name;
   }
   for (const char* name : {"", "SM2SM3", "es256", "RS256"}) {
-    EXPECT_EQ(AlgorithmFromTrustList(name).status().code(), StatusCode::kInvalidArgument) << name;
+    EXPECT_THAT(AlgorithmFromTrustList(name),
+                StatusIs(StatusCode::kInvalidArgument, "invalid_argument"))
+        << name;
   }
 }
 

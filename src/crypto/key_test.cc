@@ -1,5 +1,6 @@
 #include "crypto/key.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
@@ -16,9 +17,12 @@
 #include "crypto/hash.h"
 #include "crypto/internal/ec.h"
 #include "crypto/internal/openssl.h"
+#include "tests/support/status_matchers.h"
 
 namespace citycode::crypto {
 namespace {
+
+using ::citycode::testing::StatusIs;
 
 using internal::BioPtr;
 using internal::EvpMdCtxPtr;
@@ -351,22 +355,22 @@ TEST(Key, UnsupportedKeysAreInvalidArgument) {
   ASSERT_TRUE(p384 && ed448 && rsa);
 
   Result<PublicKey> pub = PublicKey::FromPem(PemOf(p384.get(), false));
-  EXPECT_EQ(pub.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(pub, StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
   EXPECT_EQ(pub.status().message(),
             "unsupported elliptic curve secp384r1 (citycode supports Ed25519, P-256 and SM2)");
   Result<PrivateKey> priv = PrivateKey::FromPem(PemOf(p384.get(), true));
-  EXPECT_EQ(priv.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(priv, StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
   EXPECT_EQ(priv.status().message(), pub.status().message());
 
   for (EVP_PKEY* other : {ed448.get(), rsa.get()}) {
     const std::string name = EVP_PKEY_get0_type_name(other);
     SCOPED_TRACE(name);
     Result<PublicKey> other_pub = PublicKey::FromPem(PemOf(other, false));
-    EXPECT_EQ(other_pub.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_THAT(other_pub, StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
     EXPECT_EQ(other_pub.status().message(),
               "unsupported key algorithm " + name + " (citycode supports Ed25519, P-256 and SM2)");
-    EXPECT_EQ(PrivateKey::FromPem(PemOf(other, true)).status().code(),
-              StatusCode::kInvalidArgument);
+    EXPECT_THAT(PrivateKey::FromPem(PemOf(other, true)),
+                StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
   }
   EXPECT_EQ(ERR_peek_error(), 0u);  // nothing left on OpenSSL's error queue
 }
@@ -377,17 +381,19 @@ TEST(Key, MalformedPemIsInvalidArgument) {
   const std::string public_pem = key.public_key().ToPem();
   // Each kind where the other is expected.
   Result<PublicKey> pub = PublicKey::FromPem(private_pem);
-  EXPECT_EQ(pub.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(pub, StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
   EXPECT_EQ(pub.status().message(), "expected a PUBLIC KEY PEM block, found PRIVATE KEY");
   Result<PrivateKey> priv = PrivateKey::FromPem(public_pem);
-  EXPECT_EQ(priv.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(priv, StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
   EXPECT_EQ(priv.status().message(), "expected a PRIVATE KEY PEM block, found PUBLIC KEY");
   // Not PEM at all, and a damaged body.
-  EXPECT_EQ(PublicKey::FromPem("").status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(PrivateKey::FromPem("hello").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(PublicKey::FromPem(""), StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
+  EXPECT_THAT(PrivateKey::FromPem("hello"),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
   std::string damaged = public_pem;
   damaged[40] = damaged[40] == 'A' ? 'B' : 'A';
-  EXPECT_EQ(PublicKey::FromPem(damaged).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(PublicKey::FromPem(damaged),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
   const std::string encrypted =
       "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMAA=\n-----END ENCRYPTED PRIVATE KEY-----\n";
   EXPECT_EQ(PrivateKey::FromPem(encrypted).status().message(),
@@ -399,10 +405,12 @@ TEST(Key, SpkiDerEdgeCases) {
   const PrivateKey key = MustGenerate(Algorithm::kEs256);
   Bytes der = key.public_key().spki_der();
   der.push_back(0);
-  EXPECT_EQ(PublicKey::FromSpkiDer(der).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(PublicKey::FromSpkiDer(Bytes{0x30, 0x00}).status().code(),
-            StatusCode::kInvalidArgument);
-  EXPECT_EQ(PublicKey::FromSpkiDer(Bytes()).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(PublicKey::FromSpkiDer(der),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
+  EXPECT_THAT(PublicKey::FromSpkiDer(Bytes{0x30, 0x00}),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
+  EXPECT_THAT(PublicKey::FromSpkiDer(Bytes()),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
 
   // A compressed point is read and re-encoded uncompressed.
   EvpPkeyPtr ossl = OpenSslPrivate(key.ToPem());
@@ -431,19 +439,19 @@ TEST(Key, FromEcPointValidatesThePoint) {
     Bytes y = good.y();
     y[31] ^= 1;
     Result<PublicKey> off = PublicKey::FromEcPoint(alg, good.x(), y);
-    EXPECT_EQ(off.status().code(), StatusCode::kInvalidArgument);
-    EXPECT_EQ(PublicKey::FromEcPoint(alg, Bytes(32, 0), Bytes(32, 0)).status().code(),
-              StatusCode::kInvalidArgument);
-    EXPECT_EQ(PublicKey::FromEcPoint(alg, ByteView(good.x()).first(31), good.y()).status().code(),
-              StatusCode::kInvalidArgument);
+    EXPECT_THAT(off, StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
+    EXPECT_THAT(PublicKey::FromEcPoint(alg, Bytes(32, 0), Bytes(32, 0)),
+                StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
+    EXPECT_THAT(PublicKey::FromEcPoint(alg, ByteView(good.x()).first(31), good.y()),
+                StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
     Bytes x33 = good.x();
     x33.insert(x33.begin(), 0);
-    EXPECT_EQ(PublicKey::FromEcPoint(alg, x33, good.y()).status().code(),
-              StatusCode::kInvalidArgument);
+    EXPECT_THAT(PublicKey::FromEcPoint(alg, x33, good.y()),
+                StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
   }
   const PublicKey ed = MustGenerate(Algorithm::kEd25519).public_key();
-  EXPECT_EQ(PublicKey::FromEcPoint(Algorithm::kEd25519, ed.x(), ed.x()).status().code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_THAT(PublicKey::FromEcPoint(Algorithm::kEd25519, ed.x(), ed.x()),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
   EXPECT_EQ(ERR_peek_error(), 0u);
 }
 
@@ -473,25 +481,27 @@ TEST(Key, FromEcPointRefusesCoordinatesAboveThePrime) {
   BN_bn2binpad(x.get(), shifted.data(), 32);
 
   EXPECT_TRUE(PublicKey::FromEcPoint(Algorithm::kEs256, xb, yb).ok());
-  EXPECT_EQ(PublicKey::FromEcPoint(Algorithm::kEs256, shifted, yb).status().code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_THAT(PublicKey::FromEcPoint(Algorithm::kEs256, shifted, yb),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
 }
 
 TEST(Key, RawConstructorsCheckSizesAndRanges) {
-  EXPECT_EQ(PublicKey::FromEd25519(Bytes(31, 1)).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(PublicKey::FromEd25519(Bytes(33, 1)).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(PrivateKey::FromEd25519Seed(Bytes(31, 1)).status().code(),
-            StatusCode::kInvalidArgument);
-  EXPECT_EQ(PrivateKey::FromEcScalar(Algorithm::kEd25519, Bytes(32, 1)).status().code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_THAT(PublicKey::FromEd25519(Bytes(31, 1)),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
+  EXPECT_THAT(PublicKey::FromEd25519(Bytes(33, 1)),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
+  EXPECT_THAT(PrivateKey::FromEd25519Seed(Bytes(31, 1)),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
+  EXPECT_THAT(PrivateKey::FromEcScalar(Algorithm::kEd25519, Bytes(32, 1)),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
   for (const Algorithm alg : {Algorithm::kEs256, Algorithm::kSm2}) {
     SCOPED_TRACE(CliName(alg));
-    EXPECT_EQ(PrivateKey::FromEcScalar(alg, Bytes(31, 1)).status().code(),
-              StatusCode::kInvalidArgument);
-    EXPECT_EQ(PrivateKey::FromEcScalar(alg, Bytes(32, 0)).status().code(),
-              StatusCode::kInvalidArgument);
-    EXPECT_EQ(PrivateKey::FromEcScalar(alg, Bytes(32, 0xff)).status().code(),
-              StatusCode::kInvalidArgument);  // above n
+    EXPECT_THAT(PrivateKey::FromEcScalar(alg, Bytes(31, 1)),
+                StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
+    EXPECT_THAT(PrivateKey::FromEcScalar(alg, Bytes(32, 0)),
+                StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
+    EXPECT_THAT(PrivateKey::FromEcScalar(alg, Bytes(32, 0xff)),
+                StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));  // above n
     Bytes one(32, 0);
     one[31] = 1;
     Result<PrivateKey> key = PrivateKey::FromEcScalar(alg, one);
@@ -506,8 +516,8 @@ TEST(Key, RawConstructorsCheckSizesAndRanges) {
   Result<Bytes> sm2_n_minus_2 =
       FromHex("fffffffeffffffffffffffffffffffff7203df6b21c6052b53bbf40939d54121");
   EXPECT_TRUE(PrivateKey::FromEcScalar(Algorithm::kEs256, *p256_n_minus_1).ok());
-  EXPECT_EQ(PrivateKey::FromEcScalar(Algorithm::kSm2, *sm2_n_minus_1).status().code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_THAT(PrivateKey::FromEcScalar(Algorithm::kSm2, *sm2_n_minus_1),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
   EXPECT_TRUE(PrivateKey::FromEcScalar(Algorithm::kSm2, *sm2_n_minus_2).ok());
 }
 

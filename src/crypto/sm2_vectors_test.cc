@@ -16,6 +16,7 @@
 //   verifier below (GB/T 32918.2 §7.1 written out over OpenSSL's EC_GROUP
 //   and BIGNUM arithmetic on an explicit group). If a later OpenSSL imports
 //   the example curve as SM2, the test verifies with it as well.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -35,10 +36,13 @@
 #include "crypto/internal/openssl.h"
 #include "crypto/key.h"
 #include "tests/support/hex.h"
+#include "tests/support/status_matchers.h"
 #include "tests/support/vectors.h"
 
 namespace citycode::crypto {
 namespace {
+
+using ::citycode::testing::StatusIs;
 
 using ::citycode::testing::LoadVectorJson;
 
@@ -305,7 +309,7 @@ TEST_F(Sm2Vectors, ExampleCurveVector) {
   // Our library has the named curve only; this point is not on it.
   Result<PublicKey> key =
       PublicKey::FromEcPoint(Algorithm::kSm2, Hex(v["public_key"]["x"]), Hex(v["public_key"]["y"]));
-  EXPECT_EQ(key.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(key, StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
 
   PkeyPtr explicit_key = TryExplicitSm2Key(Curve(v), Hex(v["public_key_uncompressed"]));
   if (explicit_key == nullptr) {
@@ -381,13 +385,15 @@ TEST(Sm2UserId, OtherIdsAndLimits) {
   // ENTL is 16 bits: 8191 bytes is the longest id.
   const std::string longest(8191, 'i');
   EXPECT_TRUE(Sm2Za(key->public_key(), longest).ok());
-  EXPECT_EQ(Sm2Za(key->public_key(), longest + "i").status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(key->Sign(message, longest + "i").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(Sm2Za(key->public_key(), longest + "i"),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
+  EXPECT_THAT(key->Sign(message, longest + "i"),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
   EXPECT_FALSE(key->public_key().Verify(message, *signature, longest + "i"));
 
   Result<PrivateKey> ed = PrivateKey::Generate(Algorithm::kEd25519);
   ASSERT_TRUE(ed.ok());
-  EXPECT_EQ(Sm2Za(ed->public_key()).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(Sm2Za(ed->public_key()), StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
 }
 
 // Derived (not external) vectors, reported apart from the published ones:
@@ -408,7 +414,7 @@ TEST_F(Sm2DerivedNegative, RecommendedCurveAllInvalid) {
     if (!key.ok()) {
       // A point off the curve is refused when the key is built, so no
       // signature can be checked against it.
-      EXPECT_EQ(key.status().code(), StatusCode::kInvalidArgument);
+      EXPECT_THAT(key, StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
       ++off_curve;
     } else {
       EXPECT_FALSE(key->Verify(Hex(v["message_hex"]), RawSignature(v), id));

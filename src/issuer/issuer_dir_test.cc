@@ -1,5 +1,6 @@
 #include "issuer/issuer_dir.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -7,10 +8,13 @@
 #include "code/presentation.h"
 #include "code/verifier.h"
 #include "common/files.h"
+#include "tests/support/status_matchers.h"
 #include "tests/support/temp_dir.h"
 
 namespace citycode::issuer {
 namespace {
+
+using ::citycode::testing::StatusIs;
 
 class IssuerDirTest : public ::testing::Test {
  protected:
@@ -39,7 +43,8 @@ TEST_F(IssuerDirTest, InitWritesKeysAndListsThatOpenAgain) {
   EXPECT_EQ(opened->trust_list().keys.size(), 1u);
   EXPECT_EQ(opened->root_public_key(), issuer->root_public_key());
 
-  EXPECT_EQ(IssuerDir::Init(dir_, {}, clock_).status().code(), StatusCode::kAlreadyExists);
+  EXPECT_THAT(IssuerDir::Init(dir_, {}, clock_),
+              StatusIs(StatusCode::kAlreadyExists, "already_exists"));
 }
 
 TEST_F(IssuerDirTest, IssuedCredentialsVerifyUntilRevoked) {
@@ -76,7 +81,7 @@ TEST_F(IssuerDirTest, OpenRefusesListsNotSignedByTheRoot) {
   std::filesystem::copy_file(other / "trust.json", dir_ / "trust.json",
                              std::filesystem::copy_options::overwrite_existing);
   auto opened = IssuerDir::Open(dir_, clock_);
-  EXPECT_EQ(opened.status().code(), StatusCode::kUnauthenticated);
+  EXPECT_THAT(opened, StatusIs(StatusCode::kUnauthenticated, "unauthenticated"));
   EXPECT_NE(opened.status().message().find("trust.json"), std::string::npos);
 }
 

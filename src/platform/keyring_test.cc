@@ -1,13 +1,17 @@
 #include "platform/keyring.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include "common/files.h"
+#include "tests/support/status_matchers.h"
 #include "tests/support/temp_dir.h"
 
 namespace citycode::platform {
 namespace {
+
+using ::citycode::testing::StatusIs;
 
 class KeyringTest : public ::testing::TestWithParam<crypto::CipherProfile> {};
 
@@ -19,13 +23,14 @@ TEST_P(KeyringTest, SealsOpensAndBindsTheAad) {
             sealed.end());
   EXPECT_EQ(AsChars(*keyring.Open(sealed, "citizens.sealed_name:cit_1")), "张三");
   // Copied to another row or column, it does not open.
-  EXPECT_EQ(keyring.Open(sealed, "citizens.sealed_name:cit_2").status().code(),
-            StatusCode::kUnauthenticated);
+  EXPECT_THAT(keyring.Open(sealed, "citizens.sealed_name:cit_2"),
+              StatusIs(StatusCode::kUnauthenticated, "unauthenticated"));
   Bytes tampered = sealed;
   tampered.back() ^= 1;
-  EXPECT_EQ(keyring.Open(tampered, "citizens.sealed_name:cit_1").status().code(),
-            StatusCode::kUnauthenticated);
-  EXPECT_EQ(keyring.Open(Bytes{9, 9}, "x").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(keyring.Open(tampered, "citizens.sealed_name:cit_1"),
+              StatusIs(StatusCode::kUnauthenticated, "unauthenticated"));
+  EXPECT_THAT(keyring.Open(Bytes{9, 9}, "x"),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
 }
 
 TEST_P(KeyringTest, RotationRewrapsWithoutTouchingTheData) {
@@ -43,7 +48,8 @@ TEST_P(KeyringTest, RotationRewrapsWithoutTouchingTheData) {
   // The sealed data (the envelope's tail) is byte for byte the same.
   const std::size_t tail = 1 + 12 + 7 + 16;  // smaller than the sealed part in both profiles
   EXPECT_TRUE(std::equal(old_envelope.end() - tail, old_envelope.end(), rewrapped.end() - tail));
-  EXPECT_EQ(keyring.Rewrap(old_envelope, "other").status().code(), StatusCode::kUnauthenticated);
+  EXPECT_THAT(keyring.Rewrap(old_envelope, "other"),
+              StatusIs(StatusCode::kUnauthenticated, "unauthenticated"));
 }
 
 TEST_P(KeyringTest, SavesAndLoadsPrivately) {
@@ -68,8 +74,9 @@ TEST_P(KeyringTest, IndexIsKeyedAndSeparatedByPurpose) {
   EXPECT_NE(a.Index("phone", "13800000000"), a.Index("id_number", "13800000000"));
   EXPECT_NE(a.Index("phone", "13800000000"), b.Index("phone", "13800000000"));
   // A key from another keyring is not found, not misused.
-  EXPECT_EQ(b.Open(a.Seal(AsBytes("x"), "aad"), "aad").status().code(),
-            StatusCode::kUnauthenticated);  // both name "mk1": the wrap fails to open
+  EXPECT_THAT(b.Open(a.Seal(AsBytes("x"), "aad"), "aad"),
+              StatusIs(StatusCode::kUnauthenticated,
+                       "unauthenticated"));  // both name "mk1": the wrap fails to open
 }
 
 TEST(KeyringFileTest, RefusesMalformedFiles) {
@@ -80,9 +87,11 @@ TEST(KeyringFileTest, RefusesMalformedFiles) {
       {"not json", "{}", R"({"profile":"des","current":"mk1","master_keys":{},"index_key":"00"})",
        R"({"profile":"aes-256-gcm","current":"mk9","master_keys":{"mk1":"00"},"index_key":"00"})"}) {
     ASSERT_TRUE(WriteFileAtomic(file, text).ok());
-    EXPECT_EQ(Keyring::Load(file).status().code(), StatusCode::kInvalidArgument) << text;
+    EXPECT_THAT(Keyring::Load(file), StatusIs(StatusCode::kInvalidArgument, "invalid_argument"))
+        << text;
   }
-  EXPECT_EQ(Keyring::Load(dir.path() / "missing.json").status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(Keyring::Load(dir.path() / "missing.json"),
+              StatusIs(StatusCode::kNotFound, "not_found"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Profiles, KeyringTest,

@@ -1,13 +1,17 @@
 #include "platform/platform.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "code/presentation.h"
 #include "code/trust_list.h"
+#include "tests/support/status_matchers.h"
 #include "tests/support/test_databases.h"
 
 namespace citycode::platform {
 namespace {
+
+using ::citycode::testing::StatusIs;
 
 using std::chrono::hours;
 using std::chrono::seconds;
@@ -92,14 +96,13 @@ TEST(ResidentIdNumberTest, ChecksDigitsDateAndCheckCharacter) {
 
 TEST_P(PlatformTest, RegistersOnceAndRefusesBadInputWithoutWriting) {
   Register();
-  EXPECT_EQ(platform_
-                ->RegisterCitizen({.name = "别人",
-                                   .id_number = std::string(kIdNumber),
-                                   .phone = "13900000000",
-                                   .password = "password1"})
-                .status()
-                .code(),
-            StatusCode::kAlreadyExists);
+  EXPECT_THAT(platform_
+                  ->RegisterCitizen({.name = "别人",
+                                     .id_number = std::string(kIdNumber),
+                                     .phone = "13900000000",
+                                     .password = "password1"})
+                  .status(),
+              StatusIs(StatusCode::kAlreadyExists, "already_exists"));
   const CitizenRegistration bad[] = {
       {.name = "",
        .id_number = "11010519491231002X",
@@ -120,8 +123,8 @@ TEST_P(PlatformTest, RegistersOnceAndRefusesBadInputWithoutWriting) {
        .password = "password1"},
   };
   for (const auto& registration : bad) {
-    EXPECT_EQ(platform_->RegisterCitizen(registration).status().code(),
-              StatusCode::kInvalidArgument);
+    EXPECT_THAT(platform_->RegisterCitizen(registration),
+                StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
   }
   EXPECT_EQ(Count("citizens"), 1);
 }
@@ -149,9 +152,10 @@ TEST_P(PlatformTest, StoresNoPersonalFieldInClear) {
 
 TEST_P(PlatformTest, SessionsLogInAndOut) {
   const std::string id = Register();
-  EXPECT_EQ(platform_->Login(kPhone, "wrong horse").status().code(), StatusCode::kUnauthenticated);
-  EXPECT_EQ(platform_->Login("13900000009", "correct horse").status().code(),
-            StatusCode::kUnauthenticated);
+  EXPECT_THAT(platform_->Login(kPhone, "wrong horse"),
+              StatusIs(StatusCode::kUnauthenticated, "unauthenticated"));
+  EXPECT_THAT(platform_->Login("13900000009", "correct horse"),
+              StatusIs(StatusCode::kUnauthenticated, "unauthenticated"));
   auto session = platform_->Login(kPhone, "correct horse");
   ASSERT_TRUE(session.ok());
   auto principal = platform_->Authenticate(session->token);
@@ -159,11 +163,14 @@ TEST_P(PlatformTest, SessionsLogInAndOut) {
   EXPECT_EQ(principal->role, Role::kCitizen);
   EXPECT_EQ(principal->citizen_id, id);
   clock_.Set(session->expires_at);
-  EXPECT_EQ(platform_->Authenticate(session->token).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_THAT(platform_->Authenticate(session->token),
+              StatusIs(StatusCode::kUnauthenticated, "unauthenticated"));
   clock_.Set(kStart);
   ASSERT_TRUE(platform_->Logout(session->token).ok());
-  EXPECT_EQ(platform_->Authenticate(session->token).status().code(), StatusCode::kUnauthenticated);
-  EXPECT_EQ(platform_->Authenticate("cck_nope_nope").status().code(), StatusCode::kUnauthenticated);
+  EXPECT_THAT(platform_->Authenticate(session->token),
+              StatusIs(StatusCode::kUnauthenticated, "unauthenticated"));
+  EXPECT_THAT(platform_->Authenticate("cck_nope_nope"),
+              StatusIs(StatusCode::kUnauthenticated, "unauthenticated"));
 }
 
 TEST_P(PlatformTest, EnrolIssuesAVerifiableCredentialWithinTheDeviceLimit) {
@@ -172,18 +179,16 @@ TEST_P(PlatformTest, EnrolIssuesAVerifiableCredentialWithinTheDeviceLimit) {
   EXPECT_EQ(issued.claims.device_key, device_.public_key());
   EXPECT_FALSE(issued.claims.rider_category.has_value());  // an adult
   // The same key again is refused; two more devices fit, a fourth does not.
-  EXPECT_EQ(platform_->EnrolDevice({.citizen_id = citizen, .device_key = device_.public_key()})
-                .status()
-                .code(),
-            StatusCode::kAlreadyExists);
+  EXPECT_THAT(
+      platform_->EnrolDevice({.citizen_id = citizen, .device_key = device_.public_key()}).status(),
+      StatusIs(StatusCode::kAlreadyExists, "already_exists"));
   for (int i = 0; i < 2; ++i) {
     Enrol(citizen, *crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519));
   }
   const auto fourth = *crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519);
-  EXPECT_EQ(platform_->EnrolDevice({.citizen_id = citizen, .device_key = fourth.public_key()})
-                .status()
-                .code(),
-            StatusCode::kFailedPrecondition);
+  EXPECT_THAT(
+      platform_->EnrolDevice({.citizen_id = citizen, .device_key = fourth.public_key()}).status(),
+      StatusIs(StatusCode::kFailedPrecondition, "failed_precondition"));
   EXPECT_EQ(Count("devices"), 3);
   EXPECT_EQ(Count("credentials"), 3);
 
@@ -233,10 +238,10 @@ TEST_P(PlatformTest, OnlineVerifyDetectsReplayAndRevocationAtOnce) {
   ASSERT_TRUE(parsed.ok());
   EXPECT_TRUE(parsed->Contains(issued.claims.id));
   EXPECT_EQ(Count("verifications"), 5);
-  EXPECT_EQ(platform_->ReportDeviceLost(citizen, issued.device_id).code(),
-            StatusCode::kFailedPrecondition);
-  EXPECT_EQ(platform_->RenewCredential(citizen, issued.device_id).status().code(),
-            StatusCode::kFailedPrecondition);
+  EXPECT_THAT(platform_->ReportDeviceLost(citizen, issued.device_id),
+              StatusIs(StatusCode::kFailedPrecondition, "failed_precondition"));
+  EXPECT_THAT(platform_->RenewCredential(citizen, issued.device_id),
+              StatusIs(StatusCode::kFailedPrecondition, "failed_precondition"));
 }
 
 // An offline gate uploads its scans hours later: each is judged as of its
@@ -273,8 +278,8 @@ TEST_P(PlatformTest, UploadedScansAreJudgedAsOfTheirTime) {
   EXPECT_EQ(platform_->VerifyScanned(gate, second_code, scanned)->result.reason,
             code::Reason::kStale);
   const Principal citizen_principal{.role = Role::kCitizen, .citizen_id = citizen};
-  EXPECT_EQ(platform_->VerifyScanned(citizen_principal, code, scanned).status().code(),
-            StatusCode::kPermissionDenied);
+  EXPECT_THAT(platform_->VerifyScanned(citizen_principal, code, scanned),
+              StatusIs(StatusCode::kPermissionDenied, "permission_denied"));
 }
 
 TEST_P(PlatformTest, AnOperatorRevokesOneCredential) {
@@ -284,10 +289,10 @@ TEST_P(PlatformTest, AnOperatorRevokesOneCredential) {
   ASSERT_TRUE(platform_->RevokeCredential(issued.claims.id, "fraud").ok());
   EXPECT_EQ(platform_->Verify(gate, Code(issued, device_, 1))->result.reason,
             code::Reason::kCredentialRevoked);
-  EXPECT_EQ(platform_->RevokeCredential(issued.claims.id, "fraud").code(),
-            StatusCode::kFailedPrecondition);
-  EXPECT_EQ(platform_->RevokeCredential(code::CredentialId{}, "fraud").code(),
-            StatusCode::kNotFound);
+  EXPECT_THAT(platform_->RevokeCredential(issued.claims.id, "fraud"),
+              StatusIs(StatusCode::kFailedPrecondition, "failed_precondition"));
+  EXPECT_THAT(platform_->RevokeCredential(code::CredentialId{}, "fraud"),
+              StatusIs(StatusCode::kNotFound, "not_found"));
   // The device stays bound: a renewed credential works.
   auto renewed = platform_->RenewCredential(citizen, issued.device_id);
   ASSERT_TRUE(renewed.ok());
@@ -301,38 +306,41 @@ TEST_P(PlatformTest, TerminalsVerifyOnlyForTheirScene) {
   EXPECT_EQ(hotel.scene, code::Scene::kHotel);
   EXPECT_TRUE(platform_->Verify(hotel, Code(issued, device_, 1))->result.valid);
   Principal citizen_principal{.role = Role::kCitizen, .citizen_id = citizen};
-  EXPECT_EQ(platform_->Verify(citizen_principal, Code(issued, device_, 2)).status().code(),
-            StatusCode::kPermissionDenied);
+  EXPECT_THAT(platform_->Verify(citizen_principal, Code(issued, device_, 2)),
+              StatusIs(StatusCode::kPermissionDenied, "permission_denied"));
   auto agency = platform_->CreateOrganisation("发证机关", OrgKind::kIssuingAgency);
   auto site = platform_->CreateSite(agency->id, "office");
-  EXPECT_EQ(platform_->CreateTerminal(agency->id, site->id, "t").status().code(),
-            StatusCode::kFailedPrecondition);
+  EXPECT_THAT(platform_->CreateTerminal(agency->id, site->id, "t"),
+              StatusIs(StatusCode::kFailedPrecondition, "failed_precondition"));
 }
 
 TEST_P(PlatformTest, TerminalKeysRotateAndDisable) {
   auto org = platform_->CreateOrganisation("公交公司", OrgKind::kTransitOperator);
   auto site = platform_->CreateSite(org->id, "depot");
   auto other = platform_->CreateOrganisation("酒店", OrgKind::kHotel);
-  EXPECT_EQ(platform_->CreateTerminal(other->id, site->id, "t").status().code(),
-            StatusCode::kNotFound);  // a site of another organisation
+  EXPECT_THAT(platform_->CreateTerminal(other->id, site->id, "t"),
+              StatusIs(StatusCode::kNotFound, "not_found"));  // a site of another organisation
   auto terminal = platform_->CreateTerminal(org->id, site->id, "bus 1");
   ASSERT_TRUE(terminal.ok());
   const std::string old_token = terminal->second.token;
-  EXPECT_EQ(platform_->RotateTerminalKey(other->id, terminal->first.id).status().code(),
-            StatusCode::kNotFound);
+  EXPECT_THAT(platform_->RotateTerminalKey(other->id, terminal->first.id),
+              StatusIs(StatusCode::kNotFound, "not_found"));
   auto rotated = platform_->RotateTerminalKey(org->id, terminal->first.id);
   ASSERT_TRUE(rotated.ok());
-  EXPECT_EQ(platform_->Authenticate(old_token).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_THAT(platform_->Authenticate(old_token),
+              StatusIs(StatusCode::kUnauthenticated, "unauthenticated"));
   auto principal = platform_->Authenticate(rotated->token);
   ASSERT_TRUE(principal.ok());
   EXPECT_EQ(principal->terminal_id, terminal->first.id);
   EXPECT_EQ(principal->org_id, org->id);
   ASSERT_TRUE(platform_->DisableTerminal(org->id, terminal->first.id).ok());
-  EXPECT_EQ(platform_->Authenticate(rotated->token).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_THAT(platform_->Authenticate(rotated->token),
+              StatusIs(StatusCode::kUnauthenticated, "unauthenticated"));
   // A token whose secret is wrong is refused even with a valid id.
   std::string forged = rotated->token;
   forged.back() = forged.back() == 'A' ? 'B' : 'A';
-  EXPECT_EQ(platform_->Authenticate(forged).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_THAT(platform_->Authenticate(forged),
+              StatusIs(StatusCode::kUnauthenticated, "unauthenticated"));
 }
 
 TEST_P(PlatformTest, ANewSigningKeyIsTrustedBeforeItSigns) {

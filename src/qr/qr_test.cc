@@ -2,6 +2,7 @@
 
 #define ZX_USE_UTF8
 #include <ZXing/ReadBarcode.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <png.h>
 #include <stdlib.h>
@@ -17,8 +18,12 @@
 #include <utility>
 #include <vector>
 
+#include "tests/support/status_matchers.h"
+
 namespace citycode::qr {
 namespace {
+
+using ::citycode::testing::StatusIs;
 
 constexpr std::string_view kBase45Alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
 
@@ -211,8 +216,8 @@ TEST(QrTest, RenderOptionsOutOfRangeAreInvalidArgument) {
   for (const QrOptions o :
        {QrOptions{.module_px = 0}, QrOptions{.module_px = kMaxModulePx + 1},
         QrOptions{.quiet_zone = -1}, QrOptions{.quiet_zone = kMaxQuietZone + 1}}) {
-    EXPECT_EQ(qr->ToPng(o).status().code(), StatusCode::kInvalidArgument);
-    EXPECT_EQ(qr->ToSvg(o).status().code(), StatusCode::kInvalidArgument);
+    EXPECT_THAT(qr->ToPng(o), StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
+    EXPECT_THAT(qr->ToSvg(o), StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
   }
   EXPECT_TRUE(qr->ToPng({.module_px = kMaxModulePx, .quiet_zone = kMaxQuietZone}).ok());
 }
@@ -241,12 +246,14 @@ TEST(QrTest, AlphanumericCapacityAtLevelM) {
 }
 
 TEST(QrTest, TextTooLongIsInvalidArgument) {
-  EXPECT_EQ(QrCode::Encode(AnText(3392)).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(QrCode::Encode(std::string(2332, 'a')).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(QrCode::Encode(AnText(3392)),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
+  EXPECT_THAT(QrCode::Encode(std::string(2332, 'a')),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
   auto max_bytes = QrCode::Encode(std::string(2331, 'a'));
   ASSERT_TRUE(max_bytes.ok()) << max_bytes.status().ToString();
   EXPECT_EQ(max_bytes->version(), 40);
-  EXPECT_EQ(QrCode::Encode("").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(QrCode::Encode(""), StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
 }
 
 TEST(QrTest, NonAlphanumericTextUsesByteModeAndKeepsCase) {

@@ -1,5 +1,6 @@
 #include "store/internal/pool.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -8,8 +9,12 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/status_matchers.h"
+
 namespace citycode::store::internal {
 namespace {
+
+using ::citycode::testing::StatusIs;
 
 using Pool = ConnectionPool<int>;
 
@@ -56,7 +61,7 @@ TEST(ConnectionPoolTest, ACallerThatTimesOutLeavesTheQueue) {
             [] { return Result<std::unique_ptr<int>>(std::make_unique<int>(7)); });
   auto held = pool.Acquire();
   ASSERT_TRUE(held.ok());
-  EXPECT_EQ(pool.Acquire().status().code(), StatusCode::kUnavailable);
+  EXPECT_THAT(pool.Acquire(), StatusIs(StatusCode::kUnavailable, "unavailable"));
   EXPECT_EQ(pool.waiting(), 0u);
   pool.Release(std::move(*held));
   EXPECT_TRUE(pool.Acquire().ok());

@@ -1,16 +1,20 @@
 #include "vault/audit.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <sstream>
 #include <thread>
 
+#include "tests/support/status_matchers.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_databases.h"
 
 namespace citycode::vault {
 namespace {
+
+using ::citycode::testing::StatusIs;
 
 using std::chrono::seconds;
 
@@ -160,7 +164,7 @@ TEST_P(AuditTest, ACleanLogVerifies) {
 
 TEST_P(AuditTest, AnEmptyLogVerifiesAndCheckpointsAtZero) {
   EXPECT_TRUE(Verify().ok);
-  EXPECT_EQ(log_->LatestCheckpoint().status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(log_->LatestCheckpoint(), StatusIs(StatusCode::kNotFound, "not_found"));
   auto checkpoint = log_->WriteCheckpoint();
   ASSERT_TRUE(checkpoint.ok()) << checkpoint.status().ToString();
   EXPECT_EQ(checkpoint->seq, 0);
@@ -198,10 +202,12 @@ TEST_P(AuditTest, ListsASubjectsHistoryNewestFirst) {
   EXPECT_EQ(ToUnixSeconds((*entries)[0].at), ToUnixSeconds(kStart) + 9);
   EXPECT_EQ((*entries)[0].prev_hash, (*log_->ListBySubject("cit_0", 1))[0].hash);  // entry 9
 
-  EXPECT_EQ(log_->ListBySubject("", 5).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(log_->ListBySubject("cit_1", 0).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(log_->ListBySubject("cit_1", AuditLog::kMaxListLimit + 1).status().code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_THAT(log_->ListBySubject("", 5),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
+  EXPECT_THAT(log_->ListBySubject("cit_1", 0),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
+  EXPECT_THAT(log_->ListBySubject("cit_1", AuditLog::kMaxListLimit + 1),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
   EXPECT_TRUE(log_->ListBySubject("nobody", 5)->empty());
 }
 

@@ -1,11 +1,16 @@
 #include "vault/certificate_id.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <string>
 
+#include "tests/support/status_matchers.h"
+
 namespace citycode::vault {
 namespace {
+
+using ::citycode::testing::StatusIs;
 
 // A real identifier in the GB/T 36904 form.
 constexpr std::string_view kRealId =
@@ -124,11 +129,10 @@ TEST(CertificateIdTest, RefusesMalformedText) {
       {"space", " " + std::string(kRealId), "start with"},
   };
   for (const Malformed& c : cases) {
-    const Result<CertificateId> id = ParseCertificateId(c.text);
-    ASSERT_FALSE(id.ok()) << c.what;
-    EXPECT_EQ(id.status().code(), StatusCode::kInvalidArgument) << c.what;
-    EXPECT_NE(id.status().message().find(c.message_part), std::string::npos)
-        << c.what << ": " << id.status().message();
+    EXPECT_THAT(ParseCertificateId(c.text),
+                StatusIs(StatusCode::kInvalidArgument, "invalid_argument",
+                         ::testing::HasSubstr(c.message_part)))
+        << c.what;
   }
 }
 

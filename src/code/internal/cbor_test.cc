@@ -1,5 +1,6 @@
 #include "code/internal/cbor.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -14,20 +15,22 @@
 #include <vector>
 
 #include "tests/support/hex.h"
+#include "tests/support/status_matchers.h"
 
 namespace citycode::code::internal {
 namespace {
 
 using ::citycode::testing::Hex;
+using ::citycode::testing::StatusIs;
+using ::testing::HasSubstr;
 
 // Expects DecodeStrict to refuse `hex` with invalid_argument and a message
 // containing `why`.
 void ExpectRejected(std::string_view hex, std::string_view why, const CborLimits& limits = {}) {
-  const Result<CborPtr> item = DecodeStrict(Hex(hex), limits);
-  ASSERT_FALSE(item.ok()) << hex << " was accepted";
-  EXPECT_EQ(item.status().code(), StatusCode::kInvalidArgument) << hex;
-  EXPECT_NE(item.status().message().find(why), std::string::npos)
-      << hex << ": " << item.status().message();
+  EXPECT_THAT(
+      DecodeStrict(Hex(hex), limits),
+      StatusIs(StatusCode::kInvalidArgument, "invalid_argument", HasSubstr(std::string(why))))
+      << hex;
 }
 
 // Decodes `hex` strictly and encodes it again.
@@ -272,8 +275,8 @@ TEST(CborDecode, EnforcesMaxDepth) {
 
   // Far deeper than any limit: refused without recursion trouble.
   ExpectRejected(nested("81", 5000, "00"), "deeply");
-  EXPECT_FALSE(
-      DecodeStrict(Hex(nested("81", 5000, "00")), {.max_bytes = 8192, .max_depth = 100}).ok());
+  EXPECT_THAT(DecodeStrict(Hex(nested("81", 5000, "00")), {.max_bytes = 8192, .max_depth = 100}),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument", HasSubstr("deeply")));
 }
 
 TEST(CborDecode, EnforcesMaxBytes) {
@@ -282,9 +285,8 @@ TEST(CborDecode, EnforcesMaxBytes) {
   EXPECT_TRUE(DecodeStrict(at_limit).ok());
   Bytes over = {0x59, 0x1F, 0xFE};
   over.resize(8193, 0x00);
-  const Result<CborPtr> item = DecodeStrict(over);
-  ASSERT_FALSE(item.ok());
-  EXPECT_EQ(item.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(DecodeStrict(over),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument", HasSubstr("too large")));
 
   const CborLimits four{.max_bytes = 4, .max_depth = 8};
   EXPECT_TRUE(DecodeStrict(Hex("43010203"), four).ok());
@@ -457,7 +459,7 @@ TEST(CborDecode, SurvivesRandomAndMutatedInput) {
     }
     const Result<CborPtr> item = DecodeStrict(input);
     if (!item.ok()) {
-      ASSERT_EQ(item.status().code(), StatusCode::kInvalidArgument);
+      ASSERT_THAT(item, StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
       continue;
     }
     ++decoded;

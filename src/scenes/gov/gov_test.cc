@@ -1,5 +1,6 @@
 #include "scenes/gov/gov.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,12 +10,15 @@
 #include <thread>
 
 #include "code/presentation.h"
+#include "tests/support/status_matchers.h"
 #include "tests/support/test_databases.h"
 #include "vault/certificate_id.h"
 #include "vault/certificate_types.h"
 
 namespace citycode::gov {
 namespace {
+
+using ::citycode::testing::StatusIs;
 
 using platform::OrgKind;
 using platform::Principal;
@@ -362,14 +366,16 @@ TEST_P(GovTest, OnlyTheOpeningWindowClosesAnOpenCase) {
   const std::string id = opened->record.id;
 
   auto other_window = gov_->CompleteCase(window2_, id);
-  EXPECT_EQ(other_window.status().code(), StatusCode::kPermissionDenied);
-  EXPECT_EQ(other_window.status().reason(), "not_case_window");
-  EXPECT_EQ(gov_->CompleteCase(window_, "case_nope").status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(gov_->RejectCase(window_, id, "").status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(gov_->RejectCase(window_, id, std::string(257, 'x')).status().code(),
-            StatusCode::kInvalidArgument);
-  EXPECT_EQ(gov_->RejectCase(window_, id, "bad\ncontrol").status().code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_THAT(other_window, StatusIs(StatusCode::kPermissionDenied, "not_case_window"));
+  EXPECT_THAT(other_window, StatusIs(StatusCode::kPermissionDenied, "not_case_window"));
+  EXPECT_THAT(gov_->CompleteCase(window_, "case_nope"),
+              StatusIs(StatusCode::kNotFound, "not_found"));
+  EXPECT_THAT(gov_->RejectCase(window_, id, ""),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
+  EXPECT_THAT(gov_->RejectCase(window_, id, std::string(257, 'x')),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
+  EXPECT_THAT(gov_->RejectCase(window_, id, "bad\ncontrol"),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
 
   clock_.Advance(std::chrono::minutes(5));
   auto rejected = gov_->RejectCase(window_, id, std::string(256, 'x'));
@@ -382,8 +388,8 @@ TEST_P(GovTest, OnlyTheOpeningWindowClosesAnOpenCase) {
   EXPECT_EQ(stored->closed_at, kStart + std::chrono::minutes(5));
 
   for (const auto& again : {gov_->CompleteCase(window_, id), gov_->RejectCase(window_, id, "x")}) {
-    EXPECT_EQ(again.status().code(), StatusCode::kFailedPrecondition);
-    EXPECT_EQ(again.status().reason(), "case_closed");
+    EXPECT_THAT(again, StatusIs(StatusCode::kFailedPrecondition, "case_closed"));
+    EXPECT_THAT(again, StatusIs(StatusCode::kFailedPrecondition, "case_closed"));
   }
 }
 
@@ -401,13 +407,16 @@ TEST_P(GovTest, CasesAreSeenOnlyWithinTheirOrganisation) {
   auto other_hall = platform_->CreateOrganisation("鳌山卫街道便民服务中心", OrgKind::kServiceHall);
   auto other_site = platform_->CreateSite(other_hall->id, "便民服务中心");
   const Principal foreign = Terminal(other_hall->id, other_site->id, "1号窗口");
-  EXPECT_EQ(gov_->GetCase(foreign, id).status().code(), StatusCode::kPermissionDenied);
-  EXPECT_EQ(gov_->CompleteCase(foreign, id).status().code(), StatusCode::kPermissionDenied);
+  EXPECT_THAT(gov_->GetCase(foreign, id),
+              StatusIs(StatusCode::kPermissionDenied, "permission_denied"));
+  EXPECT_THAT(gov_->CompleteCase(foreign, id),
+              StatusIs(StatusCode::kPermissionDenied, "not_case_window"));
 
   auto hotel = platform_->CreateOrganisation("即墨古城酒店", OrgKind::kHotel);
   auto hotel_site = platform_->CreateSite(hotel->id, "前台");
   const Principal desk = Terminal(hotel->id, hotel_site->id, "前台1");
-  EXPECT_EQ(gov_->GetCase(desk, id).status().code(), StatusCode::kPermissionDenied);
+  EXPECT_THAT(gov_->GetCase(desk, id),
+              StatusIs(StatusCode::kPermissionDenied, "permission_denied"));
 }
 
 TEST_P(GovTest, QueueSurvivesARestart) {
@@ -521,40 +530,41 @@ TEST_P(GovTest, RefusedCodesAndStrangersGetNoTicket) {
   const std::string code = Code(citizen_);
   ASSERT_TRUE(gov_->TakeTicket(kiosk_, code, hukou_.id).ok());
   auto replayed = gov_->TakeTicket(kiosk_, code, hukou_.id);
-  EXPECT_EQ(replayed.status().code(), StatusCode::kPermissionDenied);
-  EXPECT_EQ(replayed.status().reason(), "code_invalid");
+  EXPECT_THAT(replayed, StatusIs(StatusCode::kPermissionDenied, "code_invalid",
+                                 ::testing::HasSubstr("replayed")));
+  EXPECT_THAT(replayed, StatusIs(StatusCode::kPermissionDenied, "code_invalid"));
   EXPECT_NE(replayed.status().message().find("replayed"), std::string::npos);
   auto garbage = gov_->TakeTicket(kiosk_, "CC1:NOPE", hukou_.id);
-  EXPECT_EQ(garbage.status().reason(), "code_invalid");
+  EXPECT_THAT(garbage, StatusIs(StatusCode::kPermissionDenied, "code_invalid"));
   EXPECT_NE(garbage.status().message().find("malformed"), std::string::npos);
 
   auto hotel = platform_->CreateOrganisation("即墨古城酒店", OrgKind::kHotel);
   auto hotel_site = platform_->CreateSite(hotel->id, "前台");
   const Principal desk = Terminal(hotel->id, hotel_site->id, "前台1");
-  EXPECT_EQ(gov_->TakeTicket(desk, Code(citizen_), hukou_.id).status().code(),
-            StatusCode::kPermissionDenied);
-  EXPECT_EQ(gov_->CallNext(desk).status().code(), StatusCode::kPermissionDenied);
-  EXPECT_EQ(gov_->Queue(desk).status().code(), StatusCode::kPermissionDenied);
-  EXPECT_EQ(gov_->OpenCase(desk, Code(citizen_), std::nullopt, hukou_.id).status().code(),
-            StatusCode::kPermissionDenied);
+  EXPECT_THAT(gov_->TakeTicket(desk, Code(citizen_), hukou_.id),
+              StatusIs(StatusCode::kPermissionDenied, "permission_denied"));
+  EXPECT_THAT(gov_->CallNext(desk), StatusIs(StatusCode::kPermissionDenied, "permission_denied"));
+  EXPECT_THAT(gov_->Queue(desk), StatusIs(StatusCode::kPermissionDenied, "permission_denied"));
+  EXPECT_THAT(gov_->OpenCase(desk, Code(citizen_), std::nullopt, hukou_.id),
+              StatusIs(StatusCode::kPermissionDenied, "permission_denied"));
 
   // Another hall's kiosk cannot take this hall's items.
   auto other_hall = platform_->CreateOrganisation("鳌山卫街道便民服务中心", OrgKind::kServiceHall);
   auto other_site = platform_->CreateSite(other_hall->id, "便民服务中心");
   const Principal foreign = Terminal(other_hall->id, other_site->id, "取号机");
-  EXPECT_EQ(gov_->TakeTicket(foreign, Code(citizen_), hukou_.id).status().code(),
-            StatusCode::kPermissionDenied);
-  EXPECT_EQ(gov_->TakeTicket(kiosk_, Code(citizen_), "gsi_nope").status().code(),
-            StatusCode::kNotFound);
+  EXPECT_THAT(gov_->TakeTicket(foreign, Code(citizen_), hukou_.id),
+              StatusIs(StatusCode::kPermissionDenied, "permission_denied"));
+  EXPECT_THAT(gov_->TakeTicket(kiosk_, Code(citizen_), "gsi_nope"),
+              StatusIs(StatusCode::kNotFound, "not_found"));
 
   // A kiosk is no window.
   auto not_window = gov_->CallNext(kiosk_);
-  EXPECT_EQ(not_window.status().code(), StatusCode::kPermissionDenied);
-  EXPECT_EQ(not_window.status().reason(), "not_a_window");
+  EXPECT_THAT(not_window, StatusIs(StatusCode::kPermissionDenied, "not_a_window"));
+  EXPECT_THAT(not_window, StatusIs(StatusCode::kPermissionDenied, "not_a_window"));
   // Admin principals are no terminals.
   const Principal admin{.role = platform::Role::kAdmin};
-  EXPECT_EQ(gov_->TakeTicket(admin, Code(citizen_), hukou_.id).status().code(),
-            StatusCode::kPermissionDenied);
+  EXPECT_THAT(gov_->TakeTicket(admin, Code(citizen_), hukou_.id),
+              StatusIs(StatusCode::kPermissionDenied, "permission_denied"));
 }
 
 TEST_P(GovTest, TicketsAreOpenedOnlyByTheirCitizenAtTheirWindow) {
@@ -564,36 +574,36 @@ TEST_P(GovTest, TicketsAreOpenedOnlyByTheirCitizenAtTheirWindow) {
 
   // Waiting, not yet called: refused before the code is used.
   auto early = gov_->OpenCase(window_, Code(citizen_), mine.ticket.id);
-  EXPECT_EQ(early.status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_EQ(early.status().reason(), "ticket_not_called");
+  EXPECT_THAT(early, StatusIs(StatusCode::kFailedPrecondition, "ticket_not_called"));
+  EXPECT_THAT(early, StatusIs(StatusCode::kFailedPrecondition, "ticket_not_called"));
 
   ASSERT_EQ(Call(window_).id, theirs.ticket.id);
   auto wrong_person = gov_->OpenCase(window_, Code(citizen_), theirs.ticket.id);
-  EXPECT_EQ(wrong_person.status().code(), StatusCode::kPermissionDenied);
-  EXPECT_EQ(wrong_person.status().reason(), "ticket_not_yours");
+  EXPECT_THAT(wrong_person, StatusIs(StatusCode::kPermissionDenied, "ticket_not_yours"));
+  EXPECT_THAT(wrong_person, StatusIs(StatusCode::kPermissionDenied, "ticket_not_yours"));
   auto wrong_window = gov_->OpenCase(window2_, Code(other), theirs.ticket.id);
-  EXPECT_EQ(wrong_window.status().reason(), "ticket_not_called");
+  EXPECT_THAT(wrong_window, StatusIs(StatusCode::kFailedPrecondition, "ticket_not_called"));
   auto wrong_item = gov_->OpenCase(window_, Code(other), theirs.ticket.id, licence_.id);
-  EXPECT_EQ(wrong_item.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(gov_->OpenCase(window_, Code(other), "tkt_nope").status().code(),
-            StatusCode::kNotFound);
+  EXPECT_THAT(wrong_item, StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
+  EXPECT_THAT(gov_->OpenCase(window_, Code(other), "tkt_nope"),
+              StatusIs(StatusCode::kNotFound, "not_found"));
 
   auto opened = gov_->OpenCase(window_, Code(other), theirs.ticket.id);
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   EXPECT_EQ(opened->record.citizen_id, other.id);
   // The ticket is in a case now: not a second time.
-  EXPECT_EQ(gov_->OpenCase(window_, Code(other), theirs.ticket.id).status().reason(),
-            "ticket_not_called");
+  EXPECT_THAT(gov_->OpenCase(window_, Code(other), theirs.ticket.id),
+              StatusIs(StatusCode::kFailedPrecondition, "ticket_not_called"));
   ASSERT_TRUE(gov_->CompleteCase(window_, opened->record.id).ok());
   EXPECT_EQ(Count("gov_cases"), 1);
 
   // Without a ticket at a window of several items, the item must be named.
   auto which = gov_->OpenCase(window_, Code(citizen_), std::nullopt);
-  EXPECT_EQ(which.status().reason(), "service_item_required");
+  EXPECT_THAT(which, StatusIs(StatusCode::kInvalidArgument, "service_item_required"));
   ASSERT_TRUE(gov_->RegisterWindow(hall_id_, window2_.terminal_id, "4号窗口", {hukou_.id}).ok());
   EXPECT_TRUE(gov_->OpenCase(window2_, Code(citizen_), std::nullopt).ok());
-  EXPECT_EQ(gov_->OpenCase(window2_, Code(citizen_), std::nullopt, licence_.id).status().reason(),
-            "item_not_handled");
+  EXPECT_THAT(gov_->OpenCase(window2_, Code(citizen_), std::nullopt, licence_.id),
+              StatusIs(StatusCode::kFailedPrecondition, "item_not_handled"));
 }
 
 TEST_P(GovTest, AdministrationValidatesItsInput) {
@@ -605,36 +615,35 @@ TEST_P(GovTest, AdministrationValidatesItsInput) {
                                                                   TypeCode("household_register")}));
 
   auto unknown = gov_->CreateServiceItem(hall_id_, "x", "某事项", {"pilot_licence"});
-  EXPECT_EQ(unknown.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(unknown.status().reason(), "unknown_type");
-  EXPECT_EQ(gov_->CreateServiceItem(hall_id_, "hukou-transfer", "户口迁移", {}).status().code(),
-            StatusCode::kAlreadyExists);
-  EXPECT_EQ(gov_->CreateServiceItem(hall_id_, "Hukou Transfer", "户口迁移", {}).status().code(),
-            StatusCode::kInvalidArgument);
-  EXPECT_EQ(gov_->CreateServiceItem(hall_id_, "blank", "", {}).status().code(),
-            StatusCode::kInvalidArgument);
-  EXPECT_EQ(gov_->CreateServiceItem(hall_id_, "long", std::string(129, 'x'), {}).status().code(),
-            StatusCode::kInvalidArgument);
-  EXPECT_EQ(gov_->CreateServiceItem(agency_id_, "x", "某事项", {}).status().code(),
-            StatusCode::kFailedPrecondition);
-  EXPECT_EQ(gov_->CreateServiceItem("org_nope", "x", "某事项", {}).status().code(),
-            StatusCode::kNotFound);
+  EXPECT_THAT(unknown, StatusIs(StatusCode::kInvalidArgument, "unknown_type"));
+  EXPECT_THAT(unknown, StatusIs(StatusCode::kInvalidArgument, "unknown_type"));
+  EXPECT_THAT(gov_->CreateServiceItem(hall_id_, "hukou-transfer", "户口迁移", {}),
+              StatusIs(StatusCode::kAlreadyExists, "already_exists"));
+  EXPECT_THAT(gov_->CreateServiceItem(hall_id_, "Hukou Transfer", "户口迁移", {}),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
+  EXPECT_THAT(gov_->CreateServiceItem(hall_id_, "blank", "", {}),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
+  EXPECT_THAT(gov_->CreateServiceItem(hall_id_, "long", std::string(129, 'x'), {}),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
+  EXPECT_THAT(gov_->CreateServiceItem(agency_id_, "x", "某事项", {}),
+              StatusIs(StatusCode::kFailedPrecondition, "failed_precondition"));
+  EXPECT_THAT(gov_->CreateServiceItem("org_nope", "x", "某事项", {}),
+              StatusIs(StatusCode::kNotFound, "not_found"));
 
   // Windows: only this hall's terminals and items.
   auto other_hall = platform_->CreateOrganisation("鳌山卫街道便民服务中心", OrgKind::kServiceHall);
   auto other_site = platform_->CreateSite(other_hall->id, "便民服务中心");
   const Principal foreign = Terminal(other_hall->id, other_site->id, "1号窗口");
-  EXPECT_EQ(gov_->RegisterWindow(hall_id_, foreign.terminal_id, "1号窗口", {}).status().code(),
-            StatusCode::kNotFound);
-  EXPECT_EQ(gov_->RegisterWindow(other_hall->id, foreign.terminal_id, "1号窗口", {hukou_.id})
-                .status()
-                .code(),
-            StatusCode::kPermissionDenied);
-  EXPECT_EQ(gov_->RegisterWindow(hall_id_, window_.terminal_id, "", {}).status().code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_THAT(gov_->RegisterWindow(hall_id_, foreign.terminal_id, "1号窗口", {}),
+              StatusIs(StatusCode::kNotFound, "not_found"));
+  EXPECT_THAT(
+      gov_->RegisterWindow(other_hall->id, foreign.terminal_id, "1号窗口", {hukou_.id}).status(),
+      StatusIs(StatusCode::kPermissionDenied, "permission_denied"));
+  EXPECT_THAT(gov_->RegisterWindow(hall_id_, window_.terminal_id, "", {}),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
   ASSERT_TRUE(platform_->DisableTerminal(hall_id_, window2_.terminal_id).ok());
-  EXPECT_EQ(gov_->RegisterWindow(hall_id_, window2_.terminal_id, "4号窗口", {}).status().code(),
-            StatusCode::kFailedPrecondition);
+  EXPECT_THAT(gov_->RegisterWindow(hall_id_, window2_.terminal_id, "4号窗口", {}),
+              StatusIs(StatusCode::kFailedPrecondition, "failed_precondition"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, GovTest, ::testing::ValuesIn(testing::DatabaseBackends()),

@@ -1,5 +1,6 @@
 #include "scenes/transit/clearing.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -7,10 +8,13 @@
 #include <vector>
 
 #include "scenes/transit/test_support.h"
+#include "tests/support/status_matchers.h"
 #include "tests/support/test_databases.h"
 
 namespace citycode::transit {
 namespace {
+
+using ::citycode::testing::StatusIs;
 
 using code::Channel;
 
@@ -263,15 +267,18 @@ TEST_P(ClearingTest, RefundsComeOffTheRiderAndTheCarryingOperator) {
   const std::int64_t ledger_rows = Count("transit_ledger");
   EXPECT_FALSE(*refund("gate-M01:1", 300, "ref-1")) << "the same refund again: nothing new";
   EXPECT_EQ(Count("transit_ledger"), ledger_rows);
-  EXPECT_EQ(refund("gate-M01:1", 200, "ref-1").status().code(), StatusCode::kAlreadyExists);
+  EXPECT_THAT(refund("gate-M01:1", 200, "ref-1"),
+              StatusIs(StatusCode::kAlreadyExists, "already_exists"));
   auto too_much = refund("gate-M01:1", 201, "ref-2");
-  EXPECT_EQ(too_much.status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_EQ(too_much.status().reason(), "refund_exceeds_charge");
-  EXPECT_EQ(refund("gate-M01:9", 1, "ref-3").status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(refund("gate-M01:1", 0, "ref-4").status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(refund("gate-M01:1", 1, "").status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(rides_->RefundTrip("gate-M01:1", 1, "ref-5", "").status().code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_THAT(too_much, StatusIs(StatusCode::kFailedPrecondition, "refund_exceeds_charge"));
+  EXPECT_THAT(too_much, StatusIs(StatusCode::kFailedPrecondition, "refund_exceeds_charge"));
+  EXPECT_THAT(refund("gate-M01:9", 1, "ref-3"), StatusIs(StatusCode::kNotFound, "not_found"));
+  EXPECT_THAT(refund("gate-M01:1", 0, "ref-4"),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
+  EXPECT_THAT(refund("gate-M01:1", 1, ""),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
+  EXPECT_THAT(rides_->RefundTrip("gate-M01:1", 1, "ref-5", ""),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
   EXPECT_EQ(Count("transit_ledger"), ledger_rows) << "refusals book nothing";
   EXPECT_EQ(Count("transit_refunds"), 1);
 

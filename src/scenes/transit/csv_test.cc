@@ -1,12 +1,22 @@
 #include "scenes/transit/csv.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <random>
 #include <string>
 
+#include "tests/support/status_matchers.h"
+
 namespace citycode::transit {
 namespace {
+
+using ::citycode::testing::StatusIs;
+
+// Every CSV error is invalid_argument; its message names the file and line.
+auto CsvError(const std::string& message) {
+  return StatusIs(StatusCode::kInvalidArgument, "invalid_argument", message);
+}
 
 CsvTable MustParse(std::string_view text) {
   auto table = ParseCsv(text, "t.txt");
@@ -43,34 +53,29 @@ TEST(CsvTest, MissingAndUnknownColumns) {
 }
 
 TEST(CsvTest, SyntaxErrorsNameFileAndLine) {
-  auto unclosed = ParseCsv("a\n1\n\"open\n", "stops.txt");
-  ASSERT_FALSE(unclosed.ok());
-  EXPECT_EQ(unclosed.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(unclosed.status().message(), "stops.txt:3: quoted field not closed");
-  auto trailing = ParseCsv("a,b\n\"x\"y,2\n", "stops.txt");
-  ASSERT_FALSE(trailing.ok());
-  EXPECT_EQ(trailing.status().message(), "stops.txt:2: text after a closing quote");
-  EXPECT_FALSE(ParseCsv("", "e.txt").ok());
+  EXPECT_THAT(ParseCsv("a\n1\n\"open\n", "stops.txt"),
+              CsvError("stops.txt:3: quoted field not closed"));
+  EXPECT_THAT(ParseCsv("a,b\n\"x\"y,2\n", "stops.txt"),
+              CsvError("stops.txt:2: text after a closing quote"));
+  EXPECT_THAT(ParseCsv("", "e.txt"), CsvError("e.txt:1: no header row"));
 }
 
 TEST(CsvTest, Limits) {
   CsvLimits limits;
   limits.max_file_bytes = 16;
-  EXPECT_EQ(ParseCsv(std::string(17, 'a'), "f.txt", limits).status().code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_THAT(ParseCsv(std::string(17, 'a'), "f.txt", limits),
+              CsvError("f.txt: file larger than the limit"));
   limits = CsvLimits();
   limits.max_record_bytes = 8;
-  auto long_record = ParseCsv("a\nshort\n0123456789\n", "f.txt", limits);
-  ASSERT_FALSE(long_record.ok());
-  EXPECT_EQ(long_record.status().message(), "f.txt:3: record longer than the limit");
-  auto long_quoted = ParseCsv("a\n\"0123456789\"\n", "f.txt", limits);
-  EXPECT_FALSE(long_quoted.ok());
+  EXPECT_THAT(ParseCsv("a\nshort\n0123456789\n", "f.txt", limits),
+              CsvError("f.txt:3: record longer than the limit"));
+  EXPECT_THAT(ParseCsv("a\n\"0123456789\"\n", "f.txt", limits),
+              CsvError("f.txt:2: record longer than the limit"));
   limits = CsvLimits();
   limits.max_fields = 3;
   EXPECT_TRUE(ParseCsv("a,b,c\n1,2,3\n", "f.txt", limits).ok());
-  auto wide = ParseCsv("a,b,c\n1,2,3,4\n", "f.txt", limits);
-  ASSERT_FALSE(wide.ok());
-  EXPECT_EQ(wide.status().message(), "f.txt:2: more fields than the limit");
+  EXPECT_THAT(ParseCsv("a,b,c\n1,2,3,4\n", "f.txt", limits),
+              CsvError("f.txt:2: more fields than the limit"));
 }
 
 TEST(CsvTest, GarbageNeverCrashes) {

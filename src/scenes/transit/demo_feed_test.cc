@@ -1,4 +1,5 @@
 // The demo city's feed (demo-feed/) and its citycode extension files.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -7,9 +8,12 @@
 #include "scenes/transit/fare_extensions.h"
 #include "scenes/transit/fare_rules.h"
 #include "scenes/transit/gtfs.h"
+#include "tests/support/status_matchers.h"
 
 namespace citycode::transit {
 namespace {
+
+using ::citycode::testing::StatusIs;
 
 TEST(DemoFeedTest, LoadsWithoutIssues) {
   auto feed = LoadFeed(CITYCODE_TRANSIT_DEMO_FEED);
@@ -97,7 +101,8 @@ TEST(FareExtensionsTest, BadRowsAreIssuesWithLines) {
       << FormatIssues(ext->issues);
 
   write("citycode_daily_caps.txt", "rider_category_id\nadult\n");
-  EXPECT_EQ(LoadFareExtensions(dir, feed).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(LoadFareExtensions(dir, feed),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
 }
 
 }  // namespace

@@ -1,14 +1,23 @@
 #include "scenes/transit/gtfs.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <filesystem>
 
 #include "scenes/transit/fare_rules.h"
+#include "tests/support/status_matchers.h"
 
 namespace citycode::transit {
 namespace {
+
+using ::citycode::testing::StatusIs;
+using ::testing::HasSubstr;
+
+auto InvalidBecause(const char* why) {
+  return StatusIs(StatusCode::kInvalidArgument, "invalid_argument", HasSubstr(why));
+}
 
 std::filesystem::path FeedDir(const char* name) {
   const char* env = std::getenv("CITYCODE_VECTORS");
@@ -37,24 +46,24 @@ TEST(GtfsValuesTest, AmountsTimesDates) {
   EXPECT_EQ(*ParseAmount("20", 2), 2000);
   EXPECT_EQ(*ParseAmount("0.00", 2), 0);
   EXPECT_EQ(*ParseAmount("1.100", 2), 110);
-  EXPECT_FALSE(ParseAmount("1.105", 2).ok());
-  EXPECT_FALSE(ParseAmount("4,50", 2).ok());
-  EXPECT_FALSE(ParseAmount("", 2).ok());
-  EXPECT_FALSE(ParseAmount("1e3", 2).ok());
+  EXPECT_THAT(ParseAmount("1.105", 2), InvalidBecause("more decimals than the currency"));
+  EXPECT_THAT(ParseAmount("4,50", 2), InvalidBecause("amount must be digits"));
+  EXPECT_THAT(ParseAmount("", 2), InvalidBecause("amount must be digits"));
+  EXPECT_THAT(ParseAmount("1e3", 2), InvalidBecause("amount must be digits"));
   EXPECT_EQ(*CurrencyDecimals("CNY"), 2);
   EXPECT_EQ(*CurrencyDecimals("JPY"), 0);
   EXPECT_FALSE(CurrencyDecimals("cad"));
   EXPECT_EQ(*ParseGtfsTime("25:10:05"), 25 * 3600 + 10 * 60 + 5);
   EXPECT_EQ(*ParseGtfsTime("5:17:00"), 5 * 3600 + 17 * 60);
-  EXPECT_FALSE(ParseGtfsTime("05:60:00").ok());
-  EXPECT_FALSE(ParseGtfsTime("0517").ok());
+  EXPECT_THAT(ParseGtfsTime("05:60:00"), InvalidBecause("must be below 60"));
+  EXPECT_THAT(ParseGtfsTime("0517"), InvalidBecause("time must be H:MM:SS"));
   EXPECT_EQ((*ParseGtfsDate("20260105")).Weekday(), 0);  // a Monday
-  EXPECT_FALSE(ParseGtfsDate("20260230").ok());
+  EXPECT_THAT(ParseGtfsDate("20260230"), InvalidBecause("date out of range"));
   EXPECT_EQ((Date{2024, 2, 28}.AddDays(2)), (Date{2024, 3, 1}));
 }
 
 TEST(GtfsLoadTest, MissingFolderOrFile) {
-  EXPECT_EQ(LoadFeed(FeedDir("no-such-feed")).status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(LoadFeed(FeedDir("no-such-feed")), StatusIs(StatusCode::kNotFound, "not_found"));
 }
 
 TEST(GtfsLoadTest, BadRowsAreIssuesWithLines) {
@@ -92,7 +101,7 @@ TEST(GtfsLoadTest, BadRowsAreIssuesWithLines) {
   EXPECT_EQ(feed->issues.size(), 8u) << issues;
 
   std::filesystem::remove(dir / "stop_times.txt");
-  EXPECT_EQ(LoadFeed(dir).status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(LoadFeed(dir), StatusIs(StatusCode::kNotFound, "not_found"));
 }
 
 TEST(Transcollines2026Test, LegFares) {

@@ -1,5 +1,6 @@
 #include "scenes/transit/rides.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,10 +10,13 @@
 #include <vector>
 
 #include "scenes/transit/test_support.h"
+#include "tests/support/status_matchers.h"
 #include "tests/support/test_databases.h"
 
 namespace citycode::transit {
 namespace {
+
+using ::citycode::testing::StatusIs;
 
 using code::Channel;
 
@@ -400,11 +404,9 @@ TEST_P(RidesTest, BadInputChangesNothing) {
   const std::int64_t taps = Count("transit_taps"), charges = Count("transit_charges"),
                      ledger = Count("transit_ledger");
   auto expect_refused = [&](std::vector<TapUpload> batch, const std::string& index) {
-    auto result = rides_->UploadTaps(batch);
-    ASSERT_FALSE(result.ok());
-    EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument);
-    EXPECT_NE(result.status().message().find("tap " + index + ":"), std::string::npos)
-        << result.status().ToString();
+    EXPECT_THAT(rides_->UploadTaps(batch),
+                StatusIs(StatusCode::kInvalidArgument, "invalid_argument",
+                         ::testing::HasSubstr("tap " + index + ":")));
     EXPECT_EQ(Count("transit_taps"), taps);
     EXPECT_EQ(Count("transit_charges"), charges);
     EXPECT_EQ(Count("transit_ledger"), ledger);
@@ -451,11 +453,12 @@ TEST_P(RidesTest, PaymentsAreIdempotentByReference) {
   EXPECT_EQ(Balance(), 0);
   EXPECT_EQ(Count("transit_ledger", "kind = 'payment'"), 1);
   EXPECT_EQ(LedgerSum("account = 'cash'"), 100);
-  EXPECT_EQ(rides_->RecordPayment(kRider, 50, "pay-0001").status().code(),
-            StatusCode::kAlreadyExists);
-  EXPECT_EQ(rides_->RecordPayment(kRider, 0, "pay-0002").status().code(),
-            StatusCode::kInvalidArgument);
-  EXPECT_EQ(rides_->RecordPayment(kRider, 10, "").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(rides_->RecordPayment(kRider, 50, "pay-0001"),
+              StatusIs(StatusCode::kAlreadyExists, "already_exists"));
+  EXPECT_THAT(rides_->RecordPayment(kRider, 0, "pay-0002"),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
+  EXPECT_THAT(rides_->RecordPayment(kRider, 10, ""),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
   EXPECT_EQ(Balance(), 0);
   EXPECT_EQ(LedgerSum(), 0);
 }
@@ -576,8 +579,8 @@ TEST_P(RidesUpgradeTest, RowsStoredBeforeTheBulkLayoutAreMovedIntoIt) {
                   .rider_id = "citizen_a"};
   EXPECT_EQ(Ok((*rides)->UploadTaps({again})),
             (UploadResult{.stored = 0, .duplicates = 1, .refused = 0}));
-  EXPECT_EQ((*rides)->RefundTrip("bus-bus_1:1", 91, "r-2", "complaint").status().code(),
-            StatusCode::kFailedPrecondition);
+  EXPECT_THAT((*rides)->RefundTrip("bus-bus_1:1", 91, "r-2", "complaint"),
+              StatusIs(StatusCode::kFailedPrecondition, "refund_exceeds_charge"));
   // citizen_b's queued day is fared.
   EXPECT_EQ(Ok((*rides)->FarePending()), 1);
   EXPECT_EQ(Ok((*rides)->FarePending()), 0);

@@ -1,5 +1,6 @@
 #include "scenes/transit/simulate.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <map>
@@ -9,9 +10,12 @@
 
 #include "scenes/transit/fare_extensions.h"
 #include "scenes/transit/test_support.h"
+#include "tests/support/status_matchers.h"
 
 namespace citycode::transit {
 namespace {
+
+using ::citycode::testing::StatusIs;
 
 constexpr Date kSummerDay{2026, 8, 15};  // inside the demo feed's summer night window
 
@@ -204,15 +208,14 @@ TEST_F(SimulateTest, EveryRidersDayFaresWithoutProblems) {
 
 TEST_F(SimulateTest, RefusesBadOptionsAndStopsWhenTheSinkFails) {
   auto none = [](const TapUpload&) { return OkStatus(); };
-  EXPECT_EQ(SimulateDay(feed_, {.riders = 0, .day = kSummerDay}, none).status().code(),
-            StatusCode::kInvalidArgument);
-  EXPECT_EQ(SimulateDay(feed_, {.riders = kMaxSimulatedRiders + 1, .day = kSummerDay}, none)
-                .status()
-                .code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_THAT(SimulateDay(feed_, {.riders = 0, .day = kSummerDay}, none),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
+  EXPECT_THAT(
+      SimulateDay(feed_, {.riders = kMaxSimulatedRiders + 1, .day = kSummerDay}, none).status(),
+      StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
   // The demo calendar ends with 2027.
-  EXPECT_EQ(SimulateDay(feed_, {.riders = 10, .day = Date{2030, 1, 1}}, none).status().code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_THAT(SimulateDay(feed_, {.riders = 10, .day = Date{2030, 1, 1}}, none),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
 
   int calls = 0;
   auto result = SimulateDay(feed_, {.riders = 100, .day = kSummerDay}, [&](const TapUpload&) {

@@ -1,0 +1,165 @@
+// Enrolling a device and renewing its credential, with a storage failure at
+// each step in turn: the error must reach the caller, no device may be left
+// without its credential, no credential may be stored that the caller never
+// got, and the call without the fault must then succeed.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "platform/platform.h"
+#include "tests/support/faulty_database.h"
+#include "tests/support/status_matchers.h"
+#include "tests/support/test_databases.h"
+
+namespace citycode::platform {
+namespace {
+
+using ::citycode::testing::Busy;
+using ::citycode::testing::FaultPoint;
+using ::citycode::testing::FaultyDatabase;
+using ::citycode::testing::InjectAtEachStep;
+using ::citycode::testing::IsOk;
+using ::citycode::testing::Lost;
+using ::citycode::testing::StatusIs;
+
+const Instant kStart = FromUnixSeconds(1'786'000'000);
+
+struct Failure {
+  const char* name;
+  FaultPoint point;
+  Status error;
+  bool sticky;
+  StatusCode code;
+  const char* reason;
+};
+const Failure kFailures[] = {
+    {"a lost connection at a statement", FaultPoint::kStatement, Lost(), false,
+     StatusCode::kUnavailable, "unavailable"},
+    {"a lost connection at a commit", FaultPoint::kCommit, Lost(), false, StatusCode::kUnavailable,
+     "unavailable"},
+    {"a lock that is never released", FaultPoint::kStatement, Busy(), true, StatusCode::kAborted,
+     "aborted"},
+};
+
+class PlatformFaultTest : public testing::DatabaseTest {
+ protected:
+  void SetUp() override {
+    DatabaseTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    faulty_ = std::make_unique<FaultyDatabase>(db());
+    // Room for one device per failure kind and step.
+    auto opened = Platform::Open(
+        *faulty_, clock_, keyring_,
+        {.max_devices_per_citizen = 1000, .password_cost = crypto::PasswordCost::kMinimal});
+    ASSERT_THAT(opened, IsOk());
+    platform_ = std::move(*opened);
+    auto citizen = platform_->RegisterCitizen({.name = "测试市民甲",
+                                               .id_number = "370282199003154516",
+                                               .phone = "13912345678",
+                                               .password = "correct horse"});
+    ASSERT_THAT(citizen, IsOk());
+    citizen_ = *citizen;
+  }
+
+  EnrolRequest NewDevice() {
+    return {.citizen_id = citizen_,
+            .device_key = crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519)->public_key(),
+            .label = "phone"};
+  }
+
+  std::int64_t Count(const std::string& from_where) {
+    return QueryInt("SELECT CAST(COUNT(*) AS BIGINT) FROM " + from_where);
+  }
+  std::int64_t Credentials(const std::string& device_id) {
+    return Count("credentials WHERE device_id = '" + device_id + "'");
+  }
+  bool Stored(const IssuedCredential& issued) {
+    auto tx = db().Begin(store::TransactionMode::kRead);
+    auto row = (*tx)->QueryOptional("SELECT device_id FROM credentials WHERE id = ?",
+                                    {store::Blob(issued.claims.id)});
+    return row.ok() && row->has_value() && (*row)->Text(0) == issued.device_id;
+  }
+
+  std::int64_t DevicesWithKey(const crypto::PublicKey& key) {
+    auto tx = db().Begin(store::TransactionMode::kRead);
+    auto row = (*tx)->QueryOne("SELECT CAST(COUNT(*) AS BIGINT) FROM devices WHERE public_key = ?",
+                               {store::Blob(key.spki_der())});
+    EXPECT_THAT(row, IsOk());
+    return row.ok() ? row->Int(0) : -1;
+  }
+
+  // Every device has a credential.
+  void ExpectNoBareDevice() {
+    EXPECT_EQ(Count("devices d WHERE NOT EXISTS (SELECT 1 FROM credentials c WHERE c.device_id = "
+                    "d.id)"),
+              0);
+  }
+
+  ManualClock clock_{kStart};
+  Keyring keyring_ = Keyring::Generate(crypto::CipherProfile::kAes256Gcm);
+  std::unique_ptr<FaultyDatabase> faulty_;
+  std::unique_ptr<Platform> platform_;
+  std::string citizen_;
+};
+
+TEST_P(PlatformFaultTest, ARenewalThatFailsAtAnyStepStoresNoCredential) {
+  auto enrolled = platform_->EnrolDevice(NewDevice());
+  ASSERT_THAT(enrolled, IsOk());
+  const std::string device = enrolled->device_id;
+  for (const Failure& failure : kFailures) {
+    SCOPED_TRACE(failure.name);
+    const int steps = InjectAtEachStep(
+        *faulty_, {.point = failure.point, .error = failure.error, .sticky = failure.sticky},
+        [&] {
+          const std::int64_t before = Credentials(device);
+          auto renewed = platform_->RenewCredential(citizen_, device);
+          if (renewed.ok()) {
+            EXPECT_TRUE(Stored(*renewed));
+            EXPECT_EQ(Credentials(device), before + 1);
+          }
+          return renewed.status();
+        },
+        [&](int, const Status& status) {
+          EXPECT_THAT(status, StatusIs(failure.code, failure.reason));
+          const std::int64_t before = Credentials(device);
+          auto renewed = platform_->RenewCredential(citizen_, device);
+          ASSERT_THAT(renewed, IsOk());
+          EXPECT_TRUE(Stored(*renewed));
+          EXPECT_EQ(Credentials(device), before + 1);
+        });
+    EXPECT_GE(steps, failure.point == FaultPoint::kCommit ? 1 : 3);
+  }
+  EXPECT_EQ(Count("credentials"), Credentials(device)) << "no credential of another device";
+}
+
+TEST_P(PlatformFaultTest, AnEnrolmentThatFailsAtAnyStepLeavesNoDeviceWithoutItsCredential) {
+  for (const Failure& failure : kFailures) {
+    SCOPED_TRACE(failure.name);
+    EnrolRequest request = NewDevice();
+    const int steps = InjectAtEachStep(
+        *faulty_, {.point = failure.point, .error = failure.error, .sticky = failure.sticky},
+        [&] { return platform_->EnrolDevice(request).status(); },
+        [&](int, const Status& status) {
+          EXPECT_THAT(status, StatusIs(failure.code, failure.reason));
+          EXPECT_EQ(DevicesWithKey(request.device_key), 0);
+          ExpectNoBareDevice();
+          // The same key again: it was not bound, so it is not already_exists.
+          auto issued = platform_->EnrolDevice(request);
+          ASSERT_THAT(issued, IsOk());
+          EXPECT_TRUE(Stored(*issued));
+          ExpectNoBareDevice();
+          request = NewDevice();
+        });
+    EXPECT_GE(steps, failure.point == FaultPoint::kCommit ? 1 : 5);
+    ExpectNoBareDevice();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, PlatformFaultTest,
+                         ::testing::ValuesIn(testing::DatabaseBackends()),
+                         testing::BackendTestName);
+
+}  // namespace
+}  // namespace citycode::platform

@@ -1,0 +1,214 @@
+// The vault's multi-step use cases with a storage failure at each step in
+// turn: the error must reach the caller, nothing may be half-done (no used
+// grant without its release and audit entry, no grant without its audit
+// entry), and the same call without the fault must then succeed.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "tests/support/faulty_database.h"
+#include "tests/support/status_matchers.h"
+#include "tests/support/test_databases.h"
+#include "vault/sample_certificates.h"
+#include "vault/vault.h"
+
+namespace citycode::vault {
+namespace {
+
+using ::citycode::testing::Busy;
+using ::citycode::testing::FaultPoint;
+using ::citycode::testing::FaultyDatabase;
+using ::citycode::testing::InjectAtEachStep;
+using ::citycode::testing::IsOk;
+using ::citycode::testing::Lost;
+using ::citycode::testing::StatusIs;
+using platform::OrgKind;
+using platform::Principal;
+
+constexpr std::string_view kName = "测试市民乙";
+constexpr std::string_view kIdNumber = "370282199003154516";
+constexpr std::string_view kAgencyCode = "11370282MB1234567X";
+const Instant kStart = FromUnixSeconds(1'786'000'000);
+
+// A failure the use case cannot recover from, and what the caller must see.
+struct Failure {
+  const char* name;
+  FaultPoint point;
+  Status error;
+  bool sticky;
+  StatusCode code;
+  const char* reason;
+};
+const Failure kFailures[] = {
+    {"a lost connection at a statement", FaultPoint::kStatement, Lost(), false,
+     StatusCode::kUnavailable, "unavailable"},
+    {"a lost connection at a commit", FaultPoint::kCommit, Lost(), false, StatusCode::kUnavailable,
+     "unavailable"},
+    // Busy for good: RunInTransaction's retries run into it too.
+    {"a lock that is never released", FaultPoint::kStatement, Busy(), true, StatusCode::kAborted,
+     "aborted"},
+};
+
+class VaultFaultTest : public testing::DatabaseTest {
+ protected:
+  void SetUp() override {
+    DatabaseTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    faulty_ = std::make_unique<FaultyDatabase>(db());
+    auto platform = platform::Platform::Open(*faulty_, clock_, keyring_,
+                                             {.password_cost = crypto::PasswordCost::kMinimal});
+    ASSERT_THAT(platform, IsOk());
+    platform_ = std::move(*platform);
+    auto vault = Vault::Open(*faulty_, clock_, *platform_, keyring_);
+    ASSERT_THAT(vault, IsOk());
+    vault_ = std::move(*vault);
+
+    auto citizen = platform_->RegisterCitizen({.name = std::string(kName),
+                                               .id_number = std::string(kIdNumber),
+                                               .phone = "13912345678",
+                                               .password = "correct horse"});
+    ASSERT_THAT(citizen, IsOk());
+    citizen_ = *citizen;
+    const std::string agency =
+        platform_->CreateOrganisation("即墨区公安分局", OrgKind::kIssuingAgency)->id;
+    ASSERT_THAT(
+        vault_->RegisterIssuer(
+            {.org_id = agency, .credit_code = std::string(kAgencyCode), .name = "即墨区公安分局"},
+            "admin"),
+        IsOk());
+    ASSERT_THAT(vault_->AddIssuerKey(agency, agency_key_.public_key(), "admin"), IsOk());
+    auto org = platform_->CreateOrganisation("即墨区政务服务中心", OrgKind::kServiceHall);
+    auto site = platform_->CreateSite(org->id, "site");
+    auto terminal = platform_->CreateTerminal(org->id, site->id, "terminal");
+    hall_ = *platform_->Authenticate(terminal->second.token);
+    ASSERT_THAT(
+        vault_->SetOrganisationTypes(hall_.org_id, {"resident_id_card", "household_register"},
+                                     {"resident_id_card", "household_register"}, "admin"),
+        IsOk());
+    std::uint64_t serial = 0;
+    for (const char* type : {"resident_id_card", "household_register"}) {
+      auto c =
+          SampleCertificate(*FindCertificateType(type),
+                            {.name = std::string(kName), .id_number = std::string(kIdNumber)},
+                            {.name = "即墨区公安分局", .credit_code = std::string(kAgencyCode)},
+                            ++serial, "2020-05-01", "2036-01-01");
+      ASSERT_THAT(c, IsOk());
+      ASSERT_THAT(vault_->Issue(agency, *SignCertificate(*c, agency_key_)), IsOk());
+    }
+  }
+
+  Grant NewGrant() {
+    auto grant = vault_->GrantPresentation(hall_, citizen_, "ver_test");
+    EXPECT_THAT(grant, IsOk());
+    EXPECT_TRUE(grant.ok() && grant->has_value());
+    return grant.ok() && grant->has_value() ? **grant : Grant{};
+  }
+
+  std::int64_t Audited(const std::string& action) {
+    return QueryInt("SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log WHERE action = '" + action +
+                    "'");
+  }
+  bool Used(const Grant& grant) {
+    return QueryInt("SELECT CAST(COUNT(*) AS BIGINT) FROM vault_grants WHERE id = '" + grant.id +
+                    "' AND used_at IS NOT NULL") == 1;
+  }
+
+  // What must hold between any two calls, failed or not.
+  void ExpectConsistent() {
+    // Every used presentation grant has exactly one fetch in the audit log,
+    // and every fetch used one grant (this fixture makes no standing grants).
+    EXPECT_EQ(
+        QueryInt("SELECT CAST(COUNT(*) AS BIGINT) FROM vault_grants WHERE used_at IS NOT NULL"),
+        Audited("certificate.fetch"));
+    EXPECT_EQ(QueryInt("SELECT CAST(COUNT(*) AS BIGINT) FROM vault_grants"),
+              Audited("consent.presentation"));
+    // The hash chain has no gap.
+    EXPECT_EQ(QueryInt("SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log"),
+              QueryInt("SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM audit_log"));
+    // A storage failure is no refusal: none is recorded.
+    EXPECT_EQ(Audited("fetch.refused"), 0);
+  }
+
+  ManualClock clock_{kStart};
+  platform::Keyring keyring_ = platform::Keyring::Generate(crypto::CipherProfile::kAes256Gcm);
+  std::unique_ptr<FaultyDatabase> faulty_;
+  std::unique_ptr<platform::Platform> platform_;
+  std::unique_ptr<Vault> vault_;
+  const crypto::PrivateKey agency_key_ = *crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519);
+  std::string citizen_;
+  Principal hall_;
+};
+
+TEST_P(VaultFaultTest, AFetchThatFailsAtAnyStepUsesNoGrantAndReleasesNothing) {
+  for (const Failure& failure : kFailures) {
+    SCOPED_TRACE(failure.name);
+    Grant grant = NewGrant();
+    const int steps = InjectAtEachStep(
+        *faulty_, {.point = failure.point, .error = failure.error, .sticky = failure.sticky},
+        [&] {
+          return vault_->Fetch(hall_, {.grant_id = grant.id, .use_cause = "户口迁移"}).status();
+        },
+        [&](int, const Status& status) {
+          EXPECT_THAT(status, StatusIs(failure.code, failure.reason));
+          const std::int64_t fetches = Audited("certificate.fetch");
+          EXPECT_FALSE(Used(grant));
+          ExpectConsistent();
+          // The grant is still good for its one fetch.
+          auto release = vault_->Fetch(hall_, {.grant_id = grant.id, .use_cause = "户口迁移"});
+          ASSERT_THAT(release, IsOk());
+          EXPECT_EQ(release->certificates.size(), 2u);
+          EXPECT_TRUE(Used(grant));
+          EXPECT_EQ(Audited("certificate.fetch"), fetches + 1);
+          ExpectConsistent();
+          grant = NewGrant();
+        });
+    EXPECT_GE(steps, failure.point == FaultPoint::kCommit ? 2 : 5);
+    EXPECT_TRUE(Used(grant)) << "the last run, which met no fault, used its grant";
+    ExpectConsistent();
+  }
+}
+
+TEST_P(VaultFaultTest, APresentationGrantThatFailsAtAnyStepIsNotMadeWithoutItsAuditEntry) {
+  for (const Failure& failure : kFailures) {
+    SCOPED_TRACE(failure.name);
+    const int steps = InjectAtEachStep(
+        *faulty_, {.point = failure.point, .error = failure.error, .sticky = failure.sticky},
+        [&] { return vault_->GrantPresentation(hall_, citizen_, "ver_test").status(); },
+        [&](int, const Status& status) {
+          EXPECT_THAT(status, StatusIs(failure.code, failure.reason));
+          ExpectConsistent();
+          EXPECT_THAT(vault_->GrantPresentation(hall_, citizen_, "ver_test"), IsOk());
+          ExpectConsistent();
+        });
+    EXPECT_GE(steps, failure.point == FaultPoint::kCommit ? 1 : 3);
+  }
+}
+
+// A busy database once, anywhere: RunInTransaction retries, and the fetch is
+// done exactly once.
+TEST_P(VaultFaultTest, ABusyStepAnywhereInAFetchIsRetriedAndDoneOnce) {
+  Grant grant = NewGrant();
+  const int steps = InjectAtEachStep(
+      *faulty_, {.point = FaultPoint::kStatement, .error = Busy()},
+      [&] {
+        const std::int64_t fetches = Audited("certificate.fetch");
+        auto release = vault_->Fetch(hall_, {.grant_id = grant.id, .use_cause = "户口迁移"});
+        EXPECT_EQ(Audited("certificate.fetch"), fetches + (release.ok() ? 1 : 0));
+        return release.status();
+      },
+      [&](int, const Status& status) {
+        EXPECT_THAT(status, IsOk());
+        EXPECT_TRUE(Used(grant));
+        ExpectConsistent();
+        grant = NewGrant();
+      });
+  EXPECT_GE(steps, 5);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, VaultFaultTest, ::testing::ValuesIn(testing::DatabaseBackends()),
+                         testing::BackendTestName);
+
+}  // namespace
+}  // namespace citycode::vault
