@@ -19,12 +19,17 @@ Result<std::unique_ptr<City>> City::Open(const CityConfig& config, const Clock& 
                                          OpenOptions options) {
   std::unique_ptr<City> city(new City());
   const std::string_view url = config.database_url;
-  if (!options.create_database && url.starts_with("sqlite:") &&
+  if (!options.create_database && options.database == nullptr && url.starts_with("sqlite:") &&
       !std::filesystem::exists(std::filesystem::path(url.substr(7)))) {
     return InvalidArgument("no database at " + std::string(url.substr(7)));
   }
-  CITYCODE_ASSIGN_OR_RETURN(city->db_,
-                            store::Database::Open(url, {.pool_size = config.database_pool_size}));
+  if (options.database != nullptr) {
+    city->db_ = options.database;
+  } else {
+    CITYCODE_ASSIGN_OR_RETURN(city->owned_db_,
+                              store::Database::Open(url, {.pool_size = config.database_pool_size}));
+    city->db_ = city->owned_db_.get();
+  }
   CITYCODE_ASSIGN_OR_RETURN(city->keyring_, options.create_keyring
                                                 ? platform::Keyring::LoadOrCreate(
                                                       config.keyring_file, config.cipher_profile)
@@ -34,14 +39,15 @@ Result<std::unique_ptr<City>> City::Open(const CityConfig& config, const Clock& 
       platform::Platform::Open(*city->db_, clock, *city->keyring_, config.platform));
   CITYCODE_ASSIGN_OR_RETURN(city->vault_, vault::Vault::Open(*city->db_, clock, *city->platform_,
                                                              *city->keyring_, config.vault));
-  CITYCODE_RETURN_IF_ERROR(city->OpenScenes(config, clock));
+  CITYCODE_RETURN_IF_ERROR(city->OpenScenes(config, clock, options));
   return city;
 }
 
-Status City::OpenScenes(const CityConfig& config, const Clock& clock) {
+Status City::OpenScenes(const CityConfig& config, const Clock& clock, const OpenOptions& options) {
   const api::SceneContext context{
       .db = *db_, .clock = clock, .platform = *platform_, .vault = *vault_};
-  const std::vector<std::unique_ptr<api::SceneModule>> modules = scenes::AllSceneModules();
+  const std::vector<std::unique_ptr<api::SceneModule>> modules =
+      options.scene_list ? options.scene_list() : scenes::AllSceneModules();
   for (const auto& [name, settings] : config.scenes) {
     if (std::none_of(modules.begin(), modules.end(),
                      [&](const auto& module) { return module->name() == name; })) {

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -58,6 +59,12 @@ struct OpenOptions {
   bool create_database = true;
   // Create a missing keyring; otherwise a missing one is an error.
   bool create_keyring = true;
+  // Use this database instead of opening config.database_url; it must
+  // outlive the City (tests put a fault-injecting one here).
+  store::Database* database = nullptr;
+  // The scene list; empty: scenes::AllSceneModules(). Tests register a fake
+  // scene the way a real one is registered.
+  std::function<std::vector<std::unique_ptr<api::SceneModule>>()> scene_list;
 };
 
 class City {
@@ -78,9 +85,10 @@ class City {
 
  private:
   City() = default;
-  Status OpenScenes(const CityConfig& config, const Clock& clock);
+  Status OpenScenes(const CityConfig& config, const Clock& clock, const OpenOptions& options);
 
-  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<store::Database> owned_db_;
+  store::Database* db_ = nullptr;
   std::optional<platform::Keyring> keyring_;
   std::unique_ptr<platform::Platform> platform_;
   std::unique_ptr<vault::Vault> vault_;

@@ -64,9 +64,10 @@ platform::Platform& Service::platform() { return impl_->city->platform(); }
 vault::Vault& Service::vault() { return impl_->city->vault(); }
 store::Database& Service::database() { return impl_->city->database(); }
 
-Result<std::unique_ptr<Service>> Service::Start(const ServiceConfig& config, const Clock& clock) {
+Result<std::unique_ptr<Service>> Service::Start(const ServiceConfig& config, const Clock& clock,
+                                                city::OpenOptions options) {
   auto impl = std::make_unique<Impl>();
-  CITYCODE_ASSIGN_OR_RETURN(impl->city, city::City::Open(config, clock));
+  CITYCODE_ASSIGN_OR_RETURN(impl->city, city::City::Open(config, clock, options));
   impl->api = std::make_unique<Api>(*impl->city, impl->metrics, config.api);
   impl->api->RegisterRoutes(impl->router);
   impl->http = std::make_unique<HttpServer>(config.http, impl->router, impl->metrics);

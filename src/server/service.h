@@ -35,7 +35,8 @@ Status ReadServerConfig(ServiceConfig& config);
 class Service {
  public:
   // Opens everything and starts listening. `clock` must outlive the service.
-  static Result<std::unique_ptr<Service>> Start(const ServiceConfig& config, const Clock& clock);
+  static Result<std::unique_ptr<Service>> Start(const ServiceConfig& config, const Clock& clock,
+                                                city::OpenOptions options = {});
   ~Service();  // stops
 
   std::uint16_t port() const;

@@ -55,8 +55,13 @@ struct Fault {
 };
 
 // The statuses the backends give for these conditions.
-inline Status Busy() { return Aborted("injected fault: database is locked"); }
-inline Status Lost() { return Unavailable("injected fault: connection lost"); }
+// Like the real backends', they are system statuses (Status::is_system).
+inline Status Busy() {
+  return Status::System(StatusCode::kAborted, "injected fault: database is locked");
+}
+inline Status Lost() {
+  return Status::System(StatusCode::kUnavailable, "injected fault: connection lost");
+}
 
 class FaultyDatabase : public store::Database {
  public:

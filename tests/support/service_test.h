@@ -54,8 +54,8 @@ class ServiceTest : public DatabaseTest {
   }
 
   // Starts the service with config_ on `clock`, which must outlive it.
-  void StartService(const Clock& clock) {
-    auto service = server::Service::Start(config_, clock);
+  void StartService(const Clock& clock, city::OpenOptions options = {}) {
+    auto service = server::Service::Start(config_, clock, options);
     ASSERT_TRUE(service.ok()) << service.status().ToString();
     service_ = std::move(*service);
     base_url_ = "http://127.0.0.1:" + std::to_string(service_->port());
