@@ -16,32 +16,15 @@
 namespace citycode::platform {
 namespace {
 
-using ::citycode::testing::Busy;
 using ::citycode::testing::FaultPoint;
 using ::citycode::testing::FaultyDatabase;
 using ::citycode::testing::InjectAtEachStep;
 using ::citycode::testing::IsOk;
-using ::citycode::testing::Lost;
+using ::citycode::testing::kStorageFailures;
 using ::citycode::testing::StatusIs;
+using ::citycode::testing::StorageFailure;
 
 const Instant kStart = FromUnixSeconds(1'786'000'000);
-
-struct Failure {
-  const char* name;
-  FaultPoint point;
-  Status error;
-  bool sticky;
-  StatusCode code;
-  const char* reason;
-};
-const Failure kFailures[] = {
-    {"a lost connection at a statement", FaultPoint::kStatement, Lost(), false,
-     StatusCode::kUnavailable, "unavailable"},
-    {"a lost connection at a commit", FaultPoint::kCommit, Lost(), false, StatusCode::kUnavailable,
-     "unavailable"},
-    {"a lock that is never released", FaultPoint::kStatement, Busy(), true, StatusCode::kAborted,
-     "aborted"},
-};
 
 class PlatformFaultTest : public testing::DatabaseTest {
  protected:
@@ -108,7 +91,7 @@ TEST_P(PlatformFaultTest, ARenewalThatFailsAtAnyStepStoresNoCredential) {
   auto enrolled = platform_->EnrolDevice(NewDevice());
   ASSERT_THAT(enrolled, IsOk());
   const std::string device = enrolled->device_id;
-  for (const Failure& failure : kFailures) {
+  for (const StorageFailure& failure : kStorageFailures) {
     SCOPED_TRACE(failure.name);
     const int steps = InjectAtEachStep(
         *faulty_, {.point = failure.point, .error = failure.error, .sticky = failure.sticky},
@@ -135,7 +118,7 @@ TEST_P(PlatformFaultTest, ARenewalThatFailsAtAnyStepStoresNoCredential) {
 }
 
 TEST_P(PlatformFaultTest, AnEnrolmentThatFailsAtAnyStepLeavesNoDeviceWithoutItsCredential) {
-  for (const Failure& failure : kFailures) {
+  for (const StorageFailure& failure : kStorageFailures) {
     SCOPED_TRACE(failure.name);
     EnrolRequest request = NewDevice();
     const int steps = InjectAtEachStep(

@@ -70,7 +70,7 @@ struct Api::Impl {
     if (route.needs_channel_key) {
       auto channel = AuthenticateChannel(request);
       if (!channel.ok()) return refuse(channel.status());
-      call.channel = *channel;
+      call.channel = channel->channel;
     }
     if (!route.body.empty() || route.method == Method::kPost) {
       if (route.body.empty()) {
@@ -92,8 +92,8 @@ struct Api::Impl {
     return ResourceExhausted("rate limit exceeded; slow down", "rate_limited");
   }
 
-  // The issuing channel named by X-Channel-Key.
-  Result<code::Channel> AuthenticateChannel(const Request& request) {
+  // The issuing channel's principal named by X-Channel-Key.
+  Result<platform::Principal> AuthenticateChannel(const Request& request) {
     const std::string_view key = request.Header("x-channel-key");
     if (key.empty()) {
       return Unauthenticated("this route needs the issuing channel's key in X-Channel-Key");
@@ -102,7 +102,7 @@ struct Api::Impl {
     if (channel.role != platform::Role::kChannel) {
       return PermissionDenied("X-Channel-Key is not an issuing channel's key");
     }
-    return *channel.channel;
+    return channel;
   }
 
   Response Ready() {

@@ -398,19 +398,23 @@ class Session : public std::enable_shared_from_this<Session> {
     try {
       return core_.router.Dispatch(request, &route_name_);
     } catch (...) {  // the router catches handler exceptions; this is bad_alloc
-      internal::LogError("request dispatch failed", {});
-      return ErrorResponse(Internal("request dispatch failed"));
+      return InternalError("request dispatch failed");
     }
+  }
+
+  // A 500 for a failure outside the router, logged under the request id as
+  // the router logs its own.
+  Response InternalError(std::string detail) {
+    Response response = ErrorResponse(Internal(std::move(detail)));
+    internal::LogError("request " + request_.id, api::TakeLogDetail(request_, response));
+    return response;
   }
 
   void Write(Response&& response) {
     response_ = std::move(response);
     if (response_.status < 200 || response_.status > 599) {
-      internal::LogError("handler for route " + route_name_ + " returned status " +
-                             std::to_string(response_.status),
-                         {});
-      response_ = ErrorResponse(Status(StatusCode::kInternal, std::string()));
-      response_.log_detail.clear();  // logged above
+      response_ = InternalError("handler for route " + route_name_ + " returned status " +
+                                std::to_string(response_.status));
     }
     if (core_.stopping.load(std::memory_order_relaxed)) keep_alive_ = false;
     const int status = response_.status;

@@ -10,20 +10,6 @@
 namespace citycode::server::internal {
 namespace {
 
-using api::Call;
-using api::CheckOrgAccess;
-using api::Done;
-using api::FieldType;
-using api::Json;
-using api::kAdmins;
-using api::kCitizens;
-using api::kOrgAdmins;
-using api::kTerminals;
-using api::Param;
-using api::Respond;
-using api::RouteSpec;
-using api::Strings;
-using api::Text;
 using nlohmann::json;
 using platform::Role;
 

@@ -22,8 +22,9 @@ using ::citycode::testing::FaultPoint;
 using ::citycode::testing::FaultyDatabase;
 using ::citycode::testing::InjectAtEachStep;
 using ::citycode::testing::IsOk;
-using ::citycode::testing::Lost;
+using ::citycode::testing::kStorageFailures;
 using ::citycode::testing::StatusIs;
+using ::citycode::testing::StorageFailure;
 using platform::OrgKind;
 using platform::Principal;
 
@@ -31,25 +32,6 @@ constexpr std::string_view kName = "测试市民乙";
 constexpr std::string_view kIdNumber = "370282199003154516";
 constexpr std::string_view kAgencyCode = "11370282MB1234567X";
 const Instant kStart = FromUnixSeconds(1'786'000'000);
-
-// A failure the use case cannot recover from, and what the caller must see.
-struct Failure {
-  const char* name;
-  FaultPoint point;
-  Status error;
-  bool sticky;
-  StatusCode code;
-  const char* reason;
-};
-const Failure kFailures[] = {
-    {"a lost connection at a statement", FaultPoint::kStatement, Lost(), false,
-     StatusCode::kUnavailable, "unavailable"},
-    {"a lost connection at a commit", FaultPoint::kCommit, Lost(), false, StatusCode::kUnavailable,
-     "unavailable"},
-    // Busy for good: RunInTransaction's retries run into it too.
-    {"a lock that is never released", FaultPoint::kStatement, Busy(), true, StatusCode::kAborted,
-     "aborted"},
-};
 
 class VaultFaultTest : public testing::DatabaseTest {
  protected:
@@ -142,7 +124,7 @@ class VaultFaultTest : public testing::DatabaseTest {
 };
 
 TEST_P(VaultFaultTest, AFetchThatFailsAtAnyStepUsesNoGrantAndReleasesNothing) {
-  for (const Failure& failure : kFailures) {
+  for (const StorageFailure& failure : kStorageFailures) {
     SCOPED_TRACE(failure.name);
     Grant grant = NewGrant();
     const int steps = InjectAtEachStep(
@@ -171,7 +153,7 @@ TEST_P(VaultFaultTest, AFetchThatFailsAtAnyStepUsesNoGrantAndReleasesNothing) {
 }
 
 TEST_P(VaultFaultTest, APresentationGrantThatFailsAtAnyStepIsNotMadeWithoutItsAuditEntry) {
-  for (const Failure& failure : kFailures) {
+  for (const StorageFailure& failure : kStorageFailures) {
     SCOPED_TRACE(failure.name);
     const int steps = InjectAtEachStep(
         *faulty_, {.point = failure.point, .error = failure.error, .sticky = failure.sticky},

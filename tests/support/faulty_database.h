@@ -63,6 +63,26 @@ inline Status Lost() {
   return Status::System(StatusCode::kUnavailable, "injected fault: connection lost");
 }
 
+// A storage failure a use case cannot recover from, and what its caller
+// must see: the fault tests run each use case under every one of them.
+struct StorageFailure {
+  const char* name;
+  FaultPoint point;
+  Status error;
+  bool sticky;
+  StatusCode code;
+  const char* reason;
+};
+inline const StorageFailure kStorageFailures[] = {
+    {"a lost connection at a statement", FaultPoint::kStatement, Lost(), false,
+     StatusCode::kUnavailable, "unavailable"},
+    {"a lost connection at a commit", FaultPoint::kCommit, Lost(), false, StatusCode::kUnavailable,
+     "unavailable"},
+    // Busy for good: RunInTransaction's retries run into it too.
+    {"a lock that is never released", FaultPoint::kStatement, Busy(), true, StatusCode::kAborted,
+     "aborted"},
+};
+
 class FaultyDatabase : public store::Database {
  public:
   explicit FaultyDatabase(store::Database& real) : real_(real) {}

@@ -18,13 +18,13 @@
 namespace citycode::gov {
 namespace {
 
-using ::citycode::testing::Busy;
 using ::citycode::testing::FaultPoint;
 using ::citycode::testing::FaultyDatabase;
 using ::citycode::testing::InjectAtEachStep;
 using ::citycode::testing::IsOk;
-using ::citycode::testing::Lost;
+using ::citycode::testing::kStorageFailures;
 using ::citycode::testing::StatusIs;
+using ::citycode::testing::StorageFailure;
 using platform::OrgKind;
 using platform::Principal;
 
@@ -32,23 +32,6 @@ constexpr std::string_view kName = "测试市民甲";
 constexpr std::string_view kIdNumber = "370282199003154516";
 constexpr std::string_view kAgencyCode = "11370282MB1234567X";
 const Instant kStart = FromUnixSeconds(1'786'000'000);
-
-struct Failure {
-  const char* name;
-  FaultPoint point;
-  Status error;
-  bool sticky;
-  StatusCode code;
-  const char* reason;
-};
-const Failure kFailures[] = {
-    {"a lost connection at a statement", FaultPoint::kStatement, Lost(), false,
-     StatusCode::kUnavailable, "unavailable"},
-    {"a lost connection at a commit", FaultPoint::kCommit, Lost(), false, StatusCode::kUnavailable,
-     "unavailable"},
-    {"a lock that is never released", FaultPoint::kStatement, Busy(), true, StatusCode::kAborted,
-     "aborted"},
-};
 
 class GovFaultTest : public testing::DatabaseTest {
  protected:
@@ -180,7 +163,7 @@ class GovFaultTest : public testing::DatabaseTest {
 };
 
 TEST_P(GovFaultTest, OpeningACaseThatFailsAtAnyStepLeavesTheTicketCalledAndNoCase) {
-  for (const Failure& failure : kFailures) {
+  for (const StorageFailure& failure : kStorageFailures) {
     SCOPED_TRACE(failure.name);
     std::string ticket = CalledTicket();
     const int steps = InjectAtEachStep(
@@ -207,7 +190,7 @@ TEST_P(GovFaultTest, OpeningACaseThatFailsAtAnyStepLeavesTheTicketCalledAndNoCas
 }
 
 TEST_P(GovFaultTest, CompletingACaseThatFailsAtAnyStepLeavesCaseAndTicketAsTheyWere) {
-  for (const Failure& failure : kFailures) {
+  for (const StorageFailure& failure : kStorageFailures) {
     SCOPED_TRACE(failure.name);
     auto open_one = [&]() -> std::string {
       const std::string ticket = CalledTicket();

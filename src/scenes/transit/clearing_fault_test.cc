@@ -19,33 +19,16 @@
 namespace citycode::transit {
 namespace {
 
-using ::citycode::testing::Busy;
 using ::citycode::testing::FaultPoint;
 using ::citycode::testing::FaultyDatabase;
 using ::citycode::testing::InjectAtEachStep;
 using ::citycode::testing::IsOk;
-using ::citycode::testing::Lost;
+using ::citycode::testing::kStorageFailures;
 using ::citycode::testing::StatusIs;
+using ::citycode::testing::StorageFailure;
 using code::Channel;
 
 constexpr Date kNight{2026, 8, 15};
-
-struct Failure {
-  const char* name;
-  FaultPoint point;
-  Status error;
-  bool sticky;
-  StatusCode code;
-  const char* reason;
-};
-const Failure kFailures[] = {
-    {"a lost connection at a statement", FaultPoint::kStatement, Lost(), false,
-     StatusCode::kUnavailable, "unavailable"},
-    {"a lost connection at a commit", FaultPoint::kCommit, Lost(), false, StatusCode::kUnavailable,
-     "unavailable"},
-    {"a lock that is never released", FaultPoint::kStatement, Busy(), true, StatusCode::kAborted,
-     "aborted"},
-};
 
 class ClearingFaultTest : public testing::DatabaseTest {
  protected:
@@ -104,7 +87,7 @@ class ClearingFaultTest : public testing::DatabaseTest {
 };
 
 TEST_P(ClearingFaultTest, ARunThatFailsAtAnyStepStoresNoPartOfItsVersion) {
-  for (const Failure& failure : kFailures) {
+  for (const StorageFailure& failure : kStorageFailures) {
     SCOPED_TRACE(failure.name);
     ASSERT_NO_FATAL_FAILURE(AnotherRider());
     const int steps = InjectAtEachStep(

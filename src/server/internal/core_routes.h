@@ -14,6 +14,22 @@
 
 namespace citycode::server::internal {
 
+// What the two route files declare their routes with.
+using api::Call;
+using api::CheckOrgAccess;
+using api::Done;
+using api::FieldType;
+using api::Json;
+using api::kAdmins;
+using api::kCitizens;
+using api::kOrgAdmins;
+using api::kTerminals;
+using api::Param;
+using api::Respond;
+using api::RouteSpec;
+using api::Strings;
+using api::Text;
+
 std::vector<api::RouteSpec> PlatformRoutes(platform::Platform& platform);  // platform_routes.cc
 std::vector<api::RouteSpec> VaultRoutes(vault::Vault& vault);              // vault_routes.cc
 
