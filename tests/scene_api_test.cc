@@ -53,6 +53,12 @@ std::vector<std::unique_ptr<api::SceneModule>> ListWithParking() {
 
 class SceneApiTest : public testing::ServiceTest {
  protected:
+  void SetUp() override {
+    ServiceTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    Configure("scene-api");
+  }
+
   ManualClock clock_{FromUnixSeconds(1'780'000'000)};
   // A member, so that it outlives the service, which TearDown stops.
   std::optional<testing::FaultyDatabase> faulty_;

@@ -84,6 +84,7 @@ std::string ReadFile(const std::filesystem::path& path) {
 TEST(TransitClearTest, ClearsTwiceToTheSameBalancedReport) {
   testing::TempDir dir("transit-clear");
   const std::string url = "sqlite:" + (dir.path() / "city.db").string();
+  const std::string keyring = (dir.path() / "keyring.json").string();
   {
     auto db = store::Database::Open(url);
     ASSERT_TRUE(db.ok()) << db.status().ToString();
@@ -113,12 +114,12 @@ TEST(TransitClearTest, ClearsTwiceToTheSameBalancedReport) {
   const std::string csv1 = (dir.path() / "first.csv").string();
   const std::string csv2 = (dir.path() / "second.csv").string();
   const auto first =
-      RunCitycode({"transit", "clear", "--db", url, "--feed", CITYCODE_TRANSIT_DEMO_FEED, "--day",
-                   "2026-08-15", "--csv", csv1});
+      RunCitycode({"transit", "clear", "--db", url, "--keyring", keyring, "--feed",
+                   CITYCODE_TRANSIT_DEMO_FEED, "--day", "2026-08-15", "--csv", csv1});
   ASSERT_EQ(first.exit_code, 0) << Describe(first);
   const auto second =
-      RunCitycode({"transit", "clear", "--db", url, "--feed", CITYCODE_TRANSIT_DEMO_FEED, "--day",
-                   "2026-08-15", "--csv", csv2});
+      RunCitycode({"transit", "clear", "--db", url, "--keyring", keyring, "--feed",
+                   CITYCODE_TRANSIT_DEMO_FEED, "--day", "2026-08-15", "--csv", csv2});
   ASSERT_EQ(second.exit_code, 0) << Describe(second);
   EXPECT_EQ(second.out, first.out);
   EXPECT_EQ(ReadFile(csv2), ReadFile(csv1));
@@ -135,20 +136,20 @@ TEST(TransitClearTest, ClearsTwiceToTheSameBalancedReport) {
       << ReadFile(csv1);
 
   const auto bill =
-      RunCitycode({"transit", "bill", "--db", url, "--feed", CITYCODE_TRANSIT_DEMO_FEED, "--rider",
-                   "r1", "--day", "2026-08-15"});
+      RunCitycode({"transit", "bill", "--db", url, "--keyring", keyring, "--feed",
+                   CITYCODE_TRANSIT_DEMO_FEED, "--rider", "r1", "--day", "2026-08-15"});
   ASSERT_EQ(bill.exit_code, 0) << Describe(bill);
   const json b = json::parse(bill.out);
   EXPECT_EQ(b["total"], 100);
   EXPECT_EQ(b["balance"], 100);
   EXPECT_EQ(b["trips"].size(), 3u);
 
-  const auto bad_day = RunCitycode({"transit", "clear", "--db", url, "--feed",
+  const auto bad_day = RunCitycode({"transit", "clear", "--db", url, "--keyring", keyring, "--feed",
                                     CITYCODE_TRANSIT_DEMO_FEED, "--day", "15/08/2026"});
   EXPECT_EQ(bad_day.exit_code, 2) << Describe(bad_day);
-  const auto no_db =
-      RunCitycode({"transit", "clear", "--db", "sqlite:" + (dir.path() / "none.db").string(),
-                   "--feed", CITYCODE_TRANSIT_DEMO_FEED, "--day", "2026-08-15"});
+  const auto no_db = RunCitycode(
+      {"transit", "clear", "--db", "sqlite:" + (dir.path() / "none.db").string(), "--keyring",
+       keyring, "--feed", CITYCODE_TRANSIT_DEMO_FEED, "--day", "2026-08-15"});
   EXPECT_EQ(no_db.exit_code, 2) << Describe(no_db);
 }
 
@@ -193,14 +194,21 @@ TEST(TransitIngestTest, IngestsASimulatedDayOnceAndClearsIt) {
   testing::TempDir dir("transit-ingest");
   const std::string file = (dir.path() / "taps.csv").string();
   const std::string url = "sqlite:" + (dir.path() / "transit.db").string();
+  // The commands read the same citycode.toml as serve: the database, the
+  // keyring and the feed all come from it.
+  const std::string config = (dir.path() / "citycode.toml").string();
+  std::ofstream(config) << "[database]\nurl = \"" << url << "\"\n"
+                        << "[keys]\nkeyring = \"" << (dir.path() / "keyring.json").string()
+                        << "\"\n[vault]\ncheckpoint_file = \""
+                        << (dir.path() / "checkpoints.jsonl").string() << "\"\n"
+                        << "[transit]\nfeed_dir = \"" << CITYCODE_TRANSIT_DEMO_FEED << "\"\n";
   const auto simulated =
       RunCitycode({"transit", "simulate", "--riders", "200", "--day", "2026-08-15", "--out", file});
   ASSERT_EQ(simulated.exit_code, 0) << Describe(simulated);
   const std::int64_t taps = json::parse(simulated.out)["taps"];
 
   auto ingest = [&](const std::string& path) {
-    return RunCitycode({"transit", "ingest", path, "--db", url, "--feed",
-                        CITYCODE_TRANSIT_DEMO_FEED, "--batch", "100"});
+    return RunCitycode({"transit", "ingest", path, "--config", config, "--batch", "100"});
   };
   const auto first = ingest(file);
   ASSERT_EQ(first.exit_code, 0) << Describe(first);
@@ -214,8 +222,7 @@ TEST(TransitIngestTest, IngestsASimulatedDayOnceAndClearsIt) {
   EXPECT_EQ(two["duplicates"], taps) << two;
   EXPECT_EQ(two["riders_fared"], 0) << two;
 
-  const auto cleared = RunCitycode({"transit", "clear", "--db", url, "--feed",
-                                    CITYCODE_TRANSIT_DEMO_FEED, "--day", "2026-08-15"});
+  const auto cleared = RunCitycode({"transit", "clear", "--config", config, "--day", "2026-08-15"});
   ASSERT_EQ(cleared.exit_code, 0) << Describe(cleared);
   const json report = json::parse(cleared.out);
   EXPECT_GT(report["rider_total"].get<std::int64_t>(), 0) << report;
@@ -244,9 +251,8 @@ TEST(TransitIngestTest, IngestsASimulatedDayOnceAndClearsIt) {
     trip_id = row->Text(0);
   }
   auto refund = [&](const std::string& amount) {
-    return RunCitycode({"transit", "refund", "--db", url, "--feed", CITYCODE_TRANSIT_DEMO_FEED,
-                        "--trip", trip_id, "--amount", amount, "--reference", "r-1", "--reason",
-                        "gate fault"});
+    return RunCitycode({"transit", "refund", "--config", config, "--trip", trip_id, "--amount",
+                        amount, "--reference", "r-1", "--reason", "gate fault"});
   };
   const auto refunded = refund("1");
   ASSERT_EQ(refunded.exit_code, 0) << Describe(refunded);
@@ -254,8 +260,8 @@ TEST(TransitIngestTest, IngestsASimulatedDayOnceAndClearsIt) {
   EXPECT_EQ(json::parse(refund("1").out)["booked"], false);
   const auto conflicting = refund("2");
   EXPECT_EQ(conflicting.exit_code, 2) << Describe(conflicting);
-  const auto recleared = RunCitycode({"transit", "clear", "--db", url, "--feed",
-                                      CITYCODE_TRANSIT_DEMO_FEED, "--day", "2026-08-15"});
+  const auto recleared =
+      RunCitycode({"transit", "clear", "--config", config, "--day", "2026-08-15"});
   ASSERT_EQ(recleared.exit_code, 0) << Describe(recleared);
   EXPECT_EQ(json::parse(recleared.out)["rider_total"].get<std::int64_t>(),
             report["rider_total"].get<std::int64_t>() - 1);

@@ -613,5 +613,39 @@ TEST_F(VaultCliTest, OtherBadImportsAreUsageErrors) {
                    "--issuer-code must be an 18-character credit code");
 }
 
+// `admin`, `vault` and `audit` read the same citycode.toml as serve: here
+// its database, keyring, audit hash and checkpoint file, none of them the
+// defaults.
+TEST_F(VaultCliTest, CommandsReadTheConfigFileAsServeDoes) {
+  const fs::path config = Path("citycode.toml");
+  const fs::path checkpoints = Path("from-config.jsonl");
+  std::ofstream(config) << "[database]\nurl = \"" << pristine_.db_url() << "\"\n"
+                        << "[keys]\nkeyring = \"" << pristine_.keyring().string() << "\"\n"
+                        << "[vault]\naudit_hash = \"sm3\"\ncheckpoint_file = \""
+                        << checkpoints.string() << "\"\n";
+  const RunResult org = RunCitycode({"admin", "--config", config.string(), "org", "create",
+                                     "--name", "即墨区行政审批服务局", "--kind", "issuing_agency"});
+  ASSERT_EQ(org.exit_code, 0) << Describe(org);
+  EXPECT_TRUE(fs::exists(pristine_.db_file()));
+  EXPECT_TRUE(fs::exists(pristine_.keyring()));
+  auto key = crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519);
+  ASSERT_TRUE(key.ok()) << key.status().ToString();
+  WriteText(Path("pub.pem"), key->public_key().ToPem());
+  // An audited write, checkpointed into the configured file.
+  const RunResult registered =
+      RunCitycode({"vault", "register-issuer", "--config", config.string(), "--org",
+                   StdoutJson(org)["id"], "--credit-code", kCreditCode, "--name",
+                   "即墨区行政审批服务局", "--public-key", Path("pub.pem").string()});
+  ASSERT_EQ(registered.exit_code, 0) << Describe(registered);
+  EXPECT_GT(fs::file_size(checkpoints), 0u);
+  EXPECT_FALSE(fs::exists(pristine_.checkpoints()));
+  // The log was chained with SM3: it verifies as configured, not as SHA-256.
+  const RunResult as_configured = RunCitycode({"audit", "verify", "--config", config.string()});
+  EXPECT_EQ(as_configured.exit_code, 0) << Describe(as_configured);
+  const RunResult as_sha256 =
+      RunCitycode({"audit", "verify", "--config", config.string(), "--hash", "sha256"});
+  EXPECT_EQ(as_sha256.exit_code, 1) << Describe(as_sha256);
+}
+
 }  // namespace
 }  // namespace citycode
