@@ -273,9 +273,11 @@ class Platform {
   // now: the same checks as of that time (code::Verifier::VerifyScanned), a
   // revocation counting only if made before the scan, with city-wide replay
   // detection. A scan more than max_scan_age old is refused as stale, one
-  // from the future as from_future.
+  // from the future as from_future. `scan_id` names the scan on its
+  // terminal (a gate's sequence number): the same scan verified again, an
+  // upload re-sent after a failure, is not a replay of itself.
   Result<OnlineVerification> VerifyScanned(const Principal& terminal, std::string_view qr_text,
-                                           Instant scanned_at);
+                                           Instant scanned_at, std::string_view scan_id = {});
   // Deletes replay records and sessions that can no longer matter.
   Status PurgeExpired();
 

@@ -11,6 +11,7 @@
 namespace citycode::platform {
 namespace {
 
+using ::citycode::testing::IsOk;
 using ::citycode::testing::StatusIs;
 
 using std::chrono::hours;
@@ -280,6 +281,31 @@ TEST_P(PlatformTest, UploadedScansAreJudgedAsOfTheirTime) {
   const Principal citizen_principal{.role = Role::kCitizen, .citizen_id = citizen};
   EXPECT_THAT(platform_->VerifyScanned(citizen_principal, code, scanned),
               StatusIs(StatusCode::kPermissionDenied, "permission_denied"));
+}
+
+// A gate's upload re-sent after a storage failure verifies its scans
+// again: the same scan (terminal and sequence) is not its own replay, but
+// the same code under another sequence, at another terminal, or as a live
+// code, is.
+TEST_P(PlatformTest, TheSameScanVerifiedAgainIsNotAReplay) {
+  const std::string citizen = Register();
+  const IssuedCredential issued = Enrol(citizen, device_);
+  const Principal gate = Terminal(OrgKind::kTransitOperator);
+  const Principal other_gate = Terminal(OrgKind::kTransitOperator);
+  const Instant scanned = clock_.Now();
+  const std::string code = Code(issued, device_, 1);
+  clock_.Set(scanned + std::chrono::minutes(30));
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto again = platform_->VerifyScanned(gate, code, scanned, "41");
+    ASSERT_THAT(again, IsOk());
+    EXPECT_TRUE(again->result.valid) << code::ReasonName(again->result.reason);
+    EXPECT_EQ(again->citizen_id, citizen);
+  }
+  EXPECT_EQ(platform_->VerifyScanned(gate, code, scanned, "42")->result.reason,
+            code::Reason::kReplayed);
+  EXPECT_EQ(platform_->VerifyScanned(other_gate, code, scanned, "41")->result.reason,
+            code::Reason::kReplayed);
+  EXPECT_EQ(platform_->VerifyScanned(gate, code, scanned)->result.reason, code::Reason::kReplayed);
 }
 
 TEST_P(PlatformTest, AnOperatorRevokesOneCredential) {

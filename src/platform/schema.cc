@@ -8,7 +8,7 @@ namespace {
 // Times are unix seconds (BIGINT); ids are made by the application. Columns
 // named sealed_* hold envelope-encrypted personal data (platform/keyring.h);
 // *_index columns hold keyed hashes for lookups, never the value.
-const std::array<store::Migration, 1> kMigrations = {{
+const std::array<store::Migration, 2> kMigrations = {{
     {1, "platform",
      R"sql(
 CREATE TABLE platform_keys (
@@ -132,6 +132,11 @@ CREATE TABLE verifications (
   credential_id BLOB
 );
 CREATE INDEX verifications_terminal ON verifications(terminal_id, at);
+)sql"},
+    // Which scan recorded a presentation (terminal#sequence), so that the
+    // same scan uploaded again after a failure is not its own replay.
+    {2, "presentations_seen_scan", R"sql(
+ALTER TABLE presentations_seen ADD COLUMN scan_id TEXT;
 )sql"},
 }};
 

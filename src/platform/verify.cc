@@ -18,6 +18,23 @@ Bytes ReplayKey(const code::VerificationResult& result) {
   return Bytes(digest.begin(), digest.begin() + 16);
 }
 
+// Records a presentation as seen; false if it was seen before, unless by
+// the same scan (`scan` non-empty: an upload re-sent after a failure).
+Result<bool> FirstSeen(store::Transaction& tx, const Bytes& replay_key, Instant expires_at,
+                       std::string_view scan) {
+  const store::Value key[] = {Blob(replay_key)};
+  const store::Value seen[] = {Blob(replay_key), Time(expires_at),
+                               scan.empty() ? store::Value(nullptr) : Text(scan)};
+  CITYCODE_ASSIGN_OR_RETURN(
+      auto inserted, tx.Execute("INSERT INTO presentations_seen (replay_key, expires_at, scan_id) "
+                                "VALUES (?, ?, ?) ON CONFLICT (replay_key) DO NOTHING",
+                                seen));
+  if (inserted == 1 || scan.empty()) return inserted == 1;
+  CITYCODE_ASSIGN_OR_RETURN(
+      auto row, tx.QueryOne("SELECT scan_id FROM presentations_seen WHERE replay_key = ?", key));
+  return row.OptionalText(0) == std::string(scan);
+}
+
 void Refuse(code::VerificationResult& result, code::Reason reason) {
   result.valid = false;
   result.reason = reason;
@@ -33,7 +50,8 @@ Result<OnlineVerification> Platform::Verify(const Principal& terminal, std::stri
 }
 
 Result<OnlineVerification> Platform::VerifyScanned(const Principal& terminal,
-                                                   std::string_view qr_text, Instant scanned_at) {
+                                                   std::string_view qr_text, Instant scanned_at,
+                                                   std::string_view scan_id) {
   Impl& impl = *impl_;
   if (terminal.role != Role::kTerminal || !terminal.scene) {
     return PermissionDenied("only a terminal verifies codes");
@@ -47,12 +65,15 @@ Result<OnlineVerification> Platform::VerifyScanned(const Principal& terminal,
   } else {
     result = impl.verifier->VerifyScanned(qr_text, terminal.scene, scanned_at);
   }
-  return impl.Record(terminal, std::move(result), scanned_at);
+  const std::string scan =
+      scan_id.empty() ? std::string() : terminal.terminal_id + "#" + std::string(scan_id);
+  return impl.Record(terminal, std::move(result), scanned_at, scan);
 }
 
 Result<OnlineVerification> Platform::Impl::Record(const Principal& terminal,
                                                   code::VerificationResult result,
-                                                  std::optional<Instant> scanned_at) {
+                                                  std::optional<Instant> scanned_at,
+                                                  std::string_view scan) {
   OnlineVerification out{.verification_id = RandomId("ver"), .result = std::move(result)};
   code::VerificationResult& verdict = out.result;
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
@@ -76,12 +97,9 @@ Result<OnlineVerification> Platform::Impl::Record(const Principal& terminal,
           // A past scan's record lasts as long as scans that old are taken.
           const auto horizon = options.verifier.window + options.verifier.max_future +
                                (scanned_at ? options.max_scan_age : std::chrono::seconds(0));
-          const store::Value seen[] = {Blob(ReplayKey(verdict)), Time(verdict.made_at + horizon)};
           CITYCODE_ASSIGN_OR_RETURN(
-              auto inserted, tx.Execute("INSERT INTO presentations_seen (replay_key, expires_at) "
-                                        "VALUES (?, ?) ON CONFLICT (replay_key) DO NOTHING",
-                                        seen));
-          if (inserted == 0) Refuse(verdict, code::Reason::kReplayed);
+              bool first, FirstSeen(tx, ReplayKey(verdict), verdict.made_at + horizon, scan));
+          if (!first) Refuse(verdict, code::Reason::kReplayed);
         }
         if (!verdict.valid) out.citizen_id.clear();
         const bool decoded = verdict.credential_id != code::CredentialId{};

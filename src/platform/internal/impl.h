@@ -89,8 +89,10 @@ struct Platform::Impl {
   Status RefreshVerifier();
   // Completes an online verification: revocation and replay from the store
   // (as of `scanned_at` for an offline gate's past scan), then the event.
+  // `scan` names an uploaded scan on its terminal ("" for a live code): the
+  // same scan verified again is not a replay.
   Result<OnlineVerification> Record(const Principal& terminal, code::VerificationResult result,
-                                    std::optional<Instant> scanned_at);
+                                    std::optional<Instant> scanned_at, std::string_view scan = {});
 
   Result<NewApiKey> AddApiKey(store::Transaction& tx, Role role, std::string_view name,
                               std::string_view org_id, std::string_view terminal_id,

@@ -32,8 +32,10 @@ struct ScannedTap {
 };
 
 // permission_denied for a terminal of another scene. If a verification
-// fails (storage), the taps verified before it are stored (their codes are
-// spent) and the error is returned; the re-sent upload dedups them.
+// fails (storage), the taps verified before it are stored and the error is
+// returned; the re-sent upload dedups them. A tap verified but not stored
+// (storing failed) is verified again when re-sent: the platform knows the
+// scan by its terminal and sequence, so it is not refused as a replay.
 Result<UploadResult> UploadScannedTaps(platform::Platform& platform, Rides& rides, const Feed& feed,
                                        const platform::Principal& terminal,
                                        std::vector<ScannedTap> taps);
