@@ -192,11 +192,14 @@ struct Core {
   const std::string id_prefix = RandomIdPrefix();
   std::atomic<std::uint64_t> next_request{0};
 
-  std::string NextRequestId() {
-    char digits[17];
+  // Writes the next id into `id`, reusing its buffer (no allocation per
+  // request on a kept-alive connection).
+  void NextRequestId(std::string& id) {
+    char digits[16];
     const auto n = next_request.fetch_add(1, std::memory_order_relaxed);
     const auto end = std::to_chars(digits, digits + sizeof digits, n, 16).ptr;
-    return id_prefix + std::string(digits, end);
+    id.assign(id_prefix);
+    id.append(digits, end);
   }
 
   void Accept();
@@ -327,7 +330,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Reject(beast::error_code ec) {
     start_ = Clock::now();
-    request_.id = core_.NextRequestId();
+    core_.NextRequestId(request_.id);
     route_name_.assign(kUnmatched);
     keep_alive_ = false;
     http_10_ = false;
@@ -348,7 +351,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnRequest() {
     start_ = Clock::now();
-    request_.id = core_.NextRequestId();
+    core_.NextRequestId(request_.id);
     auto& message = parser_->get();
     http_10_ = message.version() < 11;
     keep_alive_ = message.keep_alive();
