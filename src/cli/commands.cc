@@ -108,6 +108,12 @@ Result<city::CityConfig> MakeCityConfig(const CityArgs& args) {
   if (args.config) CITYCODE_RETURN_IF_ERROR(city::LoadConfigFile(*args.config, config));
   if (args.db) config.database_url = *args.db;
   if (args.keyring) config.keyring_file = *args.keyring;
+  // Without a configuration, the audit checkpoints are kept beside the
+  // keyring, so a deployment's files stay together.
+  if (!args.config) {
+    config.vault.checkpoint_file =
+        config.keyring_file.parent_path() / "citycode.audit-checkpoints.jsonl";
+  }
   return config;
 }
 

@@ -27,7 +27,8 @@ struct CityArgs {
   std::optional<std::string> config, db, keyring;
 };
 void AddCityOptions(CLI::App* command, CityArgs& args);
-// The configuration those options make.
+// The configuration those options make; without --config, the audit
+// checkpoint file lies beside the keyring.
 Result<city::CityConfig> MakeCityConfig(const CityArgs& args);
 
 // Each command stores its action here; main() runs the chosen one.

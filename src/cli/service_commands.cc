@@ -47,15 +47,14 @@ int WaitForStopSignal() {
 
 // Options shared by serve and demo.
 struct ServeArgs {
-  std::optional<std::string> db, listen, config, keyring, checkpoints;
+  CityArgs city;
+  std::optional<std::string> listen, checkpoints;
   std::optional<int> threads;
 };
 
 void AddServeOptions(CLI::App* command, ServeArgs& args) {
-  command->add_option("--db", args.db, "Database URL: sqlite:PATH or postgresql://...");
+  AddCityOptions(command, args.city);
   command->add_option("--listen", args.listen, "Address to listen on, host:port");
-  command->add_option("--config", args.config, "citycode.toml (see docs/CONFIG.md)");
-  command->add_option("--keyring", args.keyring, "Keyring file (created 0600 if missing)");
   command->add_option("--checkpoints", args.checkpoints,
                       "Audit checkpoint file (default: beside the keyring)");
   command->add_option("--threads", args.threads, "I/O threads")->check(CLI::Range(1, 256));
@@ -63,16 +62,10 @@ void AddServeOptions(CLI::App* command, ServeArgs& args) {
 
 Result<server::ServiceConfig> MakeConfig(const ServeArgs& args) {
   server::ServiceConfig config;
-  if (args.config) CITYCODE_RETURN_IF_ERROR(server::LoadConfigFile(*args.config, config));
-  if (args.db) config.database_url = *args.db;
+  CITYCODE_ASSIGN_OR_RETURN(static_cast<city::CityConfig&>(config), MakeCityConfig(args.city));
+  CITYCODE_RETURN_IF_ERROR(server::ReadServerConfig(config));
   if (args.listen) config.http.listen = *args.listen;
-  if (args.keyring) config.keyring_file = *args.keyring;
-  if (args.checkpoints) {
-    config.vault.checkpoint_file = *args.checkpoints;
-  } else if (args.keyring && !args.config) {
-    config.vault.checkpoint_file =
-        std::filesystem::path(*args.keyring).parent_path() / "citycode.audit-checkpoints.jsonl";
-  }
+  if (args.checkpoints) config.vault.checkpoint_file = *args.checkpoints;
   if (args.threads) config.http.threads = *args.threads;
   return config;
 }
@@ -343,8 +336,8 @@ void AddDemoCommand(CLI::App& app, Action& action) {
       std::filesystem::create_directories(args->dir, ec);
       if (ec) return Fail(InvalidArgument("cannot create " + args->dir + ": " + ec.message()));
       ServeArgs serve = args->serve;
-      if (!serve.db) serve.db = "sqlite:" + args->dir + "/citycode-demo.db";
-      if (!serve.keyring) serve.keyring = args->dir + "/keyring.json";
+      if (!serve.city.db) serve.city.db = "sqlite:" + args->dir + "/citycode-demo.db";
+      if (!serve.city.keyring) serve.city.keyring = args->dir + "/keyring.json";
       auto config = MakeConfig(serve);
       if (!config.ok()) return Fail(config.status());
       config->platform.demo = true;

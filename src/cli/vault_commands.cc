@@ -36,9 +36,7 @@ Result<vault::AuditHash> ParseHash(std::string_view name) {
   return InvalidArgument("--hash must be sha256 or sm3");
 }
 
-// The city's configuration with the vault command's overrides. Without
-// --config, checkpoints are kept beside the keyring, where `citycode serve`
-// keeps them by default.
+// The city's configuration with the vault command's overrides.
 Result<city::CityConfig> MakeVaultConfig(const VaultArgs& args) {
   CITYCODE_ASSIGN_OR_RETURN(city::CityConfig config, MakeCityConfig(args.city));
   if (args.hash) {
@@ -48,9 +46,6 @@ Result<city::CityConfig> MakeVaultConfig(const VaultArgs& args) {
     config.vault.checkpoint_file = args.checkpoints->empty()
                                        ? std::nullopt
                                        : std::optional<std::filesystem::path>(*args.checkpoints);
-  } else if (!args.city.config) {
-    config.vault.checkpoint_file =
-        config.keyring_file.parent_path() / "citycode.audit-checkpoints.jsonl";
   }
   return config;
 }
@@ -457,10 +452,8 @@ void AddVaultCommands(CLI::App& app, Action& action) {
                            if (!pinned.ok()) return Fail(pinned.status());
                            key = *pinned;
                          }
-                         // Checked by WithVault already.
-                         const city::CityConfig config = *MakeVaultConfig(verify_args->vault);
-                         auto report = vault::VerifyAuditLog(db, key, config.vault.audit_hash,
-                                                             config.vault.checkpoint_file);
+                         auto report = vault::VerifyAuditLog(db, key, v.options().audit_hash,
+                                                             v.options().checkpoint_file);
                          if (!report.ok()) return Fail(report.status());
                          json out = {{"ok", report->ok},
                                      {"entries", report->entries},

@@ -261,6 +261,7 @@ const std::vector<CertificateType>& Vault::certificate_types() const {
 }
 
 const crypto::PublicKey& Vault::public_key() const { return impl_->vault_key.public_key(); }
+const VaultOptions& Vault::options() const { return impl_->options; }
 AuditLog& Vault::audit() { return impl_->audit; }
 Result<AuditCheckpoint> Vault::Checkpoint() { return impl_->audit.WriteCheckpoint(); }
 Result<AuditCheckpoint> Vault::LatestCheckpoint() { return impl_->audit.LatestCheckpoint(); }

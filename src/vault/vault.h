@@ -255,6 +255,8 @@ class Vault {
   Result<Release> Fetch(const platform::Principal& caller, const FetchRequest& request);
   // The key that signs releases and audit checkpoints.
   const crypto::PublicKey& public_key() const;
+  // As opened: the audit hash, the checkpoint file, the grant lifetimes.
+  const VaultOptions& options() const;
 
   // --- audit ---
   Result<AuditCheckpoint> Checkpoint();
