@@ -20,7 +20,7 @@
 #include "code/internal/cbor.h"
 #include "crypto/algorithm.h"
 #include "crypto/key.h"
-#include "tests/support/cose_headers.h"
+#include "code/test_support.h"
 #include "tests/support/hex.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/vectors.h"

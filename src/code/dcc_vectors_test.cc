@@ -42,7 +42,7 @@
 #include "common/clock.h"
 #include "crypto/hash.h"
 #include "crypto/key.h"
-#include "tests/support/cose_headers.h"
+#include "code/test_support.h"
 #include "tests/support/vectors.h"
 
 namespace citycode::code {

@@ -1,7 +1,8 @@
-// Reading a COSE_Sign1's unprotected header in conformance tests. CC1 never
-// reads it (alg must be protected); some third-party vectors put alg there.
-#ifndef CITYCODE_TESTS_SUPPORT_COSE_HEADERS_H_
-#define CITYCODE_TESTS_SUPPORT_COSE_HEADERS_H_
+// For the code module's tests: reading a COSE_Sign1's unprotected header in
+// conformance tests. CC1 never reads it (alg must be protected); some
+// third-party vectors put alg there.
+#ifndef CITYCODE_CODE_TEST_SUPPORT_H_
+#define CITYCODE_CODE_TEST_SUPPORT_H_
 
 #include <cstdint>
 #include <optional>
@@ -24,4 +25,4 @@ inline std::optional<std::int64_t> UnprotectedAlg(ByteView message) {
 
 }  // namespace citycode::testing
 
-#endif  // CITYCODE_TESTS_SUPPORT_COSE_HEADERS_H_
+#endif  // CITYCODE_CODE_TEST_SUPPORT_H_
