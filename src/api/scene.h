@@ -12,6 +12,7 @@
 
 #include "api/route.h"
 #include "code/credential.h"
+#include "common/city_time.h"
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/status.h"
@@ -28,6 +29,8 @@ struct SceneContext {
   const Clock& clock;
   platform::Platform& platform;
   vault::Vault& vault;
+  // The city's local time ([platform] time_zone).
+  CityTime time;
 };
 
 // An opened scene: its use cases behind the routes it serves.

@@ -37,15 +37,17 @@ Result<std::unique_ptr<City>> City::Open(const CityConfig& config, const Clock& 
   CITYCODE_ASSIGN_OR_RETURN(
       city->platform_,
       platform::Platform::Open(*city->db_, clock, *city->keyring_, config.platform));
+  vault::VaultOptions vault_options = config.vault;
+  vault_options.time = config.time;
   CITYCODE_ASSIGN_OR_RETURN(city->vault_, vault::Vault::Open(*city->db_, clock, *city->platform_,
-                                                             *city->keyring_, config.vault));
+                                                             *city->keyring_, vault_options));
   CITYCODE_RETURN_IF_ERROR(city->OpenScenes(config, clock, options));
   return city;
 }
 
 Status City::OpenScenes(const CityConfig& config, const Clock& clock, const OpenOptions& options) {
   const api::SceneContext context{
-      .db = *db_, .clock = clock, .platform = *platform_, .vault = *vault_};
+      .db = *db_, .clock = clock, .platform = *platform_, .vault = *vault_, .time = config.time};
   const std::vector<std::unique_ptr<api::SceneModule>> modules =
       options.scene_list ? options.scene_list() : scenes::AllSceneModules();
   for (const auto& [name, settings] : config.scenes) {

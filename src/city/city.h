@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "api/scene.h"
+#include "common/city_time.h"
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/status.h"
@@ -34,6 +35,8 @@ struct CityConfig {
   // Master and index keys; created (0600) on first start if missing.
   std::filesystem::path keyring_file = "citycode.keyring.json";
   crypto::CipherProfile cipher_profile = crypto::CipherProfile::kAes256Gcm;
+  // The city's local time ([platform] time_zone; Asia/Shanghai by default).
+  CityTime time;
   platform::PlatformOptions platform;
   vault::VaultOptions vault{.checkpoint_file = "citycode.audit-checkpoints.jsonl"};
   // How often the running service does its upkeep (purges, checkpoints,

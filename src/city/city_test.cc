@@ -69,6 +69,19 @@ TEST_F(CityConfigTest, RefusesBadValuesNamingTheKey) {
             InvalidArgument("config: top-level key \"title\" must be a [section]"));
 }
 
+// One zone for the whole city: the vault and every scene get the configured one.
+TEST_F(CityConfigTest, TheTimeZoneReachesTheVaultAndTheScenes) {
+  EXPECT_EQ(config_.time.utc_offset, std::chrono::hours(8));
+  ASSERT_TRUE(Load("[platform]\ntime_zone = \"+05:30\"\n").ok());
+  EXPECT_EQ(config_.time.utc_offset, std::chrono::hours(5) + std::chrono::minutes(30));
+  auto city = OpenCity();
+  ASSERT_TRUE(city.ok()) << city.status().ToString();
+  EXPECT_EQ((*city)->vault().options().time, config_.time);
+  EXPECT_EQ(Load("[platform]\ntime_zone = \"Europe/Berlin\"\n"),
+            InvalidArgument("config: platform.time_zone must be Asia/Shanghai or a fixed offset "
+                            "like +08:00"));
+}
+
 // A scene without its settings is not registered at all, and its routes
 // do not exist.
 TEST_F(CityConfigTest, TransitIsOffWithoutAFeed) {

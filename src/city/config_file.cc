@@ -88,7 +88,15 @@ Status ReadPlatform(Sections& sections, CityConfig& config) {
   CITYCODE_RETURN_IF_ERROR(platform.Read("credential_hours", credential_hours));
   CITYCODE_RETURN_IF_ERROR(platform.Read("upkeep_seconds", upkeep_seconds));
   CITYCODE_RETURN_IF_ERROR(platform.Read("max_scan_age_hours", max_scan_age_hours));
+  std::string time_zone;
+  CITYCODE_RETURN_IF_ERROR(platform.Read("time_zone", time_zone));
   CITYCODE_RETURN_IF_ERROR(platform.CheckAllRead());
+  if (!time_zone.empty()) {
+    auto time = ParseTimeZone(time_zone);
+    if (!time.ok())
+      return platform.Invalid("time_zone", "Asia/Shanghai or a fixed offset like +08:00");
+    config.time = *time;
+  }
   CITYCODE_ASSIGN_OR_RETURN(config.platform.algorithm, crypto::AlgorithmFromCliName(algorithm));
   if (credential_hours < 1) return platform.Invalid("credential_hours", ">= 1");
   if (max_scan_age_hours < 1 || max_scan_age_hours > 24 * 90) {

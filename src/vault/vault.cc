@@ -205,12 +205,7 @@ BlindIndex HolderIndex(const platform::Keyring& keyring, std::string_view id_typ
 }
 
 std::string Vault::Impl::LocalDate(Instant t) const {
-  const auto local = std::chrono::floor<std::chrono::days>(t + std::chrono::hours(8));
-  const std::chrono::year_month_day date(local);
-  char text[16];
-  std::snprintf(text, sizeof text, "%04d-%02u-%02u", static_cast<int>(date.year()),
-                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
-  return text;
+  return FormatIsoDay(options.time.LocalDay(t));
 }
 
 Result<std::int64_t> Vault::Impl::Audit(store::Transaction& tx, AuditEvent event) {

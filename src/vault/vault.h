@@ -31,6 +31,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/city_time.h"
 #include "common/clock.h"
 #include "common/status.h"
 #include "crypto/key.h"
@@ -52,6 +53,8 @@ struct VaultOptions {
   std::int64_t checkpoint_every = 1000;
   std::chrono::seconds presentation_grant_lifetime = std::chrono::minutes(10);
   std::chrono::seconds max_standing_grant = std::chrono::days(366);
+  // The city's local time: certificates are valid by local dates.
+  CityTime time;
 };
 
 struct IssuerRegistration {

@@ -184,16 +184,6 @@ Status CheckItemCode(std::string_view code) {
   return OkStatus();
 }
 
-// The city's local day: Asia/Shanghai is UTC+8 all year (no DST since 1991).
-std::string LocalDay(Instant t) {
-  const auto local = std::chrono::floor<std::chrono::days>(t + std::chrono::hours(8));
-  const std::chrono::year_month_day date(local);
-  char text[16];
-  std::snprintf(text, sizeof text, "%04d-%02u-%02u", static_cast<int>(date.year()),
-                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
-  return text;
-}
-
 std::string TicketNumber(std::int64_t seq) {
   char text[24];
   std::snprintf(text, sizeof text, "A%03lld", static_cast<long long>(seq));
@@ -432,6 +422,10 @@ struct GovScene::Impl {
   const Clock& clock;
   platform::Platform& platform;
   vault::Vault& vault;
+  CityTime time;
+
+  // The city's local day of `t`, YYYY-MM-DD: tickets are numbered per day.
+  std::string LocalDay(Instant t) const { return FormatIsoDay(time.LocalDay(t)); }
 
   // Verifies a code for the terminal; a refused code is permission_denied
   // code_invalid naming the verifier's reason (never whose code it was).
@@ -498,11 +492,11 @@ GovScene::GovScene(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 GovScene::~GovScene() = default;
 
 Result<std::unique_ptr<GovScene>> GovScene::Open(store::Database& db, const Clock& clock,
-                                                 platform::Platform& platform,
-                                                 vault::Vault& vault) {
+                                                 platform::Platform& platform, vault::Vault& vault,
+                                                 CityTime time) {
   CITYCODE_RETURN_IF_ERROR(db.Migrate(kMigrations));
   return std::unique_ptr<GovScene>(new GovScene(std::make_unique<Impl>(
-      Impl{.db = db, .clock = clock, .platform = platform, .vault = vault})));
+      Impl{.db = db, .clock = clock, .platform = platform, .vault = vault, .time = time})));
 }
 
 // --- administration ---
@@ -632,7 +626,7 @@ Result<TicketReceipt> GovScene::TakeTicket(const Principal& kiosk, std::string_v
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
       impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
         const Instant now = impl.clock.Now();
-        const std::string day = LocalDay(now);
+        const std::string day = impl.LocalDay(now);
         // One statement allocates the number: the row lock (PostgreSQL) or
         // the write lock (SQLite) orders concurrent kiosks.
         const store::Value counter[] = {Text(kiosk.site_id), Text(day)};
@@ -684,7 +678,7 @@ Result<std::optional<Ticket>> GovScene::CallNext(const Principal& window) {
         called.reset();
         CITYCODE_ASSIGN_OR_RETURN(Window registered, LoadWindow(tx, window));
         const Instant now = impl.clock.Now();
-        std::vector<store::Value> params = {Text(registered.site_id), Text(LocalDay(now))};
+        std::vector<store::Value> params = {Text(registered.site_id), Text(impl.LocalDay(now))};
         std::string pick =
             "SELECT id FROM gov_tickets WHERE site_id = ? AND day = ? AND state = 'waiting'";
         if (!registered.item_ids.empty()) {
@@ -724,7 +718,7 @@ Result<std::optional<Ticket>> GovScene::CallNext(const Principal& window) {
 Result<QueueView> GovScene::Queue(const Principal& terminal) {
   Impl& impl = *impl_;
   CITYCODE_RETURN_IF_ERROR(RequireHallTerminal(terminal));
-  QueueView view{.site_id = terminal.site_id, .day = LocalDay(impl.clock.Now())};
+  QueueView view{.site_id = terminal.site_id, .day = impl.LocalDay(impl.clock.Now())};
   CITYCODE_ASSIGN_OR_RETURN(auto tx, impl.db.Begin(store::TransactionMode::kRead));
   const store::Value params[] = {Text(view.site_id), Text(view.day)};
   CITYCODE_ASSIGN_OR_RETURN(
@@ -923,7 +917,7 @@ class GovModule final : public api::SceneModule {
   Result<std::unique_ptr<api::Scene>> Open(const api::SceneContext& context) override {
     CITYCODE_ASSIGN_OR_RETURN(
         std::unique_ptr<GovScene> scene,
-        GovScene::Open(context.db, context.clock, context.platform, context.vault));
+        GovScene::Open(context.db, context.clock, context.platform, context.vault, context.time));
     return std::unique_ptr<api::Scene>(std::move(scene));
   }
 };

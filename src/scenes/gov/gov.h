@@ -7,8 +7,8 @@
 // - Windows: terminals registered as counters of their site, each handling
 //   some service items (or all of them).
 // - Tickets (扫码取号): a citizen scans a code at a kiosk and gets a number
-//   for one service item, "A001", "A002" … per site and local day
-//   (Asia/Shanghai); a window calls the oldest waiting ticket it handles.
+//   for one service item, "A001", "A002" … per site and local day (the
+//   city's time, Asia/Shanghai by default); a window calls the oldest waiting ticket it handles.
 // - Cases (亮码办事, 免证办事): at a window the citizen's code is scanned;
 //   the item's required certificates are fetched from the vault under a
 //   presentation grant, the clerk sees them once, and the case keeps only
@@ -46,6 +46,7 @@
 
 #include "api/scene.h"
 #include "common/bytes.h"
+#include "common/city_time.h"
 #include "common/clock.h"
 #include "common/status.h"
 #include "platform/platform.h"
@@ -87,7 +88,7 @@ struct Ticket {
   std::string number;  // "A001": per site and local day
   std::string org_id;
   std::string site_id;
-  std::string day;  // the local day (Asia/Shanghai) it was taken, YYYY-MM-DD
+  std::string day;  // the city's local day it was taken, YYYY-MM-DD
   std::string item_id;
   std::string item_code;
   std::string item_name;
@@ -164,9 +165,10 @@ struct OpenedCase {
 class GovScene final : public api::Scene {
  public:
   // Applies the scene's migrations (versions 2001+). All must outlive the
-  // GovScene.
+  // GovScene. `time` is the city's: queue days are its local days.
   static Result<std::unique_ptr<GovScene>> Open(store::Database& db, const Clock& clock,
-                                                platform::Platform& platform, vault::Vault& vault);
+                                                platform::Platform& platform, vault::Vault& vault,
+                                                CityTime time = {});
   ~GovScene() override;
   GovScene(const GovScene&) = delete;
   GovScene& operator=(const GovScene&) = delete;

@@ -97,9 +97,9 @@ class GovTest : public testing::DatabaseTest {
     IssueTo(kIdNumber, "household_register", "");
   }
 
-  void OpenGov() {
+  void OpenGov(CityTime time = {}) {
     gov_.reset();
-    auto gov = GovScene::Open(db(), clock_, *platform_, *vault_);
+    auto gov = GovScene::Open(db(), clock_, *platform_, *vault_, time);
     ASSERT_TRUE(gov.ok()) << gov.status().ToString();
     gov_ = std::move(*gov);
   }
@@ -454,6 +454,17 @@ TEST_P(GovTest, NumbersStartAgainEachLocalDay) {
   ASSERT_TRUE(again.ok());
   EXPECT_FALSE(again->has_value());
   EXPECT_TRUE(gov_->Queue(kiosk_)->waiting.empty());
+}
+
+// The queue day is the configured city's: at UTC+0, 16:00 UTC is no midnight.
+TEST_P(GovTest, TheQueueDayIsTheCitysLocalDay) {
+  OpenGov(CityTime{.utc_offset = std::chrono::seconds(0)});
+  clock_.Set(FromUnixSeconds(1'786'032'000 - 30));  // 2026-08-06T15:59:30Z
+  EXPECT_EQ(Take(citizen_, hukou_).ticket.day, "2026-08-06");
+  clock_.Advance(std::chrono::seconds(30));
+  const TicketReceipt same_day = Take(citizen_, hukou_);
+  EXPECT_EQ(same_day.ticket.number, "A002");
+  EXPECT_EQ(same_day.ticket.day, "2026-08-06");
 }
 
 TEST_P(GovTest, WindowsCallOnlyTheItemsTheyHandle) {

@@ -7,6 +7,8 @@
 #include <tuple>
 #include <utility>
 
+#include "scenes/transit/csv.h"
+
 namespace citycode::transit {
 namespace {
 
@@ -338,17 +340,6 @@ Result<ClearingReport> Clearing::RunClearing(const Date& operating_day) {
 
 namespace {
 
-// RFC 4180: a field with a comma, quote or line break is quoted.
-std::string CsvField(std::string_view text) {
-  if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
 nlohmann::json ChargeJson(const StoredCharge& c) {
   return {{"trip_id", c.trip_id},         {"start", FormatRfc3339(c.start)}, {"amount", c.amount},
           {"base_amount", c.base_amount}, {"agency_id", c.agency_id},        {"rules", c.rules}};
@@ -361,11 +352,14 @@ std::string ClearingCsv(const ClearingReport& report) {
       "operating_day,version,agency_id,agency_name,trips,base_total_fen,charged_fen,"
       "refunded_fen,discount_fen,settled_fen,delta_fen\r\n";
   for (const OperatorSettlement& s : report.operators) {
-    out += FormatIsoDate(report.operating_day) + "," + std::to_string(report.version) + "," +
-           CsvField(s.agency_id) + "," + CsvField(s.agency_name) + "," + std::to_string(s.trips) +
-           "," + std::to_string(s.base_total) + "," + std::to_string(s.charged_total) + "," +
-           std::to_string(s.refunded) + "," + std::to_string(s.discount) + "," +
-           std::to_string(s.settled) + "," + std::to_string(s.delta) + "\r\n";
+    out += FormatIsoDate(report.operating_day) + "," + std::to_string(report.version) + ",";
+    AppendCsvField(out, s.agency_id);
+    out += ',';
+    AppendCsvField(out, s.agency_name);
+    out += "," + std::to_string(s.trips) + "," + std::to_string(s.base_total) + "," +
+           std::to_string(s.charged_total) + "," + std::to_string(s.refunded) + "," +
+           std::to_string(s.discount) + "," + std::to_string(s.settled) + "," +
+           std::to_string(s.delta) + "\r\n";
   }
   return out;
 }

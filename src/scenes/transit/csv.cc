@@ -160,4 +160,17 @@ Result<CsvTable> ReadCsvFile(const std::filesystem::path& path, const CsvLimits&
   return ParseCsv(text, path.filename().string(), limits);
 }
 
+void AppendCsvField(std::string& out, std::string_view field) {
+  if (field.find_first_of(",\"\r\n") == std::string_view::npos) {
+    out += field;
+    return;
+  }
+  out += '"';
+  for (char c : field) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+}
+
 }  // namespace citycode::transit

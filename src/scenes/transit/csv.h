@@ -1,4 +1,5 @@
-// An RFC 4180 CSV reader for GTFS files.
+// RFC 4180 CSV: the reader of GTFS files, and the one field writer of every
+// CSV file and report transit writes (tap files, the clearing).
 //
 // The first record names the columns; fields are read by column name, so
 // column order does not matter, unknown columns are ignored and a missing
@@ -66,6 +67,10 @@ Result<CsvTable> ParseCsv(std::string_view text, std::string_view file_name,
 // Reads and parses a file: not_found if it does not exist, otherwise as
 // ParseCsv (messages name the file by its file name).
 Result<CsvTable> ReadCsvFile(const std::filesystem::path& path, const CsvLimits& limits = {});
+
+// Appends `field` to `out`, quoted (every quote doubled) only if it holds a
+// comma, a quote or a line break.
+void AppendCsvField(std::string& out, std::string_view field);
 
 }  // namespace citycode::transit
 

@@ -11,12 +11,6 @@
 namespace citycode::transit {
 namespace {
 
-constexpr std::int64_t kDay = 86400;
-
-std::int64_t FloorDiv(std::int64_t a, std::int64_t b) {
-  return a >= 0 ? a / b : -((b - 1 - a) / b);
-}
-
 std::string TapId(const Tap& tap) { return tap.terminal_id + ":" + std::to_string(tap.sequence); }
 
 // A total order on taps, so that sorting (and dropping repeats) does not
@@ -89,7 +83,7 @@ class Farer {
       return;
     }
     c.agency_id = route->second.agency_id;
-    const LocalTimeOfDay local = ToLocal(trip.first->at, options_.utc_offset);
+    const LocalTimeOfDay local = ToLocal(trip.first->at, options_.time);
     Leg leg;
     leg.route_id = c.route_id;
     leg.from_stop_id = c.from_stop_id;
@@ -134,10 +128,8 @@ bool WindowApplies(const FareWindow& w, const Charge& c, int route_type) {
 
 }  // namespace
 
-LocalTimeOfDay ToLocal(Instant t, std::chrono::seconds utc_offset) {
-  const std::int64_t s = ToUnixSeconds(t) + utc_offset.count();
-  const std::int64_t days = FloorDiv(s, kDay);
-  return {Date::FromDaysSinceEpoch(days), static_cast<int>(s - days * kDay)};
+LocalTimeOfDay ToLocal(Instant t, const CityTime& time) {
+  return {Date::FromDays(time.LocalDay(t)), static_cast<int>(time.TimeOfDay(t).count())};
 }
 
 std::optional<Date> WindowNight(const FareWindow& window, const LocalTimeOfDay& t) {
@@ -264,7 +256,7 @@ std::vector<Charge> FareTaps(const Feed& feed, const FareExtensions& extensions,
     c.channel = trip.first->channel;
     c.rider_category_id =
         trip.first->rider_category_id.empty() ? default_category : trip.first->rider_category_id;
-    c.operating_day = ToLocal(c.start - options.day_start, options.utc_offset).date;
+    c.operating_day = ToLocal(c.start - options.day_start, options.time).date;
     farer.Fare(trip, c);
     c.amount = c.base_amount;
     if (!c.problem.empty()) {
@@ -273,7 +265,7 @@ std::vector<Charge> FareTaps(const Feed& feed, const FareExtensions& extensions,
     }
 
     const int route_type = feed.routes.find(c.route_id)->second.route_type;
-    const LocalTimeOfDay local = ToLocal(c.start, options.utc_offset);
+    const LocalTimeOfDay local = ToLocal(c.start, options.time);
     // Each trip pays min(base, what the window and the daily cap have left);
     // the amount paid counts against both, so both totals hold.
     std::int64_t* window_total = nullptr;

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "code/credential.h"
+#include "common/city_time.h"
 #include "common/clock.h"
 #include "common/status.h"
 #include "scenes/transit/fare_extensions.h"
@@ -89,13 +90,10 @@ struct Charge {
   friend bool operator==(const Charge&, const Charge&) = default;
 };
 
-// Asia/Shanghai: UTC+8 all year, no daylight saving time.
-inline constexpr std::chrono::seconds kShanghaiUtcOffset{8 * 3600};
-
 struct FareOptions {
-  std::chrono::seconds utc_offset = kShanghaiUtcOffset;  // local time of the fare rules
-  std::chrono::seconds day_start{4 * 3600};              // operating day boundary for daily caps
-  std::chrono::seconds max_metro_trip{4 * 3600};         // longer: the entry had no exit
+  CityTime time;                                  // local time of the fare rules
+  std::chrono::seconds day_start{4 * 3600};       // operating day boundary for daily caps
+  std::chrono::seconds max_metro_trip{4 * 3600};  // longer: the entry had no exit
 };
 
 // The local calendar date and seconds since local midnight of `t`.
@@ -103,7 +101,7 @@ struct LocalTimeOfDay {
   Date date;
   int seconds = 0;
 };
-LocalTimeOfDay ToLocal(Instant t, std::chrono::seconds utc_offset);
+LocalTimeOfDay ToLocal(Instant t, const CityTime& time);
 
 // The operating night (its start date) of `window` that holds local time
 // `t`, or nullopt if `t` is outside every night of the window's date range.

@@ -67,8 +67,8 @@ TEST(FareWindowTest, OperatingNight) {
   EXPECT_EQ(WindowNight(day, local({2026, 7, 1}, 8, 30)), (Date{2026, 7, 1}));
   EXPECT_EQ(WindowNight(day, local({2026, 7, 1}, 9, 0)), std::nullopt);
 
-  EXPECT_EQ(ToLocal(Utc("2026-08-15T18:00:00Z"), kShanghaiUtcOffset).date, (Date{2026, 8, 16}));
-  EXPECT_EQ(ToLocal(Utc("2026-08-15T18:00:00Z"), kShanghaiUtcOffset).seconds, 2 * 3600);
+  EXPECT_EQ(ToLocal(Utc("2026-08-15T18:00:00Z"), CityTime{}).date, (Date{2026, 8, 16}));
+  EXPECT_EQ(ToLocal(Utc("2026-08-15T18:00:00Z"), CityTime{}).seconds, 2 * 3600);
 }
 
 TEST_F(FareEngineTest, SummerNightInTheAppCosts100Fen) {

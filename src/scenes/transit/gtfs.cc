@@ -31,12 +31,6 @@ std::optional<int> ParseSmallInt(std::string_view s) {
   return negative ? -v : v;
 }
 
-bool IsLeapYear(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-int DaysInMonth(int y, int m) {
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && IsLeapYear(y) ? 29 : kDays[m - 1];
-}
-
 // The loader of one feed: each Load* reads one file into feed_ and records
 // issues; the order matters, later files check references to earlier ones.
 class Loader {
@@ -540,32 +534,19 @@ class Loader {
 
 }  // namespace
 
-std::int64_t Date::DaysSinceEpoch() const {
-  // Howard Hinnant's days_from_civil.
-  const std::int64_t y = year - (month <= 2 ? 1 : 0);
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const std::int64_t yoe = y - era * 400;
-  const std::int64_t doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
-  const std::int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
+std::chrono::sys_days Date::days() const {
+  return std::chrono::sys_days(std::chrono::year(year) / month / day);
 }
 
-Date Date::FromDaysSinceEpoch(std::int64_t z) {
-  z += 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const std::int64_t doe = z - era * 146097;
-  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const std::int64_t mp = (5 * doy + 2) / 153;
-  const int d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  const int m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  return Date{static_cast<int>(yoe + era * 400 + (m <= 2 ? 1 : 0)), m, d};
+Date Date::FromDays(std::chrono::sys_days days) {
+  const std::chrono::year_month_day date(days);
+  return {static_cast<int>(date.year()), static_cast<int>(static_cast<unsigned>(date.month())),
+          static_cast<int>(static_cast<unsigned>(date.day()))};
 }
 
 int Date::Weekday() const {
-  // 1970-01-01 was a Thursday (3 when Monday is 0).
-  const std::int64_t w = (DaysSinceEpoch() + 3) % 7;
-  return static_cast<int>(w < 0 ? w + 7 : w);
+  // ISO: Monday 1 … Sunday 7.
+  return static_cast<int>(std::chrono::weekday(days()).iso_encoding()) - 1;
 }
 
 Result<Date> ParseGtfsDate(std::string_view text) {
@@ -578,7 +559,7 @@ Result<Date> ParseGtfsDate(std::string_view text) {
     return v;
   };
   Date d{num(0, 4), num(4, 2), num(6, 2)};
-  if (d.month < 1 || d.month > 12 || d.day < 1 || d.day > DaysInMonth(d.year, d.month)) {
+  if (!(std::chrono::year(d.year) / d.month / d.day).ok()) {
     return InvalidArgument("date out of range");
   }
   return d;

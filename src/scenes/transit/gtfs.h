@@ -14,6 +14,7 @@
 #ifndef CITYCODE_SCENES_TRANSIT_GTFS_H_
 #define CITYCODE_SCENES_TRANSIT_GTFS_H_
 
+#include <chrono>
 #include <compare>
 #include <cstdint>
 #include <filesystem>
@@ -33,12 +34,17 @@ struct Date {
   int month = 1;
   int day = 1;
 
+  // The day as std::chrono counts it, and back.
+  std::chrono::sys_days days() const;
+  static Date FromDays(std::chrono::sys_days days);
   // Days since 1970-01-01 (negative before).
-  std::int64_t DaysSinceEpoch() const;
-  static Date FromDaysSinceEpoch(std::int64_t days);
+  std::int64_t DaysSinceEpoch() const { return days().time_since_epoch().count(); }
+  static Date FromDaysSinceEpoch(std::int64_t n) {
+    return FromDays(std::chrono::sys_days(std::chrono::days(n)));
+  }
   // 0 = Monday … 6 = Sunday.
   int Weekday() const;
-  Date AddDays(std::int64_t days) const { return FromDaysSinceEpoch(DaysSinceEpoch() + days); }
+  Date AddDays(std::int64_t n) const { return FromDays(days() + std::chrono::days(n)); }
 
   friend auto operator<=>(const Date&, const Date&) = default;
 };

@@ -598,13 +598,10 @@ struct Rides::Impl {
   FareOptions options;
   std::unique_ptr<FareRanges> ranges;  // shared by every rider's faring
 
-  Date OperatingDay(Instant at) const {
-    return ToLocal(at - options.day_start, options.utc_offset).date;
-  }
+  Date OperatingDay(Instant at) const { return ToLocal(at - options.day_start, options.time).date; }
   // The first instant of operating day `d`, in unix seconds.
   std::int64_t DayStart(const Date& d) const {
-    return d.DaysSinceEpoch() * kSecondsPerDay - options.utc_offset.count() +
-           options.day_start.count();
+    return ToUnixSeconds(options.time.StartOf(d.days()) + options.day_start);
   }
 
   // A posting: the rider's receivable debited `amount` (negative: credited),

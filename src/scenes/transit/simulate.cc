@@ -515,7 +515,7 @@ Result<SimulationSummary> SimulateDay(const Feed& feed, const SimulationOptions&
 
   // Seconds of local midnight of the day, in UTC.
   const std::int64_t midnight =
-      options.day.DaysSinceEpoch() * kSecondsPerDay - options.fare_options.utc_offset.count();
+      ToUnixSeconds(options.fare_options.time.StartOf(options.day.days()));
   TapUpload upload;
   std::int64_t sequence = 0;
   std::uint32_t terminal = 0;

@@ -40,7 +40,7 @@ struct SimulationOptions {
   std::int64_t riders = 1000;  // 1..kMaxSimulatedRiders
   Date day;                    // the operating day
   std::uint64_t seed = 1;
-  // utc_offset: the local time the day is lived in; day_start: where the
+  // time: the local time the day is lived in; day_start: where the
   // operating day begins (every tap lies in [day + day_start, +24 h)).
   FareOptions fare_options;
 };

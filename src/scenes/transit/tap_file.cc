@@ -6,6 +6,7 @@
 
 #include "code/credential.h"
 #include "common/clock.h"
+#include "scenes/transit/csv.h"
 #include "scenes/transit/gtfs.h"
 
 namespace citycode::transit {
@@ -51,20 +52,6 @@ Status CheckId(std::string_view value, std::string_view column, bool may_be_empt
   return OkStatus();
 }
 
-// Appends `field`, quoted (RFC 4180) only if it holds a comma or a quote.
-void AppendField(std::string& out, std::string_view field) {
-  if (field.find_first_of(",\"") == std::string_view::npos) {
-    out += field;
-    return;
-  }
-  out += '"';
-  for (char c : field) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-}
-
 void AppendTwoDigits(std::string& out, int value) {
   out += static_cast<char>('0' + value / 10);
   out += static_cast<char>('0' + value % 10);
@@ -102,7 +89,7 @@ Status TapFileWriter::Add(const TapUpload& upload) {
     if (HasControl(id)) return InvalidArgument("a tap file field holds a control character");
   }
 
-  AppendField(buffer_, tap.terminal_id);
+  AppendCsvField(buffer_, tap.terminal_id);
   buffer_ += ',';
   char digits[24];
   const auto printed = std::to_chars(digits, digits + sizeof digits, tap.sequence);
@@ -130,17 +117,17 @@ Status TapFileWriter::Add(const TapUpload& upload) {
     buffer_ += 'Z';
   }
   buffer_ += ',';
-  AppendField(buffer_, tap.route_id);
+  AppendCsvField(buffer_, tap.route_id);
   buffer_ += ',';
-  AppendField(buffer_, tap.stop_id);
+  AppendCsvField(buffer_, tap.stop_id);
   buffer_ += ',';
   buffer_ += kind;
   buffer_ += ',';
   buffer_ += channel;
   buffer_ += ',';
-  AppendField(buffer_, tap.rider_category_id);
+  AppendCsvField(buffer_, tap.rider_category_id);
   buffer_ += ',';
-  AppendField(buffer_, upload.rider_id);
+  AppendCsvField(buffer_, upload.rider_id);
   buffer_ += '\n';
   ++rows_;
   if (buffer_.size() >= kWriteBlockBytes) return FlushBuffer();

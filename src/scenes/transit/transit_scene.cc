@@ -43,7 +43,8 @@ Result<std::unique_ptr<TransitScene>> TransitScene::Open(const api::SceneContext
                  feed_dir.string().c_str(), issues);
   }
   CITYCODE_ASSIGN_OR_RETURN(
-      scene->rides_, Rides::Open(context.db, context.clock, *scene->feed_, *scene->extensions_));
+      scene->rides_, Rides::Open(context.db, context.clock, *scene->feed_, *scene->extensions_,
+                                 FareOptions{.time = context.time}));
   CITYCODE_ASSIGN_OR_RETURN(scene->clearing_,
                             Clearing::Open(context.db, context.clock, *scene->feed_));
   return scene;

@@ -76,7 +76,7 @@ struct Vault::Impl {
   Result<std::int64_t> Audit(store::Transaction& tx, AuditEvent event);
   void CheckpointIfDue(std::int64_t seq);
 
-  // Today's date (YYYY-MM-DD) in the city's time zone (UTC+8, no DST).
+  // The local date (YYYY-MM-DD) of `t` in the city's time (options.time).
   std::string LocalDate(Instant t) const;
 };
 
