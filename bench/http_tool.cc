@@ -33,6 +33,8 @@
 #include <thread>
 #include <vector>
 
+#include "api_client/http_client.h"
+#include "api_client/simulator.h"
 #include "code/presentation.h"
 #include "code/trust_list.h"
 #include "code/verifier.h"
@@ -41,8 +43,6 @@
 #include "common/status.h"
 #include "crypto/key.h"
 #include "crypto/random.h"
-#include "terminal/http_client.h"
-#include "terminal/simulator.h"
 
 namespace citycode::bench {
 namespace {
@@ -72,7 +72,7 @@ T Check(Result<T> result, std::string_view what) {
 }
 
 // One API call that must answer `expected`; its JSON answer.
-json Call(terminal::HttpClient& client, std::string_view method, std::string_view target,
+json Call(api_client::HttpClient& client, std::string_view method, std::string_view target,
           const json& body, const Headers& headers, int expected, std::string_view what) {
   auto reply = Check(client.Send(method, target, body.is_null() ? "" : body.dump(), headers), what);
   if (reply.status != expected) {
@@ -102,7 +102,7 @@ std::vector<std::string> ReadLines(const std::string& path) {
 int Seed(const Args& args) {
   const std::string dir = args.Get("dir");
   const long riders = args.GetInt("riders", 64), terminals = args.GetInt("terminals", 64);
-  auto client = Check(terminal::HttpClient::Create(args.Get("server")), "connect");
+  auto client = Check(api_client::HttpClient::Create(args.Get("server")), "connect");
   const Headers admin = {{"Authorization", "Bearer " + args.Get("admin-key")}};
 
   const json org =
@@ -134,7 +134,7 @@ int Seed(const Args& args) {
     const std::string password = "bench-" + ToHex(crypto::RandomArray<8>());
     Call(*client, "POST", "/v1/citizens",
          {{"name", "模拟乘客" + std::to_string(i)},
-          {"id_number", terminal::RandomResidentIdNumber()},
+          {"id_number", api_client::RandomResidentIdNumber()},
           {"phone", phone},
           {"password", password}},
          {}, 201, "register a rider");
@@ -230,7 +230,7 @@ int Verify(const Args& args) {
   const auto riders = LoadRiders(args.Get("dir"));
 
   // The lists a gate downloads, as `citycode terminal simulate --offline`.
-  auto client = Check(terminal::HttpClient::Create(args.Get("server")), "connect");
+  auto client = Check(api_client::HttpClient::Create(args.Get("server")), "connect");
   const auto get = [&](std::string_view target) {
     auto reply = Check(client->Send("GET", target), "download a list");
     if (reply.status != 200) throw std::runtime_error("GET " + std::string(target) + " failed");

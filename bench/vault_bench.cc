@@ -7,8 +7,8 @@
 #include <filesystem>
 #include <memory>
 
+#include "api_client/simulator.h"
 #include "platform/platform.h"
-#include "terminal/simulator.h"
 #include "vault/sample_certificates.h"
 #include "vault/vault.h"
 
@@ -49,7 +49,7 @@ struct World {
     const auto admin = Must(platform->CreateOrgAdminKey(bank.id, "bench"));
     relying_party = Must(platform->Authenticate(admin.token));
     for (int i = 0; i < kCitizens; ++i) {
-      const std::string id_number = terminal::RandomResidentIdNumber();
+      const std::string id_number = api_client::RandomResidentIdNumber();
       auto citizen = platform->RegisterCitizen({.name = "压测市民",
                                                 .id_number = id_number,
                                                 .phone = std::to_string(13800000000LL + i),

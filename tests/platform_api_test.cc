@@ -7,18 +7,18 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "api_client/http_client.h"
 #include "code/credential.h"
 #include "common/files.h"
 #include "server/service.h"
-#include "terminal/http_client.h"
 #include "tests/support/service_test.h"
 #include "tests/support/subprocess.h"
 
 namespace citycode {
 namespace {
 
+using api_client::HttpReply;
 using nlohmann::json;
-using terminal::HttpReply;
 
 // Every table the platform writes.
 constexpr const char* kTables[] = {"platform_keys", "signed_lists",       "citizens",
@@ -285,7 +285,7 @@ TEST(ApiRateLimitTest, RefusesBeyondTheBurst) {
   ASSERT_TRUE(service.ok()) << service.status().ToString();
   const std::string admin = (*service)->platform().CreateAdminKey("a")->token;
   auto client =
-      *terminal::HttpClient::Create("http://127.0.0.1:" + std::to_string((*service)->port()));
+      *api_client::HttpClient::Create("http://127.0.0.1:" + std::to_string((*service)->port()));
   std::vector<int> statuses;
   for (int i = 0; i < 5; ++i) {
     statuses.push_back(

@@ -78,7 +78,7 @@ TEST_P(SceneApiTest, AFakeSceneInTheListIsServed) {
   const std::string key = TerminalKey();
   const json answer = SendJson("GET", "/v1/parking/spaces", nullptr, key, 200);
   EXPECT_EQ(answer["free"], 42);
-  const terminal::HttpReply openapi = Send("GET", "/v1/openapi.json");
+  const api_client::HttpReply openapi = Send("GET", "/v1/openapi.json");
   EXPECT_NE(openapi.body.find("/v1/parking/spaces"), std::string::npos);
   ExpectRefused("GET", "/v1/parking/spaces", "", admin_, 403, "permission_denied");
 }
@@ -110,7 +110,7 @@ TEST_P(SceneApiTest, AStorageFailureUnderAnyRouteIsGenericWithARequestId) {
         for (char& c : upper) c = static_cast<char>(std::toupper(c));
         const std::string token = operation.contains("security") ? key : "";
         ::testing::internal::CaptureStderr();
-        const terminal::HttpReply reply = Send(upper, target, upper == "POST" ? "{}" : "", token);
+        const api_client::HttpReply reply = Send(upper, target, upper == "POST" ? "{}" : "", token);
         const std::string log = ::testing::internal::GetCapturedStderr();
         EXPECT_EQ(reply.body.find("SELECT"), std::string::npos) << upper << " " << target;
         EXPECT_EQ(reply.body.find(secret_path), std::string::npos) << upper << " " << target;

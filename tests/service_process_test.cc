@@ -11,10 +11,10 @@
 #include <set>
 #include <thread>
 
+#include "api_client/http_client.h"
 #include "code/credential.h"
 #include "code/presentation.h"
 #include "common/files.h"
-#include "terminal/http_client.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_databases.h"
@@ -60,7 +60,7 @@ TEST_P(ServeProcessTest, KillNineLosesNoAcknowledgedWrite) {
   std::condition_variable progress;
   std::vector<std::string> acknowledged;
   std::thread writer([&] {
-    auto client = terminal::HttpClient::Create(base);
+    auto client = api_client::HttpClient::Create(base);
     for (int i = 0;; ++i) {
       auto reply = (*client)->Send(
           "POST", "/v1/orgs", json{{"name", "org " + std::to_string(i)}, {"kind", "hotel"}}.dump(),
@@ -82,7 +82,7 @@ TEST_P(ServeProcessTest, KillNineLosesNoAcknowledgedWrite) {
   // Restarted, the server has every acknowledged organisation.
   server = std::make_unique<ChildProcess>(ServeArgs());
   ASSERT_TRUE(server->WaitForOutput(" threads\n")) << server->output();
-  auto client = terminal::HttpClient::Create(ServedUrl(*server));
+  auto client = api_client::HttpClient::Create(ServedUrl(*server));
   auto listed = (*client)->Send("GET", "/v1/orgs", {}, {{"Authorization", "Bearer " + admin_key}});
   ASSERT_TRUE(listed.ok());
   ASSERT_EQ(listed->status, 200);

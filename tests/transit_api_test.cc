@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "api_client/http_client.h"
 #include "code/presentation.h"
 #include "code/trust_list.h"
 #include "code/verifier.h"
@@ -26,7 +27,6 @@
 #include "scenes/transit/fare_extensions.h"
 #include "scenes/transit/gtfs.h"
 #include "server/service.h"
-#include "terminal/http_client.h"
 #include "tests/support/service_test.h"
 
 namespace citycode {
@@ -447,7 +447,7 @@ TEST_P(TransitApiTest, WithoutAFeedTheRoutesDoNotExist) {
   ExpectRefused("GET", "/v1/me/bill?day=2026-08-15", "", session_, 404, "not_found");
   ExpectRefused("POST", "/v1/transit/clearing", R"({"day":"2026-08-15"})", admin_, 404,
                 "not_found");
-  const terminal::HttpReply openapi = Send("GET", "/v1/openapi.json");
+  const api_client::HttpReply openapi = Send("GET", "/v1/openapi.json");
   EXPECT_EQ(openapi.status, 200);
   EXPECT_EQ(openapi.body.find("/v1/transit/taps"), std::string::npos);
 }

@@ -19,12 +19,12 @@
 #include <tuple>
 #include <vector>
 
+#include "api_client/http_client.h"
 #include "code/presentation.h"
 #include "common/bytes.h"
 #include "common/clock.h"
 #include "crypto/key.h"
 #include "server/service.h"
-#include "terminal/http_client.h"
 #include "tests/support/service_test.h"
 #include "vault/audit.h"
 #include "vault/certificate.h"
@@ -34,8 +34,8 @@
 namespace citycode {
 namespace {
 
+using api_client::HttpReply;
 using nlohmann::json;
-using terminal::HttpReply;
 
 // Fictional people and agencies; the ID numbers carry valid check characters.
 constexpr std::string_view kCitizenName = "测试市民丙";

@@ -14,7 +14,7 @@
 #include "common/clock.h"
 #include "common/files.h"
 #include "crypto/key.h"
-#include "issuer/issuer_dir.h"
+#include "file_issuer/issuer_dir.h"
 #include "qr/qr.h"
 #include "qr/qr_reader.h"
 
@@ -134,8 +134,8 @@ void AddIssuerCommands(CLI::App& app, Action& action) {
       auto alg = crypto::AlgorithmFromCliName(args->alg);
       if (!alg.ok()) return Fail(alg.status());
       SystemClock clock;
-      auto created = issuer::IssuerDir::Init(
-          args->dir, issuer::IssuerOptions{.algorithm = *alg, .issuer_id = args->id}, clock);
+      auto created = file_issuer::IssuerDir::Init(
+          args->dir, file_issuer::IssuerOptions{.algorithm = *alg, .issuer_id = args->id}, clock);
       if (!created.ok()) return Fail(created.status());
       std::cout << nlohmann::json{{"dir", args->dir},
                                   {"issuer", args->id},
@@ -207,7 +207,7 @@ void AddCredentialCommands(CLI::App& app, Action& action) {
       auto device_key = ReadPublicKey(args->device_pub);
       if (!device_key.ok()) return Fail(device_key.status());
       SystemClock clock;
-      auto dir = issuer::IssuerDir::Open(args->issuer, clock);
+      auto dir = file_issuer::IssuerDir::Open(args->issuer, clock);
       if (!dir.ok()) return Fail(dir.status());
       auto issued = dir->Issue({.device_key = *device_key,
                                 .scenes = *scenes,
@@ -396,7 +396,7 @@ void AddRevokeCommand(CLI::App& app, Action& action) {
       code::CredentialId cti;
       std::copy(cti_bytes->begin(), cti_bytes->end(), cti.begin());
       SystemClock clock;
-      auto dir = issuer::IssuerDir::Open(args->issuer, clock);
+      auto dir = file_issuer::IssuerDir::Open(args->issuer, clock);
       if (!dir.ok()) return Fail(dir.status());
       if (Status s = dir->Revoke(cti); !s.ok()) return Fail(s);
       std::cout << nlohmann::json{{"version", dir->revocation_list().version},

@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "api_client/http_client.h"
+#include "api_client/simulator.h"
 #include "cli/commands.h"
 #include "code/presentation.h"
 #include "common/files.h"
@@ -15,8 +17,6 @@
 #include "qr/qr.h"
 #include "scenes/gov/gov.h"
 #include "server/service.h"
-#include "terminal/http_client.h"
-#include "terminal/simulator.h"
 
 namespace citycode::cli {
 namespace {
@@ -308,7 +308,7 @@ Status ShowLiveCode(const demo::DemoCity& city, const std::string& base_url, std
             << " characters): " << text << "\n";
   for (const auto& t : city.terminals) {
     if (t.scene == "transit") {
-      CITYCODE_ASSIGN_OR_RETURN(auto client, terminal::HttpClient::Create(base_url));
+      CITYCODE_ASSIGN_OR_RETURN(auto client, api_client::HttpClient::Create(base_url));
       CITYCODE_ASSIGN_OR_RETURN(auto reply,
                                 client->Send("POST", "/v1/verify", json{{"code", text}}.dump(),
                                              {{"Authorization", "Bearer " + t.api_key}}));
@@ -402,7 +402,7 @@ void AddTerminalCommands(CLI::App& app, Action& action) {
   terminal_cmd->require_subcommand(1);
   CLI::App* simulate = terminal_cmd->add_subcommand(
       "simulate", "Register riders, make their codes and verify them online or offline");
-  auto options = std::make_shared<terminal::SimulationOptions>();
+  auto options = std::make_shared<api_client::SimulationOptions>();
   auto alg = std::make_shared<std::string>("ed25519");
   auto citizens = std::make_shared<std::optional<int>>();
   simulate->add_option("--server", options->server_url, "http://host:port")->required();
@@ -427,7 +427,7 @@ void AddTerminalCommands(CLI::App& app, Action& action) {
       options->seed = (std::uint32_t{seed[0]} << 24) | (std::uint32_t{seed[1]} << 16) |
                       (std::uint32_t{seed[2]} << 8) | seed[3];
       SystemClock clock;
-      auto summary = terminal::Simulate(*options, clock);
+      auto summary = api_client::Simulate(*options, clock);
       if (!summary.ok()) return Fail(summary.status());
       const double seconds = std::chrono::duration<double>(summary->verify_time).count();
       json out = {{"mode", options->offline ? "offline" : "online"},

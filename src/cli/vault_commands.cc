@@ -8,11 +8,11 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "api_client/simulator.h"
 #include "cli/commands.h"
 #include "common/files.h"
 #include "crypto/key.h"
 #include "platform/platform.h"
-#include "terminal/simulator.h"
 #include "vault/certificate_id.h"
 #include "vault/sample_certificates.h"
 #include "vault/vault.h"
@@ -249,7 +249,7 @@ int RunGenerate(const GenerateArgs& args) {
           vault::Certificate c,
           vault::SampleCertificate(*types[i % types.size()],
                                    {.name = "示例市民" + std::to_string(serial % 10'000),
-                                    .id_number = terminal::RandomResidentIdNumber()},
+                                    .id_number = api_client::RandomResidentIdNumber()},
                                    issuer, serial, "2021-03-01", i % 7 == 0 ? "" : "2031-03-01"));
       CITYCODE_ASSIGN_OR_RETURN(vault::SignedCertificate signed_certificate,
                                 vault::SignCertificate(c, *key));

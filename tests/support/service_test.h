@@ -27,9 +27,9 @@
 #include <utility>
 #include <vector>
 
+#include "api_client/http_client.h"
 #include "common/clock.h"
 #include "server/service.h"
-#include "terminal/http_client.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_databases.h"
 
@@ -59,7 +59,7 @@ class ServiceTest : public DatabaseTest {
     ASSERT_TRUE(service.ok()) << service.status().ToString();
     service_ = std::move(*service);
     base_url_ = "http://127.0.0.1:" + std::to_string(service_->port());
-    client_ = std::move(*terminal::HttpClient::Create(base_url_));
+    client_ = std::move(*api_client::HttpClient::Create(base_url_));
     admin_ = service_->platform().CreateAdminKey("test admin")->token;
     channel_ = service_->platform().CreateChannelKey(code::Channel::kApp, "test app")->token;
   }
@@ -72,13 +72,13 @@ class ServiceTest : public DatabaseTest {
     DatabaseTest::TearDown();
   }
 
-  terminal::HttpReply Send(std::string_view method, std::string_view target,
-                           std::string_view body = {}, std::string_view token = {},
-                           Headers headers = {}) {
+  api_client::HttpReply Send(std::string_view method, std::string_view target,
+                             std::string_view body = {}, std::string_view token = {},
+                             Headers headers = {}) {
     if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + std::string(token));
     auto reply = client_->Send(method, target, body, headers);
     EXPECT_TRUE(reply.ok()) << reply.status().ToString();
-    return reply.ok() ? *reply : terminal::HttpReply{};
+    return reply.ok() ? *reply : api_client::HttpReply{};
   }
 
   // Sends `body` (null: none) and expects `expected_status`; the answer's
@@ -86,7 +86,7 @@ class ServiceTest : public DatabaseTest {
   nlohmann::json SendJson(std::string_view method, std::string_view target,
                           const nlohmann::json& body, std::string_view token, int expected_status,
                           Headers headers = {}) {
-    terminal::HttpReply reply =
+    api_client::HttpReply reply =
         Send(method, target, body.is_null() ? "" : body.dump(), token, std::move(headers));
     EXPECT_EQ(reply.status, expected_status) << method << " " << target << ": " << reply.body;
     nlohmann::json doc = nlohmann::json::parse(reply.body, nullptr, false);
@@ -94,7 +94,7 @@ class ServiceTest : public DatabaseTest {
   }
 
   // The machine code of an error answer, which must carry a message too.
-  std::string ErrorCode(const terminal::HttpReply& reply) {
+  std::string ErrorCode(const api_client::HttpReply& reply) {
     nlohmann::json doc = nlohmann::json::parse(reply.body, nullptr, false);
     if (!doc.is_object() || !doc.contains("error") || !doc["error"]["code"].is_string()) {
       return "(no error body: " + reply.body + ")";
@@ -106,7 +106,7 @@ class ServiceTest : public DatabaseTest {
   // A refused call: `status` and the machine code `code`.
   void ExpectRefused(std::string_view method, std::string_view target, std::string_view body,
                      std::string_view token, int status, std::string_view code) {
-    terminal::HttpReply reply = Send(method, target, body, token);
+    api_client::HttpReply reply = Send(method, target, body, token);
     EXPECT_EQ(reply.status, status) << method << " " << target << " " << body << ": " << reply.body;
     EXPECT_EQ(ErrorCode(reply), code)
         << method << " " << target << " " << body << ": " << reply.body;
@@ -130,7 +130,7 @@ class ServiceTest : public DatabaseTest {
   server::ServiceConfig config_;
   std::unique_ptr<server::Service> service_;
   std::string base_url_;
-  std::unique_ptr<terminal::HttpClient> client_;
+  std::unique_ptr<api_client::HttpClient> client_;
   std::string admin_, channel_;
 };
 

@@ -3,8 +3,8 @@
 // phone for each, makes their codes and has a terminal verify them, online
 // (POST /v1/verify) or offline (the downloaded signed lists and the verifier
 // library). Used by tests and load measurements.
-#ifndef CITYCODE_TERMINAL_SIMULATOR_H_
-#define CITYCODE_TERMINAL_SIMULATOR_H_
+#ifndef CITYCODE_API_CLIENT_SIMULATOR_H_
+#define CITYCODE_API_CLIENT_SIMULATOR_H_
 
 #include <chrono>
 #include <cstdint>
@@ -15,7 +15,7 @@
 #include "common/status.h"
 #include "crypto/algorithm.h"
 
-namespace citycode::terminal {
+namespace citycode::api_client {
 
 struct SimulationOptions {
   std::string server_url;    // http://host:port
@@ -48,6 +48,6 @@ std::string RandomResidentIdNumber();
 // key; the first error answer otherwise.
 Result<SimulationSummary> Simulate(const SimulationOptions& options, const Clock& clock);
 
-}  // namespace citycode::terminal
+}  // namespace citycode::api_client
 
-#endif  // CITYCODE_TERMINAL_SIMULATOR_H_
+#endif  // CITYCODE_API_CLIENT_SIMULATOR_H_

@@ -1,11 +1,11 @@
-#include "issuer/issuer_dir.h"
+#include "file_issuer/issuer_dir.h"
 
 #include <algorithm>
 
 #include "common/files.h"
 #include "crypto/random.h"
 
-namespace citycode::issuer {
+namespace citycode::file_issuer {
 namespace {
 
 constexpr std::size_t kMaxKeyFileBytes = 64 * 1024;
@@ -118,4 +118,4 @@ Status IssuerDir::Revoke(const code::CredentialId& cti) {
   return OkStatus();
 }
 
-}  // namespace citycode::issuer
+}  // namespace citycode::file_issuer

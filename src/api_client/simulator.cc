@@ -1,17 +1,17 @@
-#include "terminal/simulator.h"
+#include "api_client/simulator.h"
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "api_client/http_client.h"
 #include "code/presentation.h"
 #include "code/trust_list.h"
 #include "code/verifier.h"
 #include "crypto/key.h"
 #include "crypto/random.h"
-#include "terminal/http_client.h"
 
-namespace citycode::terminal {
+namespace citycode::api_client {
 namespace {
 
 using nlohmann::json;
@@ -176,4 +176,4 @@ Result<SimulationSummary> Simulate(const SimulationOptions& options, const Clock
   return summary;
 }
 
-}  // namespace citycode::terminal
+}  // namespace citycode::api_client

@@ -1,4 +1,4 @@
-#include "issuer/issuer_dir.h"
+#include "file_issuer/issuer_dir.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -11,7 +11,7 @@
 #include "tests/support/status_matchers.h"
 #include "tests/support/temp_dir.h"
 
-namespace citycode::issuer {
+namespace citycode::file_issuer {
 namespace {
 
 using ::citycode::testing::StatusIs;
@@ -86,4 +86,4 @@ TEST_F(IssuerDirTest, OpenRefusesListsNotSignedByTheRoot) {
 }
 
 }  // namespace
-}  // namespace citycode::issuer
+}  // namespace citycode::file_issuer

@@ -1,4 +1,4 @@
-#include "terminal/http_client.h"
+#include "api_client/http_client.h"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -6,7 +6,7 @@
 #include <boost/beast/http.hpp>
 #include <optional>
 
-namespace citycode::terminal {
+namespace citycode::api_client {
 namespace {
 
 namespace beast = boost::beast;
@@ -120,4 +120,4 @@ Result<HttpReply> HttpClient::Send(
   }
 }
 
-}  // namespace citycode::terminal
+}  // namespace citycode::api_client

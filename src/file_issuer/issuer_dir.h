@@ -8,8 +8,8 @@
 //   D/revoked.json revocation list (JWS)
 //
 // Not safe for concurrent writers: one operator runs one command at a time.
-#ifndef CITYCODE_ISSUER_ISSUER_DIR_H_
-#define CITYCODE_ISSUER_ISSUER_DIR_H_
+#ifndef CITYCODE_FILE_ISSUER_ISSUER_DIR_H_
+#define CITYCODE_FILE_ISSUER_ISSUER_DIR_H_
 
 #include <chrono>
 #include <filesystem>
@@ -23,7 +23,7 @@
 #include "common/status.h"
 #include "crypto/key.h"
 
-namespace citycode::issuer {
+namespace citycode::file_issuer {
 
 struct IssuerOptions {
   crypto::Algorithm algorithm = crypto::Algorithm::kEd25519;
@@ -80,6 +80,6 @@ class IssuerDir {
   IssuerOptions options_;
 };
 
-}  // namespace citycode::issuer
+}  // namespace citycode::file_issuer
 
-#endif  // CITYCODE_ISSUER_ISSUER_DIR_H_
+#endif  // CITYCODE_FILE_ISSUER_ISSUER_DIR_H_

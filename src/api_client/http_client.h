@@ -1,8 +1,8 @@
 // A small blocking HTTP/1.1 client (Boost.Beast) for terminals, the
 // simulator and tests: one keep-alive connection to one server, reopened
 // once if the server closed it.
-#ifndef CITYCODE_TERMINAL_HTTP_CLIENT_H_
-#define CITYCODE_TERMINAL_HTTP_CLIENT_H_
+#ifndef CITYCODE_API_CLIENT_HTTP_CLIENT_H_
+#define CITYCODE_API_CLIENT_HTTP_CLIENT_H_
 
 #include <chrono>
 #include <map>
@@ -14,7 +14,7 @@
 
 #include "common/status.h"
 
-namespace citycode::terminal {
+namespace citycode::api_client {
 
 struct HttpReply {
   int status = 0;
@@ -43,6 +43,6 @@ class HttpClient {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace citycode::terminal
+}  // namespace citycode::api_client
 
-#endif  // CITYCODE_TERMINAL_HTTP_CLIENT_H_
+#endif  // CITYCODE_API_CLIENT_HTTP_CLIENT_H_
