@@ -339,180 +339,214 @@ Result<Release> Vault::Fetch(const Principal& caller, const FetchRequest& reques
   }
   CITYCODE_ASSIGN_OR_RETURN(std::vector<std::string> requested, ResolveAll(request.type_codes));
 
-  const std::string actor = caller.terminal_id.empty() ? caller.key_id : caller.terminal_id;
   std::string subject;  // the citizen, once the grant is known
+  FetchScope scope;
   Release release;
-  json missing;  // of the release, for the audit entry too
-  GrantKind kind = GrantKind::kStanding;
   // The checks, decryption, signature checks and signing run in a read
   // transaction, concurrently with other fetches; only consuming the grant
   // and the audit entry take the write lock.
   Status done = store::RunInTransaction(
       impl.db, store::TransactionMode::kRead, [&](store::Transaction& tx) -> Status {
         const Instant now = impl.clock.Now();
-        CITYCODE_ASSIGN_OR_RETURN(std::optional<Grant> grant, LoadGrant(tx, request.grant_id));
-        if (grant) subject = grant->citizen_id;
-        if (!grant || grant->org_id != caller.org_id) {
-          return Refusal("consent_missing",
-                         "the citizen has given this organisation no such grant");
-        }
-        kind = grant->kind;
-        if (grant->revoked_at) return Refusal("consent_revoked", "the citizen revoked the grant");
-        if (now >= grant->expires_at) return Refusal("consent_expired", "the grant has expired");
-        if (kind == GrantKind::kPresentation && grant->used_at) {
-          return Refusal("consent_used", "the presentation grant was used");
-        }
-        std::vector<std::string> codes = requested.empty() ? grant->type_codes : requested;
-        for (const std::string& code : codes) {
-          if (!Contains(grant->type_codes, code)) {
-            return Refusal("type_not_consented", "the grant does not cover " + TypeName(code));
-          }
-        }
-        CITYCODE_ASSIGN_OR_RETURN(std::vector<std::string> registered,
-                                  RegisteredTypes(tx, caller.org_id, false));
-        for (const std::string& code : codes) {
-          if (!Contains(registered, code)) {
-            return Refusal("type_not_registered",
-                           "this organisation is not registered for " + TypeName(code));
-          }
-        }
-        CITYCODE_ASSIGN_OR_RETURN(const BlindIndex holder,
-                                  impl.CitizenHolderIndex(grant->citizen_id));
-        std::vector<store::Value> params = {Blob(holder)};
-        std::string placeholders;
-        for (const std::string& code : codes) {
-          placeholders += placeholders.empty() ? "?" : ", ?";
-          params.push_back(Text(code));
-        }
         CITYCODE_ASSIGN_OR_RETURN(
-            auto rows, tx.Query("SELECT identifier, issuer_org_id, sealed FROM vault_certificates "
-                                "WHERE holder_index = ? AND type_code IN (" +
-                                    placeholders + ") ORDER BY type_code, identifier",
-                                params));
-
-        release = Release{.id = RandomId("rel"),
-                          .org_id = caller.org_id,
-                          .use_cause = request.use_cause,
-                          .fetched_at = now};
-        const std::string today = impl.LocalDate(now);
-        std::map<std::string, std::string> why_missing;  // type code -> reason
-        for (const store::Row& row : rows) {
-          CITYCODE_ASSIGN_OR_RETURN(Bytes opened,
-                                    impl.keyring.Open(row.Blob(2), CertificateAad(row.Text(0))));
-          CITYCODE_ASSIGN_OR_RETURN(SignedCertificate stored,
-                                    ParseCertificateJson(AsChars(opened)));
-          const Certificate& c = stored.certificate;
-          auto key = impl.IssuerKey(tx, stored.key_id);
-          const bool signature_valid = key.ok() && key->first == row.Text(1) &&
-                                       VerifyCertificateSignature(stored, key->second);
-          const bool in_validity =
-              c.valid_from <= today && (c.valid_until.empty() || today <= c.valid_until);
-          std::string problem;
-          if (!signature_valid) {
-            problem = "bad_signature";
-          } else if (c.status != CertificateStatus::kValid) {
-            problem = "not_valid";
-          } else if (!in_validity) {
-            problem = "expired";
-          }
-          if (!problem.empty()) {
-            why_missing.try_emplace(c.type_code, problem);
-            continue;
-          }
-          release.certificates.push_back({.certificate = std::move(stored),
-                                          .signature_valid = signature_valid,
-                                          .in_validity = in_validity});
-        }
-        json certificates = json::array();
-        for (const FetchedCertificate& fetched : release.certificates) {
-          certificates.push_back(CertificateToJson(fetched.certificate));
-        }
-        missing = json::array();
-        for (const std::string& code : codes) {
-          const bool served = std::any_of(release.certificates.begin(), release.certificates.end(),
-                                          [&](const FetchedCertificate& f) {
-                                            return f.certificate.certificate.type_code == code;
-                                          });
-          if (served) continue;
-          auto reason = why_missing.find(code);
-          release.missing.push_back(
-              {.type_code = code,
-               .reason = reason == why_missing.end() ? "not_held" : reason->second});
-          missing.push_back({{"type_code", code}, {"reason", release.missing.back().reason}});
-        }
-        const json signed_part = {
-            {"release_id", release.id},          {"org_id", caller.org_id},
-            {"terminal_id", caller.terminal_id}, {"use_cause", request.use_cause},
-            {"grant_id", request.grant_id},      {"fetched_at", FormatRfc3339(now)},
-            {"certificates", certificates},      {"missing", missing}};
-        release.release_json = signed_part.dump();
-        CITYCODE_ASSIGN_OR_RETURN(release.signature,
-                                  impl.vault_key.Sign(AsBytes(release.release_json)));
-        release.key_id = ToHex(impl.vault_key.public_key().key_id());
-
+            scope, impl.CheckFetchScope(tx, caller, request, requested, now, subject));
+        CITYCODE_ASSIGN_OR_RETURN(release, impl.MakeRelease(tx, caller, request, scope, now));
         return OkStatus();
       });
-  std::int64_t seq = 0;
   if (done.ok()) {
-    json detail = {{"org_id", caller.org_id},        {"terminal_id", caller.terminal_id},
-                   {"use_cause", request.use_cause}, {"grant_id", request.grant_id},
-                   {"release_id", release.id},       {"missing", missing}};
-    std::vector<std::string> identifiers;
-    for (const FetchedCertificate& fetched : release.certificates) {
-      identifiers.push_back(fetched.certificate.certificate.identifier);
+    auto seq = impl.RecordFetch(caller, request, scope, release);
+    if (seq.ok()) {
+      impl.CheckpointIfDue(*seq);
+      return release;
     }
-    done = store::RunInTransaction(
-        impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
-          // The grant may have been used or revoked since it was read. A
-          // presentation grant is used up here; a standing one is only
-          // re-read (writing it on every fetch would dirty a page per fetch;
-          // the audit log records its uses).
-          if (kind == GrantKind::kPresentation) {
-            const store::Value params[] = {Time(release.fetched_at), Text(request.grant_id)};
-            CITYCODE_ASSIGN_OR_RETURN(
-                auto marked, tx.Execute("UPDATE vault_grants SET used_at = ? WHERE id = ? AND "
-                                        "used_at IS NULL AND revoked_at IS NULL",
-                                        params));
-            if (marked != 1) return Refusal("consent_used", "the presentation grant was used");
-          } else {
-            const store::Value params[] = {Text(request.grant_id)};
-            CITYCODE_ASSIGN_OR_RETURN(
-                auto live, tx.QueryOptional("SELECT 1 FROM vault_grants WHERE id = ? AND "
-                                            "revoked_at IS NULL",
-                                            params));
-            if (!live) return Refusal("consent_revoked", "the citizen revoked the grant");
-          }
-          CITYCODE_ASSIGN_OR_RETURN(seq, impl.Audit(tx, {.action = "certificate.fetch",
-                                                         .actor = actor,
-                                                         .subject = subject,
-                                                         .object = JoinWords(identifiers),
-                                                         .detail = detail.dump()}));
-          return OkStatus();
-        });
-  }
-  if (done.ok()) {
-    impl.CheckpointIfDue(seq);
-    return release;
+    done = seq.status();
   }
   if (done.code() != StatusCode::kPermissionDenied) return done;
-  // A refusal is recorded too, in its own transaction (the fetch's rolled back).
+  CITYCODE_RETURN_IF_ERROR(impl.RecordRefusedFetch(caller, request, subject, done));
+  return done;
+}
+
+namespace {
+
+// The actor of a fetch in the audit log: the terminal, or the admin's key.
+std::string FetchActor(const Principal& caller) {
+  return caller.terminal_id.empty() ? caller.key_id : caller.terminal_id;
+}
+
+json MissingJson(const std::vector<MissingCertificate>& missing) {
+  json out = json::array();
+  for (const MissingCertificate& m : missing) {
+    out.push_back({{"type_code", m.type_code}, {"reason", m.reason}});
+  }
+  return out;
+}
+
+// Why a stored certificate is not served ("" when it is): its signature,
+// its status, its validity dates on `today`.
+std::string ProblemWith(const Certificate& c, bool signature_valid, bool in_validity) {
+  if (!signature_valid) return "bad_signature";
+  if (c.status != CertificateStatus::kValid) return "not_valid";
+  if (!in_validity) return "expired";
+  return {};
+}
+
+}  // namespace
+
+Result<FetchScope> Vault::Impl::CheckFetchScope(store::Transaction& tx, const Principal& caller,
+                                                const FetchRequest& request,
+                                                const std::vector<std::string>& requested,
+                                                Instant now, std::string& subject) {
+  CITYCODE_ASSIGN_OR_RETURN(std::optional<Grant> grant, LoadGrant(tx, request.grant_id));
+  if (grant) subject = grant->citizen_id;
+  if (!grant || grant->org_id != caller.org_id) {
+    return Refusal("consent_missing", "the citizen has given this organisation no such grant");
+  }
+  if (grant->revoked_at) return Refusal("consent_revoked", "the citizen revoked the grant");
+  if (now >= grant->expires_at) return Refusal("consent_expired", "the grant has expired");
+  if (grant->kind == GrantKind::kPresentation && grant->used_at) {
+    return Refusal("consent_used", "the presentation grant was used");
+  }
+  FetchScope scope{.grant = std::move(*grant)};
+  scope.codes = requested.empty() ? scope.grant.type_codes : requested;
+  for (const std::string& code : scope.codes) {
+    if (!Contains(scope.grant.type_codes, code)) {
+      return Refusal("type_not_consented", "the grant does not cover " + TypeName(code));
+    }
+  }
+  CITYCODE_ASSIGN_OR_RETURN(std::vector<std::string> registered,
+                            RegisteredTypes(tx, caller.org_id, false));
+  for (const std::string& code : scope.codes) {
+    if (!Contains(registered, code)) {
+      return Refusal("type_not_registered",
+                     "this organisation is not registered for " + TypeName(code));
+    }
+  }
+  return scope;
+}
+
+Result<Release> Vault::Impl::MakeRelease(store::Transaction& tx, const Principal& caller,
+                                         const FetchRequest& request, const FetchScope& scope,
+                                         Instant now) {
+  CITYCODE_ASSIGN_OR_RETURN(const BlindIndex holder, CitizenHolderIndex(scope.grant.citizen_id));
+  std::vector<store::Value> params = {Blob(holder)};
+  std::string placeholders;
+  for (const std::string& code : scope.codes) {
+    placeholders += placeholders.empty() ? "?" : ", ?";
+    params.push_back(Text(code));
+  }
+  CITYCODE_ASSIGN_OR_RETURN(
+      auto rows, tx.Query("SELECT identifier, issuer_org_id, sealed FROM vault_certificates "
+                          "WHERE holder_index = ? AND type_code IN (" +
+                              placeholders + ") ORDER BY type_code, identifier",
+                          params));
+
+  Release release{.id = RandomId("rel"),
+                  .org_id = caller.org_id,
+                  .use_cause = request.use_cause,
+                  .fetched_at = now};
+  const std::string today = LocalDate(now);
+  std::map<std::string, std::string> why_missing;  // type code -> reason
+  for (const store::Row& row : rows) {
+    CITYCODE_ASSIGN_OR_RETURN(Bytes opened, keyring.Open(row.Blob(2), CertificateAad(row.Text(0))));
+    CITYCODE_ASSIGN_OR_RETURN(SignedCertificate stored, ParseCertificateJson(AsChars(opened)));
+    const Certificate& c = stored.certificate;
+    auto key = IssuerKey(tx, stored.key_id);
+    const bool signature_valid =
+        key.ok() && key->first == row.Text(1) && VerifyCertificateSignature(stored, key->second);
+    const bool in_validity =
+        c.valid_from <= today && (c.valid_until.empty() || today <= c.valid_until);
+    if (std::string problem = ProblemWith(c, signature_valid, in_validity); !problem.empty()) {
+      why_missing.try_emplace(c.type_code, std::move(problem));
+      continue;
+    }
+    release.certificates.push_back({.certificate = std::move(stored),
+                                    .signature_valid = signature_valid,
+                                    .in_validity = in_validity});
+  }
+  json certificates = json::array();
+  for (const FetchedCertificate& fetched : release.certificates) {
+    certificates.push_back(CertificateToJson(fetched.certificate));
+  }
+  for (const std::string& code : scope.codes) {
+    const bool served = std::any_of(
+        release.certificates.begin(), release.certificates.end(),
+        [&](const FetchedCertificate& f) { return f.certificate.certificate.type_code == code; });
+    if (served) continue;
+    auto reason = why_missing.find(code);
+    release.missing.push_back(
+        {.type_code = code, .reason = reason == why_missing.end() ? "not_held" : reason->second});
+  }
+  const json signed_part = {
+      {"release_id", release.id},          {"org_id", caller.org_id},
+      {"terminal_id", caller.terminal_id}, {"use_cause", request.use_cause},
+      {"grant_id", request.grant_id},      {"fetched_at", FormatRfc3339(now)},
+      {"certificates", certificates},      {"missing", MissingJson(release.missing)}};
+  release.release_json = signed_part.dump();
+  CITYCODE_ASSIGN_OR_RETURN(release.signature, vault_key.Sign(AsBytes(release.release_json)));
+  release.key_id = ToHex(vault_key.public_key().key_id());
+  return release;
+}
+
+Result<std::int64_t> Vault::Impl::RecordFetch(const Principal& caller, const FetchRequest& request,
+                                              const FetchScope& scope, const Release& release) {
+  json detail = {{"org_id", caller.org_id},        {"terminal_id", caller.terminal_id},
+                 {"use_cause", request.use_cause}, {"grant_id", request.grant_id},
+                 {"release_id", release.id},       {"missing", MissingJson(release.missing)}};
+  std::vector<std::string> identifiers;
+  for (const FetchedCertificate& fetched : release.certificates) {
+    identifiers.push_back(fetched.certificate.certificate.identifier);
+  }
+  std::int64_t seq = 0;
+  CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
+      db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+        // The grant may have been used or revoked since it was read. A
+        // presentation grant is used up here; a standing one is only
+        // re-read (writing it on every fetch would dirty a page per fetch;
+        // the audit log records its uses).
+        if (scope.grant.kind == GrantKind::kPresentation) {
+          const store::Value params[] = {Time(release.fetched_at), Text(request.grant_id)};
+          CITYCODE_ASSIGN_OR_RETURN(
+              auto marked, tx.Execute("UPDATE vault_grants SET used_at = ? WHERE id = ? AND "
+                                      "used_at IS NULL AND revoked_at IS NULL",
+                                      params));
+          if (marked != 1) return Refusal("consent_used", "the presentation grant was used");
+        } else {
+          const store::Value params[] = {Text(request.grant_id)};
+          CITYCODE_ASSIGN_OR_RETURN(auto live,
+                                    tx.QueryOptional("SELECT 1 FROM vault_grants WHERE id = ? AND "
+                                                     "revoked_at IS NULL",
+                                                     params));
+          if (!live) return Refusal("consent_revoked", "the citizen revoked the grant");
+        }
+        CITYCODE_ASSIGN_OR_RETURN(seq, Audit(tx, {.action = "certificate.fetch",
+                                                  .actor = FetchActor(caller),
+                                                  .subject = scope.grant.citizen_id,
+                                                  .object = JoinWords(identifiers),
+                                                  .detail = detail.dump()}));
+        return OkStatus();
+      }));
+  return seq;
+}
+
+Status Vault::Impl::RecordRefusedFetch(const Principal& caller, const FetchRequest& request,
+                                       std::string_view subject, const Status& refusal) {
   json detail = {{"org_id", caller.org_id},
                  {"terminal_id", caller.terminal_id},
                  {"use_cause", request.use_cause},
                  {"grant_id", request.grant_id},
-                 {"reason", done.reason()}};
-  std::int64_t refusal_seq = 0;
+                 {"reason", refusal.reason()}};
+  std::int64_t seq = 0;
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
-      impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
-        CITYCODE_ASSIGN_OR_RETURN(refusal_seq, impl.Audit(tx, {.action = "fetch.refused",
-                                                               .actor = actor,
-                                                               .subject = subject,
-                                                               .object = request.grant_id,
-                                                               .detail = detail.dump()}));
+      db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+        CITYCODE_ASSIGN_OR_RETURN(seq, Audit(tx, {.action = "fetch.refused",
+                                                  .actor = FetchActor(caller),
+                                                  .subject = std::string(subject),
+                                                  .object = request.grant_id,
+                                                  .detail = detail.dump()}));
         return OkStatus();
       }));
-  impl.CheckpointIfDue(refusal_seq);
-  return done;
+  CheckpointIfDue(seq);
+  return OkStatus();
 }
 
 }  // namespace citycode::vault

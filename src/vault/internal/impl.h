@@ -38,6 +38,12 @@ inline Status Refusal(std::string reason, std::string message) {
   return Status(StatusCode::kPermissionDenied, std::move(message), std::move(reason));
 }
 
+// What a fetch may serve: its grant and the certificate types it asks for.
+struct FetchScope {
+  Grant grant;
+  std::vector<std::string> codes;
+};
+
 struct Vault::Impl {
   Impl(store::Database& d, const Clock& c, platform::Platform& p, platform::Keyring k,
        VaultOptions o, crypto::PrivateKey key)
@@ -78,6 +84,26 @@ struct Vault::Impl {
 
   // The local date (YYYY-MM-DD) of `t` in the city's time (options.time).
   std::string LocalDate(Instant t) const;
+
+  // The steps of Fetch (consent.cc), in order:
+  // the caller's grant, checked in `tx` as of `now`, and the types it may
+  // serve (`requested`, or all the grant's); `subject` becomes the grant's
+  // citizen as soon as the grant is found, for the audit of a refusal.
+  Result<FetchScope> CheckFetchScope(store::Transaction& tx, const platform::Principal& caller,
+                                     const FetchRequest& request,
+                                     const std::vector<std::string>& requested, Instant now,
+                                     std::string& subject);
+  // The citizen's certificates of those types, opened and checked, each
+  // either served or missing with its reason, signed as the release.
+  Result<Release> MakeRelease(store::Transaction& tx, const platform::Principal& caller,
+                              const FetchRequest& request, const FetchScope& scope, Instant now);
+  // Uses up a presentation grant (re-checks a standing one) and audits the
+  // fetch, in one write transaction; the audit entry's sequence number.
+  Result<std::int64_t> RecordFetch(const platform::Principal& caller, const FetchRequest& request,
+                                   const FetchScope& scope, const Release& release);
+  // Audits a refused fetch in its own transaction.
+  Status RecordRefusedFetch(const platform::Principal& caller, const FetchRequest& request,
+                            std::string_view subject, const Status& refusal);
 };
 
 }  // namespace citycode::vault
