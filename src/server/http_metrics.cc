@@ -232,33 +232,32 @@ void Metrics::AddCounter(std::string name, std::string help, double delta) {
   if (s != nullptr && s->kind == ScalarKind::kCounter) s->value.fetch_add(delta);
 }
 
-std::string Metrics::Render() const {
-  struct RouteTotals {
-    std::array<std::uint64_t, kBuckets> buckets{};
-    std::uint64_t sum_ns = 0;
-    std::map<std::uint32_t, std::uint64_t> codes;
-    std::uint64_t other_codes = 0;
-  };
-  std::map<std::string, RouteTotals, std::less<>> routes;
-  auto add = [&](std::string_view name, const RouteStats& stats) {
-    RouteTotals& totals = routes[std::string(name)];
-    for (const Shard& shard : stats.shards) {
-      for (std::size_t b = 0; b < kBuckets; ++b) {
-        totals.buckets[b] += shard.buckets[b].load(std::memory_order_relaxed);
-      }
-      totals.sum_ns += shard.sum_ns.load(std::memory_order_relaxed);
-      for (const CodeCount& c : shard.codes) {
-        const std::uint32_t code = c.code.load(std::memory_order_relaxed);
-        if (code != 0) totals.codes[code] += c.count.load(std::memory_order_relaxed);
-      }
-      totals.other_codes += shard.other_codes.load(std::memory_order_relaxed);
-    }
-  };
-  impl_->routes.ForEach(add);
-  add(kOverflowRoute, impl_->overflow);
+namespace {
 
-  std::string out;
-  out.reserve(4096);
+struct RouteTotals {
+  std::array<std::uint64_t, kBuckets> buckets{};
+  std::uint64_t sum_ns = 0;
+  std::map<std::uint32_t, std::uint64_t> codes;
+  std::uint64_t other_codes = 0;
+};
+using RouteTotalsByName = std::map<std::string, RouteTotals, std::less<>>;
+
+// Sums a route's shards into `totals`.
+void AddRouteStats(RouteTotals& totals, const RouteStats& stats) {
+  for (const Shard& shard : stats.shards) {
+    for (std::size_t b = 0; b < kBuckets; ++b) {
+      totals.buckets[b] += shard.buckets[b].load(std::memory_order_relaxed);
+    }
+    totals.sum_ns += shard.sum_ns.load(std::memory_order_relaxed);
+    for (const CodeCount& c : shard.codes) {
+      const std::uint32_t code = c.code.load(std::memory_order_relaxed);
+      if (code != 0) totals.codes[code] += c.count.load(std::memory_order_relaxed);
+    }
+    totals.other_codes += shard.other_codes.load(std::memory_order_relaxed);
+  }
+}
+
+void RenderRequestCounts(std::string& out, const RouteTotalsByName& routes) {
   out +=
       "# HELP citycode_http_requests_total HTTP responses by route and status code.\n"
       "# TYPE citycode_http_requests_total counter\n";
@@ -275,6 +274,9 @@ std::string Metrics::Render() const {
     for (const auto& [code, count] : totals.codes) line(std::to_string(code), count);
     if (totals.other_codes != 0) line("other", totals.other_codes);
   }
+}
+
+void RenderDurations(std::string& out, const RouteTotalsByName& routes) {
   out +=
       "# HELP citycode_http_request_duration_seconds Time from a complete request to its "
       "response being sent.\n"
@@ -308,23 +310,22 @@ std::string Metrics::Render() const {
       out += '\n';
     }
   }
+}
 
-  // Application metrics, grouped by family so that HELP and TYPE come once
-  // before all of a family's label sets.
-  struct Row {
-    std::string_view family;
-    std::string_view name;
-    const Scalar* scalar;
-  };
-  std::vector<Row> rows;
-  impl_->scalars.ForEach([&](std::string_view name, const Scalar& scalar) {
-    if (ValidMetricName(Family(name))) rows.push_back({Family(name), name, &scalar});
-  });
-  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+struct ScalarRow {
+  std::string_view family;
+  std::string_view name;
+  const Scalar* scalar;
+};
+
+// Application metrics, grouped by family so that HELP and TYPE come once
+// before all of a family's label sets.
+void RenderScalars(std::string& out, std::vector<ScalarRow> rows) {
+  std::sort(rows.begin(), rows.end(), [](const ScalarRow& a, const ScalarRow& b) {
     return a.family != b.family ? a.family < b.family : a.name < b.name;
   });
   std::string_view family;
-  for (const Row& row : rows) {
+  for (const ScalarRow& row : rows) {
     if (row.family != family) {
       family = row.family;
       out += "# HELP ";
@@ -340,6 +341,25 @@ std::string Metrics::Render() const {
     AppendDouble(&out, row.scalar->value.load(std::memory_order_relaxed));
     out += '\n';
   }
+}
+
+}  // namespace
+
+std::string Metrics::Render() const {
+  RouteTotalsByName routes;
+  impl_->routes.ForEach([&](std::string_view name, const RouteStats& stats) {
+    AddRouteStats(routes[std::string(name)], stats);
+  });
+  AddRouteStats(routes[std::string(kOverflowRoute)], impl_->overflow);
+  std::vector<ScalarRow> scalars;
+  impl_->scalars.ForEach([&](std::string_view name, const Scalar& scalar) {
+    if (ValidMetricName(Family(name))) scalars.push_back({Family(name), name, &scalar});
+  });
+  std::string out;
+  out.reserve(4096);
+  RenderRequestCounts(out, routes);
+  RenderDurations(out, routes);
+  RenderScalars(out, std::move(scalars));
   return out;
 }
 
