@@ -21,6 +21,78 @@ std::string_view MethodName(Method method) {
   return "get";
 }
 
+nlohmann::json Parameters(const RouteSpec& route) {
+  nlohmann::json parameters = nlohmann::json::array();
+  for (std::size_t at = route.pattern.find('{'); at != std::string::npos;
+       at = route.pattern.find('{', at + 1)) {
+    const std::size_t end = route.pattern.find('}', at);
+    parameters.push_back({{"name", route.pattern.substr(at + 1, end - at - 1)},
+                          {"in", "path"},
+                          {"required", true},
+                          {"schema", {{"type", "string"}}}});
+  }
+  if (route.needs_channel_key) {
+    parameters.push_back({{"name", "X-Channel-Key"},
+                          {"in", "header"},
+                          {"required", true},
+                          {"schema", {{"type", "string"}}}});
+  }
+  return parameters;
+}
+
+nlohmann::json BodySchema(const std::vector<Field>& fields) {
+  nlohmann::json schema = {{"type", "object"},
+                           {"additionalProperties", false},
+                           {"properties", nlohmann::json::object()}};
+  nlohmann::json required = nlohmann::json::array();
+  for (const Field& field : fields) {
+    nlohmann::json property = {{"type", api::FieldTypeName(field.type)}};
+    if (field.type == FieldType::kString) property["maxLength"] = field.max_length;
+    if (field.type == FieldType::kStringArray) {
+      property["items"] = {{"type", "string"}, {"maxLength", field.max_length}};
+      property["maxItems"] = field.max_items;
+    }
+    if (field.type == FieldType::kObjectArray) {
+      property["items"] = {{"type", "object"}};
+      property["maxItems"] = field.max_items;
+    }
+    if (!field.description.empty()) property["description"] = field.description;
+    schema["properties"][field.name] = property;
+    if (field.required) required.push_back(field.name);
+  }
+  if (!required.empty()) schema["required"] = required;
+  return schema;
+}
+
+nlohmann::json Operation(const RouteSpec& route) {
+  nlohmann::json op = {{"operationId", route.name}, {"summary", route.summary}};
+  if (!route.roles.empty()) {
+    std::string roles;
+    for (auto role : route.roles) {
+      if (!roles.empty()) roles += ", ";
+      roles += platform::RoleName(role);
+    }
+    op["description"] =
+        "Callers: " + roles + (route.needs_channel_key ? " (with X-Channel-Key)" : "");
+    op["security"] = nlohmann::json::array({{{"bearer", nlohmann::json::array()}}});
+  } else {
+    op["security"] = nlohmann::json::array();
+  }
+  if (nlohmann::json parameters = Parameters(route); !parameters.empty()) {
+    op["parameters"] = parameters;
+  }
+  if (!route.body.empty()) {
+    op["requestBody"] = {{"required", true},
+                         {"content", {{"application/json", {{"schema", BodySchema(route.body)}}}}}};
+  }
+  const nlohmann::json error_ref = {
+      {"description", "error"},
+      {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}};
+  op["responses"] = {{std::to_string(route.success_status), {{"description", "success"}}},
+                     {"default", error_ref}};
+  return op;
+}
+
 }  // namespace
 
 nlohmann::json OpenApiDocument(const std::vector<RouteSpec>& routes) {
@@ -51,66 +123,7 @@ nlohmann::json OpenApiDocument(const std::vector<RouteSpec>& routes) {
         {"schemas", {{"Error", error_schema}}}}},
       {"paths", nlohmann::json::object()}};
   for (const RouteSpec& route : routes) {
-    nlohmann::json op = {{"operationId", route.name}, {"summary", route.summary}};
-    if (!route.roles.empty()) {
-      std::string roles;
-      for (auto role : route.roles) {
-        if (!roles.empty()) roles += ", ";
-        roles += platform::RoleName(role);
-      }
-      op["description"] =
-          "Callers: " + roles + (route.needs_channel_key ? " (with X-Channel-Key)" : "");
-      op["security"] = nlohmann::json::array({{{"bearer", nlohmann::json::array()}}});
-    } else {
-      op["security"] = nlohmann::json::array();
-    }
-    nlohmann::json parameters = nlohmann::json::array();
-    for (std::size_t at = route.pattern.find('{'); at != std::string::npos;
-         at = route.pattern.find('{', at + 1)) {
-      const std::size_t end = route.pattern.find('}', at);
-      parameters.push_back({{"name", route.pattern.substr(at + 1, end - at - 1)},
-                            {"in", "path"},
-                            {"required", true},
-                            {"schema", {{"type", "string"}}}});
-    }
-    if (route.needs_channel_key) {
-      parameters.push_back({{"name", "X-Channel-Key"},
-                            {"in", "header"},
-                            {"required", true},
-                            {"schema", {{"type", "string"}}}});
-    }
-    if (!parameters.empty()) op["parameters"] = parameters;
-    if (!route.body.empty()) {
-      nlohmann::json schema = {{"type", "object"},
-                               {"additionalProperties", false},
-                               {"properties", nlohmann::json::object()}};
-      nlohmann::json required = nlohmann::json::array();
-      for (const Field& field : route.body) {
-        nlohmann::json property = {{"type", api::FieldTypeName(field.type)}};
-        if (field.type == FieldType::kString) property["maxLength"] = field.max_length;
-        if (field.type == FieldType::kStringArray) {
-          property["items"] = {{"type", "string"}, {"maxLength", field.max_length}};
-          property["maxItems"] = field.max_items;
-        }
-        if (field.type == FieldType::kObjectArray) {
-          property["items"] = {{"type", "object"}};
-          property["maxItems"] = field.max_items;
-        }
-        if (!field.description.empty()) property["description"] = field.description;
-        schema["properties"][field.name] = property;
-        if (field.required) required.push_back(field.name);
-      }
-      if (!required.empty()) schema["required"] = required;
-      op["requestBody"] = {{"required", true},
-                           {"content", {{"application/json", {{"schema", schema}}}}}};
-    }
-    const nlohmann::json error_ref = {
-        {"description", "error"},
-        {"content",
-         {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}};
-    op["responses"] = {{std::to_string(route.success_status), {{"description", "success"}}},
-                       {"default", error_ref}};
-    doc["paths"][route.pattern][std::string(MethodName(route.method))] = op;
+    doc["paths"][route.pattern][std::string(MethodName(route.method))] = Operation(route);
   }
   return doc;
 }
