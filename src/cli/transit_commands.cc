@@ -292,7 +292,7 @@ int RunRefund(const RefundArgs& args) {
   auto transit = OpenTransit(args.where, /*existing=*/true);
   if (!transit.ok()) return Fail(transit.status());
   auto booked =
-      (*transit)->scene->rides().RefundTrip(args.trip, args.amount, args.reference, args.reason);
+      (*transit)->scene->ledger().RefundTrip(args.trip, args.amount, args.reference, args.reason);
   if (!booked.ok()) return Fail(booked.status());
   std::cout << json{{"trip_id", args.trip},
                     {"amount", args.amount},

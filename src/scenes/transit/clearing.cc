@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "scenes/transit/csv.h"
+#include "scenes/transit/ledger.h"
 
 namespace citycode::transit {
 namespace {

@@ -23,7 +23,7 @@
 // nothing is counted twice; the deltas of all versions sum to the latest
 // totals.
 //
-// Refunds (Rides::RefundTrip) of the day's trips are taken off the
+// Refunds (RiderLedger::RefundTrip) of the day's trips are taken off the
 // settlement of the agency that carried the trip.
 //
 // Invariant, checked by every run: the day's rider charges less refunds

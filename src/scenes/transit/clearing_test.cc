@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "scenes/transit/ledger.h"
 #include "scenes/transit/test_support.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/test_databases.h"
@@ -31,6 +32,9 @@ class ClearingTest : public testing::DatabaseTest {
     auto rides = Rides::Open(db(), clock_, feed_, ext_);
     ASSERT_TRUE(rides.ok()) << rides.status().ToString();
     rides_ = std::move(rides).value();
+    auto ledger = RiderLedger::Open(db(), clock_);
+    ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
+    ledger_ = std::move(ledger).value();
     auto clearing = Clearing::Open(db(), clock_, feed_);
     ASSERT_TRUE(clearing.ok()) << clearing.status().ToString();
     clearing_ = std::move(clearing).value();
@@ -100,6 +104,7 @@ class ClearingTest : public testing::DatabaseTest {
   Feed feed_;
   FareExtensions ext_;
   std::unique_ptr<Rides> rides_;
+  std::unique_ptr<RiderLedger> ledger_;
   std::unique_ptr<Clearing> clearing_;
 };
 
@@ -236,7 +241,7 @@ TEST_P(ClearingTest, DailyBill) {
   EXPECT_TRUE(bill->adjustments.empty());
   EXPECT_EQ(bill->total, 100);
   EXPECT_EQ(bill->balance, 100);
-  auto paid = rides_->RecordPayment(kRider, 100, "pay-1");
+  auto paid = ledger_->RecordPayment(kRider, 100, "pay-1");
   ASSERT_TRUE(paid.ok()) << paid.status().ToString();
   bill = clearing_->DailyBill(kRider, kNight);
   ASSERT_TRUE(bill.ok());
@@ -259,7 +264,7 @@ TEST_P(ClearingTest, RefundsComeOffTheRiderAndTheCarryingOperator) {
   MustUpload(Rides3("2026-10-01"));
   const ClearingReport before = MustClear(kOctober);
   auto refund = [&](std::string_view trip, std::int64_t amount, std::string_view reference) {
-    return rides_->RefundTrip(trip, amount, reference, "gate M06 charged twice");
+    return ledger_->RefundTrip(trip, amount, reference, "gate M06 charged twice");
   };
   auto booked = refund("gate-M01:1", 300, "ref-1");
   ASSERT_TRUE(booked.ok()) << booked.status().ToString();
@@ -277,7 +282,7 @@ TEST_P(ClearingTest, RefundsComeOffTheRiderAndTheCarryingOperator) {
               StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
   EXPECT_THAT(refund("gate-M01:1", 1, ""),
               StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
-  EXPECT_THAT(rides_->RefundTrip("gate-M01:1", 1, "ref-5", ""),
+  EXPECT_THAT(ledger_->RefundTrip("gate-M01:1", 1, "ref-5", ""),
               StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
   EXPECT_EQ(Count("transit_ledger"), ledger_rows) << "refusals book nothing";
   EXPECT_EQ(Count("transit_refunds"), 1);

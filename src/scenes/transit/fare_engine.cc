@@ -256,7 +256,7 @@ std::vector<Charge> FareTaps(const Feed& feed, const FareExtensions& extensions,
     c.channel = trip.first->channel;
     c.rider_category_id =
         trip.first->rider_category_id.empty() ? default_category : trip.first->rider_category_id;
-    c.operating_day = ToLocal(c.start - options.day_start, options.time).date;
+    c.operating_day = OperatingDayOf(c.start, options);
     farer.Fare(trip, c);
     c.amount = c.base_amount;
     if (!c.problem.empty()) {

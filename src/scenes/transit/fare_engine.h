@@ -102,6 +102,10 @@ struct LocalTimeOfDay {
   int seconds = 0;
 };
 LocalTimeOfDay ToLocal(Instant t, const CityTime& time);
+// The operating day `t` falls in: the local date of (t - day_start).
+inline Date OperatingDayOf(Instant t, const FareOptions& options) {
+  return ToLocal(t - options.day_start, options.time).date;
+}
 
 // The operating night (its start date) of `window` that holds local time
 // `t`, or nullopt if `t` is outside every night of the window's date range.

@@ -12,10 +12,16 @@
 
 #include "code/credential.h"
 #include "common/bytes.h"
-#include "crypto/random.h"
+#include "scenes/transit/internal/postings.h"
 
 namespace citycode::transit {
 namespace {
+
+using internal::CheckId;
+using internal::HasNoControls;
+using internal::kInsertPosting;
+using internal::NewPostingId;
+using internal::RevenueAccount;
 
 // Times are unix seconds; operating days are GTFS dates ("20260815"), which
 // sort as text. Taps keep the fields FareTaps needs, so a re-fare reads
@@ -123,7 +129,7 @@ CREATE TABLE transit_pending (
   PRIMARY KEY (rider_id, operating_day)
 );
 )sql"},
-    // Fares given back to riders (RefundTrip), borne by the trip's agency.
+    // Fares given back to riders (RiderLedger::RefundTrip), borne by the trip's agency.
     {3004, "transit_refunds",
      R"sql(
 CREATE TABLE transit_refunds (
@@ -268,9 +274,6 @@ constexpr std::int64_t kSecondsPerDay = 86400;
 constexpr std::string_view kInsertCharge =
     "INSERT INTO transit_charges (operating_day, bucket, rider_id, trip_id, start_at, amount, "
     "base_amount, agency_id, rules, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-constexpr std::string_view kInsertPosting =
-    "INSERT INTO transit_ledger (operating_day, bucket, rider_id, posting_id, at, amount, "
-    "counter_account, kind, trip_id, memo) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 using store::Int;
 using store::Text;
@@ -301,27 +304,6 @@ std::string RulesText(const Charge& c) {
 }
 
 constexpr std::string_view kVoidRules = kVoidTripRules;
-
-// Printable ASCII: ids are machine-made, and this keeps them safe in logs.
-bool IsPrintableAscii(std::string_view text) {
-  return std::all_of(text.begin(), text.end(), [](char ch) { return ch > 0x20 && ch < 0x7f; });
-}
-
-// No C0 controls or DEL; other bytes (UTF-8) pass.
-bool HasNoControls(std::string_view text) {
-  return std::all_of(text.begin(), text.end(), [](char ch) {
-    const auto c = static_cast<unsigned char>(ch);
-    return c >= 0x20 && c != 0x7f;
-  });
-}
-
-Status CheckId(std::string_view id, std::string_view what) {
-  if (id.empty() || id.size() > kMaxTapIdBytes || !IsPrintableAscii(id)) {
-    return InvalidArgument(std::string(what) + " must be 1-" + std::to_string(kMaxTapIdBytes) +
-                           " printable ASCII bytes");
-  }
-  return OkStatus();
-}
 
 Status CheckUpload(const Feed& feed, const TapUpload& u) {
   const Tap& t = u.tap;
@@ -355,24 +337,6 @@ Status CheckUpload(const Feed& feed, const TapUpload& u) {
   return OkStatus();
 }
 
-// A random prefix drawn once per process and a counter: unique without a
-// random draw per posting, which took a tenth of the bulk faring's time.
-std::string NewPostingId() {
-  static const std::string prefix = crypto::RandomId("tl") + ".";
-  static std::atomic<std::uint64_t> next{0};
-  return prefix + std::to_string(next.fetch_add(1, std::memory_order_relaxed));
-}
-
-// A payment's or refund's idempotency key, chosen by the caller.
-Status CheckReference(std::string_view reference, std::string_view what) {
-  if (reference.empty() || reference.size() > kMaxPaymentReferenceBytes ||
-      !IsPrintableAscii(reference)) {
-    return InvalidArgument("a " + std::string(what) + " reference must be 1-" +
-                           std::to_string(kMaxPaymentReferenceBytes) + " printable ASCII bytes");
-  }
-  return OkStatus();
-}
-
 // rider id -> operating days, both in order.
 using RiderDays = std::map<std::string, std::set<Date>>;
 
@@ -382,10 +346,6 @@ struct ChargeRow {
   std::int64_t amount = 0, base_amount = 0;
   std::string agency_id, rules;
 };
-
-std::string RevenueAccount(std::string_view agency_id) {
-  return "revenue:" + std::string(agency_id.empty() ? "unknown" : agency_id);
-}
 
 // Where a batch's new valid taps go: fared at once (UploadTaps), or queued
 // in the inbox for FarePending (IngestTaps).
@@ -408,21 +368,6 @@ Tap TapFromRow(const store::Row& row, std::size_t first, Status& status) {
   if (channel.ok()) t.channel = *channel;
   t.rider_category_id = row.Text(first + 7);
   return t;
-}
-
-// A trip id is its first tap's identity, "terminal_id:sequence".
-std::optional<std::pair<std::string, std::int64_t>> SplitTripId(std::string_view trip_id) {
-  const std::size_t colon = trip_id.rfind(':');
-  if (colon == std::string_view::npos || colon == 0 || colon + 1 == trip_id.size() ||
-      trip_id.size() - colon > 20) {
-    return std::nullopt;
-  }
-  std::int64_t sequence = 0;
-  for (char ch : trip_id.substr(colon + 1)) {
-    if (ch < '0' || ch > '9') return std::nullopt;
-    sequence = sequence * 10 + (ch - '0');
-  }
-  return std::pair{std::string(trip_id.substr(0, colon)), sequence};
 }
 
 }  // namespace
@@ -598,47 +543,9 @@ struct Rides::Impl {
   FareOptions options;
   std::unique_ptr<FareRanges> ranges;  // shared by every rider's faring
 
-  Date OperatingDay(Instant at) const { return ToLocal(at - options.day_start, options.time).date; }
   // The first instant of operating day `d`, in unix seconds.
   std::int64_t DayStart(const Date& d) const {
     return ToUnixSeconds(options.time.StartOf(d.days()) + options.day_start);
-  }
-
-  // A posting: the rider's receivable debited `amount` (negative: credited),
-  // `counter_account` credited as much. `operating_day` is the trip's (''
-  // for a payment). Adds `amount` to `owed`, which the caller books on the
-  // rider's row with AddToBalance: once per rider and transaction, not per
-  // posting.
-  Status Post(store::Transaction& tx, std::string_view rider_id, std::string_view operating_day,
-              std::string_view counter_account, std::int64_t amount, std::string_view kind,
-              std::string_view trip_id, std::string_view memo, std::string_view posting_id,
-              std::int64_t& owed) const {
-    const store::Value params[] = {Text(operating_day),
-                                   Int(RiderBucket(rider_id)),
-                                   Text(rider_id),
-                                   Text(posting_id),
-                                   Int(ToUnixSeconds(clock.Now())),
-                                   Int(amount),
-                                   Text(counter_account),
-                                   Text(kind),
-                                   trip_id.empty() ? store::Value(nullptr) : Text(trip_id),
-                                   Text(memo)};
-    CITYCODE_RETURN_IF_ERROR(tx.Execute(kInsertPosting, params).status());
-    owed += amount;
-    return OkStatus();
-  }
-
-  // The rider's balance: the sum of their postings.
-  Status AddToBalance(store::Transaction& tx, std::string_view rider_id, std::int64_t owed) const {
-    if (owed == 0) return OkStatus();
-    return tx
-        .Execute(
-            "INSERT INTO transit_riders (bucket, rider_id, balance, updated_at) "
-            "VALUES (?, ?, ?, ?) ON CONFLICT (bucket, rider_id) DO UPDATE SET "
-            "balance = transit_riders.balance + excluded.balance, updated_at = excluded.updated_at",
-            {Int(RiderBucket(rider_id)), Text(rider_id), Int(owed),
-             Int(ToUnixSeconds(clock.Now()))})
-        .status();
   }
 
   // The rider's fared taps with from <= at < to.
@@ -691,21 +598,9 @@ struct Rides::Impl {
         continue;
       }
       CITYCODE_RETURN_IF_ERROR(StoreValid(tx, u.rider_id, u.tap, to));
-      if (to == Destination::kTaps) touched[u.rider_id].insert(OperatingDay(u.tap.at));
+      if (to == Destination::kTaps) touched[u.rider_id].insert(OperatingDayOf(u.tap.at, options));
     }
     return touched;
-  }
-
-  // Writes the rider's row, so that two transactions for one rider go one
-  // after the other (no SELECT … FOR UPDATE on SQLite).
-  Status LockRider(store::Transaction& tx, std::string_view rider_id) const {
-    return tx
-        .Execute(
-            "INSERT INTO transit_riders (bucket, rider_id, balance, updated_at) "
-            "VALUES (?, ?, 0, ?) ON CONFLICT (bucket, rider_id) DO UPDATE "
-            "SET updated_at = excluded.updated_at",
-            {Int(RiderBucket(rider_id)), Text(rider_id), Int(ToUnixSeconds(clock.Now()))})
-        .status();
   }
 
   // Fares the rider's `days` again, the rider's row locked first. A new tap can change its
@@ -713,7 +608,7 @@ struct Rides::Impl {
   // re-fared with both neighbours; overlapping spans merge.
   Status RefareDays(store::Transaction& tx, const std::string& rider_id,
                     const std::set<Date>& days) const {
-    CITYCODE_RETURN_IF_ERROR(LockRider(tx, rider_id));
+    CITYCODE_RETURN_IF_ERROR(internal::LockRider(tx, clock.Now(), rider_id));
     std::int64_t owed = 0;
     auto day = days.begin();
     while (day != days.end()) {
@@ -724,7 +619,7 @@ struct Rides::Impl {
       }
       CITYCODE_RETURN_IF_ERROR(Refare(tx, rider_id, first, last, owed));
     }
-    return AddToBalance(tx, rider_id, owed);
+    return internal::AddToBalance(tx, clock.Now(), rider_id, owed);
   }
 
   // The rider's stored charges of `days`, by trip id: one range per day,
@@ -782,7 +677,7 @@ struct Rides::Impl {
     // span has three days, its rider's taps mostly one).
     std::set<Date> tap_days;
     for (const Tap& t : taps) {
-      const Date day = OperatingDay(t.at);
+      const Date day = OperatingDayOf(t.at, options);
       if (first <= day && day <= last) tap_days.insert(day);
     }
     std::map<std::string, Charge> fresh;
@@ -813,17 +708,18 @@ struct Rides::Impl {
         // No memo: the trip's rules are on its charge row, and copying them
         // into both ledger rows made the ledger most of the database.
         if (c.amount != 0) {
-          CITYCODE_RETURN_IF_ERROR(Post(tx, rider_id, row.operating_day,
-                                        RevenueAccount(c.agency_id), c.amount, "charge", trip_id,
-                                        "", NewPostingId(), owed));
+          CITYCODE_RETURN_IF_ERROR(internal::Post(tx, clock.Now(), rider_id, row.operating_day,
+                                                  RevenueAccount(c.agency_id), c.amount, "charge",
+                                                  trip_id, "", NewPostingId(), owed));
         }
         continue;
       }
       const ChargeRow& old = it->second;
       if (old.amount != c.amount) {
-        CITYCODE_RETURN_IF_ERROR(Post(tx, rider_id, row.operating_day, RevenueAccount(c.agency_id),
-                                      c.amount - old.amount, "adjustment", trip_id,
-                                      "re-fared: " + row.rules, NewPostingId(), owed));
+        CITYCODE_RETURN_IF_ERROR(internal::Post(tx, clock.Now(), rider_id, row.operating_day,
+                                                RevenueAccount(c.agency_id), c.amount - old.amount,
+                                                "adjustment", trip_id, "re-fared: " + row.rules,
+                                                NewPostingId(), owed));
       }
       if (old.amount != row.amount || old.base_amount != row.base_amount ||
           old.agency_id != row.agency_id || old.rules != row.rules) {
@@ -835,9 +731,9 @@ struct Rides::Impl {
     for (const auto& [trip_id, old] : stored) {
       if (fresh.contains(trip_id) || (old.amount == 0 && old.rules == kVoidRules)) continue;
       if (old.amount != 0) {
-        CITYCODE_RETURN_IF_ERROR(Post(tx, rider_id, old.operating_day,
-                                      RevenueAccount(old.agency_id), -old.amount, "adjustment",
-                                      trip_id, kVoidRules, NewPostingId(), owed));
+        CITYCODE_RETURN_IF_ERROR(internal::Post(
+            tx, clock.Now(), rider_id, old.operating_day, RevenueAccount(old.agency_id),
+            -old.amount, "adjustment", trip_id, kVoidRules, NewPostingId(), owed));
       }
       ChargeRow voided = old;
       voided.amount = 0;
@@ -954,7 +850,7 @@ Result<std::int64_t> Rides::FarePending() {
           std::set<Date> days;
           for (const Tap& t : taps) {
             CITYCODE_RETURN_IF_ERROR(StoreValid(tx, rider_id, t, Destination::kTaps));
-            days.insert(impl.OperatingDay(t.at));
+            days.insert(OperatingDayOf(t.at, impl.options));
           }
           CITYCODE_RETURN_IF_ERROR(impl.RefareDays(tx, rider_id, days));
           ++fared;
@@ -962,19 +858,6 @@ Result<std::int64_t> Rides::FarePending() {
         return OkStatus();
       }));
   return fared;
-}
-
-Result<std::int64_t> ReadRiderBalance(store::Transaction& tx, std::string_view rider_id) {
-  CITYCODE_ASSIGN_OR_RETURN(
-      auto row, tx.QueryOptional("SELECT balance FROM transit_riders WHERE bucket = ? AND "
-                                 "rider_id = ?",
-                                 {Int(RiderBucket(rider_id)), Text(rider_id)}));
-  return row ? row->Int(0) : 0;
-}
-
-Result<std::int64_t> Rides::RiderBalance(std::string_view rider_id) {
-  CITYCODE_ASSIGN_OR_RETURN(auto tx, impl_->db.Begin(store::TransactionMode::kRead));
-  return ReadRiderBalance(*tx, rider_id);
 }
 
 Result<std::vector<StoredCharge>> ReadRiderCharges(store::Transaction& tx,
@@ -1005,128 +888,6 @@ Result<std::vector<StoredCharge>> Rides::RiderCharges(std::string_view rider_id,
                                                       const Date& operating_day) {
   CITYCODE_ASSIGN_OR_RETURN(auto tx, impl_->db.Begin(store::TransactionMode::kRead));
   return ReadRiderCharges(*tx, rider_id, operating_day);
-}
-
-Result<bool> Rides::RecordPayment(std::string_view rider_id, std::int64_t amount,
-                                  std::string_view reference) {
-  const Impl& impl = *impl_;
-  CITYCODE_RETURN_IF_ERROR(CheckId(rider_id, "rider_id"));
-  if (amount <= 0) return InvalidArgument("a payment amount must be > 0 fen");
-  CITYCODE_RETURN_IF_ERROR(CheckReference(reference, "payment"));
-  bool booked = false;
-  CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
-      impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
-        const std::string posting_id = NewPostingId();
-        const store::Value params[] = {Text(reference), Text(rider_id), Int(amount),
-                                       Text(posting_id), Int(ToUnixSeconds(impl.clock.Now()))};
-        CITYCODE_ASSIGN_OR_RETURN(
-            std::int64_t inserted,
-            tx.Execute("INSERT INTO transit_payments (reference, rider_id, amount, posting_id, at) "
-                       "VALUES (?, ?, ?, ?, ?) ON CONFLICT (reference) DO NOTHING",
-                       params));
-        if (inserted == 0) {
-          CITYCODE_ASSIGN_OR_RETURN(
-              store::Row row, tx.QueryOne("SELECT rider_id, amount FROM transit_payments WHERE "
-                                          "reference = ?",
-                                          {Text(reference)}));
-          if (row.Text(0) != rider_id || row.Int(1) != amount) {
-            return AlreadyExists("payment reference '" + std::string(reference) +
-                                 "' was booked with another rider or amount");
-          }
-          booked = false;
-          return OkStatus();
-        }
-        booked = true;
-        std::int64_t owed = 0;
-        CITYCODE_RETURN_IF_ERROR(impl.Post(tx, rider_id, "", "cash", -amount, "payment", "",
-                                           "payment " + std::string(reference), posting_id, owed));
-        return impl.AddToBalance(tx, rider_id, owed);
-      }));
-  return booked;
-}
-
-Result<bool> Rides::RefundTrip(std::string_view trip_id, std::int64_t amount,
-                               std::string_view reference, std::string_view reason) {
-  const Impl& impl = *impl_;
-  if (trip_id.empty() || trip_id.size() > kMaxTripIdBytes || !IsPrintableAscii(trip_id)) {
-    return InvalidArgument("trip_id must be 1-" + std::to_string(kMaxTripIdBytes) +
-                           " printable ASCII bytes");
-  }
-  if (amount <= 0) return InvalidArgument("a refund amount must be > 0 fen");
-  CITYCODE_RETURN_IF_ERROR(CheckReference(reference, "refund"));
-  if (reason.empty() || reason.size() > kMaxRefusedReasonBytes || !HasNoControls(reason)) {
-    return InvalidArgument("a refund reason must be 1-" + std::to_string(kMaxRefusedReasonBytes) +
-                           " bytes without control characters");
-  }
-  bool booked = false;
-  CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
-      impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
-        CITYCODE_ASSIGN_OR_RETURN(
-            auto earlier,
-            tx.QueryOptional("SELECT trip_id, amount FROM transit_refunds WHERE reference = ?",
-                             {Text(reference)}));
-        if (earlier) {
-          if (earlier->Text(0) != trip_id || earlier->Int(1) != amount) {
-            return AlreadyExists("refund reference '" + std::string(reference) +
-                                 "' was booked with another trip or amount");
-          }
-          booked = false;
-          return OkStatus();
-        }
-        // A trip is found through its first tap, whose identity is its id.
-        const auto first_tap = SplitTripId(trip_id);
-        if (!first_tap) return NotFound("no trip " + std::string(trip_id));
-        CITYCODE_ASSIGN_OR_RETURN(
-            auto tap, tx.QueryOptional("SELECT rider_id, at FROM transit_tap_ids WHERE "
-                                       "terminal_id = ? AND sequence = ?",
-                                       {Text(first_tap->first), Int(first_tap->second)}));
-        if (!tap) return NotFound("no trip " + std::string(trip_id));
-        const std::string day = FormatGtfsDate(impl.OperatingDay(FromUnixSeconds(tap->Int(1))));
-        CITYCODE_ASSIGN_OR_RETURN(
-            auto charge,
-            tx.QueryOptional(
-                "SELECT rider_id, amount, agency_id FROM transit_charges WHERE "
-                "operating_day = ? AND bucket = ? AND rider_id = ? AND trip_id = ?",
-                {Text(day), Int(RiderBucket(tap->Text(0))), Text(tap->Text(0)), Text(trip_id)}));
-        if (!charge) return NotFound("no trip " + std::string(trip_id));
-        // The rider's row first, as a re-fare does: the trip's amount cannot
-        // change between the check below and the posting.
-        CITYCODE_RETURN_IF_ERROR(impl.LockRider(tx, charge->Text(0)));
-        CITYCODE_ASSIGN_OR_RETURN(
-            store::Row refunded,
-            tx.QueryOne("SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM transit_refunds "
-                        "WHERE trip_id = ?",
-                        {Text(trip_id)}));
-        const std::int64_t left = charge->Int(1) - refunded.Int(0);
-        if (amount > left) {
-          return Status(StatusCode::kFailedPrecondition,
-                        "the trip has " + std::to_string(left) + " fen left to refund",
-                        "refund_exceeds_charge");
-        }
-        const std::string posting_id = NewPostingId();
-        const store::Value params[] = {Text(reference),
-                                       Text(trip_id),
-                                       Text(charge->Text(0)),
-                                       Int(amount),
-                                       Text(reason),
-                                       Text(posting_id),
-                                       Int(ToUnixSeconds(impl.clock.Now())),
-                                       Text(day),
-                                       Text(charge->Text(2))};
-        CITYCODE_RETURN_IF_ERROR(
-            tx.Execute("INSERT INTO transit_refunds (reference, trip_id, rider_id, amount, reason, "
-                       "posting_id, at, operating_day, agency_id) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       params)
-                .status());
-        booked = true;
-        std::int64_t owed = 0;
-        CITYCODE_RETURN_IF_ERROR(
-            impl.Post(tx, charge->Text(0), day, RevenueAccount(charge->Text(2)), -amount, "refund",
-                      trip_id, "refund " + std::string(reference), posting_id, owed));
-        return impl.AddToBalance(tx, charge->Text(0), owed);
-      }));
-  return booked;
 }
 
 }  // namespace citycode::transit

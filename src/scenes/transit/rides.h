@@ -1,4 +1,6 @@
-// Durable taps and the riders' double-entry ledger (deferred payment).
+// Durable taps, and the fares they cost booked in the riders' double-entry
+// ledger (deferred payment). Payments and refunds, the ledger's other
+// postings, are RiderLedger's (ledger.h).
 //
 // Gates and validators upload taps in batches. A tap's identity is
 // (terminal_id, sequence): storing is INSERT … ON CONFLICT DO NOTHING, so a
@@ -108,9 +110,6 @@ std::int64_t RiderBucket(std::string_view rider_id);
 // The rider's charges of one operating day in start order (voided trips
 // included), read in `tx`: Rides::RiderCharges, and the daily bill, which
 // reads them in one transaction with the bill's other rows.
-// What the rider owes, read in `tx` (the daily bill reads it with its
-// other rows).
-Result<std::int64_t> ReadRiderBalance(store::Transaction& tx, std::string_view rider_id);
 
 Result<std::vector<StoredCharge>> ReadRiderCharges(store::Transaction& tx,
                                                    std::string_view rider_id,
@@ -148,24 +147,9 @@ class Rides {
   Result<UploadResult> IngestTaps(const std::vector<TapUpload>& batch);
   Result<std::int64_t> FarePending();
 
-  // What the rider owes: charges and adjustments minus payments, in fen.
-  Result<std::int64_t> RiderBalance(std::string_view rider_id);
   // The rider's trips of one operating day, in start order.
   Result<std::vector<StoredCharge>> RiderCharges(std::string_view rider_id,
                                                  const Date& operating_day);
-  // Books a payment received from the rider. Idempotent by `reference`:
-  // true if booked now, false if that reference was booked before with the
-  // same rider and amount; already_exists if it was booked differently.
-  Result<bool> RecordPayment(std::string_view rider_id, std::int64_t amount,
-                             std::string_view reference);
-  // Gives back `amount` fen of a trip's fare (a faulty gate, a complaint
-  // upheld): the rider owes less and the trip's agency, which bears it, is
-  // settled less. Idempotent by `reference` like RecordPayment. not_found
-  // for an unknown trip; failed_precondition (refund_exceeds_charge) if the
-  // trip's amount less its earlier refunds is smaller. A refund stands if a
-  // later re-fare lowers the trip's amount.
-  Result<bool> RefundTrip(std::string_view trip_id, std::int64_t amount, std::string_view reference,
-                          std::string_view reason);
 
  private:
   struct Impl;

@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "scenes/transit/ledger.h"
 #include "scenes/transit/test_support.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/test_databases.h"
@@ -32,6 +33,9 @@ class RidesTest : public testing::DatabaseTest {
     auto rides = Rides::Open(db(), clock_, feed_, ext_);
     ASSERT_TRUE(rides.ok()) << rides.status().ToString();
     rides_ = std::move(rides).value();
+    auto ledger = RiderLedger::Open(db(), clock_);
+    ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
+    ledger_ = std::move(ledger).value();
   }
 
   static TapUpload Upload(Tap tap, const char* rider = kRider) {
@@ -82,7 +86,7 @@ class RidesTest : public testing::DatabaseTest {
   }
   // The balance kept on the rider's row, checked against the ledger.
   std::int64_t Balance(const char* rider = kRider) {
-    auto balance = rides_->RiderBalance(rider);
+    auto balance = ledger_->RiderBalance(rider);
     EXPECT_TRUE(balance.ok()) << balance.status().ToString();
     if (!balance.ok()) return -1;
     EXPECT_EQ(*balance,
@@ -113,6 +117,7 @@ class RidesTest : public testing::DatabaseTest {
   Feed feed_;
   FareExtensions ext_;
   std::unique_ptr<Rides> rides_;
+  std::unique_ptr<RiderLedger> ledger_;
 };
 
 // The expected trips of the night: the first bus pays the 100 fen cap.
@@ -443,21 +448,21 @@ TEST_P(RidesTest, BadInputChangesNothing) {
 
 TEST_P(RidesTest, PaymentsAreIdempotentByReference) {
   MustUpload(Night());
-  auto paid = rides_->RecordPayment(kRider, 100, "pay-0001");
+  auto paid = ledger_->RecordPayment(kRider, 100, "pay-0001");
   ASSERT_TRUE(paid.ok()) << paid.status().ToString();
   EXPECT_TRUE(*paid);
   EXPECT_EQ(Balance(), 0);
-  paid = rides_->RecordPayment(kRider, 100, "pay-0001");
+  paid = ledger_->RecordPayment(kRider, 100, "pay-0001");
   ASSERT_TRUE(paid.ok()) << paid.status().ToString();
   EXPECT_FALSE(*paid);
   EXPECT_EQ(Balance(), 0);
   EXPECT_EQ(Count("transit_ledger", "kind = 'payment'"), 1);
   EXPECT_EQ(LedgerSum("account = 'cash'"), 100);
-  EXPECT_THAT(rides_->RecordPayment(kRider, 50, "pay-0001"),
+  EXPECT_THAT(ledger_->RecordPayment(kRider, 50, "pay-0001"),
               StatusIs(StatusCode::kAlreadyExists, "already_exists"));
-  EXPECT_THAT(rides_->RecordPayment(kRider, 0, "pay-0002"),
+  EXPECT_THAT(ledger_->RecordPayment(kRider, 0, "pay-0002"),
               StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
-  EXPECT_THAT(rides_->RecordPayment(kRider, 10, ""),
+  EXPECT_THAT(ledger_->RecordPayment(kRider, 10, ""),
               StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
   EXPECT_EQ(Balance(), 0);
   EXPECT_EQ(LedgerSum(), 0);
@@ -551,6 +556,8 @@ TEST_P(RidesUpgradeTest, RowsStoredBeforeTheBulkLayoutAreMovedIntoIt) {
 
   auto rides = Rides::Open(db(), clock_, feed_, ext_);
   ASSERT_TRUE(rides.ok()) << rides.status().ToString();
+  auto ledger = RiderLedger::Open(db(), clock_);
+  ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
   EXPECT_EQ(Count("transit_upgrades"), 0);
   EXPECT_EQ(Count("transit_tap_ids"), 3);
   EXPECT_EQ(Count("transit_refused_taps", "refused_reason = 'expired'"), 1);
@@ -566,7 +573,7 @@ TEST_P(RidesUpgradeTest, RowsStoredBeforeTheBulkLayoutAreMovedIntoIt) {
                   "AND counter_account = 'cash'"),
             1);
   EXPECT_EQ(Count("transit_refunds", "operating_day = '20260815' AND agency_id = 'jimo_bus'"), 1);
-  EXPECT_EQ(Ok((*rides)->RiderBalance("citizen_a")), 60);
+  EXPECT_EQ(Ok((*ledger)->RiderBalance("citizen_a")), 60);
   auto charges = (*rides)->RiderCharges("citizen_a", kNight);
   ASSERT_TRUE(charges.ok()) << charges.status().ToString();
   ASSERT_EQ(charges->size(), 1u);
@@ -579,7 +586,7 @@ TEST_P(RidesUpgradeTest, RowsStoredBeforeTheBulkLayoutAreMovedIntoIt) {
                   .rider_id = "citizen_a"};
   EXPECT_EQ(Ok((*rides)->UploadTaps({again})),
             (UploadResult{.stored = 0, .duplicates = 1, .refused = 0}));
-  EXPECT_THAT((*rides)->RefundTrip("bus-bus_1:1", 91, "r-2", "complaint"),
+  EXPECT_THAT((*ledger)->RefundTrip("bus-bus_1:1", 91, "r-2", "complaint"),
               StatusIs(StatusCode::kFailedPrecondition, "refund_exceeds_charge"));
   // citizen_b's queued day is fared.
   EXPECT_EQ(Ok((*rides)->FarePending()), 1);
@@ -587,7 +594,7 @@ TEST_P(RidesUpgradeTest, RowsStoredBeforeTheBulkLayoutAreMovedIntoIt) {
   auto b = (*rides)->RiderCharges("citizen_b", kNight);
   ASSERT_TRUE(b.ok()) << b.status().ToString();
   ASSERT_EQ(b->size(), 1u);
-  EXPECT_EQ(Ok((*rides)->RiderBalance("citizen_b")), (*b)[0].amount);
+  EXPECT_EQ(Ok((*ledger)->RiderBalance("citizen_b")), (*b)[0].amount);
   EXPECT_GT((*b)[0].amount, 0);
 
   // Done once: a second Open finds nothing to move.

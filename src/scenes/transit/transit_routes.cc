@@ -195,7 +195,7 @@ std::vector<RouteSpec> TransitScene::Routes() {
          const std::string trip_id = Text(call, "trip_id");
          const std::int64_t amount = call.body["amount"].get<std::int64_t>();
          const std::string reference = Text(call, "reference");
-         auto booked = rides_->RefundTrip(trip_id, amount, reference, Text(call, "reason"));
+         auto booked = ledger_->RefundTrip(trip_id, amount, reference, Text(call, "reason"));
          if (!booked.ok()) return ErrorResponse(booked.status());
          // 200 for a repeat of a refund booked before, as for payments.
          return Json(*booked ? 201 : 200, {{"trip_id", trip_id},

@@ -16,6 +16,7 @@
 #include "scenes/transit/clearing.h"
 #include "scenes/transit/fare_extensions.h"
 #include "scenes/transit/gtfs.h"
+#include "scenes/transit/ledger.h"
 #include "scenes/transit/rides.h"
 
 namespace citycode::transit {
@@ -33,6 +34,7 @@ class TransitScene final : public api::Scene {
 
   const Feed& feed() const { return *feed_; }
   Rides& rides() { return *rides_; }
+  RiderLedger& ledger() { return *ledger_; }
   Clearing& clearing() { return *clearing_; }
 
  private:
@@ -42,6 +44,7 @@ class TransitScene final : public api::Scene {
   std::unique_ptr<Feed> feed_;
   std::unique_ptr<FareExtensions> extensions_;
   std::unique_ptr<Rides> rides_;
+  std::unique_ptr<RiderLedger> ledger_;
   std::unique_ptr<Clearing> clearing_;
 };
 
