@@ -39,21 +39,22 @@ struct World {
     vault = Must(vault::Vault::Open(*db, clock, *platform, keyring,
                                     {.checkpoint_file = dir / "checkpoints.jsonl"}));
     const auto agency =
-        Must(platform->CreateOrganisation("发证机关", platform::OrgKind::kIssuingAgency)).id;
+        Must(platform->organisations().Create("发证机关", platform::OrgKind::kIssuingAgency)).id;
     Check(vault->RegisterIssuer(
         {.org_id = agency, .credit_code = std::string(kAgencyCode), .name = "发证机关"}, "bench"));
     const auto key = Must(crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519));
     Check(vault->AddIssuerKey(agency, key.public_key(), "bench").status());
-    const auto bank = Must(platform->CreateOrganisation("银行", platform::OrgKind::kAccessSite));
+    const auto bank =
+        Must(platform->organisations().Create("银行", platform::OrgKind::kAccessSite));
     Check(vault->SetOrganisationTypes(bank.id, {"resident_id_card"}, {}, "bench"));
-    const auto admin = Must(platform->CreateOrgAdminKey(bank.id, "bench"));
-    relying_party = Must(platform->Authenticate(admin.token));
+    const auto admin = Must(platform->access_keys().CreateOrgAdminKey(bank.id, "bench"));
+    relying_party = Must(platform->access_keys().Authenticate(admin.token));
     for (int i = 0; i < kCitizens; ++i) {
       const std::string id_number = api_client::RandomResidentIdNumber();
-      auto citizen = platform->RegisterCitizen({.name = "压测市民",
-                                                .id_number = id_number,
-                                                .phone = std::to_string(13800000000LL + i),
-                                                .password = "bench password"});
+      auto citizen = platform->citizens().Register({.name = "压测市民",
+                                                    .id_number = id_number,
+                                                    .phone = std::to_string(13800000000LL + i),
+                                                    .password = "bench password"});
       if (!citizen.ok()) continue;  // a repeated random ID number
       auto certificate = Must(
           vault::SampleCertificate(*vault::FindCertificateType("resident_id_card"),

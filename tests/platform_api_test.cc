@@ -283,7 +283,7 @@ TEST(ApiRateLimitTest, RefusesBeyondTheBurst) {
   SystemClock clock;
   auto service = server::Service::Start(config, clock);
   ASSERT_TRUE(service.ok()) << service.status().ToString();
-  const std::string admin = (*service)->platform().CreateAdminKey("a")->token;
+  const std::string admin = (*service)->platform().access_keys().CreateAdminKey("a")->token;
   auto client =
       *api_client::HttpClient::Create("http://127.0.0.1:" + std::to_string((*service)->port()));
   std::vector<int> statuses;
@@ -293,7 +293,7 @@ TEST(ApiRateLimitTest, RefusesBeyondTheBurst) {
   }
   EXPECT_THAT(statuses, ::testing::ElementsAre(200, 200, 200, 429, 429));
   // Another key has its own bucket.
-  const std::string other = (*service)->platform().CreateAdminKey("b")->token;
+  const std::string other = (*service)->platform().access_keys().CreateAdminKey("b")->token;
   EXPECT_EQ(client->Send("GET", "/v1/orgs", {}, {{"Authorization", "Bearer " + other}})->status,
             200);
 }

@@ -65,9 +65,9 @@ class SceneApiTest : public testing::ServiceTest {
 
   std::string TerminalKey() {
     platform::Platform& p = service_->platform();
-    auto org = p.CreateOrganisation("Heshan car park", platform::OrgKind::kAccessSite);
-    auto site = p.CreateSite(org->id, "North gate");
-    auto terminal = p.CreateTerminal(org->id, site->id, "barrier 1");
+    auto org = p.organisations().Create("Heshan car park", platform::OrgKind::kAccessSite);
+    auto site = p.organisations().CreateSite(org->id, "North gate");
+    auto terminal = p.access_keys().CreateTerminal(org->id, site->id, "barrier 1");
     EXPECT_TRUE(terminal.ok()) << terminal.status().ToString();
     return terminal.ok() ? terminal->second.token : std::string();
   }

@@ -148,7 +148,7 @@ void AddAdminCommands(CLI::App& app, Action& action) {
   auto* org_create = command(
       org, "create", "Register an organisation", [](auto& p, const auto& a) -> Result<json> {
         CITYCODE_ASSIGN_OR_RETURN(auto kind, platform::OrgKindFromName(a.kind));
-        CITYCODE_ASSIGN_OR_RETURN(auto created, p.CreateOrganisation(a.name, kind));
+        CITYCODE_ASSIGN_OR_RETURN(auto created, p.organisations().Create(a.name, kind));
         return json{{"id", created.id}, {"name", created.name}, {"kind", a.kind}};
       });
   org_create->add_option("--name", args->name, "Name")->required();
@@ -157,7 +157,7 @@ void AddAdminCommands(CLI::App& app, Action& action) {
                    "service_hall, transit_operator, hospital, hotel, access_site, issuing_agency")
       ->required();
   command(org, "list", "List organisations", [](auto& p, const auto&) -> Result<json> {
-    CITYCODE_ASSIGN_OR_RETURN(auto orgs, p.ListOrganisations());
+    CITYCODE_ASSIGN_OR_RETURN(auto orgs, p.organisations().List());
     json out = json::array();
     for (const auto& o : orgs) {
       out.push_back({{"id", o.id},
@@ -172,7 +172,7 @@ void AddAdminCommands(CLI::App& app, Action& action) {
   site->require_subcommand(1);
   auto* site_create =
       command(site, "create", "Add a site", [](auto& p, const auto& a) -> Result<json> {
-        CITYCODE_ASSIGN_OR_RETURN(auto created, p.CreateSite(a.org, a.name));
+        CITYCODE_ASSIGN_OR_RETURN(auto created, p.organisations().CreateSite(a.org, a.name));
         return json{{"id", created.id}, {"org_id", created.org_id}, {"name", created.name}};
       });
   site_create->add_option("--org", args->org, "Organisation id")->required();
@@ -183,7 +183,8 @@ void AddAdminCommands(CLI::App& app, Action& action) {
   auto* terminal_create =
       command(terminal, "create", "Register a terminal (prints its API key once)",
               [](auto& p, const auto& a) -> Result<json> {
-                CITYCODE_ASSIGN_OR_RETURN(auto created, p.CreateTerminal(a.org, a.site, a.name));
+                CITYCODE_ASSIGN_OR_RETURN(auto created,
+                                          p.access_keys().CreateTerminal(a.org, a.site, a.name));
                 json out = KeyJson(created.second);
                 out["id"] = created.first.id;
                 out["scene"] = code::SceneName(created.first.scene);
@@ -192,19 +193,19 @@ void AddAdminCommands(CLI::App& app, Action& action) {
   terminal_create->add_option("--org", args->org, "Organisation id")->required();
   terminal_create->add_option("--site", args->site, "Site id")->required();
   terminal_create->add_option("--name", args->name, "Name")->required();
-  auto* rotate =
-      command(terminal, "rotate-key", "A new API key; the old one stops at once",
-              [](auto& p, const auto& a) -> Result<json> {
-                CITYCODE_ASSIGN_OR_RETURN(auto key, p.RotateTerminalKey(a.org, a.terminal));
-                return KeyJson(key);
-              });
+  auto* rotate = command(terminal, "rotate-key", "A new API key; the old one stops at once",
+                         [](auto& p, const auto& a) -> Result<json> {
+                           CITYCODE_ASSIGN_OR_RETURN(
+                               auto key, p.access_keys().RotateTerminalKey(a.org, a.terminal));
+                           return KeyJson(key);
+                         });
   rotate->add_option("--org", args->org, "Organisation id")->required();
   rotate->add_option("--terminal", args->terminal, "Terminal id")->required();
-  auto* disable = command(terminal, "disable", "Disable a terminal",
-                          [](auto& p, const auto& a) -> Result<json> {
-                            CITYCODE_RETURN_IF_ERROR(p.DisableTerminal(a.org, a.terminal));
-                            return json{{"terminal_id", a.terminal}, {"active", false}};
-                          });
+  auto* disable = command(
+      terminal, "disable", "Disable a terminal", [](auto& p, const auto& a) -> Result<json> {
+        CITYCODE_RETURN_IF_ERROR(p.access_keys().DisableTerminal(a.org, a.terminal));
+        return json{{"terminal_id", a.terminal}, {"active", false}};
+      });
   disable->add_option("--org", args->org, "Organisation id")->required();
   disable->add_option("--terminal", args->terminal, "Terminal id")->required();
 
@@ -213,13 +214,13 @@ void AddAdminCommands(CLI::App& app, Action& action) {
   key->require_subcommand(1);
   auto* admin_key =
       command(key, "admin", "A platform admin key", [](auto& p, const auto& a) -> Result<json> {
-        CITYCODE_ASSIGN_OR_RETURN(auto created, p.CreateAdminKey(a.name));
+        CITYCODE_ASSIGN_OR_RETURN(auto created, p.access_keys().CreateAdminKey(a.name));
         return KeyJson(created);
       });
   admin_key->add_option("--name", args->name, "Whose key")->required();
   auto* org_key = command(
       key, "org-admin", "An organisation admin key", [](auto& p, const auto& a) -> Result<json> {
-        CITYCODE_ASSIGN_OR_RETURN(auto created, p.CreateOrgAdminKey(a.org, a.name));
+        CITYCODE_ASSIGN_OR_RETURN(auto created, p.access_keys().CreateOrgAdminKey(a.org, a.name));
         return KeyJson(created);
       });
   org_key->add_option("--org", args->org, "Organisation id")->required();
@@ -227,14 +228,14 @@ void AddAdminCommands(CLI::App& app, Action& action) {
   auto* channel_key = command(
       key, "channel", "An issuing channel's key", [](auto& p, const auto& a) -> Result<json> {
         CITYCODE_ASSIGN_OR_RETURN(auto channel, code::ChannelFromName(a.channel));
-        CITYCODE_ASSIGN_OR_RETURN(auto created, p.CreateChannelKey(channel, a.name));
+        CITYCODE_ASSIGN_OR_RETURN(auto created, p.access_keys().CreateChannelKey(channel, a.name));
         return KeyJson(created);
       });
   channel_key->add_option("--channel", args->channel, "app, wechat or alipay")->required();
   channel_key->add_option("--name", args->name, "Whose key")->required();
   auto* revoke =
       command(key, "revoke", "Revoke an API key", [](auto& p, const auto& a) -> Result<json> {
-        CITYCODE_RETURN_IF_ERROR(p.RevokeApiKey(a.id));
+        CITYCODE_RETURN_IF_ERROR(p.access_keys().RevokeApiKey(a.id));
         return json{{"key_id", a.id}, {"revoked", true}};
       });
   revoke->add_option("--id", args->id, "Key id")->required();
@@ -271,11 +272,11 @@ void AddAdminCommands(CLI::App& app, Action& action) {
   };
   command(signing, "rotate", "Add a signing key (trusted now, signs after the lead time)",
           [key_info](auto& p, const auto&) -> Result<json> {
-            CITYCODE_ASSIGN_OR_RETURN(auto info, p.RotateSigningKey());
+            CITYCODE_ASSIGN_OR_RETURN(auto info, p.signing_keys().Rotate());
             return key_info(info);
           });
   command(signing, "list", "List signing keys", [key_info](auto& p, const auto&) -> Result<json> {
-    CITYCODE_ASSIGN_OR_RETURN(auto keys, p.ListSigningKeys());
+    CITYCODE_ASSIGN_OR_RETURN(auto keys, p.signing_keys().List());
     json out = json::array();
     for (const auto& k : keys) out.push_back(key_info(k));
     return out;

@@ -159,7 +159,7 @@ Status SeedVaultAndHall(platform::Platform& platform, vault::Vault& vault, gov::
   CITYCODE_RETURN_IF_ERROR(vault.SetOrganisationTypes(
       hall, {"resident_id_card", "household_register", "driving_licence"}, {}, "demo"));
   for (const auto& [name, id] : org_ids) {
-    CITYCODE_ASSIGN_OR_RETURN(auto org, platform.GetOrganisation(id));
+    CITYCODE_ASSIGN_OR_RETURN(auto org, platform.organisations().Get(id));
     if (org.kind == OrgKind::kHotel) {
       CITYCODE_RETURN_IF_ERROR(
           vault.SetOrganisationTypes(id, {"resident_id_card"}, {"resident_id_card"}, "demo"));
@@ -182,10 +182,11 @@ Status SeedVaultAndHall(platform::Platform& platform, vault::Vault& vault, gov::
     item_ids.push_back(item.id);
   }
   // A window at each hall site next to its kiosk.
-  CITYCODE_ASSIGN_OR_RETURN(auto sites, platform.ListSites(hall));
+  CITYCODE_ASSIGN_OR_RETURN(auto sites, platform.organisations().ListSites(hall));
   for (const auto& site : sites) {
     const std::string name = site.name + " 3号窗口";
-    CITYCODE_ASSIGN_OR_RETURN(auto terminal, platform.CreateTerminal(hall, site.id, name));
+    CITYCODE_ASSIGN_OR_RETURN(auto terminal,
+                              platform.access_keys().CreateTerminal(hall, site.id, name));
     CITYCODE_RETURN_IF_ERROR(
         gov.RegisterWindow(hall, terminal.first.id, "3号窗口", item_ids).status());
     city.terminals.push_back({kHallName, site.name, "gov", terminal.second.token, name});
@@ -196,24 +197,27 @@ Status SeedVaultAndHall(platform::Platform& platform, vault::Vault& vault, gov::
 Result<DemoCity> Seed(platform::Platform& platform, vault::Vault& vault, gov::GovScene& gov,
                       const std::filesystem::path& dir) {
   DemoCity city;
-  CITYCODE_ASSIGN_OR_RETURN(auto admin, platform.CreateAdminKey("demo admin"));
+  CITYCODE_ASSIGN_OR_RETURN(auto admin, platform.access_keys().CreateAdminKey("demo admin"));
   city.admin_key = admin.token;
-  CITYCODE_ASSIGN_OR_RETURN(auto app,
-                            platform.CreateChannelKey(code::Channel::kApp, "demo city app"));
+  CITYCODE_ASSIGN_OR_RETURN(
+      auto app, platform.access_keys().CreateChannelKey(code::Channel::kApp, "demo city app"));
   city.app_channel_key = app.token;
   for (auto channel : {code::Channel::kWechat, code::Channel::kAlipay}) {
     CITYCODE_RETURN_IF_ERROR(
-        platform.CreateChannelKey(channel, "demo " + std::string(code::ChannelName(channel)))
+        platform.access_keys()
+            .CreateChannelKey(channel, "demo " + std::string(code::ChannelName(channel)))
             .status());
   }
   std::map<std::string, std::string> org_ids;  // by name
   for (const OrgSeed& seed : Orgs()) {
-    CITYCODE_ASSIGN_OR_RETURN(auto org, platform.CreateOrganisation(seed.name, seed.kind, true));
+    CITYCODE_ASSIGN_OR_RETURN(auto org,
+                              platform.organisations().Create(seed.name, seed.kind, true));
     org_ids[seed.name] = org.id;
     for (const char* site_name : seed.sites) {
-      CITYCODE_ASSIGN_OR_RETURN(auto site, platform.CreateSite(org.id, site_name));
+      CITYCODE_ASSIGN_OR_RETURN(auto site, platform.organisations().CreateSite(org.id, site_name));
       const std::string name = std::string(site_name) + " 1";
-      CITYCODE_ASSIGN_OR_RETURN(auto terminal, platform.CreateTerminal(org.id, site.id, name));
+      CITYCODE_ASSIGN_OR_RETURN(auto terminal,
+                                platform.access_keys().CreateTerminal(org.id, site.id, name));
       city.terminals.push_back({seed.name, site_name,
                                 std::string(code::SceneName(terminal.first.scene)),
                                 terminal.second.token, name});
@@ -222,13 +226,13 @@ Result<DemoCity> Seed(platform::Platform& platform, vault::Vault& vault, gov::Go
   std::string first_citizen;
   for (const CitizenSeed& seed : Citizens()) {
     CITYCODE_ASSIGN_OR_RETURN(std::string id,
-                              platform.RegisterCitizen({.name = seed.name,
-                                                        .id_number = seed.id_number,
-                                                        .phone = seed.phone,
-                                                        .password = std::string(kDemoPassword),
-                                                        .demo = true}));
+                              platform.citizens().Register({.name = seed.name,
+                                                            .id_number = seed.id_number,
+                                                            .phone = seed.phone,
+                                                            .password = std::string(kDemoPassword),
+                                                            .demo = true}));
     if (first_citizen.empty()) first_citizen = id;
-    CITYCODE_ASSIGN_OR_RETURN(auto profile, platform.GetCitizen(id));
+    CITYCODE_ASSIGN_OR_RETURN(auto profile, platform.citizens().Get(id));
     city.citizens.push_back({seed.phone, std::string(kDemoPassword),
                              std::string(code::RiderCategoryName(profile.rider_category))});
   }
@@ -236,9 +240,9 @@ Result<DemoCity> Seed(platform::Platform& platform, vault::Vault& vault, gov::Go
   CITYCODE_ASSIGN_OR_RETURN(auto device_key,
                             crypto::PrivateKey::Generate(platform.options().algorithm));
   CITYCODE_ASSIGN_OR_RETURN(auto issued,
-                            platform.EnrolDevice({.citizen_id = first_citizen,
-                                                  .device_key = device_key.public_key(),
-                                                  .label = "demo phone"}));
+                            platform.devices().Enrol({.citizen_id = first_citizen,
+                                                      .device_key = device_key.public_key(),
+                                                      .label = "demo phone"}));
   city.citizen_id = first_citizen;
   city.device_id = issued.device_id;
   city.device_key_file = dir / "phone.key";
@@ -254,7 +258,8 @@ Status RenewIfDue(platform::Platform& platform, const DemoCity& city, const Cloc
   CITYCODE_ASSIGN_OR_RETURN(std::string bytes, ReadFile(city.credential_file, 4096));
   CITYCODE_ASSIGN_OR_RETURN(auto credential, code::ParseCredential(AsBytes(bytes)));
   if (credential.claims.expires_at - clock.Now() > std::chrono::hours(24)) return OkStatus();
-  CITYCODE_ASSIGN_OR_RETURN(auto issued, platform.RenewCredential(city.citizen_id, city.device_id));
+  CITYCODE_ASSIGN_OR_RETURN(auto issued,
+                            platform.devices().RenewCredential(city.citizen_id, city.device_id));
   return WriteFileAtomic(city.credential_file, AsChars(issued.credential), 0600);
 }
 

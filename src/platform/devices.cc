@@ -1,7 +1,7 @@
 // Devices and the credentials issued to them.
 #include "code/credential.h"
 #include "crypto/random.h"
-#include "platform/internal/impl.h"
+#include "platform/internal/core.h"
 #include "platform/platform.h"
 
 namespace citycode::platform {
@@ -41,11 +41,11 @@ std::string_view DeviceStateName(DeviceState state) {
   return "unknown";
 }
 
-Result<IssuedCredential> Platform::Impl::IssueCredential(store::Transaction& tx,
-                                                         std::string_view citizen_id,
-                                                         std::string_view device_id,
-                                                         const crypto::PublicKey& device_key,
-                                                         code::Channel channel, Instant now) {
+Result<IssuedCredential> PlatformCore::IssueCredential(store::Transaction& tx,
+                                                       std::string_view citizen_id,
+                                                       std::string_view device_id,
+                                                       const crypto::PublicKey& device_key,
+                                                       code::Channel channel, Instant now) {
   const store::Value citizen_params[] = {Text(citizen_id)};
   CITYCODE_ASSIGN_OR_RETURN(
       auto citizen,
@@ -87,16 +87,16 @@ Result<IssuedCredential> Platform::Impl::IssueCredential(store::Transaction& tx,
       .device_id = std::string(device_id), .credential = std::move(bytes), .claims = claims};
 }
 
-Result<IssuedCredential> Platform::EnrolDevice(const EnrolRequest& request) {
-  Impl& impl = *impl_;
+Result<IssuedCredential> Devices::Enrol(const EnrolRequest& request) {
+  PlatformCore& core = *core_;
   if (request.label.size() > 64) return InvalidArgument("label must be at most 64 bytes");
   if (request.channel == code::Channel::kCard) {
     return InvalidArgument("a printed card is not enrolled as a device");
   }
   IssuedCredential issued;
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
-      impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
-        const Instant now = impl.clock.Now();
+      core.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+        const Instant now = core.clock.Now();
         // Updating the citizen first serialises enrolments of one citizen,
         // so two at once cannot both pass the device limit.
         const store::Value touch[] = {Time(now), Text(request.citizen_id)};
@@ -108,7 +108,7 @@ Result<IssuedCredential> Platform::EnrolDevice(const EnrolRequest& request) {
             auto count, tx.QueryOne("SELECT COUNT(*) FROM devices WHERE citizen_id = ? AND "
                                     "state = 'active'",
                                     citizen));
-        if (count.Int(0) >= impl.options.max_devices_per_citizen) {
+        if (count.Int(0) >= core.options.max_devices_per_citizen) {
           return FailedPrecondition("device limit reached; unbind a device first");
         }
         const store::Value key[] = {Blob(request.device_key.spki_der())};
@@ -131,15 +131,15 @@ Result<IssuedCredential> Platform::EnrolDevice(const EnrolRequest& request) {
                        params)
                 .status());
         CITYCODE_ASSIGN_OR_RETURN(
-            issued, impl.IssueCredential(tx, request.citizen_id, device_id, request.device_key,
+            issued, core.IssueCredential(tx, request.citizen_id, device_id, request.device_key,
                                          request.channel, now));
         return OkStatus();
       }));
   return issued;
 }
 
-Result<std::vector<Device>> Platform::ListDevices(std::string_view citizen_id) {
-  CITYCODE_ASSIGN_OR_RETURN(auto tx, impl_->db.Begin(store::TransactionMode::kRead));
+Result<std::vector<Device>> Devices::List(std::string_view citizen_id) {
+  CITYCODE_ASSIGN_OR_RETURN(auto tx, core_->db.Begin(store::TransactionMode::kRead));
   const store::Value params[] = {Text(citizen_id)};
   CITYCODE_ASSIGN_OR_RETURN(
       auto rows, tx->Query("SELECT id, label, channel, state, public_key, created_at, ended_at "
@@ -159,12 +159,12 @@ Result<std::vector<Device>> Platform::ListDevices(std::string_view citizen_id) {
   return out;
 }
 
-Result<IssuedCredential> Platform::RenewCredential(std::string_view citizen_id,
-                                                   std::string_view device_id) {
-  Impl& impl = *impl_;
+Result<IssuedCredential> Devices::RenewCredential(std::string_view citizen_id,
+                                                  std::string_view device_id) {
+  PlatformCore& core = *core_;
   IssuedCredential issued;
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
-      impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+      core.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
         const store::Value params[] = {Text(device_id), Text(citizen_id)};
         CITYCODE_ASSIGN_OR_RETURN(auto device,
                                   tx.QueryOptional("SELECT public_key, channel, state FROM devices "
@@ -174,15 +174,15 @@ Result<IssuedCredential> Platform::RenewCredential(std::string_view citizen_id,
         if (device->Text(2) != "active") return FailedPrecondition("the device is not active");
         CITYCODE_ASSIGN_OR_RETURN(auto key, crypto::PublicKey::FromSpkiDer(device->Blob(0)));
         CITYCODE_ASSIGN_OR_RETURN(auto channel, code::ChannelFromName(device->Text(1)));
-        CITYCODE_ASSIGN_OR_RETURN(issued, impl.IssueCredential(tx, citizen_id, device_id, key,
-                                                               channel, impl.clock.Now()));
+        CITYCODE_ASSIGN_OR_RETURN(issued, core.IssueCredential(tx, citizen_id, device_id, key,
+                                                               channel, core.clock.Now()));
         return OkStatus();
       }));
   return issued;
 }
 
-Status Platform::Impl::EndDevice(std::string_view citizen_id, std::string_view device_id,
-                                 DeviceState state) {
+Status PlatformCore::EndDevice(std::string_view citizen_id, std::string_view device_id,
+                               DeviceState state) {
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
       db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
         const Instant now = clock.Now();
@@ -216,12 +216,12 @@ Status Platform::Impl::EndDevice(std::string_view citizen_id, std::string_view d
   return RefreshVerifier();
 }
 
-Status Platform::RevokeCredential(const code::CredentialId& id, std::string_view reason) {
-  Impl& impl = *impl_;
+Status Devices::RevokeCredential(const code::CredentialId& id, std::string_view reason) {
+  PlatformCore& core = *core_;
   if (reason.empty() || reason.size() > 64) return InvalidArgument("reason must be 1-64 bytes");
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
-      impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
-        const store::Value params[] = {Time(impl.clock.Now()), Text(reason), Blob(id)};
+      core.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+        const store::Value params[] = {Time(core.clock.Now()), Text(reason), Blob(id)};
         CITYCODE_ASSIGN_OR_RETURN(
             auto changed, tx.Execute("UPDATE credentials SET revoked_at = ?, revoke_reason = ? "
                                      "WHERE id = ? AND revoked_at IS NULL",
@@ -235,15 +235,15 @@ Status Platform::RevokeCredential(const code::CredentialId& id, std::string_view
         }
         return tx.Execute("UPDATE signed_lists SET stale = 1 WHERE name = 'revocation'").status();
       }));
-  return impl.RefreshVerifier();
+  return core.RefreshVerifier();
 }
 
-Status Platform::ReportDeviceLost(std::string_view citizen_id, std::string_view device_id) {
-  return impl_->EndDevice(citizen_id, device_id, DeviceState::kLost);
+Status Devices::ReportLost(std::string_view citizen_id, std::string_view device_id) {
+  return core_->EndDevice(citizen_id, device_id, DeviceState::kLost);
 }
 
-Status Platform::UnbindDevice(std::string_view citizen_id, std::string_view device_id) {
-  return impl_->EndDevice(citizen_id, device_id, DeviceState::kUnbound);
+Status Devices::Unbind(std::string_view citizen_id, std::string_view device_id) {
+  return core_->EndDevice(citizen_id, device_id, DeviceState::kUnbound);
 }
 
 }  // namespace citycode::platform

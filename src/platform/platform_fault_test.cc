@@ -38,10 +38,10 @@ class PlatformFaultTest : public testing::DatabaseTest {
         {.max_devices_per_citizen = 1000, .password_cost = crypto::PasswordCost::kMinimal});
     ASSERT_THAT(opened, IsOk());
     platform_ = std::move(*opened);
-    auto citizen = platform_->RegisterCitizen({.name = "测试市民甲",
-                                               .id_number = "370282199003154516",
-                                               .phone = "13912345678",
-                                               .password = "correct horse"});
+    auto citizen = platform_->citizens().Register({.name = "测试市民甲",
+                                                   .id_number = "370282199003154516",
+                                                   .phone = "13912345678",
+                                                   .password = "correct horse"});
     ASSERT_THAT(citizen, IsOk());
     citizen_ = *citizen;
   }
@@ -88,7 +88,7 @@ class PlatformFaultTest : public testing::DatabaseTest {
 };
 
 TEST_P(PlatformFaultTest, ARenewalThatFailsAtAnyStepStoresNoCredential) {
-  auto enrolled = platform_->EnrolDevice(NewDevice());
+  auto enrolled = platform_->devices().Enrol(NewDevice());
   ASSERT_THAT(enrolled, IsOk());
   const std::string device = enrolled->device_id;
   for (const StorageFailure& failure : kStorageFailures) {
@@ -97,7 +97,7 @@ TEST_P(PlatformFaultTest, ARenewalThatFailsAtAnyStepStoresNoCredential) {
         *faulty_, {.point = failure.point, .error = failure.error, .sticky = failure.sticky},
         [&] {
           const std::int64_t before = Credentials(device);
-          auto renewed = platform_->RenewCredential(citizen_, device);
+          auto renewed = platform_->devices().RenewCredential(citizen_, device);
           if (renewed.ok()) {
             EXPECT_TRUE(Stored(*renewed));
             EXPECT_EQ(Credentials(device), before + 1);
@@ -107,7 +107,7 @@ TEST_P(PlatformFaultTest, ARenewalThatFailsAtAnyStepStoresNoCredential) {
         [&](int, const Status& status) {
           EXPECT_THAT(status, StatusIs(failure.code, failure.reason));
           const std::int64_t before = Credentials(device);
-          auto renewed = platform_->RenewCredential(citizen_, device);
+          auto renewed = platform_->devices().RenewCredential(citizen_, device);
           ASSERT_THAT(renewed, IsOk());
           EXPECT_TRUE(Stored(*renewed));
           EXPECT_EQ(Credentials(device), before + 1);
@@ -123,13 +123,13 @@ TEST_P(PlatformFaultTest, AnEnrolmentThatFailsAtAnyStepLeavesNoDeviceWithoutItsC
     EnrolRequest request = NewDevice();
     const int steps = InjectAtEachStep(
         *faulty_, {.point = failure.point, .error = failure.error, .sticky = failure.sticky},
-        [&] { return platform_->EnrolDevice(request).status(); },
+        [&] { return platform_->devices().Enrol(request).status(); },
         [&](int, const Status& status) {
           EXPECT_THAT(status, StatusIs(failure.code, failure.reason));
           EXPECT_EQ(DevicesWithKey(request.device_key), 0);
           ExpectNoBareDevice();
           // The same key again: it was not bound, so it is not already_exists.
-          auto issued = platform_->EnrolDevice(request);
+          auto issued = platform_->devices().Enrol(request);
           ASSERT_THAT(issued, IsOk());
           EXPECT_TRUE(Stored(*issued));
           ExpectNoBareDevice();

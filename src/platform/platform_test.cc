@@ -41,16 +41,16 @@ class PlatformTest : public testing::DatabaseTest {
   }
 
   std::string Register(std::string_view phone = kPhone, std::string_view id = kIdNumber) {
-    auto id_or = platform_->RegisterCitizen({.name = std::string(kName),
-                                             .id_number = std::string(id),
-                                             .phone = std::string(phone),
-                                             .password = "correct horse"});
+    auto id_or = platform_->citizens().Register({.name = std::string(kName),
+                                                 .id_number = std::string(id),
+                                                 .phone = std::string(phone),
+                                                 .password = "correct horse"});
     EXPECT_TRUE(id_or.ok()) << id_or.status().ToString();
     return id_or.ok() ? *id_or : "";
   }
 
   IssuedCredential Enrol(const std::string& citizen, const crypto::PrivateKey& device) {
-    auto issued = platform_->EnrolDevice(
+    auto issued = platform_->devices().Enrol(
         {.citizen_id = citizen, .device_key = device.public_key(), .label = "phone"});
     EXPECT_TRUE(issued.ok()) << issued.status().ToString();
     return issued.ok() ? *issued : IssuedCredential{};
@@ -65,11 +65,11 @@ class PlatformTest : public testing::DatabaseTest {
   }
 
   Principal Terminal(OrgKind kind) {
-    auto org = platform_->CreateOrganisation("测试机构", kind);
-    auto site = platform_->CreateSite(org->id, "site");
-    auto terminal = platform_->CreateTerminal(org->id, site->id, "gate 1");
+    auto org = platform_->organisations().Create("测试机构", kind);
+    auto site = platform_->organisations().CreateSite(org->id, "site");
+    auto terminal = platform_->access_keys().CreateTerminal(org->id, site->id, "gate 1");
     EXPECT_TRUE(terminal.ok()) << terminal.status().ToString();
-    auto principal = platform_->Authenticate(terminal->second.token);
+    auto principal = platform_->access_keys().Authenticate(terminal->second.token);
     EXPECT_TRUE(principal.ok());
     return *principal;
   }
@@ -97,11 +97,11 @@ TEST(ResidentIdNumberTest, ChecksDigitsDateAndCheckCharacter) {
 
 TEST_P(PlatformTest, RegistersOnceAndRefusesBadInputWithoutWriting) {
   Register();
-  EXPECT_THAT(platform_
-                  ->RegisterCitizen({.name = "别人",
-                                     .id_number = std::string(kIdNumber),
-                                     .phone = "13900000000",
-                                     .password = "password1"})
+  EXPECT_THAT(platform_->citizens()
+                  .Register({.name = "别人",
+                             .id_number = std::string(kIdNumber),
+                             .phone = "13900000000",
+                             .password = "password1"})
                   .status(),
               StatusIs(StatusCode::kAlreadyExists, "already_exists"));
   const CitizenRegistration bad[] = {
@@ -124,7 +124,7 @@ TEST_P(PlatformTest, RegistersOnceAndRefusesBadInputWithoutWriting) {
        .password = "password1"},
   };
   for (const auto& registration : bad) {
-    EXPECT_THAT(platform_->RegisterCitizen(registration),
+    EXPECT_THAT(platform_->citizens().Register(registration),
                 StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
   }
   EXPECT_EQ(Count("citizens"), 1);
@@ -145,7 +145,7 @@ TEST_P(PlatformTest, StoresNoPersonalFieldInClear) {
     }
   }
   // The platform itself can read them back.
-  auto profile = platform_->GetCitizen(id);
+  auto profile = platform_->citizens().Get(id);
   ASSERT_TRUE(profile.ok());
   EXPECT_EQ(profile->name, kName);
   EXPECT_EQ(profile->id_number_masked, "3702**********4516");
@@ -153,24 +153,24 @@ TEST_P(PlatformTest, StoresNoPersonalFieldInClear) {
 
 TEST_P(PlatformTest, SessionsLogInAndOut) {
   const std::string id = Register();
-  EXPECT_THAT(platform_->Login(kPhone, "wrong horse"),
+  EXPECT_THAT(platform_->citizens().Login(kPhone, "wrong horse"),
               StatusIs(StatusCode::kUnauthenticated, "unauthenticated"));
-  EXPECT_THAT(platform_->Login("13900000009", "correct horse"),
+  EXPECT_THAT(platform_->citizens().Login("13900000009", "correct horse"),
               StatusIs(StatusCode::kUnauthenticated, "unauthenticated"));
-  auto session = platform_->Login(kPhone, "correct horse");
+  auto session = platform_->citizens().Login(kPhone, "correct horse");
   ASSERT_TRUE(session.ok());
-  auto principal = platform_->Authenticate(session->token);
+  auto principal = platform_->access_keys().Authenticate(session->token);
   ASSERT_TRUE(principal.ok());
   EXPECT_EQ(principal->role, Role::kCitizen);
   EXPECT_EQ(principal->citizen_id, id);
   clock_.Set(session->expires_at);
-  EXPECT_THAT(platform_->Authenticate(session->token),
+  EXPECT_THAT(platform_->access_keys().Authenticate(session->token),
               StatusIs(StatusCode::kUnauthenticated, "unauthenticated"));
   clock_.Set(kStart);
-  ASSERT_TRUE(platform_->Logout(session->token).ok());
-  EXPECT_THAT(platform_->Authenticate(session->token),
+  ASSERT_TRUE(platform_->citizens().Logout(session->token).ok());
+  EXPECT_THAT(platform_->access_keys().Authenticate(session->token),
               StatusIs(StatusCode::kUnauthenticated, "unauthenticated"));
-  EXPECT_THAT(platform_->Authenticate("cck_nope_nope"),
+  EXPECT_THAT(platform_->access_keys().Authenticate("cck_nope_nope"),
               StatusIs(StatusCode::kUnauthenticated, "unauthenticated"));
 }
 
@@ -180,23 +180,26 @@ TEST_P(PlatformTest, EnrolIssuesAVerifiableCredentialWithinTheDeviceLimit) {
   EXPECT_EQ(issued.claims.device_key, device_.public_key());
   EXPECT_FALSE(issued.claims.rider_category.has_value());  // an adult
   // The same key again is refused; two more devices fit, a fourth does not.
-  EXPECT_THAT(
-      platform_->EnrolDevice({.citizen_id = citizen, .device_key = device_.public_key()}).status(),
-      StatusIs(StatusCode::kAlreadyExists, "already_exists"));
+  EXPECT_THAT(platform_->devices()
+                  .Enrol({.citizen_id = citizen, .device_key = device_.public_key()})
+                  .status(),
+              StatusIs(StatusCode::kAlreadyExists, "already_exists"));
   for (int i = 0; i < 2; ++i) {
     Enrol(citizen, *crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519));
   }
   const auto fourth = *crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519);
-  EXPECT_THAT(
-      platform_->EnrolDevice({.citizen_id = citizen, .device_key = fourth.public_key()}).status(),
-      StatusIs(StatusCode::kFailedPrecondition, "failed_precondition"));
+  EXPECT_THAT(platform_->devices()
+                  .Enrol({.citizen_id = citizen, .device_key = fourth.public_key()})
+                  .status(),
+              StatusIs(StatusCode::kFailedPrecondition, "failed_precondition"));
   EXPECT_EQ(Count("devices"), 3);
   EXPECT_EQ(Count("credentials"), 3);
 
   // A gate that downloaded the lists accepts the code offline.
-  auto trust = code::VerifyTrustList(platform_->TrustList()->jws, platform_->root_public_key());
-  auto revoked =
-      code::VerifyRevocationList(platform_->RevocationList()->jws, platform_->root_public_key());
+  auto trust = code::VerifyTrustList(platform_->signing_keys().TrustList()->jws,
+                                     platform_->signing_keys().root_public_key());
+  auto revoked = code::VerifyRevocationList(platform_->signing_keys().RevocationList()->jws,
+                                            platform_->signing_keys().root_public_key());
   ASSERT_TRUE(trust.ok() && revoked.ok());
   code::Verifier gate(clock_, *trust, *revoked);
   EXPECT_TRUE(gate.Verify(Code(issued, device_, 1), code::Scene::kTransit).valid);
@@ -213,35 +216,37 @@ TEST_P(PlatformTest, OnlineVerifyDetectsReplayAndRevocationAtOnce) {
   const Principal gate = Terminal(OrgKind::kTransitOperator);
 
   const std::string code = Code(issued, device_, 1);
-  auto first = platform_->Verify(gate, code);
+  auto first = platform_->verification().Verify(gate, code);
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   EXPECT_TRUE(first->result.valid);
-  EXPECT_EQ(platform_->Verify(gate, code)->result.reason, code::Reason::kReplayed);
+  EXPECT_EQ(platform_->verification().Verify(gate, code)->result.reason, code::Reason::kReplayed);
 
   // Another platform instance on the same database (a second server) knows
   // the code was used.
   auto second_server =
       Platform::Open(db(), clock_, keyring_, {.password_cost = crypto::PasswordCost::kMinimal});
   ASSERT_TRUE(second_server.ok());
-  EXPECT_EQ((*second_server)->Verify(gate, code)->result.reason, code::Reason::kReplayed);
+  EXPECT_EQ((*second_server)->verification().Verify(gate, code)->result.reason,
+            code::Reason::kReplayed);
 
-  const auto list_before = *platform_->RevocationList();
-  ASSERT_TRUE(platform_->ReportDeviceLost(citizen, issued.device_id).ok());
+  const auto list_before = *platform_->signing_keys().RevocationList();
+  ASSERT_TRUE(platform_->devices().ReportLost(citizen, issued.device_id).ok());
   // Both servers refuse a fresh code at once, the second one from the store.
-  EXPECT_EQ(platform_->Verify(gate, Code(issued, device_, 2))->result.reason,
+  EXPECT_EQ(platform_->verification().Verify(gate, Code(issued, device_, 2))->result.reason,
             code::Reason::kCredentialRevoked);
-  EXPECT_EQ((*second_server)->Verify(gate, Code(issued, device_, 3))->result.reason,
+  EXPECT_EQ((*second_server)->verification().Verify(gate, Code(issued, device_, 3))->result.reason,
             code::Reason::kCredentialRevoked);
-  const auto list_after = *platform_->RevocationList();
+  const auto list_after = *platform_->signing_keys().RevocationList();
   EXPECT_GT(list_after.version, list_before.version);
   EXPECT_NE(list_after.etag, list_before.etag);
-  auto parsed = code::VerifyRevocationList(list_after.jws, platform_->root_public_key());
+  auto parsed =
+      code::VerifyRevocationList(list_after.jws, platform_->signing_keys().root_public_key());
   ASSERT_TRUE(parsed.ok());
   EXPECT_TRUE(parsed->Contains(issued.claims.id));
   EXPECT_EQ(Count("verifications"), 5);
-  EXPECT_THAT(platform_->ReportDeviceLost(citizen, issued.device_id),
+  EXPECT_THAT(platform_->devices().ReportLost(citizen, issued.device_id),
               StatusIs(StatusCode::kFailedPrecondition, "failed_precondition"));
-  EXPECT_THAT(platform_->RenewCredential(citizen, issued.device_id),
+  EXPECT_THAT(platform_->devices().RenewCredential(citizen, issued.device_id),
               StatusIs(StatusCode::kFailedPrecondition, "failed_precondition"));
 }
 
@@ -256,30 +261,34 @@ TEST_P(PlatformTest, UploadedScansAreJudgedAsOfTheirTime) {
   const std::string code = Code(issued, device_, 1);
   const std::string second_code = Code(issued, device_, 2);
   clock_.Set(scanned + std::chrono::minutes(10));
-  ASSERT_TRUE(platform_->ReportDeviceLost(citizen, issued.device_id).ok());
+  ASSERT_TRUE(platform_->devices().ReportLost(citizen, issued.device_id).ok());
   const std::string after_loss = Code(issued, device_, 3);  // made once lost: refused
   const Instant lost_scan = clock_.Now();
   clock_.Set(scanned + std::chrono::hours(5));
 
-  EXPECT_EQ(platform_->Verify(gate, second_code)->result.reason, code::Reason::kCredentialRevoked);
-  auto result = platform_->VerifyScanned(gate, code, scanned);
+  EXPECT_EQ(platform_->verification().Verify(gate, second_code)->result.reason,
+            code::Reason::kCredentialRevoked);
+  auto result = platform_->verification().VerifyScanned(gate, code, scanned);
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   EXPECT_TRUE(result->result.valid) << code::ReasonName(result->result.reason);
   EXPECT_EQ(result->citizen_id, citizen);
   EXPECT_EQ(result->result.rider_category, code::RiderCategory::kSenior);
-  EXPECT_EQ(platform_->VerifyScanned(gate, code, scanned)->result.reason, code::Reason::kReplayed);
-  EXPECT_EQ(platform_->VerifyScanned(gate, after_loss, lost_scan)->result.reason,
+  EXPECT_EQ(platform_->verification().VerifyScanned(gate, code, scanned)->result.reason,
+            code::Reason::kReplayed);
+  EXPECT_EQ(platform_->verification().VerifyScanned(gate, after_loss, lost_scan)->result.reason,
             code::Reason::kCredentialRevoked);
-  EXPECT_TRUE(platform_->VerifyScanned(gate, after_loss, lost_scan)->citizen_id.empty());
+  EXPECT_TRUE(
+      platform_->verification().VerifyScanned(gate, after_loss, lost_scan)->citizen_id.empty());
   // The scan time must be plausible: not ahead of the server, not older than max_scan_age.
-  EXPECT_EQ(platform_->VerifyScanned(gate, second_code, clock_.Now() + std::chrono::minutes(1))
+  EXPECT_EQ(platform_->verification()
+                .VerifyScanned(gate, second_code, clock_.Now() + std::chrono::minutes(1))
                 ->result.reason,
             code::Reason::kFromFuture);
   clock_.Set(scanned + platform_->options().max_scan_age + std::chrono::seconds(1));
-  EXPECT_EQ(platform_->VerifyScanned(gate, second_code, scanned)->result.reason,
+  EXPECT_EQ(platform_->verification().VerifyScanned(gate, second_code, scanned)->result.reason,
             code::Reason::kStale);
   const Principal citizen_principal{.role = Role::kCitizen, .citizen_id = citizen};
-  EXPECT_THAT(platform_->VerifyScanned(citizen_principal, code, scanned),
+  EXPECT_THAT(platform_->verification().VerifyScanned(citizen_principal, code, scanned),
               StatusIs(StatusCode::kPermissionDenied, "permission_denied"));
 }
 
@@ -296,33 +305,34 @@ TEST_P(PlatformTest, TheSameScanVerifiedAgainIsNotAReplay) {
   const std::string code = Code(issued, device_, 1);
   clock_.Set(scanned + std::chrono::minutes(30));
   for (int attempt = 0; attempt < 2; ++attempt) {
-    auto again = platform_->VerifyScanned(gate, code, scanned, "41");
+    auto again = platform_->verification().VerifyScanned(gate, code, scanned, "41");
     ASSERT_THAT(again, IsOk());
     EXPECT_TRUE(again->result.valid) << code::ReasonName(again->result.reason);
     EXPECT_EQ(again->citizen_id, citizen);
   }
-  EXPECT_EQ(platform_->VerifyScanned(gate, code, scanned, "42")->result.reason,
+  EXPECT_EQ(platform_->verification().VerifyScanned(gate, code, scanned, "42")->result.reason,
             code::Reason::kReplayed);
-  EXPECT_EQ(platform_->VerifyScanned(other_gate, code, scanned, "41")->result.reason,
+  EXPECT_EQ(platform_->verification().VerifyScanned(other_gate, code, scanned, "41")->result.reason,
             code::Reason::kReplayed);
-  EXPECT_EQ(platform_->VerifyScanned(gate, code, scanned)->result.reason, code::Reason::kReplayed);
+  EXPECT_EQ(platform_->verification().VerifyScanned(gate, code, scanned)->result.reason,
+            code::Reason::kReplayed);
 }
 
 TEST_P(PlatformTest, AnOperatorRevokesOneCredential) {
   const std::string citizen = Register();
   const IssuedCredential issued = Enrol(citizen, device_);
   const Principal gate = Terminal(OrgKind::kTransitOperator);
-  ASSERT_TRUE(platform_->RevokeCredential(issued.claims.id, "fraud").ok());
-  EXPECT_EQ(platform_->Verify(gate, Code(issued, device_, 1))->result.reason,
+  ASSERT_TRUE(platform_->devices().RevokeCredential(issued.claims.id, "fraud").ok());
+  EXPECT_EQ(platform_->verification().Verify(gate, Code(issued, device_, 1))->result.reason,
             code::Reason::kCredentialRevoked);
-  EXPECT_THAT(platform_->RevokeCredential(issued.claims.id, "fraud"),
+  EXPECT_THAT(platform_->devices().RevokeCredential(issued.claims.id, "fraud"),
               StatusIs(StatusCode::kFailedPrecondition, "failed_precondition"));
-  EXPECT_THAT(platform_->RevokeCredential(code::CredentialId{}, "fraud"),
+  EXPECT_THAT(platform_->devices().RevokeCredential(code::CredentialId{}, "fraud"),
               StatusIs(StatusCode::kNotFound, "not_found"));
   // The device stays bound: a renewed credential works.
-  auto renewed = platform_->RenewCredential(citizen, issued.device_id);
+  auto renewed = platform_->devices().RenewCredential(citizen, issued.device_id);
   ASSERT_TRUE(renewed.ok());
-  EXPECT_TRUE(platform_->Verify(gate, Code(*renewed, device_, 2))->result.valid);
+  EXPECT_TRUE(platform_->verification().Verify(gate, Code(*renewed, device_, 2))->result.valid);
 }
 
 TEST_P(PlatformTest, TerminalsVerifyOnlyForTheirScene) {
@@ -330,84 +340,85 @@ TEST_P(PlatformTest, TerminalsVerifyOnlyForTheirScene) {
   const IssuedCredential issued = Enrol(citizen, device_);
   const Principal hotel = Terminal(OrgKind::kHotel);
   EXPECT_EQ(hotel.scene, code::Scene::kHotel);
-  EXPECT_TRUE(platform_->Verify(hotel, Code(issued, device_, 1))->result.valid);
+  EXPECT_TRUE(platform_->verification().Verify(hotel, Code(issued, device_, 1))->result.valid);
   Principal citizen_principal{.role = Role::kCitizen, .citizen_id = citizen};
-  EXPECT_THAT(platform_->Verify(citizen_principal, Code(issued, device_, 2)),
+  EXPECT_THAT(platform_->verification().Verify(citizen_principal, Code(issued, device_, 2)),
               StatusIs(StatusCode::kPermissionDenied, "permission_denied"));
-  auto agency = platform_->CreateOrganisation("发证机关", OrgKind::kIssuingAgency);
-  auto site = platform_->CreateSite(agency->id, "office");
-  EXPECT_THAT(platform_->CreateTerminal(agency->id, site->id, "t"),
+  auto agency = platform_->organisations().Create("发证机关", OrgKind::kIssuingAgency);
+  auto site = platform_->organisations().CreateSite(agency->id, "office");
+  EXPECT_THAT(platform_->access_keys().CreateTerminal(agency->id, site->id, "t"),
               StatusIs(StatusCode::kFailedPrecondition, "failed_precondition"));
 }
 
 TEST_P(PlatformTest, TerminalKeysRotateAndDisable) {
-  auto org = platform_->CreateOrganisation("公交公司", OrgKind::kTransitOperator);
-  auto site = platform_->CreateSite(org->id, "depot");
-  auto other = platform_->CreateOrganisation("酒店", OrgKind::kHotel);
-  EXPECT_THAT(platform_->CreateTerminal(other->id, site->id, "t"),
+  auto org = platform_->organisations().Create("公交公司", OrgKind::kTransitOperator);
+  auto site = platform_->organisations().CreateSite(org->id, "depot");
+  auto other = platform_->organisations().Create("酒店", OrgKind::kHotel);
+  EXPECT_THAT(platform_->access_keys().CreateTerminal(other->id, site->id, "t"),
               StatusIs(StatusCode::kNotFound, "not_found"));  // a site of another organisation
-  auto terminal = platform_->CreateTerminal(org->id, site->id, "bus 1");
+  auto terminal = platform_->access_keys().CreateTerminal(org->id, site->id, "bus 1");
   ASSERT_TRUE(terminal.ok());
   const std::string old_token = terminal->second.token;
-  EXPECT_THAT(platform_->RotateTerminalKey(other->id, terminal->first.id),
+  EXPECT_THAT(platform_->access_keys().RotateTerminalKey(other->id, terminal->first.id),
               StatusIs(StatusCode::kNotFound, "not_found"));
-  auto rotated = platform_->RotateTerminalKey(org->id, terminal->first.id);
+  auto rotated = platform_->access_keys().RotateTerminalKey(org->id, terminal->first.id);
   ASSERT_TRUE(rotated.ok());
-  EXPECT_THAT(platform_->Authenticate(old_token),
+  EXPECT_THAT(platform_->access_keys().Authenticate(old_token),
               StatusIs(StatusCode::kUnauthenticated, "unauthenticated"));
-  auto principal = platform_->Authenticate(rotated->token);
+  auto principal = platform_->access_keys().Authenticate(rotated->token);
   ASSERT_TRUE(principal.ok());
   EXPECT_EQ(principal->terminal_id, terminal->first.id);
   EXPECT_EQ(principal->org_id, org->id);
-  ASSERT_TRUE(platform_->DisableTerminal(org->id, terminal->first.id).ok());
-  EXPECT_THAT(platform_->Authenticate(rotated->token),
+  ASSERT_TRUE(platform_->access_keys().DisableTerminal(org->id, terminal->first.id).ok());
+  EXPECT_THAT(platform_->access_keys().Authenticate(rotated->token),
               StatusIs(StatusCode::kUnauthenticated, "unauthenticated"));
   // A token whose secret is wrong is refused even with a valid id.
   std::string forged = rotated->token;
   forged.back() = forged.back() == 'A' ? 'B' : 'A';
-  EXPECT_THAT(platform_->Authenticate(forged),
+  EXPECT_THAT(platform_->access_keys().Authenticate(forged),
               StatusIs(StatusCode::kUnauthenticated, "unauthenticated"));
 }
 
 TEST_P(PlatformTest, ANewSigningKeyIsTrustedBeforeItSigns) {
   const std::string citizen = Register();
   const IssuedCredential before = Enrol(citizen, device_);
-  const auto trust_version = platform_->TrustList()->version;
-  auto rotated = platform_->RotateSigningKey();
+  const auto trust_version = platform_->signing_keys().TrustList()->version;
+  auto rotated = platform_->signing_keys().Rotate();
   ASSERT_TRUE(rotated.ok()) << rotated.status().ToString();
   // In the trust list at once...
-  auto trust = code::VerifyTrustList(platform_->TrustList()->jws, platform_->root_public_key());
+  auto trust = code::VerifyTrustList(platform_->signing_keys().TrustList()->jws,
+                                     platform_->signing_keys().root_public_key());
   ASSERT_TRUE(trust.ok());
   EXPECT_GT(trust->version, trust_version);
   ASSERT_EQ(trust->keys.size(), 2u);
   // ...but credentials are still signed by the old key until the lead time.
-  auto renewed = platform_->RenewCredential(citizen, before.device_id);
+  auto renewed = platform_->devices().RenewCredential(citizen, before.device_id);
   ASSERT_TRUE(renewed.ok());
   auto kid = [](const IssuedCredential& c) {
     return code::ParseCredential(c.credential)->envelope.kid;
   };
   EXPECT_EQ(kid(*renewed), kid(before));
   clock_.Set(rotated->not_before);
-  auto later = platform_->RenewCredential(citizen, before.device_id);
+  auto later = platform_->devices().RenewCredential(citizen, before.device_id);
   ASSERT_TRUE(later.ok());
   EXPECT_EQ(ToHex(kid(*later)), rotated->key_id);
   // The old key's credentials still verify until they expire.
   const Principal gate = Terminal(OrgKind::kTransitOperator);
-  EXPECT_TRUE(platform_->Verify(gate, Code(*renewed, device_, 1))->result.valid);
-  EXPECT_TRUE(platform_->Verify(gate, Code(*later, device_, 2))->result.valid);
+  EXPECT_TRUE(platform_->verification().Verify(gate, Code(*renewed, device_, 1))->result.valid);
+  EXPECT_TRUE(platform_->verification().Verify(gate, Code(*later, device_, 2))->result.valid);
 }
 
 TEST_P(PlatformTest, ReopeningKeepsTheKeysAndLists) {
   const std::string citizen = Register();
   const IssuedCredential issued = Enrol(citizen, device_);
-  const auto root = platform_->root_public_key();
-  const auto trust = *platform_->TrustList();
+  const auto root = platform_->signing_keys().root_public_key();
+  const auto trust = *platform_->signing_keys().TrustList();
   platform_.reset();
   OpenPlatform();
-  EXPECT_EQ(platform_->root_public_key(), root);
-  EXPECT_EQ(platform_->TrustList()->etag, trust.etag);
+  EXPECT_EQ(platform_->signing_keys().root_public_key(), root);
+  EXPECT_EQ(platform_->signing_keys().TrustList()->etag, trust.etag);
   const Principal gate = Terminal(OrgKind::kTransitOperator);
-  EXPECT_TRUE(platform_->Verify(gate, Code(issued, device_, 1))->result.valid);
+  EXPECT_TRUE(platform_->verification().Verify(gate, Code(issued, device_, 1))->result.valid);
 }
 
 TEST_P(PlatformTest, MasterKeyRotationRewrapsEverySealedValue) {
@@ -424,10 +435,10 @@ TEST_P(PlatformTest, MasterKeyRotationRewrapsEverySealedValue) {
   for (std::size_t i = 0; i < 3; ++i) {
     EXPECT_EQ(*keyring_.MasterKeyId((*rows)[0].Blob(i)), keyring_.current_key_id());
   }
-  EXPECT_EQ(platform_->GetCitizen(citizen)->name, kName);
-  EXPECT_TRUE(platform_->Login(kPhone, "correct horse").ok());
+  EXPECT_EQ(platform_->citizens().Get(citizen)->name, kName);
+  EXPECT_TRUE(platform_->citizens().Login(kPhone, "correct horse").ok());
   EXPECT_TRUE(
-      platform_->EnrolDevice({.citizen_id = citizen, .device_key = device_.public_key()}).ok());
+      platform_->devices().Enrol({.citizen_id = citizen, .device_key = device_.public_key()}).ok());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, PlatformTest, ::testing::ValuesIn(testing::DatabaseBackends()),

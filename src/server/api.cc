@@ -55,7 +55,7 @@ struct Api::Impl {
     if (!route.roles.empty()) {
       const std::string_view token = BearerToken(request);
       if (token.empty()) return refuse(Unauthenticated("this route needs a bearer token"));
-      auto authenticated = platform.Authenticate(token);
+      auto authenticated = platform.access_keys().Authenticate(token);
       if (!authenticated.ok()) return refuse(authenticated.status());
       principal = std::move(*authenticated);
       if (std::find(route.roles.begin(), route.roles.end(), principal.role) == route.roles.end()) {
@@ -98,7 +98,8 @@ struct Api::Impl {
     if (key.empty()) {
       return Unauthenticated("this route needs the issuing channel's key in X-Channel-Key");
     }
-    CITYCODE_ASSIGN_OR_RETURN(platform::Principal channel, platform.Authenticate(key));
+    CITYCODE_ASSIGN_OR_RETURN(platform::Principal channel,
+                              platform.access_keys().Authenticate(key));
     if (channel.role != platform::Role::kChannel) {
       return PermissionDenied("X-Channel-Key is not an issuing channel's key");
     }

@@ -78,10 +78,10 @@ std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
                 {.name = "password", .max_length = 1024}},
        .success_status = 201,
        .handler = [&p](Call& call) {
-         return Respond(p.RegisterCitizen({.name = Text(call, "name"),
-                                           .id_number = Text(call, "id_number"),
-                                           .phone = Text(call, "phone"),
-                                           .password = Text(call, "password")}),
+         return Respond(p.citizens().Register({.name = Text(call, "name"),
+                                               .id_number = Text(call, "id_number"),
+                                               .phone = Text(call, "phone"),
+                                               .password = Text(call, "password")}),
                         201, [](const std::string& id) {
                           return json{{"citizen_id", id}};
                         });
@@ -94,23 +94,23 @@ std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
        .body = {{.name = "phone", .max_length = 11}, {.name = "password", .max_length = 1024}},
        .success_status = 201,
        .handler = [&p](Call& call) {
-         return Respond(p.Login(Text(call, "phone"), Text(call, "password")), 201,
+         return Respond(p.citizens().Login(Text(call, "phone"), Text(call, "password")), 201,
                         [](const platform::Session& s) {
                           return json{{"token", s.token},
                                       {"citizen_id", s.citizen_id},
                                       {"expires_at", FormatRfc3339(s.expires_at)}};
                         });
        }});
-  routes.push_back(
-      {.method = Method::kDelete,
-       .pattern = "/v1/sessions/current",
-       .name = "logout",
-       .summary = "End this session",
-       .roles = kCitizens,
-       .handler = [&p](Call& call) {
-         std::string_view header = call.request.Header("authorization");
-         return Done(p.Logout(header.substr(header.find(' ') + 1)), {{"status", "logged_out"}});
-       }});
+  routes.push_back({.method = Method::kDelete,
+                    .pattern = "/v1/sessions/current",
+                    .name = "logout",
+                    .summary = "End this session",
+                    .roles = kCitizens,
+                    .handler = [&p](Call& call) {
+                      std::string_view header = call.request.Header("authorization");
+                      return Done(p.citizens().Logout(header.substr(header.find(' ') + 1)),
+                                  {{"status", "logged_out"}});
+                    }});
   routes.push_back(
       {.method = Method::kGet,
        .pattern = "/v1/me",
@@ -118,7 +118,7 @@ std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
        .summary = "The calling citizen's profile",
        .roles = kCitizens,
        .handler = [&p](Call& call) {
-         return Respond(p.GetCitizen(call.principal->citizen_id), 200,
+         return Respond(p.citizens().Get(call.principal->citizen_id), 200,
                         [](const platform::CitizenProfile& c) {
                           return json{{"citizen_id", c.id},
                                       {"name", c.name},
@@ -144,10 +144,10 @@ std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
                         return ErrorResponse(InvalidArgument(
                             "public_key is not a supported SPKI PEM key", "bad_public_key"));
                       }
-                      return Respond(p.EnrolDevice({.citizen_id = call.principal->citizen_id,
-                                                    .device_key = *key,
-                                                    .label = Text(call, "label"),
-                                                    .channel = *call.channel}),
+                      return Respond(p.devices().Enrol({.citizen_id = call.principal->citizen_id,
+                                                        .device_key = *key,
+                                                        .label = Text(call, "label"),
+                                                        .channel = *call.channel}),
                                      201, CredentialJson);
                     }});
   routes.push_back({.method = Method::kGet,
@@ -156,7 +156,7 @@ std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
                     .summary = "The calling citizen's devices",
                     .roles = kCitizens,
                     .handler = [&p](Call& call) {
-                      return Respond(p.ListDevices(call.principal->citizen_id), 200,
+                      return Respond(p.devices().List(call.principal->citizen_id), 200,
                                      [](const std::vector<platform::Device>& devices) {
                                        json out = json::array();
                                        for (const auto& d : devices) {
@@ -181,9 +181,9 @@ std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
                     .needs_channel_key = true,
                     .success_status = 201,
                     .handler = [&p](Call& call) {
-                      return Respond(
-                          p.RenewCredential(call.principal->citizen_id, Param(call, "device")), 201,
-                          CredentialJson);
+                      return Respond(p.devices().RenewCredential(call.principal->citizen_id,
+                                                                 Param(call, "device")),
+                                     201, CredentialJson);
                     }});
   routes.push_back({.method = Method::kPost,
                     .pattern = "/v1/me/devices/{device}/lost",
@@ -192,7 +192,7 @@ std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
                     .roles = kCitizens,
                     .handler = [&p](Call& call) {
                       return Done(
-                          p.ReportDeviceLost(call.principal->citizen_id, Param(call, "device")),
+                          p.devices().ReportLost(call.principal->citizen_id, Param(call, "device")),
                           {{"device_id", Param(call, "device")}, {"state", "lost"}});
                     }});
   routes.push_back({.method = Method::kDelete,
@@ -201,8 +201,9 @@ std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
                     .summary = "Unbind a device: its credentials are revoked at once",
                     .roles = kCitizens,
                     .handler = [&p](Call& call) {
-                      return Done(p.UnbindDevice(call.principal->citizen_id, Param(call, "device")),
-                                  {{"device_id", Param(call, "device")}, {"state", "unbound"}});
+                      return Done(
+                          p.devices().Unbind(call.principal->citizen_id, Param(call, "device")),
+                          {{"device_id", Param(call, "device")}, {"state", "unbound"}});
                     }});
 
   // --- organisations, sites, terminals ---
@@ -221,7 +222,7 @@ std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
        .handler = [&p](Call& call) {
          auto kind = platform::OrgKindFromName(Text(call, "kind"));
          if (!kind.ok()) return ErrorResponse(kind.status());
-         return Respond(p.CreateOrganisation(Text(call, "name"), *kind), 201, OrgJson);
+         return Respond(p.organisations().Create(Text(call, "name"), *kind), 201, OrgJson);
        }});
   routes.push_back({.method = Method::kGet,
                     .pattern = "/v1/orgs",
@@ -229,7 +230,7 @@ std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
                     .summary = "All organisations",
                     .roles = kAdmins,
                     .handler = [&p](Call&) {
-                      return Respond(p.ListOrganisations(), 200,
+                      return Respond(p.organisations().List(), 200,
                                      [](const std::vector<platform::Organisation>& orgs) {
                                        json out = json::array();
                                        for (const auto& org : orgs) out.push_back(OrgJson(org));
@@ -243,7 +244,7 @@ std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
                     .roles = kOrgAdmins,
                     .handler = [&p](Call& call) {
                       if (auto denied = CheckOrgAccess(call)) return *denied;
-                      return Respond(p.GetOrganisation(Param(call, "org")), 200, OrgJson);
+                      return Respond(p.organisations().Get(Param(call, "org")), 200, OrgJson);
                     }});
   routes.push_back({.method = Method::kPost,
                     .pattern = "/v1/orgs/{org}/admin-keys",
@@ -253,8 +254,9 @@ std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
                     .body = {{.name = "name", .max_length = 200}},
                     .success_status = 201,
                     .handler = [&p](Call& call) {
-                      return Respond(p.CreateOrgAdminKey(Param(call, "org"), Text(call, "name")),
-                                     201, KeyJson);
+                      return Respond(
+                          p.access_keys().CreateOrgAdminKey(Param(call, "org"), Text(call, "name")),
+                          201, KeyJson);
                     }});
   routes.push_back({.method = Method::kPost,
                     .pattern = "/v1/orgs/{org}/sites",
@@ -266,7 +268,7 @@ std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
                     .handler = [&p](Call& call) {
                       if (auto denied = CheckOrgAccess(call)) return *denied;
                       return Respond(
-                          p.CreateSite(Param(call, "org"), Text(call, "name")), 201,
+                          p.organisations().CreateSite(Param(call, "org"), Text(call, "name")), 201,
                           [](const platform::Site& s) {
                             return json{{"id", s.id}, {"org_id", s.org_id}, {"name", s.name}};
                           });
@@ -279,7 +281,7 @@ std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
                     .handler = [&p](Call& call) {
                       if (auto denied = CheckOrgAccess(call)) return *denied;
                       return Respond(
-                          p.ListSites(Param(call, "org")), 200,
+                          p.organisations().ListSites(Param(call, "org")), 200,
                           [](const std::vector<platform::Site>& sites) {
                             json out = json::array();
                             for (const auto& s : sites) {
@@ -298,13 +300,13 @@ std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
        .success_status = 201,
        .handler = [&p](Call& call) {
          if (auto denied = CheckOrgAccess(call)) return *denied;
-         return Respond(
-             p.CreateTerminal(Param(call, "org"), Text(call, "site_id"), Text(call, "name")), 201,
-             [](const std::pair<platform::Terminal, platform::NewApiKey>& t) {
-               json out = TerminalJson(t.first);
-               out.update(KeyJson(t.second));
-               return out;
-             });
+         return Respond(p.access_keys().CreateTerminal(Param(call, "org"), Text(call, "site_id"),
+                                                       Text(call, "name")),
+                        201, [](const std::pair<platform::Terminal, platform::NewApiKey>& t) {
+                          json out = TerminalJson(t.first);
+                          out.update(KeyJson(t.second));
+                          return out;
+                        });
        }});
   routes.push_back({.method = Method::kGet,
                     .pattern = "/v1/orgs/{org}/terminals",
@@ -313,7 +315,7 @@ std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
                     .roles = kOrgAdmins,
                     .handler = [&p](Call& call) {
                       if (auto denied = CheckOrgAccess(call)) return *denied;
-                      return Respond(p.ListTerminals(Param(call, "org")), 200,
+                      return Respond(p.access_keys().ListTerminals(Param(call, "org")), 200,
                                      [](const std::vector<platform::Terminal>& terminals) {
                                        json out = json::array();
                                        for (const auto& t : terminals)
@@ -329,20 +331,21 @@ std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
                     .success_status = 201,
                     .handler = [&p](Call& call) {
                       if (auto denied = CheckOrgAccess(call)) return *denied;
-                      return Respond(
-                          p.RotateTerminalKey(Param(call, "org"), Param(call, "terminal")), 201,
-                          KeyJson);
+                      return Respond(p.access_keys().RotateTerminalKey(Param(call, "org"),
+                                                                       Param(call, "terminal")),
+                                     201, KeyJson);
                     }});
-  routes.push_back({.method = Method::kDelete,
-                    .pattern = "/v1/orgs/{org}/terminals/{terminal}",
-                    .name = "disable_terminal",
-                    .summary = "Disable a terminal and its key",
-                    .roles = kOrgAdmins,
-                    .handler = [&p](Call& call) {
-                      if (auto denied = CheckOrgAccess(call)) return *denied;
-                      return Done(p.DisableTerminal(Param(call, "org"), Param(call, "terminal")),
-                                  {{"terminal_id", Param(call, "terminal")}, {"active", false}});
-                    }});
+  routes.push_back(
+      {.method = Method::kDelete,
+       .pattern = "/v1/orgs/{org}/terminals/{terminal}",
+       .name = "disable_terminal",
+       .summary = "Disable a terminal and its key",
+       .roles = kOrgAdmins,
+       .handler = [&p](Call& call) {
+         if (auto denied = CheckOrgAccess(call)) return *denied;
+         return Done(p.access_keys().DisableTerminal(Param(call, "org"), Param(call, "terminal")),
+                     {{"terminal_id", Param(call, "terminal")}, {"active", false}});
+       }});
 
   routes.push_back({.method = Method::kPost,
                     .pattern = "/v1/credentials/{credential}/revoke",
@@ -358,7 +361,7 @@ std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
                       code::CredentialId id;
                       std::copy(bytes->begin(), bytes->end(), id.begin());
                       return Done(
-                          p.RevokeCredential(id, Text(call, "reason")),
+                          p.devices().RevokeCredential(id, Text(call, "reason")),
                           {{"credential_id", Param(call, "credential")}, {"revoked", true}});
                     }});
 
@@ -373,8 +376,8 @@ std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
                     .handler = [&p](Call& call) {
                       auto channel = code::ChannelFromName(Param(call, "channel"));
                       if (!channel.ok()) return ErrorResponse(NotFound("no such channel"));
-                      return Respond(p.CreateChannelKey(*channel, Text(call, "name")), 201,
-                                     KeyJson);
+                      return Respond(p.access_keys().CreateChannelKey(*channel, Text(call, "name")),
+                                     201, KeyJson);
                     }});
   const auto signing_key_json = [](const platform::SigningKeyInfo& k) {
     return json{{"key_id", k.key_id},
@@ -390,7 +393,7 @@ std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
                     .roles = kAdmins,
                     .success_status = 201,
                     .handler = [&p, signing_key_json](Call&) {
-                      return Respond(p.RotateSigningKey(), 201, signing_key_json);
+                      return Respond(p.signing_keys().Rotate(), 201, signing_key_json);
                     }});
   routes.push_back({.method = Method::kGet,
                     .pattern = "/v1/signing-keys",
@@ -398,7 +401,7 @@ std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
                     .summary = "The platform's credential signing keys",
                     .roles = kAdmins,
                     .handler = [&p, signing_key_json](Call&) {
-                      return Respond(p.ListSigningKeys(), 200,
+                      return Respond(p.signing_keys().List(), 200,
                                      [&](const std::vector<platform::SigningKeyInfo>& keys) {
                                        json out = json::array();
                                        for (const auto& k : keys)
@@ -408,17 +411,20 @@ std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
                     }});
 
   // --- signed lists (public: they name nobody) ---
-  routes.push_back({.method = Method::kGet,
-                    .pattern = "/v1/lists/trust",
-                    .name = "trust_list",
-                    .summary = "The trust list (JWS signed by the root key); ETag/If-None-Match",
-                    .handler = [&p](Call& call) { return ListResponse(call, p.TrustList()); }});
+  routes.push_back(
+      {.method = Method::kGet,
+       .pattern = "/v1/lists/trust",
+       .name = "trust_list",
+       .summary = "The trust list (JWS signed by the root key); ETag/If-None-Match",
+       .handler = [&p](Call& call) { return ListResponse(call, p.signing_keys().TrustList()); }});
   routes.push_back(
       {.method = Method::kGet,
        .pattern = "/v1/lists/revocation",
        .name = "revocation_list",
        .summary = "The revocation list (JWS signed by the root key); ETag/If-None-Match",
-       .handler = [&p](Call& call) { return ListResponse(call, p.RevocationList()); }});
+       .handler = [&p](Call& call) {
+         return ListResponse(call, p.signing_keys().RevocationList());
+       }});
   routes.push_back({.method = Method::kGet,
                     .pattern = "/v1/lists/root.pem",
                     .name = "root_key",
@@ -426,7 +432,7 @@ std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
                     .handler = [&p](Call&) {
                       return Response{.status = 200,
                                       .content_type = "application/x-pem-file",
-                                      .body = p.root_public_key().ToPem()};
+                                      .body = p.signing_keys().root_public_key().ToPem()};
                     }});
 
   // --- terminals ---

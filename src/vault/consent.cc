@@ -87,7 +87,7 @@ Result<BlindIndex> Vault::Impl::CitizenHolderIndex(std::string_view citizen_id) 
     auto it = holder_cache.find(citizen_id);
     if (it != holder_cache.end()) return it->second;
   }
-  CITYCODE_ASSIGN_OR_RETURN(std::string id_number, platform.CitizenIdNumber(citizen_id));
+  CITYCODE_ASSIGN_OR_RETURN(std::string id_number, platform.citizens().IdNumber(citizen_id));
   const BlindIndex index =
       HolderIndex(keyring, HolderIdTypeCode(HolderIdType::kCitizenIdNumber), id_number);
   std::lock_guard lock(holder_cache_mutex);
@@ -131,7 +131,7 @@ Result<Grant> Vault::GrantStanding(const StandingGrantRequest& request) {
   CITYCODE_ASSIGN_OR_RETURN(std::vector<std::string> codes, ResolveAll(request.type_codes));
   if (codes.empty()) return InvalidArgument("a grant names at least one certificate type");
   CITYCODE_ASSIGN_OR_RETURN(platform::Organisation org,
-                            impl.platform.GetOrganisation(request.org_id));
+                            impl.platform.organisations().Get(request.org_id));
   const Instant now = impl.clock.Now();
   if (request.expires_at <= now || request.expires_at > now + impl.options.max_standing_grant) {
     return InvalidArgument("expires_at must be in the future and within a year");
@@ -245,7 +245,7 @@ Result<std::vector<AccessRecord>> Vault::AccessHistory(std::string_view citizen_
     if (!record.org_id.empty()) {
       auto [it, added] = org_names.try_emplace(record.org_id);
       if (added) {
-        auto org = impl.platform.GetOrganisation(record.org_id);
+        auto org = impl.platform.organisations().Get(record.org_id);
         if (org.ok()) it->second = org->name;
       }
       record.org_name = it->second;
@@ -260,7 +260,8 @@ Result<std::vector<AccessRecord>> Vault::AccessHistory(std::string_view citizen_
 Result<VerifiedPresentation> Vault::VerifyPresentation(const Principal& terminal,
                                                        std::string_view qr_text) {
   VerifiedPresentation out;
-  CITYCODE_ASSIGN_OR_RETURN(out.verification, impl_->platform.Verify(terminal, qr_text));
+  CITYCODE_ASSIGN_OR_RETURN(out.verification,
+                            impl_->platform.verification().Verify(terminal, qr_text));
   if (!out.verification.result.valid) return out;
   CITYCODE_ASSIGN_OR_RETURN(out.grant, GrantPresentation(terminal, out.verification.citizen_id,
                                                          out.verification.verification_id));

@@ -265,7 +265,8 @@ Result<AuditCheckpoint> Vault::LatestCheckpoint() { return impl_->audit.LatestCh
 
 Status Vault::RegisterIssuer(const IssuerRegistration& r, std::string_view actor) {
   Impl& impl = *impl_;
-  CITYCODE_ASSIGN_OR_RETURN(platform::Organisation org, impl.platform.GetOrganisation(r.org_id));
+  CITYCODE_ASSIGN_OR_RETURN(platform::Organisation org,
+                            impl.platform.organisations().Get(r.org_id));
   if (org.kind != OrgKind::kIssuingAgency) {
     return FailedPrecondition("only an issuing agency can be a certificate issuer");
   }
@@ -367,7 +368,7 @@ Status Vault::SetOrganisationTypes(std::string_view org_id,
                                    const std::vector<std::string>& on_presentation,
                                    std::string_view actor) {
   Impl& impl = *impl_;
-  CITYCODE_ASSIGN_OR_RETURN(platform::Organisation org, impl.platform.GetOrganisation(org_id));
+  CITYCODE_ASSIGN_OR_RETURN(platform::Organisation org, impl.platform.organisations().Get(org_id));
   if (org.kind == OrgKind::kIssuingAgency) {
     return FailedPrecondition("an issuing agency does not fetch certificates");
   }

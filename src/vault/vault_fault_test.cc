@@ -47,24 +47,24 @@ class VaultFaultTest : public testing::DatabaseTest {
     ASSERT_THAT(vault, IsOk());
     vault_ = std::move(*vault);
 
-    auto citizen = platform_->RegisterCitizen({.name = std::string(kName),
-                                               .id_number = std::string(kIdNumber),
-                                               .phone = "13912345678",
-                                               .password = "correct horse"});
+    auto citizen = platform_->citizens().Register({.name = std::string(kName),
+                                                   .id_number = std::string(kIdNumber),
+                                                   .phone = "13912345678",
+                                                   .password = "correct horse"});
     ASSERT_THAT(citizen, IsOk());
     citizen_ = *citizen;
     const std::string agency =
-        platform_->CreateOrganisation("即墨区公安分局", OrgKind::kIssuingAgency)->id;
+        platform_->organisations().Create("即墨区公安分局", OrgKind::kIssuingAgency)->id;
     ASSERT_THAT(
         vault_->RegisterIssuer(
             {.org_id = agency, .credit_code = std::string(kAgencyCode), .name = "即墨区公安分局"},
             "admin"),
         IsOk());
     ASSERT_THAT(vault_->AddIssuerKey(agency, agency_key_.public_key(), "admin"), IsOk());
-    auto org = platform_->CreateOrganisation("即墨区政务服务中心", OrgKind::kServiceHall);
-    auto site = platform_->CreateSite(org->id, "site");
-    auto terminal = platform_->CreateTerminal(org->id, site->id, "terminal");
-    hall_ = *platform_->Authenticate(terminal->second.token);
+    auto org = platform_->organisations().Create("即墨区政务服务中心", OrgKind::kServiceHall);
+    auto site = platform_->organisations().CreateSite(org->id, "site");
+    auto terminal = platform_->access_keys().CreateTerminal(org->id, site->id, "terminal");
+    hall_ = *platform_->access_keys().Authenticate(terminal->second.token);
     ASSERT_THAT(
         vault_->SetOrganisationTypes(hall_.org_id, {"resident_id_card", "household_register"},
                                      {"resident_id_card", "household_register"}, "admin"),

@@ -42,13 +42,13 @@ class VaultTest : public testing::DatabaseTest {
     ASSERT_TRUE(vault.ok()) << vault.status().ToString();
     vault_ = std::move(*vault);
 
-    auto citizen = platform_->RegisterCitizen({.name = std::string(kName),
-                                               .id_number = std::string(kIdNumber),
-                                               .phone = "13912345678",
-                                               .password = "correct horse"});
+    auto citizen = platform_->citizens().Register({.name = std::string(kName),
+                                                   .id_number = std::string(kIdNumber),
+                                                   .phone = "13912345678",
+                                                   .password = "correct horse"});
     ASSERT_TRUE(citizen.ok());
     citizen_ = *citizen;
-    agency_ = platform_->CreateOrganisation("即墨区公安分局", OrgKind::kIssuingAgency)->id;
+    agency_ = platform_->organisations().Create("即墨区公安分局", OrgKind::kIssuingAgency)->id;
     ASSERT_TRUE(vault_
                     ->RegisterIssuer({.org_id = agency_,
                                       .credit_code = std::string(kAgencyCode),
@@ -64,10 +64,10 @@ class VaultTest : public testing::DatabaseTest {
   }
 
   Principal Terminal(std::string_view name, OrgKind kind) {
-    auto org = platform_->CreateOrganisation(name, kind);
-    auto site = platform_->CreateSite(org->id, "site");
-    auto terminal = platform_->CreateTerminal(org->id, site->id, "terminal");
-    return *platform_->Authenticate(terminal->second.token);
+    auto org = platform_->organisations().Create(name, kind);
+    auto site = platform_->organisations().CreateSite(org->id, "site");
+    auto terminal = platform_->access_keys().CreateTerminal(org->id, site->id, "terminal");
+    return *platform_->access_keys().Authenticate(terminal->second.token);
   }
 
   SignedCertificate Make(std::string_view type_key, std::uint64_t serial,
@@ -131,7 +131,7 @@ TEST_P(VaultTest, RefusesForgedMisattributedAndMalformedCertificatesWithoutWriti
   EXPECT_THAT(vault_->Issue(agency_, forged),
               StatusIs(StatusCode::kInvalidArgument, "bad_signature"));
 
-  const auto other = platform_->CreateOrganisation("另一机构", OrgKind::kIssuingAgency)->id;
+  const auto other = platform_->organisations().Create("另一机构", OrgKind::kIssuingAgency)->id;
   EXPECT_THAT(vault_->Issue(other, Make("resident_id_card", 3)),
               StatusIs(StatusCode::kPermissionDenied, "issuer_mismatch"));
 
@@ -153,7 +153,8 @@ TEST_P(VaultTest, RefusesForgedMisattributedAndMalformedCertificatesWithoutWriti
 }
 
 TEST_P(VaultTest, AnExternalIssuerMayHaveAWrongCheckCharacterAcceptedWithAWarning) {
-  const auto external = platform_->CreateOrganisation("外省发证机关", OrgKind::kIssuingAgency)->id;
+  const auto external =
+      platform_->organisations().Create("外省发证机关", OrgKind::kIssuingAgency)->id;
   ASSERT_TRUE(vault_
                   ->RegisterIssuer({.org_id = external,
                                     .credit_code = std::string(kExternalCode),
@@ -369,7 +370,7 @@ TEST(VaultFileTest, NoCertificateFieldIsInTheDatabaseFile) {
                                            {.password_cost = crypto::PasswordCost::kMinimal});
   auto vault = Vault::Open(test_db.db(), clock, **platform, keyring);
   ASSERT_TRUE(vault.ok());
-  const auto agency = (*platform)->CreateOrganisation("发证机关", OrgKind::kIssuingAgency)->id;
+  const auto agency = (*platform)->organisations().Create("发证机关", OrgKind::kIssuingAgency)->id;
   ASSERT_TRUE(
       (*vault)
           ->RegisterIssuer(

@@ -60,8 +60,9 @@ class ServiceTest : public DatabaseTest {
     service_ = std::move(*service);
     base_url_ = "http://127.0.0.1:" + std::to_string(service_->port());
     client_ = std::move(*api_client::HttpClient::Create(base_url_));
-    admin_ = service_->platform().CreateAdminKey("test admin")->token;
-    channel_ = service_->platform().CreateChannelKey(code::Channel::kApp, "test app")->token;
+    admin_ = service_->platform().access_keys().CreateAdminKey("test admin")->token;
+    channel_ =
+        service_->platform().access_keys().CreateChannelKey(code::Channel::kApp, "test app")->token;
   }
 
   // Stops the service before the derived fixture's members (its clock, say)

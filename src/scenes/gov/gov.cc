@@ -432,7 +432,7 @@ struct GovScene::Impl {
   Result<platform::OnlineVerification> VerifyCode(const Principal& terminal,
                                                   std::string_view qr_text) {
     CITYCODE_ASSIGN_OR_RETURN(platform::OnlineVerification verification,
-                              platform.Verify(terminal, qr_text));
+                              platform.verification().Verify(terminal, qr_text));
     if (!verification.result.valid) {
       return Status(
           StatusCode::kPermissionDenied,
@@ -518,7 +518,7 @@ Result<ServiceItem> GovScene::CreateServiceItem(std::string_view org_id, std::st
       item.required_types.push_back(resolved->code);
     }
   }
-  CITYCODE_ASSIGN_OR_RETURN(platform::Organisation org, impl.platform.GetOrganisation(org_id));
+  CITYCODE_ASSIGN_OR_RETURN(platform::Organisation org, impl.platform.organisations().Get(org_id));
   if (org.kind != platform::OrgKind::kServiceHall) {
     return FailedPrecondition("only a service hall has service items");
   }
@@ -557,12 +557,12 @@ Result<Window> GovScene::RegisterWindow(std::string_view org_id, std::string_vie
                                         const std::vector<std::string>& item_ids) {
   Impl& impl = *impl_;
   CITYCODE_RETURN_IF_ERROR(CheckText(name, kMaxWindowName, "a window name"));
-  CITYCODE_ASSIGN_OR_RETURN(platform::Organisation org, impl.platform.GetOrganisation(org_id));
+  CITYCODE_ASSIGN_OR_RETURN(platform::Organisation org, impl.platform.organisations().Get(org_id));
   if (org.kind != platform::OrgKind::kServiceHall) {
     return FailedPrecondition("only a service hall has windows");
   }
   CITYCODE_ASSIGN_OR_RETURN(std::vector<platform::Terminal> terminals,
-                            impl.platform.ListTerminals(org_id));
+                            impl.platform.access_keys().ListTerminals(org_id));
   auto terminal = std::find_if(terminals.begin(), terminals.end(),
                                [&](const platform::Terminal& t) { return t.id == terminal_id; });
   if (terminal == terminals.end()) return NotFound("no such terminal in this organisation");

@@ -51,7 +51,7 @@ class GovFaultTest : public testing::DatabaseTest {
     gov_ = std::move(*gov);
 
     const std::string agency =
-        platform_->CreateOrganisation("即墨区公安分局", OrgKind::kIssuingAgency)->id;
+        platform_->organisations().Create("即墨区公安分局", OrgKind::kIssuingAgency)->id;
     ASSERT_THAT(
         vault_->RegisterIssuer(
             {.org_id = agency, .credit_code = std::string(kAgencyCode), .name = "即墨区公安分局"},
@@ -59,8 +59,8 @@ class GovFaultTest : public testing::DatabaseTest {
         IsOk());
     ASSERT_THAT(vault_->AddIssuerKey(agency, agency_key_.public_key(), "admin"), IsOk());
     const std::string hall =
-        platform_->CreateOrganisation("即墨区行政审批服务局", OrgKind::kServiceHall)->id;
-    const std::string site = platform_->CreateSite(hall, "即墨区政务服务大厅")->id;
+        platform_->organisations().Create("即墨区行政审批服务局", OrgKind::kServiceHall)->id;
+    const std::string site = platform_->organisations().CreateSite(hall, "即墨区政务服务大厅")->id;
     kiosk_ = Terminal(hall, site, "取号机1");
     window_ = Terminal(hall, site, "3号窗口");
     ASSERT_THAT(vault_->SetOrganisationTypes(hall, {"resident_id_card", "household_register"},
@@ -72,12 +72,12 @@ class GovFaultTest : public testing::DatabaseTest {
     item_id_ = hukou->id;
     ASSERT_THAT(gov_->RegisterWindow(hall, window_.terminal_id, "3号窗口", {}), IsOk());
 
-    auto citizen = platform_->RegisterCitizen({.name = std::string(kName),
-                                               .id_number = std::string(kIdNumber),
-                                               .phone = "13912345678",
-                                               .password = "correct horse"});
+    auto citizen = platform_->citizens().Register({.name = std::string(kName),
+                                                   .id_number = std::string(kIdNumber),
+                                                   .phone = "13912345678",
+                                                   .password = "correct horse"});
     ASSERT_THAT(citizen, IsOk());
-    auto issued = platform_->EnrolDevice(
+    auto issued = platform_->devices().Enrol(
         {.citizen_id = *citizen, .device_key = device_.public_key(), .label = "phone"});
     ASSERT_THAT(issued, IsOk());
     credential_ = issued->credential;
@@ -94,9 +94,9 @@ class GovFaultTest : public testing::DatabaseTest {
   }
 
   Principal Terminal(const std::string& org, const std::string& site, std::string_view name) {
-    auto terminal = platform_->CreateTerminal(org, site, name);
+    auto terminal = platform_->access_keys().CreateTerminal(org, site, name);
     EXPECT_THAT(terminal, IsOk());
-    return *platform_->Authenticate(terminal->second.token);
+    return *platform_->access_keys().Authenticate(terminal->second.token);
   }
 
   // A fresh code, as the citizen's app shows one every 30 s: a code is good

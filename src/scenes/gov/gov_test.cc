@@ -55,7 +55,7 @@ class GovTest : public testing::DatabaseTest {
     OpenGov();
 
     // The ID-card agency, with its signing key.
-    auto agency = platform_->CreateOrganisation("即墨区公安分局", OrgKind::kIssuingAgency);
+    auto agency = platform_->organisations().Create("即墨区公安分局", OrgKind::kIssuingAgency);
     ASSERT_TRUE(agency.ok());
     agency_id_ = agency->id;
     ASSERT_TRUE(vault_
@@ -67,10 +67,10 @@ class GovTest : public testing::DatabaseTest {
     ASSERT_TRUE(vault_->AddIssuerKey(agency_id_, agency_key_.public_key(), "admin").ok());
 
     // The district hall: its site, a kiosk and two windows.
-    auto hall = platform_->CreateOrganisation("即墨区行政审批服务局", OrgKind::kServiceHall);
+    auto hall = platform_->organisations().Create("即墨区行政审批服务局", OrgKind::kServiceHall);
     ASSERT_TRUE(hall.ok());
     hall_id_ = hall->id;
-    auto site = platform_->CreateSite(hall_id_, "即墨区政务服务大厅");
+    auto site = platform_->organisations().CreateSite(hall_id_, "即墨区政务服务大厅");
     ASSERT_TRUE(site.ok());
     site_id_ = site->id;
     kiosk_ = Terminal(hall_id_, site_id_, "取号机1");
@@ -105,9 +105,9 @@ class GovTest : public testing::DatabaseTest {
   }
 
   Principal Terminal(const std::string& org, const std::string& site, std::string_view name) {
-    auto terminal = platform_->CreateTerminal(org, site, name);
+    auto terminal = platform_->access_keys().CreateTerminal(org, site, name);
     EXPECT_TRUE(terminal.ok()) << terminal.status().ToString();
-    auto principal = platform_->Authenticate(terminal->second.token);
+    auto principal = platform_->access_keys().Authenticate(terminal->second.token);
     EXPECT_TRUE(principal.ok());
     return *principal;
   }
@@ -115,13 +115,13 @@ class GovTest : public testing::DatabaseTest {
   Citizen NewCitizen(std::string_view phone, std::string_view id_number) {
     Citizen citizen{.device = std::make_shared<const crypto::PrivateKey>(
                         *crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519))};
-    auto id = platform_->RegisterCitizen({.name = std::string(kName),
-                                          .id_number = std::string(id_number),
-                                          .phone = std::string(phone),
-                                          .password = "correct horse"});
+    auto id = platform_->citizens().Register({.name = std::string(kName),
+                                              .id_number = std::string(id_number),
+                                              .phone = std::string(phone),
+                                              .password = "correct horse"});
     EXPECT_TRUE(id.ok()) << id.status().ToString();
     citizen.id = *id;
-    auto issued = platform_->EnrolDevice(
+    auto issued = platform_->devices().Enrol(
         {.citizen_id = citizen.id, .device_key = citizen.device->public_key(), .label = "phone"});
     EXPECT_TRUE(issued.ok()) << issued.status().ToString();
     citizen.credential = *issued;
@@ -398,22 +398,23 @@ TEST_P(GovTest, CasesAreSeenOnlyWithinTheirOrganisation) {
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   const std::string id = opened->record.id;
 
-  auto admin_key = platform_->CreateOrgAdminKey(hall_id_, "hall admin");
+  auto admin_key = platform_->access_keys().CreateOrgAdminKey(hall_id_, "hall admin");
   ASSERT_TRUE(admin_key.ok());
-  auto admin = platform_->Authenticate(admin_key->token);
+  auto admin = platform_->access_keys().Authenticate(admin_key->token);
   ASSERT_TRUE(admin.ok());
   EXPECT_TRUE(gov_->GetCase(*admin, id).ok());
 
-  auto other_hall = platform_->CreateOrganisation("鳌山卫街道便民服务中心", OrgKind::kServiceHall);
-  auto other_site = platform_->CreateSite(other_hall->id, "便民服务中心");
+  auto other_hall =
+      platform_->organisations().Create("鳌山卫街道便民服务中心", OrgKind::kServiceHall);
+  auto other_site = platform_->organisations().CreateSite(other_hall->id, "便民服务中心");
   const Principal foreign = Terminal(other_hall->id, other_site->id, "1号窗口");
   EXPECT_THAT(gov_->GetCase(foreign, id),
               StatusIs(StatusCode::kPermissionDenied, "permission_denied"));
   EXPECT_THAT(gov_->CompleteCase(foreign, id),
               StatusIs(StatusCode::kPermissionDenied, "not_case_window"));
 
-  auto hotel = platform_->CreateOrganisation("即墨古城酒店", OrgKind::kHotel);
-  auto hotel_site = platform_->CreateSite(hotel->id, "前台");
+  auto hotel = platform_->organisations().Create("即墨古城酒店", OrgKind::kHotel);
+  auto hotel_site = platform_->organisations().CreateSite(hotel->id, "前台");
   const Principal desk = Terminal(hotel->id, hotel_site->id, "前台1");
   EXPECT_THAT(gov_->GetCase(desk, id),
               StatusIs(StatusCode::kPermissionDenied, "permission_denied"));
@@ -549,8 +550,8 @@ TEST_P(GovTest, RefusedCodesAndStrangersGetNoTicket) {
   EXPECT_THAT(garbage, StatusIs(StatusCode::kPermissionDenied, "code_invalid"));
   EXPECT_NE(garbage.status().message().find("malformed"), std::string::npos);
 
-  auto hotel = platform_->CreateOrganisation("即墨古城酒店", OrgKind::kHotel);
-  auto hotel_site = platform_->CreateSite(hotel->id, "前台");
+  auto hotel = platform_->organisations().Create("即墨古城酒店", OrgKind::kHotel);
+  auto hotel_site = platform_->organisations().CreateSite(hotel->id, "前台");
   const Principal desk = Terminal(hotel->id, hotel_site->id, "前台1");
   EXPECT_THAT(gov_->TakeTicket(desk, Code(citizen_), hukou_.id),
               StatusIs(StatusCode::kPermissionDenied, "permission_denied"));
@@ -560,8 +561,9 @@ TEST_P(GovTest, RefusedCodesAndStrangersGetNoTicket) {
               StatusIs(StatusCode::kPermissionDenied, "permission_denied"));
 
   // Another hall's kiosk cannot take this hall's items.
-  auto other_hall = platform_->CreateOrganisation("鳌山卫街道便民服务中心", OrgKind::kServiceHall);
-  auto other_site = platform_->CreateSite(other_hall->id, "便民服务中心");
+  auto other_hall =
+      platform_->organisations().Create("鳌山卫街道便民服务中心", OrgKind::kServiceHall);
+  auto other_site = platform_->organisations().CreateSite(other_hall->id, "便民服务中心");
   const Principal foreign = Terminal(other_hall->id, other_site->id, "取号机");
   EXPECT_THAT(gov_->TakeTicket(foreign, Code(citizen_), hukou_.id),
               StatusIs(StatusCode::kPermissionDenied, "permission_denied"));
@@ -642,8 +644,9 @@ TEST_P(GovTest, AdministrationValidatesItsInput) {
               StatusIs(StatusCode::kNotFound, "not_found"));
 
   // Windows: only this hall's terminals and items.
-  auto other_hall = platform_->CreateOrganisation("鳌山卫街道便民服务中心", OrgKind::kServiceHall);
-  auto other_site = platform_->CreateSite(other_hall->id, "便民服务中心");
+  auto other_hall =
+      platform_->organisations().Create("鳌山卫街道便民服务中心", OrgKind::kServiceHall);
+  auto other_site = platform_->organisations().CreateSite(other_hall->id, "便民服务中心");
   const Principal foreign = Terminal(other_hall->id, other_site->id, "1号窗口");
   EXPECT_THAT(gov_->RegisterWindow(hall_id_, foreign.terminal_id, "1号窗口", {}),
               StatusIs(StatusCode::kNotFound, "not_found"));
@@ -652,7 +655,7 @@ TEST_P(GovTest, AdministrationValidatesItsInput) {
       StatusIs(StatusCode::kPermissionDenied, "permission_denied"));
   EXPECT_THAT(gov_->RegisterWindow(hall_id_, window_.terminal_id, "", {}),
               StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
-  ASSERT_TRUE(platform_->DisableTerminal(hall_id_, window2_.terminal_id).ok());
+  ASSERT_TRUE(platform_->access_keys().DisableTerminal(hall_id_, window2_.terminal_id).ok());
   EXPECT_THAT(gov_->RegisterWindow(hall_id_, window2_.terminal_id, "4号窗口", {}),
               StatusIs(StatusCode::kFailedPrecondition, "failed_precondition"));
 }

@@ -51,8 +51,8 @@ Result<UploadResult> UploadScannedTaps(platform::Platform& platform, Rides& ride
     }
     // Named by its sequence: re-sent after a failure, the scan is not taken
     // for a replay of itself.
-    auto verified = platform.VerifyScanned(terminal, scanned.code, scanned.tap.at,
-                                           std::to_string(scanned.tap.sequence));
+    auto verified = platform.verification().VerifyScanned(terminal, scanned.code, scanned.tap.at,
+                                                          std::to_string(scanned.tap.sequence));
     if (!verified.ok()) {
       verify_failed = verified.status();
       break;

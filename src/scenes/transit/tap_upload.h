@@ -3,8 +3,8 @@
 //
 // A tap's identity is (terminal, sequence), the terminal being the
 // caller's, never the upload's. Every code is checked again as of the tap's
-// time (Platform::VerifyScanned: gates work offline and upload hours later),
-// which names the rider, the channel and the rider category; the gate's own
+// time (Verification::VerifyScanned: gates work offline and upload hours
+// later), which names the rider, the channel and the rider category; the gate's own
 // offline verdict is not trusted. Taps already stored (or repeated in the
 // upload) are counted as duplicates BEFORE their codes are verified:
 // verification records the code for replay detection, so a re-sent batch

@@ -46,22 +46,22 @@ class TapUploadFaultTest : public testing::DatabaseTest {
     ASSERT_THAT(rides, IsOk());
     rides_ = std::move(*rides);
 
-    auto citizen = platform_->RegisterCitizen({.name = "测试市民丙",
-                                               .id_number = "370282199003154516",
-                                               .phone = "13912345678",
-                                               .password = "correct horse"});
+    auto citizen = platform_->citizens().Register({.name = "测试市民丙",
+                                                   .id_number = "370282199003154516",
+                                                   .phone = "13912345678",
+                                                   .password = "correct horse"});
     ASSERT_THAT(citizen, IsOk());
-    auto issued = platform_->EnrolDevice(
+    auto issued = platform_->devices().Enrol(
         {.citizen_id = *citizen, .device_key = device_.public_key(), .label = "phone"});
     ASSERT_THAT(issued, IsOk());
     credential_ = issued->credential;
-    auto org = platform_->CreateOrganisation("即墨公交", platform::OrgKind::kTransitOperator);
+    auto org = platform_->organisations().Create("即墨公交", platform::OrgKind::kTransitOperator);
     ASSERT_THAT(org, IsOk());
-    auto site = platform_->CreateSite(org->id, "depot");
+    auto site = platform_->organisations().CreateSite(org->id, "depot");
     ASSERT_THAT(site, IsOk());
-    auto terminal = platform_->CreateTerminal(org->id, site->id, "bus 1 validator");
+    auto terminal = platform_->access_keys().CreateTerminal(org->id, site->id, "bus 1 validator");
     ASSERT_THAT(terminal, IsOk());
-    auto gate = platform_->Authenticate(terminal->second.token);
+    auto gate = platform_->access_keys().Authenticate(terminal->second.token);
     ASSERT_THAT(gate, IsOk());
     gate_ = *gate;
   }

@@ -1,6 +1,6 @@
-// State shared by the files that implement Platform (one per area).
-#ifndef CITYCODE_PLATFORM_INTERNAL_IMPL_H_
-#define CITYCODE_PLATFORM_INTERNAL_IMPL_H_
+// State shared by the files that implement the platform (one per concern).
+#ifndef CITYCODE_PLATFORM_INTERNAL_CORE_H_
+#define CITYCODE_PLATFORM_INTERNAL_CORE_H_
 
 #include <map>
 #include <memory>
@@ -13,6 +13,14 @@
 #include "platform/platform.h"
 
 namespace citycode::platform {
+
+// Bearer tokens: "ccs_<secret>" is a citizen's session, "cck_<id>_<secret>"
+// an API key.
+inline constexpr std::string_view kSessionPrefix = "ccs_";
+inline constexpr std::string_view kApiKeyPrefix = "cck_";
+
+// invalid_argument unless 1-200 bytes without control characters.
+Status CheckDisplayName(std::string_view name);
 
 // Random ids and bearer tokens.
 using crypto::RandomId;                     // "org_3f9c…" (128 random bits)
@@ -31,8 +39,10 @@ using store::Int;
 using store::Text;
 using store::Time;
 
-struct Platform::Impl {
-  Impl(store::Database& d, const Clock& c, Keyring k, PlatformOptions o)
+// The state every concern of the platform shares: the store, the keys, the
+// verifier and its lists.
+struct PlatformCore {
+  PlatformCore(store::Database& d, const Clock& c, Keyring k, PlatformOptions o)
       : db(d), clock(c), keyring(std::move(k)), options(std::move(o)) {}
 
   store::Database& db;
@@ -101,4 +111,4 @@ struct Platform::Impl {
 
 }  // namespace citycode::platform
 
-#endif  // CITYCODE_PLATFORM_INTERNAL_IMPL_H_
+#endif  // CITYCODE_PLATFORM_INTERNAL_CORE_H_

@@ -1,8 +1,8 @@
 // Online verification: the offline verifier's checks, then city-wide replay
 // detection and revocation from the store, recorded as one event.
 #include "crypto/hash.h"
-#include "platform/internal/impl.h"
-#include "platform/platform.h"
+#include "platform/internal/core.h"
+#include "platform/verification.h"
 
 namespace citycode::platform {
 namespace {
@@ -42,35 +42,35 @@ void Refuse(code::VerificationResult& result, code::Reason reason) {
 
 }  // namespace
 
-Result<OnlineVerification> Platform::Verify(const Principal& terminal, std::string_view qr_text) {
+Result<OnlineVerification> Verification::Verify(const Principal& terminal, std::string_view qr_text) {
   if (terminal.role != Role::kTerminal || !terminal.scene) {
     return PermissionDenied("only a terminal verifies codes");
   }
-  return impl_->Record(terminal, impl_->verifier->Verify(qr_text, terminal.scene), std::nullopt);
+  return core_->Record(terminal, core_->verifier->Verify(qr_text, terminal.scene), std::nullopt);
 }
 
-Result<OnlineVerification> Platform::VerifyScanned(const Principal& terminal,
+Result<OnlineVerification> Verification::VerifyScanned(const Principal& terminal,
                                                    std::string_view qr_text, Instant scanned_at,
                                                    std::string_view scan_id) {
-  Impl& impl = *impl_;
+  PlatformCore& core = *core_;
   if (terminal.role != Role::kTerminal || !terminal.scene) {
     return PermissionDenied("only a terminal verifies codes");
   }
-  const Instant now = impl.clock.Now();
+  const Instant now = core.clock.Now();
   code::VerificationResult result;
-  if (scanned_at > now + impl.options.verifier.max_future) {
+  if (scanned_at > now + core.options.verifier.max_future) {
     Refuse(result, code::Reason::kFromFuture);
-  } else if (scanned_at + impl.options.max_scan_age < now) {
+  } else if (scanned_at + core.options.max_scan_age < now) {
     Refuse(result, code::Reason::kStale);
   } else {
-    result = impl.verifier->VerifyScanned(qr_text, terminal.scene, scanned_at);
+    result = core.verifier->VerifyScanned(qr_text, terminal.scene, scanned_at);
   }
   const std::string scan =
       scan_id.empty() ? std::string() : terminal.terminal_id + "#" + std::string(scan_id);
-  return impl.Record(terminal, std::move(result), scanned_at, scan);
+  return core.Record(terminal, std::move(result), scanned_at, scan);
 }
 
-Result<OnlineVerification> Platform::Impl::Record(const Principal& terminal,
+Result<OnlineVerification> PlatformCore::Record(const Principal& terminal,
                                                   code::VerificationResult result,
                                                   std::optional<Instant> scanned_at,
                                                   std::string_view scan) {
@@ -120,18 +120,6 @@ Result<OnlineVerification> Platform::Impl::Record(const Principal& terminal,
             .status();
       }));
   return out;
-}
-
-Status Platform::PurgeExpired() {
-  Impl& impl = *impl_;
-  CITYCODE_RETURN_IF_ERROR(
-      store::RunInTransaction(impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) {
-        const store::Value now[] = {Time(impl.clock.Now())};
-        CITYCODE_RETURN_IF_ERROR(
-            tx.Execute("DELETE FROM presentations_seen WHERE expires_at < ?", now).status());
-        return tx.Execute("DELETE FROM sessions WHERE expires_at < ?", now).status();
-      }));
-  return impl.RefreshVerifier();
 }
 
 }  // namespace citycode::platform

@@ -1,0 +1,72 @@
+// A citizen's devices and the credentials issued to them.
+#ifndef CITYCODE_PLATFORM_DEVICES_H_
+#define CITYCODE_PLATFORM_DEVICES_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "code/credential.h"
+#include "common/bytes.h"
+#include "common/clock.h"
+#include "common/status.h"
+#include "crypto/key.h"
+#include "platform/principal.h"
+
+namespace citycode::platform {
+
+enum class DeviceState { kActive, kUnbound, kLost };
+std::string_view DeviceStateName(DeviceState state);
+
+struct Device {
+  std::string id;
+  std::string label;
+  code::Channel channel = code::Channel::kApp;
+  DeviceState state = DeviceState::kActive;
+  crypto::KeyId key_id{};
+  Instant created_at{};
+  std::optional<Instant> ended_at;
+};
+
+struct EnrolRequest {
+  std::string citizen_id;
+  crypto::PublicKey device_key;
+  std::string label;
+  code::Channel channel = code::Channel::kApp;  // from the calling channel's key
+};
+
+struct IssuedCredential {
+  std::string device_id;
+  Bytes credential;  // the tagged COSE_Sign1 the phone keeps
+  code::CredentialClaims claims;
+};
+
+class Devices {
+ public:
+  explicit Devices(PlatformCore& core) : core_(&core) {}
+
+  // Binds the device key and issues its first credential. failed_precondition
+  // (message "device limit reached") at max_devices_per_citizen live devices;
+  // already_exists if this key is bound already.
+  Result<IssuedCredential> Enrol(const EnrolRequest& request);
+  Result<std::vector<Device>> List(std::string_view citizen_id);
+  // A fresh credential (new pseudonym and cti) for an active device.
+  Result<IssuedCredential> RenewCredential(std::string_view citizen_id, std::string_view device_id);
+  // Both end the device and revoke all its credentials at once (the
+  // revocation list gets a new version). not_found for another citizen's
+  // device; failed_precondition if it is not active.
+  Status ReportLost(std::string_view citizen_id, std::string_view device_id);
+  Status Unbind(std::string_view citizen_id, std::string_view device_id);
+  // An operator's revocation of one credential (fraud, a court order …);
+  // `reason` is recorded. not_found for an unknown credential;
+  // failed_precondition if it is revoked already.
+  Status RevokeCredential(const code::CredentialId& id, std::string_view reason);
+
+ private:
+  PlatformCore* core_;
+};
+
+}  // namespace citycode::platform
+
+#endif  // CITYCODE_PLATFORM_DEVICES_H_

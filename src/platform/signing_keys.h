@@ -1,0 +1,51 @@
+// The platform's own keys: the root, the signing keys that sign
+// credentials, and the signed trust and revocation lists.
+#ifndef CITYCODE_PLATFORM_SIGNING_KEYS_H_
+#define CITYCODE_PLATFORM_SIGNING_KEYS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "crypto/algorithm.h"
+#include "crypto/key.h"
+#include "platform/principal.h"
+
+namespace citycode::platform {
+
+struct SigningKeyInfo {
+  std::string key_id;  // hex kid
+  crypto::Algorithm algorithm = crypto::Algorithm::kEd25519;
+  Instant not_before{};
+  Instant not_after{};
+  bool signing_now = false;
+};
+
+struct SignedList {
+  std::uint64_t version = 0;
+  std::string jws;
+  std::string etag;  // "\"trust-7\""
+};
+
+class SigningKeys {
+ public:
+  explicit SigningKeys(PlatformCore& core) : core_(&core) {}
+
+  // Adds a signing key that enters the trust list now and signs after
+  // signing_key_lead; the current one stays trusted until its credentials
+  // have expired. Returns the new key's info.
+  Result<SigningKeyInfo> Rotate();
+  Result<std::vector<SigningKeyInfo>> List();
+  Result<SignedList> TrustList();
+  Result<SignedList> RevocationList();
+  const crypto::PublicKey& root_public_key() const;
+
+ private:
+  PlatformCore* core_;
+};
+
+}  // namespace citycode::platform
+
+#endif  // CITYCODE_PLATFORM_SIGNING_KEYS_H_

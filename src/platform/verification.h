@@ -1,0 +1,48 @@
+// Online verification: the offline verifier's checks, then city-wide replay
+// detection and revocation from the store, recorded as one event.
+#ifndef CITYCODE_PLATFORM_VERIFICATION_H_
+#define CITYCODE_PLATFORM_VERIFICATION_H_
+
+#include <string>
+#include <string_view>
+
+#include "code/verifier.h"
+#include "common/clock.h"
+#include "common/status.h"
+#include "platform/principal.h"
+
+namespace citycode::platform {
+
+struct OnlineVerification {
+  std::string verification_id;
+  code::VerificationResult result;
+  // Whose code it was, when valid; for the modules above (consent), never
+  // for the terminal.
+  std::string citizen_id;
+};
+
+class Verification {
+ public:
+  explicit Verification(PlatformCore& core) : core_(&core) {}
+
+  // Verifies `qr_text` for the terminal's scene with city-wide replay
+  // detection and the database's revocations, and records the verification.
+  // permission_denied unless `terminal` is a terminal principal.
+  Result<OnlineVerification> Verify(const Principal& terminal, std::string_view qr_text);
+  // Verifies a code an offline gate scanned at `scanned_at` and uploads
+  // now: the same checks as of that time (code::Verifier::VerifyScanned), a
+  // revocation counting only if made before the scan, with city-wide replay
+  // detection. A scan more than max_scan_age old is refused as stale, one
+  // from the future as from_future. `scan_id` names the scan on its
+  // terminal (a gate's sequence number): the same scan verified again, an
+  // upload re-sent after a failure, is not a replay of itself.
+  Result<OnlineVerification> VerifyScanned(const Principal& terminal, std::string_view qr_text,
+                                           Instant scanned_at, std::string_view scan_id = {});
+
+ private:
+  PlatformCore* core_;
+};
+
+}  // namespace citycode::platform
+
+#endif  // CITYCODE_PLATFORM_VERIFICATION_H_
