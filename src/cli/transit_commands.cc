@@ -1,9 +1,7 @@
 // citycode transit …: the transit network and its fare rules, the riders'
 // daily bills and the daily clearing.
-#include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <future>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -216,66 +214,26 @@ struct IngestArgs {
 };
 
 // Loads a tap file of taps verified at the gates (a depot's upload, a
-// simulated day) in batches, then fares the queued taps one rider bucket at
-// a time. Each batch and each bucket is its own transaction: a run stopped by a
-// bad row or cut off is run again (after fixing the row), and the taps
-// stored before count as duplicates. Prints the counts and the rates
-// of both phases as JSON.
+// simulated day) and fares them (transit::LoadTapFile). Prints the counts
+// and the rates of both phases as JSON.
 int RunIngest(const IngestArgs& args) {
   std::ifstream file(args.file, std::ios::binary);
   if (!file) return Fail(InvalidArgument("cannot read " + args.file));
   auto transit = OpenTransit(args.where, /*existing=*/false);
   if (!transit.ok()) return Fail(transit.status());
-  transit::Rides& rides = (*transit)->scene->rides();
-
-  using Seconds = std::chrono::duration<double>;
-  const auto start = std::chrono::steady_clock::now();
-  transit::TapFileReader reader(file);
-  transit::UploadResult total;
-  std::int64_t taps = 0;
-  // The next batch is read and parsed while this one is stored.
-  auto read_next = [&] {
-    return std::async(std::launch::async, [&] { return reader.Next(args.batch); });
-  };
-  auto next = read_next();
-  for (;;) {
-    auto batch = next.get();
-    if (!batch.ok()) {
-      return Fail(InvalidArgument(args.file + ":" + batch.status().message()));
-    }
-    if (batch->empty()) break;
-    next = read_next();
-    auto stored = rides.IngestTaps(*batch);
-    if (!stored.ok()) return Fail(stored.status());
-    taps += static_cast<std::int64_t>(batch->size());
-    total.stored += stored->stored;
-    total.duplicates += stored->duplicates;
-    total.refused += stored->refused;
-    total.conflicts += stored->conflicts;
-  }
-  const auto stored_at = std::chrono::steady_clock::now();
-  std::cerr << "citycode: stored " << total.stored << " of " << taps << " taps in "
-            << Seconds(stored_at - start).count() << " s; faring\n";
-  std::int64_t riders = 0;
-  for (;;) {
-    auto fared = rides.FarePending();
-    if (!fared.ok()) return Fail(fared.status());
-    if (*fared == 0) break;
-    riders += *fared;
-  }
-  const auto end = std::chrono::steady_clock::now();
-  const double ingest_s = Seconds(stored_at - start).count();
-  const double fare_s = Seconds(end - stored_at).count();
-  std::cout << json{{"taps", taps},
-                    {"stored", total.stored},
-                    {"duplicates", total.duplicates},
-                    {"refused", total.refused},
-                    {"conflicts", total.conflicts},
-                    {"ingest_seconds", ingest_s},
-                    {"ingest_taps_per_second", ingest_s > 0 ? taps / ingest_s : 0.0},
-                    {"riders_fared", riders},
-                    {"fare_seconds", fare_s},
-                    {"fare_taps_per_second", fare_s > 0 ? total.stored / fare_s : 0.0}}
+  auto load = transit::LoadTapFile(file, args.file, (*transit)->scene->bulk_taps(), args.batch);
+  if (!load.ok()) return Fail(load.status());
+  const auto rate = [](std::int64_t n, double seconds) { return seconds > 0 ? n / seconds : 0.0; };
+  std::cout << json{{"taps", load->taps},
+                    {"stored", load->stored.stored},
+                    {"duplicates", load->stored.duplicates},
+                    {"refused", load->stored.refused},
+                    {"conflicts", load->stored.conflicts},
+                    {"ingest_seconds", load->ingest_seconds},
+                    {"ingest_taps_per_second", rate(load->taps, load->ingest_seconds)},
+                    {"riders_fared", load->riders_fared},
+                    {"fare_seconds", load->fare_seconds},
+                    {"fare_taps_per_second", rate(load->stored.stored, load->fare_seconds)}}
                    .dump()
             << "\n";
   return kExitOk;

@@ -9,6 +9,7 @@
 
 #include "scenes/transit/csv.h"
 #include "scenes/transit/ledger.h"
+#include "scenes/transit/schema.h"
 
 namespace citycode::transit {
 namespace {

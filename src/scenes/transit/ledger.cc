@@ -4,6 +4,7 @@
 #include "scenes/transit/ledger.h"
 
 #include "scenes/transit/internal/postings.h"
+#include "scenes/transit/schema.h"
 
 namespace citycode::transit {
 

@@ -1,6 +1,7 @@
 // Durable taps, and the fares they cost booked in the riders' double-entry
 // ledger (deferred payment). Payments and refunds, the ledger's other
-// postings, are RiderLedger's (ledger.h).
+// postings, are RiderLedger's (ledger.h); bulk loads are BulkTaps'
+// (bulk_taps.h), which store and fare through the same path.
 //
 // Gates and validators upload taps in batches. A tap's identity is
 // (terminal_id, sequence): storing is INSERT … ON CONFLICT DO NOTHING, so a
@@ -31,7 +32,6 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,6 +44,9 @@
 #include "store/database.h"
 
 namespace citycode::transit {
+namespace internal {
+struct RiderFaring;
+}  // namespace internal
 
 // One tap as a terminal uploads it.
 struct TapUpload {
@@ -84,33 +87,17 @@ inline constexpr std::string_view kVoidTripRules = "void: the trip's taps now ma
 
 // The limits UploadTaps checks.
 inline constexpr std::size_t kMaxTapBatch = 10000;
-// IngestTaps takes larger batches: fewer commits, each appending to the
-// same pages.
+// BulkTaps::Ingest takes larger batches: fewer commits, each appending to
+// the same pages.
 inline constexpr std::size_t kMaxIngestBatch = 200000;
 inline constexpr std::size_t kMaxTapIdBytes = 128;  // terminal, rider, route, stop, category
 inline constexpr std::size_t kMaxTripIdBytes = kMaxTapIdBytes + 21;  // "terminal:sequence"
 inline constexpr std::size_t kMaxRefusedReasonBytes = 256;
 inline constexpr std::size_t kMaxPaymentReferenceBytes = 128;
 
-// Applies the schema of this module (migration block 3001+: taps, charges
-// and ledger, the daily clearing of clearing.h, refunds, and since 3005 the
-// layout for bulk loads), then moves any rows the tables before 3005 held
-// into it. Rides::Open and Clearing::Open call it.
-Status MigrateTransit(store::Database& db);
-// The migrations it applies (tests of an upgrade apply the first ones).
-std::span<const store::Migration> TransitMigrations();
-
-// Riders are spread over kRiderBuckets by a hash of their id. A rider's
-// taps, charges, postings and row are keyed by (bucket, rider), after the
-// operating day where there is one, and the bulk faring takes one bucket per
-// transaction. Stored in keys: changing either needs a migration.
-inline constexpr std::int64_t kRiderBuckets = 128;
-std::int64_t RiderBucket(std::string_view rider_id);
-
 // The rider's charges of one operating day in start order (voided trips
 // included), read in `tx`: Rides::RiderCharges, and the daily bill, which
 // reads them in one transaction with the bill's other rows.
-
 Result<std::vector<StoredCharge>> ReadRiderCharges(store::Transaction& tx,
                                                    std::string_view rider_id,
                                                    const Date& operating_day);
@@ -137,24 +124,13 @@ class Rides {
   Result<std::map<std::int64_t, std::int64_t>> StoredSequences(std::string_view terminal_id,
                                                                std::int64_t low, std::int64_t high);
 
-  // Bulk loading (a depot's nightly upload, a simulated day): IngestTaps
-  // stores a batch like UploadTaps but queues its valid taps unfared;
-  // FarePending takes the queued taps of one rider bucket, fares their
-  // riders in one transaction and returns how many it fared (0: the queue
-  // is empty). Until then those riders' charges lag behind their taps (an
-  // upload for such a rider fares without the queued taps, and the faring
-  // corrects it); the daily clearing must run after the queue is empty.
-  Result<UploadResult> IngestTaps(const std::vector<TapUpload>& batch);
-  Result<std::int64_t> FarePending();
-
   // The rider's trips of one operating day, in start order.
   Result<std::vector<StoredCharge>> RiderCharges(std::string_view rider_id,
                                                  const Date& operating_day);
 
  private:
-  struct Impl;
-  explicit Rides(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  explicit Rides(std::unique_ptr<internal::RiderFaring> faring);
+  std::unique_ptr<internal::RiderFaring> faring_;
 };
 
 }  // namespace citycode::transit

@@ -45,6 +45,9 @@ Result<std::unique_ptr<TransitScene>> TransitScene::Open(const api::SceneContext
   const FareOptions options{.time = context.time};
   CITYCODE_ASSIGN_OR_RETURN(scene->rides_, Rides::Open(context.db, context.clock, *scene->feed_,
                                                        *scene->extensions_, options));
+  CITYCODE_ASSIGN_OR_RETURN(
+      scene->bulk_taps_,
+      BulkTaps::Open(context.db, context.clock, *scene->feed_, *scene->extensions_, options));
   CITYCODE_ASSIGN_OR_RETURN(scene->ledger_, RiderLedger::Open(context.db, context.clock, options));
   CITYCODE_ASSIGN_OR_RETURN(scene->clearing_,
                             Clearing::Open(context.db, context.clock, *scene->feed_));

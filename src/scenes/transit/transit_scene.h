@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "api/scene.h"
+#include "scenes/transit/bulk_taps.h"
 #include "scenes/transit/clearing.h"
 #include "scenes/transit/fare_extensions.h"
 #include "scenes/transit/gtfs.h"
@@ -34,16 +35,18 @@ class TransitScene final : public api::Scene {
 
   const Feed& feed() const { return *feed_; }
   Rides& rides() { return *rides_; }
+  BulkTaps& bulk_taps() { return *bulk_taps_; }
   RiderLedger& ledger() { return *ledger_; }
   Clearing& clearing() { return *clearing_; }
 
  private:
   explicit TransitScene(platform::Platform& platform) : platform_(platform) {}
   platform::Platform& platform_;
-  // Behind pointers: Rides and Clearing keep references to them.
+  // Behind pointers: Rides, BulkTaps and Clearing keep references to them.
   std::unique_ptr<Feed> feed_;
   std::unique_ptr<FareExtensions> extensions_;
   std::unique_ptr<Rides> rides_;
+  std::unique_ptr<BulkTaps> bulk_taps_;
   std::unique_ptr<RiderLedger> ledger_;
   std::unique_ptr<Clearing> clearing_;
 };

@@ -5,6 +5,7 @@
 
 #include "crypto/random.h"
 #include "scenes/transit/rides.h"
+#include "scenes/transit/schema.h"
 
 namespace citycode::transit::internal {
 

@@ -1,0 +1,75 @@
+// Bulk loading: a depot's nightly file of taps its gates verified, or a
+// simulated day. Taps arrive with the platform's rider id already resolved,
+// so a bulk load trusts its input: it is an operator's command on the
+// database (`citycode transit ingest`), never an HTTP route; gates upload
+// through tap_upload.h, which verifies every code. Both store and fare
+// through the same path (internal/faring.h) — the same checks, rows and
+// fares — but a bulk load queues its valid taps unfared and fares them
+// afterwards one rider bucket per transaction.
+//
+// Until the queue is empty, those riders' charges lag behind their taps (an
+// upload for such a rider fares without the queued taps, and the faring
+// corrects it); the daily clearing must run after the queue is empty.
+//
+// Thread safety: a BulkTaps is safe to share; each call is one transaction.
+#ifndef CITYCODE_SCENES_TRANSIT_BULK_TAPS_H_
+#define CITYCODE_SCENES_TRANSIT_BULK_TAPS_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <istream>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "scenes/transit/fare_engine.h"
+#include "scenes/transit/fare_extensions.h"
+#include "scenes/transit/gtfs.h"
+#include "scenes/transit/rides.h"
+#include "store/database.h"
+
+namespace citycode::transit {
+
+class BulkTaps {
+ public:
+  // Applies the migrations. `db`, `clock`, `feed` and `extensions` must
+  // outlive the BulkTaps.
+  static Result<std::unique_ptr<BulkTaps>> Open(store::Database& db, const Clock& clock,
+                                                const Feed& feed, const FareExtensions& extensions,
+                                                const FareOptions& options = {});
+  ~BulkTaps();
+  BulkTaps(const BulkTaps&) = delete;
+  BulkTaps& operator=(const BulkTaps&) = delete;
+
+  // Stores a batch (at most kMaxIngestBatch) as Rides::UploadTaps does, but
+  // queues its valid taps unfared. invalid_argument as UploadTaps.
+  Result<UploadResult> Ingest(const std::vector<TapUpload>& batch);
+  // Takes the queued taps of one rider bucket, fares their riders in one
+  // transaction and returns how many riders it fared (0: the queue is empty).
+  Result<std::int64_t> FarePending();
+
+ private:
+  explicit BulkTaps(std::unique_ptr<internal::RiderFaring> faring);
+  std::unique_ptr<internal::RiderFaring> faring_;
+};
+
+struct TapFileLoad {
+  std::int64_t taps = 0;  // rows read
+  UploadResult stored;    // summed over the batches
+  std::int64_t riders_fared = 0;
+  double ingest_seconds = 0, fare_seconds = 0;
+};
+
+// Loads a tap file (tap_file.h) in batches of `batch_taps`, then fares the
+// whole queue. Each batch and each bucket is its own transaction: a load
+// stopped by a bad row or cut off is run again (after fixing the row), and
+// the taps stored before count as duplicates. invalid_argument
+// "<file_name>:LINE: message" for a bad row.
+Result<TapFileLoad> LoadTapFile(std::istream& in, std::string_view file_name, BulkTaps& bulk,
+                                std::size_t batch_taps = kMaxIngestBatch);
+
+}  // namespace citycode::transit
+
+#endif  // CITYCODE_SCENES_TRANSIT_BULK_TAPS_H_
