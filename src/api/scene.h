@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "api/demo_seed.h"
 #include "api/route.h"
 #include "code/credential.h"
 #include "common/city_time.h"
@@ -43,6 +44,12 @@ class Scene {
   // Periodic upkeep on the service's upkeep thread (one server at a time);
   // an error is logged and the next round tries again.
   virtual Status Upkeep() { return OkStatus(); }
+  // Seeds the scene's own setup for the demo city's organisations
+  // (api/demo_seed.h); only ever on a database of demo data.
+  virtual Status SeedDemo(DemoSeed& seed) {
+    (void)seed;
+    return OkStatus();
+  }
 };
 
 // A scene as the list registers it: it reads its settings, then opens.

@@ -2,6 +2,7 @@
 // or administer the platform service.
 #include <signal.h>
 
+#include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -15,7 +16,6 @@
 #include "demo/demo_city.h"
 #include "platform/platform.h"
 #include "qr/qr.h"
-#include "scenes/gov/gov.h"
 #include "server/service.h"
 
 namespace citycode::cli {
@@ -354,10 +354,9 @@ void AddDemoCommand(CLI::App& app, Action& action) {
       SystemClock clock;
       auto service = server::Service::Start(*config, clock);
       if (!service.ok()) return Fail(service.status());
-      auto* hall = dynamic_cast<gov::GovScene*>((*service)->city().scene("gov"));
-      if (hall == nullptr) return Fail(Internal("the demo city needs the gov scene"));
-      auto city = demo::SeedOrLoadDemoCity((*service)->platform(), (*service)->vault(), *hall,
-                                           (*service)->database(), args->dir, clock);
+      auto city = demo::SeedOrLoadDemoCity((*service)->platform(), (*service)->vault(),
+                                           (*service)->city().scenes(), (*service)->database(),
+                                           args->dir, clock);
       if (!city.ok()) return Fail(city.status());
       const std::string base = BaseUrl(*config, (*service)->port());
       const auto& citizen = city->citizens.front();
@@ -376,8 +375,8 @@ void AddDemoCommand(CLI::App& app, Action& action) {
                     << "): " << t.api_key << "\n";
         }
       }
-      for (const auto& item : city->service_items) {
-        std::cout << "  Hall item    " << item.name << ": " << item.id << "\n";
+      for (const auto& note : city->notes) {
+        std::cout << "  " << std::left << std::setw(13) << note.label << note.text << "\n";
       }
       std::cout << "  All keys     " << args->dir << "/demo.json\n\n";
       for (std::uint64_t counter = 1;; ++counter) {

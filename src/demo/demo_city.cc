@@ -1,5 +1,6 @@
 #include "demo/demo_city.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "code/credential.h"
@@ -11,7 +12,6 @@ namespace {
 
 using platform::OrgKind;
 
-constexpr const char* kHallName = "即墨区政务服务中心";
 constexpr const char* kAgencyName = "即墨公安分局户政科";
 constexpr const char* kAgencyCreditCode = "11370282MB0000001X";  // invented
 
@@ -24,7 +24,7 @@ struct OrgSeed {
 // Names of real places in Jimo; the organisations' data is invented.
 const std::vector<OrgSeed>& Orgs() {
   static const std::vector<OrgSeed> kOrgs = {
-      {kHallName, OrgKind::kServiceHall, {"区政务服务大厅", "通济街道便民服务中心"}},
+      {"即墨区政务服务中心", OrgKind::kServiceHall, {"区政务服务大厅", "通济街道便民服务中心"}},
       {"即墨公交", OrgKind::kTransitOperator, {"1路", "2路"}},
       {"青岛地铁", OrgKind::kTransitOperator, {"11号线"}},
       {"即墨区人民医院", OrgKind::kHospital, {"门诊楼"}},
@@ -77,9 +77,8 @@ nlohmann::json ToJson(const DemoCity& city) {
                          {"api_key", t.api_key},
                          {"name", t.name}});
   }
-  nlohmann::json items = nlohmann::json::array();
-  for (const auto& item : city.service_items)
-    items.push_back({{"id", item.id}, {"name", item.name}});
+  nlohmann::json notes = nlohmann::json::array();
+  for (const auto& note : city.notes) notes.push_back({{"label", note.label}, {"text", note.text}});
   for (const auto& c : city.citizens) {
     citizens.push_back(
         {{"phone", c.phone}, {"password", c.password}, {"rider_category", c.rider_category}});
@@ -88,7 +87,7 @@ nlohmann::json ToJson(const DemoCity& city) {
           {"app_channel_key", city.app_channel_key},
           {"terminals", terminals},
           {"citizens", citizens},
-          {"service_items", items},
+          {"notes", notes},
           {"agency_key_file", city.agency_key_file.string()},
           {"citizen_id", city.citizen_id},
           {"device_id", city.device_id},
@@ -112,8 +111,8 @@ Result<DemoCity> FromJson(const std::string& text) {
       city.terminals.push_back(
           {t.at("org"), t.at("site"), t.at("scene"), t.at("api_key"), t.value("name", "")});
     }
-    for (const auto& item : doc.value("service_items", nlohmann::json::array())) {
-      city.service_items.push_back({item.at("id"), item.at("name")});
+    for (const auto& note : doc.value("notes", nlohmann::json::array())) {
+      city.notes.push_back({note.at("label"), note.at("text")});
     }
     for (const auto& c : doc.at("citizens")) {
       city.citizens.push_back({c.at("phone"), c.at("password"), c.at("rider_category")});
@@ -124,14 +123,17 @@ Result<DemoCity> FromJson(const std::string& text) {
   }
 }
 
-// The vault and the hall: the agency issues every citizen an ID card and a
-// household register (no driving licence, so one service item shows what a
-// citizen must still bring); the hall may fetch them for its service items,
-// hotels the ID card when a guest shows the code.
-Status SeedVaultAndHall(platform::Platform& platform, vault::Vault& vault, gov::GovScene& gov,
-                        DemoCity& city, const std::map<std::string, std::string>& org_ids,
-                        const std::filesystem::path& dir) {
-  const std::string& agency = org_ids.at(kAgencyName);
+// The vault: the agency issues every citizen an ID card and a household
+// register (no driving licence, so one hall service item shows what a
+// citizen must still bring); hotels may fetch the ID card when a guest
+// shows the code (the hotel scene will seed this when it lands).
+Status SeedVault(platform::Platform& platform, vault::Vault& vault, DemoCity& city,
+                 const std::vector<api::DemoOrganisation>& orgs, const std::filesystem::path& dir) {
+  const auto org_id = [&](std::string_view name) {
+    return std::find_if(orgs.begin(), orgs.end(), [&](const auto& o) { return o.name == name; })
+        ->id;
+  };
+  const std::string agency = org_id(kAgencyName);
   CITYCODE_RETURN_IF_ERROR(vault.RegisterIssuer(
       {.org_id = agency, .credit_code = kAgencyCreditCode, .name = kAgencyName}, "demo"));
   CITYCODE_ASSIGN_OR_RETURN(auto agency_key,
@@ -155,46 +157,17 @@ Status SeedVaultAndHall(platform::Platform& platform, vault::Vault& vault, gov::
     }
   }
 
-  const std::string& hall = org_ids.at(kHallName);
-  CITYCODE_RETURN_IF_ERROR(vault.SetOrganisationTypes(
-      hall, {"resident_id_card", "household_register", "driving_licence"}, {}, "demo"));
-  for (const auto& [name, id] : org_ids) {
-    CITYCODE_ASSIGN_OR_RETURN(auto org, platform.organisations().Get(id));
+  for (const api::DemoOrganisation& org : orgs) {
     if (org.kind == OrgKind::kHotel) {
       CITYCODE_RETURN_IF_ERROR(
-          vault.SetOrganisationTypes(id, {"resident_id_card"}, {"resident_id_card"}, "demo"));
+          vault.SetOrganisationTypes(org.id, {"resident_id_card"}, {"resident_id_card"}, "demo"));
     }
-  }
-  struct ItemSeed {
-    const char* code;
-    const char* name;
-    std::vector<std::string> types;
-  };
-  const ItemSeed items[] = {
-      {"hukou-transfer", "户口迁移", {"resident_id_card", "household_register"}},
-      {"licence-renewal", "驾驶证期满换证", {"resident_id_card", "driving_licence"}},
-  };
-  std::vector<std::string> item_ids;
-  for (const ItemSeed& seed : items) {
-    CITYCODE_ASSIGN_OR_RETURN(auto item,
-                              gov.CreateServiceItem(hall, seed.code, seed.name, seed.types));
-    city.service_items.push_back({item.id, item.name});
-    item_ids.push_back(item.id);
-  }
-  // A window at each hall site next to its kiosk.
-  CITYCODE_ASSIGN_OR_RETURN(auto sites, platform.organisations().ListSites(hall));
-  for (const auto& site : sites) {
-    const std::string name = site.name + " 3号窗口";
-    CITYCODE_ASSIGN_OR_RETURN(auto terminal,
-                              platform.access_keys().CreateTerminal(hall, site.id, name));
-    CITYCODE_RETURN_IF_ERROR(
-        gov.RegisterWindow(hall, terminal.first.id, "3号窗口", item_ids).status());
-    city.terminals.push_back({kHallName, site.name, "gov", terminal.second.token, name});
   }
   return OkStatus();
 }
 
-Result<DemoCity> Seed(platform::Platform& platform, vault::Vault& vault, gov::GovScene& gov,
+Result<DemoCity> Seed(platform::Platform& platform, vault::Vault& vault,
+                      const std::vector<std::unique_ptr<api::Scene>>& scenes,
                       const std::filesystem::path& dir) {
   DemoCity city;
   CITYCODE_ASSIGN_OR_RETURN(auto admin, platform.access_keys().CreateAdminKey("demo admin"));
@@ -208,11 +181,11 @@ Result<DemoCity> Seed(platform::Platform& platform, vault::Vault& vault, gov::Go
             .CreateChannelKey(channel, "demo " + std::string(code::ChannelName(channel)))
             .status());
   }
-  std::map<std::string, std::string> org_ids;  // by name
+  std::vector<api::DemoOrganisation> orgs;
   for (const OrgSeed& seed : Orgs()) {
     CITYCODE_ASSIGN_OR_RETURN(auto org,
                               platform.organisations().Create(seed.name, seed.kind, true));
-    org_ids[seed.name] = org.id;
+    orgs.push_back({org.id, org.name, org.kind});
     for (const char* site_name : seed.sites) {
       CITYCODE_ASSIGN_OR_RETURN(auto site, platform.organisations().CreateSite(org.id, site_name));
       const std::string name = std::string(site_name) + " 1";
@@ -249,7 +222,11 @@ Result<DemoCity> Seed(platform::Platform& platform, vault::Vault& vault, gov::Go
   city.credential_file = dir / "credential.cbor";
   CITYCODE_RETURN_IF_ERROR(WriteFileAtomic(city.device_key_file, device_key.ToPem(), 0600));
   CITYCODE_RETURN_IF_ERROR(WriteFileAtomic(city.credential_file, AsChars(issued.credential), 0600));
-  CITYCODE_RETURN_IF_ERROR(SeedVaultAndHall(platform, vault, gov, city, org_ids, dir));
+  CITYCODE_RETURN_IF_ERROR(SeedVault(platform, vault, city, orgs, dir));
+  api::DemoSeed seed{.platform = platform, .vault = vault, .organisations = std::move(orgs)};
+  for (const auto& scene : scenes) CITYCODE_RETURN_IF_ERROR(scene->SeedDemo(seed));
+  city.terminals.insert(city.terminals.end(), seed.terminals.begin(), seed.terminals.end());
+  city.notes = std::move(seed.notes);
   return city;
 }
 
@@ -266,8 +243,9 @@ Status RenewIfDue(platform::Platform& platform, const DemoCity& city, const Cloc
 }  // namespace
 
 Result<DemoCity> SeedOrLoadDemoCity(platform::Platform& platform, vault::Vault& vault,
-                                    gov::GovScene& gov, store::Database& db,
-                                    const std::filesystem::path& dir, const Clock& clock) {
+                                    const std::vector<std::unique_ptr<api::Scene>>& scenes,
+                                    store::Database& db, const std::filesystem::path& dir,
+                                    const Clock& clock) {
   CITYCODE_ASSIGN_OR_RETURN(auto counts, CountRows(db));
   if (counts.second != 0) {
     return FailedPrecondition("this database holds real data; the demo runs only on its own");
@@ -284,7 +262,7 @@ Result<DemoCity> SeedOrLoadDemoCity(platform::Platform& platform, vault::Vault& 
     return FailedPrecondition("demo data without " + file.string() +
                               " (an interrupted start?); remove the demo directory to reseed");
   }
-  CITYCODE_ASSIGN_OR_RETURN(DemoCity city, Seed(platform, vault, gov, dir));
+  CITYCODE_ASSIGN_OR_RETURN(DemoCity city, Seed(platform, vault, scenes, dir));
   CITYCODE_RETURN_IF_ERROR(WriteFileAtomic(file, ToJson(city).dump(2) + "\n", 0600));
   return city;
 }

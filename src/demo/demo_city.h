@@ -6,29 +6,21 @@
 #define CITYCODE_DEMO_DEMO_CITY_H_
 
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "api/demo_seed.h"
+#include "api/scene.h"
 #include "common/clock.h"
 #include "common/status.h"
 #include "platform/platform.h"
-#include "scenes/gov/gov.h"
 #include "vault/vault.h"
 
 namespace citycode::demo {
 
-struct DemoTerminal {
-  std::string org_name;
-  std::string site_name;
-  std::string scene;
-  std::string api_key;
-  std::string name;  // "… 1" (a gate, a kiosk, a front desk) or "… 3号窗口" (a hall window)
-};
-
-struct DemoServiceItem {
-  std::string id;
-  std::string name;
-};
+using api::DemoNote;
+using api::DemoTerminal;
 
 struct DemoCitizen {
   std::string phone;
@@ -43,8 +35,8 @@ struct DemoCity {
   std::string app_channel_key;
   std::vector<DemoTerminal> terminals;
   std::vector<DemoCitizen> citizens;
-  // The district hall's service items (tickets and cases name them).
-  std::vector<DemoServiceItem> service_items;
+  // What the scenes seeded worth printing (the hall's service items …).
+  std::vector<DemoNote> notes;
   // The ID-card agency's signing key, to push more certificates.
   std::filesystem::path agency_key_file;
   // The first citizen's phone, enrolled: device key and credential files.
@@ -56,16 +48,19 @@ struct DemoCity {
 
 inline constexpr std::string_view kDemoPassword = "citycode-demo";
 
-// Seeds the city into `platform` (the ID-card agency as an issuer with
-// certificates for the citizens, the hall's service items and windows, what
-// each organisation may fetch) and writes the files into `dir`; or, if
+// Seeds the city into `platform` and `vault` (the organisations with a
+// terminal at each site, the citizens, the ID-card agency as an issuer with
+// certificates for them, what hotels may fetch), then lets each of `scenes`
+// seed its own setup (api::Scene::SeedDemo), and writes the files into
+// `dir`; or, if
 // `dir` holds a demo.json from an earlier run, loads it and renews the demo
 // phone's credential when it has less than a day left. failed_precondition
 // if the database holds anything not marked demo, or demo data without its
 // demo.json (an interrupted seeding).
 Result<DemoCity> SeedOrLoadDemoCity(platform::Platform& platform, vault::Vault& vault,
-                                    gov::GovScene& gov, store::Database& db,
-                                    const std::filesystem::path& dir, const Clock& clock);
+                                    const std::vector<std::unique_ptr<api::Scene>>& scenes,
+                                    store::Database& db, const std::filesystem::path& dir,
+                                    const Clock& clock);
 
 }  // namespace citycode::demo
 

@@ -175,6 +175,8 @@ class GovScene final : public api::Scene {
 
   // The hall's routes (gov_routes.cc).
   std::vector<api::RouteSpec> Routes() override;
+  // The hall's service items and windows in the demo city (gov_demo.cc).
+  Status SeedDemo(api::DemoSeed& seed) override;
 
   // --- administration (the caller checks who may administer `org_id`) ---
   // `required_types` are vault type codes or keys ("resident_id_card");
