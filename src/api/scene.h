@@ -6,6 +6,7 @@
 #ifndef CITYCODE_API_SCENE_H_
 #define CITYCODE_API_SCENE_H_
 
+#include <functional>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -21,7 +22,15 @@
 #include "store/database.h"
 #include "vault/vault.h"
 
+namespace CLI {
+class App;
+}  // namespace CLI
+
 namespace citycode::api {
+
+class SceneCommandContext;
+// The command that runs: a subcommand's callback stores it, main() runs it.
+using CommandAction = std::function<int()>;
 
 // The city's shared parts, opened once by the composition root; they
 // outlive every scene.
@@ -72,6 +81,11 @@ class SceneModule {
   // Opens the scene, applying its migrations; nullptr when its settings
   // leave it off, and then it is not registered at all.
   virtual Result<std::unique_ptr<Scene>> Open(const SceneContext& context) = 0;
+  // Adds its subcommands (`citycode <name> …`, api/scene_commands.h) to
+  // `app`; `context` and `action` outlive them.
+  virtual void AddCommands(CLI::App& app, SceneCommandContext& context, CommandAction& action) {
+    (void)app, (void)context, (void)action;
+  }
 };
 
 }  // namespace citycode::api

@@ -92,11 +92,6 @@ nlohmann::json ResultJson(const code::VerificationResult& result) {
 
 }  // namespace
 
-int Fail(const Status& status) {
-  std::cerr << "citycode: " << status.message() << "\n";
-  return kExitUsage;
-}
-
 void AddCityOptions(CLI::App* command, CityArgs& args) {
   command->add_option("--config", args.config, "citycode.toml (see docs/CONFIG.md), as for serve");
   command->add_option("--db", args.db, "Database URL: sqlite:PATH or postgresql://...");

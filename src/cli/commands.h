@@ -6,20 +6,22 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
+#include "api/scene_commands.h"
 #include "city/city.h"
 #include "common/status.h"
 
 namespace citycode::cli {
 
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitRefused = 1;
-inline constexpr int kExitUsage = 2;
+using api::kExitOk;
+using api::kExitRefused;
+using api::kExitUsage;
 
 // Prints "citycode: <message>" on stderr and returns kExitUsage.
-int Fail(const Status& status);
+inline int Fail(const Status& status) { return api::FailCommand(status); }
 
 // The options every command that opens the city takes: --config (the same
 // citycode.toml as serve) and the --db and --keyring that override it.
@@ -32,7 +34,7 @@ void AddCityOptions(CLI::App* command, CityArgs& args);
 Result<city::CityConfig> MakeCityConfig(const CityArgs& args);
 
 // Each command stores its action here; main() runs the chosen one.
-using Action = std::function<int()>;
+using Action = api::CommandAction;
 
 void AddIssuerCommands(CLI::App& app, Action& action);      // issuer init
 void AddDeviceCommands(CLI::App& app, Action& action);      // device init
@@ -43,8 +45,9 @@ void AddRevokeCommand(CLI::App& app, Action& action);       // revoke
 void AddServiceCommands(CLI::App& app, Action& action);
 // vault import/generate/register-issuer/org-types/rewrap, audit verify/checkpoint
 void AddVaultCommands(CLI::App& app, Action& action);
-// transit import, clear, bill
-void AddTransitCommands(CLI::App& app, Action& action);
+// Every scene's own subcommands (`citycode transit …`), through the scene
+// list; the returned object keeps what they use and must outlive `app`.
+std::shared_ptr<void> AddSceneCommands(CLI::App& app, Action& action);
 
 }  // namespace citycode::cli
 

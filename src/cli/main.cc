@@ -17,7 +17,7 @@ int main(int argc, char** argv) {
   AddRevokeCommand(app, action);
   AddServiceCommands(app, action);
   AddVaultCommands(app, action);
-  AddTransitCommands(app, action);
+  const auto scene_commands = AddSceneCommands(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

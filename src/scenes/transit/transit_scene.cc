@@ -20,6 +20,11 @@ class TransitModule final : public api::SceneModule {
     return std::unique_ptr<api::Scene>(std::move(scene));
   }
 
+  void AddCommands(CLI::App& app, api::SceneCommandContext& context,
+                   api::CommandAction& action) override {
+    AddTransitCommandsTo(app, context, action);
+  }
+
  private:
   std::filesystem::path feed_dir_;
 };

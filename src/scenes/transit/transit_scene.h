@@ -53,6 +53,10 @@ class TransitScene final : public api::Scene {
 
 std::unique_ptr<api::SceneModule> MakeTransitModule();
 
+// `citycode transit …` (transit_commands.cc), added by the module.
+void AddTransitCommandsTo(CLI::App& app, api::SceneCommandContext& context,
+                          api::CommandAction& action);
+
 }  // namespace citycode::transit
 
 #endif  // CITYCODE_SCENES_TRANSIT_TRANSIT_SCENE_H_

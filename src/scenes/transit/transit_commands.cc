@@ -1,12 +1,13 @@
 // citycode transit …: the transit network and its fare rules, the riders'
-// daily bills and the daily clearing.
+// daily bills, the daily clearing, bulk loads and refunds. The scene list
+// adds them to the CLI (TransitModule::AddCommands).
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
 
-#include "cli/commands.h"
+#include "api/scene_commands.h"
 #include "common/clock.h"
 #include "scenes/transit/clearing.h"
 #include "scenes/transit/fare_extensions.h"
@@ -17,8 +18,14 @@
 #include "scenes/transit/transit_scene.h"
 #include "store/database.h"
 
-namespace citycode::cli {
+namespace citycode::transit {
 namespace {
+
+using api::kExitOk;
+using api::kExitRefused;
+using api::kExitUsage;
+
+int Fail(const Status& status) { return api::FailCommand(status); }
 
 using nlohmann::json;
 
@@ -26,9 +33,9 @@ using nlohmann::json;
 // files. Every row that could not be taken as written is listed on stderr
 // as "file:line: message"; the summary goes to stdout.
 int RunImport(const std::string& dir) {
-  auto feed = transit::LoadFeed(dir);
+  auto feed = LoadFeed(dir);
   if (!feed.ok()) return Fail(feed.status());
-  auto extensions = transit::LoadFareExtensions(dir, *feed);
+  auto extensions = LoadFareExtensions(dir, *feed);
   if (!extensions.ok()) return Fail(extensions.status());
   // One write per stream, so the lines of two streams never interleave.
   std::string report;
@@ -66,12 +73,13 @@ int RunImport(const std::string& dir) {
 // Where the transit commands find the city: --config, --db and --keyring as
 // for every command, and --feed over the configuration's [transit] feed_dir.
 struct TransitArgs {
-  CityArgs city;
+  api::SceneCommandContext* context = nullptr;
   std::optional<std::string> feed;
 };
 
-void AddTransitOptions(CLI::App* command, TransitArgs& args) {
-  AddCityOptions(command, args.city);
+void AddTransitOptions(CLI::App* command, TransitArgs& args, api::SceneCommandContext& context) {
+  args.context = &context;
+  context.AddCityOptions(command);
   command->add_option("--feed", args.feed,
                       "Feed folder (GTFS + Fares v2 + citycode extension); default: the "
                       "configuration's [transit] feed_dir");
@@ -83,33 +91,25 @@ struct LedgerArgs {
 };
 
 // "YYYY-MM-DD", the operating day.
-Result<transit::Date> ParseDay(const std::string& text) {
+Result<Date> ParseDay(const std::string& text) {
   if (text.size() != 10 || text[4] != '-' || text[7] != '-') {
     return InvalidArgument("--day must be YYYY-MM-DD, not '" + text + "'");
   }
-  return transit::ParseIsoDate(text);
+  return ParseIsoDate(text);
 }
 
-// The city with its transit scene on.
-struct OpenedTransit {
-  SystemClock clock;
-  std::unique_ptr<city::City> city;
-  transit::TransitScene* scene = nullptr;
-};
-
-// With `existing`, the database must exist: a mistyped --db must not clear
-// an empty day or refund into a new file.
-Result<std::unique_ptr<OpenedTransit>> OpenTransit(const TransitArgs& args, bool existing) {
-  CITYCODE_ASSIGN_OR_RETURN(city::CityConfig config, MakeCityConfig(args.city));
-  if (args.feed) config.scenes["transit"]["feed_dir"] = *args.feed;
-  auto out = std::make_unique<OpenedTransit>();
-  CITYCODE_ASSIGN_OR_RETURN(out->city,
-                            city::City::Open(config, out->clock, {.create_database = !existing}));
-  out->scene = dynamic_cast<transit::TransitScene*>(out->city->scene("transit"));
-  if (out->scene == nullptr) {
+// The city with its transit scene on. With `existing`, the database must
+// exist: a mistyped --db must not clear an empty day or refund into a new
+// file.
+Result<TransitScene*> OpenTransit(const TransitArgs& args, bool existing) {
+  ConfigTable settings;
+  if (args.feed) settings["feed_dir"] = *args.feed;
+  CITYCODE_ASSIGN_OR_RETURN(api::Scene * scene, args.context->OpenScene(settings, existing));
+  auto* transit = dynamic_cast<TransitScene*>(scene);
+  if (transit == nullptr) {
     return InvalidArgument("no transit feed: give --feed or [transit] feed_dir in --config");
   }
-  return out;
+  return transit;
 }
 
 // Opens the day's store (see OpenTransit) and runs `work`.
@@ -119,35 +119,35 @@ int WithClearing(const LedgerArgs& args, Work&& work) {
   if (!day.ok()) return Fail(day.status());
   auto transit = OpenTransit(args.where, /*existing=*/true);
   if (!transit.ok()) return Fail(transit.status());
-  return work((*transit)->scene->clearing(), *day);
+  return work((*transit)->clearing(), *day);
 }
 
 int RunClear(const LedgerArgs& args) {
-  return WithClearing(args, [&](transit::Clearing& clearing, const transit::Date& day) {
+  return WithClearing(args, [&](Clearing& clearing, const Date& day) {
     auto report = clearing.RunClearing(day);
     if (!report.ok()) return Fail(report.status());
     if (!args.csv.empty()) {
       std::ofstream out(args.csv, std::ios::binary | std::ios::trunc);
-      out << transit::ClearingCsv(*report);
+      out << ClearingCsv(*report);
       out.close();
       if (!out) return Fail(InvalidArgument("cannot write " + args.csv));
     }
-    std::cout << transit::ClearingJson(*report) << "\n";
+    std::cout << ClearingJson(*report) << "\n";
     return kExitOk;
   });
 }
 
 int RunBill(const LedgerArgs& args) {
-  return WithClearing(args, [&](transit::Clearing& clearing, const transit::Date& day) {
+  return WithClearing(args, [&](Clearing& clearing, const Date& day) {
     auto bill = clearing.DailyBill(args.rider, day);
     if (!bill.ok()) return Fail(bill.status());
-    std::cout << transit::BillJson(*bill) << "\n";
+    std::cout << BillJson(*bill) << "\n";
     return kExitOk;
   });
 }
 
-void AddLedgerOptions(CLI::App* command, LedgerArgs& args) {
-  AddTransitOptions(command, args.where);
+void AddLedgerOptions(CLI::App* command, LedgerArgs& args, api::SceneCommandContext& context) {
+  AddTransitOptions(command, args.where, context);
   command->add_option("--day", args.day, "Operating day, YYYY-MM-DD")->required();
 }
 
@@ -160,15 +160,14 @@ struct SimulateArgs {
 // Simulates a day of taps into a tap file. With --out - the file goes to
 // stdout and the summary to stderr, so that stdout stays a clean CSV.
 int RunSimulate(const SimulateArgs& args) {
-  if (args.riders < 1 || args.riders > transit::kMaxSimulatedRiders) {
-    return Fail(
-        InvalidArgument("--riders must be 1-" + std::to_string(transit::kMaxSimulatedRiders)));
+  if (args.riders < 1 || args.riders > kMaxSimulatedRiders) {
+    return Fail(InvalidArgument("--riders must be 1-" + std::to_string(kMaxSimulatedRiders)));
   }
   auto day = ParseDay(args.day);
   if (!day.ok()) return Fail(day.status());
   // The demo city's feed is compiled in as a source path (see `demo`).
   const std::string feed_dir = args.feed.empty() ? CITYCODE_DEMO_FEED_DIR : args.feed;
-  auto feed = transit::LoadFeed(feed_dir);
+  auto feed = LoadFeed(feed_dir);
   if (!feed.ok()) return Fail(feed.status());
 
   // The file is written under a temporary name and renamed when complete:
@@ -182,10 +181,10 @@ int RunSimulate(const SimulateArgs& args) {
     if (!file) return Fail(InvalidArgument("cannot write " + partial));
   }
   std::ostream& out = to_stdout ? std::cout : file;
-  transit::TapFileWriter writer(out);
-  const transit::SimulationOptions options{.riders = args.riders, .day = *day, .seed = args.seed};
-  auto summary = transit::SimulateDay(
-      *feed, options, [&](const transit::TapUpload& upload) { return writer.Add(upload); });
+  TapFileWriter writer(out);
+  const SimulationOptions options{.riders = args.riders, .day = *day, .seed = args.seed};
+  auto summary =
+      SimulateDay(*feed, options, [&](const TapUpload& upload) { return writer.Add(upload); });
   Status written = summary.ok() ? writer.Finish() : summary.status();
   if (!to_stdout) {
     file.close();
@@ -210,18 +209,18 @@ int RunSimulate(const SimulateArgs& args) {
 struct IngestArgs {
   TransitArgs where;
   std::string file;
-  std::size_t batch = transit::kMaxIngestBatch;
+  std::size_t batch = kMaxIngestBatch;
 };
 
 // Loads a tap file of taps verified at the gates (a depot's upload, a
-// simulated day) and fares them (transit::LoadTapFile). Prints the counts
+// simulated day) and fares them (LoadTapFile). Prints the counts
 // and the rates of both phases as JSON.
 int RunIngest(const IngestArgs& args) {
   std::ifstream file(args.file, std::ios::binary);
   if (!file) return Fail(InvalidArgument("cannot read " + args.file));
   auto transit = OpenTransit(args.where, /*existing=*/false);
   if (!transit.ok()) return Fail(transit.status());
-  auto load = transit::LoadTapFile(file, args.file, (*transit)->scene->bulk_taps(), args.batch);
+  auto load = LoadTapFile(file, args.file, (*transit)->bulk_taps(), args.batch);
   if (!load.ok()) return Fail(load.status());
   const auto rate = [](std::int64_t n, double seconds) { return seconds > 0 ? n / seconds : 0.0; };
   std::cout << json{{"taps", load->taps},
@@ -250,7 +249,7 @@ int RunRefund(const RefundArgs& args) {
   auto transit = OpenTransit(args.where, /*existing=*/true);
   if (!transit.ok()) return Fail(transit.status());
   auto booked =
-      (*transit)->scene->ledger().RefundTrip(args.trip, args.amount, args.reference, args.reason);
+      (*transit)->ledger().RefundTrip(args.trip, args.amount, args.reference, args.reason);
   if (!booked.ok()) return Fail(booked.status());
   std::cout << json{{"trip_id", args.trip},
                     {"amount", args.amount},
@@ -263,7 +262,8 @@ int RunRefund(const RefundArgs& args) {
 
 }  // namespace
 
-void AddTransitCommands(CLI::App& app, Action& action) {
+void AddTransitCommandsTo(CLI::App& app, api::SceneCommandContext& context,
+                          api::CommandAction& action) {
   CLI::App* transit_cmd = app.add_subcommand("transit", "The transit network and its fares");
   transit_cmd->require_subcommand(1);
   auto dir = std::make_shared<std::string>();
@@ -279,12 +279,12 @@ void AddTransitCommands(CLI::App& app, Action& action) {
       "clear",
       "Clear an operating day: settle every charge to its operator (JSON on stdout); "
       "running it again changes nothing unless the day's charges changed");
-  AddLedgerOptions(clear_cmd, *ledger);
+  AddLedgerOptions(clear_cmd, *ledger, context);
   clear_cmd->add_option("--csv", ledger->csv, "Also write the settlements as CSV to this file");
   clear_cmd->callback([ledger, &action] { action = [ledger] { return RunClear(*ledger); }; });
   CLI::App* bill_cmd = transit_cmd->add_subcommand(
       "bill", "A rider's bill for an operating day: trips, adjustments, total, balance (JSON)");
-  AddLedgerOptions(bill_cmd, *ledger);
+  AddLedgerOptions(bill_cmd, *ledger, context);
   bill_cmd->add_option("--rider", ledger->rider, "The rider's id")->required();
   bill_cmd->callback([ledger, &action] { action = [ledger] { return RunBill(*ledger); }; });
 
@@ -311,9 +311,9 @@ void AddTransitCommands(CLI::App& app, Action& action) {
       "every rider day it touches; idempotent by terminal and sequence");
   ingest_cmd->add_option("file", ingest->file, "Tap file (CSV, as `transit simulate` writes)")
       ->required();
-  AddTransitOptions(ingest_cmd, ingest->where);
+  AddTransitOptions(ingest_cmd, ingest->where, context);
   ingest_cmd->add_option("--batch", ingest->batch, "Taps stored per transaction")
-      ->check(CLI::Range(std::size_t{1}, transit::kMaxIngestBatch))
+      ->check(CLI::Range(std::size_t{1}, kMaxIngestBatch))
       ->capture_default_str();
   ingest_cmd->callback([ingest, &action] { action = [ingest] { return RunIngest(*ingest); }; });
 
@@ -322,7 +322,7 @@ void AddTransitCommands(CLI::App& app, Action& action) {
       "refund",
       "Give back part or all of a trip's fare; idempotent by --reference; the trip's operator "
       "bears it in the clearing");
-  AddTransitOptions(refund_cmd, refund->where);
+  AddTransitOptions(refund_cmd, refund->where, context);
   refund_cmd->add_option("--trip", refund->trip, "The trip's id (as the rider's bill shows it)")
       ->required();
   refund_cmd->add_option("--amount", refund->amount, "Fen, > 0")->required();
@@ -331,4 +331,4 @@ void AddTransitCommands(CLI::App& app, Action& action) {
   refund_cmd->callback([refund, &action] { action = [refund] { return RunRefund(*refund); }; });
 }
 
-}  // namespace citycode::cli
+}  // namespace citycode::transit
