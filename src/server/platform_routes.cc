@@ -61,12 +61,8 @@ Response ListResponse(const Call& call, const Result<platform::SignedList>& list
   return response;
 }
 
-}  // namespace
-
-std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
-  std::vector<RouteSpec> routes;
-
-  // --- citizens ---
+// Citizens: registration, sessions, the profile.
+void AddCitizenRoutes(platform::Platform& p, std::vector<RouteSpec>& routes) {
   routes.push_back(
       {.method = Method::kPost,
        .pattern = "/v1/citizens",
@@ -127,8 +123,10 @@ std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
                                       {"created_at", FormatRfc3339(c.created_at)}};
                         });
        }});
+}
 
-  // --- devices and credentials ---
+// A citizen's devices and their credentials.
+void AddDeviceRoutes(platform::Platform& p, std::vector<RouteSpec>& routes) {
   routes.push_back({.method = Method::kPost,
                     .pattern = "/v1/me/devices",
                     .name = "enrol_device",
@@ -205,8 +203,10 @@ std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
                           p.devices().Unbind(call.principal->citizen_id, Param(call, "device")),
                           {{"device_id", Param(call, "device")}, {"state", "unbound"}});
                     }});
+}
 
-  // --- organisations, sites, terminals ---
+// Organisations and their sites.
+void AddOrganisationRoutes(platform::Platform& p, std::vector<RouteSpec>& routes) {
   routes.push_back(
       {.method = Method::kPost,
        .pattern = "/v1/orgs",
@@ -290,6 +290,10 @@ std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
                             return json{{"sites", out}};
                           });
                     }});
+}
+
+// Terminals and their keys; an operator's revocation of a credential.
+void AddTerminalRoutes(platform::Platform& p, std::vector<RouteSpec>& routes) {
   routes.push_back(
       {.method = Method::kPost,
        .pattern = "/v1/orgs/{org}/terminals",
@@ -364,8 +368,10 @@ std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
                           p.devices().RevokeCredential(id, Text(call, "reason")),
                           {{"credential_id", Param(call, "credential")}, {"revoked", true}});
                     }});
+}
 
-  // --- platform keys and channels ---
+// Channel keys and the platform's signing keys.
+void AddKeyRoutes(platform::Platform& p, std::vector<RouteSpec>& routes) {
   routes.push_back({.method = Method::kPost,
                     .pattern = "/v1/channels/{channel}/keys",
                     .name = "create_channel_key",
@@ -409,8 +415,10 @@ std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
                                        return json{{"signing_keys", out}};
                                      });
                     }});
+}
 
-  // --- signed lists (public: they name nobody) ---
+// The signed lists (public: they name nobody).
+void AddListRoutes(platform::Platform& p, std::vector<RouteSpec>& routes) {
   routes.push_back(
       {.method = Method::kGet,
        .pattern = "/v1/lists/trust",
@@ -434,8 +442,10 @@ std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
                                       .content_type = "application/x-pem-file",
                                       .body = p.signing_keys().root_public_key().ToPem()};
                     }});
+}
 
-  // --- terminals ---
+// The calling terminal.
+void AddCallingTerminalRoutes(std::vector<RouteSpec>& routes) {
   routes.push_back({.method = Method::kGet,
                     .pattern = "/v1/terminal",
                     .name = "get_terminal",
@@ -448,6 +458,19 @@ std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
                                         {"site_id", t.site_id},
                                         {"scene", code::SceneName(*t.scene)}});
                     }});
+}
+
+}  // namespace
+
+std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
+  std::vector<RouteSpec> routes;
+  AddCitizenRoutes(p, routes);
+  AddDeviceRoutes(p, routes);
+  AddOrganisationRoutes(p, routes);
+  AddTerminalRoutes(p, routes);
+  AddKeyRoutes(p, routes);
+  AddListRoutes(p, routes);
+  AddCallingTerminalRoutes(routes);
   return routes;
 }
 

@@ -90,12 +90,8 @@ json VerificationJson(const platform::Principal& terminal,
   return out;
 }
 
-}  // namespace
-
-std::vector<RouteSpec> VaultRoutes(vault::Vault& v) {
-  std::vector<RouteSpec> routes;
-
-  // --- registry and administration ---
+// The certificate-type registry and its administration.
+void AddRegistryRoutes(vault::Vault& v, std::vector<RouteSpec>& routes) {
   routes.push_back({.method = Method::kGet,
                     .pattern = "/v1/vault/certificate-types",
                     .name = "list_certificate_types",
@@ -193,8 +189,10 @@ std::vector<RouteSpec> VaultRoutes(vault::Vault& v) {
                       if (auto denied = CheckOrgAccess(call)) return *denied;
                       return OrganisationTypesResponse(v, Param(call, "org"));
                     }});
+}
 
-  // --- issuing agencies ---
+// Issuing agencies: issuing and revoking certificates.
+void AddIssuerRoutes(vault::Vault& v, std::vector<RouteSpec>& routes) {
   routes.push_back(
       {.method = Method::kPost,
        .pattern = "/v1/vault/certificates",
@@ -218,8 +216,10 @@ std::vector<RouteSpec> VaultRoutes(vault::Vault& v) {
          if (!issued->warning.empty()) out["warning"] = issued->warning;
          return Json(issued->outcome == vault::IssueOutcome::kCreated ? 201 : 200, out);
        }});
+}
 
-  // --- citizens ---
+// Citizens: their certificates, consents and access log.
+void AddCitizenRoutes(vault::Vault& v, std::vector<RouteSpec>& routes) {
   routes.push_back({.method = Method::kGet,
                     .pattern = "/v1/me/certificates",
                     .name = "my_certificates",
@@ -306,8 +306,10 @@ std::vector<RouteSpec> VaultRoutes(vault::Vault& v) {
                           return json{{"history", out}};
                         });
        }});
+}
 
-  // --- relying parties ---
+// Relying parties: fetching under a grant.
+void AddRelyingPartyRoutes(vault::Vault& v, std::vector<RouteSpec>& routes) {
   routes.push_back(
       {.method = Method::kPost,
        .pattern = "/v1/vault/fetch",
@@ -329,8 +331,10 @@ std::vector<RouteSpec> VaultRoutes(vault::Vault& v) {
                                       {"signature", Base64UrlEncode(release.signature)}};
                         });
        }});
+}
 
-  // --- audit ---
+// The audit log.
+void AddAuditRoutes(vault::Vault& v, std::vector<RouteSpec>& routes) {
   routes.push_back(
       {.method = Method::kGet,
        .pattern = "/v1/audit/checkpoint",
@@ -369,6 +373,17 @@ std::vector<RouteSpec> VaultRoutes(vault::Vault& v) {
                           return VerificationJson(terminal, verified);
                         });
        }});
+}
+
+}  // namespace
+
+std::vector<RouteSpec> VaultRoutes(vault::Vault& v) {
+  std::vector<RouteSpec> routes;
+  AddRegistryRoutes(v, routes);
+  AddIssuerRoutes(v, routes);
+  AddCitizenRoutes(v, routes);
+  AddRelyingPartyRoutes(v, routes);
+  AddAuditRoutes(v, routes);
   return routes;
 }
 
