@@ -19,104 +19,148 @@ Status ErrorAt(std::string_view file, int line, std::string_view what) {
   return InvalidArgument(std::string(file) + ":" + std::to_string(line) + ": " + std::string(what));
 }
 
-// A cursor over the text that counts lines as it consumes line ends.
-class Reader {
- public:
-  Reader(std::string_view text, std::string_view file, const CsvLimits& limits)
-      : text_(text), file_(file), limits_(limits) {}
-
-  bool AtEnd() const { return pos_ >= text_.size(); }
-  int line() const { return line_; }
-
-  // Skips blank lines; true if a record follows.
-  bool SkipBlankLines() {
-    while (!AtEnd() && (text_[pos_] == '\n' || text_[pos_] == '\r')) ConsumeLineEnd();
-    return !AtEnd();
-  }
-
-  // Reads one record starting at the cursor, consuming its line end.
-  Result<CsvRecord> ReadRecord() {
-    CsvRecord record;
-    record.line = line_;
-    const std::size_t start = pos_;
-    std::string field;
-    while (true) {
-      field.clear();
-      if (!AtEnd() && text_[pos_] == '"') {
-        CITYCODE_RETURN_IF_ERROR(ReadQuoted(field, record.line, start));
-      } else {
-        // Unquoted: up to the next comma or line end. A stray quote inside
-        // is kept as text, as most GTFS producers expect.
-        const std::size_t begin = pos_;
-        while (!AtEnd() && text_[pos_] != ',' && text_[pos_] != '\n' && text_[pos_] != '\r') ++pos_;
-        field.assign(text_.substr(begin, pos_ - begin));
-      }
-      if (pos_ - start > limits_.max_record_bytes) {
-        return ErrorAt(file_, record.line, "record longer than the limit");
-      }
-      if (record.fields.size() >= limits_.max_fields) {
-        return ErrorAt(file_, record.line, "more fields than the limit");
-      }
-      record.fields.push_back(field);
-      if (AtEnd()) break;
-      if (text_[pos_] == ',') {
-        ++pos_;
-        continue;
-      }
-      if (text_[pos_] == '\n' || text_[pos_] == '\r') {
-        ConsumeLineEnd();
-        break;
-      }
-      // Only a quoted field can leave the cursor elsewhere.
-      return ErrorAt(file_, line_, "text after a closing quote");
-    }
-    return record;
-  }
-
- private:
-  void ConsumeLineEnd() {
-    if (text_[pos_] == '\r' && pos_ + 1 < text_.size() && text_[pos_ + 1] == '\n') ++pos_;
-    ++pos_;
-    ++line_;
-  }
-
-  Status ReadQuoted(std::string& field, int record_line, std::size_t record_start) {
-    ++pos_;  // opening quote
-    while (true) {
-      if (AtEnd()) return ErrorAt(file_, record_line, "quoted field not closed");
-      if (pos_ - record_start > limits_.max_record_bytes) {
-        return ErrorAt(file_, record_line, "record longer than the limit");
-      }
-      const char c = text_[pos_];
-      if (c == '"') {
-        if (pos_ + 1 < text_.size() && text_[pos_ + 1] == '"') {
-          field.push_back('"');
-          pos_ += 2;
-          continue;
-        }
-        ++pos_;  // closing quote
-        return OkStatus();
-      }
-      if (c == '\n' || c == '\r') {
-        // Line breaks inside quotes are data, but still move the line count.
-        const std::size_t before = pos_;
-        ConsumeLineEnd();
-        field.append(text_.substr(before, pos_ - before));
-        continue;
-      }
-      field.push_back(c);
-      ++pos_;
-    }
-  }
-
-  std::string_view text_;
-  std::string_view file_;
-  const CsvLimits& limits_;
-  std::size_t pos_ = 0;
-  int line_ = 1;
-};
+// Reads one record of `reader` into `fields`, naming `file` and the line in
+// an error.
+Status ReadRecordOf(CsvRecordReader& reader, std::string_view file,
+                    std::vector<std::string_view>& fields) {
+  Status status = reader.ReadRecord(fields);
+  if (!status.ok()) return ErrorAt(file, reader.error_line(), status.message());
+  return OkStatus();
+}
 
 }  // namespace
+
+void CsvRecordReader::Reset(std::string_view text) {
+  text_ = text;
+  pos_ = 0;
+  line_ = 1;
+  record_line_ = 1;
+  error_line_ = 0;
+}
+
+bool CsvRecordReader::SkipBlankLines() {
+  while (!AtEnd() && AtLineEnd()) ConsumeLineEnd();
+  record_line_ = line_;
+  return !AtEnd();
+}
+
+Status CsvRecordReader::ReadRecord(std::vector<std::string_view>& fields) {
+  fields.clear();
+  scratch_.clear();
+  unescaped_.clear();
+  record_line_ = line_;
+  const std::size_t start = pos_;
+  for (;;) {
+    // `field` is only ever assigned, never passed by reference: a view stored
+    // through a pointer and read back whole stalls the store forwarding.
+    std::string_view field;
+    bool escaped = false;
+    if (!AtEnd() && text_[pos_] == '"') {
+      const std::size_t quote = pos_;
+      CITYCODE_RETURN_IF_ERROR(SkipQuoted(start, escaped));
+      field = text_.substr(quote + 1, pos_ - quote - 2);  // between the quotes
+    } else {
+      field = ReadUnquoted();
+    }
+    if (pos_ - start > limits_.max_record_bytes) {
+      return Fail(record_line_, "record longer than the limit");
+    }
+    if (fields.size() >= limits_.max_fields) {
+      return Fail(record_line_, "more fields than the limit");
+    }
+    if (escaped) Unescape(field, fields.size());
+    fields.push_back(field);
+    if (AtEnd()) break;
+    if (text_[pos_] == ',') {
+      ++pos_;
+      continue;
+    }
+    if (AtLineEnd()) {
+      ConsumeLineEnd();
+      break;
+    }
+    // Only a quoted field can leave the cursor elsewhere.
+    return Fail(line_, "text after a closing quote");
+  }
+  // Only now, with scratch_ complete, can views into it not dangle.
+  const std::string_view scratch = scratch_;
+  for (const Unescaped& u : unescaped_) fields[u.index] = scratch.substr(u.offset, u.size);
+  return OkStatus();
+}
+
+void CsvRecordReader::ConsumeLineEnd() {
+  if (text_[pos_] == '\r' && pos_ + 1 < text_.size() && text_[pos_ + 1] == '\n') ++pos_;
+  ++pos_;
+  ++line_;
+}
+
+// Up to the next comma or line end. The scanning loops here and in
+// SkipQuoted keep the position in a local: a char read may alias pos_, so a
+// loop on the member reloads it at every byte (tap files have millions of
+// rows).
+std::string_view CsvRecordReader::ReadUnquoted() {
+  const std::size_t begin = pos_, size = text_.size();
+  const char* const data = text_.data();
+  std::size_t i = begin;
+  while (i < size && data[i] != ',' && data[i] != '\n' && data[i] != '\r') ++i;
+  pos_ = i;
+  return text_.substr(begin, i - begin);
+}
+
+// The cursor is on the opening quote; moves it past the closing one. Sets
+// `escaped` if the field holds "" escapes: most quoted fields need no copy.
+Status CsvRecordReader::SkipQuoted(std::size_t record_start, bool& escaped) {
+  const std::size_t size = text_.size();
+  const char* const data = text_.data();
+  // The loop stops at the end of the text or where the record grows over the
+  // limit, whichever comes first: one bound check per byte.
+  const std::size_t room = size - record_start;
+  const std::size_t stop =
+      limits_.max_record_bytes < room ? record_start + limits_.max_record_bytes + 1 : size;
+  std::size_t i = pos_ + 1;
+  for (; i < stop; ++i) {
+    const char c = data[i];
+    if (c == '"') {
+      if (i + 1 >= size || data[i + 1] != '"') {
+        pos_ = i + 1;
+        return OkStatus();
+      }
+      escaped = true;
+      ++i;  // the second quote of a pair
+    } else if (c == '\n' || c == '\r') {
+      // Line breaks inside quotes are data, but still move the line count.
+      if (c == '\r' && i + 1 < size && data[i + 1] == '\n') ++i;
+      ++line_;
+    }
+  }
+  if (i >= size) return Fail(record_line_, "quoted field not closed");
+  return Fail(record_line_, "record longer than the limit");
+}
+
+// Appends `raw` to scratch_ with every "" made one quote, to become field
+// `index` at the end of the record. Quoted fields are short, so a byte loop
+// beats a call per piece; it reads every byte and only holds the output
+// back on the second quote of a pair, so no read waits on the one before.
+void CsvRecordReader::Unescape(std::string_view raw, std::size_t index) {
+  const std::size_t offset = scratch_.size();
+  scratch_.resize(offset + raw.size());  // the most it can take
+  char* const begin = scratch_.data() + offset;
+  char* out = begin;
+  bool second = false;  // the byte before was the first quote of a pair
+  for (const char c : raw) {
+    *out = c;
+    out += !second;
+    second = c == '"' && !second;
+  }
+  const std::size_t length = out - begin;
+  scratch_.resize(offset + length);
+  unescaped_.push_back({index, offset, length});
+}
+
+Status CsvRecordReader::Fail(int line, std::string message) {
+  error_line_ = line;
+  return InvalidArgument(std::move(message));
+}
 
 std::optional<std::size_t> CsvTable::Column(std::string_view name) const {
   auto it = columns_.find(name);
@@ -136,21 +180,23 @@ Result<CsvTable> ParseCsv(std::string_view text, std::string_view file_name,
     return InvalidArgument(std::string(file_name) + ": file larger than the limit");
   }
   if (text.substr(0, kBom.size()) == kBom) text.remove_prefix(kBom.size());
-  Reader reader(text, file_name, limits);
+  CsvRecordReader reader(text, limits);
+  std::vector<std::string_view> fields;
   CsvTable table;
-  if (!reader.SkipBlankLines()) return ErrorAt(file_name, reader.line(), "no header row");
-  CITYCODE_ASSIGN_OR_RETURN(CsvRecord header, reader.ReadRecord());
-  for (std::size_t i = 0; i < header.fields.size(); ++i) {
-    std::string name(Trim(header.fields[i]));
+  if (!reader.SkipBlankLines()) return ErrorAt(file_name, reader.record_line(), "no header row");
+  CITYCODE_RETURN_IF_ERROR(ReadRecordOf(reader, file_name, fields));
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    std::string name(Trim(fields[i]));
     table.columns_.emplace(name, i);  // the first of duplicate names wins
     table.header_.push_back(std::move(name));
   }
   if (table.header_.size() == 1 && table.header_[0].empty()) {
-    return ErrorAt(file_name, header.line, "empty header row");
+    return ErrorAt(file_name, reader.record_line(), "empty header row");
   }
   while (reader.SkipBlankLines()) {
-    CITYCODE_ASSIGN_OR_RETURN(CsvRecord record, reader.ReadRecord());
-    table.records_.push_back(std::move(record));
+    CITYCODE_RETURN_IF_ERROR(ReadRecordOf(reader, file_name, fields));
+    table.records_.push_back(
+        CsvRecord{reader.record_line(), std::vector<std::string>(fields.begin(), fields.end())});
   }
   return table;
 }

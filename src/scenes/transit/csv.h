@@ -1,12 +1,18 @@
-// RFC 4180 CSV: the reader of GTFS files, and the one field writer of every
-// CSV file and report transit writes (tap files, the clearing).
+// RFC 4180 CSV: the one record reader and the one field writer of every CSV
+// file transit reads or writes (GTFS feeds, tap files, the clearing), so the
+// quoting rules exist once.
 //
-// The first record names the columns; fields are read by column name, so
-// column order does not matter, unknown columns are ignored and a missing
-// column reads as empty. Accepted: a leading UTF-8 byte order mark, CRLF or
-// LF (or a bare CR) line ends, quoted fields with "" escapes and embedded line
-// breaks, blank lines (skipped) and a missing final line end. Every record
-// keeps the 1-based file line where it starts, for error reports.
+// CsvRecordReader splits text into records of fields. Accepted: CRLF or LF
+// (or a bare CR) line ends, quoted fields with "" escapes and embedded line
+// breaks, a stray quote inside an unquoted field (kept as text, as most GTFS
+// producers expect), blank lines (skipped by SkipBlankLines) and a missing
+// final line end.
+//
+// ParseCsv reads a whole GTFS file into a CsvTable: the first record names
+// the columns; fields are read by column name, so column order does not
+// matter, unknown columns are ignored and a missing column reads as empty. A
+// leading UTF-8 byte order mark is skipped. Every record keeps the 1-based
+// file line where it starts, for error reports.
 //
 // Values only; thread-compatible.
 #ifndef CITYCODE_SCENES_TRANSIT_CSV_H_
@@ -29,6 +35,69 @@ struct CsvLimits {
   std::size_t max_file_bytes = std::size_t{64} << 20;   // 64 MiB
   std::size_t max_record_bytes = std::size_t{1} << 20;  // 1 MiB
   std::size_t max_fields = 256;                         // per record
+};
+
+// Reads the records of one text, one at a time, without copying fields that
+// need no unescaping. The text must outlive the reader (or its next Reset).
+//
+//   CsvRecordReader reader(text, limits);
+//   std::vector<std::string_view> fields;
+//   while (reader.SkipBlankLines()) {
+//     if (Status s = reader.ReadRecord(fields); !s.ok()) ... reader.error_line() ...
+//   }
+//
+// Only max_record_bytes and max_fields of the limits apply.
+class CsvRecordReader {
+ public:
+  explicit CsvRecordReader(const CsvLimits& limits = {}) : limits_(limits) {}
+  CsvRecordReader(std::string_view text, const CsvLimits& limits) : limits_(limits) { Reset(text); }
+
+  // Starts over on `text`, at line 1. Keeps the scratch storage, so a reader
+  // reused line by line does not allocate once it has grown.
+  void Reset(std::string_view text);
+
+  // Skips blank lines; true if a record follows.
+  bool SkipBlankLines();
+
+  // Reads the record at the cursor and its line end. `fields` is replaced by
+  // views into the text or, for quoted fields with "" escapes, into the
+  // reader's own storage: valid until the next ReadRecord or Reset. On the
+  // end of the text it reads one empty field. invalid_argument, the message
+  // naming neither file nor line, for: "record longer than the limit", "more
+  // fields than the limit", "quoted field not closed", "text after a closing
+  // quote". The reader is not usable after an error (until Reset).
+  Status ReadRecord(std::vector<std::string_view>& fields);
+
+  // The 1-based line where the last record read starts; after
+  // SkipBlankLines, the line where the next one starts.
+  int record_line() const { return record_line_; }
+  // The 1-based line the last ReadRecord error is about: the record's first
+  // line, or for text after a closing quote the line of that text.
+  int error_line() const { return error_line_; }
+
+ private:
+  // An unescaped quoted field, placed into `fields` at the end of the record
+  // (scratch_ may move while the record is read).
+  struct Unescaped {
+    std::size_t index, offset, size;
+  };
+
+  bool AtEnd() const { return pos_ >= text_.size(); }
+  bool AtLineEnd() const { return text_[pos_] == '\n' || text_[pos_] == '\r'; }
+  void ConsumeLineEnd();
+  std::string_view ReadUnquoted();
+  Status SkipQuoted(std::size_t record_start, bool& escaped);
+  void Unescape(std::string_view raw, std::size_t index);
+  Status Fail(int line, std::string message);
+
+  CsvLimits limits_;
+  std::string_view text_;
+  std::size_t pos_ = 0;
+  int line_ = 1;
+  int record_line_ = 1;
+  int error_line_ = 0;
+  std::string scratch_;
+  std::vector<Unescaped> unescaped_;
 };
 
 struct CsvRecord {

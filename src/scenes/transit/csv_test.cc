@@ -5,6 +5,8 @@
 
 #include <random>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "tests/support/status_matchers.h"
 
@@ -13,7 +15,8 @@ namespace {
 
 using ::citycode::testing::StatusIs;
 
-// Every CSV error is invalid_argument; its message names the file and line.
+// Every CSV error is invalid_argument; ParseCsv's message names the file
+// and line.
 auto CsvError(const std::string& message) {
   return StatusIs(StatusCode::kInvalidArgument, "invalid_argument", message);
 }
@@ -76,6 +79,66 @@ TEST(CsvTest, Limits) {
   EXPECT_TRUE(ParseCsv("a,b,c\n1,2,3\n", "f.txt", limits).ok());
   EXPECT_THAT(ParseCsv("a,b,c\n1,2,3,4\n", "f.txt", limits),
               CsvError("f.txt:2: more fields than the limit"));
+}
+
+TEST(CsvRecordReaderTest, QuotedFieldsAreUnescapedAndCountLines) {
+  const std::string text = "a,\"x \"\"y\"\"\",\"two\r\nlines\"\n\n\"\",b\"\"\"";
+  CsvRecordReader reader(text, CsvLimits());
+  std::vector<std::string_view> fields;
+  ASSERT_TRUE(reader.SkipBlankLines());
+  ASSERT_TRUE(reader.ReadRecord(fields).ok());
+  EXPECT_EQ(reader.record_line(), 1);
+  EXPECT_EQ(fields, (std::vector<std::string_view>{"a", "x \"y\"", "two\r\nlines"}));
+  ASSERT_TRUE(reader.SkipBlankLines());
+  EXPECT_EQ(reader.record_line(), 4);  // the quoted line break moved the count
+  ASSERT_TRUE(reader.ReadRecord(fields).ok());
+  EXPECT_EQ(fields, (std::vector<std::string_view>{"", "b\"\"\""}));  // a stray quote is text
+  EXPECT_FALSE(reader.SkipBlankLines());
+}
+
+TEST(CsvRecordReaderTest, ViewsSurviveManyEscapedFieldsInOneRecord) {
+  // Each field unescapes into the reader's storage, which grows (and moves)
+  // many times while the record is read; no view may point at the old one.
+  std::string text;
+  std::vector<std::string> expected;
+  for (int i = 0; i < 200; ++i) {
+    const std::string value = std::to_string(i) + "\"" + std::string(i, 'v');
+    text += (i > 0 ? ",\"" : "\"") + std::to_string(i) + "\"\"" + std::string(i, 'v') + "\"";
+    expected.push_back(value);
+  }
+  CsvRecordReader reader(text, CsvLimits());
+  std::vector<std::string_view> fields;
+  ASSERT_TRUE(reader.ReadRecord(fields).ok());
+  ASSERT_EQ(fields.size(), expected.size());
+  for (std::size_t i = 0; i < fields.size(); ++i) EXPECT_EQ(fields[i], expected[i]) << i;
+
+  // Reset reuses the reader for the next text, at line 1 again.
+  reader.Reset("\n\"p\"\"q\",r");
+  ASSERT_TRUE(reader.SkipBlankLines());
+  ASSERT_TRUE(reader.ReadRecord(fields).ok());
+  EXPECT_EQ(reader.record_line(), 2);
+  EXPECT_EQ(fields, (std::vector<std::string_view>{"p\"q", "r"}));
+}
+
+TEST(CsvRecordReaderTest, ErrorsNameNeitherFileNorLine) {
+  CsvLimits limits;
+  limits.max_fields = 3;
+  CsvRecordReader reader("1,2,3\n\n1,2,3,4\n", limits);
+  std::vector<std::string_view> fields;
+  ASSERT_TRUE(reader.ReadRecord(fields).ok());
+  ASSERT_TRUE(reader.SkipBlankLines());
+  EXPECT_THAT(reader.ReadRecord(fields), StatusIs(StatusCode::kInvalidArgument, "invalid_argument",
+                                                  "more fields than the limit"));
+  EXPECT_EQ(reader.error_line(), 3);
+
+  // The error is on the record's first line for an open quote, on the line
+  // of the offending text for text after a closing quote.
+  reader.Reset("x,\"a\nb");
+  EXPECT_THAT(reader.ReadRecord(fields), CsvError("quoted field not closed"));
+  EXPECT_EQ(reader.error_line(), 1);
+  reader.Reset("x,\"a\nb\"c");
+  EXPECT_THAT(reader.ReadRecord(fields), CsvError("text after a closing quote"));
+  EXPECT_EQ(reader.error_line(), 2);
 }
 
 TEST(CsvTest, GarbageNeverCrashes) {

@@ -16,7 +16,8 @@ constexpr std::int64_t kSecondsPerDay = 86400;
 // Rows are handed to the stream in blocks of about this size.
 constexpr std::size_t kWriteBlockBytes = std::size_t{64} << 10;
 constexpr std::size_t kReadBlockBytes = std::size_t{1} << 20;
-// A header with more columns than this is not a tap file.
+// A header with more columns than this is not a tap file. Rows may have as
+// many, so a row with too many fields is reported with its field count.
 constexpr std::size_t kMaxHeaderColumns = 64;
 
 // The columns of kTapFileHeader, in its order.
@@ -152,11 +153,12 @@ Status TapFileWriter::Finish() {
 
 // --- TapFileReader -------------------------------------------------------------
 
-TapFileReader::TapFileReader(std::istream& in) : in_(in), buffer_(kReadBlockBytes) {
-  // Quoted fields are copied here; a line never unquotes to more than its
-  // length, so the views into it stay valid for the whole line.
-  unquoted_.reserve(kMaxTapFileLineBytes);
-  fields_.reserve(kMaxHeaderColumns + 1);
+TapFileReader::TapFileReader(std::istream& in)
+    : in_(in),
+      buffer_(kReadBlockBytes),
+      record_reader_(
+          CsvLimits{.max_record_bytes = kMaxTapFileLineBytes, .max_fields = kMaxHeaderColumns}) {
+  fields_.reserve(kMaxHeaderColumns);
 }
 
 Status TapFileReader::LineError(std::string_view message) const {
@@ -195,42 +197,14 @@ Result<bool> TapFileReader::ReadLine(std::string_view& line) {
   }
 }
 
-Status TapFileReader::SplitFields(std::string_view line, std::size_t max_fields) {
-  fields_.clear();
-  unquoted_.clear();
+Status TapFileReader::SplitFields(std::string_view line) {
+  // Checked first: it also refuses line breaks inside quotes, which the record
+  // reader would take as data, so a line is always exactly one record.
   if (HasControl(line)) return LineError("a control character in the line");
-  std::size_t i = 0;
-  const std::size_t n = line.size();
-  for (;;) {
-    if (fields_.size() == max_fields) {
-      return LineError("more than " + std::to_string(max_fields) + " fields");
-    }
-    if (i < n && line[i] == '"') {
-      const std::size_t from = unquoted_.size();
-      ++i;
-      for (;;) {
-        if (i >= n) return LineError("a quoted field is not closed");
-        const char c = line[i++];
-        if (c == '"') {
-          if (i < n && line[i] == '"') {
-            ++i;
-          } else {
-            break;
-          }
-        }
-        unquoted_ += c;
-      }
-      fields_.emplace_back(unquoted_.data() + from, unquoted_.size() - from);
-      if (i < n && line[i] != ',') return LineError("text after a closing quote");
-    } else {
-      std::size_t comma = line.find(',', i);
-      if (comma == std::string_view::npos) comma = n;
-      fields_.push_back(line.substr(i, comma - i));
-      i = comma;
-    }
-    if (i >= n) return OkStatus();
-    ++i;  // the comma
-  }
+  record_reader_.Reset(line);
+  Status status = record_reader_.ReadRecord(fields_);
+  if (!status.ok()) return LineError(status.message());
+  return OkStatus();
 }
 
 Status TapFileReader::ReadHeader() {
@@ -241,7 +215,7 @@ Status TapFileReader::ReadHeader() {
     return LineError("no header: the tap file is empty");
   }
   if (line.starts_with("\xEF\xBB\xBF")) line.remove_prefix(3);
-  CITYCODE_RETURN_IF_ERROR(SplitFields(line, kMaxHeaderColumns));
+  CITYCODE_RETURN_IF_ERROR(SplitFields(line));
   columns_ = fields_.size();
   for (std::size_t c = 0; c < kColumnNames.size(); ++c) {
     const auto it = std::find(fields_.begin(), fields_.end(), kColumnNames[c]);
@@ -255,7 +229,7 @@ Status TapFileReader::ReadHeader() {
 }
 
 Status TapFileReader::ParseRow(std::string_view line, TapUpload& upload) {
-  CITYCODE_RETURN_IF_ERROR(SplitFields(line, columns_));
+  CITYCODE_RETURN_IF_ERROR(SplitFields(line));
   if (fields_.size() != columns_) {
     return LineError(std::to_string(fields_.size()) + " fields, the header has " +
                      std::to_string(columns_));

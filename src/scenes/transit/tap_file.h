@@ -9,7 +9,9 @@
 // empty rider_category_id is the feed's default category. Every row is a
 // valid tap (TapUpload::valid): refused taps are not written to tap files.
 // Fields are RFC 4180 on one line: a field holding a comma or a quote is
-// quoted, line breaks inside fields are not allowed.
+// quoted, line breaks inside fields are not allowed. The quoting is csv.h's
+// (CsvRecordReader, AppendCsvField), the one reader and one writer for all of
+// transit's CSV files; this file adds the lines, the columns and the values.
 //
 // Both classes stream, so a file of millions of taps never has to fit in
 // memory. Error messages name the 1-based line but never a field's value:
@@ -29,6 +31,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "scenes/transit/csv.h"
 #include "scenes/transit/fare_engine.h"
 #include "scenes/transit/rides.h"
 
@@ -85,10 +88,11 @@ class TapFileReader {
 
   // The next taps, at most `max_taps` (> 0) of them, in file order; an empty
   // vector at the end of the file. invalid_argument "LINE: message" for the
-  // first bad line (a missing or wrong header, a wrong field count, a line
-  // over kMaxTapFileLineBytes, an id over kMaxTapIdBytes, a bad sequence,
-  // time, kind or channel); the reader stays failed after an error. Rows
-  // before the bad one in the same call are not returned.
+  // first bad line (a missing or wrong header, a wrong field count, bad
+  // quoting, a control character, a line over kMaxTapFileLineBytes, an id
+  // over kMaxTapIdBytes, a bad sequence, time, kind or channel); the reader
+  // stays failed after an error. Rows before the bad one in the same call are
+  // not returned.
   Result<std::vector<TapUpload>> Next(std::size_t max_taps);
   // The 1-based number of the last line read (0 before the first).
   std::int64_t line() const { return line_; }
@@ -98,8 +102,8 @@ class TapFileReader {
   // the input. The view is valid until the next call.
   Result<bool> ReadLine(std::string_view& line);
   Status ReadHeader();
-  // Splits `line` into fields_ (at most `max_fields`).
-  Status SplitFields(std::string_view line, std::size_t max_fields);
+  // Splits `line` into fields_ with the CSV record reader (csv.h).
+  Status SplitFields(std::string_view line);
   Status ParseRow(std::string_view line, TapUpload& upload);
   Status LineError(std::string_view message) const;
 
@@ -112,8 +116,10 @@ class TapFileReader {
   std::int64_t line_ = 0;
   std::size_t columns_ = 0;              // fields per row, as in the header
   std::array<std::size_t, 9> column_{};  // field index of each kTapFileHeader column
-  std::vector<std::string_view> fields_;
-  std::string unquoted_;  // storage for quoted fields, reserved once
+  // Reused for every line, so splitting a line does not allocate once the
+  // reader's scratch storage has grown to the longest escaped field.
+  CsvRecordReader record_reader_;
+  std::vector<std::string_view> fields_;  // of the last line, into it or record_reader_
 };
 
 }  // namespace citycode::transit

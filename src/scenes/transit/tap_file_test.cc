@@ -203,6 +203,15 @@ TEST(TapFileTest, BadRowsNameTheLineButNoValue) {
   }
 }
 
+TEST(TapFileTest, AWrongFieldCountSaysHowMany) {
+  EXPECT_THAT(
+      ReadAll(WithBadLine3("M01-g1,2,2026-08-15T00:05:12Z,metro_11,M01,entry,app,,x,rider")),
+      StatusIs(StatusCode::kInvalidArgument, "invalid_argument", "3: 10 fields, the header has 9"));
+  EXPECT_THAT(
+      ReadAll(WithBadLine3(std::string(100, ','))),
+      StatusIs(StatusCode::kInvalidArgument, "invalid_argument", "3: more fields than the limit"));
+}
+
 TEST(TapFileTest, AnErrorStopsTheReader) {
   std::istringstream in(WithBadLine3("nonsense"));
   TapFileReader reader(in);
