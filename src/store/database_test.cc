@@ -2,9 +2,11 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdint>
+#include <filesystem>
 #include <latch>
 #include <limits>
 #include <stdexcept>
@@ -587,6 +589,24 @@ TEST(OpenTest, RefusesUnknownAndUnusableUrls) {
   EXPECT_THAT(unreachable, StatusIs(StatusCode::kUnavailable, "unavailable"));
   EXPECT_THAT(unreachable.status().message(), Not(HasSubstr("\n")));
   EXPECT_THAT(unreachable.status().message(), Not(HasSubstr("hunter2x")));
+}
+
+TEST(OpenTest, ANewSqliteFileIsTheOwnersOnly) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("citycode-mode-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  {
+    auto db = Database::Open("sqlite:" + (dir / "x.db").string());
+    ASSERT_TRUE(IsOk(db));
+    ASSERT_TRUE(IsOk((*db)->Migrate(std::vector<Migration>{{1, "t", "CREATE TABLE t (x TEXT)"}})));
+  }
+  for (const char* name : {"x.db", "x.db-wal", "x.db-shm"}) {
+    if (!std::filesystem::exists(dir / name)) continue;
+    EXPECT_EQ(std::filesystem::status(dir / name).permissions() & std::filesystem::perms::all,
+              std::filesystem::perms::owner_read | std::filesystem::perms::owner_write)
+        << name;
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(SqlTextTest, SplitsOnlyOnTopLevelSemicolons) {

@@ -270,7 +270,7 @@ Status AppendLine(const std::filesystem::path& path, std::string_view line) {
   bool created = false;
   int raw = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
   if (raw < 0 && errno == ENOENT) {
-    raw = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    raw = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     created = raw >= 0;
   }
   Fd fd(raw);

@@ -182,6 +182,8 @@ TEST_P(AuditTest, ACheckpointIsWrittenOncePerHead) {
   EXPECT_EQ(ToUnixSeconds(again->at), ToUnixSeconds(first->at));
   EXPECT_EQ(again->signature, first->signature);
   EXPECT_EQ(FileLines().size(), 1u);
+  EXPECT_EQ(std::filesystem::status(file()).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
 
   auto latest = log_->LatestCheckpoint();
   ASSERT_TRUE(latest.ok());

@@ -1,6 +1,8 @@
 #include "store/internal/sqlite.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -102,6 +104,11 @@ class Connection {
     // first, the call fails harmlessly).
     static const int kNoMemoryStatistics = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     (void)kNoMemoryStatistics;
+    // A new database file is the owner's only (SQLite would make it 0644);
+    // its -wal and -shm files take the same mode from it.
+    if (const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600); fd >= 0) {
+      ::close(fd);
+    }
     sqlite3* db = nullptr;
     const int rc =
         sqlite3_open_v2(path.c_str(), &db,
