@@ -6,6 +6,8 @@
 #include <atomic>
 #include <filesystem>
 #include <memory>
+#include <set>
+#include <string>
 
 #include "api_client/simulator.h"
 #include "platform/platform.h"
@@ -49,13 +51,18 @@ struct World {
     Check(vault->SetOrganisationTypes(bank.id, {"resident_id_card"}, {}, "bench"));
     const auto admin = Must(platform->access_keys().CreateOrgAdminKey(bank.id, "bench"));
     relying_party = Must(platform->access_keys().Authenticate(admin.token));
+    std::set<std::string> used;
     for (int i = 0; i < kCitizens; ++i) {
       const std::string id_number = api_client::RandomResidentIdNumber();
+      if (!used.insert(id_number).second) continue;  // one account per person
       auto citizen = platform->citizens().Register({.name = "压测市民",
                                                     .id_number = id_number,
                                                     .phone = std::to_string(13800000000LL + i),
                                                     .password = "bench password"});
-      if (!citizen.ok()) continue;  // a repeated random ID number
+      if (!citizen.ok()) continue;
+      Check(platform->identities()
+                .ConfirmInPerson(*citizen, {"压测市民", id_number}, "term_bench_window")
+                .status());
       auto certificate = Must(
           vault::SampleCertificate(*vault::FindCertificateType("resident_id_card"),
                                    {.name = "压测市民", .id_number = id_number},

@@ -199,7 +199,12 @@ TEST_P(ApiTest, BadInputIsRefusedWithAMachineCodeAndChangesNothing) {
       {"POST", "/v1/orgs", oversize, admin_, "payload_too_large"},
       {"POST", "/v1/citizens",
        R"({"name":"a","id_number":"370282199003154514","phone":"13900000000","password":"password1"})",
-       "", "invalid_argument"},
+       "", "id_number_invalid"},
+      {"POST", "/v1/citizens",
+       R"({"name":"a","id_number":"370282203001010016","phone":"13900000000","password":"password1"})",
+       "", "id_number_birth_date"},
+      {"POST", "/v1/me/identity/online/id-token", R"({"id_token":"a.b.c","nonce":"n"})", session,
+       "id_token_malformed"},
       {"POST", "/v1/citizens", R"({"name":"a","id_number":"370282199003154516"})", "",
        "missing_field"},
       {"POST", "/v1/verify", R"({"code":12})", gate, "wrong_type"},
@@ -211,7 +216,9 @@ TEST_P(ApiTest, BadInputIsRefusedWithAMachineCodeAndChangesNothing) {
   for (const Case& c : cases) {
     HttpReply reply = Send(c.method, c.target, c.body, c.token);
     EXPECT_EQ(ErrorCode(reply), c.code) << c.target << " " << c.body.substr(0, 80);
-    EXPECT_EQ(reply.status, c.code == "unauthenticated" ? 401 : 400) << reply.body;
+    EXPECT_EQ(reply.status,
+              c.code == "unauthenticated" || c.code.starts_with("id_token") ? 401 : 400)
+        << reply.body;
   }
   // With the channel key, a bad public key is a 400 too.
   HttpReply bad_key = Send("POST", "/v1/me/devices", R"({"public_key":"not a key"})", session,
@@ -219,6 +226,40 @@ TEST_P(ApiTest, BadInputIsRefusedWithAMachineCodeAndChangesNothing) {
   EXPECT_EQ(bad_key.status, 400);
   EXPECT_EQ(ErrorCode(bad_key), "bad_public_key");
   EXPECT_EQ(RowCounts(), before);
+}
+
+// The city app verifies a citizen online (ServiceTest::VerifyIdentity: a
+// nonce, the provider's ID token, the token back); the citizen sees the
+// level and how it was reached.
+TEST_P(ApiTest, ACitizenVerifiesOnlineAndSeesTheLevel) {
+  const std::string session = Citizen();
+  EXPECT_EQ(SendJson("GET", "/v1/me", nullptr, session, 200)["identity_level"], "none");
+  EXPECT_EQ(SendJson("GET", "/v1/me/identity", nullptr, session, 200)["level"], "none");
+  ASSERT_NO_FATAL_FAILURE(VerifyIdentity(session, "测试市民乙", "370282199003154516"));
+  const json identity = SendJson("GET", "/v1/me/identity", nullptr, session, 200);
+  EXPECT_EQ(identity["level"], "identity_online") << identity;
+  EXPECT_EQ(identity["method"], "oidc");
+  ASSERT_EQ(identity["history"].size(), 1u);
+  EXPECT_EQ(identity["history"][0]["event"], "verified");
+  EXPECT_EQ(SendJson("GET", "/v1/me", nullptr, session, 200)["identity_level"], "identity_online");
+  // A token signed by anyone else is refused, and the nonce stays usable.
+  const json check = SendJson("POST", "/v1/me/identity/online", nullptr, session, 201);
+  auto stranger = oidc::TestIdentityProvider::Create("https://id.test");
+  ASSERT_TRUE(stranger.ok());
+  auto forged = (*stranger)->Sign({{"kid", identity_provider_->kid()}},
+                                  {{"iss", "https://id.test"},
+                                   {"aud", check["client_id"]},
+                                   {"sub", "x"},
+                                   {"nonce", check["nonce"]},
+                                   {"iat", ToUnixSeconds(clock_.Now())},
+                                   {"exp", ToUnixSeconds(clock_.Now()) + 300},
+                                   {"name", "别人"},
+                                   {"id_number", "370282195001011839"}});
+  ASSERT_TRUE(forged.ok());
+  ExpectRefused("POST", "/v1/me/identity/online/id-token",
+                json{{"id_token", *forged}, {"nonce", check["nonce"]}}.dump(), session, 401,
+                "id_token_signature");
+  EXPECT_EQ(SendJson("GET", "/v1/me/identity", nullptr, session, 200)["history"].size(), 1u);
 }
 
 TEST_P(ApiTest, PublishesItsOpenApiDocumentAndHealth) {

@@ -77,7 +77,8 @@ class TransitApiTest : public testing::ServiceTest {
     return made.value("api_key", "");
   }
 
-  // Registers a citizen and enrols a phone in the city app; their session.
+  // Registers a citizen, verifies them online (their fare class follows
+  // from the verified age) and enrols a phone in the city app; their session.
   std::string SetUpCitizen(std::string_view phone, std::string_view id_number,
                            const crypto::PrivateKey& device, Bytes& credential) {
     SendJson("POST", "/v1/citizens",
@@ -87,6 +88,7 @@ class TransitApiTest : public testing::ServiceTest {
               {"password", "correct horse"}},
              {}, 201);
     const std::string session = Login(phone);
+    VerifyIdentity(session, "测试市民丁", id_number);
     json enrolled = SendJson("POST", "/v1/me/devices",
                              {{"public_key", device.public_key().ToPem()}, {"label", "phone"}},
                              session, 201, {{"X-Channel-Key", channel_}});

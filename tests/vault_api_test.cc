@@ -145,7 +145,7 @@ class VaultApiTest : public testing::ServiceTest {
     ASSERT_FALSE(agency_admin_.empty());
   }
 
-  // Registers, logs in and enrols a phone.
+  // Registers, logs in, verifies the identity online and enrols a phone.
   void SetUpCitizen() {
     SendJson("POST", "/v1/citizens",
              {{"name", kCitizenName},
@@ -157,6 +157,7 @@ class VaultApiTest : public testing::ServiceTest {
                             {{"phone", kPhone}, {"password", "correct horse"}}, {}, 201);
     session_ = session.value("token", "");
     ASSERT_FALSE(session_.empty());
+    ASSERT_NO_FATAL_FAILURE(VerifyIdentity(session_, kCitizenName, kIdNumber));
     json enrolled = SendJson("POST", "/v1/me/devices",
                              {{"public_key", device_key_.public_key().ToPem()}, {"label", "phone"}},
                              session_, 201, {{"X-Channel-Key", channel_}});

@@ -4,7 +4,10 @@
 #include <toml++/toml.h>
 
 #include "city/city.h"
+#include "common/files.h"
+#include "common/words.h"
 #include "crypto/algorithm.h"
+#include "oidc/id_token.h"
 
 namespace citycode::city {
 namespace {
@@ -133,6 +136,30 @@ Status ReadVault(Sections& sections, CityConfig& config) {
   return OkStatus();
 }
 
+// [identity]: the OpenID Connect provider whose ID tokens verify a person
+// online. Without an issuer there is none (only hall windows verify).
+Status ReadIdentity(Sections& sections, CityConfig& config) {
+  const ConfigTable table = Take(sections, "identity");
+  ConfigSection identity("identity", table);
+  oidc::ProviderConfig provider;
+  std::filesystem::path jwks_file;
+  std::string algorithms;
+  CITYCODE_RETURN_IF_ERROR(identity.Read("issuer", provider.issuer));
+  CITYCODE_RETURN_IF_ERROR(identity.Read("client_id", provider.client_id));
+  CITYCODE_RETURN_IF_ERROR(identity.Read("jwks_file", jwks_file));
+  CITYCODE_RETURN_IF_ERROR(identity.Read("algorithms", algorithms));
+  CITYCODE_RETURN_IF_ERROR(identity.Read("name_claim", provider.name_claim));
+  CITYCODE_RETURN_IF_ERROR(identity.Read("id_number_claim", provider.id_number_claim));
+  CITYCODE_RETURN_IF_ERROR(identity.CheckAllRead());
+  if (provider.issuer.empty()) return OkStatus();
+  if (provider.client_id.empty()) return identity.Invalid("client_id", "our client id");
+  if (jwks_file.empty()) return identity.Invalid("jwks_file", "the provider's JWKS file");
+  if (!algorithms.empty()) provider.algorithms = SplitWords(algorithms);
+  CITYCODE_ASSIGN_OR_RETURN(provider.jwks_json, ReadFile(jwks_file, oidc::kMaxJwksBytes));
+  config.platform.identity_provider = std::move(provider);
+  return OkStatus();
+}
+
 }  // namespace
 
 Status LoadConfigFile(const std::filesystem::path& file, CityConfig& config) {
@@ -140,6 +167,7 @@ Status LoadConfigFile(const std::filesystem::path& file, CityConfig& config) {
   CITYCODE_RETURN_IF_ERROR(ReadStorage(sections, config));
   CITYCODE_RETURN_IF_ERROR(ReadPlatform(sections, config));
   CITYCODE_RETURN_IF_ERROR(ReadVault(sections, config));
+  CITYCODE_RETURN_IF_ERROR(ReadIdentity(sections, config));
   config.server = Take(sections, "server");
   // What is left belongs to scenes; City::Open refuses a section no scene
   // claims.

@@ -350,13 +350,17 @@ void AddDemoCommand(CLI::App& app, Action& action) {
       } else if (!transit.contains("feed_dir")) {
         transit["feed_dir"] = std::string(CITYCODE_DEMO_FEED_DIR);
       }
+      // The demo city's own identity provider verifies its citizens.
+      auto identity_provider = demo::LoadOrCreateIdentityProvider(args->dir);
+      if (!identity_provider.ok()) return Fail(identity_provider.status());
+      config->platform.identity_provider = demo::IdentityProviderConfig(**identity_provider);
       BlockStopSignals();
       SystemClock clock;
       auto service = server::Service::Start(*config, clock);
       if (!service.ok()) return Fail(service.status());
       auto city = demo::SeedOrLoadDemoCity((*service)->platform(), (*service)->vault(),
-                                           (*service)->city().scenes(), (*service)->database(),
-                                           args->dir, clock);
+                                           (*service)->city().scenes(), **identity_provider,
+                                           (*service)->database(), args->dir, clock);
       if (!city.ok()) return Fail(city.status());
       const std::string base = BaseUrl(*config, (*service)->port());
       const auto& citizen = city->citizens.front();

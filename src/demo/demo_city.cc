@@ -80,8 +80,10 @@ nlohmann::json ToJson(const DemoCity& city) {
   nlohmann::json notes = nlohmann::json::array();
   for (const auto& note : city.notes) notes.push_back({{"label", note.label}, {"text", note.text}});
   for (const auto& c : city.citizens) {
-    citizens.push_back(
-        {{"phone", c.phone}, {"password", c.password}, {"rider_category", c.rider_category}});
+    citizens.push_back({{"phone", c.phone},
+                        {"password", c.password},
+                        {"rider_category", c.rider_category},
+                        {"id", c.id}});
   }
   return {{"admin_key", city.admin_key},
           {"app_channel_key", city.app_channel_key},
@@ -115,7 +117,8 @@ Result<DemoCity> FromJson(const std::string& text) {
       city.notes.push_back({note.at("label"), note.at("text")});
     }
     for (const auto& c : doc.at("citizens")) {
-      city.citizens.push_back({c.at("phone"), c.at("password"), c.at("rider_category")});
+      city.citizens.push_back(
+          {c.at("phone"), c.at("password"), c.at("rider_category"), c.value("id", "")});
     }
     return city;
   } catch (const nlohmann::json::exception&) {
@@ -166,9 +169,25 @@ Status SeedVault(platform::Platform& platform, vault::Vault& vault, DemoCity& ci
   return OkStatus();
 }
 
+// The demo citizen proves who they are at the demo identity provider, as a
+// real one would after a face check.
+Status VerifyOnline(platform::Platform& platform, const oidc::TestIdentityProvider& provider,
+                    const std::string& citizen_id, const CitizenSeed& seed, const Clock& clock) {
+  CITYCODE_ASSIGN_OR_RETURN(platform::OnlineCheck check,
+                            platform.identities().StartOnline(citizen_id));
+  CITYCODE_ASSIGN_OR_RETURN(std::string token, provider.IdToken({.audience = check.client_id,
+                                                                 .nonce = check.nonce,
+                                                                 .subject = citizen_id,
+                                                                 .name = seed.name,
+                                                                 .id_number = seed.id_number,
+                                                                 .issued_at = clock.Now()}));
+  return platform.identities().CompleteOnline(citizen_id, token, check.nonce).status();
+}
+
 Result<DemoCity> Seed(platform::Platform& platform, vault::Vault& vault,
                       const std::vector<std::unique_ptr<api::Scene>>& scenes,
-                      const std::filesystem::path& dir) {
+                      const oidc::TestIdentityProvider& identity_provider,
+                      const std::filesystem::path& dir, const Clock& clock) {
   DemoCity city;
   CITYCODE_ASSIGN_OR_RETURN(auto admin, platform.access_keys().CreateAdminKey("demo admin"));
   city.admin_key = admin.token;
@@ -205,9 +224,10 @@ Result<DemoCity> Seed(platform::Platform& platform, vault::Vault& vault,
                                                             .password = std::string(kDemoPassword),
                                                             .demo = true}));
     if (first_citizen.empty()) first_citizen = id;
+    CITYCODE_RETURN_IF_ERROR(VerifyOnline(platform, identity_provider, id, seed, clock));
     CITYCODE_ASSIGN_OR_RETURN(auto profile, platform.citizens().Get(id));
     city.citizens.push_back({seed.phone, std::string(kDemoPassword),
-                             std::string(code::RiderCategoryName(profile.rider_category))});
+                             std::string(code::RiderCategoryName(profile.rider_category)), id});
   }
   // The first citizen's phone, so the demo can show a live code at once.
   CITYCODE_ASSIGN_OR_RETURN(auto device_key,
@@ -240,10 +260,50 @@ Status RenewIfDue(platform::Platform& platform, const DemoCity& city, const Cloc
   return WriteFileAtomic(city.credential_file, AsChars(issued.credential), 0600);
 }
 
+// A demo database from before identities existed: its citizens are verified
+// now (those demo.json names by id).
+Status VerifyUnverified(platform::Platform& platform, const oidc::TestIdentityProvider& provider,
+                        const DemoCity& city, const Clock& clock) {
+  for (std::size_t i = 0; i < city.citizens.size() && i < Citizens().size(); ++i) {
+    const std::string& id = city.citizens[i].id;
+    if (id.empty()) continue;
+    auto identity = platform.identities().Get(id);
+    CITYCODE_RETURN_IF_ERROR(identity.status());
+    if (identity->level != platform::AssuranceLevel::kNone) continue;
+    CITYCODE_RETURN_IF_ERROR(VerifyOnline(platform, provider, id, Citizens()[i], clock));
+  }
+  return OkStatus();
+}
+
+constexpr std::string_view kIdentityProviderIssuer = "https://id.demo.citycode.invalid";
+
 }  // namespace
+
+Result<std::unique_ptr<oidc::TestIdentityProvider>> LoadOrCreateIdentityProvider(
+    const std::filesystem::path& dir) {
+  const auto file = dir / "identity-provider.jwk";
+  auto existing = ReadFile(file, 64 * 1024);
+  if (existing.ok()) {
+    return oidc::TestIdentityProvider::FromPrivateJwk(std::string(kIdentityProviderIssuer), "ES256",
+                                                      *existing);
+  }
+  if (existing.status().code() != StatusCode::kNotFound) return existing.status();
+  CITYCODE_ASSIGN_OR_RETURN(auto provider, oidc::TestIdentityProvider::Create(
+                                               std::string(kIdentityProviderIssuer), "ES256"));
+  CITYCODE_RETURN_IF_ERROR(WriteFileAtomic(file, provider->PrivateJwk(), 0600));
+  return provider;
+}
+
+oidc::ProviderConfig IdentityProviderConfig(const oidc::TestIdentityProvider& provider) {
+  return {.issuer = provider.issuer(),
+          .client_id = "citycode-demo",
+          .jwks_json = provider.JwksJson(),
+          .algorithms = {provider.algorithm()}};
+}
 
 Result<DemoCity> SeedOrLoadDemoCity(platform::Platform& platform, vault::Vault& vault,
                                     const std::vector<std::unique_ptr<api::Scene>>& scenes,
+                                    const oidc::TestIdentityProvider& identity_provider,
                                     store::Database& db, const std::filesystem::path& dir,
                                     const Clock& clock) {
   CITYCODE_ASSIGN_OR_RETURN(auto counts, CountRows(db));
@@ -255,6 +315,7 @@ Result<DemoCity> SeedOrLoadDemoCity(platform::Platform& platform, vault::Vault& 
   if (existing.ok()) {
     CITYCODE_ASSIGN_OR_RETURN(DemoCity city, FromJson(*existing));
     CITYCODE_RETURN_IF_ERROR(RenewIfDue(platform, city, clock));
+    CITYCODE_RETURN_IF_ERROR(VerifyUnverified(platform, identity_provider, city, clock));
     return city;
   }
   if (existing.status().code() != StatusCode::kNotFound) return existing.status();
@@ -262,7 +323,8 @@ Result<DemoCity> SeedOrLoadDemoCity(platform::Platform& platform, vault::Vault& 
     return FailedPrecondition("demo data without " + file.string() +
                               " (an interrupted start?); remove the demo directory to reseed");
   }
-  CITYCODE_ASSIGN_OR_RETURN(DemoCity city, Seed(platform, vault, scenes, dir));
+  CITYCODE_ASSIGN_OR_RETURN(DemoCity city,
+                            Seed(platform, vault, scenes, identity_provider, dir, clock));
   CITYCODE_RETURN_IF_ERROR(WriteFileAtomic(file, ToJson(city).dump(2) + "\n", 0600));
   return city;
 }

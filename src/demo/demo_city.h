@@ -14,6 +14,8 @@
 #include "api/scene.h"
 #include "common/clock.h"
 #include "common/status.h"
+#include "oidc/id_token.h"
+#include "oidc/test_provider.h"
 #include "platform/platform.h"
 #include "vault/vault.h"
 
@@ -26,6 +28,7 @@ struct DemoCitizen {
   std::string phone;
   std::string password;
   std::string rider_category;
+  std::string id;  // the citizen id (empty in a demo.json from before identities)
 };
 
 // What the demo prints; the secrets are shown once by the platform, so they
@@ -48,17 +51,28 @@ struct DemoCity {
 
 inline constexpr std::string_view kDemoPassword = "citycode-demo";
 
+// The demo city's identity provider, a stand-in for the provincial identity
+// platform: its key is kept in <dir>/identity-provider.jwk (mode 0600), made
+// on the first run. Its citizens are verified through it.
+Result<std::unique_ptr<oidc::TestIdentityProvider>> LoadOrCreateIdentityProvider(
+    const std::filesystem::path& dir);
+// The platform's [identity] for it.
+oidc::ProviderConfig IdentityProviderConfig(const oidc::TestIdentityProvider& provider);
+
 // Seeds the city into `platform` and `vault` (the organisations with a
-// terminal at each site, the citizens, the ID-card agency as an issuer with
+// terminal at each site, the citizens, verified online through
+// `identity_provider`, the ID-card agency as an issuer with
 // certificates for them, what hotels may fetch), then lets each of `scenes`
 // seed its own setup (api::Scene::SeedDemo), and writes the files into
 // `dir`; or, if
 // `dir` holds a demo.json from an earlier run, loads it and renews the demo
-// phone's credential when it has less than a day left. failed_precondition
+// phone's credential when it has less than a day left and verifies any demo
+// citizen left unverified. failed_precondition
 // if the database holds anything not marked demo, or demo data without its
 // demo.json (an interrupted seeding).
 Result<DemoCity> SeedOrLoadDemoCity(platform::Platform& platform, vault::Vault& vault,
                                     const std::vector<std::unique_ptr<api::Scene>>& scenes,
+                                    const oidc::TestIdentityProvider& identity_provider,
                                     store::Database& db, const std::filesystem::path& dir,
                                     const Clock& clock);
 

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "crypto/password.h"
+#include "platform/identities.h"
 #include "platform/internal/core.h"
 
 namespace citycode::platform {
@@ -61,31 +62,52 @@ bool IsValidResidentIdNumber(std::string_view id) {
   return birth.ok() && birth.year() >= std::chrono::year(1900);
 }
 
+Status CheckPerson(std::string_view name, std::string_view id_number, Instant now) {
+  if (!IsValidName(name)) return InvalidArgument("name must be 1-128 bytes of printable text");
+  if (!IsValidResidentIdNumber(id_number)) {
+    return InvalidArgument("id_number is not a valid 18-character resident ID number",
+                           "id_number_invalid");
+  }
+  const auto today = std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(now));
+  if (std::chrono::sys_days(BirthDate(id_number)) > std::chrono::sys_days(today)) {
+    return InvalidArgument("id_number has a birth date in the future", "id_number_birth_date");
+  }
+  return OkStatus();
+}
+
+code::RiderCategory AgeCategory(std::string_view id_number, Instant now, int senior_age) {
+  const auto today = std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(now));
+  const auto birth = BirthDate(id_number);
+  int age = static_cast<int>(today.year()) - static_cast<int>(birth.year());
+  if (today.month() < birth.month() ||
+      (today.month() == birth.month() && today.day() < birth.day())) {
+    --age;
+  }
+  return age >= senior_age ? code::RiderCategory::kSenior : code::RiderCategory::kAdult;
+}
+
 Result<std::string> Citizens::Register(const CitizenRegistration& r) {
   PlatformCore& core = *core_;
-  if (!IsValidName(r.name)) return InvalidArgument("name must be 1-128 bytes of printable text");
-  if (!IsValidResidentIdNumber(r.id_number)) {
-    return InvalidArgument("id_number is not a valid 18-character resident ID number");
-  }
+  CITYCODE_RETURN_IF_ERROR(CheckPerson(r.name, r.id_number, core.clock.Now()));
   if (!IsValidPhone(r.phone)) return InvalidArgument("phone must be an 11-digit mobile number");
   if (r.password.size() < 8) return InvalidArgument("password must have at least 8 characters");
   CITYCODE_ASSIGN_OR_RETURN(std::string password_hash,
                             crypto::HashPassword(r.password, core.options.password_cost));
   const std::string id = RandomId("cit");
   const Instant now = core.clock.Now();
-  const auto age = std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(now)).year() -
-                   BirthDate(r.id_number).year();
-  const bool senior = age.count() >= core.options.senior_age;
+  // The ID number given at registration is a claim nobody has checked: it
+  // is bound to this account, so a claim on someone's number blocks nobody
+  // (the person is found by their verified identity, identities.h), and
+  // the fare stays adult until the identity is verified.
   const store::Value params[] = {
       Text(id),
       Blob(core.keyring.Index("phone", r.phone)),
-      Blob(core.keyring.Index("id_number", r.id_number)),
+      Blob(core.keyring.Index("id_number_claim", id + ":" + r.id_number)),
       Blob(core.keyring.Seal(AsBytes(r.name), CitizenAad("sealed_name", id))),
       Blob(core.keyring.Seal(AsBytes(r.id_number), CitizenAad("sealed_id_number", id))),
       Blob(core.keyring.Seal(AsBytes(r.phone), CitizenAad("sealed_phone", id))),
       Text(password_hash),
-      Text(code::RiderCategoryName(senior ? code::RiderCategory::kSenior
-                                          : code::RiderCategory::kAdult)),
+      Text(code::RiderCategoryName(code::RiderCategory::kAdult)),
       Int(r.demo || core.options.demo ? 1 : 0),
       Time(now),
       Time(now)};
@@ -100,7 +122,7 @@ Result<std::string> Citizens::Register(const CitizenRegistration& r) {
             .status();
       });
   if (status.code() == StatusCode::kAlreadyExists) {
-    return AlreadyExists("a citizen with this phone or ID number is registered");
+    return AlreadyExists("a citizen with this phone is registered");
   }
   CITYCODE_RETURN_IF_ERROR(status);
   return id;
@@ -160,6 +182,7 @@ Status Citizens::Logout(std::string_view token) {
 
 Result<CitizenProfile> Citizens::Get(std::string_view citizen_id) {
   PlatformCore& core = *core_;
+  CITYCODE_ASSIGN_OR_RETURN(IdentityStatus identity, Identities(core).Get(citizen_id));
   CITYCODE_ASSIGN_OR_RETURN(auto tx, core.db.Begin(store::TransactionMode::kRead));
   const store::Value params[] = {Text(citizen_id)};
   CITYCODE_ASSIGN_OR_RETURN(
@@ -167,29 +190,23 @@ Result<CitizenProfile> Citizens::Get(std::string_view citizen_id) {
                                   "created_at FROM citizens WHERE id = ?",
                                   params));
   if (!row) return NotFound("no such citizen");
+  CitizenProfile profile{.id = std::string(citizen_id),
+                         .identity_level = identity.level,
+                         .created_at = FromUnixSeconds(row->Int(3))};
+  CITYCODE_ASSIGN_OR_RETURN(profile.rider_category, code::RiderCategoryFromName(row->Text(2)));
+  if (identity.level != AssuranceLevel::kNone) {  // the person as verified
+    CITYCODE_ASSIGN_OR_RETURN(VerifiedIdentity verified, Identities(core).Verified(citizen_id));
+    profile.name = verified.person.name;
+    profile.id_number_masked = MaskIdNumber(verified.person.id_number);
+    return profile;
+  }
   CITYCODE_ASSIGN_OR_RETURN(Bytes name,
                             core.keyring.Open(row->Blob(0), CitizenAad("sealed_name", citizen_id)));
   CITYCODE_ASSIGN_OR_RETURN(
       Bytes id_number, core.keyring.Open(row->Blob(1), CitizenAad("sealed_id_number", citizen_id)));
-  CITYCODE_ASSIGN_OR_RETURN(code::RiderCategory category,
-                            code::RiderCategoryFromName(row->Text(2)));
-  return CitizenProfile{.id = std::string(citizen_id),
-                        .name = std::string(AsChars(name)),
-                        .id_number_masked = MaskIdNumber(AsChars(id_number)),
-                        .rider_category = category,
-                        .created_at = FromUnixSeconds(row->Int(3))};
-}
-
-Result<std::string> Citizens::IdNumber(std::string_view citizen_id) {
-  PlatformCore& core = *core_;
-  CITYCODE_ASSIGN_OR_RETURN(auto tx, core.db.Begin(store::TransactionMode::kRead));
-  const store::Value params[] = {Text(citizen_id)};
-  CITYCODE_ASSIGN_OR_RETURN(
-      auto row, tx->QueryOptional("SELECT sealed_id_number FROM citizens WHERE id = ?", params));
-  if (!row) return NotFound("no such citizen");
-  CITYCODE_ASSIGN_OR_RETURN(
-      Bytes id_number, core.keyring.Open(row->Blob(0), CitizenAad("sealed_id_number", citizen_id)));
-  return std::string(AsChars(id_number));
+  profile.name = std::string(AsChars(name));
+  profile.id_number_masked = MaskIdNumber(AsChars(id_number));
+  return profile;
 }
 
 Status Citizens::SetRiderCategory(std::string_view citizen_id, code::RiderCategory category) {

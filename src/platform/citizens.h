@@ -9,6 +9,7 @@
 #include "code/credential.h"
 #include "common/clock.h"
 #include "common/status.h"
+#include "platform/identities.h"
 #include "platform/principal.h"
 
 namespace citycode::platform {
@@ -24,8 +25,9 @@ struct CitizenRegistration {
 struct CitizenProfile {
   std::string id;
   std::string name;
-  std::string id_number_masked;  // "3702**********123X"
+  std::string id_number_masked;  // "3702**********123X": as registered, or as verified
   code::RiderCategory rider_category = code::RiderCategory::kAdult;
+  AssuranceLevel identity_level = AssuranceLevel::kNone;
   Instant created_at{};
 };
 
@@ -39,17 +41,17 @@ class Citizens {
  public:
   explicit Citizens(PlatformCore& core) : core_(&core) {}
 
-  // The new citizen's id. invalid_argument (with a field-specific message)
-  // for a bad name, ID number (check digit, birth date), phone or password;
-  // already_exists if the phone or ID number is registered.
+  // The new citizen's id, with no verified identity yet (identities.h): the
+  // name and ID number are the person's claim, shown back to them masked.
+  // invalid_argument (with a field-specific message) for a bad name, ID
+  // number (reason id_number_invalid: format or check character;
+  // id_number_birth_date: a birth date in the future), phone or password;
+  // already_exists if the phone is registered.
   Result<std::string> Register(const CitizenRegistration& registration);
   // unauthenticated for an unknown phone or a wrong password (same message).
   Result<Session> Login(std::string_view phone, std::string_view password);
   Status Logout(std::string_view token);
   Result<CitizenProfile> Get(std::string_view citizen_id);
-  // The citizen's resident ID number, opened from its envelope; for the
-  // vault, which finds certificates by their holder.
-  Result<std::string> IdNumber(std::string_view citizen_id);
   // Sets the concession class (student, disabled) an agency has attested.
   Status SetRiderCategory(std::string_view citizen_id, code::RiderCategory category);
 

@@ -18,6 +18,7 @@ Bytes SecretHash(std::string_view secret) {
 Platform::Platform(std::unique_ptr<PlatformCore> core)
     : core_(std::move(core)),
       citizens_(*core_),
+      identities_(*core_),
       devices_(*core_),
       organisations_(*core_),
       access_keys_(*core_),
@@ -32,6 +33,10 @@ Result<std::unique_ptr<Platform>> Platform::Open(store::Database& db, const Cloc
   options.verifier.detect_replay = false;
   CITYCODE_RETURN_IF_ERROR(db.Migrate(Migrations()));
   auto core = std::make_unique<PlatformCore>(db, clock, std::move(keyring), std::move(options));
+  if (core->options.identity_provider) {
+    CITYCODE_ASSIGN_OR_RETURN(core->id_tokens,
+                              oidc::IdTokenVerifier::Create(*core->options.identity_provider));
+  }
   CITYCODE_RETURN_IF_ERROR(core->Bootstrap());
   CITYCODE_RETURN_IF_ERROR(core->RefreshVerifier());
   return std::unique_ptr<Platform>(new Platform(std::move(core)));
@@ -44,10 +49,9 @@ Result<std::int64_t> Platform::RewrapSealedData() {
     std::string_view table, column;
   };
   static constexpr Column kColumns[] = {
-      {"platform_keys", "sealed_private_key"},
-      {"citizens", "sealed_name"},
-      {"citizens", "sealed_id_number"},
-      {"citizens", "sealed_phone"},
+      {"platform_keys", "sealed_private_key"}, {"citizens", "sealed_name"},
+      {"citizens", "sealed_id_number"},        {"citizens", "sealed_phone"},
+      {"identities", "sealed_name"},           {"identities", "sealed_id_number"},
   };
   std::int64_t changed = 0;
   for (const Column& c : kColumns) {
@@ -92,6 +96,8 @@ Status Platform::PurgeExpired() {
         const store::Value now[] = {Time(core.clock.Now())};
         CITYCODE_RETURN_IF_ERROR(
             tx.Execute("DELETE FROM presentations_seen WHERE expires_at < ?", now).status());
+        CITYCODE_RETURN_IF_ERROR(
+            tx.Execute("DELETE FROM identity_nonces WHERE expires_at < ?", now).status());
         return tx.Execute("DELETE FROM sessions WHERE expires_at < ?", now).status();
       }));
   return core.RefreshVerifier();

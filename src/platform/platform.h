@@ -1,8 +1,7 @@
 // The platform's domain, one object per concern: citizens and their
-// sessions, devices and credentials, organisations and sites, terminals and
-// API keys, the platform's signing keys and signed lists, and online
-// verification. Everything is kept in a store::Database; personal fields are
-// sealed with the Keyring.
+// sessions, their verified identities, devices and credentials, organisations and sites, terminals
+// and API keys, the platform's signing keys and signed lists, and online verification. Everything
+// is kept in a store::Database; personal fields are sealed with the Keyring.
 //
 // All methods are thread-safe. Expected failures are Status values with a
 // machine code (the server turns them into HTTP errors); messages never hold
@@ -13,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "code/verifier.h"
@@ -20,9 +20,11 @@
 #include "common/status.h"
 #include "crypto/algorithm.h"
 #include "crypto/password.h"
+#include "oidc/id_token.h"
 #include "platform/access_keys.h"
 #include "platform/citizens.h"
 #include "platform/devices.h"
+#include "platform/identities.h"
 #include "platform/keyring.h"
 #include "platform/organisations.h"
 #include "platform/principal.h"
@@ -45,7 +47,7 @@ struct PlatformOptions {
   std::chrono::seconds trust_list_lifetime = std::chrono::days(30);
   std::chrono::seconds revocation_list_lifetime = std::chrono::days(2);
   crypto::PasswordCost password_cost = crypto::PasswordCost::kInteractive;
-  // Age from which the ID number makes a citizen's credentials senior.
+  // Age from which a verified identity makes a citizen's credentials senior.
   int senior_age = 60;
   // A demo server (`citycode demo`): every citizen and organisation it
   // creates is marked demo, so demo data never passes for real data.
@@ -53,6 +55,11 @@ struct PlatformOptions {
   code::VerifierOptions verifier;  // detect_replay is forced off (the store records)
   // How old an offline gate's scan may be when it is uploaded (VerifyScanned).
   std::chrono::seconds max_scan_age = std::chrono::days(7);
+  // The identity provider whose ID tokens verify a person online
+  // ([identity] of citycode.toml); none: only hall windows verify.
+  std::optional<oidc::ProviderConfig> identity_provider;
+  // How long the nonce of an online identity check stays usable.
+  std::chrono::seconds identity_nonce_lifetime = std::chrono::minutes(10);
 };
 
 class Platform {
@@ -66,6 +73,7 @@ class Platform {
   Platform& operator=(const Platform&) = delete;
 
   Citizens& citizens() { return citizens_; }
+  Identities& identities() { return identities_; }
   Devices& devices() { return devices_; }
   Organisations& organisations() { return organisations_; }
   AccessKeys& access_keys() { return access_keys_; }
@@ -86,6 +94,7 @@ class Platform {
   explicit Platform(std::unique_ptr<PlatformCore> core);
   std::unique_ptr<PlatformCore> core_;
   Citizens citizens_;
+  Identities identities_;
   Devices devices_;
   Organisations organisations_;
   AccessKeys access_keys_;

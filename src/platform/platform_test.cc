@@ -5,6 +5,7 @@
 
 #include "code/presentation.h"
 #include "code/trust_list.h"
+#include "oidc/test_provider.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/test_databases.h"
 
@@ -47,6 +48,14 @@ class PlatformTest : public testing::DatabaseTest {
                                                  .password = "correct horse"});
     EXPECT_TRUE(id_or.ok()) << id_or.status().ToString();
     return id_or.ok() ? *id_or : "";
+  }
+
+  // The identity a hall window confirms after checking the ID card.
+  void ConfirmAtWindow(const std::string& citizen, std::string_view id,
+                       std::string_view name = kName) {
+    auto confirmed = platform_->identities().ConfirmInPerson(
+        citizen, {std::string(name), std::string(id)}, "term_window");
+    ASSERT_TRUE(confirmed.ok()) << confirmed.status().ToString();
   }
 
   IssuedCredential Enrol(const std::string& citizen, const crypto::PrivateKey& device) {
@@ -99,11 +108,21 @@ TEST_P(PlatformTest, RegistersOnceAndRefusesBadInputWithoutWriting) {
   Register();
   EXPECT_THAT(platform_->citizens()
                   .Register({.name = "别人",
-                             .id_number = std::string(kIdNumber),
-                             .phone = "13900000000",
+                             .id_number = "370282199003154524",
+                             .phone = std::string(kPhone),
                              .password = "password1"})
                   .status(),
               StatusIs(StatusCode::kAlreadyExists, "already_exists"));
+  EXPECT_THAT(platform_->citizens().Register({.name = "别人",
+                                              .id_number = "370282199003154514",
+                                              .phone = "13900000009",
+                                              .password = "password1"}),
+              StatusIs(StatusCode::kInvalidArgument, "id_number_invalid"));
+  EXPECT_THAT(platform_->citizens().Register({.name = "别人",
+                                              .id_number = "370282203001010016",  // born 2030
+                                              .phone = "13900000009",
+                                              .password = "password1"}),
+              StatusIs(StatusCode::kInvalidArgument, "id_number_birth_date"));
   const CitizenRegistration bad[] = {
       {.name = "",
        .id_number = "11010519491231002X",
@@ -125,7 +144,9 @@ TEST_P(PlatformTest, RegistersOnceAndRefusesBadInputWithoutWriting) {
   };
   for (const auto& registration : bad) {
     EXPECT_THAT(platform_->citizens().Register(registration),
-                StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
+                StatusIs(StatusCode::kInvalidArgument,
+                         registration.id_number == "110105194912310021" ? "id_number_invalid"
+                                                                        : "invalid_argument"));
   }
   EXPECT_EQ(Count("citizens"), 1);
 }
@@ -205,9 +226,123 @@ TEST_P(PlatformTest, EnrolIssuesAVerifiableCredentialWithinTheDeviceLimit) {
   EXPECT_TRUE(gate.Verify(Code(issued, device_, 1), code::Scene::kTransit).valid);
 }
 
-TEST_P(PlatformTest, SeniorsAreRecognisedFromTheirIdNumber) {
+TEST_P(PlatformTest, SeniorsAreRecognisedFromTheirVerifiedIdentityOnly) {
   const std::string citizen = Register(kPhone, kSeniorIdNumber);
-  EXPECT_EQ(Enrol(citizen, device_).claims.rider_category, code::RiderCategory::kSenior);
+  EXPECT_EQ(Enrol(citizen, device_).claims.rider_category.value_or(code::RiderCategory::kAdult),
+            code::RiderCategory::kAdult)
+      << "a claimed birth date gives no concession";
+  ASSERT_NO_FATAL_FAILURE(ConfirmAtWindow(citizen, kSeniorIdNumber));
+  const auto other_device = *crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519);
+  EXPECT_EQ(Enrol(citizen, other_device).claims.rider_category, code::RiderCategory::kSenior);
+}
+
+// Anyone may claim any ID number at registration; it makes them nobody. The
+// person is whoever a check verified, and one person has one account.
+TEST_P(PlatformTest, AClaimedIdNumberIsNobodyUntilVerified) {
+  const std::string squatter = Register("13900000001", kIdNumber);
+  const std::string owner = Register("13900000002", kIdNumber);
+  for (const std::string& citizen : {squatter, owner}) {
+    EXPECT_THAT(platform_->identities().Verified(citizen),
+                StatusIs(StatusCode::kFailedPrecondition, "identity_not_verified"));
+    EXPECT_EQ(platform_->citizens().Get(citizen)->identity_level, AssuranceLevel::kNone);
+  }
+  ASSERT_NO_FATAL_FAILURE(ConfirmAtWindow(owner, kIdNumber));
+  auto verified = platform_->identities().Verified(owner);
+  ASSERT_TRUE(verified.ok()) << verified.status().ToString();
+  EXPECT_EQ(verified->person.id_number, kIdNumber);
+  EXPECT_EQ(verified->level, AssuranceLevel::kInPerson);
+  EXPECT_EQ(verified->source, "term_window");
+  EXPECT_THAT(platform_->identities().Verified(squatter),
+              StatusIs(StatusCode::kFailedPrecondition, "identity_not_verified"));
+
+  // The person verifies on another account: it moves there.
+  clock_.Set(clock_.Now() + std::chrono::minutes(1));
+  const std::string second = Register("13900000003", "370282199003154524");
+  ASSERT_NO_FATAL_FAILURE(ConfirmAtWindow(second, kIdNumber));
+  EXPECT_THAT(platform_->identities().Verified(owner),
+              StatusIs(StatusCode::kFailedPrecondition, "identity_not_verified"));
+  auto history = platform_->identities().Get(owner);
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->history.size(), 2u);
+  EXPECT_EQ(history->history[0].event, "moved_away");
+  EXPECT_EQ(history->history[1].event, "verified");
+  EXPECT_EQ(platform_->identities().Verified(second)->person.id_number, kIdNumber);
+  EXPECT_EQ(platform_->citizens().Get(second)->id_number_masked, "3702**********4516");
+}
+
+TEST_P(PlatformTest, AnIdentityCheckRefusesABadPersonAndChangesNothing) {
+  const std::string citizen = Register();
+  EXPECT_THAT(platform_->identities().ConfirmInPerson(
+                  citizen, {std::string(kName), "370282199003154514"}, "term_window"),
+              StatusIs(StatusCode::kInvalidArgument, "id_number_invalid"));
+  EXPECT_THAT(platform_->identities().ConfirmInPerson(
+                  citizen, {std::string(kName), "370282203001010016"}, "term_window"),
+              StatusIs(StatusCode::kInvalidArgument, "id_number_birth_date"));
+  EXPECT_THAT(
+      platform_->identities().ConfirmInPerson(citizen, {"", std::string(kIdNumber)}, "term_window"),
+      StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
+  EXPECT_THAT(platform_->identities().ConfirmInPerson(
+                  "cit_nobody", {std::string(kName), std::string(kIdNumber)}, "term_window"),
+              StatusIs(StatusCode::kNotFound, "not_found"));
+  EXPECT_EQ(Count("identities"), 0);
+  EXPECT_EQ(Count("identity_events"), 0);
+}
+
+TEST_P(PlatformTest, OnlineChecksNeedAProvider) {
+  const std::string citizen = Register();
+  EXPECT_THAT(platform_->identities().StartOnline(citizen),
+              StatusIs(StatusCode::kFailedPrecondition, "no_identity_provider"));
+}
+
+TEST_P(PlatformTest, AnOnlineCheckTakesTheProvidersTokenForItsNonceOnce) {
+  auto provider = oidc::TestIdentityProvider::Create("https://id.test");
+  ASSERT_TRUE(provider.ok());
+  platform_.reset();
+  auto opened = Platform::Open(
+      db(), clock_, keyring_,
+      {.password_cost = crypto::PasswordCost::kMinimal,
+       .identity_provider = oidc::ProviderConfig{.issuer = "https://id.test",
+                                                 .client_id = "citycode",
+                                                 .jwks_json = (*provider)->JwksJson()}});
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  platform_ = std::move(*opened);
+  const std::string citizen = Register(kPhone, kSeniorIdNumber);
+  const std::string other = Register("13900000001");
+  auto check = platform_->identities().StartOnline(citizen);
+  ASSERT_TRUE(check.ok()) << check.status().ToString();
+  EXPECT_EQ(check->client_id, "citycode");
+  const auto token = [&](std::string_view nonce) {
+    return *(*provider)->IdToken({.audience = "citycode",
+                                  .nonce = std::string(nonce),
+                                  .subject = "p1",
+                                  .name = std::string(kName),
+                                  .id_number = std::string(kSeniorIdNumber),
+                                  .issued_at = clock_.Now()});
+  };
+  // Another account cannot use this account's nonce, nor a made-up one.
+  EXPECT_THAT(platform_->identities().CompleteOnline(other, token(check->nonce), check->nonce),
+              StatusIs(StatusCode::kUnauthenticated, "id_token_nonce"));
+  EXPECT_THAT(platform_->identities().CompleteOnline(citizen, token("made-up"), "made-up"),
+              StatusIs(StatusCode::kUnauthenticated, "id_token_nonce"));
+  EXPECT_THAT(platform_->identities().CompleteOnline(citizen, token(check->nonce), "made-up"),
+              StatusIs(StatusCode::kUnauthenticated, "id_token_nonce"));
+  auto done = platform_->identities().CompleteOnline(citizen, token(check->nonce), check->nonce);
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_EQ(done->level, AssuranceLevel::kOnline);
+  EXPECT_EQ(done->method, "oidc");
+  EXPECT_EQ(platform_->citizens().Get(citizen)->rider_category, code::RiderCategory::kSenior);
+  // Used once.
+  EXPECT_THAT(platform_->identities().CompleteOnline(citizen, token(check->nonce), check->nonce),
+              StatusIs(StatusCode::kUnauthenticated, "id_token_nonce"));
+  // Expired.
+  auto late = platform_->identities().StartOnline(citizen);
+  ASSERT_TRUE(late.ok());
+  clock_.Set(clock_.Now() + std::chrono::minutes(11));
+  EXPECT_THAT(platform_->identities().CompleteOnline(citizen, token(late->nonce), late->nonce),
+              StatusIs(StatusCode::kUnauthenticated, "id_token_nonce"));
+  // A check at a window later raises the level for the same person.
+  ASSERT_NO_FATAL_FAILURE(ConfirmAtWindow(citizen, kSeniorIdNumber));
+  EXPECT_EQ(platform_->identities().Verified(citizen)->level, AssuranceLevel::kInPerson);
 }
 
 TEST_P(PlatformTest, OnlineVerifyDetectsReplayAndRevocationAtOnce) {
@@ -255,6 +390,7 @@ TEST_P(PlatformTest, OnlineVerifyDetectsReplayAndRevocationAtOnce) {
 // twice is a replay.
 TEST_P(PlatformTest, UploadedScansAreJudgedAsOfTheirTime) {
   const std::string citizen = Register(kPhone, kSeniorIdNumber);
+  ASSERT_NO_FATAL_FAILURE(ConfirmAtWindow(citizen, kSeniorIdNumber));
   const IssuedCredential issued = Enrol(citizen, device_);
   const Principal gate = Terminal(OrgKind::kTransitOperator);
   const Instant scanned = clock_.Now();

@@ -8,7 +8,7 @@ namespace {
 // Times are unix seconds (BIGINT); ids are made by the application. Columns
 // named sealed_* hold envelope-encrypted personal data (platform/keyring.h);
 // *_index columns hold keyed hashes for lookups, never the value.
-const std::array<store::Migration, 2> kMigrations = {{
+const std::array<store::Migration, 3> kMigrations = {{
     {1, "platform",
      R"sql(
 CREATE TABLE platform_keys (
@@ -137,6 +137,40 @@ CREATE INDEX verifications_terminal ON verifications(terminal_id, at);
     // same scan uploaded again after a failure is not its own replay.
     {2, "presentations_seen_scan", R"sql(
 ALTER TABLE presentations_seen ADD COLUMN scan_id TEXT;
+)sql"},
+    // Real-name identity (identities.h). citizens.id_number_index holds,
+    // from here on, the registered claim bound to its account, so a claim
+    // on another person's number blocks nobody; the person is found by
+    // identities.id_number_index. A claimed age gives no senior fare.
+    {3, "identities", R"sql(
+CREATE TABLE identities (
+  id TEXT PRIMARY KEY,               -- new whenever the identity is verified again
+  citizen_id TEXT NOT NULL UNIQUE REFERENCES citizens(id),
+  id_number_index BLOB NOT NULL UNIQUE,  -- one account per person
+  sealed_name BLOB NOT NULL,
+  sealed_id_number BLOB NOT NULL,
+  level TEXT NOT NULL CHECK (level IN ('identity_online', 'identity_in_person')),
+  method TEXT NOT NULL,              -- 'oidc' or 'counter'
+  source TEXT NOT NULL,              -- the provider's issuer, or the window's terminal id
+  verified_at BIGINT NOT NULL
+);
+CREATE TABLE identity_events (
+  id TEXT PRIMARY KEY,
+  citizen_id TEXT NOT NULL REFERENCES citizens(id),
+  at BIGINT NOT NULL,
+  event TEXT NOT NULL CHECK (event IN ('verified', 'replaced', 'moved_away')),
+  level TEXT NOT NULL,
+  method TEXT NOT NULL,
+  source TEXT NOT NULL
+);
+CREATE INDEX identity_events_citizen ON identity_events(citizen_id, at);
+CREATE TABLE identity_nonces (
+  nonce_hash BLOB PRIMARY KEY,
+  citizen_id TEXT NOT NULL REFERENCES citizens(id),
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX identity_nonces_citizen ON identity_nonces(citizen_id);
+UPDATE citizens SET rider_category = 'adult' WHERE rider_category = 'senior';
 )sql"},
 }};
 

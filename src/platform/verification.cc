@@ -1,8 +1,9 @@
 // Online verification: the offline verifier's checks, then city-wide replay
 // detection and revocation from the store, recorded as one event.
+#include "platform/verification.h"
+
 #include "crypto/hash.h"
 #include "platform/internal/core.h"
-#include "platform/verification.h"
 
 namespace citycode::platform {
 namespace {
@@ -42,7 +43,8 @@ void Refuse(code::VerificationResult& result, code::Reason reason) {
 
 }  // namespace
 
-Result<OnlineVerification> Verification::Verify(const Principal& terminal, std::string_view qr_text) {
+Result<OnlineVerification> Verification::Verify(const Principal& terminal,
+                                                std::string_view qr_text) {
   if (terminal.role != Role::kTerminal || !terminal.scene) {
     return PermissionDenied("only a terminal verifies codes");
   }
@@ -50,8 +52,8 @@ Result<OnlineVerification> Verification::Verify(const Principal& terminal, std::
 }
 
 Result<OnlineVerification> Verification::VerifyScanned(const Principal& terminal,
-                                                   std::string_view qr_text, Instant scanned_at,
-                                                   std::string_view scan_id) {
+                                                       std::string_view qr_text, Instant scanned_at,
+                                                       std::string_view scan_id) {
   PlatformCore& core = *core_;
   if (terminal.role != Role::kTerminal || !terminal.scene) {
     return PermissionDenied("only a terminal verifies codes");
@@ -71,9 +73,9 @@ Result<OnlineVerification> Verification::VerifyScanned(const Principal& terminal
 }
 
 Result<OnlineVerification> PlatformCore::Record(const Principal& terminal,
-                                                  code::VerificationResult result,
-                                                  std::optional<Instant> scanned_at,
-                                                  std::string_view scan) {
+                                                code::VerificationResult result,
+                                                std::optional<Instant> scanned_at,
+                                                std::string_view scan) {
   OnlineVerification out{.verification_id = RandomId("ver"), .result = std::move(result)};
   code::VerificationResult& verdict = out.result;
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(

@@ -46,6 +46,22 @@ json CredentialJson(const platform::IssuedCredential& issued) {
           {"scenes", scenes}};
 }
 
+json IdentityJson(const platform::IdentityStatus& status) {
+  json history = json::array();
+  for (const auto& e : status.history) {
+    history.push_back({{"at", FormatRfc3339(e.at)},
+                       {"event", e.event},
+                       {"level", platform::AssuranceLevelName(e.level)},
+                       {"method", e.method}});
+  }
+  json out = {{"level", platform::AssuranceLevelName(status.level)}, {"history", history}};
+  if (status.verified_at) {
+    out["method"] = status.method;
+    out["verified_at"] = FormatRfc3339(*status.verified_at);
+  }
+  return out;
+}
+
 // A signed list with ETag / If-None-Match.
 Response ListResponse(const Call& call, const Result<platform::SignedList>& list) {
   if (!list.ok()) return ErrorResponse(list.status());
@@ -107,22 +123,66 @@ void AddCitizenRoutes(platform::Platform& p, std::vector<RouteSpec>& routes) {
                       return Done(p.citizens().Logout(header.substr(header.find(' ') + 1)),
                                   {{"status", "logged_out"}});
                     }});
+  routes.push_back({.method = Method::kGet,
+                    .pattern = "/v1/me",
+                    .name = "get_me",
+                    .summary = "The calling citizen's profile",
+                    .roles = kCitizens,
+                    .handler = [&p](Call& call) {
+                      return Respond(
+                          p.citizens().Get(call.principal->citizen_id), 200,
+                          [](const platform::CitizenProfile& c) {
+                            return json{
+                                {"citizen_id", c.id},
+                                {"name", c.name},
+                                {"id_number", c.id_number_masked},
+                                {"rider_category", code::RiderCategoryName(c.rider_category)},
+                                {"identity_level", platform::AssuranceLevelName(c.identity_level)},
+                                {"created_at", FormatRfc3339(c.created_at)}};
+                          });
+                    }});
+}
+
+// A citizen's verified identity: its level, and the online check.
+void AddIdentityRoutes(platform::Platform& p, std::vector<RouteSpec>& routes) {
+  routes.push_back({.method = Method::kGet,
+                    .pattern = "/v1/me/identity",
+                    .name = "get_identity",
+                    .summary = "The calling citizen's level of identity assurance and its history",
+                    .roles = kCitizens,
+                    .handler = [&p](Call& call) {
+                      return Respond(p.identities().Get(call.principal->citizen_id), 200,
+                                     IdentityJson);
+                    }});
   routes.push_back(
-      {.method = Method::kGet,
-       .pattern = "/v1/me",
-       .name = "get_me",
-       .summary = "The calling citizen's profile",
+      {.method = Method::kPost,
+       .pattern = "/v1/me/identity/online",
+       .name = "start_identity_check",
+       .summary = "Start an online identity check: the nonce for the identity provider",
        .roles = kCitizens,
+       .success_status = 201,
        .handler = [&p](Call& call) {
-         return Respond(p.citizens().Get(call.principal->citizen_id), 200,
-                        [](const platform::CitizenProfile& c) {
-                          return json{{"citizen_id", c.id},
-                                      {"name", c.name},
-                                      {"id_number", c.id_number_masked},
-                                      {"rider_category", code::RiderCategoryName(c.rider_category)},
-                                      {"created_at", FormatRfc3339(c.created_at)}};
+         return Respond(p.identities().StartOnline(call.principal->citizen_id), 201,
+                        [](const platform::OnlineCheck& check) {
+                          return json{{"nonce", check.nonce},
+                                      {"issuer", check.issuer},
+                                      {"client_id", check.client_id},
+                                      {"expires_at", FormatRfc3339(check.expires_at)}};
                         });
        }});
+  routes.push_back({.method = Method::kPost,
+                    .pattern = "/v1/me/identity/online/id-token",
+                    .name = "finish_identity_check",
+                    .summary = "Finish it with the provider's OpenID Connect ID token",
+                    .roles = kCitizens,
+                    .body = {{.name = "id_token", .max_length = oidc::kMaxIdTokenBytes},
+                             {.name = "nonce", .max_length = 64}},
+                    .handler = [&p](Call& call) {
+                      return Respond(p.identities().CompleteOnline(call.principal->citizen_id,
+                                                                   Text(call, "id_token"),
+                                                                   Text(call, "nonce")),
+                                     200, IdentityJson);
+                    }});
 }
 
 // A citizen's devices and their credentials.
@@ -465,6 +525,7 @@ void AddCallingTerminalRoutes(std::vector<RouteSpec>& routes) {
 std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
   std::vector<RouteSpec> routes;
   AddCitizenRoutes(p, routes);
+  AddIdentityRoutes(p, routes);
   AddDeviceRoutes(p, routes);
   AddOrganisationRoutes(p, routes);
   AddTerminalRoutes(p, routes);

@@ -80,29 +80,28 @@ std::string TypeName(std::string_view code) {
 
 std::string_view GrantKindName(GrantKind kind) { return KindText(kind); }
 
-Result<BlindIndex> Vault::Impl::CitizenHolderIndex(std::string_view citizen_id) {
-  constexpr std::size_t kMaxCached = 100'000;
-  {
-    std::lock_guard lock(holder_cache_mutex);
-    auto it = holder_cache.find(citizen_id);
-    if (it != holder_cache.end()) return it->second;
-  }
-  CITYCODE_ASSIGN_OR_RETURN(std::string id_number, platform.citizens().IdNumber(citizen_id));
-  const BlindIndex index =
-      HolderIndex(keyring, HolderIdTypeCode(HolderIdType::kCitizenIdNumber), id_number);
-  std::lock_guard lock(holder_cache_mutex);
-  if (holder_cache.size() >= kMaxCached) holder_cache.clear();
-  holder_cache.emplace(std::string(citizen_id), index);
-  return index;
+Result<std::optional<Vault::Impl::Holder>> Vault::Impl::CitizenHolder(std::string_view citizen_id) {
+  auto identity = platform.identities().Verified(citizen_id);
+  if (identity.status().reason() == "identity_not_verified") return std::optional<Holder>();
+  CITYCODE_RETURN_IF_ERROR(identity.status());
+  return std::optional<Holder>(Holder{
+      .index = HolderIndex(keyring, HolderIdTypeCode(HolderIdType::kCitizenIdNumber),
+                           identity->person.id_number),
+      .name = identity->person.name});
 }
 
 // --- citizens ---
 
 Result<std::vector<CertificateSummary>> Vault::ListCertificates(std::string_view citizen_id) {
   Impl& impl = *impl_;
-  CITYCODE_ASSIGN_OR_RETURN(const BlindIndex holder, impl.CitizenHolderIndex(citizen_id));
+  CITYCODE_ASSIGN_OR_RETURN(const std::optional<Impl::Holder> holder,
+                            impl.CitizenHolder(citizen_id));
+  if (!holder) {
+    return FailedPrecondition("verify your identity to reach your certificates",
+                              "identity_not_verified");
+  }
   CITYCODE_ASSIGN_OR_RETURN(auto tx, impl.db.Begin(store::TransactionMode::kRead));
-  const store::Value params[] = {Blob(holder)};
+  const store::Value params[] = {Blob(holder->index)};
   CITYCODE_ASSIGN_OR_RETURN(auto rows, tx->Query("SELECT identifier, sealed FROM "
                                                  "vault_certificates WHERE holder_index = ? "
                                                  "ORDER BY type_code, identifier",
@@ -113,6 +112,8 @@ Result<std::vector<CertificateSummary>> Vault::ListCertificates(std::string_view
                               impl.keyring.Open(row.Blob(1), CertificateAad(row.Text(0))));
     CITYCODE_ASSIGN_OR_RETURN(SignedCertificate stored, ParseCertificateJson(AsChars(opened)));
     const Certificate& c = stored.certificate;
+    if (c.holder_name != holder->name)
+      continue;  // another person's number, or a name since changed
     out.push_back({.identifier = c.identifier,
                    .type_code = c.type_code,
                    .type_name = TypeName(c.type_code),
@@ -428,18 +429,22 @@ Result<FetchScope> Vault::Impl::CheckFetchScope(store::Transaction& tx, const Pr
 Result<Release> Vault::Impl::MakeRelease(store::Transaction& tx, const Principal& caller,
                                          const FetchRequest& request, const FetchScope& scope,
                                          Instant now) {
-  CITYCODE_ASSIGN_OR_RETURN(const BlindIndex holder, CitizenHolderIndex(scope.grant.citizen_id));
-  std::vector<store::Value> params = {Blob(holder)};
-  std::string placeholders;
-  for (const std::string& code : scope.codes) {
-    placeholders += placeholders.empty() ? "?" : ", ?";
-    params.push_back(Text(code));
+  CITYCODE_ASSIGN_OR_RETURN(const std::optional<Holder> holder,
+                            CitizenHolder(scope.grant.citizen_id));
+  std::vector<store::Row> rows;
+  if (holder) {  // an unverified account reaches nothing: every type is missing
+    std::vector<store::Value> params = {Blob(holder->index)};
+    std::string placeholders;
+    for (const std::string& code : scope.codes) {
+      placeholders += placeholders.empty() ? "?" : ", ?";
+      params.push_back(Text(code));
+    }
+    CITYCODE_ASSIGN_OR_RETURN(
+        rows, tx.Query("SELECT identifier, issuer_org_id, sealed FROM vault_certificates "
+                       "WHERE holder_index = ? AND type_code IN (" +
+                           placeholders + ") ORDER BY type_code, identifier",
+                       params));
   }
-  CITYCODE_ASSIGN_OR_RETURN(
-      auto rows, tx.Query("SELECT identifier, issuer_org_id, sealed FROM vault_certificates "
-                          "WHERE holder_index = ? AND type_code IN (" +
-                              placeholders + ") ORDER BY type_code, identifier",
-                          params));
 
   Release release{.id = RandomId("rel"),
                   .org_id = caller.org_id,
@@ -451,6 +456,10 @@ Result<Release> Vault::Impl::MakeRelease(store::Transaction& tx, const Principal
     CITYCODE_ASSIGN_OR_RETURN(Bytes opened, keyring.Open(row.Blob(2), CertificateAad(row.Text(0))));
     CITYCODE_ASSIGN_OR_RETURN(SignedCertificate stored, ParseCertificateJson(AsChars(opened)));
     const Certificate& c = stored.certificate;
+    if (c.holder_name != holder->name) {  // the number's, but not the verified person's name
+      why_missing.try_emplace(c.type_code, "name_mismatch");
+      continue;
+    }
     auto key = IssuerKey(tx, stored.key_id);
     const bool signature_valid =
         key.ok() && key->first == row.Text(1) && VerifyCertificateSignature(stored, key->second);
@@ -474,8 +483,10 @@ Result<Release> Vault::Impl::MakeRelease(store::Transaction& tx, const Principal
         [&](const FetchedCertificate& f) { return f.certificate.certificate.type_code == code; });
     if (served) continue;
     auto reason = why_missing.find(code);
-    release.missing.push_back(
-        {.type_code = code, .reason = reason == why_missing.end() ? "not_held" : reason->second});
+    release.missing.push_back({.type_code = code,
+                               .reason = !holder                       ? "identity_not_verified"
+                                         : reason == why_missing.end() ? "not_held"
+                                                                       : reason->second});
   }
   const json signed_part = {
       {"release_id", release.id},          {"org_id", caller.org_id},

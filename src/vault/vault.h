@@ -123,7 +123,9 @@ struct FetchRequest {
 
 // A type the grant covers for which no certificate was served, and why:
 // "not_held", "not_valid" (its status), "expired" (past valid_until),
-// "bad_signature".
+// "bad_signature", "name_mismatch" (held under the verified ID number but
+// another name), "identity_not_verified" (the citizen's account has no
+// verified identity, so it reaches no certificate).
 struct MissingCertificate {
   std::string type_code;
   std::string reason;
@@ -230,6 +232,9 @@ class Vault {
   Result<ImportBatchResult> StoreImport(const PreparedImport& batch);
 
   // --- citizens ---
+  // The certificates held by the account's verified person: their ID number
+  // and their name. failed_precondition (identity_not_verified) for an
+  // account without a verified identity.
   Result<std::vector<CertificateSummary>> ListCertificates(std::string_view citizen_id);
   Result<Grant> GrantStanding(const StandingGrantRequest& request);
   Result<std::vector<Grant>> ListGrants(std::string_view citizen_id);

@@ -53,6 +53,9 @@ class VaultFaultTest : public testing::DatabaseTest {
                                                    .password = "correct horse"});
     ASSERT_THAT(citizen, IsOk());
     citizen_ = *citizen;
+    ASSERT_THAT(platform_->identities().ConfirmInPerson(
+                    citizen_, {std::string(kName), std::string(kIdNumber)}, "term_test_window"),
+                IsOk());
     const std::string agency =
         platform_->organisations().Create("即墨区公安分局", OrgKind::kIssuingAgency)->id;
     ASSERT_THAT(

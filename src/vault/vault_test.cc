@@ -16,6 +16,7 @@
 namespace citycode::vault {
 namespace {
 
+using ::citycode::testing::IsOk;
 using ::citycode::testing::StatusIs;
 
 using platform::OrgKind;
@@ -48,6 +49,10 @@ class VaultTest : public testing::DatabaseTest {
                                                    .password = "correct horse"});
     ASSERT_TRUE(citizen.ok());
     citizen_ = *citizen;
+    // Verified at a hall window: only a verified account reaches the vault.
+    ASSERT_THAT(platform_->identities().ConfirmInPerson(
+                    citizen_, {std::string(kName), std::string(kIdNumber)}, "term_test_window"),
+                IsOk());
     agency_ = platform_->organisations().Create("即墨区公安分局", OrgKind::kIssuingAgency)->id;
     ASSERT_TRUE(vault_
                     ->RegisterIssuer({.org_id = agency_,
@@ -284,6 +289,55 @@ TEST_P(VaultTest, StandingGrantsWorkUntilRevoked) {
               StatusIs(StatusCode::kPermissionDenied, "consent_revoked"));
   EXPECT_THAT(vault_->RevokeGrant("cit_someone_else", grant->id),
               StatusIs(StatusCode::kNotFound, "not_found"));
+}
+
+// Registering with someone else's ID number makes nobody that person: the
+// account sees none of their certificates, and no grant it gives serves
+// one. Only the verified identity reaches them, and only under its name.
+TEST_P(VaultTest, AClaimedIdNumberReachesNoCertificate) {
+  ASSERT_TRUE(vault_->Issue(agency_, Make("resident_id_card", 50)).ok());
+  auto squatter = platform_->citizens().Register({.name = std::string(kName),
+                                                  .id_number = std::string(kIdNumber),
+                                                  .phone = "13900000099",
+                                                  .password = "correct horse"});
+  ASSERT_THAT(squatter, IsOk());
+  EXPECT_THAT(vault_->ListCertificates(*squatter),
+              StatusIs(StatusCode::kFailedPrecondition, "identity_not_verified"));
+  const Principal hotel = Terminal("即墨古城酒店", OrgKind::kHotel);
+  ASSERT_TRUE(vault_->SetOrganisationTypes(hotel.org_id, {"resident_id_card"}, {}, "admin").ok());
+  auto grant = vault_->GrantStanding({.citizen_id = *squatter,
+                                      .org_id = hotel.org_id,
+                                      .type_codes = {"resident_id_card"},
+                                      .purpose = "入住",
+                                      .expires_at = kStart + std::chrono::days(30)});
+  ASSERT_THAT(grant, IsOk());
+  auto release = vault_->Fetch(hotel, {.grant_id = grant->id, .use_cause = "入住登记"});
+  ASSERT_THAT(release, IsOk());
+  EXPECT_TRUE(release->certificates.empty());
+  ASSERT_EQ(release->missing.size(), 1u);
+  EXPECT_EQ(release->missing[0].reason, "identity_not_verified");
+  // The verified owner sees it.
+  auto mine = vault_->ListCertificates(citizen_);
+  ASSERT_THAT(mine, IsOk());
+  EXPECT_EQ(mine->size(), 1u);
+}
+
+TEST_P(VaultTest, ACertificateUnderAnotherNameIsNotTheVerifiedPersons) {
+  ASSERT_TRUE(vault_->Issue(agency_, Make("resident_id_card", 60)).ok());
+  // The same number verified under another name (a typing error at the
+  // window, or the number of someone else): the certificate is not served.
+  ASSERT_THAT(platform_->identities().ConfirmInPerson(
+                  citizen_, {"另一个名字", std::string(kIdNumber)}, "term_test_window"),
+              IsOk());
+  auto mine = vault_->ListCertificates(citizen_);
+  ASSERT_THAT(mine, IsOk());
+  EXPECT_TRUE(mine->empty());
+  auto release = vault_->Fetch(hall_, {.grant_id = Presentation(hall_).id, .use_cause = "办事"});
+  ASSERT_THAT(release, IsOk());
+  EXPECT_TRUE(release->certificates.empty());
+  std::map<std::string, std::string> reasons;
+  for (const auto& m : release->missing) reasons[m.type_code] = m.reason;
+  EXPECT_EQ(reasons[FindCertificateType("resident_id_card")->code], "name_mismatch");
 }
 
 TEST_P(VaultTest, OnlyValidCertificatesAreServed) {

@@ -29,6 +29,7 @@
 
 #include "api_client/http_client.h"
 #include "common/clock.h"
+#include "oidc/test_provider.h"
 #include "server/service.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_databases.h"
@@ -51,10 +52,40 @@ class ServiceTest : public DatabaseTest {
     config_.http.listen = "127.0.0.1:0";
     config_.platform.password_cost = crypto::PasswordCost::kMinimal;
     config_.upkeep_interval = std::chrono::hours(24);
+    // The city's identity provider: this test's stand-in signs the ID tokens
+    // that verify citizens online (VerifyIdentity).
+    auto provider = oidc::TestIdentityProvider::Create("https://id.test");
+    ASSERT_TRUE(provider.ok()) << provider.status().ToString();
+    identity_provider_ = std::move(*provider);
+    config_.platform.identity_provider =
+        oidc::ProviderConfig{.issuer = "https://id.test",
+                             .client_id = "citycode-test",
+                             .jwks_json = identity_provider_->JwksJson(),
+                             .algorithms = {identity_provider_->algorithm()}};
+  }
+
+  // Verifies the session's citizen as `name`, `id_number` online, the way
+  // the city app does: a nonce from the service, an ID token from the
+  // identity provider, the token back to the service.
+  void VerifyIdentity(std::string_view session, std::string_view name, std::string_view id_number) {
+    const nlohmann::json check = SendJson("POST", "/v1/me/identity/online", nullptr, session, 201);
+    ASSERT_TRUE(check.contains("nonce")) << check;
+    auto token = identity_provider_->IdToken({.audience = check["client_id"],
+                                              .nonce = check["nonce"],
+                                              .subject = "person-" + std::string(id_number),
+                                              .name = std::string(name),
+                                              .id_number = std::string(id_number),
+                                              .issued_at = service_clock_->Now()});
+    ASSERT_TRUE(token.ok()) << token.status().ToString();
+    const nlohmann::json verified =
+        SendJson("POST", "/v1/me/identity/online/id-token",
+                 {{"id_token", *token}, {"nonce", check["nonce"]}}, session, 200);
+    ASSERT_EQ(verified.value("level", ""), "identity_online") << verified;
   }
 
   // Starts the service with config_ on `clock`, which must outlive it.
   void StartService(const Clock& clock, city::OpenOptions options = {}) {
+    service_clock_ = &clock;
     auto service = server::Service::Start(config_, clock, options);
     ASSERT_TRUE(service.ok()) << service.status().ToString();
     service_ = std::move(*service);
@@ -129,6 +160,8 @@ class ServiceTest : public DatabaseTest {
 
   std::optional<TempDir> dir_;
   server::ServiceConfig config_;
+  std::unique_ptr<oidc::TestIdentityProvider> identity_provider_;
+  const Clock* service_clock_ = nullptr;
   std::unique_ptr<server::Service> service_;
   std::string base_url_;
   std::unique_ptr<api_client::HttpClient> client_;

@@ -22,6 +22,10 @@ inline constexpr std::string_view kApiKeyPrefix = "cck_";
 // invalid_argument unless 1-200 bytes without control characters.
 Status CheckDisplayName(std::string_view name);
 
+// The fare class the person's age gives as of `now`: senior from
+// `senior_age`, else adult.
+code::RiderCategory AgeCategory(std::string_view id_number, Instant now, int senior_age);
+
 // Random ids and bearer tokens.
 using crypto::RandomId;                     // "org_3f9c…" (128 random bits)
 std::string NewSecret();                    // 256 random bits, base64url
@@ -65,6 +69,12 @@ struct PlatformCore {
   std::map<std::string, crypto::PrivateKey, std::less<>> signing_keys;
 
   std::unique_ptr<code::Verifier> verifier;
+  std::unique_ptr<oidc::IdTokenVerifier> id_tokens;  // null without an identity provider
+
+  // Verified identities opened from their envelopes, by verification id
+  // (a new id whenever an identity changes, so an entry is never stale).
+  std::mutex identity_cache_mutex;
+  std::map<std::string, VerifiedIdentity, std::less<>> identity_cache;  // cleared when full
   // The list versions the verifier holds. Replacing the trust list starts
   // the verifier's credential cache over, so unchanged lists are left alone.
   std::mutex refresh_mutex;

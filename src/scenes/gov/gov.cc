@@ -926,4 +926,19 @@ class GovModule final : public api::SceneModule {
 
 std::unique_ptr<api::SceneModule> MakeGovModule() { return std::make_unique<GovModule>(); }
 
+Result<platform::IdentityStatus> GovScene::ConfirmIdentity(const Principal& window,
+                                                           std::string_view qr_text,
+                                                           const platform::Person& person) {
+  Impl& impl = *impl_;
+  CITYCODE_RETURN_IF_ERROR(platform::CheckPerson(person.name, person.id_number, impl.clock.Now()));
+  {
+    CITYCODE_ASSIGN_OR_RETURN(auto tx, impl.db.Begin(store::TransactionMode::kRead));
+    CITYCODE_RETURN_IF_ERROR(LoadWindow(*tx, window).status());
+  }
+  CITYCODE_ASSIGN_OR_RETURN(platform::OnlineVerification verification,
+                            impl.VerifyCode(window, qr_text));
+  return impl.platform.identities().ConfirmInPerson(verification.citizen_id, person,
+                                                    window.terminal_id);
+}
+
 }  // namespace citycode::gov

@@ -223,6 +223,16 @@ class GovScene final : public api::Scene {
   // A terminal or organisation admin of the case's organisation.
   Result<Case> GetCase(const platform::Principal& principal, std::string_view case_id);
 
+  // --- real-name identity in person ---
+  // The window verifies the citizen's code, its clerk has checked the
+  // physical ID card, and `person` (as read from the card) becomes the
+  // account's identity at level identity_in_person, naming this window.
+  // invalid_argument for a bad person (checked before the code is used);
+  // permission_denied not_a_window, code_invalid as OpenCase.
+  Result<platform::IdentityStatus> ConfirmIdentity(const platform::Principal& window,
+                                                   std::string_view qr_text,
+                                                   const platform::Person& person);
+
  private:
   struct Impl;
   explicit GovScene(std::unique_ptr<Impl> impl);

@@ -77,6 +77,9 @@ class GovFaultTest : public testing::DatabaseTest {
                                                    .phone = "13912345678",
                                                    .password = "correct horse"});
     ASSERT_THAT(citizen, IsOk());
+    ASSERT_THAT(platform_->identities().ConfirmInPerson(
+                    *citizen, {std::string(kName), std::string(kIdNumber)}, "term_test_window"),
+                IsOk());
     auto issued = platform_->devices().Enrol(
         {.citizen_id = *citizen, .device_key = device_.public_key(), .label = "phone"});
     ASSERT_THAT(issued, IsOk());

@@ -281,6 +281,25 @@ std::vector<RouteSpec> GovScene::Routes() {
          return Respond(OpenCase(*call.principal, Text(call, "qr"), ticket_id, item_id), 201,
                         OpenedCaseJson);
        }});
+  routes.push_back(
+      {.method = Method::kPost,
+       .pattern = "/v1/gov/identity-checks",
+       .name = "gov_confirm_identity",
+       .summary = "At a window: the clerk has checked the physical ID card of the person whose "
+                  "code is scanned; their account becomes identity-verified in person",
+       .roles = api::kTerminals,
+       .body = {{.name = "qr", .max_length = 4096, .description = "the CC1: text"},
+                {.name = "name", .max_length = 128, .description = "as on the ID card"},
+                {.name = "id_number", .max_length = 18, .description = "as on the ID card"}},
+       .handler = [this](Call& call) {
+         return Respond(
+             ConfirmIdentity(*call.principal, Text(call, "qr"),
+                             {.name = Text(call, "name"), .id_number = Text(call, "id_number")}),
+             200, [](const platform::IdentityStatus& status) {
+               return json{{"level", platform::AssuranceLevelName(status.level)},
+                           {"verified_at", FormatRfc3339(status.verified_at.value_or(Instant{}))}};
+             });
+       }});
   routes.push_back({.method = Method::kGet,
                     .pattern = "/v1/gov/cases/{case}",
                     .name = "gov_get_case",

@@ -112,7 +112,9 @@ class GovTest : public testing::DatabaseTest {
     return *principal;
   }
 
-  Citizen NewCitizen(std::string_view phone, std::string_view id_number) {
+  // A citizen with a phone; `verified`: confirmed at a hall window, as only
+  // a verified account reaches the vault.
+  Citizen NewCitizen(std::string_view phone, std::string_view id_number, bool verified = true) {
     Citizen citizen{.device = std::make_shared<const crypto::PrivateKey>(
                         *crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519))};
     auto id = platform_->citizens().Register({.name = std::string(kName),
@@ -121,6 +123,11 @@ class GovTest : public testing::DatabaseTest {
                                               .password = "correct horse"});
     EXPECT_TRUE(id.ok()) << id.status().ToString();
     citizen.id = *id;
+    if (verified) {
+      auto confirmed = platform_->identities().ConfirmInPerson(
+          citizen.id, {std::string(kName), std::string(id_number)}, "term_test_window");
+      EXPECT_TRUE(confirmed.ok()) << confirmed.status().ToString();
+    }
     auto issued = platform_->devices().Enrol(
         {.citizen_id = citizen.id, .device_key = citizen.device->public_key(), .label = "phone"});
     EXPECT_TRUE(issued.ok()) << issued.status().ToString();
@@ -346,6 +353,41 @@ TEST_P(GovTest, MissingCertificatesAreListedWithTheirReason) {
   EXPECT_TRUE(opened->record.served.empty());
   EXPECT_TRUE(opened->record.missing.empty());
   EXPECT_TRUE(opened->certificates.empty());
+}
+
+// Whoever registered with another person's ID number gets none of their
+// certificates at a window; a clerk who checks the physical ID card makes
+// the account that card's person, and only that person's.
+TEST_P(GovTest, AWindowConfirmsTheIdentityOnTheIdCard) {
+  const Citizen squatter = NewCitizen(kOtherPhone, kIdNumber, /*verified=*/false);
+  auto opened = gov_->OpenCase(window_, Code(squatter), std::nullopt, hukou_.id);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_TRUE(opened->record.served.empty());
+  EXPECT_TRUE(opened->certificates.empty());
+  ASSERT_EQ(opened->record.missing.size(), 2u);
+  EXPECT_EQ(opened->record.missing[0].reason, "identity_not_verified");
+
+  // A bad card entry is refused before the code is used; a kiosk is no window.
+  const std::string code = Code(squatter);
+  EXPECT_THAT(gov_->ConfirmIdentity(window_, code, {std::string(kName), "370282199003154514"}),
+              StatusIs(StatusCode::kInvalidArgument, "id_number_invalid"));
+  EXPECT_THAT(gov_->ConfirmIdentity(kiosk_, Code(squatter),
+                                    {std::string(kName), std::string(kOtherIdNumber)}),
+              StatusIs(StatusCode::kPermissionDenied, "not_a_window"));
+  // The card shows the squatter's own number.
+  auto confirmed =
+      gov_->ConfirmIdentity(window_, code, {std::string(kName), std::string(kOtherIdNumber)});
+  ASSERT_TRUE(confirmed.ok()) << confirmed.status().ToString();
+  EXPECT_EQ(confirmed->level, platform::AssuranceLevel::kInPerson);
+  EXPECT_EQ(platform_->identities().Verified(squatter.id)->source, window_.terminal_id);
+  opened = gov_->OpenCase(window_, Code(squatter), std::nullopt, hukou_.id);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_TRUE(opened->record.served.empty());
+  EXPECT_EQ(opened->record.missing[0].reason, "not_held");
+  // The owner's certificates stay the owner's.
+  opened = gov_->OpenCase(window_, Code(citizen_), std::nullopt, hukou_.id);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_EQ(opened->record.served.size(), 2u);
 }
 
 TEST_P(GovTest, AnExpiredCertificateIsMissingAsExpired) {

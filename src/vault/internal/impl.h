@@ -72,11 +72,15 @@ struct Vault::Impl {
   Result<std::pair<std::string, crypto::PublicKey>> IssuerKey(store::Transaction& tx,
                                                               std::string_view key_id);
 
-  // A citizen's holder index (their ID number never changes), cached so a
-  // fetch need not open the citizen's sealed ID number each time.
-  Result<BlindIndex> CitizenHolderIndex(std::string_view citizen_id);
-  std::mutex holder_cache_mutex;
-  std::map<std::string, BlindIndex, std::less<>> holder_cache;  // bounded: cleared when full
+  // The person whose certificates a citizen's account may reach: the
+  // account's verified identity (platform/identities.h), as the holder
+  // index and the name certificates must carry; nullopt when the account's
+  // identity is not verified, and then it reaches none.
+  struct Holder {
+    BlindIndex index;
+    std::string name;
+  };
+  Result<std::optional<Holder>> CitizenHolder(std::string_view citizen_id);
 
   // Appends to the audit log in `tx`; after commit, CheckpointIfDue.
   Result<std::int64_t> Audit(store::Transaction& tx, AuditEvent event);

@@ -1,0 +1,106 @@
+// Real-name identity: the person an account is verified to be, and how.
+// Nothing personal is served from the vault, and no concession fare is
+// given, before an account's identity is verified (docs/SECURITY.md):
+//   - online: an OpenID Connect ID token from the identity provider the
+//     operator configured (a provincial identity platform after a face
+//     check) names the person; the token is checked by oidc::IdTokenVerifier
+//     against a nonce this account asked for;
+//   - in person: a hall window checks the physical ID card of the person
+//     whose code it has just verified, and confirms.
+// One account per person: a person verified on a second account is moved
+// there (the first account loses the identity; both are logged).
+#ifndef CITYCODE_PLATFORM_IDENTITIES_H_
+#define CITYCODE_PLATFORM_IDENTITIES_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "platform/principal.h"
+
+namespace citycode::platform {
+
+// Levels of identity assurance, weakest first.
+enum class AssuranceLevel { kNone, kOnline, kInPerson };
+// "none", "identity_online", "identity_in_person".
+std::string_view AssuranceLevelName(AssuranceLevel level);
+
+// A person as an identity check names them.
+struct Person {
+  std::string name;
+  std::string id_number;  // 18-character resident ID number (GB 11643)
+};
+
+struct VerifiedIdentity {
+  std::string verification_id;  // new whenever the identity is verified again
+  AssuranceLevel level = AssuranceLevel::kNone;
+  Person person;
+  std::string method;  // "oidc" or "counter"
+  std::string source;  // the provider's issuer, or the window's terminal id
+  Instant verified_at{};
+};
+
+// What the account's owner sees of it.
+struct IdentityEvent {
+  Instant at{};
+  std::string event;  // "verified", "replaced" (another person now), "moved_away"
+  AssuranceLevel level = AssuranceLevel::kNone;
+  std::string method;
+};
+struct IdentityStatus {
+  AssuranceLevel level = AssuranceLevel::kNone;
+  std::string method;  // empty at kNone
+  std::optional<Instant> verified_at;
+  std::vector<IdentityEvent> history;  // newest first
+};
+
+struct OnlineCheck {
+  std::string nonce;      // goes into the provider's authentication request
+  std::string issuer;     // the provider
+  std::string client_id;  // ours at the provider
+  Instant expires_at{};
+};
+
+// invalid_argument unless `name` is 1-128 bytes of printable text and
+// `id_number` a resident ID number with a valid check character (reason
+// id_number_invalid) and a birth date not after `now` (reason
+// id_number_birth_date).
+Status CheckPerson(std::string_view name, std::string_view id_number, Instant now);
+
+class Identities {
+ public:
+  explicit Identities(PlatformCore& core) : core_(&core) {}
+
+  // Starts an online check: a nonce for this account, single-use, valid for
+  // PlatformOptions::identity_nonce_lifetime; only the newest one counts.
+  // failed_precondition (no_identity_provider) if none is configured.
+  Result<OnlineCheck> StartOnline(std::string_view citizen_id);
+  // Completes it with the provider's ID token and the nonce it was made
+  // for: the token's person becomes the account's verified identity.
+  // unauthenticated with the token's reason (oidc/id_token.h), or
+  // id_token_nonce when the nonce is not this account's live one;
+  // invalid_argument (id_number_invalid, id_number_birth_date) for a person
+  // the token names wrongly.
+  Result<IdentityStatus> CompleteOnline(std::string_view citizen_id, std::string_view id_token,
+                                        std::string_view nonce);
+  // A hall window (`terminal_id`) confirms, after checking the physical ID
+  // card, that the person whose code it verified is `person`.
+  // invalid_argument as CompleteOnline.
+  Result<IdentityStatus> ConfirmInPerson(std::string_view citizen_id, const Person& person,
+                                         std::string_view terminal_id);
+  // The account's verified identity; failed_precondition
+  // (identity_not_verified) when it has none.
+  Result<VerifiedIdentity> Verified(std::string_view citizen_id);
+  // The level, how it was reached, and the history, for the account's owner.
+  Result<IdentityStatus> Get(std::string_view citizen_id);
+
+ private:
+  PlatformCore* core_;
+};
+
+}  // namespace citycode::platform
+
+#endif  // CITYCODE_PLATFORM_IDENTITIES_H_
