@@ -1,13 +1,14 @@
 // citycode_http_bench: the helper of scripts/bench-http (the HTTP service
 // benchmarks of docs/BENCHMARKS.md).
 //
-//   seed   --server URL --admin-key K --riders N --terminals T --dir DIR
+//   seed   --server URL --admin-key K --riders N --terminals T --dir DIR --texts FILE
 //          A transit organisation with T terminals, an app channel key, and N
-//          riders registered, logged in and enrolled with one phone each, all
-//          through the public API. Writes DIR/riders.json (device keys and
-//          credentials, for `codes`), DIR/terminal_keys.txt (one key a line)
-//          and DIR/renew.txt ("<session token> <device id>" a line) for the
-//          wrk scripts, and DIR/channel_key.txt.
+//          riders registered (each with the one-time code the server texted,
+//          read from FILE, the local SMS gateway's log), logged in and
+//          enrolled with one phone each, all through the public API. Writes DIR/riders.json (device
+//          keys and credentials, for `codes`), DIR/terminal_keys.txt (one key a line) and
+//          DIR/renew.txt ("<session token> <device id>" a line) for the wrk scripts, and
+//          DIR/channel_key.txt.
 //   codes  --dir DIR --count M --first-counter C --out FILE [--threads 2]
 //          M fresh codes ("CC1:…", one a line) of the riders, round-robin,
 //          with counters C, C+1, … per rider: every one distinct, every one
@@ -29,6 +30,8 @@
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -43,6 +46,7 @@
 #include "common/status.h"
 #include "crypto/key.h"
 #include "crypto/random.h"
+#include "sms/gateway.h"
 
 namespace citycode::bench {
 namespace {
@@ -99,6 +103,20 @@ std::vector<std::string> ReadLines(const std::string& path) {
   return lines;
 }
 
+// The last one-time code the local SMS gateway (scripts/bench-http) took
+// for `phone`: it wrote each text, as the server posted it, before answering.
+std::string TextedCode(const std::string& file, const std::string& phone) {
+  std::ifstream in(file);
+  sms::Inbox inbox;
+  for (std::string line; std::getline(in, line);) {
+    const json text = json::parse(line, nullptr, false);
+    if (text.is_object()) (void)inbox.Send({text.value("phone", ""), text.value("text", "")});
+  }
+  const std::optional<std::string> code = inbox.LastCode(phone);
+  if (!code) throw std::runtime_error("no code was texted to a rider");
+  return *code;
+}
+
 int Seed(const Args& args) {
   const std::string dir = args.Get("dir");
   const long riders = args.GetInt("riders", 64), terminals = args.GetInt("terminals", 64);
@@ -137,7 +155,10 @@ int Seed(const Args& args) {
           {"id_number", api_client::RandomResidentIdNumber()},
           {"phone", phone},
           {"password", password}},
-         {}, 201, "register a rider");
+         {}, 202, "register a rider");
+    Call(*client, "POST", "/v1/citizens/confirm",
+         {{"phone", phone}, {"code", TextedCode(args.Get("texts"), phone)}}, {}, 201,
+         "confirm the rider's phone");
     const json session = Call(*client, "POST", "/v1/sessions",
                               {{"phone", phone}, {"password", password}}, {}, 201, "log in");
     const std::string token = session["token"].get<std::string>();

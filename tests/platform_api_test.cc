@@ -51,12 +51,7 @@ class ApiTest : public testing::ServiceTest {
   // Registers and logs in a citizen; returns the session token.
   std::string Citizen(std::string_view phone = "13912345678",
                       std::string_view id_number = "370282199003154516") {
-    SendJson("POST", "/v1/citizens",
-             {{"name", "测试市民乙"},
-              {"id_number", id_number},
-              {"phone", phone},
-              {"password", "correct horse"}},
-             {}, 201);
+    RegisterCitizen("测试市民乙", id_number, phone, "correct horse");
     json session = SendJson("POST", "/v1/sessions",
                             {{"phone", phone}, {"password", "correct horse"}}, {}, 201);
     return session["token"];
@@ -285,9 +280,9 @@ TEST_P(ApiTest, PublishesItsOpenApiDocumentAndHealth) {
 TEST_P(ApiTest, TheTerminalSimulatorVerifiesOnlineAndOffline) {
   const auto [org, gate] = Org("access_site");
   for (const char* mode : {"online", "offline"}) {
-    std::vector<std::string> args = {"terminal", "simulate", "--server",      base_url_,
-                                     "--key",    gate,       "--channel-key", channel_,
-                                     "--codes",  "12",       "--citizens",    "3"};
+    std::vector<std::string> args = {
+        "terminal", "simulate", "--server", base_url_,    "--key", gate,          "--channel-key",
+        channel_,   "--codes",  "12",       "--citizens", "3",     "--admin-key", admin_};
     if (std::string_view(mode) == "offline") args.push_back("--offline");
     auto run = testing::RunCitycode(args);
     ASSERT_EQ(run.exit_code, 0) << testing::Describe(run);
@@ -302,8 +297,9 @@ TEST_P(ApiTest, TheTerminalSimulatorVerifiesOnlineAndOffline) {
   EXPECT_EQ((*tx)->QueryOne("SELECT COUNT(*) FROM verifications")->Int(0), 12);
   EXPECT_EQ((*tx)->QueryOne("SELECT COUNT(*) FROM devices")->Int(0), 6);
   // A wrong terminal key: exit 2 and one line on stderr.
-  auto bad = testing::RunCitycode({"terminal", "simulate", "--server", base_url_, "--key",
-                                   "cck_x_y", "--channel-key", channel_, "--codes", "1"});
+  auto bad =
+      testing::RunCitycode({"terminal", "simulate", "--server", base_url_, "--key", "cck_x_y",
+                            "--channel-key", channel_, "--codes", "1", "--admin-key", admin_});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_THAT(bad.err, ::testing::StartsWith("citycode: identify the terminal: HTTP 401"));
 }

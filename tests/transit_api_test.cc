@@ -81,12 +81,7 @@ class TransitApiTest : public testing::ServiceTest {
   // from the verified age) and enrols a phone in the city app; their session.
   std::string SetUpCitizen(std::string_view phone, std::string_view id_number,
                            const crypto::PrivateKey& device, Bytes& credential) {
-    SendJson("POST", "/v1/citizens",
-             {{"name", "测试市民丁"},
-              {"id_number", id_number},
-              {"phone", phone},
-              {"password", "correct horse"}},
-             {}, 201);
+    RegisterCitizen("测试市民丁", id_number, phone, "correct horse");
     const std::string session = Login(phone);
     VerifyIdentity(session, "测试市民丁", id_number);
     json enrolled = SendJson("POST", "/v1/me/devices",

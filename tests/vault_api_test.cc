@@ -147,12 +147,7 @@ class VaultApiTest : public testing::ServiceTest {
 
   // Registers, logs in, verifies the identity online and enrols a phone.
   void SetUpCitizen() {
-    SendJson("POST", "/v1/citizens",
-             {{"name", kCitizenName},
-              {"id_number", kIdNumber},
-              {"phone", kPhone},
-              {"password", "correct horse"}},
-             {}, 201);
+    RegisterCitizen(kCitizenName, kIdNumber, kPhone, "correct horse");
     json session = SendJson("POST", "/v1/sessions",
                             {{"phone", kPhone}, {"password", "correct horse"}}, {}, 201);
     session_ = session.value("token", "");

@@ -61,7 +61,15 @@ Result<Rider> EnrolRider(HttpClient& client, const SimulationOptions& options, i
                                  {"id_number", RandomResidentIdNumber()},
                                  {"phone", phone},
                                  {"password", password}},
-                                {}, 201, "register a rider")
+                                {}, 202, "register a rider")
+                               .status());
+  CITYCODE_ASSIGN_OR_RETURN(json texts, Call(client, "POST", "/v1/demo/texts", {{"phone", phone}},
+                                             {{"Authorization", "Bearer " + options.admin_key}},
+                                             200, "read the rider's code"));
+  if (!texts["code"].is_string()) return Unavailable("no code was texted to the rider");
+  CITYCODE_RETURN_IF_ERROR(Call(client, "POST", "/v1/citizens/confirm",
+                                {{"phone", phone}, {"code", texts["code"]}}, {}, 201,
+                                "confirm the rider's phone")
                                .status());
   CITYCODE_ASSIGN_OR_RETURN(
       json session, Call(client, "POST", "/v1/sessions", {{"phone", phone}, {"password", password}},

@@ -21,8 +21,11 @@ struct SimulationOptions {
   std::string server_url;    // http://host:port
   std::string terminal_key;  // the verifying terminal's API key
   std::string channel_key;   // an issuing channel's key (enrolment)
-  int citizens = 10;         // riders to register, one phone each
-  int codes = 100;           // codes to verify, spread over the riders
+  // An admin key of a demo server: it reads the one-time codes texted to the
+  // riders' phones from the demo's inbox (POST /v1/demo/texts).
+  std::string admin_key;
+  int citizens = 10;  // riders to register, one phone each
+  int codes = 100;    // codes to verify, spread over the riders
   bool offline = false;
   crypto::Algorithm algorithm = crypto::Algorithm::kEd25519;
   // Per run: phones are 199 + this + a counter, so runs do not collide.

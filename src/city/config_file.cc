@@ -8,6 +8,7 @@
 #include "common/words.h"
 #include "crypto/algorithm.h"
 #include "oidc/id_token.h"
+#include "sms/gateway.h"
 
 namespace citycode::city {
 namespace {
@@ -160,6 +161,38 @@ Status ReadIdentity(Sections& sections, CityConfig& config) {
   return OkStatus();
 }
 
+// [sms]: the operator's SMS gateway for one-time codes, and the hourly
+// limits on texts asked for.
+Status ReadSms(Sections& sections, CityConfig& config) {
+  const ConfigTable table = Take(sections, "sms");
+  ConfigSection sms("sms", table);
+  std::string url;
+  std::filesystem::path token_file;
+  std::int64_t per_phone = config.platform.max_texts_per_phone_hour;
+  std::int64_t per_address = config.platform.max_texts_per_address_hour;
+  CITYCODE_RETURN_IF_ERROR(sms.Read("url", url));
+  CITYCODE_RETURN_IF_ERROR(sms.Read("token_file", token_file));
+  CITYCODE_RETURN_IF_ERROR(sms.Read("max_texts_per_phone_hour", per_phone));
+  CITYCODE_RETURN_IF_ERROR(sms.Read("max_texts_per_address_hour", per_address));
+  CITYCODE_RETURN_IF_ERROR(sms.CheckAllRead());
+  if (per_phone < 1 || per_phone > 100) return sms.Invalid("max_texts_per_phone_hour", "1-100");
+  if (per_address < 1 || per_address > 1'000'000) {
+    return sms.Invalid("max_texts_per_address_hour", "1-1000000");
+  }
+  config.platform.max_texts_per_phone_hour = static_cast<int>(per_phone);
+  config.platform.max_texts_per_address_hour = static_cast<int>(per_address);
+  if (url.empty()) return OkStatus();
+  std::string token;
+  if (!token_file.empty()) {
+    CITYCODE_ASSIGN_OR_RETURN(token, ReadFile(token_file, 4096));
+    while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+  }
+  auto gateway = sms::MakeHttpGateway(url, std::move(token));
+  if (!gateway.ok()) return sms.Invalid("url", "http://host[:port][/path]");
+  config.platform.sms = std::move(*gateway);
+  return OkStatus();
+}
+
 }  // namespace
 
 Status LoadConfigFile(const std::filesystem::path& file, CityConfig& config) {
@@ -168,6 +201,7 @@ Status LoadConfigFile(const std::filesystem::path& file, CityConfig& config) {
   CITYCODE_RETURN_IF_ERROR(ReadPlatform(sections, config));
   CITYCODE_RETURN_IF_ERROR(ReadVault(sections, config));
   CITYCODE_RETURN_IF_ERROR(ReadIdentity(sections, config));
+  CITYCODE_RETURN_IF_ERROR(ReadSms(sections, config));
   config.server = Take(sections, "server");
   // What is left belongs to scenes; City::Open refuses a section no scene
   // claims.

@@ -17,6 +17,7 @@
 #include "platform/platform.h"
 #include "qr/qr.h"
 #include "server/service.h"
+#include "sms/gateway.h"
 
 namespace citycode::cli {
 namespace {
@@ -354,6 +355,8 @@ void AddDemoCommand(CLI::App& app, Action& action) {
       auto identity_provider = demo::LoadOrCreateIdentityProvider(args->dir);
       if (!identity_provider.ok()) return Fail(identity_provider.status());
       config->platform.identity_provider = demo::IdentityProviderConfig(**identity_provider);
+      // Texts to phones wait in the demo's inbox (POST /v1/demo/texts).
+      config->platform.sms = std::make_shared<sms::Inbox>();
       BlockStopSignals();
       SystemClock clock;
       auto service = server::Service::Start(*config, clock);
@@ -412,6 +415,11 @@ void AddTerminalCommands(CLI::App& app, Action& action) {
   simulate->add_option("--server", options->server_url, "http://host:port")->required();
   simulate->add_option("--key", options->terminal_key, "The terminal's API key")->required();
   simulate->add_option("--channel-key", options->channel_key, "An issuing channel's API key")
+      ->required();
+  simulate
+      ->add_option("--admin-key", options->admin_key,
+                   "An admin key of a demo server: it reads the riders' one-time codes from "
+                   "the demo's inbox")
       ->required();
   simulate->add_option("--codes", options->codes, "Codes to verify")
       ->check(CLI::Range(0, 10'000'000))

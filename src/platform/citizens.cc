@@ -22,10 +22,6 @@ bool IsDigits(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-bool IsValidPhone(std::string_view phone) {
-  return phone.size() == 11 && phone[0] == '1' && IsDigits(phone);
-}
-
 // Printable UTF-8 without control characters; the exact script is not ours
 // to judge (names include ·, Latin letters for minorities and foreigners).
 bool IsValidName(std::string_view name) {
@@ -50,6 +46,10 @@ std::string MaskIdNumber(std::string_view id_number) {
 }
 
 }  // namespace
+
+bool IsValidPhone(std::string_view phone) {
+  return phone.size() == 11 && phone[0] == '1' && IsDigits(phone);
+}
 
 bool IsValidResidentIdNumber(std::string_view id) {
   if (id.size() != 18 || !IsDigits(id.substr(0, 17))) return false;
@@ -86,13 +86,18 @@ code::RiderCategory AgeCategory(std::string_view id_number, Instant now, int sen
   return age >= senior_age ? code::RiderCategory::kSenior : code::RiderCategory::kAdult;
 }
 
-Result<std::string> Citizens::Register(const CitizenRegistration& r) {
-  PlatformCore& core = *core_;
-  CITYCODE_RETURN_IF_ERROR(CheckPerson(r.name, r.id_number, core.clock.Now()));
+Status CheckRegistration(const CitizenRegistration& r, Instant now) {
+  CITYCODE_RETURN_IF_ERROR(CheckPerson(r.name, r.id_number, now));
   if (!IsValidPhone(r.phone)) return InvalidArgument("phone must be an 11-digit mobile number");
-  if (r.password.size() < 8) return InvalidArgument("password must have at least 8 characters");
-  CITYCODE_ASSIGN_OR_RETURN(std::string password_hash,
-                            crypto::HashPassword(r.password, core.options.password_cost));
+  if (r.password.size() < 8 || r.password.size() > crypto::kMaxPasswordBytes) {
+    return InvalidArgument("password must have 8-1024 characters");
+  }
+  return OkStatus();
+}
+
+Result<std::string> InsertCitizen(PlatformCore& core, store::Transaction& tx,
+                                  const CitizenRegistration& r, std::string_view password_hash,
+                                  std::optional<Instant> phone_verified_at) {
   const std::string id = RandomId("cit");
   const Instant now = core.clock.Now();
   // The ID number given at registration is a claim nobody has checked: it
@@ -109,22 +114,35 @@ Result<std::string> Citizens::Register(const CitizenRegistration& r) {
       Text(password_hash),
       Text(code::RiderCategoryName(code::RiderCategory::kAdult)),
       Int(r.demo || core.options.demo ? 1 : 0),
+      phone_verified_at ? Time(*phone_verified_at) : store::Value(nullptr),
       Time(now),
       Time(now)};
   const Status status =
-      store::RunInTransaction(core.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) {
-        return tx
-            .Execute(
-                "INSERT INTO citizens (id, phone_index, id_number_index, sealed_name, "
-                "sealed_id_number, sealed_phone, password_hash, rider_category, demo, "
-                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                params)
-            .status();
-      });
+      tx.Execute(
+            "INSERT INTO citizens (id, phone_index, id_number_index, sealed_name, "
+            "sealed_id_number, sealed_phone, password_hash, rider_category, demo, "
+            "phone_verified_at, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            params)
+          .status();
   if (status.code() == StatusCode::kAlreadyExists) {
     return AlreadyExists("a citizen with this phone is registered");
   }
   CITYCODE_RETURN_IF_ERROR(status);
+  return id;
+}
+
+Result<std::string> Citizens::Register(const CitizenRegistration& r) {
+  PlatformCore& core = *core_;
+  CITYCODE_RETURN_IF_ERROR(CheckRegistration(r, core.clock.Now()));
+  CITYCODE_ASSIGN_OR_RETURN(std::string password_hash,
+                            crypto::HashPassword(r.password, core.options.password_cost));
+  std::string id;
+  CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
+      core.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+        CITYCODE_ASSIGN_OR_RETURN(id, InsertCitizen(core, tx, r, password_hash, std::nullopt));
+        return OkStatus();
+      }));
   return id;
 }
 

@@ -3,6 +3,7 @@
 #ifndef CITYCODE_PLATFORM_CITIZENS_H_
 #define CITYCODE_PLATFORM_CITIZENS_H_
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -37,17 +38,47 @@ struct Session {
   Instant expires_at{};
 };
 
+// What every start of a registration or password reset answers, whether or
+// not the phone is known: the difference is only in what the phone gets.
+struct CodeSent {
+  std::chrono::seconds expires_in{};
+};
+
 class Citizens {
  public:
   explicit Citizens(PlatformCore& core) : core_(&core) {}
 
-  // The new citizen's id, with no verified identity yet (identities.h): the
-  // name and ID number are the person's claim, shown back to them masked.
+  // Registers at once, the phone not proven (the demo, tools, tests; the
+  // API registers by code). The new citizen's id, with no verified identity
+  // yet (identities.h): the name and ID number are the person's claim,
+  // shown back to them masked.
   // invalid_argument (with a field-specific message) for a bad name, ID
   // number (reason id_number_invalid: format or check character;
   // id_number_birth_date: a birth date in the future), phone or password;
   // already_exists if the phone is registered.
   Result<std::string> Register(const CitizenRegistration& registration);
+  // Registration by phone: validates the fields (invalid_argument as
+  // Register) and texts the phone a one-time code, or, if the phone is
+  // registered already, a notice; the answer is the same. The account is
+  // made by ConfirmRegistration with the code. resource_exhausted
+  // (rate_limited) past the hourly limits per phone and per client address;
+  // failed_precondition (no_sms_gateway) without a gateway; unavailable if
+  // the gateway fails.
+  Result<CodeSent> StartRegistration(const CitizenRegistration& registration,
+                                     std::string_view client_address);
+  // The new citizen's id, their phone proven. unauthenticated (code_invalid)
+  // for a wrong, used or expired code; after max_phone_code_tries wrong ones
+  // the code is void.
+  Result<std::string> ConfirmRegistration(std::string_view phone, std::string_view code);
+  // A password reset: texts a known phone a code, an unknown one a notice;
+  // the same answer and limits as StartRegistration.
+  Result<CodeSent> StartPasswordReset(std::string_view phone, std::string_view client_address);
+  // Sets the new password and ends every session of the account.
+  // unauthenticated (code_invalid) as ConfirmRegistration; invalid_argument
+  // for a password of fewer than 8 characters.
+  Status ConfirmPasswordReset(std::string_view phone, std::string_view code,
+                              std::string_view new_password);
+
   // unauthenticated for an unknown phone or a wrong password (same message).
   Result<Session> Login(std::string_view phone, std::string_view password);
   Status Logout(std::string_view token);

@@ -52,6 +52,7 @@ Result<std::int64_t> Platform::RewrapSealedData() {
       {"platform_keys", "sealed_private_key"}, {"citizens", "sealed_name"},
       {"citizens", "sealed_id_number"},        {"citizens", "sealed_phone"},
       {"identities", "sealed_name"},           {"identities", "sealed_id_number"},
+      {"phone_codes", "sealed_pending"},
   };
   std::int64_t changed = 0;
   for (const Column& c : kColumns) {
@@ -98,6 +99,11 @@ Status Platform::PurgeExpired() {
             tx.Execute("DELETE FROM presentations_seen WHERE expires_at < ?", now).status());
         CITYCODE_RETURN_IF_ERROR(
             tx.Execute("DELETE FROM identity_nonces WHERE expires_at < ?", now).status());
+        CITYCODE_RETURN_IF_ERROR(
+            tx.Execute("DELETE FROM phone_codes WHERE expires_at < ?", now).status());
+        const store::Value hour_ago[] = {Time(core.clock.Now() - std::chrono::hours(1))};
+        CITYCODE_RETURN_IF_ERROR(
+            tx.Execute("DELETE FROM phone_code_sends WHERE at < ?", hour_ago).status());
         return tx.Execute("DELETE FROM sessions WHERE expires_at < ?", now).status();
       }));
   return core.RefreshVerifier();

@@ -30,6 +30,7 @@
 #include "platform/principal.h"
 #include "platform/signing_keys.h"
 #include "platform/verification.h"
+#include "sms/gateway.h"
 #include "store/database.h"
 
 namespace citycode::platform {
@@ -60,6 +61,14 @@ struct PlatformOptions {
   std::optional<oidc::ProviderConfig> identity_provider;
   // How long the nonce of an online identity check stays usable.
   std::chrono::seconds identity_nonce_lifetime = std::chrono::minutes(10);
+  // Where one-time codes to phones go ([sms]); none: phones cannot be
+  // proven, so registration by code and password reset are off.
+  std::shared_ptr<sms::Gateway> sms;
+  std::chrono::seconds phone_code_lifetime = std::chrono::minutes(10);
+  int max_phone_code_tries = 5;
+  // Texts sent per hour at most to one phone, and for one client address.
+  int max_texts_per_phone_hour = 5;
+  int max_texts_per_address_hour = 30;
 };
 
 class Platform {

@@ -34,9 +34,12 @@ class PlatformTest : public testing::DatabaseTest {
     OpenPlatform();
   }
 
-  void OpenPlatform() {
+  // `texts`: where codes to phones go (none: no gateway).
+  void OpenPlatform(std::shared_ptr<sms::Gateway> texts = nullptr) {
+    platform_.reset();
     auto opened =
-        Platform::Open(db(), clock_, keyring_, {.password_cost = crypto::PasswordCost::kMinimal});
+        Platform::Open(db(), clock_, keyring_,
+                       {.password_cost = crypto::PasswordCost::kMinimal, .sms = std::move(texts)});
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     platform_ = std::move(*opened);
   }
@@ -149,6 +152,105 @@ TEST_P(PlatformTest, RegistersOnceAndRefusesBadInputWithoutWriting) {
                                                                         : "invalid_argument"));
   }
   EXPECT_EQ(Count("citizens"), 1);
+}
+
+// Registration over the API goes through a code texted to the phone, and
+// answers the same whether or not the phone is registered: only the phone
+// learns the difference.
+TEST_P(PlatformTest, RegistrationByCodeTellsNobodyWhoIsRegistered) {
+  EXPECT_THAT(platform_->citizens().StartRegistration({.name = std::string(kName),
+                                                       .id_number = std::string(kIdNumber),
+                                                       .phone = "13900000005",
+                                                       .password = "password1"},
+                                                      "10.0.0.1"),
+              StatusIs(StatusCode::kFailedPrecondition, "no_sms_gateway"));
+  auto inbox = std::make_shared<sms::Inbox>();
+  ASSERT_NO_FATAL_FAILURE(OpenPlatform(inbox));
+  const std::string known = Register();
+  const auto start = [&](std::string_view phone) {
+    return platform_->citizens().StartRegistration({.name = "别人",
+                                                    .id_number = "370282199003154524",
+                                                    .phone = std::string(phone),
+                                                    .password = "password1"},
+                                                   "10.0.0.1");
+  };
+  auto for_known = start(kPhone);
+  auto for_new = start("13900000001");
+  ASSERT_THAT(for_known, IsOk());
+  ASSERT_THAT(for_new, IsOk());
+  EXPECT_EQ(for_known->expires_in, for_new->expires_in);
+  EXPECT_EQ(inbox->LastCode(kPhone), std::nullopt) << "a registered phone gets a notice";
+  EXPECT_EQ(inbox->To(kPhone).size(), 1u);
+  const std::optional<std::string> code = inbox->LastCode("13900000001");
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(Count("citizens"), 1) << "nothing is made before the code comes back";
+
+  EXPECT_THAT(platform_->citizens().ConfirmRegistration("13900000001", "000000"),
+              StatusIs(StatusCode::kUnauthenticated, "code_invalid"));
+  EXPECT_THAT(platform_->citizens().ConfirmRegistration(kPhone, *code),
+              StatusIs(StatusCode::kUnauthenticated, "code_invalid"));
+  auto made = platform_->citizens().ConfirmRegistration("13900000001", *code);
+  ASSERT_THAT(made, IsOk());
+  EXPECT_NE(*made, known);
+  EXPECT_THAT(platform_->citizens().Login("13900000001", "password1"), IsOk());
+  EXPECT_THAT(platform_->citizens().ConfirmRegistration("13900000001", *code),
+              StatusIs(StatusCode::kUnauthenticated, "code_invalid"))
+      << "a code is used once";
+}
+
+TEST_P(PlatformTest, ACodeDiesAfterItsTriesAndTextsAreRateLimited) {
+  auto inbox = std::make_shared<sms::Inbox>();
+  ASSERT_NO_FATAL_FAILURE(OpenPlatform(inbox));
+  const CitizenRegistration form{.name = std::string(kName),
+                                 .id_number = std::string(kIdNumber),
+                                 .phone = "13900000002",
+                                 .password = "password1"};
+  ASSERT_THAT(platform_->citizens().StartRegistration(form, "10.0.0.1"), IsOk());
+  const std::string code = *inbox->LastCode("13900000002");
+  const std::string wrong = code == "111111" ? "222222" : "111111";
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_THAT(platform_->citizens().ConfirmRegistration("13900000002", wrong),
+                StatusIs(StatusCode::kUnauthenticated, "code_invalid"));
+  }
+  EXPECT_THAT(platform_->citizens().ConfirmRegistration("13900000002", code),
+              StatusIs(StatusCode::kUnauthenticated, "code_invalid"))
+      << "five wrong tries void the code";
+  // Five texts an hour to one phone; a sixth is refused, and nothing sent.
+  for (int i = 1; i < 5; ++i) {
+    EXPECT_THAT(platform_->citizens().StartRegistration(form, "10.0.0." + std::to_string(i)),
+                IsOk());
+  }
+  EXPECT_THAT(platform_->citizens().StartRegistration(form, "10.0.0.9"),
+              StatusIs(StatusCode::kResourceExhausted, "rate_limited"));
+  EXPECT_EQ(inbox->To("13900000002").size(), 5u);
+  clock_.Set(clock_.Now() + std::chrono::minutes(61));
+  EXPECT_THAT(platform_->citizens().StartRegistration(form, "10.0.0.9"), IsOk());
+}
+
+TEST_P(PlatformTest, APasswordIsResetByCodeAndEveryOldSessionEnds) {
+  auto inbox = std::make_shared<sms::Inbox>();
+  ASSERT_NO_FATAL_FAILURE(OpenPlatform(inbox));
+  Register();
+  auto session = platform_->citizens().Login(kPhone, "correct horse");
+  ASSERT_THAT(session, IsOk());
+  auto unknown = platform_->citizens().StartPasswordReset("13900000003", "10.0.0.1");
+  auto known = platform_->citizens().StartPasswordReset(kPhone, "10.0.0.1");
+  ASSERT_THAT(unknown, IsOk());
+  ASSERT_THAT(known, IsOk());
+  EXPECT_EQ(unknown->expires_in, known->expires_in);
+  EXPECT_EQ(inbox->LastCode("13900000003"), std::nullopt);
+  const std::optional<std::string> code = inbox->LastCode(kPhone);
+  ASSERT_TRUE(code.has_value());
+  EXPECT_THAT(platform_->citizens().ConfirmPasswordReset(kPhone, *code, "short"),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
+  ASSERT_THAT(platform_->citizens().ConfirmPasswordReset(kPhone, *code, "a new horse"), IsOk());
+  EXPECT_THAT(platform_->access_keys().Authenticate(session->token),
+              StatusIs(StatusCode::kUnauthenticated, "unauthenticated"));
+  EXPECT_THAT(platform_->citizens().Login(kPhone, "correct horse"),
+              StatusIs(StatusCode::kUnauthenticated, "unauthenticated"));
+  EXPECT_THAT(platform_->citizens().Login(kPhone, "a new horse"), IsOk());
+  EXPECT_THAT(platform_->citizens().ConfirmPasswordReset(kPhone, *code, "a third horse"),
+              StatusIs(StatusCode::kUnauthenticated, "code_invalid"));
 }
 
 TEST_P(PlatformTest, StoresNoPersonalFieldInClear) {

@@ -8,7 +8,7 @@ namespace {
 // Times are unix seconds (BIGINT); ids are made by the application. Columns
 // named sealed_* hold envelope-encrypted personal data (platform/keyring.h);
 // *_index columns hold keyed hashes for lookups, never the value.
-const std::array<store::Migration, 3> kMigrations = {{
+const std::array<store::Migration, 4> kMigrations = {{
     {1, "platform",
      R"sql(
 CREATE TABLE platform_keys (
@@ -171,6 +171,30 @@ CREATE TABLE identity_nonces (
 );
 CREATE INDEX identity_nonces_citizen ON identity_nonces(citizen_id);
 UPDATE citizens SET rider_category = 'adult' WHERE rider_category = 'senior';
+)sql"},
+    // Phones proven by a one-time code (registration.cc): the codes waiting
+    // for their phone, and the sends that rate limits count.
+    {4, "phone_codes", R"sql(
+ALTER TABLE citizens ADD COLUMN phone_verified_at BIGINT;
+CREATE TABLE phone_codes (
+  id TEXT PRIMARY KEY,
+  phone_index BLOB NOT NULL,
+  purpose TEXT NOT NULL CHECK (purpose IN ('register', 'reset')),
+  code_index BLOB NOT NULL,          -- keyed hash of phone and code
+  sealed_pending BLOB,               -- register: the registration waiting for its code
+  tries BIGINT NOT NULL DEFAULT 0,
+  expires_at BIGINT NOT NULL,
+  UNIQUE (phone_index, purpose)
+);
+CREATE INDEX phone_codes_expiry ON phone_codes(expires_at);
+CREATE TABLE phone_code_sends (
+  id TEXT PRIMARY KEY,
+  phone_index BLOB NOT NULL,
+  address_index BLOB NOT NULL,
+  at BIGINT NOT NULL
+);
+CREATE INDEX phone_code_sends_phone ON phone_code_sends(phone_index, at);
+CREATE INDEX phone_code_sends_address ON phone_code_sends(address_index, at);
 )sql"},
 }};
 

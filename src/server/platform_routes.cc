@@ -79,25 +79,68 @@ Response ListResponse(const Call& call, const Result<platform::SignedList>& list
 
 // Citizens: registration, sessions, the profile.
 void AddCitizenRoutes(platform::Platform& p, std::vector<RouteSpec>& routes) {
+  const auto code_sent = [](const platform::CodeSent& sent) {
+    return json{{"code_sent", true}, {"expires_in_seconds", sent.expires_in.count()}};
+  };
   routes.push_back(
       {.method = Method::kPost,
        .pattern = "/v1/citizens",
        .name = "register_citizen",
-       .summary = "Register a citizen (name and ID number are stored encrypted)",
+       .summary = "Start a registration: the phone gets a one-time code (or, if it is registered "
+                  "already, a notice); the answer is the same either way",
        .body = {{.name = "name", .max_length = 128},
                 {.name = "id_number", .max_length = 18, .description = "18-character resident ID"},
                 {.name = "phone", .max_length = 11, .description = "11-digit mobile, the login"},
                 {.name = "password", .max_length = 1024}},
-       .success_status = 201,
-       .handler = [&p](Call& call) {
-         return Respond(p.citizens().Register({.name = Text(call, "name"),
-                                               .id_number = Text(call, "id_number"),
-                                               .phone = Text(call, "phone"),
-                                               .password = Text(call, "password")}),
-                        201, [](const std::string& id) {
-                          return json{{"citizen_id", id}};
-                        });
+       .success_status = 202,
+       .handler = [&p, code_sent](Call& call) {
+         return Respond(p.citizens().StartRegistration({.name = Text(call, "name"),
+                                                        .id_number = Text(call, "id_number"),
+                                                        .phone = Text(call, "phone"),
+                                                        .password = Text(call, "password")},
+                                                       call.request.remote_address),
+                        202, code_sent);
        }});
+  routes.push_back({.method = Method::kPost,
+                    .pattern = "/v1/citizens/confirm",
+                    .name = "confirm_registration",
+                    .summary = "Finish a registration with the code the phone received",
+                    .body = {{.name = "phone", .max_length = 11},
+                             {.name = "code", .max_length = 6, .description = "6 digits"}},
+                    .success_status = 201,
+                    .handler = [&p](Call& call) {
+                      return Respond(
+                          p.citizens().ConfirmRegistration(Text(call, "phone"), Text(call, "code")),
+                          201, [](const std::string& id) {
+                            return json{{"citizen_id", id}};
+                          });
+                    }});
+  routes.push_back(
+      {.method = Method::kPost,
+       .pattern = "/v1/password-resets",
+       .name = "start_password_reset",
+       .summary = "Start a password reset: a registered phone gets a one-time code, another a "
+                  "notice; the answer is the same either way",
+       .body = {{.name = "phone", .max_length = 11}},
+       .success_status = 202,
+       .handler = [&p, code_sent](Call& call) {
+         return Respond(
+             p.citizens().StartPasswordReset(Text(call, "phone"), call.request.remote_address), 202,
+             code_sent);
+       }});
+  routes.push_back({.method = Method::kPost,
+                    .pattern = "/v1/password-resets/confirm",
+                    .name = "confirm_password_reset",
+                    .summary = "Set a new password with the code; every session ends",
+                    .body = {{.name = "phone", .max_length = 11},
+                             {.name = "code", .max_length = 6},
+                             {.name = "password", .max_length = 1024}},
+                    .handler = [&p](Call& call) {
+                      return Done(
+                          p.citizens().ConfirmPasswordReset(Text(call, "phone"), Text(call, "code"),
+                                                            Text(call, "password")),
+                          {{"password_reset", true}});
+                    }});
   routes.push_back(
       {.method = Method::kPost,
        .pattern = "/v1/sessions",
@@ -182,6 +225,27 @@ void AddIdentityRoutes(platform::Platform& p, std::vector<RouteSpec>& routes) {
                                                                    Text(call, "id_token"),
                                                                    Text(call, "nonce")),
                                      200, IdentityJson);
+                    }});
+}
+
+// The texts an in-memory inbox holds (the demo's and the tests' gateway;
+// a configured SMS gateway never has this route): for the admin, who plays
+// the phone.
+void AddInboxRoutes(platform::Platform& p, std::vector<RouteSpec>& routes) {
+  auto inbox = std::dynamic_pointer_cast<sms::Inbox>(p.options().sms);
+  if (!inbox) return;
+  routes.push_back({.method = Method::kPost,
+                    .pattern = "/v1/demo/texts",
+                    .name = "demo_texts",
+                    .summary = "The texts the demo's inbox holds for a phone, oldest first, and "
+                               "the last one-time code among them",
+                    .roles = kAdmins,
+                    .body = {{.name = "phone", .max_length = 11}},
+                    .handler = [inbox](Call& call) {
+                      const std::string phone = Text(call, "phone");
+                      const std::optional<std::string> code = inbox->LastCode(phone);
+                      return Json(200, {{"texts", inbox->To(phone)},
+                                        {"code", code ? json(*code) : json(nullptr)}});
                     }});
 }
 
@@ -526,6 +590,7 @@ std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
   std::vector<RouteSpec> routes;
   AddCitizenRoutes(p, routes);
   AddIdentityRoutes(p, routes);
+  AddInboxRoutes(p, routes);
   AddDeviceRoutes(p, routes);
   AddOrganisationRoutes(p, routes);
   AddTerminalRoutes(p, routes);

@@ -31,6 +31,7 @@
 #include "common/clock.h"
 #include "oidc/test_provider.h"
 #include "server/service.h"
+#include "sms/gateway.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_databases.h"
 
@@ -52,6 +53,9 @@ class ServiceTest : public DatabaseTest {
     config_.http.listen = "127.0.0.1:0";
     config_.platform.password_cost = crypto::PasswordCost::kMinimal;
     config_.upkeep_interval = std::chrono::hours(24);
+    // Texts to phones land in an inbox the test reads (RegisterCitizen).
+    inbox_ = std::make_shared<sms::Inbox>();
+    config_.platform.sms = inbox_;
     // The city's identity provider: this test's stand-in signs the ID tokens
     // that verify citizens online (VerifyIdentity).
     auto provider = oidc::TestIdentityProvider::Create("https://id.test");
@@ -62,6 +66,22 @@ class ServiceTest : public DatabaseTest {
                              .client_id = "citycode-test",
                              .jwks_json = identity_provider_->JwksJson(),
                              .algorithms = {identity_provider_->algorithm()}};
+  }
+
+  // Registers a citizen the way the city app does: the form, then the code
+  // the phone received. Returns the citizen id.
+  std::string RegisterCitizen(std::string_view name, std::string_view id_number,
+                              std::string_view phone, std::string_view password) {
+    const nlohmann::json started = SendJson(
+        "POST", "/v1/citizens",
+        {{"name", name}, {"id_number", id_number}, {"phone", phone}, {"password", password}}, {},
+        202);
+    EXPECT_EQ(started.value("code_sent", false), true) << started;
+    const std::optional<std::string> code = inbox_->LastCode(phone);
+    EXPECT_TRUE(code.has_value()) << "no code texted to the phone";
+    const nlohmann::json confirmed = SendJson(
+        "POST", "/v1/citizens/confirm", {{"phone", phone}, {"code", code.value_or("")}}, {}, 201);
+    return confirmed.value("citizen_id", "");
   }
 
   // Verifies the session's citizen as `name`, `id_number` online, the way
@@ -161,6 +181,7 @@ class ServiceTest : public DatabaseTest {
   std::optional<TempDir> dir_;
   server::ServiceConfig config_;
   std::unique_ptr<oidc::TestIdentityProvider> identity_provider_;
+  std::shared_ptr<sms::Inbox> inbox_;
   const Clock* service_clock_ = nullptr;
   std::unique_ptr<server::Service> service_;
   std::string base_url_;

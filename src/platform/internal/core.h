@@ -22,6 +22,17 @@ inline constexpr std::string_view kApiKeyPrefix = "cck_";
 // invalid_argument unless 1-200 bytes without control characters.
 Status CheckDisplayName(std::string_view name);
 
+// 11 digits starting with 1: a mainland mobile number.
+bool IsValidPhone(std::string_view phone);
+// invalid_argument for a bad name, ID number (CheckPerson), phone or
+// password.
+Status CheckRegistration(const CitizenRegistration& r, Instant now);
+// Inserts the citizen in `tx`: the new id; already_exists if the phone is
+// registered. The password is given hashed.
+Result<std::string> InsertCitizen(PlatformCore& core, store::Transaction& tx,
+                                  const CitizenRegistration& r, std::string_view password_hash,
+                                  std::optional<Instant> phone_verified_at);
+
 // The fare class the person's age gives as of `now`: senior from
 // `senior_age`, else adult.
 code::RiderCategory AgeCategory(std::string_view id_number, Instant now, int senior_age);
