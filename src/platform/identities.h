@@ -20,6 +20,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "platform/principal.h"
+#include "store/database.h"
 
 namespace citycode::platform {
 
@@ -94,6 +95,9 @@ class Identities {
   // The account's verified identity; failed_precondition
   // (identity_not_verified) when it has none.
   Result<VerifiedIdentity> Verified(std::string_view citizen_id);
+  // The same, read in the caller's transaction on the platform's database
+  // (the vault's fetch: the identity as of the fetch's own snapshot).
+  Result<VerifiedIdentity> Verified(store::Transaction& tx, std::string_view citizen_id);
   // The level, how it was reached, and the history, for the account's owner.
   Result<IdentityStatus> Get(std::string_view citizen_id);
 

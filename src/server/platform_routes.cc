@@ -77,8 +77,8 @@ Response ListResponse(const Call& call, const Result<platform::SignedList>& list
   return response;
 }
 
-// Citizens: registration, sessions, the profile.
-void AddCitizenRoutes(platform::Platform& p, std::vector<RouteSpec>& routes) {
+// Registration and password reset, each by a code texted to the phone.
+void AddRegistrationRoutes(platform::Platform& p, std::vector<RouteSpec>& routes) {
   const auto code_sent = [](const platform::CodeSent& sent) {
     return json{{"code_sent", true}, {"expires_in_seconds", sent.expires_in.count()}};
   };
@@ -141,6 +141,10 @@ void AddCitizenRoutes(platform::Platform& p, std::vector<RouteSpec>& routes) {
                                                             Text(call, "password")),
                           {{"password_reset", true}});
                     }});
+}
+
+// Citizens: sessions and the profile.
+void AddCitizenRoutes(platform::Platform& p, std::vector<RouteSpec>& routes) {
   routes.push_back(
       {.method = Method::kPost,
        .pattern = "/v1/sessions",
@@ -588,6 +592,7 @@ void AddCallingTerminalRoutes(std::vector<RouteSpec>& routes) {
 
 std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
   std::vector<RouteSpec> routes;
+  AddRegistrationRoutes(p, routes);
   AddCitizenRoutes(p, routes);
   AddIdentityRoutes(p, routes);
   AddInboxRoutes(p, routes);

@@ -80,27 +80,28 @@ std::string TypeName(std::string_view code) {
 
 std::string_view GrantKindName(GrantKind kind) { return KindText(kind); }
 
-Result<std::optional<Vault::Impl::Holder>> Vault::Impl::CitizenHolder(std::string_view citizen_id) {
-  auto identity = platform.identities().Verified(citizen_id);
+Result<std::optional<Vault::Impl::Holder>> Vault::Impl::CitizenHolder(store::Transaction& tx,
+                                                                      std::string_view citizen_id) {
+  auto identity = platform.identities().Verified(tx, citizen_id);
   if (identity.status().reason() == "identity_not_verified") return std::optional<Holder>();
   CITYCODE_RETURN_IF_ERROR(identity.status());
-  return std::optional<Holder>(Holder{
-      .index = HolderIndex(keyring, HolderIdTypeCode(HolderIdType::kCitizenIdNumber),
-                           identity->person.id_number),
-      .name = identity->person.name});
+  return std::optional<Holder>(
+      Holder{.index = HolderIndex(keyring, HolderIdTypeCode(HolderIdType::kCitizenIdNumber),
+                                  identity->person.id_number),
+             .name = identity->person.name});
 }
 
 // --- citizens ---
 
 Result<std::vector<CertificateSummary>> Vault::ListCertificates(std::string_view citizen_id) {
   Impl& impl = *impl_;
+  CITYCODE_ASSIGN_OR_RETURN(auto tx, impl.db.Begin(store::TransactionMode::kRead));
   CITYCODE_ASSIGN_OR_RETURN(const std::optional<Impl::Holder> holder,
-                            impl.CitizenHolder(citizen_id));
+                            impl.CitizenHolder(*tx, citizen_id));
   if (!holder) {
     return FailedPrecondition("verify your identity to reach your certificates",
                               "identity_not_verified");
   }
-  CITYCODE_ASSIGN_OR_RETURN(auto tx, impl.db.Begin(store::TransactionMode::kRead));
   const store::Value params[] = {Blob(holder->index)};
   CITYCODE_ASSIGN_OR_RETURN(auto rows, tx->Query("SELECT identifier, sealed FROM "
                                                  "vault_certificates WHERE holder_index = ? "
@@ -430,7 +431,7 @@ Result<Release> Vault::Impl::MakeRelease(store::Transaction& tx, const Principal
                                          const FetchRequest& request, const FetchScope& scope,
                                          Instant now) {
   CITYCODE_ASSIGN_OR_RETURN(const std::optional<Holder> holder,
-                            CitizenHolder(scope.grant.citizen_id));
+                            CitizenHolder(tx, scope.grant.citizen_id));
   std::vector<store::Row> rows;
   if (holder) {  // an unverified account reaches nothing: every type is missing
     std::vector<store::Value> params = {Blob(holder->index)};

@@ -80,7 +80,7 @@ struct Vault::Impl {
     BlindIndex index;
     std::string name;
   };
-  Result<std::optional<Holder>> CitizenHolder(std::string_view citizen_id);
+  Result<std::optional<Holder>> CitizenHolder(store::Transaction& tx, std::string_view citizen_id);
 
   // Appends to the audit log in `tx`; after commit, CheckpointIfDue.
   Result<std::int64_t> Audit(store::Transaction& tx, AuditEvent event);
