@@ -144,6 +144,14 @@ Status Record(PlatformCore& core, store::Transaction& tx, std::string_view citiz
                           AgeCategory(person.id_number, core.clock.Now(), core.options.senior_age));
 }
 
+// not_found unless the citizen exists.
+Status CheckCitizen(store::Transaction& tx, std::string_view citizen_id) {
+  const store::Value citizen[] = {Text(citizen_id)};
+  CITYCODE_ASSIGN_OR_RETURN(auto exists,
+                            tx.QueryOptional("SELECT id FROM citizens WHERE id = ?", citizen));
+  return exists ? OkStatus() : NotFound("no such citizen");
+}
+
 Status ConsumeNonce(PlatformCore& core, store::Transaction& tx, std::string_view citizen_id,
                     std::string_view nonce) {
   const store::Value params[] = {Blob(SecretHash(nonce)), Text(citizen_id), Time(core.clock.Now())};
@@ -181,11 +189,9 @@ Result<OnlineCheck> Identities::StartOnline(std::string_view citizen_id) {
                     .expires_at = core.clock.Now() + core.options.identity_nonce_lifetime};
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
       core.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
-        const store::Value citizen[] = {Text(citizen_id)};
-        CITYCODE_ASSIGN_OR_RETURN(
-            auto exists, tx.QueryOptional("SELECT id FROM citizens WHERE id = ?", citizen));
-        if (!exists) return NotFound("no such citizen");
+        CITYCODE_RETURN_IF_ERROR(CheckCitizen(tx, citizen_id));
         // Only the newest check counts: the table stays one row per account.
+        const store::Value citizen[] = {Text(citizen_id)};
         CITYCODE_RETURN_IF_ERROR(
             tx.Execute("DELETE FROM identity_nonces WHERE citizen_id = ?", citizen).status());
         const store::Value params[] = {Blob(SecretHash(check.nonce)), Text(citizen_id),
@@ -227,10 +233,7 @@ Result<IdentityStatus> Identities::ConfirmInPerson(std::string_view citizen_id,
   const Check check{AssuranceLevel::kInPerson, "counter", terminal_id};
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
       core.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
-        const store::Value citizen[] = {Text(citizen_id)};
-        CITYCODE_ASSIGN_OR_RETURN(
-            auto exists, tx.QueryOptional("SELECT id FROM citizens WHERE id = ?", citizen));
-        if (!exists) return NotFound("no such citizen");
+        CITYCODE_RETURN_IF_ERROR(CheckCitizen(tx, citizen_id));
         return Record(core, tx, citizen_id, person, check);
       }));
   return Get(citizen_id);
