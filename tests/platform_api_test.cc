@@ -257,6 +257,27 @@ TEST_P(ApiTest, ACitizenVerifiesOnlineAndSeesTheLevel) {
   EXPECT_EQ(SendJson("GET", "/v1/me/identity", nullptr, session, 200)["history"].size(), 1u);
 }
 
+// Registration tells a stranger nothing: a known phone and a new one get the
+// same answer; only the phones get different texts.
+TEST_P(ApiTest, RegistrationAnswersAlikeForKnownAndNewPhones) {
+  Citizen("13912345678");
+  const json form = {
+      {"name", "某人"}, {"id_number", "370282199003154524"}, {"password", "pw123456"}};
+  json known = form, fresh = form;
+  known["phone"] = "13912345678";
+  fresh["phone"] = "13912345679";
+  const HttpReply for_known = Send("POST", "/v1/citizens", known.dump());
+  const HttpReply for_fresh = Send("POST", "/v1/citizens", fresh.dump());
+  EXPECT_EQ(for_known.status, 202);
+  EXPECT_EQ(for_fresh.status, for_known.status);
+  EXPECT_EQ(for_fresh.body, for_known.body);
+  EXPECT_EQ(inbox_->LastCode("13912345678"), std::nullopt);
+  EXPECT_TRUE(inbox_->LastCode("13912345679").has_value());
+  // A wrong code is refused without saying more.
+  ExpectRefused("POST", "/v1/citizens/confirm", R"({"phone":"13912345678","code":"123456"})", "",
+                401, "code_invalid");
+}
+
 TEST_P(ApiTest, PublishesItsOpenApiDocumentAndHealth) {
   json doc = SendJson("GET", "/v1/openapi.json", nullptr, {}, 200);
   EXPECT_EQ(doc["openapi"], "3.0.3");
