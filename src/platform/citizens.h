@@ -79,6 +79,16 @@ class Citizens {
   Status ConfirmPasswordReset(std::string_view phone, std::string_view code,
                               std::string_view new_password);
 
+  // A change of phone: texts the new phone a code, or a notice if it is
+  // registered already (the same answer); limits as StartRegistration.
+  Result<CodeSent> StartPhoneChange(std::string_view citizen_id, std::string_view new_phone,
+                                    std::string_view client_address);
+  // Moves the account to the new phone, proven by its code. unauthenticated
+  // (code_invalid) for a wrong, used or expired code, or one texted for
+  // another account.
+  Status ConfirmPhoneChange(std::string_view citizen_id, std::string_view new_phone,
+                            std::string_view code);
+
   // unauthenticated for an unknown phone or a wrong password (same message).
   Result<Session> Login(std::string_view phone, std::string_view password);
   Status Logout(std::string_view token);

@@ -253,6 +253,33 @@ TEST_P(PlatformTest, APasswordIsResetByCodeAndEveryOldSessionEnds) {
               StatusIs(StatusCode::kUnauthenticated, "code_invalid"));
 }
 
+TEST_P(PlatformTest, APhoneIsChangedByTheNewPhonesCode) {
+  auto inbox = std::make_shared<sms::Inbox>();
+  ASSERT_NO_FATAL_FAILURE(OpenPlatform(inbox));
+  const std::string citizen = Register();
+  const std::string other = Register("13900000007", "370282199003154524");
+  // A registered number: a notice, the same answer, and nothing moves.
+  auto taken = platform_->citizens().StartPhoneChange(citizen, "13900000007", "10.0.0.1");
+  ASSERT_THAT(taken, IsOk());
+  EXPECT_EQ(inbox->LastCode("13900000007"), std::nullopt);
+  auto started = platform_->citizens().StartPhoneChange(citizen, "13900000008", "10.0.0.1");
+  ASSERT_THAT(started, IsOk());
+  EXPECT_EQ(started->expires_in, taken->expires_in);
+  const std::optional<std::string> code = inbox->LastCode("13900000008");
+  ASSERT_TRUE(code.has_value());
+  // Another account cannot take the code texted for this one.
+  EXPECT_THAT(platform_->citizens().ConfirmPhoneChange(other, "13900000008", *code),
+              StatusIs(StatusCode::kUnauthenticated, "code_invalid"));
+  ASSERT_THAT(platform_->citizens().StartPhoneChange(citizen, "13900000008", "10.0.0.1"), IsOk());
+  const std::string fresh = *inbox->LastCode("13900000008");
+  ASSERT_THAT(platform_->citizens().ConfirmPhoneChange(citizen, "13900000008", fresh), IsOk());
+  EXPECT_THAT(platform_->citizens().Login("13900000008", "correct horse"), IsOk());
+  EXPECT_THAT(platform_->citizens().Login(kPhone, "correct horse"),
+              StatusIs(StatusCode::kUnauthenticated, "unauthenticated"));
+  EXPECT_THAT(platform_->citizens().Login("13900000007", "correct horse"), IsOk())
+      << "the other account keeps its phone";
+}
+
 TEST_P(PlatformTest, StoresNoPersonalFieldInClear) {
   const std::string id = Register();
   auto tx = db().Begin(store::TransactionMode::kRead);

@@ -17,6 +17,7 @@ using nlohmann::json;
 
 constexpr std::string_view kRegister = "register";
 constexpr std::string_view kReset = "reset";
+constexpr std::string_view kPhoneChange = "phone_change";
 constexpr std::string_view kSignature = "【城市码】";
 
 std::string CodeText(std::string_view code, std::chrono::seconds lifetime) {
@@ -27,6 +28,7 @@ std::string CodeText(std::string_view code, std::chrono::seconds lifetime) {
 constexpr std::string_view kRegisteredNotice =
     "有人用此号码申请注册，但此号码已注册。若是您本人，请直接登录；忘记密码可以找回。";
 constexpr std::string_view kUnknownNotice = "有人用此号码申请找回密码，但此号码没有注册。";
+constexpr std::string_view kTakenNotice = "有人申请把账号换到此号码，但此号码已注册，未作更改。";
 
 // Six decimal digits, uniform (rejection sampling over 32 random bits).
 std::string NewCode() {
@@ -251,6 +253,42 @@ Status Citizens::ConfirmPasswordReset(std::string_view phone, std::string_view c
             .status();
       }));
   return taken ? OkStatus() : Unproven();
+}
+
+Result<CodeSent> Citizens::StartPhoneChange(std::string_view citizen_id, std::string_view new_phone,
+                                            std::string_view client_address) {
+  if (!IsValidPhone(new_phone)) return InvalidArgument("phone must be an 11-digit mobile number");
+  return TextCodeOrNotice(*core_, new_phone, client_address,
+                          {.purpose = kPhoneChange,
+                           .code_if_registered = false,
+                           .notice = kTakenNotice,
+                           .pending = json{{"citizen_id", citizen_id}}});
+}
+
+Status Citizens::ConfirmPhoneChange(std::string_view citizen_id, std::string_view new_phone,
+                                    std::string_view code) {
+  PlatformCore& core = *core_;
+  if (!IsValidPhone(new_phone) || !IsCode(code)) return Unproven();
+  bool moved = false;
+  CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
+      core.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+        moved = false;
+        CITYCODE_ASSIGN_OR_RETURN(std::optional<json> pending,
+                                  TakeCode(core, tx, new_phone, kPhoneChange, code));
+        if (!pending || pending->value("citizen_id", "") != citizen_id) return OkStatus();
+        const store::Value params[] = {
+            Blob(core.keyring.Index("phone", new_phone)),
+            Blob(core.keyring.Seal(AsBytes(new_phone),
+                                   SealedAad("citizens", "sealed_phone", citizen_id))),
+            Time(core.clock.Now()), Time(core.clock.Now()), Text(citizen_id)};
+        CITYCODE_ASSIGN_OR_RETURN(
+            auto changed, tx.Execute("UPDATE citizens SET phone_index = ?, sealed_phone = ?, "
+                                     "phone_verified_at = ?, updated_at = ? WHERE id = ?",
+                                     params));
+        moved = changed == 1;
+        return OkStatus();
+      }));
+  return moved ? OkStatus() : Unproven();
 }
 
 }  // namespace citycode::platform

@@ -8,7 +8,7 @@ namespace {
 // Times are unix seconds (BIGINT); ids are made by the application. Columns
 // named sealed_* hold envelope-encrypted personal data (platform/keyring.h);
 // *_index columns hold keyed hashes for lookups, never the value.
-const std::array<store::Migration, 4> kMigrations = {{
+const std::array<store::Migration, 5> kMigrations = {{
     {1, "platform",
      R"sql(
 CREATE TABLE platform_keys (
@@ -195,6 +195,22 @@ CREATE TABLE phone_code_sends (
 );
 CREATE INDEX phone_code_sends_phone ON phone_code_sends(phone_index, at);
 CREATE INDEX phone_code_sends_address ON phone_code_sends(address_index, at);
+)sql"},
+    // Codes for a change of phone too. Codes live minutes, so the table is
+    // made again rather than altered (SQLite cannot change a CHECK).
+    {5, "phone_codes_phone_change", R"sql(
+DROP TABLE phone_codes;
+CREATE TABLE phone_codes (
+  id TEXT PRIMARY KEY,
+  phone_index BLOB NOT NULL,
+  purpose TEXT NOT NULL CHECK (purpose IN ('register', 'reset', 'phone_change')),
+  code_index BLOB NOT NULL,          -- keyed hash of phone and code
+  sealed_pending BLOB,               -- what the code releases (a registration, an account)
+  tries BIGINT NOT NULL DEFAULT 0,
+  expires_at BIGINT NOT NULL,
+  UNIQUE (phone_index, purpose)
+);
+CREATE INDEX phone_codes_expiry ON phone_codes(expires_at);
 )sql"},
 }};
 

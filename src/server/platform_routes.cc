@@ -46,6 +46,12 @@ json CredentialJson(const platform::IssuedCredential& issued) {
           {"scenes", scenes}};
 }
 
+// What a start of registration, reset or change of phone answers, the
+// same whatever the phone.
+json CodeSentJson(const platform::CodeSent& sent) {
+  return {{"code_sent", true}, {"expires_in_seconds", sent.expires_in.count()}};
+}
+
 json IdentityJson(const platform::IdentityStatus& status) {
   json history = json::array();
   for (const auto& e : status.history) {
@@ -79,9 +85,6 @@ Response ListResponse(const Call& call, const Result<platform::SignedList>& list
 
 // Registration and password reset, each by a code texted to the phone.
 void AddRegistrationRoutes(platform::Platform& p, std::vector<RouteSpec>& routes) {
-  const auto code_sent = [](const platform::CodeSent& sent) {
-    return json{{"code_sent", true}, {"expires_in_seconds", sent.expires_in.count()}};
-  };
   routes.push_back(
       {.method = Method::kPost,
        .pattern = "/v1/citizens",
@@ -93,13 +96,13 @@ void AddRegistrationRoutes(platform::Platform& p, std::vector<RouteSpec>& routes
                 {.name = "phone", .max_length = 11, .description = "11-digit mobile, the login"},
                 {.name = "password", .max_length = 1024}},
        .success_status = 202,
-       .handler = [&p, code_sent](Call& call) {
+       .handler = [&p](Call& call) {
          return Respond(p.citizens().StartRegistration({.name = Text(call, "name"),
                                                         .id_number = Text(call, "id_number"),
                                                         .phone = Text(call, "phone"),
                                                         .password = Text(call, "password")},
                                                        call.request.remote_address),
-                        202, code_sent);
+                        202, CodeSentJson);
        }});
   routes.push_back({.method = Method::kPost,
                     .pattern = "/v1/citizens/confirm",
@@ -123,10 +126,10 @@ void AddRegistrationRoutes(platform::Platform& p, std::vector<RouteSpec>& routes
                   "notice; the answer is the same either way",
        .body = {{.name = "phone", .max_length = 11}},
        .success_status = 202,
-       .handler = [&p, code_sent](Call& call) {
+       .handler = [&p](Call& call) {
          return Respond(
              p.citizens().StartPasswordReset(Text(call, "phone"), call.request.remote_address), 202,
-             code_sent);
+             CodeSentJson);
        }});
   routes.push_back({.method = Method::kPost,
                     .pattern = "/v1/password-resets/confirm",
@@ -188,6 +191,37 @@ void AddCitizenRoutes(platform::Platform& p, std::vector<RouteSpec>& routes) {
                                 {"created_at", FormatRfc3339(c.created_at)}};
                           });
                     }});
+}
+
+// A change of the citizen's phone, proven by a code texted to the new one.
+void AddPhoneRoutes(platform::Platform& p, std::vector<RouteSpec>& routes) {
+  routes.push_back(
+      {.method = Method::kPost,
+       .pattern = "/v1/me/phone",
+       .name = "start_phone_change",
+       .summary = "Start a change of phone: the new phone gets a one-time code (or a notice if "
+                  "it is registered already); the answer is the same either way",
+       .roles = kCitizens,
+       .body = {{.name = "phone", .max_length = 11}},
+       .success_status = 202,
+       .handler = [&p](Call& call) {
+         return Respond(
+             p.citizens().StartPhoneChange(call.principal->citizen_id, Text(call, "phone"),
+                                           call.request.remote_address),
+             202, CodeSentJson);
+       }});
+  routes.push_back(
+      {.method = Method::kPost,
+       .pattern = "/v1/me/phone/confirm",
+       .name = "confirm_phone_change",
+       .summary = "Move the account to the new phone with its code",
+       .roles = kCitizens,
+       .body = {{.name = "phone", .max_length = 11}, {.name = "code", .max_length = 6}},
+       .handler = [&p](Call& call) {
+         return Done(p.citizens().ConfirmPhoneChange(call.principal->citizen_id,
+                                                     Text(call, "phone"), Text(call, "code")),
+                     {{"phone_changed", true}});
+       }});
 }
 
 // A citizen's verified identity: its level, and the online check.
@@ -594,6 +628,7 @@ std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
   std::vector<RouteSpec> routes;
   AddRegistrationRoutes(p, routes);
   AddCitizenRoutes(p, routes);
+  AddPhoneRoutes(p, routes);
   AddIdentityRoutes(p, routes);
   AddInboxRoutes(p, routes);
   AddDeviceRoutes(p, routes);
