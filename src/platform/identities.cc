@@ -144,6 +144,32 @@ Status Record(PlatformCore& core, store::Transaction& tx, std::string_view citiz
                           AgeCategory(person.id_number, core.clock.Now(), core.options.senior_age));
 }
 
+// The account's level and history, read in `tx`.
+Result<IdentityStatus> ReadStatus(store::Transaction& tx, std::string_view citizen_id) {
+  const store::Value params[] = {Text(citizen_id)};
+  CITYCODE_ASSIGN_OR_RETURN(auto current,
+                            tx.QueryOptional("SELECT level, method, verified_at FROM identities "
+                                             "WHERE citizen_id = ?",
+                                             params));
+  IdentityStatus status;
+  if (current) {
+    CITYCODE_ASSIGN_OR_RETURN(status.level, LevelFromName(current->Text(0)));
+    status.method = current->Text(1);
+    status.verified_at = FromUnixSeconds(current->Int(2));
+  }
+  CITYCODE_ASSIGN_OR_RETURN(auto rows,
+                            tx.Query("SELECT at, event, level, method FROM identity_events "
+                                     "WHERE citizen_id = ? ORDER BY at DESC, id LIMIT 100",
+                                     params));
+  for (const store::Row& row : rows) {
+    IdentityEvent event{
+        .at = FromUnixSeconds(row.Int(0)), .event = row.Text(1), .method = row.Text(3)};
+    CITYCODE_ASSIGN_OR_RETURN(event.level, LevelFromName(row.Text(2)));
+    status.history.push_back(std::move(event));
+  }
+  return status;
+}
+
 // not_found unless the citizen exists.
 Status CheckCitizen(store::Transaction& tx, std::string_view citizen_id) {
   const store::Value citizen[] = {Text(citizen_id)};
@@ -217,12 +243,18 @@ Result<IdentityStatus> Identities::CompleteOnline(std::string_view citizen_id,
                             core.id_tokens->Verify(id_token, nonce, core.clock.Now()));
   CITYCODE_RETURN_IF_ERROR(CheckPerson(claims.name, claims.id_number, core.clock.Now()));
   const Check check{AssuranceLevel::kOnline, "oidc", core.id_tokens->config().issuer};
+  // The answer is read in the same transaction: once it commits, the
+  // caller learns of it (a later read could fail after the change).
+  IdentityStatus status;
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
       core.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
         CITYCODE_RETURN_IF_ERROR(ConsumeNonce(core, tx, citizen_id, nonce));
-        return Record(core, tx, citizen_id, {claims.name, claims.id_number}, check);
+        CITYCODE_RETURN_IF_ERROR(
+            Record(core, tx, citizen_id, {claims.name, claims.id_number}, check));
+        CITYCODE_ASSIGN_OR_RETURN(status, ReadStatus(tx, citizen_id));
+        return OkStatus();
       }));
-  return Get(citizen_id);
+  return status;
 }
 
 Result<IdentityStatus> Identities::ConfirmInPerson(std::string_view citizen_id,
@@ -231,12 +263,15 @@ Result<IdentityStatus> Identities::ConfirmInPerson(std::string_view citizen_id,
   PlatformCore& core = *core_;
   CITYCODE_RETURN_IF_ERROR(CheckPerson(person.name, person.id_number, core.clock.Now()));
   const Check check{AssuranceLevel::kInPerson, "counter", terminal_id};
+  IdentityStatus status;
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
       core.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
         CITYCODE_RETURN_IF_ERROR(CheckCitizen(tx, citizen_id));
-        return Record(core, tx, citizen_id, person, check);
+        CITYCODE_RETURN_IF_ERROR(Record(core, tx, citizen_id, person, check));
+        CITYCODE_ASSIGN_OR_RETURN(status, ReadStatus(tx, citizen_id));
+        return OkStatus();
       }));
-  return Get(citizen_id);
+  return status;
 }
 
 Result<VerifiedIdentity> Identities::Verified(std::string_view citizen_id) {
@@ -255,28 +290,7 @@ Result<VerifiedIdentity> Identities::Verified(store::Transaction& tx, std::strin
 
 Result<IdentityStatus> Identities::Get(std::string_view citizen_id) {
   CITYCODE_ASSIGN_OR_RETURN(auto tx, core_->db.Begin(store::TransactionMode::kRead));
-  const store::Value params[] = {Text(citizen_id)};
-  CITYCODE_ASSIGN_OR_RETURN(auto current,
-                            tx->QueryOptional("SELECT level, method, verified_at FROM identities "
-                                              "WHERE citizen_id = ?",
-                                              params));
-  IdentityStatus status;
-  if (current) {
-    CITYCODE_ASSIGN_OR_RETURN(status.level, LevelFromName(current->Text(0)));
-    status.method = current->Text(1);
-    status.verified_at = FromUnixSeconds(current->Int(2));
-  }
-  CITYCODE_ASSIGN_OR_RETURN(auto rows,
-                            tx->Query("SELECT at, event, level, method FROM identity_events "
-                                      "WHERE citizen_id = ? ORDER BY at DESC, id LIMIT 100",
-                                      params));
-  for (const store::Row& row : rows) {
-    IdentityEvent event{
-        .at = FromUnixSeconds(row.Int(0)), .event = row.Text(1), .method = row.Text(3)};
-    CITYCODE_ASSIGN_OR_RETURN(event.level, LevelFromName(row.Text(2)));
-    status.history.push_back(std::move(event));
-  }
-  return status;
+  return ReadStatus(*tx, citizen_id);
 }
 
 }  // namespace citycode::platform

@@ -140,6 +140,76 @@ TEST_P(PlatformFaultTest, AnEnrolmentThatFailsAtAnyStepLeavesNoDeviceWithoutItsC
   }
 }
 
+// A person verified at a window on a second account moves there; a
+// failure at any step of it leaves both accounts as they were.
+TEST_P(PlatformFaultTest, AnIdentityCheckThatFailsAtAnyStepChangesNoAccount) {
+  const Person person{"测试市民甲", "370282199003154516"};
+  auto other = platform_->citizens().Register({.name = "测试市民甲",
+                                               .id_number = "370282199003154516",
+                                               .phone = "13912345679",
+                                               .password = "correct horse"});
+  ASSERT_THAT(other, IsOk());
+  for (const StorageFailure& failure : kStorageFailures) {
+    SCOPED_TRACE(failure.name);
+    ASSERT_THAT(platform_->identities().ConfirmInPerson(*other, person, "term_window"), IsOk());
+    auto verified_other = platform_->identities().Verified(*other);
+    ASSERT_THAT(verified_other, IsOk());
+    const std::string verification = verified_other->verification_id;
+    const std::int64_t events = Count("identity_events");
+    const int steps = InjectAtEachStep(
+        *faulty_, {.point = failure.point, .error = failure.error, .sticky = failure.sticky},
+        [&] {
+          return platform_->identities().ConfirmInPerson(citizen_, person, "term_window").status();
+        },
+        [&](int, const Status& status) {
+          EXPECT_THAT(status, StatusIs(failure.code, failure.reason));
+          auto still = platform_->identities().Verified(*other);
+          ASSERT_THAT(still, IsOk());
+          EXPECT_EQ(still->verification_id, verification);
+          EXPECT_THAT(platform_->identities().Verified(citizen_),
+                      StatusIs(StatusCode::kFailedPrecondition, "identity_not_verified"));
+          EXPECT_EQ(Count("identity_events"), events);
+        });
+    EXPECT_GE(steps, failure.point == FaultPoint::kCommit ? 1 : 6);
+    EXPECT_THAT(platform_->identities().Verified(*other),
+                StatusIs(StatusCode::kFailedPrecondition, "identity_not_verified"));
+    EXPECT_EQ(platform_->identities().Verified(citizen_)->person.id_number, person.id_number);
+  }
+}
+
+// Confirming a registration with a storage failure at any step makes no
+// account and leaves the code usable.
+TEST_P(PlatformFaultTest, AConfirmationThatFailsAtAnyStepMakesNoAccountAndKeepsTheCode) {
+  auto inbox = std::make_shared<sms::Inbox>();
+  platform_.reset();
+  auto opened = Platform::Open(*faulty_, clock_, keyring_,
+                               {.password_cost = crypto::PasswordCost::kMinimal, .sms = inbox});
+  ASSERT_THAT(opened, IsOk());
+  platform_ = std::move(*opened);
+  int phone = 0;
+  for (const StorageFailure& failure : kStorageFailures) {
+    SCOPED_TRACE(failure.name);
+    const std::string number = "1390000010" + std::to_string(phone++);
+    ASSERT_THAT(platform_->citizens().StartRegistration({.name = "测试市民乙",
+                                                         .id_number = "370282199003154524",
+                                                         .phone = number,
+                                                         .password = "correct horse"},
+                                                        "10.0.0.1"),
+                IsOk());
+    const std::string code = *inbox->LastCode(number);
+    const std::int64_t citizens = Count("citizens");
+    const int steps = InjectAtEachStep(
+        *faulty_, {.point = failure.point, .error = failure.error, .sticky = failure.sticky},
+        [&] { return platform_->citizens().ConfirmRegistration(number, code).status(); },
+        [&](int, const Status& status) {
+          EXPECT_THAT(status, StatusIs(failure.code, failure.reason));
+          EXPECT_EQ(Count("citizens"), citizens);
+        });
+    EXPECT_GE(steps, failure.point == FaultPoint::kCommit ? 1 : 2);
+    EXPECT_EQ(Count("citizens"), citizens + 1);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, PlatformFaultTest,
                          ::testing::ValuesIn(testing::DatabaseBackends()),
                          testing::BackendTestName);
