@@ -247,6 +247,37 @@ TEST_P(TransitApiTest, ALateOfflineBatchAfterBillingStillTotalsOneYuan) {
   EXPECT_EQ(report["version"], 2) << "the late ride changed the day: " << report;
 }
 
+// A birth date typed at registration gives no concession: the code of an
+// unverified account rides at the adult fare; after the identity is
+// verified, the next credential carries the senior class.
+TEST_P(TransitApiTest, OnlyAVerifiedAgeRidesAtTheSeniorFare) {
+  const auto phone = *crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519);
+  clock_.Set(kStart);
+  RegisterCitizen("测试市民戊", kSeniorIdNumber, "13912345670", "correct horse");
+  const std::string session = Login("13912345670");
+  json enrolled = SendJson("POST", "/v1/me/devices",
+                           {{"public_key", phone.public_key().ToPem()}, {"label", "phone"}},
+                           session, 201, {{"X-Channel-Key", channel_}});
+  EXPECT_EQ(enrolled["rider_category"], "adult");
+  const std::string at = "2026-08-15T21:00:00+08:00";
+  auto credential = Base64UrlDecode(enrolled.value("credential", ""));
+  ASSERT_TRUE(credential.ok());
+  json verdict =
+      SendJson("POST", "/v1/verify", {{"code", CodeAt(at, *credential, phone)}}, gate_key_, 200);
+  EXPECT_EQ(verdict["rider_category"], "adult") << verdict;
+
+  ASSERT_NO_FATAL_FAILURE(VerifyIdentity(session, "测试市民戊", kSeniorIdNumber));
+  json renewed =
+      SendJson("POST", "/v1/me/devices/" + enrolled["device_id"].get<std::string>() + "/renew",
+               nullptr, session, 201, {{"X-Channel-Key", channel_}});
+  EXPECT_EQ(renewed["rider_category"], "senior") << renewed;
+  credential = Base64UrlDecode(renewed.value("credential", ""));
+  ASSERT_TRUE(credential.ok());
+  verdict =
+      SendJson("POST", "/v1/verify", {{"code", CodeAt(at, *credential, phone)}}, gate_key_, 200);
+  EXPECT_EQ(verdict["rider_category"], "senior") << verdict;
+}
+
 // A senior's phone at a bus validator with no network: the validator checks
 // the code with the lists it downloaded, reads the senior category and
 // shows the senior fare; uploaded later, the ride is charged that fare.
