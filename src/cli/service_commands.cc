@@ -375,7 +375,9 @@ void AddDemoCommand(CLI::App& app, Action& action) {
                 << "  Admin key    " << city->admin_key << "\n"
                 << "  App channel  " << city->app_channel_key << "  (X-Channel-Key)\n"
                 << "  Citizen      phone " << citizen.phone << ", password " << citizen.password
-                << "\n";
+                << " (verified online by the demo's identity provider)\n"
+                << "  Texts        POST " << base
+                << "/v1/demo/texts {\"phone\": …} with the admin key: codes sent to phones\n";
       for (const auto& t : city->terminals) {
         if (t.scene == "transit" || t.scene == "hotel" || t.scene == "gov") {
           std::cout << "  Terminal     " << t.org_name << " " << t.name << " (" << t.scene
