@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <utility>
 
 #include "common/bytes.h"
@@ -56,6 +57,16 @@ Result<json> DecodeJsonPart(std::string_view part) {
   json value = json::parse(AsChars(bytes), nullptr, /*allow_exceptions=*/false);
   if (!value.is_object()) return InvalidArgument("not a JSON object");
   return value;
+}
+
+// A NumericDate claim (RFC 7519 §2): seconds since the epoch, possibly
+// fractional; nullopt when absent or outside 0..2^40 (no cast overflows).
+std::optional<Instant> NumericDate(const json& object, std::string_view name) {
+  const auto it = object.find(name);
+  if (it == object.end() || !it->is_number()) return std::nullopt;
+  const double seconds = it->get<double>();
+  if (!(seconds >= 0 && seconds < 1099511627776.0)) return std::nullopt;
+  return FromUnixSeconds(static_cast<std::int64_t>(seconds));
 }
 
 std::string StringOr(const json& object, std::string_view name) {
@@ -134,14 +145,11 @@ Status IdTokenVerifier::Impl::CheckIssuerAndAudience(const json& claims) const {
 }
 
 Status IdTokenVerifier::Impl::CheckTimes(const json& claims, Instant now) const {
-  if (!claims.contains("exp") || !claims["exp"].is_number() || !claims.contains("iat") ||
-      !claims["iat"].is_number()) {
-    return Refused("id_token_claims", "the ID token lacks exp or iat");
-  }
-  const auto exp = FromUnixSeconds(claims["exp"].get<std::int64_t>());
-  const auto iat = FromUnixSeconds(claims["iat"].get<std::int64_t>());
-  if (now > exp + config.leeway || iat > now + config.leeway ||
-      now - iat > config.max_age + config.leeway) {
+  const std::optional<Instant> exp = NumericDate(claims, "exp");
+  const std::optional<Instant> iat = NumericDate(claims, "iat");
+  if (!exp || !iat) return Refused("id_token_claims", "the ID token lacks exp or iat");
+  if (now > *exp + config.leeway || *iat > now + config.leeway ||
+      now - *iat > config.max_age + config.leeway) {
     return Refused("id_token_expired", "the ID token has expired or is not yet valid");
   }
   return OkStatus();
@@ -190,8 +198,8 @@ Result<IdTokenClaims> IdTokenVerifier::Verify(std::string_view token,
   IdTokenClaims out{.subject = StringOr(*claims, "sub"),
                     .name = StringOr(*claims, impl_->config.name_claim),
                     .id_number = StringOr(*claims, impl_->config.id_number_claim),
-                    .issued_at = FromUnixSeconds((*claims)["iat"].get<std::int64_t>()),
-                    .expires_at = FromUnixSeconds((*claims)["exp"].get<std::int64_t>())};
+                    .issued_at = *NumericDate(*claims, "iat"),
+                    .expires_at = *NumericDate(*claims, "exp")};
   if (out.subject.empty() || out.name.empty() || out.id_number.empty()) {
     return Refused("id_token_claims", "the ID token does not name the person");
   }

@@ -94,6 +94,9 @@ TEST_P(IdTokenTest, RefusesEachBrokenClaimWithItsReason) {
   EXPECT_THAT(Verify(with("iat", 1'786'800'500)), unauthenticated("id_token_expired"));
   EXPECT_THAT(Verify(with("iat", 1'786'799'000)), unauthenticated("id_token_expired"));
   EXPECT_THAT(Verify(with("exp", nullptr)), unauthenticated("id_token_claims"));
+  EXPECT_THAT(Verify(with("exp", 1e300)), unauthenticated("id_token_claims"));
+  EXPECT_THAT(Verify(with("iat", -5)), unauthenticated("id_token_claims"));
+  EXPECT_THAT(Verify(with("exp", "tomorrow")), unauthenticated("id_token_claims"));
   EXPECT_THAT(Verify(with("name", nullptr)), unauthenticated("id_token_claims"));
   EXPECT_THAT(Verify(with("id_number", "")), unauthenticated("id_token_claims"));
   EXPECT_THAT(Verify(with("sub", nullptr)), unauthenticated("id_token_claims"));
