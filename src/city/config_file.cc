@@ -188,7 +188,7 @@ Status ReadSms(Sections& sections, CityConfig& config) {
     while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
   }
   auto gateway = sms::MakeHttpGateway(url, std::move(token));
-  if (!gateway.ok()) return sms.Invalid("url", "http://host[:port][/path]");
+  if (!gateway.ok()) return sms.Invalid("url", "http://host:port[/path]");
   config.platform.sms = std::move(*gateway);
   return OkStatus();
 }

@@ -46,7 +46,7 @@ Result<std::unique_ptr<Gateway>> MakeHttpGateway(std::string_view url, std::stri
                                                  std::chrono::milliseconds timeout) {
   constexpr std::string_view kScheme = "http://";
   if (!url.starts_with(kScheme) || url.size() == kScheme.size()) {
-    return InvalidArgument("[sms] url must be http://host[:port][/path]");
+    return InvalidArgument("[sms] url must be http://host:port[/path]");
   }
   const std::size_t slash = url.find('/', kScheme.size());
   const std::string base(url.substr(0, slash));

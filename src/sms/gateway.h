@@ -35,7 +35,7 @@ class Gateway {
 // POSTs {"phone", "text"} as JSON to `url` ("http://host:port/path": the
 // operator's SMS platform on its own network, or a relay to it) with
 // "Authorization: Bearer <token>"; a 2xx answer is a handed-over message.
-// invalid_argument for a URL that is not http://host[:port][/path].
+// invalid_argument for a URL that is not http://host:port[/path].
 Result<std::unique_ptr<Gateway>> MakeHttpGateway(
     std::string_view url, std::string token,
     std::chrono::milliseconds timeout = std::chrono::seconds(3));

@@ -82,7 +82,8 @@ TEST(HttpGatewayTest, AFailingGatewayIsUnavailableWithoutTheMessage) {
 }
 
 TEST(HttpGatewayTest, RefusesAUrlItCannotUse) {
-  for (const char* url : {"", "https://sms.example/send", "ftp://x", "http://"}) {
+  for (const char* url :
+       {"", "https://sms.example/send", "ftp://x", "http://", "http://sms.example/send"}) {
     EXPECT_THAT(MakeHttpGateway(url, "t"),
                 StatusIs(StatusCode::kInvalidArgument, "invalid_argument"))
         << url;
