@@ -9,9 +9,8 @@
 #include <string>
 
 #include "tests/support/faulty_database.h"
+#include "tests/support/faulty_vault_test.h"
 #include "tests/support/status_matchers.h"
-#include "tests/support/test_databases.h"
-#include "vault/sample_certificates.h"
 #include "vault/vault.h"
 
 namespace citycode::vault {
@@ -19,7 +18,6 @@ namespace {
 
 using ::citycode::testing::Busy;
 using ::citycode::testing::FaultPoint;
-using ::citycode::testing::FaultyDatabase;
 using ::citycode::testing::InjectAtEachStep;
 using ::citycode::testing::IsOk;
 using ::citycode::testing::kStorageFailures;
@@ -30,40 +28,15 @@ using platform::Principal;
 
 constexpr std::string_view kName = "测试市民乙";
 constexpr std::string_view kIdNumber = "370282199003154516";
-constexpr std::string_view kAgencyCode = "11370282MB1234567X";
-const Instant kStart = FromUnixSeconds(1'786'000'000);
 
-class VaultFaultTest : public testing::DatabaseTest {
+class VaultFaultTest : public testing::FaultyVaultTest {
  protected:
   void SetUp() override {
-    DatabaseTest::SetUp();
+    FaultyVaultTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    faulty_ = std::make_unique<FaultyDatabase>(db());
-    auto platform = platform::Platform::Open(*faulty_, clock_, keyring_,
-                                             {.password_cost = crypto::PasswordCost::kMinimal});
-    ASSERT_THAT(platform, IsOk());
-    platform_ = std::move(*platform);
-    auto vault = Vault::Open(*faulty_, clock_, *platform_, keyring_);
-    ASSERT_THAT(vault, IsOk());
-    vault_ = std::move(*vault);
-
-    auto citizen = platform_->citizens().Register({.name = std::string(kName),
-                                                   .id_number = std::string(kIdNumber),
-                                                   .phone = "13912345678",
-                                                   .password = "correct horse"});
-    ASSERT_THAT(citizen, IsOk());
-    citizen_ = *citizen;
-    ASSERT_THAT(platform_->identities().ConfirmInPerson(
-                    citizen_, {std::string(kName), std::string(kIdNumber)}, "term_test_window"),
-                IsOk());
-    const std::string agency =
-        platform_->organisations().Create("即墨区公安分局", OrgKind::kIssuingAgency)->id;
-    ASSERT_THAT(
-        vault_->RegisterIssuer(
-            {.org_id = agency, .credit_code = std::string(kAgencyCode), .name = "即墨区公安分局"},
-            "admin"),
-        IsOk());
-    ASSERT_THAT(vault_->AddIssuerKey(agency, agency_key_.public_key(), "admin"), IsOk());
+    const platform::Person person{std::string(kName), std::string(kIdNumber)};
+    citizen_ = VerifiedCitizen(person, "13912345678");
+    ASSERT_FALSE(citizen_.empty());
     auto org = platform_->organisations().Create("即墨区政务服务中心", OrgKind::kServiceHall);
     auto site = platform_->organisations().CreateSite(org->id, "site");
     auto terminal = platform_->access_keys().CreateTerminal(org->id, site->id, "terminal");
@@ -72,16 +45,7 @@ class VaultFaultTest : public testing::DatabaseTest {
         vault_->SetOrganisationTypes(hall_.org_id, {"resident_id_card", "household_register"},
                                      {"resident_id_card", "household_register"}, "admin"),
         IsOk());
-    std::uint64_t serial = 0;
-    for (const char* type : {"resident_id_card", "household_register"}) {
-      auto c =
-          SampleCertificate(*FindCertificateType(type),
-                            {.name = std::string(kName), .id_number = std::string(kIdNumber)},
-                            {.name = "即墨区公安分局", .credit_code = std::string(kAgencyCode)},
-                            ++serial, "2020-05-01", "2036-01-01");
-      ASSERT_THAT(c, IsOk());
-      ASSERT_THAT(vault_->Issue(agency, *SignCertificate(*c, agency_key_)), IsOk());
-    }
+    ASSERT_NO_FATAL_FAILURE(IssueTo(person, {"resident_id_card", "household_register"}));
   }
 
   Grant NewGrant() {
@@ -116,12 +80,6 @@ class VaultFaultTest : public testing::DatabaseTest {
     EXPECT_EQ(Audited("fetch.refused"), 0);
   }
 
-  ManualClock clock_{kStart};
-  platform::Keyring keyring_ = platform::Keyring::Generate(crypto::CipherProfile::kAes256Gcm);
-  std::unique_ptr<FaultyDatabase> faulty_;
-  std::unique_ptr<platform::Platform> platform_;
-  std::unique_ptr<Vault> vault_;
-  const crypto::PrivateKey agency_key_ = *crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519);
   std::string citizen_;
   Principal hall_;
 };

@@ -11,15 +11,13 @@
 #include "code/presentation.h"
 #include "scenes/gov/gov.h"
 #include "tests/support/faulty_database.h"
+#include "tests/support/faulty_vault_test.h"
 #include "tests/support/status_matchers.h"
-#include "tests/support/test_databases.h"
-#include "vault/sample_certificates.h"
 
 namespace citycode::gov {
 namespace {
 
 using ::citycode::testing::FaultPoint;
-using ::citycode::testing::FaultyDatabase;
 using ::citycode::testing::InjectAtEachStep;
 using ::citycode::testing::IsOk;
 using ::citycode::testing::kStorageFailures;
@@ -30,34 +28,16 @@ using platform::Principal;
 
 constexpr std::string_view kName = "测试市民甲";
 constexpr std::string_view kIdNumber = "370282199003154516";
-constexpr std::string_view kAgencyCode = "11370282MB1234567X";
-const Instant kStart = FromUnixSeconds(1'786'000'000);
 
-class GovFaultTest : public testing::DatabaseTest {
+class GovFaultTest : public testing::FaultyVaultTest {
  protected:
   void SetUp() override {
-    DatabaseTest::SetUp();
+    FaultyVaultTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    faulty_ = std::make_unique<FaultyDatabase>(db());
-    auto platform = platform::Platform::Open(*faulty_, clock_, keyring_,
-                                             {.password_cost = crypto::PasswordCost::kMinimal});
-    ASSERT_THAT(platform, IsOk());
-    platform_ = std::move(*platform);
-    auto vault = vault::Vault::Open(*faulty_, clock_, *platform_, keyring_);
-    ASSERT_THAT(vault, IsOk());
-    vault_ = std::move(*vault);
     auto gov = GovScene::Open(*faulty_, clock_, *platform_, *vault_);
     ASSERT_THAT(gov, IsOk());
     gov_ = std::move(*gov);
 
-    const std::string agency =
-        platform_->organisations().Create("即墨区公安分局", OrgKind::kIssuingAgency)->id;
-    ASSERT_THAT(
-        vault_->RegisterIssuer(
-            {.org_id = agency, .credit_code = std::string(kAgencyCode), .name = "即墨区公安分局"},
-            "admin"),
-        IsOk());
-    ASSERT_THAT(vault_->AddIssuerKey(agency, agency_key_.public_key(), "admin"), IsOk());
     const std::string hall =
         platform_->organisations().Create("即墨区行政审批服务局", OrgKind::kServiceHall)->id;
     const std::string site = platform_->organisations().CreateSite(hall, "即墨区政务服务大厅")->id;
@@ -72,28 +52,14 @@ class GovFaultTest : public testing::DatabaseTest {
     item_id_ = hukou->id;
     ASSERT_THAT(gov_->RegisterWindow(hall, window_.terminal_id, "3号窗口", {}), IsOk());
 
-    auto citizen = platform_->citizens().Register({.name = std::string(kName),
-                                                   .id_number = std::string(kIdNumber),
-                                                   .phone = "13912345678",
-                                                   .password = "correct horse"});
-    ASSERT_THAT(citizen, IsOk());
-    ASSERT_THAT(platform_->identities().ConfirmInPerson(
-                    *citizen, {std::string(kName), std::string(kIdNumber)}, "term_test_window"),
-                IsOk());
+    const platform::Person person{std::string(kName), std::string(kIdNumber)};
+    const std::string citizen = VerifiedCitizen(person, "13912345678");
+    ASSERT_FALSE(citizen.empty());
     auto issued = platform_->devices().Enrol(
-        {.citizen_id = *citizen, .device_key = device_.public_key(), .label = "phone"});
+        {.citizen_id = citizen, .device_key = device_.public_key(), .label = "phone"});
     ASSERT_THAT(issued, IsOk());
     credential_ = issued->credential;
-    std::uint64_t serial = 0;
-    for (const char* type : {"resident_id_card", "household_register"}) {
-      auto c = vault::SampleCertificate(
-          *vault::FindCertificateType(type),
-          {.name = std::string(kName), .id_number = std::string(kIdNumber)},
-          {.name = "即墨区公安分局", .credit_code = std::string(kAgencyCode)}, ++serial,
-          "2020-05-01", "2036-01-01");
-      ASSERT_THAT(c, IsOk());
-      ASSERT_THAT(vault_->Issue(agency, *vault::SignCertificate(*c, agency_key_)), IsOk());
-    }
+    ASSERT_NO_FATAL_FAILURE(IssueTo(person, {"resident_id_card", "household_register"}));
   }
 
   Principal Terminal(const std::string& org, const std::string& site, std::string_view name) {
@@ -151,13 +117,7 @@ class GovFaultTest : public testing::DatabaseTest {
               Count("audit_log WHERE action = 'certificate.fetch'"));
   }
 
-  ManualClock clock_{kStart};
-  platform::Keyring keyring_ = platform::Keyring::Generate(crypto::CipherProfile::kAes256Gcm);
-  std::unique_ptr<FaultyDatabase> faulty_;
-  std::unique_ptr<platform::Platform> platform_;
-  std::unique_ptr<vault::Vault> vault_;
   std::unique_ptr<GovScene> gov_;
-  const crypto::PrivateKey agency_key_ = *crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519);
   const crypto::PrivateKey device_ = *crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519);
   Bytes credential_;
   std::uint64_t counter_ = 0;
