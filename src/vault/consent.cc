@@ -82,9 +82,9 @@ std::string_view GrantKindName(GrantKind kind) { return KindText(kind); }
 
 Result<std::optional<Vault::Impl::Holder>> Vault::Impl::CitizenHolder(store::Transaction& tx,
                                                                       std::string_view citizen_id) {
-  auto identity = platform.identities().Verified(tx, citizen_id);
-  if (identity.status().reason() == "identity_not_verified") return std::optional<Holder>();
-  CITYCODE_RETURN_IF_ERROR(identity.status());
+  CITYCODE_ASSIGN_OR_RETURN(std::optional<platform::VerifiedIdentity> identity,
+                            platform.identities().Find(tx, citizen_id));
+  if (!identity) return std::optional<Holder>();
   return std::optional<Holder>(
       Holder{.index = HolderIndex(keyring, HolderIdTypeCode(HolderIdType::kCitizenIdNumber),
                                   identity->person.id_number),
