@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -162,9 +163,11 @@ class VaultApiTest : public testing::ServiceTest {
   }
 
   // A fresh live code: now, with its own counter.
-  std::string Code() {
+  std::string Code() { return CodeOf(credential_, device_key_); }
+
+  std::string CodeOf(const Bytes& credential, const crypto::PrivateKey& device_key) {
     auto bytes = code::MakePresentation(
-        {.credential = credential_, .made_at = clock_.Now(), .counter = ++counter_}, device_key_);
+        {.credential = credential, .made_at = clock_.Now(), .counter = ++counter_}, device_key);
     EXPECT_TRUE(bytes.ok()) << bytes.status().ToString();
     return bytes.ok() ? code::ToQrText(*bytes) : std::string();
   }
@@ -172,15 +175,33 @@ class VaultApiTest : public testing::ServiceTest {
   vault::SignedCertificate SignedSample(std::string_view type_key, std::uint64_t serial,
                                         std::string_view valid_until,
                                         const crypto::PrivateKey& key) {
+    return SignedFor({.name = std::string(kCitizenName), .id_number = std::string(kIdNumber)},
+                     type_key, serial, valid_until, key);
+  }
+
+  // A certificate of `holder` from the agency, changed by `edit` before it
+  // is signed.
+  vault::SignedCertificate SignedFor(const vault::SampleHolder& holder, std::string_view type_key,
+                                     std::uint64_t serial, std::string_view valid_until,
+                                     const crypto::PrivateKey& key,
+                                     const std::function<void(vault::Certificate&)>& edit = {}) {
     auto certificate = vault::SampleCertificate(
-        *vault::FindCertificateType(type_key),
-        {.name = std::string(kCitizenName), .id_number = std::string(kIdNumber)},
+        *vault::FindCertificateType(type_key), holder,
         {.name = std::string(kIssuerName), .credit_code = std::string(kAgencyCode)}, serial,
         "2024-03-01", valid_until);
     EXPECT_TRUE(certificate.ok()) << certificate.status().ToString();
+    if (edit) edit(*certificate);
     auto signed_certificate = vault::SignCertificate(*certificate, key);
     EXPECT_TRUE(signed_certificate.ok()) << signed_certificate.status().ToString();
     return *signed_certificate;
+  }
+
+  // The agency pushes `c`; the answer's outcome.
+  std::string Push(const vault::SignedCertificate& c, int status) {
+    json pushed = SendJson("POST", "/v1/vault/certificates",
+                           {{"certificate", vault::CertificateToJson(c)}}, agency_admin_, status);
+    EXPECT_EQ(pushed["identifier"], c.certificate.identifier) << pushed;
+    return pushed.value("outcome", "");
   }
 
   // The agency pushes the citizen's ID card and household register.
@@ -697,6 +718,158 @@ TEST_P(VaultApiTest, BadInputToTheVaultRoutesChangesNothing) {
   EXPECT_EQ(mine["certificates"].size(), 2u) << "no driving licence was stored";
 
   ExpectAuditLogVerifies();
+}
+
+// A child of the fixture's citizen (8 years old at kStart), and a child who
+// turns 14 four days after kStart.
+constexpr std::string_view kChildName = "测试儿童丁";
+constexpr std::string_view kChildIdNumber = "370282201806112344";
+constexpr std::string_view kTeenName = "测试少年戊";
+constexpr std::string_view kTeenIdNumber = "37028220120810001X";
+
+// The guardianship certificate the agency issues for `child`, naming the
+// fixture's citizen as guardian (a mother).
+std::function<void(vault::Certificate&)> NamingTheCitizen() {
+  return [](vault::Certificate& c) {
+    c.fields["guardian_name"] = std::string(kCitizenName);
+    c.fields["guardian_id_number"] = std::string(kIdNumber);
+    c.fields["relationship"] = "母亲";
+    c.fields["ward_kind"] = "minor";
+  };
+}
+
+// Acceptance (issue 13): a guardian adds a child on the strength of the
+// guardianship certificate; the guardian's phone makes the child's own code,
+// which says a guardian holds it and works at a gate and at a hall window
+// (the child's certificates reach the case); the guardian sees the child's
+// certificates and history. When the agency revokes the certificate, the
+// link ends at once: the child's code is revoked and nothing of the child's
+// is reachable any more. A citizen with no link reaches nothing.
+TEST_P(VaultApiTest, AGuardiansLinkCarriesTheChildsCodeAndCertificatesOnlyWhileItHolds) {
+  const vault::SampleHolder child{.name = std::string(kChildName),
+                                  .id_number = std::string(kChildIdNumber)};
+  const json child_body = {{"name", kChildName}, {"id_number", kChildIdNumber}};
+  // No certificate names the citizen as the child's guardian yet.
+  ExpectRefused("POST", "/v1/me/dependants", child_body.dump(), session_, 409,
+                "no_guardianship_certificate");
+  // One naming somebody else does not help either.
+  const auto other_guardian = SignedFor(child, "guardianship_certificate", 2000, "", agency_key_,
+                                        [](vault::Certificate& c) {
+                                          c.fields["guardian_name"] = "测试市民己";
+                                          c.fields["guardian_id_number"] = "370282198507071234";
+                                        });
+  EXPECT_EQ(Push(other_guardian, 201), "created");
+  ExpectRefused("POST", "/v1/me/dependants", child_body.dump(), session_, 409,
+                "no_guardianship_certificate");
+
+  const auto guardianship = SignedFor(child, "guardianship_certificate", 2001, "2036-06-11",
+                                      agency_key_, NamingTheCitizen());
+  const auto child_id_card = SignedFor(child, "resident_id_card", 2002, "2028-06-11", agency_key_);
+  const auto child_household = SignedFor(child, "household_register", 2003, "", agency_key_);
+  for (const auto* c : {&guardianship, &child_id_card, &child_household}) Push(*c, 201);
+
+  json added = SendJson("POST", "/v1/me/dependants", child_body, session_, 201);
+  EXPECT_EQ(added["ward_kind"], "minor") << added;
+  EXPECT_EQ(added["live"], true);
+  EXPECT_EQ(added["certificate"], guardianship.certificate.identifier);
+  EXPECT_EQ(added["id_number"], "3702**********2344");
+  const std::string dependant = added.value("dependant_id", "");
+  ASSERT_FALSE(dependant.empty()) << added;
+  ExpectRefused("POST", "/v1/me/dependants", child_body.dump(), session_, 409, "already_exists");
+  const std::string base = "/v1/me/dependants/" + dependant;
+
+  // The guardian sees the child's certificates (not the other guardian's
+  // certificate's holder's name: it is the same child, so it is listed).
+  json certificates = SendJson("GET", base + "/certificates", nullptr, session_, 200);
+  EXPECT_EQ(certificates["certificates"].size(), 4u) << certificates;
+
+  // The guardian's phone makes the child's code with a key of its own.
+  const crypto::PrivateKey child_key = *crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519);
+  json enrolled = SendJson("POST", base + "/devices",
+                           {{"public_key", child_key.public_key().ToPem()}, {"label", "孩子"}},
+                           session_, 201, {{"X-Channel-Key", channel_}});
+  EXPECT_EQ(enrolled["held_by_guardian"], true) << enrolled;
+  const Bytes child_credential = *Base64UrlDecode(enrolled.value("credential", ""));
+  json devices = SendJson("GET", base + "/devices", nullptr, session_, 200);
+  ASSERT_EQ(devices["devices"].size(), 1u) << devices;
+  EXPECT_EQ(devices["devices"][0]["held_by_guardian"], true);
+
+  // It works at a bus gate, which learns a guardian holds it.
+  const OrgSetup bus = NewOrg("即墨公交", "transit_operator", "101路1号车");
+  json at_gate = SendJson("POST", "/v1/verify", {{"code", CodeOf(child_credential, child_key)}},
+                          bus.terminal_key, 200);
+  EXPECT_EQ(at_gate["valid"], true) << at_gate;
+  EXPECT_EQ(at_gate["held_by_guardian"], true);
+
+  // And at the hall: a number, then a case that gets the child's certificates.
+  json ticket = SendJson("POST", "/v1/gov/tickets",
+                         {{"qr", CodeOf(child_credential, child_key)}, {"service_item", item_id_}},
+                         kiosk_key_, 201);
+  SendJson("POST", "/v1/gov/call", nullptr, window_key_, 200);
+  json opened =
+      SendJson("POST", "/v1/gov/cases",
+               {{"qr", CodeOf(child_credential, child_key)}, {"ticket_id", ticket.value("id", "")}},
+               window_key_, 201);
+  EXPECT_EQ(opened["missing"], json::array()) << opened;
+  ASSERT_EQ(opened["certificates"].size(), 2u) << opened;
+  for (const json& c : opened["certificates"]) EXPECT_EQ(c["holder_id_number"], kChildIdNumber);
+  json history = SendJson("GET", base + "/access-history", nullptr, session_, 200);
+  json fetch = Entry(history["history"], "certificate.fetch");
+  EXPECT_EQ(fetch["org_id"], hall_.id) << fetch;
+
+  // Nobody else acts for the child.
+  RegisterCitizen("测试市民庚", "370282198811111114", "13912340000", "another horse");
+  const std::string stranger =
+      SendJson("POST", "/v1/sessions", {{"phone", "13912340000"}, {"password", "another horse"}},
+               {}, 201)
+          .value("token", "");
+  ExpectRefused("GET", base + "/certificates", "", stranger, 404, "dependant_not_found");
+
+  // The agency revokes the guardianship: the link ends at once.
+  const auto revoked = SignedFor(child, "guardianship_certificate", 2001, "2036-06-11", agency_key_,
+                                 [](vault::Certificate& c) {
+                                   NamingTheCitizen()(c);
+                                   c.status = vault::CertificateStatus::kRevoked;
+                                 });
+  EXPECT_EQ(Push(revoked, 200), "updated");
+  json listed = SendJson("GET", "/v1/me/dependants", nullptr, session_, 200);
+  ASSERT_EQ(listed["dependants"].size(), 1u) << listed;
+  EXPECT_EQ(listed["dependants"][0]["live"], false);
+  EXPECT_EQ(listed["dependants"][0]["end_reason"], "certificate_not_valid");
+  ExpectRefused("GET", base + "/certificates", "", session_, 409, "guardianship_ended");
+  HttpReply enrol =
+      Send("POST", base + "/devices", json({{"public_key", child_key.public_key().ToPem()}}).dump(),
+           session_, {{"X-Channel-Key", channel_}});
+  EXPECT_EQ(enrol.status, 409) << enrol.body;
+  EXPECT_EQ(ErrorCode(enrol), "guardianship_ended");
+  json refused = SendJson("POST", "/v1/verify", {{"code", CodeOf(child_credential, child_key)}},
+                          bus.terminal_key, 200);
+  EXPECT_EQ(refused["valid"], false) << refused;
+  EXPECT_EQ(refused["reason"], "credential_revoked");
+  ExpectAuditLogVerifies();
+}
+
+// A minor's link ends when they turn 14 (they verify on their own from
+// then on); a minor of 14 cannot be added.
+TEST_P(VaultApiTest, AMinorsLinkEndsAtFourteen) {
+  const vault::SampleHolder teen{.name = std::string(kTeenName),
+                                 .id_number = std::string(kTeenIdNumber)};
+  Push(SignedFor(teen, "guardianship_certificate", 3001, "", agency_key_, NamingTheCitizen()), 201);
+  json added = SendJson("POST", "/v1/me/dependants",
+                        {{"name", kTeenName}, {"id_number", kTeenIdNumber}}, session_, 201);
+  const std::string base = "/v1/me/dependants/" + added.value("dependant_id", "");
+  SendJson("GET", base + "/certificates", nullptr, session_, 200);
+
+  clock_.Advance(std::chrono::days(5));  // the 14th birthday has passed
+  session_ =
+      SendJson("POST", "/v1/sessions", {{"phone", kPhone}, {"password", "correct horse"}}, {}, 201)
+          .value("token", "");
+  ExpectRefused("GET", base + "/certificates", "", session_, 409, "guardianship_ended");
+  json listed = SendJson("GET", "/v1/me/dependants", nullptr, session_, 200);
+  EXPECT_EQ(listed["dependants"][0]["end_reason"], "dependant_of_age") << listed;
+  ExpectRefused("POST", "/v1/me/dependants",
+                json({{"name", kTeenName}, {"id_number", kTeenIdNumber}}).dump(), session_, 409,
+                "dependant_too_old");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, VaultApiTest, ::testing::ValuesIn(testing::DatabaseBackends()),

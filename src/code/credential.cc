@@ -12,6 +12,8 @@
 //     -65537 => [+ uint],        ; scenes: 1 gov 2 transit 3 medical 4 hotel 5 access
 //     -65538 => uint,            ; channel: 1 app 2 WeChat 3 Alipay 4 printed card
 //     ? -65539 => uint,          ; rider category: 0 adult 1 senior 2 student 3 disabled
+//     ? -65540 => 1,             ; holder: present only when a guardian holds the
+//                                ; credential for a dependant (a child, a ward)
 //   }
 //   COSE_Key = { 1 => 1, -1 => 6, -2 => bstr .size 32 }                ; OKP Ed25519
 //            / { 1 => 2, -1 => 1 / -65537, -2 => bstr .size 32, -3 => bstr .size 32 }
@@ -45,7 +47,9 @@ enum ClaimKey : std::int64_t {
   kScenes = -65537,
   kChannel = -65538,
   kRiderCategory = -65539,
+  kHolder = -65540,
 };
+constexpr std::uint64_t kHolderGuardian = 1;
 constexpr std::int64_t kCnfCoseKey = 1;
 
 // COSE_Key labels and values (RFC 9052 §7, RFC 9053 §7).
@@ -139,6 +143,7 @@ int ClaimBit(std::int64_t label) {
     case kScenes: return 6;
     case kChannel: return 7;
     case kRiderCategory: return 8;
+    case kHolder: return 9;
     default: return -1;
   }
 }
@@ -240,7 +245,7 @@ Result<Bytes> IssueCredential(const CredentialClaims& claims, const crypto::Priv
   std::sort(scenes.begin(), scenes.end());
   scenes.erase(std::unique(scenes.begin(), scenes.end()), scenes.end());
 
-  CborPtr map = internal::MakeMap(9);
+  CborPtr map = internal::MakeMap(10);
   MapPut(*map, MakeInt(kIss), internal::MakeText(claims.issuer));
   MapPut(*map, MakeInt(kSub), MakeBytes(claims.subject));
   MapPut(*map, MakeInt(kExp), MakeInt(ToUnixSeconds(claims.expires_at)));
@@ -257,6 +262,9 @@ Result<Bytes> IssueCredential(const CredentialClaims& claims, const crypto::Priv
   MapPut(*map, MakeInt(kChannel), MakeInt(static_cast<int>(claims.channel)));
   if (claims.rider_category) {
     MapPut(*map, MakeInt(kRiderCategory), MakeInt(static_cast<int>(*claims.rider_category)));
+  }
+  if (claims.held_by_guardian) {
+    MapPut(*map, MakeInt(kHolder), MakeInt(static_cast<int>(kHolderGuardian)));
   }
   const crypto::KeyId kid = signer.public_key().key_id();
   return SignCoseSign1(signer, internal::Encode(*map), ByteView(kid));
@@ -313,6 +321,10 @@ Result<CredentialClaims> ParseCredentialClaims(ByteView payload) {
       case kRiderCategory:
         ok = value.kind == Kind::kUint && value.value <= 3;
         if (ok) claims.rider_category = static_cast<RiderCategory>(value.value);
+        break;
+      case kHolder:
+        ok = value.kind == Kind::kUint && value.value == kHolderGuardian;
+        claims.held_by_guardian = ok;
         break;
     }
     if (!ok) return Malformed("has a mistyped or out-of-range claim");

@@ -50,6 +50,9 @@ struct CredentialClaims {
   std::vector<Scene> scenes;  // sorted, unique, not empty
   Channel channel = Channel::kApp;
   std::optional<RiderCategory> rider_category;
+  // A guardian's phone holds it for a dependant (a child, a ward): the
+  // dependant's own credential, shown by the guardian.
+  bool held_by_guardian = false;
 };
 
 // Encodes `claims` as CWT claims (deterministic CBOR) and signs them with

@@ -58,6 +58,7 @@ TEST_P(CredentialTest, RoundTripsEveryClaim) {
   EXPECT_EQ(c.scenes, (std::vector<Scene>{Scene::kTransit, Scene::kHotel}));
   EXPECT_EQ(c.channel, Channel::kAlipay);
   EXPECT_EQ(c.rider_category, RiderCategory::kStudent);
+  EXPECT_FALSE(c.held_by_guardian);
   const crypto::KeyId kid = signer_.public_key().key_id();
   EXPECT_EQ(parsed->envelope.kid, Bytes(kid.begin(), kid.end()));
   EXPECT_TRUE(VerifyCoseSign1(parsed->envelope, signer_.public_key()));
@@ -73,6 +74,15 @@ TEST_P(CredentialTest, EncodesClaimsDeterministically) {
   EXPECT_EQ(a[0], 0xA9);
   EXPECT_EQ(a[1], 0x01);
   EXPECT_EQ(a[2] >> 5, 3);  // major type 3: text
+}
+
+TEST_P(CredentialTest, SaysWhenAGuardianHoldsIt) {
+  claims_.held_by_guardian = true;
+  const Bytes payload = ParseCredential(*IssueCredential(claims_, signer_))->envelope.payload;
+  EXPECT_EQ(payload[0], 0xAA);  // one claim more: 10 pairs
+  auto claims = ParseCredentialClaims(payload);
+  ASSERT_TRUE(claims.ok()) << claims.status().ToString();
+  EXPECT_TRUE(claims->held_by_guardian);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllDeviceAlgorithms, CredentialTest, testing::AllAlgorithms(),
@@ -167,6 +177,11 @@ TEST(CredentialClaimsTest, RefusesMissingOrMistypedClaims) {
   unknown_claim.emplace_back(-70000, MakeInt(1));
   EXPECT_THAT(ParseCredentialClaims(ClaimsWith(std::move(unknown_claim))),
               Malformed("unknown claim"));
+  // The holder claim has one value: a guardian holds it.
+  auto other_holder = valid_entries();
+  other_holder.emplace_back(-65540, MakeInt(2));
+  EXPECT_THAT(ParseCredentialClaims(ClaimsWith(std::move(other_holder))),
+              Malformed("mistyped or out-of-range"));
   auto duplicate = valid_entries();
   duplicate.emplace_back(4, MakeInt(300));
   EXPECT_THAT(ParseCredentialClaims(ClaimsWith(std::move(duplicate))),

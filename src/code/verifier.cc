@@ -298,6 +298,7 @@ VerificationResult Verifier::Impl::Check(ByteView presentation, std::optional<Sc
   result.scenes = claims.scenes;
   result.channel = claims.channel;
   result.rider_category = claims.rider_category;
+  result.held_by_guardian = claims.held_by_guardian;
 
   if (now < credential->key_not_before || now > credential->key_not_after) {
     return refuse(Reason::kUnknownKey);

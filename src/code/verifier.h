@@ -83,8 +83,9 @@ struct VerificationResult {
   std::vector<Scene> scenes;
   Channel channel = Channel::kApp;
   std::optional<RiderCategory> rider_category;
-  Instant made_at{};          // t
-  std::uint64_t counter = 0;  // n
+  bool held_by_guardian = false;  // a dependant's code, shown by a guardian
+  Instant made_at{};              // t
+  std::uint64_t counter = 0;      // n
 };
 
 class Verifier {

@@ -75,7 +75,7 @@ Status CheckPerson(std::string_view name, std::string_view id_number, Instant no
   return OkStatus();
 }
 
-code::RiderCategory AgeCategory(std::string_view id_number, Instant now, int senior_age) {
+int AgeInYears(std::string_view id_number, Instant now) {
   const auto today = std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(now));
   const auto birth = BirthDate(id_number);
   int age = static_cast<int>(today.year()) - static_cast<int>(birth.year());
@@ -83,7 +83,12 @@ code::RiderCategory AgeCategory(std::string_view id_number, Instant now, int sen
       (today.month() == birth.month() && today.day() < birth.day())) {
     --age;
   }
-  return age >= senior_age ? code::RiderCategory::kSenior : code::RiderCategory::kAdult;
+  return age;
+}
+
+code::RiderCategory AgeCategory(std::string_view id_number, Instant now, int senior_age) {
+  return AgeInYears(id_number, now) >= senior_age ? code::RiderCategory::kSenior
+                                                  : code::RiderCategory::kAdult;
 }
 
 Status CheckRegistration(const CitizenRegistration& r, Instant now) {
@@ -104,9 +109,11 @@ Result<std::string> InsertCitizen(PlatformCore& core, store::Transaction& tx,
   // is bound to this account, so a claim on someone's number blocks nobody
   // (the person is found by their verified identity, identities.h), and
   // the fare stays adult until the identity is verified.
+  // A held account has no phone: its index is one no 11-digit phone has.
+  const std::string phone_key = r.phone.empty() ? "held:" + id : r.phone;
   const store::Value params[] = {
       Text(id),
-      Blob(core.keyring.Index("phone", r.phone)),
+      Blob(core.keyring.Index("phone", phone_key)),
       Blob(core.keyring.Index("id_number_claim", id + ":" + r.id_number)),
       Blob(core.keyring.Seal(AsBytes(r.name), CitizenAad("sealed_name", id))),
       Blob(core.keyring.Seal(AsBytes(r.id_number), CitizenAad("sealed_id_number", id))),
@@ -144,6 +151,13 @@ Result<std::string> Citizens::Register(const CitizenRegistration& r) {
         return OkStatus();
       }));
   return id;
+}
+
+Result<std::string> Citizens::CreateHeldAccount(store::Transaction& tx, const Person& person) {
+  CITYCODE_RETURN_IF_ERROR(CheckPerson(person.name, person.id_number, core_->clock.Now()));
+  // No password hash: no password ever verifies against an empty one.
+  return InsertCitizen(*core_, tx, {.name = person.name, .id_number = person.id_number}, "",
+                       std::nullopt);
 }
 
 const std::string& PlatformCore::DecoyPasswordHash() {

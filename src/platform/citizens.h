@@ -93,6 +93,11 @@ class Citizens {
   Result<Session> Login(std::string_view phone, std::string_view password);
   Status Logout(std::string_view token);
   Result<CitizenProfile> Get(std::string_view citizen_id);
+  // In the caller's transaction: an account for a dependant (vault.h),
+  // which has no phone and no password (nobody logs in to it; its
+  // guardians act for it). Its claim is `person`, unverified until the
+  // guardianship certificate confirms it (Identities::ConfirmThroughGuardian).
+  Result<std::string> CreateHeldAccount(store::Transaction& tx, const Person& person);
   // Sets the concession class (student, disabled) an agency has attested.
   Status SetRiderCategory(std::string_view citizen_id, code::RiderCategory category);
 

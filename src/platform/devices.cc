@@ -45,7 +45,8 @@ Result<IssuedCredential> PlatformCore::IssueCredential(store::Transaction& tx,
                                                        std::string_view citizen_id,
                                                        std::string_view device_id,
                                                        const crypto::PublicKey& device_key,
-                                                       code::Channel channel, Instant now) {
+                                                       code::Channel channel, bool held_by_guardian,
+                                                       Instant now) {
   const store::Value citizen_params[] = {Text(citizen_id)};
   CITYCODE_ASSIGN_OR_RETURN(
       auto citizen,
@@ -65,7 +66,8 @@ Result<IssuedCredential> PlatformCore::IssueCredential(store::Transaction& tx,
       // Adults carry no category: the claim is there only to grant a concession.
       .rider_category = category == code::RiderCategory::kAdult
                             ? std::nullopt
-                            : std::optional<code::RiderCategory>(category)};
+                            : std::optional<code::RiderCategory>(category),
+      .held_by_guardian = held_by_guardian};
   CITYCODE_ASSIGN_OR_RETURN(Bytes bytes, code::IssueCredential(claims, signer.second));
   const store::Value params[] = {Blob(claims.id),
                                  Blob(claims.subject),
@@ -119,20 +121,22 @@ Result<IssuedCredential> Devices::Enrol(const EnrolRequest& request) {
         if (bound) return AlreadyExists("this device key is bound already");
         const std::string device_id = RandomId("dev");
         const std::string label = request.label.empty() ? "phone" : request.label;
+        const bool held = !request.guardian_id.empty();
         const store::Value params[] = {Text(device_id),
                                        Text(request.citizen_id),
                                        Blob(request.device_key.spki_der()),
                                        Text(label),
                                        Text(code::ChannelName(request.channel)),
-                                       Time(now)};
+                                       Time(now),
+                                       held ? Text(request.guardian_id) : store::Value(nullptr)};
         CITYCODE_RETURN_IF_ERROR(
             tx.Execute("INSERT INTO devices (id, citizen_id, public_key, label, channel, state, "
-                       "created_at) VALUES (?, ?, ?, ?, ?, 'active', ?)",
+                       "created_at, guardian_id) VALUES (?, ?, ?, ?, ?, 'active', ?, ?)",
                        params)
                 .status());
         CITYCODE_ASSIGN_OR_RETURN(
             issued, core.IssueCredential(tx, request.citizen_id, device_id, request.device_key,
-                                         request.channel, now));
+                                         request.channel, held, now));
         return OkStatus();
       }));
   return issued;
@@ -142,8 +146,9 @@ Result<std::vector<Device>> Devices::List(std::string_view citizen_id) {
   CITYCODE_ASSIGN_OR_RETURN(auto tx, core_->db.Begin(store::TransactionMode::kRead));
   const store::Value params[] = {Text(citizen_id)};
   CITYCODE_ASSIGN_OR_RETURN(
-      auto rows, tx->Query("SELECT id, label, channel, state, public_key, created_at, ended_at "
-                           "FROM devices WHERE citizen_id = ? ORDER BY created_at, id",
+      auto rows, tx->Query("SELECT id, label, channel, state, public_key, created_at, ended_at, "
+                           "guardian_id FROM devices WHERE citizen_id = ? "
+                           "ORDER BY created_at, id",
                            params));
   std::vector<Device> out;
   for (const auto& row : rows) {
@@ -154,6 +159,7 @@ Result<std::vector<Device>> Devices::List(std::string_view citizen_id) {
     device.key_id = key.key_id();
     device.created_at = FromUnixSeconds(row.Int(5));
     if (auto ended = row.OptionalInt(6)) device.ended_at = FromUnixSeconds(*ended);
+    device.held_by_guardian = !row.IsNull(7);
     out.push_back(std::move(device));
   }
   return out;
@@ -167,15 +173,16 @@ Result<IssuedCredential> Devices::RenewCredential(std::string_view citizen_id,
       core.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
         const store::Value params[] = {Text(device_id), Text(citizen_id)};
         CITYCODE_ASSIGN_OR_RETURN(auto device,
-                                  tx.QueryOptional("SELECT public_key, channel, state FROM devices "
-                                                   "WHERE id = ? AND citizen_id = ?",
+                                  tx.QueryOptional("SELECT public_key, channel, state, guardian_id "
+                                                   "FROM devices WHERE id = ? AND citizen_id = ?",
                                                    params));
         if (!device) return NotFound("no such device");
         if (device->Text(2) != "active") return FailedPrecondition("the device is not active");
         CITYCODE_ASSIGN_OR_RETURN(auto key, crypto::PublicKey::FromSpkiDer(device->Blob(0)));
         CITYCODE_ASSIGN_OR_RETURN(auto channel, code::ChannelFromName(device->Text(1)));
-        CITYCODE_ASSIGN_OR_RETURN(issued, core.IssueCredential(tx, citizen_id, device_id, key,
-                                                               channel, core.clock.Now()));
+        CITYCODE_ASSIGN_OR_RETURN(issued,
+                                  core.IssueCredential(tx, citizen_id, device_id, key, channel,
+                                                       !device->IsNull(3), core.clock.Now()));
         return OkStatus();
       }));
   return issued;
@@ -237,6 +244,28 @@ Status Devices::RevokeCredential(const code::CredentialId& id, std::string_view 
       }));
   return core.RefreshVerifier();
 }
+
+Status Devices::EndHeldBy(store::Transaction& tx, std::string_view citizen_id,
+                          std::string_view guardian_id, std::string_view reason) {
+  const Instant now = core_->clock.Now();
+  const store::Value revoke[] = {Time(now), Text(reason), Text(citizen_id), Text(guardian_id),
+                                 Time(now)};
+  CITYCODE_RETURN_IF_ERROR(
+      tx.Execute("UPDATE credentials SET revoked_at = ?, revoke_reason = ? WHERE device_id IN "
+                 "(SELECT id FROM devices WHERE citizen_id = ? AND guardian_id = ? AND "
+                 "state = 'active') AND revoked_at IS NULL AND expires_at > ?",
+                 revoke)
+          .status());
+  const store::Value end[] = {Time(now), Text(citizen_id), Text(guardian_id)};
+  CITYCODE_RETURN_IF_ERROR(
+      tx.Execute("UPDATE devices SET state = 'unbound', ended_at = ? WHERE citizen_id = ? AND "
+                 "guardian_id = ? AND state = 'active'",
+                 end)
+          .status());
+  return tx.Execute("UPDATE signed_lists SET stale = 1 WHERE name = 'revocation'").status();
+}
+
+Status Devices::PublishRevocations() { return core_->RefreshVerifier(); }
 
 Status Devices::ReportLost(std::string_view citizen_id, std::string_view device_id) {
   return core_->EndDevice(citizen_id, device_id, DeviceState::kLost);

@@ -27,6 +27,7 @@ struct Device {
   crypto::KeyId key_id{};
   Instant created_at{};
   std::optional<Instant> ended_at;
+  bool held_by_guardian = false;  // a guardian's phone holds it for this dependant
 };
 
 struct EnrolRequest {
@@ -34,6 +35,9 @@ struct EnrolRequest {
   crypto::PublicKey device_key;
   std::string label;
   code::Channel channel = code::Channel::kApp;  // from the calling channel's key
+  // Set when a guardian's phone holds the device for `citizen_id`, a
+  // dependant (vault.h): its credentials say so.
+  std::string guardian_id;
 };
 
 struct IssuedCredential {
@@ -62,6 +66,13 @@ class Devices {
   // `reason` is recorded. not_found for an unknown credential;
   // failed_precondition if it is revoked already.
   Status RevokeCredential(const code::CredentialId& id, std::string_view reason);
+  // In the caller's transaction: ends the devices `guardian_id` holds for
+  // the dependant `citizen_id` and revokes their credentials with `reason`
+  // (a guardian link ended). Online verification sees it on commit; then
+  // call PublishRevocations for the verifier and the downloadable list.
+  Status EndHeldBy(store::Transaction& tx, std::string_view citizen_id,
+                   std::string_view guardian_id, std::string_view reason);
+  Status PublishRevocations();
 
  private:
   PlatformCore* core_;

@@ -289,6 +289,39 @@ Result<std::optional<VerifiedIdentity>> Identities::Find(store::Transaction& tx,
   return ReadIdentity(*core_, tx, citizen_id);
 }
 
+Result<std::optional<Identities::Holding>> Identities::FindPerson(store::Transaction& tx,
+                                                                  std::string_view id_number) {
+  const store::Value params[] = {Blob(core_->keyring.Index("verified_id_number", id_number))};
+  CITYCODE_ASSIGN_OR_RETURN(
+      auto row,
+      tx.QueryOptional("SELECT citizen_id FROM identities WHERE id_number_index = ?", params));
+  if (!row) return std::optional<Holding>();
+  CITYCODE_ASSIGN_OR_RETURN(std::optional<VerifiedIdentity> identity,
+                            ReadIdentity(*core_, tx, row->Text(0)));
+  if (!identity) return Internal("an identity vanished within its transaction");
+  return std::optional<Holding>(Holding{row->Text(0), *std::move(identity)});
+}
+
+Status Identities::ConfirmThroughGuardian(store::Transaction& tx, std::string_view citizen_id,
+                                          const Person& person, AssuranceLevel level,
+                                          std::string_view certificate) {
+  CITYCODE_RETURN_IF_ERROR(CheckPerson(person.name, person.id_number, core_->clock.Now()));
+  return Record(*core_, tx, citizen_id, person, {level, "guardianship", certificate});
+}
+
+Status Identities::Withdraw(store::Transaction& tx, std::string_view citizen_id,
+                            std::string_view source) {
+  CITYCODE_ASSIGN_OR_RETURN(std::optional<VerifiedIdentity> current,
+                            ReadIdentity(*core_, tx, citizen_id));
+  if (!current) return OkStatus();
+  const store::Value params[] = {Text(citizen_id)};
+  CITYCODE_RETURN_IF_ERROR(
+      tx.Execute("DELETE FROM identities WHERE citizen_id = ?", params).status());
+  CITYCODE_RETURN_IF_ERROR(
+      LogEvent(*core_, tx, citizen_id, "withdrawn", current->level, current->method, source));
+  return SetRiderCategory(*core_, tx, citizen_id, code::RiderCategory::kAdult);
+}
+
 Result<IdentityStatus> Identities::Get(std::string_view citizen_id) {
   CITYCODE_ASSIGN_OR_RETURN(auto tx, core_->db.Begin(store::TransactionMode::kRead));
   return ReadStatus(*tx, citizen_id);

@@ -39,15 +39,19 @@ struct VerifiedIdentity {
   std::string verification_id;  // new whenever the identity is verified again
   AssuranceLevel level = AssuranceLevel::kNone;
   Person person;
-  std::string method;  // "oidc" or "counter"
-  std::string source;  // the provider's issuer, or the window's terminal id
+  std::string method;  // "oidc", "counter", or "guardianship" (a dependant's)
+  // The provider's issuer, the window's terminal id, or the guardianship
+  // certificate's identifier.
+  std::string source;
   Instant verified_at{};
 };
 
 // What the account's owner sees of it.
 struct IdentityEvent {
   Instant at{};
-  std::string event;  // "verified", "replaced" (another person now), "moved_away"
+  // "verified", "replaced" (another person now), "moved_away",
+  // "withdrawn" (a dependant's guardian link ended)
+  std::string event;
   AssuranceLevel level = AssuranceLevel::kNone;
   std::string method;
 };
@@ -70,6 +74,9 @@ struct OnlineCheck {
 // id_number_invalid) and a birth date not after `now` (reason
 // id_number_birth_date).
 Status CheckPerson(std::string_view name, std::string_view id_number, Instant now);
+// The completed years of age at `now` of the person with `id_number`, which
+// CheckPerson accepted.
+int AgeInYears(std::string_view id_number, Instant now);
 
 class Identities {
  public:
@@ -101,6 +108,22 @@ class Identities {
   Result<std::optional<VerifiedIdentity>> Find(store::Transaction& tx, std::string_view citizen_id);
   // The level, how it was reached, and the history, for the account's owner.
   Result<IdentityStatus> Get(std::string_view citizen_id);
+
+  // --- a dependant's identity (vault.h), in the vault's transaction ---
+  // The account that `id_number` is verified on, and how; nullopt if none.
+  struct Holding {
+    std::string citizen_id;
+    VerifiedIdentity identity;
+  };
+  Result<std::optional<Holding>> FindPerson(store::Transaction& tx, std::string_view id_number);
+  // The dependant `citizen_id` is `person`, as the guardianship certificate
+  // `certificate` names them to a guardian verified at `level`.
+  Status ConfirmThroughGuardian(store::Transaction& tx, std::string_view citizen_id,
+                                const Person& person, AssuranceLevel level,
+                                std::string_view certificate);
+  // The account loses its verified identity (event "withdrawn", `source`
+  // says why).
+  Status Withdraw(store::Transaction& tx, std::string_view citizen_id, std::string_view source);
 
  private:
   PlatformCore* core_;

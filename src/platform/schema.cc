@@ -8,7 +8,7 @@ namespace {
 // Times are unix seconds (BIGINT); ids are made by the application. Columns
 // named sealed_* hold envelope-encrypted personal data (platform/keyring.h);
 // *_index columns hold keyed hashes for lookups, never the value.
-const std::array<store::Migration, 5> kMigrations = {{
+const std::array<store::Migration, 6> kMigrations = {{
     {1, "platform",
      R"sql(
 CREATE TABLE platform_keys (
@@ -211,6 +211,27 @@ CREATE TABLE phone_codes (
   UNIQUE (phone_index, purpose)
 );
 CREATE INDEX phone_codes_expiry ON phone_codes(expires_at);
+)sql"},
+    // Dependants (vault.h): a device a guardian holds for a dependant's
+    // account, and an identity withdrawn when its guardian link ends. The
+    // events table is made again to widen its CHECK (SQLite cannot alter
+    // one).
+    {6, "dependants", R"sql(
+ALTER TABLE devices ADD COLUMN guardian_id TEXT REFERENCES citizens(id);
+CREATE TABLE identity_events_v6 (
+  id TEXT PRIMARY KEY,
+  citizen_id TEXT NOT NULL REFERENCES citizens(id),
+  at BIGINT NOT NULL,
+  event TEXT NOT NULL CHECK (event IN ('verified', 'replaced', 'moved_away', 'withdrawn')),
+  level TEXT NOT NULL,
+  method TEXT NOT NULL,
+  source TEXT NOT NULL
+);
+INSERT INTO identity_events_v6 (id, citizen_id, at, event, level, method, source)
+  SELECT id, citizen_id, at, event, level, method, source FROM identity_events;
+DROP TABLE identity_events;
+ALTER TABLE identity_events_v6 RENAME TO identity_events;
+CREATE INDEX identity_events_citizen ON identity_events(citizen_id, at);
 )sql"},
 }};
 

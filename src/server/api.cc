@@ -117,6 +117,8 @@ Api::Api(city::City& city, Metrics& metrics, ApiOptions options)
   std::vector<RouteSpec>& routes = impl_->routes;
   routes = internal::PlatformRoutes(city.platform());
   std::ranges::move(internal::VaultRoutes(city.vault()), std::back_inserter(routes));
+  std::ranges::move(internal::DependantRoutes(city.platform(), city.vault()),
+                    std::back_inserter(routes));
   for (const auto& scene : city.scenes())
     std::ranges::move(scene->Routes(), std::back_inserter(routes));
   impl_->openapi = internal::OpenApiDocument(routes).dump(2);

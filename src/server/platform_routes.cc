@@ -5,6 +5,7 @@
 #include "code/verifier.h"
 #include "crypto/key.h"
 #include "server/internal/core_routes.h"
+#include "server/internal/views.h"
 
 namespace citycode::server::internal {
 namespace {
@@ -29,21 +30,6 @@ json TerminalJson(const platform::Terminal& t) {
 
 json KeyJson(const platform::NewApiKey& key) {
   return {{"key_id", key.key_id}, {"api_key", key.token}};
-}
-
-json CredentialJson(const platform::IssuedCredential& issued) {
-  const auto& claims = issued.claims;
-  json scenes = json::array();
-  for (auto scene : claims.scenes) scenes.push_back(code::SceneName(scene));
-  return {{"device_id", issued.device_id},
-          {"credential", Base64UrlEncode(issued.credential)},
-          {"credential_id", ToHex(claims.id)},
-          {"issued_at", FormatRfc3339(claims.issued_at)},
-          {"expires_at", FormatRfc3339(claims.expires_at)},
-          {"channel", code::ChannelName(claims.channel)},
-          {"rider_category",
-           code::RiderCategoryName(claims.rider_category.value_or(code::RiderCategory::kAdult))},
-          {"scenes", scenes}};
 }
 
 // What a start of registration, reset or change of phone answers, the
@@ -294,21 +280,11 @@ void AddDeviceRoutes(platform::Platform& p, std::vector<RouteSpec>& routes) {
                     .name = "enrol_device",
                     .summary = "Bind a device key and issue its credential",
                     .roles = kCitizens,
-                    .body = {{.name = "public_key", .max_length = 1024, .description = "SPKI PEM"},
-                             {.name = "label", .required = false, .max_length = 64}},
+                    .body = DeviceBody(),
                     .needs_channel_key = true,
                     .success_status = 201,
                     .handler = [&p](Call& call) {
-                      auto key = crypto::PublicKey::FromPem(Text(call, "public_key"));
-                      if (!key.ok()) {
-                        return ErrorResponse(InvalidArgument(
-                            "public_key is not a supported SPKI PEM key", "bad_public_key"));
-                      }
-                      return Respond(p.devices().Enrol({.citizen_id = call.principal->citizen_id,
-                                                        .device_key = *key,
-                                                        .label = Text(call, "label"),
-                                                        .channel = *call.channel}),
-                                     201, CredentialJson);
+                      return EnrolDevice(p, call, call.principal->citizen_id, "");
                     }});
   routes.push_back({.method = Method::kGet,
                     .pattern = "/v1/me/devices",
@@ -317,21 +293,7 @@ void AddDeviceRoutes(platform::Platform& p, std::vector<RouteSpec>& routes) {
                     .roles = kCitizens,
                     .handler = [&p](Call& call) {
                       return Respond(p.devices().List(call.principal->citizen_id), 200,
-                                     [](const std::vector<platform::Device>& devices) {
-                                       json out = json::array();
-                                       for (const auto& d : devices) {
-                                         json item = {{"id", d.id},
-                                                      {"label", d.label},
-                                                      {"channel", code::ChannelName(d.channel)},
-                                                      {"state", platform::DeviceStateName(d.state)},
-                                                      {"key_id", ToHex(d.key_id)},
-                                                      {"created_at", FormatRfc3339(d.created_at)}};
-                                         if (d.ended_at)
-                                           item["ended_at"] = FormatRfc3339(*d.ended_at);
-                                         out.push_back(item);
-                                       }
-                                       return json{{"devices", out}};
-                                     });
+                                     DevicesJson);
                     }});
   routes.push_back({.method = Method::kPost,
                     .pattern = "/v1/me/devices/{device}/renew",

@@ -28,6 +28,7 @@ struct Service::Impl {
   void UpkeepOnce() {
     Report("upkeep", city->platform().PurgeExpired());
     Report("audit checkpoint", city->vault().Checkpoint().status());
+    Report("dependants review", city->vault().ReviewDependants().status());
     for (const auto& scene : city->scenes()) Report("scene upkeep", scene->Upkeep());
   }
 

@@ -6,6 +6,7 @@
 
 #include "code/verifier.h"
 #include "server/internal/core_routes.h"
+#include "server/internal/views.h"
 
 namespace citycode::server::internal {
 namespace {
@@ -82,6 +83,7 @@ json VerificationJson(const platform::Principal& terminal,
   out["channel"] = code::ChannelName(result.channel);
   out["rider_category"] =
       code::RiderCategoryName(result.rider_category.value_or(code::RiderCategory::kAdult));
+  out["held_by_guardian"] = result.held_by_guardian;
   if (verified.grant) {
     out["consent_grant"] = {{"id", verified.grant->id},
                             {"types", verified.grant->type_codes},
@@ -226,20 +228,8 @@ void AddCitizenRoutes(vault::Vault& v, std::vector<RouteSpec>& routes) {
                     .summary = "The calling citizen's certificates in the vault",
                     .roles = kCitizens,
                     .handler = [&v](Call& call) {
-                      return Respond(
-                          v.ListCertificates(call.principal->citizen_id), 200,
-                          [](const std::vector<vault::CertificateSummary>& list) {
-                            json out = json::array();
-                            for (const auto& c : list) {
-                              out.push_back({{"identifier", c.identifier},
-                                             {"type_code", c.type_code},
-                                             {"type_name", c.type_name},
-                                             {"status", vault::CertificateStatusName(c.status)},
-                                             {"issuer_name", c.issuer_name},
-                                             {"valid_until", c.valid_until}});
-                            }
-                            return json{{"certificates", out}};
-                          });
+                      return Respond(v.ListCertificates(call.principal->citizen_id), 200,
+                                     CertificatesJson);
                     }});
   routes.push_back(
       {.method = Method::kPost,
@@ -292,19 +282,7 @@ void AddCitizenRoutes(vault::Vault& v, std::vector<RouteSpec>& routes) {
                   "changes too (newest first)",
        .roles = kCitizens,
        .handler = [&v](Call& call) {
-         return Respond(v.AccessHistory(call.principal->citizen_id), 200,
-                        [](const std::vector<vault::AccessRecord>& records) {
-                          json out = json::array();
-                          for (const auto& r : records) {
-                            json entry = {{"seq", r.seq},           {"at", FormatRfc3339(r.at)},
-                                          {"action", r.action},     {"org_id", r.org_id},
-                                          {"org_name", r.org_name}, {"purpose", r.purpose}};
-                            if (!r.identifiers.empty()) entry["certificates"] = r.identifiers;
-                            if (!r.reason.empty()) entry["reason"] = r.reason;
-                            out.push_back(entry);
-                          }
-                          return json{{"history", out}};
-                        });
+         return Respond(v.AccessHistory(call.principal->citizen_id), 200, AccessHistoryJson);
        }});
 }
 

@@ -77,9 +77,9 @@ Certificate BusinessLicence() {
 
 // --- registry ---
 
-TEST(CertificateTypesTest, SeedsTenWellFormedTypes) {
+TEST(CertificateTypesTest, SeedsElevenWellFormedTypes) {
   const std::vector<CertificateType>& types = SeededCertificateTypes();
-  ASSERT_EQ(types.size(), 10u);
+  ASSERT_EQ(types.size(), 11u);
   const std::regex code_shape("[0-9A-Z]{18}[0-9]{3}");
   const std::regex key_shape("[a-z_]+");
   std::set<std::string> codes, keys;
@@ -104,11 +104,11 @@ TEST(CertificateTypesTest, SeedsTenWellFormedTypes) {
     EXPECT_EQ(FindCertificateType(type.code), &type);
     EXPECT_EQ(FindCertificateType(type.key), &type);
   }
-  const std::set<std::string> expected_keys = {"resident_id_card",        "household_register",
-                                               "driving_licence",         "vehicle_licence",
-                                               "business_licence",        "marriage_certificate",
-                                               "social_security_card",    "medical_insurance_card",
-                                               "real_estate_certificate", "degree_certificate"};
+  const std::set<std::string> expected_keys = {
+      "resident_id_card",     "household_register",      "driving_licence",
+      "vehicle_licence",      "business_licence",        "marriage_certificate",
+      "social_security_card", "medical_insurance_card",  "real_estate_certificate",
+      "degree_certificate",   "guardianship_certificate"};
   EXPECT_EQ(keys, expected_keys);
   EXPECT_EQ(FindCertificateType("resident_id_card")->name, "居民身份证");
   EXPECT_EQ(FindCertificateType("business_licence")->holder_id_type, HolderIdType::kCreditCode);

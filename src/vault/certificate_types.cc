@@ -82,6 +82,18 @@ std::vector<CertificateType> MakeTypes() {
                   {"registration_date", "登记日期", true, 10},
                   {"spouse_name", "配偶姓名", true, 64},
                   {"spouse_id_number", "配偶身份证件号", true, 18}}},
+      // Names the guardian of the holder (a minor, or an adult under
+      // guardianship): what lets a guardian act for them (vault.h,
+      // dependants). ward_kind is "minor" or "adult".
+      {.code = Code(kCivilAffairs, "002"),
+       .key = "guardianship_certificate",
+       .name = "监护关系证明",
+       .authority_kind = "civil_affairs",
+       .holder_id_type = kCitizenIdNumber,
+       .fields = {{"guardian_name", "监护人姓名", true, 64},
+                  {"guardian_id_number", "监护人身份证件号", true, 18},
+                  {"relationship", "与被监护人关系", true, 16},
+                  {"ward_kind", "被监护人类别", true, 8}}},
       {.code = Code(kHumanResources, "001"),
        .key = "social_security_card",
        .name = "社会保障卡",

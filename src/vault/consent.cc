@@ -384,16 +384,31 @@ json MissingJson(const std::vector<MissingCertificate>& missing) {
   return out;
 }
 
-// Why a stored certificate is not served ("" when it is): its signature,
-// its status, its validity dates on `today`.
-std::string ProblemWith(const Certificate& c, bool signature_valid, bool in_validity) {
-  if (!signature_valid) return "bad_signature";
-  if (c.status != CertificateStatus::kValid) return "not_valid";
-  if (!in_validity) return "expired";
-  return {};
-}
-
 }  // namespace
+
+Result<Vault::Impl::CheckedCertificate> Vault::Impl::OpenChecked(store::Transaction& tx,
+                                                                 std::string_view identifier,
+                                                                 ByteView sealed,
+                                                                 std::string_view issuer_org_id,
+                                                                 std::string_view today) {
+  CITYCODE_ASSIGN_OR_RETURN(Bytes opened, keyring.Open(sealed, CertificateAad(identifier)));
+  CheckedCertificate out;
+  FetchedCertificate& fetched = out.fetched;
+  CITYCODE_ASSIGN_OR_RETURN(fetched.certificate, ParseCertificateJson(AsChars(opened)));
+  const Certificate& c = fetched.certificate.certificate;
+  auto key = IssuerKey(tx, fetched.certificate.key_id);
+  fetched.signature_valid = key.ok() && key->first == issuer_org_id &&
+                            VerifyCertificateSignature(fetched.certificate, key->second);
+  fetched.in_validity = c.valid_from <= today && (c.valid_until.empty() || today <= c.valid_until);
+  if (!fetched.signature_valid) {
+    out.problem = "bad_signature";
+  } else if (c.status != CertificateStatus::kValid) {
+    out.problem = "not_valid";
+  } else if (!fetched.in_validity) {
+    out.problem = "expired";
+  }
+  return out;
+}
 
 Result<FetchScope> Vault::Impl::CheckFetchScope(store::Transaction& tx, const Principal& caller,
                                                 const FetchRequest& request,
@@ -454,25 +469,16 @@ Result<Release> Vault::Impl::MakeRelease(store::Transaction& tx, const Principal
   const std::string today = LocalDate(now);
   std::map<std::string, std::string> why_missing;  // type code -> reason
   for (const store::Row& row : rows) {
-    CITYCODE_ASSIGN_OR_RETURN(Bytes opened, keyring.Open(row.Blob(2), CertificateAad(row.Text(0))));
-    CITYCODE_ASSIGN_OR_RETURN(SignedCertificate stored, ParseCertificateJson(AsChars(opened)));
-    const Certificate& c = stored.certificate;
+    CITYCODE_ASSIGN_OR_RETURN(CheckedCertificate checked,
+                              OpenChecked(tx, row.Text(0), row.Blob(2), row.Text(1), today));
+    const Certificate& c = checked.fetched.certificate.certificate;
     if (c.holder_name != holder->name) {  // the number's, but not the verified person's name
       why_missing.try_emplace(c.type_code, "name_mismatch");
-      continue;
+    } else if (!checked.problem.empty()) {
+      why_missing.try_emplace(c.type_code, std::move(checked.problem));
+    } else {
+      release.certificates.push_back(std::move(checked.fetched));
     }
-    auto key = IssuerKey(tx, stored.key_id);
-    const bool signature_valid =
-        key.ok() && key->first == row.Text(1) && VerifyCertificateSignature(stored, key->second);
-    const bool in_validity =
-        c.valid_from <= today && (c.valid_until.empty() || today <= c.valid_until);
-    if (std::string problem = ProblemWith(c, signature_valid, in_validity); !problem.empty()) {
-      why_missing.try_emplace(c.type_code, std::move(problem));
-      continue;
-    }
-    release.certificates.push_back({.certificate = std::move(stored),
-                                    .signature_valid = signature_valid,
-                                    .in_validity = in_validity});
   }
   json certificates = json::array();
   for (const FetchedCertificate& fetched : release.certificates) {

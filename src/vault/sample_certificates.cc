@@ -21,6 +21,9 @@ std::string FieldValue(std::string_view key, const SampleHolder& holder,
   if (key == "licence_class") return "C1";
   if (key == "household_type") return "家庭户";
   if (key == "relationship") return "户主";
+  if (key == "guardian_name") return "监护人";
+  if (key == "guardian_id_number") return "11010519491231002X";
+  if (key == "ward_kind") return "minor";
   if (key == "householder_name" || key == "legal_representative") return holder.name;
   if (key == "spouse_name") return "配偶";
   if (key == "spouse_id_number") return "11010519491231002X";

@@ -18,6 +18,25 @@ namespace {
 
 using platform::OrgKind;
 
+// Guardian links (dependants.cc): who acts for whom, on which certificate.
+// A pair has at most one live link.
+const store::Migration kGuardianships{1003, "vault guardianships", R"sql(
+CREATE TABLE vault_guardianships (
+  id TEXT PRIMARY KEY,
+  guardian_id TEXT NOT NULL REFERENCES citizens(id),
+  dependant_id TEXT NOT NULL REFERENCES citizens(id),
+  certificate TEXT NOT NULL,         -- the guardianship certificate's identifier
+  ward_kind TEXT NOT NULL CHECK (ward_kind IN ('minor', 'adult')),
+  started_at BIGINT NOT NULL,
+  ended_at BIGINT,
+  end_reason TEXT
+);
+CREATE UNIQUE INDEX vault_guardianships_live ON vault_guardianships(guardian_id, dependant_id)
+  WHERE ended_at IS NULL;
+CREATE INDEX vault_guardianships_dependant ON vault_guardianships(dependant_id);
+CREATE INDEX vault_guardianships_certificate ON vault_guardianships(certificate);
+)sql"};
+
 const store::Migration kVaultTables{1002, "vault tables", R"sql(
 CREATE TABLE vault_keys (
   purpose TEXT PRIMARY KEY,
@@ -242,7 +261,7 @@ Vault::~Vault() = default;
 Result<std::unique_ptr<Vault>> Vault::Open(store::Database& db, const Clock& clock,
                                            platform::Platform& platform, platform::Keyring keyring,
                                            VaultOptions options) {
-  const store::Migration migrations[] = {AuditLogMigration(), kVaultTables};
+  const store::Migration migrations[] = {AuditLogMigration(), kVaultTables, kGuardianships};
   CITYCODE_RETURN_IF_ERROR(db.Migrate(migrations));
   CITYCODE_ASSIGN_OR_RETURN(
       crypto::PrivateKey key,
@@ -451,7 +470,7 @@ Result<IssueResult> Vault::Issue(std::string_view issuer_org_id,
   Impl& impl = *impl_;
   CITYCODE_ASSIGN_OR_RETURN(Prepared prepared, PrepareCertificate(certificate, impl.keyring));
   IssueResult result{.identifier = prepared.identifier};
-  std::int64_t seq = 0;
+  std::int64_t seq = 0, links_ended = 0;
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
       impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
         CITYCODE_ASSIGN_OR_RETURN(auto issuer, FindIssuerByCode(tx, prepared.issuer_code));
@@ -502,6 +521,11 @@ Result<IssueResult> Vault::Issue(std::string_view issuer_org_id,
                          "warning = ?, updated_at = ? WHERE identifier = ?",
                          params)
                   .status());
+          // A guardian link rests on its certificate: a revoked or changed
+          // one ends it now.
+          const store::Value links[] = {Text(prepared.identifier)};
+          CITYCODE_ASSIGN_OR_RETURN(
+              links_ended, impl.ReviewLinks(tx, "certificate = ? AND ended_at IS NULL", links));
         } else {
           const store::Value params[] = {Text(prepared.identifier),
                                          Text(prepared.type_code),
@@ -530,6 +554,7 @@ Result<IssueResult> Vault::Issue(std::string_view issuer_org_id,
         return OkStatus();
       }));
   if (seq != 0) impl.CheckpointIfDue(seq);
+  if (links_ended > 0) CITYCODE_RETURN_IF_ERROR(impl.platform.devices().PublishRevocations());
   return result;
 }
 

@@ -55,6 +55,12 @@ struct VaultOptions {
   std::chrono::seconds max_standing_grant = std::chrono::days(366);
   // The city's local time: certificates are valid by local dates.
   CityTime time;
+  // A guardian acts for a minor under this age (who verifies on their own
+  // from then on); for an adult ward, as long as the certificate holds.
+  int guardian_minor_age = 14;
+  // How often ReviewDependants re-checks every live link (a change of the
+  // certificate itself is acted on at once).
+  std::chrono::seconds dependant_review_interval = std::chrono::hours(1);
 };
 
 struct IssuerRegistration {
@@ -166,6 +172,19 @@ struct AccessRecord {
   std::string reason;   // refusals
 };
 
+// A person a guardian acts for (a child, or an adult ward), as the guardian
+// sees them.
+struct Dependant {
+  std::string citizen_id;  // the dependant's own account
+  std::string name;
+  std::string id_number_masked;  // "3702**********123X"
+  std::string ward_kind;         // "minor" or "adult", as the certificate says
+  std::string certificate;       // the guardianship certificate's identifier
+  Instant since{};
+  std::optional<Instant> ended_at;
+  std::string end_reason;  // why it ended: "ended_by_guardian", "certificate_not_valid", …
+};
+
 // One line of a bulk file, as read.
 struct ImportLine {
   std::int64_t line_number = 0;
@@ -243,6 +262,36 @@ class Vault {
   // changes too. Newest first.
   Result<std::vector<AccessRecord>> AccessHistory(std::string_view citizen_id,
                                                   std::size_t limit = 100);
+
+  // --- dependants: a guardian acts for a child or a ward ---
+  // The guardian `guardian_id` (a verified adult) adds `dependant`, whose
+  // guardianship certificate in the vault names the guardian's verified
+  // name and ID number and is valid (signed, in force, within its dates). The
+  // dependant's own account (made on first use, without phone or password)
+  // is verified through that certificate at the guardian's level; the
+  // guardian then makes the dependant's codes (platform Devices with
+  // guardian_id), and sees their certificates and access history.
+  // failed_precondition: identity_not_verified (the guardian),
+  // no_guardianship_certificate, dependant_too_old (a minor of
+  // guardian_minor_age), dependant_has_account (the person is verified on
+  // an account of their own); already_exists if the link is live already;
+  // invalid_argument as platform::CheckPerson.
+  Result<Dependant> AddDependant(std::string_view guardian_id, const platform::Person& dependant);
+  // The guardian's dependants, ended links included, newest first.
+  Result<std::vector<Dependant>> ListDependants(std::string_view guardian_id);
+  // The dependant's account id, if `guardian_id` holds a live link to it;
+  // the link is re-checked first and ended if its certificate no longer
+  // supports it. not_found (dependant_not_found) for no link;
+  // failed_precondition (guardianship_ended) for one that has ended.
+  Result<std::string> ActFor(std::string_view guardian_id, std::string_view dependant_id);
+  // The guardian ends the link: the devices they hold for the dependant
+  // end, and with the last link the dependant's verified identity.
+  Status EndDependant(std::string_view guardian_id, std::string_view dependant_id);
+  // Ends every live link its certificate no longer supports (revoked or
+  // expired, the minor come of age, either identity changed, the
+  // dependant verified on their own account); at most once per
+  // dependant_review_interval unless `now_due`. The number ended.
+  Result<std::int64_t> ReviewDependants(bool now_due = false);
 
   // --- relying parties ---
   // After a valid online verification at a terminal of `terminal.org_id`:

@@ -102,11 +102,13 @@ struct PlatformCore {
   Result<std::pair<std::string, crypto::PrivateKey>> CurrentSigningKey(store::Transaction& tx,
                                                                        Instant now);
 
-  // Issues and records a credential for an active device.
+  // Issues and records a credential for an active device (one a guardian
+  // holds: the credential says so).
   Result<IssuedCredential> IssueCredential(store::Transaction& tx, std::string_view citizen_id,
                                            std::string_view device_id,
                                            const crypto::PublicKey& device_key,
-                                           code::Channel channel, Instant now);
+                                           code::Channel channel, bool held_by_guardian,
+                                           Instant now);
   // Ends an active device and revokes its live credentials.
   Status EndDevice(std::string_view citizen_id, std::string_view device_id, DeviceState state);
 

@@ -32,6 +32,8 @@ using api::Text;
 
 std::vector<api::RouteSpec> PlatformRoutes(platform::Platform& platform);  // platform_routes.cc
 std::vector<api::RouteSpec> VaultRoutes(vault::Vault& vault);              // vault_routes.cc
+std::vector<api::RouteSpec> DependantRoutes(platform::Platform& platform,  // dependant_routes.cc
+                                            vault::Vault& vault);
 
 }  // namespace citycode::server::internal
 

@@ -2,9 +2,11 @@
 #ifndef CITYCODE_VAULT_INTERNAL_IMPL_H_
 #define CITYCODE_VAULT_INTERNAL_IMPL_H_
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 
 #include "common/words.h"
@@ -81,6 +83,40 @@ struct Vault::Impl {
     std::string name;
   };
   Result<std::optional<Holder>> CitizenHolder(store::Transaction& tx, std::string_view citizen_id);
+
+  // A stored certificate (its row's identifier, sealed copy and issuer),
+  // opened and checked as of the local date `today`: its issuer's
+  // signature, status and validity dates; `problem` says why it may not be
+  // served ("bad_signature", "not_valid", "expired"; "" when it may).
+  struct CheckedCertificate {
+    FetchedCertificate fetched;
+    std::string problem;
+  };
+  Result<CheckedCertificate> OpenChecked(store::Transaction& tx, std::string_view identifier,
+                                         ByteView sealed, std::string_view issuer_org_id,
+                                         std::string_view today);
+
+  // Guardian links (dependants.cc). Why a link no longer holds as of
+  // `now` ("" while it does): certificate_<problem>, certificate_mismatch,
+  // certificate_not_held, dependant_of_age, guardian_identity_changed,
+  // dependant_verified_elsewhere.
+  Result<std::string> LinkProblem(store::Transaction& tx, const std::string& guardian_id,
+                                  const std::string& dependant_id, const std::string& certificate,
+                                  Instant now);
+  // Ends a live link for `reason`: the guardian's devices for the
+  // dependant end; with the last link, the dependant's identity.
+  Status EndLink(store::Transaction& tx, const std::string& link_id, const std::string& guardian_id,
+                 const std::string& dependant_id, std::string_view reason);
+  // Ends the live links selected by `where` whose LinkProblem is not
+  // empty; the number ended. Call Devices::PublishRevocations after commit.
+  Result<std::int64_t> ReviewLinks(store::Transaction& tx, std::string_view where,
+                                   std::span<const store::Value> params);
+  std::atomic<std::int64_t> last_dependant_review{0};  // unix seconds
+  // The guardianship certificate in the vault that makes `guardian` the
+  // guardian of `dependant` now; failed_precondition
+  // (no_guardianship_certificate) when there is none.
+  Result<Certificate> FindGuardianship(store::Transaction& tx, const platform::Person& guardian,
+                                       const platform::Person& dependant, Instant now);
 
   // Appends to the audit log in `tx`; after commit, CheckpointIfDue.
   Result<std::int64_t> Audit(store::Transaction& tx, AuditEvent event);
