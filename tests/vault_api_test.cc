@@ -872,6 +872,34 @@ TEST_P(VaultApiTest, AMinorsLinkEndsAtFourteen) {
                 "dependant_too_old");
 }
 
+// Concessions come from the verified person's valid certificates: a student
+// card gives the student fare, a disability certificate the disabled one
+// (before student); a revoked one no longer counts, nor one of another
+// name on the same ID number.
+TEST_P(VaultApiTest, ConcessionsComeFromTheVerifiedPersonsCertificates) {
+  json devices = SendJson("GET", "/v1/me/devices", nullptr, session_, 200);
+  const std::string renew = "/v1/me/devices/" + devices["devices"][0].value("id", "") + "/renew";
+  auto category = [&] {
+    json renewed = SendJson("POST", renew, nullptr, session_, 201, {{"X-Channel-Key", channel_}});
+    return renewed.value("rider_category", "");
+  };
+  EXPECT_EQ(category(), "adult");
+  const vault::SampleHolder citizen{.name = std::string(kCitizenName),
+                                    .id_number = std::string(kIdNumber)};
+  const vault::SampleHolder other_name{.name = "别人", .id_number = std::string(kIdNumber)};
+  Push(SignedFor(other_name, "student_card", 4001, "2030-07-01", agency_key_), 201);
+  EXPECT_EQ(category(), "adult") << "another name on the number gives nothing";
+  Push(SignedFor(citizen, "student_card", 4002, "2030-07-01", agency_key_), 201);
+  EXPECT_EQ(category(), "student");
+  const auto disability = SignedFor(citizen, "disability_certificate", 4003, "", agency_key_);
+  Push(disability, 201);
+  EXPECT_EQ(category(), "disabled");
+  Push(SignedFor(citizen, "disability_certificate", 4003, "", agency_key_,
+                 [](vault::Certificate& c) { c.status = vault::CertificateStatus::kRevoked; }),
+       200);
+  EXPECT_EQ(category(), "student");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, VaultApiTest, ::testing::ValuesIn(testing::DatabaseBackends()),
                          testing::BackendTestName);
 

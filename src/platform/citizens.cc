@@ -241,17 +241,4 @@ Result<CitizenProfile> Citizens::Get(std::string_view citizen_id) {
   return profile;
 }
 
-Status Citizens::SetRiderCategory(std::string_view citizen_id, code::RiderCategory category) {
-  const store::Value params[] = {Text(code::RiderCategoryName(category)), Time(core_->clock.Now()),
-                                 Text(citizen_id)};
-  return store::RunInTransaction(
-      core_->db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
-        CITYCODE_ASSIGN_OR_RETURN(
-            auto changed,
-            tx.Execute("UPDATE citizens SET rider_category = ?, updated_at = ? WHERE id = ?",
-                       params));
-        return changed == 1 ? OkStatus() : NotFound("no such citizen");
-      });
-}
-
 }  // namespace citycode::platform

@@ -98,8 +98,6 @@ class Citizens {
   // guardians act for it). Its claim is `person`, unverified until the
   // guardianship certificate confirms it (Identities::ConfirmThroughGuardian).
   Result<std::string> CreateHeldAccount(store::Transaction& tx, const Person& person);
-  // Sets the concession class (student, disabled) an agency has attested.
-  Status SetRiderCategory(std::string_view citizen_id, code::RiderCategory category);
 
  private:
   PlatformCore* core_;

@@ -53,6 +53,15 @@ Result<IssuedCredential> PlatformCore::IssueCredential(store::Transaction& tx,
       tx.QueryOne("SELECT rider_category FROM citizens WHERE id = ?", citizen_params));
   CITYCODE_ASSIGN_OR_RETURN(code::RiderCategory category,
                             code::RiderCategoryFromName(citizen.Text(0)));
+  if (category == code::RiderCategory::kAdult && concessions) {
+    CITYCODE_ASSIGN_OR_RETURN(std::optional<VerifiedIdentity> identity,
+                              Identities(*this).Find(tx, citizen_id));
+    if (identity) {
+      CITYCODE_ASSIGN_OR_RETURN(std::optional<code::RiderCategory> concession,
+                                concessions(tx, identity->person));
+      category = concession.value_or(category);
+    }
+  }
   CITYCODE_ASSIGN_OR_RETURN(auto signer, CurrentSigningKey(tx, now));
   code::CredentialClaims claims{
       .issuer = options.issuer_id,
@@ -266,6 +275,10 @@ Status Devices::EndHeldBy(store::Transaction& tx, std::string_view citizen_id,
 }
 
 Status Devices::PublishRevocations() { return core_->RefreshVerifier(); }
+
+void Devices::SetConcessionSource(ConcessionSource source) {
+  core_->concessions = std::move(source);
+}
 
 Status Devices::ReportLost(std::string_view citizen_id, std::string_view device_id) {
   return core_->EndDevice(citizen_id, device_id, DeviceState::kLost);

@@ -2,6 +2,7 @@
 #ifndef CITYCODE_PLATFORM_DEVICES_H_
 #define CITYCODE_PLATFORM_DEVICES_H_
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,6 +13,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "crypto/key.h"
+#include "platform/identities.h"
 #include "platform/principal.h"
 
 namespace citycode::platform {
@@ -46,6 +48,12 @@ struct IssuedCredential {
   code::CredentialClaims claims;
 };
 
+// The concession (student, disabled) that certificates held by a verified
+// `person` give, read in the issuing transaction; nullopt for none. The
+// vault provides it (vault.h), so the platform reads no certificate.
+using ConcessionSource = std::function<Result<std::optional<code::RiderCategory>>(
+    store::Transaction& tx, const Person& person)>;
+
 class Devices {
  public:
   explicit Devices(PlatformCore& core) : core_(&core) {}
@@ -73,6 +81,10 @@ class Devices {
   Status EndHeldBy(store::Transaction& tx, std::string_view citizen_id,
                    std::string_view guardian_id, std::string_view reason);
   Status PublishRevocations();
+  // Set once, before any credential is issued. A credential carries the
+  // senior category by verified age, else what `source` says of the
+  // verified person, else none (adult).
+  void SetConcessionSource(ConcessionSource source);
 
  private:
   PlatformCore* core_;

@@ -77,9 +77,9 @@ Certificate BusinessLicence() {
 
 // --- registry ---
 
-TEST(CertificateTypesTest, SeedsElevenWellFormedTypes) {
+TEST(CertificateTypesTest, SeedsThirteenWellFormedTypes) {
   const std::vector<CertificateType>& types = SeededCertificateTypes();
-  ASSERT_EQ(types.size(), 11u);
+  ASSERT_EQ(types.size(), 13u);
   const std::regex code_shape("[0-9A-Z]{18}[0-9]{3}");
   const std::regex key_shape("[a-z_]+");
   std::set<std::string> codes, keys;
@@ -105,10 +105,11 @@ TEST(CertificateTypesTest, SeedsElevenWellFormedTypes) {
     EXPECT_EQ(FindCertificateType(type.key), &type);
   }
   const std::set<std::string> expected_keys = {
-      "resident_id_card",     "household_register",      "driving_licence",
-      "vehicle_licence",      "business_licence",        "marriage_certificate",
-      "social_security_card", "medical_insurance_card",  "real_estate_certificate",
-      "degree_certificate",   "guardianship_certificate"};
+      "resident_id_card",     "household_register",       "driving_licence",
+      "vehicle_licence",      "business_licence",         "marriage_certificate",
+      "social_security_card", "medical_insurance_card",   "real_estate_certificate",
+      "degree_certificate",   "guardianship_certificate", "disability_certificate",
+      "student_card"};
   EXPECT_EQ(keys, expected_keys);
   EXPECT_EQ(FindCertificateType("resident_id_card")->name, "居民身份证");
   EXPECT_EQ(FindCertificateType("business_licence")->holder_id_type, HolderIdType::kCreditCode);

@@ -14,6 +14,7 @@ constexpr std::string_view kHumanResources = "11100000000012004D";
 constexpr std::string_view kHealthcareSecurity = "11100000000012005E";
 constexpr std::string_view kNaturalResources = "11100000000012006F";
 constexpr std::string_view kEducation = "11100000000012007G";
+constexpr std::string_view kDisabledPersons = "11100000000012008H";
 
 std::string Code(std::string_view authority, std::string_view number) {
   return std::string(authority) + std::string(number);
@@ -133,6 +134,23 @@ std::vector<CertificateType> MakeTypes() {
                   {"discipline", "学科门类", true, 32},
                   {"institution", "授予单位", true, 128},
                   {"conferral_date", "授予日期", true, 10}}},
+      // The two that give a concession fare to a verified holder
+      // (Impl::Concession): a disability certificate, a student card.
+      {.code = Code(kDisabledPersons, "001"),
+       .key = "disability_certificate",
+       .name = "残疾人证",
+       .authority_kind = "disabled_persons_federation",
+       .holder_id_type = kCitizenIdNumber,
+       .fields = {{"disability_category", "残疾类别", true, 16},
+                  {"disability_level", "残疾等级", true, 8}}},
+      {.code = Code(kEducation, "002"),
+       .key = "student_card",
+       .name = "学生证",
+       .authority_kind = "education",
+       .holder_id_type = kCitizenIdNumber,
+       .fields = {{"school", "学校", true, 128},
+                  {"student_number", "学号", true, 32},
+                  {"enrolment_date", "入学日期", true, 10}}},
   };
 }
 

@@ -410,6 +410,32 @@ Result<Vault::Impl::CheckedCertificate> Vault::Impl::OpenChecked(store::Transact
   return out;
 }
 
+Result<std::optional<code::RiderCategory>> Vault::Impl::Concession(store::Transaction& tx,
+                                                                   const platform::Person& person) {
+  static const std::pair<std::string, code::RiderCategory> kConcessions[] = {
+      {FindCertificateType("disability_certificate")->code, code::RiderCategory::kDisabled},
+      {FindCertificateType("student_card")->code, code::RiderCategory::kStudent}};
+  const BlindIndex holder =
+      HolderIndex(keyring, HolderIdTypeCode(HolderIdType::kCitizenIdNumber), person.id_number);
+  const std::string today = LocalDate(clock.Now());
+  for (const auto& [type_code, category] : kConcessions) {
+    const store::Value params[] = {Blob(holder), Text(type_code)};
+    CITYCODE_ASSIGN_OR_RETURN(
+        auto rows, tx.Query("SELECT identifier, sealed, issuer_org_id FROM vault_certificates "
+                            "WHERE holder_index = ? AND type_code = ?",
+                            params));
+    for (const store::Row& row : rows) {
+      CITYCODE_ASSIGN_OR_RETURN(CheckedCertificate checked,
+                                OpenChecked(tx, row.Text(0), row.Blob(1), row.Text(2), today));
+      if (checked.problem.empty() &&
+          checked.fetched.certificate.certificate.holder_name == person.name) {
+        return std::optional<code::RiderCategory>(category);
+      }
+    }
+  }
+  return std::optional<code::RiderCategory>();
+}
+
 Result<FetchScope> Vault::Impl::CheckFetchScope(store::Transaction& tx, const Principal& caller,
                                                 const FetchRequest& request,
                                                 const std::vector<std::string>& requested,

@@ -24,6 +24,9 @@ std::string FieldValue(std::string_view key, const SampleHolder& holder,
   if (key == "guardian_name") return "监护人";
   if (key == "guardian_id_number") return "11010519491231002X";
   if (key == "ward_kind") return "minor";
+  if (key == "disability_category") return "肢体";
+  if (key == "disability_level") return "三级";
+  if (key == "school") return "青岛示例大学";
   if (key == "householder_name" || key == "legal_representative") return holder.name;
   if (key == "spouse_name") return "配偶";
   if (key == "spouse_id_number") return "11010519491231002X";

@@ -256,7 +256,9 @@ Result<std::pair<std::string, crypto::PublicKey>> Vault::Impl::IssuerKey(store::
 }
 
 Vault::Vault(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Vault::~Vault() = default;
+Vault::~Vault() {
+  if (impl_) impl_->platform.devices().SetConcessionSource({});  // it points here
+}
 
 Result<std::unique_ptr<Vault>> Vault::Open(store::Database& db, const Clock& clock,
                                            platform::Platform& platform, platform::Keyring keyring,
@@ -266,8 +268,14 @@ Result<std::unique_ptr<Vault>> Vault::Open(store::Database& db, const Clock& clo
   CITYCODE_ASSIGN_OR_RETURN(
       crypto::PrivateKey key,
       LoadOrCreateVaultKey(db, keyring, platform.options().algorithm, clock.Now()));
-  return std::unique_ptr<Vault>(new Vault(std::make_unique<Impl>(
+  auto vault = std::unique_ptr<Vault>(new Vault(std::make_unique<Impl>(
       db, clock, platform, std::move(keyring), std::move(options), std::move(key))));
+  Impl* impl = vault->impl_.get();
+  platform.devices().SetConcessionSource(
+      [impl](store::Transaction& tx, const platform::Person& person) {
+        return impl->Concession(tx, person);
+      });
+  return vault;
 }
 
 const std::vector<CertificateType>& Vault::certificate_types() const {

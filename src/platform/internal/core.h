@@ -79,6 +79,8 @@ struct PlatformCore {
   std::mutex signing_mutex;
   std::map<std::string, crypto::PrivateKey, std::less<>> signing_keys;
 
+  ConcessionSource concessions;  // empty: no concession from certificates
+
   std::unique_ptr<code::Verifier> verifier;
   std::unique_ptr<oidc::IdTokenVerifier> id_tokens;  // null without an identity provider
 

@@ -118,6 +118,12 @@ struct Vault::Impl {
   Result<Certificate> FindGuardianship(store::Transaction& tx, const platform::Person& guardian,
                                        const platform::Person& dependant, Instant now);
 
+  // The concession a verified person's valid certificates give: disabled
+  // (a disability certificate) before student (a student card); nullopt
+  // for none. The platform asks when it issues a credential.
+  Result<std::optional<code::RiderCategory>> Concession(store::Transaction& tx,
+                                                        const platform::Person& person);
+
   // Appends to the audit log in `tx`; after commit, CheckpointIfDue.
   Result<std::int64_t> Audit(store::Transaction& tx, AuditEvent event);
   void CheckpointIfDue(std::int64_t seq);
