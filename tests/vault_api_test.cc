@@ -900,6 +900,66 @@ TEST_P(VaultApiTest, ConcessionsComeFromTheVerifiedPersonsCertificates) {
   EXPECT_EQ(category(), "student");
 }
 
+// PIPL art. 45 and 47: the export holds everything of the citizen's, and a
+// deletion confirmed by the password erases the person (the phone and the
+// person are free again), revokes the codes and consents, and says what is
+// kept; a wrong password deletes nothing.
+TEST_P(VaultApiTest, ACitizenExportsTheirDataAndDeletesTheAccount) {
+  json ticket = SendJson("POST", "/v1/gov/tickets", {{"qr", Code()}, {"service_item", item_id_}},
+                         kiosk_key_, 201);
+  SendJson("POST", "/v1/me/grants",
+           {{"org_id", hall_.id},
+            {"types", json::array({"resident_id_card"})},
+            {"purpose", "预约办事"},
+            {"expires_at", FormatRfc3339(kStart + std::chrono::days(30))}},
+           session_, 201);
+  json exported = SendJson("GET", "/v1/me/export", nullptr, session_, 200);
+  EXPECT_EQ(exported["account"]["name"], kCitizenName) << exported;
+  EXPECT_EQ(exported["account"]["id_number"], kIdNumber);
+  EXPECT_EQ(exported["account"]["phone"], kPhone);
+  EXPECT_EQ(exported["identity"]["level"], "identity_online");
+  EXPECT_EQ(exported["devices"].size(), 1u);
+  EXPECT_EQ(exported["certificates"].size(), 2u);
+  EXPECT_EQ(exported["grants"].size(), 1u);
+  EXPECT_EQ(exported["access_history"][0]["action"], "consent.grant");
+  EXPECT_EQ(exported["access_history_complete"], true);
+  ASSERT_EQ(exported["scenes"]["gov"]["tickets"].size(), 1u) << exported["scenes"];
+  EXPECT_EQ(exported["scenes"]["gov"]["tickets"][0]["id"], ticket["id"]);
+
+  constexpr const char* kAccountTables[] = {"citizens",    "sessions",     "identities",
+                                            "credentials", "vault_grants", "audit_log"};
+  const auto before = RowCounts(kAccountTables);
+  ExpectRefused("POST", "/v1/me/deletion", R"({"password":"wrong horse"})", session_, 401,
+                "wrong_password");
+  EXPECT_EQ(RowCounts(kAccountTables), before);
+  const std::string code_before_deletion = Code();
+
+  json deleted =
+      SendJson("POST", "/v1/me/deletion", {{"password", "correct horse"}}, session_, 200);
+  EXPECT_EQ(deleted["deleted"], true) << deleted;
+  std::vector<std::string> kept = deleted.value("kept", std::vector<std::string>());
+  ASSERT_EQ(kept.size(), 2u) << deleted;
+  EXPECT_TRUE(kept[0].starts_with("vault:")) << kept[0];
+  EXPECT_TRUE(kept[1].starts_with("gov:")) << kept[1];
+
+  // The session, the password and the codes are gone.
+  ExpectRefused("GET", "/v1/me", "", session_, 401, "unauthenticated");
+  ExpectRefused("POST", "/v1/sessions", R"({"phone":"13912345678","password":"correct horse"})", {},
+                401, "unauthenticated");
+  json at_gate = SendJson("POST", "/v1/verify", {{"code", code_before_deletion}}, kiosk_key_, 200);
+  EXPECT_EQ(at_gate["reason"], "credential_revoked") << at_gate;
+  // The phone and the person are free: a new account verifies as them and
+  // reaches their certificates.
+  RegisterCitizen(kCitizenName, kIdNumber, kPhone, "fresh horse");
+  session_ =
+      SendJson("POST", "/v1/sessions", {{"phone", kPhone}, {"password", "fresh horse"}}, {}, 201)
+          .value("token", "");
+  ASSERT_NO_FATAL_FAILURE(VerifyIdentity(session_, kCitizenName, kIdNumber));
+  json mine = SendJson("GET", "/v1/me/certificates", nullptr, session_, 200);
+  EXPECT_EQ(mine["certificates"].size(), 2u) << mine;
+  ExpectAuditLogVerifies();
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, VaultApiTest, ::testing::ValuesIn(testing::DatabaseBackends()),
                          testing::BackendTestName);
 

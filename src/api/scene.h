@@ -8,6 +8,8 @@
 
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -53,6 +55,18 @@ class Scene {
   // Periodic upkeep on the service's upkeep thread (one server at a time);
   // an error is logged and the next round tries again.
   virtual Status Upkeep() { return OkStatus(); }
+  // A citizen's own records in this scene, for their data export (PIPL
+  // art. 45): a JSON value, null when the scene keeps none.
+  virtual Result<nlohmann::json> ExportCitizen(std::string_view citizen_id) {
+    (void)citizen_id;
+    return nlohmann::json();
+  }
+  // The citizen's account is being deleted (PIPL art. 47): the scene erases
+  // what it need not keep and says what it keeps and why, one line each.
+  virtual Result<std::vector<std::string>> EraseCitizen(std::string_view citizen_id) {
+    (void)citizen_id;
+    return std::vector<std::string>();
+  }
   // Seeds the scene's own setup for the demo city's organisations
   // (api/demo_seed.h); only ever on a database of demo data.
   virtual Status SeedDemo(DemoSeed& seed) {

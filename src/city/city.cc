@@ -15,6 +15,30 @@ api::Scene* City::scene(std::string_view name) const {
   return nullptr;
 }
 
+Result<nlohmann::json> City::ExportScenes(std::string_view citizen_id) {
+  nlohmann::json out = nlohmann::json::object();
+  for (std::size_t i = 0; i < scenes_.size(); ++i) {
+    CITYCODE_ASSIGN_OR_RETURN(nlohmann::json records, scenes_[i]->ExportCitizen(citizen_id));
+    if (!records.is_null()) out[scene_names_[i]] = std::move(records);
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> City::DeleteAccount(std::string_view citizen_id,
+                                                     std::string_view password) {
+  CITYCODE_RETURN_IF_ERROR(platform_->citizens().CheckPassword(citizen_id, password));
+  CITYCODE_RETURN_IF_ERROR(vault_->ForgetCitizen(citizen_id));
+  std::vector<std::string> kept = {
+      "vault: the audit log of consents and of who fetched which certificates — the record the "
+      "vault must keep; it names the account only by its id"};
+  for (const auto& scene : scenes_) {
+    CITYCODE_ASSIGN_OR_RETURN(std::vector<std::string> scene_kept, scene->EraseCitizen(citizen_id));
+    kept.insert(kept.end(), scene_kept.begin(), scene_kept.end());
+  }
+  CITYCODE_RETURN_IF_ERROR(platform_->citizens().Erase(citizen_id));
+  return kept;
+}
+
 Result<std::unique_ptr<City>> City::Open(const CityConfig& config, const Clock& clock,
                                          OpenOptions options) {
   std::unique_ptr<City> city(new City());

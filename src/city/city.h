@@ -83,8 +83,22 @@ class City {
   vault::Vault& vault() { return *vault_; }
   // The scenes the configuration turned on, in list order.
   const std::vector<std::unique_ptr<api::Scene>>& scenes() const { return scenes_; }
+  // Their names ("gov", "transit"), parallel to scenes().
+  const std::vector<std::string>& scene_names() const { return scene_names_; }
   // The scene of that name, or nullptr when it is off or unknown.
   api::Scene* scene(std::string_view name) const;
+
+  // --- a citizen's rights over their account, across every part ---
+  // Their data (PIPL art. 45): each opened scene's records, by scene name.
+  Result<nlohmann::json> ExportScenes(std::string_view citizen_id);
+  // Deletes the account (PIPL art. 47) once `password` confirms it: the
+  // vault revokes its grants and ends its guardian links, each scene erases
+  // what it need not keep, and the platform erases the person
+  // (platform::Citizens::Erase). Each step can be run again, so a deletion
+  // cut short completes when asked again. What is kept, and why, one line
+  // per part. unauthenticated (wrong_password).
+  Result<std::vector<std::string>> DeleteAccount(std::string_view citizen_id,
+                                                 std::string_view password);
 
  private:
   City() = default;

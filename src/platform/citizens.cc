@@ -41,6 +41,7 @@ std::chrono::year_month_day BirthDate(std::string_view id_number) {
 }
 
 std::string MaskIdNumber(std::string_view id_number) {
+  if (id_number.size() < 8) return std::string();  // an erased account's
   return std::string(id_number.substr(0, 4)) + std::string(id_number.size() - 8, '*') +
          std::string(id_number.substr(id_number.size() - 4));
 }
@@ -239,6 +240,88 @@ Result<CitizenProfile> Citizens::Get(std::string_view citizen_id) {
   profile.name = std::string(AsChars(name));
   profile.id_number_masked = MaskIdNumber(AsChars(id_number));
   return profile;
+}
+
+Result<AccountRecord> Citizens::Own(std::string_view citizen_id) {
+  PlatformCore& core = *core_;
+  CITYCODE_ASSIGN_OR_RETURN(auto tx, core.db.Begin(store::TransactionMode::kRead));
+  const store::Value params[] = {Text(citizen_id)};
+  CITYCODE_ASSIGN_OR_RETURN(
+      auto row, tx->QueryOptional("SELECT sealed_name, sealed_id_number, sealed_phone, "
+                                  "created_at, phone_verified_at FROM citizens WHERE id = ?",
+                                  params));
+  if (!row) return NotFound("no such citizen");
+  AccountRecord record{.citizen_id = std::string(citizen_id),
+                       .created_at = FromUnixSeconds(row->Int(3))};
+  std::string* fields[] = {&record.name, &record.id_number, &record.phone};
+  const char* columns[] = {"sealed_name", "sealed_id_number", "sealed_phone"};
+  for (std::size_t i = 0; i < 3; ++i) {
+    CITYCODE_ASSIGN_OR_RETURN(Bytes opened,
+                              core.keyring.Open(row->Blob(i), CitizenAad(columns[i], citizen_id)));
+    *fields[i] = std::string(AsChars(opened));
+  }
+  if (auto at = row->OptionalInt(4)) record.phone_verified_at = FromUnixSeconds(*at);
+  return record;
+}
+
+Status Citizens::CheckPassword(std::string_view citizen_id, std::string_view password) {
+  PlatformCore& core = *core_;
+  CITYCODE_ASSIGN_OR_RETURN(auto tx, core.db.Begin(store::TransactionMode::kRead));
+  const store::Value params[] = {Text(citizen_id)};
+  CITYCODE_ASSIGN_OR_RETURN(
+      auto row, tx->QueryOptional("SELECT password_hash FROM citizens WHERE id = ?", params));
+  if (!row || password.size() > crypto::kMaxPasswordBytes ||
+      !crypto::VerifyPassword(password, row->Text(0))) {
+    return Unauthenticated("wrong password", "wrong_password");
+  }
+  return OkStatus();
+}
+
+Status Citizens::Erase(std::string_view citizen_id) {
+  PlatformCore& core = *core_;
+  const std::string id(citizen_id);
+  CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
+      core.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+        const Instant now = core.clock.Now();
+        const Bytes nothing;
+        const store::Value erase[] = {
+            Blob(core.keyring.Index("phone", "erased:" + id)),
+            Blob(core.keyring.Index("id_number_claim", id + ":erased")),
+            Blob(core.keyring.Seal(nothing, CitizenAad("sealed_name", id))),
+            Blob(core.keyring.Seal(nothing, CitizenAad("sealed_id_number", id))),
+            Blob(core.keyring.Seal(nothing, CitizenAad("sealed_phone", id))),
+            Time(now),
+            Time(now),
+            Text(id)};
+        CITYCODE_ASSIGN_OR_RETURN(
+            auto changed,
+            tx.Execute("UPDATE citizens SET phone_index = ?, id_number_index = ?, sealed_name = ?, "
+                       "sealed_id_number = ?, sealed_phone = ?, password_hash = '', "
+                       "rider_category = 'adult', phone_verified_at = NULL, erased_at = ?, "
+                       "updated_at = ? WHERE id = ? AND erased_at IS NULL",
+                       erase));
+        if (changed != 1) return NotFound("no such citizen");
+        const store::Value mine[] = {Text(id)};
+        for (const char* sql : {"DELETE FROM sessions WHERE citizen_id = ?",
+                                "DELETE FROM identities WHERE citizen_id = ?",
+                                "DELETE FROM identity_events WHERE citizen_id = ?",
+                                "DELETE FROM identity_nonces WHERE citizen_id = ?"}) {
+          CITYCODE_RETURN_IF_ERROR(tx.Execute(sql, mine).status());
+        }
+        const store::Value revoke[] = {Time(now), Text(id), Time(now)};
+        CITYCODE_RETURN_IF_ERROR(
+            tx.Execute("UPDATE credentials SET revoked_at = ?, revoke_reason = 'account_deleted' "
+                       "WHERE citizen_id = ? AND revoked_at IS NULL AND expires_at > ?",
+                       revoke)
+                .status());
+        const store::Value end[] = {Time(now), Text(id)};
+        CITYCODE_RETURN_IF_ERROR(tx.Execute("UPDATE devices SET state = 'unbound', ended_at = ? "
+                                            "WHERE citizen_id = ? AND state = 'active'",
+                                            end)
+                                     .status());
+        return tx.Execute("UPDATE signed_lists SET stale = 1 WHERE name = 'revocation'").status();
+      }));
+  return core.RefreshVerifier();
 }
 
 }  // namespace citycode::platform

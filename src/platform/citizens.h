@@ -4,6 +4,7 @@
 #define CITYCODE_PLATFORM_CITIZENS_H_
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -42,6 +43,17 @@ struct Session {
 // not the phone is known: the difference is only in what the phone gets.
 struct CodeSent {
   std::chrono::seconds expires_in{};
+};
+
+// What the platform holds of an account, in full, for its owner's data
+// export (PIPL art. 45).
+struct AccountRecord {
+  std::string citizen_id;
+  std::string name;       // as registered (the claim)
+  std::string id_number;  // likewise
+  std::string phone;
+  Instant created_at{};
+  std::optional<Instant> phone_verified_at;
 };
 
 class Citizens {
@@ -93,6 +105,18 @@ class Citizens {
   Result<Session> Login(std::string_view phone, std::string_view password);
   Status Logout(std::string_view token);
   Result<CitizenProfile> Get(std::string_view citizen_id);
+
+  // --- the owner's rights over the account (PIPL art. 45, 47) ---
+  Result<AccountRecord> Own(std::string_view citizen_id);
+  // unauthenticated (wrong_password) unless `password` is the account's.
+  Status CheckPassword(std::string_view citizen_id, std::string_view password);
+  // Deletes the account's personal data: name, ID number and phone are
+  // erased (the phone can register again), sessions end, the verified
+  // identity and its history are deleted (the person can be verified on
+  // another account), every device ends and its credentials are revoked.
+  // The row stays as an opaque id, which records the law requires keep
+  // (audit log, the scenes' records) point to. not_found if already erased.
+  Status Erase(std::string_view citizen_id);
   // In the caller's transaction: an account for a dependant (vault.h),
   // which has no phone and no password (nobody logs in to it; its
   // guardians act for it). Its claim is `person`, unverified until the

@@ -8,7 +8,7 @@ namespace {
 // Times are unix seconds (BIGINT); ids are made by the application. Columns
 // named sealed_* hold envelope-encrypted personal data (platform/keyring.h);
 // *_index columns hold keyed hashes for lookups, never the value.
-const std::array<store::Migration, 6> kMigrations = {{
+const std::array<store::Migration, 7> kMigrations = {{
     {1, "platform",
      R"sql(
 CREATE TABLE platform_keys (
@@ -232,6 +232,10 @@ INSERT INTO identity_events_v6 (id, citizen_id, at, event, level, method, source
 DROP TABLE identity_events;
 ALTER TABLE identity_events_v6 RENAME TO identity_events;
 CREATE INDEX identity_events_citizen ON identity_events(citizen_id, at);
+)sql"},
+    // A deleted account (Citizens::Erase) keeps its row, erased.
+    {7, "citizens_erased_at", R"sql(
+ALTER TABLE citizens ADD COLUMN erased_at BIGINT;
 )sql"},
 }};
 

@@ -119,6 +119,7 @@ Api::Api(city::City& city, Metrics& metrics, ApiOptions options)
   std::ranges::move(internal::VaultRoutes(city.vault()), std::back_inserter(routes));
   std::ranges::move(internal::DependantRoutes(city.platform(), city.vault()),
                     std::back_inserter(routes));
+  std::ranges::move(internal::AccountRoutes(city), std::back_inserter(routes));
   for (const auto& scene : city.scenes())
     std::ranges::move(scene->Routes(), std::back_inserter(routes));
   impl_->openapi = internal::OpenApiDocument(routes).dump(2);

@@ -11,21 +11,6 @@ namespace {
 
 using nlohmann::json;
 
-json DependantJson(const vault::Dependant& d) {
-  json out = {{"dependant_id", d.citizen_id},
-              {"name", d.name},
-              {"id_number", d.id_number_masked},
-              {"ward_kind", d.ward_kind},
-              {"certificate", d.certificate},
-              {"since", FormatRfc3339(d.since)},
-              {"live", !d.ended_at}};
-  if (d.ended_at) {
-    out["ended_at"] = FormatRfc3339(*d.ended_at);
-    out["end_reason"] = d.end_reason;
-  }
-  return out;
-}
-
 // Runs `act` with the dependant's account id if the caller is their live
 // guardian; the link's refusal otherwise.
 template <typename F>

@@ -38,22 +38,6 @@ json CodeSentJson(const platform::CodeSent& sent) {
   return {{"code_sent", true}, {"expires_in_seconds", sent.expires_in.count()}};
 }
 
-json IdentityJson(const platform::IdentityStatus& status) {
-  json history = json::array();
-  for (const auto& e : status.history) {
-    history.push_back({{"at", FormatRfc3339(e.at)},
-                       {"event", e.event},
-                       {"level", platform::AssuranceLevelName(e.level)},
-                       {"method", e.method}});
-  }
-  json out = {{"level", platform::AssuranceLevelName(status.level)}, {"history", history}};
-  if (status.verified_at) {
-    out["method"] = status.method;
-    out["verified_at"] = FormatRfc3339(*status.verified_at);
-  }
-  return out;
-}
-
 // A signed list with ETag / If-None-Match.
 Response ListResponse(const Call& call, const Result<platform::SignedList>& list) {
   if (!list.ok()) return ErrorResponse(list.status());

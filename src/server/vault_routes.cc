@@ -33,19 +33,6 @@ json TypeJson(const vault::CertificateType& type) {
           {"fields", fields}};
 }
 
-json GrantJson(const vault::Grant& g) {
-  json out = {{"id", g.id},
-              {"kind", vault::GrantKindName(g.kind)},
-              {"org_id", g.org_id},
-              {"types", g.type_codes},
-              {"purpose", g.purpose},
-              {"created_at", FormatRfc3339(g.created_at)},
-              {"expires_at", FormatRfc3339(g.expires_at)}};
-  if (g.used_at) out["used_at"] = FormatRfc3339(*g.used_at);
-  if (g.revoked_at) out["revoked_at"] = FormatRfc3339(*g.revoked_at);
-  return out;
-}
-
 json IssuerJson(const vault::Issuer& issuer) {
   return {{"org_id", issuer.org_id},
           {"credit_code", issuer.credit_code},

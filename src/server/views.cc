@@ -24,6 +24,50 @@ json CredentialJson(const platform::IssuedCredential& issued) {
           {"scenes", scenes}};
 }
 
+json IdentityJson(const platform::IdentityStatus& status) {
+  json history = json::array();
+  for (const auto& e : status.history) {
+    history.push_back({{"at", FormatRfc3339(e.at)},
+                       {"event", e.event},
+                       {"level", platform::AssuranceLevelName(e.level)},
+                       {"method", e.method}});
+  }
+  json out = {{"level", platform::AssuranceLevelName(status.level)}, {"history", history}};
+  if (status.verified_at) {
+    out["method"] = status.method;
+    out["verified_at"] = FormatRfc3339(*status.verified_at);
+  }
+  return out;
+}
+
+json GrantJson(const vault::Grant& g) {
+  json out = {{"id", g.id},
+              {"kind", vault::GrantKindName(g.kind)},
+              {"org_id", g.org_id},
+              {"types", g.type_codes},
+              {"purpose", g.purpose},
+              {"created_at", FormatRfc3339(g.created_at)},
+              {"expires_at", FormatRfc3339(g.expires_at)}};
+  if (g.used_at) out["used_at"] = FormatRfc3339(*g.used_at);
+  if (g.revoked_at) out["revoked_at"] = FormatRfc3339(*g.revoked_at);
+  return out;
+}
+
+json DependantJson(const vault::Dependant& d) {
+  json out = {{"dependant_id", d.citizen_id},
+              {"name", d.name},
+              {"id_number", d.id_number_masked},
+              {"ward_kind", d.ward_kind},
+              {"certificate", d.certificate},
+              {"since", FormatRfc3339(d.since)},
+              {"live", !d.ended_at}};
+  if (d.ended_at) {
+    out["ended_at"] = FormatRfc3339(*d.ended_at);
+    out["end_reason"] = d.end_reason;
+  }
+  return out;
+}
+
 json DevicesJson(const std::vector<platform::Device>& devices) {
   json out = json::array();
   for (const auto& d : devices) {

@@ -294,6 +294,40 @@ Status Vault::EndDependant(std::string_view guardian_id, std::string_view depend
   return impl.platform.devices().PublishRevocations();
 }
 
+Status Vault::ForgetCitizen(std::string_view citizen_id) {
+  Impl& impl = *impl_;
+  const std::string id(citizen_id);
+  std::int64_t seq = 0;
+  CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
+      impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+        const Instant now = impl.clock.Now();
+        const store::Value grants[] = {Time(now), Text(id), Time(now)};
+        CITYCODE_ASSIGN_OR_RETURN(
+            std::int64_t revoked,
+            tx.Execute("UPDATE vault_grants SET revoked_at = ? WHERE citizen_id = ? AND "
+                       "revoked_at IS NULL AND expires_at > ?",
+                       grants));
+        const store::Value mine[] = {Text(id), Text(id)};
+        CITYCODE_ASSIGN_OR_RETURN(
+            std::vector<Link> links,
+            QueryLinks(tx, "(guardian_id = ? OR dependant_id = ?) AND ended_at IS NULL", mine));
+        for (const Link& link : links) {
+          CITYCODE_RETURN_IF_ERROR(
+              impl.EndLink(tx, link.id, link.guardian_id, link.dependant_id, "account_deleted"));
+        }
+        CITYCODE_ASSIGN_OR_RETURN(
+            seq, impl.Audit(tx, {.action = "account.delete",
+                                 .actor = id,
+                                 .subject = id,
+                                 .detail = nlohmann::json({{"grants_revoked", revoked},
+                                                           {"guardian_links_ended", links.size()}})
+                                               .dump()}));
+        return OkStatus();
+      }));
+  impl.CheckpointIfDue(seq);
+  return impl.platform.devices().PublishRevocations();
+}
+
 Result<std::int64_t> Vault::ReviewDependants(bool now_due) {
   Impl& impl = *impl_;
   const std::int64_t now = ToUnixSeconds(impl.clock.Now());

@@ -293,6 +293,13 @@ class Vault {
   // dependant_review_interval unless `now_due`. The number ended.
   Result<std::int64_t> ReviewDependants(bool now_due = false);
 
+  // The citizen's account is being deleted: their grants are revoked and
+  // their guardian links end, all audited ("account.delete"). The audit
+  // log itself is kept whole: it is the record of who reached whose
+  // certificates, which the vault must keep, and it names accounts only by
+  // their opaque ids.
+  Status ForgetCitizen(std::string_view citizen_id);
+
   // --- relying parties ---
   // After a valid online verification at a terminal of `terminal.org_id`:
   // a one-time grant of `type_codes` (those the organisation is registered

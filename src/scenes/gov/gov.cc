@@ -25,7 +25,7 @@ using platform::Role;
 // space-separated (none contains a space). A ticket's citizen_id is the
 // platform's opaque id, kept to match the citizen at the window; cases keep
 // no certificate contents, only what was checked.
-const std::array<store::Migration, 1> kMigrations = {{
+const std::array<store::Migration, 2> kMigrations = {{
     {2001, "gov",
      R"sql(
 CREATE TABLE gov_service_items (
@@ -98,6 +98,11 @@ CREATE TABLE gov_case_certificates (
   missing_reason TEXT,               -- not served
   PRIMARY KEY (case_id, seq)
 );
+)sql"},
+    // A citizen's own tickets and cases, for their data export.
+    {2002, "gov_citizen_indexes", R"sql(
+CREATE INDEX gov_tickets_citizen ON gov_tickets(citizen_id);
+CREATE INDEX gov_cases_citizen ON gov_cases(citizen_id);
 )sql"},
 }};
 
@@ -890,6 +895,26 @@ Result<Case> GovScene::RejectCase(const Principal& window, std::string_view case
                                   std::string_view reason) {
   CITYCODE_RETURN_IF_ERROR(CheckText(reason, kMaxRejectReason, "a rejection reason"));
   return impl_->CloseCase(window, case_id, CaseState::kRejected, reason);
+}
+
+Result<std::vector<Ticket>> GovScene::CitizenTickets(std::string_view citizen_id) {
+  CITYCODE_ASSIGN_OR_RETURN(auto tx, impl_->db.Begin(store::TransactionMode::kRead));
+  const store::Value params[] = {Text(citizen_id)};
+  return QueryTickets(*tx, "WHERE t.citizen_id = ? ORDER BY t.taken_at, t.id", params);
+}
+
+Result<std::vector<Case>> GovScene::CitizenCases(std::string_view citizen_id) {
+  CITYCODE_ASSIGN_OR_RETURN(auto tx, impl_->db.Begin(store::TransactionMode::kRead));
+  const store::Value params[] = {Text(citizen_id)};
+  CITYCODE_ASSIGN_OR_RETURN(
+      auto rows,
+      tx->Query("SELECT id FROM gov_cases WHERE citizen_id = ? ORDER BY opened_at, id", params));
+  std::vector<Case> out;
+  for (const store::Row& row : rows) {
+    CITYCODE_ASSIGN_OR_RETURN(std::optional<Case> found, FindCase(*tx, row.Text(0)));
+    if (found) out.push_back(*std::move(found));
+  }
+  return out;
 }
 
 Result<Case> GovScene::GetCase(const Principal& principal, std::string_view case_id) {

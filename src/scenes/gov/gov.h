@@ -177,6 +177,12 @@ class GovScene final : public api::Scene {
   std::vector<api::RouteSpec> Routes() override;
   // The hall's service items and windows in the demo city (gov_demo.cc).
   Status SeedDemo(api::DemoSeed& seed) override;
+  // A citizen's tickets and cases (gov_routes.cc renders them); both are
+  // kept when the account is deleted: the hall's records of its work.
+  Result<nlohmann::json> ExportCitizen(std::string_view citizen_id) override;
+  Result<std::vector<std::string>> EraseCitizen(std::string_view citizen_id) override;
+  Result<std::vector<Ticket>> CitizenTickets(std::string_view citizen_id);
+  Result<std::vector<Case>> CitizenCases(std::string_view citizen_id);
 
   // --- administration (the caller checks who may administer `org_id`) ---
   // `required_types` are vault type codes or keys ("resident_id_card");

@@ -331,4 +331,20 @@ std::vector<RouteSpec> GovScene::Routes() {
   return routes;
 }
 
+Result<nlohmann::json> GovScene::ExportCitizen(std::string_view citizen_id) {
+  CITYCODE_ASSIGN_OR_RETURN(std::vector<Ticket> tickets, CitizenTickets(citizen_id));
+  CITYCODE_ASSIGN_OR_RETURN(std::vector<Case> cases, CitizenCases(citizen_id));
+  json out = {{"tickets", json::array()}, {"cases", json::array()}};
+  for (const Ticket& t : tickets) out["tickets"].push_back(TicketJson(t));
+  for (const Case& c : cases) out["cases"].push_back(CaseJson(c));
+  return out;
+}
+
+Result<std::vector<std::string>> GovScene::EraseCitizen(std::string_view citizen_id) {
+  (void)citizen_id;
+  return std::vector<std::string>{
+      "gov: queue tickets and cases — the hall's records of the affairs it handled; they hold "
+      "the account's id and certificate identifiers, no name or ID number"};
+}
+
 }  // namespace citycode::gov

@@ -74,6 +74,29 @@ Result<std::vector<StoredCharge>> ReadRiderCharges(store::Transaction& tx,
   return out;
 }
 
+Result<std::vector<Tap>> Rides::RiderTaps(std::string_view rider_id) {
+  CITYCODE_ASSIGN_OR_RETURN(auto tx, faring_->db.Begin(store::TransactionMode::kRead));
+  CITYCODE_ASSIGN_OR_RETURN(
+      std::vector<store::Row> rows,
+      tx->Query("SELECT terminal_id, sequence, at, route_id, stop_id, kind, channel, "
+                "rider_category_id FROM transit_taps WHERE bucket = ? AND rider_id = ? "
+                "ORDER BY at, terminal_id, sequence",
+                {Int(RiderBucket(rider_id)), Text(rider_id)}));
+  std::vector<Tap> out;
+  for (const store::Row& row : rows) {
+    Tap tap{.terminal_id = row.Text(0),
+            .sequence = row.Int(1),
+            .at = FromUnixSeconds(row.Int(2)),
+            .route_id = row.Text(3),
+            .stop_id = row.Text(4),
+            .rider_category_id = row.Text(7)};
+    CITYCODE_ASSIGN_OR_RETURN(tap.kind, TapKindFromName(row.Text(5)));
+    CITYCODE_ASSIGN_OR_RETURN(tap.channel, code::ChannelFromName(row.Text(6)));
+    out.push_back(std::move(tap));
+  }
+  return out;
+}
+
 Result<std::vector<StoredCharge>> Rides::RiderCharges(std::string_view rider_id,
                                                       const Date& operating_day) {
   CITYCODE_ASSIGN_OR_RETURN(auto tx, faring_->db.Begin(store::TransactionMode::kRead));

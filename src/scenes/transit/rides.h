@@ -127,6 +127,8 @@ class Rides {
   // The rider's trips of one operating day, in start order.
   Result<std::vector<StoredCharge>> RiderCharges(std::string_view rider_id,
                                                  const Date& operating_day);
+  // Every tap stored for the rider, oldest first (their data export).
+  Result<std::vector<Tap>> RiderTaps(std::string_view rider_id);
 
  private:
   explicit Rides(std::unique_ptr<internal::RiderFaring> faring);

@@ -206,4 +206,24 @@ std::vector<RouteSpec> TransitScene::Routes() {
   return routes;
 }
 
+Result<nlohmann::json> TransitScene::ExportCitizen(std::string_view citizen_id) {
+  CITYCODE_ASSIGN_OR_RETURN(std::vector<Tap> taps, rides_->RiderTaps(citizen_id));
+  json out = json::array();
+  for (const Tap& tap : taps) {
+    out.push_back({{"at", FormatRfc3339(tap.at)},
+                   {"route_id", tap.route_id},
+                   {"stop_id", tap.stop_id},
+                   {"kind", TapKindName(tap.kind)},
+                   {"channel", code::ChannelName(tap.channel)}});
+  }
+  return json{{"taps", out}};
+}
+
+Result<std::vector<std::string>> TransitScene::EraseCitizen(std::string_view citizen_id) {
+  (void)citizen_id;
+  return std::vector<std::string>{
+      "transit: taps, trips, charges and payments — the operators' accounting records "
+      "(会计档案); they hold the account's id, no name or ID number"};
+}
+
 }  // namespace citycode::transit

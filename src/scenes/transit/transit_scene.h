@@ -32,6 +32,10 @@ class TransitScene final : public api::Scene {
   ~TransitScene() override;
 
   std::vector<api::RouteSpec> Routes() override;
+  // The rider's taps (transit_routes.cc renders them); taps, trips and
+  // charges are kept when the account is deleted: accounting records.
+  Result<nlohmann::json> ExportCitizen(std::string_view citizen_id) override;
+  Result<std::vector<std::string>> EraseCitizen(std::string_view citizen_id) override;
 
   const Feed& feed() const { return *feed_; }
   Rides& rides() { return *rides_; }

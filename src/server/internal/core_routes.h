@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "api/route.h"
+#include "city/city.h"
 #include "platform/platform.h"
 #include "server/http.h"
 #include "vault/vault.h"
@@ -34,6 +35,7 @@ std::vector<api::RouteSpec> PlatformRoutes(platform::Platform& platform);  // pl
 std::vector<api::RouteSpec> VaultRoutes(vault::Vault& vault);              // vault_routes.cc
 std::vector<api::RouteSpec> DependantRoutes(platform::Platform& platform,  // dependant_routes.cc
                                             vault::Vault& vault);
+std::vector<api::RouteSpec> AccountRoutes(city::City& city);  // account_routes.cc
 
 }  // namespace citycode::server::internal
 

@@ -13,6 +13,9 @@
 namespace citycode::server::internal {
 
 nlohmann::json CredentialJson(const platform::IssuedCredential& issued);
+nlohmann::json IdentityJson(const platform::IdentityStatus& status);
+nlohmann::json GrantJson(const vault::Grant& g);
+nlohmann::json DependantJson(const vault::Dependant& d);
 nlohmann::json DevicesJson(const std::vector<platform::Device>& devices);
 nlohmann::json CertificatesJson(const std::vector<vault::CertificateSummary>& list);
 nlohmann::json AccessHistoryJson(const std::vector<vault::AccessRecord>& records);
