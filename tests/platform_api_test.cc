@@ -3,13 +3,19 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <thread>
+#include <vector>
 
 #include "api_client/http_client.h"
 #include "code/credential.h"
+#include "code/presentation.h"
 #include "common/files.h"
+#include "crypto/key.h"
+#include "crypto/password.h"
 #include "server/service.h"
 #include "tests/support/service_test.h"
 #include "tests/support/subprocess.h"
@@ -327,7 +333,102 @@ TEST_P(ApiTest, TheTerminalSimulatorVerifiesOnlineAndOffline) {
   EXPECT_THAT(bad.err, ::testing::StartsWith("citycode: identify the terminal: HTTP 401"));
 }
 
+// Wrong passwords back off per phone (even the right one waits), and
+// unknown tokens per client address (even a valid one from there waits:
+// the check is made before any database read).
+TEST_P(ApiTest, WrongPasswordsAndUnknownTokensBackOff) {
+  Citizen();
+  const std::string wrong = R"({"phone":"13912345678","password":"wrong horse"})";
+  for (int i = 0; i < 6; ++i) {  // five free, the sixth sets the first wait
+    ExpectRefused("POST", "/v1/sessions", wrong, {}, 401, "unauthenticated");
+  }
+  ExpectRefused("POST", "/v1/sessions", wrong, {}, 429, "login_backoff");
+  ExpectRefused("POST", "/v1/sessions", R"({"phone":"13912345678","password":"correct horse"})", {},
+                429, "login_backoff");
+  // Another phone from the same address is not held back yet.
+  ExpectRefused("POST", "/v1/sessions", R"({"phone":"13912345679","password":"wrong horse"})", {},
+                401, "unauthenticated");
+
+  for (int i = 0; i < 21; ++i) {
+    ExpectRefused("GET", "/v1/me", "", "cck_unknown_token", 401, "unauthenticated");
+  }
+  ExpectRefused("GET", "/v1/me", "", "cck_unknown_token", 429, "rate_limited");
+  ExpectRefused("GET", "/v1/orgs", "", admin_, 429, "rate_limited");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ApiTest, ::testing::ValuesIn(testing::DatabaseBackends()),
+                         testing::BackendTestName);
+
+// A flood of wrong-password logins (40 connections, passwords hashed at
+// the production cost, no back-off) while a bus terminal verifies codes:
+// every verify is answered, valid, while the flood runs. Logins run on the
+// handler pool and their hashing is bounded (PasswordGate), so they cannot
+// hold every handler.
+class LoginFloodTest : public testing::ServiceTest {
+ protected:
+  void SetUp() override {
+    ServiceTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    Configure("login-flood");
+    config_.platform.password_cost = crypto::PasswordCost::kInteractive;
+    config_.platform.login_failures_per_phone = 0;
+    config_.platform.login_failures_per_address = 0;
+    config_.api.rate_per_key = 0;  // no per-address request limit on loopback
+    ASSERT_NO_FATAL_FAILURE(StartService(clock_));
+  }
+  SystemClock clock_;
+};
+
+TEST_P(LoginFloodTest, TerminalsAreAnsweredThroughoutALoginFlood) {
+  json org =
+      SendJson("POST", "/v1/orgs", {{"name", "公交"}, {"kind", "transit_operator"}}, admin_, 201);
+  const std::string org_id = org["id"];
+  json site = SendJson("POST", "/v1/orgs/" + org_id + "/sites", {{"name", "1路"}}, admin_, 201);
+  json terminal = SendJson("POST", "/v1/orgs/" + org_id + "/terminals",
+                           {{"site_id", site["id"]}, {"name", "1号车"}}, admin_, 201);
+  const std::string gate = terminal["api_key"];
+  RegisterCitizen("测试市民乙", "370282199003154516", "13912345678", "correct horse");
+  const std::string session =
+      SendJson("POST", "/v1/sessions", {{"phone", "13912345678"}, {"password", "correct horse"}},
+               {}, 201)["token"];
+  const auto device = *crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519);
+  json enrolled = SendJson("POST", "/v1/me/devices", {{"public_key", device.public_key().ToPem()}},
+                           session, 201, {{"X-Channel-Key", channel_}});
+  const Bytes credential = *Base64UrlDecode(enrolled.value("credential", ""));
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> logins_answered{0};
+  std::vector<std::thread> flood;
+  for (int i = 0; i < 40; ++i) {
+    flood.emplace_back([&, i] {
+      auto client = api_client::HttpClient::Create(base_url_);
+      if (!client.ok()) return;
+      const std::string body = json({{"phone", "139" + std::to_string(10000000 + i)},
+                                     {"password", "wrong horse " + std::to_string(i)}})
+                                   .dump();
+      while (!stop.load()) {
+        auto reply = (*client)->Send("POST", "/v1/sessions", body, {});
+        if (reply.ok() && (reply->status == 401 || reply->status == 429)) ++logins_answered;
+      }
+    });
+  }
+  // The flood is under way before the terminal starts.
+  while (logins_answered.load() < 40) std::this_thread::yield();
+  const int answered_before = logins_answered.load();
+  for (std::uint64_t n = 1; n <= 50; ++n) {
+    auto code = code::MakePresentation(
+        {.credential = credential, .made_at = clock_.Now(), .counter = n}, device);
+    ASSERT_TRUE(code.ok());
+    json verified = SendJson("POST", "/v1/verify", {{"code", code::ToQrText(*code)}}, gate, 200);
+    EXPECT_EQ(verified["valid"], true) << verified;
+  }
+  const int answered_during = logins_answered.load() - answered_before;
+  stop = true;
+  for (std::thread& t : flood) t.join();
+  EXPECT_GT(answered_during, 0) << "the flood ran while the terminal verified";
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, LoginFloodTest, ::testing::ValuesIn(testing::DatabaseBackends()),
                          testing::BackendTestName);
 
 // The per-key rate limit answers 429 once the burst is spent.

@@ -77,6 +77,7 @@ Status ReadStorage(Sections& sections, CityConfig& config) {
 }
 
 Status ReadPlatform(Sections& sections, CityConfig& config) {
+  using platform::PlatformOptions;
   const ConfigTable table = Take(sections, "platform");
   ConfigSection platform("platform", table);
   std::string algorithm(crypto::CliName(config.platform.algorithm));
@@ -94,7 +95,20 @@ Status ReadPlatform(Sections& sections, CityConfig& config) {
   CITYCODE_RETURN_IF_ERROR(platform.Read("max_scan_age_hours", max_scan_age_hours));
   std::string time_zone;
   CITYCODE_RETURN_IF_ERROR(platform.Read("time_zone", time_zone));
+  PlatformOptions& options = config.platform;
+  CITYCODE_RETURN_IF_ERROR(platform.Read("password_threads", options.password_threads));
+  CITYCODE_RETURN_IF_ERROR(platform.Read("password_queue", options.password_queue));
+  CITYCODE_RETURN_IF_ERROR(
+      platform.Read("login_failures_per_phone", options.login_failures_per_phone));
+  CITYCODE_RETURN_IF_ERROR(
+      platform.Read("login_failures_per_address", options.login_failures_per_address));
   CITYCODE_RETURN_IF_ERROR(platform.CheckAllRead());
+  if (options.password_threads < 1 || options.password_threads > 64) {
+    return platform.Invalid("password_threads", "1-64");
+  }
+  if (options.password_queue < 0 || options.password_queue > 1000) {
+    return platform.Invalid("password_queue", "0-1000");
+  }
   if (!time_zone.empty()) {
     auto time = ParseTimeZone(time_zone);
     if (!time.ok())

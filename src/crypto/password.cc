@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <new>
 
 namespace citycode::crypto {
@@ -29,6 +30,37 @@ bool VerifyPassword(std::string_view password, std::string_view hash) {
   char stored[crypto_pwhash_STRBYTES] = {};
   hash.copy(stored, hash.size());
   return crypto_pwhash_str_verify(stored, password.data(), password.size()) == 0;
+}
+
+PasswordGate::PasswordGate(int threads, int queue)
+    : limit_(std::max(1, threads) + std::max(0, queue)), running_(std::clamp(threads, 1, 1024)) {}
+
+Status PasswordGate::Enter() {
+  if (admitted_.fetch_add(1) >= limit_) {
+    admitted_.fetch_sub(1);
+    return ResourceExhausted("too many sign-ins at once; retry in a moment", "busy");
+  }
+  running_.acquire();
+  return OkStatus();
+}
+
+void PasswordGate::Leave() {
+  running_.release();
+  admitted_.fetch_sub(1);
+}
+
+Result<std::string> PasswordGate::Hash(std::string_view password, PasswordCost cost) {
+  CITYCODE_RETURN_IF_ERROR(Enter());
+  Result<std::string> hash = HashPassword(password, cost);
+  Leave();
+  return hash;
+}
+
+Result<bool> PasswordGate::Verify(std::string_view password, std::string_view hash) {
+  CITYCODE_RETURN_IF_ERROR(Enter());
+  const bool matches = VerifyPassword(password, hash);
+  Leave();
+  return matches;
 }
 
 }  // namespace citycode::crypto

@@ -144,7 +144,7 @@ Result<std::string> Citizens::Register(const CitizenRegistration& r) {
   PlatformCore& core = *core_;
   CITYCODE_RETURN_IF_ERROR(CheckRegistration(r, core.clock.Now()));
   CITYCODE_ASSIGN_OR_RETURN(std::string password_hash,
-                            crypto::HashPassword(r.password, core.options.password_cost));
+                            core.passwords.Hash(r.password, core.options.password_cost));
   std::string id;
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
       core.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
@@ -169,10 +169,20 @@ const std::string& PlatformCore::DecoyPasswordHash() {
   return decoy_password_hash;
 }
 
-Result<Session> Citizens::Login(std::string_view phone, std::string_view password) {
+Result<Session> Citizens::Login(std::string_view phone, std::string_view password,
+                                std::string_view client_address) {
   PlatformCore& core = *core_;
   const Status refused = Unauthenticated("wrong phone or password");
   if (!IsValidPhone(phone) || password.size() > crypto::kMaxPasswordBytes) return refused;
+  const std::string phone_key = "phone:" + std::string(phone);
+  const std::string address_key = "address:" + std::string(client_address);
+  const std::chrono::seconds wait =
+      std::max(core.login_by_phone.Wait(phone_key), core.login_by_address.Wait(address_key));
+  if (wait.count() > 0) {
+    return ResourceExhausted(
+        "too many wrong passwords; retry in " + std::to_string(wait.count()) + " s",
+        "login_backoff");
+  }
   std::optional<store::Row> row;
   {
     CITYCODE_ASSIGN_OR_RETURN(auto tx, core.db.Begin(store::TransactionMode::kRead));
@@ -182,9 +192,15 @@ Result<Session> Citizens::Login(std::string_view phone, std::string_view passwor
         tx->QueryOptional("SELECT id, password_hash FROM citizens WHERE phone_index = ?", params));
   }
   // The same work whether or not the phone is registered.
-  const bool matches =
-      crypto::VerifyPassword(password, row ? row->Text(1) : core.DecoyPasswordHash());
-  if (!row || !matches) return refused;
+  CITYCODE_ASSIGN_OR_RETURN(
+      const bool matches,
+      core.passwords.Verify(password, row ? row->Text(1) : core.DecoyPasswordHash()));
+  if (!row || !matches) {
+    core.login_by_phone.Failed(phone_key);
+    core.login_by_address.Failed(address_key);
+    return refused;
+  }
+  core.login_by_phone.Succeeded(phone_key);
   const std::string secret = NewSecret();
   const Instant now = core.clock.Now();
   Session session{.token = std::string(kSessionPrefix) + secret,
@@ -270,11 +286,11 @@ Status Citizens::CheckPassword(std::string_view citizen_id, std::string_view pas
   const store::Value params[] = {Text(citizen_id)};
   CITYCODE_ASSIGN_OR_RETURN(
       auto row, tx->QueryOptional("SELECT password_hash FROM citizens WHERE id = ?", params));
-  if (!row || password.size() > crypto::kMaxPasswordBytes ||
-      !crypto::VerifyPassword(password, row->Text(0))) {
+  if (!row || password.size() > crypto::kMaxPasswordBytes) {
     return Unauthenticated("wrong password", "wrong_password");
   }
-  return OkStatus();
+  CITYCODE_ASSIGN_OR_RETURN(const bool matches, core.passwords.Verify(password, row->Text(0)));
+  return matches ? OkStatus() : Unauthenticated("wrong password", "wrong_password");
 }
 
 Status Citizens::Erase(std::string_view citizen_id) {

@@ -102,7 +102,13 @@ class Citizens {
                             std::string_view code);
 
   // unauthenticated for an unknown phone or a wrong password (same message).
-  Result<Session> Login(std::string_view phone, std::string_view password);
+  // After login_failures_per_phone wrong passwords in a row for the phone,
+  // or login_failures_per_address from `client_address`, resource_exhausted
+  // (login_backoff) until the back-off has passed, without checking the
+  // password; resource_exhausted (busy) when too many passwords are being
+  // checked at once.
+  Result<Session> Login(std::string_view phone, std::string_view password,
+                        std::string_view client_address = {});
   Status Logout(std::string_view token);
   Result<CitizenProfile> Get(std::string_view citizen_id);
 

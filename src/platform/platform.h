@@ -48,6 +48,16 @@ struct PlatformOptions {
   std::chrono::seconds trust_list_lifetime = std::chrono::days(30);
   std::chrono::seconds revocation_list_lifetime = std::chrono::days(2);
   crypto::PasswordCost password_cost = crypto::PasswordCost::kInteractive;
+  // Password hashing running at once, and waiting beyond that; past both,
+  // a login is refused busy (crypto::PasswordGate). Together well below the
+  // server's handler threads, so logins never hold them all.
+  int password_threads = 2;
+  int password_queue = 2;
+  // Wrong passwords in a row that cost nothing: past them, a phone (or a
+  // client address) waits 1 s, doubled per further failure up to 15 min,
+  // before its next login is even checked. 0: no back-off.
+  int login_failures_per_phone = 5;
+  int login_failures_per_address = 50;
   // Age from which a verified identity makes a citizen's credentials senior.
   int senior_age = 60;
   // A demo server (`citycode demo`): every citizen and organisation it

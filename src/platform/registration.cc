@@ -181,7 +181,7 @@ Result<CodeSent> Citizens::StartRegistration(const CitizenRegistration& r,
   CITYCODE_RETURN_IF_ERROR(CheckRegistration(r, core.clock.Now()));
   // Hashed whether or not the phone is known: both answers take as long.
   CITYCODE_ASSIGN_OR_RETURN(std::string password_hash,
-                            crypto::HashPassword(r.password, core.options.password_cost));
+                            core.passwords.Hash(r.password, core.options.password_cost));
   return TextCodeOrNotice(core, r.phone, client_address,
                           {.purpose = kRegister,
                            .code_if_registered = false,
@@ -229,7 +229,7 @@ Status Citizens::ConfirmPasswordReset(std::string_view phone, std::string_view c
   }
   if (!IsValidPhone(phone) || !IsCode(code)) return Unproven();
   CITYCODE_ASSIGN_OR_RETURN(std::string password_hash,
-                            crypto::HashPassword(new_password, core.options.password_cost));
+                            core.passwords.Hash(new_password, core.options.password_cost));
   std::optional<json> taken;
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
       core.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/backoff.h"
 #include "server/internal/core_routes.h"
 #include "server/internal/openapi.h"
 
@@ -34,13 +35,15 @@ struct Api::Impl {
         db(c.database()),
         metrics(m),
         options(o),
-        limiter(o.rate_per_key, o.burst_per_key) {}
+        limiter(o.rate_per_key, o.burst_per_key),
+        bad_tokens(o.bad_tokens_per_address, std::chrono::seconds(1), std::chrono::minutes(5)) {}
 
   platform::Platform& platform;
   store::Database& db;
   Metrics& metrics;
   const ApiOptions options;
   RateLimiter limiter;
+  FailureBackoff bad_tokens;  // by client address
   std::vector<RouteSpec> routes;
   std::string openapi;
 
@@ -55,8 +58,14 @@ struct Api::Impl {
     if (!route.roles.empty()) {
       const std::string_view token = BearerToken(request);
       if (token.empty()) return refuse(Unauthenticated("this route needs a bearer token"));
+      if (bad_tokens.Wait(request.remote_address).count() > 0) return refuse(RateLimited());
       auto authenticated = platform.access_keys().Authenticate(token);
-      if (!authenticated.ok()) return refuse(authenticated.status());
+      if (!authenticated.ok()) {
+        if (authenticated.status().code() == StatusCode::kUnauthenticated) {
+          bad_tokens.Failed(request.remote_address);
+        }
+        return refuse(authenticated.status());
+      }
       principal = std::move(*authenticated);
       if (std::find(route.roles.begin(), route.roles.end(), principal.role) == route.roles.end()) {
         return refuse(PermissionDenied("a " + std::string(platform::RoleName(principal.role)) +

@@ -22,6 +22,10 @@ struct ApiOptions {
   // the unauthenticated routes), with bursts up to `burst_per_key`.
   double rate_per_key = 1000;
   double burst_per_key = 2000;
+  // Unknown or wrong bearer tokens a client address may send freely; past
+  // that it waits (1 s, doubling up to 5 min) and its tokens are refused
+  // without a database read. 0: never.
+  int bad_tokens_per_address = 20;
 };
 
 class Api {

@@ -76,8 +76,13 @@ class Metrics {
 };
 
 struct HttpOptions {
-  std::string listen = "127.0.0.1:8080";   // host:port; port 0 picks a free one
-  int threads = 2;                         // I/O threads (handlers run on them)
+  std::string listen = "127.0.0.1:8080";  // host:port; port 0 picks a free one
+  int threads = 2;                        // I/O threads: reading and writing only
+  // Threads that run the handlers (database work overlaps: PostgreSQL
+  // commits wait for their fsync side by side), and how many requests may
+  // wait for one before the server answers 503 overloaded.
+  int handler_threads = 8;
+  int max_queued_requests = 1024;
   std::size_t max_body_bytes = 64 * 1024;  // larger bodies: 400 payload_too_large
   std::size_t max_header_bytes = 8 * 1024;
   std::chrono::milliseconds read_timeout{10'000};  // whole request must arrive

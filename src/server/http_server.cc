@@ -31,10 +31,12 @@
 #include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/error.hpp>
@@ -172,7 +174,11 @@ std::string RandomIdPrefix() {
 // Everything the sessions share; HttpServer::Impl owns one.
 struct Core {
   Core(HttpOptions o, const Router& r, Metrics& m)
-      : options(std::move(o)), router(r), metrics(m), ioc(std::max(1, options.threads)) {}
+      : options(std::move(o)),
+        router(r),
+        metrics(m),
+        ioc(std::max(1, options.threads)),
+        handlers(static_cast<std::size_t>(std::max(1, options.handler_threads))) {}
 
   HttpOptions options;
   const Router& router;
@@ -182,6 +188,10 @@ struct Core {
   std::mutex sessions_mu;
   std::list<std::weak_ptr<Session>> sessions;
   net::io_context ioc;
+  // Handlers run here, never on the I/O threads; after `ioc`, so that it is
+  // destroyed first (its queued work holds guards on `ioc`).
+  net::thread_pool handlers;
+  std::atomic<int> handling{0};           // requests handed to `handlers` and not yet answered
   std::optional<tcp::acceptor> acceptor;  // on its own strand
   std::optional<net::steady_timer> accept_retry;
   std::vector<std::thread> threads;
@@ -253,7 +263,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Executor executor() { return stream_.get_executor(); }
 
  private:
-  enum class State { kReading, kWriting, kDraining, kClosed };
+  enum class State { kReading, kHandling, kWriting, kDraining, kClosed };
 
   void BeginRequest() {
     if (core_.stopping.load(std::memory_order_relaxed)) return Close();
@@ -391,10 +401,30 @@ class Session : public std::enable_shared_from_this<Session> {
     request.body = std::move(message.body());
     request.remote_address = remote_address_;
     request.deadline = start_ + core_.options.handler_deadline;
+    RunHandler();
+  }
 
-    Response response = Dispatch(request);
-    if (route_name_.empty()) route_name_.assign(kUnmatched);
-    Write(std::move(response));
+  // The handler runs on the handler pool, never on an I/O thread, so a slow
+  // one (a password hash, a commit waiting for its fsync) stalls no
+  // connection; with max_queued_requests already waiting, 503 at once. The
+  // deadline counts from the request's arrival, waiting included.
+  void RunHandler() {
+    const int limit = core_.options.handler_threads + core_.options.max_queued_requests;
+    if (core_.handling.fetch_add(1) >= limit) {
+      core_.handling.fetch_sub(1);
+      return Write(ServerError(503, "overloaded", "the server is overloaded; retry later"));
+    }
+    state_ = State::kHandling;
+    // The guard keeps the I/O threads running until the answer is written.
+    net::post(core_.handlers, [self = shared_from_this(),
+                               work = net::make_work_guard(stream_.get_executor())] {
+      Response response = self->Dispatch(self->request_);
+      self->core_.handling.fetch_sub(1);
+      net::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
+        if (self->route_name_.empty()) self->route_name_.assign(kUnmatched);
+        self->Write(std::move(response));
+      });
+    });
   }
 
   Response Dispatch(Request& request) {
@@ -689,9 +719,10 @@ void HttpServer::Stop() {
     core.accept_retry->cancel();
   });
 
-  // run() returns once no connection, timer or accept is pending.
+  // run() returns once no connection, timer, accept or handler is pending.
   for (std::thread& thread : core.threads) thread.join();
   core.threads.clear();
+  core.handlers.join();
   core.accept_retry.reset();
   core.acceptor.reset();
 }

@@ -126,8 +126,9 @@ void AddCitizenRoutes(platform::Platform& p, std::vector<RouteSpec>& routes) {
        .body = {{.name = "phone", .max_length = 11}, {.name = "password", .max_length = 1024}},
        .success_status = 201,
        .handler = [&p](Call& call) {
-         return Respond(p.citizens().Login(Text(call, "phone"), Text(call, "password")), 201,
-                        [](const platform::Session& s) {
+         return Respond(p.citizens().Login(Text(call, "phone"), Text(call, "password"),
+                                           call.request.remote_address),
+                        201, [](const platform::Session& s) {
                           return json{{"token", s.token},
                                       {"citizen_id", s.citizen_id},
                                       {"expires_at", FormatRfc3339(s.expires_at)}};

@@ -84,6 +84,10 @@ Status ReadServerConfig(ServiceConfig& config) {
   std::int64_t deadline_ms = config.http.handler_deadline.count();
   CITYCODE_RETURN_IF_ERROR(server.Read("listen", config.http.listen));
   CITYCODE_RETURN_IF_ERROR(server.Read("threads", config.http.threads));
+  CITYCODE_RETURN_IF_ERROR(server.Read("handler_threads", config.http.handler_threads));
+  CITYCODE_RETURN_IF_ERROR(server.Read("max_queued_requests", config.http.max_queued_requests));
+  CITYCODE_RETURN_IF_ERROR(
+      server.Read("bad_tokens_per_address", config.api.bad_tokens_per_address));
   CITYCODE_RETURN_IF_ERROR(server.Read("max_body_bytes", config.http.max_body_bytes));
   CITYCODE_RETURN_IF_ERROR(server.Read("read_timeout_ms", read_timeout_ms));
   CITYCODE_RETURN_IF_ERROR(server.Read("handler_deadline_ms", deadline_ms));
@@ -91,6 +95,10 @@ Status ReadServerConfig(ServiceConfig& config) {
   CITYCODE_RETURN_IF_ERROR(server.Read("burst_per_key", config.api.burst_per_key));
   CITYCODE_RETURN_IF_ERROR(server.CheckAllRead());
   if (config.http.threads < 1) return server.Invalid("threads", "at least 1");
+  if (config.http.handler_threads < 1 || config.http.handler_threads > 1024) {
+    return server.Invalid("handler_threads", "1-1024");
+  }
+  if (config.http.max_queued_requests < 0) return server.Invalid("max_queued_requests", ">= 0");
   config.http.read_timeout = std::chrono::milliseconds(read_timeout_ms);
   config.http.handler_deadline = std::chrono::milliseconds(deadline_ms);
   return OkStatus();

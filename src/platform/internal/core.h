@@ -9,6 +9,8 @@
 
 #include "code/trust_list.h"
 #include "code/verifier.h"
+#include "common/backoff.h"
+#include "crypto/password.h"
 #include "crypto/random.h"
 #include "platform/platform.h"
 
@@ -58,7 +60,13 @@ using store::Time;
 // verifier and its lists.
 struct PlatformCore {
   PlatformCore(store::Database& d, const Clock& c, Keyring k, PlatformOptions o)
-      : db(d), clock(c), keyring(std::move(k)), options(std::move(o)) {}
+      : db(d),
+        clock(c),
+        keyring(std::move(k)),
+        options(std::move(o)),
+        passwords(options.password_threads, options.password_queue),
+        login_by_phone(options.login_failures_per_phone, kFirstLoginWait, kMaxLoginWait),
+        login_by_address(options.login_failures_per_address, kFirstLoginWait, kMaxLoginWait) {}
 
   store::Database& db;
   const Clock& clock;
@@ -66,6 +74,14 @@ struct PlatformCore {
   const PlatformOptions options;
 
   std::optional<crypto::PrivateKey> root;  // set once by Bootstrap
+
+  // Every password hash and check goes through the gate; logins back off
+  // per phone and per client address (PlatformOptions).
+  static constexpr std::chrono::seconds kFirstLoginWait{1};
+  static constexpr std::chrono::seconds kMaxLoginWait{15 * 60};
+  crypto::PasswordGate passwords;
+  FailureBackoff login_by_phone;
+  FailureBackoff login_by_address;
 
   // A password hash at the configured cost that no password matches: a
   // login for an unknown phone checks against it, so it takes as long as a
