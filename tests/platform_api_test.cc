@@ -226,6 +226,15 @@ TEST_P(ApiTest, BadInputIsRefusedWithAMachineCodeAndChangesNothing) {
                            {{"X-Channel-Key", channel_}});
   EXPECT_EQ(bad_key.status, 400);
   EXPECT_EQ(ErrorCode(bad_key), "bad_public_key");
+  // A device label with a line break and a terminal escape is refused; the
+  // PEM key's own line breaks are fine.
+  const auto key = *crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519);
+  HttpReply escaped = Send(
+      "POST", "/v1/me/devices",
+      json({{"public_key", key.public_key().ToPem()}, {"label", "phone\n\x1b[2Jowned"}}).dump(),
+      session, {{"X-Channel-Key", channel_}});
+  EXPECT_EQ(escaped.status, 400) << escaped.body;
+  EXPECT_EQ(ErrorCode(escaped), "control_character");
   EXPECT_EQ(RowCounts(), before);
 }
 

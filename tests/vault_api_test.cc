@@ -696,6 +696,29 @@ TEST_P(VaultApiTest, BadInputToTheVaultRoutesChangesNothing) {
        {{"may_request", "resident_id_card"}},
        admin_,
        "wrong_type"},
+      // Control characters never reach a screen or a log: NUL, a line
+      // break, a terminal escape.
+      {me_grants,
+       {{"org_id", bank.id},
+        {"types", json::array({"resident_id_card"})},
+        {"purpose", std::string("开户\0核验", 13)},
+        {"expires_at", FormatRfc3339(kStart + std::chrono::days(1))}},
+       session_,
+       "control_character"},
+      {me_grants,
+       {{"org_id", bank.id},
+        {"types", json::array({"resident_id_card"})},
+        {"purpose", "开户\n\x1b[31m核验"},
+        {"expires_at", FormatRfc3339(kStart + std::chrono::days(1))}},
+       session_,
+       "control_character"},
+      {me_grants,
+       {{"org_id", bank.id},
+        {"types", json::array({"resident_id_card\r"})},
+        {"purpose", "p"},
+        {"expires_at", FormatRfc3339(kStart + std::chrono::days(1))}},
+       session_,
+       "control_character"},
   };
   for (const Case& c : cases) {
     HttpReply reply = Send("POST", c.target, c.body.dump(), c.token);

@@ -52,6 +52,20 @@ bool HasType(const nlohmann::json& value, FieldType type) {
   return false;
 }
 
+// A C0 control character or DEL, other than the line breaks a multiline
+// field may hold.
+bool HasControlCharacter(std::string_view text, bool multiline) {
+  return std::any_of(text.begin(), text.end(), [&](char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (multiline && (c == '\n' || c == '\r')) return false;
+    return c < 0x20 || c == 0x7f;
+  });
+}
+
+Status ControlCharacter(const Field& field) {
+  return BadRequest("control_character", "field \"" + field.name + "\" holds a control character");
+}
+
 }  // namespace
 
 std::string_view FieldTypeName(FieldType type) {
@@ -109,6 +123,10 @@ Status ParseBody(std::string_view text, const std::vector<Field>& fields, nlohma
       return BadRequest("field_too_long", "field \"" + field->name + "\" is longer than " +
                                               std::to_string(field->max_length) + " bytes");
     }
+    if (value.is_string() &&
+        HasControlCharacter(value.get_ref<const std::string&>(), field->multiline)) {
+      return ControlCharacter(*field);
+    }
     if (field->type == FieldType::kStringArray || field->type == FieldType::kObjectArray) {
       if (value.size() > field->max_items) {
         return BadRequest("field_too_long", "field \"" + field->name + "\" has more than " +
@@ -121,6 +139,9 @@ Status ParseBody(std::string_view text, const std::vector<Field>& fields, nlohma
           return BadRequest("field_too_long", "an item of field \"" + field->name +
                                                   "\" is longer than " +
                                                   std::to_string(field->max_length) + " bytes");
+        }
+        if (HasControlCharacter(item.get_ref<const std::string&>(), field->multiline)) {
+          return ControlCharacter(*field);
         }
       }
     }

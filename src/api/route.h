@@ -33,6 +33,9 @@ struct Field {
   std::size_t max_length = 1024;  // strings, in bytes
   std::size_t max_items = 32;     // string and object arrays
   std::string description;
+  // Strings never hold control characters (a label or purpose ends up on a
+  // screen or in a log); a multiline one (a PEM key) may hold line breaks.
+  bool multiline = false;
 };
 
 // What a handler gets: the request, the caller (none on public routes) and

@@ -334,9 +334,7 @@ void AddDemoCommand(CLI::App& app, Action& action) {
                        ")");
   demo_cmd->callback([args, &action] {
     action = [args] {
-      std::error_code ec;
-      std::filesystem::create_directories(args->dir, ec);
-      if (ec) return Fail(InvalidArgument("cannot create " + args->dir + ": " + ec.message()));
+      if (Status made = CreatePrivateDirectory(args->dir); !made.ok()) return Fail(made);
       ServeArgs serve = args->serve;
       if (!serve.city.db) serve.city.db = "sqlite:" + args->dir + "/citycode-demo.db";
       if (!serve.city.keyring) serve.city.keyring = args->dir + "/keyring.json";

@@ -88,4 +88,16 @@ Status WriteFileAtomic(const std::filesystem::path& path, std::string_view conte
   return OkStatus();
 }
 
+Status CreatePrivateDirectory(const std::filesystem::path& dir) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(dir, ec)) return OkStatus();
+  std::filesystem::create_directories(dir, ec);
+  if (!ec) {
+    std::filesystem::permissions(dir, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace, ec);
+  }
+  if (ec) return Unavailable("cannot create " + dir.string() + ": " + ec.message());
+  return OkStatus();
+}
+
 }  // namespace citycode

@@ -22,6 +22,11 @@ Result<std::string> ReadFile(const std::filesystem::path& path, std::size_t max_
 Status WriteFileAtomic(const std::filesystem::path& path, std::string_view content,
                        unsigned mode = 0644);
 
+// Creates `dir` (and missing parents) for private files: a directory this
+// call creates is 0700. One that exists already keeps its mode (the
+// operator chose it). unavailable on failure, naming the directory.
+Status CreatePrivateDirectory(const std::filesystem::path& dir);
+
 }  // namespace citycode
 
 #endif  // CITYCODE_COMMON_FILES_H_

@@ -118,5 +118,18 @@ TEST_F(FilesTest, WriteThenReadLargeContent) {
   EXPECT_EQ(*back, content);
 }
 
+TEST_F(FilesTest, CreatePrivateDirectoryMakesNewDirectories0700AndLeavesOldOnes) {
+  const fs::path nested = dir_ / "a" / "b";
+  ASSERT_TRUE(CreatePrivateDirectory(nested).ok());
+  EXPECT_EQ(Mode(nested), 0700u);
+  fs::create_directory(dir_ / "shared");
+  fs::permissions(dir_ / "shared", fs::perms(0750), fs::perm_options::replace);
+  ASSERT_TRUE(CreatePrivateDirectory(dir_ / "shared").ok());
+  EXPECT_EQ(Mode(dir_ / "shared"), 0750u) << "the operator's choice stands";
+  std::ofstream(dir_ / "file") << "x";
+  EXPECT_THAT(CreatePrivateDirectory(dir_ / "file" / "sub"),
+              StatusIs(StatusCode::kUnavailable, "unavailable"));
+}
+
 }  // namespace
 }  // namespace citycode

@@ -26,9 +26,7 @@ Result<std::string> ReadList(const std::filesystem::path& path) {
 Result<IssuerDir> IssuerDir::Init(const std::filesystem::path& dir, const IssuerOptions& options,
                                   const Clock& clock) {
   if (options.issuer_id.empty()) return InvalidArgument("issuer id must not be empty");
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return Unavailable("cannot create " + dir.string() + ": " + ec.message());
+  CITYCODE_RETURN_IF_ERROR(CreatePrivateDirectory(dir));
   if (std::filesystem::exists(dir / "root.key") || std::filesystem::exists(dir / "trust.json")) {
     return AlreadyExists(dir.string() + " already holds an issuer");
   }

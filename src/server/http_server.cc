@@ -86,6 +86,8 @@ constexpr std::chrono::milliseconds kMaxDrainTime{2'000};
 constexpr std::chrono::milliseconds kAcceptRetry{100};
 constexpr std::string_view kUnmatched = "unmatched";
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+// Header fields a request may carry; their total size is max_header_bytes.
+constexpr std::size_t kMaxHeaderFields = 100;
 
 std::optional<Method> ToMethod(http::verb verb) {
   switch (verb) {
@@ -107,6 +109,30 @@ bool IEquals(std::string_view a, std::string_view b) {
 }
 
 // RFC 9110 token characters, for header names set by handlers.
+std::string_view TrimSpace(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// Why the request's framing cannot be trusted ("" when it can). RFC 9112
+// §6.1: a transfer coding other than chunked alone, or one beside a
+// Content-Length, leaves the body's end in doubt, and what follows could be
+// run as a second, smuggled request.
+std::string_view FramingProblem(const http::request<http::string_body>& message) {
+  const auto codings = message.count(http::field::transfer_encoding);
+  if (codings == 0) return {};
+  if (codings > 1) return "repeated Transfer-Encoding";
+  const beast::string_view coding = message[http::field::transfer_encoding];
+  if (!IEquals(TrimSpace(std::string_view(coding.data(), coding.size())), "chunked")) {
+    return "a Transfer-Encoding other than chunked";
+  }
+  if (message.count(http::field::content_length) > 0) {
+    return "both Transfer-Encoding and Content-Length";
+  }
+  return {};
+}
+
 bool IsToken(std::string_view s) {
   if (s.empty()) return false;
   for (unsigned char c : s) {
@@ -356,13 +382,32 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec == http::error::header_limit) {
       return Write(ServerError(431, "headers_too_large", "the request header is too large"));
     }
+    if (ec == http::error::bad_transfer_encoding || ec == http::error::bad_content_length) {
+      return Write(
+          ServerError(400, "bad_framing", "the request's length cannot be trusted (RFC 9112 6.1)"));
+    }
     Write(ServerError(400, "bad_request", "malformed HTTP request"));
+  }
+
+  // Answers `status` and closes the connection without reading on: what
+  // was sent after this request's header is never taken as a request.
+  void RefuseAndClose(int status, std::string_view code, std::string message) {
+    keep_alive_ = false;
+    linger_ = true;
+    Write(ServerError(status, code, std::move(message)));
   }
 
   void OnRequest() {
     start_ = Clock::now();
     core_.NextRequestId(request_.id);
     auto& message = parser_->get();
+    if (const std::string_view problem = FramingProblem(message); !problem.empty()) {
+      http_10_ = false;
+      head_only_ = false;
+      route_name_.assign(kUnmatched);
+      return RefuseAndClose(400, "bad_framing",
+                            "the request has " + std::string(problem) + " (RFC 9112 6.1)");
+    }
     http_10_ = message.version() < 11;
     keep_alive_ = message.keep_alive();
     linger_ = false;
@@ -384,9 +429,17 @@ class Session : public std::enable_shared_from_this<Session> {
                                &request.query)) {
       return Write(ServerError(400, "bad_request", "malformed request target"));
     }
+    std::size_t fields = 0, header_bytes = 0;
     for (const auto& field : message) {
       const beast::string_view raw_name = field.name_string();
       const beast::string_view value = field.value();
+      header_bytes += raw_name.size() + value.size() + 4;  // ": " and CRLF
+      if (++fields > kMaxHeaderFields || header_bytes > core_.options.max_header_bytes) {
+        return RefuseAndClose(
+            431, "headers_too_large",
+            "the request has more than " + std::to_string(kMaxHeaderFields) + " header fields or " +
+                std::to_string(core_.options.max_header_bytes) + " bytes of them");
+      }
       std::string name(raw_name.data(), raw_name.size());
       for (char& c : name) {
         if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');

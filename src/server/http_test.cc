@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -639,6 +640,81 @@ TEST_F(HttpServerTest, StopLetsARunningHandlerAnswer) {
   EXPECT_EQ(response.result_int(), 200);
   EXPECT_EQ(response.body(), R"({"slow":true})");
   EXPECT_FALSE(response.keep_alive());
+}
+
+// RFC 9112 §6.1: a transfer coding other than chunked alone, or one beside
+// a Content-Length, is 400 and the connection closes; the bytes after the
+// header (a smuggled request) are never run.
+TEST_F(HttpServerTest, UntrustworthyFramingIs400AndTheSmuggledRequestNeverRuns) {
+  std::atomic<int> runs{0};
+  router_.Add(Method::kGet, "/count", "count", [&](Request&) {
+    ++runs;
+    return JsonResponse(200, "{}");
+  });
+  StartServer();
+  const std::string smuggled = "GET /count HTTP/1.1\r\nHost: t\r\n\r\n";
+  const std::string requests[] = {
+      "POST /echo/1 HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\n" + smuggled,
+      "POST /echo/1 HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: xchunked\r\nContent-Length: " +
+          std::to_string(smuggled.size()) + "\r\n\r\n" + smuggled,
+      "POST /echo/1 HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n"
+      "\r\n0\r\n\r\n" +
+          smuggled,
+      "POST /echo/1 HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: "
+      "chunked\r\n\r\n0\r\n\r\n" +
+          smuggled,
+  };
+  for (const std::string& request : requests) {
+    TestClient client(server_->port());
+    auto response = client.Roundtrip(request);
+    EXPECT_EQ(response.result_int(), 400) << request;
+    EXPECT_EQ(nlohmann::json::parse(response.body())["error"]["code"], "bad_framing") << request;
+    EXPECT_FALSE(response.keep_alive());
+    EXPECT_EQ(client.ReadUntilClosed(), net::error::eof) << request;
+  }
+  EXPECT_EQ(runs.load(), 0);
+  // Chunked alone is fine.
+  TestClient client(server_->port());
+  auto chunked = client.Roundtrip(
+      "POST /echo/1 HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n");
+  EXPECT_EQ(chunked.result_int(), 201);
+}
+
+// Many small header lines count as much as one big one.
+TEST_F(HttpServerTest, ManyHeaderLinesAre431AndClose) {
+  StartServer();
+  std::string lines;
+  for (int i = 0; i < 1500; ++i) lines += "X-" + std::to_string(i) + ": a\r\n";
+  TestClient client(server_->port());
+  auto response = client.Roundtrip(Get("/hello", lines));
+  EXPECT_EQ(response.result_int(), 431);
+  EXPECT_EQ(nlohmann::json::parse(response.body())["error"]["code"], "headers_too_large");
+  EXPECT_EQ(client.ReadUntilClosed(), net::error::eof);
+}
+
+// Handlers run on the handler pool: with one I/O thread, a handler that
+// waits does not keep another connection from being answered; with the one
+// handler busy and no queue, the next request is 503 overloaded at once.
+TEST_F(HttpServerTest, AWaitingHandlerHoldsNoIoThreadAndAFullPoolAnswers503) {
+  std::promise<void> entered;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  router_.Add(Method::kGet, "/slow", "slow", [&](Request&) {
+    entered.set_value();
+    released.wait();
+    return JsonResponse(200, R"({"slow":true})");
+  });
+  StartServer({.threads = 1, .handler_threads = 1, .max_queued_requests = 0});
+  TestClient slow(server_->port());
+  slow.Send(Get("/slow"));
+  entered.get_future().wait();
+  TestClient other(server_->port());
+  auto refused = other.Roundtrip(Get("/hello"));
+  EXPECT_EQ(refused.result_int(), 503);
+  EXPECT_EQ(nlohmann::json::parse(refused.body())["error"]["code"], "overloaded");
+  release.set_value();
+  EXPECT_EQ(slow.Read().result_int(), 200);
+  EXPECT_EQ(other.Roundtrip(Get("/hello")).result_int(), 200);
 }
 
 TEST(HttpServerStartTest, BusyPortIsUnavailableAndBadAddressInvalid) {

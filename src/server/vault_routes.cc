@@ -129,7 +129,7 @@ void AddRegistryRoutes(vault::Vault& v, std::vector<RouteSpec>& routes) {
                     .name = "add_issuer_key",
                     .summary = "Add a public key the issuer signs certificates with (PEM)",
                     .roles = kAdmins,
-                    .body = {{.name = "public_key", .max_length = 4096}},
+                    .body = {{.name = "public_key", .max_length = 4096, .multiline = true}},
                     .success_status = 201,
                     .handler = [&v](Call& call) {
                       auto key = crypto::PublicKey::FromPem(Text(call, "public_key"));

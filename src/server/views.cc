@@ -110,7 +110,7 @@ json AccessHistoryJson(const std::vector<vault::AccessRecord>& records) {
 }
 
 std::vector<api::Field> DeviceBody() {
-  return {{.name = "public_key", .max_length = 1024, .description = "SPKI PEM"},
+  return {{.name = "public_key", .max_length = 1024, .description = "SPKI PEM", .multiline = true},
           {.name = "label", .required = false, .max_length = 64}};
 }
 
