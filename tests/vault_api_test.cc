@@ -855,6 +855,12 @@ TEST_P(VaultApiTest, AGuardiansLinkCarriesTheChildsCodeAndCertificatesOnlyWhileI
                                    c.status = vault::CertificateStatus::kRevoked;
                                  });
   EXPECT_EQ(Push(revoked, 200), "updated");
+  // The older signed state sent again cannot undo the revocation.
+  HttpReply replayed =
+      Send("POST", "/v1/vault/certificates",
+           json({{"certificate", vault::CertificateToJson(guardianship)}}).dump(), agency_admin_);
+  EXPECT_EQ(replayed.status, 409) << replayed.body;
+  EXPECT_EQ(ErrorCode(replayed), "certificate_final");
   json listed = SendJson("GET", "/v1/me/dependants", nullptr, session_, 200);
   ASSERT_EQ(listed["dependants"].size(), 1u) << listed;
   EXPECT_EQ(listed["dependants"][0]["live"], false);

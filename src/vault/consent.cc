@@ -548,6 +548,11 @@ Result<std::int64_t> Vault::Impl::RecordFetch(const Principal& caller, const Fet
         // presentation grant is used up here; a standing one is only
         // re-read (writing it on every fetch would dirty a page per fetch;
         // the audit log records its uses).
+        // The grant is judged again as of now: a fetch that began before
+        // its expiry does not complete after it.
+        if (clock.Now() >= scope.grant.expires_at) {
+          return Refusal("consent_expired", "the grant has expired");
+        }
         if (scope.grant.kind == GrantKind::kPresentation) {
           const store::Value params[] = {Time(release.fetched_at), Text(request.grant_id)};
           CITYCODE_ASSIGN_OR_RETURN(

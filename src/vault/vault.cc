@@ -20,6 +20,17 @@ using platform::OrgKind;
 
 // Guardian links (dependants.cc): who acts for whom, on which certificate.
 // A pair has at most one live link.
+// A certificate's state only moves forward: once withdrawn (03), cancelled
+// (04), expired (05) or revoked (07) it stays so, and an older signed state
+// sent again (by a compromised or mistaken agency system) cannot undo it. A
+// renewed certificate is a new version, with its own identifier.
+constexpr std::string_view kFinalStatuses = "('03', '04', '05', '07')";
+constexpr std::string_view kFinalMessage =
+    "the certificate is withdrawn, cancelled, expired or revoked; a renewal is a new version";
+bool IsFinalStatus(std::string_view code) {
+  return code == "03" || code == "04" || code == "05" || code == "07";
+}
+
 const store::Migration kGuardianships{1003, "vault guardianships", R"sql(
 CREATE TABLE vault_guardianships (
   id TEXT PRIMARY KEY,
@@ -502,8 +513,8 @@ Result<IssueResult> Vault::Issue(std::string_view issuer_org_id,
         }
         const store::Value id[] = {Text(prepared.identifier)};
         CITYCODE_ASSIGN_OR_RETURN(
-            auto existing, tx.QueryOptional("SELECT content_hash, holder_index, type_code FROM "
-                                            "vault_certificates WHERE identifier = ?",
+            auto existing, tx.QueryOptional("SELECT content_hash, holder_index, type_code, status "
+                                            "FROM vault_certificates WHERE identifier = ?",
                                             id));
         const Instant now = impl.clock.Now();
         if (existing) {
@@ -516,6 +527,10 @@ Result<IssueResult> Vault::Issue(std::string_view issuer_org_id,
             return Status(StatusCode::kFailedPrecondition,
                           "that identifier belongs to another holder or type",
                           "identifier_conflict");
+          }
+          if (IsFinalStatus(existing->Text(3))) {
+            return Status(StatusCode::kFailedPrecondition, std::string(kFinalMessage),
+                          "certificate_final");
           }
           result.outcome = IssueOutcome::kUpdated;
           const store::Value params[] = {Text(prepared.status),
@@ -704,7 +719,9 @@ Result<ImportBatchResult> Vault::StoreImport(const PreparedImport& batch) {
                          "warning = excluded.warning, updated_at = excluded.updated_at "
                          "WHERE vault_certificates.content_hash <> excluded.content_hash "
                          "AND vault_certificates.holder_index = excluded.holder_index "
-                         "AND vault_certificates.type_code = excluded.type_code",
+                         "AND vault_certificates.type_code = excluded.type_code "
+                         "AND vault_certificates.status NOT IN " +
+                             std::string(kFinalStatuses),
                          params));
           if (changed > 0) {
             ++result.imported;
@@ -713,13 +730,16 @@ Result<ImportBatchResult> Vault::StoreImport(const PreparedImport& batch) {
           const store::Value id[] = {Text(p->identifier)};
           CITYCODE_ASSIGN_OR_RETURN(
               store::Row row,
-              tx.QueryOne("SELECT content_hash FROM vault_certificates WHERE identifier = ?", id));
+              tx.QueryOne(
+                  "SELECT content_hash, status FROM vault_certificates WHERE identifier = ?", id));
           if (row.Blob(0) == p->content_hash) {
             ++result.unchanged;
           } else {
-            result.problems.push_back({.line_number = lines[i].line_number,
-                                       .reason = "that identifier belongs to another holder or "
-                                                 "type"});
+            result.problems.push_back(
+                {.line_number = lines[i].line_number,
+                 .reason = IsFinalStatus(row.Text(1))
+                               ? std::string(kFinalMessage)
+                               : "that identifier belongs to another holder or type"});
           }
         }
         if (!result.problems.empty()) return FailedPrecondition("conflicting identifiers");
