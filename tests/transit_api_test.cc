@@ -8,6 +8,7 @@
 // 2026-08-15 in Jimo; each code is made at its tap's time, and the gates
 // upload the next morning, as offline gates do: the server judges each code
 // as of its tap.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <map>
@@ -405,6 +406,30 @@ TEST_P(TransitApiTest, ARefusedCodeIsStoredAsARefusedTap) {
       << reply;
   json trips = SendJson("GET", "/v1/me/trips?day=2026-08-15", nullptr, session_, 200);
   EXPECT_TRUE(trips["trips"].empty()) << trips;
+}
+
+// The documented maximum batch, 1 000 taps each with its code, fits the
+// route's body limit and is stored whole; a larger one is refused with the
+// maximum named.
+TEST_P(TransitApiTest, AFullBatchOfAThousandTapsIsStored) {
+  json taps = json::array();
+  const Instant first = *ParseRfc3339("2026-08-15T21:00:30+08:00");
+  for (int i = 0; i < 1000; ++i) {
+    const std::string at = FormatRfc3339(first + std::chrono::seconds(20 * i));
+    taps.push_back(Tap(i + 1, at, "bus_1", "B101", "board"));
+  }
+  const std::string body = json{{"taps", taps}}.dump();
+  ASSERT_GT(body.size(), 64u * 1024) << "more than the server's general body limit";
+  json reply = SendJson("POST", "/v1/transit/taps", json::parse(body), gate_key_, 200);
+  EXPECT_EQ(reply["stored"], 1000) << reply;
+  EXPECT_EQ(reply["refused"], 0);
+
+  taps.push_back(Tap(1001, "2026-08-16T03:00:00+08:00", "bus_1", "B101", "board"));
+  api_client::HttpReply too_many =
+      Send("POST", "/v1/transit/taps", json{{"taps", taps}}.dump(), gate_key_);
+  EXPECT_EQ(too_many.status, 400);
+  EXPECT_EQ(ErrorCode(too_many), "field_too_long");
+  EXPECT_THAT(too_many.body, ::testing::HasSubstr("more than 1000 items"));
 }
 
 TEST_P(TransitApiTest, WrongCallersAndBadBodiesChangeNothing) {

@@ -55,6 +55,7 @@ struct RouteSpec {
   std::string summary;
   std::vector<platform::Role> roles;  // empty: public
   std::vector<Field> body;            // POST bodies; empty: no body expected
+  std::size_t max_body_bytes = 0;     // 0: the server's ([server] max_body_bytes)
   bool needs_channel_key = false;
   int success_status = 200;
   std::function<Response(Call&)> handler;

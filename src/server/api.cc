@@ -150,8 +150,10 @@ void Api::RegisterRoutes(Router& router) {
   router.Add(Method::kGet, "/v1/openapi.json", "openapi",
              [impl](Request&) { return JsonResponse(200, impl->openapi); });
   for (const RouteSpec& route : impl->routes) {
-    router.Add(route.method, route.pattern, route.name,
-               [impl, &route](Request& request) { return impl->Run(route, request); });
+    router.Add(
+        route.method, route.pattern, route.name,
+        [impl, &route](Request& request) { return impl->Run(route, request); },
+        route.max_body_bytes);
   }
 }
 

@@ -71,6 +71,7 @@ struct Router::Route {
   Method method;
   std::string name;
   Handler handler;
+  std::size_t max_body_bytes = 0;  // 0: the server's limit
   // Literal text, or the parameter name when the bit in param_mask is set.
   std::vector<std::string> segments;
   // Bit (63 - i) set if segment i is a parameter: a smaller mask is a more
@@ -88,7 +89,8 @@ struct Router::Route {
   }
 };
 
-void Router::Add(Method method, std::string pattern, std::string name, Handler handler) {
+void Router::Add(Method method, std::string pattern, std::string name, Handler handler,
+                 std::size_t max_body_bytes) {
   // Misconfigured routes are programming errors found at startup.
   std::array<std::string_view, kMaxSegments> parts;
   std::size_t n = 0;
@@ -99,6 +101,7 @@ void Router::Add(Method method, std::string pattern, std::string name, Handler h
   route->method = method;
   route->name = std::move(name);
   route->handler = std::move(handler);
+  route->max_body_bytes = max_body_bytes;
   for (std::size_t i = 0; i < n; ++i) {
     std::string_view part = parts[i];
     if (part.size() >= 2 && part.front() == '{' && part.back() == '}') {
@@ -122,6 +125,24 @@ void Router::Add(Method method, std::string pattern, std::string name, Handler h
     if (same) throw std::invalid_argument("duplicate route pattern " + pattern);
   }
   routes_.push_back(std::move(route));
+}
+
+std::size_t Router::BodyLimit(Method method, std::string_view path, std::size_t fallback) const {
+  std::array<std::string_view, kMaxSegments> parts;
+  std::size_t n = 0;
+  if (!SplitPath(path, &parts, &n)) return fallback;
+  const Route* best = nullptr;
+  for (const auto& route : routes_) {
+    if (route->method != method || !route->Matches(parts, n)) continue;
+    if (best == nullptr || route->param_mask < best->param_mask) best = route.get();
+  }
+  return best != nullptr && best->max_body_bytes > 0 ? best->max_body_bytes : fallback;
+}
+
+std::size_t Router::LargestBodyLimit(std::size_t fallback) const {
+  std::size_t largest = fallback;
+  for (const auto& route : routes_) largest = std::max(largest, route->max_body_bytes);
+  return largest;
 }
 
 Response Router::Dispatch(Request& request, std::string* route_name) const {

@@ -47,8 +47,17 @@ class Router {
   // `name` labels the route in metrics (e.g. "verify"); patterns are unique.
   // Throws std::invalid_argument for a malformed or duplicate pattern (a
   // programming error, found at startup).
-  void Add(Method method, std::string pattern, std::string name, Handler handler);
+  // `max_body_bytes` (0: the server's max_body_bytes) bounds this route's
+  // request bodies; the server applies it once the header has named the
+  // route, before it reads the body.
+  void Add(Method method, std::string pattern, std::string name, Handler handler,
+           std::size_t max_body_bytes = 0);
   Response Dispatch(Request& request, std::string* route_name) const;
+  // The body limit for `method` on `path` (a decoded-free path, as
+  // requested): its route's, else `fallback`.
+  std::size_t BodyLimit(Method method, std::string_view path, std::size_t fallback) const;
+  // The largest of `fallback` and every route's own limit.
+  std::size_t LargestBodyLimit(std::size_t fallback) const;
 
  private:
   struct Route;
@@ -84,6 +93,7 @@ struct HttpOptions {
   int handler_threads = 8;
   int max_queued_requests = 1024;
   std::size_t max_body_bytes = 64 * 1024;  // larger bodies: 400 payload_too_large
+                                           // (a route may set its own, Router::Add)
   std::size_t max_header_bytes = 8 * 1024;
   std::chrono::milliseconds read_timeout{10'000};  // whole request must arrive
   std::chrono::milliseconds handler_deadline{5'000};

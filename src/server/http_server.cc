@@ -52,6 +52,7 @@
 #include <ctime>
 #include <limits>
 #include <list>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -201,12 +202,14 @@ std::string RandomIdPrefix() {
 struct Core {
   Core(HttpOptions o, const Router& r, Metrics& m)
       : options(std::move(o)),
+        largest_body_limit(r.LargestBodyLimit(options.max_body_bytes)),
         router(r),
         metrics(m),
         ioc(std::max(1, options.threads)),
         handlers(static_cast<std::size_t>(std::max(1, options.handler_threads))) {}
 
   HttpOptions options;
+  const std::size_t largest_body_limit;  // of the server's and every route's
   const Router& router;
   Metrics& metrics;
   // Live sessions, for Stop(); touched once per connection, not per request.
@@ -296,8 +299,13 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(
         core_.options.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
-    parser_->body_limit(static_cast<std::uint64_t>(core_.options.max_body_bytes));
-    parser_->eager(true);
+    // The header first, under the largest limit any route has (the parser
+    // checks a Content-Length against it there); it names the route, whose
+    // own limit then applies.
+    body_limit_ = core_.largest_body_limit;
+    parser_->body_limit(static_cast<std::uint64_t>(body_limit_));
+    parser_->eager(false);
+    body_limit_set_ = false;
     continue_sent_ = false;
     if (buffer_.size() > 0) {  // pipelined: the next request has begun
       request_started_ = true;
@@ -337,8 +345,30 @@ class Session : public std::enable_shared_from_this<Session> {
         return NeedMore();
       }
       if (ec) return Reject(ec);
+      if (!body_limit_set_ && parser_->is_header_done() && !ApplyRouteBodyLimit()) {
+        return Reject(http::error::body_limit);
+      }
     }
     OnRequest();
+  }
+
+  // False when the declared body is already over the route's limit.
+  bool ApplyRouteBodyLimit() {
+    body_limit_set_ = true;
+    const auto& message = parser_->get();
+    const std::optional<Method> method = ToMethod(message.method());
+    const beast::string_view target = message.target();
+    std::string path;
+    std::map<std::string, std::string> query;
+    body_limit_ = core_.options.max_body_bytes;
+    if (method &&
+        internal::ParseTarget(std::string_view(target.data(), target.size()), &path, &query)) {
+      body_limit_ = core_.router.BodyLimit(*method, path, core_.options.max_body_bytes);
+    }
+    parser_->body_limit(static_cast<std::uint64_t>(body_limit_));  // chunks count against it
+    parser_->eager(true);
+    const auto length = parser_->content_length();
+    return !length || *length <= body_limit_;
   }
 
   void NeedMore() {
@@ -375,9 +405,9 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec == http::error::body_limit) {
       // 400 rather than 413: the API answers every bad body with 400 and a
       // machine code (issue 3), and payload_too_large says which.
-      return Write(ServerError(400, "payload_too_large",
-                               "the request body is larger than " +
-                                   std::to_string(core_.options.max_body_bytes) + " bytes"));
+      return Write(
+          ServerError(400, "payload_too_large",
+                      "the request body is larger than " + std::to_string(body_limit_) + " bytes"));
     }
     if (ec == http::error::header_limit) {
       return Write(ServerError(431, "headers_too_large", "the request header is too large"));
@@ -622,6 +652,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   bool first_request_ = true;
   bool request_started_ = false;
+  std::size_t body_limit_ = 0;   // this request's: the server's, then its route's
+  bool body_limit_set_ = false;  // the route's applied (once the header is in)
   bool continue_sent_ = false;
 
   // The request in flight and its response; reused so that strings keep

@@ -525,6 +525,32 @@ TEST_F(HttpServerTest, OversizeBodyIs400PayloadTooLargeAndCloses) {
   }
 }
 
+// A route may take larger bodies than the server's limit; others keep it.
+TEST_F(HttpServerTest, ARouteHasItsOwnBodyLimit) {
+  router_.Add(
+      Method::kPost, "/big", "big", [](Request& r) { return JsonResponse(201, r.body); }, 32);
+  StartServer({.max_body_bytes = 16});
+  TestClient client(server_->port());
+  auto fits = client.Roundtrip("POST /big HTTP/1.1\r\nHost: t\r\nContent-Length: 32\r\n\r\n" +
+                               std::string(32, 'x'));
+  EXPECT_EQ(fits.result_int(), 201);
+  auto over = client.Roundtrip("POST /big HTTP/1.1\r\nHost: t\r\nContent-Length: 33\r\n\r\n" +
+                               std::string(33, 'x'));
+  EXPECT_EQ(over.result_int(), 400);
+  EXPECT_THAT(over.body(), ::testing::HasSubstr("larger than 32 bytes"));
+  EXPECT_EQ(client.ReadUntilClosed(), net::error::eof);
+  TestClient chunked(server_->port());
+  auto chunked_over = chunked.Roundtrip(
+      "POST /big HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "14\r\n" +
+      std::string(20, 'x') + "\r\n14\r\n" + std::string(20, 'x') + "\r\n0\r\n\r\n");
+  EXPECT_EQ(chunked_over.result_int(), 400);
+  TestClient other(server_->port());
+  auto small_route = other.Roundtrip(
+      "POST /echo/1 HTTP/1.1\r\nHost: t\r\nContent-Length: 17\r\n\r\n" + std::string(17, 'x'));
+  EXPECT_EQ(small_route.result_int(), 400) << "the server's limit elsewhere";
+}
+
 TEST_F(HttpServerTest, GarbageIs400AndCloses) {
   StartServer();
   TestClient client(server_->port());

@@ -25,6 +25,9 @@ using nlohmann::json;
 // Fewer than Rides' limit: one request must finish well inside the handler
 // deadline, each tap costing an online verification.
 constexpr std::size_t kMaxTapsPerRequest = 1000;
+// A tap's JSON is under 1 KiB (its code about 450 characters): a full batch
+// fits.
+constexpr std::size_t kMaxTapBatchBytes = kMaxTapsPerRequest * 1024;
 constexpr std::size_t kMaxCodeBytes = 4096;
 
 // "YYYY-MM-DD", an operating day.
@@ -117,6 +120,7 @@ std::vector<RouteSpec> TransitScene::Routes() {
                  .max_items = kMaxTapsPerRequest,
                  .description = "taps: sequence, at (RFC 3339), route_id, stop_id, kind "
                                 "(board, entry, exit), code (the scanned text)"}},
+       .max_body_bytes = kMaxTapBatchBytes,
        .handler = [this](Call& call) {
          std::vector<ScannedTap> taps;
          const json& items = call.body["taps"];
