@@ -57,7 +57,9 @@ class TransitApiTest : public testing::ServiceTest {
     Configure("transit-api");
     config_.scenes["transit"]["feed_dir"] = std::string(CITYCODE_TRANSIT_DEMO_FEED);
     ASSERT_NO_FATAL_FAILURE(StartService(clock_));
-    gate_key_ = NewTerminalKey("即墨公交", "transit_operator", "地铁闸机1");
+    // A group that runs both the buses and the metro line of the feed.
+    gate_key_ = NewTerminalKey("青岛公共交通集团", "transit_operator", "地铁闸机1",
+                               {"jimo_bus", "qd_metro"});
     hotel_key_ = NewTerminalKey("即墨示例大酒店", "hotel", "前台");
     ASSERT_FALSE(gate_key_.empty());
     ASSERT_FALSE(hotel_key_.empty());
@@ -67,15 +69,28 @@ class TransitApiTest : public testing::ServiceTest {
 
   std::map<std::string, std::int64_t> RowCounts() { return ServiceTest::RowCounts(kRowTables); }
 
-  // An organisation of `kind` with a site and a terminal; the terminal's key.
-  std::string NewTerminalKey(std::string_view name, std::string_view kind,
-                             std::string_view terminal) {
+  struct TestTerminal {
+    std::string org_id, terminal_id, key;
+  };
+  // An organisation of `kind` with a site and a terminal, running the feed's
+  // `agencies` (a transit operator's terminals upload taps only on them).
+  TestTerminal NewTerminal(std::string_view name, std::string_view kind, std::string_view terminal,
+                           const std::vector<std::string>& agencies = {}) {
     json org = SendJson("POST", "/v1/orgs", {{"name", name}, {"kind", kind}}, admin_, 201);
     const std::string id = org.value("id", "");
     json site = SendJson("POST", "/v1/orgs/" + id + "/sites", {{"name", "一号站"}}, admin_, 201);
     json made = SendJson("POST", "/v1/orgs/" + id + "/terminals",
                          {{"site_id", site.value("id", "")}, {"name", terminal}}, admin_, 201);
-    return made.value("api_key", "");
+    for (const std::string& agency : agencies) {
+      SendJson("POST", "/v1/orgs/" + id + "/transit/agencies", {{"agency_id", agency}}, admin_,
+               200);
+    }
+    return {id, made.value("id", ""), made.value("api_key", "")};
+  }
+  std::string NewTerminalKey(std::string_view name, std::string_view kind,
+                             std::string_view terminal,
+                             const std::vector<std::string>& agencies = {}) {
+    return NewTerminal(name, kind, terminal, agencies).key;
   }
 
   // Registers a citizen, verifies them online (their fare class follows
@@ -228,7 +243,8 @@ TEST_P(TransitApiTest, ALateOfflineBatchAfterBillingStillTotalsOneYuan) {
   SendJson("POST", "/v1/transit/clearing", {{"day", "2026-08-15"}}, admin_, 200);
 
   clock_.Set(kMorningAfter + std::chrono::hours(30));
-  const std::string validator = NewTerminalKey("即墨公交二公司", "transit_operator", "车载机7");
+  const std::string validator =
+      NewTerminalKey("即墨公交二公司", "transit_operator", "车载机7", {"jimo_bus"});
   json late = {{"taps", json::array({batch["taps"][0]})}};
   json reply = SendJson("POST", "/v1/transit/taps", late, validator, 200);
   EXPECT_EQ(reply, json({{"stored", 1}, {"duplicates", 0}, {"refused", 0}, {"conflicts", 0}}))
@@ -430,6 +446,42 @@ TEST_P(TransitApiTest, AFullBatchOfAThousandTapsIsStored) {
   EXPECT_EQ(too_many.status, 400);
   EXPECT_EQ(ErrorCode(too_many), "field_too_long");
   EXPECT_THAT(too_many.body, ::testing::HasSubstr("more than 1000 items"));
+}
+
+// A terminal uploads taps only on its operator's routes, and only on its own
+// route once bound to one; a tap's kind must fit the route. Each refusal
+// stores nothing of the batch.
+TEST_P(TransitApiTest, ATerminalUploadsOnlyOnItsOperatorsRoutes) {
+  const auto before = RowCounts();
+  auto one = [&](std::string_view route, std::string_view stop, std::string_view kind) {
+    return json{{"taps", json::array({Tap(1, "2026-08-15T21:30:00+08:00", route, stop, kind)})}}
+        .dump();
+  };
+  const TestTerminal metro = NewTerminal("青岛地铁", "transit_operator", "闸机3", {"qd_metro"});
+  ExpectRefused("POST", "/v1/transit/taps", one("bus_1", "B101", "board"), metro.key, 403,
+                "route_of_another_operator");
+  const TestTerminal unbound = NewTerminal("即墨新公交", "transit_operator", "车载机1");
+  ExpectRefused("POST", "/v1/transit/taps", one("bus_1", "B101", "board"), unbound.key, 403,
+                "operator_not_bound");
+  ExpectRefused("POST", "/v1/transit/taps", one("metro_11", "M01", "board"), metro.key, 400,
+                "bad_tap");
+  ExpectRefused("POST", "/v1/transit/taps", one("bus_1", "B101", "entry"), gate_key_, 400,
+                "bad_tap");
+  // The group's validator on bus 2 only.
+  const TestTerminal bus2 =
+      NewTerminal("即墨公交三公司", "transit_operator", "2路车载机", {"jimo_bus"});
+  const std::string bind =
+      "/v1/orgs/" + bus2.org_id + "/transit/terminals/" + bus2.terminal_id + "/route";
+  ExpectRefused("POST", bind, R"({"route_id":"metro_11"})", admin_, 403,
+                "route_of_another_operator");
+  json bound = SendJson("POST", bind, {{"route_id", "bus_2"}}, admin_, 200);
+  EXPECT_EQ(bound["terminal_routes"][0]["route_id"], "bus_2") << bound;
+  ExpectRefused("POST", "/v1/transit/taps", one("bus_1", "B101", "board"), bus2.key, 403,
+                "route_not_this_terminals");
+  EXPECT_EQ(RowCounts(), before);
+  json stored = SendJson("POST", "/v1/transit/taps", json::parse(one("bus_2", "B201", "board")),
+                         bus2.key, 200);
+  EXPECT_EQ(stored["stored"], 1) << stored;
 }
 
 TEST_P(TransitApiTest, WrongCallersAndBadBodiesChangeNothing) {

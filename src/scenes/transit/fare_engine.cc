@@ -154,6 +154,11 @@ std::string_view TapKindName(Tap::Kind kind) {
   return "";
 }
 
+bool TapKindFits(int route_type, Tap::Kind kind) {
+  const bool gated = route_type == 1 || route_type == 2 || route_type == 12;
+  return gated == (kind != Tap::Kind::kBoard);
+}
+
 Result<Tap::Kind> TapKindFromName(std::string_view name) {
   if (name == "board") return Tap::Kind::kBoard;
   if (name == "entry") return Tap::Kind::kEntry;

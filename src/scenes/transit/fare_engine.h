@@ -58,6 +58,9 @@ struct Tap {
 std::string_view TapKindName(Tap::Kind kind);
 // The inverse of TapKindName; invalid_argument for anything else.
 Result<Tap::Kind> TapKindFromName(std::string_view name);
+// Whether a tap of `kind` fits a route of GTFS `route_type`: gated metro,
+// rail and monorail (1, 2, 12) take entry and exit, every other mode board.
+bool TapKindFits(int route_type, Tap::Kind kind);
 
 enum class TripKind : std::uint8_t {
   kBoard,        // one bus tap

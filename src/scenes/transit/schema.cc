@@ -25,7 +25,7 @@ using store::Text;
 // sort as text. Taps keep the fields FareTaps needs, so a re-fare reads
 // only the taps table. 3005 replaced the taps, charges, ledger and riders
 // tables of 3001 and the queue of 3003; their old text stays, as applied.
-const std::array<store::Migration, 5> kMigrations = {{
+const std::array<store::Migration, 6> kMigrations = {{
     {3001, "transit_rides",
      R"sql(
 CREATE TABLE transit_taps (
@@ -263,6 +263,22 @@ CREATE INDEX transit_refunds_day ON transit_refunds(operating_day);
 -- A row while the *_v1 tables wait for UpgradeV1.
 CREATE TABLE transit_upgrades (name TEXT PRIMARY KEY);
 INSERT INTO transit_upgrades (name) VALUES ('v1');
+)sql"},
+    // Who runs what (operators.h): the feed's agencies an organisation
+    // runs, and the one route a terminal serves when it is bound to one.
+    // Platform ids without foreign keys, as the scene's other tables keep
+    // them (the rides open on a database of their own in tests).
+    {3006, "transit_operators",
+     R"sql(
+CREATE TABLE transit_operator_agencies (
+  org_id TEXT NOT NULL,
+  agency_id TEXT NOT NULL,
+  PRIMARY KEY (org_id, agency_id)
+);
+CREATE TABLE transit_terminal_routes (
+  terminal_id TEXT PRIMARY KEY,
+  route_id TEXT NOT NULL
+);
 )sql"},
 }};
 

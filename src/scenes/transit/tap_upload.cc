@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "scenes/transit/operators.h"
+
 namespace citycode::transit {
 namespace {
 
@@ -23,12 +25,11 @@ TapUpload Verified(ScannedTap& scanned, const platform::OnlineVerification& veri
 
 }  // namespace
 
-Result<UploadResult> UploadScannedTaps(platform::Platform& platform, Rides& rides, const Feed& feed,
+Result<UploadResult> UploadScannedTaps(platform::Platform& platform, Rides& rides,
+                                       Operators& operators, const Feed& feed,
                                        const platform::Principal& terminal,
                                        std::vector<ScannedTap> taps) {
-  if (terminal.scene != code::Scene::kTransit) {
-    return PermissionDenied("only a transit operator's terminals upload taps");
-  }
+  CITYCODE_RETURN_IF_ERROR(operators.CheckTaps(terminal, taps));
   UploadResult counts;
   if (taps.empty()) return counts;
   const auto [low, high] = std::minmax_element(

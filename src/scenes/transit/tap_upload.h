@@ -25,18 +25,23 @@
 
 namespace citycode::transit {
 
+class Operators;
+
 // A tap as the terminal read it: the code is the scanned text.
 struct ScannedTap {
   Tap tap;  // terminal_id is set by UploadScannedTaps
   std::string code;
 };
 
-// permission_denied for a terminal of another scene. If a verification
+// Refused whole, before anything is verified, unless the terminal may
+// upload every tap (Operators::CheckTaps: its scene, its operator's
+// routes, its own route). If a verification
 // fails (storage), the taps verified before it are stored and the error is
 // returned; the re-sent upload dedups them. A tap verified but not stored
 // (storing failed) is verified again when re-sent: the platform knows the
 // scan by its terminal and sequence, so it is not refused as a replay.
-Result<UploadResult> UploadScannedTaps(platform::Platform& platform, Rides& rides, const Feed& feed,
+Result<UploadResult> UploadScannedTaps(platform::Platform& platform, Rides& rides,
+                                       Operators& operators, const Feed& feed,
                                        const platform::Principal& terminal,
                                        std::vector<ScannedTap> taps);
 

@@ -12,6 +12,7 @@
 
 #include "code/presentation.h"
 #include "platform/platform.h"
+#include "scenes/transit/operators.h"
 #include "scenes/transit/tap_upload.h"
 #include "scenes/transit/test_support.h"
 #include "tests/support/faulty_database.h"
@@ -64,6 +65,8 @@ class TapUploadFaultTest : public testing::DatabaseTest {
     auto gate = platform_->access_keys().Authenticate(terminal->second.token);
     ASSERT_THAT(gate, IsOk());
     gate_ = *gate;
+    operators_ = std::make_unique<Operators>(*faulty_, *platform_, feed_);
+    ASSERT_THAT(operators_->AddAgency(org->id, "jimo_bus"), IsOk());
   }
 
   // A batch of fresh scans: new sequence numbers, new codes, one minute apart.
@@ -85,7 +88,7 @@ class TapUploadFaultTest : public testing::DatabaseTest {
   }
 
   Result<UploadResult> Upload(const std::vector<ScannedTap>& batch) {
-    return UploadScannedTaps(*platform_, *rides_, feed_, gate_, batch);
+    return UploadScannedTaps(*platform_, *rides_, *operators_, feed_, gate_, batch);
   }
 
   std::int64_t Count(const std::string& from_where) {
@@ -95,6 +98,7 @@ class TapUploadFaultTest : public testing::DatabaseTest {
   ManualClock clock_{Utc("2026-08-15T05:00:00Z")};
   Feed feed_;
   FareExtensions ext_;
+  std::unique_ptr<Operators> operators_;
   platform::Keyring keyring_ = platform::Keyring::Generate(crypto::CipherProfile::kAes256Gcm);
   crypto::PrivateKey device_ = *crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519);
   Bytes credential_;

@@ -12,10 +12,12 @@ namespace citycode::transit {
 namespace {
 
 using api::Call;
+using api::CheckOrgAccess;
 using api::ErrorResponse;
 using api::FieldType;
 using api::Json;
 using api::Method;
+using api::Param;
 using api::Respond;
 using api::Response;
 using api::RouteSpec;
@@ -77,6 +79,10 @@ Result<ScannedTap> ParseTap(const json& item, const Feed& feed) {
   const std::string* kind = StringField(item, "kind");
   if (kind == nullptr) return InvalidArgument("kind must be board, entry or exit");
   CITYCODE_ASSIGN_OR_RETURN(out.tap.kind, TapKindFromName(*kind));
+  if (!TapKindFits(feed.routes.at(*route).route_type, out.tap.kind)) {
+    return InvalidArgument("a " + *kind + " tap does not fit route " + *route +
+                           " (gated metro and rail take entry and exit, the rest board)");
+  }
   const std::string* code = StringField(item, "code");
   if (code == nullptr || code->empty() || code->size() > kMaxCodeBytes)
     return InvalidArgument("code must be the scanned text, 1-" + std::to_string(kMaxCodeBytes) +
@@ -104,7 +110,54 @@ json TripsJson(const Feed& feed, const Date& day, const std::vector<StoredCharge
       {"day", FormatIsoDate(day)}, {"trips", trips}, {"total", total}, {"currency_unit", "fen"}};
 }
 
+json OperatorJson(const OperatorSetup& setup) {
+  json terminals = json::array();
+  for (const auto& [terminal, route] : setup.terminal_routes) {
+    terminals.push_back({{"terminal_id", terminal}, {"route_id", route}});
+  }
+  return {{"agency_ids", setup.agency_ids}, {"terminal_routes", terminals}};
+}
+
 }  // namespace
+
+void TransitScene::AddOperatorRoutes(std::vector<RouteSpec>& routes) {
+  routes.push_back({.method = Method::kPost,
+                    .pattern = "/v1/orgs/{org}/transit/agencies",
+                    .name = "transit_add_agency",
+                    .summary = "The operator runs this agency of the feed: its terminals may "
+                               "upload taps on the agency's routes",
+                    .roles = {platform::Role::kAdmin},
+                    .body = {{.name = "agency_id", .max_length = 64}},
+                    .handler = [this](Call& call) {
+                      Status added =
+                          operators_->AddAgency(Param(call, "org"), Text(call, "agency_id"));
+                      if (!added.ok()) return ErrorResponse(added);
+                      return Respond(operators_->Get(Param(call, "org")), 200, OperatorJson);
+                    }});
+  routes.push_back(
+      {.method = Method::kPost,
+       .pattern = "/v1/orgs/{org}/transit/terminals/{terminal}/route",
+       .name = "transit_bind_terminal",
+       .summary = "The terminal serves only this route of the operator (\"\" frees it)",
+       .roles = api::kOrgAdmins,
+       .body = {{.name = "route_id", .max_length = 64}},
+       .handler = [this](Call& call) {
+         if (auto denied = CheckOrgAccess(call)) return *denied;
+         Status bound = operators_->BindTerminal(Param(call, "org"), Param(call, "terminal"),
+                                                 Text(call, "route_id"));
+         if (!bound.ok()) return ErrorResponse(bound);
+         return Respond(operators_->Get(Param(call, "org")), 200, OperatorJson);
+       }});
+  routes.push_back({.method = Method::kGet,
+                    .pattern = "/v1/orgs/{org}/transit",
+                    .name = "transit_operator",
+                    .summary = "The agencies the operator runs and its terminals' routes",
+                    .roles = api::kOrgAdmins,
+                    .handler = [this](Call& call) {
+                      if (auto denied = CheckOrgAccess(call)) return *denied;
+                      return Respond(operators_->Get(Param(call, "org")), 200, OperatorJson);
+                    }});
+}
 
 std::vector<RouteSpec> TransitScene::Routes() {
   std::vector<RouteSpec> routes;
@@ -132,14 +185,14 @@ std::vector<RouteSpec> TransitScene::Routes() {
            }
            taps.push_back(std::move(*tap));
          }
-         return Respond(
-             UploadScannedTaps(platform_, *rides_, *feed_, *call.principal, std::move(taps)), 200,
-             [](const UploadResult& counts) {
-               return json{{"stored", counts.stored},
-                           {"duplicates", counts.duplicates},
-                           {"refused", counts.refused},
-                           {"conflicts", counts.conflicts}};
-             });
+         return Respond(UploadScannedTaps(platform_, *rides_, *operators_, *feed_, *call.principal,
+                                          std::move(taps)),
+                        200, [](const UploadResult& counts) {
+                          return json{{"stored", counts.stored},
+                                      {"duplicates", counts.duplicates},
+                                      {"refused", counts.refused},
+                                      {"conflicts", counts.conflicts}};
+                        });
        }});
   routes.push_back({.method = Method::kGet,
                     .pattern = "/v1/me/trips",
@@ -207,6 +260,7 @@ std::vector<RouteSpec> TransitScene::Routes() {
                                            {"reference", reference},
                                            {"booked", *booked}});
        }});
+  AddOperatorRoutes(routes);
   return routes;
 }
 

@@ -56,7 +56,19 @@ Result<std::unique_ptr<TransitScene>> TransitScene::Open(const api::SceneContext
   CITYCODE_ASSIGN_OR_RETURN(scene->ledger_, RiderLedger::Open(context.db, context.clock, options));
   CITYCODE_ASSIGN_OR_RETURN(scene->clearing_,
                             Clearing::Open(context.db, context.clock, *scene->feed_));
+  scene->operators_ = std::make_unique<Operators>(context.db, context.platform, *scene->feed_);
   return scene;
+}
+
+Status TransitScene::SeedDemo(api::DemoSeed& seed) {
+  for (const api::DemoOrganisation& org : seed.organisations) {
+    if (org.kind != platform::OrgKind::kTransitOperator) continue;
+    for (const auto& [agency_id, agency] : feed_->agencies) {
+      if (agency.name == org.name)
+        CITYCODE_RETURN_IF_ERROR(operators_->AddAgency(org.id, agency_id));
+    }
+  }
+  return OkStatus();
 }
 
 std::unique_ptr<api::SceneModule> MakeTransitModule() { return std::make_unique<TransitModule>(); }

@@ -18,6 +18,7 @@
 #include "scenes/transit/fare_extensions.h"
 #include "scenes/transit/gtfs.h"
 #include "scenes/transit/ledger.h"
+#include "scenes/transit/operators.h"
 #include "scenes/transit/rides.h"
 
 namespace citycode::transit {
@@ -42,9 +43,15 @@ class TransitScene final : public api::Scene {
   BulkTaps& bulk_taps() { return *bulk_taps_; }
   RiderLedger& ledger() { return *ledger_; }
   Clearing& clearing() { return *clearing_; }
+  Operators& operators() { return *operators_; }
+  // Binds the demo city's transit operators to the feed's agencies of the
+  // same name.
+  Status SeedDemo(api::DemoSeed& seed) override;
 
  private:
   explicit TransitScene(platform::Platform& platform) : platform_(platform) {}
+  // Who runs what (operators.h): the admin's and the operator's routes.
+  void AddOperatorRoutes(std::vector<api::RouteSpec>& routes);
   platform::Platform& platform_;
   // Behind pointers: Rides, BulkTaps and Clearing keep references to them.
   std::unique_ptr<Feed> feed_;
@@ -53,6 +60,7 @@ class TransitScene final : public api::Scene {
   std::unique_ptr<BulkTaps> bulk_taps_;
   std::unique_ptr<RiderLedger> ledger_;
   std::unique_ptr<Clearing> clearing_;
+  std::unique_ptr<Operators> operators_;
 };
 
 std::unique_ptr<api::SceneModule> MakeTransitModule();
