@@ -484,6 +484,61 @@ TEST_P(TransitApiTest, ATerminalUploadsOnlyOnItsOperatorsRoutes) {
   EXPECT_EQ(stored["stored"], 1) << stored;
 }
 
+// One use per code, city-wide, across paths: a code verified online at a
+// bus is refused when later uploaded as a tap of its time (even after the
+// upkeep has purged what it could), and a code uploaded as a tap is refused
+// online.
+TEST_P(TransitApiTest, ACodeIsUsedOnceWhetherShownOnlineOrUploaded) {
+  const std::string shown_at = FormatRfc3339(clock_.Now());
+  const std::string code = CodeAt(shown_at, credential_, device_key_);
+  json online = SendJson("POST", "/v1/verify", {{"code", code}}, gate_key_, 200);
+  EXPECT_EQ(online["valid"], true) << online;
+  clock_.Advance(std::chrono::seconds(130));
+  ASSERT_TRUE(service_->platform().PurgeExpired().ok());
+  json as_tap = SendJson(
+      "POST", "/v1/transit/taps",
+      {{"taps", json::array({Tap(1, shown_at, "bus_1", "B101", "board", code)})}}, gate_key_, 200);
+  EXPECT_EQ(as_tap["refused"], 1) << "stored as a refused tap: " << as_tap;
+  json trips = SendJson("GET", "/v1/me/trips?day=2026-08-16", nullptr, session_, 200);
+  EXPECT_TRUE(trips["trips"].empty()) << trips;
+
+  const std::string tapped_at = FormatRfc3339(clock_.Now());
+  const std::string tapped = CodeAt(tapped_at, credential_, device_key_);
+  json stored =
+      SendJson("POST", "/v1/transit/taps",
+               {{"taps", json::array({Tap(2, tapped_at, "bus_1", "B101", "board", tapped)})}},
+               gate_key_, 200);
+  EXPECT_EQ(stored["refused"], 0) << stored;
+  json again = SendJson("POST", "/v1/verify", {{"code", tapped}}, gate_key_, 200);
+  EXPECT_EQ(again["valid"], false) << again;
+  EXPECT_EQ(again["reason"], "replayed");
+}
+
+// A scan made before the phone was reported lost counts if the gate
+// uploads it within the grace (24 h); one uploaded later is refused, so the
+// lost phone's key cannot backdate rides.
+TEST_P(TransitApiTest, AScanBeforeALossReportCountsOnlyWithinTheUploadGrace) {
+  const Instant reported = clock_.Now();
+  const std::string early_at = FormatRfc3339(reported - std::chrono::minutes(10));
+  const std::string late_at = FormatRfc3339(reported - std::chrono::minutes(5));
+  const json early = Tap(1, early_at, "bus_1", "B101", "board");
+  const json backdated = Tap(2, late_at, "bus_1", "B102", "board");
+  json devices = SendJson("GET", "/v1/me/devices", nullptr, session_, 200);
+  SendJson("POST", "/v1/me/devices/" + devices["devices"][0].value("id", "") + "/lost", nullptr,
+           session_, 200);
+
+  clock_.Advance(std::chrono::hours(1));
+  json within =
+      SendJson("POST", "/v1/transit/taps", {{"taps", json::array({early})}}, gate_key_, 200);
+  EXPECT_EQ(within["refused"], 0) << within;
+  clock_.Advance(std::chrono::hours(24));
+  json after =
+      SendJson("POST", "/v1/transit/taps", {{"taps", json::array({backdated})}}, gate_key_, 200);
+  EXPECT_EQ(after["refused"], 1) << after;
+  json trips = SendJson("GET", "/v1/me/trips?day=2026-08-16", nullptr, Login(kPhone), 200);
+  EXPECT_EQ(trips["trips"].size(), 1u) << "the early scan only: " << trips;
+}
+
 TEST_P(TransitApiTest, WrongCallersAndBadBodiesChangeNothing) {
   const auto before = RowCounts();
   const std::string good = NightBatch().dump();

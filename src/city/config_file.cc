@@ -86,6 +86,8 @@ Status ReadPlatform(Sections& sections, CityConfig& config) {
   std::int64_t upkeep_seconds = config.upkeep_interval.count();
   std::int64_t max_scan_age_hours =
       std::chrono::duration_cast<std::chrono::hours>(config.platform.max_scan_age).count();
+  std::int64_t revoked_upload_grace_hours =
+      std::chrono::duration_cast<std::chrono::hours>(config.platform.revoked_upload_grace).count();
   CITYCODE_RETURN_IF_ERROR(platform.Read("issuer", config.platform.issuer_id));
   CITYCODE_RETURN_IF_ERROR(platform.Read("algorithm", algorithm));
   CITYCODE_RETURN_IF_ERROR(
@@ -93,6 +95,7 @@ Status ReadPlatform(Sections& sections, CityConfig& config) {
   CITYCODE_RETURN_IF_ERROR(platform.Read("credential_hours", credential_hours));
   CITYCODE_RETURN_IF_ERROR(platform.Read("upkeep_seconds", upkeep_seconds));
   CITYCODE_RETURN_IF_ERROR(platform.Read("max_scan_age_hours", max_scan_age_hours));
+  CITYCODE_RETURN_IF_ERROR(platform.Read("revoked_upload_grace_hours", revoked_upload_grace_hours));
   std::string time_zone;
   CITYCODE_RETURN_IF_ERROR(platform.Read("time_zone", time_zone));
   PlatformOptions& options = config.platform;
@@ -122,6 +125,10 @@ Status ReadPlatform(Sections& sections, CityConfig& config) {
   }
   config.platform.credential_lifetime = std::chrono::hours(credential_hours);
   config.platform.max_scan_age = std::chrono::hours(max_scan_age_hours);
+  if (revoked_upload_grace_hours < 0 || revoked_upload_grace_hours > max_scan_age_hours) {
+    return platform.Invalid("revoked_upload_grace_hours", "0 to max_scan_age_hours");
+  }
+  config.platform.revoked_upload_grace = std::chrono::hours(revoked_upload_grace_hours);
   config.upkeep_interval = std::chrono::seconds(std::max<std::int64_t>(1, upkeep_seconds));
   return OkStatus();
 }

@@ -66,6 +66,11 @@ struct PlatformOptions {
   code::VerifierOptions verifier;  // detect_replay is forced off (the store records)
   // How old an offline gate's scan may be when it is uploaded (VerifyScanned).
   std::chrono::seconds max_scan_age = std::chrono::days(7);
+  // A scan made before its credential was revoked (a phone reported lost)
+  // is taken only if uploaded within this long after the revocation — a
+  // gate's normal upload delay — so the lost phone's key cannot backdate
+  // rides later.
+  std::chrono::seconds revoked_upload_grace = std::chrono::hours(24);
   // The identity provider whose ID tokens verify a person online
   // ([identity] of citycode.toml); none: only hall windows verify.
   std::optional<oidc::ProviderConfig> identity_provider;

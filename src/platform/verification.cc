@@ -36,6 +36,16 @@ Result<bool> FirstSeen(store::Transaction& tx, const Bytes& replay_key, Instant 
   return row.OptionalText(0) == std::string(scan);
 }
 
+// Whether a credential revoked at `revoked_at` is refused for a code shown
+// live (`scanned_at` empty) or scanned at `scanned_at` and uploaded `now`: a
+// scan from before the revocation counts only if it is uploaded within
+// `grace` of it, so a lost phone's key cannot backdate rides later.
+bool RevokedFor(Instant revoked_at, std::optional<Instant> scanned_at, Instant now,
+                std::chrono::seconds grace) {
+  if (!scanned_at || revoked_at <= *scanned_at) return true;
+  return now > revoked_at + grace;
+}
+
 void Refuse(code::VerificationResult& result, code::Reason reason) {
   result.valid = false;
   result.reason = reason;
@@ -89,16 +99,18 @@ Result<OnlineVerification> PlatformCore::Record(const Principal& terminal,
               auto credential,
               tx.QueryOptional("SELECT revoked_at, citizen_id FROM credentials WHERE id = ?", cti));
           if (credential && !credential->IsNull(0) &&
-              (!scanned_at || FromUnixSeconds(credential->Int(0)) <= *scanned_at)) {
+              RevokedFor(FromUnixSeconds(credential->Int(0)), scanned_at, now,
+                         options.revoked_upload_grace)) {
             Refuse(verdict, code::Reason::kCredentialRevoked);
           } else if (credential) {
             out.citizen_id = credential->Text(1);
           }
         }
         if (verdict.valid) {
-          // A past scan's record lasts as long as scans that old are taken.
-          const auto horizon = options.verifier.window + options.verifier.max_future +
-                               (scanned_at ? options.max_scan_age : std::chrono::seconds(0));
+          // One use per code city-wide, online or uploaded: the record lasts
+          // as long as a scan of that time could still be uploaded.
+          const auto horizon =
+              options.verifier.window + options.verifier.max_future + options.max_scan_age;
           CITYCODE_ASSIGN_OR_RETURN(
               bool first, FirstSeen(tx, ReplayKey(verdict), verdict.made_at + horizon, scan));
           if (!first) Refuse(verdict, code::Reason::kReplayed);
