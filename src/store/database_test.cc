@@ -14,6 +14,7 @@
 
 #include "store/internal/sql.h"
 #include "tests/support/status_matchers.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/test_databases.h"
 
 namespace citycode::store {
@@ -328,6 +329,29 @@ TEST_P(StoreTest, SqliteRunsInWalModeWithForeignKeys) {
   EXPECT_EQ(sync.at(0).Int(0), 1);  // NORMAL
   ASSERT_OK_AND_ASSIGN(auto keys, Read("PRAGMA foreign_keys"));
   EXPECT_EQ(keys.at(0).Int(0), 1);
+}
+
+// The database and its WAL files are private to the service's user.
+TEST_P(StoreTest, SqliteFilesAreCreatedPrivate) {
+  if (is_postgres()) GTEST_SKIP() << "SQLite files";
+  testing::TempDir dir("citycode-sqlite-mode");
+  const std::filesystem::path file = dir.path() / "private.db";
+  ASSERT_OK_AND_ASSIGN(auto fresh, Database::Open("sqlite:" + file.string()));
+  {
+    ASSERT_OK_AND_ASSIGN(auto tx, fresh->Begin(kWrite));
+    ASSERT_TRUE(IsOk(tx->Execute("CREATE TABLE t (x BIGINT)").status()));
+    ASSERT_TRUE(IsOk(tx->Commit()));
+  }
+  const auto mode = [](const std::filesystem::path& path) {
+    return std::filesystem::status(path).permissions() & std::filesystem::perms::all;
+  };
+  const auto private_file =
+      std::filesystem::perms::owner_read | std::filesystem::perms::owner_write;
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    const std::filesystem::path path = file.string() + suffix;
+    ASSERT_TRUE(std::filesystem::exists(path)) << path;
+    EXPECT_EQ(mode(path), private_file) << path;
+  }
 }
 
 TEST_P(StoreTest, PostgresReconnectsALostConnection) {
