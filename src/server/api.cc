@@ -140,15 +140,22 @@ const std::string& Api::openapi() const { return impl_->openapi; }
 
 void Api::RegisterRoutes(Router& router) {
   Impl* impl = impl_.get();
-  router.Add(Method::kGet, "/healthz", "healthz",
-             [](Request&) { return JsonResponse(200, R"({"status":"ok"})"); });
+  constexpr bool kInline = true;  // never blocks: spared the handler pool
+  router.Add(
+      Method::kGet, "/healthz", "healthz",
+      [](Request&) { return JsonResponse(200, R"({"status":"ok"})"); }, 0, kInline);
   router.Add(Method::kGet, "/readyz", "readyz", [impl](Request&) { return impl->Ready(); });
-  router.Add(Method::kGet, "/metrics", "metrics", [impl](Request&) {
-    return Response{
-        .status = 200, .content_type = "text/plain; version=0.0.4", .body = impl->metrics.Render()};
-  });
-  router.Add(Method::kGet, "/v1/openapi.json", "openapi",
-             [impl](Request&) { return JsonResponse(200, impl->openapi); });
+  router.Add(
+      Method::kGet, "/metrics", "metrics",
+      [impl](Request&) {
+        return Response{.status = 200,
+                        .content_type = "text/plain; version=0.0.4",
+                        .body = impl->metrics.Render()};
+      },
+      0, kInline);
+  router.Add(
+      Method::kGet, "/v1/openapi.json", "openapi",
+      [impl](Request&) { return JsonResponse(200, impl->openapi); }, 0, kInline);
   for (const RouteSpec& route : impl->routes) {
     router.Add(
         route.method, route.pattern, route.name,

@@ -72,6 +72,7 @@ struct Router::Route {
   std::string name;
   Handler handler;
   std::size_t max_body_bytes = 0;  // 0: the server's limit
+  bool runs_inline = false;
   // Literal text, or the parameter name when the bit in param_mask is set.
   std::vector<std::string> segments;
   // Bit (63 - i) set if segment i is a parameter: a smaller mask is a more
@@ -90,7 +91,7 @@ struct Router::Route {
 };
 
 void Router::Add(Method method, std::string pattern, std::string name, Handler handler,
-                 std::size_t max_body_bytes) {
+                 std::size_t max_body_bytes, bool runs_inline) {
   // Misconfigured routes are programming errors found at startup.
   std::array<std::string_view, kMaxSegments> parts;
   std::size_t n = 0;
@@ -102,6 +103,7 @@ void Router::Add(Method method, std::string pattern, std::string name, Handler h
   route->name = std::move(name);
   route->handler = std::move(handler);
   route->max_body_bytes = max_body_bytes;
+  route->runs_inline = runs_inline;
   for (std::size_t i = 0; i < n; ++i) {
     std::string_view part = parts[i];
     if (part.size() >= 2 && part.front() == '{' && part.back() == '}') {
@@ -127,16 +129,26 @@ void Router::Add(Method method, std::string pattern, std::string name, Handler h
   routes_.push_back(std::move(route));
 }
 
-std::size_t Router::BodyLimit(Method method, std::string_view path, std::size_t fallback) const {
+const Router::Route* Router::Find(Method method, std::string_view path) const {
   std::array<std::string_view, kMaxSegments> parts;
   std::size_t n = 0;
-  if (!SplitPath(path, &parts, &n)) return fallback;
+  if (!SplitPath(path, &parts, &n)) return nullptr;
   const Route* best = nullptr;
   for (const auto& route : routes_) {
     if (route->method != method || !route->Matches(parts, n)) continue;
     if (best == nullptr || route->param_mask < best->param_mask) best = route.get();
   }
-  return best != nullptr && best->max_body_bytes > 0 ? best->max_body_bytes : fallback;
+  return best;
+}
+
+std::size_t Router::BodyLimit(Method method, std::string_view path, std::size_t fallback) const {
+  const Route* route = Find(method, path);
+  return route != nullptr && route->max_body_bytes > 0 ? route->max_body_bytes : fallback;
+}
+
+bool Router::RunsInline(Method method, std::string_view path) const {
+  const Route* route = Find(method == Method::kHead ? Method::kGet : method, path);
+  return route != nullptr && route->runs_inline;
 }
 
 std::size_t Router::LargestBodyLimit(std::size_t fallback) const {

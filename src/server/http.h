@@ -50,18 +50,25 @@ class Router {
   // `max_body_bytes` (0: the server's max_body_bytes) bounds this route's
   // request bodies; the server applies it once the header has named the
   // route, before it reads the body.
+  // `runs_inline`: the handler never blocks (no database, no file, no
+  // lock held long: /healthz, /metrics), so the server runs it on the I/O
+  // thread and spares it the hop to the handler pool and back.
   void Add(Method method, std::string pattern, std::string name, Handler handler,
-           std::size_t max_body_bytes = 0);
+           std::size_t max_body_bytes = 0, bool runs_inline = false);
   Response Dispatch(Request& request, std::string* route_name) const;
   // The body limit for `method` on `path` (a decoded-free path, as
   // requested): its route's, else `fallback`.
   std::size_t BodyLimit(Method method, std::string_view path, std::size_t fallback) const;
   // The largest of `fallback` and every route's own limit.
   std::size_t LargestBodyLimit(std::size_t fallback) const;
+  // Whether the route `method` `path` names runs on the I/O thread.
+  bool RunsInline(Method method, std::string_view path) const;
 
  private:
   struct Route;
   Response Run(const Route& route, Request& request) const;
+  // The route `method` on `path` names (the most literal match); nullptr if none.
+  const Route* Find(Method method, std::string_view path) const;
   std::vector<std::shared_ptr<Route>> routes_;
 };
 

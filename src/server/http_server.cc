@@ -492,6 +492,11 @@ class Session : public std::enable_shared_from_this<Session> {
   // connection; with max_queued_requests already waiting, 503 at once. The
   // deadline counts from the request's arrival, waiting included.
   void RunHandler() {
+    if (core_.router.RunsInline(request_.method, request_.path)) {
+      Response response = Dispatch(request_);
+      if (route_name_.empty()) route_name_.assign(kUnmatched);
+      return Write(std::move(response));
+    }
     const int limit = core_.options.handler_threads + core_.options.max_queued_requests;
     if (core_.handling.fetch_add(1) >= limit) {
       core_.handling.fetch_sub(1);

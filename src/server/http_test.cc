@@ -730,6 +730,9 @@ TEST_F(HttpServerTest, AWaitingHandlerHoldsNoIoThreadAndAFullPoolAnswers503) {
     released.wait();
     return JsonResponse(200, R"({"slow":true})");
   });
+  router_.Add(
+      Method::kGet, "/inline", "inline", [](Request&) { return JsonResponse(200, "{}"); }, 0,
+      /*runs_inline=*/true);
   StartServer({.threads = 1, .handler_threads = 1, .max_queued_requests = 0});
   TestClient slow(server_->port());
   slow.Send(Get("/slow"));
@@ -738,6 +741,8 @@ TEST_F(HttpServerTest, AWaitingHandlerHoldsNoIoThreadAndAFullPoolAnswers503) {
   auto refused = other.Roundtrip(Get("/hello"));
   EXPECT_EQ(refused.result_int(), 503);
   EXPECT_EQ(nlohmann::json::parse(refused.body())["error"]["code"], "overloaded");
+  // A route that never blocks runs on the I/O thread, pool or no pool.
+  EXPECT_EQ(other.Roundtrip(Get("/inline")).result_int(), 200);
   release.set_value();
   EXPECT_EQ(slow.Read().result_int(), 200);
   EXPECT_EQ(other.Roundtrip(Get("/hello")).result_int(), 200);
