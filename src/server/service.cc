@@ -99,6 +99,13 @@ Status ReadServerConfig(ServiceConfig& config) {
     return server.Invalid("handler_threads", "1-1024");
   }
   if (config.http.max_queued_requests < 0) return server.Invalid("max_queued_requests", ">= 0");
+  // Logins waiting for a password hash hold their handler threads: at
+  // least one must stay free for everything else (docs/BENCHMARKS.md).
+  if (config.http.handler_threads <=
+      config.platform.password_threads + config.platform.password_queue) {
+    return server.Invalid("handler_threads",
+                          "more than [platform] password_threads + password_queue");
+  }
   config.http.read_timeout = std::chrono::milliseconds(read_timeout_ms);
   config.http.handler_deadline = std::chrono::milliseconds(deadline_ms);
   return OkStatus();
