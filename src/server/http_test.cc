@@ -370,9 +370,20 @@ class HttpServerTest : public ::testing::Test {
     ASSERT_NE(server_->port(), 0);
   }
 
+  // GET /slow: its handler sets entered_, then waits for release_.
+  void AddSlowRoute() {
+    router_.Add(Method::kGet, "/slow", "slow", [this](Request&) {
+      entered_.set_value();
+      released_.wait();
+      return JsonResponse(200, R"({"slow":true})");
+    });
+  }
+
   Router router_;
   Metrics metrics_;
   std::unique_ptr<HttpServer> server_;
+  std::promise<void> entered_, release_;
+  std::shared_future<void> released_ = release_.get_future().share();
 };
 
 TEST_F(HttpServerTest, RoutesParamsQueryAndHeaders) {
@@ -634,19 +645,12 @@ TEST_F(HttpServerTest, StopIsIdempotentAndReleasesThePort) {
 }
 
 TEST_F(HttpServerTest, StopLetsARunningHandlerAnswer) {
-  std::promise<void> entered;
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  router_.Add(Method::kGet, "/slow", "slow", [&](Request&) {
-    entered.set_value();
-    released.wait();
-    return JsonResponse(200, R"({"slow":true})");
-  });
+  AddSlowRoute();
   StartServer();
   const std::uint16_t port = server_->port();
   TestClient client(port);
   client.Send(Get("/slow"));
-  entered.get_future().wait();
+  entered_.get_future().wait();
 
   std::thread stopper([&] { server_->Stop(); });
   // Once new connections are refused, Stop() is under way.
@@ -659,7 +663,7 @@ TEST_F(HttpServerTest, StopLetsARunningHandlerAnswer) {
     probe.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port), ec);
     refused = ec == net::error::connection_refused;
   }
-  release.set_value();
+  release_.set_value();
   auto response = client.Read();
   stopper.join();
   EXPECT_TRUE(refused);
@@ -722,28 +726,21 @@ TEST_F(HttpServerTest, ManyHeaderLinesAre431AndClose) {
 // waits does not keep another connection from being answered; with the one
 // handler busy and no queue, the next request is 503 overloaded at once.
 TEST_F(HttpServerTest, AWaitingHandlerHoldsNoIoThreadAndAFullPoolAnswers503) {
-  std::promise<void> entered;
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  router_.Add(Method::kGet, "/slow", "slow", [&](Request&) {
-    entered.set_value();
-    released.wait();
-    return JsonResponse(200, R"({"slow":true})");
-  });
+  AddSlowRoute();
   router_.Add(
       Method::kGet, "/inline", "inline", [](Request&) { return JsonResponse(200, "{}"); }, 0,
       /*runs_inline=*/true);
   StartServer({.threads = 1, .handler_threads = 1, .max_queued_requests = 0});
   TestClient slow(server_->port());
   slow.Send(Get("/slow"));
-  entered.get_future().wait();
+  entered_.get_future().wait();
   TestClient other(server_->port());
   auto refused = other.Roundtrip(Get("/hello"));
   EXPECT_EQ(refused.result_int(), 503);
   EXPECT_EQ(nlohmann::json::parse(refused.body())["error"]["code"], "overloaded");
   // A route that never blocks runs on the I/O thread, pool or no pool.
   EXPECT_EQ(other.Roundtrip(Get("/inline")).result_int(), 200);
-  release.set_value();
+  release_.set_value();
   EXPECT_EQ(slow.Read().result_int(), 200);
   EXPECT_EQ(other.Roundtrip(Get("/hello")).result_int(), 200);
 }
