@@ -109,7 +109,6 @@ bool IEquals(std::string_view a, std::string_view b) {
          });
 }
 
-// RFC 9110 token characters, for header names set by handlers.
 std::string_view TrimSpace(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -134,6 +133,7 @@ std::string_view FramingProblem(const http::request<http::string_body>& message)
   return {};
 }
 
+// RFC 9110 token characters, for header names set by handlers.
 bool IsToken(std::string_view s) {
   if (s.empty()) return false;
   for (unsigned char c : s) {
