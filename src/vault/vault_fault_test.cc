@@ -113,6 +113,24 @@ TEST_P(VaultFaultTest, AFetchThatFailsAtAnyStepUsesNoGrantAndReleasesNothing) {
   }
 }
 
+// A fetch whose checks ran before its grant expired but whose final step
+// (using the grant, the audit entry) comes after: refused as expired, the
+// grant not used, nothing released.
+TEST_P(VaultFaultTest, AFetchStraddlingItsGrantsExpiryIsRefusedAtTheFinalStep) {
+  const Grant grant = NewGrant();
+  // The second transaction is the final step's; the clock passes the
+  // expiry just before it begins.
+  faulty_->Arm({.point = FaultPoint::kBegin, .nth = 2, .error = OkStatus(), .action = [&] {
+                  clock_.Set(grant.expires_at + std::chrono::seconds(1));
+                }});
+  auto release = vault_->Fetch(hall_, {.grant_id = grant.id, .use_cause = "户口迁移"});
+  EXPECT_EQ(faulty_->fired(), 1) << "the final step was reached";
+  faulty_->Disarm();
+  EXPECT_THAT(release, StatusIs(StatusCode::kPermissionDenied, "consent_expired"));
+  EXPECT_FALSE(Used(grant));
+  EXPECT_EQ(Audited("certificate.fetch"), 0);
+}
+
 TEST_P(VaultFaultTest, APresentationGrantThatFailsAtAnyStepIsNotMadeWithoutItsAuditEntry) {
   for (const StorageFailure& failure : kStorageFailures) {
     SCOPED_TRACE(failure.name);

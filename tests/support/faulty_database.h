@@ -31,6 +31,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -49,9 +50,12 @@ enum class FaultPoint { kBegin, kStatement, kCommit };
 
 struct Fault {
   FaultPoint point = FaultPoint::kStatement;
-  int nth = 1;  // 1-based, counted from Arm()
-  Status error;
+  int nth = 1;          // 1-based, counted from Arm()
+  Status error;         // OK: the operation goes ahead (after `action`)
   bool sticky = false;  // also every later operation of `point`
+  // Runs when the fault fires, before its error: a test moves its clock
+  // between two steps of a use case this way.
+  std::function<void()> action;
 };
 
 // The statuses the backends give for these conditions.
@@ -161,6 +165,8 @@ class FaultyDatabase : public store::Database {
     if (!fault_ || fault_->point != point) return std::nullopt;
     if (n != fault_->nth && !(fault_->sticky && n > fault_->nth)) return std::nullopt;
     ++fired_;
+    if (fault_->action) fault_->action();
+    if (fault_->error.ok()) return std::nullopt;
     return fault_->error;
   }
 
