@@ -324,18 +324,7 @@ Status Citizens::Erase(std::string_view citizen_id) {
                                 "DELETE FROM identity_nonces WHERE citizen_id = ?"}) {
           CITYCODE_RETURN_IF_ERROR(tx.Execute(sql, mine).status());
         }
-        const store::Value revoke[] = {Time(now), Text(id), Time(now)};
-        CITYCODE_RETURN_IF_ERROR(
-            tx.Execute("UPDATE credentials SET revoked_at = ?, revoke_reason = 'account_deleted' "
-                       "WHERE citizen_id = ? AND revoked_at IS NULL AND expires_at > ?",
-                       revoke)
-                .status());
-        const store::Value end[] = {Time(now), Text(id)};
-        CITYCODE_RETURN_IF_ERROR(tx.Execute("UPDATE devices SET state = 'unbound', ended_at = ? "
-                                            "WHERE citizen_id = ? AND state = 'active'",
-                                            end)
-                                     .status());
-        return tx.Execute("UPDATE signed_lists SET stale = 1 WHERE name = 'revocation'").status();
+        return core.EndActiveDevices(tx, id, std::nullopt, "account_deleted");
       }));
   return core.RefreshVerifier();
 }

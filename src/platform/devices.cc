@@ -254,24 +254,35 @@ Status Devices::RevokeCredential(const code::CredentialId& id, std::string_view 
   return core.RefreshVerifier();
 }
 
-Status Devices::EndHeldBy(store::Transaction& tx, std::string_view citizen_id,
-                          std::string_view guardian_id, std::string_view reason) {
-  const Instant now = core_->clock.Now();
-  const store::Value revoke[] = {Time(now), Text(reason), Text(citizen_id), Text(guardian_id),
-                                 Time(now)};
+Status PlatformCore::EndActiveDevices(store::Transaction& tx, std::string_view citizen_id,
+                                      std::optional<std::string_view> guardian_id,
+                                      std::string_view reason) {
+  const Instant now = clock.Now();
+  const std::string held = guardian_id ? " AND guardian_id = ?" : "";
+  std::vector<store::Value> devices = {Text(citizen_id)};
+  if (guardian_id) devices.push_back(Text(*guardian_id));
+  std::vector<store::Value> revoke = {Time(now), Text(reason)};
+  revoke.insert(revoke.end(), devices.begin(), devices.end());
+  revoke.push_back(Time(now));
   CITYCODE_RETURN_IF_ERROR(
       tx.Execute("UPDATE credentials SET revoked_at = ?, revoke_reason = ? WHERE device_id IN "
-                 "(SELECT id FROM devices WHERE citizen_id = ? AND guardian_id = ? AND "
-                 "state = 'active') AND revoked_at IS NULL AND expires_at > ?",
+                 "(SELECT id FROM devices WHERE citizen_id = ?" +
+                     held + " AND state = 'active') AND revoked_at IS NULL AND expires_at > ?",
                  revoke)
           .status());
-  const store::Value end[] = {Time(now), Text(citizen_id), Text(guardian_id)};
-  CITYCODE_RETURN_IF_ERROR(
-      tx.Execute("UPDATE devices SET state = 'unbound', ended_at = ? WHERE citizen_id = ? AND "
-                 "guardian_id = ? AND state = 'active'",
-                 end)
-          .status());
+  std::vector<store::Value> end = {Time(now)};
+  end.insert(end.end(), devices.begin(), devices.end());
+  CITYCODE_RETURN_IF_ERROR(tx.Execute("UPDATE devices SET state = 'unbound', ended_at = ? WHERE "
+                                      "citizen_id = ?" +
+                                          held + " AND state = 'active'",
+                                      end)
+                               .status());
   return tx.Execute("UPDATE signed_lists SET stale = 1 WHERE name = 'revocation'").status();
+}
+
+Status Devices::EndHeldBy(store::Transaction& tx, std::string_view citizen_id,
+                          std::string_view guardian_id, std::string_view reason) {
+  return core_->EndActiveDevices(tx, citizen_id, guardian_id, reason);
 }
 
 Status Devices::PublishRevocations() { return core_->RefreshVerifier(); }

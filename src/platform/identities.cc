@@ -85,6 +85,18 @@ Status SetRiderCategory(PlatformCore& core, store::Transaction& tx, std::string_
       .status();
 }
 
+// The account loses its verified identity: the row goes, the event is
+// logged, and the fare falls back to adult.
+Status DropIdentity(PlatformCore& core, store::Transaction& tx, const std::string& citizen_id,
+                    std::string_view event, AssuranceLevel level, std::string_view method,
+                    std::string_view source) {
+  const store::Value params[] = {Text(citizen_id)};
+  CITYCODE_RETURN_IF_ERROR(
+      tx.Execute("DELETE FROM identities WHERE citizen_id = ?", params).status());
+  CITYCODE_RETURN_IF_ERROR(LogEvent(core, tx, citizen_id, event, level, method, source));
+  return SetRiderCategory(core, tx, citizen_id, code::RiderCategory::kAdult);
+}
+
 // The person leaves another account that was verified as them (one account
 // per person): that account is left without a verified identity.
 Status TakeFromOtherAccount(PlatformCore& core, store::Transaction& tx, std::string_view citizen_id,
@@ -95,14 +107,8 @@ Status TakeFromOtherAccount(PlatformCore& core, store::Transaction& tx, std::str
                                              "id_number_index = ? AND citizen_id <> ?",
                                              params));
   if (!other) return OkStatus();
-  const std::string other_id = other->Text(0);
   CITYCODE_ASSIGN_OR_RETURN(AssuranceLevel level, LevelFromName(other->Text(1)));
-  const store::Value other_params[] = {Text(other_id)};
-  CITYCODE_RETURN_IF_ERROR(
-      tx.Execute("DELETE FROM identities WHERE citizen_id = ?", other_params).status());
-  CITYCODE_RETURN_IF_ERROR(
-      LogEvent(core, tx, other_id, "moved_away", level, check.method, check.source));
-  return SetRiderCategory(core, tx, other_id, code::RiderCategory::kAdult);
+  return DropIdentity(core, tx, other->Text(0), "moved_away", level, check.method, check.source);
 }
 
 // Makes `person` the account's verified identity at the check's level (or
@@ -314,12 +320,8 @@ Status Identities::Withdraw(store::Transaction& tx, std::string_view citizen_id,
   CITYCODE_ASSIGN_OR_RETURN(std::optional<VerifiedIdentity> current,
                             ReadIdentity(*core_, tx, citizen_id));
   if (!current) return OkStatus();
-  const store::Value params[] = {Text(citizen_id)};
-  CITYCODE_RETURN_IF_ERROR(
-      tx.Execute("DELETE FROM identities WHERE citizen_id = ?", params).status());
-  CITYCODE_RETURN_IF_ERROR(
-      LogEvent(*core_, tx, citizen_id, "withdrawn", current->level, current->method, source));
-  return SetRiderCategory(*core_, tx, citizen_id, code::RiderCategory::kAdult);
+  return DropIdentity(*core_, tx, std::string(citizen_id), "withdrawn", current->level,
+                      current->method, source);
 }
 
 Result<IdentityStatus> Identities::Get(std::string_view citizen_id) {

@@ -11,6 +11,7 @@
 // and allocates nothing.
 #include "server/http.h"
 
+#include <algorithm>
 #include <array>
 #include <exception>
 #include <nlohmann/json.hpp>
@@ -72,7 +73,6 @@ struct Router::Route {
   std::string name;
   Handler handler;
   std::size_t max_body_bytes = 0;  // 0: the server's limit
-  bool runs_inline = false;
   // Literal text, or the parameter name when the bit in param_mask is set.
   std::vector<std::string> segments;
   // Bit (63 - i) set if segment i is a parameter: a smaller mask is a more
@@ -103,7 +103,6 @@ void Router::Add(Method method, std::string pattern, std::string name, Handler h
   route->name = std::move(name);
   route->handler = std::move(handler);
   route->max_body_bytes = max_body_bytes;
-  route->runs_inline = runs_inline;
   for (std::size_t i = 0; i < n; ++i) {
     std::string_view part = parts[i];
     if (part.size() >= 2 && part.front() == '{' && part.back() == '}') {
@@ -126,6 +125,12 @@ void Router::Add(Method method, std::string pattern, std::string name, Handler h
     }
     if (same) throw std::invalid_argument("duplicate route pattern " + pattern);
   }
+  if (runs_inline) {
+    if (route->param_mask != 0) {
+      throw std::invalid_argument("an inline route has no parameters: " + pattern);
+    }
+    inline_routes_.emplace_back(method, pattern);
+  }
   routes_.push_back(std::move(route));
 }
 
@@ -147,8 +152,10 @@ std::size_t Router::BodyLimit(Method method, std::string_view path, std::size_t 
 }
 
 bool Router::RunsInline(Method method, std::string_view path) const {
-  const Route* route = Find(method == Method::kHead ? Method::kGet : method, path);
-  return route != nullptr && route->runs_inline;
+  if (method == Method::kHead) method = Method::kGet;
+  return std::any_of(inline_routes_.begin(), inline_routes_.end(), [&](const auto& route) {
+    return route.first == method && route.second == path;
+  });
 }
 
 std::size_t Router::LargestBodyLimit(std::size_t fallback) const {

@@ -52,7 +52,8 @@ class Router {
   // route, before it reads the body.
   // `runs_inline`: the handler never blocks (no database, no file, no
   // lock held long: /healthz, /metrics), so the server runs it on the I/O
-  // thread and spares it the hop to the handler pool and back.
+  // thread and spares it the hop to the handler pool and back; such a route
+  // has no parameters.
   void Add(Method method, std::string pattern, std::string name, Handler handler,
            std::size_t max_body_bytes = 0, bool runs_inline = false);
   Response Dispatch(Request& request, std::string* route_name) const;
@@ -70,6 +71,9 @@ class Router {
   // The route `method` on `path` names (the most literal match); nullptr if none.
   const Route* Find(Method method, std::string_view path) const;
   std::vector<std::shared_ptr<Route>> routes_;
+  // The few inline routes (no parameters): checked on every request, so a
+  // short list of exact paths rather than a route match.
+  std::vector<std::pair<Method, std::string>> inline_routes_;
 };
 
 // Request counts and latency histograms per route and status code, plus

@@ -1,6 +1,7 @@
 // Dependants: a guardian acts for a child or an adult ward, on the strength
 // of a guardianship certificate an agency issued into the vault that names
 // both. The link lives only as long as that certificate supports it.
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "vault/internal/impl.h"
@@ -266,9 +267,10 @@ Result<std::string> Vault::ActFor(std::string_view guardian_id, std::string_view
       impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
         CITYCODE_ASSIGN_OR_RETURN(std::vector<Link> all, QueryLinks(tx, kPair, params));
         links = all.size();
+        const auto was_live =
+            std::count_if(all.begin(), all.end(), [](const Link& link) { return !link.ended_at; });
         CITYCODE_ASSIGN_OR_RETURN(ended, impl.ReviewLinks(tx, kLivePair, params));
-        CITYCODE_ASSIGN_OR_RETURN(std::vector<Link> still, QueryLinks(tx, kLivePair, params));
-        live = still.size();
+        live = static_cast<std::size_t>(was_live - ended);
         return OkStatus();
       }));
   if (ended > 0) CITYCODE_RETURN_IF_ERROR(impl.platform.devices().PublishRevocations());

@@ -127,6 +127,11 @@ struct PlatformCore {
                                            const crypto::PublicKey& device_key,
                                            code::Channel channel, bool held_by_guardian,
                                            Instant now);
+  // In `tx`: ends the citizen's active devices (those `guardian_id` holds,
+  // when given) as unbound and revokes their live credentials with
+  // `reason`; the revocation list is marked for re-signing.
+  Status EndActiveDevices(store::Transaction& tx, std::string_view citizen_id,
+                          std::optional<std::string_view> guardian_id, std::string_view reason);
   // Ends an active device and revokes its live credentials.
   Status EndDevice(std::string_view citizen_id, std::string_view device_id, DeviceState state);
 
