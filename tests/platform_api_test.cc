@@ -210,7 +210,7 @@ TEST_P(ApiTest, BadInputIsRefusedWithAMachineCodeAndChangesNothing) {
        "missing_field"},
       {"POST", "/v1/verify", R"({"code":12})", gate, "wrong_type"},
       {"POST", "/v1/verify", R"({"code":"CC1:A","n":1})", gate, "unknown_field"},
-      {"POST", "/v1/me/devices", R"({"public_key":"not a key"})", session, "unauthenticated"},
+      {"POST", "/v1/me/devices", R"({"public_key":"not a key"})", session, "bad_public_key"},
       {"POST", "/v1/sessions", R"({"phone":"13912345678","password":"wrong horse"})", "",
        "unauthenticated"},
   };
@@ -221,11 +221,6 @@ TEST_P(ApiTest, BadInputIsRefusedWithAMachineCodeAndChangesNothing) {
               c.code == "unauthenticated" || c.code.starts_with("id_token") ? 401 : 400)
         << reply.body;
   }
-  // With the channel key, a bad public key is a 400 too.
-  HttpReply bad_key = Send("POST", "/v1/me/devices", R"({"public_key":"not a key"})", session,
-                           {{"X-Channel-Key", channel_}});
-  EXPECT_EQ(bad_key.status, 400);
-  EXPECT_EQ(ErrorCode(bad_key), "bad_public_key");
   // A device label with a line break and a terminal escape is refused; the
   // PEM key's own line breaks are fine.
   const auto key = *crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519);
@@ -236,6 +231,102 @@ TEST_P(ApiTest, BadInputIsRefusedWithAMachineCodeAndChangesNothing) {
   EXPECT_EQ(escaped.status, 400) << escaped.body;
   EXPECT_EQ(ErrorCode(escaped), "control_character");
   EXPECT_EQ(RowCounts(), before);
+}
+
+// The first-party pages hold no key: a citizen's own session enrols as the
+// city app. A partner app names itself by its channel key, and a key that
+// is not a channel's is refused.
+TEST_P(ApiTest, ACitizenSessionEnrolsAsTheCityAppAndAPartnerByItsKey) {
+  const auto [org, gate] = Org("transit_operator");
+  const std::string session = Citizen();
+  const auto device = [&](const std::vector<std::pair<std::string, std::string>>& headers,
+                          int status) {
+    const auto key = *crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519);
+    return SendJson("POST", "/v1/me/devices", {{"public_key", key.public_key().ToPem()}}, session,
+                    status, headers);
+  };
+  EXPECT_EQ(device({}, 201)["channel"], "app");
+  const json wechat =
+      SendJson("POST", "/v1/channels/wechat/keys", {{"name", "mini-program"}}, admin_, 201);
+  EXPECT_EQ(device({{"X-Channel-Key", wechat["api_key"].get<std::string>()}}, 201)["channel"],
+            "wechat");
+  EXPECT_EQ(device({{"X-Channel-Key", gate}}, 403)["error"]["code"], "permission_denied");
+}
+
+// The demo server's pages register and verify a person without a phone or
+// a real identity provider: its inbox is public, its provider confirms the
+// person an account claims to be (the platform checks the token as any
+// other), and its admin moves its clock. Elsewhere none of it exists.
+class DemoApiTest : public testing::ServiceTest {
+ protected:
+  void SetUp() override {
+    ServiceTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    Configure("demo-api");
+    config_.platform.demo = true;
+    config_.api.demo = {.identity_provider = identity_provider_, .clock = &clock_};
+    ASSERT_NO_FATAL_FAILURE(StartService(clock_));
+  }
+
+  ManualClock clock_{FromUnixSeconds(1'784'151'000)};  // 2026-07-15T21:30:00Z
+};
+
+TEST_P(DemoApiTest, ThePagesRegisterAndVerifyThroughTheDemosInboxAndProvider) {
+  EXPECT_EQ(SendJson("GET", "/v1/demo", nullptr, "", 200),
+            json({{"demo", true}, {"inbox", true}, {"identity_provider", true}, {"clock", true}}));
+  const std::string phone = "13912345670";
+  SendJson("POST", "/v1/citizens",
+           {{"name", "测试市民丙"},
+            {"id_number", "370282199003154516"},
+            {"phone", phone},
+            {"password", "correct horse"}},
+           "", 202);
+  const json texts = SendJson("POST", "/v1/demo/texts", {{"phone", phone}}, "", 200);
+  ASSERT_TRUE(texts["code"].is_string()) << texts;
+  SendJson("POST", "/v1/citizens/confirm", {{"phone", phone}, {"code", texts["code"]}}, "", 201);
+  const std::string session = SendJson(
+      "POST", "/v1/sessions", {{"phone", phone}, {"password", "correct horse"}}, "", 201)["token"];
+
+  const json check = SendJson("POST", "/v1/me/identity/online", nullptr, session, 201);
+  ExpectRefused("POST", "/v1/demo/id-token", json({{"nonce", check["nonce"]}}).dump(), "", 401,
+                "unauthenticated");
+  const json token =
+      SendJson("POST", "/v1/demo/id-token", {{"nonce", check["nonce"]}}, session, 200);
+  const json identity =
+      SendJson("POST", "/v1/me/identity/online/id-token",
+               {{"id_token", token["id_token"]}, {"nonce", check["nonce"]}}, session, 200);
+  EXPECT_EQ(identity["level"], "identity_online");
+  EXPECT_EQ(SendJson("GET", "/v1/me", nullptr, session, 200)["name"], "测试市民丙");
+}
+
+TEST_P(DemoApiTest, TheAdminMovesTheDemosClock) {
+  const std::string session = [&] {
+    RegisterCitizen("测试市民丙", "370282199003154516", "13912345670", "correct horse");
+    return SendJson("POST", "/v1/sessions",
+                    {{"phone", "13912345670"}, {"password", "correct horse"}}, "", 201)["token"]
+        .get<std::string>();
+  }();
+  ExpectRefused("POST", "/v1/demo/clock", R"({"advance_seconds":31})", "", 401, "unauthenticated");
+  ExpectRefused("POST", "/v1/demo/clock", R"({"advance_seconds":31})", session, 403,
+                "permission_denied");
+  ExpectRefused("POST", "/v1/demo/clock", R"({"advance_seconds":-1})", admin_, 400,
+                "invalid_argument");
+  EXPECT_EQ(SendJson("POST", "/v1/demo/clock", {{"advance_seconds", 31}}, admin_, 200)["now"],
+            "2026-07-15T21:30:31Z");
+  EXPECT_EQ(clock_.Now(), FromUnixSeconds(1'784'151'031));
+  EXPECT_EQ(Send("GET", "/healthz").Header("date"), "Wed, 15 Jul 2026 21:30:31 GMT");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, DemoApiTest, ::testing::ValuesIn(testing::DatabaseBackends()),
+                         testing::BackendTestName);
+
+// A server that is no demo has none of the demo's routes, and its inbox
+// (the tests') is the admin's.
+TEST_P(ApiTest, AServerThatIsNoDemoHasNoDemoRoutes) {
+  ExpectRefused("GET", "/v1/demo", "", "", 404, "not_found");
+  ExpectRefused("POST", "/v1/demo/id-token", R"({"nonce":"n"})", "", 404, "not_found");
+  ExpectRefused("POST", "/v1/demo/clock", R"({"advance_seconds":1})", admin_, 404, "not_found");
+  ExpectRefused("POST", "/v1/demo/texts", R"({"phone":"13912345670"})", "", 401, "unauthenticated");
 }
 
 // The city app verifies a citizen online (ServiceTest::VerifyIdentity: a

@@ -44,7 +44,8 @@ struct Call {
   Request& request;
   const platform::Principal* principal = nullptr;
   nlohmann::json body;
-  // The issuing channel, for routes that need X-Channel-Key.
+  // The issuing channel, for routes that issue credentials: a partner's by
+  // its X-Channel-Key, or the city app for a citizen's own session.
   std::optional<code::Channel> channel;
 };
 

@@ -291,7 +291,23 @@ struct DemoArgs {
   std::string dir = "demo-city";
   std::string feed;  // empty: the config's, else the demo city's feed in the source tree
   bool once = false;
+  // Start the server's clock here and let the admin move it (browser tests).
+  std::optional<std::string> manual_clock;
 };
+
+// The wall clock, or a manual one starting at `start` ("now" or RFC 3339).
+Result<std::unique_ptr<Clock>> DemoClock(const std::optional<std::string>& start,
+                                         ManualClock** manual) {
+  *manual = nullptr;
+  if (!start) return std::unique_ptr<Clock>(std::make_unique<SystemClock>());
+  Instant at = SystemClock().Now();
+  if (*start != "now") {
+    CITYCODE_ASSIGN_OR_RETURN(at, ParseRfc3339(*start));
+  }
+  auto clock = std::make_unique<ManualClock>(at);
+  *manual = clock.get();
+  return std::unique_ptr<Clock>(std::move(clock));
+}
 
 // Prints a fresh code of the demo phone and has the demo gate verify it
 // online, as a terminal would.
@@ -329,6 +345,9 @@ void AddDemoCommand(CLI::App& app, Action& action) {
   AddServeOptions(demo_cmd, args->serve);
   demo_cmd->add_option("--dir", args->dir, "Demo data directory")->capture_default_str();
   demo_cmd->add_flag("--once", args->once, "Show one code and exit");
+  demo_cmd->add_option("--manual-clock", args->manual_clock,
+                       "Run on a clock that starts here (\"now\" or RFC 3339) and moves only "
+                       "when the admin says (POST /v1/demo/clock); for browser tests");
   demo_cmd->add_option("--feed", args->feed,
                        "Transit feed folder (default: the demo city's, " CITYCODE_DEMO_FEED_DIR
                        ")");
@@ -350,32 +369,41 @@ void AddDemoCommand(CLI::App& app, Action& action) {
         transit["feed_dir"] = std::string(CITYCODE_DEMO_FEED_DIR);
       }
       // The demo city's own identity provider verifies its citizens.
-      auto identity_provider = demo::LoadOrCreateIdentityProvider(args->dir);
-      if (!identity_provider.ok()) return Fail(identity_provider.status());
-      config->platform.identity_provider = demo::IdentityProviderConfig(**identity_provider);
+      auto loaded_provider = demo::LoadOrCreateIdentityProvider(args->dir);
+      if (!loaded_provider.ok()) return Fail(loaded_provider.status());
+      std::shared_ptr<const oidc::TestIdentityProvider> identity_provider =
+          std::move(*loaded_provider);
+      config->platform.identity_provider = demo::IdentityProviderConfig(*identity_provider);
+      // The demo's pages verify their citizens through it too.
+      config->api.demo.identity_provider = identity_provider;
       // Texts to phones wait in the demo's inbox (POST /v1/demo/texts).
       config->platform.sms = std::make_shared<sms::Inbox>();
+      auto clock_or = DemoClock(args->manual_clock, &config->api.demo.clock);
+      if (!clock_or.ok()) return Fail(clock_or.status());
+      const Clock& clock = **clock_or;
       BlockStopSignals();
-      SystemClock clock;
       auto service = server::Service::Start(*config, clock);
       if (!service.ok()) return Fail(service.status());
       auto city = demo::SeedOrLoadDemoCity((*service)->platform(), (*service)->vault(),
-                                           (*service)->city().scenes(), **identity_provider,
+                                           (*service)->city().scenes(), *identity_provider,
                                            (*service)->database(), args->dir, clock);
       if (!city.ok()) return Fail(city.status());
       const std::string base = BaseUrl(*config, (*service)->port());
       const auto& citizen = city->citizens.front();
       std::cout << "citycode demo city (Jimo) is running on "
                 << store::RedactUrl(config->database_url) << "\n\n"
-                << "  API          " << base << "/v1  (OpenAPI: " << base << "/v1/openapi.json)\n"
+                << "  Citizen page " << base << "/  log in with phone " << citizen.phone
+                << ", password " << citizen.password
+                << ", or register (the page shows the demo phone's texts)\n"
+                << "  Counter page " << base
+                << "/counter  sign in with a terminal key below, then as staff\n"
+                << "  API          " << base << "/v1/openapi.json  (routes under /v1)\n"
                 << "  Health       " << base << "/healthz  " << base << "/readyz  " << base
                 << "/metrics\n"
                 << "  Admin key    " << city->admin_key << "\n"
                 << "  App channel  " << city->app_channel_key << "  (X-Channel-Key)\n"
-                << "  Citizen      phone " << citizen.phone << ", password " << citizen.password
-                << " (verified online by the demo's identity provider)\n"
                 << "  Texts        POST " << base
-                << "/v1/demo/texts {\"phone\": …} with the admin key: codes sent to phones\n";
+                << "/v1/demo/texts {\"phone\": …}: codes sent to phones\n";
       for (const auto& t : city->terminals) {
         if (t.scene == "transit" || t.scene == "hotel" || t.scene == "gov") {
           std::cout << "  Terminal     " << t.org_name << " " << t.name << " (" << t.scene

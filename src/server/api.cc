@@ -77,9 +77,9 @@ struct Api::Impl {
       return refuse(RateLimited());
     }
     if (route.needs_channel_key) {
-      auto channel = AuthenticateChannel(request);
+      auto channel = IssuingChannel(request, principal);
       if (!channel.ok()) return refuse(channel.status());
-      call.channel = channel->channel;
+      call.channel = *channel;
     }
     if (!route.body.empty() || route.method == Method::kPost) {
       if (route.body.empty()) {
@@ -101,10 +101,13 @@ struct Api::Impl {
     return ResourceExhausted("rate limit exceeded; slow down", "rate_limited");
   }
 
-  // The issuing channel's principal named by X-Channel-Key.
-  Result<platform::Principal> AuthenticateChannel(const Request& request) {
+  // The channel a credential is issued through: a partner app's, named by
+  // its X-Channel-Key; without one, a citizen's own session is the city
+  // app — the platform's first-party pages, which hold no key.
+  Result<code::Channel> IssuingChannel(const Request& request, const platform::Principal& caller) {
     const std::string_view key = request.Header("x-channel-key");
     if (key.empty()) {
+      if (caller.role == platform::Role::kCitizen) return code::Channel::kApp;
       return Unauthenticated("this route needs the issuing channel's key in X-Channel-Key");
     }
     CITYCODE_ASSIGN_OR_RETURN(platform::Principal channel,
@@ -112,7 +115,7 @@ struct Api::Impl {
     if (channel.role != platform::Role::kChannel) {
       return PermissionDenied("X-Channel-Key is not an issuing channel's key");
     }
-    return channel;
+    return *channel.channel;
   }
 
   Response Ready() {
@@ -121,7 +124,7 @@ struct Api::Impl {
   }
 };
 
-Api::Api(city::City& city, Metrics& metrics, ApiOptions options)
+Api::Api(city::City& city, const Clock& clock, Metrics& metrics, ApiOptions options)
     : impl_(std::make_unique<Impl>(city, metrics, options)) {
   std::vector<RouteSpec>& routes = impl_->routes;
   routes = internal::PlatformRoutes(city.platform());
@@ -129,6 +132,8 @@ Api::Api(city::City& city, Metrics& metrics, ApiOptions options)
   std::ranges::move(internal::DependantRoutes(city.platform(), city.vault()),
                     std::back_inserter(routes));
   std::ranges::move(internal::AccountRoutes(city), std::back_inserter(routes));
+  std::ranges::move(internal::DemoRoutes(city.platform(), impl_->options.demo, clock),
+                    std::back_inserter(routes));
   for (const auto& scene : city.scenes())
     std::ranges::move(scene->Routes(), std::back_inserter(routes));
   impl_->openapi = internal::OpenApiDocument(routes).dump(2);

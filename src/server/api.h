@@ -12,10 +12,22 @@
 #include <vector>
 
 #include "city/city.h"
+#include "common/clock.h"
+#include "oidc/test_provider.h"
 #include "server/http.h"
 #include "server/rate_limiter.h"
 
 namespace citycode::server {
+
+// What only the demo server offers (`citycode demo`; docs/API.md, "The
+// demo server"). Both empty elsewhere.
+struct DemoOptions {
+  // Signs an ID token for whoever a visitor says they are, playing the
+  // provincial identity platform.
+  std::shared_ptr<const oidc::TestIdentityProvider> identity_provider;
+  // The server's clock, which the admin may move forward (browser tests).
+  ManualClock* clock = nullptr;
+};
 
 struct ApiOptions {
   // Requests a second per API key or session (and per client address for
@@ -26,13 +38,14 @@ struct ApiOptions {
   // that it waits (1 s, doubling up to 5 min) and its tokens are refused
   // without a database read. 0: never.
   int bad_tokens_per_address = 20;
+  DemoOptions demo;
 };
 
 class Api {
  public:
   // Serves the platform's and the vault's routes and those of every scene
-  // the city opened. `city` and `metrics` must outlive the Api.
-  Api(city::City& city, Metrics& metrics, ApiOptions options = {});
+  // the city opened. `city`, `clock` and `metrics` must outlive the Api.
+  Api(city::City& city, const Clock& clock, Metrics& metrics, ApiOptions options = {});
   ~Api();
 
   // Adds /healthz, /readyz, /metrics, /v1/openapi.json and every /v1 route.

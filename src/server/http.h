@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "api/http_message.h"
+#include "common/clock.h"
 #include "common/status.h"
 
 namespace citycode::server {
@@ -113,8 +114,8 @@ struct HttpOptions {
 
 class HttpServer {
  public:
-  // `router` and `metrics` must outlive the server.
-  HttpServer(HttpOptions options, const Router& router, Metrics& metrics);
+  // `router`, `metrics` and `clock` (the Date header's) must outlive the server.
+  HttpServer(HttpOptions options, const Router& router, Metrics& metrics, const Clock& clock);
   ~HttpServer();  // stops
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

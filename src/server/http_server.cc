@@ -71,7 +71,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
-using Clock = std::chrono::steady_clock;
+using Steady = std::chrono::steady_clock;
 using namespace std::string_view_literals;
 
 // beast::tcp_stream, but with the strand's concrete type instead of
@@ -158,14 +158,15 @@ void AppendInt(std::string* out, std::uint64_t v) {
   out->append(buf, end);
 }
 
-// "Sun, 06 Nov 1994 08:49:37 GMT", formatted once a second per thread.
-std::string_view HttpDate() {
+// "Sun, 06 Nov 1994 08:49:37 GMT" by the server's clock (a demo's may be
+// moved), formatted once a second per thread.
+std::string_view HttpDate(const citycode::Clock& clock) {
   struct Cache {
     std::time_t second = -1;
     char text[29];
   };
   thread_local Cache cache;
-  const std::time_t now = std::time(nullptr);
+  const std::time_t now = static_cast<std::time_t>(ToUnixSeconds(clock.Now()));
   if (now != cache.second) {
     static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
     static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -200,11 +201,12 @@ std::string RandomIdPrefix() {
 
 // Everything the sessions share; HttpServer::Impl owns one.
 struct Core {
-  Core(HttpOptions o, const Router& r, Metrics& m)
+  Core(HttpOptions o, const Router& r, Metrics& m, const citycode::Clock& c)
       : options(std::move(o)),
         largest_body_limit(r.LargestBodyLimit(options.max_body_bytes)),
         router(r),
         metrics(m),
+        clock(c),
         ioc(std::max(1, options.threads)),
         handlers(static_cast<std::size_t>(std::max(1, options.handler_threads))) {}
 
@@ -212,6 +214,7 @@ struct Core {
   const std::size_t largest_body_limit;  // of the server's and every route's
   const Router& router;
   Metrics& metrics;
+  const citycode::Clock& clock;
   // Live sessions, for Stop(); touched once per connection, not per request.
   // Declared before `ioc`, whose destructor may destroy sessions.
   std::mutex sessions_mu;
@@ -395,7 +398,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Reject(beast::error_code ec) {
-    start_ = Clock::now();
+    start_ = Steady::now();
     core_.NextRequestId(request_.id);
     route_name_.assign(kUnmatched);
     keep_alive_ = false;
@@ -428,7 +431,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnRequest() {
-    start_ = Clock::now();
+    start_ = Steady::now();
     core_.NextRequestId(request_.id);
     auto& message = parser_->get();
     if (const std::string_view problem = FramingProblem(message); !problem.empty()) {
@@ -552,7 +555,7 @@ class Session : public std::enable_shared_from_this<Session> {
       h.append(reason.data(), reason.size());
     }
     h += "\r\nDate: "sv;
-    h += HttpDate();
+    h += HttpDate(core_.clock);
     h += "\r\n"sv;
     bool has_cache_control = false;
     bool has_content_type = false;
@@ -599,7 +602,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!head_only_ && !no_body) buffers[1] = net::buffer(response_.body);
     // Observed before the write completes, so that a client that has read
     // the response also sees it counted; latency is request to response.
-    core_.metrics.Observe(route_name_, status, Clock::now() - start_);
+    core_.metrics.Observe(route_name_, status, Steady::now() - start_);
     state_ = State::kWriting;
     stream_.expires_after(core_.options.read_timeout);
     net::async_write(stream_, buffers,
@@ -667,7 +670,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Response response_;
   std::string route_name_;
   std::string head_;
-  Clock::time_point start_;
+  Steady::time_point start_;
   bool keep_alive_ = false;
   bool http_10_ = false;
   bool head_only_ = false;
@@ -728,8 +731,8 @@ Result<tcp::endpoint> ParseListen(const std::string& listen, net::io_context& io
 }  // namespace
 
 struct HttpServer::Impl {
-  Impl(HttpOptions options, const Router& router, Metrics& metrics)
-      : core(std::move(options), router, metrics) {}
+  Impl(HttpOptions options, const Router& router, Metrics& metrics, const citycode::Clock& clock)
+      : core(std::move(options), router, metrics, clock) {}
 
   Core core;
   std::mutex lifecycle_mu;  // Start() and Stop()
@@ -737,8 +740,9 @@ struct HttpServer::Impl {
   bool stopped = false;
 };
 
-HttpServer::HttpServer(HttpOptions options, const Router& router, Metrics& metrics)
-    : impl_(std::make_unique<Impl>(std::move(options), router, metrics)) {}
+HttpServer::HttpServer(HttpOptions options, const Router& router, Metrics& metrics,
+                       const citycode::Clock& clock)
+    : impl_(std::make_unique<Impl>(std::move(options), router, metrics, clock)) {}
 
 HttpServer::~HttpServer() { Stop(); }
 

@@ -365,7 +365,7 @@ class HttpServerTest : public ::testing::Test {
   void StartServer(HttpOptions options = {}) {
     options.listen = "127.0.0.1:0";
     options.handler_deadline = 2s;
-    server_ = std::make_unique<HttpServer>(options, router_, metrics_);
+    server_ = std::make_unique<HttpServer>(options, router_, metrics_, clock_);
     ASSERT_TRUE(server_->Start().ok());
     ASSERT_NE(server_->port(), 0);
   }
@@ -381,6 +381,7 @@ class HttpServerTest : public ::testing::Test {
 
   Router router_;
   Metrics metrics_;
+  ManualClock clock_{FromUnixSeconds(784'111'777)};  // RFC 9110's example date
   std::unique_ptr<HttpServer> server_;
   std::promise<void> entered_, release_;
   std::shared_future<void> released_ = release_.get_future().share();
@@ -402,6 +403,11 @@ TEST_F(HttpServerTest, RoutesParamsQueryAndHeaders) {
   EXPECT_EQ(j["custom"], "yes");  // sent as X-Custom-Thing, looked up lower-case
   EXPECT_EQ(j["remote"], "127.0.0.1");
   EXPECT_EQ(j["deadline_ok"], true);
+  // The Date header is the server's clock's, which a demo may move.
+  EXPECT_EQ(ToStd(response[http::field::date]), "Sun, 06 Nov 1994 08:49:37 GMT");
+  clock_.Advance(std::chrono::hours(24));
+  EXPECT_EQ(ToStd(client.Roundtrip(Get("/echo/x"))[http::field::date]),
+            "Mon, 07 Nov 1994 08:49:37 GMT");
 }
 
 TEST_F(HttpServerTest, MalformedQueryEscapeIs400) {
@@ -635,7 +641,7 @@ TEST_F(HttpServerTest, StopIsIdempotentAndReleasesThePort) {
   server_->Stop();
   EXPECT_EQ(server_->Start().code(), StatusCode::kFailedPrecondition);
 
-  HttpServer again({.listen = "127.0.0.1:" + std::to_string(port)}, router_, metrics_);
+  HttpServer again({.listen = "127.0.0.1:" + std::to_string(port)}, router_, metrics_, clock_);
   ASSERT_TRUE(again.Start().ok());
   EXPECT_EQ(again.port(), port);
   TestClient client(port);
@@ -748,12 +754,14 @@ TEST_F(HttpServerTest, AWaitingHandlerHoldsNoIoThreadAndAFullPoolAnswers503) {
 TEST(HttpServerStartTest, BusyPortIsUnavailableAndBadAddressInvalid) {
   Router router;
   Metrics metrics;
-  HttpServer first({.listen = "127.0.0.1:0"}, router, metrics);
+  SystemClock clock;
+  HttpServer first({.listen = "127.0.0.1:0"}, router, metrics, clock);
   ASSERT_TRUE(first.Start().ok());
-  HttpServer second({.listen = "127.0.0.1:" + std::to_string(first.port())}, router, metrics);
+  HttpServer second({.listen = "127.0.0.1:" + std::to_string(first.port())}, router, metrics,
+                    clock);
   EXPECT_EQ(second.Start().code(), StatusCode::kUnavailable);
   for (const char* listen : {"127.0.0.1", "127.0.0.1:x", "127.0.0.1:70000", ":80"}) {
-    HttpServer bad({.listen = listen}, router, metrics);
+    HttpServer bad({.listen = listen}, router, metrics, clock);
     EXPECT_EQ(bad.Start().code(), StatusCode::kInvalidArgument) << listen;
   }
 }

@@ -237,27 +237,6 @@ void AddIdentityRoutes(platform::Platform& p, std::vector<RouteSpec>& routes) {
                     }});
 }
 
-// The texts an in-memory inbox holds (the demo's and the tests' gateway;
-// a configured SMS gateway never has this route): for the admin, who plays
-// the phone.
-void AddInboxRoutes(platform::Platform& p, std::vector<RouteSpec>& routes) {
-  auto inbox = std::dynamic_pointer_cast<sms::Inbox>(p.options().sms);
-  if (!inbox) return;
-  routes.push_back({.method = Method::kPost,
-                    .pattern = "/v1/demo/texts",
-                    .name = "demo_texts",
-                    .summary = "The texts the demo's inbox holds for a phone, oldest first, and "
-                               "the last one-time code among them",
-                    .roles = kAdmins,
-                    .body = {{.name = "phone", .max_length = 11}},
-                    .handler = [inbox](Call& call) {
-                      const std::string phone = Text(call, "phone");
-                      const std::optional<std::string> code = inbox->LastCode(phone);
-                      return Json(200, {{"texts", inbox->To(phone)},
-                                        {"code", code ? json(*code) : json(nullptr)}});
-                    }});
-}
-
 // A citizen's devices and their credentials.
 void AddDeviceRoutes(platform::Platform& p, std::vector<RouteSpec>& routes) {
   routes.push_back({.method = Method::kPost,
@@ -577,7 +556,6 @@ std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
   AddCitizenRoutes(p, routes);
   AddPhoneRoutes(p, routes);
   AddIdentityRoutes(p, routes);
-  AddInboxRoutes(p, routes);
   AddDeviceRoutes(p, routes);
   AddOrganisationRoutes(p, routes);
   AddTerminalRoutes(p, routes);

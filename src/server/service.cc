@@ -5,6 +5,8 @@
 #include <mutex>
 #include <thread>
 
+#include "server/static_site.h"
+
 namespace citycode::server {
 
 struct Service::Impl {
@@ -55,6 +57,27 @@ struct Service::Impl {
   }
 };
 
+namespace {}  // namespace
+
+std::string DefaultWebDir() { return CITYCODE_WEB_DIR; }
+
+namespace {
+
+Status AddPages(const std::string& web_dir, Router& router) {
+  if (web_dir.empty()) return OkStatus();
+  auto site = StaticSite::Load(web_dir);
+  if (!site.ok() && site.status().code() == StatusCode::kNotFound) {
+    std::fprintf(stderr, "citycode: serving the API without pages: %s\n",
+                 site.status().message().c_str());
+    return OkStatus();
+  }
+  CITYCODE_RETURN_IF_ERROR(site.status());
+  site->Register(router);
+  return OkStatus();
+}
+
+}  // namespace
+
 Service::Service(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Service::~Service() { Stop(); }
 
@@ -69,9 +92,10 @@ Result<std::unique_ptr<Service>> Service::Start(const ServiceConfig& config, con
                                                 city::OpenOptions options) {
   auto impl = std::make_unique<Impl>();
   CITYCODE_ASSIGN_OR_RETURN(impl->city, city::City::Open(config, clock, options));
-  impl->api = std::make_unique<Api>(*impl->city, impl->metrics, config.api);
+  impl->api = std::make_unique<Api>(*impl->city, clock, impl->metrics, config.api);
   impl->api->RegisterRoutes(impl->router);
-  impl->http = std::make_unique<HttpServer>(config.http, impl->router, impl->metrics);
+  CITYCODE_RETURN_IF_ERROR(AddPages(config.web_dir, impl->router));
+  impl->http = std::make_unique<HttpServer>(config.http, impl->router, impl->metrics, clock);
   CITYCODE_RETURN_IF_ERROR(impl->http->Start());
   Impl* raw = impl.get();
   impl->upkeep = std::thread([raw, interval = config.upkeep_interval] { raw->Upkeep(interval); });
@@ -92,6 +116,7 @@ Status ReadServerConfig(ServiceConfig& config) {
   CITYCODE_RETURN_IF_ERROR(server.Read("read_timeout_ms", read_timeout_ms));
   CITYCODE_RETURN_IF_ERROR(server.Read("handler_deadline_ms", deadline_ms));
   CITYCODE_RETURN_IF_ERROR(server.Read("rate_per_key", config.api.rate_per_key));
+  CITYCODE_RETURN_IF_ERROR(server.Read("web_dir", config.web_dir));
   CITYCODE_RETURN_IF_ERROR(server.Read("burst_per_key", config.api.burst_per_key));
   CITYCODE_RETURN_IF_ERROR(server.CheckAllRead());
   if (config.http.threads < 1) return server.Invalid("threads", "at least 1");

@@ -19,10 +19,16 @@
 
 namespace citycode::server {
 
+// Where `npm run build` in web/ puts the pages of this checkout.
+std::string DefaultWebDir();
+
 // The city's configuration plus the server's own settings ([server]).
 struct ServiceConfig : city::CityConfig {
   HttpOptions http;
   ApiOptions api;
+  // The built pages (server/static_site.h); "" serves none. A missing
+  // folder is logged and the API served without pages.
+  std::string web_dir = DefaultWebDir();
 };
 
 // Reads a citycode.toml (see docs/CONFIG.md) over the defaults in `config`:

@@ -180,7 +180,7 @@ class ServiceTest : public DatabaseTest {
 
   std::optional<TempDir> dir_;
   server::ServiceConfig config_;
-  std::unique_ptr<oidc::TestIdentityProvider> identity_provider_;
+  std::shared_ptr<oidc::TestIdentityProvider> identity_provider_;
   std::shared_ptr<sms::Inbox> inbox_;
   const Clock* service_clock_ = nullptr;
   std::unique_ptr<server::Service> service_;

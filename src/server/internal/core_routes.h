@@ -10,6 +10,7 @@
 #include "api/route.h"
 #include "city/city.h"
 #include "platform/platform.h"
+#include "server/api.h"
 #include "server/http.h"
 #include "vault/vault.h"
 
@@ -35,7 +36,9 @@ std::vector<api::RouteSpec> PlatformRoutes(platform::Platform& platform);  // pl
 std::vector<api::RouteSpec> VaultRoutes(vault::Vault& vault);              // vault_routes.cc
 std::vector<api::RouteSpec> DependantRoutes(platform::Platform& platform,  // dependant_routes.cc
                                             vault::Vault& vault);
-std::vector<api::RouteSpec> AccountRoutes(city::City& city);  // account_routes.cc
+std::vector<api::RouteSpec> AccountRoutes(city::City& city);          // account_routes.cc
+std::vector<api::RouteSpec> DemoRoutes(platform::Platform& platform,  // demo_routes.cc
+                                       const DemoOptions& demo, const Clock& clock);
 
 }  // namespace citycode::server::internal
 
