@@ -44,7 +44,13 @@ export function scanner ({ onCode, action }) {
   const cameraStatus = h('p', { class: 'status', role: 'status', testid: 'camera-status' })
   const startButton = h('button', { type: 'button', class: 'button button--secondary', t: 'scan.startCamera', testid: 'camera-start' })
   const stopButton = h('button', { type: 'button', class: 'button button--secondary', t: 'scan.stopCamera', testid: 'camera-stop', hidden: true })
-  const picture = field({ id: 'scan-picture', label: 'scan.picture', testid: 'scan-picture', type: 'file', accept: 'image/*' })
+  // The file input is hidden behind its label, styled as a button, so the
+  // browser's own (untranslated) "Choose file" text never shows.
+  const picture = {
+    input: h('input', { id: 'scan-picture', type: 'file', accept: 'image/*', class: 'visually-hidden', testid: 'scan-picture' })
+  }
+  picture.row = h('div', { class: 'file-pick' }, picture.input,
+    h('label', { for: 'scan-picture', class: 'button button--secondary', t: 'scan.picture' }))
   const text = field({ id: 'scan-text', label: 'scan.text', testid: 'code-input', type: 'textarea', rows: '3', spellcheck: 'false', autocomplete: 'off' })
   const submit = h('button', { type: 'submit', class: 'button button--primary button--big', t: action.label, testid: action.testid })
   const form = h('form', { class: 'form', testid: 'code-form', novalidate: true }, text.row, h('div', { class: 'actions' }, submit))
@@ -119,7 +125,6 @@ export function scanner ({ onCode, action }) {
 
   const card = h('section', { class: 'card scan-area', 'aria-labelledby': 'scan-title' },
     h('h2', { id: 'scan-title', t: 'scan.title' }),
-    h('div', { class: 'actions' }, startButton, stopButton), camera, cameraStatus,
-    picture.row, form)
+    h('div', { class: 'actions' }, startButton, stopButton, picture.row), camera, cameraStatus, form)
   return { card, stop: stopCamera, submitCode }
 }

@@ -23,3 +23,13 @@ export function typeName (codeOrKey, serverName) {
   if (currentLang() !== 'zh-CN' && has(`certType.${key}`)) return t(`certType.${key}`)
   return serverName || type?.name || (has(`certType.${key}`) ? t(`certType.${key}`) : codeOrKey)
 }
+
+// A face field's label: the registry's (Chinese) label in zh-CN, else the
+// field's key in words.
+export function fieldLabel (codeOrKey, fieldKey) {
+  const type = registry?.get(codeOrKey)
+  const label = type?.fields?.find((f) => f.key === fieldKey)?.label
+  if (currentLang() === 'zh-CN' && label) return label
+  const words = fieldKey.replace(/_/g, ' ')
+  return words.charAt(0).toUpperCase() + words.slice(1)
+}

@@ -4,7 +4,7 @@
 import { h, field, setText, statusLine } from '../../lib/dom.js'
 import { formatTime, has } from '../../lib/i18n.js'
 import { showError, showStatus } from '../../lib/errors.js'
-import { typeName, loadCertificateTypes } from '../../lib/certificate_types.js'
+import { fieldLabel, typeName, loadCertificateTypes } from '../../lib/certificate_types.js'
 import { refusalReason } from '../verdict.js'
 import { hallRole } from './hall.js'
 
@@ -161,7 +161,7 @@ function servedList (opened) {
 
 function faceFacts (c) {
   const rows = [['window.holder', c.holder_name], ['window.validUntil', c.valid_until || '—']]
-  for (const [key, value] of Object.entries(c.fields ?? {})) rows.push([null, value, key])
+  for (const [key, value] of Object.entries(c.fields ?? {})) rows.push([null, value, fieldLabel(c.type_code, key)])
   return h('dl', { class: 'facts' }, rows.flatMap(([label, value, raw]) =>
     [label ? h('dt', { t: label }) : h('dt', {}, raw), h('dd', {}, String(value ?? ''))]))
 }
