@@ -42,12 +42,16 @@ function renderNoDevice (main, ctx, params) {
         await ctx.setDevice(await enrolDevice(ctx.api, t('enrol.label')))
         ctx.show('code')
       } catch (error) {
-        showError(status, error)
-        button.disabled = false
+        ctx.show('code', { enrolError: error })
       }
     }
   })
-  main.append(h('div', { class: 'card empty' }, h('p', { t: 'code.noDevice' }), status, h('div', { class: 'actions' }, button)))
+  // At the device limit, the way out is ending an old device.
+  const tooMany = params.enrolError?.code === 'failed_precondition'
+  const manage = h('button', { type: 'button', class: 'button button--secondary', t: 'code.manageDevices', testid: 'go-devices', onclick: () => ctx.show('devices') })
+  main.append(h('div', { class: 'card empty' }, h('p', { t: 'code.noDevice' }), status,
+    tooMany ? h('p', { t: 'code.deviceLimit' }) : null,
+    h('div', { class: 'actions actions--center' }, button, tooMany ? manage : null)))
 }
 
 // The QR, its text, the countdown and the details; start() runs the timer

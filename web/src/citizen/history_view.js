@@ -8,8 +8,12 @@ export function renderHistoryView (main, ctx) {
   const list = panel('history')
   main.append(h('h2', { t: 'history.title' }), h('p', { class: 'lead', t: 'history.lead' }), list.body)
   list.fill(() => ctx.api.get('/v1/me/access-history'),
-    ({ history }) => history.length ? h('ol', { class: 'timeline' }, [...history].reverse().map(entryItem)) : null,
+    ({ history }) => history.length ? h('ol', { class: 'timeline' }, newestFirst(history).map(entryItem)) : null,
     'history.empty')
+}
+
+function newestFirst (history) {
+  return [...history].sort((a, b) => (b.seq ?? 0) - (a.seq ?? 0))
 }
 
 function entryItem (e) {
@@ -20,7 +24,7 @@ function entryItem (e) {
     h('p', { class: 'timeline__what' },
       h('strong', {}, e.org_name || e.org_id || ''), ' ',
       h('span', { class: refused ? 'badge badge--error' : 'badge badge--muted', t: actionKey })),
-    e.purpose ? h('p', { class: 'timeline__why' }, h('span', { t: 'history.purpose' }), ' ', e.purpose) : null,
+    e.purpose && e.action !== 'consent.presentation' ? h('p', { class: 'timeline__why' }, h('span', { t: 'history.purpose' }), ' ', e.purpose) : null,
     e.certificates?.length ? h('p', { class: 'timeline__certs mono' }, e.certificates.join(', ')) : null,
     e.reason ? h('p', { class: 'timeline__reason' }, h('span', { t: 'history.reason' }), ' ',
       h('span', { t: has(`error.${e.reason}`) ? `error.${e.reason}` : undefined, text: has(`error.${e.reason}`) ? undefined : e.reason })) : null)

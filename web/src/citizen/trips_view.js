@@ -3,6 +3,7 @@
 import { h, field } from '../lib/dom.js'
 import { cityToday, formatFen, formatTime, has, t } from '../lib/i18n.js'
 import { panel } from './panel.js'
+import { fareNotes, parseRules } from './fare_rules.js'
 
 export function renderTripsView (main, ctx) {
   const day = field({ id: 'trips-day', label: 'trips.day', testid: 'trips-day', type: 'date', value: cityToday(), max: cityToday() })
@@ -41,33 +42,15 @@ function tripCard (trip) {
     h('ul', { class: 'rule-chips', testid: 'trip-rules' }, ruleChips(rules)))
 }
 
-// "kind=complete;category=adult;channel=app;window=summer_night_2026@20260715;daily_cap"
-export function parseRules (text = '') {
-  const rules = {}
-  for (const part of text.split(';')) {
-    if (!part) continue
-    const at = part.indexOf('=')
-    if (at < 0) rules[part] = true
-    else rules[part.slice(0, at)] = part.slice(at + 1)
-  }
-  return rules
-}
+const CHIP_CLASS = { promotion: 'chip chip--promo', cap: 'chip chip--promo', category: 'chip', trip: 'chip chip--warn' }
+const CHIP_TESTID = { promotion: 'rule-promotion', cap: 'rule-daily-cap', category: 'rule-category', trip: 'rule-trip-kind' }
 
 function ruleChips (rules) {
-  const chips = []
-  if (rules.window) {
-    const id = rules.window.split('@')[0]
-    const named = id.startsWith('summer_night')
-    chips.push(h('li', { class: 'chip chip--promo', testid: 'rule-promotion', dataset: { window: id } },
-      named ? h('span', { t: 'rules.summerNight' }) : h('span', { t: 'rules.window', tParams: { id } })))
-  }
-  if (rules.daily_cap) chips.push(h('li', { class: 'chip chip--promo', testid: 'rule-daily-cap', t: 'rules.dailyCap' }))
-  if (rules.category && rules.category !== 'adult') {
-    chips.push(h('li', { class: 'chip', testid: 'rule-category', t: 'rules.category', tParams: { category: t(`rider.${rules.category}`) } }))
-  }
-  if (rules.kind && rules.kind !== 'complete') {
-    chips.push(h('li', { class: 'chip chip--warn', t: has(`tripKind.${rules.kind}`) ? `tripKind.${rules.kind}` : 'tripKind.other' }))
-  }
+  const chips = fareNotes(rules).map((note) => {
+    const params = note.category ? { category: t(`rider.${note.category}`) } : note.params
+    const key = note.kind === 'trip' && !has(note.key) ? 'tripKind.other' : note.key
+    return h('li', { class: CHIP_CLASS[note.kind], testid: CHIP_TESTID[note.kind], dataset: note.window ? { window: note.window } : {}, t: key, tParams: params })
+  })
   if (rules.product) chips.push(h('li', { class: 'chip chip--muted' }, rules.product))
   return chips
 }

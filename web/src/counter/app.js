@@ -105,7 +105,8 @@ function showStaffLogin (reasonCode) {
     try {
       const session = await api.post('/v1/terminal/staff-sessions', { login: login.input.value.trim(), password: password.input.value })
       state.staff = { token: session.token, staff: session.staff, expires_at: session.expires_at }
-      sessionStorage.setItem(STAFF_STORAGE, JSON.stringify(state.staff))
+      // The tab keeps the token; the clerk's name stays in memory only.
+      sessionStorage.setItem(STAFF_STORAGE, JSON.stringify({ token: session.token, staff: { id: session.staff?.id }, expires_at: session.expires_at }))
       showCounter()
     } catch (error) {
       if (error.status === 404 && error.code === 'not_found') return noStaffSessions()
@@ -133,7 +134,7 @@ function terminalFacts () {
     h('dt', { t: 'terminal.site' }), h('dd', {}, tm.site_name ?? tm.site?.name ?? tm.site_id),
     h('dt', { t: 'terminal.scene' }), h('dd', { t: `scene.${tm.scene}` }),
     windowName ? [h('dt', { t: 'terminal.window' }), h('dd', { testid: 'terminal-window' }, windowName)] : null,
-    state.staff?.staff ? [h('dt', { t: 'staff.who' }), h('dd', { testid: 'staff-name' }, state.staff.staff.name)] : null)
+    state.staff?.staff ? [h('dt', { t: 'staff.who' }), h('dd', { testid: 'staff-name' }, state.staff.staff.name ?? state.staff.staff.id)] : null)
 }
 
 async function signOutStaff () {

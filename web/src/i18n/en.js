@@ -77,6 +77,8 @@ export default {
   'code.loginToRenew': 'Your login has ended. The code still works; log in again so it can renew.',
   'code.noDevice': 'This phone has no City Code yet.',
   'code.noDeviceLoggedOut': 'This phone has no City Code yet. Please log in.',
+  'code.manageDevices': 'Manage devices',
+  'code.deviceLimit': 'You have the most devices allowed. Report a device you no longer use under “Lost phone”, then try again.',
   'code.enrol': 'Set up City Code on this phone',
 
   'certs.title': 'My certificates',

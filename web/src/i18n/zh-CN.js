@@ -77,6 +77,8 @@ export default {
   'code.loginToRenew': '登录已失效，码仍可使用；请重新登录以便自动续期。',
   'code.noDevice': '本机还没有城市码。',
   'code.noDeviceLoggedOut': '本机还没有城市码，请先登录。',
+  'code.manageDevices': '管理设备',
+  'code.deviceLimit': '已开通的设备数量达到上限。请在“手机丢失”中挂失不再使用的设备，然后重试。',
   'code.enrol': '为本机开通城市码',
 
   'certs.title': '我的证照',
