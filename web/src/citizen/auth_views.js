@@ -1,8 +1,9 @@
 // Getting in: log in, register, confirm the phone, verify the identity.
-// The name and ID number live only in memory (state.draft) during these steps.
+// The name, ID number and password live only in memory (state.draft) while
+// registering; the demo identity provider confirms the account's own claim.
 import { h, field, statusLine } from '../lib/dom.js'
 import { t } from '../lib/i18n.js'
-import { clearStatus, showError, showStatus } from '../lib/errors.js'
+import { showError, showStatus } from '../lib/errors.js'
 import { enrolDevice } from './device.js'
 
 const PHONE = /^1\d{10}$/
@@ -211,33 +212,31 @@ function renderIdentity (main, ctx) {
       h('div', { class: 'actions' }, later)))
     return
   }
-  const draft = ctx.state.draft ?? {}
-  const name = field({ id: 'id-name', label: 'register.name', testid: 'id-name', autocomplete: 'name', maxlength: '64', value: draft.name ?? '' })
-  const idNumber = field({ id: 'id-number', label: 'register.idNumber', testid: 'id-number', autocomplete: 'off', maxlength: '18', value: draft.idNumber ?? '' })
+  // The demo provider confirms the person the account claims to be, as the
+  // provincial platform would after its face check.
   const status = statusLine('identity-status')
   const submit = h('button', { type: 'submit', class: 'button button--primary', t: 'identity.submit', testid: 'identity-submit' })
   const onsubmit = () => busy(submit, async () => {
-    const person = { name: name.input.value.trim(), id_number: idNumber.input.value.trim().toUpperCase() }
-    if (!validate(status, [[name.input, person.name.length > 0, 'name_missing'], [idNumber.input, idNumberChecks(person.id_number), 'id_number_invalid']])) return
     showStatus(status, 'identity.working')
     try {
-      await verifyOnline(ctx.api, person)
-      ctx.state.draft = null // the name and number are not kept past this step
+      await verifyOnline(ctx.api)
+      ctx.state.draft = null
       await ctx.renewNow() // the credential then carries the verified fare class
       ctx.show('code', { identityVerified: true })
     } catch (error) {
       showError(status, error)
     }
   })
-  main.append(
+  main.append(form('identity-form', onsubmit,
     h('p', { class: 'demo-tag', t: 'identity.demoProvider' }),
-    form('identity-form', onsubmit, name.row, idNumber.row, status, h('div', { class: 'actions' }, submit, later)))
+    h('p', { t: 'identity.demoExplain' }),
+    status, h('div', { class: 'actions' }, submit, later)))
 }
 
 // The demo identity provider's flow: nonce, the provider's ID token, ours.
-async function verifyOnline (api, person) {
+async function verifyOnline (api) {
   const start = await api.post('/v1/me/identity/online')
-  const { id_token: idToken } = await api.post('/v1/demo/id-token', { nonce: start.nonce, ...person })
+  const { id_token: idToken } = await api.post('/v1/demo/id-token', { nonce: start.nonce })
   return api.post('/v1/me/identity/online/id-token', { id_token: idToken, nonce: start.nonce })
 }
 

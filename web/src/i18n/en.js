@@ -54,6 +54,7 @@ export default {
   'identity.title': 'Verify your identity',
   'identity.lead': 'Once verified, you can see your certificates, let organisations fetch them, and get the fares you are entitled to.',
   'identity.demoProvider': 'Demo identity provider',
+  'identity.demoExplain': 'The demo identity provider confirms the name and ID number you registered with (a real one checks your face).',
   'identity.submit': 'Verify identity',
   'identity.working': 'Verifying…',
   'identity.later': 'Later',

@@ -54,6 +54,7 @@ export default {
   'identity.title': '核验身份',
   'identity.lead': '核验身份后，可以查看本人证照、授权机构调用证照，并享受相应的乘车优惠。',
   'identity.demoProvider': '演示身份认证平台',
+  'identity.demoExplain': '演示身份认证平台将核对您注册时填写的姓名和身份证号（真实环境中为人脸核验）。',
   'identity.submit': '核验身份',
   'identity.working': '正在核验…',
   'identity.later': '以后再说',
