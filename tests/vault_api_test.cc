@@ -555,6 +555,20 @@ TEST_P(VaultApiTest, AStandingGrantServesUntilTheCitizenRevokesIt) {
   SetVaultTypes(bank.id, {"resident_id_card", "household_register"}, {});
   const std::string bank_admin = OrgAdminKey(bank.id);
 
+  // The citizen finds the bank among the organisations that may ask, with
+  // what it may ask for; a terminal has no use for the list.
+  const json requesters = SendJson("GET", "/v1/vault/requesters", nullptr, session_, 200);
+  const auto& listed = requesters["organisations"];
+  const auto the_bank = std::find_if(listed.begin(), listed.end(),
+                                     [&](const json& org) { return org["org_id"] == bank.id; });
+  ASSERT_NE(the_bank, listed.end()) << requesters;
+  EXPECT_EQ((*the_bank)["name"], kBankName);
+  EXPECT_EQ((*the_bank)["kind"], "access_site");
+  EXPECT_THAT((*the_bank)["types"].get<std::vector<std::string>>(),
+              ::testing::UnorderedElementsAre(TypeCode("resident_id_card"),
+                                              TypeCode("household_register")));
+  ExpectRefused("GET", "/v1/vault/requesters", "", bank.terminal_key, 403, "permission_denied");
+
   json grant = SendJson("POST", "/v1/me/grants",
                         {{"org_id", bank.id},
                          {"types", json::array({"resident_id_card"})},

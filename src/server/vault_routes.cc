@@ -92,6 +92,24 @@ void AddRegistryRoutes(vault::Vault& v, std::vector<RouteSpec>& routes) {
                       return Json(200, {{"types", types}});
                     }});
   routes.push_back({.method = Method::kGet,
+                    .pattern = "/v1/vault/requesters",
+                    .name = "list_requesters",
+                    .summary = "The organisations that may request certificates, with the "
+                               "types: what a citizen may grant consent to",
+                    .roles = kCitizens,
+                    .handler = [&v](Call&) {
+                      return Respond(v.Requesters(), 200, [](const auto& requesters) {
+                        json out = json::array();
+                        for (const vault::Requester& r : requesters) {
+                          out.push_back({{"org_id", r.org_id},
+                                         {"name", r.name},
+                                         {"kind", r.kind},
+                                         {"types", r.type_codes}});
+                        }
+                        return json{{"organisations", out}};
+                      });
+                    }});
+  routes.push_back({.method = Method::kGet,
                     .pattern = "/v1/vault/public-key",
                     .name = "vault_public_key",
                     .summary = "The key that signs releases and audit checkpoints (PEM)",

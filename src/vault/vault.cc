@@ -455,6 +455,22 @@ Result<std::vector<std::string>> Vault::OrganisationTypes(std::string_view org_i
   return codes;
 }
 
+Result<std::vector<Requester>> Vault::Requesters() {
+  CITYCODE_ASSIGN_OR_RETURN(auto tx, impl_->db.Begin(store::TransactionMode::kRead));
+  CITYCODE_ASSIGN_OR_RETURN(
+      auto rows, tx->Query("SELECT o.id, o.name, o.kind, t.type_code "
+                           "FROM vault_org_types t JOIN organisations o ON o.id = t.org_id "
+                           "ORDER BY o.name, o.id, t.type_code"));
+  std::vector<Requester> requesters;
+  for (const store::Row& row : rows) {
+    if (requesters.empty() || requesters.back().org_id != row.Text(0)) {
+      requesters.push_back({.org_id = row.Text(0), .name = row.Text(1), .kind = row.Text(2)});
+    }
+    requesters.back().type_codes.push_back(row.Text(3));
+  }
+  return requesters;
+}
+
 // --- issuing ---
 
 namespace {

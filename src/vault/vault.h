@@ -208,6 +208,14 @@ struct VerifiedPresentation {
   std::optional<Grant> grant;  // none when there is nothing to grant or the code was refused
 };
 
+// An organisation that may request certificates from the vault.
+struct Requester {
+  std::string org_id;
+  std::string name;
+  std::string kind;  // platform::OrgKindName
+  std::vector<std::string> type_codes;
+};
+
 class Vault {
  public:
   // Applies the vault's migrations and creates its signing key (audit
@@ -233,6 +241,9 @@ class Vault {
                               std::string_view actor);
   Result<std::vector<std::string>> OrganisationTypes(std::string_view org_id,
                                                      bool on_presentation_only);
+  // Every organisation that may request certificate types, with those
+  // types: what a citizen chooses from when granting consent.
+  Result<std::vector<Requester>> Requesters();
 
   // --- issuing (issuing agency) ---
   // Stores the certificate `issuer_org_id` signed; idempotent by
