@@ -33,7 +33,12 @@ const ctx = { api, state, show, setSession, logout, renewNow, maybeRenew, sessio
 export async function start () {
   mountLangSwitch(document.getElementById('lang-switch-slot'))
   applyLang(document)
-  onLangChange(() => state.view && show(state.view.name, state.view.params, { keepFocus: true }))
+  // Labels re-translate in place (forms keep what was typed); tabs showing
+  // data re-render for its dates and amounts.
+  onLangChange(() => {
+    const tab = TABS.find((candidate) => candidate.id === state.view?.name)
+    if (tab && tab.id !== 'code') show(tab.id, state.view.params, { keepFocus: true })
+  })
   setClockOffset(await readState('clockOffset'))
   onClockOffset((ms) => writeState('clockOffset', ms))
   state.session = (await loadSession()) ?? null
@@ -44,7 +49,8 @@ export async function start () {
   if (state.session || state.device) show('code')
   else show('login')
   state.demo = await api.get('/v1/demo').catch(() => null)
-  if (state.view && !state.view.name.startsWith('code')) show(state.view.name, state.view.params, { keepFocus: true })
+  // The views that offer the demo's helpers, drawn before the answer came.
+  if (['confirm', 'identity'].includes(state.view?.name)) show(state.view.name, state.view.params, { keepFocus: true })
   maybeRenew()
 }
 

@@ -2,7 +2,7 @@
 // stored credential, online or not.
 import { h, setText, statusLine } from '../lib/dom.js'
 import { drawQr } from '../lib/qr.js'
-import { formatDateTime, t } from '../lib/i18n.js'
+import { formatDateTime, onLangChange, t } from '../lib/i18n.js'
 import { showError } from '../lib/errors.js'
 import { enrolDevice, isExpired, makeLiveCode } from './device.js'
 
@@ -120,7 +120,9 @@ function buildLiveCode (ctx) {
     timer = setInterval(tick, 1000)
     document.addEventListener('citycode:credential', onCredential)
     document.addEventListener('visibilitychange', onVisible)
+    const stopLang = onLangChange(() => ctx.state.device && renderMeta(meta, ctx.state.device))
     return () => {
+      stopLang()
       stopped = true
       clearInterval(timer)
       document.removeEventListener('citycode:credential', onCredential)

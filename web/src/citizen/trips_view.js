@@ -5,13 +5,16 @@ import { cityToday, formatFen, formatTime, has, t } from '../lib/i18n.js'
 import { panel } from './panel.js'
 import { fareNotes, parseRules } from './fare_rules.js'
 
-export function renderTripsView (main, ctx) {
-  const day = field({ id: 'trips-day', label: 'trips.day', testid: 'trips-day', type: 'date', value: cityToday(), max: cityToday() })
+export function renderTripsView (main, ctx, params) {
+  // The chosen day outlives a re-render (a language switch).
+  params.day ??= cityToday()
+  const day = field({ id: 'trips-day', label: 'trips.day', testid: 'trips-day', type: 'date', value: params.day, max: cityToday() })
   const trips = panel('trips')
   const bill = panel('bill')
   const load = () => {
     const d = day.input.value
     if (!d) return
+    params.day = d
     const query = `?day=${encodeURIComponent(d)}`
     trips.fill(() => ctx.api.get(`/v1/me/trips${query}`), renderTrips, 'trips.empty')
     bill.fill(() => ctx.api.get(`/v1/me/bill${query}`), renderBill, 'trips.empty')
@@ -51,7 +54,6 @@ function ruleChips (rules) {
     const key = note.kind === 'trip' && !has(note.key) ? 'tripKind.other' : note.key
     return h('li', { class: CHIP_CLASS[note.kind], testid: CHIP_TESTID[note.kind], dataset: note.window ? { window: note.window } : {}, t: key, tParams: params })
   })
-  if (rules.product) chips.push(h('li', { class: 'chip chip--muted' }, rules.product))
   return chips
 }
 

@@ -2,6 +2,7 @@
 // English is remembered in localStorage (it is not personal data).
 import zh from '../i18n/zh-CN.js'
 import en from '../i18n/en.js'
+import { serverNowMs } from './clock.js'
 
 const dictionaries = { 'zh-CN': zh, en }
 const STORAGE_KEY = 'citycode.lang'
@@ -63,7 +64,7 @@ export function applyLang (root) {
 export const CITY_TIME_ZONE = 'Asia/Shanghai'
 
 export function formatFen (fen) {
-  return new Intl.NumberFormat(lang, { style: 'currency', currency: 'CNY' }).format(fen / 100)
+  return new Intl.NumberFormat(lang, { style: 'currency', currency: 'CNY', currencyDisplay: 'narrowSymbol' }).format(fen / 100)
 }
 
 export function formatDateTime (iso) {
@@ -77,8 +78,8 @@ export function formatTime (iso) {
   return new Intl.DateTimeFormat(lang, { timeStyle: 'short', timeZone: CITY_TIME_ZONE }).format(new Date(iso))
 }
 
-// Today's date in the city, YYYY-MM-DD.
-export function cityToday (now = new Date()) {
+// Today's date in the city by the server's clock, YYYY-MM-DD.
+export function cityToday (now = new Date(serverNowMs())) {
   return new Intl.DateTimeFormat('en-CA', { timeZone: CITY_TIME_ZONE }).format(now)
 }
 
