@@ -233,6 +233,81 @@ TEST_P(ApiTest, BadInputIsRefusedWithAMachineCodeAndChangesNothing) {
   EXPECT_EQ(RowCounts(), before);
 }
 
+// A clerk's account is the organisation admin's to make; a clerk signs in
+// at a terminal of that organisation, and the session holds only there and
+// only while the account is active.
+TEST_P(ApiTest, AClerkSignsInAtTheirOrganisationsTerminalAndNowhereElse) {
+  const auto [hall, counter] = Org("service_hall");
+  const auto [other, other_counter] = Org("service_hall");
+  const auto org_admin = [&](const std::string& org) {
+    return SendJson("POST", "/v1/orgs/" + org + "/admin-keys", {{"name", "it"}}, admin_,
+                    201)["api_key"]
+        .get<std::string>();
+  };
+  const std::string hall_admin = org_admin(hall);
+  const std::string staff = "/v1/orgs/" + hall + "/staff";
+  const json clerk =
+      SendJson("POST", staff, {{"login", "clerk1"}, {"name", "王窗口"}, {"password", "counter-1"}},
+               hall_admin, 201);
+  EXPECT_EQ(clerk["name"], "王窗口");
+  ExpectRefused("POST", staff, R"({"login":"clerk1","name":"x","password":"counter-2"})",
+                hall_admin, 409, "already_exists");
+  ExpectRefused("POST", staff, R"({"login":"Clerk 1","name":"x","password":"counter-2"})",
+                hall_admin, 400, "invalid_argument");
+  ExpectRefused("POST", staff, R"({"login":"clerk2","name":"x","password":"short"})", hall_admin,
+                400, "invalid_argument");
+  ExpectRefused("POST", staff, R"({"login":"clerk2","name":"x","password":"counter-2"})",
+                org_admin(other), 403, "permission_denied");
+  EXPECT_EQ(SendJson("GET", staff, nullptr, hall_admin, 200)["staff"][0]["login"], "clerk1");
+
+  const std::string sign_in = "/v1/terminal/staff-sessions";
+  ExpectRefused("POST", sign_in, R"({"login":"clerk1","password":"wrong-one"})", counter, 401,
+                "unauthenticated");
+  // Another organisation's counter knows no such clerk.
+  ExpectRefused("POST", sign_in, R"({"login":"clerk1","password":"counter-1"})", other_counter, 401,
+                "unauthenticated");
+  const json session =
+      SendJson("POST", sign_in, {{"login", "clerk1"}, {"password", "counter-1"}}, counter, 201);
+  const std::string token = session["token"];
+  EXPECT_TRUE(token.starts_with("ccst_")) << session;
+  EXPECT_EQ(session["staff"]["name"], "王窗口");
+  const Headers as_clerk = {{"X-Staff-Session", token}};
+  const json terminal = SendJson("GET", "/v1/terminal", nullptr, counter, 200, as_clerk);
+  EXPECT_EQ(terminal["staff_id"], clerk["id"]);
+  EXPECT_EQ(terminal["org_name"], "测试 service_hall");
+  // The token alone, or at another terminal, or made up, names nobody.
+  EXPECT_EQ(SendJson("GET", "/v1/terminal", nullptr, other_counter, 401, as_clerk)["error"]["code"],
+            "staff_session_invalid");
+  EXPECT_EQ(SendJson("GET", "/v1/terminal", nullptr, counter, 401,
+                     {{"X-Staff-Session", "ccst_made-up"}})["error"]["code"],
+            "staff_session_invalid");
+  ExpectRefused("GET", "/v1/terminal", "", token, 401, "unauthenticated");
+
+  // Disabled: the session ends at once and the clerk cannot sign in again.
+  SendJson("POST", staff + "/" + clerk["id"].get<std::string>() + "/disable", nullptr, hall_admin,
+           200);
+  EXPECT_EQ(SendJson("GET", "/v1/terminal", nullptr, counter, 401, as_clerk)["error"]["code"],
+            "staff_session_invalid");
+  ExpectRefused("POST", sign_in, R"({"login":"clerk1","password":"counter-1"})", counter, 401,
+                "unauthenticated");
+}
+
+// Signing out ends the session.
+TEST_P(ApiTest, AClerkSignsOut) {
+  const auto [hall, counter] = Org("service_hall");
+  const std::string hall_admin = SendJson("POST", "/v1/orgs/" + hall + "/admin-keys",
+                                          {{"name", "it"}}, admin_, 201)["api_key"];
+  SendJson("POST", "/v1/orgs/" + hall + "/staff",
+           {{"login", "clerk1"}, {"name", "王窗口"}, {"password", "counter-1"}}, hall_admin, 201);
+  const Headers as_clerk = {
+      {"X-Staff-Session",
+       SendJson("POST", "/v1/terminal/staff-sessions",
+                {{"login", "clerk1"}, {"password", "counter-1"}}, counter, 201)["token"]}};
+  SendJson("DELETE", "/v1/terminal/staff-sessions/current", nullptr, counter, 200, as_clerk);
+  EXPECT_EQ(SendJson("GET", "/v1/terminal", nullptr, counter, 401, as_clerk)["error"]["code"],
+            "staff_session_invalid");
+}
+
 // The first-party pages hold no key: a citizen's own session enrols as the
 // city app. A partner app names itself by its channel key, and a key that
 // is not a channel's is refused.

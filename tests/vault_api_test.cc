@@ -365,6 +365,15 @@ TEST_P(VaultApiTest, AWindowServesTheAgencysCertificatesAndTheCitizenSeesTheFetc
   }
   EXPECT_EQ(VaultRowCounts(), before_repush);
 
+  // Each hall terminal knows what it is: the kiosk no window, the window its own.
+  const json kiosk = SendJson("GET", "/v1/gov/terminal", nullptr, kiosk_key_, 200);
+  EXPECT_TRUE(kiosk["window"].is_null()) << kiosk;
+  ASSERT_EQ(kiosk["service_items"].size(), 1u) << kiosk;
+  EXPECT_EQ(kiosk["service_items"][0]["id"], item_id_);
+  const json window = SendJson("GET", "/v1/gov/terminal", nullptr, window_key_, 200);
+  EXPECT_EQ(window["window"]["terminal_id"], window_id_) << window;
+  EXPECT_EQ(window["service_items"][0]["id"], item_id_);
+
   // 扫码取号 at the kiosk.
   json ticket = SendJson("POST", "/v1/gov/tickets", {{"qr", Code()}, {"service_item", item_id_}},
                          kiosk_key_, 201);
@@ -381,9 +390,25 @@ TEST_P(VaultApiTest, AWindowServesTheAgencysCertificatesAndTheCitizenSeesTheFetc
   EXPECT_EQ(called["ticket"]["state"], "called");
   EXPECT_EQ(called["ticket"]["window"]["terminal_id"], window_id_);
 
-  // 亮码办事: a new code at the window opens the case.
+  // 亮码办事: a new code at the window opens the case; the clerk signed in
+  // there is named in the audit log beside the window.
+  const std::string hall_admin = OrgAdminKey(hall_.id);
+  const json clerk = SendJson(
+      "POST", "/v1/orgs/" + hall_.id + "/staff",
+      {{"login", "clerk1"}, {"name", "窗口人员"}, {"password", "counter-1"}}, hall_admin, 201);
+  const std::string staff_session =
+      SendJson("POST", "/v1/terminal/staff-sessions",
+               {{"login", "clerk1"}, {"password", "counter-1"}}, window_key_, 201)["token"];
   json opened = SendJson("POST", "/v1/gov/cases", {{"qr", Code()}, {"ticket_id", ticket_id}},
-                         window_key_, 201);
+                         window_key_, 201, {{"X-Staff-Session", staff_session}});
+  {
+    auto tx = db().Begin(store::TransactionMode::kRead);
+    ASSERT_TRUE(tx.ok());
+    auto actor = (*tx)->QueryOne(
+        "SELECT actor FROM audit_log WHERE action = 'certificate.fetch' ORDER BY seq DESC LIMIT 1");
+    ASSERT_TRUE(actor.ok()) << actor.status().ToString();
+    EXPECT_EQ(actor->Text(0), window_id_ + " " + clerk["id"].get<std::string>());
+  }
   EXPECT_EQ(opened["state"], "open") << opened;
   EXPECT_EQ(opened["org_id"], hall_.id);
   EXPECT_EQ(opened["window_terminal_id"], window_id_);

@@ -396,7 +396,8 @@ void AddDemoCommand(CLI::App& app, Action& action) {
                 << ", password " << citizen.password
                 << ", or register (the page shows the demo phone's texts)\n"
                 << "  Counter page " << base
-                << "/counter  sign in with a terminal key below, then as staff\n"
+                << "/counter  sign in with a terminal key below, then as staff "
+                << demo::kDemoStaffLogin << ", password " << demo::kDemoPassword << "\n"
                 << "  API          " << base << "/v1/openapi.json  (routes under /v1)\n"
                 << "  Health       " << base << "/healthz  " << base << "/readyz  " << base
                 << "/metrics\n"

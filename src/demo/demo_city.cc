@@ -301,6 +301,22 @@ oidc::ProviderConfig IdentityProviderConfig(const oidc::TestIdentityProvider& pr
           .algorithms = {provider.algorithm()}};
 }
 
+// Every demo organisation with counters has its clerk (also in a demo
+// directory made before staff existed).
+Status EnsureClerks(platform::Platform& platform) {
+  CITYCODE_ASSIGN_OR_RETURN(auto orgs, platform.organisations().List());
+  for (const platform::Organisation& org : orgs) {
+    if (!org.demo || org.kind == platform::OrgKind::kIssuingAgency) continue;
+    CITYCODE_ASSIGN_OR_RETURN(auto staff, platform.staff().List(org.id));
+    if (!staff.empty()) continue;  // hashing a password for nothing costs a start time
+    CITYCODE_RETURN_IF_ERROR(
+        platform.staff()
+            .Create(org.id, kDemoStaffLogin, "演示职员", std::string(kDemoPassword))
+            .status());
+  }
+  return OkStatus();
+}
+
 Result<DemoCity> SeedOrLoadDemoCity(platform::Platform& platform, vault::Vault& vault,
                                     const std::vector<std::unique_ptr<api::Scene>>& scenes,
                                     const oidc::TestIdentityProvider& identity_provider,
@@ -316,6 +332,7 @@ Result<DemoCity> SeedOrLoadDemoCity(platform::Platform& platform, vault::Vault& 
     CITYCODE_ASSIGN_OR_RETURN(DemoCity city, FromJson(*existing));
     CITYCODE_RETURN_IF_ERROR(RenewIfDue(platform, city, clock));
     CITYCODE_RETURN_IF_ERROR(VerifyUnverified(platform, identity_provider, city, clock));
+    CITYCODE_RETURN_IF_ERROR(EnsureClerks(platform));
     return city;
   }
   if (existing.status().code() != StatusCode::kNotFound) return existing.status();
@@ -325,6 +342,7 @@ Result<DemoCity> SeedOrLoadDemoCity(platform::Platform& platform, vault::Vault& 
   }
   CITYCODE_ASSIGN_OR_RETURN(DemoCity city,
                             Seed(platform, vault, scenes, identity_provider, dir, clock));
+  CITYCODE_RETURN_IF_ERROR(EnsureClerks(platform));
   CITYCODE_RETURN_IF_ERROR(WriteFileAtomic(file, ToJson(city).dump(2) + "\n", 0600));
   return city;
 }

@@ -50,6 +50,9 @@ struct DemoCity {
 };
 
 inline constexpr std::string_view kDemoPassword = "citycode-demo";
+// Every demo organisation with counters has a clerk of this login, whose
+// password is kDemoPassword.
+inline constexpr std::string_view kDemoStaffLogin = "clerk";
 
 // The demo city's identity provider, a stand-in for the provincial identity
 // platform: its key is kept in <dir>/identity-provider.jwk (mode 0600), made

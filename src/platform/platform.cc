@@ -21,6 +21,7 @@ Platform::Platform(std::unique_ptr<PlatformCore> core)
       identities_(*core_),
       devices_(*core_),
       organisations_(*core_),
+      staff_(*core_),
       access_keys_(*core_),
       signing_keys_(*core_),
       verification_(*core_) {}
@@ -104,6 +105,8 @@ Status Platform::PurgeExpired() {
         const store::Value hour_ago[] = {Time(core.clock.Now() - std::chrono::hours(1))};
         CITYCODE_RETURN_IF_ERROR(
             tx.Execute("DELETE FROM phone_code_sends WHERE at < ?", hour_ago).status());
+        CITYCODE_RETURN_IF_ERROR(
+            tx.Execute("DELETE FROM staff_sessions WHERE expires_at < ?", now).status());
         return tx.Execute("DELETE FROM sessions WHERE expires_at < ?", now).status();
       }));
   return core.RefreshVerifier();

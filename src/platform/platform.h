@@ -29,6 +29,7 @@
 #include "platform/organisations.h"
 #include "platform/principal.h"
 #include "platform/signing_keys.h"
+#include "platform/staff.h"
 #include "platform/verification.h"
 #include "sms/gateway.h"
 #include "store/database.h"
@@ -100,6 +101,7 @@ class Platform {
   Identities& identities() { return identities_; }
   Devices& devices() { return devices_; }
   Organisations& organisations() { return organisations_; }
+  Staff& staff() { return staff_; }
   AccessKeys& access_keys() { return access_keys_; }
   SigningKeys& signing_keys() { return signing_keys_; }
   Verification& verification() { return verification_; }
@@ -121,6 +123,7 @@ class Platform {
   Identities identities_;
   Devices devices_;
   Organisations organisations_;
+  Staff staff_;
   AccessKeys access_keys_;
   SigningKeys signing_keys_;
   Verification verification_;

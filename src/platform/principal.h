@@ -20,6 +20,7 @@ struct Principal {
   std::string terminal_id;           // terminal
   std::string site_id;               // terminal
   std::optional<code::Scene> scene;  // terminal
+  std::string staff_id;              // terminal, with a clerk signed in (staff.h)
   std::optional<code::Channel> channel;  // channel
   std::string citizen_id;                // citizen
 };

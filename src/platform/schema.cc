@@ -8,7 +8,7 @@ namespace {
 // Times are unix seconds (BIGINT); ids are made by the application. Columns
 // named sealed_* hold envelope-encrypted personal data (platform/keyring.h);
 // *_index columns hold keyed hashes for lookups, never the value.
-const std::array<store::Migration, 7> kMigrations = {{
+const std::array<store::Migration, 8> kMigrations = {{
     {1, "platform",
      R"sql(
 CREATE TABLE platform_keys (
@@ -236,6 +236,27 @@ CREATE INDEX identity_events_citizen ON identity_events(citizen_id, at);
     // A deleted account (Citizens::Erase) keeps its row, erased.
     {7, "citizens_erased_at", R"sql(
 ALTER TABLE citizens ADD COLUMN erased_at BIGINT;
+)sql"},
+    // Staff who sign in at their organisation's counters (staff.h).
+    {8, "staff", R"sql(
+CREATE TABLE staff (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES organisations(id),
+  login TEXT NOT NULL,
+  sealed_name BLOB NOT NULL,
+  password_hash TEXT NOT NULL,
+  active BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  UNIQUE (org_id, login)
+);
+CREATE TABLE staff_sessions (
+  token_hash BLOB PRIMARY KEY,
+  staff_id TEXT NOT NULL REFERENCES staff(id),
+  terminal_id TEXT NOT NULL REFERENCES terminals(id),
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX staff_sessions_staff ON staff_sessions(staff_id);
 )sql"},
 }};
 

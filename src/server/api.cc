@@ -73,6 +73,7 @@ struct Api::Impl {
       }
       call.principal = &principal;
       if (!limiter.Allow(principal.key_id)) return refuse(RateLimited());
+      if (Status staff = NameTheClerk(request, principal); !staff.ok()) return refuse(staff);
     } else if (!limiter.Allow("addr:" + request.remote_address)) {
       return refuse(RateLimited());
     }
@@ -95,6 +96,20 @@ struct Api::Impl {
       return refuse(DeadlineExceeded("the server is overloaded; retry later"));
     }
     return route.handler(call);
+  }
+
+  // A terminal's request with X-Staff-Session names the clerk signed in
+  // there (platform/staff.h); a session that is not live at this terminal
+  // is refused rather than ignored, so the counter signs in again.
+  Status NameTheClerk(const Request& request, platform::Principal& principal) {
+    const std::string_view token = request.Header("x-staff-session");
+    if (token.empty() || principal.role != platform::Role::kTerminal) return OkStatus();
+    auto member = platform.staff().Authenticate(principal, token);
+    if (!member.ok()) {
+      return Unauthenticated(member.status().message(), "staff_session_invalid");
+    }
+    principal.staff_id = member->id;
+    return OkStatus();
   }
 
   static Status RateLimited() {
@@ -132,6 +147,7 @@ Api::Api(city::City& city, const Clock& clock, Metrics& metrics, ApiOptions opti
   std::ranges::move(internal::DependantRoutes(city.platform(), city.vault()),
                     std::back_inserter(routes));
   std::ranges::move(internal::AccountRoutes(city), std::back_inserter(routes));
+  std::ranges::move(internal::StaffRoutes(city.platform()), std::back_inserter(routes));
   std::ranges::move(internal::DemoRoutes(city.platform(), impl_->options.demo, clock),
                     std::back_inserter(routes));
   for (const auto& scene : city.scenes())

@@ -32,6 +32,24 @@ json KeyJson(const platform::NewApiKey& key) {
   return {{"key_id", key.key_id}, {"api_key", key.token}};
 }
 
+// What a terminal is, by name, for the counter page's header.
+api::Response TerminalView(platform::Platform& p, const Principal& t) {
+  auto org = p.organisations().Get(t.org_id);
+  if (!org.ok()) return ErrorResponse(org.status());
+  auto sites = p.organisations().ListSites(t.org_id);
+  if (!sites.ok()) return ErrorResponse(sites.status());
+  const auto site = std::find_if(sites->begin(), sites->end(),
+                                 [&](const platform::Site& s) { return s.id == t.site_id; });
+  return Json(200, {{"terminal_id", t.terminal_id},
+                    {"org_id", t.org_id},
+                    {"org_name", org->name},
+                    {"org_kind", platform::OrgKindName(org->kind)},
+                    {"site_id", t.site_id},
+                    {"site_name", site == sites->end() ? "" : site->name},
+                    {"scene", code::SceneName(*t.scene)},
+                    {"staff_id", t.staff_id.empty() ? json(nullptr) : json(t.staff_id)}});
+}
+
 // What a start of registration, reset or change of phone answers, the
 // same whatever the phone.
 json CodeSentJson(const platform::CodeSent& sent) {
@@ -533,19 +551,14 @@ void AddListRoutes(platform::Platform& p, std::vector<RouteSpec>& routes) {
 }
 
 // The calling terminal.
-void AddCallingTerminalRoutes(std::vector<RouteSpec>& routes) {
+void AddCallingTerminalRoutes(platform::Platform& p, std::vector<RouteSpec>& routes) {
   routes.push_back({.method = Method::kGet,
                     .pattern = "/v1/terminal",
                     .name = "get_terminal",
-                    .summary = "The calling terminal: organisation, site and scene",
+                    .summary = "The calling terminal: organisation, site and scene, and the "
+                               "clerk X-Staff-Session names",
                     .roles = kTerminals,
-                    .handler = [](Call& call) {
-                      const Principal& t = *call.principal;
-                      return Json(200, {{"terminal_id", t.terminal_id},
-                                        {"org_id", t.org_id},
-                                        {"site_id", t.site_id},
-                                        {"scene", code::SceneName(*t.scene)}});
-                    }});
+                    .handler = [&p](Call& call) { return TerminalView(p, *call.principal); }});
 }
 
 }  // namespace
@@ -561,7 +574,7 @@ std::vector<RouteSpec> PlatformRoutes(platform::Platform& p) {
   AddTerminalRoutes(p, routes);
   AddKeyRoutes(p, routes);
   AddListRoutes(p, routes);
-  AddCallingTerminalRoutes(routes);
+  AddCallingTerminalRoutes(p, routes);
   return routes;
 }
 

@@ -371,9 +371,12 @@ Result<Release> Vault::Fetch(const Principal& caller, const FetchRequest& reques
 
 namespace {
 
-// The actor of a fetch in the audit log: the terminal, or the admin's key.
+// The actor of a fetch in the audit log: the terminal and the clerk signed
+// in there, or the admin's key.
 std::string FetchActor(const Principal& caller) {
-  return caller.terminal_id.empty() ? caller.key_id : caller.terminal_id;
+  if (caller.terminal_id.empty()) return caller.key_id;
+  if (caller.staff_id.empty()) return caller.terminal_id;
+  return caller.terminal_id + " " + caller.staff_id;
 }
 
 json MissingJson(const std::vector<MissingCertificate>& missing) {

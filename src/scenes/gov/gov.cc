@@ -738,6 +738,23 @@ Result<QueueView> GovScene::Queue(const Principal& terminal) {
   return view;
 }
 
+Result<HallTerminal> GovScene::DescribeTerminal(const Principal& terminal) {
+  CITYCODE_RETURN_IF_ERROR(RequireHallTerminal(terminal));
+  HallTerminal hall;
+  CITYCODE_ASSIGN_OR_RETURN(std::vector<Window> windows, ListWindows(terminal.org_id));
+  for (Window& w : windows) {
+    if (w.terminal_id == terminal.terminal_id) hall.window = std::move(w);
+  }
+  CITYCODE_ASSIGN_OR_RETURN(hall.items, ListServiceItems(terminal.org_id));
+  if (hall.window && !hall.window->item_ids.empty()) {
+    const auto& handled = hall.window->item_ids;
+    std::erase_if(hall.items, [&](const ServiceItem& item) {
+      return std::find(handled.begin(), handled.end(), item.id) == handled.end();
+    });
+  }
+  return hall;
+}
+
 // --- cases ---
 
 Result<OpenedCase> GovScene::OpenCase(const Principal& window, std::string_view qr_text,

@@ -74,6 +74,11 @@ struct Window {
   std::vector<std::string> item_ids;  // the service items it handles; empty: all
 };
 
+struct HallTerminal {
+  std::optional<Window> window;
+  std::vector<ServiceItem> items;
+};
+
 enum class TicketState {
   kWaiting,  // taken at a kiosk
   kCalled,   // called by a window
@@ -211,6 +216,10 @@ class GovScene final : public api::Scene {
   Result<std::optional<Ticket>> CallNext(const platform::Principal& window);
   // The site's waiting and called tickets today; any gov terminal of the hall.
   Result<QueueView> Queue(const platform::Principal& terminal);
+  // What a hall terminal is: its window (none for a kiosk) and the service
+  // items it takes tickets or cases for (a window's own, else all the
+  // organisation's).
+  Result<HallTerminal> DescribeTerminal(const platform::Principal& terminal);
 
   // --- cases ---
   // Verifies the citizen's code at a window and fetches the item's required

@@ -254,6 +254,22 @@ std::vector<RouteSpec> GovScene::Routes() {
          });
        }});
 
+  routes.push_back(
+      {.method = Method::kGet,
+       .pattern = "/v1/gov/terminal",
+       .name = "gov_terminal",
+       .summary = "This hall terminal: its window (null for a kiosk) and the "
+                  "service items it serves",
+       .roles = api::kTerminals,
+       .handler = [this](Call& call) {
+         return Respond(DescribeTerminal(*call.principal), 200, [](const HallTerminal& hall) {
+           json items = json::array();
+           for (const auto& item : hall.items) items.push_back(ItemJson(item));
+           return json{{"window", hall.window ? WindowJson(*hall.window) : json(nullptr)},
+                       {"service_items", items}};
+         });
+       }});
+
   // --- cases ---
   routes.push_back(
       {.method = Method::kPost,
