@@ -1,6 +1,6 @@
 // The counter page: the terminal logs in with its API key (sessionStorage,
-// this tab only), a staff member signs in, then codes are read and the
-// terminal's step (steps/index.js) acts on them.
+// this tab only), a staff member signs in where someone works the counter,
+// then codes are read and the terminal's step (steps/index.js) acts on them.
 import { createApi } from '../lib/api.js'
 import { h, clear, field, statusLine } from '../lib/dom.js'
 import { applyLang } from '../lib/i18n.js'
@@ -13,6 +13,11 @@ import { stepFor } from './steps/index.js'
 const KEY_STORAGE = 'citycode.terminalKey'
 const STAFF_STORAGE = 'citycode.staffSession'
 const ROLE_STORAGE = 'citycode.hallRole'
+
+// Gates nobody stands at: they scan without a clerk. Every other terminal
+// (the hall's kiosk and windows, a hotel's front desk, …) needs one signed in.
+const UNATTENDED_SCENES = new Set(['transit', 'access'])
+const needsStaff = (terminal) => !UNATTENDED_SCENES.has(terminal.scene)
 
 const state = {
   key: sessionStorage.getItem(KEY_STORAGE),
@@ -30,14 +35,46 @@ const api = createApi({
     ...(state.key ? { Authorization: `Bearer ${state.key}` } : {}),
     ...(state.staff?.token ? { 'X-Staff-Session': state.staff.token } : {})
   }),
-  // A staff session that ended (expired, signed out elsewhere): sign in again.
-  onUnauthenticated: () => {
-    if (!state.staff?.token) return
-    state.staff = null
-    sessionStorage.removeItem(STAFF_STORAGE)
-    showStaffLogin('staff_session_ended')
+  // A staff session that ended (expired, signed out elsewhere): sign in
+  // again. (Before the terminal is known, start() does that itself.)
+  onUnauthenticated: (error) => {
+    if (error.code !== 'staff_session_invalid') return
+    dropStaff()
+    if (state.terminal) showStaffLogin('staff_session_ended')
   }
 })
+
+function dropStaff () {
+  state.staff = null
+  sessionStorage.removeItem(STAFF_STORAGE)
+}
+
+// The terminal as the server describes it; a hall terminal also learns
+// whether it is a window (and which) or the kiosk, and the service items.
+async function loadTerminal () {
+  const terminal = await api.get('/v1/terminal')
+  if (terminal.scene === 'gov') {
+    try {
+      const hall = await api.get('/v1/gov/terminal')
+      terminal.window = hall.window ?? null
+      terminal.service_items = hall.service_items ?? []
+    } catch (error) {
+      // A server without the route: the clerk picks kiosk or window (hallRolePicker).
+      if (error.status !== 404) throw error
+    }
+  }
+  showWhere(terminal)
+  return terminal
+}
+
+// The header names where this terminal is: organisation · site.
+function showWhere (terminal) {
+  const where = document.getElementById('terminal-where')
+  if (!where) return
+  const names = terminal ? [terminal.org_name, terminal.site_name].filter(Boolean) : []
+  where.replaceChildren(...names.flatMap((name, i) => [i ? ' · ' : '', h('span', { testid: i ? 'header-site' : 'header-org' }, name)]))
+  where.hidden = names.length === 0
+}
 
 export async function start () {
   mountLangSwitch(document.getElementById('lang-switch-slot'))
@@ -45,11 +82,24 @@ export async function start () {
   window.citycodeCounter = { decodeImage, submitCode: null }
   if (!state.key) return showTerminalLogin()
   try {
-    state.terminal = await api.get('/v1/terminal')
+    state.terminal = await loadTerminal()
   } catch (error) {
-    return showTerminalLogin(error)
+    if (error.code !== 'staff_session_invalid') return showTerminalLogin(error)
+    // The tab's staff session ended meanwhile (dropped by onUnauthenticated):
+    // load the terminal without it, then ask for the sign-in again.
+    try {
+      state.terminal = await loadTerminal()
+    } catch (failure) {
+      return showTerminalLogin(failure)
+    }
+    return showStaffLogin('staff_session_ended')
   }
-  if (!state.staff) return showStaffLogin()
+  afterTerminal()
+}
+
+// With the terminal known: the staff sign-in where a clerk is needed, else scan.
+function afterTerminal () {
+  if (needsStaff(state.terminal) && !state.staff?.token) return showStaffLogin()
   showCounter()
 }
 
@@ -75,9 +125,9 @@ function showTerminalLogin (error) {
     submit.disabled = true
     state.key = value
     try {
-      state.terminal = await api.get('/v1/terminal')
+      state.terminal = await loadTerminal()
       sessionStorage.setItem(KEY_STORAGE, value)
-      showStaffLogin()
+      afterTerminal()
     } catch (failure) {
       state.key = null
       showError(status, failure.code === 'unauthenticated' ? { code: 'terminal_key_refused' } : failure)
@@ -109,7 +159,6 @@ function showStaffLogin (reasonCode) {
       sessionStorage.setItem(STAFF_STORAGE, JSON.stringify({ token: session.token, staff: { id: session.staff?.id }, expires_at: session.expires_at }))
       showCounter()
     } catch (error) {
-      if (error.status === 404 && error.code === 'not_found') return noStaffSessions()
       showError(status, error.code === 'unauthenticated' ? { code: 'staff_refused' } : error)
       submit.disabled = false
     }
@@ -119,19 +168,12 @@ function showStaffLogin (reasonCode) {
   login.input.focus()
 }
 
-// A server without staff sign-in (no such route): the terminal works alone.
-function noStaffSessions () {
-  state.staff = { token: null, staff: null, none: true }
-  sessionStorage.setItem(STAFF_STORAGE, JSON.stringify(state.staff))
-  showCounter()
-}
-
 function terminalFacts () {
   const tm = state.terminal
   const windowName = tm.window?.name
   return h('dl', { class: 'facts', testid: 'terminal-info', dataset: { scene: tm.scene } },
-    h('dt', { t: 'terminal.org' }), h('dd', {}, tm.org_name ?? tm.organisation?.name ?? tm.org_id),
-    h('dt', { t: 'terminal.site' }), h('dd', {}, tm.site_name ?? tm.site?.name ?? tm.site_id),
+    h('dt', { t: 'terminal.org' }), h('dd', { testid: 'terminal-org' }, tm.org_name ?? tm.org_id),
+    h('dt', { t: 'terminal.site' }), h('dd', { testid: 'terminal-site' }, tm.site_name ?? tm.site_id),
     h('dt', { t: 'terminal.scene' }), h('dd', { t: `scene.${tm.scene}` }),
     windowName ? [h('dt', { t: 'terminal.window' }), h('dd', { testid: 'terminal-window' }, windowName)] : null,
     state.staff?.staff ? [h('dt', { t: 'staff.who' }), h('dd', { testid: 'staff-name' }, state.staff.staff.name ?? state.staff.staff.id)] : null)
@@ -139,8 +181,7 @@ function terminalFacts () {
 
 async function signOutStaff () {
   await api.del('/v1/terminal/staff-sessions/current').catch(() => {})
-  state.staff = null
-  sessionStorage.removeItem(STAFF_STORAGE)
+  dropStaff()
   showStaffLogin()
 }
 
@@ -151,10 +192,12 @@ async function forgetTerminal () {
   state.key = null
   state.staff = null
   state.terminal = null
+  showWhere(null)
   showTerminalLogin()
 }
 
-// A gov terminal on a server that does not say whether it is a window.
+// A gov terminal on a server that does not say whether it is a window
+// (no GET /v1/gov/terminal): the clerk says.
 function hallRolePicker () {
   const tm = state.terminal
   if (tm.scene !== 'gov' || 'window' in tm) return null
@@ -184,7 +227,7 @@ function showCounter () {
     h('section', { class: 'card terminal-bar', 'aria-labelledby': 'terminal-title' },
       h('div', {}, h('h2', { id: 'terminal-title', t: `stepTitle.${step.id}` }), terminalFacts()),
       h('div', { class: 'actions' }, hallRolePicker(),
-        state.staff?.none ? null : h('button', { type: 'button', class: 'button button--secondary', t: 'staff.signOut', testid: 'staff-sign-out', onclick: signOutStaff }),
+        state.staff?.token ? h('button', { type: 'button', class: 'button button--secondary', t: 'staff.signOut', testid: 'staff-sign-out', onclick: signOutStaff }) : null,
         h('button', { type: 'button', class: 'button button--link', t: 'terminal.forget', testid: 'terminal-forget', onclick: forgetTerminal }))),
     h('div', { class: 'counter-grid' },
       reader.card,
