@@ -1,7 +1,8 @@
-// The HTTP/1.1 core of the server (Boost.Beast/Asio): a listener, keep-alive
-// sessions with size limits and deadlines, a router with path parameters,
-// JSON errors, and request metrics. It knows nothing of citizens or codes;
-// server/api.cc registers the /v1 handlers on it.
+// The HTTP/1.1 core of the server (Boost.Beast/Asio): a listener, plain or
+// TLS (OpenSSL), keep-alive sessions with size limits and deadlines, a
+// router with path parameters, JSON errors, and request metrics. It knows
+// nothing of citizens or codes; server/api.cc registers the /v1 handlers
+// on it.
 #ifndef CITYCODE_SERVER_HTTP_H_
 #define CITYCODE_SERVER_HTTP_H_
 
@@ -110,6 +111,12 @@ struct HttpOptions {
   std::chrono::milliseconds read_timeout{10'000};  // whole request must arrive
   std::chrono::milliseconds handler_deadline{5'000};
   std::chrono::milliseconds idle_timeout{60'000};  // keep-alive
+  // HTTPS: a PEM file with the server's certificate chain (its own
+  // certificate first) and a PEM file with its private key. Both or
+  // neither; with them the listener speaks TLS only (1.2 or 1.3, ALPN
+  // http/1.1), and the key file must not be accessible by group or others.
+  std::string tls_certificate;
+  std::string tls_private_key;
 };
 
 class HttpServer {
@@ -120,7 +127,14 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds and starts the I/O threads. unavailable if the address is taken.
+  // Binds and starts the I/O threads. unavailable if the address is taken;
+  // invalid_argument for a malformed address. With TLS, the certificate
+  // and the key are loaded first, and nothing is bound if they fail:
+  // not_found or permission_denied when a file cannot be read;
+  // failed_precondition when the key file is accessible by group or
+  // others; invalid_argument when only one of the two is given, a file
+  // holds no usable PEM (an encrypted key included) or the key is not the
+  // certificate's. Each message names the file.
   Status Start();
   // The bound port (after Start).
   std::uint16_t port() const;

@@ -23,10 +23,28 @@
 // socket with unread input makes the kernel send a reset that can destroy
 // the response before the client has read it.
 //
+// With a certificate and a key (HttpOptions::tls_*) every connection is
+// TLS: the session is the same template over beast::ssl_stream<Stream>
+// instead of Stream, so the plain path runs exactly the code it ran before
+// (no virtual call, no extra allocation per request). The handshake comes
+// first, under read_timeout; a failed one closes the connection and counts
+// in citycode_http_tls_handshake_failures_total. Where a plain connection
+// would close or linger after its last response, a TLS one sends
+// close_notify and waits for the client's within the drain's time; if
+// request bytes are still arriving, OpenSSL stops at them and the rest is
+// drained below TLS as on a plain connection. TLS 1.2 at least (ECDHE with
+// AEAD only) and 1.3 preferred, no compression, no renegotiation, ALPN
+// http/1.1.
+//
 // Stop() closes the acceptor, closes idle connections, lets requests whose
 // handlers are running finish and write their response (with
 // "Connection: close"), then joins the threads once the io_context is out of
 // work.
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -34,6 +52,8 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -46,10 +66,12 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <limits>
 #include <list>
 #include <map>
@@ -58,8 +80,10 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
+#include "common/files.h"
 #include "server/http.h"
 #include "server/internal/log.h"
 #include "server/internal/target.h"
@@ -80,6 +104,7 @@ using namespace std::string_view_literals;
 using Executor = net::strand<net::io_context::executor_type>;
 using Stream = beast::basic_stream<tcp, Executor>;
 using Socket = tcp::socket::rebind_executor<Executor>::other;
+using TlsStream = beast::ssl_stream<Stream>;
 
 constexpr std::size_t kReadChunk = 8 * 1024;
 constexpr std::size_t kMaxDrainBytes = 1024 * 1024;
@@ -89,6 +114,16 @@ constexpr std::string_view kUnmatched = "unmatched";
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 // Header fields a request may carry; their total size is max_header_bytes.
 constexpr std::size_t kMaxHeaderFields = 100;
+constexpr std::size_t kMaxPemBytes = 1024 * 1024;
+constexpr const char* kHandshakeFailures = "citycode_http_tls_handshake_failures_total";
+constexpr const char* kHandshakeFailuresHelp =
+    "TLS handshakes that failed or timed out (the connection was closed).";
+// TLS 1.2's suites: forward secret and AEAD only (TLS 1.3's are all both,
+// and keep OpenSSL's default order).
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 
 std::optional<Method> ToMethod(http::verb verb) {
   switch (verb) {
@@ -190,14 +225,22 @@ Response ServerError(int status, std::string_view code, std::string message) {
   return response;
 }
 
-class Session;
-
 std::string RandomIdPrefix() {
   std::random_device random;
   char text[10];
   std::snprintf(text, sizeof text, "%08x-", static_cast<unsigned>(random()));
   return std::string(text, 9);
 }
+
+// What Stop() needs of a session, whatever its stream; called once per
+// connection at most, never per request.
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  // Posted to the session's strand by Stop(); a handler cannot be running then.
+  virtual void Shutdown() = 0;
+  virtual Executor executor() = 0;
+};
 
 // Everything the sessions share; HttpServer::Impl owns one.
 struct Core {
@@ -218,7 +261,10 @@ struct Core {
   // Live sessions, for Stop(); touched once per connection, not per request.
   // Declared before `ioc`, whose destructor may destroy sessions.
   std::mutex sessions_mu;
-  std::list<std::weak_ptr<Session>> sessions;
+  std::list<std::weak_ptr<SessionBase>> sessions;
+  // Set when the server speaks TLS (by Start(), before the first
+  // connection); declared before `ioc` for the same reason.
+  std::optional<net::ssl::context> tls;
   net::io_context ioc;
   // Handlers run here, never on the I/O threads; after `ioc`, so that it is
   // destroyed first (its queued work holds guards on `ioc`).
@@ -248,9 +294,17 @@ struct Core {
   void OnAccept(beast::error_code ec, Socket socket);
 };
 
-class Session : public std::enable_shared_from_this<Session> {
+// One connection over `S`: Stream (plain HTTP) or TlsStream.
+template <class S>
+class Session final : public SessionBase, public std::enable_shared_from_this<Session<S>> {
+  static constexpr bool kTls = std::is_same_v<S, TlsStream>;
+  static_assert(kTls || std::is_same_v<S, Stream>);
+
  public:
-  Session(Socket socket, Core& core) : stream_(std::move(socket)), core_(core) {}
+  // `stream_args`: what S is made of (the socket, and for TLS the context).
+  template <class... StreamArgs>
+  explicit Session(Core& core, StreamArgs&&... stream_args)
+      : stream_(std::forward<StreamArgs>(stream_args)...), core_(core) {}
 
   ~Session() {
     if (registered_) {
@@ -262,8 +316,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // Called on the acceptor's strand: registers, then moves to our own.
   void Start() {
     beast::error_code ec;
-    stream_.socket().set_option(tcp::no_delay(true), ec);
-    const tcp::endpoint remote = stream_.socket().remote_endpoint(ec);
+    Lowest().socket().set_option(tcp::no_delay(true), ec);
+    const tcp::endpoint remote = Lowest().socket().remote_endpoint(ec);
     if (!ec) {
       const net::ip::address address = remote.address();
       remote_address_ =
@@ -276,26 +330,58 @@ class Session : public std::enable_shared_from_this<Session> {
       // Checked under the lock Stop() takes to set it: a session that
       // registers after Stop() looked would never be told to close.
       if (core_.stopping.load()) {
-        stream_.socket().close(ec);
+        Lowest().socket().close(ec);
         return;
       }
-      registration_ = core_.sessions.insert(core_.sessions.end(), weak_from_this());
+      registration_ = core_.sessions.insert(core_.sessions.end(), this->weak_from_this());
       registered_ = true;
     }
-    net::dispatch(stream_.get_executor(),
-                  beast::bind_front_handler(&Session::BeginRequest, shared_from_this()));
+    if constexpr (kTls) {
+      net::dispatch(Strand(),
+                    beast::bind_front_handler(&Session::Handshake, this->shared_from_this()));
+    } else {
+      net::dispatch(Strand(),
+                    beast::bind_front_handler(&Session::BeginRequest, this->shared_from_this()));
+    }
   }
 
-  // Posted to our strand by Stop(); a handler cannot be running then.
-  void Shutdown() {
-    if (state_ == State::kReading || state_ == State::kDraining) Close();
+  void Shutdown() override {
+    if (state_ == State::kHandshaking || state_ == State::kReading || state_ == State::kDraining) {
+      Close();
+    }
     // kWriting: OnWrite sees `stopping` and closes after the response.
   }
 
-  Executor executor() { return stream_.get_executor(); }
+  Executor executor() override { return Strand(); }
 
  private:
-  enum class State { kReading, kHandling, kWriting, kDraining, kClosed };
+  enum class State { kHandshaking, kReading, kHandling, kWriting, kDraining, kClosed };
+
+  // The TCP stream: `stream_` itself, or the one under TLS. Its timer
+  // bounds every operation of the layers above it.
+  Stream& Lowest() { return beast::get_lowest_layer(stream_); }
+  Executor Strand() { return Lowest().get_executor(); }
+
+  // TLS: the handshake, before the first request, under read_timeout.
+  void Handshake() {
+    state_ = State::kHandshaking;
+    if (core_.stopping.load(std::memory_order_relaxed)) return Close();
+    Lowest().expires_after(core_.options.read_timeout);
+    stream_.async_handshake(
+        net::ssl::stream_base::server,
+        beast::bind_front_handler(&Session::OnHandshake, this->shared_from_this()));
+  }
+
+  void OnHandshake(beast::error_code ec) {
+    // Not a TLS client, an old or misconfigured one, or a slow one: there is
+    // nobody to answer. (Aborted: Stop() closed the connection.)
+    if (ec && ec != net::error::operation_aborted) {
+      core_.metrics.AddCounter(kHandshakeFailures, kHandshakeFailuresHelp, 1);
+    }
+    if (state_ == State::kClosed) return;
+    if (ec) return Close();
+    BeginRequest();
+  }
 
   void BeginRequest() {
     if (core_.stopping.load(std::memory_order_relaxed)) return Close();
@@ -312,18 +398,19 @@ class Session : public std::enable_shared_from_this<Session> {
     continue_sent_ = false;
     if (buffer_.size() > 0) {  // pipelined: the next request has begun
       request_started_ = true;
-      stream_.expires_after(core_.options.read_timeout);
+      Lowest().expires_after(core_.options.read_timeout);
       return Parse();
     }
     request_started_ = false;
-    stream_.expires_after(first_request_ ? core_.options.read_timeout : core_.options.idle_timeout);
+    Lowest().expires_after(first_request_ ? core_.options.read_timeout
+                                          : core_.options.idle_timeout);
     ReadMore();
   }
 
   void ReadMore() {
     state_ = State::kReading;
     stream_.async_read_some(buffer_.prepare(kReadChunk),
-                            beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+                            beast::bind_front_handler(&Session::OnRead, this->shared_from_this()));
   }
 
   void OnRead(beast::error_code ec, std::size_t n) {
@@ -333,7 +420,7 @@ class Session : public std::enable_shared_from_this<Session> {
     buffer_.commit(n);
     if (!request_started_) {
       request_started_ = true;
-      if (!first_request_) stream_.expires_after(core_.options.read_timeout);
+      if (!first_request_) Lowest().expires_after(core_.options.read_timeout);
     }
     Parse();
   }
@@ -385,7 +472,7 @@ class Session : public std::enable_shared_from_this<Session> {
         // for bodies over 1 KiB).
         state_ = State::kWriting;
         net::async_write(stream_, net::buffer(kContinue.data(), kContinue.size()),
-                         beast::bind_front_handler(&Session::OnContinue, shared_from_this()));
+                         beast::bind_front_handler(&Session::OnContinue, this->shared_from_this()));
         return;
       }
     }
@@ -507,15 +594,15 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     state_ = State::kHandling;
     // The guard keeps the I/O threads running until the answer is written.
-    net::post(core_.handlers, [self = shared_from_this(),
-                               work = net::make_work_guard(stream_.get_executor())] {
-      Response response = self->Dispatch(self->request_);
-      self->core_.handling.fetch_sub(1);
-      net::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
-        if (self->route_name_.empty()) self->route_name_.assign(kUnmatched);
-        self->Write(std::move(response));
-      });
-    });
+    net::post(core_.handlers,
+              [self = this->shared_from_this(), work = net::make_work_guard(Strand())] {
+                Response response = self->Dispatch(self->request_);
+                self->core_.handling.fetch_sub(1);
+                net::post(self->Strand(), [self, response = std::move(response)]() mutable {
+                  if (self->route_name_.empty()) self->route_name_.assign(kUnmatched);
+                  self->Write(std::move(response));
+                });
+              });
   }
 
   Response Dispatch(Request& request) {
@@ -604,15 +691,19 @@ class Session : public std::enable_shared_from_this<Session> {
     // the response also sees it counted; latency is request to response.
     core_.metrics.Observe(route_name_, status, Steady::now() - start_);
     state_ = State::kWriting;
-    stream_.expires_after(core_.options.read_timeout);
+    Lowest().expires_after(core_.options.read_timeout);
     net::async_write(stream_, buffers,
-                     beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
+                     beast::bind_front_handler(&Session::OnWrite, this->shared_from_this()));
   }
 
   void OnWrite(beast::error_code ec, std::size_t) {
     if (ec) return Close();
     if (!keep_alive_ || core_.stopping.load(std::memory_order_relaxed)) {
-      return linger_ ? Linger() : Close();
+      if constexpr (kTls) {
+        return CloseTls();
+      } else {
+        return linger_ ? Linger() : Close();
+      }
     }
     first_request_ = false;
     BeginRequest();
@@ -621,17 +712,18 @@ class Session : public std::enable_shared_from_this<Session> {
   void Linger() {
     state_ = State::kDraining;
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    Lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
     if (ec) return Close();
-    stream_.expires_after(
+    Lowest().expires_after(
         std::min<std::chrono::milliseconds>(core_.options.read_timeout, kMaxDrainTime));
     drained_ = 0;
     Drain();
   }
 
+  // Below TLS, if any: what is dropped need not be decrypted.
   void Drain() {
-    stream_.async_read_some(net::buffer(drain_),
-                            beast::bind_front_handler(&Session::OnDrain, shared_from_this()));
+    Lowest().async_read_some(net::buffer(drain_), beast::bind_front_handler(
+                                                      &Session::OnDrain, this->shared_from_this()));
   }
 
   void OnDrain(beast::error_code ec, std::size_t n) {
@@ -641,19 +733,39 @@ class Session : public std::enable_shared_from_this<Session> {
     Drain();
   }
 
+  // TLS's orderly close, after every last response: close_notify, then the
+  // client's awaited within the drain's time. When stopping, the response
+  // (Content-Length, Connection: close) is complete without it.
+  void CloseTls() {
+    if (core_.stopping.load(std::memory_order_relaxed)) return Close();
+    state_ = State::kDraining;
+    Lowest().expires_after(
+        std::min<std::chrono::milliseconds>(core_.options.read_timeout, kMaxDrainTime));
+    stream_.async_shutdown(
+        beast::bind_front_handler(&Session::OnTlsShutdown, this->shared_from_this()));
+  }
+
+  // Done when the client's close_notify came or it closed. Otherwise ours
+  // is out and OpenSSL stopped at application data (a body still arriving:
+  // it drops nothing after close_notify); the rest is drained below TLS.
+  void OnTlsShutdown(beast::error_code ec) {
+    if (!ec || ec == net::ssl::error::stream_truncated) return Close();
+    Linger();
+  }
+
   void Close() {
     if (state_ == State::kClosed) return;
     state_ = State::kClosed;
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.close();
+    Lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
+    Lowest().close();
   }
 
-  Stream stream_;
+  S stream_;
   Core& core_;
-  State state_ = State::kReading;
+  State state_ = kTls ? State::kHandshaking : State::kReading;
   bool registered_ = false;
-  std::list<std::weak_ptr<Session>>::iterator registration_;
+  std::list<std::weak_ptr<SessionBase>>::iterator registration_;
   std::string remote_address_;
 
   beast::flat_buffer buffer_;
@@ -696,7 +808,17 @@ void Core::OnAccept(beast::error_code ec, Socket socket) {
     });
     return;
   }
-  std::make_shared<Session>(std::move(socket), *this)->Start();
+  if (!tls) {
+    std::make_shared<Session<Stream>>(*this, std::move(socket))->Start();
+  } else {
+    std::shared_ptr<Session<TlsStream>> session;
+    try {
+      session = std::make_shared<Session<TlsStream>>(*this, std::move(socket), *tls);
+    } catch (const std::exception& e) {  // SSL_new failed: out of memory
+      internal::LogError("TLS session", e.what());
+    }
+    if (session) session->Start();
+  }
   Accept();
 }
 
@@ -728,6 +850,118 @@ Result<tcp::endpoint> ParseListen(const std::string& listen, net::io_context& io
   return results.begin()->endpoint();
 }
 
+// OpenSSL's reason for `ec`; and its error queue emptied, since a stale
+// entry would make a later TLS call on this thread look failed.
+std::string TakeSslError(const beast::error_code& ec) {
+  ERR_clear_error();
+  return ec.message();
+}
+
+// ALPN: HTTP/1.1 when the client offers it; otherwise no protocol is
+// agreed and the client may still speak HTTP/1.1.
+int SelectAlpn(SSL*, const unsigned char** out, unsigned char* out_length, const unsigned char* in,
+               unsigned int in_length, void*) {
+  static constexpr unsigned char kHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+  unsigned char* selected = nullptr;
+  if (SSL_select_next_proto(&selected, out_length, kHttp11, sizeof kHttp11, in, in_length) !=
+      OPENSSL_NPN_NEGOTIATED) {
+    return SSL_TLSEXT_ERR_NOACK;
+  }
+  *out = selected;
+  return SSL_TLSEXT_ERR_OK;
+}
+
+// A PEM file of the TLS settings; `key` names the setting in the message.
+Result<std::string> ReadPem(std::string_view key, const std::string& file) {
+  Result<std::string> content = ReadFile(file, kMaxPemBytes);
+  if (!content.ok()) {
+    return Status(content.status().code(), std::string(key) + ": " + content.status().message());
+  }
+  return content;
+}
+
+// The server's TLS context from options.tls_certificate and
+// options.tls_private_key; nothing when neither is set. Errors as
+// HttpServer::Start() documents them.
+Status LoadTls(const HttpOptions& options, std::optional<net::ssl::context>& out) {
+  const std::string& certificate_file = options.tls_certificate;
+  const std::string& key_file = options.tls_private_key;
+  if (certificate_file.empty() && key_file.empty()) return OkStatus();
+  if (certificate_file.empty() || key_file.empty()) {
+    return InvalidArgument("TLS needs both a certificate and a private key (tls_certificate, " +
+                           std::string(key_file.empty() ? "tls_private_key" : "tls_certificate") +
+                           " is missing)");
+  }
+  CITYCODE_ASSIGN_OR_RETURN(const std::string certificate,
+                            ReadPem("tls_certificate", certificate_file));
+  // The key is a secret: a copy others can read is a leak already.
+  std::error_code stat_ec;
+  const auto permissions = std::filesystem::status(key_file, stat_ec).permissions();
+  if (!stat_ec) {
+    const auto mode = static_cast<unsigned>(permissions) & 0777u;
+    if ((mode & 077u) != 0) {
+      char octal[8];
+      std::snprintf(octal, sizeof octal, "%04o", mode);
+      return FailedPrecondition("tls_private_key: " + key_file +
+                                " is accessible by group or others (mode " + octal +
+                                "); a private key must be readable by its owner only (chmod 600)");
+    }
+  }
+  CITYCODE_ASSIGN_OR_RETURN(std::string key, ReadPem("tls_private_key", key_file));
+  struct Wipe {
+    std::string& secret;
+    ~Wipe() { OPENSSL_cleanse(secret.data(), secret.size()); }
+  } wipe{key};
+
+  try {
+    net::ssl::context context(net::ssl::context::tls_server);
+    SSL_CTX* native = context.native_handle();
+    if (SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) != 1 ||
+        SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1) {
+      ERR_clear_error();
+      return Status::System(StatusCode::kInternal, "cannot set the TLS versions and ciphers");
+    }
+    SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+    SSL_CTX_set_alpn_select_cb(native, SelectAlpn, nullptr);
+    // An encrypted key is refused rather than asked for on the terminal.
+    SSL_CTX_set_default_passwd_cb(native, [](char*, int, int, void*) { return -1; });
+
+    beast::error_code ec;
+    context.use_certificate_chain(net::buffer(certificate), ec);
+    if (ec) {
+      return InvalidArgument("tls_certificate: " + certificate_file +
+                             " holds no PEM certificate chain that OpenSSL accepts (" +
+                             TakeSslError(ec) + ")");
+    }
+    auto mismatch = [&] {
+      ERR_clear_error();
+      return InvalidArgument("tls_private_key: the key in " + key_file +
+                             " is not the one of the certificate in " + certificate_file);
+    };
+    // OpenSSL compares the key with the certificate as it loads it.
+    context.use_private_key(net::buffer(key), net::ssl::context::pem, ec);
+    if (ec && ec.category() == net::error::get_ssl_category() &&
+        ERR_GET_LIB(static_cast<unsigned long>(ec.value())) == ERR_LIB_X509) {
+      const int reason = ERR_GET_REASON(static_cast<unsigned long>(ec.value()));
+      if (reason == X509_R_KEY_VALUES_MISMATCH || reason == X509_R_KEY_TYPE_MISMATCH) {
+        return mismatch();
+      }
+    }
+    if (ec) {
+      return InvalidArgument("tls_private_key: " + key_file +
+                             " holds no unencrypted PEM private key that OpenSSL accepts (" +
+                             TakeSslError(ec) + ")");
+    }
+    if (SSL_CTX_check_private_key(native) != 1) return mismatch();
+    out.emplace(std::move(context));
+  } catch (const boost::system::system_error& e) {  // SSL_CTX_new failed
+    ERR_clear_error();
+    return Status::System(StatusCode::kUnavailable,
+                          std::string("cannot create a TLS context: ") + e.what());
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 struct HttpServer::Impl {
@@ -752,6 +986,8 @@ Status HttpServer::Start() {
   Core& core = impl_->core;
   Result<tcp::endpoint> endpoint = ParseListen(core.options.listen, core.ioc);
   if (!endpoint.ok()) return endpoint.status();
+  CITYCODE_RETURN_IF_ERROR(LoadTls(core.options, core.tls));
+  if (core.tls) core.metrics.AddCounter(kHandshakeFailures, kHandshakeFailuresHelp, 0);
 
   core.acceptor.emplace(net::make_strand(core.ioc));
   beast::error_code ec;
@@ -791,7 +1027,7 @@ void HttpServer::Stop() {
   if (!impl_->started) return;
   Core& core = impl_->core;
 
-  std::vector<std::shared_ptr<Session>> live;
+  std::vector<std::shared_ptr<SessionBase>> live;
   {
     std::lock_guard sessions_lock(core.sessions_mu);
     core.stopping.store(true);

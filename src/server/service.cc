@@ -118,12 +118,22 @@ Status ReadServerConfig(ServiceConfig& config) {
   CITYCODE_RETURN_IF_ERROR(server.Read("rate_per_key", config.api.rate_per_key));
   CITYCODE_RETURN_IF_ERROR(server.Read("web_dir", config.web_dir));
   CITYCODE_RETURN_IF_ERROR(server.Read("burst_per_key", config.api.burst_per_key));
+  CITYCODE_RETURN_IF_ERROR(server.Read("tls_certificate", config.http.tls_certificate));
+  CITYCODE_RETURN_IF_ERROR(server.Read("tls_private_key", config.http.tls_private_key));
   CITYCODE_RETURN_IF_ERROR(server.CheckAllRead());
   if (config.http.threads < 1) return server.Invalid("threads", "at least 1");
   if (config.http.handler_threads < 1 || config.http.handler_threads > 1024) {
     return server.Invalid("handler_threads", "1-1024");
   }
   if (config.http.max_queued_requests < 0) return server.Invalid("max_queued_requests", ">= 0");
+  // HTTPS needs both; the files themselves are checked when the server starts.
+  if (config.http.tls_certificate.empty() != config.http.tls_private_key.empty()) {
+    return config.http.tls_private_key.empty()
+               ? server.Invalid("tls_private_key",
+                                "set too when tls_certificate is (both or neither)")
+               : server.Invalid("tls_certificate",
+                                "set too when tls_private_key is (both or neither)");
+  }
   // Logins waiting for a password hash hold their handler threads: at
   // least one must stay free for everything else (docs/BENCHMARKS.md).
   if (config.http.handler_threads <=
