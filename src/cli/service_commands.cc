@@ -74,7 +74,8 @@ Result<server::ServiceConfig> MakeConfig(const ServeArgs& args) {
 std::string BaseUrl(const server::ServiceConfig& config, std::uint16_t port) {
   std::string host = config.http.listen.substr(0, config.http.listen.rfind(':'));
   if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
-  return "http://" + host + ":" + std::to_string(port);
+  const bool tls = !config.http.tls_certificate.empty();
+  return (tls ? "https://" : "http://") + host + ":" + std::to_string(port);
 }
 
 void AddServeCommand(CLI::App& app, Action& action) {
