@@ -161,6 +161,30 @@ Result<std::string> Citizens::CreateHeldAccount(store::Transaction& tx, const Pe
                        std::nullopt);
 }
 
+Status PlatformCore::CheckLoginPassword(std::string_view account_key,
+                                        std::string_view client_address,
+                                        std::optional<std::string_view> hash,
+                                        std::string_view password, const Status& refused) {
+  const std::string address_key = "address:" + std::string(client_address);
+  const std::chrono::seconds wait =
+      std::max(login_by_account.Wait(account_key), login_by_address.Wait(address_key));
+  if (wait.count() > 0) {
+    return ResourceExhausted(
+        "too many wrong passwords; retry in " + std::to_string(wait.count()) + " s",
+        "login_backoff");
+  }
+  // The same work whether or not the account exists.
+  CITYCODE_ASSIGN_OR_RETURN(const bool matches,
+                            passwords.Verify(password, hash ? *hash : DecoyPasswordHash()));
+  if (!hash || !matches) {
+    login_by_account.Failed(account_key);
+    login_by_address.Failed(address_key);
+    return refused;
+  }
+  login_by_account.Succeeded(account_key);
+  return OkStatus();
+}
+
 const std::string& PlatformCore::DecoyPasswordHash() {
   std::call_once(decoy_once, [this] {
     // A random password of fixed length: hashing it cannot fail.
@@ -174,15 +198,6 @@ Result<Session> Citizens::Login(std::string_view phone, std::string_view passwor
   PlatformCore& core = *core_;
   const Status refused = Unauthenticated("wrong phone or password");
   if (!IsValidPhone(phone) || password.size() > crypto::kMaxPasswordBytes) return refused;
-  const std::string phone_key = "phone:" + std::string(phone);
-  const std::string address_key = "address:" + std::string(client_address);
-  const std::chrono::seconds wait =
-      std::max(core.login_by_phone.Wait(phone_key), core.login_by_address.Wait(address_key));
-  if (wait.count() > 0) {
-    return ResourceExhausted(
-        "too many wrong passwords; retry in " + std::to_string(wait.count()) + " s",
-        "login_backoff");
-  }
   std::optional<store::Row> row;
   {
     CITYCODE_ASSIGN_OR_RETURN(auto tx, core.db.Begin(store::TransactionMode::kRead));
@@ -191,16 +206,9 @@ Result<Session> Citizens::Login(std::string_view phone, std::string_view passwor
         row,
         tx->QueryOptional("SELECT id, password_hash FROM citizens WHERE phone_index = ?", params));
   }
-  // The same work whether or not the phone is registered.
-  CITYCODE_ASSIGN_OR_RETURN(
-      const bool matches,
-      core.passwords.Verify(password, row ? row->Text(1) : core.DecoyPasswordHash()));
-  if (!row || !matches) {
-    core.login_by_phone.Failed(phone_key);
-    core.login_by_address.Failed(address_key);
-    return refused;
-  }
-  core.login_by_phone.Succeeded(phone_key);
+  CITYCODE_RETURN_IF_ERROR(core.CheckLoginPassword(
+      "phone:" + std::string(phone), client_address,
+      row ? std::optional<std::string_view>(row->Text(1)) : std::nullopt, password, refused));
   const std::string secret = NewSecret();
   const Instant now = core.clock.Now();
   Session session{.token = std::string(kSessionPrefix) + secret,

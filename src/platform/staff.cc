@@ -106,15 +106,6 @@ Result<StaffSession> Staff::SignIn(const Principal& terminal, std::string_view l
   const Status refused = Unauthenticated("wrong login or password");
   if (terminal.role != Role::kTerminal) return PermissionDenied("staff sign in at a terminal");
   if (!CheckLogin(login).ok() || password.size() > crypto::kMaxPasswordBytes) return refused;
-  const std::string login_key = "staff:" + terminal.org_id + ":" + std::string(login);
-  const std::string address_key = "address:" + std::string(client_address);
-  const std::chrono::seconds wait =
-      std::max(core.login_by_phone.Wait(login_key), core.login_by_address.Wait(address_key));
-  if (wait.count() > 0) {
-    return ResourceExhausted(
-        "too many wrong passwords; retry in " + std::to_string(wait.count()) + " s",
-        "login_backoff");
-  }
   std::optional<store::Row> row;
   {
     CITYCODE_ASSIGN_OR_RETURN(auto tx, core.db.Begin(store::TransactionMode::kRead));
@@ -123,16 +114,11 @@ Result<StaffSession> Staff::SignIn(const Principal& terminal, std::string_view l
                                "password_hash FROM staff WHERE org_id = ? AND login = ?",
                                {Text(terminal.org_id), Text(login)}));
   }
-  // The same work whether or not the login exists.
-  CITYCODE_ASSIGN_OR_RETURN(
-      const bool matches,
-      core.passwords.Verify(password, row ? row->Text(6) : core.DecoyPasswordHash()));
-  if (!row || !matches || row->Int(3) == 0) {
-    core.login_by_phone.Failed(login_key);
-    core.login_by_address.Failed(address_key);
-    return refused;
-  }
-  core.login_by_phone.Succeeded(login_key);
+  // A disabled member's password is checked as any other, and refused.
+  const bool usable = row && row->Int(3) != 0;
+  CITYCODE_RETURN_IF_ERROR(core.CheckLoginPassword(
+      "staff:" + terminal.org_id + ":" + std::string(login), client_address,
+      usable ? std::optional<std::string_view>(row->Text(6)) : std::nullopt, password, refused));
   StaffSession session{.member = MemberOf(*row)};
   CITYCODE_ASSIGN_OR_RETURN(Bytes name,
                             core.keyring.Open(row->Blob(5), StaffAad(session.member.id)));

@@ -65,7 +65,7 @@ struct PlatformCore {
         keyring(std::move(k)),
         options(std::move(o)),
         passwords(options.password_threads, options.password_queue),
-        login_by_phone(options.login_failures_per_phone, kFirstLoginWait, kMaxLoginWait),
+        login_by_account(options.login_failures_per_phone, kFirstLoginWait, kMaxLoginWait),
         login_by_address(options.login_failures_per_address, kFirstLoginWait, kMaxLoginWait) {}
 
   store::Database& db;
@@ -76,11 +76,12 @@ struct PlatformCore {
   std::optional<crypto::PrivateKey> root;  // set once by Bootstrap
 
   // Every password hash and check goes through the gate; logins back off
-  // per phone and per client address (PlatformOptions).
+  // per account (a phone, a clerk's login) and per client address
+  // (PlatformOptions: login_failures_per_phone counts for both kinds).
   static constexpr std::chrono::seconds kFirstLoginWait{1};
   static constexpr std::chrono::seconds kMaxLoginWait{15 * 60};
   crypto::PasswordGate passwords;
-  FailureBackoff login_by_phone;
+  FailureBackoff login_by_account;
   FailureBackoff login_by_address;
 
   // A password hash at the configured cost that no password matches: a
@@ -88,6 +89,13 @@ struct PlatformCore {
   // wrong password and the timing does not tell which phones are registered.
   // Made on first use, not at Open (every admin command opens a platform).
   const std::string& DecoyPasswordHash();
+  // A login's password check: refused at once with login_backoff while the
+  // account key (a phone, a clerk's login) or the client address waits;
+  // else `password` is checked against `hash` (none: the decoy, the same
+  // work) and the outcome counted. OK on a match, `refused` otherwise.
+  Status CheckLoginPassword(std::string_view account_key, std::string_view client_address,
+                            std::optional<std::string_view> hash, std::string_view password,
+                            const Status& refused);
   std::once_flag decoy_once;
   std::string decoy_password_hash;
 
