@@ -9,6 +9,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "api_client/http_client.h"
@@ -162,6 +163,38 @@ TEST(DemoPrivacyTest, NoPersonalFieldInTheDatabaseTheOutputOrACode) {
   const std::string raw(AsChars(*bytes));
   for (const std::string& field : personal) EXPECT_EQ(raw.find(field), std::string::npos);
   EXPECT_EQ(raw.find("13900000001"), std::string::npos);
+}
+
+// The demo prints the pages first, with their logins, and every address it
+// prints for a browser answers 200 (the POST route it names is not one).
+TEST(DemoPagesTest, ThePagesComeFirstAndEveryPrintedAddressAnswers) {
+  testing::TempDir dir("demo-pages");
+  ChildProcess demo({"demo", "--dir", (dir.path() / "city").string(), "--listen", "127.0.0.1:0"});
+  ASSERT_TRUE(demo.WaitForOutput("Live code")) << demo.output();
+  const std::string out = demo.output();
+  const std::size_t citizen = out.find("  Citizen page http://");
+  ASSERT_NE(citizen, std::string::npos) << out;
+  EXPECT_LT(citizen, out.find("  Counter page http://"));
+  EXPECT_LT(out.find("  Counter page http://"), out.find("  API "));
+  EXPECT_THAT(out, ::testing::HasSubstr("then as staff clerk, password citycode-demo"));
+
+  std::vector<std::string> urls;
+  std::istringstream lines(out.substr(0, out.find("  Admin key")));
+  for (std::string line; std::getline(lines, line);) {
+    for (std::size_t at = line.find("http://"); at != std::string::npos;
+         at = line.find("http://", at + 1)) {
+      urls.push_back(line.substr(at, line.find_first_of(" \n", at) - at));
+    }
+  }
+  ASSERT_GE(urls.size(), 6u) << out;  // the pages, the API document, health, readiness, metrics
+  for (const std::string& url : urls) {
+    const std::size_t path = url.find('/', std::string("http://").size());
+    auto client = api_client::HttpClient::Create(url.substr(0, path));
+    ASSERT_TRUE(client.ok()) << url;
+    auto reply = (*client)->Send("GET", path == std::string::npos ? "/" : url.substr(path), "", {});
+    ASSERT_TRUE(reply.ok()) << url;
+    EXPECT_EQ(reply->status, 200) << url;
+  }
 }
 
 }  // namespace
