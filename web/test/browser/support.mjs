@@ -192,7 +192,7 @@ export { byTestId as testid }
 // ---------------------------------------------------------------------------
 // The citizen page
 
-// A phone no demo citizen has (139 + 8 digits from the time and chance).
+// A phone no demo citizen has (137 + 8 digits from the time and chance).
 export function newPhone () {
   return `137${String(Date.now() % 1e5).padStart(5, '0')}${String(Math.floor(Math.random() * 1000)).padStart(3, '0')}`
 }
@@ -241,22 +241,6 @@ export async function loginOnPage (page, phone = DEMO_PHONE, password = DEMO_PAS
   await byTestId(page, 'login-submit').click()
   await byTestId(page, 'tab-code').waitFor()
   await currentCode(page)
-}
-
-// The page's citizen session and device id, read from its IndexedDB.
-export function pageIdentity (page) {
-  return page.evaluate(() => new Promise((resolve, reject) => {
-    const open = indexedDB.open('citycode')
-    open.onerror = () => reject(open.error)
-    open.onsuccess = () => {
-      const store = open.result.transaction('state').objectStore('state')
-      const out = {}
-      const session = store.get('session')
-      const device = store.get('device')
-      session.onsuccess = () => { out.token = session.result?.token ?? null }
-      device.onsuccess = () => { out.deviceId = device.result?.deviceId ?? null; resolve(out) }
-    }
-  }))
 }
 
 // The QR element as a PNG file (what a camera or a decoder is given).
