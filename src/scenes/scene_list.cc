@@ -1,6 +1,7 @@
 #include "scenes/scene_list.h"
 
 #include "scenes/gov/gov.h"
+#include "scenes/medical/medical.h"
 #include "scenes/transit/transit_scene.h"
 
 namespace citycode::scenes {
@@ -9,6 +10,7 @@ std::vector<std::unique_ptr<api::SceneModule>> AllSceneModules() {
   std::vector<std::unique_ptr<api::SceneModule>> modules;
   modules.push_back(gov::MakeGovModule());
   modules.push_back(transit::MakeTransitModule());
+  modules.push_back(medical::MakeMedicalModule());
   return modules;
 }
 

@@ -1,0 +1,778 @@
+// The medical scene's facilities and registration. A booking is one write
+// transaction: the slot's conditional update (booked < capacity) and the
+// appointment's insert commit together or not at all, so concurrent
+// bookings (and several server processes) never sell a place twice.
+#include "scenes/medical/medical.h"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <utility>
+
+#include "code/verifier.h"
+#include "crypto/random.h"
+
+namespace citycode::medical {
+namespace {
+
+using platform::Principal;
+using platform::Role;
+using store::Int;
+using store::Text;
+using store::Time;
+
+// Times are unix seconds (UTC); days are the city's local days, YYYY-MM-DD.
+// An appointment's citizen_id is the platform's opaque id; no name or ID
+// number is stored here. The partial unique index allows one booked
+// appointment per citizen and schedule; cancelled ones stay as records.
+const std::array<store::Migration, 1> kMigrations = {{
+    {4001, "medical",
+     R"sql(
+CREATE TABLE medical_departments (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES organisations(id),
+  name TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  UNIQUE (org_id, name)
+);
+CREATE TABLE medical_clinicians (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES organisations(id),
+  department_id TEXT NOT NULL REFERENCES medical_departments(id),
+  name TEXT NOT NULL,
+  title TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX medical_clinicians_org ON medical_clinicians(org_id);
+CREATE TABLE medical_schedules (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES organisations(id),
+  clinician_id TEXT NOT NULL REFERENCES medical_clinicians(id),
+  department_id TEXT NOT NULL REFERENCES medical_departments(id),
+  day TEXT NOT NULL,
+  starts_at BIGINT NOT NULL,
+  ends_at BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  CHECK (starts_at < ends_at)
+);
+CREATE INDEX medical_schedules_clinician ON medical_schedules(clinician_id, starts_at);
+CREATE TABLE medical_slots (
+  id TEXT PRIMARY KEY,
+  schedule_id TEXT NOT NULL REFERENCES medical_schedules(id),
+  org_id TEXT NOT NULL REFERENCES organisations(id),
+  day TEXT NOT NULL,
+  starts_at BIGINT NOT NULL,
+  ends_at BIGINT NOT NULL,
+  capacity BIGINT NOT NULL CHECK (capacity > 0),
+  booked BIGINT NOT NULL CHECK (booked >= 0 AND booked <= capacity),
+  fee_fen BIGINT NOT NULL CHECK (fee_fen >= 0)
+);
+CREATE INDEX medical_slots_day ON medical_slots(org_id, day, starts_at);
+CREATE TABLE medical_appointments (
+  id TEXT PRIMARY KEY,
+  slot_id TEXT NOT NULL REFERENCES medical_slots(id),
+  schedule_id TEXT NOT NULL REFERENCES medical_schedules(id),
+  org_id TEXT NOT NULL REFERENCES organisations(id),
+  citizen_id TEXT NOT NULL REFERENCES citizens(id),
+  state TEXT NOT NULL CHECK (state IN ('booked', 'cancelled')),
+  channel TEXT NOT NULL CHECK (channel IN ('online', 'kiosk')),
+  terminal_id TEXT REFERENCES terminals(id),
+  verification_id TEXT,
+  booked_at BIGINT NOT NULL,
+  cancelled_at BIGINT
+);
+CREATE UNIQUE INDEX medical_appointments_one_per_schedule
+  ON medical_appointments(citizen_id, schedule_id) WHERE state = 'booked';
+CREATE INDEX medical_appointments_citizen ON medical_appointments(citizen_id);
+CREATE INDEX medical_appointments_slot ON medical_appointments(slot_id);
+)sql"},
+}};
+
+constexpr std::size_t kMaxName = 64;
+constexpr std::size_t kMaxTitle = 32;
+constexpr std::int64_t kMinSlotMinutes = 5;
+constexpr std::int64_t kMaxSlotsPerSchedule = 96;
+constexpr std::int64_t kMaxCapacity = 1000;
+constexpr std::int64_t kMaxFeeFen = 10'000'000;  // 100 000 yuan
+
+store::Value OptionalText(std::string_view v) {
+  return v.empty() ? store::Value(nullptr) : store::Value(std::string(v));
+}
+
+// 1-max bytes without control characters (routes have refused those
+// already; this guards the library's other callers).
+Status CheckName(std::string_view text, std::size_t max_bytes, std::string_view what) {
+  const bool clean = std::none_of(text.begin(), text.end(), [](char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return byte < 0x20 || byte == 0x7f;
+  });
+  if (text.empty() || text.size() > max_bytes || !clean) {
+    return InvalidArgument(std::string(what) + " must be 1-" + std::to_string(max_bytes) +
+                           " bytes of text");
+  }
+  return OkStatus();
+}
+
+// "YYYY-MM-DD", a real calendar day.
+Result<std::chrono::sys_days> ParseDay(std::string_view text) {
+  int y = 0, m = 0, d = 0;
+  char tail = 0;
+  const std::string copy(text);
+  if (text.size() != 10 || std::sscanf(copy.c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 ||
+      copy[4] != '-' || copy[7] != '-') {
+    return InvalidArgument("a day is YYYY-MM-DD");
+  }
+  const std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(m),
+                                        std::chrono::day(d)};
+  if (!ymd.ok()) return InvalidArgument("a day is YYYY-MM-DD");
+  return std::chrono::sys_days(ymd);
+}
+
+// "HH:MM", 00:00-23:59, as time since local midnight.
+Result<std::chrono::minutes> ParseTimeOfDay(std::string_view text) {
+  const auto digit = [&](std::size_t i) { return text[i] >= '0' && text[i] <= '9'; };
+  if (text.size() != 5 || text[2] != ':' || !digit(0) || !digit(1) || !digit(3) || !digit(4)) {
+    return InvalidArgument("a time of day is HH:MM");
+  }
+  const int hours = (text[0] - '0') * 10 + (text[1] - '0');
+  const int minutes = (text[3] - '0') * 10 + (text[4] - '0');
+  if (hours > 23 || minutes > 59) return InvalidArgument("a time of day is HH:MM");
+  return std::chrono::minutes(hours * 60 + minutes);
+}
+
+Status CheckSlotShape(const ScheduleRequest& request, std::chrono::minutes length) {
+  if (length.count() <= 0) return InvalidArgument("a session ends after it starts");
+  if (request.slot_minutes < kMinSlotMinutes || length.count() % request.slot_minutes != 0 ||
+      length.count() / request.slot_minutes > kMaxSlotsPerSchedule) {
+    return InvalidArgument(
+        "slot_minutes must be at least 5, divide the session, and make at "
+        "most 96 slots");
+  }
+  if (request.capacity < 1 || request.capacity > kMaxCapacity) {
+    return InvalidArgument("capacity must be 1-1000");
+  }
+  if (request.fee_fen < 0 || request.fee_fen > kMaxFeeFen) {
+    return InvalidArgument("fee_fen must be 0-10000000");
+  }
+  return OkStatus();
+}
+
+Result<AppointmentState> AppointmentStateFromName(std::string_view name) {
+  for (AppointmentState state : {AppointmentState::kBooked, AppointmentState::kCancelled}) {
+    if (name == AppointmentStateName(state)) return state;
+  }
+  return Internal("unknown appointment state in the store");
+}
+
+Result<BookingChannel> BookingChannelFromName(std::string_view name) {
+  for (BookingChannel channel : {BookingChannel::kOnline, BookingChannel::kKiosk}) {
+    if (name == BookingChannelName(channel)) return channel;
+  }
+  return Internal("unknown booking channel in the store");
+}
+
+// --- refusals ---
+
+Status NotAHospital() {
+  return FailedPrecondition("the organisation is not a hospital", "not_a_hospital");
+}
+
+Status RequireMedicalTerminal(const Principal& who) {
+  if (who.role != Role::kTerminal || who.scene != code::Scene::kMedical || who.org_id.empty()) {
+    return PermissionDenied("only a terminal of a hospital may do this", "not_a_hospital_terminal");
+  }
+  return OkStatus();
+}
+
+// --- rows ---
+
+constexpr std::string_view kDepartmentSelect =
+    "SELECT id, org_id, name, created_at FROM medical_departments";
+
+Department DepartmentFromRow(const store::Row& row) {
+  return {.id = row.Text(0),
+          .org_id = row.Text(1),
+          .name = row.Text(2),
+          .created_at = FromUnixSeconds(row.Int(3))};
+}
+
+constexpr std::string_view kClinicianSelect =
+    "SELECT id, org_id, department_id, name, title, created_at FROM medical_clinicians";
+
+Clinician ClinicianFromRow(const store::Row& row) {
+  return {.id = row.Text(0),
+          .org_id = row.Text(1),
+          .department_id = row.Text(2),
+          .name = row.Text(3),
+          .title = row.Text(4),
+          .created_at = FromUnixSeconds(row.Int(5))};
+}
+
+// A department or clinician row of `org_id`: not_found when unknown,
+// permission_denied when another organisation's.
+Result<store::Row> LoadOwned(store::Transaction& tx, std::string_view select, std::string_view id,
+                             std::string_view org_id, std::string_view what) {
+  const store::Value params[] = {Text(id)};
+  CITYCODE_ASSIGN_OR_RETURN(auto row,
+                            tx.QueryOptional(std::string(select) + " WHERE id = ?", params));
+  if (!row) return NotFound("no such " + std::string(what));
+  if (row->Text(1) != org_id) {
+    return PermissionDenied("the " + std::string(what) + " is another organisation's");
+  }
+  return *std::move(row);
+}
+
+constexpr std::string_view kSlotSelect =
+    "SELECT s.id, s.schedule_id, s.org_id, d.id, d.name, c.id, c.name, c.title, s.day, "
+    "s.starts_at, s.ends_at, s.capacity, s.booked, s.fee_fen FROM medical_slots s "
+    "JOIN medical_schedules h ON h.id = s.schedule_id "
+    "JOIN medical_clinicians c ON c.id = h.clinician_id "
+    "JOIN medical_departments d ON d.id = h.department_id";
+
+Slot SlotFromRow(const store::Row& row, std::size_t first = 0) {
+  return {.id = row.Text(first + 0),
+          .schedule_id = row.Text(first + 1),
+          .org_id = row.Text(first + 2),
+          .department_id = row.Text(first + 3),
+          .department_name = row.Text(first + 4),
+          .clinician_id = row.Text(first + 5),
+          .clinician_name = row.Text(first + 6),
+          .clinician_title = row.Text(first + 7),
+          .day = row.Text(first + 8),
+          .starts_at = FromUnixSeconds(row.Int(first + 9)),
+          .ends_at = FromUnixSeconds(row.Int(first + 10)),
+          .capacity = row.Int(first + 11),
+          .booked = row.Int(first + 12),
+          .fee_fen = row.Int(first + 13)};
+}
+
+Result<std::optional<Slot>> FindSlot(store::Transaction& tx, std::string_view slot_id) {
+  const store::Value params[] = {Text(slot_id)};
+  CITYCODE_ASSIGN_OR_RETURN(auto row,
+                            tx.QueryOptional(std::string(kSlotSelect) + " WHERE s.id = ?", params));
+  if (!row) return std::optional<Slot>();
+  return std::optional<Slot>(SlotFromRow(*row));
+}
+
+Result<std::vector<Slot>> QuerySlots(store::Transaction& tx, std::string_view where,
+                                     std::span<const store::Value> params) {
+  CITYCODE_ASSIGN_OR_RETURN(auto rows,
+                            tx.Query(std::string(kSlotSelect) + " " + std::string(where), params));
+  std::vector<Slot> out;
+  for (const store::Row& row : rows) out.push_back(SlotFromRow(row));
+  return out;
+}
+
+// The appointment's columns, then the slot's (kSlotSelect's order).
+constexpr std::string_view kAppointmentSelect =
+    "SELECT a.id, a.citizen_id, a.state, a.channel, a.terminal_id, a.booked_at, a.cancelled_at, "
+    "s.id, s.schedule_id, s.org_id, d.id, d.name, c.id, c.name, c.title, s.day, s.starts_at, "
+    "s.ends_at, s.capacity, s.booked, s.fee_fen FROM medical_appointments a "
+    "JOIN medical_slots s ON s.id = a.slot_id "
+    "JOIN medical_schedules h ON h.id = s.schedule_id "
+    "JOIN medical_clinicians c ON c.id = h.clinician_id "
+    "JOIN medical_departments d ON d.id = h.department_id";
+
+Result<Appointment> AppointmentFromRow(const store::Row& row) {
+  CITYCODE_ASSIGN_OR_RETURN(AppointmentState state, AppointmentStateFromName(row.Text(2)));
+  CITYCODE_ASSIGN_OR_RETURN(BookingChannel channel, BookingChannelFromName(row.Text(3)));
+  Appointment out{.id = row.Text(0),
+                  .slot = SlotFromRow(row, 7),
+                  .citizen_id = row.Text(1),
+                  .state = state,
+                  .channel = channel,
+                  .terminal_id = row.OptionalText(4).value_or(""),
+                  .booked_at = FromUnixSeconds(row.Int(5))};
+  if (auto cancelled = row.OptionalInt(6)) out.cancelled_at = FromUnixSeconds(*cancelled);
+  return out;
+}
+
+Result<std::vector<Appointment>> QueryAppointments(store::Transaction& tx, std::string_view where,
+                                                   std::span<const store::Value> params) {
+  CITYCODE_ASSIGN_OR_RETURN(
+      auto rows, tx.Query(std::string(kAppointmentSelect) + " " + std::string(where), params));
+  std::vector<Appointment> out;
+  for (const store::Row& row : rows) {
+    CITYCODE_ASSIGN_OR_RETURN(Appointment appointment, AppointmentFromRow(row));
+    out.push_back(std::move(appointment));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string_view AppointmentStateName(AppointmentState state) {
+  switch (state) {
+    case AppointmentState::kBooked: return "booked";
+    case AppointmentState::kCancelled: return "cancelled";
+  }
+  return "unknown";
+}
+
+std::string_view BookingChannelName(BookingChannel channel) {
+  switch (channel) {
+    case BookingChannel::kOnline: return "online";
+    case BookingChannel::kKiosk: return "kiosk";
+  }
+  return "unknown";
+}
+
+std::span<const store::Migration> Migrations() { return kMigrations; }
+
+// Who books, as the booking transaction needs it.
+struct Booker {
+  std::string citizen_id;
+  BookingChannel channel = BookingChannel::kOnline;
+  std::string terminal_id;
+  std::string verification_id;
+};
+
+struct MedicalScene::Impl {
+  store::Database& db;
+  const Clock& clock;
+  platform::Platform& platform;
+  CityTime time;
+  MedicalOptions options;
+
+  std::string LocalDay(Instant t) const { return FormatIsoDay(time.LocalDay(t)); }
+
+  Status RequireHospital(std::string_view org_id) {
+    CITYCODE_ASSIGN_OR_RETURN(platform::Organisation org, platform.organisations().Get(org_id));
+    if (org.kind != platform::OrgKind::kHospital) return NotAHospital();
+    return OkStatus();
+  }
+
+  // Open: its local day at most booking_days_ahead days after today, and
+  // now before the slot's start less booking_closes_minutes_before.
+  bool IsOpen(const Slot& slot, Instant now) const {
+    const auto last_day = time.LocalDay(now) + std::chrono::days(options.booking_days_ahead);
+    const auto closes =
+        slot.starts_at - std::chrono::minutes(options.booking_closes_minutes_before);
+    return time.LocalDay(slot.starts_at) <= last_day && now < closes;
+  }
+
+  // Everything about the slot that refuses a booking before the code or
+  // the places are touched; `terminal`: the booking kiosk, if any.
+  Status CheckBookable(const Slot& slot, Instant now, const Principal* terminal) const {
+    if (terminal != nullptr && slot.org_id != terminal->org_id) {
+      return PermissionDenied("the slot is another hospital's", "slot_of_another_hospital");
+    }
+    if (!IsOpen(slot, now)) {
+      return FailedPrecondition("the slot is not open for booking", "slot_not_open");
+    }
+    return OkStatus();
+  }
+
+  Result<Slot> LoadBookableSlot(std::string_view slot_id, const Principal* terminal) {
+    CITYCODE_ASSIGN_OR_RETURN(auto tx, db.Begin(store::TransactionMode::kRead));
+    CITYCODE_ASSIGN_OR_RETURN(std::optional<Slot> slot, FindSlot(*tx, slot_id));
+    if (!slot) return NotFound("no such slot");
+    CITYCODE_RETURN_IF_ERROR(CheckBookable(*slot, clock.Now(), terminal));
+    return *std::move(slot);
+  }
+
+  // Verifies a code for the terminal; a refused code is permission_denied
+  // code_invalid naming the verifier's reason (never whose code it was).
+  Result<platform::OnlineVerification> VerifyCode(const Principal& terminal,
+                                                  std::string_view qr_text) {
+    CITYCODE_ASSIGN_OR_RETURN(platform::OnlineVerification verification,
+                              platform.verification().Verify(terminal, qr_text));
+    if (!verification.result.valid) {
+      return PermissionDenied(
+          "the code was refused: " + std::string(code::ReasonName(verification.result.reason)),
+          "code_invalid");
+    }
+    if (verification.citizen_id.empty()) {
+      return PermissionDenied("the code's credential is unknown here", "code_invalid");
+    }
+    return verification;
+  }
+
+  // The booking: takes a place if one is left and inserts the appointment,
+  // in one transaction. The slot is read again inside it, so a slot that
+  // closed meanwhile is refused too.
+  Result<Appointment> Book(const Booker& booker, std::string_view slot_id,
+                           const Principal* terminal) {
+    Appointment booked;
+    CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
+        db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+          const Instant now = clock.Now();
+          CITYCODE_ASSIGN_OR_RETURN(std::optional<Slot> slot, FindSlot(tx, slot_id));
+          if (!slot) return NotFound("no such slot");
+          CITYCODE_RETURN_IF_ERROR(CheckBookable(*slot, now, terminal));
+          const store::Value mine[] = {Text(booker.citizen_id), Text(slot->schedule_id)};
+          CITYCODE_ASSIGN_OR_RETURN(
+              auto existing,
+              tx.QueryOptional("SELECT id FROM medical_appointments WHERE citizen_id = ? AND "
+                               "schedule_id = ? AND state = 'booked'",
+                               mine));
+          if (existing) return AlreadyBooked();
+          // The one statement that guards the capacity: concurrent bookings
+          // wait on the row (PostgreSQL) or the write lock (SQLite), and
+          // only those that find a place left change it.
+          const store::Value take[] = {Text(slot->id)};
+          CITYCODE_ASSIGN_OR_RETURN(auto taken,
+                                    tx.Execute("UPDATE medical_slots SET booked = booked + 1 "
+                                               "WHERE id = ? AND booked < capacity",
+                                               take));
+          if (taken != 1) return FailedPrecondition("the slot is fully booked", "slot_full");
+          booked = Appointment{.id = crypto::RandomId("apt"),
+                               .slot = *slot,
+                               .citizen_id = booker.citizen_id,
+                               .state = AppointmentState::kBooked,
+                               .channel = booker.channel,
+                               .terminal_id = booker.terminal_id,
+                               .booked_at = now};
+          booked.slot.booked += 1;
+          const store::Value row[] = {Text(booked.id),
+                                      Text(slot->id),
+                                      Text(slot->schedule_id),
+                                      Text(slot->org_id),
+                                      Text(booker.citizen_id),
+                                      Text(BookingChannelName(booker.channel)),
+                                      OptionalText(booker.terminal_id),
+                                      OptionalText(booker.verification_id),
+                                      Time(now)};
+          auto inserted = tx.Execute(
+              "INSERT INTO medical_appointments (id, slot_id, schedule_id, org_id, citizen_id, "
+              "state, channel, terminal_id, verification_id, booked_at) "
+              "VALUES (?, ?, ?, ?, ?, 'booked', ?, ?, ?, ?)",
+              row);
+          // A concurrent booking of the same citizen for the schedule.
+          if (inserted.status().code() == StatusCode::kAlreadyExists) return AlreadyBooked();
+          return inserted.status();
+        }));
+    return booked;
+  }
+
+  static Status AlreadyBooked() {
+    return AlreadyExists("the patient has booked this session already", "already_booked");
+  }
+};
+
+MedicalScene::MedicalScene(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+MedicalScene::~MedicalScene() = default;
+
+std::chrono::sys_days MedicalScene::LocalToday() const {
+  return impl_->time.LocalDay(impl_->clock.Now());
+}
+
+Result<std::unique_ptr<MedicalScene>> MedicalScene::Open(store::Database& db, const Clock& clock,
+                                                         platform::Platform& platform,
+                                                         CityTime time, MedicalOptions options) {
+  CITYCODE_RETURN_IF_ERROR(db.Migrate(kMigrations));
+  return std::unique_ptr<MedicalScene>(new MedicalScene(std::make_unique<Impl>(
+      Impl{.db = db, .clock = clock, .platform = platform, .time = time, .options = options})));
+}
+
+// --- facilities ---
+
+Result<Department> MedicalScene::CreateDepartment(std::string_view org_id, std::string_view name) {
+  Impl& impl = *impl_;
+  CITYCODE_RETURN_IF_ERROR(CheckName(name, kMaxName, "a department name"));
+  CITYCODE_RETURN_IF_ERROR(impl.RequireHospital(org_id));
+  Department department{.id = crypto::RandomId("dep"),
+                        .org_id = std::string(org_id),
+                        .name = std::string(name),
+                        .created_at = impl.clock.Now()};
+  CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
+      impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+        const store::Value params[] = {Text(department.id), Text(department.org_id),
+                                       Text(department.name), Time(department.created_at)};
+        auto inserted = tx.Execute(
+            "INSERT INTO medical_departments (id, org_id, name, created_at) VALUES (?, ?, ?, ?)",
+            params);
+        if (inserted.status().code() == StatusCode::kAlreadyExists) {
+          return AlreadyExists("this hospital has a department of that name", "department_exists");
+        }
+        return inserted.status();
+      }));
+  return department;
+}
+
+Result<std::vector<Department>> MedicalScene::ListDepartments(std::string_view org_id) {
+  CITYCODE_RETURN_IF_ERROR(impl_->RequireHospital(org_id));
+  CITYCODE_ASSIGN_OR_RETURN(auto tx, impl_->db.Begin(store::TransactionMode::kRead));
+  const store::Value params[] = {Text(org_id)};
+  CITYCODE_ASSIGN_OR_RETURN(
+      auto rows,
+      tx->Query(std::string(kDepartmentSelect) + " WHERE org_id = ? ORDER BY name, id", params));
+  std::vector<Department> out;
+  for (const store::Row& row : rows) out.push_back(DepartmentFromRow(row));
+  return out;
+}
+
+Result<Clinician> MedicalScene::CreateClinician(std::string_view org_id,
+                                                std::string_view department_id,
+                                                std::string_view name, std::string_view title) {
+  Impl& impl = *impl_;
+  CITYCODE_RETURN_IF_ERROR(CheckName(name, kMaxName, "a clinician's name"));
+  CITYCODE_RETURN_IF_ERROR(CheckName(title, kMaxTitle, "a clinician's title"));
+  CITYCODE_RETURN_IF_ERROR(impl.RequireHospital(org_id));
+  Clinician clinician{.id = crypto::RandomId("doc"),
+                      .org_id = std::string(org_id),
+                      .department_id = std::string(department_id),
+                      .name = std::string(name),
+                      .title = std::string(title),
+                      .created_at = impl.clock.Now()};
+  CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
+      impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+        CITYCODE_RETURN_IF_ERROR(
+            LoadOwned(tx, kDepartmentSelect, department_id, org_id, "department").status());
+        const store::Value params[] = {Text(clinician.id),    Text(clinician.org_id),
+                                       Text(department_id),   Text(clinician.name),
+                                       Text(clinician.title), Time(clinician.created_at)};
+        return tx
+            .Execute(
+                "INSERT INTO medical_clinicians (id, org_id, department_id, name, title, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                params)
+            .status();
+      }));
+  return clinician;
+}
+
+Result<std::vector<Clinician>> MedicalScene::ListClinicians(std::string_view org_id) {
+  CITYCODE_RETURN_IF_ERROR(impl_->RequireHospital(org_id));
+  CITYCODE_ASSIGN_OR_RETURN(auto tx, impl_->db.Begin(store::TransactionMode::kRead));
+  const store::Value params[] = {Text(org_id)};
+  CITYCODE_ASSIGN_OR_RETURN(
+      auto rows,
+      tx->Query(std::string(kClinicianSelect) + " WHERE org_id = ? ORDER BY name, id", params));
+  std::vector<Clinician> out;
+  for (const store::Row& row : rows) out.push_back(ClinicianFromRow(row));
+  return out;
+}
+
+Result<Schedule> MedicalScene::CreateSchedule(std::string_view org_id,
+                                              const ScheduleRequest& request) {
+  Impl& impl = *impl_;
+  CITYCODE_ASSIGN_OR_RETURN(std::chrono::sys_days day, ParseDay(request.day));
+  CITYCODE_ASSIGN_OR_RETURN(std::chrono::minutes start, ParseTimeOfDay(request.start));
+  CITYCODE_ASSIGN_OR_RETURN(std::chrono::minutes end, ParseTimeOfDay(request.end));
+  CITYCODE_RETURN_IF_ERROR(CheckSlotShape(request, end - start));
+  CITYCODE_RETURN_IF_ERROR(impl.RequireHospital(org_id));
+  const Instant midnight = impl.time.StartOf(day);
+  Schedule schedule{.id = crypto::RandomId("sch"),
+                    .org_id = std::string(org_id),
+                    .clinician_id = request.clinician_id,
+                    .day = FormatIsoDay(day),
+                    .starts_at = midnight + start,
+                    .ends_at = midnight + end};
+  CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
+      impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+        schedule.slots.clear();
+        CITYCODE_ASSIGN_OR_RETURN(
+            store::Row row,
+            LoadOwned(tx, kClinicianSelect, request.clinician_id, org_id, "clinician"));
+        const Clinician clinician = ClinicianFromRow(row);
+        schedule.department_id = clinician.department_id;
+        const store::Value overlap[] = {Text(clinician.id), Time(schedule.ends_at),
+                                        Time(schedule.starts_at)};
+        CITYCODE_ASSIGN_OR_RETURN(
+            auto clash, tx.QueryOptional("SELECT id FROM medical_schedules WHERE clinician_id = ? "
+                                         "AND starts_at < ? AND ends_at > ?",
+                                         overlap));
+        if (clash) {
+          return AlreadyExists("the clinician has a session at that time", "schedule_overlaps");
+        }
+        const store::Value params[] = {Text(schedule.id),      Text(schedule.org_id),
+                                       Text(clinician.id),     Text(clinician.department_id),
+                                       Text(schedule.day),     Time(schedule.starts_at),
+                                       Time(schedule.ends_at), Time(impl.clock.Now())};
+        CITYCODE_RETURN_IF_ERROR(
+            tx.Execute("INSERT INTO medical_schedules (id, org_id, clinician_id, department_id, "
+                       "day, starts_at, ends_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       params)
+                .status());
+        const auto length = std::chrono::minutes(request.slot_minutes);
+        for (Instant at = schedule.starts_at; at < schedule.ends_at; at += length) {
+          Slot slot{.id = crypto::RandomId("slot"),
+                    .schedule_id = schedule.id,
+                    .org_id = schedule.org_id,
+                    .department_id = clinician.department_id,
+                    .clinician_id = clinician.id,
+                    .clinician_name = clinician.name,
+                    .clinician_title = clinician.title,
+                    .day = schedule.day,
+                    .starts_at = at,
+                    .ends_at = at + length,
+                    .capacity = request.capacity,
+                    .fee_fen = request.fee_fen};
+          const store::Value slot_row[] = {
+              Text(slot.id),        Text(slot.schedule_id), Text(slot.org_id),  Text(slot.day),
+              Time(slot.starts_at), Time(slot.ends_at),     Int(slot.capacity), Int(slot.fee_fen)};
+          CITYCODE_RETURN_IF_ERROR(
+              tx.Execute("INSERT INTO medical_slots (id, schedule_id, org_id, day, starts_at, "
+                         "ends_at, capacity, booked, fee_fen) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)",
+                         slot_row)
+                  .status());
+          schedule.slots.push_back(std::move(slot));
+        }
+        const store::Value department[] = {Text(clinician.department_id)};
+        CITYCODE_ASSIGN_OR_RETURN(
+            store::Row name,
+            tx.QueryOne("SELECT name FROM medical_departments WHERE id = ?", department));
+        for (Slot& slot : schedule.slots) slot.department_name = name.Text(0);
+        return OkStatus();
+      }));
+  return schedule;
+}
+
+Result<std::vector<Slot>> MedicalScene::ListOpenSlots(const Principal& caller,
+                                                      std::string_view org_id,
+                                                      std::string_view day) {
+  Impl& impl = *impl_;
+  if (caller.role != Role::kCitizen) {
+    CITYCODE_RETURN_IF_ERROR(RequireMedicalTerminal(caller));
+    if (caller.org_id != org_id) {
+      return PermissionDenied("a terminal sees its own hospital's slots only",
+                              "slot_of_another_hospital");
+    }
+  }
+  CITYCODE_ASSIGN_OR_RETURN(std::chrono::sys_days local_day, ParseDay(day));
+  CITYCODE_RETURN_IF_ERROR(impl.RequireHospital(org_id));
+  CITYCODE_ASSIGN_OR_RETURN(auto tx, impl.db.Begin(store::TransactionMode::kRead));
+  const store::Value params[] = {Text(org_id), Text(FormatIsoDay(local_day))};
+  CITYCODE_ASSIGN_OR_RETURN(
+      std::vector<Slot> slots,
+      QuerySlots(*tx, "WHERE s.org_id = ? AND s.day = ? ORDER BY s.starts_at, c.name, s.id",
+                 params));
+  const Instant now = impl.clock.Now();
+  std::erase_if(slots, [&](const Slot& slot) { return !impl.IsOpen(slot, now); });
+  return slots;
+}
+
+// --- registration ---
+
+Result<Appointment> MedicalScene::BookOnline(std::string_view citizen_id,
+                                             std::string_view slot_id) {
+  Impl& impl = *impl_;
+  CITYCODE_RETURN_IF_ERROR(impl.LoadBookableSlot(slot_id, nullptr).status());
+  // Registration is real-name (实名挂号).
+  CITYCODE_RETURN_IF_ERROR(impl.platform.identities().Verified(citizen_id).status());
+  return impl.Book({.citizen_id = std::string(citizen_id), .channel = BookingChannel::kOnline},
+                   slot_id, nullptr);
+}
+
+Result<Appointment> MedicalScene::BookAtTerminal(const Principal& terminal,
+                                                 std::string_view qr_text,
+                                                 std::string_view slot_id) {
+  Impl& impl = *impl_;
+  CITYCODE_RETURN_IF_ERROR(RequireMedicalTerminal(terminal));
+  // The slot first: a request that cannot succeed does not use up the code.
+  CITYCODE_RETURN_IF_ERROR(impl.LoadBookableSlot(slot_id, &terminal).status());
+  CITYCODE_ASSIGN_OR_RETURN(platform::OnlineVerification verification,
+                            impl.VerifyCode(terminal, qr_text));
+  CITYCODE_RETURN_IF_ERROR(impl.platform.identities().Verified(verification.citizen_id).status());
+  return impl.Book({.citizen_id = verification.citizen_id,
+                    .channel = BookingChannel::kKiosk,
+                    .terminal_id = terminal.terminal_id,
+                    .verification_id = verification.verification_id},
+                   slot_id, &terminal);
+}
+
+Result<std::vector<Appointment>> MedicalScene::CitizenAppointments(std::string_view citizen_id) {
+  CITYCODE_ASSIGN_OR_RETURN(auto tx, impl_->db.Begin(store::TransactionMode::kRead));
+  const store::Value params[] = {Text(citizen_id)};
+  return QueryAppointments(
+      *tx, "WHERE a.citizen_id = ? ORDER BY s.starts_at DESC, a.booked_at, a.id", params);
+}
+
+Result<Appointment> MedicalScene::CancelAppointment(std::string_view citizen_id,
+                                                    std::string_view appointment_id) {
+  Impl& impl = *impl_;
+  Appointment cancelled;
+  CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
+      impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+        const store::Value params[] = {Text(appointment_id), Text(citizen_id)};
+        CITYCODE_ASSIGN_OR_RETURN(
+            std::vector<Appointment> found,
+            QueryAppointments(tx, "WHERE a.id = ? AND a.citizen_id = ?", params));
+        if (found.empty()) return NotFound("no such appointment");
+        cancelled = std::move(found.front());
+        const Instant now = impl.clock.Now();
+        if (cancelled.state != AppointmentState::kBooked) {
+          return FailedPrecondition("the appointment is cancelled already", "already_cancelled");
+        }
+        if (now >= cancelled.slot.starts_at) {
+          return FailedPrecondition("the slot has started: too late to cancel", "slot_started");
+        }
+        const store::Value cancel[] = {Time(now), Text(cancelled.id)};
+        CITYCODE_ASSIGN_OR_RETURN(auto changed,
+                                  tx.Execute("UPDATE medical_appointments SET state = 'cancelled', "
+                                             "cancelled_at = ? WHERE id = ? AND state = 'booked'",
+                                             cancel));
+        if (changed != 1) {
+          return FailedPrecondition("the appointment is cancelled already", "already_cancelled");
+        }
+        const store::Value slot[] = {Text(cancelled.slot.id)};
+        CITYCODE_ASSIGN_OR_RETURN(
+            auto freed,
+            tx.Execute("UPDATE medical_slots SET booked = booked - 1 WHERE id = ? AND booked > 0",
+                       slot));
+        if (freed != 1) return Internal("a booked appointment's slot has no place booked");
+        cancelled.state = AppointmentState::kCancelled;
+        cancelled.cancelled_at = now;
+        cancelled.slot.booked -= 1;
+        return OkStatus();
+      }));
+  return cancelled;
+}
+
+Result<std::vector<std::string>> MedicalScene::EraseCitizen(std::string_view citizen_id) {
+  CITYCODE_ASSIGN_OR_RETURN(std::vector<Appointment> appointments, CitizenAppointments(citizen_id));
+  const Instant now = impl_->clock.Now();
+  for (const Appointment& appointment : appointments) {
+    if (appointment.state != AppointmentState::kBooked || appointment.slot.starts_at <= now) {
+      continue;
+    }
+    CITYCODE_RETURN_IF_ERROR(CancelAppointment(citizen_id, appointment.id).status());
+  }
+  return std::vector<std::string>{
+      "medical: appointments (挂号) — the hospitals' registration records, part of the "
+      "outpatient record they must keep; they hold the account's id, no name or ID number; "
+      "bookings not yet due were cancelled and their places freed"};
+}
+
+namespace {
+
+constexpr int kMaxDaysAhead = 365;
+constexpr int kMaxClosesMinutes = 24 * 60;
+
+class MedicalModule final : public api::SceneModule {
+ public:
+  std::string_view name() const override { return "medical"; }
+  code::Scene kind() const override { return code::Scene::kMedical; }
+  int migration_block() const override { return 4000; }
+
+  Status Configure(ConfigSection& section) override {
+    CITYCODE_RETURN_IF_ERROR(section.Read("booking_days_ahead", options_.booking_days_ahead));
+    if (options_.booking_days_ahead > kMaxDaysAhead) {
+      return section.Invalid("booking_days_ahead", "0-365");
+    }
+    CITYCODE_RETURN_IF_ERROR(
+        section.Read("booking_closes_minutes_before", options_.booking_closes_minutes_before));
+    if (options_.booking_closes_minutes_before > kMaxClosesMinutes) {
+      return section.Invalid("booking_closes_minutes_before", "0-1440");
+    }
+    return OkStatus();
+  }
+
+  Result<std::unique_ptr<api::Scene>> Open(const api::SceneContext& context) override {
+    CITYCODE_ASSIGN_OR_RETURN(
+        std::unique_ptr<MedicalScene> scene,
+        MedicalScene::Open(context.db, context.clock, context.platform, context.time, options_));
+    return std::unique_ptr<api::Scene>(std::move(scene));
+  }
+
+ private:
+  MedicalOptions options_;
+};
+
+}  // namespace
+
+std::unique_ptr<api::SceneModule> MakeMedicalModule() { return std::make_unique<MedicalModule>(); }
+
+}  // namespace citycode::medical

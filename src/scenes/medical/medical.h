@@ -1,0 +1,213 @@
+// The medical scene (scene medical), first increment: registration (挂号)
+// at hospitals and township health centres, run by organisations of kind
+// hospital whose terminals are kiosks and windows.
+//
+// - Departments (科室) and clinicians (医生: name, title, department).
+// - Schedules (出诊): a clinician's session on one of the city's local days
+//   (start, end), published as slots of equal length, each with a capacity
+//   and a fee in fen. Instants are stored as UTC; days and times of day are
+//   the city's (SceneContext::time).
+// - Appointments: a citizen books a slot ahead from their own session, or a
+//   hospital kiosk books one for the citizen whose code it scans. A slot's
+//   capacity holds under concurrent bookings: one conditional update
+//   (booked < capacity) in the same transaction as the appointment's insert.
+//   A citizen holds at most one booked appointment per schedule (a unique
+//   index). Cancelling, up to the slot's start, frees the place.
+//
+// Errors (the reason() in quotes):
+//  - not_found: an unknown organisation, department, clinician, slot or
+//    appointment (another citizen's appointment is unknown too).
+//  - failed_precondition: "not_a_hospital" for an organisation of another
+//    kind; "slot_not_open" (past, closed, or more than booking_days_ahead
+//    days ahead); "slot_full"; "already_cancelled"; "slot_started" (too late
+//    to cancel); "identity_not_verified" (the platform's: booking is
+//    real-name, 实名挂号).
+//  - already_exists: "already_booked" (one booking per schedule),
+//    "schedule_overlaps" (the clinician has a session then),
+//    "department_exists".
+//  - permission_denied: "not_a_hospital_terminal", "code_invalid" (the
+//    message names the verifier's reason), "slot_of_another_hospital", and a
+//    department or clinician of another organisation.
+//  - invalid_argument: bad input (names, days "YYYY-MM-DD", times "HH:MM",
+//    slot length, capacity, fee).
+//
+// Thread-safe: MedicalScene keeps no state of its own outside the database.
+#ifndef CITYCODE_SCENES_MEDICAL_MEDICAL_H_
+#define CITYCODE_SCENES_MEDICAL_MEDICAL_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/scene.h"
+#include "common/city_time.h"
+#include "common/clock.h"
+#include "common/status.h"
+#include "platform/platform.h"
+#include "store/database.h"
+
+namespace citycode::medical {
+
+// The [medical] section of citycode.toml.
+struct MedicalOptions {
+  // A slot can be booked from this many local days before its day (0: on
+  // its day only), 0-365.
+  int booking_days_ahead = 7;
+  // Booking closes this many minutes before the slot starts; 0: a slot can
+  // be booked until it starts. 0-1440.
+  int booking_closes_minutes_before = 0;
+};
+
+struct Department {
+  std::string id;
+  std::string org_id;
+  std::string name;  // "内科": unique per hospital
+  Instant created_at{};
+};
+
+struct Clinician {
+  std::string id;
+  std::string org_id;
+  std::string department_id;
+  std::string name;   // shown to patients, as on the hospital's board
+  std::string title;  // "主任医师"
+  Instant created_at{};
+};
+
+// A published slot, with what a patient sees of its session.
+struct Slot {
+  std::string id;
+  std::string schedule_id;
+  std::string org_id;
+  std::string department_id;
+  std::string department_name;
+  std::string clinician_id;
+  std::string clinician_name;
+  std::string clinician_title;
+  std::string day;  // the city's local day, YYYY-MM-DD
+  Instant starts_at{};
+  Instant ends_at{};
+  std::int64_t capacity = 0;
+  std::int64_t booked = 0;
+  std::int64_t fee_fen = 0;
+};
+
+// A clinician's session: `day` and the local times "HH:MM", cut into slots
+// of `slot_minutes` (which must divide the session), each of `capacity`
+// places at `fee_fen`.
+struct ScheduleRequest {
+  std::string clinician_id;
+  std::string day;
+  std::string start;
+  std::string end;
+  std::int64_t slot_minutes = 30;
+  std::int64_t capacity = 1;
+  std::int64_t fee_fen = 0;
+};
+
+struct Schedule {
+  std::string id;
+  std::string org_id;
+  std::string clinician_id;
+  std::string department_id;
+  std::string day;
+  Instant starts_at{};
+  Instant ends_at{};
+  std::vector<Slot> slots;  // in time order
+};
+
+enum class AppointmentState { kBooked, kCancelled };
+std::string_view AppointmentStateName(AppointmentState state);  // "booked", "cancelled"
+
+// Where a booking was made: the citizen's own session, or a hospital
+// terminal that scanned the citizen's code.
+enum class BookingChannel { kOnline, kKiosk };
+std::string_view BookingChannelName(BookingChannel channel);  // "online", "kiosk"
+
+struct Appointment {
+  std::string id;
+  Slot slot;
+  // The platform's opaque id of the patient; for the library's callers (the
+  // routes never show it to terminals).
+  std::string citizen_id;
+  AppointmentState state = AppointmentState::kBooked;
+  BookingChannel channel = BookingChannel::kOnline;
+  std::string terminal_id;  // the kiosk's, for kKiosk
+  Instant booked_at{};
+  std::optional<Instant> cancelled_at;
+};
+
+class MedicalScene final : public api::Scene {
+ public:
+  // Applies the scene's migrations (versions 4001+). All must outlive the
+  // MedicalScene.
+  static Result<std::unique_ptr<MedicalScene>> Open(store::Database& db, const Clock& clock,
+                                                    platform::Platform& platform,
+                                                    CityTime time = {},
+                                                    MedicalOptions options = {});
+  ~MedicalScene() override;
+  MedicalScene(const MedicalScene&) = delete;
+  MedicalScene& operator=(const MedicalScene&) = delete;
+
+  // The scene's routes (medical_routes.cc).
+  std::vector<api::RouteSpec> Routes() override;
+  // Departments, clinicians and a week of schedules at the demo city's
+  // hospitals (medical_demo.cc).
+  Status SeedDemo(api::DemoSeed& seed) override;
+  // The citizen's appointments (medical_routes.cc renders them).
+  Result<nlohmann::json> ExportCitizen(std::string_view citizen_id) override;
+  // Cancels the citizen's appointments not yet due (their places are freed)
+  // and keeps the records: the hospitals' registration records.
+  Result<std::vector<std::string>> EraseCitizen(std::string_view citizen_id) override;
+
+  // --- facilities (the caller checks who may administer `org_id`) ---
+  Result<Department> CreateDepartment(std::string_view org_id, std::string_view name);
+  Result<std::vector<Department>> ListDepartments(std::string_view org_id);
+  Result<Clinician> CreateClinician(std::string_view org_id, std::string_view department_id,
+                                    std::string_view name, std::string_view title);
+  Result<std::vector<Clinician>> ListClinicians(std::string_view org_id);
+  Result<Schedule> CreateSchedule(std::string_view org_id, const ScheduleRequest& request);
+
+  // The hospital's slots on the local `day` ("YYYY-MM-DD") that are open
+  // for booking now, full ones included (booked == capacity), in time
+  // order. For a citizen, or a medical terminal of that hospital.
+  Result<std::vector<Slot>> ListOpenSlots(const platform::Principal& caller,
+                                          std::string_view org_id, std::string_view day);
+
+  // --- registration (挂号) ---
+  // Books `slot_id` for the citizen of the session.
+  Result<Appointment> BookOnline(std::string_view citizen_id, std::string_view slot_id);
+  // A kiosk or window of the slot's hospital verifies the citizen's code
+  // (one use) and books the slot for them. The slot is checked before the
+  // code is used up.
+  Result<Appointment> BookAtTerminal(const platform::Principal& terminal, std::string_view qr_text,
+                                     std::string_view slot_id);
+  // The citizen's appointments, newest slot first.
+  Result<std::vector<Appointment>> CitizenAppointments(std::string_view citizen_id);
+  // Cancels the citizen's own booked appointment before its slot starts.
+  Result<Appointment> CancelAppointment(std::string_view citizen_id,
+                                        std::string_view appointment_id);
+
+ private:
+  struct Impl;
+  // The city's local day of the scene's clock now (the demo's today).
+  std::chrono::sys_days LocalToday() const;
+  explicit MedicalScene(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// The scene's tables, for tools that migrate without opening a MedicalScene.
+std::span<const store::Migration> Migrations();
+
+// The scene as the scene list registers it; always on, with the [medical]
+// settings above.
+std::unique_ptr<api::SceneModule> MakeMedicalModule();
+
+}  // namespace citycode::medical
+
+#endif  // CITYCODE_SCENES_MEDICAL_MEDICAL_H_

@@ -1,0 +1,261 @@
+// Routes of the medical scene: a hospital's departments, clinicians and
+// schedules (its administrators or the platform's), its open slots
+// (citizens and its terminals), and registration (挂号) from the citizen's
+// session or at a kiosk by the code. Terminals never get a citizen's id.
+#include <nlohmann/json.hpp>
+
+#include "api/route.h"
+#include "scenes/medical/medical.h"
+
+namespace citycode::medical {
+namespace {
+
+using api::Call;
+using api::CheckOrgAccess;
+using api::FieldType;
+using api::Method;
+using api::Param;
+using api::Respond;
+using api::RouteSpec;
+using api::Text;
+using nlohmann::json;
+using platform::Role;
+
+const std::vector<Role> kCitizensAndTerminals = {Role::kCitizen, Role::kTerminal};
+
+std::string QueryText(const Call& call, const char* name) {
+  auto it = call.request.query.find(name);
+  return it == call.request.query.end() ? std::string() : it->second;
+}
+
+std::int64_t Integer(const Call& call, const char* name) {
+  return call.body.at(name).get<std::int64_t>();
+}
+
+json DepartmentJson(const Department& d) {
+  return {{"id", d.id},
+          {"org_id", d.org_id},
+          {"name", d.name},
+          {"created_at", FormatRfc3339(d.created_at)}};
+}
+
+json ClinicianJson(const Clinician& c) {
+  return {{"id", c.id},     {"org_id", c.org_id}, {"department_id", c.department_id},
+          {"name", c.name}, {"title", c.title},   {"created_at", FormatRfc3339(c.created_at)}};
+}
+
+json SlotJson(const Slot& s) {
+  return {{"id", s.id},
+          {"schedule_id", s.schedule_id},
+          {"org_id", s.org_id},
+          {"department", {{"id", s.department_id}, {"name", s.department_name}}},
+          {"clinician",
+           {{"id", s.clinician_id}, {"name", s.clinician_name}, {"title", s.clinician_title}}},
+          {"day", s.day},
+          {"starts_at", FormatRfc3339(s.starts_at)},
+          {"ends_at", FormatRfc3339(s.ends_at)},
+          {"capacity", s.capacity},
+          {"booked", s.booked},
+          {"remaining", s.capacity - s.booked},
+          {"fee_fen", s.fee_fen}};
+}
+
+json SlotsJson(const std::vector<Slot>& slots) {
+  json out = json::array();
+  for (const Slot& s : slots) out.push_back(SlotJson(s));
+  return json{{"slots", out}};
+}
+
+json ScheduleJson(const Schedule& s) {
+  json out = {{"id", s.id},
+              {"org_id", s.org_id},
+              {"clinician_id", s.clinician_id},
+              {"department_id", s.department_id},
+              {"day", s.day},
+              {"starts_at", FormatRfc3339(s.starts_at)},
+              {"ends_at", FormatRfc3339(s.ends_at)}};
+  out.update(SlotsJson(s.slots));
+  return out;
+}
+
+// Without the citizen's id: the citizen knows it, a terminal must not.
+json AppointmentJson(const Appointment& a) {
+  json out = {{"id", a.id},
+              {"slot", SlotJson(a.slot)},
+              {"state", AppointmentStateName(a.state)},
+              {"channel", BookingChannelName(a.channel)},
+              {"booked_at", FormatRfc3339(a.booked_at)}};
+  if (a.cancelled_at) out["cancelled_at"] = FormatRfc3339(*a.cancelled_at);
+  return out;
+}
+
+json AppointmentsJson(const std::vector<Appointment>& appointments) {
+  json out = json::array();
+  for (const Appointment& a : appointments) out.push_back(AppointmentJson(a));
+  return json{{"appointments", out}};
+}
+
+void AddFacilityRoutes(MedicalScene& scene, std::vector<RouteSpec>& routes) {
+  routes.push_back({.method = Method::kPost,
+                    .pattern = "/v1/orgs/{org}/medical/departments",
+                    .name = "medical_create_department",
+                    .summary = "Add a department (科室) to a hospital",
+                    .roles = api::kOrgAdmins,
+                    .body = {{.name = "name", .max_length = 64, .description = "e.g. 内科"}},
+                    .success_status = 201,
+                    .handler = [&scene](Call& call) {
+                      if (auto denied = CheckOrgAccess(call)) return *denied;
+                      return Respond(scene.CreateDepartment(Param(call, "org"), Text(call, "name")),
+                                     201, DepartmentJson);
+                    }});
+  routes.push_back({.method = Method::kGet,
+                    .pattern = "/v1/orgs/{org}/medical/departments",
+                    .name = "medical_list_departments",
+                    .summary = "The hospital's departments",
+                    .roles = api::kOrgAdmins,
+                    .handler = [&scene](Call& call) {
+                      if (auto denied = CheckOrgAccess(call)) return *denied;
+                      return Respond(scene.ListDepartments(Param(call, "org")), 200,
+                                     [](const std::vector<Department>& list) {
+                                       json out = json::array();
+                                       for (const auto& d : list) out.push_back(DepartmentJson(d));
+                                       return json{{"departments", out}};
+                                     });
+                    }});
+  routes.push_back({.method = Method::kPost,
+                    .pattern = "/v1/orgs/{org}/medical/clinicians",
+                    .name = "medical_create_clinician",
+                    .summary = "Add a clinician to a department of the hospital",
+                    .roles = api::kOrgAdmins,
+                    .body = {{.name = "name", .max_length = 64},
+                             {.name = "title", .max_length = 32, .description = "e.g. 主任医师"},
+                             {.name = "department_id", .max_length = 64}},
+                    .success_status = 201,
+                    .handler = [&scene](Call& call) {
+                      if (auto denied = CheckOrgAccess(call)) return *denied;
+                      return Respond(
+                          scene.CreateClinician(Param(call, "org"), Text(call, "department_id"),
+                                                Text(call, "name"), Text(call, "title")),
+                          201, ClinicianJson);
+                    }});
+  routes.push_back({.method = Method::kGet,
+                    .pattern = "/v1/orgs/{org}/medical/clinicians",
+                    .name = "medical_list_clinicians",
+                    .summary = "The hospital's clinicians",
+                    .roles = api::kOrgAdmins,
+                    .handler = [&scene](Call& call) {
+                      if (auto denied = CheckOrgAccess(call)) return *denied;
+                      return Respond(scene.ListClinicians(Param(call, "org")), 200,
+                                     [](const std::vector<Clinician>& list) {
+                                       json out = json::array();
+                                       for (const auto& c : list) out.push_back(ClinicianJson(c));
+                                       return json{{"clinicians", out}};
+                                     });
+                    }});
+  routes.push_back(
+      {.method = Method::kPost,
+       .pattern = "/v1/orgs/{org}/medical/schedules",
+       .name = "medical_create_schedule",
+       .summary = "A clinician's session on a local day, published as slots",
+       .roles = api::kOrgAdmins,
+       .body = {{.name = "clinician_id", .max_length = 64},
+                {.name = "day",
+                 .max_length = 10,
+                 .description = "the city's local day, YYYY-MM-DD"},
+                {.name = "start", .max_length = 5, .description = "local time HH:MM"},
+                {.name = "end", .max_length = 5, .description = "local time HH:MM"},
+                {.name = "slot_minutes",
+                 .type = FieldType::kInteger,
+                 .description = "each slot's length; divides the session"},
+                {.name = "capacity", .type = FieldType::kInteger, .description = "places a slot"},
+                {.name = "fee_fen", .type = FieldType::kInteger, .description = "fee in fen"}},
+       .success_status = 201,
+       .handler = [&scene](Call& call) {
+         if (auto denied = CheckOrgAccess(call)) return *denied;
+         return Respond(scene.CreateSchedule(Param(call, "org"),
+                                             {.clinician_id = Text(call, "clinician_id"),
+                                              .day = Text(call, "day"),
+                                              .start = Text(call, "start"),
+                                              .end = Text(call, "end"),
+                                              .slot_minutes = Integer(call, "slot_minutes"),
+                                              .capacity = Integer(call, "capacity"),
+                                              .fee_fen = Integer(call, "fee_fen")}),
+                        201, ScheduleJson);
+       }});
+}
+
+void AddRegistrationRoutes(MedicalScene& scene, std::vector<RouteSpec>& routes) {
+  routes.push_back(
+      {.method = Method::kGet,
+       .pattern = "/v1/medical/slots",
+       .name = "medical_open_slots",
+       .summary = "A hospital's slots open for booking on a local day (?org_id=…&day=YYYY-MM-DD)",
+       .roles = kCitizensAndTerminals,
+       .handler = [&scene](Call& call) {
+         return Respond(scene.ListOpenSlots(*call.principal, QueryText(call, "org_id"),
+                                            QueryText(call, "day")),
+                        200, SlotsJson);
+       }});
+  routes.push_back({.method = Method::kPost,
+                    .pattern = "/v1/me/medical/appointments",
+                    .name = "medical_book",
+                    .summary = "Book a slot (挂号) for the session's citizen",
+                    .roles = api::kCitizens,
+                    .body = {{.name = "slot_id", .max_length = 64}},
+                    .success_status = 201,
+                    .handler = [&scene](Call& call) {
+                      return Respond(
+                          scene.BookOnline(call.principal->citizen_id, Text(call, "slot_id")), 201,
+                          AppointmentJson);
+                    }});
+  routes.push_back({.method = Method::kGet,
+                    .pattern = "/v1/me/medical/appointments",
+                    .name = "medical_my_appointments",
+                    .summary = "The session's citizen's appointments, newest slot first",
+                    .roles = api::kCitizens,
+                    .handler = [&scene](Call& call) {
+                      return Respond(scene.CitizenAppointments(call.principal->citizen_id), 200,
+                                     AppointmentsJson);
+                    }});
+  routes.push_back(
+      {.method = Method::kPost,
+       .pattern = "/v1/me/medical/appointments/{appointment}/cancel",
+       .name = "medical_cancel",
+       .summary = "Cancel one's appointment before its slot starts; the place is freed",
+       .roles = api::kCitizens,
+       .handler = [&scene](Call& call) {
+         return Respond(
+             scene.CancelAppointment(call.principal->citizen_id, Param(call, "appointment")), 200,
+             AppointmentJson);
+       }});
+  routes.push_back(
+      {.method = Method::kPost,
+       .pattern = "/v1/medical/registrations",
+       .name = "medical_register_at_terminal",
+       .summary = "Scan the citizen's code at a hospital kiosk or window and book a slot (挂号)",
+       .roles = api::kTerminals,
+       .body = {{.name = "qr", .max_length = 4096, .description = "the CC1: text"},
+                {.name = "slot_id", .max_length = 64}},
+       .success_status = 201,
+       .handler = [&scene](Call& call) {
+         return Respond(
+             scene.BookAtTerminal(*call.principal, Text(call, "qr"), Text(call, "slot_id")), 201,
+             AppointmentJson);
+       }});
+}
+
+}  // namespace
+
+std::vector<RouteSpec> MedicalScene::Routes() {
+  std::vector<RouteSpec> routes;
+  AddFacilityRoutes(*this, routes);
+  AddRegistrationRoutes(*this, routes);
+  return routes;
+}
+
+Result<nlohmann::json> MedicalScene::ExportCitizen(std::string_view citizen_id) {
+  CITYCODE_ASSIGN_OR_RETURN(std::vector<Appointment> appointments, CitizenAppointments(citizen_id));
+  return AppointmentsJson(appointments);
+}
+
+}  // namespace citycode::medical

@@ -1,0 +1,391 @@
+#include "scenes/medical/medical.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "code/presentation.h"
+#include "common/config.h"
+#include "tests/support/status_matchers.h"
+#include "tests/support/test_databases.h"
+
+namespace citycode::medical {
+namespace {
+
+using ::citycode::testing::StatusIs;
+using platform::OrgKind;
+using platform::Principal;
+
+// Fictional people; the ID numbers carry valid check characters.
+constexpr std::string_view kName = "测试市民甲";
+constexpr std::string_view kIdNumber = "370282199003154516";
+constexpr std::string_view kOtherIdNumber = "370282195001011839";
+constexpr std::string_view kThirdIdNumber = "370282198506201236";
+
+// 2026-08-06 15:06 in Jimo (UTC+8).
+const Instant kStart = FromUnixSeconds(1'786'000'000);
+constexpr std::string_view kToday = "2026-08-06";
+constexpr std::string_view kTomorrow = "2026-08-07";
+
+struct Citizen {
+  std::string id;
+  platform::IssuedCredential credential;
+  std::shared_ptr<const crypto::PrivateKey> device;
+};
+
+class MedicalTest : public testing::DatabaseTest {
+ protected:
+  void SetUp() override {
+    DatabaseTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    auto opened = platform::Platform::Open(db(), clock_, keyring_,
+                                           {.password_cost = crypto::PasswordCost::kMinimal});
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    platform_ = std::move(*opened);
+    OpenMedical();
+
+    auto hospital = platform_->organisations().Create("即墨区人民医院", OrgKind::kHospital);
+    ASSERT_TRUE(hospital.ok());
+    hospital_id_ = hospital->id;
+    auto site = platform_->organisations().CreateSite(hospital_id_, "门诊楼");
+    ASSERT_TRUE(site.ok());
+    kiosk_ = Terminal(hospital_id_, site->id, "挂号机1");
+
+    auto other = platform_->organisations().Create("即墨区中医医院", OrgKind::kHospital);
+    ASSERT_TRUE(other.ok());
+    other_hospital_id_ = other->id;
+    auto other_site = platform_->organisations().CreateSite(other_hospital_id_, "门诊楼");
+    ASSERT_TRUE(other_site.ok());
+    other_kiosk_ = Terminal(other_hospital_id_, other_site->id, "挂号机1");
+
+    auto hall = platform_->organisations().Create("即墨区政务服务中心", OrgKind::kServiceHall);
+    ASSERT_TRUE(hall.ok());
+    hall_id_ = hall->id;
+    auto hall_site = platform_->organisations().CreateSite(hall_id_, "大厅");
+    ASSERT_TRUE(hall_site.ok());
+    hall_kiosk_ = Terminal(hall_id_, hall_site->id, "取号机1");
+
+    auto department = medical_->CreateDepartment(hospital_id_, "内科");
+    ASSERT_TRUE(department.ok()) << department.status().ToString();
+    department_ = *department;
+    auto clinician = medical_->CreateClinician(hospital_id_, department_.id, "王医生", "主任医师");
+    ASSERT_TRUE(clinician.ok()) << clinician.status().ToString();
+    clinician_ = *clinician;
+
+    citizen_ = NewCitizen("13912345678", kIdNumber);
+    other_citizen_ = NewCitizen("13912345679", kOtherIdNumber);
+  }
+
+  void OpenMedical(MedicalOptions options = {}) {
+    medical_.reset();
+    auto medical = MedicalScene::Open(db(), clock_, *platform_, {}, options);
+    ASSERT_TRUE(medical.ok()) << medical.status().ToString();
+    medical_ = std::move(*medical);
+  }
+
+  Principal Terminal(const std::string& org, const std::string& site, std::string_view name) {
+    auto terminal = platform_->access_keys().CreateTerminal(org, site, name);
+    EXPECT_TRUE(terminal.ok()) << terminal.status().ToString();
+    auto principal = platform_->access_keys().Authenticate(terminal->second.token);
+    EXPECT_TRUE(principal.ok());
+    return *principal;
+  }
+
+  Citizen NewCitizen(std::string_view phone, std::string_view id_number, bool verified = true) {
+    Citizen citizen{.device = std::make_shared<const crypto::PrivateKey>(
+                        *crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519))};
+    auto id = platform_->citizens().Register({.name = std::string(kName),
+                                              .id_number = std::string(id_number),
+                                              .phone = std::string(phone),
+                                              .password = "correct horse"});
+    EXPECT_TRUE(id.ok()) << id.status().ToString();
+    citizen.id = *id;
+    if (verified) {
+      auto confirmed = platform_->identities().ConfirmInPerson(
+          citizen.id, {std::string(kName), std::string(id_number)}, "term_test_window");
+      EXPECT_TRUE(confirmed.ok()) << confirmed.status().ToString();
+    }
+    auto issued = platform_->devices().Enrol(
+        {.citizen_id = citizen.id, .device_key = citizen.device->public_key(), .label = "phone"});
+    EXPECT_TRUE(issued.ok()) << issued.status().ToString();
+    citizen.credential = *issued;
+    return citizen;
+  }
+
+  std::string Code(const Citizen& citizen) {
+    auto bytes = code::MakePresentation({.credential = citizen.credential.credential,
+                                         .made_at = clock_.Now(),
+                                         .counter = ++counter_},
+                                        *citizen.device);
+    EXPECT_TRUE(bytes.ok());
+    return code::ToQrText(*bytes);
+  }
+
+  Schedule NewSchedule(std::string_view day, std::string_view start, std::string_view end,
+                       std::int64_t capacity = 2) {
+    auto schedule = medical_->CreateSchedule(hospital_id_, {.clinician_id = clinician_.id,
+                                                            .day = std::string(day),
+                                                            .start = std::string(start),
+                                                            .end = std::string(end),
+                                                            .slot_minutes = 30,
+                                                            .capacity = capacity,
+                                                            .fee_fen = 1000});
+    EXPECT_TRUE(schedule.ok()) << schedule.status().ToString();
+    return schedule.ok() ? *schedule : Schedule{};
+  }
+
+  // What a refusal must leave as it was.
+  std::map<std::string, std::int64_t> Counts() {
+    return {{"appointments", QueryInt("SELECT CAST(COUNT(*) AS BIGINT) FROM medical_appointments")},
+            {"booked", QueryInt("SELECT CAST(COALESCE(SUM(booked), 0) AS BIGINT) FROM "
+                                "medical_slots")},
+            {"cancelled", QueryInt("SELECT CAST(COUNT(*) AS BIGINT) FROM medical_appointments "
+                                   "WHERE state = 'cancelled'")}};
+  }
+
+  std::int64_t Booked(const std::string& slot_id) {
+    return QueryInt("SELECT booked FROM medical_slots WHERE id = '" + slot_id + "'");
+  }
+
+  ManualClock clock_{kStart};
+  platform::Keyring keyring_ = platform::Keyring::Generate(crypto::CipherProfile::kAes256Gcm);
+  std::unique_ptr<platform::Platform> platform_;
+  std::unique_ptr<MedicalScene> medical_;
+  std::string hospital_id_, other_hospital_id_, hall_id_;
+  Principal kiosk_, other_kiosk_, hall_kiosk_;
+  Department department_;
+  Clinician clinician_;
+  Citizen citizen_, other_citizen_;
+  std::uint64_t counter_ = 0;
+};
+
+TEST_P(MedicalTest, ASchedulePublishesSlotsInTheCitysLocalTime) {
+  const Schedule schedule = NewSchedule(kTomorrow, "08:00", "10:00", 3);
+  EXPECT_EQ(schedule.day, kTomorrow);
+  EXPECT_EQ(schedule.department_id, department_.id);
+  ASSERT_EQ(schedule.slots.size(), 4u);
+  // 08:00 in Jimo is 00:00 UTC.
+  EXPECT_EQ(FormatRfc3339(schedule.slots[0].starts_at), "2026-08-07T00:00:00Z");
+  EXPECT_EQ(FormatRfc3339(schedule.slots[3].ends_at), "2026-08-07T02:00:00Z");
+  EXPECT_EQ(schedule.slots[0].capacity, 3);
+  EXPECT_EQ(schedule.slots[0].fee_fen, 1000);
+
+  auto slots = medical_->ListOpenSlots({.role = platform::Role::kCitizen}, hospital_id_, kTomorrow);
+  ASSERT_TRUE(slots.ok()) << slots.status().ToString();
+  ASSERT_EQ(slots->size(), 4u);
+  EXPECT_EQ((*slots)[0].clinician_name, "王医生");
+  EXPECT_EQ((*slots)[0].department_name, "内科");
+  auto at_kiosk = medical_->ListOpenSlots(kiosk_, hospital_id_, kTomorrow);
+  ASSERT_TRUE(at_kiosk.ok()) << at_kiosk.status().ToString();
+  EXPECT_EQ(at_kiosk->size(), 4u);
+  EXPECT_THAT(medical_->ListOpenSlots(other_kiosk_, hospital_id_, kTomorrow),
+              StatusIs(StatusCode::kPermissionDenied, "slot_of_another_hospital"));
+  EXPECT_THAT(medical_->ListOpenSlots(kiosk_, hospital_id_, "2026-13-01"),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
+}
+
+TEST_P(MedicalTest, BookListAndCancelOnline) {
+  const Schedule schedule = NewSchedule(kTomorrow, "08:00", "09:00");
+  const Slot& slot = schedule.slots[0];
+  auto booked = medical_->BookOnline(citizen_.id, slot.id);
+  ASSERT_TRUE(booked.ok()) << booked.status().ToString();
+  EXPECT_EQ(booked->state, AppointmentState::kBooked);
+  EXPECT_EQ(booked->channel, BookingChannel::kOnline);
+  EXPECT_EQ(booked->slot.booked, 1);
+  EXPECT_EQ(Booked(slot.id), 1);
+
+  auto mine = medical_->CitizenAppointments(citizen_.id);
+  ASSERT_TRUE(mine.ok());
+  ASSERT_EQ(mine->size(), 1u);
+  EXPECT_EQ((*mine)[0].id, booked->id);
+  EXPECT_THAT(medical_->CitizenAppointments(other_citizen_.id).value(), ::testing::IsEmpty());
+
+  // Someone else's appointment is unknown to them.
+  EXPECT_THAT(medical_->CancelAppointment(other_citizen_.id, booked->id),
+              StatusIs(StatusCode::kNotFound, "not_found"));
+  auto cancelled = medical_->CancelAppointment(citizen_.id, booked->id);
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status().ToString();
+  EXPECT_EQ(cancelled->state, AppointmentState::kCancelled);
+  EXPECT_EQ(cancelled->cancelled_at, kStart);
+  EXPECT_EQ(Booked(slot.id), 0);
+  EXPECT_THAT(medical_->CancelAppointment(citizen_.id, booked->id),
+              StatusIs(StatusCode::kFailedPrecondition, "already_cancelled"));
+  // The cancelled one no longer counts against one booking per schedule.
+  auto again = medical_->BookOnline(citizen_.id, schedule.slots[1].id);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(Counts()["appointments"], 2);
+}
+
+TEST_P(MedicalTest, EachRefusedBookingHasItsReasonAndChangesNothing) {
+  const Schedule schedule = NewSchedule(kTomorrow, "08:00", "09:00", 1);
+  const Schedule today = NewSchedule(kToday, "08:00", "09:00");
+  const Schedule far = NewSchedule("2026-08-14", "08:00", "09:00");  // 8 days ahead
+  ASSERT_TRUE(medical_->BookOnline(citizen_.id, schedule.slots[0].id).ok());
+  const auto before = Counts();
+
+  EXPECT_THAT(medical_->BookOnline(other_citizen_.id, schedule.slots[0].id),
+              StatusIs(StatusCode::kFailedPrecondition, "slot_full"));
+  EXPECT_THAT(medical_->BookOnline(citizen_.id, schedule.slots[1].id),
+              StatusIs(StatusCode::kAlreadyExists, "already_booked"));
+  EXPECT_THAT(medical_->BookOnline(citizen_.id, today.slots[0].id),
+              StatusIs(StatusCode::kFailedPrecondition, "slot_not_open"));
+  EXPECT_THAT(medical_->BookOnline(citizen_.id, far.slots[0].id),
+              StatusIs(StatusCode::kFailedPrecondition, "slot_not_open"));
+  EXPECT_THAT(medical_->BookOnline(citizen_.id, "slot_unknown"),
+              StatusIs(StatusCode::kNotFound, "not_found"));
+  const Citizen unverified = NewCitizen("13912345670", kThirdIdNumber, false);
+  EXPECT_THAT(medical_->BookOnline(unverified.id, schedule.slots[1].id),
+              StatusIs(StatusCode::kFailedPrecondition, "identity_not_verified"));
+  EXPECT_EQ(Counts(), before);
+
+  // Seven days ahead is open.
+  const Schedule week = NewSchedule("2026-08-13", "08:00", "09:00");
+  EXPECT_TRUE(medical_->BookOnline(citizen_.id, week.slots[0].id).ok());
+}
+
+TEST_P(MedicalTest, AKioskBooksForTheCodesCitizen) {
+  const Schedule schedule = NewSchedule(kTomorrow, "08:00", "09:00");
+  const std::string code = Code(citizen_);
+  const auto before = Counts();
+  // Refused before the code is used: it still books at the right kiosk.
+  EXPECT_THAT(medical_->BookAtTerminal(other_kiosk_, code, schedule.slots[0].id),
+              StatusIs(StatusCode::kPermissionDenied, "slot_of_another_hospital"));
+  EXPECT_THAT(medical_->BookAtTerminal(hall_kiosk_, code, schedule.slots[0].id),
+              StatusIs(StatusCode::kPermissionDenied, "not_a_hospital_terminal"));
+  EXPECT_THAT(medical_->BookAtTerminal(kiosk_, code, "slot_unknown"),
+              StatusIs(StatusCode::kNotFound, "not_found"));
+  EXPECT_THAT(medical_->BookAtTerminal(kiosk_, "CC1:garbage", schedule.slots[0].id),
+              StatusIs(StatusCode::kPermissionDenied, "code_invalid"));
+  EXPECT_EQ(Counts(), before);
+
+  auto booked = medical_->BookAtTerminal(kiosk_, code, schedule.slots[0].id);
+  ASSERT_TRUE(booked.ok()) << booked.status().ToString();
+  EXPECT_EQ(booked->citizen_id, citizen_.id);
+  EXPECT_EQ(booked->channel, BookingChannel::kKiosk);
+  EXPECT_EQ(booked->terminal_id, kiosk_.terminal_id);
+  // One use: the same code again is a replay.
+  EXPECT_THAT(medical_->BookAtTerminal(kiosk_, code, schedule.slots[1].id),
+              StatusIs(StatusCode::kPermissionDenied, "code_invalid"));
+  EXPECT_THAT(medical_->BookAtTerminal(kiosk_, Code(citizen_), schedule.slots[1].id),
+              StatusIs(StatusCode::kAlreadyExists, "already_booked"));
+}
+
+TEST_P(MedicalTest, CancellingClosesWhenTheSlotStarts) {
+  const Schedule schedule = NewSchedule(kToday, "16:00", "17:00");
+  auto booked = medical_->BookOnline(citizen_.id, schedule.slots[0].id);
+  ASSERT_TRUE(booked.ok()) << booked.status().ToString();
+  clock_.Set(schedule.slots[0].starts_at);
+  EXPECT_THAT(medical_->CancelAppointment(citizen_.id, booked->id),
+              StatusIs(StatusCode::kFailedPrecondition, "slot_started"));
+  EXPECT_EQ(Booked(schedule.slots[0].id), 1);
+  // Until it starts, a slot can be booked (booking_closes_minutes_before 0).
+  EXPECT_TRUE(medical_->BookOnline(other_citizen_.id, schedule.slots[1].id).ok());
+}
+
+TEST_P(MedicalTest, TheSettingsMoveTheBookingWindow) {
+  const Schedule schedule = NewSchedule(kToday, "15:30", "16:30");
+  const Schedule tomorrow = NewSchedule(kTomorrow, "08:00", "09:00");
+  OpenMedical({.booking_days_ahead = 0, .booking_closes_minutes_before = 30});
+  // 15:30 is 24 minutes away: closed.
+  EXPECT_THAT(medical_->BookOnline(citizen_.id, schedule.slots[0].id),
+              StatusIs(StatusCode::kFailedPrecondition, "slot_not_open"));
+  EXPECT_TRUE(medical_->BookOnline(citizen_.id, schedule.slots[1].id).ok());
+  EXPECT_THAT(medical_->BookOnline(citizen_.id, tomorrow.slots[0].id),
+              StatusIs(StatusCode::kFailedPrecondition, "slot_not_open"));
+  auto open = medical_->ListOpenSlots({.role = platform::Role::kCitizen}, hospital_id_, kToday);
+  ASSERT_TRUE(open.ok());
+  ASSERT_EQ(open->size(), 1u);
+  EXPECT_EQ((*open)[0].id, schedule.slots[1].id);
+}
+
+TEST_P(MedicalTest, FacilitiesAreAHospitalsOwn) {
+  EXPECT_THAT(medical_->CreateDepartment(hall_id_, "内科"),
+              StatusIs(StatusCode::kFailedPrecondition, "not_a_hospital"));
+  EXPECT_THAT(medical_->CreateDepartment("org_unknown", "内科"),
+              StatusIs(StatusCode::kNotFound, "not_found"));
+  EXPECT_THAT(medical_->CreateDepartment(hospital_id_, "内科"),
+              StatusIs(StatusCode::kAlreadyExists, "department_exists"));
+  EXPECT_THAT(medical_->CreateDepartment(hospital_id_, ""),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
+  EXPECT_THAT(medical_->CreateClinician(other_hospital_id_, department_.id, "李医生", "医师"),
+              StatusIs(StatusCode::kPermissionDenied, "permission_denied"));
+  EXPECT_THAT(medical_->ListClinicians(hall_id_),
+              StatusIs(StatusCode::kFailedPrecondition, "not_a_hospital"));
+  auto clinicians = medical_->ListClinicians(hospital_id_);
+  ASSERT_TRUE(clinicians.ok());
+  ASSERT_EQ(clinicians->size(), 1u);
+  EXPECT_EQ((*clinicians)[0].title, "主任医师");
+
+  NewSchedule(kTomorrow, "08:00", "10:00");
+  ScheduleRequest overlapping{.clinician_id = clinician_.id,
+                              .day = std::string(kTomorrow),
+                              .start = "09:30",
+                              .end = "11:00"};
+  EXPECT_THAT(medical_->CreateSchedule(hospital_id_, overlapping),
+              StatusIs(StatusCode::kAlreadyExists, "schedule_overlaps"));
+  for (auto [day, start, end, minutes] : {std::tuple{"2026-02-30", "08:00", "09:00", 30},
+                                          {"2026-08-07", "25:00", "26:00", 30},
+                                          {"2026-08-07", "10:00", "09:00", 30},
+                                          {"2026-08-07", "08:00", "09:00", 7}}) {
+    EXPECT_THAT(medical_->CreateSchedule(hospital_id_, {.clinician_id = clinician_.id,
+                                                        .day = day,
+                                                        .start = start,
+                                                        .end = end,
+                                                        .slot_minutes = minutes}),
+                StatusIs(StatusCode::kInvalidArgument, "invalid_argument"))
+        << day << " " << start << "-" << end << " / " << minutes;
+  }
+  EXPECT_EQ(QueryInt("SELECT CAST(COUNT(*) AS BIGINT) FROM medical_schedules"), 1);
+}
+
+TEST_P(MedicalTest, ErasingCancelsWhatIsNotYetDueAndKeepsTheRecords) {
+  const Schedule past = NewSchedule(kToday, "15:30", "16:00");
+  const Schedule tomorrow = NewSchedule(kTomorrow, "08:00", "09:00");
+  ASSERT_TRUE(medical_->BookOnline(citizen_.id, past.slots[0].id).ok());
+  ASSERT_TRUE(medical_->BookOnline(citizen_.id, tomorrow.slots[0].id).ok());
+  clock_.Set(past.slots[0].ends_at);
+  auto kept = medical_->EraseCitizen(citizen_.id);
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  ASSERT_EQ(kept->size(), 1u);
+  EXPECT_EQ(Booked(tomorrow.slots[0].id), 0);
+  EXPECT_EQ(Booked(past.slots[0].id), 1);
+  EXPECT_EQ(Counts()["appointments"], 2);
+  EXPECT_EQ(Counts()["cancelled"], 1);
+  auto exported = medical_->ExportCitizen(citizen_.id);
+  ASSERT_TRUE(exported.ok());
+  EXPECT_EQ((*exported)["appointments"].size(), 2u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, MedicalTest, ::testing::ValuesIn(testing::DatabaseBackends()),
+                         testing::BackendTestName);
+
+TEST(MedicalModuleTest, ReadsItsSectionAndRefusesOutOfRangeValues) {
+  auto module = MakeMedicalModule();
+  EXPECT_EQ(module->name(), "medical");
+  EXPECT_EQ(module->kind(), code::Scene::kMedical);
+  EXPECT_EQ(module->migration_block(), 4000);
+  const ConfigTable good = {{"booking_days_ahead", std::int64_t{3}},
+                            {"booking_closes_minutes_before", std::int64_t{60}}};
+  ConfigSection section("medical", good);
+  EXPECT_TRUE(module->Configure(section).ok());
+  EXPECT_TRUE(section.CheckAllRead().ok());
+
+  const ConfigTable unknown = {{"booking_days", std::int64_t{3}}};
+  ConfigSection with_unknown("medical", unknown);
+  EXPECT_TRUE(MakeMedicalModule()->Configure(with_unknown).ok());
+  EXPECT_THAT(with_unknown.CheckAllRead(),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
+  for (const char* key : {"booking_days_ahead", "booking_closes_minutes_before"}) {
+    const ConfigTable too_far = {{key, std::int64_t{100000}}};
+    ConfigSection section_too_far("medical", too_far);
+    EXPECT_THAT(MakeMedicalModule()->Configure(section_too_far),
+                StatusIs(StatusCode::kInvalidArgument, "invalid_argument"))
+        << key;
+  }
+}
+
+}  // namespace
+}  // namespace citycode::medical
