@@ -89,7 +89,8 @@ TEST_F(CityConfigTest, TransitIsOffWithoutAFeed) {
   ASSERT_TRUE(city.ok()) << city.status().ToString();
   EXPECT_NE((*city)->scene("gov"), nullptr);
   EXPECT_EQ((*city)->scene("transit"), nullptr);
-  EXPECT_EQ((*city)->scenes().size(), 1u);
+  EXPECT_NE((*city)->scene("medical"), nullptr);  // on with its defaults
+  EXPECT_EQ((*city)->scenes().size(), 2u);
 }
 
 TEST_F(CityConfigTest, TransitOpensFromItsSection) {

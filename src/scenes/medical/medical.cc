@@ -369,6 +369,8 @@ struct MedicalScene::Impl {
     CITYCODE_ASSIGN_OR_RETURN(std::optional<Slot> slot, FindSlot(*tx, slot_id));
     if (!slot) return NotFound("no such slot");
     CITYCODE_RETURN_IF_ERROR(CheckBookable(*slot, clock.Now(), terminal));
+    // Full now: refused before a kiosk uses up the code (Book checks again).
+    if (slot->booked >= slot->capacity) return SlotFull();
     return *std::move(slot);
   }
 
@@ -416,7 +418,7 @@ struct MedicalScene::Impl {
                                     tx.Execute("UPDATE medical_slots SET booked = booked + 1 "
                                                "WHERE id = ? AND booked < capacity",
                                                take));
-          if (taken != 1) return FailedPrecondition("the slot is fully booked", "slot_full");
+          if (taken != 1) return SlotFull();
           booked = Appointment{.id = crypto::RandomId("apt"),
                                .slot = *slot,
                                .citizen_id = booker.citizen_id,
@@ -445,6 +447,8 @@ struct MedicalScene::Impl {
         }));
     return booked;
   }
+
+  static Status SlotFull() { return FailedPrecondition("the slot is fully booked", "slot_full"); }
 
   static Status AlreadyBooked() {
     return AlreadyExists("the patient has booked this session already", "already_booked");

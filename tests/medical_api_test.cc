@@ -1,0 +1,373 @@
+// The medical scene through the HTTP API, end to end, on SQLite and
+// PostgreSQL: a hospital's administrator publishes a clinician's session as
+// slots, citizens book ahead from their sessions and a kiosk books by the
+// code, each refused booking has its own code and changes nothing, and 50
+// concurrent bookings for a slot of capacity 10 yield exactly 10
+// appointments.
+//
+// The service runs in-process on a ManualClock; threads start together on a
+// latch, never after a sleep.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <latch>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include "api_client/http_client.h"
+#include "code/presentation.h"
+#include "common/bytes.h"
+#include "common/clock.h"
+#include "crypto/key.h"
+#include "server/service.h"
+#include "tests/support/service_test.h"
+
+namespace citycode {
+namespace {
+
+using api_client::HttpReply;
+using nlohmann::json;
+
+// Fictional people; the ID numbers carry valid check characters.
+constexpr std::string_view kCitizenName = "测试市民丙";
+constexpr std::string_view kIdNumber = "370282199003154516";
+constexpr std::string_view kPhone = "13912345678";
+constexpr std::string_view kPassword = "correct horse";
+
+const Instant kStart = FromUnixSeconds(1'786'000'000);  // 2026-08-06 15:06 in Jimo
+constexpr std::string_view kTomorrow = "2026-08-07";
+
+// The tables the scene's routes write.
+constexpr const char* kMedicalTables[] = {"medical_departments", "medical_clinicians",
+                                          "medical_schedules", "medical_slots",
+                                          "medical_appointments"};
+
+// A resident ID number (GB 11643) born 1990-03-15 with serial `serial`
+// (0-999) and its check character.
+std::string IdNumber(int serial) {
+  char base[18];
+  std::snprintf(base, sizeof base, "37028219900315%03d", serial);
+  static constexpr int kWeights[] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+  int sum = 0;
+  for (int i = 0; i < 17; ++i) sum += (base[i] - '0') * kWeights[i];
+  return std::string(base, 17) + "10X98765432"[sum % 11];
+}
+
+struct OrgSetup {
+  std::string id;
+  std::string site_id;
+  std::string kiosk_key;
+};
+
+class MedicalApiTest : public testing::ServiceTest {
+ protected:
+  void SetUp() override {
+    ServiceTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    Configure("medical-api");
+    ASSERT_NO_FATAL_FAILURE(StartService(clock_));
+    hospital_ = NewOrg("即墨区人民医院", "hospital");
+    other_hospital_ = NewOrg("即墨区中医医院", "hospital");
+    hall_ = NewOrg("即墨区政务服务中心", "service_hall");
+    ASSERT_FALSE(hospital_.kiosk_key.empty());
+    json key = SendJson("POST", "/v1/orgs/" + hospital_.id + "/admin-keys", {{"name", "his"}},
+                        admin_, 201);
+    hospital_admin_ = key.value("api_key", "");
+    json other_key = SendJson("POST", "/v1/orgs/" + other_hospital_.id + "/admin-keys",
+                              {{"name", "his"}}, admin_, 201);
+    other_admin_ = other_key.value("api_key", "");
+    ASSERT_NO_FATAL_FAILURE(SetUpClinician());
+    ASSERT_NO_FATAL_FAILURE(SetUpCitizen());
+  }
+
+  OrgSetup NewOrg(std::string_view name, std::string_view kind) {
+    OrgSetup out;
+    json org = SendJson("POST", "/v1/orgs", {{"name", name}, {"kind", kind}}, admin_, 201);
+    out.id = org.value("id", "");
+    json site =
+        SendJson("POST", "/v1/orgs/" + out.id + "/sites", {{"name", "门诊楼"}}, admin_, 201);
+    out.site_id = site.value("id", "");
+    json terminal = SendJson("POST", "/v1/orgs/" + out.id + "/terminals",
+                             {{"site_id", out.site_id}, {"name", "挂号机1"}}, admin_, 201);
+    out.kiosk_key = terminal.value("api_key", "");
+    return out;
+  }
+
+  // The hospital's own administrator sets up 内科 and a clinician.
+  void SetUpClinician() {
+    json department = SendJson("POST", "/v1/orgs/" + hospital_.id + "/medical/departments",
+                               {{"name", "内科"}}, hospital_admin_, 201);
+    department_id_ = department.value("id", "");
+    ASSERT_FALSE(department_id_.empty()) << department;
+    json clinician =
+        SendJson("POST", "/v1/orgs/" + hospital_.id + "/medical/clinicians",
+                 {{"name", "王医生"}, {"title", "主任医师"}, {"department_id", department_id_}},
+                 hospital_admin_, 201);
+    clinician_id_ = clinician.value("id", "");
+    ASSERT_FALSE(clinician_id_.empty()) << clinician;
+  }
+
+  // Registers, logs in, verifies the identity online and enrols a phone.
+  void SetUpCitizen() {
+    RegisterCitizen(kCitizenName, kIdNumber, kPhone, kPassword);
+    session_ = Login(kPhone);
+    ASSERT_FALSE(session_.empty());
+    ASSERT_NO_FATAL_FAILURE(VerifyIdentity(session_, kCitizenName, kIdNumber));
+    json enrolled = SendJson("POST", "/v1/me/devices",
+                             {{"public_key", device_key_.public_key().ToPem()}, {"label", "phone"}},
+                             session_, 201, {{"X-Channel-Key", channel_}});
+    auto credential = Base64UrlDecode(enrolled.value("credential", ""));
+    ASSERT_TRUE(credential.ok() && !credential->empty()) << enrolled;
+    credential_ = *credential;
+  }
+
+  std::string Login(std::string_view phone) {
+    json session =
+        SendJson("POST", "/v1/sessions", {{"phone", phone}, {"password", kPassword}}, {}, 201);
+    return session.value("token", "");
+  }
+
+  // A verified citizen made through the library (the SMS limits would stop
+  // fifty registrations from one address), logged in over HTTP.
+  std::string VerifiedSession(int serial) {
+    const std::string phone = "1391230" + std::to_string(1000 + serial);
+    const std::string id_number = IdNumber(serial);
+    auto id = service_->platform().citizens().Register({.name = "测试市民",
+                                                        .id_number = id_number,
+                                                        .phone = phone,
+                                                        .password = std::string(kPassword)});
+    EXPECT_TRUE(id.ok()) << id.status().ToString();
+    if (!id.ok()) return "";
+    auto verified = service_->platform().identities().ConfirmInPerson(*id, {"测试市民", id_number},
+                                                                      "term_test_window");
+    EXPECT_TRUE(verified.ok()) << verified.status().ToString();
+    return Login(phone);
+  }
+
+  std::string Code() {
+    auto bytes = code::MakePresentation(
+        {.credential = credential_, .made_at = clock_.Now(), .counter = ++counter_}, device_key_);
+    EXPECT_TRUE(bytes.ok()) << bytes.status().ToString();
+    return bytes.ok() ? code::ToQrText(*bytes) : std::string();
+  }
+
+  // A session of the clinician; the answer's slots.
+  json Schedule(std::string_view day, std::string_view start, std::string_view end, int capacity) {
+    json schedule = SendJson("POST", "/v1/orgs/" + hospital_.id + "/medical/schedules",
+                             {{"clinician_id", clinician_id_},
+                              {"day", day},
+                              {"start", start},
+                              {"end", end},
+                              {"slot_minutes", 30},
+                              {"capacity", capacity},
+                              {"fee_fen", 1000}},
+                             hospital_admin_, 201);
+    EXPECT_TRUE(schedule["slots"].is_array()) << schedule;
+    return schedule.value("slots", json::array());
+  }
+
+  std::int64_t Booked(const std::string& slot_id) {
+    return QueryInt("SELECT booked FROM medical_slots WHERE id = '" + slot_id + "'");
+  }
+
+  std::map<std::string, std::int64_t> Counts() {
+    auto counts = RowCounts(kMedicalTables);
+    counts["booked"] =
+        QueryInt("SELECT CAST(COALESCE(SUM(booked), 0) AS BIGINT) FROM medical_slots");
+    return counts;
+  }
+
+  std::string Book(const std::string& slot_id, std::string_view session, int status) {
+    json booked =
+        SendJson("POST", "/v1/me/medical/appointments", {{"slot_id", slot_id}}, session, status);
+    return booked.value("id", "");
+  }
+
+  ManualClock clock_{kStart};
+  const crypto::PrivateKey device_key_ = *crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519);
+  OrgSetup hospital_, other_hospital_, hall_;
+  std::string hospital_admin_, other_admin_, department_id_, clinician_id_, session_;
+  Bytes credential_;
+  std::uint64_t counter_ = 0;
+};
+
+TEST_P(MedicalApiTest, ACitizenBooksListsAndCancelsAndAKioskBooksByTheCode) {
+  const json slots = Schedule(kTomorrow, "08:00", "09:00", 2);
+  ASSERT_EQ(slots.size(), 2u);
+  EXPECT_EQ(slots[0]["starts_at"], "2026-08-07T00:00:00Z");  // 08:00 in Jimo
+  const std::string slot = slots[0]["id"];
+
+  const std::string query =
+      "/v1/medical/slots?org_id=" + hospital_.id + "&day=" + std::string(kTomorrow);
+  json open = SendJson("GET", query, nullptr, session_, 200);
+  ASSERT_EQ(open["slots"].size(), 2u) << open;
+  EXPECT_EQ(open["slots"][0]["clinician"]["name"], "王医生");
+  EXPECT_EQ(open["slots"][0]["department"]["name"], "内科");
+  EXPECT_EQ(open["slots"][0]["remaining"], 2);
+  EXPECT_EQ(SendJson("GET", query, nullptr, hospital_.kiosk_key, 200)["slots"].size(), 2u);
+
+  json booked = SendJson("POST", "/v1/me/medical/appointments", {{"slot_id", slot}}, session_, 201);
+  EXPECT_EQ(booked["state"], "booked") << booked;
+  EXPECT_EQ(booked["channel"], "online");
+  EXPECT_EQ(booked["slot"]["remaining"], 1);
+  EXPECT_FALSE(booked.contains("citizen_id"));
+  json mine = SendJson("GET", "/v1/me/medical/appointments", nullptr, session_, 200);
+  ASSERT_EQ(mine["appointments"].size(), 1u) << mine;
+  EXPECT_EQ(mine["appointments"][0]["id"], booked["id"]);
+  json exported = SendJson("GET", "/v1/me/export", nullptr, session_, 200);
+  EXPECT_EQ(exported["scenes"]["medical"]["appointments"].size(), 1u) << exported["scenes"];
+
+  json cancelled =
+      SendJson("POST", "/v1/me/medical/appointments/" + booked.value("id", "") + "/cancel", nullptr,
+               session_, 200);
+  EXPECT_EQ(cancelled["state"], "cancelled") << cancelled;
+  EXPECT_EQ(Booked(slot), 0);
+  ExpectRefused("POST", "/v1/me/medical/appointments/" + booked.value("id", "") + "/cancel", "",
+                session_, 409, "already_cancelled");
+
+  // At the kiosk, by the code; the answer names no citizen.
+  json at_kiosk = SendJson("POST", "/v1/medical/registrations", {{"qr", Code()}, {"slot_id", slot}},
+                           hospital_.kiosk_key, 201);
+  EXPECT_EQ(at_kiosk["channel"], "kiosk") << at_kiosk;
+  EXPECT_FALSE(at_kiosk.contains("citizen_id"));
+  EXPECT_EQ(Booked(slot), 1);
+  mine = SendJson("GET", "/v1/me/medical/appointments", nullptr, session_, 200);
+  EXPECT_EQ(mine["appointments"].size(), 2u) << mine;
+}
+
+TEST_P(MedicalApiTest, EachRefusalHasItsCodeAndChangesNothing) {
+  const json full = Schedule(kTomorrow, "08:00", "09:00", 1);
+  const json past = Schedule("2026-08-06", "08:00", "09:00", 1);
+  const json far = Schedule("2026-08-14", "08:00", "09:00", 1);  // 8 days ahead
+  const std::string other_session = VerifiedSession(1);
+  Book(full[0]["id"], other_session, 201);
+  const auto before = Counts();
+  const std::string book = "/v1/me/medical/appointments";
+  auto body = [](const json& slot) { return json{{"slot_id", slot["id"]}}.dump(); };
+
+  ExpectRefused("POST", book, body(full[0]), session_, 409, "slot_full");
+  ExpectRefused("POST", book, body(full[1]), other_session, 409, "already_booked");
+  ExpectRefused("POST", book, body(past[0]), session_, 409, "slot_not_open");
+  ExpectRefused("POST", book, body(far[0]), session_, 409, "slot_not_open");
+  ExpectRefused("POST", book, R"({"slot_id":"slot_unknown"})", session_, 404, "not_found");
+  ExpectRefused("POST", book, "{}", session_, 400, "missing_field");
+  ExpectRefused("POST", book, R"({"slot_id":"x","extra":1})", session_, 400, "unknown_field");
+  ExpectRefused("POST", book, body(full[1]), hospital_.kiosk_key, 403, "permission_denied");
+
+  const std::string code = Code();
+  const std::string registrations = "/v1/medical/registrations";
+  auto at_kiosk = [&](const json& slot) {
+    return json{{"qr", code}, {"slot_id", slot["id"]}}.dump();
+  };
+  ExpectRefused("POST", registrations, at_kiosk(full[1]), other_hospital_.kiosk_key, 403,
+                "slot_of_another_hospital");
+  ExpectRefused("POST", registrations, at_kiosk(full[1]), hall_.kiosk_key, 403,
+                "not_a_hospital_terminal");
+  ExpectRefused("POST", registrations, at_kiosk(full[0]), hospital_.kiosk_key, 409, "slot_full");
+  ExpectRefused("POST", registrations, at_kiosk(past[0]), hospital_.kiosk_key, 409,
+                "slot_not_open");
+  ExpectRefused("POST", registrations,
+                R"({"qr":"CC1:x","slot_id":")" + full[1].value("id", "") + "\"}",
+                hospital_.kiosk_key, 403, "code_invalid");
+  ExpectRefused("POST", registrations, at_kiosk(full[1]), session_, 403, "permission_denied");
+
+  const std::string slots = "/v1/medical/slots?org_id=" + hospital_.id;
+  ExpectRefused("GET", slots + "&day=2026-8-7", "", session_, 400, "invalid_argument");
+  ExpectRefused("GET", slots + "&day=2026-08-07", "", other_hospital_.kiosk_key, 403,
+                "slot_of_another_hospital");
+  ExpectRefused("GET", "/v1/medical/slots?org_id=" + hall_.id + "&day=2026-08-07", "", session_,
+                409, "not_a_hospital");
+
+  // Facilities: the hospital's own administrators only, hospitals only.
+  ExpectRefused("POST", "/v1/orgs/" + hospital_.id + "/medical/departments", R"({"name":"外科"})",
+                other_admin_, 403, "permission_denied");
+  ExpectRefused("POST", "/v1/orgs/" + hall_.id + "/medical/departments", R"({"name":"外科"})",
+                admin_, 409, "not_a_hospital");
+  ExpectRefused("POST", "/v1/orgs/" + hospital_.id + "/medical/departments", R"({"name":"内科"})",
+                hospital_admin_, 409, "department_exists");
+  ExpectRefused("POST", "/v1/orgs/" + hospital_.id + "/medical/schedules",
+                json{{"clinician_id", clinician_id_},
+                     {"day", kTomorrow},
+                     {"start", "08:30"},
+                     {"end", "10:00"},
+                     {"slot_minutes", 30},
+                     {"capacity", 1},
+                     {"fee_fen", 0}}
+                    .dump(),
+                hospital_admin_, 409, "schedule_overlaps");
+  ExpectRefused("POST", "/v1/orgs/" + hospital_.id + "/medical/schedules",
+                json{{"clinician_id", clinician_id_},
+                     {"day", "2026-08-09"},
+                     {"start", "08:00"},
+                     {"end", "09:00"},
+                     {"slot_minutes", 30},
+                     {"capacity", 0},
+                     {"fee_fen", 0}}
+                    .dump(),
+                hospital_admin_, 400, "invalid_argument");
+  EXPECT_EQ(Counts(), before);
+
+  // The code refused for the wrong hospital was not used up.
+  SendJson("POST", registrations, json::parse(at_kiosk(full[1])), hospital_.kiosk_key, 201);
+}
+
+// The acceptance line: 50 concurrent bookings for a slot of capacity 10
+// (threads, real HTTP) yield exactly 10 appointments.
+TEST_P(MedicalApiTest, FiftyConcurrentBookingsFillTenPlacesExactly) {
+  constexpr int kPatients = 50;
+  constexpr int kCapacity = 10;
+  const json slots = Schedule(kTomorrow, "08:00", "08:30", kCapacity);
+  ASSERT_EQ(slots.size(), 1u);
+  const std::string slot = slots[0]["id"];
+  std::vector<std::string> sessions;
+  std::vector<std::unique_ptr<api_client::HttpClient>> clients;
+  for (int i = 0; i < kPatients; ++i) {
+    sessions.push_back(VerifiedSession(100 + i));
+    ASSERT_FALSE(sessions.back().empty());
+    auto client = api_client::HttpClient::Create(base_url_);
+    ASSERT_TRUE(client.ok()) << client.status().ToString();
+    clients.push_back(std::move(*client));
+  }
+
+  std::vector<HttpReply> replies(kPatients);
+  std::latch start(kPatients);
+  std::vector<std::thread> threads;
+  const std::string body = json{{"slot_id", slot}}.dump();
+  for (int i = 0; i < kPatients; ++i) {
+    threads.emplace_back([&, i] {
+      start.arrive_and_wait();
+      auto reply = clients[i]->Send("POST", "/v1/me/medical/appointments", body,
+                                    {{"Authorization", "Bearer " + sessions[i]}});
+      if (reply.ok()) replies[i] = *reply;
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+
+  int created = 0, full = 0;
+  for (const HttpReply& reply : replies) {
+    if (reply.status == 201) {
+      ++created;
+    } else if (reply.status == 409 && ErrorCode(reply) == "slot_full") {
+      ++full;
+    } else {
+      ADD_FAILURE() << reply.status << " " << reply.body;
+    }
+  }
+  EXPECT_EQ(created, kCapacity);
+  EXPECT_EQ(full, kPatients - kCapacity);
+  EXPECT_EQ(Booked(slot), kCapacity);
+  EXPECT_EQ(QueryInt("SELECT CAST(COUNT(*) AS BIGINT) FROM medical_appointments WHERE slot_id = '" +
+                     slot + "' AND state = 'booked'"),
+            kCapacity);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, MedicalApiTest, ::testing::ValuesIn(testing::DatabaseBackends()),
+                         testing::BackendTestName);
+
+}  // namespace
+}  // namespace citycode
