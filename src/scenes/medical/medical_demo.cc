@@ -71,8 +71,12 @@ Status MedicalScene::SeedDemo(api::DemoSeed& seed) {
           }
         }
       }
+      // The demo city gave each hospital a terminal: its registration kiosk.
+      CITYCODE_ASSIGN_OR_RETURN(auto terminals, seed.platform.access_keys().ListTerminals(org.id));
+      const std::string kiosk = terminals.empty() ? std::string("none") : terminals.front().name;
       seed.notes.push_back(
-          {"Medical", org.name + ": " + org.id + ", a slot tomorrow 08:00: " + first_slot});
+          {"Medical", org.name + " " + org.id + ", kiosk " + kiosk +
+                          " (key in demo.json), a slot tomorrow 08:00: " + first_slot});
     }
   }
   return OkStatus();
