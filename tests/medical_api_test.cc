@@ -132,9 +132,10 @@ class MedicalApiTest : public testing::ServiceTest {
     return session.value("token", "");
   }
 
-  // A verified citizen made through the library (the SMS limits would stop
-  // fifty registrations from one address), logged in over HTTP.
-  std::string VerifiedSession(int serial) {
+  // A citizen made through the library (the SMS limits would stop fifty
+  // registrations from one address), verified in person unless `verified`
+  // is false, logged in over HTTP.
+  std::string CitizenSession(int serial, bool verified = true) {
     const std::string phone = "1391230" + std::to_string(1000 + serial);
     const std::string id_number = IdNumber(serial);
     auto id = service_->platform().citizens().Register({.name = "测试市民",
@@ -143,9 +144,11 @@ class MedicalApiTest : public testing::ServiceTest {
                                                         .password = std::string(kPassword)});
     EXPECT_TRUE(id.ok()) << id.status().ToString();
     if (!id.ok()) return "";
-    auto verified = service_->platform().identities().ConfirmInPerson(*id, {"测试市民", id_number},
-                                                                      "term_test_window");
-    EXPECT_TRUE(verified.ok()) << verified.status().ToString();
+    if (verified) {
+      auto confirmed = service_->platform().identities().ConfirmInPerson(
+          *id, {"测试市民", id_number}, "term_test_window");
+      EXPECT_TRUE(confirmed.ok()) << confirmed.status().ToString();
+    }
     return Login(phone);
   }
 
@@ -244,7 +247,7 @@ TEST_P(MedicalApiTest, EachRefusalHasItsCodeAndChangesNothing) {
   const json full = Schedule(kTomorrow, "08:00", "09:00", 1);
   const json past = Schedule("2026-08-06", "08:00", "09:00", 1);
   const json far = Schedule("2026-08-14", "08:00", "09:00", 1);  // 8 days ahead
-  const std::string other_session = VerifiedSession(1);
+  const std::string other_session = CitizenSession(1);
   Book(full[0]["id"], other_session, 201);
   const auto before = Counts();
   const std::string book = "/v1/me/medical/appointments";
@@ -258,6 +261,8 @@ TEST_P(MedicalApiTest, EachRefusalHasItsCodeAndChangesNothing) {
   ExpectRefused("POST", book, "{}", session_, 400, "missing_field");
   ExpectRefused("POST", book, R"({"slot_id":"x","extra":1})", session_, 400, "unknown_field");
   ExpectRefused("POST", book, body(full[1]), hospital_.kiosk_key, 403, "permission_denied");
+  ExpectRefused("POST", book, body(full[1]), CitizenSession(2, false), 409,
+                "identity_not_verified");
 
   const std::string code = Code();
   const std::string registrations = "/v1/medical/registrations";
@@ -327,7 +332,7 @@ TEST_P(MedicalApiTest, FiftyConcurrentBookingsFillTenPlacesExactly) {
   std::vector<std::string> sessions;
   std::vector<std::unique_ptr<api_client::HttpClient>> clients;
   for (int i = 0; i < kPatients; ++i) {
-    sessions.push_back(VerifiedSession(100 + i));
+    sessions.push_back(CitizenSession(100 + i));
     ASSERT_FALSE(sessions.back().empty());
     auto client = api_client::HttpClient::Create(base_url_);
     ASSERT_TRUE(client.ok()) << client.status().ToString();

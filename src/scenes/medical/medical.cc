@@ -264,6 +264,58 @@ Result<std::vector<Slot>> QuerySlots(store::Transaction& tx, std::string_view wh
   return out;
 }
 
+// Refuses a session overlapping another of the clinician's. The clinician's
+// row is updated first, so concurrent schedules for one clinician are
+// checked one after the other (store/database.h).
+Status CheckNoOverlap(store::Transaction& tx, std::string_view clinician_id,
+                      const Schedule& schedule) {
+  CITYCODE_RETURN_IF_ERROR(
+      tx.Execute("UPDATE medical_clinicians SET created_at = created_at WHERE id = ?",
+                 {Text(clinician_id)})
+          .status());
+  CITYCODE_ASSIGN_OR_RETURN(
+      auto clash,
+      tx.QueryOptional("SELECT id FROM medical_schedules WHERE clinician_id = ? AND "
+                       "starts_at < ? AND ends_at > ?",
+                       {Text(clinician_id), Time(schedule.ends_at), Time(schedule.starts_at)}));
+  if (clash) return AlreadyExists("the clinician has a session at that time", "schedule_overlaps");
+  return OkStatus();
+}
+
+// Cuts the session into slots of request.slot_minutes and inserts them.
+Result<std::vector<Slot>> PublishSlots(store::Transaction& tx, const Schedule& schedule,
+                                       const Clinician& clinician, const ScheduleRequest& request) {
+  CITYCODE_ASSIGN_OR_RETURN(store::Row department,
+                            tx.QueryOne("SELECT name FROM medical_departments WHERE id = ?",
+                                        {Text(clinician.department_id)}));
+  std::vector<Slot> slots;
+  const auto length = std::chrono::minutes(request.slot_minutes);
+  for (Instant at = schedule.starts_at; at < schedule.ends_at; at += length) {
+    Slot slot{.id = crypto::RandomId("slot"),
+              .schedule_id = schedule.id,
+              .org_id = schedule.org_id,
+              .department_id = clinician.department_id,
+              .department_name = department.Text(0),
+              .clinician_id = clinician.id,
+              .clinician_name = clinician.name,
+              .clinician_title = clinician.title,
+              .day = schedule.day,
+              .starts_at = at,
+              .ends_at = at + length,
+              .capacity = request.capacity,
+              .fee_fen = request.fee_fen};
+    CITYCODE_RETURN_IF_ERROR(
+        tx.Execute(
+              "INSERT INTO medical_slots (id, schedule_id, org_id, day, starts_at, ends_at, "
+              "capacity, booked, fee_fen) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)",
+              {Text(slot.id), Text(slot.schedule_id), Text(slot.org_id), Text(slot.day),
+               Time(slot.starts_at), Time(slot.ends_at), Int(slot.capacity), Int(slot.fee_fen)})
+            .status());
+    slots.push_back(std::move(slot));
+  }
+  return slots;
+}
+
 // The appointment's columns, then the slot's (kSlotSelect's order).
 constexpr std::string_view kAppointmentSelect =
     "SELECT a.id, a.citizen_id, a.state, a.channel, a.terminal_id, a.booked_at, a.cancelled_at, "
@@ -566,21 +618,12 @@ Result<Schedule> MedicalScene::CreateSchedule(std::string_view org_id,
                     .ends_at = midnight + end};
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
       impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
-        schedule.slots.clear();
         CITYCODE_ASSIGN_OR_RETURN(
             store::Row row,
             LoadOwned(tx, kClinicianSelect, request.clinician_id, org_id, "clinician"));
         const Clinician clinician = ClinicianFromRow(row);
         schedule.department_id = clinician.department_id;
-        const store::Value overlap[] = {Text(clinician.id), Time(schedule.ends_at),
-                                        Time(schedule.starts_at)};
-        CITYCODE_ASSIGN_OR_RETURN(
-            auto clash, tx.QueryOptional("SELECT id FROM medical_schedules WHERE clinician_id = ? "
-                                         "AND starts_at < ? AND ends_at > ?",
-                                         overlap));
-        if (clash) {
-          return AlreadyExists("the clinician has a session at that time", "schedule_overlaps");
-        }
+        CITYCODE_RETURN_IF_ERROR(CheckNoOverlap(tx, clinician.id, schedule));
         const store::Value params[] = {Text(schedule.id),      Text(schedule.org_id),
                                        Text(clinician.id),     Text(clinician.department_id),
                                        Text(schedule.day),     Time(schedule.starts_at),
@@ -590,35 +633,7 @@ Result<Schedule> MedicalScene::CreateSchedule(std::string_view org_id,
                        "day, starts_at, ends_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                        params)
                 .status());
-        const auto length = std::chrono::minutes(request.slot_minutes);
-        for (Instant at = schedule.starts_at; at < schedule.ends_at; at += length) {
-          Slot slot{.id = crypto::RandomId("slot"),
-                    .schedule_id = schedule.id,
-                    .org_id = schedule.org_id,
-                    .department_id = clinician.department_id,
-                    .clinician_id = clinician.id,
-                    .clinician_name = clinician.name,
-                    .clinician_title = clinician.title,
-                    .day = schedule.day,
-                    .starts_at = at,
-                    .ends_at = at + length,
-                    .capacity = request.capacity,
-                    .fee_fen = request.fee_fen};
-          const store::Value slot_row[] = {
-              Text(slot.id),        Text(slot.schedule_id), Text(slot.org_id),  Text(slot.day),
-              Time(slot.starts_at), Time(slot.ends_at),     Int(slot.capacity), Int(slot.fee_fen)};
-          CITYCODE_RETURN_IF_ERROR(
-              tx.Execute("INSERT INTO medical_slots (id, schedule_id, org_id, day, starts_at, "
-                         "ends_at, capacity, booked, fee_fen) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)",
-                         slot_row)
-                  .status());
-          schedule.slots.push_back(std::move(slot));
-        }
-        const store::Value department[] = {Text(clinician.department_id)};
-        CITYCODE_ASSIGN_OR_RETURN(
-            store::Row name,
-            tx.QueryOne("SELECT name FROM medical_departments WHERE id = ?", department));
-        for (Slot& slot : schedule.slots) slot.department_name = name.Text(0);
+        CITYCODE_ASSIGN_OR_RETURN(schedule.slots, PublishSlots(tx, schedule, clinician, request));
         return OkStatus();
       }));
   return schedule;

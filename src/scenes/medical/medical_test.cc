@@ -3,9 +3,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <latch>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "code/presentation.h"
 #include "common/config.h"
@@ -271,6 +274,34 @@ TEST_P(MedicalTest, AKioskBooksForTheCodesCitizen) {
               StatusIs(StatusCode::kPermissionDenied, "code_invalid"));
   EXPECT_THAT(medical_->BookAtTerminal(kiosk_, Code(citizen_), schedule.slots[1].id),
               StatusIs(StatusCode::kAlreadyExists, "already_booked"));
+}
+
+// One booking per patient and schedule holds when the same citizen books
+// every slot of a session at once.
+TEST_P(MedicalTest, ConcurrentBookingsOfOneSessionByOneCitizenLeaveOne) {
+  const Schedule schedule = NewSchedule(kTomorrow, "08:00", "12:00", 5);
+  ASSERT_EQ(schedule.slots.size(), 8u);
+  std::vector<Status> outcomes(schedule.slots.size());
+  std::latch start(static_cast<std::ptrdiff_t>(schedule.slots.size()));
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < schedule.slots.size(); ++i) {
+    threads.emplace_back([&, i] {
+      start.arrive_and_wait();
+      outcomes[i] = medical_->BookOnline(citizen_.id, schedule.slots[i].id).status();
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  int booked = 0;
+  for (const Status& outcome : outcomes) {
+    if (outcome.ok()) {
+      ++booked;
+    } else {
+      EXPECT_THAT(outcome, StatusIs(StatusCode::kAlreadyExists, "already_booked"));
+    }
+  }
+  EXPECT_EQ(booked, 1);
+  EXPECT_EQ(Counts()["appointments"], 1);
+  EXPECT_EQ(Counts()["booked"], 1);
 }
 
 TEST_P(MedicalTest, CancellingClosesWhenTheSlotStarts) {
