@@ -230,6 +230,8 @@ function showCounter () {
         state.staff?.token ? h('button', { type: 'button', class: 'button button--secondary', t: 'staff.signOut', testid: 'staff-sign-out', onclick: signOutStaff }) : null,
         h('button', { type: 'button', class: 'button button--link', t: 'terminal.forget', testid: 'terminal-forget', onclick: forgetTerminal }))),
     h('div', { class: 'counter-grid' },
-      reader.card,
+      // What a step needs chosen before the scan (the kiosk's service item)
+      // stands above the reader, also on a phone's single column.
+      h('div', { class: 'scan-area' }, mounted.beforeScan ?? null, reader.card),
       h('div', { class: 'scan-area' }, h('section', { 'aria-labelledby': 'verdict-title' }, h('h2', { id: 'verdict-title', t: 'verdict.title' }), verdict.box), stepArea)))
 }

@@ -40,10 +40,17 @@ describe('counter page: terminal and staff', { timeout: 120000 }, () => {
 
     await testid(page, 'staff-password').fill(DEMO_PASSWORD)
     await testid(page, 'staff-submit').click()
-    await testid(page, 'step-gov-kiosk').waitFor()
+    await testid(page, 'step-gov-kiosk').waitFor({ state: 'attached' })
     assert.equal(await testid(page, 'hall-role').count(), 0, 'no kiosk/window picker: the server says')
     await page.locator('[data-testid="service-item"] option').first().waitFor({ state: 'attached' })
     assert.deepEqual(await page.locator('[data-testid="service-item"] option').allTextContents(), ['户口迁移', '驾驶证期满换证'])
+    // The item is chosen first, so it stands above the reader (also on a phone).
+    const itemBeforeReader = await page.evaluate(() => {
+      const item = document.querySelector('[data-testid="service-item"]')
+      const reader = document.querySelector('[data-testid="code-form"]')
+      return Boolean(item.compareDocumentPosition(reader) & Node.DOCUMENT_POSITION_FOLLOWING)
+    })
+    assert.ok(itemBeforeReader, 'the service item precedes the code reader')
   })
 
   test('the hall\'s window shows its name', async () => {

@@ -18,10 +18,11 @@ export const govKioskStep = {
       h('h2', { id: 'ticket-title', t: 'kiosk.ticketTitle' }), number, item, waiting)
     const choose = h('section', { class: 'card', 'aria-labelledby': 'items-title' },
       h('h2', { id: 'items-title', t: 'kiosk.chooseItem' }), itemSlot)
-    container.append(choose, ticket)
+    container.append(ticket)
     let pickItem = () => ''
     hallServiceItems(ctx).then((items) => { pickItem = renderItems(itemSlot, items) })
     return {
+      beforeScan: choose,
       async onCode (qr) {
         const serviceItem = pickItem()
         if (!serviceItem) {

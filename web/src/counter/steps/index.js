@@ -2,7 +2,8 @@
 // first step whose matches(terminal) is true runs. Later scenes (medical,
 // hotel, access …) add their step here, above verifyOnly: a module exporting
 // { id, matches(terminal), action: {label, testid}, mount(container, ctx) →
-// { onCode(text) } }, and their strings in i18n/*.js.
+// { onCode(text), beforeScan? (an element chosen before scanning, shown
+// above the reader) } }, and their strings in i18n/*.js.
 import { govWindowStep } from './gov_window.js'
 import { govKioskStep } from './gov_kiosk.js'
 import { transitGateStep } from './transit_gate.js'
