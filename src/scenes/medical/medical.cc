@@ -372,6 +372,8 @@ std::string_view BookingChannelName(BookingChannel channel) {
 
 std::span<const store::Migration> Migrations() { return kMigrations; }
 
+namespace {
+
 // Who books, as the booking transaction needs it.
 struct Booker {
   std::string citizen_id;
@@ -379,6 +381,8 @@ struct Booker {
   std::string terminal_id;
   std::string verification_id;
 };
+
+}  // namespace
 
 struct MedicalScene::Impl {
   store::Database& db;

@@ -14,6 +14,7 @@
 #include "common/config.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/test_databases.h"
+#include "vault/vault.h"
 
 namespace citycode::medical {
 namespace {
@@ -388,6 +389,35 @@ TEST_P(MedicalTest, ErasingCancelsWhatIsNotYetDueAndKeepsTheRecords) {
   auto exported = medical_->ExportCitizen(citizen_.id);
   ASSERT_TRUE(exported.ok());
   EXPECT_EQ((*exported)["appointments"].size(), 2u);
+}
+
+TEST_P(MedicalTest, TheDemoSeedsEachHospitalWithAWeekOfSessions) {
+  auto vault = vault::Vault::Open(db(), clock_, *platform_, keyring_);
+  ASSERT_TRUE(vault.ok()) << vault.status().ToString();
+  api::DemoSeed seed{.platform = *platform_, .vault = **vault};
+  seed.organisations = {{hospital_id_, "即墨区人民医院", OrgKind::kHospital},
+                        {other_hospital_id_, "即墨区中医医院", OrgKind::kHospital},
+                        {hall_id_, "即墨区政务服务中心", OrgKind::kServiceHall}};
+  // The fixture gave 即墨区人民医院 its 内科 already: seed a fresh one.
+  auto fresh = platform_->organisations().Create("移风店镇卫生院", OrgKind::kHospital);
+  ASSERT_TRUE(fresh.ok());
+  seed.organisations[0] = {fresh->id, "移风店镇卫生院", OrgKind::kHospital};
+  ASSERT_TRUE(medical_->SeedDemo(seed).ok());
+  ASSERT_EQ(seed.notes.size(), 2u);
+  EXPECT_THAT(seed.notes[0].text, ::testing::HasSubstr(fresh->id));
+  for (const std::string& org : {fresh->id, other_hospital_id_}) {
+    EXPECT_EQ(medical_->ListDepartments(org)->size(), 2u) << org;
+    // A session a day for a week from today, for each of its clinicians.
+    const auto clinicians = medical_->ListClinicians(org)->size();
+    EXPECT_EQ(QueryInt("SELECT CAST(COUNT(*) AS BIGINT) FROM medical_schedules WHERE org_id = '" +
+                       org + "'"),
+              static_cast<std::int64_t>(7 * clinicians));
+    auto tomorrow = medical_->ListOpenSlots({.role = platform::Role::kCitizen}, org, kTomorrow);
+    ASSERT_TRUE(tomorrow.ok());
+    EXPECT_EQ(tomorrow->size(), 8 * clinicians);
+  }
+  EXPECT_THAT(medical_->ListDepartments(hall_id_),
+              StatusIs(StatusCode::kFailedPrecondition, "not_a_hospital"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, MedicalTest, ::testing::ValuesIn(testing::DatabaseBackends()),
