@@ -391,8 +391,6 @@ struct MedicalScene::Impl {
   CityTime time;
   MedicalOptions options;
 
-  std::string LocalDay(Instant t) const { return FormatIsoDay(time.LocalDay(t)); }
-
   Status RequireHospital(std::string_view org_id) {
     CITYCODE_ASSIGN_OR_RETURN(platform::Organisation org, platform.organisations().Get(org_id));
     if (org.kind != platform::OrgKind::kHospital) return NotAHospital();
