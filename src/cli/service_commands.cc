@@ -407,10 +407,8 @@ void AddDemoCommand(CLI::App& app, Action& action) {
                 << "  Texts        POST " << base
                 << "/v1/demo/texts {\"phone\": …}: codes sent to phones\n";
       for (const auto& t : city->terminals) {
-        if (t.scene == "transit" || t.scene == "hotel" || t.scene == "gov") {
-          std::cout << "  Terminal     " << t.org_name << " " << t.name << " (" << t.scene
-                    << "): " << t.api_key << "\n";
-        }
+        std::cout << "  Terminal     " << t.org_name << " " << t.name << " (" << t.scene
+                  << "): " << t.api_key << "\n";
       }
       for (const auto& note : city->notes) {
         std::cout << "  " << std::left << std::setw(13) << note.label << note.text << "\n";

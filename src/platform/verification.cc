@@ -136,4 +136,18 @@ Result<OnlineVerification> PlatformCore::Record(const Principal& terminal,
   return out;
 }
 
+Result<OnlineVerification> Verification::VerifyForAction(const Principal& terminal,
+                                                         std::string_view qr_text) {
+  CITYCODE_ASSIGN_OR_RETURN(OnlineVerification verification, Verify(terminal, qr_text));
+  if (!verification.result.valid) {
+    return PermissionDenied(
+        "the code was refused: " + std::string(code::ReasonName(verification.result.reason)),
+        "code_invalid");
+  }
+  if (verification.citizen_id.empty()) {
+    return PermissionDenied("the code's credential is unknown here", "code_invalid");
+  }
+  return verification;
+}
+
 }  // namespace citycode::platform

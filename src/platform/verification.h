@@ -29,6 +29,11 @@ class Verification {
   // detection and the database's revocations, and records the verification.
   // permission_denied unless `terminal` is a terminal principal.
   Result<OnlineVerification> Verify(const Principal& terminal, std::string_view qr_text);
+  // Verify for a scene's action on a person (a ticket, a case, a booking):
+  // a refused code is permission_denied code_invalid naming the verifier's
+  // reason (never whose code it was), and so is a valid code whose
+  // credential this platform's store does not know.
+  Result<OnlineVerification> VerifyForAction(const Principal& terminal, std::string_view qr_text);
   // Verifies a code an offline gate scanned at `scanned_at` and uploads
   // now: the same checks as of that time (code::Verifier::VerifyScanned), a
   // revocation counting only if made before the scan, with city-wide replay

@@ -432,26 +432,6 @@ struct GovScene::Impl {
   // The city's local day of `t`, YYYY-MM-DD: tickets are numbered per day.
   std::string LocalDay(Instant t) const { return FormatIsoDay(time.LocalDay(t)); }
 
-  // Verifies a code for the terminal; a refused code is permission_denied
-  // code_invalid naming the verifier's reason (never whose code it was).
-  Result<platform::OnlineVerification> VerifyCode(const Principal& terminal,
-                                                  std::string_view qr_text) {
-    CITYCODE_ASSIGN_OR_RETURN(platform::OnlineVerification verification,
-                              platform.verification().Verify(terminal, qr_text));
-    if (!verification.result.valid) {
-      return Status(
-          StatusCode::kPermissionDenied,
-          "the code was refused: " + std::string(code::ReasonName(verification.result.reason)),
-          "code_invalid");
-    }
-    if (verification.citizen_id.empty()) {
-      // Valid by the lists but unknown to this platform's store.
-      return Status(StatusCode::kPermissionDenied, "the code's credential is unknown here",
-                    "code_invalid");
-    }
-    return verification;
-  }
-
   // Ends an open case as `state`, by the window that opened it.
   Result<Case> CloseCase(const Principal& window, std::string_view case_id, CaseState state,
                          std::string_view reason) {
@@ -626,7 +606,7 @@ Result<TicketReceipt> GovScene::TakeTicket(const Principal& kiosk, std::string_v
     CITYCODE_RETURN_IF_ERROR(LoadItem(*tx, kiosk.org_id, item_id).status());
   }
   CITYCODE_ASSIGN_OR_RETURN(platform::OnlineVerification verification,
-                            impl.VerifyCode(kiosk, qr_text));
+                            impl.platform.verification().VerifyForAction(kiosk, qr_text));
   TicketReceipt receipt;
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
       impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
@@ -799,7 +779,7 @@ Result<OpenedCase> GovScene::OpenCase(const Principal& window, std::string_view 
   }
 
   CITYCODE_ASSIGN_OR_RETURN(platform::OnlineVerification verification,
-                            impl.VerifyCode(window, qr_text));
+                            impl.platform.verification().VerifyForAction(window, qr_text));
   if (ticket && ticket->citizen_id != verification.citizen_id) {
     return Status(StatusCode::kPermissionDenied, "the code is not the ticket holder's",
                   "ticket_not_yours");
@@ -978,7 +958,7 @@ Result<platform::IdentityStatus> GovScene::ConfirmIdentity(const Principal& wind
     CITYCODE_RETURN_IF_ERROR(LoadWindow(*tx, window).status());
   }
   CITYCODE_ASSIGN_OR_RETURN(platform::OnlineVerification verification,
-                            impl.VerifyCode(window, qr_text));
+                            impl.platform.verification().VerifyForAction(window, qr_text));
   return impl.platform.identities().ConfirmInPerson(verification.citizen_id, person,
                                                     window.terminal_id);
 }

@@ -428,23 +428,6 @@ struct MedicalScene::Impl {
     return *std::move(slot);
   }
 
-  // Verifies a code for the terminal; a refused code is permission_denied
-  // code_invalid naming the verifier's reason (never whose code it was).
-  Result<platform::OnlineVerification> VerifyCode(const Principal& terminal,
-                                                  std::string_view qr_text) {
-    CITYCODE_ASSIGN_OR_RETURN(platform::OnlineVerification verification,
-                              platform.verification().Verify(terminal, qr_text));
-    if (!verification.result.valid) {
-      return PermissionDenied(
-          "the code was refused: " + std::string(code::ReasonName(verification.result.reason)),
-          "code_invalid");
-    }
-    if (verification.citizen_id.empty()) {
-      return PermissionDenied("the code's credential is unknown here", "code_invalid");
-    }
-    return verification;
-  }
-
   // The booking: takes a place if one is left and inserts the appointment,
   // in one transaction. The slot is read again inside it, so a slot that
   // closed meanwhile is refused too.
@@ -685,7 +668,7 @@ Result<Appointment> MedicalScene::BookAtTerminal(const Principal& terminal,
   // The slot first: a request that cannot succeed does not use up the code.
   CITYCODE_RETURN_IF_ERROR(impl.LoadBookableSlot(slot_id, &terminal).status());
   CITYCODE_ASSIGN_OR_RETURN(platform::OnlineVerification verification,
-                            impl.VerifyCode(terminal, qr_text));
+                            impl.platform.verification().VerifyForAction(terminal, qr_text));
   CITYCODE_RETURN_IF_ERROR(impl.platform.identities().Verified(verification.citizen_id).status());
   return impl.Book({.citizen_id = verification.citizen_id,
                     .channel = BookingChannel::kKiosk,
