@@ -8,6 +8,7 @@ import { renderConsentsView } from './consents_view.js'
 import { renderHistoryView } from './history_view.js'
 import { renderTripsView } from './trips_view.js'
 import { renderDevicesView } from './devices_view.js'
+import { renderAppointmentsView } from './appointments_view.js'
 
 export const TABS = [
   { id: 'code', label: 'tab.code', render: renderCodeView, needsSession: false },
@@ -15,6 +16,7 @@ export const TABS = [
   { id: 'consents', label: 'tab.consents', render: renderConsentsView, needsSession: true },
   { id: 'history', label: 'tab.history', render: renderHistoryView, needsSession: true },
   { id: 'trips', label: 'tab.trips', render: renderTripsView, needsSession: true },
+  { id: 'appointments', label: 'tab.appointments', render: renderAppointmentsView, needsSession: true },
   // ↑ later scenes' views go above this line
   { id: 'devices', label: 'tab.devices', render: renderDevicesView, needsSession: true }
 ]

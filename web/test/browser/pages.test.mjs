@@ -1,7 +1,8 @@
 // Every page in both languages (acceptance lines 5 and 6): the walk visits
 // each view of the citizen page (login, register, the code and every tab)
 // and of the counter page (terminal login, staff sign-in, the scan view with
-// a verdict, the kiosk with a ticket, the window with an open case); at each
+// a verdict, the kiosk with a ticket, the window with an open case, the
+// hospital's registration kiosk with an appointment); at each
 // it runs axe-core in zh-CN (the default) and in English (by the switch) and
 // writes screenshots at 390×844 and 1280×800 to CITYCODE_SCREENSHOTS.
 import { after, before, describe, test } from 'node:test'
@@ -15,8 +16,8 @@ import {
   loginOnPage, openPage, startDemo, submitTyped, testid, waitForPage
 } from './support.mjs'
 
-const CITIZEN_VIEWS = ['login', 'register', 'code', 'certificates', 'consents', 'history', 'trips', 'devices'].map((v) => `citizen-${v}`)
-const COUNTER_VIEWS = ['terminal', 'staff', 'scan', 'kiosk', 'window'].map((v) => `counter-${v}`)
+const CITIZEN_VIEWS = ['login', 'register', 'code', 'certificates', 'consents', 'history', 'trips', 'appointments', 'devices'].map((v) => `citizen-${v}`)
+const COUNTER_VIEWS = ['terminal', 'staff', 'scan', 'kiosk', 'window', 'medical'].map((v) => `counter-${v}`)
 const LANGS = [['zh', 'zh-CN'], ['en', 'en']]
 const SIZES = [PHONE_VIEWPORT, DESKTOP_VIEWPORT]
 const BLOCKING = new Set(['serious', 'critical'])
@@ -127,8 +128,16 @@ describe('every page in both languages', { timeout: 180000 }, () => {
     await testid(window, 'case').waitFor()
     await visit(window, 'counter-window')
 
+    // The hospital's registration kiosk with an appointment made.
+    const hospital = await openPage(browser, server, '/counter', { viewport: DESKTOP_VIEWPORT })
+    await counterLogin(hospital, server.terminalKey('hospital'))
+    await testid(hospital, 'medical-slot').waitFor()
+    assert.equal((await submitTyped(hospital, await freshCode())).reason, 'valid')
+    await hospital.locator('[data-testid="kiosk-appointment"]:not([hidden])').waitFor()
+    await visit(hospital, 'counter-medical')
+
     // The citizen's tabs (the history now has the hall's fetch).
-    for (const tab of ['certificates', 'consents', 'history', 'trips', 'devices']) {
+    for (const tab of ['certificates', 'consents', 'history', 'trips', 'appointments', 'devices']) {
       await testid(citizen, `tab-${tab}`).click()
       const ready = tab === 'consents'
         ? async (page) => { await testid(page, 'grant-form').waitFor(); await settled(page) }

@@ -29,7 +29,8 @@ export const TERMINALS = {
   kiosk: ['即墨区政务服务中心', '区政务服务大厅 1'],
   window: ['即墨区政务服务中心', '区政务服务大厅 3号窗口'],
   gate: ['即墨公交', '1路 1'],
-  hotel: ['即墨古城酒店', '前台 1']
+  hotel: ['即墨古城酒店', '前台 1'],
+  hospital: ['即墨区人民医院', '门诊楼 1'] // its registration kiosk (挂号)
 }
 
 const run = promisify(execFile)

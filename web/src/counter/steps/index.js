@@ -8,11 +8,13 @@ import { govWindowStep } from './gov_window.js'
 import { govKioskStep } from './gov_kiosk.js'
 import { transitGateStep } from './transit_gate.js'
 import { verifyOnlyStep } from './verify_only.js'
+import { medicalKioskStep } from './medical_kiosk.js'
 
 export const STEPS = [
   govWindowStep,
   govKioskStep,
   transitGateStep,
+  medicalKioskStep,
   // ↑ later scenes' steps go above this line
   verifyOnlyStep
 ]

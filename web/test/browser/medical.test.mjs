@@ -1,0 +1,84 @@
+// The medical scene through the pages: the 即墨区人民医院 kiosk (门诊楼 1,
+// clerk signed in) lists today's open slots, registers the demo citizen
+// with a code typed into its field and shows the appointment; the same
+// clinician's session again is refused in words (already_booked); the
+// citizen's page lists the appointment and cancels it (two-step), which
+// frees the place. The demo clock is 05:30 in Jimo, so today's 08:00-12:00
+// slots are open.
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import {
+  DESKTOP_VIEWPORT, counterLogin, currentCode, launchChromium, loginOnPage, openPage,
+  startDemo, submitTyped, testid
+} from './support.mjs'
+
+describe('hospital registration through the pages', { timeout: 120000 }, () => {
+  let server, browser
+
+  before(async () => {
+    server = await startDemo()
+    browser = await launchChromium()
+  })
+  after(async () => {
+    await browser?.close()
+    await server?.stop()
+  })
+
+  test('kiosk registers by the code, the citizen sees the appointment and cancels it', async () => {
+    const citizen = await openPage(browser, server, '/', { clock: 'paused' })
+    await loginOnPage(citizen)
+    const first = await currentCode(citizen)
+
+    // The kiosk: the terminal of the hospital, a clerk, today's slots.
+    const kiosk = await openPage(browser, server, '/counter', { viewport: DESKTOP_VIEWPORT })
+    await counterLogin(kiosk, server.terminalKey('hospital'))
+    assert.equal((await testid(kiosk, 'header-org').textContent()).trim(), '即墨区人民医院')
+    await testid(kiosk, 'step-medical-kiosk').waitFor({ state: 'attached' })
+    const slot = testid(kiosk, 'medical-slot')
+    await slot.waitFor()
+    const slotId = await slot.inputValue()
+    assert.match(slotId, /^slot_/)
+    const optionText = await kiosk.locator(`[data-testid="medical-slot"] option[value="${slotId}"]`).textContent()
+    assert.match(optionText, /^08:00 · .+ · .+ · ¥\d+\.\d{2} · 余 5 个$/, optionText)
+
+    assert.deepEqual(await submitTyped(kiosk, first.code), { state: 'valid', reason: 'valid' })
+    const shown = kiosk.locator('[data-testid="kiosk-appointment"]:not([hidden])')
+    await shown.waitFor()
+    assert.equal(await shown.getAttribute('data-slot-id'), slotId)
+    assert.equal(await shown.getAttribute('data-state'), 'booked')
+    const appointmentId = await shown.getAttribute('data-appointment-id')
+    const department = (await shown.locator('[data-testid="appointment-department"]').textContent()).trim()
+    const clinician = (await shown.locator('[data-testid="appointment-clinician"]').textContent()).trim()
+    const fee = (await shown.locator('[data-testid="appointment-fee"]').textContent()).trim()
+    assert.ok(optionText.includes(department), `${department} in ${optionText}`)
+    assert.ok(optionText.includes(clinician.split(' · ')[0]), `${clinician} in ${optionText}`)
+    assert.ok(optionText.includes(fee), `${fee} in ${optionText}`)
+    assert.match(await shown.locator('[data-testid="appointment-time"]').textContent(), /08:00/)
+    // The slot's places left drop by one.
+    await kiosk.locator(`[data-testid="medical-slot"] option[value="${slotId}"][data-remaining="4"]`).waitFor({ state: 'attached' })
+
+    // The same session again (a fresh code): refused, in words, no appointment shown.
+    await testid(citizen, 'code-refresh').click()
+    const second = await currentCode(citizen, first)
+    assert.deepEqual(await submitTyped(kiosk, second.code), { state: 'refused', reason: 'already_booked' })
+    assert.match(await testid(kiosk, 'verdict').textContent(), /已挂过/)
+    assert.equal(await testid(kiosk, 'kiosk-appointment').isHidden(), true)
+
+    // The citizen's page: the appointment listed, then cancelled (two steps).
+    await testid(citizen, 'tab-appointments').click()
+    const card = citizen.locator(`[data-testid="appointment"][data-appointment-id="${appointmentId}"]`)
+    await card.waitFor()
+    assert.equal(await card.getAttribute('data-state'), 'booked')
+    assert.equal((await card.locator('[data-testid="appointment-department"]').textContent()).trim(), department)
+    assert.equal((await card.locator('[data-testid="appointment-fee"]').textContent()).trim(), fee)
+    await card.locator('[data-testid="appointment-cancel"]').click()
+    await card.locator('[data-testid="appointment-cancel-confirm"]').click()
+    const cancelled = citizen.locator(`[data-testid="appointment"][data-appointment-id="${appointmentId}"][data-state="cancelled"]`)
+    await cancelled.waitFor()
+    assert.equal(await cancelled.locator('[data-testid="appointment-cancel"]').count(), 0, 'no cancel on a cancelled appointment')
+
+    // The place is free again at the kiosk.
+    await testid(kiosk, 'slots-refresh').click()
+    await kiosk.locator(`[data-testid="medical-slot"] option[value="${slotId}"][data-remaining="5"]`).waitFor({ state: 'attached' })
+  })
+})
