@@ -3,7 +3,7 @@
 // with a code typed into its field and shows the appointment; the same
 // clinician's session again is refused in words (already_booked); the
 // citizen's page lists the appointment and cancels it (two-step), which
-// frees the place. The demo clock is 05:30 in Jimo, so today's 08:00-12:00
+// frees the place; a used code is refused as replayed. The demo clock is 05:30 in Jimo, so today's 08:00-12:00
 // slots are open.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -77,8 +77,10 @@ describe('hospital registration through the pages', { timeout: 120000 }, () => {
     await cancelled.waitFor()
     assert.equal(await cancelled.locator('[data-testid="appointment-cancel"]').count(), 0, 'no cancel on a cancelled appointment')
 
-    // The place is free again at the kiosk.
+    // The place is free again at the kiosk; the first code, used, is refused as such.
     await testid(kiosk, 'slots-refresh').click()
     await kiosk.locator(`[data-testid="medical-slot"] option[value="${slotId}"][data-remaining="5"]`).waitFor({ state: 'attached' })
+    assert.deepEqual(await submitTyped(kiosk, first.code), { state: 'refused', reason: 'replayed' })
+    assert.match(await testid(kiosk, 'verdict').textContent(), /已使用|已用/)
   })
 })
