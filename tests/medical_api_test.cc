@@ -3,7 +3,8 @@
 // slots, citizens book ahead from their sessions and a kiosk books by the
 // code, each refused booking has its own code and changes nothing, and 50
 // concurrent bookings for a slot of capacity 10 yield exactly 10
-// appointments.
+// appointments; a visit is checked in and closed with a prescription at the
+// clinician's desk and the prescription dispensed once at the pharmacy.
 //
 // The service runs in-process on a ManualClock; threads start together on a
 // latch, never after a sleep.
@@ -43,9 +44,10 @@ const Instant kStart = FromUnixSeconds(1'786'000'000);  // 2026-08-06 15:06 in J
 constexpr std::string_view kTomorrow = "2026-08-07";
 
 // The tables the scene's routes write.
-constexpr const char* kMedicalTables[] = {"medical_departments", "medical_clinicians",
-                                          "medical_schedules", "medical_slots",
-                                          "medical_appointments"};
+constexpr const char* kMedicalTables[] = {
+    "medical_departments",   "medical_clinicians",         "medical_schedules",
+    "medical_slots",         "medical_appointments",       "medical_encounters",
+    "medical_prescriptions", "medical_prescription_items", "medical_pharmacy_counters"};
 
 // A resident ID number (GB 11643) born 1990-03-15 with serial `serial`
 // (0-999) and its check character.
@@ -182,6 +184,13 @@ class MedicalApiTest : public testing::ServiceTest {
     auto counts = RowCounts(kMedicalTables);
     counts["booked"] =
         QueryInt("SELECT CAST(COALESCE(SUM(booked), 0) AS BIGINT) FROM medical_slots");
+    counts["closed"] = QueryInt(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM medical_encounters WHERE closed_at IS NOT NULL");
+    counts["dispensed"] = QueryInt(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM medical_prescriptions WHERE dispensed_at IS NOT "
+        "NULL");
+    counts["queued"] =
+        QueryInt("SELECT CAST(COALESCE(SUM(next), 0) AS BIGINT) FROM medical_pharmacy_counters");
     return counts;
   }
 
@@ -369,6 +378,95 @@ TEST_P(MedicalApiTest, FiftyConcurrentBookingsFillTenPlacesExactly) {
   EXPECT_EQ(QueryInt("SELECT CAST(COUNT(*) AS BIGINT) FROM medical_appointments WHERE slot_id = '" +
                      slot + "' AND state = 'booked'"),
             kCapacity);
+}
+
+// The acceptance line of visits and pick-up: book → check in with the code
+// → close the visit with a prescription → dispense with the code → a second
+// dispense is refused already_dispensed; an expired prescription is refused
+// prescription_expired; another hospital's pharmacy is refused with its own
+// code; nothing changes on a refusal.
+TEST_P(MedicalApiTest, AVisitsPrescriptionIsDispensedOnceWithinItsValidity) {
+  auto terminal = [&](std::string_view name) {
+    json made = SendJson("POST", "/v1/orgs/" + hospital_.id + "/terminals",
+                         {{"site_id", hospital_.site_id}, {"name", name}}, admin_, 201);
+    return made.value("api_key", "");
+  };
+  const std::string desk = terminal("诊室1");
+  const std::string pharmacy = terminal("药房1");
+  // Today's sessions (now is 15:06 in Jimo).
+  const json afternoon = Schedule("2026-08-06", "16:00", "17:00", 2);
+  const json evening = Schedule("2026-08-06", "18:00", "19:00", 2);
+  Book(afternoon[0]["id"], session_, 201);
+  Book(evening[0]["id"], session_, 201);
+
+  // Checked in with the code at the desk: the afternoon's appointment.
+  json encounter = SendJson("POST", "/v1/medical/check-ins", {{"qr", Code()}}, desk, 201);
+  EXPECT_EQ(encounter["state"], "open") << encounter;
+  EXPECT_FALSE(encounter.contains("citizen_id"));
+  const std::string close = "/v1/medical/encounters/" + encounter.value("id", "") + "/close";
+  const json prescription = {
+      {"items",
+       {{{"drug", "阿莫西林胶囊"}, {"quantity", 2}, {"unit_price_fen", 1250}},
+        {{"drug", "布洛芬片"}, {"quantity", 1}, {"unit_price_fen", 800}}}}};
+  auto before = Counts();
+  ExpectRefused("POST", close, json{{"summary", "x"}, {"prescriptions", {prescription}}}.dump(),
+                pharmacy, 403, "encounter_of_another_desk");
+  ExpectRefused("POST", close,
+                json{{"summary", "x"}, {"prescriptions", {prescription}}, {"valid_days", 4}}.dump(),
+                desk, 400, "invalid_argument");
+  ExpectRefused("POST", close,
+                json{{"summary", "x"}, {"prescriptions", {{{"items", {{{"drug", 1}}}}}}}}.dump(),
+                desk, 400, "bad_prescription");
+  EXPECT_EQ(Counts(), before);
+  json closed = SendJson(
+      "POST", close, {{"summary", "上呼吸道感染，口服抗生素"}, {"prescriptions", {prescription}}},
+      desk, 200);
+  EXPECT_EQ(closed["state"], "closed") << closed;
+  ASSERT_EQ(closed["prescriptions"].size(), 1u) << closed;
+  EXPECT_EQ(closed["prescriptions"][0]["total_fen"], 3300);
+  EXPECT_EQ(closed["prescriptions"][0]["valid_until"], "2026-08-06T16:00:00Z");  // midnight
+  const std::string rx = closed["prescriptions"][0].value("id", "");
+  json mine = SendJson("GET", "/v1/me/medical/prescriptions", nullptr, session_, 200);
+  ASSERT_EQ(mine["prescriptions"].size(), 1u) << mine;
+  EXPECT_EQ(mine["prescriptions"][0]["state"], "issued");
+
+  // Another hospital's pharmacy: refused with its own code, nothing changed.
+  before = Counts();
+  const std::string dispense = "/v1/medical/dispensations";
+  auto body = [&](const std::string& id) {
+    return json{{"qr", Code()}, {"prescription_id", id}}.dump();
+  };
+  ExpectRefused("POST", dispense, body(rx), other_hospital_.kiosk_key, 403,
+                "prescription_of_another_hospital");
+  ExpectRefused("POST", dispense, body("rx_unknown"), pharmacy, 404, "not_found");
+  EXPECT_EQ(Counts(), before);
+
+  json dispensed =
+      SendJson("POST", dispense, {{"qr", Code()}, {"prescription_id", rx}}, pharmacy, 201);
+  EXPECT_EQ(dispensed["queue_number"], 1) << dispensed;
+  EXPECT_EQ(dispensed["dispensed_at"], "2026-08-06T07:06:40Z");
+  EXPECT_FALSE(dispensed["prescription"].contains("citizen_id"));
+  before = Counts();
+  ExpectRefused("POST", dispense, body(rx), pharmacy, 409, "already_dispensed");
+  EXPECT_EQ(Counts(), before);
+  mine = SendJson("GET", "/v1/me/medical/prescriptions", nullptr, session_, 200);
+  EXPECT_EQ(mine["prescriptions"][0]["state"], "dispensed") << mine;
+  EXPECT_EQ(mine["prescriptions"][0]["queue_number"], 1);
+
+  // The evening's visit: a prescription for its day, fetched the next day.
+  json second = SendJson("POST", "/v1/medical/check-ins", {{"qr", Code()}}, desk, 201);
+  json second_closed = SendJson(
+      "POST", "/v1/medical/encounters/" + second.value("id", "") + "/close",
+      {{"summary", "复诊"}, {"prescriptions", {prescription}}, {"valid_days", 1}}, desk, 200);
+  const std::string late = second_closed["prescriptions"][0].value("id", "");
+  ASSERT_FALSE(late.empty()) << second_closed;
+  clock_.Advance(std::chrono::hours(9));  // 00:06 the next day in Jimo
+  before = Counts();
+  ExpectRefused("POST", dispense, body(late), pharmacy, 409, "prescription_expired");
+  EXPECT_EQ(Counts(), before);
+  json exported = SendJson("GET", "/v1/me/export", nullptr, session_, 200);
+  EXPECT_EQ(exported["scenes"]["medical"]["encounters"].size(), 2u) << exported["scenes"];
+  EXPECT_EQ(exported["scenes"]["medical"]["prescriptions"].size(), 2u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, MedicalApiTest, ::testing::ValuesIn(testing::DatabaseBackends()),

@@ -26,7 +26,14 @@ using store::Time;
 // An appointment's citizen_id is the platform's opaque id; no name or ID
 // number is stored here. The partial unique index allows one booked
 // appointment per citizen and schedule; cancelled ones stay as records.
-const std::array<store::Migration, 1> kMigrations = {{
+//
+// 4002, visits and pick-up: an encounter per checked-in appointment (the
+// unique appointment_id is the check-in); its summary is length-limited
+// text, not yet sealed (the scene has no keyring: sealing comes with the
+// health records). A prescription is dispensed once: dispensed_at is set by
+// one conditional update; its queue number comes from the hospital's
+// counter of the local day.
+const std::array<store::Migration, 2> kMigrations = {{
     {4001, "medical",
      R"sql(
 CREATE TABLE medical_departments (
@@ -86,6 +93,52 @@ CREATE UNIQUE INDEX medical_appointments_one_per_schedule
   ON medical_appointments(citizen_id, schedule_id) WHERE state = 'booked';
 CREATE INDEX medical_appointments_citizen ON medical_appointments(citizen_id);
 CREATE INDEX medical_appointments_slot ON medical_appointments(slot_id);
+)sql"},
+    {4002, "medical visits and prescriptions",
+     R"sql(
+CREATE TABLE medical_encounters (
+  id TEXT PRIMARY KEY,
+  appointment_id TEXT NOT NULL UNIQUE REFERENCES medical_appointments(id),
+  org_id TEXT NOT NULL REFERENCES organisations(id),
+  clinician_id TEXT NOT NULL REFERENCES medical_clinicians(id),
+  citizen_id TEXT NOT NULL REFERENCES citizens(id),
+  terminal_id TEXT NOT NULL REFERENCES terminals(id),
+  verification_id TEXT,
+  opened_at BIGINT NOT NULL,
+  closed_at BIGINT,
+  summary TEXT
+);
+CREATE INDEX medical_encounters_citizen ON medical_encounters(citizen_id);
+CREATE TABLE medical_prescriptions (
+  id TEXT PRIMARY KEY,
+  encounter_id TEXT NOT NULL REFERENCES medical_encounters(id),
+  org_id TEXT NOT NULL REFERENCES organisations(id),
+  citizen_id TEXT NOT NULL REFERENCES citizens(id),
+  total_fen BIGINT NOT NULL CHECK (total_fen >= 0),
+  issued_at BIGINT NOT NULL,
+  valid_until BIGINT NOT NULL,
+  dispensed_at BIGINT,
+  dispensed_by TEXT REFERENCES terminals(id),
+  verification_id TEXT,
+  queue_day TEXT,
+  queue_number BIGINT,
+  UNIQUE (org_id, queue_day, queue_number)
+);
+CREATE INDEX medical_prescriptions_citizen ON medical_prescriptions(citizen_id);
+CREATE TABLE medical_prescription_items (
+  prescription_id TEXT NOT NULL REFERENCES medical_prescriptions(id),
+  position BIGINT NOT NULL,
+  drug TEXT NOT NULL,
+  quantity BIGINT NOT NULL CHECK (quantity > 0),
+  unit_price_fen BIGINT NOT NULL CHECK (unit_price_fen >= 0),
+  PRIMARY KEY (prescription_id, position)
+);
+CREATE TABLE medical_pharmacy_counters (
+  org_id TEXT NOT NULL REFERENCES organisations(id),
+  day TEXT NOT NULL,
+  next BIGINT NOT NULL,
+  PRIMARY KEY (org_id, day)
+);
 )sql"},
 }};
 
@@ -176,6 +229,10 @@ Result<BookingChannel> BookingChannelFromName(std::string_view name) {
 
 Status NotAHospital() {
   return FailedPrecondition("the organisation is not a hospital", "not_a_hospital");
+}
+
+Status AlreadyCheckedIn() {
+  return AlreadyExists("the appointment is checked in already", "already_checked_in");
 }
 
 Status RequireMedicalTerminal(const Principal& who) {
@@ -703,6 +760,12 @@ Result<Appointment> MedicalScene::CancelAppointment(std::string_view citizen_id,
         if (now >= cancelled.slot.starts_at) {
           return FailedPrecondition("the slot has started: too late to cancel", "slot_started");
         }
+        const store::Value encounter[] = {Text(cancelled.id)};
+        CITYCODE_ASSIGN_OR_RETURN(
+            auto checked_in,
+            tx.QueryOptional("SELECT id FROM medical_encounters WHERE appointment_id = ?",
+                             encounter));
+        if (checked_in) return AlreadyCheckedIn();
         const store::Value cancel[] = {Time(now), Text(cancelled.id)};
         CITYCODE_ASSIGN_OR_RETURN(auto changed,
                                   tx.Execute("UPDATE medical_appointments SET state = 'cancelled', "
@@ -732,12 +795,346 @@ Result<std::vector<std::string>> MedicalScene::EraseCitizen(std::string_view cit
     if (appointment.state != AppointmentState::kBooked || appointment.slot.starts_at <= now) {
       continue;
     }
-    CITYCODE_RETURN_IF_ERROR(CancelAppointment(citizen_id, appointment.id).status());
+    Status cancelled = CancelAppointment(citizen_id, appointment.id).status();
+    // A visit under way stays: it is the hospital's record.
+    if (!cancelled.ok() && cancelled.reason() != "already_checked_in") return cancelled;
   }
   return std::vector<std::string>{
       "medical: appointments (挂号) — the hospitals' registration records, part of the "
       "outpatient record they must keep; they hold the account's id, no name or ID number; "
-      "bookings not yet due were cancelled and their places freed"};
+      "bookings not yet due were cancelled and their places freed; visits (就诊) and "
+      "prescriptions, the outpatient record itself, with their summaries and drugs"};
+}
+
+// --- visits (就诊) and medicine pick-up (取药) ---
+
+namespace {
+
+constexpr std::size_t kMaxSummary = 2000;
+constexpr std::size_t kMaxDrug = 64;
+constexpr std::size_t kMaxItems = 20;
+constexpr std::size_t kMaxPrescriptions = 10;
+constexpr std::int64_t kMaxQuantity = 1000;
+constexpr int kMaxValidDays = 3;
+
+constexpr std::string_view kEncounterSelect =
+    "SELECT id, appointment_id, org_id, clinician_id, citizen_id, terminal_id, opened_at, "
+    "closed_at, summary FROM medical_encounters";
+
+Encounter EncounterFromRow(const store::Row& row) {
+  Encounter out{.id = row.Text(0),
+                .appointment_id = row.Text(1),
+                .org_id = row.Text(2),
+                .clinician_id = row.Text(3),
+                .citizen_id = row.Text(4),
+                .terminal_id = row.Text(5),
+                .opened_at = FromUnixSeconds(row.Int(6)),
+                .summary = row.OptionalText(8).value_or("")};
+  if (auto closed = row.OptionalInt(7)) out.closed_at = FromUnixSeconds(*closed);
+  return out;
+}
+
+constexpr std::string_view kPrescriptionSelect =
+    "SELECT id, encounter_id, org_id, citizen_id, total_fen, issued_at, valid_until, "
+    "dispensed_at, dispensed_by, queue_number FROM medical_prescriptions";
+
+Result<std::vector<Prescription>> QueryPrescriptions(store::Transaction& tx, std::string_view where,
+                                                     std::span<const store::Value> params) {
+  CITYCODE_ASSIGN_OR_RETURN(
+      auto rows, tx.Query(std::string(kPrescriptionSelect) + " " + std::string(where), params));
+  std::vector<Prescription> out;
+  for (const store::Row& row : rows) {
+    Prescription p{.id = row.Text(0),
+                   .encounter_id = row.Text(1),
+                   .org_id = row.Text(2),
+                   .citizen_id = row.Text(3),
+                   .total_fen = row.Int(4),
+                   .issued_at = FromUnixSeconds(row.Int(5)),
+                   .valid_until = FromUnixSeconds(row.Int(6)),
+                   .dispensed_by = row.OptionalText(8).value_or(""),
+                   .queue_number = row.OptionalInt(9).value_or(0)};
+    if (auto dispensed = row.OptionalInt(7)) p.dispensed_at = FromUnixSeconds(*dispensed);
+    const store::Value id[] = {Text(p.id)};
+    CITYCODE_ASSIGN_OR_RETURN(auto items,
+                              tx.Query("SELECT drug, quantity, unit_price_fen FROM "
+                                       "medical_prescription_items WHERE prescription_id = ? "
+                                       "ORDER BY position",
+                                       id));
+    for (const store::Row& item : items) {
+      p.items.push_back(
+          {.drug = item.Text(0), .quantity = item.Int(1), .unit_price_fen = item.Int(2)});
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+Status CheckPrescriptions(std::span<const PrescriptionRequest> requests) {
+  if (requests.size() > kMaxPrescriptions) {
+    return InvalidArgument("at most 10 prescriptions a visit");
+  }
+  for (const PrescriptionRequest& request : requests) {
+    if (request.items.empty() || request.items.size() > kMaxItems) {
+      return InvalidArgument("a prescription has 1-20 items");
+    }
+    for (const PrescriptionItem& item : request.items) {
+      CITYCODE_RETURN_IF_ERROR(CheckName(item.drug, kMaxDrug, "a drug's name"));
+      if (item.quantity < 1 || item.quantity > kMaxQuantity) {
+        return InvalidArgument("quantity must be 1-1000");
+      }
+      if (item.unit_price_fen < 0 || item.unit_price_fen > kMaxFeeFen) {
+        return InvalidArgument("unit_price_fen must be 0-10000000");
+      }
+    }
+  }
+  return OkStatus();
+}
+
+Status CheckSummary(std::string_view summary) {
+  const bool clean = std::none_of(summary.begin(), summary.end(), [](char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return (byte < 0x20 && c != '\n') || byte == 0x7f;
+  });
+  if (summary.empty() || summary.size() > kMaxSummary || !clean) {
+    return InvalidArgument("a summary is 1-2000 bytes of text");
+  }
+  return OkStatus();
+}
+
+Status AlreadyDispensed(const Prescription& p) {
+  return FailedPrecondition("the prescription was dispensed at " +
+                                FormatRfc3339(p.dispensed_at.value_or(Instant{})) +
+                                " by terminal " + p.dispensed_by,
+                            "already_dispensed");
+}
+
+// Everything about the prescription that refuses a pick-up at `pharmacy`
+// before the code is used.
+Status CheckDispensable(const Prescription& p, const Principal& pharmacy, Instant now) {
+  if (p.org_id != pharmacy.org_id) {
+    return PermissionDenied("the prescription is another hospital's",
+                            "prescription_of_another_hospital");
+  }
+  if (p.dispensed_at) return AlreadyDispensed(p);
+  if (now >= p.valid_until) {
+    return FailedPrecondition("the prescription's validity has ended", "prescription_expired");
+  }
+  return OkStatus();
+}
+
+Result<Prescription> LoadPrescription(store::Transaction& tx, std::string_view id) {
+  const store::Value params[] = {Text(id)};
+  CITYCODE_ASSIGN_OR_RETURN(std::vector<Prescription> found,
+                            QueryPrescriptions(tx, "WHERE id = ?", params));
+  if (found.empty()) return NotFound("no such prescription");
+  return std::move(found.front());
+}
+
+}  // namespace
+
+Result<Encounter> MedicalScene::CheckIn(const Principal& desk, std::string_view qr_text) {
+  Impl& impl = *impl_;
+  CITYCODE_RETURN_IF_ERROR(RequireMedicalTerminal(desk));
+  CITYCODE_ASSIGN_OR_RETURN(platform::OnlineVerification verification,
+                            impl.platform.verification().VerifyForAction(desk, qr_text));
+  Encounter encounter;
+  CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
+      impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+        const Instant now = impl.clock.Now();
+        const store::Value mine[] = {Text(desk.org_id), Text(verification.citizen_id),
+                                     Text(FormatIsoDay(impl.time.LocalDay(now)))};
+        CITYCODE_ASSIGN_OR_RETURN(
+            std::vector<Appointment> today,
+            QueryAppointments(tx,
+                              "WHERE a.org_id = ? AND a.citizen_id = ? AND a.state = 'booked' "
+                              "AND s.day = ? ORDER BY s.starts_at, a.id",
+                              mine));
+        if (today.empty()) {
+          return FailedPrecondition("the patient has no appointment here today",
+                                    "no_appointment_today");
+        }
+        // The earliest appointment of the day not checked in yet.
+        const Appointment* next = nullptr;
+        for (const Appointment& appointment : today) {
+          const store::Value id[] = {Text(appointment.id)};
+          CITYCODE_ASSIGN_OR_RETURN(
+              auto seen,
+              tx.QueryOptional("SELECT id FROM medical_encounters WHERE appointment_id = ?", id));
+          if (!seen) {
+            next = &appointment;
+            break;
+          }
+        }
+        if (next == nullptr) return AlreadyCheckedIn();
+        encounter = Encounter{.id = crypto::RandomId("enc"),
+                              .appointment_id = next->id,
+                              .org_id = desk.org_id,
+                              .clinician_id = next->slot.clinician_id,
+                              .citizen_id = verification.citizen_id,
+                              .terminal_id = desk.terminal_id,
+                              .opened_at = now};
+        const store::Value row[] = {Text(encounter.id),
+                                    Text(encounter.appointment_id),
+                                    Text(encounter.org_id),
+                                    Text(encounter.clinician_id),
+                                    Text(encounter.citizen_id),
+                                    Text(encounter.terminal_id),
+                                    Text(verification.verification_id),
+                                    Time(now)};
+        auto inserted = tx.Execute(
+            "INSERT INTO medical_encounters (id, appointment_id, org_id, clinician_id, "
+            "citizen_id, terminal_id, verification_id, opened_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            row);
+        // A concurrent check-in of the same appointment.
+        if (inserted.status().code() == StatusCode::kAlreadyExists) return AlreadyCheckedIn();
+        return inserted.status();
+      }));
+  return encounter;
+}
+
+Result<std::vector<Prescription>> MedicalScene::CloseEncounter(
+    const Principal& desk, std::string_view encounter_id, std::string_view summary,
+    std::span<const PrescriptionRequest> requests, int valid_days) {
+  Impl& impl = *impl_;
+  CITYCODE_RETURN_IF_ERROR(RequireMedicalTerminal(desk));
+  CITYCODE_RETURN_IF_ERROR(CheckSummary(summary));
+  CITYCODE_RETURN_IF_ERROR(CheckPrescriptions(requests));
+  if (valid_days < 1 || valid_days > kMaxValidDays) {
+    return InvalidArgument("valid_days must be 1-3");
+  }
+  std::vector<Prescription> made;
+  CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
+      impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+        made.clear();
+        const Instant now = impl.clock.Now();
+        const store::Value id[] = {Text(encounter_id)};
+        CITYCODE_ASSIGN_OR_RETURN(
+            auto row, tx.QueryOptional(std::string(kEncounterSelect) + " WHERE id = ?", id));
+        // Another hospital's encounter is unknown here.
+        if (!row || row->Text(2) != desk.org_id) return NotFound("no such encounter");
+        const Encounter encounter = EncounterFromRow(*row);
+        if (encounter.terminal_id != desk.terminal_id) {
+          return PermissionDenied("the encounter was opened at another desk",
+                                  "encounter_of_another_desk");
+        }
+        const store::Value close[] = {Time(now), Text(summary), Text(encounter.id)};
+        CITYCODE_ASSIGN_OR_RETURN(
+            auto closed, tx.Execute("UPDATE medical_encounters SET closed_at = ?, summary = ? "
+                                    "WHERE id = ? AND closed_at IS NULL",
+                                    close));
+        if (closed != 1) return FailedPrecondition("the encounter is closed", "encounter_closed");
+        const Instant valid_until =
+            impl.time.StartOf(impl.time.LocalDay(now) + std::chrono::days(valid_days));
+        for (const PrescriptionRequest& request : requests) {
+          Prescription p{.id = crypto::RandomId("rx"),
+                         .encounter_id = encounter.id,
+                         .org_id = encounter.org_id,
+                         .citizen_id = encounter.citizen_id,
+                         .items = request.items,
+                         .issued_at = now,
+                         .valid_until = valid_until};
+          for (const PrescriptionItem& item : p.items) {
+            p.total_fen += item.quantity * item.unit_price_fen;
+          }
+          const store::Value params[] = {
+              Text(p.id),       Text(p.encounter_id), Text(p.org_id),     Text(p.citizen_id),
+              Int(p.total_fen), Time(p.issued_at),    Time(p.valid_until)};
+          CITYCODE_RETURN_IF_ERROR(
+              tx.Execute("INSERT INTO medical_prescriptions (id, encounter_id, org_id, "
+                         "citizen_id, total_fen, issued_at, valid_until) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         params)
+                  .status());
+          std::int64_t position = 0;
+          for (const PrescriptionItem& item : p.items) {
+            const store::Value line[] = {Text(p.id), Int(position++), Text(item.drug),
+                                         Int(item.quantity), Int(item.unit_price_fen)};
+            CITYCODE_RETURN_IF_ERROR(
+                tx.Execute("INSERT INTO medical_prescription_items (prescription_id, position, "
+                           "drug, quantity, unit_price_fen) VALUES (?, ?, ?, ?, ?)",
+                           line)
+                    .status());
+          }
+          made.push_back(std::move(p));
+        }
+        return OkStatus();
+      }));
+  return made;
+}
+
+Result<std::vector<Encounter>> MedicalScene::CitizenEncounters(std::string_view citizen_id) {
+  CITYCODE_ASSIGN_OR_RETURN(auto tx, impl_->db.Begin(store::TransactionMode::kRead));
+  const store::Value params[] = {Text(citizen_id)};
+  CITYCODE_ASSIGN_OR_RETURN(
+      auto rows,
+      tx->Query(std::string(kEncounterSelect) + " WHERE citizen_id = ? ORDER BY opened_at DESC, id",
+                params));
+  std::vector<Encounter> out;
+  for (const store::Row& row : rows) out.push_back(EncounterFromRow(row));
+  return out;
+}
+
+Result<std::vector<Prescription>> MedicalScene::CitizenPrescriptions(std::string_view citizen_id) {
+  CITYCODE_ASSIGN_OR_RETURN(auto tx, impl_->db.Begin(store::TransactionMode::kRead));
+  const store::Value params[] = {Text(citizen_id)};
+  return QueryPrescriptions(*tx, "WHERE citizen_id = ? ORDER BY issued_at DESC, id", params);
+}
+
+Result<Prescription> MedicalScene::Dispense(const Principal& pharmacy, std::string_view qr_text,
+                                            std::string_view prescription_id) {
+  Impl& impl = *impl_;
+  CITYCODE_RETURN_IF_ERROR(RequireMedicalTerminal(pharmacy));
+  // The prescription first: a pick-up that cannot succeed does not use up
+  // the code.
+  {
+    CITYCODE_ASSIGN_OR_RETURN(auto tx, impl.db.Begin(store::TransactionMode::kRead));
+    CITYCODE_ASSIGN_OR_RETURN(Prescription p, LoadPrescription(*tx, prescription_id));
+    CITYCODE_RETURN_IF_ERROR(CheckDispensable(p, pharmacy, impl.clock.Now()));
+  }
+  CITYCODE_ASSIGN_OR_RETURN(platform::OnlineVerification verification,
+                            impl.platform.verification().VerifyForAction(pharmacy, qr_text));
+  Prescription dispensed;
+  CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
+      impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+        const Instant now = impl.clock.Now();
+        CITYCODE_ASSIGN_OR_RETURN(dispensed, LoadPrescription(tx, prescription_id));
+        CITYCODE_RETURN_IF_ERROR(CheckDispensable(dispensed, pharmacy, now));
+        if (dispensed.citizen_id != verification.citizen_id) {
+          return PermissionDenied("the code is not the prescription's patient's",
+                                  "not_the_patient");
+        }
+        const std::string day = FormatIsoDay(impl.time.LocalDay(now));
+        // The number: the counter's row lock (PostgreSQL) or the write lock
+        // (SQLite) orders concurrent pharmacies; a refused pick-up rolls it
+        // back.
+        const store::Value counter[] = {Text(pharmacy.org_id), Text(day)};
+        CITYCODE_ASSIGN_OR_RETURN(
+            store::Row next,
+            tx.QueryOne("INSERT INTO medical_pharmacy_counters (org_id, day, next) "
+                        "VALUES (?, ?, 1) ON CONFLICT (org_id, day) DO UPDATE SET "
+                        "next = medical_pharmacy_counters.next + 1 RETURNING next",
+                        counter));
+        // Exactly once: only the update that finds it undispensed changes it.
+        const store::Value take[] = {
+            Time(now), Text(pharmacy.terminal_id), Text(verification.verification_id),
+            Text(day), Int(next.Int(0)),           Text(dispensed.id)};
+        CITYCODE_ASSIGN_OR_RETURN(
+            auto taken,
+            tx.Execute("UPDATE medical_prescriptions SET dispensed_at = ?, dispensed_by = ?, "
+                       "verification_id = ?, queue_day = ?, queue_number = ? "
+                       "WHERE id = ? AND dispensed_at IS NULL",
+                       take));
+        if (taken != 1) {
+          CITYCODE_ASSIGN_OR_RETURN(Prescription now_dispensed,
+                                    LoadPrescription(tx, prescription_id));
+          return AlreadyDispensed(now_dispensed);
+        }
+        dispensed.dispensed_at = now;
+        dispensed.dispensed_by = pharmacy.terminal_id;
+        dispensed.queue_number = next.Int(0);
+        return OkStatus();
+      }));
+  return dispensed;
 }
 
 namespace {

@@ -28,6 +28,13 @@
 //  - permission_denied: "not_a_hospital_terminal", "code_invalid" (the
 //    message names the verifier's reason), "slot_of_another_hospital", and a
 //    department or clinician of another organisation.
+//  - visits and pick-up: failed_precondition "no_appointment_today",
+//    "encounter_closed", "prescription_expired", "already_dispensed" (the
+//    message says when and at which terminal); already_exists
+//    "already_checked_in" (also for cancelling a checked-in appointment);
+//    permission_denied "encounter_of_another_desk",
+//    "prescription_of_another_hospital", "not_the_patient"; not_found an
+//    unknown encounter or prescription.
 //  - invalid_argument: bad input (names, days "YYYY-MM-DD", times "HH:MM",
 //    slot length, capacity, fee).
 //
@@ -142,6 +149,45 @@ struct Appointment {
   std::optional<Instant> cancelled_at;
 };
 
+// A visit (就诊): opened when the patient's code is shown at a terminal of
+// the hospital on the day of their appointment, closed by the clinician at
+// the same terminal with a summary and any prescriptions.
+struct Encounter {
+  std::string id;
+  std::string appointment_id;
+  std::string org_id;
+  std::string clinician_id;
+  std::string citizen_id;   // for the library's callers; never shown to a terminal
+  std::string terminal_id;  // the desk that opened it (and alone may close it)
+  Instant opened_at{};
+  std::optional<Instant> closed_at;
+  std::string summary;  // empty until closed
+};
+
+struct PrescriptionItem {
+  std::string drug;                 // 1-64 bytes
+  std::int64_t quantity = 1;        // 1-1000
+  std::int64_t unit_price_fen = 0;  // 0-10 000 000
+};
+
+struct PrescriptionRequest {
+  std::vector<PrescriptionItem> items;  // 1-20
+};
+
+struct Prescription {
+  std::string id;
+  std::string encounter_id;
+  std::string org_id;
+  std::string citizen_id;  // for the library's callers
+  std::vector<PrescriptionItem> items;
+  std::int64_t total_fen = 0;
+  Instant issued_at{};
+  Instant valid_until{};  // the local midnight that ends its validity
+  std::optional<Instant> dispensed_at;
+  std::string dispensed_by;       // the pharmacy terminal's id
+  std::int64_t queue_number = 0;  // the pharmacy's number of its local day, once dispensed
+};
+
 class MedicalScene final : public api::Scene {
  public:
   // Applies the scene's migrations (versions 4001+). All must outlive the
@@ -189,9 +235,36 @@ class MedicalScene final : public api::Scene {
                                      std::string_view slot_id);
   // The citizen's appointments, newest slot first.
   Result<std::vector<Appointment>> CitizenAppointments(std::string_view citizen_id);
-  // Cancels the citizen's own booked appointment before its slot starts.
+  // Cancels the citizen's own booked appointment before its slot starts
+  // and before it is checked in.
   Result<Appointment> CancelAppointment(std::string_view citizen_id,
                                         std::string_view appointment_id);
+
+  // --- visits (就诊) ---
+  // A terminal of the hospital (the clinician's desk) verifies the patient's
+  // code (one use) and checks in their earliest booked appointment of the
+  // local day at that hospital, opening its encounter.
+  Result<Encounter> CheckIn(const platform::Principal& desk, std::string_view qr_text);
+  // The desk that opened the encounter closes it with the summary and any
+  // prescriptions, valid to the end of the local day they are issued, or of
+  // the (valid_days - 1)th day after (valid_days 1-3). Answers the
+  // prescriptions made.
+  Result<std::vector<Prescription>> CloseEncounter(const platform::Principal& desk,
+                                                   std::string_view encounter_id,
+                                                   std::string_view summary,
+                                                   std::span<const PrescriptionRequest> requests,
+                                                   int valid_days);
+  // The citizen's encounters and prescriptions, newest first.
+  Result<std::vector<Encounter>> CitizenEncounters(std::string_view citizen_id);
+  Result<std::vector<Prescription>> CitizenPrescriptions(std::string_view citizen_id);
+
+  // --- medicine pick-up (取药) ---
+  // A terminal of the prescription's hospital (the pharmacy) verifies the
+  // patient's code and dispenses the prescription, exactly once, answering
+  // it with its queue number of the local day. The prescription is checked
+  // before the code is used up.
+  Result<Prescription> Dispense(const platform::Principal& pharmacy, std::string_view qr_text,
+                                std::string_view prescription_id);
 
  private:
   struct Impl;

@@ -1,7 +1,9 @@
 // The medical scene's part of the demo city: at each hospital two
 // departments, a clinician or two each, and a morning session a day for a
 // week from the demo clock's today. Each hospital's terminal (created by
-// the demo city, "门诊楼 1" / "卫生院 1") serves as its registration kiosk.
+// the demo city, "门诊楼 1" / "卫生院 1") serves as its registration kiosk;
+// the scene adds a clinician's desk ("… 诊室1") and a pharmacy window
+// ("… 药房1") at its first site.
 #include <chrono>
 
 #include "scenes/medical/medical.h"
@@ -74,9 +76,21 @@ Status MedicalScene::SeedDemo(api::DemoSeed& seed) {
       // The demo city gave each hospital a terminal: its registration kiosk.
       CITYCODE_ASSIGN_OR_RETURN(auto terminals, seed.platform.access_keys().ListTerminals(org.id));
       const std::string kiosk = terminals.empty() ? std::string("none") : terminals.front().name;
+      std::string desks;
+      CITYCODE_ASSIGN_OR_RETURN(auto sites, seed.platform.organisations().ListSites(org.id));
+      if (!sites.empty()) {
+        for (const char* room : {" 诊室1", " 药房1"}) {
+          const std::string name = sites.front().name + room;
+          CITYCODE_ASSIGN_OR_RETURN(auto terminal, seed.platform.access_keys().CreateTerminal(
+                                                       org.id, sites.front().id, name));
+          seed.terminals.push_back(
+              {org.name, sites.front().name, "medical", terminal.second.token, name});
+          desks += ", " + name;
+        }
+      }
       seed.notes.push_back(
-          {"Medical", org.name + " " + org.id + ", kiosk " + kiosk +
-                          " (key in demo.json), a slot tomorrow 08:00: " + first_slot});
+          {"Medical", org.name + " " + org.id + ", kiosk " + kiosk + desks +
+                          " (keys in demo.json), a slot tomorrow 08:00: " + first_slot});
     }
   }
   return OkStatus();

@@ -1,7 +1,9 @@
 // Routes of the medical scene: a hospital's departments, clinicians and
 // schedules (its administrators or the platform's), its open slots
 // (citizens and its terminals), and registration (挂号) from the citizen's
-// session or at a kiosk by the code. Terminals never get a citizen's id.
+// session or at a kiosk by the code; visits (就诊) checked in and closed at
+// the clinician's desk, and prescriptions dispensed (取药) at the pharmacy,
+// by the code. Terminals never get a citizen's id.
 #include <nlohmann/json.hpp>
 
 #include "api/route.h"
@@ -244,18 +246,191 @@ void AddRegistrationRoutes(MedicalScene& scene, std::vector<RouteSpec>& routes) 
        }});
 }
 
+json EncounterJson(const Encounter& e) {
+  json out = {{"id", e.id},
+              {"appointment_id", e.appointment_id},
+              {"org_id", e.org_id},
+              {"clinician_id", e.clinician_id},
+              {"state", e.closed_at ? "closed" : "open"},
+              {"opened_at", FormatRfc3339(e.opened_at)}};
+  if (e.closed_at) out["closed_at"] = FormatRfc3339(*e.closed_at);
+  return out;
+}
+
+json PrescriptionJson(const Prescription& p) {
+  json items = json::array();
+  for (const PrescriptionItem& item : p.items) {
+    items.push_back({{"drug", item.drug},
+                     {"quantity", item.quantity},
+                     {"unit_price_fen", item.unit_price_fen}});
+  }
+  json out = {{"id", p.id},
+              {"encounter_id", p.encounter_id},
+              {"org_id", p.org_id},
+              {"items", items},
+              {"total_fen", p.total_fen},
+              {"issued_at", FormatRfc3339(p.issued_at)},
+              {"valid_until", FormatRfc3339(p.valid_until)},
+              {"state", p.dispensed_at ? "dispensed" : "issued"}};
+  if (p.dispensed_at) {
+    out["dispensed_at"] = FormatRfc3339(*p.dispensed_at);
+    out["queue_number"] = p.queue_number;
+  }
+  return out;
+}
+
+json PrescriptionsJson(const std::vector<Prescription>& prescriptions) {
+  json out = json::array();
+  for (const Prescription& p : prescriptions) out.push_back(PrescriptionJson(p));
+  return json{{"prescriptions", out}};
+}
+
+// {items: [{drug, quantity, unit_price_fen}]}; the use case checks the
+// values.
+Result<PrescriptionRequest> ParsePrescription(const json& in) {
+  PrescriptionRequest out;
+  if (!in.is_object() || !in.contains("items") || !in["items"].is_array() || in.size() != 1) {
+    return InvalidArgument("a prescription is {items: [...]}", "bad_prescription");
+  }
+  for (const json& item : in["items"]) {
+    if (!item.is_object() || item.size() != 3 || !item.contains("drug") ||
+        !item["drug"].is_string() || !item.contains("quantity") ||
+        !item["quantity"].is_number_integer() || !item.contains("unit_price_fen") ||
+        !item["unit_price_fen"].is_number_integer()) {
+      return InvalidArgument("an item is {drug, quantity, unit_price_fen}", "bad_prescription");
+    }
+    out.items.push_back({.drug = item["drug"].get<std::string>(),
+                         .quantity = item["quantity"].get<std::int64_t>(),
+                         .unit_price_fen = item["unit_price_fen"].get<std::int64_t>()});
+  }
+  return out;
+}
+
+void AddVisitRoutes(MedicalScene& scene, std::vector<RouteSpec>& routes) {
+  routes.push_back({.method = Method::kPost,
+                    .pattern = "/v1/medical/check-ins",
+                    .name = "medical_check_in",
+                    .summary = "Scan the patient's code at the clinician's desk: check in today's "
+                               "appointment and open its encounter (就诊)",
+                    .roles = api::kTerminals,
+                    .body = {{.name = "qr", .max_length = 4096, .description = "the CC1: text"}},
+                    .success_status = 201,
+                    .handler = [&scene](Call& call) {
+                      return Respond(scene.CheckIn(*call.principal, Text(call, "qr")), 201,
+                                     EncounterJson);
+                    }});
+  routes.push_back(
+      {.method = Method::kPost,
+       .pattern = "/v1/medical/encounters/{encounter}/close",
+       .name = "medical_close_encounter",
+       .summary = "Close the encounter with its summary and any prescriptions (the desk that "
+                  "opened it)",
+       .roles = api::kTerminals,
+       .body = {{.name = "summary", .max_length = 2000, .multiline = true},
+                {.name = "prescriptions",
+                 .type = FieldType::kObjectArray,
+                 .required = false,
+                 .max_items = 10,
+                 .description = "each {items: [{drug, quantity, unit_price_fen}]}"},
+                {.name = "valid_days",
+                 .type = FieldType::kInteger,
+                 .required = false,
+                 .description = "1 (the day of issue, the default) to 3"}},
+       .max_body_bytes = 64 * 1024,
+       .handler = [&scene](Call& call) {
+         std::vector<PrescriptionRequest> requests;
+         if (call.body.contains("prescriptions")) {
+           for (const json& in : call.body["prescriptions"]) {
+             auto request = ParsePrescription(in);
+             if (!request.ok()) return api::ErrorResponse(request.status());
+             requests.push_back(std::move(*request));
+           }
+         }
+         const std::int64_t valid_days =
+             call.body.contains("valid_days") ? Integer(call, "valid_days") : 1;
+         const int days = valid_days < 0 || valid_days > 1000 ? 0 : static_cast<int>(valid_days);
+         const std::string encounter = Param(call, "encounter");
+         return Respond(scene.CloseEncounter(*call.principal, encounter, Text(call, "summary"),
+                                             requests, days),
+                        200, [&encounter](const std::vector<Prescription>& made) {
+                          json out = PrescriptionsJson(made);
+                          out["encounter_id"] = encounter;
+                          out["state"] = "closed";
+                          return out;
+                        });
+       }});
+  routes.push_back({.method = Method::kGet,
+                    .pattern = "/v1/me/medical/encounters",
+                    .name = "medical_my_encounters",
+                    .summary = "The session's citizen's visits, newest first",
+                    .roles = api::kCitizens,
+                    .handler = [&scene](Call& call) {
+                      return Respond(scene.CitizenEncounters(call.principal->citizen_id), 200,
+                                     [](const std::vector<Encounter>& list) {
+                                       json out = json::array();
+                                       for (const auto& e : list) {
+                                         json one = EncounterJson(e);
+                                         if (e.closed_at) one["summary"] = e.summary;
+                                         out.push_back(one);
+                                       }
+                                       return json{{"encounters", out}};
+                                     });
+                    }});
+  routes.push_back({.method = Method::kGet,
+                    .pattern = "/v1/me/medical/prescriptions",
+                    .name = "medical_my_prescriptions",
+                    .summary = "The session's citizen's prescriptions, newest first",
+                    .roles = api::kCitizens,
+                    .handler = [&scene](Call& call) {
+                      return Respond(scene.CitizenPrescriptions(call.principal->citizen_id), 200,
+                                     PrescriptionsJson);
+                    }});
+  routes.push_back(
+      {.method = Method::kPost,
+       .pattern = "/v1/medical/dispensations",
+       .name = "medical_dispense",
+       .summary = "Scan the patient's code at the hospital's pharmacy and dispense a "
+                  "prescription, once (取药)",
+       .roles = api::kTerminals,
+       .body = {{.name = "qr", .max_length = 4096, .description = "the CC1: text"},
+                {.name = "prescription_id", .max_length = 64}},
+       .success_status = 201,
+       .handler = [&scene](Call& call) {
+         return Respond(
+             scene.Dispense(*call.principal, Text(call, "qr"), Text(call, "prescription_id")), 201,
+             [](const Prescription& p) {
+               return json{{"prescription", PrescriptionJson(p)},
+                           {"queue_number", p.queue_number},
+                           {"dispensed_at", FormatRfc3339(p.dispensed_at.value())}};
+             });
+       }});
+}
+
 }  // namespace
 
 std::vector<RouteSpec> MedicalScene::Routes() {
   std::vector<RouteSpec> routes;
   AddFacilityRoutes(*this, routes);
   AddRegistrationRoutes(*this, routes);
+  AddVisitRoutes(*this, routes);
   return routes;
 }
 
 Result<nlohmann::json> MedicalScene::ExportCitizen(std::string_view citizen_id) {
   CITYCODE_ASSIGN_OR_RETURN(std::vector<Appointment> appointments, CitizenAppointments(citizen_id));
-  return AppointmentsJson(appointments);
+  CITYCODE_ASSIGN_OR_RETURN(std::vector<Encounter> encounters, CitizenEncounters(citizen_id));
+  CITYCODE_ASSIGN_OR_RETURN(std::vector<Prescription> prescriptions,
+                            CitizenPrescriptions(citizen_id));
+  json out = AppointmentsJson(appointments);
+  json visits = json::array();
+  for (const Encounter& e : encounters) {
+    json one = EncounterJson(e);
+    if (e.closed_at) one["summary"] = e.summary;
+    visits.push_back(one);
+  }
+  out["encounters"] = visits;
+  out["prescriptions"] = PrescriptionsJson(prescriptions)["prescriptions"];
+  return out;
 }
 
 }  // namespace citycode::medical

@@ -423,6 +423,212 @@ TEST_P(MedicalTest, TheDemoSeedsEachHospitalWithAWeekOfSessions) {
 INSTANTIATE_TEST_SUITE_P(Backends, MedicalTest, ::testing::ValuesIn(testing::DatabaseBackends()),
                          testing::BackendTestName);
 
+// --- visits (就诊) and medicine pick-up (取药) ---
+
+class MedicalVisitTest : public MedicalTest {
+ protected:
+  void SetUp() override {
+    MedicalTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    auto sites = platform_->organisations().ListSites(hospital_id_);
+    ASSERT_TRUE(sites.ok() && !sites->empty());
+    desk_ = Terminal(hospital_id_, sites->front().id, "诊室1");
+    pharmacy_ = Terminal(hospital_id_, sites->front().id, "药房1");
+    // Today's session, later this afternoon (now is 15:06).
+    const Schedule today = NewSchedule(kToday, "16:00", "17:00");
+    auto booked = medical_->BookOnline(citizen_.id, today.slots[0].id);
+    ASSERT_TRUE(booked.ok()) << booked.status().ToString();
+    appointment_id_ = booked->id;
+  }
+
+  std::map<std::string, std::int64_t> VisitCounts() {
+    auto counts = Counts();
+    counts["encounters"] = QueryInt("SELECT CAST(COUNT(*) AS BIGINT) FROM medical_encounters");
+    counts["closed"] = QueryInt(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM medical_encounters WHERE closed_at IS NOT NULL");
+    counts["prescriptions"] =
+        QueryInt("SELECT CAST(COUNT(*) AS BIGINT) FROM medical_prescriptions");
+    counts["items"] = QueryInt("SELECT CAST(COUNT(*) AS BIGINT) FROM medical_prescription_items");
+    counts["dispensed"] = QueryInt(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM medical_prescriptions WHERE dispensed_at IS NOT "
+        "NULL");
+    counts["counters"] =
+        QueryInt("SELECT CAST(COALESCE(SUM(next), 0) AS BIGINT) FROM medical_pharmacy_counters");
+    return counts;
+  }
+
+  // Checks the citizen in at the desk and closes the visit with one
+  // prescription of two items; answers it.
+  Prescription Prescribe(int valid_days = 1) {
+    auto encounter = medical_->CheckIn(desk_, Code(citizen_));
+    EXPECT_TRUE(encounter.ok()) << encounter.status().ToString();
+    if (!encounter.ok()) return {};
+    const PrescriptionRequest request{.items = {{"阿莫西林胶囊", 2, 1250}, {"布洛芬片", 1, 800}}};
+    auto made = medical_->CloseEncounter(desk_, encounter->id, "上呼吸道感染，口服抗生素三天",
+                                         std::span(&request, 1), valid_days);
+    EXPECT_TRUE(made.ok()) << made.status().ToString();
+    if (!made.ok() || made->size() != 1) return {};
+    return made->front();
+  }
+
+  Principal desk_, pharmacy_;
+  std::string appointment_id_;
+};
+
+TEST_P(MedicalVisitTest, CheckInCloseAndDispenseOnce) {
+  auto encounter = medical_->CheckIn(desk_, Code(citizen_));
+  ASSERT_TRUE(encounter.ok()) << encounter.status().ToString();
+  EXPECT_EQ(encounter->appointment_id, appointment_id_);
+  EXPECT_EQ(encounter->clinician_id, clinician_.id);
+  EXPECT_EQ(encounter->citizen_id, citizen_.id);
+  EXPECT_FALSE(encounter->closed_at);
+
+  // Shown again, or cancelled once checked in: refused, nothing changed.
+  auto before = VisitCounts();
+  EXPECT_THAT(medical_->CheckIn(desk_, Code(citizen_)),
+              StatusIs(StatusCode::kAlreadyExists, "already_checked_in"));
+  EXPECT_THAT(medical_->CancelAppointment(citizen_.id, appointment_id_),
+              StatusIs(StatusCode::kAlreadyExists, "already_checked_in"));
+  EXPECT_THAT(medical_->CheckIn(desk_, Code(other_citizen_)),
+              StatusIs(StatusCode::kFailedPrecondition, "no_appointment_today"));
+  EXPECT_THAT(medical_->CheckIn(other_kiosk_, Code(citizen_)),
+              StatusIs(StatusCode::kFailedPrecondition, "no_appointment_today"));
+  EXPECT_THAT(medical_->CheckIn(hall_kiosk_, Code(citizen_)),
+              StatusIs(StatusCode::kPermissionDenied, "not_a_hospital_terminal"));
+  const std::string used = Code(citizen_);
+  ASSERT_THAT(medical_->CheckIn(desk_, used),
+              StatusIs(StatusCode::kAlreadyExists, "already_checked_in"));
+  EXPECT_THAT(medical_->CheckIn(desk_, used),
+              StatusIs(StatusCode::kPermissionDenied, "code_invalid"));
+
+  // Closing: only at the desk that opened it, with good input.
+  const PrescriptionRequest request{.items = {{"阿莫西林胶囊", 2, 1250}, {"布洛芬片", 1, 800}}};
+  const auto one = std::span(&request, 1);
+  EXPECT_THAT(medical_->CloseEncounter(pharmacy_, encounter->id, "summary", one, 1),
+              StatusIs(StatusCode::kPermissionDenied, "encounter_of_another_desk"));
+  EXPECT_THAT(medical_->CloseEncounter(other_kiosk_, encounter->id, "summary", one, 1),
+              StatusIs(StatusCode::kNotFound, "not_found"));
+  EXPECT_THAT(medical_->CloseEncounter(desk_, encounter->id, "summary", one, 4),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
+  EXPECT_THAT(medical_->CloseEncounter(desk_, encounter->id, "", one, 1),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
+  const PrescriptionRequest bad{.items = {{"阿莫西林胶囊", 0, 1250}}};
+  EXPECT_THAT(medical_->CloseEncounter(desk_, encounter->id, "summary", std::span(&bad, 1), 1),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
+  EXPECT_EQ(VisitCounts(), before);
+
+  auto made = medical_->CloseEncounter(desk_, encounter->id, "上呼吸道感染", one, 1);
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  ASSERT_EQ(made->size(), 1u);
+  const Prescription& rx = made->front();
+  EXPECT_EQ(rx.total_fen, 2 * 1250 + 800);
+  EXPECT_EQ(rx.citizen_id, citizen_.id);
+  // Valid to the end of the local day of issue: midnight in Jimo.
+  EXPECT_EQ(FormatRfc3339(rx.valid_until), "2026-08-06T16:00:00Z");
+  EXPECT_THAT(medical_->CloseEncounter(desk_, encounter->id, "again", {}, 1),
+              StatusIs(StatusCode::kFailedPrecondition, "encounter_closed"));
+
+  // Pick-up: the prescription is checked before the code is used.
+  before = VisitCounts();
+  EXPECT_THAT(medical_->Dispense(other_kiosk_, Code(citizen_), rx.id),
+              StatusIs(StatusCode::kPermissionDenied, "prescription_of_another_hospital"));
+  EXPECT_THAT(medical_->Dispense(pharmacy_, Code(other_citizen_), rx.id),
+              StatusIs(StatusCode::kPermissionDenied, "not_the_patient"));
+  EXPECT_THAT(medical_->Dispense(pharmacy_, Code(citizen_), "rx_unknown"),
+              StatusIs(StatusCode::kNotFound, "not_found"));
+  EXPECT_EQ(VisitCounts(), before);
+
+  auto dispensed = medical_->Dispense(pharmacy_, Code(citizen_), rx.id);
+  ASSERT_TRUE(dispensed.ok()) << dispensed.status().ToString();
+  EXPECT_EQ(dispensed->queue_number, 1);
+  EXPECT_EQ(dispensed->dispensed_at, clock_.Now());
+  EXPECT_EQ(dispensed->dispensed_by, pharmacy_.terminal_id);
+
+  before = VisitCounts();
+  auto again = medical_->Dispense(pharmacy_, Code(citizen_), rx.id);
+  EXPECT_THAT(again, StatusIs(StatusCode::kFailedPrecondition, "already_dispensed"));
+  EXPECT_THAT(again.status().message(), ::testing::HasSubstr(pharmacy_.terminal_id));
+  EXPECT_THAT(again.status().message(), ::testing::HasSubstr(FormatRfc3339(clock_.Now())));
+  EXPECT_EQ(VisitCounts(), before);
+
+  auto mine = medical_->CitizenPrescriptions(citizen_.id);
+  ASSERT_TRUE(mine.ok());
+  ASSERT_EQ(mine->size(), 1u);
+  EXPECT_EQ(mine->front().queue_number, 1);
+  ASSERT_EQ(mine->front().items.size(), 2u);
+  EXPECT_EQ(mine->front().items[0].drug, "阿莫西林胶囊");
+  auto visits = medical_->CitizenEncounters(citizen_.id);
+  ASSERT_TRUE(visits.ok());
+  ASSERT_EQ(visits->size(), 1u);
+  EXPECT_EQ(visits->front().summary, "上呼吸道感染");
+  auto exported = medical_->ExportCitizen(citizen_.id);
+  ASSERT_TRUE(exported.ok());
+  EXPECT_EQ((*exported)["encounters"].size(), 1u);
+  EXPECT_EQ((*exported)["prescriptions"].size(), 1u);
+}
+
+TEST_P(MedicalVisitTest, APrescriptionIsValidForItsDaysOnly) {
+  const Prescription today_only = Prescribe(1);
+  ASSERT_FALSE(today_only.id.empty());
+  // Another appointment, checked in and prescribed for three days.
+  auto second = medical_->CreateSchedule(hospital_id_, {.clinician_id = clinician_.id,
+                                                        .day = std::string(kToday),
+                                                        .start = "18:00",
+                                                        .end = "19:00",
+                                                        .slot_minutes = 30,
+                                                        .capacity = 1,
+                                                        .fee_fen = 0});
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  ASSERT_TRUE(medical_->BookOnline(citizen_.id, second->slots[0].id).ok());
+  const Prescription three_days = Prescribe(3);
+  ASSERT_FALSE(three_days.id.empty());
+  EXPECT_EQ(FormatRfc3339(three_days.valid_until), "2026-08-08T16:00:00Z");
+
+  // The next day (local): the first has expired, the second is good.
+  clock_.Advance(std::chrono::hours(9));
+  const auto before = VisitCounts();
+  EXPECT_THAT(medical_->Dispense(pharmacy_, Code(citizen_), today_only.id),
+              StatusIs(StatusCode::kFailedPrecondition, "prescription_expired"));
+  EXPECT_EQ(VisitCounts(), before);
+  auto dispensed = medical_->Dispense(pharmacy_, Code(citizen_), three_days.id);
+  ASSERT_TRUE(dispensed.ok()) << dispensed.status().ToString();
+  // A new local day, a new queue.
+  EXPECT_EQ(dispensed->queue_number, 1);
+}
+
+TEST_P(MedicalVisitTest, ConcurrentDispensingOfOnePrescriptionDispensesItOnce) {
+  const Prescription rx = Prescribe();
+  ASSERT_FALSE(rx.id.empty());
+  constexpr int kPharmacies = 6;
+  std::vector<std::string> codes;
+  for (int i = 0; i < kPharmacies; ++i) codes.push_back(Code(citizen_));
+  std::vector<Status> results(kPharmacies);
+  std::latch start(kPharmacies);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kPharmacies; ++i) {
+    threads.emplace_back([&, i] {
+      start.arrive_and_wait();
+      results[i] = medical_->Dispense(pharmacy_, codes[i], rx.id).status();
+    });
+  }
+  for (auto& t : threads) t.join();
+  int ok = 0;
+  for (const Status& status : results) {
+    if (status.ok()) {
+      ++ok;
+    } else {
+      EXPECT_EQ(status.reason(), "already_dispensed") << status.ToString();
+    }
+  }
+  EXPECT_EQ(ok, 1);
+  EXPECT_EQ(VisitCounts()["dispensed"], 1);
+  EXPECT_EQ(VisitCounts()["counters"], 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, MedicalVisitTest,
+                         ::testing::ValuesIn(testing::DatabaseBackends()),
+                         testing::BackendTestName);
+
 TEST(MedicalModuleTest, ReadsItsSectionAndRefusesOutOfRangeValues) {
   auto module = MakeMedicalModule();
   EXPECT_EQ(module->name(), "medical");
