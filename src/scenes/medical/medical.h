@@ -1,6 +1,7 @@
-// The medical scene (scene medical), first increment: registration (挂号)
-// at hospitals and township health centres, run by organisations of kind
-// hospital whose terminals are kiosks and windows.
+// The medical scene (scene medical): registration (挂号), visits (就诊) and
+// medicine pick-up (取药) at hospitals and township health centres, run by
+// organisations of kind hospital whose terminals are kiosks and windows,
+// clinicians' desks and pharmacies (any terminal of the hospital, for now).
 //
 // - Departments (科室) and clinicians (医生: name, title, department).
 // - Schedules (出诊): a clinician's session on one of the city's local days
@@ -13,6 +14,13 @@
 //   (booked < capacity) in the same transaction as the appointment's insert.
 //   A citizen holds at most one booked appointment per schedule (a unique
 //   index). Cancelling, up to the slot's start, frees the place.
+// - Encounters: the code shown at a terminal of the hospital checks in the
+//   citizen's earliest appointment of the local day there; the same desk
+//   closes the encounter with a summary (length-limited text, not sealed)
+//   and prescriptions valid 1-3 local days.
+// - Prescriptions are dispensed by the patient's code at a terminal of the
+//   same hospital exactly once (a conditional update on dispensed_at IS
+//   NULL), with a queue number per hospital and local day.
 //
 // Errors (the reason() in quotes):
 //  - not_found: an unknown organisation, department, clinician, slot or

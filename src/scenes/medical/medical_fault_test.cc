@@ -1,13 +1,16 @@
 // Booking and cancelling with a storage failure at each step in turn. The
 // error must reach the caller, a slot's booked count must always equal its
 // booked appointments (no place taken without an appointment, or the other
-// way round), and the call without the fault must then succeed.
+// way round), and the call without the fault must then succeed. Closing a
+// visit and dispensing likewise: all or nothing.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <memory>
 #include <string>
 
+#include "code/presentation.h"
+#include "crypto/key.h"
 #include "scenes/medical/medical.h"
 #include "tests/support/faulty_database.h"
 #include "tests/support/faulty_vault_test.h"
@@ -47,6 +50,8 @@ class MedicalFaultTest : public testing::FaultyVaultTest {
                                                         .fee_fen = 1000});
     ASSERT_THAT(schedule, IsOk());
     slot_id_ = schedule->slots.front().id;
+    hospital_ = hospital;
+    clinician_id_ = clinician->id;
     citizen_ = VerifiedCitizen({"测试市民甲", "370282199003154516"}, "13912345678");
     ASSERT_FALSE(citizen_.empty());
   }
@@ -64,8 +69,55 @@ class MedicalFaultTest : public testing::FaultyVaultTest {
               0);
   }
 
+  // A code of the citizen from an enrolled phone.
+  std::string Code() {
+    if (credential_.empty()) {
+      auto issued = platform_->devices().Enrol(
+          {.citizen_id = citizen_, .device_key = device_.public_key(), .label = "phone"});
+      EXPECT_THAT(issued, IsOk());
+      if (issued.ok()) credential_ = issued->credential;
+    }
+    auto bytes = code::MakePresentation(
+        {.credential = credential_, .made_at = clock_.Now(), .counter = ++counter_}, device_);
+    EXPECT_THAT(bytes, IsOk());
+    return bytes.ok() ? code::ToQrText(*bytes) : std::string();
+  }
+
+  // A desk terminal of the hospital.
+  platform::Principal Desk() {
+    auto site = platform_->organisations().CreateSite(hospital_, "门诊楼");
+    EXPECT_THAT(site, IsOk());
+    auto terminal = platform_->access_keys().CreateTerminal(hospital_, site->id, "诊室1");
+    EXPECT_THAT(terminal, IsOk());
+    auto principal = platform_->access_keys().Authenticate(terminal->second.token);
+    EXPECT_THAT(principal, IsOk());
+    return *principal;
+  }
+
+  // An open encounter of the citizen: a 30-minute session today at
+  // `start` (after now, 15:06), booked and checked in at `desk`.
+  std::string OpenEncounter(const platform::Principal& desk, std::string_view start,
+                            std::string_view end) {
+    auto schedule = medical_->CreateSchedule(hospital_, {.clinician_id = clinician_id_,
+                                                         .day = "2026-08-06",
+                                                         .start = std::string(start),
+                                                         .end = std::string(end),
+                                                         .slot_minutes = 30,
+                                                         .capacity = 5,
+                                                         .fee_fen = 0});
+    EXPECT_THAT(schedule, IsOk());
+    if (!schedule.ok()) return "";
+    EXPECT_THAT(medical_->BookOnline(citizen_, schedule->slots.front().id), IsOk());
+    auto encounter = medical_->CheckIn(desk, Code());
+    EXPECT_THAT(encounter, IsOk());
+    return encounter.ok() ? encounter->id : "";
+  }
+
   std::unique_ptr<MedicalScene> medical_;
-  std::string slot_id_, citizen_;
+  std::string slot_id_, citizen_, hospital_, clinician_id_;
+  const crypto::PrivateKey device_ = *crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519);
+  Bytes credential_;
+  std::uint64_t counter_ = 0;
 };
 
 TEST_P(MedicalFaultTest, ABookingThatFailsAtAnyStepTakesNoPlace) {
@@ -119,6 +171,62 @@ TEST_P(MedicalFaultTest, ACancellationThatFailsAtAnyStepFreesNoPlace) {
     EXPECT_GE(steps, failure.point == FaultPoint::kCommit ? 1 : 3);
     EXPECT_EQ(Booked(), 0) << "the run that met no fault cancelled";
     ExpectConsistent();
+  }
+}
+
+TEST_P(MedicalFaultTest, AVisitClosedOrDispensedWithAFaultChangesNothing) {
+  const platform::Principal desk = Desk();
+  const PrescriptionRequest request{.items = {{"阿莫西林胶囊", 2, 1250}, {"布洛芬片", 1, 800}}};
+  const char* const starts[] = {"16:00", "16:30", "17:00", "17:30", "18:00", "18:30"};
+  const char* const ends[] = {"16:30", "17:00", "17:30", "18:00", "18:30", "19:00"};
+  int session = 0;
+  for (const StorageFailure& failure : kStorageFailures) {
+    SCOPED_TRACE(failure.name);
+    ASSERT_LT(session, 6);
+    const std::string encounter = OpenEncounter(desk, starts[session], ends[session]);
+    ++session;
+    ASSERT_FALSE(encounter.empty());
+    const std::int64_t closed = Count("medical_encounters WHERE closed_at IS NOT NULL");
+    const std::int64_t prescriptions = Count("medical_prescriptions");
+    const std::int64_t items = Count("medical_prescription_items");
+    std::string rx;
+    const int steps = InjectAtEachStep(
+        *faulty_, {.point = failure.point, .error = failure.error, .sticky = failure.sticky},
+        [&] {
+          auto made =
+              medical_->CloseEncounter(desk, encounter, "上呼吸道感染", std::span(&request, 1), 1);
+          if (made.ok() && !made->empty()) rx = made->front().id;
+          return made.status();
+        },
+        [&](int, const Status& status) {
+          EXPECT_THAT(status, StatusIs(failure.code, failure.reason));
+          EXPECT_EQ(Count("medical_encounters WHERE closed_at IS NOT NULL"), closed);
+          EXPECT_EQ(Count("medical_prescriptions"), prescriptions);
+          EXPECT_EQ(Count("medical_prescription_items"), items);
+        });
+    EXPECT_GE(steps, 1);
+    EXPECT_EQ(Count("medical_encounters WHERE closed_at IS NOT NULL"), closed + 1);
+    EXPECT_EQ(Count("medical_prescription_items"), items + 2);
+    ASSERT_FALSE(rx.empty());
+
+    const std::int64_t queued =
+        QueryInt("SELECT CAST(COALESCE(SUM(next), 0) AS BIGINT) FROM medical_pharmacy_counters");
+    InjectAtEachStep(
+        *faulty_, {.point = failure.point, .error = failure.error, .sticky = failure.sticky},
+        [&] { return medical_->Dispense(desk, Code(), rx).status(); },
+        [&](int, const Status& status) {
+          EXPECT_THAT(status, StatusIs(failure.code, failure.reason));
+          EXPECT_EQ(
+              Count("medical_prescriptions WHERE id = '" + rx + "' AND dispensed_at IS NOT NULL"),
+              0);
+          EXPECT_EQ(QueryInt("SELECT CAST(COALESCE(SUM(next), 0) AS BIGINT) FROM "
+                             "medical_pharmacy_counters"),
+                    queued);
+        });
+    EXPECT_EQ(Count("medical_prescriptions WHERE id = '" + rx + "' AND dispensed_at IS NOT NULL"),
+              1);
+    EXPECT_THAT(medical_->Dispense(desk, Code(), rx),
+                StatusIs(StatusCode::kFailedPrecondition, "already_dispensed"));
   }
 }
 

@@ -404,6 +404,19 @@ TEST_P(MedicalTest, TheDemoSeedsEachHospitalWithAWeekOfSessions) {
   seed.organisations[0] = {fresh->id, "移风店镇卫生院", OrgKind::kHospital};
   ASSERT_TRUE(medical_->SeedDemo(seed).ok());
   ASSERT_EQ(seed.notes.size(), 2u);
+  // A desk and a pharmacy at each hospital's first site (the fresh one has
+  // none), each a terminal of the hospital.
+  ASSERT_EQ(seed.terminals.size(), 2u);
+  EXPECT_EQ(seed.terminals[0].name, "门诊楼 诊室1");
+  EXPECT_EQ(seed.terminals[1].name, "门诊楼 药房1");
+  for (const api::DemoTerminal& terminal : seed.terminals) {
+    EXPECT_EQ(terminal.scene, "medical");
+    auto principal = platform_->access_keys().Authenticate(terminal.api_key);
+    ASSERT_TRUE(principal.ok());
+    EXPECT_EQ(principal->org_id, other_hospital_id_);
+    EXPECT_EQ(principal->scene, code::Scene::kMedical);
+  }
+  EXPECT_THAT(seed.notes[1].text, ::testing::HasSubstr("门诊楼 药房1"));
   EXPECT_THAT(seed.notes[0].text, ::testing::HasSubstr(fresh->id));
   for (const std::string& org : {fresh->id, other_hospital_id_}) {
     EXPECT_EQ(medical_->ListDepartments(org)->size(), 2u) << org;
@@ -565,6 +578,14 @@ TEST_P(MedicalVisitTest, CheckInCloseAndDispenseOnce) {
   ASSERT_TRUE(exported.ok());
   EXPECT_EQ((*exported)["encounters"].size(), 1u);
   EXPECT_EQ((*exported)["prescriptions"].size(), 1u);
+}
+
+TEST_P(MedicalVisitTest, ErasingKeepsAVisitUnderWay) {
+  ASSERT_TRUE(medical_->CheckIn(desk_, Code(citizen_)).ok());
+  auto kept = medical_->EraseCitizen(citizen_.id);
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  EXPECT_EQ(Counts()["cancelled"], 0);
+  EXPECT_EQ(VisitCounts()["encounters"], 1);
 }
 
 TEST_P(MedicalVisitTest, APrescriptionIsValidForItsDaysOnly) {
