@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -214,10 +215,18 @@ TEST_P(MedicalApiTest, ACitizenBooksListsAndCancelsAndAKioskBooksByTheCode) {
   EXPECT_EQ(slots[0]["starts_at"], "2026-08-07T00:00:00Z");  // 08:00 in Jimo
   const std::string slot = slots[0]["id"];
 
+  // The citizen finds the hospitals (and no hall among them), then a day's slots.
+  const json hospitals = SendJson("GET", "/v1/medical/hospitals", nullptr, session_, 200);
+  std::set<std::pair<std::string, std::string>> listed;
+  for (const json& h : hospitals["hospitals"]) listed.emplace(h["org_id"], h["name"]);
+  EXPECT_EQ(listed, (std::set<std::pair<std::string, std::string>>{
+                        {hospital_.id, "即墨区人民医院"}, {other_hospital_.id, "即墨区中医医院"}}))
+      << hospitals;
   const std::string query =
       "/v1/medical/slots?org_id=" + hospital_.id + "&day=" + std::string(kTomorrow);
   json open = SendJson("GET", query, nullptr, session_, 200);
   ASSERT_EQ(open["slots"].size(), 2u) << open;
+  EXPECT_EQ(open["slots"][0]["org_name"], "即墨区人民医院");
   EXPECT_EQ(open["slots"][0]["clinician"]["name"], "王医生");
   EXPECT_EQ(open["slots"][0]["department"]["name"], "内科");
   EXPECT_EQ(open["slots"][0]["remaining"], 2);

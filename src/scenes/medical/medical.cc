@@ -282,7 +282,8 @@ Result<store::Row> LoadOwned(store::Transaction& tx, std::string_view select, st
 
 constexpr std::string_view kSlotSelect =
     "SELECT s.id, s.schedule_id, s.org_id, d.id, d.name, c.id, c.name, c.title, s.day, "
-    "s.starts_at, s.ends_at, s.capacity, s.booked, s.fee_fen FROM medical_slots s "
+    "s.starts_at, s.ends_at, s.capacity, s.booked, s.fee_fen, o.name FROM medical_slots s "
+    "JOIN organisations o ON o.id = s.org_id "
     "JOIN medical_schedules h ON h.id = s.schedule_id "
     "JOIN medical_clinicians c ON c.id = h.clinician_id "
     "JOIN medical_departments d ON d.id = h.department_id";
@@ -301,7 +302,8 @@ Slot SlotFromRow(const store::Row& row, std::size_t first = 0) {
           .ends_at = FromUnixSeconds(row.Int(first + 10)),
           .capacity = row.Int(first + 11),
           .booked = row.Int(first + 12),
-          .fee_fen = row.Int(first + 13)};
+          .fee_fen = row.Int(first + 13),
+          .org_name = row.Text(first + 14)};
 }
 
 Result<std::optional<Slot>> FindSlot(store::Transaction& tx, std::string_view slot_id) {
@@ -377,8 +379,9 @@ Result<std::vector<Slot>> PublishSlots(store::Transaction& tx, const Schedule& s
 constexpr std::string_view kAppointmentSelect =
     "SELECT a.id, a.citizen_id, a.state, a.channel, a.terminal_id, a.booked_at, a.cancelled_at, "
     "s.id, s.schedule_id, s.org_id, d.id, d.name, c.id, c.name, c.title, s.day, s.starts_at, "
-    "s.ends_at, s.capacity, s.booked, s.fee_fen FROM medical_appointments a "
+    "s.ends_at, s.capacity, s.booked, s.fee_fen, o.name FROM medical_appointments a "
     "JOIN medical_slots s ON s.id = a.slot_id "
+    "JOIN organisations o ON o.id = s.org_id "
     "JOIN medical_schedules h ON h.id = s.schedule_id "
     "JOIN medical_clinicians c ON c.id = h.clinician_id "
     "JOIN medical_departments d ON d.id = h.department_id";
@@ -679,6 +682,15 @@ Result<Schedule> MedicalScene::CreateSchedule(std::string_view org_id,
         return OkStatus();
       }));
   return schedule;
+}
+
+Result<std::vector<platform::Organisation>> MedicalScene::ListHospitals() {
+  CITYCODE_ASSIGN_OR_RETURN(std::vector<platform::Organisation> orgs,
+                            impl_->platform.organisations().List());
+  std::erase_if(orgs, [](const platform::Organisation& org) {
+    return org.kind != platform::OrgKind::kHospital;
+  });
+  return orgs;
 }
 
 Result<std::vector<Slot>> MedicalScene::ListOpenSlots(const Principal& caller,

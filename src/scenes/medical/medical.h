@@ -110,6 +110,7 @@ struct Slot {
   std::int64_t capacity = 0;
   std::int64_t booked = 0;
   std::int64_t fee_fen = 0;
+  std::string org_name;  // the hospital's
 };
 
 // A clinician's session: `day` and the local times "HH:MM", cut into slots
@@ -230,6 +231,8 @@ class MedicalScene final : public api::Scene {
   // The hospital's slots on the local `day` ("YYYY-MM-DD") that are open
   // for booking now, full ones included (booked == capacity), in time
   // order. For a citizen, or a medical terminal of that hospital.
+  // The hospitals and health centres a citizen may book at.
+  Result<std::vector<platform::Organisation>> ListHospitals();
   Result<std::vector<Slot>> ListOpenSlots(const platform::Principal& caller,
                                           std::string_view org_id, std::string_view day);
 

@@ -50,6 +50,7 @@ json SlotJson(const Slot& s) {
   return {{"id", s.id},
           {"schedule_id", s.schedule_id},
           {"org_id", s.org_id},
+          {"org_name", s.org_name},
           {"department", {{"id", s.department_id}, {"name", s.department_name}}},
           {"clinician",
            {{"id", s.clinician_id}, {"name", s.clinician_name}, {"title", s.clinician_title}}},
@@ -187,6 +188,20 @@ void AddFacilityRoutes(MedicalScene& scene, std::vector<RouteSpec>& routes) {
 }
 
 void AddRegistrationRoutes(MedicalScene& scene, std::vector<RouteSpec>& routes) {
+  routes.push_back({.method = Method::kGet,
+                    .pattern = "/v1/medical/hospitals",
+                    .name = "medical_hospitals",
+                    .summary = "The hospitals and health centres one may book at",
+                    .roles = kCitizensAndTerminals,
+                    .handler = [&scene](Call&) {
+                      return Respond(scene.ListHospitals(), 200,
+                                     [](const std::vector<platform::Organisation>& orgs) {
+                                       json out = json::array();
+                                       for (const auto& org : orgs)
+                                         out.push_back({{"org_id", org.id}, {"name", org.name}});
+                                       return json{{"hospitals", out}};
+                                     });
+                    }});
   routes.push_back(
       {.method = Method::kGet,
        .pattern = "/v1/medical/slots",
