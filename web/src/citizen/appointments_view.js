@@ -1,15 +1,21 @@
-// My appointments (挂号): the citizen's bookings, newest slot first, each
-// with its time, department, clinician and fee; a booked one not yet started
-// can be cancelled (two-step). Booking from this page needs the hospitals'
-// list, which the server does not offer a citizen yet (docs/MEDICAL.md: the
-// slots are asked by org_id): until it does, the page says to book at the
-// hospital's kiosk with the code (POST /v1/medical/registrations).
-import { h, confirmButton, statusLine } from '../lib/dom.js'
-import { formatDateTime } from '../lib/i18n.js'
+// My appointments (挂号): booking from the page — a hospital (GET
+// /v1/medical/hospitals), a local day from today to booking_days_ahead (7)
+// days on, that day's open slots (GET /v1/medical/slots?org_id&day: time,
+// department, clinician, fee, places left; full ones listed, not bookable),
+// POST /v1/me/medical/appointments {slot_id} — then the citizen's bookings,
+// newest slot first, each with its hospital, time, department, clinician and
+// fee; a booked one not yet started can be cancelled (two-step).
+import { h, confirmButton, field, statusLine } from '../lib/dom.js'
+import { cityToday, currentLang, formatDateTime, formatFen, formatTime, t } from '../lib/i18n.js'
 import { slotFacts } from '../lib/medical_slot.js'
-import { showError } from '../lib/errors.js'
+import { clearStatus, showError, showStatus } from '../lib/errors.js'
 import { serverNowMs } from '../lib/clock.js'
 import { panel } from './panel.js'
+
+// The server's [medical] booking_days_ahead in the demo and by default.
+const BOOKING_DAYS_AHEAD = 7
+// The choice survives the view's re-render (a language switch, a tab change).
+const chosen = { orgId: null, day: null }
 
 export function renderAppointmentsView (main, ctx) {
   const list = panel('appointments')
@@ -20,12 +26,101 @@ export function renderAppointmentsView (main, ctx) {
     'appointments.empty')
   main.append(
     h('h2', { t: 'appointments.title' }), h('p', { class: 'lead', t: 'appointments.lead' }),
-    h('p', { class: 'card hint', testid: 'appointments-how', t: 'appointments.atKiosk' }),
+    bookingSection(ctx, () => reload()),
     h('section', { 'aria-labelledby': 'appointments-mine' },
       h('h3', { id: 'appointments-mine', t: 'appointments.mine' }),
       h('div', { class: 'actions' }, h('button', { type: 'button', class: 'button button--secondary', t: 'appointments.refresh', testid: 'appointments-refresh', onclick: () => reload() })),
       list.body))
   reload()
+}
+
+// The booking form: hospital, day, that day's slots, each with its own button.
+function bookingSection (ctx, booked) {
+  const form = panel('appointments-book')
+  const slots = panel('book-slots')
+  const status = statusLine('book-status')
+  let hospital = null
+  let day = null
+
+  const loadSlots = () => {
+    if (!hospital || !day) return
+    return slots.fill(
+      () => ctx.api.get(`/v1/medical/slots?org_id=${encodeURIComponent(hospital.value)}&day=${encodeURIComponent(day.value)}`),
+      ({ slots: list }) => list.length ? h('ul', { class: 'plain slots' }, list.map((s) => slotRow(s, book))) : null,
+      'appointments.noSlots')
+  }
+  const book = async (slot, button) => {
+    button.disabled = true
+    clearStatus(status)
+    try {
+      const appointment = await ctx.api.post('/v1/me/medical/appointments', { slot_id: slot.id })
+      showStatus(status, 'appointments.booked', {
+        hospital: appointment.slot?.org_name ?? slot.org_name ?? '', time: formatDateTime(appointment.slot?.starts_at ?? slot.starts_at)
+      })
+      status.dataset.appointmentId = appointment.id
+      booked()
+    } catch (error) {
+      delete status.dataset.appointmentId
+      showError(status, error)
+    }
+    loadSlots()
+  }
+
+  form.fill(() => ctx.api.get('/v1/medical/hospitals'), ({ hospitals }) => {
+    if (!hospitals.length) return null
+    const org = field({ id: 'book-hospital', label: 'appointments.hospital', testid: 'book-hospital', type: 'select' })
+    org.input.append(...hospitals.map((x) => h('option', { value: x.org_id }, x.name)))
+    if (hospitals.some((x) => x.org_id === chosen.orgId)) org.input.value = chosen.orgId
+    const days = field({ id: 'book-day', label: 'appointments.day', testid: 'book-day', type: 'select' })
+    days.input.append(...bookingDays().map((d, i) => h('option', { value: d }, dayLabel(d, i))))
+    if (bookingDays().includes(chosen.day)) days.input.value = chosen.day
+    hospital = org.input
+    day = days.input
+    const changed = () => {
+      chosen.orgId = hospital.value
+      chosen.day = day.value
+      clearStatus(status)
+      loadSlots()
+    }
+    hospital.addEventListener('change', changed)
+    day.addEventListener('change', changed)
+    loadSlots()
+    return h('div', { class: 'form form--inline booking__choose' }, org.row, days.row)
+  }, 'appointments.noHospitals')
+
+  return h('section', { class: 'card booking', 'aria-labelledby': 'appointments-book-title', testid: 'booking' },
+    h('h3', { id: 'appointments-book-title', t: 'appointments.book' }),
+    h('p', { class: 'hint', t: 'appointments.bookHint', tParams: { days: BOOKING_DAYS_AHEAD } }),
+    form.body, slots.body, status)
+}
+
+// One slot: "08:00–08:30 · 内科 · 张医生 主任医师 · ¥10.00 · 余 5 个" and its button
+// (disabled when full).
+function slotRow (s, book) {
+  const full = s.remaining <= 0
+  const textId = `book-slot-${s.id}`
+  const clinician = [s.clinician?.name, s.clinician?.title].filter(Boolean).join(' ')
+  const text = [`${formatTime(s.starts_at)}–${formatTime(s.ends_at)}`, s.department?.name, clinician, formatFen(s.fee_fen ?? 0),
+    full ? t('medical.full') : t('medical.left', { n: s.remaining })].filter(Boolean).join(' · ')
+  const button = h('button', {
+    type: 'button', class: `button ${full ? 'button--secondary' : 'button--primary'}`, testid: 'book-slot-submit',
+    t: full ? 'appointments.slotFull' : 'appointments.bookThis', disabled: full, 'aria-describedby': textId
+  })
+  button.addEventListener('click', () => book(s, button))
+  return h('li', { class: `slot${full ? ' slot--full' : ''}`, testid: 'book-slot', dataset: { slotId: s.id, remaining: String(s.remaining) } },
+    h('span', { id: textId, class: 'slot__text', testid: 'book-slot-text' }, text), button)
+}
+
+// Today's local date and the following BOOKING_DAYS_AHEAD days, YYYY-MM-DD.
+function bookingDays () {
+  const [y, m, d] = cityToday().split('-').map(Number)
+  return Array.from({ length: BOOKING_DAYS_AHEAD + 1 }, (_, i) => new Date(Date.UTC(y, m - 1, d + i)).toISOString().slice(0, 10))
+}
+
+function dayLabel (day, i) {
+  const words = new Intl.DateTimeFormat(currentLang(), { month: 'short', day: 'numeric', weekday: 'short', timeZone: 'UTC' })
+    .format(new Date(`${day}T00:00:00Z`))
+  return i === 0 ? `${t('appointments.today')} · ${words}` : i === 1 ? `${t('appointments.tomorrow')} · ${words}` : words
 }
 
 function appointmentCard (a, ctx, reload) {

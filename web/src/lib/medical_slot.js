@@ -1,4 +1,4 @@
-// A medical slot's facts in words (time, department, clinician, fee in ¥),
+// A medical slot's facts in words (hospital, time, department, clinician, fee in ¥),
 // shared by the citizen's appointments and the hospital kiosk's answer.
 import { h } from './dom.js'
 import { formatDateTime, formatFen, formatTime } from './i18n.js'
@@ -7,6 +7,7 @@ import { formatDateTime, formatFen, formatTime } from './i18n.js'
 export function slotFacts (slot, ...more) {
   const clinician = [slot.clinician?.name, slot.clinician?.title].filter(Boolean).join(' · ')
   return h('dl', { class: 'facts' },
+    slot.org_name ? [h('dt', { t: 'appointments.hospital' }), h('dd', { testid: 'appointment-hospital' }, slot.org_name)] : null,
     h('dt', { t: 'appointments.time' }), h('dd', { testid: 'appointment-time' }, `${formatDateTime(slot.starts_at)} – ${formatTime(slot.ends_at)}`),
     h('dt', { t: 'appointments.department' }), h('dd', { testid: 'appointment-department' }, slot.department?.name ?? ''),
     h('dt', { t: 'appointments.clinician' }), h('dd', { testid: 'appointment-clinician' }, clinician),

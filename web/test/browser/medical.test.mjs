@@ -3,8 +3,11 @@
 // with a code typed into its field and shows the appointment; the same
 // clinician's session again is refused in words (already_booked); the
 // citizen's page lists the appointment and cancels it (two-step), which
-// frees the place; a used code is refused as replayed. The demo clock is 05:30 in Jimo, so today's 08:00-12:00
-// slots are open.
+// frees the place; a used code is refused as replayed. Then the citizen books
+// on the page: hospital and day (tomorrow) chosen, a slot booked, listed with
+// the hospital's name; another slot of the same clinician's session is
+// refused in words, in Chinese and in English (already_booked). The demo clock is 05:30 in Jimo, so
+// today's 08:00-12:00 slots are open.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import {
@@ -82,5 +85,59 @@ describe('hospital registration through the pages', { timeout: 120000 }, () => {
     await kiosk.locator(`[data-testid="medical-slot"] option[value="${slotId}"][data-remaining="5"]`).waitFor({ state: 'attached' })
     assert.deepEqual(await submitTyped(kiosk, first.code), { state: 'refused', reason: 'replayed' })
     assert.match(await testid(kiosk, 'verdict').textContent(), /已使用|已用/)
+  })
+
+  test('the citizen books a slot on the page, sees it with the hospital, and a second one for the session is refused', async () => {
+    const citizen = await openPage(browser, server, '/', { clock: 'paused' })
+    await loginOnPage(citizen)
+    await testid(citizen, 'tab-appointments').click()
+    const hospital = testid(citizen, 'book-hospital')
+    await hospital.waitFor()
+    await hospital.selectOption({ label: '即墨区人民医院' })
+    const day = testid(citizen, 'book-day')
+    const days = await day.locator('option').evaluateAll((options) => options.map((o) => o.value))
+    assert.equal(days.length, 8, 'today and the next 7 days')
+    await day.selectOption(days[1]) // tomorrow
+    const rows = citizen.locator('[data-testid="book-slot"]')
+    await rows.first().waitFor()
+    const slots = await rows.evaluateAll((lis) => lis.map((li) => ({
+      id: li.dataset.slotId, remaining: Number(li.dataset.remaining), text: li.querySelector('[data-testid="book-slot-text"]').textContent
+    })))
+    const slot = slots.find((s) => s.remaining > 0)
+    assert.ok(slot, 'a bookable slot tomorrow')
+    assert.match(slot.text, /^08:00–08:30 · .+ · .+ · ¥\d+\.\d{2} · 余 \d+ 个$/, slot.text)
+    const [, department, clinician] = slot.text.split(' · ')
+    // Another slot of the same clinician's session (the same department and clinician).
+    const sameSession = slots.find((s) => s.id !== slot.id && s.remaining > 0 && s.text.split(' · ')[1] === department && s.text.split(' · ')[2] === clinician)
+    assert.ok(sameSession, `another slot of ${clinician}'s session`)
+
+    await citizen.locator(`[data-testid="book-slot"][data-slot-id="${slot.id}"] [data-testid="book-slot-submit"]`).click()
+    const status = testid(citizen, 'book-status')
+    await citizen.locator('[data-testid="book-status"][data-appointment-id]').waitFor({ state: 'attached' })
+    assert.match(await status.textContent(), /挂号成功：即墨区人民医院/)
+    const appointmentId = await status.getAttribute('data-appointment-id')
+    const card = citizen.locator(`[data-testid="appointment"][data-appointment-id="${appointmentId}"]`)
+    await card.waitFor()
+    assert.equal(await card.getAttribute('data-state'), 'booked')
+    assert.equal(await card.getAttribute('data-slot-id'), slot.id)
+    assert.equal((await card.locator('[data-testid="appointment-hospital"]').textContent()).trim(), '即墨区人民医院')
+    assert.equal((await card.locator('[data-testid="appointment-department"]').textContent()).trim(), department)
+    assert.match(await card.locator('[data-testid="appointment-time"]').textContent(), /08:00/)
+    // The slot's places left drop by one.
+    await citizen.locator(`[data-testid="book-slot"][data-slot-id="${slot.id}"][data-remaining="${slot.remaining - 1}"]`).waitFor({ state: 'attached' })
+
+    // The same session again: refused in words (in Chinese, then in English), nothing booked.
+    await citizen.locator(`[data-testid="book-slot"][data-slot-id="${sameSession.id}"] [data-testid="book-slot-submit"]`).click()
+    await citizen.locator('[data-testid="book-status"][data-error-code="already_booked"]').waitFor({ state: 'attached' })
+    assert.match(await status.textContent(), /已挂过/)
+    await testid(citizen, 'lang-switch').click()
+    await citizen.locator('html[lang="en"]').waitFor({ state: 'attached' })
+    // The tab re-renders in English, keeping the hospital and day chosen.
+    assert.equal(await testid(citizen, 'book-day').inputValue(), days[1])
+    await citizen.locator(`[data-testid="book-slot"][data-slot-id="${sameSession.id}"] [data-testid="book-slot-submit"]`).click()
+    await citizen.locator('[data-testid="book-status"][data-error-code="already_booked"]').waitFor({ state: 'attached' })
+    assert.match(await status.textContent(), /Already booked/)
+    assert.equal(await citizen.locator('[data-testid="appointment"][data-state="booked"]').count(), 1)
+    await citizen.locator(`[data-testid="book-slot"][data-slot-id="${sameSession.id}"][data-remaining="${sameSession.remaining}"]`).waitFor({ state: 'attached' })
   })
 })

@@ -141,7 +141,9 @@ describe('every page in both languages', { timeout: 180000 }, () => {
       await testid(citizen, `tab-${tab}`).click()
       const ready = tab === 'consents'
         ? async (page) => { await testid(page, 'grant-form').waitFor(); await settled(page) }
-        : settled
+        : tab === 'appointments' // the booking form with today's slots
+          ? async (page) => { await page.locator('[data-testid="book-slot"]').first().waitFor(); await settled(page) }
+          : settled
       await visit(citizen, `citizen-${tab}`, ready)
     }
   })
