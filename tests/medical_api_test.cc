@@ -19,6 +19,7 @@
 #include <string>
 #include <thread>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "api_client/http_client.h"
@@ -48,7 +49,8 @@ constexpr std::string_view kTomorrow = "2026-08-07";
 constexpr const char* kMedicalTables[] = {
     "medical_departments",   "medical_clinicians",         "medical_schedules",
     "medical_slots",         "medical_appointments",       "medical_encounters",
-    "medical_prescriptions", "medical_prescription_items", "medical_pharmacy_counters"};
+    "medical_prescriptions", "medical_prescription_items", "medical_pharmacy_counters",
+    "medical_notices",       "medical_booking_blocks"};
 
 // A resident ID number (GB 11643) born 1990-03-15 with serial `serial`
 // (0-999) and its check character.
@@ -199,6 +201,19 @@ class MedicalApiTest : public testing::ServiceTest {
     json booked =
         SendJson("POST", "/v1/me/medical/appointments", {{"slot_id", slot_id}}, session, status);
     return booked.value("id", "");
+  }
+
+  // What the service's upkeep thread does for the scene.
+  void RunMedicalUpkeep() {
+    const auto& names = service_->city().scene_names();
+    const auto& scenes = service_->city().scenes();
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      if (names[i] != "medical") continue;
+      const Status done = scenes[i]->Upkeep();
+      ASSERT_TRUE(done.ok()) << done.ToString();
+      return;
+    }
+    FAIL() << "no medical scene";
   }
 
   ManualClock clock_{kStart};
@@ -480,6 +495,105 @@ TEST_P(MedicalApiTest, AVisitsPrescriptionIsDispensedOnceWithinItsValidity) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, MedicalApiTest, ::testing::ValuesIn(testing::DatabaseBackends()),
                          testing::BackendTestName);
+
+TEST_P(MedicalApiTest, StoppingASessionStopsItsBookingsAndTellsThePatients) {
+  const json slots = Schedule(kTomorrow, "08:00", "09:00", 2);
+  ASSERT_EQ(slots.size(), 2u);
+  const std::string slot = slots[0]["id"];
+  const std::string schedule = slots[0]["schedule_id"];
+  const std::string other_session = CitizenSession(1);
+  Book(slot, session_, 201);
+  Book(slot, other_session, 201);
+  EXPECT_EQ(Booked(slot), 2);
+
+  const std::string stop_path =
+      "/v1/orgs/" + hospital_.id + "/medical/schedules/" + schedule + "/stop";
+  json stopped = SendJson("POST", stop_path, {{"reason", "王医生外出会诊"}}, hospital_admin_, 200);
+  EXPECT_EQ(stopped["appointments_stopped"], 2) << stopped;
+  EXPECT_EQ(stopped["refund_fen"], 2000);
+  EXPECT_EQ(Booked(slot), 0);
+  for (const std::string* session : {&std::as_const(session_), &other_session}) {
+    json mine = SendJson("GET", "/v1/me/medical/appointments", nullptr, *session, 200);
+    ASSERT_EQ(mine["appointments"].size(), 1u) << mine;
+    EXPECT_EQ(mine["appointments"][0]["state"], "stopped");
+    json notices = SendJson("GET", "/v1/me/medical/notices", nullptr, *session, 200);
+    ASSERT_EQ(notices["notices"].size(), 1u) << notices;
+    EXPECT_EQ(notices["notices"][0]["kind"], "schedule_stopped");
+    EXPECT_EQ(notices["notices"][0]["refund_fen"], 1000);
+    EXPECT_EQ(notices["notices"][0]["reason"], "王医生外出会诊");
+    EXPECT_EQ(notices["notices"][0]["appointment_id"], mine["appointments"][0]["id"]);
+    EXPECT_EQ(notices["notices"][0]["org_name"], "即墨区人民医院");
+  }
+
+  json exported = SendJson("GET", "/v1/me/export", nullptr, session_, 200);
+  EXPECT_EQ(exported["scenes"]["medical"]["notices"].size(), 1u) << exported["scenes"];
+
+  const auto before = Counts();
+  ExpectRefused("POST", "/v1/me/medical/appointments", json{{"slot_id", slot}}.dump(), session_,
+                409, "schedule_stopped");
+  ExpectRefused("POST", "/v1/medical/registrations",
+                json{{"qr", Code()}, {"slot_id", slots[1]["id"]}}.dump(), hospital_.kiosk_key, 409,
+                "schedule_stopped");
+  ExpectRefused("POST", stop_path, json{{"reason", "again"}}.dump(), hospital_admin_, 409,
+                "schedule_stopped");
+  // Another hospital's administrator, and the platform's under another hospital.
+  ExpectRefused("POST", stop_path, json{{"reason", "not ours"}}.dump(), other_admin_, 403,
+                "permission_denied");
+  ExpectRefused("POST",
+                "/v1/orgs/" + other_hospital_.id + "/medical/schedules/" + schedule + "/stop",
+                json{{"reason", "not ours"}}.dump(), admin_, 403, "schedule_of_another_hospital");
+  EXPECT_EQ(Counts(), before);
+  const std::string query =
+      "/v1/medical/slots?org_id=" + hospital_.id + "&day=" + std::string(kTomorrow);
+  EXPECT_TRUE(SendJson("GET", query, nullptr, session_, 200)["slots"].empty());
+}
+
+TEST_P(MedicalApiTest, NoShowsBlockOnlineBookingButNotTheKiosk) {
+  // Three sessions tomorrow, each booked online and never attended.
+  for (const char* start : {"08:00", "09:00", "10:00"}) {
+    const std::string end = std::string(start).replace(3, 2, "30");
+    const json slots = Schedule(kTomorrow, start, end, 2);
+    ASSERT_EQ(slots.size(), 1u);
+    Book(slots[0]["id"], session_, 201);
+  }
+  json standing = SendJson("GET", "/v1/me/medical/booking-status", nullptr, session_, 200);
+  EXPECT_EQ(standing["limit"], 3) << standing;
+  EXPECT_EQ(standing["window_days"], 90);
+  EXPECT_EQ(standing["no_shows_in_window"], 0);
+  EXPECT_TRUE(standing["blocked_until"].is_null());
+
+  clock_.Advance(std::chrono::days(1));  // 2026-08-07 15:06 in Jimo: all three over
+  ASSERT_NO_FATAL_FAILURE(RunMedicalUpkeep());
+  session_ = Login(kPhone);  // sessions last less than a day
+  json mine = SendJson("GET", "/v1/me/medical/appointments", nullptr, session_, 200);
+  ASSERT_EQ(mine["appointments"].size(), 3u);
+  for (const json& a : mine["appointments"]) EXPECT_EQ(a["state"], "no_show") << a;
+  standing = SendJson("GET", "/v1/me/medical/booking-status", nullptr, session_, 200);
+  EXPECT_EQ(standing["blocked_until"], FormatRfc3339(clock_.Now() + std::chrono::days(30)))
+      << standing;
+
+  const json next = Schedule("2026-08-08", "08:00", "09:00", 2);
+  const auto before = Counts();
+  ExpectRefused("POST", "/v1/me/medical/appointments", json{{"slot_id", next[0]["id"]}}.dump(),
+                session_, 409, "booking_blocked");
+  EXPECT_EQ(Counts(), before);
+  // At the hospital's kiosk the patient is there: allowed.
+  json at_kiosk = SendJson("POST", "/v1/medical/registrations",
+                           {{"qr", Code()}, {"slot_id", next[0]["id"]}}, hospital_.kiosk_key, 201);
+  EXPECT_EQ(at_kiosk["channel"], "kiosk") << at_kiosk;
+  SendJson("POST", "/v1/me/medical/appointments/" + at_kiosk.value("id", "") + "/cancel", nullptr,
+           session_, 200);
+
+  // After the block, online booking works again.
+  clock_.Advance(std::chrono::days(31));  // 2026-09-07
+  ASSERT_NO_FATAL_FAILURE(RunMedicalUpkeep());
+  session_ = Login(kPhone);
+  const json after = Schedule("2026-09-08", "08:00", "09:00", 2);
+  Book(after[0]["id"], session_, 201);
+  standing = SendJson("GET", "/v1/me/medical/booking-status", nullptr, session_, 200);
+  EXPECT_TRUE(standing["blocked_until"].is_null()) << standing;
+  EXPECT_EQ(standing["no_shows_in_window"], 0);
+}
 
 }  // namespace
 }  // namespace citycode

@@ -33,7 +33,14 @@ using store::Time;
 // health records). A prescription is dispensed once: dispensed_at is set by
 // one conditional update; its queue number comes from the hospital's
 // counter of the local day.
-const std::array<store::Migration, 2> kMigrations = {{
+//
+// 4003, schedule stops and no-shows: a stopped schedule has stopped_at (its
+// slots are no longer bookable); its appointments are cancelled with the
+// cause schedule_stopped and each patient gets a notice with the fee to
+// refund (refund_fen, for billing). A no-show is a booked appointment with
+// no_show_at (set by upkeep after its session); a block is a period without
+// online booking.
+const std::array<store::Migration, 3> kMigrations = {{
     {4001, "medical",
      R"sql(
 CREATE TABLE medical_departments (
@@ -140,6 +147,34 @@ CREATE TABLE medical_pharmacy_counters (
   PRIMARY KEY (org_id, day)
 );
 )sql"},
+    {4003, "medical schedule stops and no-shows",
+     R"sql(
+ALTER TABLE medical_schedules ADD COLUMN stopped_at BIGINT;
+ALTER TABLE medical_schedules ADD COLUMN stop_reason TEXT;
+ALTER TABLE medical_appointments ADD COLUMN cancel_cause TEXT;
+ALTER TABLE medical_appointments ADD COLUMN no_show_at BIGINT;
+CREATE TABLE medical_notices (
+  id TEXT PRIMARY KEY,
+  citizen_id TEXT NOT NULL REFERENCES citizens(id),
+  kind TEXT NOT NULL CHECK (kind IN ('schedule_stopped')),
+  appointment_id TEXT NOT NULL REFERENCES medical_appointments(id),
+  schedule_id TEXT NOT NULL REFERENCES medical_schedules(id),
+  org_id TEXT NOT NULL REFERENCES organisations(id),
+  reason TEXT NOT NULL,
+  refund_fen BIGINT NOT NULL CHECK (refund_fen >= 0),
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX medical_notices_citizen ON medical_notices(citizen_id);
+CREATE TABLE medical_booking_blocks (
+  id TEXT PRIMARY KEY,
+  citizen_id TEXT NOT NULL REFERENCES citizens(id),
+  blocked_at BIGINT NOT NULL,
+  blocked_until BIGINT NOT NULL
+);
+CREATE INDEX medical_booking_blocks_citizen ON medical_booking_blocks(citizen_id);
+CREATE INDEX medical_appointments_booked_by_schedule ON medical_appointments(schedule_id)
+  WHERE state = 'booked';
+)sql"},
 }};
 
 constexpr std::size_t kMaxName = 64;
@@ -211,9 +246,13 @@ Status CheckSlotShape(const ScheduleRequest& request, std::chrono::minutes lengt
   return OkStatus();
 }
 
-Result<AppointmentState> AppointmentStateFromName(std::string_view name) {
-  for (AppointmentState state : {AppointmentState::kBooked, AppointmentState::kCancelled}) {
-    if (name == AppointmentStateName(state)) return state;
+// The stored state ('booked', 'cancelled') with its cause and no-show mark.
+Result<AppointmentState> AppointmentStateFromRow(std::string_view name,
+                                                 const std::optional<std::string>& cause,
+                                                 const std::optional<std::int64_t>& no_show_at) {
+  if (name == "booked") return no_show_at ? AppointmentState::kNoShow : AppointmentState::kBooked;
+  if (name == "cancelled") {
+    return cause == "schedule_stopped" ? AppointmentState::kStopped : AppointmentState::kCancelled;
   }
   return Internal("unknown appointment state in the store");
 }
@@ -282,7 +321,8 @@ Result<store::Row> LoadOwned(store::Transaction& tx, std::string_view select, st
 
 constexpr std::string_view kSlotSelect =
     "SELECT s.id, s.schedule_id, s.org_id, d.id, d.name, c.id, c.name, c.title, s.day, "
-    "s.starts_at, s.ends_at, s.capacity, s.booked, s.fee_fen, o.name FROM medical_slots s "
+    "s.starts_at, s.ends_at, s.capacity, s.booked, s.fee_fen, o.name, h.stopped_at "
+    "FROM medical_slots s "
     "JOIN organisations o ON o.id = s.org_id "
     "JOIN medical_schedules h ON h.id = s.schedule_id "
     "JOIN medical_clinicians c ON c.id = h.clinician_id "
@@ -303,7 +343,8 @@ Slot SlotFromRow(const store::Row& row, std::size_t first = 0) {
           .capacity = row.Int(first + 11),
           .booked = row.Int(first + 12),
           .fee_fen = row.Int(first + 13),
-          .org_name = row.Text(first + 14)};
+          .org_name = row.Text(first + 14),
+          .stopped = row.OptionalInt(first + 15).has_value()};
 }
 
 Result<std::optional<Slot>> FindSlot(store::Transaction& tx, std::string_view slot_id) {
@@ -379,7 +420,8 @@ Result<std::vector<Slot>> PublishSlots(store::Transaction& tx, const Schedule& s
 constexpr std::string_view kAppointmentSelect =
     "SELECT a.id, a.citizen_id, a.state, a.channel, a.terminal_id, a.booked_at, a.cancelled_at, "
     "s.id, s.schedule_id, s.org_id, d.id, d.name, c.id, c.name, c.title, s.day, s.starts_at, "
-    "s.ends_at, s.capacity, s.booked, s.fee_fen, o.name FROM medical_appointments a "
+    "s.ends_at, s.capacity, s.booked, s.fee_fen, o.name, h.stopped_at, a.cancel_cause, "
+    "a.no_show_at FROM medical_appointments a "
     "JOIN medical_slots s ON s.id = a.slot_id "
     "JOIN organisations o ON o.id = s.org_id "
     "JOIN medical_schedules h ON h.id = s.schedule_id "
@@ -387,7 +429,9 @@ constexpr std::string_view kAppointmentSelect =
     "JOIN medical_departments d ON d.id = h.department_id";
 
 Result<Appointment> AppointmentFromRow(const store::Row& row) {
-  CITYCODE_ASSIGN_OR_RETURN(AppointmentState state, AppointmentStateFromName(row.Text(2)));
+  CITYCODE_ASSIGN_OR_RETURN(
+      AppointmentState state,
+      AppointmentStateFromRow(row.Text(2), row.OptionalText(23), row.OptionalInt(24)));
   CITYCODE_ASSIGN_OR_RETURN(BookingChannel channel, BookingChannelFromName(row.Text(3)));
   Appointment out{.id = row.Text(0),
                   .slot = SlotFromRow(row, 7),
@@ -418,6 +462,8 @@ std::string_view AppointmentStateName(AppointmentState state) {
   switch (state) {
     case AppointmentState::kBooked: return "booked";
     case AppointmentState::kCancelled: return "cancelled";
+    case AppointmentState::kStopped: return "stopped";
+    case AppointmentState::kNoShow: return "no_show";
   }
   return "unknown";
 }
@@ -472,6 +518,7 @@ struct MedicalScene::Impl {
     if (terminal != nullptr && slot.org_id != terminal->org_id) {
       return PermissionDenied("the slot is another hospital's", "slot_of_another_hospital");
     }
+    if (slot.stopped) return ScheduleStopped();
     if (!IsOpen(slot, now)) {
       return FailedPrecondition("the slot is not open for booking", "slot_not_open");
     }
@@ -543,6 +590,38 @@ struct MedicalScene::Impl {
           return inserted.status();
         }));
     return booked;
+  }
+
+  static Status ScheduleStopped() {
+    return FailedPrecondition("the session was stopped (停诊)", "schedule_stopped");
+  }
+
+  // The latest block's start and end, if any.
+  Result<std::pair<std::optional<std::int64_t>, std::optional<std::int64_t>>> LastBlock(
+      store::Transaction& tx, std::string_view citizen_id) {
+    const store::Value params[] = {Text(citizen_id)};
+    CITYCODE_ASSIGN_OR_RETURN(store::Row row,
+                              tx.QueryOne("SELECT MAX(blocked_at), MAX(blocked_until) FROM "
+                                          "medical_booking_blocks WHERE citizen_id = ?",
+                                          params));
+    return std::pair{row.OptionalInt(0), row.OptionalInt(1)};
+  }
+
+  // No-shows whose slot started within the window, marked after the last
+  // block began: those that count towards the next block.
+  Result<std::int64_t> CountNoShows(store::Transaction& tx, std::string_view citizen_id,
+                                    Instant now) {
+    CITYCODE_ASSIGN_OR_RETURN(auto block, LastBlock(tx, citizen_id));
+    const store::Value params[] = {Text(citizen_id),
+                                   Time(now - std::chrono::days(options.no_show_window_days)),
+                                   Int(block.first.value_or(-1))};
+    CITYCODE_ASSIGN_OR_RETURN(
+        store::Row row,
+        tx.QueryOne("SELECT COUNT(*) FROM medical_appointments a JOIN medical_slots s ON "
+                    "s.id = a.slot_id WHERE a.citizen_id = ? AND a.no_show_at IS NOT NULL AND "
+                    "s.starts_at >= ? AND a.no_show_at > ?",
+                    params));
+    return row.Int(0);
   }
 
   static Status SlotFull() { return FailedPrecondition("the slot is fully booked", "slot_full"); }
@@ -713,7 +792,7 @@ Result<std::vector<Slot>> MedicalScene::ListOpenSlots(const Principal& caller,
       QuerySlots(*tx, "WHERE s.org_id = ? AND s.day = ? ORDER BY s.starts_at, c.name, s.id",
                  params));
   const Instant now = impl.clock.Now();
-  std::erase_if(slots, [&](const Slot& slot) { return !impl.IsOpen(slot, now); });
+  std::erase_if(slots, [&](const Slot& slot) { return slot.stopped || !impl.IsOpen(slot, now); });
   return slots;
 }
 
@@ -723,6 +802,14 @@ Result<Appointment> MedicalScene::BookOnline(std::string_view citizen_id,
                                              std::string_view slot_id) {
   Impl& impl = *impl_;
   CITYCODE_RETURN_IF_ERROR(impl.LoadBookableSlot(slot_id, nullptr).status());
+  // No-shows block online booking only: at the hospital's kiosk the patient
+  // is there.
+  CITYCODE_ASSIGN_OR_RETURN(BookingStatus standing, CitizenBookingStatus(citizen_id));
+  if (standing.blocked_until) {
+    return FailedPrecondition(
+        "online booking is blocked after no-shows until " + FormatRfc3339(*standing.blocked_until),
+        "booking_blocked");
+  }
   // Registration is real-name (实名挂号).
   CITYCODE_RETURN_IF_ERROR(impl.platform.identities().Verified(citizen_id).status());
   return impl.Book({.citizen_id = std::string(citizen_id), .channel = BookingChannel::kOnline},
@@ -766,7 +853,8 @@ Result<Appointment> MedicalScene::CancelAppointment(std::string_view citizen_id,
         if (found.empty()) return NotFound("no such appointment");
         cancelled = std::move(found.front());
         const Instant now = impl.clock.Now();
-        if (cancelled.state != AppointmentState::kBooked) {
+        if (cancelled.state == AppointmentState::kCancelled ||
+            cancelled.state == AppointmentState::kStopped) {
           return FailedPrecondition("the appointment is cancelled already", "already_cancelled");
         }
         if (now >= cancelled.slot.starts_at) {
@@ -959,7 +1047,7 @@ Result<Encounter> MedicalScene::CheckIn(const Principal& desk, std::string_view 
             std::vector<Appointment> today,
             QueryAppointments(tx,
                               "WHERE a.org_id = ? AND a.citizen_id = ? AND a.state = 'booked' "
-                              "AND s.day = ? ORDER BY s.starts_at, a.id",
+                              "AND a.no_show_at IS NULL AND s.day = ? ORDER BY s.starts_at, a.id",
                               mine));
         if (today.empty()) {
           return FailedPrecondition("the patient has no appointment here today",
@@ -1149,6 +1237,193 @@ Result<Prescription> MedicalScene::Dispense(const Principal& pharmacy, std::stri
   return dispensed;
 }
 
+// --- schedule stops (停诊) and no-shows ---
+
+namespace {
+
+constexpr std::size_t kMaxStopReason = 200;
+
+constexpr std::string_view kNoticeSelect =
+    "SELECT n.id, n.kind, n.appointment_id, n.schedule_id, n.org_id, o.name, c.name, d.name, "
+    "s.starts_at, n.reason, n.refund_fen, n.created_at FROM medical_notices n "
+    "JOIN organisations o ON o.id = n.org_id "
+    "JOIN medical_appointments a ON a.id = n.appointment_id "
+    "JOIN medical_slots s ON s.id = a.slot_id "
+    "JOIN medical_schedules h ON h.id = n.schedule_id "
+    "JOIN medical_clinicians c ON c.id = h.clinician_id "
+    "JOIN medical_departments d ON d.id = h.department_id";
+
+Notice NoticeFromRow(const store::Row& row) {
+  return {.id = row.Text(0),
+          .kind = row.Text(1),
+          .appointment_id = row.Text(2),
+          .schedule_id = row.Text(3),
+          .org_id = row.Text(4),
+          .org_name = row.Text(5),
+          .clinician_name = row.Text(6),
+          .department_name = row.Text(7),
+          .slot_starts_at = FromUnixSeconds(row.Int(8)),
+          .reason = row.Text(9),
+          .refund_fen = row.Int(10),
+          .created_at = FromUnixSeconds(row.Int(11))};
+}
+
+}  // namespace
+
+Result<ScheduleStop> MedicalScene::StopSchedule(std::string_view org_id,
+                                                std::string_view schedule_id,
+                                                std::string_view reason) {
+  Impl& impl = *impl_;
+  CITYCODE_RETURN_IF_ERROR(CheckName(reason, kMaxStopReason, "a reason"));
+  CITYCODE_RETURN_IF_ERROR(impl.RequireHospital(org_id));
+  ScheduleStop stop;
+  CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
+      impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+        const Instant now = impl.clock.Now();
+        stop = ScheduleStop{.schedule_id = std::string(schedule_id),
+                            .stopped_at = now,
+                            .reason = std::string(reason)};
+        const store::Value id[] = {Text(schedule_id)};
+        CITYCODE_ASSIGN_OR_RETURN(
+            auto row,
+            tx.QueryOptional(
+                "SELECT org_id, stopped_at, ends_at FROM medical_schedules WHERE id = ?", id));
+        if (!row) return NotFound("no such schedule");
+        if (row->Text(0) != org_id) {
+          return PermissionDenied("the schedule is another hospital's",
+                                  "schedule_of_another_hospital");
+        }
+        if (row->OptionalInt(1)) return Impl::ScheduleStopped();
+        if (now >= FromUnixSeconds(row->Int(2))) {
+          return FailedPrecondition("the session has ended", "schedule_ended");
+        }
+        // Conditional, so that of two concurrent stops one finds it stopped.
+        const store::Value mark[] = {Time(now), Text(reason), Text(schedule_id)};
+        CITYCODE_ASSIGN_OR_RETURN(auto marked,
+                                  tx.Execute("UPDATE medical_schedules SET stopped_at = ?, "
+                                             "stop_reason = ? WHERE id = ? AND stopped_at IS NULL",
+                                             mark));
+        if (marked != 1) return Impl::ScheduleStopped();
+        // Booked and not checked in: a visit under way stays.
+        CITYCODE_ASSIGN_OR_RETURN(
+            auto booked,
+            tx.Query("SELECT a.id, a.citizen_id, a.slot_id, s.fee_fen FROM medical_appointments a "
+                     "JOIN medical_slots s ON s.id = a.slot_id WHERE a.schedule_id = ? AND "
+                     "a.state = 'booked' AND a.no_show_at IS NULL AND NOT EXISTS (SELECT 1 FROM "
+                     "medical_encounters e WHERE e.appointment_id = a.id) ORDER BY a.id",
+                     id));
+        for (const store::Row& a : booked) {
+          const store::Value cancel[] = {Time(now), Text(a.Text(0))};
+          CITYCODE_ASSIGN_OR_RETURN(
+              auto cancelled,
+              tx.Execute("UPDATE medical_appointments SET state = 'cancelled', cancel_cause = "
+                         "'schedule_stopped', cancelled_at = ? WHERE id = ? AND state = 'booked'",
+                         cancel));
+          if (cancelled != 1) return Internal("a booked appointment changed during a stop");
+          const store::Value slot[] = {Text(a.Text(2))};
+          CITYCODE_ASSIGN_OR_RETURN(
+              auto freed,
+              tx.Execute("UPDATE medical_slots SET booked = booked - 1 WHERE id = ? AND booked > 0",
+                         slot));
+          if (freed != 1) return Internal("a booked appointment's slot has no place booked");
+          const store::Value notice[] = {Text(crypto::RandomId("ntc")),
+                                         Text(a.Text(1)),
+                                         Text(a.Text(0)),
+                                         Text(schedule_id),
+                                         Text(org_id),
+                                         Text(reason),
+                                         Int(a.Int(3)),
+                                         Time(now)};
+          CITYCODE_RETURN_IF_ERROR(
+              tx.Execute("INSERT INTO medical_notices (id, citizen_id, kind, appointment_id, "
+                         "schedule_id, org_id, reason, refund_fen, created_at) "
+                         "VALUES (?, ?, 'schedule_stopped', ?, ?, ?, ?, ?, ?)",
+                         notice)
+                  .status());
+          stop.appointments_stopped += 1;
+          stop.refund_fen += a.Int(3);
+        }
+        return OkStatus();
+      }));
+  return stop;
+}
+
+Result<std::vector<Notice>> MedicalScene::CitizenNotices(std::string_view citizen_id) {
+  CITYCODE_ASSIGN_OR_RETURN(auto tx, impl_->db.Begin(store::TransactionMode::kRead));
+  const store::Value params[] = {Text(citizen_id)};
+  CITYCODE_ASSIGN_OR_RETURN(
+      auto rows,
+      tx->Query(std::string(kNoticeSelect) + " WHERE n.citizen_id = ? ORDER BY n.created_at DESC, "
+                                             "n.id",
+                params));
+  std::vector<Notice> out;
+  for (const store::Row& row : rows) out.push_back(NoticeFromRow(row));
+  return out;
+}
+
+Result<BookingStatus> MedicalScene::CitizenBookingStatus(std::string_view citizen_id) {
+  Impl& impl = *impl_;
+  CITYCODE_ASSIGN_OR_RETURN(auto tx, impl.db.Begin(store::TransactionMode::kRead));
+  const Instant now = impl.clock.Now();
+  BookingStatus out{.limit = impl.options.no_show_limit,
+                    .window_days = impl.options.no_show_window_days,
+                    .block_days = impl.options.no_show_block_days};
+  CITYCODE_ASSIGN_OR_RETURN(out.no_shows_in_window, impl.CountNoShows(*tx, citizen_id, now));
+  CITYCODE_ASSIGN_OR_RETURN(auto block, impl.LastBlock(*tx, citizen_id));
+  if (block.second && FromUnixSeconds(*block.second) > now) {
+    out.blocked_until = FromUnixSeconds(*block.second);
+  }
+  return out;
+}
+
+Result<std::int64_t> MedicalScene::MarkNoShows() {
+  Impl& impl = *impl_;
+  std::int64_t marked = 0;
+  CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
+      impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+        marked = 0;
+        const Instant now = impl.clock.Now();
+        const store::Value ended[] = {Time(now)};
+        CITYCODE_ASSIGN_OR_RETURN(
+            auto missed,
+            tx.Query("SELECT a.id, a.citizen_id FROM medical_appointments a JOIN "
+                     "medical_schedules h ON h.id = a.schedule_id WHERE a.state = 'booked' AND "
+                     "a.no_show_at IS NULL AND h.ends_at <= ? AND NOT EXISTS (SELECT 1 FROM "
+                     "medical_encounters e WHERE e.appointment_id = a.id) ORDER BY a.citizen_id, "
+                     "a.id",
+                     ended));
+        std::vector<std::string> citizens;
+        for (const store::Row& a : missed) {
+          const store::Value mark[] = {Time(now), Text(a.Text(0))};
+          CITYCODE_ASSIGN_OR_RETURN(
+              auto changed, tx.Execute("UPDATE medical_appointments SET no_show_at = ? WHERE id = "
+                                       "? AND state = 'booked' AND no_show_at IS NULL",
+                                       mark));
+          marked += changed;
+          if (citizens.empty() || citizens.back() != a.Text(1)) citizens.push_back(a.Text(1));
+        }
+        if (impl.options.no_show_limit <= 0 || impl.options.no_show_block_days <= 0) {
+          return OkStatus();
+        }
+        for (const std::string& citizen : citizens) {
+          CITYCODE_ASSIGN_OR_RETURN(std::int64_t count, impl.CountNoShows(tx, citizen, now));
+          if (count < impl.options.no_show_limit) continue;
+          const store::Value block[] = {
+              Text(crypto::RandomId("blk")), Text(citizen), Time(now),
+              Time(now + std::chrono::days(impl.options.no_show_block_days))};
+          CITYCODE_RETURN_IF_ERROR(
+              tx.Execute("INSERT INTO medical_booking_blocks (id, citizen_id, blocked_at, "
+                         "blocked_until) VALUES (?, ?, ?, ?)",
+                         block)
+                  .status());
+        }
+        return OkStatus();
+      }));
+  return marked;
+}
+
+Status MedicalScene::Upkeep() { return MarkNoShows().status(); }
+
 namespace {
 
 constexpr int kMaxDaysAhead = 365;
@@ -1169,6 +1444,18 @@ class MedicalModule final : public api::SceneModule {
         section.Read("booking_closes_minutes_before", options_.booking_closes_minutes_before));
     if (options_.booking_closes_minutes_before > kMaxClosesMinutes) {
       return section.Invalid("booking_closes_minutes_before", "0-1440");
+    }
+    CITYCODE_RETURN_IF_ERROR(section.Read("no_show_limit", options_.no_show_limit));
+    if (options_.no_show_limit < 0 || options_.no_show_limit > 100) {
+      return section.Invalid("no_show_limit", "0-100");
+    }
+    CITYCODE_RETURN_IF_ERROR(section.Read("no_show_window_days", options_.no_show_window_days));
+    if (options_.no_show_window_days < 1 || options_.no_show_window_days > 3650) {
+      return section.Invalid("no_show_window_days", "1-3650");
+    }
+    CITYCODE_RETURN_IF_ERROR(section.Read("no_show_block_days", options_.no_show_block_days));
+    if (options_.no_show_block_days < 0 || options_.no_show_block_days > 3650) {
+      return section.Invalid("no_show_block_days", "0-3650");
     }
     return OkStatus();
   }

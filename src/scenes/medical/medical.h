@@ -21,6 +21,10 @@
 // - Prescriptions are dispensed by the patient's code at a terminal of the
 //   same hospital exactly once (a conditional update on dispensed_at IS
 //   NULL), with a queue number per hospital and local day.
+// - Schedule stops (停诊): the hospital stops a session; its bookings become
+//   stopped and each patient gets a notice with the fee to refund.
+// - No-shows: upkeep marks bookings of ended sessions never checked in;
+//   too many within a window block online booking for a period.
 //
 // Errors (the reason() in quotes):
 //  - not_found: an unknown organisation, department, clinician, slot or
@@ -43,6 +47,10 @@
 //    permission_denied "encounter_of_another_desk",
 //    "prescription_of_another_hospital", "not_the_patient"; not_found an
 //    unknown encounter or prescription.
+//  - stops and no-shows: failed_precondition "schedule_stopped" (stopping
+//    again, or booking a stopped session's slot), "schedule_ended",
+//    "booking_blocked" (online booking during a no-show block);
+//    permission_denied "schedule_of_another_hospital".
 //  - invalid_argument: bad input (names, days "YYYY-MM-DD", times "HH:MM",
 //    slot length, capacity, fee).
 //
@@ -76,6 +84,13 @@ struct MedicalOptions {
   // Booking closes this many minutes before the slot starts; 0: a slot can
   // be booked until it starts. 0-1440.
   int booking_closes_minutes_before = 0;
+  // No-shows: this many within no_show_window_days (counted by the slot's
+  // start) block online booking for no_show_block_days from the upkeep that
+  // finds the last of them. 0 limit: never blocked. Limit 0-100, window
+  // 1-3650 days, block 0-3650 days.
+  int no_show_limit = 3;
+  int no_show_window_days = 90;
+  int no_show_block_days = 30;
 };
 
 struct Department {
@@ -111,6 +126,7 @@ struct Slot {
   std::int64_t booked = 0;
   std::int64_t fee_fen = 0;
   std::string org_name;  // the hospital's
+  bool stopped = false;  // its session was stopped (停诊): never bookable again
 };
 
 // A clinician's session: `day` and the local times "HH:MM", cut into slots
@@ -137,8 +153,12 @@ struct Schedule {
   std::vector<Slot> slots;  // in time order
 };
 
-enum class AppointmentState { kBooked, kCancelled };
-std::string_view AppointmentStateName(AppointmentState state);  // "booked", "cancelled"
+// kStopped: cancelled by the hospital's schedule stop (停诊), stored as
+// cancelled with the cause schedule_stopped; kNoShow: booked, never checked
+// in, its session over (marked by Upkeep).
+enum class AppointmentState { kBooked, kCancelled, kStopped, kNoShow };
+// "booked", "cancelled", "stopped", "no_show"
+std::string_view AppointmentStateName(AppointmentState state);
 
 // Where a booking was made: the citizen's own session, or a hospital
 // terminal that scanned the citizen's code.
@@ -156,6 +176,41 @@ struct Appointment {
   std::string terminal_id;  // the kiosk's, for kKiosk
   Instant booked_at{};
   std::optional<Instant> cancelled_at;
+};
+
+// What a schedule stop did.
+struct ScheduleStop {
+  std::string schedule_id;
+  Instant stopped_at{};
+  std::string reason;
+  std::int64_t appointments_stopped = 0;
+  std::int64_t refund_fen = 0;  // the sum of their fees
+};
+
+// A notice to a patient: for now, that their appointment's session was
+// stopped, with the fee to refund (booked by billing, later).
+struct Notice {
+  std::string id;
+  std::string kind;  // "schedule_stopped"
+  std::string appointment_id;
+  std::string schedule_id;
+  std::string org_id;
+  std::string org_name;
+  std::string clinician_name;
+  std::string department_name;
+  Instant slot_starts_at{};
+  std::string reason;
+  std::int64_t refund_fen = 0;
+  Instant created_at{};
+};
+
+// The no-show policy and where the citizen stands.
+struct BookingStatus {
+  std::int64_t no_shows_in_window = 0;  // since the last block, if any
+  int limit = 0;
+  int window_days = 0;
+  int block_days = 0;
+  std::optional<Instant> blocked_until;  // while online booking is blocked
 };
 
 // A visit (就诊): opened when the patient's code is shown at a terminal of
@@ -227,6 +282,24 @@ class MedicalScene final : public api::Scene {
                                     std::string_view name, std::string_view title);
   Result<std::vector<Clinician>> ListClinicians(std::string_view org_id);
   Result<Schedule> CreateSchedule(std::string_view org_id, const ScheduleRequest& request);
+  // Stops (停诊) the hospital's schedule before it ends, in one transaction:
+  // its slots are closed to booking, its booked appointments not checked in
+  // become stopped (their places freed), and each patient gets a notice
+  // with the fee to refund. Refusals: not_found; permission_denied
+  // "schedule_of_another_hospital"; failed_precondition "schedule_stopped"
+  // (stopped before), "schedule_ended"; invalid_argument (reason 1-200
+  // bytes).
+  Result<ScheduleStop> StopSchedule(std::string_view org_id, std::string_view schedule_id,
+                                    std::string_view reason);
+  // The citizen's notices, newest first.
+  Result<std::vector<Notice>> CitizenNotices(std::string_view citizen_id);
+  // The no-show policy and the citizen's count and block.
+  Result<BookingStatus> CitizenBookingStatus(std::string_view citizen_id);
+  // Marks booked appointments of sessions that have ended and were never
+  // checked in as no-shows and blocks online booking of those who reach
+  // the limit. Answers how many were marked. Upkeep() calls it.
+  Result<std::int64_t> MarkNoShows();
+  Status Upkeep() override;
 
   // The hospital's slots on the local `day` ("YYYY-MM-DD") that are open
   // for booking now, full ones included (booked == capacity), in time
@@ -237,7 +310,9 @@ class MedicalScene final : public api::Scene {
                                           std::string_view org_id, std::string_view day);
 
   // --- registration (挂号) ---
-  // Books `slot_id` for the citizen of the session.
+  // Books `slot_id` for the citizen of the session; refused
+  // failed_precondition "booking_blocked" while their no-shows block online
+  // booking (a kiosk still books), "schedule_stopped" for a stopped session.
   Result<Appointment> BookOnline(std::string_view citizen_id, std::string_view slot_id);
   // A kiosk or window of the slot's hospital verifies the citizen's code
   // (one use) and books the slot for them. The slot is checked before the

@@ -2,7 +2,8 @@
 // error must reach the caller, a slot's booked count must always equal its
 // booked appointments (no place taken without an appointment, or the other
 // way round), and the call without the fault must then succeed. Closing a
-// visit and dispensing likewise: all or nothing.
+// visit, dispensing, stopping a session and marking no-shows likewise: all
+// or nothing.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -228,6 +229,55 @@ TEST_P(MedicalFaultTest, AVisitClosedOrDispensedWithAFaultChangesNothing) {
     EXPECT_THAT(medical_->Dispense(desk, Code(), rx),
                 StatusIs(StatusCode::kFailedPrecondition, "already_dispensed"));
   }
+}
+
+TEST_P(MedicalFaultTest, AStopOrNoShowMarkingWithAFaultChangesNothing) {
+  const char* const starts[] = {"08:00", "09:00", "10:00", "11:00", "12:00", "13:00"};
+  const char* const ends[] = {"08:30", "09:30", "10:30", "11:30", "12:30", "13:30"};
+  std::size_t next = 0;
+  for (const StorageFailure& failure : kStorageFailures) {
+    SCOPED_TRACE(failure.name);
+    ASSERT_LT(next, std::size(starts));
+    auto schedule = medical_->CreateSchedule(hospital_, {.clinician_id = clinician_id_,
+                                                         .day = "2026-08-08",
+                                                         .start = starts[next],
+                                                         .end = ends[next],
+                                                         .slot_minutes = 30,
+                                                         .capacity = 5,
+                                                         .fee_fen = 700});
+    ++next;
+    ASSERT_THAT(schedule, IsOk());
+    ASSERT_THAT(medical_->BookOnline(citizen_, schedule->slots.front().id), IsOk());
+    const std::int64_t booked = Booked();
+    const int steps = InjectAtEachStep(
+        *faulty_, {.point = failure.point, .error = failure.error, .sticky = failure.sticky},
+        [&] { return medical_->StopSchedule(hospital_, schedule->id, "停诊").status(); },
+        [&](int, const Status& status) {
+          EXPECT_THAT(status, StatusIs(failure.code, failure.reason));
+          EXPECT_EQ(Booked(), booked);
+          EXPECT_EQ(Count("medical_schedules WHERE stopped_at IS NOT NULL") + 1,
+                    static_cast<std::int64_t>(next));
+          EXPECT_EQ(Count("medical_notices") + 1, static_cast<std::int64_t>(next));
+          ExpectConsistent();
+        });
+    EXPECT_GE(steps, failure.point == FaultPoint::kCommit ? 1 : 4);
+    EXPECT_EQ(Booked(), booked - 1) << "the run that met no fault stopped it";
+    EXPECT_EQ(Count("medical_notices"), static_cast<std::int64_t>(next));
+    ExpectConsistent();
+  }
+
+  // No-shows: the session of the fixture's slot, booked and never attended.
+  ASSERT_THAT(medical_->BookOnline(citizen_, slot_id_), IsOk());
+  clock_.Advance(std::chrono::days(1));
+  const StorageFailure& failure = kStorageFailures[0];
+  InjectAtEachStep(
+      *faulty_, {.point = failure.point, .error = failure.error, .sticky = failure.sticky},
+      [&] { return medical_->MarkNoShows().status(); },
+      [&](int, const Status& status) {
+        EXPECT_THAT(status, StatusIs(failure.code, failure.reason));
+        EXPECT_EQ(Count("medical_appointments WHERE no_show_at IS NOT NULL"), 0);
+      });
+  EXPECT_EQ(Count("medical_appointments WHERE no_show_at IS NOT NULL"), 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, MedicalFaultTest,

@@ -60,7 +60,8 @@ json SlotJson(const Slot& s) {
           {"capacity", s.capacity},
           {"booked", s.booked},
           {"remaining", s.capacity - s.booked},
-          {"fee_fen", s.fee_fen}};
+          {"fee_fen", s.fee_fen},
+          {"stopped", s.stopped}};
 }
 
 json SlotsJson(const std::vector<Slot>& slots) {
@@ -96,6 +97,41 @@ json AppointmentsJson(const std::vector<Appointment>& appointments) {
   json out = json::array();
   for (const Appointment& a : appointments) out.push_back(AppointmentJson(a));
   return json{{"appointments", out}};
+}
+
+json ScheduleStopJson(const ScheduleStop& s) {
+  return {{"schedule_id", s.schedule_id},
+          {"stopped_at", FormatRfc3339(s.stopped_at)},
+          {"reason", s.reason},
+          {"appointments_stopped", s.appointments_stopped},
+          {"refund_fen", s.refund_fen}};
+}
+
+json NoticesJson(const std::vector<Notice>& notices) {
+  json out = json::array();
+  for (const Notice& n : notices) {
+    out.push_back({{"id", n.id},
+                   {"kind", n.kind},
+                   {"appointment_id", n.appointment_id},
+                   {"schedule_id", n.schedule_id},
+                   {"org_id", n.org_id},
+                   {"org_name", n.org_name},
+                   {"clinician_name", n.clinician_name},
+                   {"department_name", n.department_name},
+                   {"slot_starts_at", FormatRfc3339(n.slot_starts_at)},
+                   {"reason", n.reason},
+                   {"refund_fen", n.refund_fen},
+                   {"created_at", FormatRfc3339(n.created_at)}});
+  }
+  return json{{"notices", out}};
+}
+
+json BookingStatusJson(const BookingStatus& b) {
+  return {{"no_shows_in_window", b.no_shows_in_window},
+          {"limit", b.limit},
+          {"window_days", b.window_days},
+          {"block_days", b.block_days},
+          {"blocked_until", b.blocked_until ? json(FormatRfc3339(*b.blocked_until)) : json()}};
 }
 
 void AddFacilityRoutes(MedicalScene& scene, std::vector<RouteSpec>& routes) {
@@ -185,6 +221,19 @@ void AddFacilityRoutes(MedicalScene& scene, std::vector<RouteSpec>& routes) {
                                               .fee_fen = Integer(call, "fee_fen")}),
                         201, ScheduleJson);
        }});
+  routes.push_back(
+      {.method = Method::kPost,
+       .pattern = "/v1/orgs/{org}/medical/schedules/{schedule}/stop",
+       .name = "medical_stop_schedule",
+       .summary = "Stop a session (停诊): its bookings are stopped and each patient is told",
+       .roles = api::kOrgAdmins,
+       .body = {{.name = "reason", .max_length = 200, .description = "told to the patients"}},
+       .handler = [&scene](Call& call) {
+         if (auto denied = CheckOrgAccess(call)) return *denied;
+         return Respond(
+             scene.StopSchedule(Param(call, "org"), Param(call, "schedule"), Text(call, "reason")),
+             200, ScheduleStopJson);
+       }});
 }
 
 void AddRegistrationRoutes(MedicalScene& scene, std::vector<RouteSpec>& routes) {
@@ -233,6 +282,24 @@ void AddRegistrationRoutes(MedicalScene& scene, std::vector<RouteSpec>& routes) 
                     .handler = [&scene](Call& call) {
                       return Respond(scene.CitizenAppointments(call.principal->citizen_id), 200,
                                      AppointmentsJson);
+                    }});
+  routes.push_back({.method = Method::kGet,
+                    .pattern = "/v1/me/medical/notices",
+                    .name = "medical_my_notices",
+                    .summary = "The session's citizen's notices (stopped sessions), newest first",
+                    .roles = api::kCitizens,
+                    .handler = [&scene](Call& call) {
+                      return Respond(scene.CitizenNotices(call.principal->citizen_id), 200,
+                                     NoticesJson);
+                    }});
+  routes.push_back({.method = Method::kGet,
+                    .pattern = "/v1/me/medical/booking-status",
+                    .name = "medical_my_booking_status",
+                    .summary = "The no-show policy, one's no-shows and any block of online booking",
+                    .roles = api::kCitizens,
+                    .handler = [&scene](Call& call) {
+                      return Respond(scene.CitizenBookingStatus(call.principal->citizen_id), 200,
+                                     BookingStatusJson);
                     }});
   routes.push_back(
       {.method = Method::kPost,
@@ -436,6 +503,7 @@ Result<nlohmann::json> MedicalScene::ExportCitizen(std::string_view citizen_id) 
   CITYCODE_ASSIGN_OR_RETURN(std::vector<Encounter> encounters, CitizenEncounters(citizen_id));
   CITYCODE_ASSIGN_OR_RETURN(std::vector<Prescription> prescriptions,
                             CitizenPrescriptions(citizen_id));
+  CITYCODE_ASSIGN_OR_RETURN(std::vector<Notice> notices, CitizenNotices(citizen_id));
   json out = AppointmentsJson(appointments);
   json visits = json::array();
   for (const Encounter& e : encounters) {
@@ -445,6 +513,7 @@ Result<nlohmann::json> MedicalScene::ExportCitizen(std::string_view citizen_id) 
   }
   out["encounters"] = visits;
   out["prescriptions"] = PrescriptionsJson(prescriptions)["prescriptions"];
+  out["notices"] = NoticesJson(notices)["notices"];
   return out;
 }
 

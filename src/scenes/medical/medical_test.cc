@@ -656,7 +656,10 @@ TEST(MedicalModuleTest, ReadsItsSectionAndRefusesOutOfRangeValues) {
   EXPECT_EQ(module->kind(), code::Scene::kMedical);
   EXPECT_EQ(module->migration_block(), 4000);
   const ConfigTable good = {{"booking_days_ahead", std::int64_t{3}},
-                            {"booking_closes_minutes_before", std::int64_t{60}}};
+                            {"booking_closes_minutes_before", std::int64_t{60}},
+                            {"no_show_limit", std::int64_t{0}},
+                            {"no_show_window_days", std::int64_t{30}},
+                            {"no_show_block_days", std::int64_t{7}}};
   ConfigSection section("medical", good);
   EXPECT_TRUE(module->Configure(section).ok());
   EXPECT_TRUE(section.CheckAllRead().ok());
@@ -666,13 +669,144 @@ TEST(MedicalModuleTest, ReadsItsSectionAndRefusesOutOfRangeValues) {
   EXPECT_TRUE(MakeMedicalModule()->Configure(with_unknown).ok());
   EXPECT_THAT(with_unknown.CheckAllRead(),
               StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
-  for (const char* key : {"booking_days_ahead", "booking_closes_minutes_before"}) {
+  for (const char* key : {"booking_days_ahead", "booking_closes_minutes_before", "no_show_limit",
+                          "no_show_window_days", "no_show_block_days"}) {
     const ConfigTable too_far = {{key, std::int64_t{100000}}};
     ConfigSection section_too_far("medical", too_far);
     EXPECT_THAT(MakeMedicalModule()->Configure(section_too_far),
                 StatusIs(StatusCode::kInvalidArgument, "invalid_argument"))
         << key;
   }
+}
+
+TEST_P(MedicalTest, StoppingASessionStopsItsBookingsAndTellsEachPatient) {
+  const Schedule schedule = NewSchedule(kTomorrow, "08:00", "09:00");
+  const Slot& slot = schedule.slots[0];
+  auto first = medical_->BookOnline(citizen_.id, slot.id);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  auto second = medical_->BookAtTerminal(kiosk_, Code(other_citizen_), schedule.slots[1].id);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+
+  auto stop = medical_->StopSchedule(hospital_id_, schedule.id, "王医生外出会诊");
+  ASSERT_TRUE(stop.ok()) << stop.status().ToString();
+  EXPECT_EQ(stop->appointments_stopped, 2);
+  EXPECT_EQ(stop->refund_fen, 2000);
+  EXPECT_EQ(Booked(slot.id), 0);
+  EXPECT_EQ(Booked(schedule.slots[1].id), 0);
+  for (const Citizen* citizen : {&citizen_, &other_citizen_}) {
+    auto mine = medical_->CitizenAppointments(citizen->id);
+    ASSERT_TRUE(mine.ok());
+    ASSERT_EQ(mine->size(), 1u);
+    EXPECT_EQ(mine->front().state, AppointmentState::kStopped);
+    auto notices = medical_->CitizenNotices(citizen->id);
+    ASSERT_TRUE(notices.ok()) << notices.status().ToString();
+    ASSERT_EQ(notices->size(), 1u);
+    EXPECT_EQ(notices->front().kind, "schedule_stopped");
+    EXPECT_EQ(notices->front().appointment_id, mine->front().id);
+    EXPECT_EQ(notices->front().refund_fen, 1000);
+    EXPECT_EQ(notices->front().reason, "王医生外出会诊");
+    EXPECT_EQ(notices->front().clinician_name, "王医生");
+  }
+  // Closed to booking, and no longer listed.
+  auto open = medical_->ListOpenSlots({.role = platform::Role::kCitizen}, hospital_id_, kTomorrow);
+  ASSERT_TRUE(open.ok());
+  EXPECT_TRUE(open->empty());
+
+  const auto before = Counts();
+  const auto notices_before = QueryInt("SELECT CAST(COUNT(*) AS BIGINT) FROM medical_notices");
+  EXPECT_THAT(medical_->BookOnline(citizen_.id, slot.id),
+              StatusIs(StatusCode::kFailedPrecondition, "schedule_stopped"));
+  EXPECT_THAT(medical_->BookAtTerminal(kiosk_, Code(citizen_), slot.id),
+              StatusIs(StatusCode::kFailedPrecondition, "schedule_stopped"));
+  EXPECT_THAT(medical_->StopSchedule(hospital_id_, schedule.id, "again"),
+              StatusIs(StatusCode::kFailedPrecondition, "schedule_stopped"));
+  EXPECT_THAT(medical_->CancelAppointment(citizen_.id, first->id),
+              StatusIs(StatusCode::kFailedPrecondition, "already_cancelled"));
+
+  const Schedule other = NewSchedule(kTomorrow, "10:00", "11:00");
+  ASSERT_TRUE(medical_->BookOnline(citizen_.id, other.slots[0].id).ok());
+  const auto with_other = Counts();
+  EXPECT_THAT(medical_->StopSchedule(other_hospital_id_, other.id, "not ours"),
+              StatusIs(StatusCode::kPermissionDenied, "schedule_of_another_hospital"));
+  EXPECT_THAT(medical_->StopSchedule(hospital_id_, "sch_unknown", "none"),
+              StatusIs(StatusCode::kNotFound, "not_found"));
+  EXPECT_THAT(medical_->StopSchedule(hospital_id_, other.id, ""),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
+  EXPECT_THAT(medical_->StopSchedule(hall_id_, other.id, "a hall"),
+              StatusIs(StatusCode::kFailedPrecondition, "not_a_hospital"));
+  clock_.Advance(std::chrono::days(2));
+  EXPECT_THAT(medical_->StopSchedule(hospital_id_, other.id, "too late"),
+              StatusIs(StatusCode::kFailedPrecondition, "schedule_ended"));
+  EXPECT_EQ(Counts(), with_other);
+  EXPECT_EQ(before.at("cancelled"), with_other.at("cancelled"));
+  EXPECT_EQ(QueryInt("SELECT CAST(COUNT(*) AS BIGINT) FROM medical_notices"), notices_before);
+}
+
+TEST_P(MedicalTest, NoShowsBlockOnlineBookingForAPeriod) {
+  OpenMedical({.no_show_limit = 2, .no_show_window_days = 90, .no_show_block_days = 30});
+  const Schedule early = NewSchedule(kTomorrow, "08:00", "08:30");
+  const Schedule late = NewSchedule(kTomorrow, "09:00", "09:30");
+  ASSERT_TRUE(medical_->BookOnline(citizen_.id, early.slots[0].id).ok());
+  ASSERT_TRUE(medical_->BookOnline(citizen_.id, late.slots[0].id).ok());
+  ASSERT_TRUE(medical_->BookOnline(other_citizen_.id, late.slots[0].id).ok());
+  // Not over yet: nothing to mark.
+  auto none = medical_->MarkNoShows();
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_EQ(*none, 0);
+
+  clock_.Advance(std::chrono::days(1));  // 2026-08-07 15:06, both sessions over
+  auto marked = medical_->MarkNoShows();
+  ASSERT_TRUE(marked.ok()) << marked.status().ToString();
+  EXPECT_EQ(*marked, 3);
+  EXPECT_EQ(*medical_->MarkNoShows(), 0);
+  auto mine = medical_->CitizenAppointments(citizen_.id);
+  ASSERT_TRUE(mine.ok());
+  for (const Appointment& a : *mine) EXPECT_EQ(a.state, AppointmentState::kNoShow);
+
+  auto standing = medical_->CitizenBookingStatus(citizen_.id);
+  ASSERT_TRUE(standing.ok()) << standing.status().ToString();
+  EXPECT_EQ(standing->limit, 2);
+  EXPECT_EQ(standing->window_days, 90);
+  ASSERT_TRUE(standing->blocked_until.has_value());
+  EXPECT_EQ(*standing->blocked_until, clock_.Now() + std::chrono::days(30));
+  EXPECT_EQ(standing->no_shows_in_window, 0);  // counted into the block
+  auto others = medical_->CitizenBookingStatus(other_citizen_.id);
+  ASSERT_TRUE(others.ok());
+  EXPECT_EQ(others->no_shows_in_window, 1);
+  EXPECT_FALSE(others->blocked_until.has_value());
+
+  const Schedule next = NewSchedule("2026-08-08", "08:00", "09:00");
+  const auto before = Counts();
+  EXPECT_THAT(medical_->BookOnline(citizen_.id, next.slots[0].id),
+              StatusIs(StatusCode::kFailedPrecondition, "booking_blocked"));
+  EXPECT_EQ(Counts(), before);
+  // At the hospital's kiosk the patient is there: allowed.
+  auto at_kiosk = medical_->BookAtTerminal(kiosk_, Code(citizen_), next.slots[0].id);
+  ASSERT_TRUE(at_kiosk.ok()) << at_kiosk.status().ToString();
+  ASSERT_TRUE(medical_->BookOnline(other_citizen_.id, next.slots[1].id).ok());
+
+  clock_.Advance(std::chrono::days(31));
+  const Schedule after = NewSchedule(
+      FormatIsoDay(std::chrono::sys_days(std::chrono::year(2026) / 9 / 8)), "08:00", "09:00");
+  ASSERT_TRUE(medical_->MarkNoShows().ok());  // the kiosk booking of 08-08 is one more
+  auto again = medical_->BookOnline(citizen_.id, after.slots[0].id);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  auto later = medical_->CitizenBookingStatus(citizen_.id);
+  ASSERT_TRUE(later.ok());
+  EXPECT_FALSE(later->blocked_until.has_value());
+  EXPECT_EQ(later->no_shows_in_window, 1);
+}
+
+TEST_P(MedicalTest, AZeroLimitNeverBlocks) {
+  OpenMedical({.no_show_limit = 0});
+  const Schedule early = NewSchedule(kTomorrow, "08:00", "08:30");
+  ASSERT_TRUE(medical_->BookOnline(citizen_.id, early.slots[0].id).ok());
+  clock_.Advance(std::chrono::days(1));
+  EXPECT_EQ(*medical_->MarkNoShows(), 1);
+  EXPECT_EQ(QueryInt("SELECT CAST(COUNT(*) AS BIGINT) FROM medical_booking_blocks"), 0);
+  auto standing = medical_->CitizenBookingStatus(citizen_.id);
+  ASSERT_TRUE(standing.ok());
+  EXPECT_FALSE(standing->blocked_until.has_value());
 }
 
 }  // namespace
