@@ -4,9 +4,14 @@
 // department, clinician, fee, places left; full ones listed, not bookable),
 // POST /v1/me/medical/appointments {slot_id} — then the citizen's bookings,
 // newest slot first, each with its hospital, time, department, clinician and
-// fee; a booked one not yet started can be cancelled (two-step).
+// fee; a booked one not yet started can be cancelled (two-step). A session
+// the hospital stopped (停诊) shows as `stopped` with the reason and the fee to
+// refund from its notice (GET /v1/me/medical/notices, also listed as 停诊通知);
+// a booking never checked in as `no_show`. The booking status line (GET
+// /v1/me/medical/booking-status) counts no-shows against the limit and says
+// when online booking is paused (the hospital's kiosk still books).
 import { h, confirmButton, field, statusLine } from '../lib/dom.js'
-import { cityToday, currentLang, formatDateTime, formatFen, formatTime, t } from '../lib/i18n.js'
+import { cityToday, currentLang, formatDateTime, formatFen, formatTime, has, t } from '../lib/i18n.js'
 import { slotFacts } from '../lib/medical_slot.js'
 import { clearStatus, showError, showStatus } from '../lib/errors.js'
 import { serverNowMs } from '../lib/clock.js'
@@ -19,11 +24,25 @@ const chosen = { orgId: null, day: null }
 
 export function renderAppointmentsView (main, ctx) {
   const list = panel('appointments')
-  const reload = () => list.fill(() => ctx.api.get('/v1/me/medical/appointments'),
-    ({ appointments }) => appointments.length
-      ? h('ul', { class: 'cards' }, appointments.map((a) => appointmentCard(a, ctx, reload)))
-      : null,
-    'appointments.empty')
+  const reload = () => list.fill(async () => {
+    // Notices and booking status are extras: the list shows without them.
+    const [mine, notices, status] = await Promise.all([
+      ctx.api.get('/v1/me/medical/appointments'),
+      ctx.api.get('/v1/me/medical/notices').catch(() => ({ notices: [] })),
+      ctx.api.get('/v1/me/medical/booking-status').catch(() => null)
+    ])
+    return { appointments: mine.appointments, notices: notices.notices ?? [], status }
+  }, ({ appointments, notices, status }) => {
+    const byAppointment = new Map(notices.map((n) => [n.appointment_id, n]))
+    const parts = [
+      status ? bookingStatusLine(status) : null,
+      notices.length ? noticesSection(notices) : null,
+      appointments.length
+        ? h('ul', { class: 'cards' }, appointments.map((a) => appointmentCard(a, ctx, reload, byAppointment.get(a.id))))
+        : h('p', { class: 'empty', testid: 'appointments-empty', t: 'appointments.empty' })
+    ].filter(Boolean)
+    return h('div', {}, parts)
+  }, 'appointments.empty')
   main.append(
     h('h2', { t: 'appointments.title' }), h('p', { class: 'lead', t: 'appointments.lead' }),
     bookingSection(ctx, () => reload()),
@@ -95,19 +114,19 @@ function bookingSection (ctx, booked) {
 }
 
 // One slot: "08:00–08:30 · 内科 · 张医生 主任医师 · ¥10.00 · 余 5 个" and its button
-// (disabled when full).
+// (disabled when full or its session is stopped, 停诊).
 function slotRow (s, book) {
-  const full = s.remaining <= 0
+  const full = s.remaining <= 0 || s.stopped === true
   const textId = `book-slot-${s.id}`
   const clinician = [s.clinician?.name, s.clinician?.title].filter(Boolean).join(' ')
   const text = [`${formatTime(s.starts_at)}–${formatTime(s.ends_at)}`, s.department?.name, clinician, formatFen(s.fee_fen ?? 0),
-    full ? t('medical.full') : t('medical.left', { n: s.remaining })].filter(Boolean).join(' · ')
+    s.stopped ? t('appointmentState.stopped') : full ? t('medical.full') : t('medical.left', { n: s.remaining })].filter(Boolean).join(' · ')
   const button = h('button', {
     type: 'button', class: `button ${full ? 'button--secondary' : 'button--primary'}`, testid: 'book-slot-submit',
-    t: full ? 'appointments.slotFull' : 'appointments.bookThis', disabled: full, 'aria-describedby': textId
+    t: s.stopped ? 'appointmentState.stopped' : full ? 'appointments.slotFull' : 'appointments.bookThis', disabled: full, 'aria-describedby': textId
   })
   button.addEventListener('click', () => book(s, button))
-  return h('li', { class: `slot${full ? ' slot--full' : ''}`, testid: 'book-slot', dataset: { slotId: s.id, remaining: String(s.remaining) } },
+  return h('li', { class: `slot${full ? ' slot--full' : ''}`, testid: 'book-slot', dataset: { slotId: s.id, remaining: String(s.remaining), stopped: String(s.stopped === true) } },
     h('span', { id: textId, class: 'slot__text', testid: 'book-slot-text' }, text), button)
 }
 
@@ -123,7 +142,27 @@ function dayLabel (day, i) {
   return i === 0 ? `${t('appointments.today')} · ${words}` : i === 1 ? `${t('appointments.tomorrow')} · ${words}` : words
 }
 
-function appointmentCard (a, ctx, reload) {
+// "No-shows: 1 of 3 within 90 days" — and, when blocked, until when and the kiosk.
+function bookingStatusLine (s) {
+  const counted = t('appointments.noShows', { n: s.no_shows_in_window ?? 0, limit: s.limit ?? 0, days: s.window_days ?? 0 })
+  return h('p', {
+    class: `status${s.blocked_until ? ' status--error' : ''}`, testid: 'booking-status',
+    dataset: { noShows: String(s.no_shows_in_window ?? 0), limit: String(s.limit ?? 0), blockedUntil: s.blocked_until ?? '' }
+  }, s.blocked_until ? `${counted} ${t('appointments.blocked', { until: formatDateTime(s.blocked_until) })}` : counted)
+}
+
+// 停诊通知: each stopped session's notice, newest first.
+function noticesSection (notices) {
+  return h('section', { class: 'card notices', 'aria-labelledby': 'appointments-notices', testid: 'notices' },
+    h('h3', { id: 'appointments-notices', t: 'appointments.notices' }),
+    h('ul', { class: 'plain' }, notices.map((n) => h('li', { testid: 'notice', dataset: { appointmentId: n.appointment_id, refundFen: String(n.refund_fen ?? 0) } },
+      t('appointments.noticeText', {
+        hospital: n.org_name ?? '', time: formatDateTime(n.slot_starts_at), department: n.department_name ?? '',
+        clinician: n.clinician_name ?? '', reason: n.reason ?? '', amount: formatFen(n.refund_fen ?? 0)
+      })))))
+}
+
+function appointmentCard (a, ctx, reload, notice) {
   const started = Date.parse(a.slot.starts_at) <= serverNowMs()
   const status = statusLine()
   const cancel = a.state === 'booked' && !started
@@ -143,12 +182,17 @@ function appointmentCard (a, ctx, reload) {
     })
     : null
   const badge = a.state === 'booked' ? 'badge--ok' : 'badge--muted'
+  const stateKey = has(`appointmentState.${a.state}`) ? `appointmentState.${a.state}` : null
   return h('li', { class: 'card item', testid: 'appointment', dataset: { appointmentId: a.id, state: a.state, slotId: a.slot.id } },
     h('h3', { class: 'item__title' }, `${a.slot.department?.name ?? ''} · ${a.slot.clinician?.name ?? ''}`),
-    h('p', { class: `badge ${badge}`, t: `appointmentState.${a.state}` }),
+    stateKey ? h('p', { class: `badge ${badge}`, testid: 'appointment-state', t: stateKey }) : h('p', { class: `badge ${badge}`, testid: 'appointment-state' }, a.state),
     slotFacts(a.slot,
       h('dt', { t: 'appointments.channel' }), h('dd', { t: `bookingChannel.${a.channel}` }),
       h('dt', { t: 'appointments.bookedAt' }), h('dd', {}, formatDateTime(a.booked_at)),
-      a.cancelled_at ? [h('dt', { t: 'appointments.cancelledAt' }), h('dd', {}, formatDateTime(a.cancelled_at))] : null),
+      a.cancelled_at && a.state !== 'stopped' ? [h('dt', { t: 'appointments.cancelledAt' }), h('dd', {}, formatDateTime(a.cancelled_at))] : null,
+      a.state === 'stopped' && notice
+        ? [h('dt', { t: 'appointments.stopReason' }), h('dd', { testid: 'appointment-stop-reason' }, notice.reason ?? ''),
+            h('dt', { t: 'appointments.refund' }), h('dd', { testid: 'appointment-refund', dataset: { fen: String(notice.refund_fen ?? 0) } }, t('appointments.refundText', { amount: formatFen(notice.refund_fen ?? 0) }))]
+        : null),
     status, cancel)
 }

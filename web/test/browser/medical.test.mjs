@@ -10,8 +10,9 @@
 // today's 08:00-12:00 slots are open.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { AxeBuilder } from '@axe-core/playwright'
 import {
-  DESKTOP_VIEWPORT, counterLogin, currentCode, launchChromium, loginOnPage, openPage,
+  DESKTOP_VIEWPORT, counterLogin, currentCode, launchChromium, loginOnPage, openPage, registerOnPage,
   startDemo, submitTyped, testid
 } from './support.mjs'
 
@@ -139,5 +140,81 @@ describe('hospital registration through the pages', { timeout: 120000 }, () => {
     assert.match(await status.textContent(), /Already booked/)
     assert.equal(await citizen.locator('[data-testid="appointment"][data-state="booked"]').count(), 1)
     await citizen.locator(`[data-testid="book-slot"][data-slot-id="${sameSession.id}"][data-remaining="${sameSession.remaining}"]`).waitFor({ state: 'attached' })
+  })
+  test('the hospital stops a session the citizen booked on the page: the tab shows 停诊 and the notice with the refund', async () => {
+    // A new citizen (the demo citizen's devices are used by the tests above).
+    const citizen = await openPage(browser, server, '/', { clock: 'paused' })
+    await registerOnPage(citizen)
+    await testid(citizen, 'tab-appointments').click()
+    // No no-shows yet: the booking status line counts none of the limit.
+    const statusLine = testid(citizen, 'booking-status')
+    await statusLine.waitFor()
+    assert.equal(await statusLine.getAttribute('data-no-shows'), '0')
+    assert.equal(await statusLine.getAttribute('data-blocked-until'), '')
+    assert.match(await statusLine.textContent(), /爽约 0 次/)
+
+    const hospital = testid(citizen, 'book-hospital')
+    await hospital.waitFor()
+    await hospital.selectOption({ label: '即墨区人民医院' })
+    const orgId = await hospital.inputValue()
+    const day = testid(citizen, 'book-day')
+    const days = await day.locator('option').evaluateAll((options) => options.map((o) => o.value))
+    await day.selectOption(days[2])
+    const row = citizen.locator('[data-testid="book-slot"]:not([data-remaining="0"])').first()
+    await row.waitFor()
+    const slotId = await row.getAttribute('data-slot-id')
+    await row.locator('[data-testid="book-slot-submit"]').click()
+    await citizen.locator('[data-testid="book-status"][data-appointment-id]').waitFor({ state: 'attached' })
+    const appointmentId = await testid(citizen, 'book-status').getAttribute('data-appointment-id')
+    const card = citizen.locator(`[data-testid="appointment"][data-appointment-id="${appointmentId}"]`)
+    await card.waitFor()
+    assert.equal(await card.getAttribute('data-state'), 'booked')
+    const fen = await card.locator('[data-testid="appointment-fee"]').getAttribute('data-fen')
+
+    // The platform's admin stops the slot's session through the API.
+    const slots = await server.api('GET', `/v1/medical/slots?org_id=${encodeURIComponent(orgId)}&day=${days[2]}`, { key: server.terminalKey('hospital') })
+    assert.equal(slots.status, 200, slots.text)
+    const scheduleId = slots.body.slots.find((s) => s.id === slotId)?.schedule_id
+    assert.ok(scheduleId, `the schedule of ${slotId}`)
+    const stop = await server.api('POST', `/v1/orgs/${encodeURIComponent(orgId)}/medical/schedules/${encodeURIComponent(scheduleId)}/stop`,
+      { key: server.keys.admin_key, body: { reason: '医生外出会诊' } })
+    assert.equal(stop.status, 200, stop.text)
+    assert.equal(String(stop.body.refund_fen), fen)
+
+    await testid(citizen, 'appointments-refresh').click()
+    const stopped = citizen.locator(`[data-testid="appointment"][data-appointment-id="${appointmentId}"][data-state="stopped"]`)
+    await stopped.waitFor()
+    assert.equal((await stopped.locator('[data-testid="appointment-state"]').textContent()).trim(), '停诊')
+    assert.equal((await stopped.locator('[data-testid="appointment-stop-reason"]').textContent()).trim(), '医生外出会诊')
+    const refund = stopped.locator('[data-testid="appointment-refund"]')
+    assert.equal(await refund.getAttribute('data-fen'), fen)
+    assert.match(await refund.textContent(), /应退 ¥\d+\.\d{2}/)
+    assert.equal(await stopped.locator('[data-testid="appointment-cancel"]').count(), 0)
+    const notice = citizen.locator(`[data-testid="notice"][data-appointment-id="${appointmentId}"]`)
+    await notice.waitFor()
+    assert.match(await notice.textContent(), /即墨区人民医院.*停诊：医生外出会诊。应退挂号费 ¥\d+\.\d{2}/)
+    assert.match(await testid(citizen, 'notices').textContent(), /停诊通知/)
+
+    // The stopped session's slots are no longer offered (the server lists open slots only).
+    await day.selectOption(days[1])
+    await day.selectOption(days[2])
+    await citizen.locator('[data-testid="book-slots"][aria-busy="false"]').waitFor({ state: 'attached' })
+    assert.equal(await citizen.locator(`[data-testid="book-slot"][data-slot-id="${slotId}"]`).count(), 0)
+
+    // axe-core on the tab with the stopped appointment and the notice (its timers need the clock running).
+    await citizen.clock.resume()
+    const serious = async () => (await new AxeBuilder({ page: citizen }).analyze()).violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)
+    assert.deepEqual(await serious(), [])
+
+    // In English too.
+    await testid(citizen, 'lang-switch').click()
+    await citizen.locator('html[lang="en"]').waitFor({ state: 'attached' })
+    const stoppedEn = citizen.locator(`[data-testid="appointment"][data-appointment-id="${appointmentId}"][data-state="stopped"]`)
+    await stoppedEn.waitFor()
+    assert.match(await stoppedEn.locator('[data-testid="appointment-state"]').textContent(), /Stopped by the hospital/)
+    assert.match(await stoppedEn.locator('[data-testid="appointment-refund"]').textContent(), /refund ¥\d+\.\d{2}/)
+    assert.match(await citizen.locator(`[data-testid="notice"][data-appointment-id="${appointmentId}"]`).textContent(), /Fee to refund: ¥/)
+    assert.deepEqual(await serious(), [])
   })
 })
