@@ -10,8 +10,8 @@
 #include <thread>
 
 #include "code/presentation.h"
+#include "tests/support/scene_test.h"
 #include "tests/support/status_matchers.h"
-#include "tests/support/test_databases.h"
 #include "vault/certificate_id.h"
 #include "vault/certificate_types.h"
 
@@ -24,7 +24,7 @@ using platform::OrgKind;
 using platform::Principal;
 
 // Fictional people; the ID numbers carry valid check characters.
-constexpr std::string_view kName = "测试市民甲";
+constexpr std::string_view kName = testing::kSceneTestName;
 constexpr std::string_view kIdNumber = "370282199003154516";
 constexpr std::string_view kPhone = "13912345678";
 constexpr std::string_view kOtherIdNumber = "370282195001011839";
@@ -32,23 +32,15 @@ constexpr std::string_view kOtherPhone = "13912345679";
 constexpr std::string_view kAddress = "山东省青岛市即墨区鹤山路88号";
 constexpr std::string_view kAgencyCode = "11370282MB1234567X";
 
-const Instant kStart = FromUnixSeconds(1'786'000'000);  // 2026-08-06 15:06 in Jimo
+const Instant kStart = testing::kSceneTestStart;  // 2026-08-06 15:06 in Jimo
 
-struct Citizen {
-  std::string id;
-  platform::IssuedCredential credential;
-  std::shared_ptr<const crypto::PrivateKey> device;  // not default-constructible
-};
+using Citizen = testing::SceneCitizen;
 
-class GovTest : public testing::DatabaseTest {
+class GovTest : public testing::SceneTest {
  protected:
   void SetUp() override {
-    DatabaseTest::SetUp();
+    SceneTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    auto opened = platform::Platform::Open(db(), clock_, keyring_,
-                                           {.password_cost = crypto::PasswordCost::kMinimal});
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-    platform_ = std::move(*opened);
     auto vault = vault::Vault::Open(db(), clock_, *platform_, keyring_);
     ASSERT_TRUE(vault.ok()) << vault.status().ToString();
     vault_ = std::move(*vault);
@@ -102,47 +94,6 @@ class GovTest : public testing::DatabaseTest {
     auto gov = GovScene::Open(db(), clock_, *platform_, *vault_, time);
     ASSERT_TRUE(gov.ok()) << gov.status().ToString();
     gov_ = std::move(*gov);
-  }
-
-  Principal Terminal(const std::string& org, const std::string& site, std::string_view name) {
-    auto terminal = platform_->access_keys().CreateTerminal(org, site, name);
-    EXPECT_TRUE(terminal.ok()) << terminal.status().ToString();
-    auto principal = platform_->access_keys().Authenticate(terminal->second.token);
-    EXPECT_TRUE(principal.ok());
-    return *principal;
-  }
-
-  // A citizen with a phone; `verified`: confirmed at a hall window, as only
-  // a verified account reaches the vault.
-  Citizen NewCitizen(std::string_view phone, std::string_view id_number, bool verified = true) {
-    Citizen citizen{.device = std::make_shared<const crypto::PrivateKey>(
-                        *crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519))};
-    auto id = platform_->citizens().Register({.name = std::string(kName),
-                                              .id_number = std::string(id_number),
-                                              .phone = std::string(phone),
-                                              .password = "correct horse"});
-    EXPECT_TRUE(id.ok()) << id.status().ToString();
-    citizen.id = *id;
-    if (verified) {
-      auto confirmed = platform_->identities().ConfirmInPerson(
-          citizen.id, {std::string(kName), std::string(id_number)}, "term_test_window");
-      EXPECT_TRUE(confirmed.ok()) << confirmed.status().ToString();
-    }
-    auto issued = platform_->devices().Enrol(
-        {.citizen_id = citizen.id, .device_key = citizen.device->public_key(), .label = "phone"});
-    EXPECT_TRUE(issued.ok()) << issued.status().ToString();
-    citizen.credential = *issued;
-    return citizen;
-  }
-
-  // A fresh code: every presentation has its own counter.
-  std::string Code(const Citizen& citizen) {
-    auto bytes = code::MakePresentation({.credential = citizen.credential.credential,
-                                         .made_at = clock_.Now(),
-                                         .counter = ++counter_},
-                                        *citizen.device);
-    EXPECT_TRUE(bytes.ok());
-    return code::ToQrText(*bytes);
   }
 
   vault::Certificate MakeCertificate(std::string_view holder, std::string_view type_key,
@@ -200,9 +151,6 @@ class GovTest : public testing::DatabaseTest {
     return (*tx)->QueryOne("SELECT CAST(COUNT(*) AS BIGINT) FROM " + std::string(table))->Int(0);
   }
 
-  ManualClock clock_{kStart};
-  platform::Keyring keyring_ = platform::Keyring::Generate(crypto::CipherProfile::kAes256Gcm);
-  std::unique_ptr<platform::Platform> platform_;
   std::unique_ptr<vault::Vault> vault_;
   std::unique_ptr<GovScene> gov_;
   const crypto::PrivateKey agency_key_ = *crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519);
@@ -210,7 +158,6 @@ class GovTest : public testing::DatabaseTest {
   Principal kiosk_, window_, window2_;
   ServiceItem hukou_, licence_;
   Citizen citizen_;
-  std::uint64_t counter_ = 0;
   int serial_ = 0;
 };
 

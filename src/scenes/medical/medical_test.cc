@@ -12,8 +12,8 @@
 
 #include "code/presentation.h"
 #include "common/config.h"
+#include "tests/support/scene_test.h"
 #include "tests/support/status_matchers.h"
-#include "tests/support/test_databases.h"
 #include "vault/vault.h"
 
 namespace citycode::medical {
@@ -24,31 +24,23 @@ using platform::OrgKind;
 using platform::Principal;
 
 // Fictional people; the ID numbers carry valid check characters.
-constexpr std::string_view kName = "测试市民甲";
+constexpr std::string_view kName = testing::kSceneTestName;
 constexpr std::string_view kIdNumber = "370282199003154516";
 constexpr std::string_view kOtherIdNumber = "370282195001011839";
 constexpr std::string_view kThirdIdNumber = "370282198506201236";
 
 // 2026-08-06 15:06 in Jimo (UTC+8).
-const Instant kStart = FromUnixSeconds(1'786'000'000);
+const Instant kStart = testing::kSceneTestStart;
 constexpr std::string_view kToday = "2026-08-06";
 constexpr std::string_view kTomorrow = "2026-08-07";
 
-struct Citizen {
-  std::string id;
-  platform::IssuedCredential credential;
-  std::shared_ptr<const crypto::PrivateKey> device;
-};
+using Citizen = testing::SceneCitizen;
 
-class MedicalTest : public testing::DatabaseTest {
+class MedicalTest : public testing::SceneTest {
  protected:
   void SetUp() override {
-    DatabaseTest::SetUp();
+    SceneTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    auto opened = platform::Platform::Open(db(), clock_, keyring_,
-                                           {.password_cost = crypto::PasswordCost::kMinimal});
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-    platform_ = std::move(*opened);
     OpenMedical();
 
     auto hospital = platform_->organisations().Create("即墨区人民医院", OrgKind::kHospital);
@@ -90,44 +82,6 @@ class MedicalTest : public testing::DatabaseTest {
     medical_ = std::move(*medical);
   }
 
-  Principal Terminal(const std::string& org, const std::string& site, std::string_view name) {
-    auto terminal = platform_->access_keys().CreateTerminal(org, site, name);
-    EXPECT_TRUE(terminal.ok()) << terminal.status().ToString();
-    auto principal = platform_->access_keys().Authenticate(terminal->second.token);
-    EXPECT_TRUE(principal.ok());
-    return *principal;
-  }
-
-  Citizen NewCitizen(std::string_view phone, std::string_view id_number, bool verified = true) {
-    Citizen citizen{.device = std::make_shared<const crypto::PrivateKey>(
-                        *crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519))};
-    auto id = platform_->citizens().Register({.name = std::string(kName),
-                                              .id_number = std::string(id_number),
-                                              .phone = std::string(phone),
-                                              .password = "correct horse"});
-    EXPECT_TRUE(id.ok()) << id.status().ToString();
-    citizen.id = *id;
-    if (verified) {
-      auto confirmed = platform_->identities().ConfirmInPerson(
-          citizen.id, {std::string(kName), std::string(id_number)}, "term_test_window");
-      EXPECT_TRUE(confirmed.ok()) << confirmed.status().ToString();
-    }
-    auto issued = platform_->devices().Enrol(
-        {.citizen_id = citizen.id, .device_key = citizen.device->public_key(), .label = "phone"});
-    EXPECT_TRUE(issued.ok()) << issued.status().ToString();
-    citizen.credential = *issued;
-    return citizen;
-  }
-
-  std::string Code(const Citizen& citizen) {
-    auto bytes = code::MakePresentation({.credential = citizen.credential.credential,
-                                         .made_at = clock_.Now(),
-                                         .counter = ++counter_},
-                                        *citizen.device);
-    EXPECT_TRUE(bytes.ok());
-    return code::ToQrText(*bytes);
-  }
-
   Schedule NewSchedule(std::string_view day, std::string_view start, std::string_view end,
                        std::int64_t capacity = 2) {
     auto schedule = medical_->CreateSchedule(hospital_id_, {.clinician_id = clinician_.id,
@@ -154,16 +108,12 @@ class MedicalTest : public testing::DatabaseTest {
     return QueryInt("SELECT booked FROM medical_slots WHERE id = '" + slot_id + "'");
   }
 
-  ManualClock clock_{kStart};
-  platform::Keyring keyring_ = platform::Keyring::Generate(crypto::CipherProfile::kAes256Gcm);
-  std::unique_ptr<platform::Platform> platform_;
   std::unique_ptr<MedicalScene> medical_;
   std::string hospital_id_, other_hospital_id_, hall_id_;
   Principal kiosk_, other_kiosk_, hall_kiosk_;
   Department department_;
   Clinician clinician_;
   Citizen citizen_, other_citizen_;
-  std::uint64_t counter_ = 0;
 };
 
 TEST_P(MedicalTest, ASchedulePublishesSlotsInTheCitysLocalTime) {
