@@ -3,25 +3,17 @@
 // name, or the window by its name), and a clerk's sign-in before scanning
 // where someone works the counter (hall, hotel) but not at a transit gate;
 // a staff session the server ended brings the sign-in back.
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { CLERK, DEMO_PASSWORD, DESKTOP_VIEWPORT, HALL_ORG, counterLogin, launchChromium, openPage, startDemo, testid } from './support.mjs'
+import { CLERK, DEMO_PASSWORD, DESKTOP_VIEWPORT, HALL_ORG, counterLogin, openPage, testid, withDemoAndBrowser
+} from './support.mjs'
 
 describe('counter page: terminal and staff', { timeout: 120000 }, () => {
-  let server, browser
-
-  before(async () => {
-    server = await startDemo()
-    browser = await launchChromium()
-  })
-  after(async () => {
-    await browser?.close()
-    await server?.stop()
-  })
+  const env = withDemoAndBrowser()
 
   async function enterTerminal (role) {
-    const page = await openPage(browser, server, '/counter', { viewport: DESKTOP_VIEWPORT })
-    await testid(page, 'terminal-key').fill(server.terminalKey(role))
+    const page = await openPage(env.browser, env.server, '/counter', { viewport: DESKTOP_VIEWPORT })
+    await testid(page, 'terminal-key').fill(env.server.terminalKey(role))
     await testid(page, 'terminal-submit').click()
     return page
   }
@@ -41,7 +33,7 @@ describe('counter page: terminal and staff', { timeout: 120000 }, () => {
     await testid(page, 'staff-password').fill(DEMO_PASSWORD)
     await testid(page, 'staff-submit').click()
     await testid(page, 'step-gov-kiosk').waitFor({ state: 'attached' })
-    assert.equal(await testid(page, 'hall-role').count(), 0, 'no kiosk/window picker: the server says')
+    assert.equal(await testid(page, 'hall-role').count(), 0, 'no kiosk/window picker: the env.server says')
     await page.locator('[data-testid="service-item"] option').first().waitFor({ state: 'attached' })
     assert.deepEqual(await page.locator('[data-testid="service-item"] option').allTextContents(), ['户口迁移', '驾驶证期满换证'])
     // The item is chosen first, so it stands above the reader (also on a phone).
@@ -56,7 +48,7 @@ describe('counter page: terminal and staff', { timeout: 120000 }, () => {
   test('the hall\'s window shows its name', async () => {
     const page = await enterTerminal('window')
     await testid(page, 'staff-form').waitFor()
-    await counterLogin(page, server.terminalKey('window'), { terminal: false })
+    await counterLogin(page, env.server.terminalKey('window'), { terminal: false })
     await testid(page, 'step-gov-window').waitFor()
     assert.equal((await testid(page, 'terminal-window').textContent()).trim(), '3号窗口')
   })
@@ -74,14 +66,14 @@ describe('counter page: terminal and staff', { timeout: 120000 }, () => {
     assert.equal(await testid(gate, 'header-org').textContent(), '即墨公交')
   })
 
-  test('a staff session the server ended: the next call shows the sign-in again, the token dropped', async () => {
+  test('a staff session the env.server ended: the next call shows the sign-in again, the token dropped', async () => {
     const page = await enterTerminal('kiosk')
     await counterLogin(page, null, { terminal: false })
-    // The items are there, so the code goes to the server (no local refusal).
+    // The items are there, so the code goes to the env.server (no local refusal).
     await page.locator('[data-testid="service-item"] option').first().waitFor({ state: 'attached' })
     const token = await page.evaluate(() => JSON.parse(sessionStorage.getItem('citycode.staffSession')).token)
-    const ended = await server.api('DELETE', '/v1/terminal/staff-sessions/current',
-      { key: server.terminalKey('kiosk'), headers: { 'X-Staff-Session': token } })
+    const ended = await env.server.api('DELETE', '/v1/terminal/staff-sessions/current',
+      { key: env.server.terminalKey('kiosk'), headers: { 'X-Staff-Session': token } })
     assert.equal(ended.status, 200)
 
     await testid(page, 'code-input').fill('CC1:ANY')

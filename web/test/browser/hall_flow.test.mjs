@@ -4,33 +4,23 @@
 // the case with a fresh code, sees the certificates and completes it; the
 // citizen's access history then names the hall. Codes go into the counter
 // page by its typed field (the camera is counter_camera.test.mjs's).
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import {
-  DESKTOP_VIEWPORT, HALL_ORG, counterLogin, currentCode, launchChromium, loginOnPage, openPage,
-  startDemo, submitTyped, testid
+  DESKTOP_VIEWPORT, HALL_ORG, counterLogin, currentCode, loginOnPage, openPage, submitTyped, testid, withDemoAndBrowser
 } from './support.mjs'
 
 describe('the service hall through the pages', { timeout: 120000 }, () => {
-  let server, browser
-
-  before(async () => {
-    server = await startDemo()
-    browser = await launchChromium()
-  })
-  after(async () => {
-    await browser?.close()
-    await server?.stop()
-  })
+  const env = withDemoAndBrowser()
 
   test('kiosk ticket, window call, case with the certificates, completed, in the citizen\'s history', async () => {
-    const citizen = await openPage(browser, server, '/', { clock: 'paused' })
+    const citizen = await openPage(env.browser, env.server, '/', { clock: 'paused' })
     await loginOnPage(citizen)
     const forTicket = await currentCode(citizen)
 
     // The kiosk: a ticket for 户口迁移 with the code.
-    const kiosk = await openPage(browser, server, '/counter', { viewport: DESKTOP_VIEWPORT })
-    await counterLogin(kiosk, server.terminalKey('kiosk'))
+    const kiosk = await openPage(env.browser, env.server, '/counter', { viewport: DESKTOP_VIEWPORT })
+    await counterLogin(kiosk, env.server.terminalKey('kiosk'))
     await testid(kiosk, 'service-item').selectOption({ label: '户口迁移' })
     assert.deepEqual(await submitTyped(kiosk, forTicket.code), { state: 'valid', reason: 'valid' })
     await testid(kiosk, 'ticket').waitFor()
@@ -39,8 +29,8 @@ describe('the service hall through the pages', { timeout: 120000 }, () => {
     assert.equal((await testid(kiosk, 'ticket-item').textContent()).trim(), '户口迁移')
 
     // The window: call the next ticket (ours), open the case with a fresh code.
-    const window = await openPage(browser, server, '/counter', { viewport: DESKTOP_VIEWPORT })
-    await counterLogin(window, server.terminalKey('window'))
+    const window = await openPage(env.browser, env.server, '/counter', { viewport: DESKTOP_VIEWPORT })
+    await counterLogin(window, env.server.terminalKey('window'))
     assert.equal((await testid(window, 'terminal-window').textContent()).trim(), '3号窗口')
     await testid(window, 'call-next').click()
     await window.locator(`[data-testid="current-ticket"]:not([data-ticket-id=""])`).waitFor()

@@ -8,34 +8,24 @@
 // the hospital's name; another slot of the same clinician's session is
 // refused in words, in Chinese and in English (already_booked). The demo clock is 05:30 in Jimo, so
 // today's 08:00-12:00 slots are open.
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { AxeBuilder } from '@axe-core/playwright'
 import {
-  DESKTOP_VIEWPORT, counterLogin, currentCode, launchChromium, loginOnPage, openPage, registerOnPage,
-  startDemo, submitTyped, testid
+  DESKTOP_VIEWPORT, counterLogin, currentCode, loginOnPage, openPage, registerOnPage, submitTyped, testid, withDemoAndBrowser
 } from './support.mjs'
 
 describe('hospital registration through the pages', { timeout: 120000 }, () => {
-  let server, browser
-
-  before(async () => {
-    server = await startDemo()
-    browser = await launchChromium()
-  })
-  after(async () => {
-    await browser?.close()
-    await server?.stop()
-  })
+  const env = withDemoAndBrowser()
 
   test('kiosk registers by the code, the citizen sees the appointment and cancels it', async () => {
-    const citizen = await openPage(browser, server, '/', { clock: 'paused' })
+    const citizen = await openPage(env.browser, env.server, '/', { clock: 'paused' })
     await loginOnPage(citizen)
     const first = await currentCode(citizen)
 
     // The kiosk: the terminal of the hospital, a clerk, today's slots.
-    const kiosk = await openPage(browser, server, '/counter', { viewport: DESKTOP_VIEWPORT })
-    await counterLogin(kiosk, server.terminalKey('hospital'))
+    const kiosk = await openPage(env.browser, env.server, '/counter', { viewport: DESKTOP_VIEWPORT })
+    await counterLogin(kiosk, env.server.terminalKey('hospital'))
     assert.equal((await testid(kiosk, 'header-org').textContent()).trim(), '即墨区人民医院')
     await testid(kiosk, 'step-medical-kiosk').waitFor({ state: 'attached' })
     const slot = testid(kiosk, 'medical-slot')
@@ -89,7 +79,7 @@ describe('hospital registration through the pages', { timeout: 120000 }, () => {
   })
 
   test('the citizen books a slot on the page, sees it with the hospital, and a second one for the session is refused', async () => {
-    const citizen = await openPage(browser, server, '/', { clock: 'paused' })
+    const citizen = await openPage(env.browser, env.server, '/', { clock: 'paused' })
     await loginOnPage(citizen)
     await testid(citizen, 'tab-appointments').click()
     const hospital = testid(citizen, 'book-hospital')
@@ -143,7 +133,7 @@ describe('hospital registration through the pages', { timeout: 120000 }, () => {
   })
   test('the hospital stops a session the citizen booked on the page: the tab shows 停诊 and the notice with the refund', async () => {
     // A new citizen (the demo citizen's devices are used by the tests above).
-    const citizen = await openPage(browser, server, '/', { clock: 'paused' })
+    const citizen = await openPage(env.browser, env.server, '/', { clock: 'paused' })
     await registerOnPage(citizen)
     await testid(citizen, 'tab-appointments').click()
     // No no-shows yet: the booking status line counts none of the limit.
@@ -172,12 +162,12 @@ describe('hospital registration through the pages', { timeout: 120000 }, () => {
     const fen = await card.locator('[data-testid="appointment-fee"]').getAttribute('data-fen')
 
     // The platform's admin stops the slot's session through the API.
-    const slots = await server.api('GET', `/v1/medical/slots?org_id=${encodeURIComponent(orgId)}&day=${days[2]}`, { key: server.terminalKey('hospital') })
+    const slots = await env.server.api('GET', `/v1/medical/slots?org_id=${encodeURIComponent(orgId)}&day=${days[2]}`, { key: env.server.terminalKey('hospital') })
     assert.equal(slots.status, 200, slots.text)
     const scheduleId = slots.body.slots.find((s) => s.id === slotId)?.schedule_id
     assert.ok(scheduleId, `the schedule of ${slotId}`)
-    const stop = await server.api('POST', `/v1/orgs/${encodeURIComponent(orgId)}/medical/schedules/${encodeURIComponent(scheduleId)}/stop`,
-      { key: server.keys.admin_key, body: { reason: '医生外出会诊' } })
+    const stop = await env.server.api('POST', `/v1/orgs/${encodeURIComponent(orgId)}/medical/schedules/${encodeURIComponent(scheduleId)}/stop`,
+      { key: env.server.keys.admin_key, body: { reason: '医生外出会诊' } })
     assert.equal(stop.status, 200, stop.text)
     assert.equal(String(stop.body.refund_fen), fen)
 
@@ -195,7 +185,7 @@ describe('hospital registration through the pages', { timeout: 120000 }, () => {
     assert.match(await notice.textContent(), /即墨区人民医院.*停诊：医生外出会诊。应退挂号费 ¥\d+\.\d{2}/)
     assert.match(await testid(citizen, 'notices').textContent(), /停诊通知/)
 
-    // The stopped session's slots are no longer offered (the server lists open slots only).
+    // The stopped session's slots are no longer offered (the env.server lists open slots only).
     await day.selectOption(days[1])
     await day.selectOption(days[2])
     await citizen.locator('[data-testid="book-slots"][aria-busy="false"]').waitFor({ state: 'attached' })

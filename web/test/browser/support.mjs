@@ -3,6 +3,7 @@
 // through playwright-core, and the page steps several tests take.
 // No sleeps: every wait is on a condition (a locator, a page state) or on
 // the manual clocks, which only move when a test moves them.
+import { after, before } from 'node:test'
 import { spawn, execFile } from 'node:child_process'
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -321,4 +322,20 @@ export function tempDir (prefix = 'citycode-test-') {
 export function ensureDir (path) {
   mkdirSync(path, { recursive: true })
   return path
+}
+
+// A demo server and a chromium for the tests of one describe block: both
+// started before its first test and stopped after its last. Read
+// env.server and env.browser inside the tests.
+export function withDemoAndBrowser () {
+  const env = {}
+  before(async () => {
+    env.server = await startDemo()
+    env.browser = await launchChromium()
+  })
+  after(async () => {
+    await env.browser?.close()
+    await env.server?.stop()
+  })
+  return env
 }
