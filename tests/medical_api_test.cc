@@ -29,6 +29,10 @@
 #include "crypto/key.h"
 #include "server/service.h"
 #include "tests/support/service_test.h"
+#include "vault/audit.h"
+#include "vault/certificate.h"
+#include "vault/certificate_types.h"
+#include "vault/sample_certificates.h"
 
 namespace citycode {
 namespace {
@@ -86,6 +90,17 @@ class MedicalApiTest : public testing::ServiceTest {
     json other_key = SendJson("POST", "/v1/orgs/" + other_hospital_.id + "/admin-keys",
                               {{"name", "his"}}, admin_, 201);
     other_admin_ = other_key.value("api_key", "");
+    // Each hospital issues its visits' summaries as health records, and may
+    // read its patients' health records under their consent.
+    int serial = 0;
+    for (const OrgSetup* h : {&hospital_, &other_hospital_}) {
+      SendJson("POST", "/v1/orgs/" + h->id + "/vault/issuer",
+               {{"credit_code", "12370282MB000000" + std::to_string(++serial) + "A"},
+                {"name", "医院" + std::to_string(serial)}},
+               admin_, 200);
+      SendJson("POST", "/v1/orgs/" + h->id + "/vault/types",
+               {{"may_request", {"visit_summary", "lab_result"}}}, admin_, 200);
+    }
     ASSERT_NO_FATAL_FAILURE(SetUpClinician());
     ASSERT_NO_FATAL_FAILURE(SetUpCitizen());
   }
@@ -593,6 +608,204 @@ TEST_P(MedicalApiTest, NoShowsBlockOnlineBookingButNotTheKiosk) {
   standing = SendJson("GET", "/v1/me/medical/booking-status", nullptr, session_, 200);
   EXPECT_TRUE(standing["blocked_until"].is_null()) << standing;
   EXPECT_EQ(standing["no_shows_in_window"], 0);
+}
+
+// The acceptance line of health records: the visit's summary is a health
+// record in the vault that its patient reads at once; a second hospital
+// reading it during a visit there without the health-data consent gets 403
+// consent_missing, with it 200, after the patient revokes it 403
+// consent_revoked; all three are in the patient's access history and the
+// audit log verifies. A grant of health records is apart from other types,
+// 24 h by default and at most 7 days.
+TEST_P(MedicalApiTest, AnotherHospitalReadsHealthRecordsOnlyUnderTheirOwnConsent) {
+  auto terminal = [&](const OrgSetup& org, std::string_view name) {
+    json made = SendJson("POST", "/v1/orgs/" + org.id + "/terminals",
+                         {{"site_id", org.site_id}, {"name", name}}, admin_, 201);
+    return made.value("api_key", "");
+  };
+  const std::string desk = terminal(hospital_, "诊室1");
+  const std::string other_desk = terminal(other_hospital_, "诊室1");
+  Book(Schedule("2026-08-06", "16:00", "17:00", 2)[0]["id"], session_, 201);
+  json encounter = SendJson("POST", "/v1/medical/check-ins", {{"qr", Code()}}, desk, 201);
+  json closed = SendJson("POST", "/v1/medical/encounters/" + encounter.value("id", "") + "/close",
+                         {{"summary", "上呼吸道感染\n嘱多饮水"}}, desk, 200);
+  json visits = SendJson("GET", "/v1/me/medical/encounters", nullptr, session_, 200);
+  const std::string record = visits["encounters"][0].value("record_identifier", "");
+  ASSERT_FALSE(record.empty()) << visits;
+  json mine = SendJson("GET", "/v1/me/medical/records", nullptr, session_, 200);
+  ASSERT_EQ(mine["records"].size(), 1u) << mine;
+  EXPECT_EQ(mine["records"][0]["identifier"], record);
+  EXPECT_EQ(mine["records"][0]["type"], "visit_summary");
+  EXPECT_EQ(mine["records"][0]["fields"]["summary"], "上呼吸道感染\n嘱多饮水");
+
+  // The other hospital's clinician schedules a session; the patient visits.
+  json department = SendJson("POST", "/v1/orgs/" + other_hospital_.id + "/medical/departments",
+                             {{"name", "内科"}}, other_admin_, 201);
+  json clinician =
+      SendJson("POST", "/v1/orgs/" + other_hospital_.id + "/medical/clinicians",
+               {{"name", "李医生"}, {"title", "主治医师"}, {"department_id", department["id"]}},
+               other_admin_, 201);
+  json session = SendJson("POST", "/v1/orgs/" + other_hospital_.id + "/medical/schedules",
+                          {{"clinician_id", clinician["id"]},
+                           {"day", "2026-08-06"},
+                           {"start", "16:00"},
+                           {"end", "17:00"},
+                           {"slot_minutes", 30},
+                           {"capacity", 2},
+                           {"fee_fen", 500}},
+                          other_admin_, 201);
+  Book(session["slots"][0]["id"], session_, 201);
+  json there = SendJson("POST", "/v1/medical/check-ins", {{"qr", Code()}}, other_desk, 201);
+  const std::string read = "/v1/medical/encounters/" + there.value("id", "") + "/records";
+  const std::string use = json{{"use_cause", "复诊参考既往病历"}}.dump();
+
+  ExpectRefused("POST", read, use, other_desk, 403, "consent_missing");
+  // The first hospital's desk does not know the other's encounter.
+  ExpectRefused("POST", read, use, desk, 404, "not_found");
+  // Health records are granted apart, and briefly.
+  ExpectRefused("POST", "/v1/me/grants",
+                json{{"org_id", other_hospital_.id},
+                     {"types", {"visit_summary", "resident_id_card"}},
+                     {"purpose", "复诊"},
+                     {"expires_at", "2026-08-20T00:00:00Z"}}
+                    .dump(),
+                session_, 400, "health_consent_separate");
+  ExpectRefused("POST", "/v1/me/grants",
+                json{{"org_id", other_hospital_.id},
+                     {"types", {"visit_summary", "lab_result"}},
+                     {"purpose", "复诊"},
+                     {"expires_at", "2026-08-20T00:00:00Z"}}
+                    .dump(),
+                session_, 400, "health_grant_too_long");
+  json grant = SendJson("POST", "/v1/me/grants",
+                        {{"org_id", other_hospital_.id},
+                         {"types", {"visit_summary", "lab_result"}},
+                         {"purpose", "复诊参考既往病历"}},
+                        session_, 201);
+  EXPECT_EQ(grant["expires_at"], "2026-08-07T07:06:40Z") << grant;  // 24 h
+
+  json released = SendJson("POST", read, json::parse(use), other_desk, 200);
+  ASSERT_EQ(released["records"].size(), 1u) << released;
+  EXPECT_EQ(released["records"][0]["identifier"], record);
+  EXPECT_EQ(released["records"][0]["issuer_name"], "医院1");
+  EXPECT_EQ(released["records"][0]["fields"]["summary"], "上呼吸道感染\n嘱多饮水");
+  const json missing = {
+      {{"type_code", vault::FindCertificateType("lab_result")->code}, {"reason", "not_held"}}};
+  EXPECT_EQ(released["missing"], missing);
+  // The release is signed by the vault for the reading hospital.
+  auto signature = Base64UrlDecode(released.value("signature", ""));
+  ASSERT_TRUE(signature.ok());
+  const crypto::PublicKey vault_key = *crypto::PublicKey::FromPem(
+      SendJson("GET", "/v1/vault/public-key", nullptr, {}, 200).value("public_key", ""));
+  EXPECT_TRUE(vault_key.Verify(AsBytes(released.value("release", "")), *signature));
+  EXPECT_EQ(json::parse(released.value("release", "{}"))["org_id"], other_hospital_.id);
+
+  SendJson("POST", "/v1/me/grants/" + grant.value("id", "") + "/revoke", nullptr, session_, 200);
+  ExpectRefused("POST", read, use, other_desk, 403, "consent_revoked");
+
+  json history = SendJson("GET", "/v1/me/access-history", nullptr, session_, 200);
+  std::vector<std::pair<std::string, std::string>> reads;  // oldest first
+  for (const json& entry : history["history"]) {
+    if (entry["org_id"] != other_hospital_.id) continue;
+    if (entry["action"] == "fetch.refused" || entry["action"] == "certificate.fetch") {
+      reads.emplace(reads.begin(), entry.value("action", ""), entry.value("reason", ""));
+    }
+  }
+  const std::vector<std::pair<std::string, std::string>> expected = {
+      {"fetch.refused", "consent_missing"},
+      {"certificate.fetch", ""},
+      {"fetch.refused", "consent_revoked"}};
+  EXPECT_EQ(reads, expected) << history;
+
+  service_->Stop();
+  auto report = vault::VerifyAuditLog(db(), vault_key, vault::AuditHash::kSha256, std::nullopt);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->ok) << report->problem;
+}
+
+// A teenager who turns 14 two days after the test's start (2012-08-08).
+constexpr std::string_view kTeenName = "测试少年戊";
+constexpr std::string_view kTeenIdNumber = "370282201208080020";
+
+// Families: a guardian adds a child on the agency's guardianship
+// certificate and holds the child's code on their phone; at the kiosk the
+// child's code books for the child, and the guardian books, lists and reads
+// the child's records under /v1/me/dependants/{id}/medical/. Nobody else
+// acts for the child. Once the link no longer holds (the child is 14), the
+// child's code shown from the guardian's phone is refused
+// guardianship_ended, and nothing changes.
+TEST_P(MedicalApiTest, AGuardianBooksAndSeesAppointmentsForAChild) {
+  // The civil-affairs agency and its guardianship certificate.
+  const crypto::PrivateKey agency_key = *crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519);
+  json agency = SendJson("POST", "/v1/orgs", {{"name", "即墨区民政局"}, {"kind", "issuing_agency"}},
+                         admin_, 201);
+  const std::string agency_id = agency.value("id", "");
+  SendJson("POST", "/v1/orgs/" + agency_id + "/vault/issuer",
+           {{"credit_code", "11370282MB7654321X"}, {"name", "即墨区民政局"}}, admin_, 200);
+  SendJson("POST", "/v1/orgs/" + agency_id + "/vault/issuer/keys",
+           {{"public_key", agency_key.public_key().ToPem()}}, admin_, 201);
+  const std::string agency_admin =
+      SendJson("POST", "/v1/orgs/" + agency_id + "/admin-keys", {{"name", "agency"}}, admin_, 201)
+          .value("api_key", "");
+  auto guardianship = vault::SampleCertificate(
+      *vault::FindCertificateType("guardianship_certificate"),
+      {.name = std::string(kTeenName), .id_number = std::string(kTeenIdNumber)},
+      {.name = "即墨区民政局", .credit_code = "11370282MB7654321X"}, 1, "2024-03-01", "");
+  ASSERT_TRUE(guardianship.ok());
+  guardianship->fields = {{"guardian_name", std::string(kCitizenName)},
+                          {"guardian_id_number", std::string(kIdNumber)},
+                          {"relationship", "母亲"},
+                          {"ward_kind", "minor"}};
+  SendJson("POST", "/v1/vault/certificates",
+           {{"certificate",
+             vault::CertificateToJson(*vault::SignCertificate(*guardianship, agency_key))}},
+           agency_admin, 201);
+  json added = SendJson("POST", "/v1/me/dependants",
+                        {{"name", kTeenName}, {"id_number", kTeenIdNumber}}, session_, 201);
+  const std::string child = "/v1/me/dependants/" + added.value("dependant_id", "");
+  const crypto::PrivateKey child_key = *crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519);
+  json enrolled = SendJson("POST", child + "/devices",
+                           {{"public_key", child_key.public_key().ToPem()}, {"label", "孩子"}},
+                           session_, 201, {{"X-Channel-Key", channel_}});
+  const Bytes child_credential = *Base64UrlDecode(enrolled.value("credential", ""));
+  auto child_code = [&] {
+    auto bytes = code::MakePresentation(
+        {.credential = child_credential, .made_at = clock_.Now(), .counter = ++counter_},
+        child_key);
+    return code::ToQrText(*bytes);
+  };
+
+  // At the kiosk the child's code books for the child, not the guardian.
+  const json slots = Schedule("2026-08-08", "16:00", "17:00", 2);
+  SendJson("POST", "/v1/medical/registrations", {{"qr", child_code()}, {"slot_id", slots[0]["id"]}},
+           hospital_.kiosk_key, 201);
+  // The guardian books the other slot online for the child: one per session.
+  ExpectRefused("POST", child + "/medical/appointments", json{{"slot_id", slots[1]["id"]}}.dump(),
+                session_, 409, "already_booked");
+  const json tomorrow = Schedule(kTomorrow, "08:00", "09:00", 2);
+  SendJson("POST", child + "/medical/appointments", {{"slot_id", tomorrow[0]["id"]}}, session_,
+           201);
+  json theirs = SendJson("GET", child + "/medical/appointments", nullptr, session_, 200);
+  EXPECT_EQ(theirs["appointments"].size(), 2u) << theirs;
+  json own = SendJson("GET", "/v1/me/medical/appointments", nullptr, session_, 200);
+  EXPECT_EQ(own["appointments"].size(), 0u) << own;
+  SendJson("GET", child + "/medical/records", nullptr, session_, 200);
+
+  // Nobody else acts for the child.
+  const std::string stranger = CitizenSession(7);
+  ExpectRefused("GET", child + "/medical/appointments", "", stranger, 404, "dependant_not_found");
+
+  // Two days on the child is 14: the link no longer holds, though the code
+  // on the guardian's phone is still within its credential's life.
+  const json later = Schedule("2026-08-09", "08:00", "09:00", 2);
+  clock_.Advance(std::chrono::days(2));
+  session_ = Login(kPhone);
+  const auto before = Counts();
+  ExpectRefused("POST", "/v1/medical/registrations",
+                json{{"qr", child_code()}, {"slot_id", later[0]["id"]}}.dump(), hospital_.kiosk_key,
+                403, "guardianship_ended");
+  EXPECT_EQ(Counts(), before);
+  ExpectRefused("GET", child + "/medical/appointments", "", session_, 409, "guardianship_ended");
 }
 
 }  // namespace

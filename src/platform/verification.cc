@@ -46,6 +46,16 @@ bool RevokedFor(Instant revoked_at, std::optional<Instant> scanned_at, Instant n
   return now > revoked_at + grace;
 }
 
+// The guardian whose phone holds the credential's device.
+Result<std::string> GuardianOf(store::Transaction& tx, const code::CredentialId& credential_id) {
+  const store::Value cti[] = {Blob(credential_id)};
+  CITYCODE_ASSIGN_OR_RETURN(auto row, tx.QueryOptional("SELECT d.guardian_id FROM credentials c "
+                                                       "JOIN devices d ON d.id = c.device_id "
+                                                       "WHERE c.id = ?",
+                                                       cti));
+  return row ? row->OptionalText(0).value_or("") : std::string();
+}
+
 void Refuse(code::VerificationResult& result, code::Reason reason) {
   result.valid = false;
   result.reason = reason;
@@ -104,6 +114,9 @@ Result<OnlineVerification> PlatformCore::Record(const Principal& terminal,
             Refuse(verdict, code::Reason::kCredentialRevoked);
           } else if (credential) {
             out.citizen_id = credential->Text(1);
+            if (verdict.held_by_guardian) {
+              CITYCODE_ASSIGN_OR_RETURN(out.guardian_id, GuardianOf(tx, verdict.credential_id));
+            }
           }
         }
         if (verdict.valid) {
@@ -115,7 +128,10 @@ Result<OnlineVerification> PlatformCore::Record(const Principal& terminal,
               bool first, FirstSeen(tx, ReplayKey(verdict), verdict.made_at + horizon, scan));
           if (!first) Refuse(verdict, code::Reason::kReplayed);
         }
-        if (!verdict.valid) out.citizen_id.clear();
+        if (!verdict.valid) {
+          out.citizen_id.clear();
+          out.guardian_id.clear();
+        }
         const bool decoded = verdict.credential_id != code::CredentialId{};
         const store::Value event[] = {
             Text(out.verification_id),

@@ -19,6 +19,8 @@ struct OnlineVerification {
   // Whose code it was, when valid; for the modules above (consent), never
   // for the terminal.
   std::string citizen_id;
+  // The guardian whose phone holds the code, when result.held_by_guardian.
+  std::string guardian_id;
 };
 
 class Verification {

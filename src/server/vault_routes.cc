@@ -245,16 +245,24 @@ void AddCitizenRoutes(vault::Vault& v, std::vector<RouteSpec>& routes) {
        .body = {{.name = "org_id", .max_length = 64},
                 {.name = "types", .type = FieldType::kStringArray, .max_length = 64},
                 {.name = "purpose", .max_length = 256},
-                {.name = "expires_at", .max_length = 40, .description = "RFC 3339"}},
+                {.name = "expires_at",
+                 .required = false,
+                 .max_length = 40,
+                 .description = "RFC 3339; required but for health records (by default 24 h, "
+                                "at most 7 days), which are granted alone"}},
        .success_status = 201,
        .handler = [&v](Call& call) {
-         auto expires = ParseRfc3339(Text(call, "expires_at"));
-         if (!expires.ok()) return ErrorResponse(expires.status());
+         std::optional<Instant> expires_at;
+         if (call.body.contains("expires_at")) {
+           auto parsed = ParseRfc3339(Text(call, "expires_at"));
+           if (!parsed.ok()) return ErrorResponse(parsed.status());
+           expires_at = *parsed;
+         }
          return Respond(v.GrantStanding({.citizen_id = call.principal->citizen_id,
                                          .org_id = Text(call, "org_id"),
                                          .type_codes = Strings(call, "types"),
                                          .purpose = Text(call, "purpose"),
-                                         .expires_at = *expires}),
+                                         .expires_at = expires_at}),
                         201, GrantJson);
        }});
   routes.push_back({.method = Method::kGet,

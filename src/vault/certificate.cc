@@ -84,11 +84,14 @@ bool IsValidUtf8(std::string_view s) { return DecodeUtf8(s).has_value(); }
 
 bool IsControl(char32_t cp) { return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f); }
 
-// Valid UTF-8, no control characters, min..max code points.
-Status CheckText(std::string_view field, std::string_view value, std::size_t min, std::size_t max) {
+// Valid UTF-8, no control characters (but line feeds where `multiline`),
+// min..max code points.
+Status CheckText(std::string_view field, std::string_view value, std::size_t min, std::size_t max,
+                 bool multiline = false) {
   const auto cps = DecodeUtf8(value);
   if (!cps) return InvalidArgument(std::string(field) + " is not valid UTF-8");
-  if (std::any_of(cps->begin(), cps->end(), IsControl)) {
+  if (std::any_of(cps->begin(), cps->end(),
+                  [&](char32_t cp) { return IsControl(cp) && !(multiline && cp == U'\n'); })) {
     return InvalidArgument(std::string(field) + " contains a control character");
   }
   if (cps->size() < min || cps->size() > max) {
@@ -155,7 +158,8 @@ Status CheckFaceFields(const Certificate& c, const CertificateType& type) {
       if (field.required) return InvalidArgument("fields." + field.key + " is required");
       if (it == c.fields.end()) continue;
     }
-    CITYCODE_RETURN_IF_ERROR(CheckText("fields." + field.key, it->second, 0, field.max_length));
+    CITYCODE_RETURN_IF_ERROR(
+        CheckText("fields." + field.key, it->second, 0, field.max_length, field.multiline));
   }
   for (const auto& [key, value] : c.fields) {
     const bool known = std::any_of(type.fields.begin(), type.fields.end(),

@@ -115,7 +115,8 @@ bool VerifyCertificateSignature(const SignedCertificate& signed_certificate,
 //  - every required face field is present and non-empty, no face field is
 //    unknown to the type, each within its max_length code points;
 //  - holder_name 1–64 and name 1–64 code points, issuer_name 1–128; every
-//    string valid UTF-8 without control characters (C0, DEL, C1);
+//    string valid UTF-8 without control characters (C0, DEL, C1), but a
+//    face field marked multiline may hold line feeds;
 //  - status is one of the enumerators.
 // invalid_argument with a message naming the field (never its value)
 // otherwise. Does not judge the identifier's check character: that is the
@@ -125,9 +126,9 @@ Status ValidateCertificate(const Certificate& certificate);
 // Limits of the JSON form.
 inline constexpr std::size_t kMaxCertificateJsonBytes = 16 * 1024;
 inline constexpr std::size_t kMaxCertificateFields = 32;
-// Enough for the longest face field (business_scope, 512 code points) in
-// any script: 512 x 4 bytes.
-inline constexpr std::size_t kMaxCertificateStringBytes = 2048;
+// Enough for the longest face field (a visit summary, 2000 code points) in
+// any script: 2000 x 4 bytes.
+inline constexpr std::size_t kMaxCertificateStringBytes = 8000;
 
 // The JSON form of the API and the JSONL bulk files: the canonical object
 // plus "key_id" (hex) and "signature" (base64url without padding). Dumping

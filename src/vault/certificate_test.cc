@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -77,9 +78,12 @@ Certificate BusinessLicence() {
 
 // --- registry ---
 
-TEST(CertificateTypesTest, SeedsThirteenWellFormedTypes) {
+TEST(CertificateTypesTest, SeedsFifteenWellFormedTypesTwoOfThemHealthRecords) {
   const std::vector<CertificateType>& types = SeededCertificateTypes();
-  ASSERT_EQ(types.size(), 13u);
+  ASSERT_EQ(types.size(), 15u);
+  EXPECT_EQ(std::count_if(types.begin(), types.end(), [](const auto& t) { return t.health; }), 2);
+  EXPECT_TRUE(FindCertificateType("visit_summary")->health);
+  EXPECT_TRUE(FindCertificateType("lab_result")->health);
   const std::regex code_shape("[0-9A-Z]{18}[0-9]{3}");
   const std::regex key_shape("[a-z_]+");
   std::set<std::string> codes, keys;
@@ -109,7 +113,7 @@ TEST(CertificateTypesTest, SeedsThirteenWellFormedTypes) {
       "vehicle_licence",      "business_licence",         "marriage_certificate",
       "social_security_card", "medical_insurance_card",   "real_estate_certificate",
       "degree_certificate",   "guardianship_certificate", "disability_certificate",
-      "student_card"};
+      "student_card",         "visit_summary",            "lab_result"};
   EXPECT_EQ(keys, expected_keys);
   EXPECT_EQ(FindCertificateType("resident_id_card")->name, "居民身份证");
   EXPECT_EQ(FindCertificateType("business_licence")->holder_id_type, HolderIdType::kCreditCode);

@@ -15,6 +15,7 @@ constexpr std::string_view kHealthcareSecurity = "11100000000012005E";
 constexpr std::string_view kNaturalResources = "11100000000012006F";
 constexpr std::string_view kEducation = "11100000000012007G";
 constexpr std::string_view kDisabledPersons = "11100000000012008H";
+constexpr std::string_view kHealth = "11100000000012009J";
 
 std::string Code(std::string_view authority, std::string_view number) {
   return std::string(authority) + std::string(number);
@@ -151,6 +152,29 @@ std::vector<CertificateType> MakeTypes() {
        .fields = {{"school", "学校", true, 128},
                   {"student_number", "学号", true, 32},
                   {"enrolment_date", "入学日期", true, 10}}},
+      // Health records, issued by the hospitals themselves. The summary's
+      // limit is the visit's (2000 bytes), within a certificate string's.
+      {.code = Code(kHealth, "001"),
+       .key = "visit_summary",
+       .name = "门诊病历",
+       .authority_kind = "health",
+       .holder_id_type = kCitizenIdNumber,
+       .fields = {{"department", "科室", true, 64},
+                  {"clinician", "医师", true, 64},
+                  {"visit_date", "就诊日期", true, 10},
+                  {"summary", "病历摘要", true, 2000, true}},
+       .health = true},
+      {.code = Code(kHealth, "002"),
+       .key = "lab_result",
+       .name = "检验报告",
+       .authority_kind = "health",
+       .holder_id_type = kCitizenIdNumber,
+       .fields = {{"test_name", "检验项目", true, 64},
+                  {"result", "结果", true, 64},
+                  {"unit", "单位", false, 16},
+                  {"reference_range", "参考范围", false, 32},
+                  {"collected_on", "采样日期", true, 10}},
+       .health = true},
   };
 }
 

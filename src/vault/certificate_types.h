@@ -31,6 +31,7 @@ struct FaceField {
   std::string label;  // as printed, e.g. "性别"
   bool required = true;
   std::size_t max_length = 64;  // in Unicode code points
+  bool multiline = false;       // line feeds allowed (a visit's summary)
 };
 
 struct CertificateType {
@@ -39,10 +40,14 @@ struct CertificateType {
   std::string name;  // as printed, e.g. "居民身份证"
   // "public_security", "civil_affairs", "market_regulation",
   // "human_resources_social_security", "healthcare_security",
-  // "natural_resources", "education".
+  // "natural_resources", "education", "health".
   std::string authority_kind;
   HolderIdType holder_id_type = HolderIdType::kCitizenIdNumber;
   std::vector<FaceField> fields;
+  // A health record (PIPL art. 28: sensitive): issued only by hospitals,
+  // never fetched on a code's presentation, only under a grant of health
+  // types alone.
+  bool health = false;
 };
 
 // Every known type, in a fixed order. The codes are this city's registry,

@@ -47,6 +47,32 @@ Result<std::optional<Grant>> LoadGrant(store::Transaction& tx, std::string_view 
   return std::optional<Grant>(GrantFromRow(*row));
 }
 
+bool Covers(const Grant& grant, const std::vector<std::string>& codes);
+
+// The citizen's standing grant to `org_id` covering `codes` that is live
+// now, or else the newest such grant (which the caller then refuses as
+// revoked or expired); nullopt for none.
+Result<std::optional<Grant>> NewestStandingGrant(store::Transaction& tx,
+                                                 std::string_view citizen_id,
+                                                 std::string_view org_id,
+                                                 const std::vector<std::string>& codes,
+                                                 Instant now) {
+  const store::Value params[] = {Text(citizen_id), Text(org_id)};
+  CITYCODE_ASSIGN_OR_RETURN(
+      auto rows, tx.Query("SELECT " + std::string(kGrantColumns) +
+                              " FROM vault_grants WHERE citizen_id = ? AND org_id = ? AND "
+                              "kind = 'standing' ORDER BY created_at DESC, id",
+                          params));
+  std::optional<Grant> newest;
+  for (const store::Row& row : rows) {
+    Grant grant = GrantFromRow(row);
+    if (!Covers(grant, codes)) continue;
+    if (!grant.revoked_at && now < grant.expires_at) return std::optional<Grant>(std::move(grant));
+    if (!newest) newest = std::move(grant);
+  }
+  return newest;
+}
+
 Result<std::vector<std::string>> RegisteredTypes(store::Transaction& tx, std::string_view org_id,
                                                  bool on_presentation_only) {
   const store::Value params[] = {Text(org_id), Int(on_presentation_only ? 1 : 0)};
@@ -60,6 +86,11 @@ Result<std::vector<std::string>> RegisteredTypes(store::Transaction& tx, std::st
 
 bool Contains(const std::vector<std::string>& codes, std::string_view code) {
   return std::find(codes.begin(), codes.end(), code) != codes.end();
+}
+
+bool Covers(const Grant& grant, const std::vector<std::string>& codes) {
+  return std::all_of(codes.begin(), codes.end(),
+                     [&](const std::string& code) { return Contains(grant.type_codes, code); });
 }
 
 Result<std::vector<std::string>> ResolveAll(const std::vector<std::string>& codes_or_keys) {
@@ -80,6 +111,38 @@ std::string TypeName(std::string_view code) {
 
 std::string_view GrantKindName(GrantKind kind) { return KindText(kind); }
 
+bool IsHealthType(std::string_view code) {
+  const CertificateType* type = FindCertificateType(code);
+  return type != nullptr && type->health;
+}
+
+Result<Instant> Vault::Impl::GrantExpiry(const StandingGrantRequest& request,
+                                         const std::vector<std::string>& codes, Instant now) const {
+  const auto health = std::count_if(codes.begin(), codes.end(), IsHealthType);
+  if (health == 0) {
+    if (!request.expires_at || *request.expires_at <= now ||
+        *request.expires_at > now + options.max_standing_grant) {
+      return InvalidArgument("expires_at must be in the future and within a year");
+    }
+    return *request.expires_at;
+  }
+  if (health != std::ssize(codes)) {
+    return Status(StatusCode::kInvalidArgument,
+                  "health records need a consent of their own: grant them apart from other types",
+                  "health_consent_separate");
+  }
+  const Instant expires_at = request.expires_at.value_or(now + options.health_grant_lifetime);
+  if (expires_at <= now || expires_at > now + options.max_health_grant) {
+    return Status(
+        StatusCode::kInvalidArgument,
+        "a grant of health records ends in the future and within " +
+            std::to_string(std::chrono::ceil<std::chrono::days>(options.max_health_grant).count()) +
+            " days",
+        "health_grant_too_long");
+  }
+  return expires_at;
+}
+
 Result<std::optional<Vault::Impl::Holder>> Vault::Impl::CitizenHolder(store::Transaction& tx,
                                                                       std::string_view citizen_id) {
   CITYCODE_ASSIGN_OR_RETURN(std::optional<platform::VerifiedIdentity> identity,
@@ -93,11 +156,9 @@ Result<std::optional<Vault::Impl::Holder>> Vault::Impl::CitizenHolder(store::Tra
 
 // --- citizens ---
 
-Result<std::vector<CertificateSummary>> Vault::ListCertificates(std::string_view citizen_id) {
-  Impl& impl = *impl_;
-  CITYCODE_ASSIGN_OR_RETURN(auto tx, impl.db.Begin(store::TransactionMode::kRead));
-  CITYCODE_ASSIGN_OR_RETURN(const std::optional<Impl::Holder> holder,
-                            impl.CitizenHolder(*tx, citizen_id));
+Result<std::vector<SignedCertificate>> Vault::Impl::HeldCertificates(std::string_view citizen_id) {
+  CITYCODE_ASSIGN_OR_RETURN(auto tx, db.Begin(store::TransactionMode::kRead));
+  CITYCODE_ASSIGN_OR_RETURN(const std::optional<Holder> holder, CitizenHolder(*tx, citizen_id));
   if (!holder) {
     return FailedPrecondition("verify your identity to reach your certificates",
                               "identity_not_verified");
@@ -107,14 +168,22 @@ Result<std::vector<CertificateSummary>> Vault::ListCertificates(std::string_view
                                                  "vault_certificates WHERE holder_index = ? "
                                                  "ORDER BY type_code, identifier",
                                                  params));
-  std::vector<CertificateSummary> out;
+  std::vector<SignedCertificate> out;
   for (const store::Row& row : rows) {
-    CITYCODE_ASSIGN_OR_RETURN(Bytes opened,
-                              impl.keyring.Open(row.Blob(1), CertificateAad(row.Text(0))));
+    CITYCODE_ASSIGN_OR_RETURN(Bytes opened, keyring.Open(row.Blob(1), CertificateAad(row.Text(0))));
     CITYCODE_ASSIGN_OR_RETURN(SignedCertificate stored, ParseCertificateJson(AsChars(opened)));
+    // Another person's number, or a name since changed, is not theirs.
+    if (stored.certificate.holder_name == holder->name) out.push_back(std::move(stored));
+  }
+  return out;
+}
+
+Result<std::vector<CertificateSummary>> Vault::ListCertificates(std::string_view citizen_id) {
+  CITYCODE_ASSIGN_OR_RETURN(std::vector<SignedCertificate> held,
+                            impl_->HeldCertificates(citizen_id));
+  std::vector<CertificateSummary> out;
+  for (const SignedCertificate& stored : held) {
     const Certificate& c = stored.certificate;
-    if (c.holder_name != holder->name)
-      continue;  // another person's number, or a name since changed
     out.push_back({.identifier = c.identifier,
                    .type_code = c.type_code,
                    .type_name = TypeName(c.type_code),
@@ -123,6 +192,17 @@ Result<std::vector<CertificateSummary>> Vault::ListCertificates(std::string_view
                    .valid_until = c.valid_until});
   }
   return out;
+}
+
+Result<std::vector<SignedCertificate>> Vault::HealthRecords(std::string_view citizen_id) {
+  CITYCODE_ASSIGN_OR_RETURN(std::vector<SignedCertificate> held,
+                            impl_->HeldCertificates(citizen_id));
+  std::erase_if(held,
+                [](const SignedCertificate& c) { return !IsHealthType(c.certificate.type_code); });
+  std::stable_sort(held.begin(), held.end(), [](const auto& a, const auto& b) {
+    return a.certificate.issue_date > b.certificate.issue_date;
+  });
+  return held;
 }
 
 Result<Grant> Vault::GrantStanding(const StandingGrantRequest& request) {
@@ -135,9 +215,7 @@ Result<Grant> Vault::GrantStanding(const StandingGrantRequest& request) {
   CITYCODE_ASSIGN_OR_RETURN(platform::Organisation org,
                             impl.platform.organisations().Get(request.org_id));
   const Instant now = impl.clock.Now();
-  if (request.expires_at <= now || request.expires_at > now + impl.options.max_standing_grant) {
-    return InvalidArgument("expires_at must be in the future and within a year");
-  }
+  CITYCODE_ASSIGN_OR_RETURN(const Instant expires_at, impl.GrantExpiry(request, codes, now));
   Grant grant{.id = RandomId("grt"),
               .kind = GrantKind::kStanding,
               .citizen_id = request.citizen_id,
@@ -145,7 +223,7 @@ Result<Grant> Vault::GrantStanding(const StandingGrantRequest& request) {
               .type_codes = codes,
               .purpose = request.purpose,
               .created_at = now,
-              .expires_at = request.expires_at};
+              .expires_at = expires_at};
   std::int64_t seq = 0;
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
       impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
@@ -287,7 +365,9 @@ Result<std::optional<Grant>> Vault::GrantPresentation(const Principal& terminal,
     CITYCODE_ASSIGN_OR_RETURN(std::vector<std::string> registered,
                               RegisteredTypes(*tx, terminal.org_id, wanted.empty()));
     for (const std::string& code : wanted.empty() ? registered : wanted) {
-      if (Contains(registered, code)) codes.push_back(code);
+      // Health records are never fetched on a presentation: they need
+      // their own consent.
+      if (Contains(registered, code) && !IsHealthType(code)) codes.push_back(code);
     }
   }
   if (codes.empty()) return std::optional<Grant>();
@@ -443,8 +523,15 @@ Result<FetchScope> Vault::Impl::CheckFetchScope(store::Transaction& tx, const Pr
                                                 const FetchRequest& request,
                                                 const std::vector<std::string>& requested,
                                                 Instant now, std::string& subject) {
-  CITYCODE_ASSIGN_OR_RETURN(std::optional<Grant> grant, LoadGrant(tx, request.grant_id));
-  if (grant) subject = grant->citizen_id;
+  std::optional<Grant> grant;
+  if (request.grant_id.empty()) {
+    subject = request.citizen_id;
+    CITYCODE_ASSIGN_OR_RETURN(
+        grant, NewestStandingGrant(tx, request.citizen_id, caller.org_id, requested, now));
+  } else {
+    CITYCODE_ASSIGN_OR_RETURN(grant, LoadGrant(tx, request.grant_id));
+    if (grant) subject = grant->citizen_id;
+  }
   if (!grant || grant->org_id != caller.org_id) {
     return Refusal("consent_missing", "the citizen has given this organisation no such grant");
   }
@@ -527,7 +614,7 @@ Result<Release> Vault::Impl::MakeRelease(store::Transaction& tx, const Principal
   const json signed_part = {
       {"release_id", release.id},          {"org_id", caller.org_id},
       {"terminal_id", caller.terminal_id}, {"use_cause", request.use_cause},
-      {"grant_id", request.grant_id},      {"fetched_at", FormatRfc3339(now)},
+      {"grant_id", scope.grant.id},        {"fetched_at", FormatRfc3339(now)},
       {"certificates", certificates},      {"missing", MissingJson(release.missing)}};
   release.release_json = signed_part.dump();
   CITYCODE_ASSIGN_OR_RETURN(release.signature, vault_key.Sign(AsBytes(release.release_json)));
@@ -538,7 +625,7 @@ Result<Release> Vault::Impl::MakeRelease(store::Transaction& tx, const Principal
 Result<std::int64_t> Vault::Impl::RecordFetch(const Principal& caller, const FetchRequest& request,
                                               const FetchScope& scope, const Release& release) {
   json detail = {{"org_id", caller.org_id},        {"terminal_id", caller.terminal_id},
-                 {"use_cause", request.use_cause}, {"grant_id", request.grant_id},
+                 {"use_cause", request.use_cause}, {"grant_id", scope.grant.id},
                  {"release_id", release.id},       {"missing", MissingJson(release.missing)}};
   std::vector<std::string> identifiers;
   for (const FetchedCertificate& fetched : release.certificates) {
@@ -557,14 +644,14 @@ Result<std::int64_t> Vault::Impl::RecordFetch(const Principal& caller, const Fet
           return Refusal("consent_expired", "the grant has expired");
         }
         if (scope.grant.kind == GrantKind::kPresentation) {
-          const store::Value params[] = {Time(release.fetched_at), Text(request.grant_id)};
+          const store::Value params[] = {Time(release.fetched_at), Text(scope.grant.id)};
           CITYCODE_ASSIGN_OR_RETURN(
               auto marked, tx.Execute("UPDATE vault_grants SET used_at = ? WHERE id = ? AND "
                                       "used_at IS NULL AND revoked_at IS NULL",
                                       params));
           if (marked != 1) return Refusal("consent_used", "the presentation grant was used");
         } else {
-          const store::Value params[] = {Text(request.grant_id)};
+          const store::Value params[] = {Text(scope.grant.id)};
           CITYCODE_ASSIGN_OR_RETURN(auto live,
                                     tx.QueryOptional("SELECT 1 FROM vault_grants WHERE id = ? AND "
                                                      "revoked_at IS NULL",

@@ -281,6 +281,26 @@ Result<std::string> Vault::ActFor(std::string_view guardian_id, std::string_view
   return std::string(dependant_id);
 }
 
+Result<platform::OnlineVerification> Vault::VerifyForAction(const platform::Principal& terminal,
+                                                            std::string_view qr_text) {
+  CITYCODE_ASSIGN_OR_RETURN(platform::OnlineVerification verification,
+                            impl_->platform.verification().VerifyForAction(terminal, qr_text));
+  if (verification.result.held_by_guardian) {
+    // The link is reviewed hourly; a dependant come of age, or verified on
+    // their own account, must not be acted for in the meantime.
+    auto link = ActFor(verification.guardian_id, verification.citizen_id);
+    if (!link.ok()) {
+      if (link.status().code() != StatusCode::kFailedPrecondition &&
+          link.status().code() != StatusCode::kNotFound) {
+        return link.status();
+      }
+      return PermissionDenied("the code is held for a dependant whose guardian link has ended",
+                              "guardianship_ended");
+    }
+  }
+  return verification;
+}
+
 Status Vault::EndDependant(std::string_view guardian_id, std::string_view dependant_id) {
   Impl& impl = *impl_;
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(

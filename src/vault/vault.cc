@@ -48,6 +48,20 @@ CREATE INDEX vault_guardianships_dependant ON vault_guardianships(dependant_id);
 CREATE INDEX vault_guardianships_certificate ON vault_guardianships(certificate);
 )sql"};
 
+// A hospital registered as an issuer issues health records only, an
+// agency every other type (vault_issuers.health). The vault signs the
+// records of a hospital without a system of its own (IssueRecord) with a
+// key it keeps for it, sealed like its own key.
+const store::Migration kHealthRecords{1004, "vault health records", R"sql(
+ALTER TABLE vault_issuers ADD COLUMN health BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE vault_hosted_keys (
+  org_id TEXT PRIMARY KEY REFERENCES vault_issuers(org_id),
+  key_id TEXT NOT NULL REFERENCES vault_issuer_keys(key_id),
+  sealed_private_key BLOB NOT NULL,
+  created_at BIGINT NOT NULL
+);
+)sql"};
+
 const store::Migration kVaultTables{1002, "vault tables", R"sql(
 CREATE TABLE vault_keys (
   purpose TEXT PRIMARY KEY,
@@ -156,33 +170,36 @@ struct IssuerRow {
   std::string org_id;
   bool external = false;
   bool accept_bad_check = false;
+  bool health = false;  // a hospital: health records only
 };
+
+constexpr std::string_view kIssuerRowColumns = "org_id, external, accept_bad_check, health";
+
+IssuerRow IssuerFromRow(const store::Row& row, int first) {
+  return IssuerRow{.org_id = row.Text(first),
+                   .external = row.Int(first + 1) != 0,
+                   .accept_bad_check = row.Int(first + 2) != 0,
+                   .health = row.Int(first + 3) != 0};
+}
 
 Result<std::optional<IssuerRow>> FindIssuerByCode(store::Transaction& tx,
                                                   std::string_view credit_code) {
   const store::Value params[] = {Text(credit_code)};
-  CITYCODE_ASSIGN_OR_RETURN(auto row, tx.QueryOptional("SELECT org_id, external, accept_bad_check "
-                                                       "FROM vault_issuers WHERE credit_code = ?",
-                                                       params));
+  CITYCODE_ASSIGN_OR_RETURN(auto row,
+                            tx.QueryOptional("SELECT " + std::string(kIssuerRowColumns) +
+                                                 " FROM vault_issuers WHERE credit_code = ?",
+                                             params));
   if (!row) return std::optional<IssuerRow>();
-  return std::optional<IssuerRow>(IssuerRow{
-      .org_id = row->Text(0), .external = row->Int(1) != 0, .accept_bad_check = row->Int(2) != 0});
+  return std::optional<IssuerRow>(IssuerFromRow(*row, 0));
 }
 
-// A certificate checked and made ready to store: everything but the
-// database work, so bulk imports can prepare on several threads.
-struct Prepared {
-  std::string identifier;
-  std::string type_code;
-  std::string status;
-  std::string issuer_code;
-  std::string key_id;
-  BlindIndex holder_index{};
-  Bytes content_hash;
-  Bytes sealed;
-  std::string warning;
-  bool check_character_valid = true;
-};
+// Health records are a hospital's to issue, and a hospital issues nothing
+// else.
+bool MayIssue(const IssuerRow& issuer, std::string_view type_code) {
+  return IsHealthType(type_code) == issuer.health;
+}
+constexpr std::string_view kNotForIssuer =
+    "health records are issued by hospitals, and hospitals issue nothing else";
 
 }  // namespace
 
@@ -274,7 +291,8 @@ Vault::~Vault() {
 Result<std::unique_ptr<Vault>> Vault::Open(store::Database& db, const Clock& clock,
                                            platform::Platform& platform, platform::Keyring keyring,
                                            VaultOptions options) {
-  const store::Migration migrations[] = {AuditLogMigration(), kVaultTables, kGuardianships};
+  const store::Migration migrations[] = {AuditLogMigration(), kVaultTables, kGuardianships,
+                                         kHealthRecords};
   CITYCODE_RETURN_IF_ERROR(db.Migrate(migrations));
   CITYCODE_ASSIGN_OR_RETURN(
       crypto::PrivateKey key,
@@ -305,8 +323,8 @@ Status Vault::RegisterIssuer(const IssuerRegistration& r, std::string_view actor
   Impl& impl = *impl_;
   CITYCODE_ASSIGN_OR_RETURN(platform::Organisation org,
                             impl.platform.organisations().Get(r.org_id));
-  if (org.kind != OrgKind::kIssuingAgency) {
-    return FailedPrecondition("only an issuing agency can be a certificate issuer");
+  if (org.kind != OrgKind::kIssuingAgency && org.kind != OrgKind::kHospital) {
+    return FailedPrecondition("only an issuing agency or a hospital can be a certificate issuer");
   }
   if (!IsValidCreditCodeShape(r.credit_code)) {
     return InvalidArgument("credit_code must be an 18-character unified social credit code");
@@ -323,10 +341,11 @@ Status Vault::RegisterIssuer(const IssuerRegistration& r, std::string_view actor
                                        Text(r.name),
                                        Int(r.external),
                                        Int(r.accept_bad_check_character),
+                                       Int(org.kind == OrgKind::kHospital),
                                        Time(impl.clock.Now())};
         auto inserted = tx.Execute(
             "INSERT INTO vault_issuers (org_id, credit_code, name, external, accept_bad_check, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (org_id) DO UPDATE SET "
+            "health, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (org_id) DO UPDATE SET "
             "credit_code = excluded.credit_code, name = excluded.name, external = "
             "excluded.external, accept_bad_check = excluded.accept_bad_check",
             params);
@@ -416,6 +435,12 @@ Status Vault::SetOrganisationTypes(std::string_view org_id,
     if (std::find(codes.begin(), codes.end(), code) == codes.end()) {
       return InvalidArgument("on_presentation types must be among the types it may request");
     }
+    if (IsHealthType(code)) {
+      return Status(StatusCode::kInvalidArgument,
+                    "health records are never fetched on a presentation: they need their own "
+                    "consent",
+                    "health_type_on_presentation");
+    }
   }
   std::int64_t seq = 0;
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
@@ -500,6 +525,98 @@ Result<Prepared> PrepareCertificate(const SignedCertificate& signed_certificate,
 
 }  // namespace
 
+Result<std::int64_t> Vault::Impl::StoreIssued(store::Transaction& tx,
+                                              std::string_view issuer_org_id,
+                                              const SignedCertificate& certificate,
+                                              const Prepared& prepared, IssueResult& result,
+                                              std::int64_t& links_ended) {
+  CITYCODE_ASSIGN_OR_RETURN(auto issuer, FindIssuerByCode(tx, prepared.issuer_code));
+  if (!issuer || issuer->org_id != issuer_org_id) {
+    return Status(StatusCode::kPermissionDenied,
+                  "the certificate's issuer code is not this agency's", "issuer_mismatch");
+  }
+  if (!MayIssue(*issuer, prepared.type_code)) {
+    return Status(StatusCode::kPermissionDenied, std::string(kNotForIssuer), "type_not_for_issuer");
+  }
+  if (!prepared.check_character_valid) {
+    if (!issuer->accept_bad_check) {
+      return Status(StatusCode::kInvalidArgument, "the identifier's check character is wrong",
+                    "bad_check_character");
+    }
+    result.warning = "the identifier's check character does not follow ISO 7064 MOD 37,36";
+  }
+  auto key = IssuerKey(tx, prepared.key_id);
+  if (!key.ok() && key.status().code() != StatusCode::kNotFound) return key.status();
+  if (!key.ok() || key->first != issuer_org_id ||
+      !VerifyCertificateSignature(certificate, key->second)) {
+    return Status(StatusCode::kInvalidArgument,
+                  "the issuer's signature does not verify with its registered keys",
+                  "bad_signature");
+  }
+  const store::Value id[] = {Text(prepared.identifier)};
+  CITYCODE_ASSIGN_OR_RETURN(auto existing,
+                            tx.QueryOptional("SELECT content_hash, holder_index, type_code, status "
+                                             "FROM vault_certificates WHERE identifier = ?",
+                                             id));
+  const Instant now = clock.Now();
+  if (existing) {
+    if (existing->Blob(0) == prepared.content_hash) {
+      result.outcome = IssueOutcome::kUnchanged;
+      return std::int64_t{0};
+    }
+    const Bytes holder(prepared.holder_index.begin(), prepared.holder_index.end());
+    if (existing->Blob(1) != holder || existing->Text(2) != prepared.type_code) {
+      return Status(StatusCode::kFailedPrecondition,
+                    "that identifier belongs to another holder or type", "identifier_conflict");
+    }
+    if (IsFinalStatus(existing->Text(3))) {
+      return Status(StatusCode::kFailedPrecondition, std::string(kFinalMessage),
+                    "certificate_final");
+    }
+    result.outcome = IssueOutcome::kUpdated;
+    const store::Value params[] = {Text(prepared.status),
+                                   Blob(prepared.content_hash),
+                                   Blob(prepared.sealed),
+                                   Text(result.warning),
+                                   Time(now),
+                                   Text(prepared.identifier)};
+    CITYCODE_RETURN_IF_ERROR(
+        tx.Execute("UPDATE vault_certificates SET status = ?, content_hash = ?, sealed = ?, "
+                   "warning = ?, updated_at = ? WHERE identifier = ?",
+                   params)
+            .status());
+    // A guardian link rests on its certificate: a revoked or changed
+    // one ends it now.
+    const store::Value links[] = {Text(prepared.identifier)};
+    CITYCODE_ASSIGN_OR_RETURN(links_ended,
+                              ReviewLinks(tx, "certificate = ? AND ended_at IS NULL", links));
+  } else {
+    const store::Value params[] = {Text(prepared.identifier),
+                                   Text(prepared.type_code),
+                                   Text(issuer->org_id),
+                                   Blob(prepared.holder_index),
+                                   Text(prepared.status),
+                                   Blob(prepared.content_hash),
+                                   Blob(prepared.sealed),
+                                   Text(result.warning),
+                                   Time(now),
+                                   Time(now)};
+    CITYCODE_RETURN_IF_ERROR(
+        tx.Execute("INSERT INTO vault_certificates (identifier, type_code, issuer_org_id, "
+                   "holder_index, status, content_hash, sealed, warning, created_at, "
+                   "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   params)
+            .status());
+  }
+  nlohmann::json detail = {{"status", prepared.status},
+                           {"outcome", IssueOutcomeName(result.outcome)}};
+  if (!result.warning.empty()) detail["warning"] = "check_character";
+  return Audit(tx, {.action = "certificate.issue",
+                    .actor = std::string(issuer_org_id),
+                    .object = prepared.identifier,
+                    .detail = detail.dump()});
+}
+
 Result<IssueResult> Vault::Issue(std::string_view issuer_org_id,
                                  const SignedCertificate& certificate) {
   Impl& impl = *impl_;
@@ -508,93 +625,112 @@ Result<IssueResult> Vault::Issue(std::string_view issuer_org_id,
   std::int64_t seq = 0, links_ended = 0;
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
       impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
-        CITYCODE_ASSIGN_OR_RETURN(auto issuer, FindIssuerByCode(tx, prepared.issuer_code));
-        if (!issuer || issuer->org_id != issuer_org_id) {
-          return Status(StatusCode::kPermissionDenied,
-                        "the certificate's issuer code is not this agency's", "issuer_mismatch");
-        }
-        if (!prepared.check_character_valid) {
-          if (!issuer->accept_bad_check) {
-            return Status(StatusCode::kInvalidArgument, "the identifier's check character is wrong",
-                          "bad_check_character");
-          }
-          result.warning = "the identifier's check character does not follow ISO 7064 MOD 37,36";
-        }
-        auto key = impl.IssuerKey(tx, prepared.key_id);
-        if (!key.ok() || key->first != issuer_org_id ||
-            !VerifyCertificateSignature(certificate, key->second)) {
-          return Status(StatusCode::kInvalidArgument,
-                        "the issuer's signature does not verify with its registered keys",
-                        "bad_signature");
-        }
-        const store::Value id[] = {Text(prepared.identifier)};
         CITYCODE_ASSIGN_OR_RETURN(
-            auto existing, tx.QueryOptional("SELECT content_hash, holder_index, type_code, status "
-                                            "FROM vault_certificates WHERE identifier = ?",
-                                            id));
-        const Instant now = impl.clock.Now();
-        if (existing) {
-          if (existing->Blob(0) == prepared.content_hash) {
-            result.outcome = IssueOutcome::kUnchanged;
-            return OkStatus();
-          }
-          const Bytes holder(prepared.holder_index.begin(), prepared.holder_index.end());
-          if (existing->Blob(1) != holder || existing->Text(2) != prepared.type_code) {
-            return Status(StatusCode::kFailedPrecondition,
-                          "that identifier belongs to another holder or type",
-                          "identifier_conflict");
-          }
-          if (IsFinalStatus(existing->Text(3))) {
-            return Status(StatusCode::kFailedPrecondition, std::string(kFinalMessage),
-                          "certificate_final");
-          }
-          result.outcome = IssueOutcome::kUpdated;
-          const store::Value params[] = {Text(prepared.status),
-                                         Blob(prepared.content_hash),
-                                         Blob(prepared.sealed),
-                                         Text(result.warning),
-                                         Time(now),
-                                         Text(prepared.identifier)};
-          CITYCODE_RETURN_IF_ERROR(
-              tx.Execute("UPDATE vault_certificates SET status = ?, content_hash = ?, sealed = ?, "
-                         "warning = ?, updated_at = ? WHERE identifier = ?",
-                         params)
-                  .status());
-          // A guardian link rests on its certificate: a revoked or changed
-          // one ends it now.
-          const store::Value links[] = {Text(prepared.identifier)};
-          CITYCODE_ASSIGN_OR_RETURN(
-              links_ended, impl.ReviewLinks(tx, "certificate = ? AND ended_at IS NULL", links));
-        } else {
-          const store::Value params[] = {Text(prepared.identifier),
-                                         Text(prepared.type_code),
-                                         Text(issuer->org_id),
-                                         Blob(prepared.holder_index),
-                                         Text(prepared.status),
-                                         Blob(prepared.content_hash),
-                                         Blob(prepared.sealed),
-                                         Text(result.warning),
-                                         Time(now),
-                                         Time(now)};
-          CITYCODE_RETURN_IF_ERROR(
-              tx.Execute("INSERT INTO vault_certificates (identifier, type_code, issuer_org_id, "
-                         "holder_index, status, content_hash, sealed, warning, created_at, "
-                         "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         params)
-                  .status());
-        }
-        nlohmann::json detail = {{"status", prepared.status},
-                                 {"outcome", IssueOutcomeName(result.outcome)}};
-        if (!result.warning.empty()) detail["warning"] = "check_character";
-        CITYCODE_ASSIGN_OR_RETURN(seq, impl.Audit(tx, {.action = "certificate.issue",
-                                                       .actor = std::string(issuer_org_id),
-                                                       .object = prepared.identifier,
-                                                       .detail = detail.dump()}));
+            seq, impl.StoreIssued(tx, issuer_org_id, certificate, prepared, result, links_ended));
         return OkStatus();
       }));
   if (seq != 0) impl.CheckpointIfDue(seq);
   if (links_ended > 0) CITYCODE_RETURN_IF_ERROR(impl.platform.devices().PublishRevocations());
   return result;
+}
+
+namespace {
+
+// The key the vault signs a hospital's records with, made on first use and
+// registered as one of the hospital's issuer keys.
+Result<crypto::PrivateKey> HostedKey(store::Transaction& tx, const platform::Keyring& keyring,
+                                     crypto::Algorithm algorithm, std::string_view org_id,
+                                     Instant now) {
+  const std::string aad = "vault_hosted_keys.sealed_private_key:" + std::string(org_id);
+  const store::Value org[] = {Text(org_id)};
+  CITYCODE_ASSIGN_OR_RETURN(
+      auto row,
+      tx.QueryOptional("SELECT sealed_private_key FROM vault_hosted_keys WHERE org_id = ?", org));
+  if (row) {
+    CITYCODE_ASSIGN_OR_RETURN(Bytes pem, keyring.Open(row->Blob(0), aad));
+    return crypto::PrivateKey::FromPem(AsChars(pem));
+  }
+  CITYCODE_ASSIGN_OR_RETURN(crypto::PrivateKey key, crypto::PrivateKey::Generate(algorithm));
+  const std::string kid = ToHex(key.public_key().key_id());
+  const store::Value issuer_key[] = {Text(kid), Text(org_id), Blob(key.public_key().spki_der()),
+                                     Time(now)};
+  CITYCODE_RETURN_IF_ERROR(tx.Execute("INSERT INTO vault_issuer_keys (key_id, org_id, public_key, "
+                                      "added_at) VALUES (?, ?, ?, ?)",
+                                      issuer_key)
+                               .status());
+  const store::Value hosted[] = {Text(org_id), Text(kid),
+                                 Blob(keyring.Seal(AsBytes(key.ToPem()), aad)), Time(now)};
+  CITYCODE_RETURN_IF_ERROR(tx.Execute("INSERT INTO vault_hosted_keys (org_id, key_id, "
+                                      "sealed_private_key, created_at) VALUES (?, ?, ?, ?)",
+                                      hosted)
+                               .status());
+  return key;
+}
+
+// A record's serial: 24 random base-36 digits, so identifiers reveal
+// neither the patient nor how many records a hospital issues.
+std::string RecordSerial() {
+  constexpr std::string_view kDigits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  const auto random = crypto::RandomArray<24>();
+  std::string serial;
+  for (std::uint8_t byte : random) serial.push_back(kDigits[byte % kDigits.size()]);
+  return serial;
+}
+
+}  // namespace
+
+Result<std::string> Vault::IssueRecord(store::Transaction& tx, std::string_view issuer_org_id,
+                                       std::string_view citizen_id, const RecordRequest& record) {
+  Impl& impl = *impl_;
+  CITYCODE_ASSIGN_OR_RETURN(const CertificateType* type, ResolveType(record.type));
+  if (!type->health) {
+    return Status(StatusCode::kPermissionDenied, std::string(kNotForIssuer), "type_not_for_issuer");
+  }
+  const store::Value org[] = {Text(issuer_org_id)};
+  CITYCODE_ASSIGN_OR_RETURN(
+      auto issuer,
+      tx.QueryOptional("SELECT credit_code, name FROM vault_issuers WHERE org_id = ?", org));
+  if (!issuer) {
+    return Status(StatusCode::kFailedPrecondition,
+                  "the hospital is not registered as a certificate issuer", "not_an_issuer");
+  }
+  CITYCODE_ASSIGN_OR_RETURN(std::optional<platform::VerifiedIdentity> identity,
+                            impl.platform.identities().Find(tx, citizen_id));
+  if (!identity) {
+    return Status(StatusCode::kFailedPrecondition, "the patient's identity is not verified",
+                  "identity_not_verified");
+  }
+  const Instant now = impl.clock.Now();
+  CITYCODE_ASSIGN_OR_RETURN(CertificateId id,
+                            MakeCertificateId(type->code, issuer->Text(0), RecordSerial(), 1));
+  const std::string today = impl.LocalDate(now);
+  const Certificate certificate{
+      .identifier = id.ToString(),
+      .type_code = type->code,
+      .name = type->name,
+      .holder_name = identity->person.name,
+      .holder_id_type = std::string(HolderIdTypeCode(HolderIdType::kCitizenIdNumber)),
+      .holder_id_number = identity->person.id_number,
+      .issuer_name = issuer->Text(1),
+      .issuer_code = issuer->Text(0),
+      .issue_date = today,
+      .valid_from = today,
+      .valid_until = "",
+      .fields = record.fields,
+      .status = CertificateStatus::kValid};
+  CITYCODE_ASSIGN_OR_RETURN(
+      crypto::PrivateKey key,
+      HostedKey(tx, impl.keyring, impl.platform.options().algorithm, issuer_org_id, now));
+  CITYCODE_ASSIGN_OR_RETURN(SignedCertificate signed_certificate,
+                            SignCertificate(certificate, key));
+  CITYCODE_ASSIGN_OR_RETURN(Prepared prepared,
+                            PrepareCertificate(signed_certificate, impl.keyring));
+  IssueResult result{.identifier = prepared.identifier};
+  std::int64_t links_ended = 0;  // a health record ends no guardian link
+  CITYCODE_RETURN_IF_ERROR(
+      impl.StoreIssued(tx, issuer_org_id, signed_certificate, prepared, result, links_ended)
+          .status());
+  return result.identifier;
 }
 
 Result<ImportBatchResult> Vault::ImportBatch(std::vector<ImportLine> lines, int threads) {
@@ -617,12 +753,9 @@ Result<std::shared_ptr<const PreparedImport>> Vault::PrepareImport(std::vector<I
   {
     CITYCODE_ASSIGN_OR_RETURN(auto tx, impl.db.Begin(store::TransactionMode::kRead));
     CITYCODE_ASSIGN_OR_RETURN(
-        auto rows, tx->Query("SELECT credit_code, org_id, external, accept_bad_check FROM "
-                             "vault_issuers"));
-    for (const store::Row& row : rows) {
-      issuers[row.Text(0)] = IssuerRow{
-          .org_id = row.Text(1), .external = row.Int(2) != 0, .accept_bad_check = row.Int(3) != 0};
-    }
+        auto rows,
+        tx->Query("SELECT credit_code, " + std::string(kIssuerRowColumns) + " FROM vault_issuers"));
+    for (const store::Row& row : rows) issuers[row.Text(0)] = IssuerFromRow(row, 1);
     CITYCODE_ASSIGN_OR_RETURN(
         auto key_rows, tx->Query("SELECT key_id, org_id, public_key FROM vault_issuer_keys"));
     for (const store::Row& row : key_rows) {
@@ -651,6 +784,10 @@ Result<std::shared_ptr<const PreparedImport>> Vault::PrepareImport(std::vector<I
       auto issuer = issuers.find(ready->issuer_code);
       if (issuer == issuers.end()) {
         problems[i] = "the issuer code is not a registered issuer";
+        continue;
+      }
+      if (!MayIssue(issuer->second, ready->type_code)) {
+        problems[i] = std::string(kNotForIssuer);
         continue;
       }
       if (!ready->check_character_valid) {

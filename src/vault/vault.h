@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,6 +54,10 @@ struct VaultOptions {
   std::int64_t checkpoint_every = 1000;
   std::chrono::seconds presentation_grant_lifetime = std::chrono::minutes(10);
   std::chrono::seconds max_standing_grant = std::chrono::days(366);
+  // A grant of health records (PIPL art. 29: separate consent) is shorter:
+  // this long unless the citizen says otherwise, and never longer than max.
+  std::chrono::seconds health_grant_lifetime = std::chrono::hours(24);
+  std::chrono::seconds max_health_grant = std::chrono::days(7);
   // The city's local time: certificates are valid by local dates.
   CityTime time;
   // A guardian acts for a minor under this age (who verifies on their own
@@ -63,8 +68,10 @@ struct VaultOptions {
   std::chrono::seconds dependant_review_interval = std::chrono::hours(1);
 };
 
+// A hospital (kind hospital) may register too: it issues the health
+// record types and only those; an issuing agency issues every other type.
 struct IssuerRegistration {
-  std::string org_id;       // an organisation of kind issuing_agency
+  std::string org_id;       // an organisation of kind issuing_agency or hospital
   std::string credit_code;  // the issuer code in its certificates' identifiers
   std::string name;
   // An external issuer's identifiers may follow another check-character
@@ -118,13 +125,27 @@ struct StandingGrantRequest {
   std::string org_id;
   std::vector<std::string> type_codes;  // codes or keys ("resident_id_card")
   std::string purpose;
-  Instant expires_at{};
+  // Required for other types; for health records, unset means
+  // health_grant_lifetime from now.
+  std::optional<Instant> expires_at;
 };
 
 struct FetchRequest {
   std::string grant_id;
   std::vector<std::string> type_codes;  // codes or keys; empty: all the grant covers
   std::string use_cause;                // 申请事由, 1..256 bytes
+  // Instead of grant_id: the citizen whose newest standing grant to the
+  // caller's organisation covering type_codes is used (a hospital knows its
+  // patient, not the grant). Without a live one the refusal is the newest
+  // such grant's (consent_revoked, consent_expired), else consent_missing.
+  std::string citizen_id;
+};
+
+// A health record a hospital issues for its patient, signed by the vault
+// with the key it holds for that hospital (托管签名); see IssueRecord.
+struct RecordRequest {
+  std::string type;  // a health type's code or key
+  std::map<std::string, std::string> fields;
 };
 
 // A type the grant covers for which no certificate was served, and why:
@@ -260,12 +281,26 @@ class Vault {
   Result<std::shared_ptr<const PreparedImport>> PrepareImport(std::vector<ImportLine> lines,
                                                               int threads = 2);
   Result<ImportBatchResult> StoreImport(const PreparedImport& batch);
+  // In the caller's write transaction (a scene's visit closing with it):
+  // issues `record` to the verified person of `citizen_id`, by the hospital
+  // `issuer_org_id`, valid from today without end, signed with the key the
+  // vault keeps for that hospital (made on first use and registered as one
+  // of its issuer keys). Answers the certificate's identifier.
+  // failed_precondition: not_an_issuer (the hospital is not registered),
+  // identity_not_verified; permission_denied type_not_for_issuer (not a
+  // health type); invalid_argument as ValidateCertificate.
+  Result<std::string> IssueRecord(store::Transaction& tx, std::string_view issuer_org_id,
+                                  std::string_view citizen_id, const RecordRequest& record);
 
   // --- citizens ---
   // The certificates held by the account's verified person: their ID number
   // and their name. failed_precondition (identity_not_verified) for an
   // account without a verified identity.
   Result<std::vector<CertificateSummary>> ListCertificates(std::string_view citizen_id);
+  // The citizen's own health records in full (their face fields), newest
+  // issue date first: the patient reads them at any time, without a grant.
+  // failed_precondition identity_not_verified as ListCertificates.
+  Result<std::vector<SignedCertificate>> HealthRecords(std::string_view citizen_id);
   Result<Grant> GrantStanding(const StandingGrantRequest& request);
   Result<std::vector<Grant>> ListGrants(std::string_view citizen_id);
   Status RevokeGrant(std::string_view citizen_id, std::string_view grant_id);
@@ -326,6 +361,12 @@ class Vault {
   // then, and the citizen shows a fresh one.
   Result<VerifiedPresentation> VerifyPresentation(const platform::Principal& terminal,
                                                   std::string_view qr_text);
+  // platform::Verification::VerifyForAction, and for a code a guardian's
+  // phone shows for a dependant, the guardian link re-checked as ActFor
+  // does: permission_denied guardianship_ended when it no longer holds
+  // (the code is spent by then; nothing else changes).
+  Result<platform::OnlineVerification> VerifyForAction(const platform::Principal& terminal,
+                                                       std::string_view qr_text);
   // permission_denied with a reason for every refusal (audited).
   Result<Release> Fetch(const platform::Principal& caller, const FetchRequest& request);
   // The key that signs releases and audit checkpoints.

@@ -28,9 +28,8 @@ using store::Time;
 // appointment per citizen and schedule; cancelled ones stay as records.
 //
 // 4002, visits and pick-up: an encounter per checked-in appointment (the
-// unique appointment_id is the check-in); its summary is length-limited
-// text, not yet sealed (the scene has no keyring: sealing comes with the
-// health records). A prescription is dispensed once: dispensed_at is set by
+// unique appointment_id is the check-in). Its summary column is no longer
+// written (4004). A prescription is dispensed once: dispensed_at is set by
 // one conditional update; its queue number comes from the hospital's
 // counter of the local day.
 //
@@ -40,7 +39,11 @@ using store::Time;
 // refund (refund_fen, for billing). A no-show is a booked appointment with
 // no_show_at (set by upkeep after its session); a block is a period without
 // online booking.
-const std::array<store::Migration, 3> kMigrations = {{
+//
+// 4004, health records: a closed visit's summary is a health record in the
+// vault (sealed there, signed for the hospital); the encounter keeps its
+// identifier.
+const std::array<store::Migration, 4> kMigrations = {{
     {4001, "medical",
      R"sql(
 CREATE TABLE medical_departments (
@@ -174,6 +177,10 @@ CREATE TABLE medical_booking_blocks (
 CREATE INDEX medical_booking_blocks_citizen ON medical_booking_blocks(citizen_id);
 CREATE INDEX medical_appointments_booked_by_schedule ON medical_appointments(schedule_id)
   WHERE state = 'booked';
+)sql"},
+    {4004, "medical health records",
+     R"sql(
+ALTER TABLE medical_encounters ADD COLUMN record_identifier TEXT;
 )sql"},
 }};
 
@@ -494,6 +501,7 @@ struct MedicalScene::Impl {
   store::Database& db;
   const Clock& clock;
   platform::Platform& platform;
+  vault::Vault& vault;
   CityTime time;
   MedicalOptions options;
 
@@ -624,6 +632,24 @@ struct MedicalScene::Impl {
     return row.Int(0);
   }
 
+  // The visit's summary as a health record in the vault, issued by the
+  // hospital to the patient (vault::Vault::IssueRecord) in `tx`.
+  Result<std::string> IssueVisitSummary(store::Transaction& tx, const Encounter& encounter,
+                                        std::string_view summary, Instant now) {
+    const store::Value params[] = {Text(encounter.clinician_id)};
+    CITYCODE_ASSIGN_OR_RETURN(store::Row row,
+                              tx.QueryOne("SELECT c.name, d.name FROM medical_clinicians c JOIN "
+                                          "medical_departments d ON d.id = c.department_id "
+                                          "WHERE c.id = ?",
+                                          params));
+    return vault.IssueRecord(tx, encounter.org_id, encounter.citizen_id,
+                             {.type = "visit_summary",
+                              .fields = {{"department", row.Text(1)},
+                                         {"clinician", row.Text(0)},
+                                         {"visit_date", FormatIsoDay(time.LocalDay(now))},
+                                         {"summary", std::string(summary)}}});
+  }
+
   static Status SlotFull() { return FailedPrecondition("the slot is fully booked", "slot_full"); }
 
   static Status AlreadyBooked() {
@@ -640,10 +666,16 @@ std::chrono::sys_days MedicalScene::LocalToday() const {
 
 Result<std::unique_ptr<MedicalScene>> MedicalScene::Open(store::Database& db, const Clock& clock,
                                                          platform::Platform& platform,
-                                                         CityTime time, MedicalOptions options) {
+                                                         vault::Vault& vault, CityTime time,
+                                                         MedicalOptions options) {
   CITYCODE_RETURN_IF_ERROR(db.Migrate(kMigrations));
-  return std::unique_ptr<MedicalScene>(new MedicalScene(std::make_unique<Impl>(
-      Impl{.db = db, .clock = clock, .platform = platform, .time = time, .options = options})));
+  return std::unique_ptr<MedicalScene>(
+      new MedicalScene(std::make_unique<Impl>(Impl{.db = db,
+                                                   .clock = clock,
+                                                   .platform = platform,
+                                                   .vault = vault,
+                                                   .time = time,
+                                                   .options = options})));
 }
 
 // --- facilities ---
@@ -824,7 +856,7 @@ Result<Appointment> MedicalScene::BookAtTerminal(const Principal& terminal,
   // The slot first: a request that cannot succeed does not use up the code.
   CITYCODE_RETURN_IF_ERROR(impl.LoadBookableSlot(slot_id, &terminal).status());
   CITYCODE_ASSIGN_OR_RETURN(platform::OnlineVerification verification,
-                            impl.platform.verification().VerifyForAction(terminal, qr_text));
+                            impl.vault.VerifyForAction(terminal, qr_text));
   CITYCODE_RETURN_IF_ERROR(impl.platform.identities().Verified(verification.citizen_id).status());
   return impl.Book({.citizen_id = verification.citizen_id,
                     .channel = BookingChannel::kKiosk,
@@ -919,7 +951,7 @@ constexpr int kMaxValidDays = 3;
 
 constexpr std::string_view kEncounterSelect =
     "SELECT id, appointment_id, org_id, clinician_id, citizen_id, terminal_id, opened_at, "
-    "closed_at, summary FROM medical_encounters";
+    "closed_at, record_identifier FROM medical_encounters";
 
 Encounter EncounterFromRow(const store::Row& row) {
   Encounter out{.id = row.Text(0),
@@ -929,7 +961,7 @@ Encounter EncounterFromRow(const store::Row& row) {
                 .citizen_id = row.Text(4),
                 .terminal_id = row.Text(5),
                 .opened_at = FromUnixSeconds(row.Int(6)),
-                .summary = row.OptionalText(8).value_or("")};
+                .record_identifier = row.OptionalText(8).value_or("")};
   if (auto closed = row.OptionalInt(7)) out.closed_at = FromUnixSeconds(*closed);
   return out;
 }
@@ -1001,6 +1033,10 @@ Status CheckSummary(std::string_view summary) {
   return OkStatus();
 }
 
+Status EncounterClosed() {
+  return FailedPrecondition("the encounter is closed", "encounter_closed");
+}
+
 Status AlreadyDispensed(const Prescription& p) {
   return FailedPrecondition("the prescription was dispensed at " +
                                 FormatRfc3339(p.dispensed_at.value_or(Instant{})) +
@@ -1036,7 +1072,7 @@ Result<Encounter> MedicalScene::CheckIn(const Principal& desk, std::string_view 
   Impl& impl = *impl_;
   CITYCODE_RETURN_IF_ERROR(RequireMedicalTerminal(desk));
   CITYCODE_ASSIGN_OR_RETURN(platform::OnlineVerification verification,
-                            impl.platform.verification().VerifyForAction(desk, qr_text));
+                            impl.vault.VerifyForAction(desk, qr_text));
   Encounter encounter;
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
       impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
@@ -1117,12 +1153,16 @@ Result<std::vector<Prescription>> MedicalScene::CloseEncounter(
           return PermissionDenied("the encounter was opened at another desk",
                                   "encounter_of_another_desk");
         }
-        const store::Value close[] = {Time(now), Text(summary), Text(encounter.id)};
+        if (encounter.closed_at) return EncounterClosed();
+        CITYCODE_ASSIGN_OR_RETURN(std::string record,
+                                  impl.IssueVisitSummary(tx, encounter, summary, now));
+        const store::Value close[] = {Time(now), Text(record), Text(encounter.id)};
         CITYCODE_ASSIGN_OR_RETURN(
-            auto closed, tx.Execute("UPDATE medical_encounters SET closed_at = ?, summary = ? "
-                                    "WHERE id = ? AND closed_at IS NULL",
-                                    close));
-        if (closed != 1) return FailedPrecondition("the encounter is closed", "encounter_closed");
+            auto closed,
+            tx.Execute("UPDATE medical_encounters SET closed_at = ?, record_identifier = ? "
+                       "WHERE id = ? AND closed_at IS NULL",
+                       close));
+        if (closed != 1) return EncounterClosed();
         const Instant valid_until =
             impl.time.StartOf(impl.time.LocalDay(now) + std::chrono::days(valid_days));
         for (const PrescriptionRequest& request : requests) {
@@ -1162,6 +1202,40 @@ Result<std::vector<Prescription>> MedicalScene::CloseEncounter(
   return made;
 }
 
+Result<std::string> MedicalScene::ActFor(std::string_view guardian_id,
+                                         std::string_view dependant_id) {
+  return impl_->vault.ActFor(guardian_id, dependant_id);
+}
+
+Result<std::vector<vault::SignedCertificate>> MedicalScene::CitizenRecords(
+    std::string_view citizen_id) {
+  return impl_->vault.HealthRecords(citizen_id);
+}
+
+Result<vault::Release> MedicalScene::ReadRecords(const Principal& desk,
+                                                 std::string_view encounter_id,
+                                                 std::string_view use_cause) {
+  Impl& impl = *impl_;
+  CITYCODE_RETURN_IF_ERROR(RequireMedicalTerminal(desk));
+  std::string patient;
+  {
+    CITYCODE_ASSIGN_OR_RETURN(auto tx, impl.db.Begin(store::TransactionMode::kRead));
+    const store::Value id[] = {Text(encounter_id)};
+    CITYCODE_ASSIGN_OR_RETURN(
+        auto row, tx->QueryOptional(std::string(kEncounterSelect) + " WHERE id = ?", id));
+    // Another hospital's encounter is unknown here.
+    if (!row || row->Text(2) != desk.org_id) return NotFound("no such encounter");
+    patient = row->Text(4);
+  }
+  std::vector<std::string> health_types;
+  for (const vault::CertificateType& type : vault::SeededCertificateTypes()) {
+    if (type.health) health_types.push_back(type.code);
+  }
+  return impl.vault.Fetch(
+      desk,
+      {.type_codes = health_types, .use_cause = std::string(use_cause), .citizen_id = patient});
+}
+
 Result<std::vector<Encounter>> MedicalScene::CitizenEncounters(std::string_view citizen_id) {
   CITYCODE_ASSIGN_OR_RETURN(auto tx, impl_->db.Begin(store::TransactionMode::kRead));
   const store::Value params[] = {Text(citizen_id)};
@@ -1192,7 +1266,7 @@ Result<Prescription> MedicalScene::Dispense(const Principal& pharmacy, std::stri
     CITYCODE_RETURN_IF_ERROR(CheckDispensable(p, pharmacy, impl.clock.Now()));
   }
   CITYCODE_ASSIGN_OR_RETURN(platform::OnlineVerification verification,
-                            impl.platform.verification().VerifyForAction(pharmacy, qr_text));
+                            impl.vault.VerifyForAction(pharmacy, qr_text));
   Prescription dispensed;
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
       impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
@@ -1461,9 +1535,9 @@ class MedicalModule final : public api::SceneModule {
   }
 
   Result<std::unique_ptr<api::Scene>> Open(const api::SceneContext& context) override {
-    CITYCODE_ASSIGN_OR_RETURN(
-        std::unique_ptr<MedicalScene> scene,
-        MedicalScene::Open(context.db, context.clock, context.platform, context.time, options_));
+    CITYCODE_ASSIGN_OR_RETURN(std::unique_ptr<MedicalScene> scene,
+                              MedicalScene::Open(context.db, context.clock, context.platform,
+                                                 context.vault, context.time, options_));
     return std::unique_ptr<api::Scene>(std::move(scene));
   }
 

@@ -16,8 +16,13 @@
 //   index). Cancelling, up to the slot's start, frees the place.
 // - Encounters: the code shown at a terminal of the hospital checks in the
 //   citizen's earliest appointment of the local day there; the same desk
-//   closes the encounter with a summary (length-limited text, not sealed)
-//   and prescriptions valid 1-3 local days.
+//   closes the encounter with a summary, which becomes a health record in
+//   the vault (issued by the hospital), and prescriptions valid 1-3 local
+//   days.
+// - Health records (visit summaries, lab results) are read by their
+//   patient at any time, by a guardian for a dependant, and by another
+//   hospital during a visit there only under the patient's health-data
+//   consent (the vault's rules).
 // - Prescriptions are dispensed by the patient's code at a terminal of the
 //   same hospital exactly once (a conditional update on dispensed_at IS
 //   NULL), with a queue number per hospital and local day.
@@ -73,6 +78,7 @@
 #include "common/status.h"
 #include "platform/platform.h"
 #include "store/database.h"
+#include "vault/vault.h"
 
 namespace citycode::medical {
 
@@ -225,7 +231,8 @@ struct Encounter {
   std::string terminal_id;  // the desk that opened it (and alone may close it)
   Instant opened_at{};
   std::optional<Instant> closed_at;
-  std::string summary;  // empty until closed
+  // Once closed: the visit summary, a health record in the vault.
+  std::string record_identifier;
 };
 
 struct PrescriptionItem {
@@ -258,7 +265,7 @@ class MedicalScene final : public api::Scene {
   // MedicalScene.
   static Result<std::unique_ptr<MedicalScene>> Open(store::Database& db, const Clock& clock,
                                                     platform::Platform& platform,
-                                                    CityTime time = {},
+                                                    vault::Vault& vault, CityTime time = {},
                                                     MedicalOptions options = {});
   ~MedicalScene() override;
   MedicalScene(const MedicalScene&) = delete;
@@ -334,12 +341,31 @@ class MedicalScene final : public api::Scene {
   // The desk that opened the encounter closes it with the summary and any
   // prescriptions, valid to the end of the local day they are issued, or of
   // the (valid_days - 1)th day after (valid_days 1-3). Answers the
-  // prescriptions made.
+  // prescriptions made. The summary becomes a health record (visit_summary)
+  // in the vault, issued by the hospital in the same transaction: the
+  // hospital must be a registered issuer (failed_precondition
+  // not_an_issuer).
   Result<std::vector<Prescription>> CloseEncounter(const platform::Principal& desk,
                                                    std::string_view encounter_id,
                                                    std::string_view summary,
                                                    std::span<const PrescriptionRequest> requests,
                                                    int valid_days);
+  // --- families ---
+  // The dependant's account if the guardian holds a live link to them
+  // (vault::Vault::ActFor): a guardian books, sees appointments and records
+  // for a dependant as the dependant.
+  Result<std::string> ActFor(std::string_view guardian_id, std::string_view dependant_id);
+
+  // The citizen's health records from every hospital, newest first.
+  Result<std::vector<vault::SignedCertificate>> CitizenRecords(std::string_view citizen_id);
+  // A terminal of the hospital where the encounter is reads its patient's
+  // health records (every health type, from every hospital) under the
+  // patient's health-data grant to this hospital, for `use_cause`: the
+  // vault's signed release, audited. Refusals are the vault's
+  // (permission_denied consent_missing, consent_revoked, consent_expired,
+  // type_not_registered); not_found for another hospital's encounter.
+  Result<vault::Release> ReadRecords(const platform::Principal& desk, std::string_view encounter_id,
+                                     std::string_view use_cause);
   // The citizen's encounters and prescriptions, newest first.
   Result<std::vector<Encounter>> CitizenEncounters(std::string_view citizen_id);
   Result<std::vector<Prescription>> CitizenPrescriptions(std::string_view citizen_id);

@@ -33,11 +33,16 @@ class MedicalFaultTest : public testing::FaultyVaultTest {
   void SetUp() override {
     FaultyVaultTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    auto medical = MedicalScene::Open(*faulty_, clock_, *platform_);
+    auto medical = MedicalScene::Open(*faulty_, clock_, *platform_, *vault_);
     ASSERT_THAT(medical, IsOk());
     medical_ = std::move(*medical);
     const std::string hospital =
         platform_->organisations().Create("即墨区人民医院", OrgKind::kHospital)->id;
+    ASSERT_THAT(
+        vault_->RegisterIssuer(
+            {.org_id = hospital, .credit_code = "12370282MB0000001A", .name = "即墨区人民医院"},
+            "admin"),
+        IsOk());
     auto department = medical_->CreateDepartment(hospital, "内科");
     ASSERT_THAT(department, IsOk());
     auto clinician = medical_->CreateClinician(hospital, department->id, "王医生", "主任医师");
@@ -190,6 +195,7 @@ TEST_P(MedicalFaultTest, AVisitClosedOrDispensedWithAFaultChangesNothing) {
     const std::int64_t closed = Count("medical_encounters WHERE closed_at IS NOT NULL");
     const std::int64_t prescriptions = Count("medical_prescriptions");
     const std::int64_t items = Count("medical_prescription_items");
+    const std::int64_t records = Count("vault_certificates");
     std::string rx;
     const int steps = InjectAtEachStep(
         *faulty_, {.point = failure.point, .error = failure.error, .sticky = failure.sticky},
@@ -204,6 +210,7 @@ TEST_P(MedicalFaultTest, AVisitClosedOrDispensedWithAFaultChangesNothing) {
           EXPECT_EQ(Count("medical_encounters WHERE closed_at IS NOT NULL"), closed);
           EXPECT_EQ(Count("medical_prescriptions"), prescriptions);
           EXPECT_EQ(Count("medical_prescription_items"), items);
+          EXPECT_EQ(Count("vault_certificates"), records);  // no visit summary either
         });
     EXPECT_GE(steps, 1);
     EXPECT_EQ(Count("medical_encounters WHERE closed_at IS NOT NULL"), closed + 1);

@@ -335,8 +335,49 @@ json EncounterJson(const Encounter& e) {
               {"clinician_id", e.clinician_id},
               {"state", e.closed_at ? "closed" : "open"},
               {"opened_at", FormatRfc3339(e.opened_at)}};
-  if (e.closed_at) out["closed_at"] = FormatRfc3339(*e.closed_at);
+  if (e.closed_at) {
+    out["closed_at"] = FormatRfc3339(*e.closed_at);
+    out["record_identifier"] = e.record_identifier;  // the visit summary in the vault
+  }
   return out;
+}
+
+json EncountersJson(const std::vector<Encounter>& encounters) {
+  json out = json::array();
+  for (const Encounter& e : encounters) out.push_back(EncounterJson(e));
+  return json{{"encounters", out}};
+}
+
+// A health record as its patient (or a reading hospital) sees it.
+json RecordJson(const vault::SignedCertificate& signed_record) {
+  const vault::Certificate& c = signed_record.certificate;
+  const vault::CertificateType* type = vault::FindCertificateType(c.type_code);
+  return {{"identifier", c.identifier}, {"type", type != nullptr ? type->key : c.type_code},
+          {"type_name", c.name},        {"issuer_name", c.issuer_name},
+          {"issue_date", c.issue_date}, {"status", vault::CertificateStatusName(c.status)},
+          {"fields", c.fields}};
+}
+
+json RecordsJson(const std::vector<vault::SignedCertificate>& records) {
+  json out = json::array();
+  for (const auto& record : records) out.push_back(RecordJson(record));
+  return json{{"records", out}};
+}
+
+json ReleaseJson(const vault::Release& release) {
+  json records = json::array();
+  for (const vault::FetchedCertificate& fetched : release.certificates) {
+    records.push_back(RecordJson(fetched.certificate));
+  }
+  json missing = json::array();
+  for (const vault::MissingCertificate& m : release.missing) {
+    missing.push_back({{"type_code", m.type_code}, {"reason", m.reason}});
+  }
+  return {{"records", records},
+          {"missing", missing},
+          {"release", release.release_json},
+          {"key_id", release.key_id},
+          {"signature", Base64UrlEncode(release.signature)}};
 }
 
 json PrescriptionJson(const Prescription& p) {
@@ -448,15 +489,7 @@ void AddVisitRoutes(MedicalScene& scene, std::vector<RouteSpec>& routes) {
                     .roles = api::kCitizens,
                     .handler = [&scene](Call& call) {
                       return Respond(scene.CitizenEncounters(call.principal->citizen_id), 200,
-                                     [](const std::vector<Encounter>& list) {
-                                       json out = json::array();
-                                       for (const auto& e : list) {
-                                         json one = EncounterJson(e);
-                                         if (e.closed_at) one["summary"] = e.summary;
-                                         out.push_back(one);
-                                       }
-                                       return json{{"encounters", out}};
-                                     });
+                                     EncountersJson);
                     }});
   routes.push_back({.method = Method::kGet,
                     .pattern = "/v1/me/medical/prescriptions",
@@ -488,6 +521,62 @@ void AddVisitRoutes(MedicalScene& scene, std::vector<RouteSpec>& routes) {
        }});
 }
 
+// Health records: the patient's own, and another hospital's read under
+// the patient's health-data consent during a visit there.
+void AddRecordRoutes(MedicalScene& scene, std::vector<RouteSpec>& routes) {
+  routes.push_back({.method = Method::kGet,
+                    .pattern = "/v1/me/medical/records",
+                    .name = "medical_my_records",
+                    .summary = "The session's citizen's health records (visit summaries, lab "
+                               "results) in full, newest first",
+                    .roles = api::kCitizens,
+                    .handler = [&scene](Call& call) {
+                      return Respond(scene.CitizenRecords(call.principal->citizen_id), 200,
+                                     RecordsJson);
+                    }});
+  routes.push_back(
+      {.method = Method::kPost,
+       .pattern = "/v1/medical/encounters/{encounter}/records",
+       .name = "medical_read_records",
+       .summary = "The desk reads the patient's health records from every hospital, under the "
+                  "patient's health-data consent to this hospital (signed release, audited)",
+       .roles = api::kTerminals,
+       .body = {{.name = "use_cause", .max_length = 256, .description = "申请事由"}},
+       .handler = [&scene](Call& call) {
+         return Respond(
+             scene.ReadRecords(*call.principal, Param(call, "encounter"), Text(call, "use_cause")),
+             200, ReleaseJson);
+       }});
+}
+
+// A guardian's views and bookings for a dependant (a child, an elderly
+// relative): each /v1/me/medical/… route again under
+// /v1/me/dependants/{dependant}/medical/…, acting as the dependant once the
+// guardian link is checked.
+void AddDependantTwins(MedicalScene& scene, std::vector<RouteSpec>& routes) {
+  constexpr std::string_view kOwn = "/v1/me/medical/";
+  const std::size_t own_routes = routes.size();
+  for (std::size_t i = 0; i < own_routes; ++i) {
+    if (!routes[i].pattern.starts_with(kOwn)) continue;
+    RouteSpec twin = routes[i];
+    twin.pattern = "/v1/me/dependants/{dependant}/medical/" + twin.pattern.substr(kOwn.size());
+    twin.name = "dependant_" + twin.name;
+    twin.summary = "For a dependant: " + twin.summary;
+    twin.handler = [&scene, own = routes[i].handler](Call& call) {
+      auto dependant = scene.ActFor(call.principal->citizen_id, Param(call, "dependant"));
+      if (!dependant.ok()) return api::ErrorResponse(dependant.status());
+      platform::Principal acting = *call.principal;
+      acting.citizen_id = *dependant;
+      Call as_dependant{.request = call.request,
+                        .principal = &acting,
+                        .body = call.body,
+                        .channel = call.channel};
+      return own(as_dependant);
+    };
+    routes.push_back(std::move(twin));
+  }
+}
+
 }  // namespace
 
 std::vector<RouteSpec> MedicalScene::Routes() {
@@ -495,6 +584,8 @@ std::vector<RouteSpec> MedicalScene::Routes() {
   AddFacilityRoutes(*this, routes);
   AddRegistrationRoutes(*this, routes);
   AddVisitRoutes(*this, routes);
+  AddRecordRoutes(*this, routes);
+  AddDependantTwins(*this, routes);
   return routes;
 }
 
@@ -505,13 +596,7 @@ Result<nlohmann::json> MedicalScene::ExportCitizen(std::string_view citizen_id) 
                             CitizenPrescriptions(citizen_id));
   CITYCODE_ASSIGN_OR_RETURN(std::vector<Notice> notices, CitizenNotices(citizen_id));
   json out = AppointmentsJson(appointments);
-  json visits = json::array();
-  for (const Encounter& e : encounters) {
-    json one = EncounterJson(e);
-    if (e.closed_at) one["summary"] = e.summary;
-    visits.push_back(one);
-  }
-  out["encounters"] = visits;
+  out["encounters"] = EncountersJson(encounters)["encounters"];
   out["prescriptions"] = PrescriptionsJson(prescriptions)["prescriptions"];
   out["notices"] = NoticesJson(notices)["notices"];
   return out;

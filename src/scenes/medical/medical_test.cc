@@ -28,6 +28,7 @@ constexpr std::string_view kName = testing::kSceneTestName;
 constexpr std::string_view kIdNumber = "370282199003154516";
 constexpr std::string_view kOtherIdNumber = "370282195001011839";
 constexpr std::string_view kThirdIdNumber = "370282198506201236";
+constexpr std::string_view kHospitalCode = "12370282MB0000001A";
 
 // 2026-08-06 15:06 in Jimo (UTC+8).
 const Instant kStart = testing::kSceneTestStart;
@@ -46,6 +47,13 @@ class MedicalTest : public testing::SceneTest {
     auto hospital = platform_->organisations().Create("即墨区人民医院", OrgKind::kHospital);
     ASSERT_TRUE(hospital.ok());
     hospital_id_ = hospital->id;
+    // A visit's summary is a health record the hospital issues.
+    ASSERT_TRUE(vault_
+                    ->RegisterIssuer({.org_id = hospital_id_,
+                                      .credit_code = std::string(kHospitalCode),
+                                      .name = "即墨区人民医院"},
+                                     "admin")
+                    .ok());
     auto site = platform_->organisations().CreateSite(hospital_id_, "门诊楼");
     ASSERT_TRUE(site.ok());
     kiosk_ = Terminal(hospital_id_, site->id, "挂号机1");
@@ -77,7 +85,12 @@ class MedicalTest : public testing::SceneTest {
 
   void OpenMedical(MedicalOptions options = {}) {
     medical_.reset();
-    auto medical = MedicalScene::Open(db(), clock_, *platform_, {}, options);
+    if (!vault_) {
+      auto vault = vault::Vault::Open(db(), clock_, *platform_, keyring_);
+      ASSERT_TRUE(vault.ok()) << vault.status().ToString();
+      vault_ = std::move(*vault);
+    }
+    auto medical = MedicalScene::Open(db(), clock_, *platform_, *vault_, {}, options);
     ASSERT_TRUE(medical.ok()) << medical.status().ToString();
     medical_ = std::move(*medical);
   }
@@ -108,6 +121,7 @@ class MedicalTest : public testing::SceneTest {
     return QueryInt("SELECT booked FROM medical_slots WHERE id = '" + slot_id + "'");
   }
 
+  std::unique_ptr<vault::Vault> vault_;
   std::unique_ptr<MedicalScene> medical_;
   std::string hospital_id_, other_hospital_id_, hall_id_;
   Principal kiosk_, other_kiosk_, hall_kiosk_;
@@ -342,9 +356,7 @@ TEST_P(MedicalTest, ErasingCancelsWhatIsNotYetDueAndKeepsTheRecords) {
 }
 
 TEST_P(MedicalTest, TheDemoSeedsEachHospitalWithAWeekOfSessions) {
-  auto vault = vault::Vault::Open(db(), clock_, *platform_, keyring_);
-  ASSERT_TRUE(vault.ok()) << vault.status().ToString();
-  api::DemoSeed seed{.platform = *platform_, .vault = **vault};
+  api::DemoSeed seed{.platform = *platform_, .vault = *vault_};
   seed.organisations = {{hospital_id_, "即墨区人民医院", OrgKind::kHospital},
                         {other_hospital_id_, "即墨区中医医院", OrgKind::kHospital},
                         {hall_id_, "即墨区政务服务中心", OrgKind::kServiceHall}};
@@ -523,7 +535,27 @@ TEST_P(MedicalVisitTest, CheckInCloseAndDispenseOnce) {
   auto visits = medical_->CitizenEncounters(citizen_.id);
   ASSERT_TRUE(visits.ok());
   ASSERT_EQ(visits->size(), 1u);
-  EXPECT_EQ(visits->front().summary, "上呼吸道感染");
+  // The summary is not in the scene's tables: it is a health record in the
+  // vault, issued by the hospital, which the patient reads.
+  EXPECT_FALSE(visits->front().record_identifier.empty());
+  EXPECT_EQ(QueryInt("SELECT CAST(COUNT(*) AS BIGINT) FROM medical_encounters WHERE summary IS "
+                     "NOT NULL"),
+            0);
+  auto records = medical_->CitizenRecords(citizen_.id);
+  ASSERT_TRUE(records.ok()) << records.status().ToString();
+  ASSERT_EQ(records->size(), 1u);
+  const vault::Certificate& record = records->front().certificate;
+  EXPECT_EQ(record.identifier, visits->front().record_identifier);
+  EXPECT_EQ(record.type_code, vault::FindCertificateType("visit_summary")->code);
+  EXPECT_EQ(record.issuer_name, "即墨区人民医院");
+  EXPECT_EQ(record.fields.at("summary"), "上呼吸道感染");
+  EXPECT_EQ(record.fields.at("clinician"), "王医生");
+  EXPECT_EQ(record.fields.at("department"), "内科");
+  EXPECT_EQ(record.fields.at("visit_date"), kToday);
+  // Signed with the key the vault keeps for the hospital, one of its issuer keys.
+  auto issuer = vault_->GetIssuer(hospital_id_);
+  ASSERT_TRUE(issuer.ok());
+  EXPECT_EQ(issuer->key_ids, std::vector<std::string>{records->front().key_id});
   auto exported = medical_->ExportCitizen(citizen_.id);
   ASSERT_TRUE(exported.ok());
   EXPECT_EQ((*exported)["encounters"].size(), 1u);

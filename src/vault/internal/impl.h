@@ -35,10 +35,28 @@ inline std::string CertificateAad(std::string_view identifier) {
 BlindIndex HolderIndex(const platform::Keyring& keyring, std::string_view id_type,
                        std::string_view id_number);
 
+// Whether a type code is a health record's (CertificateType::health).
+bool IsHealthType(std::string_view code);
+
 // A permission_denied refusal with its machine code.
 inline Status Refusal(std::string reason, std::string message) {
   return Status(StatusCode::kPermissionDenied, std::move(message), std::move(reason));
 }
+
+// A certificate checked and made ready to store: everything but the
+// database work, so bulk imports can prepare on several threads.
+struct Prepared {
+  std::string identifier;
+  std::string type_code;
+  std::string status;
+  std::string issuer_code;
+  std::string key_id;
+  BlindIndex holder_index{};
+  Bytes content_hash;
+  Bytes sealed;
+  std::string warning;
+  bool check_character_valid = true;
+};
 
 // What a fetch may serve: its grant and the certificate types it asks for.
 struct FetchScope {
@@ -83,6 +101,9 @@ struct Vault::Impl {
     std::string name;
   };
   Result<std::optional<Holder>> CitizenHolder(store::Transaction& tx, std::string_view citizen_id);
+  // Every certificate the account's verified person holds, opened, by type
+  // and identifier; failed_precondition identity_not_verified without one.
+  Result<std::vector<SignedCertificate>> HeldCertificates(std::string_view citizen_id);
 
   // A stored certificate (its row's identifier, sealed copy and issuer),
   // opened and checked as of the local date `today`: its issuer's
@@ -124,9 +145,24 @@ struct Vault::Impl {
   Result<std::optional<code::RiderCategory>> Concession(store::Transaction& tx,
                                                         const platform::Person& person);
 
+  // Issuing in `tx`: the checks that need the database (issuer, type,
+  // signature, an existing certificate of that identifier), the row, and
+  // its audit entry, whose sequence number it answers (0 for the same
+  // certificate again). `links_ended`: guardian links the change ended;
+  // after commit, Devices::PublishRevocations.
+  Result<std::int64_t> StoreIssued(store::Transaction& tx, std::string_view issuer_org_id,
+                                   const SignedCertificate& certificate, const Prepared& prepared,
+                                   IssueResult& result, std::int64_t& links_ended);
+
   // Appends to the audit log in `tx`; after commit, CheckpointIfDue.
   Result<std::int64_t> Audit(store::Transaction& tx, AuditEvent event);
   void CheckpointIfDue(std::int64_t seq);
+
+  // When a standing grant of `codes` ends: the request's expires_at within
+  // max_standing_grant, or for health records (which are granted alone)
+  // within max_health_grant, health_grant_lifetime by default.
+  Result<Instant> GrantExpiry(const StandingGrantRequest& request,
+                              const std::vector<std::string>& codes, Instant now) const;
 
   // The local date (YYYY-MM-DD) of `t` in the city's time (options.time).
   std::string LocalDate(Instant t) const;
