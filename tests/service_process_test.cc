@@ -124,6 +124,10 @@ TEST(AdminCommandTest, MasterKeyRotationRewrapsTheStore) {
   EXPECT_THAT(bad.err, ::testing::StartsWith("citycode: kind must be one of"));
 }
 
+// The demo lab result's test and values: health data, found nowhere but in
+// the answers to its patient and to a hospital under consent.
+const std::vector<std::string> kLabResult = {"糖化血红蛋白", "HbA1c", "4.0-6.0"};
+
 // Acceptance: no personal field in the SQLite file, the output, or a code.
 TEST(DemoPrivacyTest, NoPersonalFieldInTheDatabaseTheOutputOrACode) {
   testing::TempDir dir("demo-privacy");
@@ -133,10 +137,14 @@ TEST(DemoPrivacyTest, NoPersonalFieldInTheDatabaseTheOutputOrACode) {
   ASSERT_EQ(run.exit_code, 0) << testing::Describe(run);
   EXPECT_THAT(run.out, ::testing::HasSubstr(R"("valid":true)"));
 
-  // The demo citizens (src/demo/demo_city.cc): names and ID numbers.
-  const std::vector<std::string> personal = {
+  // The demo citizens (src/demo/demo_city.cc): names and ID numbers, the
+  // child's too, and the health data of the demo lab result
+  // (src/scenes/medical/medical_demo.cc).
+  std::vector<std::string> personal = {
       "演示市民张明",       "演示市民李华",       "演示市民王秀英",     "演示市民赵磊",
-      "370282198506201236", "370282200001010012", "370282195001011839", "370211197808083212"};
+      "370282198506201236", "370282200001010012", "370282195001011839", "370211197808083212",
+      "演示儿童张小雨",     "370282201903150027"};
+  personal.insert(personal.end(), kLabResult.begin(), kLabResult.end());
   // Every file the database consists of, the WAL included.
   std::string stored;
   for (const auto& entry : std::filesystem::directory_iterator(demo_dir)) {
@@ -163,6 +171,50 @@ TEST(DemoPrivacyTest, NoPersonalFieldInTheDatabaseTheOutputOrACode) {
   const std::string raw(AsChars(*bytes));
   for (const std::string& field : personal) EXPECT_EQ(raw.find(field), std::string::npos);
   EXPECT_EQ(raw.find("13900000001"), std::string::npos);
+}
+
+// Acceptance (medical): the demo citizen reads their lab result through the
+// API, yet its values are in no log line, no URL the API or the pages use
+// (the metrics' route labels included), and no code the demo prints.
+TEST(DemoPrivacyTest, NoHealthDataInLogsUrlsOrCodes) {
+  testing::TempDir dir("demo-health");
+  ChildProcess demo({"demo", "--dir", (dir.path() / "city").string(), "--listen", "127.0.0.1:0"});
+  ASSERT_TRUE(demo.WaitForOutput("Live code")) << demo.output();
+  const std::string printed = demo.output();
+  const std::size_t api = printed.find("  API ");
+  ASSERT_NE(api, std::string::npos) << printed;
+  const std::size_t from = printed.find("http://", api);
+  const std::string base = printed.substr(from, printed.find_first_of("/ \n", from + 7) - from);
+  auto client = api_client::HttpClient::Create(base);
+  ASSERT_TRUE(client.ok()) << base;
+  auto login = (*client)->Send("POST", "/v1/sessions",
+                               R"({"phone":"13900000001","password":"citycode-demo"})", {});
+  ASSERT_TRUE(login.ok() && login->status == 201) << (login.ok() ? login->body : "");
+  const std::string token = json::parse(login->body).value("token", "");
+  std::vector<std::string> urls = {"/v1/me/medical/records", "/v1/me/dependants"};
+  std::string answers;
+  for (const std::string& url : urls) {
+    auto reply = (*client)->Send("GET", url, "", {{"Authorization", "Bearer " + token}});
+    ASSERT_TRUE(reply.ok() && reply->status == 200) << url;
+    answers += reply->body;
+  }
+  auto metrics = (*client)->Send("GET", "/metrics", "", {});
+  ASSERT_TRUE(metrics.ok() && metrics->status == 200);
+  // Stop the server so that everything it logged has been read.
+  ASSERT_EQ(demo.Kill(SIGTERM) & 0x7f, 0) << demo.output();
+  for (const std::string& value : kLabResult) {
+    EXPECT_NE(answers.find(value), std::string::npos) << value << " should reach its patient";
+    EXPECT_EQ(demo.output().find(value), std::string::npos) << value << " was logged";
+    EXPECT_EQ(metrics->body.find(value), std::string::npos) << value << " is in a metric";
+    for (const std::string& url : urls) EXPECT_EQ(url.find(value), std::string::npos);
+  }
+  const std::size_t at = printed.find("CC1:");
+  ASSERT_NE(at, std::string::npos);
+  auto bytes = code::FromQrText(printed.substr(at, printed.find('\n', at) - at));
+  ASSERT_TRUE(bytes.ok());
+  for (const std::string& value : kLabResult) {
+    EXPECT_EQ(std::string(AsChars(*bytes)).find(value), std::string::npos) << value;
+  }
 }
 
 // The demo prints the pages first, with their logins, and every address it

@@ -41,6 +41,8 @@ struct DemoSeed {
   // Every demo organisation (all marked demo), each with a site and a
   // terminal already.
   std::vector<DemoOrganisation> organisations;
+  // The demo citizen whose phone shows a live code (verified; a guardian).
+  std::string citizen_id;
   // A scene adds the terminals it creates and the lines worth printing.
   std::vector<DemoTerminal> terminals;
   std::vector<DemoNote> notes;

@@ -126,6 +126,32 @@ Result<DemoCity> FromJson(const std::string& text) {
   }
 }
 
+// The demo citizen's child (fictional), a dependant on the strength of the
+// guardianship certificate the agency issues: the guardian's phone shows
+// the child's code and books for the child.
+constexpr CitizenSeed kChild = {"演示儿童张小雨", "370282201903150027", ""};
+
+Status SeedChild(vault::Vault& vault, const std::string& agency,
+                 const crypto::PrivateKey& agency_key, const std::string& guardian_id,
+                 std::uint64_t& serial) {
+  const CitizenSeed& guardian = Citizens().front();
+  CITYCODE_ASSIGN_OR_RETURN(
+      vault::Certificate guardianship,
+      vault::SampleCertificate(*vault::FindCertificateType("guardianship_certificate"),
+                               {.name = kChild.name, .id_number = kChild.id_number},
+                               {.name = kAgencyName, .credit_code = kAgencyCreditCode}, serial++,
+                               "2019-03-20", "2037-03-15"));
+  guardianship.fields = {{"guardian_name", guardian.name},
+                         {"guardian_id_number", guardian.id_number},
+                         {"relationship", "父亲"},
+                         {"ward_kind", "minor"}};
+  CITYCODE_ASSIGN_OR_RETURN(auto signed_certificate,
+                            vault::SignCertificate(guardianship, agency_key));
+  CITYCODE_RETURN_IF_ERROR(vault.Issue(agency, signed_certificate).status());
+  return vault.AddDependant(guardian_id, {.name = kChild.name, .id_number = kChild.id_number})
+      .status();
+}
+
 // The vault: the agency issues every citizen an ID card and a household
 // register (no driving licence, so one hall service item shows what a
 // citizen must still bring); hotels may fetch the ID card when a guest
@@ -159,6 +185,8 @@ Status SeedVault(platform::Platform& platform, vault::Vault& vault, DemoCity& ci
       CITYCODE_RETURN_IF_ERROR(vault.Issue(agency, signed_certificate).status());
     }
   }
+
+  CITYCODE_RETURN_IF_ERROR(SeedChild(vault, agency, agency_key, city.citizen_id, serial));
 
   for (const api::DemoOrganisation& org : orgs) {
     if (org.kind == OrgKind::kHotel) {
@@ -243,7 +271,10 @@ Result<DemoCity> Seed(platform::Platform& platform, vault::Vault& vault,
   CITYCODE_RETURN_IF_ERROR(WriteFileAtomic(city.device_key_file, device_key.ToPem(), 0600));
   CITYCODE_RETURN_IF_ERROR(WriteFileAtomic(city.credential_file, AsChars(issued.credential), 0600));
   CITYCODE_RETURN_IF_ERROR(SeedVault(platform, vault, city, orgs, dir));
-  api::DemoSeed seed{.platform = platform, .vault = vault, .organisations = std::move(orgs)};
+  api::DemoSeed seed{.platform = platform,
+                     .vault = vault,
+                     .organisations = std::move(orgs),
+                     .citizen_id = city.citizen_id};
   for (const auto& scene : scenes) CITYCODE_RETURN_IF_ERROR(scene->SeedDemo(seed));
   city.terminals.insert(city.terminals.end(), seed.terminals.begin(), seed.terminals.end());
   city.notes = std::move(seed.notes);

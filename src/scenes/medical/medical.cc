@@ -1207,6 +1207,14 @@ Result<std::string> MedicalScene::ActFor(std::string_view guardian_id,
   return impl_->vault.ActFor(guardian_id, dependant_id);
 }
 
+Status MedicalScene::IssueRecordNow(std::string_view org_id, std::string_view citizen_id,
+                                    const vault::RecordRequest& record) {
+  return store::RunInTransaction(
+      impl_->db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+        return impl_->vault.IssueRecord(tx, org_id, citizen_id, record).status();
+      });
+}
+
 Result<std::vector<vault::SignedCertificate>> MedicalScene::CitizenRecords(
     std::string_view citizen_id) {
   return impl_->vault.HealthRecords(citizen_id);

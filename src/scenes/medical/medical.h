@@ -382,6 +382,11 @@ class MedicalScene final : public api::Scene {
   struct Impl;
   // The city's local day of the scene's clock now (the demo's today).
   std::chrono::sys_days LocalToday() const;
+  // The demo hospital's issuer registration and records (medical_demo.cc).
+  Status SeedHealthRecords(api::DemoSeed& seed, const std::string& org_id, std::size_t hospital);
+  // vault::Vault::IssueRecord in a transaction of its own.
+  Status IssueRecordNow(std::string_view org_id, std::string_view citizen_id,
+                        const vault::RecordRequest& record);
   explicit MedicalScene(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -43,14 +43,46 @@ const std::vector<HospitalSeed>& Hospitals() {
 
 constexpr int kDemoDays = 7;
 
+// Each hospital issues its health records (invented credit codes).
+std::string DemoCreditCode(std::size_t hospital) {
+  return "12370282MB00000" + std::to_string(hospital + 1) + "0X";
+}
+
+// The demo citizen's lab result from 即墨区人民医院 (fictional values).
+vault::RecordRequest DemoLabResult(std::chrono::sys_days collected_on) {
+  return {.type = "lab_result",
+          .fields = {{"test_name", "糖化血红蛋白(HbA1c)"},
+                     {"result", "5.9"},
+                     {"unit", "%"},
+                     {"reference_range", "4.0-6.0"},
+                     {"collected_on", FormatIsoDay(collected_on)}}};
+}
+
 }  // namespace
+
+// The hospital issues health records and may read them under consent; the
+// first one issued the demo citizen a lab result last week.
+Status MedicalScene::SeedHealthRecords(api::DemoSeed& seed, const std::string& org_id,
+                                       std::size_t hospital) {
+  CITYCODE_RETURN_IF_ERROR(seed.vault.RegisterIssuer({.org_id = org_id,
+                                                      .credit_code = DemoCreditCode(hospital),
+                                                      .name = Hospitals()[hospital].name},
+                                                     "demo"));
+  CITYCODE_RETURN_IF_ERROR(
+      seed.vault.SetOrganisationTypes(org_id, {"visit_summary", "lab_result"}, {}, "demo"));
+  if (hospital != 0 || seed.citizen_id.empty()) return OkStatus();
+  return IssueRecordNow(org_id, seed.citizen_id,
+                        DemoLabResult(LocalToday() - std::chrono::days(6)));
+}
 
 Status MedicalScene::SeedDemo(api::DemoSeed& seed) {
   const std::chrono::sys_days today = LocalToday();
   for (const api::DemoOrganisation& org : seed.organisations) {
     if (org.kind != platform::OrgKind::kHospital) continue;
-    for (const HospitalSeed& hospital : Hospitals()) {
+    for (std::size_t h = 0; h < Hospitals().size(); ++h) {
+      const HospitalSeed& hospital = Hospitals()[h];
       if (org.name != hospital.name) continue;
+      CITYCODE_RETURN_IF_ERROR(SeedHealthRecords(seed, org.id, h));
       std::string first_slot;
       for (const DepartmentSeed& department_seed : hospital.departments) {
         CITYCODE_ASSIGN_OR_RETURN(Department department,
