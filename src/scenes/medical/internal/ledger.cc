@@ -54,19 +54,23 @@ Result<std::int64_t> AddToAccount(store::Transaction& tx, const Posted& p) {
   return counted.Int(0);
 }
 
+// By the columns of the unique keys, so that their indexes answer.
+constexpr std::string_view kEarlierOfAppointment =
+    "SELECT citizen_id, amount_fen FROM medical_postings WHERE kind = ? AND appointment_id = ?";
+constexpr std::string_view kEarlierOfPrescription =
+    "SELECT citizen_id, amount_fen FROM medical_postings WHERE kind = ? AND prescription_id = ?";
+
 // A posting of (kind, id) booked before: booking it again changes nothing
 // (true). Every caller gets here only after the conditional update of its
 // business row, so this would be a bug; one with another patient or amount
 // is reported as one.
 Result<bool> BookedBefore(store::Transaction& tx, const Posted& p) {
-  const store::Value key[] = {
-      Text(PostingKindName(p.kind)),
-      Text(p.appointment_id.empty() ? p.prescription_id : p.appointment_id)};
+  const bool of_appointment = p.kind != PostingKind::kPrescription;
+  const store::Value key[] = {Text(PostingKindName(p.kind)),
+                              Text(of_appointment ? p.appointment_id : p.prescription_id)};
   CITYCODE_ASSIGN_OR_RETURN(
       auto earlier,
-      tx.QueryOptional("SELECT citizen_id, amount_fen FROM medical_postings WHERE kind = ? AND "
-                       "COALESCE(appointment_id, prescription_id) = ?",
-                       key));
+      tx.QueryOptional(of_appointment ? kEarlierOfAppointment : kEarlierOfPrescription, key));
   if (!earlier) return false;
   if (earlier->Text(0) != p.citizen_id || earlier->Int(1) != p.amount_fen) {
     return Internal("a medical posting was booked before with another patient or amount");
