@@ -917,6 +917,36 @@ TEST_P(MedicalTest, AStopRefundsEachStoppedAppointmentWhatItsNoticeSays) {
   EXPECT_EQ(Postings(), postings);
 }
 
+// The patient's account row orders concurrent postings of one patient:
+// eight bookings of eight sessions at once each post their fee, numbered 1-8.
+TEST_P(MedicalTest, ConcurrentBookingsOfOnePatientPostEachFeeInOrder) {
+  constexpr int kSessions = 8;
+  const char* const times[kSessions + 1] = {"08:00", "08:30", "09:00", "09:30", "10:00",
+                                            "10:30", "11:00", "11:30", "12:00"};
+  std::vector<std::string> slots;
+  for (int i = 0; i < kSessions; ++i) {
+    const Schedule schedule = NewSchedule(kTomorrow, times[i], times[i + 1], 1);
+    ASSERT_EQ(schedule.slots.size(), 1u);
+    slots.push_back(schedule.slots[0].id);
+  }
+  std::vector<Status> outcomes(kSessions);
+  std::latch start(kSessions);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kSessions; ++i) {
+    threads.emplace_back([&, i] {
+      start.arrive_and_wait();
+      outcomes[i] = medical_->BookOnline(citizen_.id, slots[i]).status();
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (const Status& outcome : outcomes) EXPECT_TRUE(outcome.ok()) << outcome.ToString();
+  EXPECT_EQ(QueryInt("SELECT CAST(COUNT(DISTINCT seq) AS BIGINT) FROM medical_postings WHERE "
+                     "seq BETWEEN 1 AND 8"),
+            kSessions);
+  EXPECT_EQ(BillOf(citizen_).owed_fen, kSessions * 1000);
+  ExpectBillMatchesTheRecords(citizen_);
+}
+
 TEST_P(MedicalVisitTest, DispensingPostsThePrescriptionsTotal) {
   const Prescription rx = Prescribe();
   ASSERT_FALSE(rx.id.empty());
