@@ -4,7 +4,8 @@
 // code, each refused booking has its own code and changes nothing, and 50
 // concurrent bookings for a slot of capacity 10 yield exactly 10
 // appointments; a visit is checked in and closed with a prescription at the
-// clinician's desk and the prescription dispensed once at the pharmacy.
+// clinician's desk and the prescription dispensed once at the pharmacy; the
+// fees, refunds and prescriptions are on the patient's bill.
 //
 // The service runs in-process on a ManualClock; threads start together on a
 // latch, never after a sleep.
@@ -51,10 +52,11 @@ constexpr std::string_view kTomorrow = "2026-08-07";
 
 // The tables the scene's routes write.
 constexpr const char* kMedicalTables[] = {
-    "medical_departments",   "medical_clinicians",         "medical_schedules",
-    "medical_slots",         "medical_appointments",       "medical_encounters",
-    "medical_prescriptions", "medical_prescription_items", "medical_pharmacy_counters",
-    "medical_notices",       "medical_booking_blocks"};
+    "medical_departments",     "medical_clinicians",         "medical_schedules",
+    "medical_slots",           "medical_appointments",       "medical_encounters",
+    "medical_prescriptions",   "medical_prescription_items", "medical_pharmacy_counters",
+    "medical_notices",         "medical_booking_blocks",     "medical_postings",
+    "medical_patient_accounts"};
 
 // A resident ID number (GB 11643) born 1990-03-15 with serial `serial`
 // (0-999) and its check character.
@@ -289,6 +291,38 @@ TEST_P(MedicalApiTest, ACitizenBooksListsAndCancelsAndAKioskBooksByTheCode) {
   EXPECT_EQ(Booked(slot), 1);
   mine = SendJson("GET", "/v1/me/medical/appointments", nullptr, session_, 200);
   EXPECT_EQ(mine["appointments"].size(), 2u) << mine;
+
+  // The bill, newest first: the kiosk's fee, the refund of the cancelled
+  // booking, its fee.
+  json bill = SendJson("GET", "/v1/me/medical/bill", nullptr, session_, 200);
+  ASSERT_EQ(bill["postings"].size(), 3u) << bill;
+  EXPECT_EQ(bill["postings"][0]["kind"], "registration_fee");
+  EXPECT_EQ(bill["postings"][0]["appointment_id"], at_kiosk["id"]);
+  EXPECT_EQ(bill["postings"][0]["amount_fen"], 1000);
+  EXPECT_EQ(bill["postings"][0]["org_name"], "即墨区人民医院");
+  EXPECT_EQ(bill["postings"][0]["posted_at"], FormatRfc3339(clock_.Now()));
+  EXPECT_EQ(bill["postings"][1]["kind"], "registration_refund");
+  EXPECT_EQ(bill["postings"][1]["appointment_id"], booked["id"]);
+  EXPECT_EQ(bill["postings"][1]["amount_fen"], -1000);
+  EXPECT_EQ(bill["postings"][2]["kind"], "registration_fee");
+  EXPECT_EQ(bill["postings"][2]["appointment_id"], booked["id"]);
+  EXPECT_FALSE(bill["postings"][2].contains("prescription_id"));
+  EXPECT_EQ(bill["charged_fen"], 2000);
+  EXPECT_EQ(bill["refunded_fen"], 1000);
+  EXPECT_EQ(bill["owed_fen"], 1000);
+  exported = SendJson("GET", "/v1/me/export", nullptr, session_, 200);
+  EXPECT_EQ(exported["scenes"]["medical"]["postings"], bill["postings"]);
+
+  // The hospital's day, for its administrator only.
+  const std::string revenue = "/v1/orgs/" + hospital_.id + "/medical/revenue?day=2026-08-06";
+  json day = SendJson("GET", revenue, nullptr, hospital_admin_, 200);
+  EXPECT_EQ(day["charged_fen"], 2000) << day;
+  EXPECT_EQ(day["refunded_fen"], 1000);
+  EXPECT_EQ(day["net_fen"], 1000);
+  EXPECT_EQ(day["postings"], 3);
+  ExpectRefused("GET", revenue, "", other_admin_, 403, "permission_denied");
+  ExpectRefused("GET", "/v1/orgs/" + hospital_.id + "/medical/revenue?day=8/6", "", hospital_admin_,
+                400, "invalid_argument");
 }
 
 TEST_P(MedicalApiTest, EachRefusalHasItsCodeAndChangesNothing) {
@@ -491,6 +525,14 @@ TEST_P(MedicalApiTest, AVisitsPrescriptionIsDispensedOnceWithinItsValidity) {
   mine = SendJson("GET", "/v1/me/medical/prescriptions", nullptr, session_, 200);
   EXPECT_EQ(mine["prescriptions"][0]["state"], "dispensed") << mine;
   EXPECT_EQ(mine["prescriptions"][0]["queue_number"], 1);
+  // On the bill: the two sessions' fees, then the medicine dispensed.
+  json bill = SendJson("GET", "/v1/me/medical/bill", nullptr, session_, 200);
+  ASSERT_EQ(bill["postings"].size(), 3u) << bill;
+  EXPECT_EQ(bill["postings"][0]["kind"], "prescription");
+  EXPECT_EQ(bill["postings"][0]["prescription_id"], rx);
+  EXPECT_EQ(bill["postings"][0]["amount_fen"], 3300);
+  EXPECT_FALSE(bill["postings"][0].contains("appointment_id"));
+  EXPECT_EQ(bill["owed_fen"], 2 * 1000 + 3300);
 
   // The evening's visit: a prescription for its day, fetched the next day.
   json second = SendJson("POST", "/v1/medical/check-ins", {{"qr", Code()}}, desk, 201);
@@ -538,6 +580,13 @@ TEST_P(MedicalApiTest, StoppingASessionStopsItsBookingsAndTellsThePatients) {
     EXPECT_EQ(notices["notices"][0]["reason"], "王医生外出会诊");
     EXPECT_EQ(notices["notices"][0]["appointment_id"], mine["appointments"][0]["id"]);
     EXPECT_EQ(notices["notices"][0]["org_name"], "即墨区人民医院");
+    // The notice's refund is booked: the fee and its refund.
+    json bill = SendJson("GET", "/v1/me/medical/bill", nullptr, *session, 200);
+    ASSERT_EQ(bill["postings"].size(), 2u) << bill;
+    EXPECT_EQ(bill["postings"][0]["kind"], "registration_refund");
+    EXPECT_EQ(bill["postings"][0]["appointment_id"], notices["notices"][0]["appointment_id"]);
+    EXPECT_EQ(bill["postings"][0]["amount_fen"], -1000);
+    EXPECT_EQ(bill["owed_fen"], 0);
   }
 
   json exported = SendJson("GET", "/v1/me/export", nullptr, session_, 200);

@@ -12,6 +12,7 @@
 
 #include "code/verifier.h"
 #include "crypto/random.h"
+#include "scenes/medical/internal/ledger.h"
 
 namespace citycode::medical {
 namespace {
@@ -43,7 +44,18 @@ using store::Time;
 // 4004, health records: a closed visit's summary is a health record in the
 // vault (sealed there, signed for the hospital); the encounter keeps its
 // identifier.
-const std::array<store::Migration, 4> kMigrations = {{
+//
+// 4006, fees: the patients' ledger (internal/ledger.h), one row per posting
+// with both of its entries, the patient's receivable debited amount_fen and
+// counter_account ('revenue:<org_id>') credited as much; the view
+// medical_ledger_lines lists the two entries. Rows are only inserted: a
+// refund is its own posting (negative) that names the charge it reverses.
+// The unique keys (kind, appointment_id) and (kind, prescription_id) book a
+// charge or refund once; day is the city's local day of posted_at; seq
+// numbers a patient's postings in order. A patient's account row is locked
+// (written) first by every transaction that posts for them and holds the
+// number and sum of their postings, as transit's riders' rows do.
+const std::array<store::Migration, 5> kMigrations = {{
     {4001, "medical",
      R"sql(
 CREATE TABLE medical_departments (
@@ -181,6 +193,44 @@ CREATE INDEX medical_appointments_booked_by_schedule ON medical_appointments(sch
     {4004, "medical health records",
      R"sql(
 ALTER TABLE medical_encounters ADD COLUMN record_identifier TEXT;
+)sql"},
+    {4006, "medical fees",
+     R"sql(
+CREATE TABLE medical_postings (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('registration_fee', 'registration_refund', 'prescription')),
+  citizen_id TEXT NOT NULL REFERENCES citizens(id),
+  org_id TEXT NOT NULL REFERENCES organisations(id),
+  appointment_id TEXT REFERENCES medical_appointments(id),
+  prescription_id TEXT REFERENCES medical_prescriptions(id),
+  reverses TEXT REFERENCES medical_postings(id),
+  amount_fen BIGINT NOT NULL,
+  counter_account TEXT NOT NULL,
+  posted_at BIGINT NOT NULL,
+  day TEXT NOT NULL,
+  seq BIGINT NOT NULL,
+  CHECK ((kind = 'prescription') = (prescription_id IS NOT NULL)),
+  CHECK ((kind = 'prescription') = (appointment_id IS NULL)),
+  CHECK ((kind = 'registration_refund') = (reverses IS NOT NULL)),
+  CHECK ((kind = 'registration_refund') = (amount_fen < 0)),
+  CHECK (amount_fen <> 0),
+  UNIQUE (kind, appointment_id),
+  UNIQUE (kind, prescription_id),
+  UNIQUE (citizen_id, seq)
+);
+CREATE TABLE medical_patient_accounts (
+  citizen_id TEXT PRIMARY KEY REFERENCES citizens(id),
+  postings BIGINT NOT NULL,
+  balance_fen BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE INDEX medical_postings_org_day ON medical_postings(org_id, day);
+CREATE VIEW medical_ledger_lines AS
+  SELECT id AS posting_id, 1 AS line, posted_at, citizen_id, 'receivable' AS account,
+         amount_fen, kind FROM medical_postings
+  UNION ALL
+  SELECT id AS posting_id, 2 AS line, posted_at, citizen_id, counter_account AS account,
+         -amount_fen AS amount_fen, kind FROM medical_postings;
 )sql"},
 }};
 
@@ -483,6 +533,15 @@ std::string_view BookingChannelName(BookingChannel channel) {
   return "unknown";
 }
 
+std::string_view PostingKindName(PostingKind kind) {
+  switch (kind) {
+    case PostingKind::kRegistrationFee: return "registration_fee";
+    case PostingKind::kRegistrationRefund: return "registration_refund";
+    case PostingKind::kPrescription: return "prescription";
+  }
+  return "unknown";
+}
+
 std::span<const store::Migration> Migrations() { return kMigrations; }
 
 namespace {
@@ -504,6 +563,11 @@ struct MedicalScene::Impl {
   vault::Vault& vault;
   CityTime time;
   MedicalOptions options;
+
+  // A posting made `now`, on the city's local day.
+  internal::PostingTime PostingAt(Instant now) const {
+    return {.now = now, .local_day = FormatIsoDay(time.LocalDay(now))};
+  }
 
   Status RequireHospital(std::string_view org_id) {
     CITYCODE_ASSIGN_OR_RETURN(platform::Organisation org, platform.organisations().Get(org_id));
@@ -595,7 +659,9 @@ struct MedicalScene::Impl {
               row);
           // A concurrent booking of the same citizen for the schedule.
           if (inserted.status().code() == StatusCode::kAlreadyExists) return AlreadyBooked();
-          return inserted.status();
+          CITYCODE_RETURN_IF_ERROR(inserted.status());
+          return internal::PostRegistrationFee(tx, PostingAt(now), booked.id, booker.citizen_id,
+                                               slot->org_id, slot->fee_fen);
         }));
     return booked;
   }
@@ -912,6 +978,8 @@ Result<Appointment> MedicalScene::CancelAppointment(std::string_view citizen_id,
             tx.Execute("UPDATE medical_slots SET booked = booked - 1 WHERE id = ? AND booked > 0",
                        slot));
         if (freed != 1) return Internal("a booked appointment's slot has no place booked");
+        CITYCODE_RETURN_IF_ERROR(
+            internal::PostRegistrationRefund(tx, impl.PostingAt(now), cancelled.id).status());
         cancelled.state = AppointmentState::kCancelled;
         cancelled.cancelled_at = now;
         cancelled.slot.booked -= 1;
@@ -934,8 +1002,9 @@ Result<std::vector<std::string>> MedicalScene::EraseCitizen(std::string_view cit
   return std::vector<std::string>{
       "medical: appointments (挂号) — the hospitals' registration records, part of the "
       "outpatient record they must keep; they hold the account's id, no name or ID number; "
-      "bookings not yet due were cancelled and their places freed; visits (就诊) and "
-      "prescriptions, the outpatient record itself, with their summaries and drugs"};
+      "bookings not yet due were cancelled, their places freed and their fees refunded; visits "
+      "(就诊) and prescriptions, the outpatient record itself, with their summaries and drugs; "
+      "the bill's postings (fees, refunds, prescriptions), the hospitals' accounting records"};
 }
 
 // --- visits (就诊) and medicine pick-up (取药) ---
@@ -1314,7 +1383,9 @@ Result<Prescription> MedicalScene::Dispense(const Principal& pharmacy, std::stri
         dispensed.dispensed_at = now;
         dispensed.dispensed_by = pharmacy.terminal_id;
         dispensed.queue_number = next.Int(0);
-        return OkStatus();
+        return internal::PostPrescription(tx, impl.PostingAt(now), dispensed.id,
+                                          dispensed.citizen_id, dispensed.org_id,
+                                          dispensed.total_fen);
       }));
   return dispensed;
 }
@@ -1386,13 +1457,15 @@ Result<ScheduleStop> MedicalScene::StopSchedule(std::string_view org_id,
                                              "stop_reason = ? WHERE id = ? AND stopped_at IS NULL",
                                              mark));
         if (marked != 1) return Impl::ScheduleStopped();
-        // Booked and not checked in: a visit under way stays.
+        // Booked and not checked in: a visit under way stays. By patient, so
+        // that transactions posting for several patients lock their accounts
+        // in one order.
         CITYCODE_ASSIGN_OR_RETURN(
             auto booked,
-            tx.Query("SELECT a.id, a.citizen_id, a.slot_id, s.fee_fen FROM medical_appointments a "
-                     "JOIN medical_slots s ON s.id = a.slot_id WHERE a.schedule_id = ? AND "
-                     "a.state = 'booked' AND a.no_show_at IS NULL AND NOT EXISTS (SELECT 1 FROM "
-                     "medical_encounters e WHERE e.appointment_id = a.id) ORDER BY a.id",
+            tx.Query("SELECT a.id, a.citizen_id, a.slot_id FROM medical_appointments a "
+                     "WHERE a.schedule_id = ? AND a.state = 'booked' AND a.no_show_at IS NULL "
+                     "AND NOT EXISTS (SELECT 1 FROM medical_encounters e WHERE "
+                     "e.appointment_id = a.id) ORDER BY a.citizen_id, a.id",
                      id));
         for (const store::Row& a : booked) {
           const store::Value cancel[] = {Time(now), Text(a.Text(0))};
@@ -1408,13 +1481,16 @@ Result<ScheduleStop> MedicalScene::StopSchedule(std::string_view org_id,
               tx.Execute("UPDATE medical_slots SET booked = booked - 1 WHERE id = ? AND booked > 0",
                          slot));
           if (freed != 1) return Internal("a booked appointment's slot has no place booked");
+          // The notice tells the refund booked: the fee that was charged.
+          CITYCODE_ASSIGN_OR_RETURN(std::int64_t refund, internal::PostRegistrationRefund(
+                                                             tx, impl.PostingAt(now), a.Text(0)));
           const store::Value notice[] = {Text(crypto::RandomId("ntc")),
                                          Text(a.Text(1)),
                                          Text(a.Text(0)),
                                          Text(schedule_id),
                                          Text(org_id),
                                          Text(reason),
-                                         Int(a.Int(3)),
+                                         Int(refund),
                                          Time(now)};
           CITYCODE_RETURN_IF_ERROR(
               tx.Execute("INSERT INTO medical_notices (id, citizen_id, kind, appointment_id, "
@@ -1423,7 +1499,7 @@ Result<ScheduleStop> MedicalScene::StopSchedule(std::string_view org_id,
                          notice)
                   .status());
           stop.appointments_stopped += 1;
-          stop.refund_fen += a.Int(3);
+          stop.refund_fen += refund;
         }
         return OkStatus();
       }));
@@ -1505,6 +1581,20 @@ Result<std::int64_t> MedicalScene::MarkNoShows() {
 }
 
 Status MedicalScene::Upkeep() { return MarkNoShows().status(); }
+
+// --- fees ---
+
+Result<Bill> MedicalScene::CitizenBill(std::string_view citizen_id) {
+  CITYCODE_ASSIGN_OR_RETURN(auto tx, impl_->db.Begin(store::TransactionMode::kRead));
+  return internal::ReadBill(*tx, citizen_id);
+}
+
+Result<DayRevenue> MedicalScene::HospitalRevenue(std::string_view org_id, std::string_view day) {
+  CITYCODE_ASSIGN_OR_RETURN(std::chrono::sys_days local_day, ParseDay(day));
+  CITYCODE_RETURN_IF_ERROR(impl_->RequireHospital(org_id));
+  CITYCODE_ASSIGN_OR_RETURN(auto tx, impl_->db.Begin(store::TransactionMode::kRead));
+  return internal::ReadDayRevenue(*tx, org_id, FormatIsoDay(local_day));
+}
 
 namespace {
 

@@ -27,9 +27,20 @@
 //   same hospital exactly once (a conditional update on dispensed_at IS
 //   NULL), with a queue number per hospital and local day.
 // - Schedule stops (停诊): the hospital stops a session; its bookings become
-//   stopped and each patient gets a notice with the fee to refund.
+//   stopped, each fee is refunded and each patient gets a notice with it.
 // - No-shows: upkeep marks bookings of ended sessions never checked in;
 //   too many within a window block online booking for a period.
+// - Fees (费用): the patient's bill is a double-entry ledger kept by
+//   transit's rules (scenes/transit/rides.h): each posting is one row with
+//   both of its entries, the patient's receivable against the hospital's
+//   revenue, in integer fen; a posting is never updated or deleted, and a
+//   refund is a posting of its own that reverses a charge. A booking posts
+//   its registration fee (none for a fee of 0), a cancellation or a stop
+//   its refund, a pick-up the prescription's total, each in the
+//   transaction of the change it belongs to; a unique key on (kind,
+//   appointment or prescription) books none of them twice. A no-show's or
+//   a visit's fee stays charged. No payments yet: owed is charged less
+//   refunded.
 //
 // Errors (the reason() in quotes):
 //  - not_found: an unknown organisation, department, clinician, slot or
@@ -190,11 +201,11 @@ struct ScheduleStop {
   Instant stopped_at{};
   std::string reason;
   std::int64_t appointments_stopped = 0;
-  std::int64_t refund_fen = 0;  // the sum of their fees
+  std::int64_t refund_fen = 0;  // the sum of their fees, refunded on the patients' bills
 };
 
 // A notice to a patient: for now, that their appointment's session was
-// stopped, with the fee to refund (booked by billing, later).
+// stopped, with the fee refunded on their bill (0 if none was charged).
 struct Notice {
   std::string id;
   std::string kind;  // "schedule_stopped"
@@ -217,6 +228,44 @@ struct BookingStatus {
   int window_days = 0;
   int block_days = 0;
   std::optional<Instant> blocked_until;  // while online booking is blocked
+};
+
+// The patient's bill (费用): postings in the scene's double-entry ledger, by
+// transit's rules. A registration fee is charged when an appointment is
+// booked (online or at a kiosk), refunded when it is cancelled or its
+// session stopped; a prescription's total is charged when it is dispensed.
+enum class PostingKind { kRegistrationFee, kRegistrationRefund, kPrescription };
+// "registration_fee", "registration_refund", "prescription"
+std::string_view PostingKindName(PostingKind kind);
+
+struct Posting {
+  std::string id;
+  PostingKind kind = PostingKind::kRegistrationFee;
+  std::string org_id;  // the hospital whose revenue it is
+  std::string org_name;
+  std::string appointment_id;   // of a registration fee or refund
+  std::string prescription_id;  // of a prescription
+  // What the patient owes by it, in fen: positive for a charge, negative
+  // for a refund (never 0).
+  std::int64_t amount_fen = 0;
+  Instant posted_at{};
+};
+
+struct Bill {
+  std::vector<Posting> postings;  // newest first
+  std::int64_t charged_fen = 0;   // the charges' sum
+  std::int64_t refunded_fen = 0;  // the refunds' sum, as a positive number
+  std::int64_t owed_fen = 0;      // charged less refunded (no payments yet)
+};
+
+// A hospital's postings of one local day (by when they were posted).
+struct DayRevenue {
+  std::string org_id;
+  std::string day;  // YYYY-MM-DD
+  std::int64_t charged_fen = 0;
+  std::int64_t refunded_fen = 0;  // positive
+  std::int64_t net_fen = 0;       // charged less refunded
+  std::int64_t postings = 0;
 };
 
 // A visit (就诊): opened when the patient's code is shown at a terminal of
@@ -276,10 +325,12 @@ class MedicalScene final : public api::Scene {
   // Departments, clinicians and a week of schedules at the demo city's
   // hospitals (medical_demo.cc).
   Status SeedDemo(api::DemoSeed& seed) override;
-  // The citizen's appointments (medical_routes.cc renders them).
+  // The citizen's appointments, visits, prescriptions, notices and bill
+  // postings (medical_routes.cc renders them).
   Result<nlohmann::json> ExportCitizen(std::string_view citizen_id) override;
-  // Cancels the citizen's appointments not yet due (their places are freed)
-  // and keeps the records: the hospitals' registration records.
+  // Cancels the citizen's appointments not yet due (their places are freed,
+  // their fees refunded) and keeps the records: the hospitals' registration
+  // records and the bill's postings.
   Result<std::vector<std::string>> EraseCitizen(std::string_view citizen_id) override;
 
   // --- facilities (the caller checks who may administer `org_id`) ---
@@ -291,8 +342,8 @@ class MedicalScene final : public api::Scene {
   Result<Schedule> CreateSchedule(std::string_view org_id, const ScheduleRequest& request);
   // Stops (停诊) the hospital's schedule before it ends, in one transaction:
   // its slots are closed to booking, its booked appointments not checked in
-  // become stopped (their places freed), and each patient gets a notice
-  // with the fee to refund. Refusals: not_found; permission_denied
+  // become stopped (their places freed, their fees refunded), and each
+  // patient gets a notice with the refund. Refusals: not_found; permission_denied
   // "schedule_of_another_hospital"; failed_precondition "schedule_stopped"
   // (stopped before), "schedule_ended"; invalid_argument (reason 1-200
   // bytes).
@@ -317,19 +368,19 @@ class MedicalScene final : public api::Scene {
                                           std::string_view org_id, std::string_view day);
 
   // --- registration (挂号) ---
-  // Books `slot_id` for the citizen of the session; refused
+  // Books `slot_id` for the citizen of the session and posts its fee; refused
   // failed_precondition "booking_blocked" while their no-shows block online
   // booking (a kiosk still books), "schedule_stopped" for a stopped session.
   Result<Appointment> BookOnline(std::string_view citizen_id, std::string_view slot_id);
   // A kiosk or window of the slot's hospital verifies the citizen's code
-  // (one use) and books the slot for them. The slot is checked before the
-  // code is used up.
+  // (one use) and books the slot for them, posting its fee. The slot is
+  // checked before the code is used up.
   Result<Appointment> BookAtTerminal(const platform::Principal& terminal, std::string_view qr_text,
                                      std::string_view slot_id);
   // The citizen's appointments, newest slot first.
   Result<std::vector<Appointment>> CitizenAppointments(std::string_view citizen_id);
   // Cancels the citizen's own booked appointment before its slot starts
-  // and before it is checked in.
+  // and before it is checked in, and refunds its fee.
   Result<Appointment> CancelAppointment(std::string_view citizen_id,
                                         std::string_view appointment_id);
 
@@ -373,10 +424,18 @@ class MedicalScene final : public api::Scene {
   // --- medicine pick-up (取药) ---
   // A terminal of the prescription's hospital (the pharmacy) verifies the
   // patient's code and dispenses the prescription, exactly once, answering
-  // it with its queue number of the local day. The prescription is checked
-  // before the code is used up.
+  // it with its queue number of the local day, and posts its total on the
+  // patient's bill. The prescription is checked before the code is used up.
   Result<Prescription> Dispense(const platform::Principal& pharmacy, std::string_view qr_text,
                                 std::string_view prescription_id);
+
+  // --- fees (the patient's bill) ---
+  // The citizen's postings, newest first, with their totals.
+  Result<Bill> CitizenBill(std::string_view citizen_id);
+  // The hospital's charges and refunds posted on the local `day`
+  // ("YYYY-MM-DD"); the caller checks who may administer `org_id`.
+  // failed_precondition "not_a_hospital"; invalid_argument for a bad day.
+  Result<DayRevenue> HospitalRevenue(std::string_view org_id, std::string_view day);
 
  private:
   struct Impl;

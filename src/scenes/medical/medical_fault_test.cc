@@ -1,9 +1,11 @@
 // Booking and cancelling with a storage failure at each step in turn. The
 // error must reach the caller, a slot's booked count must always equal its
 // booked appointments (no place taken without an appointment, or the other
-// way round), and the call without the fault must then succeed. Closing a
-// visit, dispensing, stopping a session and marking no-shows likewise: all
-// or nothing.
+// way round), the bill must always match the records (no charge without its
+// appointment or dispensed prescription, no refund without its
+// cancellation), and the call without the fault must then succeed. Closing
+// a visit, dispensing, stopping a session and marking no-shows likewise:
+// all or nothing.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -68,10 +70,37 @@ class MedicalFaultTest : public testing::FaultyVaultTest {
 
   std::int64_t Booked() { return Count("medical_appointments WHERE state = 'booked'"); }
 
-  // Every slot's places taken match its booked appointments.
+  // Every slot's places taken match its booked appointments, and the
+  // ledger matches the records.
   void ExpectConsistent() {
     EXPECT_EQ(Count("medical_slots s WHERE s.booked <> (SELECT COUNT(*) FROM "
                     "medical_appointments a WHERE a.slot_id = s.id AND a.state = 'booked')"),
+              0);
+    ExpectLedgerConsistent();
+  }
+
+  // An appointment's postings sum to its fee while it stands and to 0 once
+  // cancelled or stopped; a refund belongs to a cancelled appointment; a
+  // prescription's postings sum to its total once dispensed and to 0
+  // before; each patient's account holds the count and sum of their
+  // postings.
+  void ExpectLedgerConsistent() {
+    EXPECT_EQ(Count("medical_appointments a JOIN medical_slots s ON s.id = a.slot_id WHERE "
+                    "(SELECT COALESCE(SUM(p.amount_fen), 0) FROM medical_postings p WHERE "
+                    "p.appointment_id = a.id) <> CASE WHEN a.state = 'booked' THEN s.fee_fen "
+                    "ELSE 0 END"),
+              0);
+    EXPECT_EQ(Count("medical_postings p JOIN medical_appointments a ON a.id = p.appointment_id "
+                    "WHERE p.kind = 'registration_refund' AND a.state <> 'cancelled'"),
+              0);
+    EXPECT_EQ(Count("medical_prescriptions r WHERE (SELECT COALESCE(SUM(p.amount_fen), 0) FROM "
+                    "medical_postings p WHERE p.prescription_id = r.id) <> CASE WHEN "
+                    "r.dispensed_at IS NOT NULL THEN r.total_fen ELSE 0 END"),
+              0);
+    EXPECT_EQ(Count("medical_patient_accounts c WHERE c.balance_fen <> (SELECT "
+                    "COALESCE(SUM(p.amount_fen), 0) FROM medical_postings p WHERE p.citizen_id = "
+                    "c.citizen_id) OR c.postings <> (SELECT COUNT(*) FROM medical_postings p "
+                    "WHERE p.citizen_id = c.citizen_id)"),
               0);
   }
 
@@ -211,6 +240,7 @@ TEST_P(MedicalFaultTest, AVisitClosedOrDispensedWithAFaultChangesNothing) {
           EXPECT_EQ(Count("medical_prescriptions"), prescriptions);
           EXPECT_EQ(Count("medical_prescription_items"), items);
           EXPECT_EQ(Count("vault_certificates"), records);  // no visit summary either
+          ExpectLedgerConsistent();
         });
     EXPECT_GE(steps, 1);
     EXPECT_EQ(Count("medical_encounters WHERE closed_at IS NOT NULL"), closed + 1);
@@ -219,6 +249,7 @@ TEST_P(MedicalFaultTest, AVisitClosedOrDispensedWithAFaultChangesNothing) {
 
     const std::int64_t queued =
         QueryInt("SELECT CAST(COALESCE(SUM(next), 0) AS BIGINT) FROM medical_pharmacy_counters");
+    const std::int64_t charged = Count("medical_postings WHERE kind = 'prescription'");
     InjectAtEachStep(
         *faulty_, {.point = failure.point, .error = failure.error, .sticky = failure.sticky},
         [&] { return medical_->Dispense(desk, Code(), rx).status(); },
@@ -230,9 +261,15 @@ TEST_P(MedicalFaultTest, AVisitClosedOrDispensedWithAFaultChangesNothing) {
           EXPECT_EQ(QueryInt("SELECT CAST(COALESCE(SUM(next), 0) AS BIGINT) FROM "
                              "medical_pharmacy_counters"),
                     queued);
+          EXPECT_EQ(Count("medical_postings WHERE kind = 'prescription'"), charged);
+          ExpectLedgerConsistent();
         });
     EXPECT_EQ(Count("medical_prescriptions WHERE id = '" + rx + "' AND dispensed_at IS NOT NULL"),
               1);
+    EXPECT_EQ(
+        Count("medical_postings WHERE kind = 'prescription' AND prescription_id = '" + rx + "'"),
+        1);
+    ExpectLedgerConsistent();
     EXPECT_THAT(medical_->Dispense(desk, Code(), rx),
                 StatusIs(StatusCode::kFailedPrecondition, "already_dispensed"));
   }

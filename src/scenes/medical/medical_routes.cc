@@ -3,7 +3,8 @@
 // (citizens and its terminals), and registration (挂号) from the citizen's
 // session or at a kiosk by the code; visits (就诊) checked in and closed at
 // the clinician's desk, and prescriptions dispensed (取药) at the pharmacy,
-// by the code. Terminals never get a citizen's id.
+// by the code; the patient's bill and the hospital's revenue of a day.
+// Terminals never get a citizen's id.
 #include <nlohmann/json.hpp>
 
 #include "api/route.h"
@@ -132,6 +133,56 @@ json BookingStatusJson(const BookingStatus& b) {
           {"window_days", b.window_days},
           {"block_days", b.block_days},
           {"blocked_until", b.blocked_until ? json(FormatRfc3339(*b.blocked_until)) : json()}};
+}
+
+json PostingJson(const Posting& p) {
+  json out = {{"id", p.id},
+              {"kind", PostingKindName(p.kind)},
+              {"org_id", p.org_id},
+              {"org_name", p.org_name},
+              {"amount_fen", p.amount_fen},
+              {"posted_at", FormatRfc3339(p.posted_at)}};
+  if (!p.appointment_id.empty()) out["appointment_id"] = p.appointment_id;
+  if (!p.prescription_id.empty()) out["prescription_id"] = p.prescription_id;
+  return out;
+}
+
+json BillJson(const Bill& bill) {
+  json postings = json::array();
+  for (const Posting& p : bill.postings) postings.push_back(PostingJson(p));
+  return {{"postings", postings},
+          {"charged_fen", bill.charged_fen},
+          {"refunded_fen", bill.refunded_fen},
+          {"owed_fen", bill.owed_fen}};
+}
+
+json DayRevenueJson(const DayRevenue& r) {
+  return {{"org_id", r.org_id},           {"day", r.day},
+          {"charged_fen", r.charged_fen}, {"refunded_fen", r.refunded_fen},
+          {"net_fen", r.net_fen},         {"postings", r.postings}};
+}
+
+void AddFeeRoutes(MedicalScene& scene, std::vector<RouteSpec>& routes) {
+  routes.push_back({.method = Method::kGet,
+                    .pattern = "/v1/me/medical/bill",
+                    .name = "medical_my_bill",
+                    .summary = "The session's citizen's fees, refunds and prescriptions, newest "
+                               "first, with their totals",
+                    .roles = api::kCitizens,
+                    .handler = [&scene](Call& call) {
+                      return Respond(scene.CitizenBill(call.principal->citizen_id), 200, BillJson);
+                    }});
+  routes.push_back(
+      {.method = Method::kGet,
+       .pattern = "/v1/orgs/{org}/medical/revenue",
+       .name = "medical_revenue",
+       .summary = "The hospital's charges and refunds posted on a local day (?day=YYYY-MM-DD)",
+       .roles = api::kOrgAdmins,
+       .handler = [&scene](Call& call) {
+         if (auto denied = CheckOrgAccess(call)) return *denied;
+         return Respond(scene.HospitalRevenue(Param(call, "org"), QueryText(call, "day")), 200,
+                        DayRevenueJson);
+       }});
 }
 
 void AddFacilityRoutes(MedicalScene& scene, std::vector<RouteSpec>& routes) {
@@ -586,6 +637,7 @@ std::vector<RouteSpec> MedicalScene::Routes() {
   AddVisitRoutes(*this, routes);
   AddRecordRoutes(*this, routes);
   AddDependantTwins(*this, routes);
+  AddFeeRoutes(*this, routes);
   return routes;
 }
 
@@ -595,10 +647,12 @@ Result<nlohmann::json> MedicalScene::ExportCitizen(std::string_view citizen_id) 
   CITYCODE_ASSIGN_OR_RETURN(std::vector<Prescription> prescriptions,
                             CitizenPrescriptions(citizen_id));
   CITYCODE_ASSIGN_OR_RETURN(std::vector<Notice> notices, CitizenNotices(citizen_id));
+  CITYCODE_ASSIGN_OR_RETURN(Bill bill, CitizenBill(citizen_id));
   json out = AppointmentsJson(appointments);
   out["encounters"] = EncountersJson(encounters)["encounters"];
   out["prescriptions"] = PrescriptionsJson(prescriptions)["prescriptions"];
   out["notices"] = NoticesJson(notices)["notices"];
+  out["postings"] = BillJson(bill)["postings"];
   return out;
 }
 

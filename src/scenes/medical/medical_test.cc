@@ -96,14 +96,14 @@ class MedicalTest : public testing::SceneTest {
   }
 
   Schedule NewSchedule(std::string_view day, std::string_view start, std::string_view end,
-                       std::int64_t capacity = 2) {
+                       std::int64_t capacity = 2, std::int64_t fee_fen = 1000) {
     auto schedule = medical_->CreateSchedule(hospital_id_, {.clinician_id = clinician_.id,
                                                             .day = std::string(day),
                                                             .start = std::string(start),
                                                             .end = std::string(end),
                                                             .slot_minutes = 30,
                                                             .capacity = capacity,
-                                                            .fee_fen = 1000});
+                                                            .fee_fen = fee_fen});
     EXPECT_TRUE(schedule.ok()) << schedule.status().ToString();
     return schedule.ok() ? *schedule : Schedule{};
   }
@@ -122,6 +122,44 @@ class MedicalTest : public testing::SceneTest {
   }
 
   std::unique_ptr<vault::Vault> vault_;
+  std::int64_t Postings(const std::string& where = "1 = 1") {
+    return QueryInt("SELECT CAST(COUNT(*) AS BIGINT) FROM medical_postings WHERE " + where);
+  }
+
+  Bill BillOf(const Citizen& citizen) {
+    auto bill = medical_->CitizenBill(citizen.id);
+    EXPECT_TRUE(bill.ok()) << bill.status().ToString();
+    return bill.ok() ? *bill : Bill{};
+  }
+
+  // The ledger's rule: a patient's postings sum to the fees of their
+  // appointments that stand (booked, checked in or missed) and the totals
+  // of their dispensed prescriptions; the bill and the account row say the
+  // same; every posting's two entries balance.
+  void ExpectBillMatchesTheRecords(const Citizen& citizen) {
+    const std::string who = "'" + citizen.id + "'";
+    const std::int64_t fees = QueryInt(
+        "SELECT CAST(COALESCE(SUM(s.fee_fen), 0) AS BIGINT) FROM medical_appointments a JOIN "
+        "medical_slots s ON s.id = a.slot_id WHERE a.state = 'booked' AND a.citizen_id = " +
+        who);
+    const std::int64_t medicines = QueryInt(
+        "SELECT CAST(COALESCE(SUM(total_fen), 0) AS BIGINT) FROM medical_prescriptions WHERE "
+        "dispensed_at IS NOT NULL AND citizen_id = " +
+        who);
+    EXPECT_EQ(QueryInt("SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM "
+                       "medical_postings WHERE citizen_id = " +
+                       who),
+              fees + medicines);
+    EXPECT_EQ(BillOf(citizen).owed_fen, fees + medicines);
+    EXPECT_EQ(QueryInt("SELECT CAST(COALESCE(SUM(balance_fen), 0) AS BIGINT) FROM "
+                       "medical_patient_accounts WHERE citizen_id = " +
+                       who),
+              fees + medicines);
+    EXPECT_EQ(QueryInt("SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM "
+                       "medical_ledger_lines"),
+              0);
+  }
+
   std::unique_ptr<MedicalScene> medical_;
   std::string hospital_id_, other_hospital_id_, hall_id_;
   Principal kiosk_, other_kiosk_, hall_kiosk_;
@@ -789,6 +827,225 @@ TEST_P(MedicalTest, AZeroLimitNeverBlocks) {
   auto standing = medical_->CitizenBookingStatus(citizen_.id);
   ASSERT_TRUE(standing.ok());
   EXPECT_FALSE(standing->blocked_until.has_value());
+}
+
+// --- fees (the patient's bill) ---
+
+TEST_P(MedicalTest, BookingPostsTheFeeAndCancellingPostsARefundThatReversesIt) {
+  const Schedule schedule = NewSchedule(kTomorrow, "08:00", "09:00");
+  auto online = medical_->BookOnline(citizen_.id, schedule.slots[0].id);
+  ASSERT_TRUE(online.ok()) << online.status().ToString();
+  auto at_kiosk = medical_->BookAtTerminal(kiosk_, Code(other_citizen_), schedule.slots[1].id);
+  ASSERT_TRUE(at_kiosk.ok()) << at_kiosk.status().ToString();
+
+  Bill bill = BillOf(citizen_);
+  ASSERT_EQ(bill.postings.size(), 1u);
+  const Posting charge = bill.postings[0];
+  EXPECT_EQ(charge.kind, PostingKind::kRegistrationFee);
+  EXPECT_EQ(charge.appointment_id, online->id);
+  EXPECT_EQ(charge.org_id, hospital_id_);
+  EXPECT_EQ(charge.org_name, "即墨区人民医院");
+  EXPECT_EQ(charge.amount_fen, 1000);
+  EXPECT_EQ(charge.posted_at, kStart);
+  EXPECT_EQ(bill.owed_fen, 1000);
+  ASSERT_EQ(BillOf(other_citizen_).postings.size(), 1u);
+  EXPECT_EQ(BillOf(other_citizen_).postings[0].appointment_id, at_kiosk->id);
+
+  ASSERT_TRUE(medical_->CancelAppointment(citizen_.id, online->id).ok());
+  bill = BillOf(citizen_);
+  ASSERT_EQ(bill.postings.size(), 2u);
+  // Newest first; the charge stands as it was, the refund reverses it.
+  EXPECT_EQ(bill.postings[0].kind, PostingKind::kRegistrationRefund);
+  EXPECT_EQ(bill.postings[0].appointment_id, online->id);
+  EXPECT_EQ(bill.postings[0].amount_fen, -1000);
+  EXPECT_EQ(bill.postings[1].id, charge.id);
+  EXPECT_EQ(bill.postings[1].amount_fen, 1000);
+  EXPECT_EQ(Postings("kind = 'registration_refund' AND reverses = '" + charge.id + "'"), 1);
+  EXPECT_EQ(bill.charged_fen, 1000);
+  EXPECT_EQ(bill.refunded_fen, 1000);
+  EXPECT_EQ(bill.owed_fen, 0);
+
+  // A refused cancellation posts nothing.
+  const std::int64_t postings = Postings();
+  EXPECT_THAT(medical_->CancelAppointment(citizen_.id, online->id),
+              StatusIs(StatusCode::kFailedPrecondition, "already_cancelled"));
+  EXPECT_EQ(Postings(), postings);
+  ExpectBillMatchesTheRecords(citizen_);
+  ExpectBillMatchesTheRecords(other_citizen_);
+
+  // The hospital's local day: two charges and one refund.
+  auto revenue = medical_->HospitalRevenue(hospital_id_, kToday);
+  ASSERT_TRUE(revenue.ok()) << revenue.status().ToString();
+  EXPECT_EQ(revenue->charged_fen, 2000);
+  EXPECT_EQ(revenue->refunded_fen, 1000);
+  EXPECT_EQ(revenue->net_fen, 1000);
+  EXPECT_EQ(revenue->postings, 3);
+  EXPECT_EQ(medical_->HospitalRevenue(hospital_id_, kTomorrow)->postings, 0);
+  EXPECT_EQ(medical_->HospitalRevenue(other_hospital_id_, kToday)->postings, 0);
+  EXPECT_THAT(medical_->HospitalRevenue(hall_id_, kToday),
+              StatusIs(StatusCode::kFailedPrecondition, "not_a_hospital"));
+  EXPECT_THAT(medical_->HospitalRevenue(hospital_id_, "2026-8-6"),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
+
+  auto exported = medical_->ExportCitizen(citizen_.id);
+  ASSERT_TRUE(exported.ok());
+  EXPECT_EQ((*exported)["postings"].size(), 2u);
+}
+
+TEST_P(MedicalTest, AFeeOfZeroPostsNothing) {
+  const Schedule free = NewSchedule(kTomorrow, "08:00", "09:00", 2, 0);
+  auto booked = medical_->BookOnline(citizen_.id, free.slots[0].id);
+  ASSERT_TRUE(booked.ok()) << booked.status().ToString();
+  ASSERT_TRUE(medical_->BookAtTerminal(kiosk_, Code(other_citizen_), free.slots[0].id).ok());
+  EXPECT_EQ(Postings(), 0);
+  ASSERT_TRUE(medical_->CancelAppointment(citizen_.id, booked->id).ok());
+  ASSERT_TRUE(medical_->StopSchedule(hospital_id_, free.id, "停诊").ok());
+  EXPECT_EQ(Postings(), 0);
+  EXPECT_TRUE(BillOf(citizen_).postings.empty());
+  auto notices = medical_->CitizenNotices(other_citizen_.id);
+  ASSERT_TRUE(notices.ok());
+  ASSERT_EQ(notices->size(), 1u);
+  EXPECT_EQ(notices->front().refund_fen, 0);
+  ExpectBillMatchesTheRecords(citizen_);
+  ExpectBillMatchesTheRecords(other_citizen_);
+}
+
+TEST_P(MedicalTest, AStopRefundsEachStoppedAppointmentWhatItsNoticeSays) {
+  const Schedule schedule = NewSchedule(kTomorrow, "08:00", "09:00", 2, 1500);
+  const Citizen third = NewCitizen("13912345670", kThirdIdNumber);
+  auto first = medical_->BookOnline(citizen_.id, schedule.slots[0].id);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_TRUE(medical_->BookAtTerminal(kiosk_, Code(other_citizen_), schedule.slots[1].id).ok());
+  auto cancelled = medical_->BookOnline(third.id, schedule.slots[0].id);
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status().ToString();
+  ASSERT_TRUE(medical_->CancelAppointment(third.id, cancelled->id).ok());
+
+  auto stop = medical_->StopSchedule(hospital_id_, schedule.id, "王医生外出会诊");
+  ASSERT_TRUE(stop.ok()) << stop.status().ToString();
+  EXPECT_EQ(stop->appointments_stopped, 2);
+  EXPECT_EQ(stop->refund_fen, 3000);
+  for (const Citizen* patient : {&citizen_, &other_citizen_}) {
+    auto notices = medical_->CitizenNotices(patient->id);
+    ASSERT_TRUE(notices.ok());
+    ASSERT_EQ(notices->size(), 1u);
+    const Bill bill = BillOf(*patient);
+    ASSERT_EQ(bill.postings.size(), 2u);
+    EXPECT_EQ(bill.postings[0].kind, PostingKind::kRegistrationRefund);
+    EXPECT_EQ(bill.postings[0].appointment_id, notices->front().appointment_id);
+    EXPECT_EQ(bill.postings[0].amount_fen, -notices->front().refund_fen);
+    EXPECT_EQ(notices->front().refund_fen, 1500);
+    EXPECT_EQ(bill.owed_fen, 0);
+    ExpectBillMatchesTheRecords(*patient);
+  }
+  // The cancelled one was refunded when cancelled, once.
+  EXPECT_EQ(Postings("kind = 'registration_refund' AND appointment_id = '" + cancelled->id + "'"),
+            1);
+  EXPECT_EQ(Postings("kind = 'registration_refund'"), 3);
+  ExpectBillMatchesTheRecords(third);
+  // A refused stop posts nothing.
+  const std::int64_t postings = Postings();
+  EXPECT_THAT(medical_->StopSchedule(hospital_id_, schedule.id, "again"),
+              StatusIs(StatusCode::kFailedPrecondition, "schedule_stopped"));
+  EXPECT_EQ(Postings(), postings);
+}
+
+// The patient's account row orders concurrent postings of one patient:
+// eight bookings of eight sessions at once each post their fee, numbered 1-8.
+TEST_P(MedicalTest, ConcurrentBookingsOfOnePatientPostEachFeeInOrder) {
+  constexpr int kSessions = 8;
+  const char* const times[kSessions + 1] = {"08:00", "08:30", "09:00", "09:30", "10:00",
+                                            "10:30", "11:00", "11:30", "12:00"};
+  std::vector<std::string> slots;
+  for (int i = 0; i < kSessions; ++i) {
+    const Schedule schedule = NewSchedule(kTomorrow, times[i], times[i + 1], 1);
+    ASSERT_EQ(schedule.slots.size(), 1u);
+    slots.push_back(schedule.slots[0].id);
+  }
+  std::vector<Status> outcomes(kSessions);
+  std::latch start(kSessions);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kSessions; ++i) {
+    threads.emplace_back([&, i] {
+      start.arrive_and_wait();
+      outcomes[i] = medical_->BookOnline(citizen_.id, slots[i]).status();
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (const Status& outcome : outcomes) EXPECT_TRUE(outcome.ok()) << outcome.ToString();
+  EXPECT_EQ(QueryInt("SELECT CAST(COUNT(DISTINCT seq) AS BIGINT) FROM medical_postings WHERE "
+                     "seq BETWEEN 1 AND 8"),
+            kSessions);
+  EXPECT_EQ(BillOf(citizen_).owed_fen, kSessions * 1000);
+  ExpectBillMatchesTheRecords(citizen_);
+}
+
+TEST_P(MedicalVisitTest, DispensingPostsThePrescriptionsTotal) {
+  const Prescription rx = Prescribe();
+  ASSERT_FALSE(rx.id.empty());
+  // Issued is not yet charged: the fixture's registration fee only.
+  EXPECT_EQ(Postings(), 1);
+  EXPECT_EQ(Postings("kind = 'prescription'"), 0);
+  // Checked in: the fee stays charged, and the appointment cannot be cancelled.
+  EXPECT_THAT(medical_->CancelAppointment(citizen_.id, appointment_id_),
+              StatusIs(StatusCode::kAlreadyExists, "already_checked_in"));
+  EXPECT_EQ(Postings(), 1);
+
+  auto dispensed = medical_->Dispense(pharmacy_, Code(citizen_), rx.id);
+  ASSERT_TRUE(dispensed.ok()) << dispensed.status().ToString();
+  const Bill bill = BillOf(citizen_);
+  ASSERT_EQ(bill.postings.size(), 2u);
+  EXPECT_EQ(bill.postings[0].kind, PostingKind::kPrescription);
+  EXPECT_EQ(bill.postings[0].prescription_id, rx.id);
+  EXPECT_TRUE(bill.postings[0].appointment_id.empty());
+  EXPECT_EQ(bill.postings[0].amount_fen, 2 * 1250 + 800);
+  EXPECT_EQ(bill.postings[1].kind, PostingKind::kRegistrationFee);
+  EXPECT_EQ(bill.charged_fen, 1000 + 3300);
+  EXPECT_EQ(bill.owed_fen, 1000 + 3300);
+
+  EXPECT_THAT(medical_->Dispense(pharmacy_, Code(citizen_), rx.id),
+              StatusIs(StatusCode::kFailedPrecondition, "already_dispensed"));
+  EXPECT_EQ(Postings(), 2);
+  ExpectBillMatchesTheRecords(citizen_);
+}
+
+// Every way a posting is made or refused, for three patients; then each
+// patient's postings sum to their standing fees and dispensed medicines.
+TEST_P(MedicalVisitTest, EachPatientsPostingsSumToTheirStandingFeesAndDispensedMedicines) {
+  Citizen third = NewCitizen("13912345670", kThirdIdNumber);
+  const Schedule tomorrow = NewSchedule(kTomorrow, "08:00", "09:00", 3, 1200);
+  const Schedule stopped = NewSchedule(kTomorrow, "10:00", "11:00", 3, 900);
+  const Schedule free = NewSchedule(kTomorrow, "14:00", "15:00", 3, 0);
+  ASSERT_TRUE(medical_->BookOnline(citizen_.id, tomorrow.slots[0].id).ok());
+  auto cancelled = medical_->BookOnline(other_citizen_.id, tomorrow.slots[0].id);
+  ASSERT_TRUE(cancelled.ok());
+  ASSERT_TRUE(medical_->CancelAppointment(other_citizen_.id, cancelled->id).ok());
+  ASSERT_TRUE(medical_->BookAtTerminal(kiosk_, Code(other_citizen_), tomorrow.slots[1].id).ok());
+  ASSERT_TRUE(medical_->BookOnline(third.id, stopped.slots[0].id).ok());
+  ASSERT_TRUE(medical_->BookOnline(other_citizen_.id, stopped.slots[1].id).ok());
+  ASSERT_TRUE(medical_->BookOnline(third.id, free.slots[0].id).ok());
+  ASSERT_TRUE(medical_->StopSchedule(hospital_id_, stopped.id, "停诊").ok());
+  // The fixture's appointment today: checked in, one prescription
+  // dispensed, a second one issued only.
+  const Prescription rx = Prescribe();
+  ASSERT_FALSE(rx.id.empty());
+  ASSERT_TRUE(medical_->Dispense(pharmacy_, Code(citizen_), rx.id).ok());
+  auto second = medical_->CreateSchedule(hospital_id_, {.clinician_id = clinician_.id,
+                                                        .day = std::string(kToday),
+                                                        .start = "18:00",
+                                                        .end = "18:30",
+                                                        .slot_minutes = 30,
+                                                        .capacity = 1,
+                                                        .fee_fen = 600});
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  ASSERT_TRUE(medical_->BookOnline(citizen_.id, second->slots[0].id).ok());
+  ASSERT_FALSE(Prescribe().id.empty());
+
+  EXPECT_EQ(BillOf(citizen_).owed_fen, 1000 + 1200 + 3300 + 600);
+  EXPECT_EQ(BillOf(other_citizen_).owed_fen, 1200);
+  EXPECT_EQ(BillOf(third).owed_fen, 0);
+  for (const Citizen* patient : {&citizen_, &other_citizen_, &third}) {
+    ExpectBillMatchesTheRecords(*patient);
+  }
 }
 
 }  // namespace
