@@ -456,6 +456,164 @@ TEST(VaultFileTest, NoCertificateFieldIsInTheDatabaseFile) {
   }
 }
 
+// --- health records ---
+
+// A hospital registered as issuer, with the health types it may request.
+std::string HealthIssuer(Vault& vault, platform::Platform& platform, std::string_view name,
+                         std::string_view credit_code) {
+  const std::string org = platform.organisations().Create(name, OrgKind::kHospital)->id;
+  EXPECT_THAT(
+      vault.RegisterIssuer(
+          {.org_id = org, .credit_code = std::string(credit_code), .name = std::string(name)},
+          "admin"),
+      IsOk());
+  EXPECT_THAT(vault.SetOrganisationTypes(org, {"visit_summary", "lab_result"}, {}, "admin"),
+              IsOk());
+  return org;
+}
+
+Result<std::string> IssueLabResult(store::Database& db, Vault& vault, std::string_view hospital,
+                                   std::string_view citizen) {
+  std::string identifier;
+  CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
+      db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+        CITYCODE_ASSIGN_OR_RETURN(identifier,
+                                  vault.IssueRecord(tx, hospital, citizen,
+                                                    {.type = "lab_result",
+                                                     .fields = {{"test_name", "血红蛋白"},
+                                                                {"result", "138"},
+                                                                {"unit", "g/L"},
+                                                                {"collected_on", "2026-08-05"}}}));
+        return OkStatus();
+      }));
+  return identifier;
+}
+
+// Health records are a hospital's to issue and a hospital issues nothing
+// else; they are never on a presentation; the hospital's records are
+// signed with the key the vault keeps for it, and their patient reads them.
+TEST_P(VaultTest, HealthRecordsAreIssuedByHospitalsAloneAndNeverPresented) {
+  const std::string hospital =
+      HealthIssuer(*vault_, *platform_, "即墨区人民医院", "12370282MB0000001A");
+  auto record = IssueLabResult(db(), *vault_, hospital, citizen_);
+  ASSERT_THAT(record, IsOk());
+  auto own = vault_->HealthRecords(citizen_);
+  ASSERT_THAT(own, IsOk());
+  ASSERT_EQ(own->size(), 1u);
+  EXPECT_EQ(own->front().certificate.identifier, *record);
+  EXPECT_EQ(own->front().certificate.fields.at("result"), "138");
+  EXPECT_EQ(vault_->GetIssuer(hospital)->key_ids, std::vector<std::string>{own->front().key_id});
+
+  const std::int64_t certificates = Count("vault_certificates");
+  // The agency may not issue a health record, nor the hospital an ID card.
+  EXPECT_THAT(vault_->Issue(agency_, Make("lab_result", 7)),
+              StatusIs(StatusCode::kPermissionDenied, "type_not_for_issuer"));
+  auto card = SampleCertificate(*FindCertificateType("resident_id_card"),
+                                {.name = std::string(kName), .id_number = std::string(kIdNumber)},
+                                {.name = "即墨区人民医院", .credit_code = "12370282MB0000001A"}, 8,
+                                "2020-05-01", "2036-01-01");
+  const crypto::PrivateKey hospital_key =
+      *crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519);
+  ASSERT_THAT(vault_->AddIssuerKey(hospital, hospital_key.public_key(), "admin"), IsOk());
+  EXPECT_THAT(vault_->Issue(hospital, *SignCertificate(*card, hospital_key)),
+              StatusIs(StatusCode::kPermissionDenied, "type_not_for_issuer"));
+  auto batch = vault_->ImportBatch({{1, CertificateToJson(Make("visit_summary", 9)).dump()}});
+  ASSERT_THAT(batch, IsOk());
+  ASSERT_EQ(batch->problems.size(), 1u);
+  EXPECT_EQ(Count("vault_certificates"), certificates);
+  // An unregistered hospital issues nothing.
+  const std::string unregistered =
+      platform_->organisations().Create("移风店镇卫生院", OrgKind::kHospital)->id;
+  EXPECT_THAT(IssueLabResult(db(), *vault_, unregistered, citizen_),
+              StatusIs(StatusCode::kFailedPrecondition, "not_an_issuer"));
+
+  // Never on a presentation: not registered as such, not granted.
+  EXPECT_THAT(vault_->SetOrganisationTypes(hospital, {"lab_result"}, {"lab_result"}, "admin"),
+              StatusIs(StatusCode::kInvalidArgument, "health_type_on_presentation"));
+  const Principal desk = *platform_->access_keys().Authenticate(
+      platform_->access_keys()
+          .CreateTerminal(hospital, platform_->organisations().CreateSite(hospital, "门诊楼")->id,
+                          "诊室1")
+          ->second.token);
+  auto presented = vault_->GrantPresentation(desk, citizen_, "ver_test", {"lab_result"});
+  ASSERT_THAT(presented, IsOk());
+  EXPECT_FALSE(presented->has_value());
+}
+
+// A grant of health records is given apart from other types, for 24 hours
+// unless the citizen says otherwise, and never for more than 7 days. A
+// hospital that knows its patient is served under the newest live such
+// grant, refused consent_missing without one, consent_revoked once it is
+// revoked, consent_expired once it ends; each refusal is in the patient's
+// access history.
+TEST_P(VaultTest, HealthRecordsAreReadOnlyUnderTheirOwnShortGrant) {
+  const std::string issuing =
+      HealthIssuer(*vault_, *platform_, "即墨区人民医院", "12370282MB0000001A");
+  ASSERT_THAT(IssueLabResult(db(), *vault_, issuing, citizen_), IsOk());
+  const std::string reading =
+      HealthIssuer(*vault_, *platform_, "即墨区中医医院", "12370282MB0000002A");
+  const Principal reader{.role = platform::Role::kOrgAdmin, .key_id = "his", .org_id = reading};
+  const FetchRequest read{
+      .type_codes = {"visit_summary", "lab_result"}, .use_cause = "复诊", .citizen_id = citizen_};
+
+  EXPECT_THAT(vault_->Fetch(reader, read),
+              StatusIs(StatusCode::kPermissionDenied, "consent_missing"));
+  EXPECT_THAT(vault_->GrantStanding({.citizen_id = citizen_,
+                                     .org_id = reading,
+                                     .type_codes = {"lab_result", "resident_id_card"},
+                                     .purpose = "复诊",
+                                     .expires_at = kStart + std::chrono::days(1)}),
+              StatusIs(StatusCode::kInvalidArgument, "health_consent_separate"));
+  EXPECT_THAT(vault_->GrantStanding({.citizen_id = citizen_,
+                                     .org_id = reading,
+                                     .type_codes = {"lab_result", "visit_summary"},
+                                     .purpose = "复诊",
+                                     .expires_at = kStart + std::chrono::days(8)}),
+              StatusIs(StatusCode::kInvalidArgument, "health_grant_too_long"));
+  EXPECT_THAT(vault_->GrantStanding({.citizen_id = citizen_,
+                                     .org_id = reading,
+                                     .type_codes = {"resident_id_card"},
+                                     .purpose = "办事"}),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));  // others need an end
+  auto grant = vault_->GrantStanding({.citizen_id = citizen_,
+                                      .org_id = reading,
+                                      .type_codes = {"lab_result", "visit_summary"},
+                                      .purpose = "复诊"});
+  ASSERT_THAT(grant, IsOk());
+  EXPECT_EQ(grant->expires_at, kStart + std::chrono::hours(24));
+
+  auto release = vault_->Fetch(reader, read);
+  ASSERT_THAT(release, IsOk());
+  ASSERT_EQ(release->certificates.size(), 1u);
+  EXPECT_EQ(release->certificates[0].certificate.certificate.fields.at("test_name"), "血红蛋白");
+  EXPECT_EQ(nlohmann::json::parse(release->release_json)["grant_id"], grant->id);
+
+  // Past its end: expired; a new one serves again; revoked: refused so.
+  clock_.Advance(std::chrono::hours(25));
+  EXPECT_THAT(vault_->Fetch(reader, read),
+              StatusIs(StatusCode::kPermissionDenied, "consent_expired"));
+  auto again = vault_->GrantStanding({.citizen_id = citizen_,
+                                      .org_id = reading,
+                                      .type_codes = {"visit_summary", "lab_result"},
+                                      .purpose = "复诊"});
+  ASSERT_THAT(again, IsOk());
+  EXPECT_THAT(vault_->Fetch(reader, read), IsOk());
+  ASSERT_THAT(vault_->RevokeGrant(citizen_, again->id), IsOk());
+  EXPECT_THAT(vault_->Fetch(reader, read),
+              StatusIs(StatusCode::kPermissionDenied, "consent_revoked"));
+
+  auto history = vault_->AccessHistory(citizen_);
+  ASSERT_THAT(history, IsOk());
+  std::vector<std::string> reasons;  // newest first
+  for (const AccessRecord& r : *history) {
+    if (r.org_id == reading && (r.action == "fetch.refused" || r.action == "certificate.fetch")) {
+      reasons.push_back(r.action == "fetch.refused" ? r.reason : "served");
+    }
+  }
+  EXPECT_EQ(reasons, (std::vector<std::string>{"consent_revoked", "served", "consent_expired",
+                                               "served", "consent_missing"}));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, VaultTest, ::testing::ValuesIn(testing::DatabaseBackends()),
                          testing::BackendTestName);
 
