@@ -379,7 +379,7 @@ class MedicalScene final : public api::Scene {
   // The desk that opened the encounter closes it with the summary and any
   // prescriptions, valid to the end of the local day they are issued, or of
   // the (valid_days - 1)th day after (valid_days 1-3). Answers the
-  // prescriptions made.
+  // prescriptions made. A terminal that is no desk: "not_a_desk".
   Result<std::vector<Prescription>> CloseEncounter(const platform::Principal& desk,
                                                    std::string_view encounter_id,
                                                    std::string_view summary,
