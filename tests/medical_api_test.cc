@@ -5,7 +5,9 @@
 // concurrent bookings for a slot of capacity 10 yield exactly 10
 // appointments; a visit is checked in and closed with a prescription at the
 // clinician's desk and the prescription dispensed once at the pharmacy; the
-// fees, refunds and prescriptions are on the patient's bill.
+// fees, refunds and prescriptions are on the patient's bill; each terminal
+// does only what its role (kiosk, desk, pharmacy) allows, and a desk
+// registers a walk-in.
 //
 // The service runs in-process on a ManualClock; threads start together on a
 // latch, never after a sleep.
@@ -51,12 +53,13 @@ const Instant kStart = FromUnixSeconds(1'786'000'000);  // 2026-08-06 15:06 in J
 constexpr std::string_view kTomorrow = "2026-08-07";
 
 // The tables the scene's routes write.
-constexpr const char* kMedicalTables[] = {
-    "medical_departments",     "medical_clinicians",         "medical_schedules",
-    "medical_slots",           "medical_appointments",       "medical_encounters",
-    "medical_prescriptions",   "medical_prescription_items", "medical_pharmacy_counters",
-    "medical_notices",         "medical_booking_blocks",     "medical_postings",
-    "medical_patient_accounts"};
+constexpr const char* kMedicalTables[] = {"medical_departments",       "medical_clinicians",
+                                          "medical_schedules",         "medical_slots",
+                                          "medical_appointments",      "medical_encounters",
+                                          "medical_prescriptions",     "medical_prescription_items",
+                                          "medical_pharmacy_counters", "medical_notices",
+                                          "medical_booking_blocks",    "medical_postings",
+                                          "medical_patient_accounts",  "medical_terminals"};
 
 // A resident ID number (GB 11643) born 1990-03-15 with serial `serial`
 // (0-999) and its check character.
@@ -72,6 +75,7 @@ std::string IdNumber(int serial) {
 struct OrgSetup {
   std::string id;
   std::string site_id;
+  std::string kiosk_id;
   std::string kiosk_key;
 };
 
@@ -103,6 +107,9 @@ class MedicalApiTest : public testing::ServiceTest {
       SendJson("POST", "/v1/orgs/" + h->id + "/vault/types",
                {{"may_request", {"visit_summary", "lab_result"}}}, admin_, 200);
     }
+    // The hospital's admin registers its kiosk; the platform's admin the other's.
+    GiveRole(hospital_, hospital_.kiosk_id, "kiosk", hospital_admin_);
+    GiveRole(other_hospital_, other_hospital_.kiosk_id, "kiosk", admin_);
     ASSERT_NO_FATAL_FAILURE(SetUpClinician());
     ASSERT_NO_FATAL_FAILURE(SetUpCitizen());
   }
@@ -116,8 +123,24 @@ class MedicalApiTest : public testing::ServiceTest {
     out.site_id = site.value("id", "");
     json terminal = SendJson("POST", "/v1/orgs/" + out.id + "/terminals",
                              {{"site_id", out.site_id}, {"name", "挂号机1"}}, admin_, 201);
+    out.kiosk_id = terminal.value("id", "");
     out.kiosk_key = terminal.value("api_key", "");
     return out;
+  }
+
+  // Gives the terminal its role at the hospital, as `key` (an admin's).
+  json GiveRole(const OrgSetup& org, const std::string& terminal_id, std::string_view role,
+                const std::string& key, std::string_view clinician_id = "") {
+    json body = {{"terminal_id", terminal_id}, {"role", role}};
+    if (!clinician_id.empty()) body["clinician_id"] = clinician_id;
+    return SendJson("POST", "/v1/orgs/" + org.id + "/medical/terminals", body, key, 200);
+  }
+
+  // A new terminal of the hospital at its site: its id and key.
+  std::pair<std::string, std::string> NewTerminal(std::string_view name) {
+    json made = SendJson("POST", "/v1/orgs/" + hospital_.id + "/terminals",
+                         {{"site_id", hospital_.site_id}, {"name", name}}, admin_, 201);
+    return {made.value("id", ""), made.value("api_key", "")};
   }
 
   // The hospital's own administrator sets up 内科 and a clinician.
@@ -459,21 +482,29 @@ TEST_P(MedicalApiTest, FiftyConcurrentBookingsFillTenPlacesExactly) {
 // prescription_expired; another hospital's pharmacy is refused with its own
 // code; nothing changes on a refusal.
 TEST_P(MedicalApiTest, AVisitsPrescriptionIsDispensedOnceWithinItsValidity) {
-  auto terminal = [&](std::string_view name) {
-    json made = SendJson("POST", "/v1/orgs/" + hospital_.id + "/terminals",
-                         {{"site_id", hospital_.site_id}, {"name", name}}, admin_, 201);
-    return made.value("api_key", "");
-  };
-  const std::string desk = terminal("诊室1");
-  const std::string pharmacy = terminal("药房1");
+  const auto [desk_id, desk] = NewTerminal("诊室1");
+  const auto [pharmacy_id, pharmacy] = NewTerminal("药房1");
+  json given = GiveRole(hospital_, desk_id, "desk", hospital_admin_, clinician_id_);
+  EXPECT_EQ(given["role"], "desk") << given;
+  EXPECT_EQ(given["clinician_id"], clinician_id_);
+  GiveRole(hospital_, pharmacy_id, "pharmacy", hospital_admin_);
   // Today's sessions (now is 15:06 in Jimo).
   const json afternoon = Schedule("2026-08-06", "16:00", "17:00", 2);
   const json evening = Schedule("2026-08-06", "18:00", "19:00", 2);
   Book(afternoon[0]["id"], session_, 201);
   Book(evening[0]["id"], session_, 201);
 
+  // Each terminal does what its role allows: refused before the code is used.
+  auto before = Counts();
+  const std::string shown = Code();
+  ExpectRefused("POST", "/v1/medical/check-ins", json{{"qr", shown}}.dump(), pharmacy, 403,
+                "not_a_desk");
+  ExpectRefused("POST", "/v1/medical/check-ins", json{{"qr", shown}}.dump(), hospital_.kiosk_key,
+                403, "not_a_desk");
+  EXPECT_EQ(Counts(), before);
+
   // Checked in with the code at the desk: the afternoon's appointment.
-  json encounter = SendJson("POST", "/v1/medical/check-ins", {{"qr", Code()}}, desk, 201);
+  json encounter = SendJson("POST", "/v1/medical/check-ins", {{"qr", shown}}, desk, 201);
   EXPECT_EQ(encounter["state"], "open") << encounter;
   EXPECT_FALSE(encounter.contains("citizen_id"));
   const std::string close = "/v1/medical/encounters/" + encounter.value("id", "") + "/close";
@@ -481,9 +512,9 @@ TEST_P(MedicalApiTest, AVisitsPrescriptionIsDispensedOnceWithinItsValidity) {
       {"items",
        {{{"drug", "阿莫西林胶囊"}, {"quantity", 2}, {"unit_price_fen", 1250}},
         {{"drug", "布洛芬片"}, {"quantity", 1}, {"unit_price_fen", 800}}}}};
-  auto before = Counts();
+  before = Counts();
   ExpectRefused("POST", close, json{{"summary", "x"}, {"prescriptions", {prescription}}}.dump(),
-                pharmacy, 403, "encounter_of_another_desk");
+                pharmacy, 403, "not_a_desk");
   ExpectRefused("POST", close,
                 json{{"summary", "x"}, {"prescriptions", {prescription}}, {"valid_days", 4}}.dump(),
                 desk, 400, "invalid_argument");
@@ -509,13 +540,18 @@ TEST_P(MedicalApiTest, AVisitsPrescriptionIsDispensedOnceWithinItsValidity) {
   auto body = [&](const std::string& id) {
     return json{{"qr", Code()}, {"prescription_id", id}}.dump();
   };
+  GiveRole(other_hospital_, other_hospital_.kiosk_id, "pharmacy", other_admin_);
+  before = Counts();
   ExpectRefused("POST", dispense, body(rx), other_hospital_.kiosk_key, 403,
                 "prescription_of_another_hospital");
   ExpectRefused("POST", dispense, body("rx_unknown"), pharmacy, 404, "not_found");
+  const std::string at_pharmacy = Code();
+  ExpectRefused("POST", dispense, json{{"qr", at_pharmacy}, {"prescription_id", rx}}.dump(), desk,
+                403, "not_a_pharmacy");
   EXPECT_EQ(Counts(), before);
 
   json dispensed =
-      SendJson("POST", dispense, {{"qr", Code()}, {"prescription_id", rx}}, pharmacy, 201);
+      SendJson("POST", dispense, {{"qr", at_pharmacy}, {"prescription_id", rx}}, pharmacy, 201);
   EXPECT_EQ(dispensed["queue_number"], 1) << dispensed;
   EXPECT_EQ(dispensed["dispensed_at"], "2026-08-06T07:06:40Z");
   EXPECT_FALSE(dispensed["prescription"].contains("citizen_id"));
@@ -548,6 +584,70 @@ TEST_P(MedicalApiTest, AVisitsPrescriptionIsDispensedOnceWithinItsValidity) {
   json exported = SendJson("GET", "/v1/me/export", nullptr, session_, 200);
   EXPECT_EQ(exported["scenes"]["medical"]["encounters"].size(), 2u) << exported["scenes"];
   EXPECT_EQ(exported["scenes"]["medical"]["prescriptions"].size(), 2u);
+}
+
+// Roles are the hospital admin's to give, each terminal the hospital's own;
+// posting again replaces a role. A desk registers a walk-in: a place in its
+// clinician's session running now, booked and checked in at once.
+TEST_P(MedicalApiTest, RolesAreReplacedAndADeskRegistersAWalkIn) {
+  const auto [desk_id, desk] = NewTerminal("诊室1");
+  const std::string terminals = "/v1/orgs/" + hospital_.id + "/medical/terminals";
+  const json tomorrow = Schedule(kTomorrow, "08:00", "09:00", 2);
+  auto before = Counts();
+  ExpectRefused("POST", terminals,
+                json{{"terminal_id", other_hospital_.kiosk_id}, {"role", "kiosk"}}.dump(),
+                hospital_admin_, 403, "terminal_of_another_hospital");
+  ExpectRefused("POST", terminals, json{{"terminal_id", desk_id}, {"role", "kiosk"}}.dump(),
+                other_admin_, 403, "permission_denied");
+  ExpectRefused("POST", terminals, json{{"terminal_id", desk_id}, {"role", "doctor"}}.dump(),
+                hospital_admin_, 400, "invalid_argument");
+  ExpectRefused("POST", terminals, json{{"terminal_id", desk_id}, {"role", "desk"}}.dump(),
+                hospital_admin_, 400, "invalid_argument");
+  ExpectRefused("POST", "/v1/orgs/" + hall_.id + "/medical/terminals",
+                json{{"terminal_id", hall_.kiosk_id}, {"role", "kiosk"}}.dump(), admin_, 409,
+                "not_a_hospital");
+  // Without a role the desk books nothing.
+  ExpectRefused("POST", "/v1/medical/registrations",
+                json{{"qr", Code()}, {"slot_id", tomorrow[0]["id"]}}.dump(), desk, 403,
+                "not_a_kiosk");
+  EXPECT_EQ(Counts(), before);
+
+  GiveRole(hospital_, desk_id, "pharmacy", hospital_admin_);
+  GiveRole(hospital_, desk_id, "desk", hospital_admin_, clinician_id_);
+  json listed = SendJson("GET", terminals, nullptr, hospital_admin_, 200);
+  std::map<std::string, std::string> roles;
+  for (const json& t : listed["terminals"]) roles[t.value("terminal_id", "")] = t.value("role", "");
+  EXPECT_EQ(roles,
+            (std::map<std::string, std::string>{{hospital_.kiosk_id, "kiosk"}, {desk_id, "desk"}}))
+      << listed;
+
+  // No session of the clinician today yet: refused, nothing changed.
+  before = Counts();
+  ExpectRefused("POST", "/v1/medical/check-ins", json{{"qr", Code()}, {"walk_in", true}}.dump(),
+                desk, 409, "no_session_now");
+  ExpectRefused("POST", "/v1/medical/check-ins", json{{"qr", Code()}}.dump(), desk, 409,
+                "no_appointment_today");
+  EXPECT_EQ(Counts(), before);
+
+  // A session running now (15:00-16:00; it is 15:06): the walk-in takes a
+  // place in its first slot and is checked in.
+  const json running = Schedule("2026-08-06", "15:00", "16:00", 1);
+  json encounter =
+      SendJson("POST", "/v1/medical/check-ins", {{"qr", Code()}, {"walk_in", true}}, desk, 201);
+  EXPECT_EQ(encounter["state"], "open") << encounter;
+  EXPECT_EQ(encounter["clinician_id"], clinician_id_);
+  EXPECT_FALSE(encounter.contains("citizen_id"));
+  EXPECT_EQ(Booked(running[0]["id"]), 1);
+  json mine = SendJson("GET", "/v1/me/medical/appointments", nullptr, session_, 200);
+  ASSERT_EQ(mine["appointments"].size(), 1u) << mine;
+  EXPECT_EQ(mine["appointments"][0]["channel"], "walk_in");
+  EXPECT_EQ(mine["appointments"][0]["id"], encounter["appointment_id"]);
+  EXPECT_EQ(mine["appointments"][0]["slot"]["id"], running[0]["id"]);
+  // Shown again: the appointment of today is checked in already.
+  before = Counts();
+  ExpectRefused("POST", "/v1/medical/check-ins", json{{"qr", Code()}, {"walk_in", true}}.dump(),
+                desk, 409, "already_checked_in");
+  EXPECT_EQ(Counts(), before);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, MedicalApiTest, ::testing::ValuesIn(testing::DatabaseBackends()),
@@ -667,27 +767,9 @@ TEST_P(MedicalApiTest, NoShowsBlockOnlineBookingButNotTheKiosk) {
 // audit log verifies. A grant of health records is apart from other types,
 // 24 h by default and at most 7 days.
 TEST_P(MedicalApiTest, AnotherHospitalReadsHealthRecordsOnlyUnderTheirOwnConsent) {
-  auto terminal = [&](const OrgSetup& org, std::string_view name) {
-    json made = SendJson("POST", "/v1/orgs/" + org.id + "/terminals",
-                         {{"site_id", org.site_id}, {"name", name}}, admin_, 201);
-    return made.value("api_key", "");
-  };
-  const std::string desk = terminal(hospital_, "诊室1");
-  const std::string other_desk = terminal(other_hospital_, "诊室1");
-  Book(Schedule("2026-08-06", "16:00", "17:00", 2)[0]["id"], session_, 201);
-  json encounter = SendJson("POST", "/v1/medical/check-ins", {{"qr", Code()}}, desk, 201);
-  json closed = SendJson("POST", "/v1/medical/encounters/" + encounter.value("id", "") + "/close",
-                         {{"summary", "上呼吸道感染\n嘱多饮水"}}, desk, 200);
-  json visits = SendJson("GET", "/v1/me/medical/encounters", nullptr, session_, 200);
-  const std::string record = visits["encounters"][0].value("record_identifier", "");
-  ASSERT_FALSE(record.empty()) << visits;
-  json mine = SendJson("GET", "/v1/me/medical/records", nullptr, session_, 200);
-  ASSERT_EQ(mine["records"].size(), 1u) << mine;
-  EXPECT_EQ(mine["records"][0]["identifier"], record);
-  EXPECT_EQ(mine["records"][0]["type"], "visit_summary");
-  EXPECT_EQ(mine["records"][0]["fields"]["summary"], "上呼吸道感染\n嘱多饮水");
-
-  // The other hospital's clinician schedules a session; the patient visits.
+  // A desk at each hospital: the other's clinician has a session today.
+  const auto [desk_id, desk] = NewTerminal("诊室1");
+  GiveRole(hospital_, desk_id, "desk", hospital_admin_, clinician_id_);
   json department = SendJson("POST", "/v1/orgs/" + other_hospital_.id + "/medical/departments",
                              {{"name", "内科"}}, other_admin_, 201);
   json clinician =
@@ -703,6 +785,25 @@ TEST_P(MedicalApiTest, AnotherHospitalReadsHealthRecordsOnlyUnderTheirOwnConsent
                            {"capacity", 2},
                            {"fee_fen", 500}},
                           other_admin_, 201);
+  json other = SendJson("POST", "/v1/orgs/" + other_hospital_.id + "/terminals",
+                        {{"site_id", other_hospital_.site_id}, {"name", "诊室1"}}, admin_, 201);
+  const std::string other_desk = other.value("api_key", "");
+  GiveRole(other_hospital_, other.value("id", ""), "desk", other_admin_, clinician.value("id", ""));
+
+  Book(Schedule("2026-08-06", "16:00", "17:00", 2)[0]["id"], session_, 201);
+  json encounter = SendJson("POST", "/v1/medical/check-ins", {{"qr", Code()}}, desk, 201);
+  json closed = SendJson("POST", "/v1/medical/encounters/" + encounter.value("id", "") + "/close",
+                         {{"summary", "上呼吸道感染\n嘱多饮水"}}, desk, 200);
+  json visits = SendJson("GET", "/v1/me/medical/encounters", nullptr, session_, 200);
+  const std::string record = visits["encounters"][0].value("record_identifier", "");
+  ASSERT_FALSE(record.empty()) << visits;
+  json mine = SendJson("GET", "/v1/me/medical/records", nullptr, session_, 200);
+  ASSERT_EQ(mine["records"].size(), 1u) << mine;
+  EXPECT_EQ(mine["records"][0]["identifier"], record);
+  EXPECT_EQ(mine["records"][0]["type"], "visit_summary");
+  EXPECT_EQ(mine["records"][0]["fields"]["summary"], "上呼吸道感染\n嘱多饮水");
+
+  // The patient visits the other hospital.
   Book(session["slots"][0]["id"], session_, 201);
   json there = SendJson("POST", "/v1/medical/check-ins", {{"qr", Code()}}, other_desk, 201);
   const std::string read = "/v1/medical/encounters/" + there.value("id", "") + "/records";
@@ -711,6 +812,8 @@ TEST_P(MedicalApiTest, AnotherHospitalReadsHealthRecordsOnlyUnderTheirOwnConsent
   ExpectRefused("POST", read, use, other_desk, 403, "consent_missing");
   // The first hospital's desk does not know the other's encounter.
   ExpectRefused("POST", read, use, desk, 404, "not_found");
+  // Nor does its kiosk read records: a clinician's desk does.
+  ExpectRefused("POST", read, use, other_hospital_.kiosk_key, 403, "not_a_desk");
   // Health records are granted apart, and briefly.
   ExpectRefused("POST", "/v1/me/grants",
                 json{{"org_id", other_hospital_.id},

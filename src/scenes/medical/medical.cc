@@ -8,6 +8,7 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <initializer_list>
 #include <utility>
 
 #include "code/verifier.h"
@@ -45,6 +46,12 @@ using store::Time;
 // vault (sealed there, signed for the hospital); the encounter keeps its
 // identifier.
 //
+// 4005, terminal roles and walk-ins: a terminal's role at its hospital (a
+// desk names its clinician). A walk-in is stored with channel 'kiosk' (a
+// hospital terminal booked it, terminal_id the desk) and walk_in = 1,
+// answered as channel walk_in: the channel's CHECK cannot be changed on
+// SQLite without rebuilding the table.
+//
 // 4006, fees: the patients' ledger (internal/ledger.h), one row per posting
 // with both of its entries, the patient's receivable debited amount_fen and
 // counter_account ('revenue:<org_id>') credited as much; the view
@@ -55,7 +62,7 @@ using store::Time;
 // numbers a patient's postings in order. A patient's account row is locked
 // (written) first by every transaction that posts for them and holds the
 // number and sum of their postings, as transit's riders' rows do.
-const std::array<store::Migration, 5> kMigrations = {{
+const std::array<store::Migration, 6> kMigrations = {{
     {4001, "medical",
      R"sql(
 CREATE TABLE medical_departments (
@@ -194,6 +201,18 @@ CREATE INDEX medical_appointments_booked_by_schedule ON medical_appointments(sch
      R"sql(
 ALTER TABLE medical_encounters ADD COLUMN record_identifier TEXT;
 )sql"},
+    {4005, "medical terminal roles and walk-ins",
+     R"sql(
+CREATE TABLE medical_terminals (
+  terminal_id TEXT PRIMARY KEY REFERENCES terminals(id),
+  org_id TEXT NOT NULL REFERENCES organisations(id),
+  role TEXT NOT NULL CHECK (role IN ('kiosk', 'desk', 'pharmacy')),
+  clinician_id TEXT REFERENCES medical_clinicians(id),
+  updated_at BIGINT NOT NULL
+);
+CREATE INDEX medical_terminals_org ON medical_terminals(org_id);
+ALTER TABLE medical_appointments ADD COLUMN walk_in BIGINT NOT NULL DEFAULT 0;
+)sql"},
     {4006, "medical fees",
      R"sql(
 CREATE TABLE medical_postings (
@@ -314,7 +333,9 @@ Result<AppointmentState> AppointmentStateFromRow(std::string_view name,
   return Internal("unknown appointment state in the store");
 }
 
-Result<BookingChannel> BookingChannelFromName(std::string_view name) {
+// The stored channel ('online', 'kiosk') with the walk-in mark (4005).
+Result<BookingChannel> BookingChannelFromRow(std::string_view name, std::int64_t walk_in) {
+  if (name == "kiosk" && walk_in != 0) return BookingChannel::kWalkIn;
   for (BookingChannel channel : {BookingChannel::kOnline, BookingChannel::kKiosk}) {
     if (name == BookingChannelName(channel)) return channel;
   }
@@ -336,6 +357,40 @@ Status RequireMedicalTerminal(const Principal& who) {
     return PermissionDenied("only a terminal of a hospital may do this", "not_a_hospital_terminal");
   }
   return OkStatus();
+}
+
+Status NotAKiosk() {
+  return PermissionDenied("only a registration kiosk or a desk books here", "not_a_kiosk");
+}
+Status NotADesk() {
+  return PermissionDenied("only a clinician's desk sees patients", "not_a_desk");
+}
+Status NotAPharmacy() { return PermissionDenied("only the pharmacy dispenses", "not_a_pharmacy"); }
+
+constexpr std::string_view kTerminalSelect =
+    "SELECT terminal_id, org_id, role, clinician_id, updated_at FROM medical_terminals";
+
+Result<MedicalTerminal> TerminalFromRow(const store::Row& row) {
+  CITYCODE_ASSIGN_OR_RETURN(TerminalRole role, TerminalRoleFromName(row.Text(2)));
+  return MedicalTerminal{.terminal_id = row.Text(0),
+                         .org_id = row.Text(1),
+                         .role = role,
+                         .clinician_id = row.OptionalText(3).value_or(""),
+                         .updated_at = FromUnixSeconds(row.Int(4))};
+}
+
+// The role of the hospital's terminal, if it has one.
+Result<std::optional<MedicalTerminal>> FindTerminal(store::Transaction& tx,
+                                                    std::string_view terminal_id,
+                                                    std::string_view org_id) {
+  const store::Value params[] = {Text(terminal_id), Text(org_id)};
+  CITYCODE_ASSIGN_OR_RETURN(
+      auto row, tx.QueryOptional(std::string(kTerminalSelect) + " WHERE terminal_id = ? AND "
+                                                                "org_id = ?",
+                                 params));
+  if (!row) return std::optional<MedicalTerminal>();
+  CITYCODE_ASSIGN_OR_RETURN(MedicalTerminal terminal, TerminalFromRow(*row));
+  return std::optional<MedicalTerminal>(std::move(terminal));
 }
 
 // --- rows ---
@@ -478,7 +533,7 @@ constexpr std::string_view kAppointmentSelect =
     "SELECT a.id, a.citizen_id, a.state, a.channel, a.terminal_id, a.booked_at, a.cancelled_at, "
     "s.id, s.schedule_id, s.org_id, d.id, d.name, c.id, c.name, c.title, s.day, s.starts_at, "
     "s.ends_at, s.capacity, s.booked, s.fee_fen, o.name, h.stopped_at, a.cancel_cause, "
-    "a.no_show_at FROM medical_appointments a "
+    "a.no_show_at, a.walk_in FROM medical_appointments a "
     "JOIN medical_slots s ON s.id = a.slot_id "
     "JOIN organisations o ON o.id = s.org_id "
     "JOIN medical_schedules h ON h.id = s.schedule_id "
@@ -489,7 +544,8 @@ Result<Appointment> AppointmentFromRow(const store::Row& row) {
   CITYCODE_ASSIGN_OR_RETURN(
       AppointmentState state,
       AppointmentStateFromRow(row.Text(2), row.OptionalText(23), row.OptionalInt(24)));
-  CITYCODE_ASSIGN_OR_RETURN(BookingChannel channel, BookingChannelFromName(row.Text(3)));
+  CITYCODE_ASSIGN_OR_RETURN(BookingChannel channel,
+                            BookingChannelFromRow(row.Text(3), row.Int(25)));
   Appointment out{.id = row.Text(0),
                   .slot = SlotFromRow(row, 7),
                   .citizen_id = row.Text(1),
@@ -529,6 +585,7 @@ std::string_view BookingChannelName(BookingChannel channel) {
   switch (channel) {
     case BookingChannel::kOnline: return "online";
     case BookingChannel::kKiosk: return "kiosk";
+    case BookingChannel::kWalkIn: return "walk_in";
   }
   return "unknown";
 }
@@ -540,6 +597,22 @@ std::string_view PostingKindName(PostingKind kind) {
     case PostingKind::kPrescription: return "prescription";
   }
   return "unknown";
+}
+
+std::string_view TerminalRoleName(TerminalRole role) {
+  switch (role) {
+    case TerminalRole::kKiosk: return "kiosk";
+    case TerminalRole::kDesk: return "desk";
+    case TerminalRole::kPharmacy: return "pharmacy";
+  }
+  return "unknown";
+}
+
+Result<TerminalRole> TerminalRoleFromName(std::string_view name) {
+  for (TerminalRole role : {TerminalRole::kKiosk, TerminalRole::kDesk, TerminalRole::kPharmacy}) {
+    if (name == TerminalRoleName(role)) return role;
+  }
+  return InvalidArgument("a terminal's role is kiosk, desk or pharmacy");
 }
 
 std::span<const store::Migration> Migrations() { return kMigrations; }
@@ -626,15 +699,8 @@ struct MedicalScene::Impl {
                                "schedule_id = ? AND state = 'booked'",
                                mine));
           if (existing) return AlreadyBooked();
-          // The one statement that guards the capacity: concurrent bookings
-          // wait on the row (PostgreSQL) or the write lock (SQLite), and
-          // only those that find a place left change it.
-          const store::Value take[] = {Text(slot->id)};
-          CITYCODE_ASSIGN_OR_RETURN(auto taken,
-                                    tx.Execute("UPDATE medical_slots SET booked = booked + 1 "
-                                               "WHERE id = ? AND booked < capacity",
-                                               take));
-          if (taken != 1) return SlotFull();
+          CITYCODE_ASSIGN_OR_RETURN(bool taken, TakePlace(tx, slot->id));
+          if (!taken) return SlotFull();
           booked = Appointment{.id = crypto::RandomId("apt"),
                                .slot = *slot,
                                .citizen_id = booker.citizen_id,
@@ -643,27 +709,102 @@ struct MedicalScene::Impl {
                                .terminal_id = booker.terminal_id,
                                .booked_at = now};
           booked.slot.booked += 1;
-          const store::Value row[] = {Text(booked.id),
-                                      Text(slot->id),
-                                      Text(slot->schedule_id),
-                                      Text(slot->org_id),
-                                      Text(booker.citizen_id),
-                                      Text(BookingChannelName(booker.channel)),
-                                      OptionalText(booker.terminal_id),
-                                      OptionalText(booker.verification_id),
-                                      Time(now)};
-          auto inserted = tx.Execute(
-              "INSERT INTO medical_appointments (id, slot_id, schedule_id, org_id, citizen_id, "
-              "state, channel, terminal_id, verification_id, booked_at) "
-              "VALUES (?, ?, ?, ?, ?, 'booked', ?, ?, ?, ?)",
-              row);
-          // A concurrent booking of the same citizen for the schedule.
-          if (inserted.status().code() == StatusCode::kAlreadyExists) return AlreadyBooked();
-          CITYCODE_RETURN_IF_ERROR(inserted.status());
-          return internal::PostRegistrationFee(tx, PostingAt(now), booked.id, booker.citizen_id,
-                                               slot->org_id, slot->fee_fen);
+          return InsertAppointment(tx, booked, booker.verification_id);
         }));
     return booked;
+  }
+
+  // The one statement that guards the capacity: concurrent bookings wait on
+  // the row (PostgreSQL) or the write lock (SQLite), and only those that
+  // find a place left change it. False when the slot is full.
+  static Result<bool> TakePlace(store::Transaction& tx, std::string_view slot_id) {
+    const store::Value take[] = {Text(slot_id)};
+    CITYCODE_ASSIGN_OR_RETURN(auto taken, tx.Execute("UPDATE medical_slots SET booked = booked + 1 "
+                                                     "WHERE id = ? AND booked < capacity",
+                                                     take));
+    return taken == 1;
+  }
+
+  // Inserts the booked appointment whose place was taken and posts its fee
+  // on the patient's bill. A walk-in is stored as channel 'kiosk' with
+  // walk_in = 1 (see 4005).
+  Status InsertAppointment(store::Transaction& tx, const Appointment& a,
+                           std::string_view verification_id) const {
+    const bool walk_in = a.channel == BookingChannel::kWalkIn;
+    const store::Value row[] = {Text(a.id),
+                                Text(a.slot.id),
+                                Text(a.slot.schedule_id),
+                                Text(a.slot.org_id),
+                                Text(a.citizen_id),
+                                Text(walk_in ? "kiosk" : BookingChannelName(a.channel)),
+                                OptionalText(a.terminal_id),
+                                OptionalText(verification_id),
+                                Time(a.booked_at),
+                                Int(walk_in ? 1 : 0)};
+    auto inserted = tx.Execute(
+        "INSERT INTO medical_appointments (id, slot_id, schedule_id, org_id, citizen_id, "
+        "state, channel, terminal_id, verification_id, booked_at, walk_in) "
+        "VALUES (?, ?, ?, ?, ?, 'booked', ?, ?, ?, ?, ?)",
+        row);
+    // A concurrent booking of the same citizen for the schedule.
+    if (inserted.status().code() == StatusCode::kAlreadyExists) return AlreadyBooked();
+    CITYCODE_RETURN_IF_ERROR(inserted.status());
+    return internal::PostRegistrationFee(tx, PostingAt(a.booked_at), a.id, a.citizen_id,
+                                         a.slot.org_id, a.slot.fee_fen);
+  }
+
+  // The terminal's role, if it is one of `allowed`; `refusal` otherwise (no
+  // role, or another). Read before the terminal uses up a code.
+  Result<MedicalTerminal> RequireRole(const Principal& who,
+                                      std::initializer_list<TerminalRole> allowed,
+                                      const Status& refusal) {
+    CITYCODE_RETURN_IF_ERROR(RequireMedicalTerminal(who));
+    CITYCODE_ASSIGN_OR_RETURN(auto tx, db.Begin(store::TransactionMode::kRead));
+    CITYCODE_ASSIGN_OR_RETURN(std::optional<MedicalTerminal> registered,
+                              FindTerminal(*tx, who.terminal_id, who.org_id));
+    if (!registered ||
+        std::find(allowed.begin(), allowed.end(), registered->role) == allowed.end()) {
+      return refusal;
+    }
+    return *std::move(registered);
+  }
+
+  // A walk-in at `desk`: a place in its clinician's session of today, in
+  // the slot running now or the first later one with a place (booking's
+  // closing time does not apply: the patient is there), booked in `tx`.
+  Result<Appointment> BookWalkIn(store::Transaction& tx, const MedicalTerminal& desk,
+                                 const platform::OnlineVerification& verification, Instant now) {
+    if (desk.clinician_id.empty()) {
+      return FailedPrecondition("the desk has no clinician to see a walk-in",
+                                "desk_without_clinician");
+    }
+    const store::Value mine[] = {Text(desk.clinician_id), Text(desk.org_id),
+                                 Text(FormatIsoDay(time.LocalDay(now))), Time(now)};
+    CITYCODE_ASSIGN_OR_RETURN(
+        std::vector<Slot> remaining,
+        QuerySlots(tx,
+                   "WHERE h.clinician_id = ? AND s.org_id = ? AND s.day = ? AND "
+                   "h.stopped_at IS NULL AND s.ends_at > ? ORDER BY s.starts_at, s.id",
+                   mine));
+    if (remaining.empty()) {
+      return FailedPrecondition("the desk's clinician has no session now or later today",
+                                "no_session_now");
+    }
+    for (const Slot& slot : remaining) {
+      CITYCODE_ASSIGN_OR_RETURN(bool taken, TakePlace(tx, slot.id));
+      if (!taken) continue;
+      Appointment booked{.id = crypto::RandomId("apt"),
+                         .slot = slot,
+                         .citizen_id = verification.citizen_id,
+                         .state = AppointmentState::kBooked,
+                         .channel = BookingChannel::kWalkIn,
+                         .terminal_id = desk.terminal_id,
+                         .booked_at = now};
+      booked.slot.booked += 1;
+      CITYCODE_RETURN_IF_ERROR(InsertAppointment(tx, booked, verification.verification_id));
+      return booked;
+    }
+    return SlotFull();
   }
 
   static Status ScheduleStopped() {
@@ -861,6 +1002,67 @@ Result<Schedule> MedicalScene::CreateSchedule(std::string_view org_id,
   return schedule;
 }
 
+Result<MedicalTerminal> MedicalScene::RegisterTerminal(std::string_view org_id,
+                                                       std::string_view terminal_id,
+                                                       TerminalRole role,
+                                                       std::string_view clinician_id) {
+  Impl& impl = *impl_;
+  if (role == TerminalRole::kDesk && clinician_id.empty()) {
+    return InvalidArgument("a desk names its clinician (clinician_id)");
+  }
+  if (role != TerminalRole::kDesk && !clinician_id.empty()) {
+    return InvalidArgument("only a desk has a clinician");
+  }
+  CITYCODE_RETURN_IF_ERROR(impl.RequireHospital(org_id));
+  CITYCODE_ASSIGN_OR_RETURN(std::vector<platform::Terminal> terminals,
+                            impl.platform.access_keys().ListTerminals(org_id));
+  auto terminal = std::find_if(terminals.begin(), terminals.end(),
+                               [&](const platform::Terminal& t) { return t.id == terminal_id; });
+  if (terminal == terminals.end()) {
+    return PermissionDenied("the terminal is not this hospital's", "terminal_of_another_hospital");
+  }
+  if (!terminal->active) return FailedPrecondition("the terminal is disabled");
+  MedicalTerminal registered{.terminal_id = terminal->id,
+                             .org_id = std::string(org_id),
+                             .role = role,
+                             .clinician_id = std::string(clinician_id),
+                             .updated_at = impl.clock.Now()};
+  CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
+      impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+        if (role == TerminalRole::kDesk) {
+          CITYCODE_RETURN_IF_ERROR(
+              LoadOwned(tx, kClinicianSelect, clinician_id, org_id, "clinician").status());
+        }
+        const store::Value params[] = {Text(registered.terminal_id), Text(registered.org_id),
+                                       Text(TerminalRoleName(role)), OptionalText(clinician_id),
+                                       Time(registered.updated_at)};
+        return tx
+            .Execute(
+                "INSERT INTO medical_terminals (terminal_id, org_id, role, clinician_id, "
+                "updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (terminal_id) DO UPDATE SET "
+                "role = excluded.role, clinician_id = excluded.clinician_id, "
+                "updated_at = excluded.updated_at",
+                params)
+            .status();
+      }));
+  return registered;
+}
+
+Result<std::vector<MedicalTerminal>> MedicalScene::ListTerminals(std::string_view org_id) {
+  CITYCODE_RETURN_IF_ERROR(impl_->RequireHospital(org_id));
+  CITYCODE_ASSIGN_OR_RETURN(auto tx, impl_->db.Begin(store::TransactionMode::kRead));
+  const store::Value params[] = {Text(org_id)};
+  CITYCODE_ASSIGN_OR_RETURN(
+      auto rows,
+      tx->Query(std::string(kTerminalSelect) + " WHERE org_id = ? ORDER BY terminal_id", params));
+  std::vector<MedicalTerminal> out;
+  for (const store::Row& row : rows) {
+    CITYCODE_ASSIGN_OR_RETURN(MedicalTerminal terminal, TerminalFromRow(row));
+    out.push_back(std::move(terminal));
+  }
+  return out;
+}
+
 Result<std::vector<platform::Organisation>> MedicalScene::ListHospitals() {
   CITYCODE_ASSIGN_OR_RETURN(std::vector<platform::Organisation> orgs,
                             impl_->platform.organisations().List());
@@ -918,7 +1120,9 @@ Result<Appointment> MedicalScene::BookAtTerminal(const Principal& terminal,
                                                  std::string_view qr_text,
                                                  std::string_view slot_id) {
   Impl& impl = *impl_;
-  CITYCODE_RETURN_IF_ERROR(RequireMedicalTerminal(terminal));
+  CITYCODE_RETURN_IF_ERROR(
+      impl.RequireRole(terminal, {TerminalRole::kKiosk, TerminalRole::kDesk}, NotAKiosk())
+          .status());
   // The slot first: a request that cannot succeed does not use up the code.
   CITYCODE_RETURN_IF_ERROR(impl.LoadBookableSlot(slot_id, &terminal).status());
   CITYCODE_ASSIGN_OR_RETURN(platform::OnlineVerification verification,
@@ -1127,6 +1331,45 @@ Status CheckDispensable(const Prescription& p, const Principal& pharmacy, Instan
   return OkStatus();
 }
 
+// The patient's earliest booked appointment of `day` at the hospital that
+// is not checked in yet; nullopt when they have none booked that day,
+// already_checked_in when each is.
+Result<std::optional<Appointment>> NextAppointmentToday(store::Transaction& tx,
+                                                        std::string_view org_id,
+                                                        std::string_view citizen_id,
+                                                        std::string_view day) {
+  const store::Value mine[] = {Text(org_id), Text(citizen_id), Text(day)};
+  CITYCODE_ASSIGN_OR_RETURN(
+      std::vector<Appointment> today,
+      QueryAppointments(tx,
+                        "WHERE a.org_id = ? AND a.citizen_id = ? AND a.state = 'booked' "
+                        "AND a.no_show_at IS NULL AND s.day = ? ORDER BY s.starts_at, a.id",
+                        mine));
+  if (today.empty()) return std::optional<Appointment>();
+  for (Appointment& appointment : today) {
+    const store::Value id[] = {Text(appointment.id)};
+    CITYCODE_ASSIGN_OR_RETURN(
+        auto seen,
+        tx.QueryOptional("SELECT id FROM medical_encounters WHERE appointment_id = ?", id));
+    if (!seen) return std::optional<Appointment>(std::move(appointment));
+  }
+  return AlreadyCheckedIn();
+}
+
+Status InsertEncounter(store::Transaction& tx, const Encounter& e,
+                       std::string_view verification_id) {
+  const store::Value row[] = {
+      Text(e.id),         Text(e.appointment_id), Text(e.org_id),        Text(e.clinician_id),
+      Text(e.citizen_id), Text(e.terminal_id),    Text(verification_id), Time(e.opened_at)};
+  auto inserted = tx.Execute(
+      "INSERT INTO medical_encounters (id, appointment_id, org_id, clinician_id, "
+      "citizen_id, terminal_id, verification_id, opened_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      row);
+  // A concurrent check-in of the same appointment.
+  if (inserted.status().code() == StatusCode::kAlreadyExists) return AlreadyCheckedIn();
+  return inserted.status();
+}
+
 Result<Prescription> LoadPrescription(store::Transaction& tx, std::string_view id) {
   const store::Value params[] = {Text(id)};
   CITYCODE_ASSIGN_OR_RETURN(std::vector<Prescription> found,
@@ -1137,40 +1380,32 @@ Result<Prescription> LoadPrescription(store::Transaction& tx, std::string_view i
 
 }  // namespace
 
-Result<Encounter> MedicalScene::CheckIn(const Principal& desk, std::string_view qr_text) {
+Result<Encounter> MedicalScene::CheckIn(const Principal& desk, std::string_view qr_text,
+                                        bool walk_in) {
   Impl& impl = *impl_;
-  CITYCODE_RETURN_IF_ERROR(RequireMedicalTerminal(desk));
+  CITYCODE_ASSIGN_OR_RETURN(MedicalTerminal registered,
+                            impl.RequireRole(desk, {TerminalRole::kDesk}, NotADesk()));
   CITYCODE_ASSIGN_OR_RETURN(platform::OnlineVerification verification,
                             impl.vault.VerifyForAction(desk, qr_text));
+  // A walk-in books, and booking is real-name; asked here, outside the write
+  // transaction, and used only if the patient has no appointment today.
+  const Status identity =
+      walk_in ? impl.platform.identities().Verified(verification.citizen_id).status() : OkStatus();
   Encounter encounter;
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
       impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
         const Instant now = impl.clock.Now();
-        const store::Value mine[] = {Text(desk.org_id), Text(verification.citizen_id),
-                                     Text(FormatIsoDay(impl.time.LocalDay(now)))};
-        CITYCODE_ASSIGN_OR_RETURN(
-            std::vector<Appointment> today,
-            QueryAppointments(tx,
-                              "WHERE a.org_id = ? AND a.citizen_id = ? AND a.state = 'booked' "
-                              "AND a.no_show_at IS NULL AND s.day = ? ORDER BY s.starts_at, a.id",
-                              mine));
-        if (today.empty()) {
-          return FailedPrecondition("the patient has no appointment here today",
-                                    "no_appointment_today");
-        }
-        // The earliest appointment of the day not checked in yet.
-        const Appointment* next = nullptr;
-        for (const Appointment& appointment : today) {
-          const store::Value id[] = {Text(appointment.id)};
-          CITYCODE_ASSIGN_OR_RETURN(
-              auto seen,
-              tx.QueryOptional("SELECT id FROM medical_encounters WHERE appointment_id = ?", id));
-          if (!seen) {
-            next = &appointment;
-            break;
+        CITYCODE_ASSIGN_OR_RETURN(std::optional<Appointment> next,
+                                  NextAppointmentToday(tx, desk.org_id, verification.citizen_id,
+                                                       FormatIsoDay(impl.time.LocalDay(now))));
+        if (!next) {
+          if (!walk_in) {
+            return FailedPrecondition("the patient has no appointment here today",
+                                      "no_appointment_today");
           }
+          CITYCODE_RETURN_IF_ERROR(identity);
+          CITYCODE_ASSIGN_OR_RETURN(next, impl.BookWalkIn(tx, registered, verification, now));
         }
-        if (next == nullptr) return AlreadyCheckedIn();
         encounter = Encounter{.id = crypto::RandomId("enc"),
                               .appointment_id = next->id,
                               .org_id = desk.org_id,
@@ -1178,21 +1413,7 @@ Result<Encounter> MedicalScene::CheckIn(const Principal& desk, std::string_view 
                               .citizen_id = verification.citizen_id,
                               .terminal_id = desk.terminal_id,
                               .opened_at = now};
-        const store::Value row[] = {Text(encounter.id),
-                                    Text(encounter.appointment_id),
-                                    Text(encounter.org_id),
-                                    Text(encounter.clinician_id),
-                                    Text(encounter.citizen_id),
-                                    Text(encounter.terminal_id),
-                                    Text(verification.verification_id),
-                                    Time(now)};
-        auto inserted = tx.Execute(
-            "INSERT INTO medical_encounters (id, appointment_id, org_id, clinician_id, "
-            "citizen_id, terminal_id, verification_id, opened_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            row);
-        // A concurrent check-in of the same appointment.
-        if (inserted.status().code() == StatusCode::kAlreadyExists) return AlreadyCheckedIn();
-        return inserted.status();
+        return InsertEncounter(tx, encounter, verification.verification_id);
       }));
   return encounter;
 }
@@ -1201,7 +1422,7 @@ Result<std::vector<Prescription>> MedicalScene::CloseEncounter(
     const Principal& desk, std::string_view encounter_id, std::string_view summary,
     std::span<const PrescriptionRequest> requests, int valid_days) {
   Impl& impl = *impl_;
-  CITYCODE_RETURN_IF_ERROR(RequireMedicalTerminal(desk));
+  CITYCODE_RETURN_IF_ERROR(impl.RequireRole(desk, {TerminalRole::kDesk}, NotADesk()).status());
   CITYCODE_RETURN_IF_ERROR(CheckSummary(summary));
   CITYCODE_RETURN_IF_ERROR(CheckPrescriptions(requests));
   if (valid_days < 1 || valid_days > kMaxValidDays) {
@@ -1293,7 +1514,7 @@ Result<vault::Release> MedicalScene::ReadRecords(const Principal& desk,
                                                  std::string_view encounter_id,
                                                  std::string_view use_cause) {
   Impl& impl = *impl_;
-  CITYCODE_RETURN_IF_ERROR(RequireMedicalTerminal(desk));
+  CITYCODE_RETURN_IF_ERROR(impl.RequireRole(desk, {TerminalRole::kDesk}, NotADesk()).status());
   std::string patient;
   {
     CITYCODE_ASSIGN_OR_RETURN(auto tx, impl.db.Begin(store::TransactionMode::kRead));
@@ -1334,7 +1555,8 @@ Result<std::vector<Prescription>> MedicalScene::CitizenPrescriptions(std::string
 Result<Prescription> MedicalScene::Dispense(const Principal& pharmacy, std::string_view qr_text,
                                             std::string_view prescription_id) {
   Impl& impl = *impl_;
-  CITYCODE_RETURN_IF_ERROR(RequireMedicalTerminal(pharmacy));
+  CITYCODE_RETURN_IF_ERROR(
+      impl.RequireRole(pharmacy, {TerminalRole::kPharmacy}, NotAPharmacy()).status());
   // The prescription first: a pick-up that cannot succeed does not use up
   // the code.
   {

@@ -1,9 +1,13 @@
 // The medical scene (scene medical): registration (挂号), visits (就诊) and
 // medicine pick-up (取药) at hospitals and township health centres, run by
-// organisations of kind hospital whose terminals are kiosks and windows,
-// clinicians' desks and pharmacies (any terminal of the hospital, for now).
+// organisations of kind hospital whose terminals each have a role, registered
+// by the hospital's admin (as the hall's windows): a registration kiosk or
+// window, a clinician's desk, or the pharmacy.
 //
 // - Departments (科室) and clinicians (医生: name, title, department).
+// - Terminal roles: kiosk (books by the code), desk (a clinician's: checks
+//   in, closes visits, may book too), pharmacy (dispenses). A terminal
+//   without a role may only list slots.
 // - Schedules (出诊): a clinician's session on one of the city's local days
 //   (start, end), published as slots of equal length, each with a capacity
 //   and a fee in fen. Instants are stored as UTC; days and times of day are
@@ -14,16 +18,18 @@
 //   (booked < capacity) in the same transaction as the appointment's insert.
 //   A citizen holds at most one booked appointment per schedule (a unique
 //   index). Cancelling, up to the slot's start, frees the place.
-// - Encounters: the code shown at a terminal of the hospital checks in the
-//   citizen's earliest appointment of the local day there; the same desk
-//   closes the encounter with a summary, which becomes a health record in
-//   the vault (issued by the hospital), and prescriptions valid 1-3 local
-//   days.
+// - Encounters: the code shown at a desk of the hospital checks in the
+//   citizen's earliest appointment of the local day there; a walk-in (no
+//   appointment today) is booked into the desk clinician's session running
+//   now, or its first later slot with a place, and checked in, in one
+//   transaction. The same desk closes the encounter with a summary, which
+//   becomes a health record in the vault (issued by the hospital), and
+//   prescriptions valid 1-3 local days.
 // - Health records (visit summaries, lab results) are read by their
 //   patient at any time, by a guardian for a dependant, and by another
 //   hospital during a visit there only under the patient's health-data
 //   consent (the vault's rules).
-// - Prescriptions are dispensed by the patient's code at a terminal of the
+// - Prescriptions are dispensed by the patient's code at a pharmacy of the
 //   same hospital exactly once (a conditional update on dispensed_at IS
 //   NULL), with a queue number per hospital and local day.
 // - Schedule stops (停诊): the hospital stops a session; its bookings become
@@ -56,6 +62,10 @@
 //  - permission_denied: "not_a_hospital_terminal", "code_invalid" (the
 //    message names the verifier's reason), "slot_of_another_hospital", and a
 //    department or clinician of another organisation.
+//  - roles: permission_denied "not_a_kiosk", "not_a_desk", "not_a_pharmacy"
+//    (the terminal's role does not allow it; refused before the code is
+//    used), "terminal_of_another_hospital" (registering a terminal that is
+//    not the hospital's).
 //  - visits and pick-up: failed_precondition "no_appointment_today",
 //    "encounter_closed", "prescription_expired", "already_dispensed" (the
 //    message says when and at which terminal); already_exists
@@ -63,12 +73,15 @@
 //    permission_denied "encounter_of_another_desk",
 //    "prescription_of_another_hospital", "not_the_patient"; not_found an
 //    unknown encounter or prescription.
+//  - walk-ins: failed_precondition "no_session_now" (the desk's clinician
+//    has no session today running or still to come), "slot_full" (every
+//    remaining place is taken), "desk_without_clinician".
 //  - stops and no-shows: failed_precondition "schedule_stopped" (stopping
 //    again, or booking a stopped session's slot), "schedule_ended",
 //    "booking_blocked" (online booking during a no-show block);
 //    permission_denied "schedule_of_another_hospital".
 //  - invalid_argument: bad input (names, days "YYYY-MM-DD", times "HH:MM",
-//    slot length, capacity, fee).
+//    slot length, capacity, fee, a terminal role).
 //
 // Thread-safe: MedicalScene keeps no state of its own outside the database.
 #ifndef CITYCODE_SCENES_MEDICAL_MEDICAL_H_
@@ -177,10 +190,28 @@ enum class AppointmentState { kBooked, kCancelled, kStopped, kNoShow };
 // "booked", "cancelled", "stopped", "no_show"
 std::string_view AppointmentStateName(AppointmentState state);
 
-// Where a booking was made: the citizen's own session, or a hospital
-// terminal that scanned the citizen's code.
-enum class BookingChannel { kOnline, kKiosk };
-std::string_view BookingChannelName(BookingChannel channel);  // "online", "kiosk"
+// Where a booking was made: the citizen's own session, a hospital terminal
+// that scanned the citizen's code, or a desk that registered a walk-in.
+enum class BookingChannel { kOnline, kKiosk, kWalkIn };
+// "online", "kiosk", "walk_in"
+std::string_view BookingChannelName(BookingChannel channel);
+
+// What a terminal of the hospital does: registers (books by the code),
+// sees patients (a clinician's desk: checks in, closes visits, books), or
+// dispenses.
+enum class TerminalRole { kKiosk, kDesk, kPharmacy };
+std::string_view TerminalRoleName(TerminalRole role);  // "kiosk", "desk", "pharmacy"
+// invalid_argument for any other name.
+Result<TerminalRole> TerminalRoleFromName(std::string_view name);
+
+// A terminal's role at its hospital.
+struct MedicalTerminal {
+  std::string terminal_id;
+  std::string org_id;
+  TerminalRole role = TerminalRole::kKiosk;
+  std::string clinician_id;  // a desk's clinician
+  Instant updated_at{};
+};
 
 struct Appointment {
   std::string id;
@@ -190,7 +221,7 @@ struct Appointment {
   std::string citizen_id;
   AppointmentState state = AppointmentState::kBooked;
   BookingChannel channel = BookingChannel::kOnline;
-  std::string terminal_id;  // the kiosk's, for kKiosk
+  std::string terminal_id;  // the kiosk's, for kKiosk; the desk's, for kWalkIn
   Instant booked_at{};
   std::optional<Instant> cancelled_at;
 };
@@ -340,6 +371,14 @@ class MedicalScene final : public api::Scene {
                                     std::string_view name, std::string_view title);
   Result<std::vector<Clinician>> ListClinicians(std::string_view org_id);
   Result<Schedule> CreateSchedule(std::string_view org_id, const ScheduleRequest& request);
+  // Gives one of the hospital's terminals its role, replacing any it had; a
+  // desk names its clinician (of the hospital), the others none
+  // (invalid_argument). permission_denied "terminal_of_another_hospital" for
+  // a terminal that is not the hospital's; failed_precondition for a
+  // disabled one.
+  Result<MedicalTerminal> RegisterTerminal(std::string_view org_id, std::string_view terminal_id,
+                                           TerminalRole role, std::string_view clinician_id);
+  Result<std::vector<MedicalTerminal>> ListTerminals(std::string_view org_id);
   // Stops (停诊) the hospital's schedule before it ends, in one transaction:
   // its slots are closed to booking, its booked appointments not checked in
   // become stopped (their places freed, their fees refunded), and each
@@ -372,9 +411,10 @@ class MedicalScene final : public api::Scene {
   // failed_precondition "booking_blocked" while their no-shows block online
   // booking (a kiosk still books), "schedule_stopped" for a stopped session.
   Result<Appointment> BookOnline(std::string_view citizen_id, std::string_view slot_id);
-  // A kiosk or window of the slot's hospital verifies the citizen's code
-  // (one use) and books the slot for them, posting its fee. The slot is
-  // checked before the code is used up.
+  // A kiosk (or desk) of the slot's hospital verifies the citizen's code
+  // (one use) and books the slot for them, posting its fee. The role and
+  // the slot are checked before the code is used up (permission_denied
+  // "not_a_kiosk").
   Result<Appointment> BookAtTerminal(const platform::Principal& terminal, std::string_view qr_text,
                                      std::string_view slot_id);
   // The citizen's appointments, newest slot first.
@@ -385,17 +425,23 @@ class MedicalScene final : public api::Scene {
                                         std::string_view appointment_id);
 
   // --- visits (就诊) ---
-  // A terminal of the hospital (the clinician's desk) verifies the patient's
-  // code (one use) and checks in their earliest booked appointment of the
-  // local day at that hospital, opening its encounter.
-  Result<Encounter> CheckIn(const platform::Principal& desk, std::string_view qr_text);
+  // A desk of the hospital verifies the patient's code (one use) and checks
+  // in their earliest booked appointment of the local day at that hospital,
+  // opening its encounter. With `walk_in`, a patient without an appointment
+  // there today is booked (channel walk_in, real-name) into the desk
+  // clinician's session running now, or the first of today's later slots
+  // with a place, and checked in, in one transaction; a patient with an
+  // appointment today is checked in as without it. Refused
+  // permission_denied "not_a_desk" before the code is used.
+  Result<Encounter> CheckIn(const platform::Principal& desk, std::string_view qr_text,
+                            bool walk_in = false);
   // The desk that opened the encounter closes it with the summary and any
   // prescriptions, valid to the end of the local day they are issued, or of
   // the (valid_days - 1)th day after (valid_days 1-3). Answers the
-  // prescriptions made. The summary becomes a health record (visit_summary)
-  // in the vault, issued by the hospital in the same transaction: the
-  // hospital must be a registered issuer (failed_precondition
-  // not_an_issuer).
+  // prescriptions made. A terminal that is no desk: "not_a_desk". The
+  // summary becomes a health record (visit_summary) in the vault, issued by
+  // the hospital in the same transaction: the hospital must be a registered
+  // issuer (failed_precondition not_an_issuer).
   Result<std::vector<Prescription>> CloseEncounter(const platform::Principal& desk,
                                                    std::string_view encounter_id,
                                                    std::string_view summary,
@@ -409,12 +455,13 @@ class MedicalScene final : public api::Scene {
 
   // The citizen's health records from every hospital, newest first.
   Result<std::vector<vault::SignedCertificate>> CitizenRecords(std::string_view citizen_id);
-  // A terminal of the hospital where the encounter is reads its patient's
+  // A desk of the hospital where the encounter is reads its patient's
   // health records (every health type, from every hospital) under the
   // patient's health-data grant to this hospital, for `use_cause`: the
   // vault's signed release, audited. Refusals are the vault's
   // (permission_denied consent_missing, consent_revoked, consent_expired,
-  // type_not_registered); not_found for another hospital's encounter.
+  // type_not_registered); not_found for another hospital's encounter;
+  // permission_denied "not_a_desk".
   Result<vault::Release> ReadRecords(const platform::Principal& desk, std::string_view encounter_id,
                                      std::string_view use_cause);
   // The citizen's encounters and prescriptions, newest first.
@@ -422,10 +469,11 @@ class MedicalScene final : public api::Scene {
   Result<std::vector<Prescription>> CitizenPrescriptions(std::string_view citizen_id);
 
   // --- medicine pick-up (取药) ---
-  // A terminal of the prescription's hospital (the pharmacy) verifies the
-  // patient's code and dispenses the prescription, exactly once, answering
-  // it with its queue number of the local day, and posts its total on the
-  // patient's bill. The prescription is checked before the code is used up.
+  // A pharmacy of the prescription's hospital verifies the patient's code
+  // and dispenses the prescription, exactly once, answering it with its
+  // queue number of the local day, and posts its total on the patient's
+  // bill. The role and the prescription are checked before the code is
+  // used up (permission_denied "not_a_pharmacy").
   Result<Prescription> Dispense(const platform::Principal& pharmacy, std::string_view qr_text,
                                 std::string_view prescription_id);
 

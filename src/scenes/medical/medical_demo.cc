@@ -1,10 +1,11 @@
 // The medical scene's part of the demo city: at each hospital two
 // departments, a clinician or two each, and a morning session a day for a
 // week from the demo clock's today. Each hospital's terminal (created by
-// the demo city, "门诊楼 1" / "卫生院 1") serves as its registration kiosk;
-// the scene adds a clinician's desk ("… 诊室1") and a pharmacy window
-// ("… 药房1") at its first site.
+// the demo city, "门诊楼 1" / "卫生院 1") is registered as its kiosk; the
+// scene adds a desk ("… 诊室1", the hospital's first clinician's) and a
+// pharmacy window ("… 药房1") at its first site, each with its role.
 #include <chrono>
+#include <utility>
 
 #include "scenes/medical/medical.h"
 
@@ -83,7 +84,7 @@ Status MedicalScene::SeedDemo(api::DemoSeed& seed) {
       const HospitalSeed& hospital = Hospitals()[h];
       if (org.name != hospital.name) continue;
       CITYCODE_RETURN_IF_ERROR(SeedHealthRecords(seed, org.id, h));
-      std::string first_slot;
+      std::string first_slot, first_clinician;
       for (const DepartmentSeed& department_seed : hospital.departments) {
         CITYCODE_ASSIGN_OR_RETURN(Department department,
                                   CreateDepartment(org.id, department_seed.name));
@@ -91,6 +92,7 @@ Status MedicalScene::SeedDemo(api::DemoSeed& seed) {
           CITYCODE_ASSIGN_OR_RETURN(
               Clinician clinician,
               CreateClinician(org.id, department.id, clinician_seed.name, clinician_seed.title));
+          if (first_clinician.empty()) first_clinician = clinician.id;
           for (int d = 0; d < kDemoDays; ++d) {
             CITYCODE_ASSIGN_OR_RETURN(
                 Schedule schedule,
@@ -108,13 +110,23 @@ Status MedicalScene::SeedDemo(api::DemoSeed& seed) {
       // The demo city gave each hospital a terminal: its registration kiosk.
       CITYCODE_ASSIGN_OR_RETURN(auto terminals, seed.platform.access_keys().ListTerminals(org.id));
       const std::string kiosk = terminals.empty() ? std::string("none") : terminals.front().name;
+      for (const platform::Terminal& terminal : terminals) {
+        CITYCODE_RETURN_IF_ERROR(
+            RegisterTerminal(org.id, terminal.id, TerminalRole::kKiosk, "").status());
+      }
       std::string desks;
       CITYCODE_ASSIGN_OR_RETURN(auto sites, seed.platform.organisations().ListSites(org.id));
       if (!sites.empty()) {
-        for (const char* room : {" 诊室1", " 药房1"}) {
+        const std::pair<const char*, TerminalRole> rooms[] = {{" 诊室1", TerminalRole::kDesk},
+                                                              {" 药房1", TerminalRole::kPharmacy}};
+        for (const auto& [room, role] : rooms) {
           const std::string name = sites.front().name + room;
           CITYCODE_ASSIGN_OR_RETURN(auto terminal, seed.platform.access_keys().CreateTerminal(
                                                        org.id, sites.front().id, name));
+          CITYCODE_RETURN_IF_ERROR(
+              RegisterTerminal(org.id, terminal.first.id, role,
+                               role == TerminalRole::kDesk ? first_clinician : "")
+                  .status());
           seed.terminals.push_back(
               {org.name, sites.front().name, "medical", terminal.second.token, name});
           desks += ", " + name;

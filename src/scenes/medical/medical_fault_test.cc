@@ -4,8 +4,8 @@
 // way round), the bill must always match the records (no charge without its
 // appointment or dispensed prescription, no refund without its
 // cancellation), and the call without the fault must then succeed. Closing
-// a visit, dispensing, stopping a session and marking no-shows likewise:
-// all or nothing.
+// a visit, dispensing, a walk-in, stopping a session and marking no-shows
+// likewise: all or nothing.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -110,7 +110,10 @@ class MedicalFaultTest : public testing::FaultyVaultTest {
       auto issued = platform_->devices().Enrol(
           {.citizen_id = citizen_, .device_key = device_.public_key(), .label = "phone"});
       EXPECT_THAT(issued, IsOk());
-      if (issued.ok()) credential_ = issued->credential;
+      if (issued.ok()) {
+        credential_ = issued->credential;
+        device_id_ = issued->device_id;
+      }
     }
     auto bytes = code::MakePresentation(
         {.credential = credential_, .made_at = clock_.Now(), .counter = ++counter_}, device_);
@@ -118,12 +121,18 @@ class MedicalFaultTest : public testing::FaultyVaultTest {
     return bytes.ok() ? code::ToQrText(*bytes) : std::string();
   }
 
-  // A desk terminal of the hospital.
-  platform::Principal Desk() {
-    auto site = platform_->organisations().CreateSite(hospital_, "门诊楼");
-    EXPECT_THAT(site, IsOk());
-    auto terminal = platform_->access_keys().CreateTerminal(hospital_, site->id, "诊室1");
+  // A terminal of the hospital with `role`; a desk is the clinician's.
+  platform::Principal WithRole(std::string_view name, TerminalRole role) {
+    if (site_.empty()) {
+      auto site = platform_->organisations().CreateSite(hospital_, "门诊楼");
+      EXPECT_THAT(site, IsOk());
+      if (site.ok()) site_ = site->id;
+    }
+    auto terminal = platform_->access_keys().CreateTerminal(hospital_, site_, name);
     EXPECT_THAT(terminal, IsOk());
+    EXPECT_THAT(medical_->RegisterTerminal(hospital_, terminal->first.id, role,
+                                           role == TerminalRole::kDesk ? clinician_id_ : ""),
+                IsOk());
     auto principal = platform_->access_keys().Authenticate(terminal->second.token);
     EXPECT_THAT(principal, IsOk());
     return *principal;
@@ -149,7 +158,7 @@ class MedicalFaultTest : public testing::FaultyVaultTest {
   }
 
   std::unique_ptr<MedicalScene> medical_;
-  std::string slot_id_, citizen_, hospital_, clinician_id_;
+  std::string slot_id_, citizen_, hospital_, clinician_id_, site_, device_id_;
   const crypto::PrivateKey device_ = *crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519);
   Bytes credential_;
   std::uint64_t counter_ = 0;
@@ -210,7 +219,8 @@ TEST_P(MedicalFaultTest, ACancellationThatFailsAtAnyStepFreesNoPlace) {
 }
 
 TEST_P(MedicalFaultTest, AVisitClosedOrDispensedWithAFaultChangesNothing) {
-  const platform::Principal desk = Desk();
+  const platform::Principal desk = WithRole("诊室1", TerminalRole::kDesk);
+  const platform::Principal pharmacy = WithRole("药房1", TerminalRole::kPharmacy);
   const PrescriptionRequest request{.items = {{"阿莫西林胶囊", 2, 1250}, {"布洛芬片", 1, 800}}};
   const char* const starts[] = {"16:00", "16:30", "17:00", "17:30", "18:00", "18:30"};
   const char* const ends[] = {"16:30", "17:00", "17:30", "18:00", "18:30", "19:00"};
@@ -252,7 +262,7 @@ TEST_P(MedicalFaultTest, AVisitClosedOrDispensedWithAFaultChangesNothing) {
     const std::int64_t charged = Count("medical_postings WHERE kind = 'prescription'");
     InjectAtEachStep(
         *faulty_, {.point = failure.point, .error = failure.error, .sticky = failure.sticky},
-        [&] { return medical_->Dispense(desk, Code(), rx).status(); },
+        [&] { return medical_->Dispense(pharmacy, Code(), rx).status(); },
         [&](int, const Status& status) {
           EXPECT_THAT(status, StatusIs(failure.code, failure.reason));
           EXPECT_EQ(
@@ -270,7 +280,7 @@ TEST_P(MedicalFaultTest, AVisitClosedOrDispensedWithAFaultChangesNothing) {
         Count("medical_postings WHERE kind = 'prescription' AND prescription_id = '" + rx + "'"),
         1);
     ExpectLedgerConsistent();
-    EXPECT_THAT(medical_->Dispense(desk, Code(), rx),
+    EXPECT_THAT(medical_->Dispense(pharmacy, Code(), rx),
                 StatusIs(StatusCode::kFailedPrecondition, "already_dispensed"));
   }
 }
@@ -322,6 +332,54 @@ TEST_P(MedicalFaultTest, AStopOrNoShowMarkingWithAFaultChangesNothing) {
         EXPECT_EQ(Count("medical_appointments WHERE no_show_at IS NOT NULL"), 0);
       });
   EXPECT_EQ(Count("medical_appointments WHERE no_show_at IS NOT NULL"), 1);
+}
+
+// A walk-in books a place and checks in, in one transaction: with a fault
+// at any step there is neither, and every slot's places taken still match
+// its booked appointments. Each failure kind on a day of its own, in a
+// session running then (15:00-16:00, now 15:06).
+TEST_P(MedicalFaultTest, AWalkInWithAFaultBooksNothing) {
+  const platform::Principal desk = WithRole("诊室1", TerminalRole::kDesk);
+  int day = 0;
+  for (const StorageFailure& failure : kStorageFailures) {
+    SCOPED_TRACE(failure.name);
+    clock_.Advance(std::chrono::days(1));
+    ++day;
+    // Before any fault: the phone enrolled, and its credential renewed each
+    // day (one lasts less than three).
+    ASSERT_FALSE(Code().empty());
+    auto renewed = platform_->devices().RenewCredential(citizen_, device_id_);
+    ASSERT_THAT(renewed, IsOk());
+    credential_ = renewed->credential;
+    auto schedule = medical_->CreateSchedule(
+        hospital_, {.clinician_id = clinician_id_,
+                    .day = FormatIsoDay(
+                        std::chrono::sys_days(std::chrono::year(2026) / std::chrono::August / 6) +
+                        std::chrono::days(day)),
+                    .start = "15:00",
+                    .end = "16:00",
+                    .slot_minutes = 30,
+                    .capacity = 5,
+                    .fee_fen = 0});
+    ASSERT_THAT(schedule, IsOk());
+    const std::int64_t booked = Booked();
+    const std::int64_t encounters = Count("medical_encounters");
+    const int steps = InjectAtEachStep(
+        *faulty_, {.point = failure.point, .error = failure.error, .sticky = failure.sticky},
+        [&] { return medical_->CheckIn(desk, Code(), true).status(); },
+        [&](int, const Status& status) {
+          EXPECT_THAT(status, StatusIs(failure.code, failure.reason));
+          EXPECT_EQ(Booked(), booked);
+          EXPECT_EQ(Count("medical_encounters"), encounters);
+          ExpectConsistent();
+        });
+    EXPECT_GE(steps, failure.point == FaultPoint::kCommit ? 1 : 4);
+    EXPECT_EQ(Booked(), booked + 1) << "the run that met no fault walked in";
+    EXPECT_EQ(Count("medical_encounters"), encounters + 1);
+    EXPECT_EQ(Count("medical_slots WHERE id = '" + schedule->slots.front().id + "' AND booked = 1"),
+              1);
+    ExpectConsistent();
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, MedicalFaultTest,

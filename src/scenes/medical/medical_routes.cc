@@ -1,10 +1,12 @@
-// Routes of the medical scene: a hospital's departments, clinicians and
-// schedules (its administrators or the platform's), its open slots
-// (citizens and its terminals), and registration (挂号) from the citizen's
-// session or at a kiosk by the code; visits (就诊) checked in and closed at
-// the clinician's desk, and prescriptions dispensed (取药) at the pharmacy,
-// by the code; the patient's bill and the hospital's revenue of a day.
-// Terminals never get a citizen's id.
+// Routes of the medical scene: a hospital's departments, clinicians,
+// schedules and terminal roles (its administrators or the platform's), its
+// open slots (citizens and its terminals), and registration (挂号) from the
+// citizen's session or at a kiosk by the code; visits (就诊, walk-ins too)
+// checked in and closed at the clinician's desk, and prescriptions dispensed
+// (取药) at the pharmacy, by the code; health records, read by the patient
+// and by another hospital under the patient's consent; the patient's bill
+// and the hospital's revenue of a day; the same for a guardian's
+// dependants. Terminals never get a citizen's id.
 #include <nlohmann/json.hpp>
 
 #include "api/route.h"
@@ -45,6 +47,15 @@ json DepartmentJson(const Department& d) {
 json ClinicianJson(const Clinician& c) {
   return {{"id", c.id},     {"org_id", c.org_id}, {"department_id", c.department_id},
           {"name", c.name}, {"title", c.title},   {"created_at", FormatRfc3339(c.created_at)}};
+}
+
+json TerminalJson(const MedicalTerminal& t) {
+  json out = {{"terminal_id", t.terminal_id},
+              {"org_id", t.org_id},
+              {"role", TerminalRoleName(t.role)},
+              {"updated_at", FormatRfc3339(t.updated_at)}};
+  if (!t.clinician_id.empty()) out["clinician_id"] = t.clinician_id;
+  return out;
 }
 
 json SlotJson(const Slot& s) {
@@ -274,6 +285,41 @@ void AddFacilityRoutes(MedicalScene& scene, std::vector<RouteSpec>& routes) {
        }});
   routes.push_back(
       {.method = Method::kPost,
+       .pattern = "/v1/orgs/{org}/medical/terminals",
+       .name = "medical_register_terminal",
+       .summary = "Give one of the hospital's terminals its role (kiosk, desk, pharmacy), "
+                  "replacing any it had",
+       .roles = api::kOrgAdmins,
+       .body = {{.name = "terminal_id", .max_length = 64},
+                {.name = "role", .max_length = 16, .description = "kiosk, desk or pharmacy"},
+                {.name = "clinician_id",
+                 .required = false,
+                 .max_length = 64,
+                 .description = "a desk's clinician, of the hospital; only for a desk"}},
+       .handler = [&scene](Call& call) {
+         if (auto denied = CheckOrgAccess(call)) return *denied;
+         auto role = TerminalRoleFromName(Text(call, "role"));
+         if (!role.ok()) return api::ErrorResponse(role.status());
+         return Respond(scene.RegisterTerminal(Param(call, "org"), Text(call, "terminal_id"), *role,
+                                               Text(call, "clinician_id")),
+                        200, TerminalJson);
+       }});
+  routes.push_back({.method = Method::kGet,
+                    .pattern = "/v1/orgs/{org}/medical/terminals",
+                    .name = "medical_list_terminals",
+                    .summary = "The hospital's terminals that have a role",
+                    .roles = api::kOrgAdmins,
+                    .handler = [&scene](Call& call) {
+                      if (auto denied = CheckOrgAccess(call)) return *denied;
+                      return Respond(scene.ListTerminals(Param(call, "org")), 200,
+                                     [](const std::vector<MedicalTerminal>& list) {
+                                       json out = json::array();
+                                       for (const auto& t : list) out.push_back(TerminalJson(t));
+                                       return json{{"terminals", out}};
+                                     });
+                    }});
+  routes.push_back(
+      {.method = Method::kPost,
        .pattern = "/v1/orgs/{org}/medical/schedules/{schedule}/stop",
        .name = "medical_stop_schedule",
        .summary = "Stop a session (停诊): its bookings are stopped and each patient is told",
@@ -481,18 +527,25 @@ Result<PrescriptionRequest> ParsePrescription(const json& in) {
 }
 
 void AddVisitRoutes(MedicalScene& scene, std::vector<RouteSpec>& routes) {
-  routes.push_back({.method = Method::kPost,
-                    .pattern = "/v1/medical/check-ins",
-                    .name = "medical_check_in",
-                    .summary = "Scan the patient's code at the clinician's desk: check in today's "
-                               "appointment and open its encounter (就诊)",
-                    .roles = api::kTerminals,
-                    .body = {{.name = "qr", .max_length = 4096, .description = "the CC1: text"}},
-                    .success_status = 201,
-                    .handler = [&scene](Call& call) {
-                      return Respond(scene.CheckIn(*call.principal, Text(call, "qr")), 201,
-                                     EncounterJson);
-                    }});
+  routes.push_back(
+      {.method = Method::kPost,
+       .pattern = "/v1/medical/check-ins",
+       .name = "medical_check_in",
+       .summary = "Scan the patient's code at the clinician's desk: check in today's "
+                  "appointment (or register a walk-in) and open its encounter (就诊)",
+       .roles = api::kTerminals,
+       .body = {{.name = "qr", .max_length = 4096, .description = "the CC1: text"},
+                {.name = "walk_in",
+                 .type = FieldType::kBoolean,
+                 .required = false,
+                 .description = "without an appointment today: book a place in the desk "
+                                "clinician's session now, then check in"}},
+       .success_status = 201,
+       .handler = [&scene](Call& call) {
+         const bool walk_in = call.body.value("walk_in", false);
+         return Respond(scene.CheckIn(*call.principal, Text(call, "qr"), walk_in), 201,
+                        EncounterJson);
+       }});
   routes.push_back(
       {.method = Method::kPost,
        .pattern = "/v1/medical/encounters/{encounter}/close",

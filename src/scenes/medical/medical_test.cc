@@ -29,6 +29,7 @@ constexpr std::string_view kIdNumber = "370282199003154516";
 constexpr std::string_view kOtherIdNumber = "370282195001011839";
 constexpr std::string_view kThirdIdNumber = "370282198506201236";
 constexpr std::string_view kHospitalCode = "12370282MB0000001A";
+constexpr std::string_view kFourthIdNumber = "370282198801011232";
 
 // 2026-08-06 15:06 in Jimo (UTC+8).
 const Instant kStart = testing::kSceneTestStart;
@@ -81,6 +82,15 @@ class MedicalTest : public testing::SceneTest {
 
     citizen_ = NewCitizen("13912345678", kIdNumber);
     other_citizen_ = NewCitizen("13912345679", kOtherIdNumber);
+    GiveRole(hospital_id_, kiosk_, TerminalRole::kKiosk);
+    GiveRole(other_hospital_id_, other_kiosk_, TerminalRole::kKiosk);
+  }
+
+  // Registers the terminal's role at its hospital, as its admin does.
+  void GiveRole(const std::string& org, const Principal& terminal, TerminalRole role,
+                std::string_view clinician_id = "") {
+    auto registered = medical_->RegisterTerminal(org, terminal.terminal_id, role, clinician_id);
+    ASSERT_TRUE(registered.ok()) << registered.status().ToString();
   }
 
   void OpenMedical(MedicalOptions options = {}) {
@@ -433,6 +443,75 @@ TEST_P(MedicalTest, TheDemoSeedsEachHospitalWithAWeekOfSessions) {
               StatusIs(StatusCode::kFailedPrecondition, "not_a_hospital"));
 }
 
+TEST_P(MedicalTest, TerminalRolesAreTheHospitalsOwnAndReplacedWhenPostedAgain) {
+  auto sites = platform_->organisations().ListSites(hospital_id_);
+  ASSERT_TRUE(sites.ok() && !sites->empty());
+  const Principal desk = Terminal(hospital_id_, sites->front().id, "诊室1");
+  const Principal disabled = Terminal(hospital_id_, sites->front().id, "诊室9");
+  ASSERT_TRUE(platform_->access_keys().DisableTerminal(hospital_id_, disabled.terminal_id).ok());
+  auto roles = [&] { return QueryInt("SELECT CAST(COUNT(*) AS BIGINT) FROM medical_terminals"); };
+  const std::int64_t kiosks = roles();
+  EXPECT_THAT(
+      medical_->RegisterTerminal(hospital_id_, other_kiosk_.terminal_id, TerminalRole::kKiosk, ""),
+      StatusIs(StatusCode::kPermissionDenied, "terminal_of_another_hospital"));
+  EXPECT_THAT(medical_->RegisterTerminal(hospital_id_, "term_unknown", TerminalRole::kKiosk, ""),
+              StatusIs(StatusCode::kPermissionDenied, "terminal_of_another_hospital"));
+  EXPECT_THAT(
+      medical_->RegisterTerminal(hall_id_, hall_kiosk_.terminal_id, TerminalRole::kKiosk, ""),
+      StatusIs(StatusCode::kFailedPrecondition, "not_a_hospital"));
+  EXPECT_THAT(
+      medical_->RegisterTerminal(hospital_id_, disabled.terminal_id, TerminalRole::kKiosk, ""),
+      StatusIs(StatusCode::kFailedPrecondition, "failed_precondition"));
+  EXPECT_THAT(medical_->RegisterTerminal(hospital_id_, desk.terminal_id, TerminalRole::kDesk, ""),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
+  EXPECT_THAT(medical_->RegisterTerminal(hospital_id_, desk.terminal_id, TerminalRole::kPharmacy,
+                                         clinician_.id),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
+  EXPECT_THAT(
+      medical_->RegisterTerminal(hospital_id_, desk.terminal_id, TerminalRole::kDesk, "doc_x"),
+      StatusIs(StatusCode::kNotFound, "not_found"));
+  EXPECT_THAT(medical_->RegisterTerminal(other_hospital_id_, other_kiosk_.terminal_id,
+                                         TerminalRole::kDesk, clinician_.id),
+              StatusIs(StatusCode::kPermissionDenied, "permission_denied"));
+  EXPECT_THAT(TerminalRoleFromName("doctor"),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
+  EXPECT_EQ(roles(), kiosks);
+
+  // Without a role, a terminal of the hospital lists slots and books
+  // nothing; the code it was shown stays good.
+  const Schedule schedule = NewSchedule(kTomorrow, "08:00", "09:00");
+  EXPECT_TRUE(medical_->ListOpenSlots(desk, hospital_id_, kTomorrow).ok());
+  const auto before = Counts();
+  const std::string code = Code(citizen_);
+  EXPECT_THAT(medical_->BookAtTerminal(desk, code, schedule.slots[0].id),
+              StatusIs(StatusCode::kPermissionDenied, "not_a_kiosk"));
+  EXPECT_EQ(Counts(), before);
+  auto registered = medical_->RegisterTerminal(hospital_id_, desk.terminal_id, TerminalRole::kDesk,
+                                               clinician_.id);
+  ASSERT_TRUE(registered.ok()) << registered.status().ToString();
+  EXPECT_EQ(registered->clinician_id, clinician_.id);
+  // A desk books too.
+  ASSERT_TRUE(medical_->BookAtTerminal(desk, code, schedule.slots[0].id).ok());
+
+  // Posting again replaces the role: the kiosk is now the pharmacy.
+  auto replaced =
+      medical_->RegisterTerminal(hospital_id_, kiosk_.terminal_id, TerminalRole::kPharmacy, "");
+  ASSERT_TRUE(replaced.ok()) << replaced.status().ToString();
+  const auto booked = Counts();
+  EXPECT_THAT(medical_->BookAtTerminal(kiosk_, Code(other_citizen_), schedule.slots[0].id),
+              StatusIs(StatusCode::kPermissionDenied, "not_a_kiosk"));
+  EXPECT_EQ(Counts(), booked);
+  auto listed = medical_->ListTerminals(hospital_id_);
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_EQ(listed->size(), 2u);
+  std::map<std::string, std::pair<TerminalRole, std::string>> by_id;
+  for (const MedicalTerminal& t : *listed) by_id[t.terminal_id] = {t.role, t.clinician_id};
+  EXPECT_EQ(by_id[kiosk_.terminal_id], std::pair(TerminalRole::kPharmacy, std::string()));
+  EXPECT_EQ(by_id[desk.terminal_id], std::pair(TerminalRole::kDesk, clinician_.id));
+  EXPECT_THAT(medical_->ListTerminals(hall_id_),
+              StatusIs(StatusCode::kFailedPrecondition, "not_a_hospital"));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, MedicalTest, ::testing::ValuesIn(testing::DatabaseBackends()),
                          testing::BackendTestName);
 
@@ -446,10 +525,19 @@ class MedicalVisitTest : public MedicalTest {
     auto sites = platform_->organisations().ListSites(hospital_id_);
     ASSERT_TRUE(sites.ok() && !sites->empty());
     desk_ = Terminal(hospital_id_, sites->front().id, "诊室1");
+    other_desk_ = Terminal(hospital_id_, sites->front().id, "诊室2");
     pharmacy_ = Terminal(hospital_id_, sites->front().id, "药房1");
+    GiveRole(hospital_id_, desk_, TerminalRole::kDesk, clinician_.id);
+    GiveRole(hospital_id_, other_desk_, TerminalRole::kDesk, clinician_.id);
+    GiveRole(hospital_id_, pharmacy_, TerminalRole::kPharmacy);
+    auto other_sites = platform_->organisations().ListSites(other_hospital_id_);
+    ASSERT_TRUE(other_sites.ok() && !other_sites->empty());
+    other_pharmacy_ = Terminal(other_hospital_id_, other_sites->front().id, "药房1");
+    GiveRole(other_hospital_id_, other_pharmacy_, TerminalRole::kPharmacy);
     // Today's session, later this afternoon (now is 15:06).
-    const Schedule today = NewSchedule(kToday, "16:00", "17:00");
-    auto booked = medical_->BookOnline(citizen_.id, today.slots[0].id);
+    today_ = NewSchedule(kToday, "16:00", "17:00");
+    ASSERT_EQ(today_.slots.size(), 2u);
+    auto booked = medical_->BookOnline(citizen_.id, today_.slots[0].id);
     ASSERT_TRUE(booked.ok()) << booked.status().ToString();
     appointment_id_ = booked->id;
   }
@@ -484,7 +572,8 @@ class MedicalVisitTest : public MedicalTest {
     return made->front();
   }
 
-  Principal desk_, pharmacy_;
+  Principal desk_, other_desk_, pharmacy_, other_pharmacy_;
+  Schedule today_;  // 16:00-17:00, two slots of two places; citizen_ has 16:00
   std::string appointment_id_;
 };
 
@@ -505,7 +594,7 @@ TEST_P(MedicalVisitTest, CheckInCloseAndDispenseOnce) {
   EXPECT_THAT(medical_->CheckIn(desk_, Code(other_citizen_)),
               StatusIs(StatusCode::kFailedPrecondition, "no_appointment_today"));
   EXPECT_THAT(medical_->CheckIn(other_kiosk_, Code(citizen_)),
-              StatusIs(StatusCode::kFailedPrecondition, "no_appointment_today"));
+              StatusIs(StatusCode::kPermissionDenied, "not_a_desk"));
   EXPECT_THAT(medical_->CheckIn(hall_kiosk_, Code(citizen_)),
               StatusIs(StatusCode::kPermissionDenied, "not_a_hospital_terminal"));
   const std::string used = Code(citizen_);
@@ -517,10 +606,10 @@ TEST_P(MedicalVisitTest, CheckInCloseAndDispenseOnce) {
   // Closing: only at the desk that opened it, with good input.
   const PrescriptionRequest request{.items = {{"阿莫西林胶囊", 2, 1250}, {"布洛芬片", 1, 800}}};
   const auto one = std::span(&request, 1);
-  EXPECT_THAT(medical_->CloseEncounter(pharmacy_, encounter->id, "summary", one, 1),
+  EXPECT_THAT(medical_->CloseEncounter(other_desk_, encounter->id, "summary", one, 1),
               StatusIs(StatusCode::kPermissionDenied, "encounter_of_another_desk"));
-  EXPECT_THAT(medical_->CloseEncounter(other_kiosk_, encounter->id, "summary", one, 1),
-              StatusIs(StatusCode::kNotFound, "not_found"));
+  EXPECT_THAT(medical_->CloseEncounter(pharmacy_, encounter->id, "summary", one, 1),
+              StatusIs(StatusCode::kPermissionDenied, "not_a_desk"));
   EXPECT_THAT(medical_->CloseEncounter(desk_, encounter->id, "summary", one, 4),
               StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
   EXPECT_THAT(medical_->CloseEncounter(desk_, encounter->id, "", one, 1),
@@ -543,8 +632,10 @@ TEST_P(MedicalVisitTest, CheckInCloseAndDispenseOnce) {
 
   // Pick-up: the prescription is checked before the code is used.
   before = VisitCounts();
-  EXPECT_THAT(medical_->Dispense(other_kiosk_, Code(citizen_), rx.id),
+  EXPECT_THAT(medical_->Dispense(other_pharmacy_, Code(citizen_), rx.id),
               StatusIs(StatusCode::kPermissionDenied, "prescription_of_another_hospital"));
+  EXPECT_THAT(medical_->Dispense(desk_, Code(citizen_), rx.id),
+              StatusIs(StatusCode::kPermissionDenied, "not_a_pharmacy"));
   EXPECT_THAT(medical_->Dispense(pharmacy_, Code(other_citizen_), rx.id),
               StatusIs(StatusCode::kPermissionDenied, "not_the_patient"));
   EXPECT_THAT(medical_->Dispense(pharmacy_, Code(citizen_), "rx_unknown"),
@@ -664,6 +755,104 @@ TEST_P(MedicalVisitTest, ConcurrentDispensingOfOnePrescriptionDispensesItOnce) {
   EXPECT_EQ(ok, 1);
   EXPECT_EQ(VisitCounts()["dispensed"], 1);
   EXPECT_EQ(VisitCounts()["counters"], 1);
+}
+
+TEST_P(MedicalVisitTest, ARoleRefusalComesBeforeTheCodeIsUsed) {
+  const Prescription rx = Prescribe();
+  ASSERT_FALSE(rx.id.empty());
+  auto before = VisitCounts();
+  const std::string code = Code(citizen_);
+  EXPECT_THAT(medical_->Dispense(desk_, code, rx.id),
+              StatusIs(StatusCode::kPermissionDenied, "not_a_pharmacy"));
+  EXPECT_THAT(medical_->Dispense(kiosk_, code, rx.id),
+              StatusIs(StatusCode::kPermissionDenied, "not_a_pharmacy"));
+  EXPECT_EQ(VisitCounts(), before);
+  ASSERT_TRUE(medical_->Dispense(pharmacy_, code, rx.id).ok());
+
+  ASSERT_TRUE(medical_->BookOnline(other_citizen_.id, today_.slots[1].id).ok());
+  before = VisitCounts();
+  const std::string other_code = Code(other_citizen_);
+  EXPECT_THAT(medical_->CheckIn(pharmacy_, other_code),
+              StatusIs(StatusCode::kPermissionDenied, "not_a_desk"));
+  EXPECT_THAT(medical_->CheckIn(kiosk_, other_code, true),
+              StatusIs(StatusCode::kPermissionDenied, "not_a_desk"));
+  EXPECT_EQ(VisitCounts(), before);
+  ASSERT_TRUE(medical_->CheckIn(desk_, other_code).ok());
+}
+
+TEST_P(MedicalVisitTest, AWalkInIsBookedIntoTheRunningSlotAndCheckedIn) {
+  clock_.Set(today_.slots[0].starts_at + std::chrono::minutes(10));  // 16:10
+  const auto before = VisitCounts();
+  auto encounter = medical_->CheckIn(desk_, Code(other_citizen_), true);
+  ASSERT_TRUE(encounter.ok()) << encounter.status().ToString();
+  EXPECT_EQ(encounter->clinician_id, clinician_.id);
+  EXPECT_EQ(encounter->terminal_id, desk_.terminal_id);
+  EXPECT_EQ(Booked(today_.slots[0].id), 2);
+  auto mine = medical_->CitizenAppointments(other_citizen_.id);
+  ASSERT_TRUE(mine.ok());
+  ASSERT_EQ(mine->size(), 1u);
+  EXPECT_EQ(mine->front().id, encounter->appointment_id);
+  EXPECT_EQ(mine->front().channel, BookingChannel::kWalkIn);
+  EXPECT_EQ(mine->front().terminal_id, desk_.terminal_id);
+  EXPECT_EQ(mine->front().slot.id, today_.slots[0].id);
+  auto after = VisitCounts();
+  EXPECT_EQ(after["appointments"], before.at("appointments") + 1);
+  EXPECT_EQ(after["encounters"], before.at("encounters") + 1);
+  auto exported = medical_->ExportCitizen(other_citizen_.id);
+  ASSERT_TRUE(exported.ok());
+  EXPECT_EQ((*exported)["appointments"][0]["channel"], "walk_in");
+
+  // With an appointment today, walk_in changes nothing: it is checked in.
+  auto booked = medical_->CheckIn(desk_, Code(citizen_), true);
+  ASSERT_TRUE(booked.ok()) << booked.status().ToString();
+  EXPECT_EQ(booked->appointment_id, appointment_id_);
+  after = VisitCounts();
+  EXPECT_THAT(medical_->CheckIn(desk_, Code(other_citizen_), true),
+              StatusIs(StatusCode::kAlreadyExists, "already_checked_in"));
+  EXPECT_EQ(VisitCounts(), after);
+}
+
+TEST_P(MedicalVisitTest, AWalkInTakesTheNextPlaceOrIsRefusedChangingNothing) {
+  // One place at 17:00, after the fixture's session.
+  auto late = medical_->CreateSchedule(hospital_id_, {.clinician_id = clinician_.id,
+                                                      .day = std::string(kToday),
+                                                      .start = "17:00",
+                                                      .end = "17:30",
+                                                      .slot_minutes = 30,
+                                                      .capacity = 1,
+                                                      .fee_fen = 0});
+  ASSERT_TRUE(late.ok()) << late.status().ToString();
+  const Citizen third = NewCitizen("13912345670", kThirdIdNumber);
+  const Citizen unverified = NewCitizen("13912345671", kFourthIdNumber, false);
+  clock_.Set(today_.slots[1].ends_at + std::chrono::minutes(5));  // 17:05
+  auto walk_in = medical_->CheckIn(desk_, Code(other_citizen_), true);
+  ASSERT_TRUE(walk_in.ok()) << walk_in.status().ToString();
+  EXPECT_EQ(Booked(late->slots[0].id), 1);
+
+  const auto before = VisitCounts();
+  EXPECT_THAT(medical_->CheckIn(desk_, Code(third), true),
+              StatusIs(StatusCode::kFailedPrecondition, "slot_full"));
+  EXPECT_THAT(medical_->CheckIn(desk_, Code(third)),
+              StatusIs(StatusCode::kFailedPrecondition, "no_appointment_today"));
+  EXPECT_THAT(medical_->CheckIn(desk_, Code(unverified), true),
+              StatusIs(StatusCode::kFailedPrecondition, "identity_not_verified"));
+  clock_.Set(late->ends_at);  // 17:30: nothing running or to come
+  EXPECT_THAT(medical_->CheckIn(desk_, Code(third), true),
+              StatusIs(StatusCode::kFailedPrecondition, "no_session_now"));
+  // RegisterTerminal never makes a desk without its clinician; the guard
+  // keeps a walk-in from booking a session of nobody's if a row lacks one.
+  ASSERT_TRUE(
+      store::RunInTransaction(db(), store::TransactionMode::kWrite, [&](store::Transaction& tx) {
+        return tx
+            .Execute(
+                "UPDATE medical_terminals SET clinician_id = NULL "
+                "WHERE terminal_id = ?",
+                {store::Text(desk_.terminal_id)})
+            .status();
+      }).ok());
+  EXPECT_THAT(medical_->CheckIn(desk_, Code(third), true),
+              StatusIs(StatusCode::kFailedPrecondition, "desk_without_clinician"));
+  EXPECT_EQ(VisitCounts(), before);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, MedicalVisitTest,

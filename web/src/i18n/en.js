@@ -417,5 +417,6 @@ export default {
   'error.already_cancelled': 'This appointment is already cancelled.',
   'error.slot_of_another_hospital': 'That slot belongs to another hospital.',
   'error.not_a_hospital_terminal': 'This terminal is not a hospital’s.',
+  'error.not_a_kiosk': 'This terminal is not registered as the hospital’s registration kiosk.',
   'error.not_a_hospital': 'That organisation is not a hospital.'
 }

@@ -417,5 +417,6 @@ export default {
   'error.already_cancelled': '该挂号已取消。',
   'error.slot_of_another_hospital': '该号源属于其他医院。',
   'error.not_a_hospital_terminal': '本终端不属于医院。',
+  'error.not_a_kiosk': '本终端未登记为医院挂号机，不能挂号。',
   'error.not_a_hospital': '该机构不是医院。'
 }
