@@ -13,6 +13,21 @@
 //          M fresh codes ("CC1:…", one a line) of the riders, round-robin,
 //          with counters C, C+1, … per rider: every one distinct, every one
 //          valid for the next 60 s.
+//   idp    --dir DIR
+//          A stand-in OpenID Connect provider for the riders' identities:
+//          DIR/idp.jwk (its private key, 0600) and DIR/jwks.json (what the
+//          server's [identity] jwks_file names).
+//   seed … --identity DIR/idp.jwk
+//          also verifies every rider's identity online with an ID token of
+//          that provider (booking at a hospital is real-name).
+//   seed-medical --server URL --admin-key K --dir DIR --terminals T --schedules S
+//          A hospital with T registration kiosks and S one-hour sessions of
+//          one slot each (1000 places), on the next 7 local days. Writes
+//          DIR/kiosk_keys.txt and DIR/slots.txt (one slot id a line).
+//   bookings --dir DIR --count M --first-counter C --first-slot B --out FILE [--threads 2]
+//          M lines "CODE<tab>SLOT" for kiosk registrations: code i as
+//          `codes` makes it, with slot B + i / riders, so no rider books a
+//          session twice.
 //   verify --server URL --dir DIR --codes FILE [--threads 2]
 //          The in-process reference: a code::Verifier (default options, so
 //          with its in-memory replay cache) on the server's signed lists,
@@ -26,6 +41,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -42,10 +58,12 @@
 #include "code/trust_list.h"
 #include "code/verifier.h"
 #include "common/bytes.h"
+#include "common/city_time.h"
 #include "common/clock.h"
 #include "common/status.h"
 #include "crypto/key.h"
 #include "crypto/random.h"
+#include "oidc/test_provider.h"
 #include "sms/gateway.h"
 
 namespace citycode::bench {
@@ -117,6 +135,35 @@ std::string TextedCode(const std::string& file, const std::string& phone) {
   return *code;
 }
 
+constexpr std::string_view kIdpIssuer = "https://idp.bench.invalid";
+
+int Idp(const Args& args) {
+  const std::string dir = args.Get("dir");
+  auto idp =
+      Check(oidc::TestIdentityProvider::Create(std::string(kIdpIssuer)), "make the provider");
+  WriteFile(dir + "/jwks.json", idp->JwksJson());
+  WriteFile(dir + "/idp.jwk", idp->PrivateJwk());
+  std::filesystem::permissions(
+      dir + "/idp.jwk", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  return 0;
+}
+
+// The rider of `session` proves who they are with the provider's ID token.
+void VerifyIdentity(api_client::HttpClient& client, const oidc::TestIdentityProvider& idp,
+                    const Headers& session, const std::string& name, const std::string& id_number) {
+  const json check = Call(client, "POST", "/v1/me/identity/online", nullptr, session, 201,
+                          "start the identity check");
+  const std::string token = Check(idp.IdToken({.audience = check["client_id"],
+                                               .nonce = check["nonce"],
+                                               .subject = "bench-" + id_number,
+                                               .name = name,
+                                               .id_number = id_number,
+                                               .issued_at = SystemClock().Now()}),
+                                  "sign an ID token");
+  Call(client, "POST", "/v1/me/identity/online/id-token",
+       {{"id_token", token}, {"nonce", check["nonce"]}}, session, 200, "verify the identity");
+}
+
 int Seed(const Args& args) {
   const std::string dir = args.Get("dir");
   const long riders = args.GetInt("riders", 64), terminals = args.GetInt("terminals", 64);
@@ -144,24 +191,31 @@ int Seed(const Args& args) {
   // Phones 199 + 4 random digits + the index: runs on one database differ.
   const auto random = crypto::RandomArray<2>();
   const unsigned run = (unsigned{random[0]} << 8 | random[1]) % 10000;
+  std::unique_ptr<oidc::TestIdentityProvider> idp;
+  if (args.values.contains("identity")) {
+    std::ifstream in(args.Get("identity"));
+    const std::string jwk((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    idp = Check(oidc::TestIdentityProvider::FromPrivateJwk(std::string(kIdpIssuer), "ES256", jwk),
+                "load the provider");
+  }
   json out = {{"riders", json::array()}};
   std::string renew;
   for (long i = 0; i < riders; ++i) {
     char phone[16];
     std::snprintf(phone, sizeof phone, "199%04u%04ld", run, i % 10000);
     const std::string password = "bench-" + ToHex(crypto::RandomArray<8>());
+    const std::string name = "模拟乘客" + std::to_string(i);
+    const std::string id_number = api_client::RandomResidentIdNumber();
     Call(*client, "POST", "/v1/citizens",
-         {{"name", "模拟乘客" + std::to_string(i)},
-          {"id_number", api_client::RandomResidentIdNumber()},
-          {"phone", phone},
-          {"password", password}},
-         {}, 202, "register a rider");
+         {{"name", name}, {"id_number", id_number}, {"phone", phone}, {"password", password}}, {},
+         202, "register a rider");
     Call(*client, "POST", "/v1/citizens/confirm",
          {{"phone", phone}, {"code", TextedCode(args.Get("texts"), phone)}}, {}, 201,
          "confirm the rider's phone");
     const json session = Call(*client, "POST", "/v1/sessions",
                               {{"phone", phone}, {"password", password}}, {}, 201, "log in");
     const std::string token = session["token"].get<std::string>();
+    if (idp) VerifyIdentity(*client, *idp, {{"Authorization", "Bearer " + token}}, name, id_number);
     auto device = Check(crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519), "device key");
     const json enrolled =
         Call(*client, "POST", "/v1/me/devices", {{"public_key", device.public_key().ToPem()}},
@@ -176,6 +230,63 @@ int Seed(const Args& args) {
   WriteFile(dir + "/renew.txt", renew);
   WriteFile(dir + "/channel_key.txt", channel_key + "\n");
   std::cerr << "seeded " << terminals << " terminals and " << riders << " riders\n";
+  return 0;
+}
+
+// The hospital of the booking benchmark: kiosks, and sessions of one slot
+// on the next days, 23 an hour apart a day per clinician.
+int SeedMedical(const Args& args) {
+  const std::string dir = args.Get("dir");
+  const long terminals = args.GetInt("terminals", 8), schedules = args.GetInt("schedules", 1000);
+  auto client = Check(api_client::HttpClient::Create(args.Get("server")), "connect");
+  const Headers admin = {{"Authorization", "Bearer " + args.Get("admin-key")}};
+  const json org =
+      Call(*client, "POST", "/v1/orgs", {{"name", "Bench Hospital"}, {"kind", "hospital"}}, admin,
+           201, "create the hospital");
+  const std::string org_path = "/v1/orgs/" + org["id"].get<std::string>();
+  const json site = Call(*client, "POST", org_path + "/sites", {{"name", "Bench Clinic"}}, admin,
+                         201, "create the site");
+  std::string kiosk_keys;
+  for (long i = 0; i < terminals; ++i) {
+    const json t = Call(*client, "POST", org_path + "/terminals",
+                        {{"site_id", site["id"]}, {"name", "kiosk " + std::to_string(i)}}, admin,
+                        201, "create a kiosk");
+    Call(*client, "POST", org_path + "/medical/terminals",
+         {{"terminal_id", t["id"]}, {"role", "kiosk"}}, admin, 200, "make it a kiosk");
+    kiosk_keys += t["api_key"].get<std::string>() + "\n";
+  }
+  const json department = Call(*client, "POST", org_path + "/medical/departments",
+                               {{"name", "内科"}}, admin, 201, "create a department");
+  const std::chrono::sys_days today = CityTime{}.LocalDay(SystemClock().Now());
+  constexpr long kSessionsPerClinician = 7 * 23;
+  std::string clinician, slots;
+  for (long s = 0; s < schedules; ++s) {
+    if (s % kSessionsPerClinician == 0) {
+      clinician = Call(*client, "POST", org_path + "/medical/clinicians",
+                       {{"name", "模拟医生" + std::to_string(s / kSessionsPerClinician)},
+                        {"title", "医师"},
+                        {"department_id", department["id"]}},
+                       admin, 201, "create a clinician")["id"];
+    }
+    const long hour = s % 23, day = 1 + (s % kSessionsPerClinician) / 23;
+    char start[8], end[8];
+    std::snprintf(start, sizeof start, "%02ld:00", hour);
+    std::snprintf(end, sizeof end, "%02ld:00", hour + 1);
+    const json made = Call(*client, "POST", org_path + "/medical/schedules",
+                           {{"clinician_id", clinician},
+                            {"day", FormatIsoDay(today + std::chrono::days(day))},
+                            {"start", start},
+                            {"end", end},
+                            {"slot_minutes", 60},
+                            {"capacity", 1000},
+                            {"fee_fen", 1000}},
+                           admin, 201, "publish a session");
+    slots += made["slots"][0]["id"].get<std::string>() + "\n";
+  }
+  WriteFile(dir + "/kiosk_keys.txt", kiosk_keys);
+  WriteFile(dir + "/slots.txt", slots);
+  std::cerr << "seeded a hospital with " << terminals << " kiosks and " << schedules
+            << " sessions\n";
   return 0;
 }
 
@@ -245,6 +356,25 @@ int Codes(const Args& args) {
   return 0;
 }
 
+int Bookings(const Args& args) {
+  const auto riders = LoadRiders(args.Get("dir"));
+  const std::vector<std::string> slots = ReadLines(args.Get("dir") + "/slots.txt");
+  const auto count = static_cast<std::size_t>(args.GetInt("count", 10'000));
+  const auto first_slot = static_cast<std::size_t>(args.GetInt("first-slot", 0));
+  if (first_slot + (count + riders.size() - 1) / riders.size() > slots.size()) {
+    throw std::runtime_error("not enough sessions for that many bookings: seed more");
+  }
+  const auto codes =
+      MakeCodes(riders, count, static_cast<std::uint64_t>(args.GetInt("first-counter", 1)),
+                static_cast<int>(std::clamp<long>(args.GetInt("threads", 2), 1, 64)));
+  std::string text;
+  for (std::size_t i = 0; i < codes.size(); ++i) {
+    ((text += codes[i]) += '\t') += slots[first_slot + i / riders.size()] + '\n';
+  }
+  WriteFile(args.Get("out"), text);
+  return 0;
+}
+
 int Verify(const Args& args) {
   const std::vector<std::string> codes = ReadLines(args.Get("codes"));
   const int threads = static_cast<int>(std::clamp<long>(args.GetInt("threads", 2), 1, 64));
@@ -303,7 +433,8 @@ int Verify(const Args& args) {
 int main(int argc, char** argv) {
   using namespace citycode::bench;
   if (argc < 2) {
-    std::cerr << "usage: citycode_http_bench seed|codes|verify --name value ...\n";
+    std::cerr << "usage: citycode_http_bench idp|seed|seed-medical|codes|bookings|verify --name "
+                 "value ...\n";
     return 2;
   }
   Args args;
@@ -324,6 +455,9 @@ int main(int argc, char** argv) {
     if (command == "seed") return Seed(args);
     if (command == "codes") return Codes(args);
     if (command == "verify") return Verify(args);
+    if (command == "idp") return Idp(args);
+    if (command == "seed-medical") return SeedMedical(args);
+    if (command == "bookings") return Bookings(args);
     std::cerr << "citycode_http_bench: unknown command " << command << "\n";
     return 2;
   } catch (const std::exception& e) {
