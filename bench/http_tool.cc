@@ -164,25 +164,38 @@ void VerifyIdentity(api_client::HttpClient& client, const oidc::TestIdentityProv
        {{"id_token", token}, {"nonce", check["nonce"]}}, session, 200, "verify the identity");
 }
 
+// A bench organisation of `kind` with one site and `terminals` terminals.
+struct BenchOrg {
+  std::string path;             // "/v1/orgs/{id}"
+  std::vector<json> terminals;  // {id, api_key, …}
+};
+
+BenchOrg CreateOrg(api_client::HttpClient& client, const Headers& admin, std::string_view kind,
+                   long terminals) {
+  const json org =
+      Call(client, "POST", "/v1/orgs", {{"name", "Bench " + std::string(kind)}, {"kind", kind}},
+           admin, 201, "create the organisation");
+  BenchOrg out{.path = "/v1/orgs/" + org["id"].get<std::string>()};
+  const json site = Call(client, "POST", out.path + "/sites", {{"name", "Bench site"}}, admin, 201,
+                         "create the site");
+  for (long i = 0; i < terminals; ++i) {
+    out.terminals.push_back(
+        Call(client, "POST", out.path + "/terminals",
+             {{"site_id", site["id"]}, {"name", "terminal " + std::to_string(i)}}, admin, 201,
+             "create a terminal"));
+  }
+  return out;
+}
+
 int Seed(const Args& args) {
   const std::string dir = args.Get("dir");
   const long riders = args.GetInt("riders", 64), terminals = args.GetInt("terminals", 64);
   auto client = Check(api_client::HttpClient::Create(args.Get("server")), "connect");
   const Headers admin = {{"Authorization", "Bearer " + args.Get("admin-key")}};
 
-  const json org =
-      Call(*client, "POST", "/v1/orgs", {{"name", "Bench Transit"}, {"kind", "transit_operator"}},
-           admin, 201, "create the organisation");
-  const std::string org_path = "/v1/orgs/" + org["id"].get<std::string>();
-  const json site = Call(*client, "POST", org_path + "/sites", {{"name", "Bench Station"}}, admin,
-                         201, "create the site");
+  const BenchOrg transit = CreateOrg(*client, admin, "transit_operator", terminals);
   std::string terminal_keys;
-  for (long i = 0; i < terminals; ++i) {
-    const json t = Call(*client, "POST", org_path + "/terminals",
-                        {{"site_id", site["id"]}, {"name", "gate " + std::to_string(i)}}, admin,
-                        201, "create a terminal");
-    terminal_keys += t["api_key"].get<std::string>() + "\n";
-  }
+  for (const json& t : transit.terminals) terminal_keys += t["api_key"].get<std::string>() + "\n";
   const std::string channel_key =
       Call(*client, "POST", "/v1/channels/app/keys", {{"name", "bench app"}}, admin, 201,
            "create a channel key")["api_key"]
@@ -240,17 +253,10 @@ int SeedMedical(const Args& args) {
   const long terminals = args.GetInt("terminals", 8), schedules = args.GetInt("schedules", 1000);
   auto client = Check(api_client::HttpClient::Create(args.Get("server")), "connect");
   const Headers admin = {{"Authorization", "Bearer " + args.Get("admin-key")}};
-  const json org =
-      Call(*client, "POST", "/v1/orgs", {{"name", "Bench Hospital"}, {"kind", "hospital"}}, admin,
-           201, "create the hospital");
-  const std::string org_path = "/v1/orgs/" + org["id"].get<std::string>();
-  const json site = Call(*client, "POST", org_path + "/sites", {{"name", "Bench Clinic"}}, admin,
-                         201, "create the site");
+  const BenchOrg hospital = CreateOrg(*client, admin, "hospital", terminals);
+  const std::string& org_path = hospital.path;
   std::string kiosk_keys;
-  for (long i = 0; i < terminals; ++i) {
-    const json t = Call(*client, "POST", org_path + "/terminals",
-                        {{"site_id", site["id"]}, {"name", "kiosk " + std::to_string(i)}}, admin,
-                        201, "create a kiosk");
+  for (const json& t : hospital.terminals) {
     Call(*client, "POST", org_path + "/medical/terminals",
          {{"terminal_id", t["id"]}, {"role", "kiosk"}}, admin, 200, "make it a kiosk");
     kiosk_keys += t["api_key"].get<std::string>() + "\n";

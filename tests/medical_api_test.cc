@@ -942,6 +942,11 @@ TEST_P(MedicalApiTest, AGuardianBooksAndSeesAppointmentsForAChild) {
   json own = SendJson("GET", "/v1/me/medical/appointments", nullptr, session_, 200);
   EXPECT_EQ(own["appointments"].size(), 0u) << own;
   SendJson("GET", child + "/medical/records", nullptr, session_, 200);
+  // Every own route has its dependant's twin; the bill holds the child's fees.
+  json bill = SendJson("GET", child + "/medical/bill", nullptr, session_, 200);
+  EXPECT_EQ(bill["postings"].size(), 2u) << bill;
+  EXPECT_EQ(bill["charged_fen"], 2000);
+  EXPECT_EQ(SendJson("GET", "/v1/me/medical/bill", nullptr, session_, 200)["postings"].size(), 0u);
 
   // Nobody else acts for the child.
   const std::string stranger = CitizenSession(7);

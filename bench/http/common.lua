@@ -24,6 +24,17 @@ function my_lines(path, id, count)
   return lines
 end
 
+-- Line i of `lines`; past the end the last one again, counted in
+-- `exhausted` (the round is then void).
+function line_at(lines, i)
+  local line = lines[i]
+  if line == nil then
+    exhausted = exhausted + 1
+    line = lines[#lines]
+  end
+  return line
+end
+
 -- Paced mode: PACE_MS=<mean> makes every connection wait a random whole
 -- number of milliseconds, uniform in [mean/2, 3*mean/2], before each
 -- request (wrk's delay() has millisecond resolution).

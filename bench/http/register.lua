@@ -18,11 +18,7 @@ end
 
 function request()
   i = i + 1
-  local line = lines[i]
-  if line == nil then
-    exhausted = exhausted + 1
-    line = lines[#lines]
-  end
+  local line = line_at(lines, i)
   local code, slot = line:match("^([^\t]+)\t(.+)$")
   return wrk.format("POST", "/v1/medical/registrations", {
     ["Authorization"] = "Bearer " .. keys[i % #keys + 1],

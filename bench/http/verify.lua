@@ -18,11 +18,7 @@ end
 
 function request()
   i = i + 1
-  local code = codes[i]
-  if code == nil then
-    exhausted = exhausted + 1
-    code = codes[#codes]
-  end
+  local code = line_at(codes, i)
   return wrk.format("POST", "/v1/verify", {
     ["Authorization"] = "Bearer " .. keys[i % #keys + 1],
     ["Content-Type"] = "application/json",

@@ -30,6 +30,7 @@ json TypeJson(const vault::CertificateType& type) {
           {"name", type.name},
           {"authority_kind", type.authority_kind},
           {"holder_id_type", vault::HolderIdTypeCode(type.holder_id_type)},
+          {"health", type.health},  // granted alone, briefly; never on presentation
           {"fields", fields}};
 }
 

@@ -689,8 +689,8 @@ std::vector<RouteSpec> MedicalScene::Routes() {
   AddRegistrationRoutes(*this, routes);
   AddVisitRoutes(*this, routes);
   AddRecordRoutes(*this, routes);
-  AddDependantTwins(*this, routes);
   AddFeeRoutes(*this, routes);
+  AddDependantTwins(*this, routes);  // last: it copies every /v1/me/medical/ route above
   return routes;
 }
 

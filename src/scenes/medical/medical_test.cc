@@ -6,6 +6,7 @@
 #include <latch>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -177,6 +178,24 @@ class MedicalTest : public testing::SceneTest {
   Clinician clinician_;
   Citizen citizen_, other_citizen_;
 };
+
+// A guardian has every view and action of their own for a dependant.
+TEST_P(MedicalTest, EveryOwnRouteHasADependantsTwin) {
+  std::set<std::string> patterns;
+  for (const api::RouteSpec& route : medical_->Routes()) {
+    patterns.insert(std::to_string(static_cast<int>(route.method)) + " " + route.pattern);
+  }
+  int own = 0;
+  for (const std::string& pattern : patterns) {
+    const std::size_t at = pattern.find(" /v1/me/medical/");
+    if (at == std::string::npos) continue;
+    ++own;
+    const std::string twin = pattern.substr(0, at) + " /v1/me/dependants/{dependant}/medical/" +
+                             pattern.substr(at + std::string(" /v1/me/medical/").size());
+    EXPECT_TRUE(patterns.contains(twin)) << pattern;
+  }
+  EXPECT_GE(own, 8);
+}
 
 TEST_P(MedicalTest, ASchedulePublishesSlotsInTheCitysLocalTime) {
   const Schedule schedule = NewSchedule(kTomorrow, "08:00", "10:00", 3);
