@@ -88,8 +88,8 @@ function otherFacts (r) {
   ]
 }
 
-// The bill: a table of postings, newest first as the server gives them, and
-// the totals. Returns the section and its reload (after a booking or a
+// The bill: the postings, newest first as the server gives them, and the
+// totals. Returns the section and its reload (after a booking or a
 // cancellation).
 export function billSection (ctx, base) {
   const bill = panel('bill')
@@ -103,28 +103,27 @@ export function billSection (ctx, base) {
 function billContent ({ postings = [], charged_fen: charged = 0, refunded_fen: refunded = 0, owed_fen: owed = 0 }) {
   if (!postings.length) return null
   return h('div', { class: 'card bill' },
-    // No scrolling box around it (a phone's narrow screen wraps the cells).
-    h('table', { class: 'bill__table' },
-      h('thead', {}, h('tr', {},
-        h('th', { scope: 'col', t: 'medicalBill.item' }), h('th', { scope: 'col', t: 'medicalBill.hospital' }),
-        h('th', { scope: 'col', t: 'medicalBill.time' }), h('th', { scope: 'col', class: 'num', t: 'medicalBill.amount' }))),
-      h('tbody', {}, postings.map(postingRow))),
+    // A list rather than a table: a phone's width fits two lines a posting.
+    h('ul', { class: 'plain postings' }, postings.map(postingRow)),
     h('dl', { class: 'facts bill__totals', testid: 'bill-totals' },
       total('medicalBill.charged', 'bill-charged', charged),
       total('medicalBill.refunded', 'bill-refunded', refunded),
       total('medicalBill.owed', 'bill-owed', owed)))
 }
 
+// "挂号费 ¥10.00" over "即墨区人民医院 · 2026年7月16日 05:30".
 function postingRow (p) {
   const kind = has(`postingKind.${p.kind}`) ? t(`postingKind.${p.kind}`) : p.kind
-  return h('tr', {
+  return h('li', {
+    class: 'posting',
     testid: 'bill-posting',
     dataset: { kind: p.kind, fen: String(p.amount_fen ?? 0), appointmentId: p.appointment_id ?? '', prescriptionId: p.prescription_id ?? '' }
   },
-  h('td', { testid: 'bill-posting-kind' }, kind),
-  h('td', { testid: 'bill-posting-hospital' }, p.org_name ?? ''),
-  h('td', { testid: 'bill-posting-time' }, formatDateTime(p.posted_at)),
-  h('td', { class: 'num', testid: 'bill-posting-amount' }, formatFen(p.amount_fen ?? 0)))
+  h('span', { class: 'posting__kind', testid: 'bill-posting-kind' }, kind),
+  h('span', { class: 'posting__amount', testid: 'bill-posting-amount' }, formatFen(p.amount_fen ?? 0)),
+  h('span', { class: 'posting__meta' },
+    h('span', { testid: 'bill-posting-hospital' }, p.org_name ?? ''), ' · ',
+    h('span', { testid: 'bill-posting-time' }, formatDateTime(p.posted_at))))
 }
 
 function total (label, testid, fen) {
