@@ -2,34 +2,93 @@
 // /v1/medical/hospitals), a local day from today to booking_days_ahead (7)
 // days on, that day's open slots (GET /v1/medical/slots?org_id&day: time,
 // department, clinician, fee, places left; full ones listed, not bookable),
-// POST /v1/me/medical/appointments {slot_id} — then the citizen's bookings,
+// POST …/medical/appointments {slot_id} — then the person's bookings,
 // newest slot first, each with its hospital, time, department, clinician and
 // fee; a booked one not yet started can be cancelled (two-step). A session
 // the hospital stopped (停诊) shows as `stopped` with the reason and the fee to
-// refund from its notice (GET /v1/me/medical/notices, also listed as 停诊通知);
+// refund from its notice (GET …/medical/notices, also listed as 停诊通知);
 // a booking never checked in as `no_show`. The booking status line (GET
-// /v1/me/medical/booking-status) counts no-shows against the limit and says
+// …/medical/booking-status) counts no-shows against the limit and says
 // when online booking is paused (the hospital's kiosk still books).
+// Then the person's health records and bill (medical_records.js) and, for
+// the citizen themself, the hospitals allowed to read them (health_consent.js).
+//
+// A guardian with live dependants (GET /v1/me/dependants) chooses whom at
+// the top: 本人 (/v1/me/medical/…) or a dependant
+// (/v1/me/dependants/{id}/medical/…, the same routes acting for them).
 import { h, confirmButton, field, statusLine } from '../lib/dom.js'
 import { cityToday, currentLang, formatDateTime, formatFen, formatTime, has, t } from '../lib/i18n.js'
 import { slotFacts } from '../lib/medical_slot.js'
 import { clearStatus, showError, showStatus } from '../lib/errors.js'
 import { serverNowMs } from '../lib/clock.js'
 import { panel } from './panel.js'
+import { billSection, recordsSection } from './medical_records.js'
+import { healthConsentSection } from './health_consent.js'
 
 // The server's [medical] booking_days_ahead in the demo and by default.
 const BOOKING_DAYS_AHEAD = 7
-// The choice survives the view's re-render (a language switch, a tab change).
-const chosen = { orgId: null, day: null }
+// The selector's value for the citizen themself.
+const SELF = 'self'
+// The choices survive the view's re-render (a language switch, a tab change).
+const chosen = { orgId: null, day: null, person: SELF }
 
 export function renderAppointmentsView (main, ctx) {
+  const personSlot = h('div')
+  const view = h('div', { class: 'medical-person-view', testid: 'medical-person-view' })
+  const showFor = (person) => {
+    chosen.person = person?.id ?? SELF
+    view.dataset.person = chosen.person
+    view.replaceChildren(...personSections(ctx, person))
+  }
+  main.append(h('h2', { t: 'appointments.title' }), h('p', { class: 'lead', t: 'appointments.lead' }), personSlot, view)
+  // The citizen at once; a dependant chosen before once the list says they
+  // are still one (a link may have ended meanwhile).
+  if (chosen.person === SELF) showFor(null)
+  loadDependants(ctx).then((live) => {
+    const person = live.find((d) => d.id === chosen.person) ?? null
+    if (chosen.person !== SELF || !view.childElementCount) showFor(person)
+    if (live.length) personSlot.replaceChildren(personSelector(live, showFor))
+  })
+}
+
+// The live dependants as {id, name}; none when the list cannot be had.
+async function loadDependants (ctx) {
+  try {
+    const { dependants = [] } = await ctx.api.get('/v1/me/dependants')
+    return dependants.filter((d) => d.live).map((d) => ({ id: d.dependant_id, name: d.name }))
+  } catch {
+    return []
+  }
+}
+
+function personSelector (dependants, showFor) {
+  const person = field({ id: 'medical-person', label: 'medical.person', testid: 'medical-person', type: 'select' })
+  person.input.append(h('option', { value: SELF, t: 'medical.self' }),
+    ...dependants.map((d) => h('option', { value: d.id }, d.name)))
+  person.input.value = chosen.person
+  person.input.addEventListener('change', () => showFor(dependants.find((d) => d.id === person.input.value) ?? null))
+  return h('div', { class: 'card form person-select' }, person.row, h('p', { class: 'hint', t: 'medical.personHint' }))
+}
+
+// Where the person's medical routes are: the citizen's own, or a dependant's.
+function medicalBase (person) {
+  return person ? `/v1/me/dependants/${encodeURIComponent(person.id)}/medical` : '/v1/me/medical'
+}
+
+// Booking, appointments, records and bill of one person; the health-data
+// consent for the citizen themself only (grants are their own).
+function personSections (ctx, person) {
+  const base = medicalBase(person)
+  const bill = billSection(ctx, base)
   const list = panel('appointments')
+  // A booking or a cancellation changes the list and the bill.
+  const refresh = () => { reload(); bill.reload() }
   const reload = () => list.fill(async () => {
     // Notices and booking status are extras: the list shows without them.
     const [mine, notices, status] = await Promise.all([
-      ctx.api.get('/v1/me/medical/appointments'),
-      ctx.api.get('/v1/me/medical/notices').catch(() => ({ notices: [] })),
-      ctx.api.get('/v1/me/medical/booking-status').catch(() => null)
+      ctx.api.get(`${base}/appointments`),
+      ctx.api.get(`${base}/notices`).catch(() => ({ notices: [] })),
+      ctx.api.get(`${base}/booking-status`).catch(() => null)
     ])
     return { appointments: mine.appointments, notices: notices.notices ?? [], status }
   }, ({ appointments, notices, status }) => {
@@ -38,23 +97,28 @@ export function renderAppointmentsView (main, ctx) {
       status ? bookingStatusLine(status) : null,
       notices.length ? noticesSection(notices) : null,
       appointments.length
-        ? h('ul', { class: 'cards' }, appointments.map((a) => appointmentCard(a, ctx, reload, byAppointment.get(a.id))))
-        : h('p', { class: 'empty', testid: 'appointments-empty', t: 'appointments.empty' })
+        ? h('ul', { class: 'cards' }, appointments.map((a) => appointmentCard(a, ctx, base, refresh, byAppointment.get(a.id))))
+        : h('p', { class: 'empty', testid: 'appointments-empty', t: person ? 'appointments.emptyFor' : 'appointments.empty', tParams: person ? { name: person.name } : undefined })
     ].filter(Boolean)
     return h('div', {}, parts)
   }, 'appointments.empty')
-  main.append(
-    h('h2', { t: 'appointments.title' }), h('p', { class: 'lead', t: 'appointments.lead' }),
-    bookingSection(ctx, () => reload()),
-    h('section', { 'aria-labelledby': 'appointments-mine' },
-      h('h3', { id: 'appointments-mine', t: 'appointments.mine' }),
-      h('div', { class: 'actions' }, h('button', { type: 'button', class: 'button button--secondary', t: 'appointments.refresh', testid: 'appointments-refresh', onclick: () => reload() })),
-      list.body))
   reload()
+  return [
+    bookingSection(ctx, person, refresh),
+    h('section', { 'aria-labelledby': 'appointments-mine' },
+      person
+        ? h('h3', { id: 'appointments-mine', t: 'appointments.for', tParams: { name: person.name } })
+        : h('h3', { id: 'appointments-mine', t: 'appointments.mine' }),
+      h('div', { class: 'actions' }, h('button', { type: 'button', class: 'button button--secondary', t: 'appointments.refresh', testid: 'appointments-refresh', onclick: refresh })),
+      list.body),
+    recordsSection(ctx, base),
+    bill.section,
+    person ? h('p', { class: 'hint', testid: 'health-consent-self-only', t: 'health.selfOnly' }) : healthConsentSection(ctx)
+  ]
 }
 
 // The booking form: hospital, day, that day's slots, each with its own button.
-function bookingSection (ctx, booked) {
+function bookingSection (ctx, person, booked) {
   const form = panel('appointments-book')
   const slots = panel('book-slots')
   const status = statusLine('book-status')
@@ -72,10 +136,10 @@ function bookingSection (ctx, booked) {
     button.disabled = true
     clearStatus(status)
     try {
-      const appointment = await ctx.api.post('/v1/me/medical/appointments', { slot_id: slot.id })
-      showStatus(status, 'appointments.booked', {
-        hospital: appointment.slot?.org_name ?? slot.org_name ?? '', time: formatDateTime(appointment.slot?.starts_at ?? slot.starts_at)
-      })
+      const appointment = await ctx.api.post(`${medicalBase(person)}/appointments`, { slot_id: slot.id })
+      const where = { hospital: appointment.slot?.org_name ?? slot.org_name ?? '', time: formatDateTime(appointment.slot?.starts_at ?? slot.starts_at) }
+      if (person) showStatus(status, 'appointments.bookedFor', { ...where, name: person.name })
+      else showStatus(status, 'appointments.booked', where)
       status.dataset.appointmentId = appointment.id
       booked()
     } catch (error) {
@@ -108,7 +172,9 @@ function bookingSection (ctx, booked) {
   }, 'appointments.noHospitals')
 
   return h('section', { class: 'card booking', 'aria-labelledby': 'appointments-book-title', testid: 'booking' },
-    h('h3', { id: 'appointments-book-title', t: 'appointments.book' }),
+    person
+      ? h('h3', { id: 'appointments-book-title', t: 'appointments.bookFor', tParams: { name: person.name } })
+      : h('h3', { id: 'appointments-book-title', t: 'appointments.book' }),
     h('p', { class: 'hint', t: 'appointments.bookHint', tParams: { days: BOOKING_DAYS_AHEAD } }),
     form.body, slots.body, status)
 }
@@ -162,7 +228,7 @@ function noticesSection (notices) {
       })))))
 }
 
-function appointmentCard (a, ctx, reload, notice) {
+function appointmentCard (a, ctx, base, reload, notice) {
   const started = Date.parse(a.slot.starts_at) <= serverNowMs()
   const status = statusLine()
   const cancel = a.state === 'booked' && !started
@@ -173,7 +239,7 @@ function appointmentCard (a, ctx, reload, notice) {
       testid: 'appointment-cancel',
       action: async () => {
         try {
-          await ctx.api.post(`/v1/me/medical/appointments/${encodeURIComponent(a.id)}/cancel`)
+          await ctx.api.post(`${base}/appointments/${encodeURIComponent(a.id)}/cancel`)
           reload()
         } catch (error) {
           showError(status, error)

@@ -24,6 +24,12 @@ export function typeName (codeOrKey, serverName) {
   return serverName || type?.name || (has(`certType.${key}`) ? t(`certType.${key}`) : codeOrKey)
 }
 
+// A type's key (visit_summary …) given its code or key; the code itself
+// when the registry does not know it.
+export function typeKey (codeOrKey) {
+  return registry?.get(codeOrKey)?.key ?? codeOrKey
+}
+
 // A face field's label: the registry's (Chinese) label in zh-CN, else the
 // field's key in words.
 export function fieldLabel (codeOrKey, fieldKey) {

@@ -74,6 +74,13 @@ export function formatDateTime (iso) {
   }).format(new Date(iso))
 }
 
+// A calendar day (YYYY-MM-DD, as records and bills give it): the day itself,
+// so no time zone moves it.
+export function formatDay (day) {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day ?? '')) return day ?? ''
+  return new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeZone: 'UTC' }).format(new Date(`${day}T00:00:00Z`))
+}
+
 export function formatTime (iso) {
   return new Intl.DateTimeFormat(lang, { timeStyle: 'short', timeZone: CITY_TIME_ZONE }).format(new Date(iso))
 }
