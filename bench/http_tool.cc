@@ -26,8 +26,9 @@
 //          DIR/kiosk_keys.txt and DIR/slots.txt (one slot id a line).
 //   bookings --dir DIR --count M --first-counter C --first-slot B --out FILE [--threads 2]
 //          M lines "CODE<tab>SLOT" for kiosk registrations: code i as
-//          `codes` makes it, with slot B + i / riders, so no rider books a
-//          session twice.
+//          `codes` makes it, with one of the slots B … B + M / riders, so
+//          that no rider books a session twice and consecutive lines go to
+//          different slots.
 //   verify --server URL --dir DIR --codes FILE [--threads 2]
 //          The in-process reference: a code::Verifier (default options, so
 //          with its in-memory replay cache) on the server's signed lists,
@@ -373,9 +374,15 @@ int Bookings(const Args& args) {
   const auto codes =
       MakeCodes(riders, count, static_cast<std::uint64_t>(args.GetInt("first-counter", 1)),
                 static_cast<int>(std::clamp<long>(args.GetInt("threads", 2), 1, 64)));
+  // Rider r's k-th code books slot (k + r) mod S of the S this run uses:
+  // each rider books a slot once, and consecutive requests (different
+  // riders) go to different slots, as a city's bookings spread over its
+  // sessions. (A crowd on one slot is the 50-for-10 test's matter.)
+  const std::size_t rounds = (count + riders.size() - 1) / riders.size();
   std::string text;
   for (std::size_t i = 0; i < codes.size(); ++i) {
-    ((text += codes[i]) += '\t') += slots[first_slot + i / riders.size()] + '\n';
+    const std::size_t slot = (i / riders.size() + i % riders.size()) % rounds;
+    ((text += codes[i]) += '\t') += slots[first_slot + slot] + '\n';
   }
   WriteFile(args.Get("out"), text);
   return 0;

@@ -282,8 +282,12 @@ Result<IdentityStatus> Identities::ConfirmInPerson(std::string_view citizen_id,
 
 Result<VerifiedIdentity> Identities::Verified(std::string_view citizen_id) {
   CITYCODE_ASSIGN_OR_RETURN(auto tx, core_->db.Begin(store::TransactionMode::kRead));
+  return Verified(*tx, citizen_id);
+}
+
+Result<VerifiedIdentity> Identities::Verified(store::Transaction& tx, std::string_view citizen_id) {
   CITYCODE_ASSIGN_OR_RETURN(std::optional<VerifiedIdentity> identity,
-                            ReadIdentity(*core_, *tx, citizen_id));
+                            ReadIdentity(*core_, tx, citizen_id));
   if (!identity) {
     return FailedPrecondition("the account's identity is not verified", "identity_not_verified");
   }

@@ -102,6 +102,8 @@ class Identities {
   // The account's verified identity; failed_precondition
   // (identity_not_verified) when it has none.
   Result<VerifiedIdentity> Verified(std::string_view citizen_id);
+  // The same in the caller's transaction.
+  Result<VerifiedIdentity> Verified(store::Transaction& tx, std::string_view citizen_id);
   // The account's verified identity or nullopt, read in the caller's
   // transaction on the platform's database (the vault's fetch: the identity
   // as of the fetch's own snapshot).

@@ -96,65 +96,84 @@ Result<OnlineVerification> PlatformCore::Record(const Principal& terminal,
                                                 code::VerificationResult result,
                                                 std::optional<Instant> scanned_at,
                                                 std::string_view scan) {
-  OnlineVerification out{.verification_id = RandomId("ver"), .result = std::move(result)};
-  code::VerificationResult& verdict = out.result;
+  OnlineVerification out;
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
       db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
-        const Instant now = clock.Now();
-        if (verdict.valid) {
-          // The store knows of a revocation before any list is re-signed. A
-          // past scan counts a revocation made before it only.
-          const store::Value cti[] = {Blob(verdict.credential_id)};
-          CITYCODE_ASSIGN_OR_RETURN(
-              auto credential,
-              tx.QueryOptional("SELECT revoked_at, citizen_id FROM credentials WHERE id = ?", cti));
-          if (credential && !credential->IsNull(0) &&
-              RevokedFor(FromUnixSeconds(credential->Int(0)), scanned_at, now,
-                         options.revoked_upload_grace)) {
-            Refuse(verdict, code::Reason::kCredentialRevoked);
-          } else if (credential) {
-            out.citizen_id = credential->Text(1);
-            if (verdict.held_by_guardian) {
-              CITYCODE_ASSIGN_OR_RETURN(out.guardian_id, GuardianOf(tx, verdict.credential_id));
-            }
-          }
-        }
-        if (verdict.valid) {
-          // One use per code city-wide, online or uploaded: the record lasts
-          // as long as a scan of that time could still be uploaded.
-          const auto horizon =
-              options.verifier.window + options.verifier.max_future + options.max_scan_age;
-          CITYCODE_ASSIGN_OR_RETURN(
-              bool first, FirstSeen(tx, ReplayKey(verdict), verdict.made_at + horizon, scan));
-          if (!first) Refuse(verdict, code::Reason::kReplayed);
-        }
-        if (!verdict.valid) {
-          out.citizen_id.clear();
-          out.guardian_id.clear();
-        }
-        const bool decoded = verdict.credential_id != code::CredentialId{};
-        const store::Value event[] = {
-            Text(out.verification_id),
-            Time(now),
-            Text(terminal.terminal_id),
-            Text(terminal.org_id),
-            Text(code::SceneName(*terminal.scene)),
-            Int(verdict.valid ? 1 : 0),
-            Text(code::ReasonName(verdict.reason)),
-            decoded ? Blob(verdict.credential_id) : store::Value(nullptr)};
-        return tx
-            .Execute(
-                "INSERT INTO verifications (id, at, terminal_id, org_id, scene, valid, "
-                "reason, credential_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                event)
-            .status();
+        CITYCODE_ASSIGN_OR_RETURN(out, RecordIn(tx, terminal, result, scanned_at, scan));
+        return OkStatus();
       }));
   return out;
 }
 
-Result<OnlineVerification> Verification::VerifyForAction(const Principal& terminal,
-                                                         std::string_view qr_text) {
-  CITYCODE_ASSIGN_OR_RETURN(OnlineVerification verification, Verify(terminal, qr_text));
+Result<OnlineVerification> PlatformCore::RecordIn(store::Transaction& tx, const Principal& terminal,
+                                                  code::VerificationResult result,
+                                                  std::optional<Instant> scanned_at,
+                                                  std::string_view scan) {
+  OnlineVerification out{.verification_id = RandomId("ver"), .result = std::move(result)};
+  code::VerificationResult& verdict = out.result;
+  const Instant now = clock.Now();
+  if (verdict.valid) {
+    // The store knows of a revocation before any list is re-signed. A
+    // past scan counts a revocation made before it only.
+    const store::Value cti[] = {Blob(verdict.credential_id)};
+    CITYCODE_ASSIGN_OR_RETURN(
+        auto credential,
+        tx.QueryOptional("SELECT revoked_at, citizen_id FROM credentials WHERE id = ?", cti));
+    if (credential && !credential->IsNull(0) &&
+        RevokedFor(FromUnixSeconds(credential->Int(0)), scanned_at, now,
+                   options.revoked_upload_grace)) {
+      Refuse(verdict, code::Reason::kCredentialRevoked);
+    } else if (credential) {
+      out.citizen_id = credential->Text(1);
+      if (verdict.held_by_guardian) {
+        CITYCODE_ASSIGN_OR_RETURN(out.guardian_id, GuardianOf(tx, verdict.credential_id));
+      }
+    }
+  }
+  if (verdict.valid) {
+    // One use per code city-wide, online or uploaded: the record lasts
+    // as long as a scan of that time could still be uploaded.
+    const auto horizon =
+        options.verifier.window + options.verifier.max_future + options.max_scan_age;
+    CITYCODE_ASSIGN_OR_RETURN(bool first,
+                              FirstSeen(tx, ReplayKey(verdict), verdict.made_at + horizon, scan));
+    if (!first) Refuse(verdict, code::Reason::kReplayed);
+  }
+  if (!verdict.valid) {
+    out.citizen_id.clear();
+    out.guardian_id.clear();
+  }
+  const bool decoded = verdict.credential_id != code::CredentialId{};
+  const store::Value event[] = {Text(out.verification_id),
+                                Time(now),
+                                Text(terminal.terminal_id),
+                                Text(terminal.org_id),
+                                Text(code::SceneName(*terminal.scene)),
+                                Int(verdict.valid ? 1 : 0),
+                                Text(code::ReasonName(verdict.reason)),
+                                decoded ? Blob(verdict.credential_id) : store::Value(nullptr)};
+  CITYCODE_RETURN_IF_ERROR(tx.Execute("INSERT INTO verifications (id, at, terminal_id, org_id, "
+                                      "scene, valid, reason, credential_id) VALUES "
+                                      "(?, ?, ?, ?, ?, ?, ?, ?)",
+                                      event)
+                               .status());
+  return out;
+}
+
+Result<code::VerificationResult> Verification::Check(const Principal& terminal,
+                                                     std::string_view qr_text) {
+  if (terminal.role != Role::kTerminal || !terminal.scene) {
+    return PermissionDenied("only a terminal verifies codes");
+  }
+  return core_->verifier->Verify(qr_text, terminal.scene);
+}
+
+Result<OnlineVerification> Verification::RecordIn(store::Transaction& tx, const Principal& terminal,
+                                                  code::VerificationResult checked) {
+  return core_->RecordIn(tx, terminal, std::move(checked), std::nullopt, {});
+}
+
+Status Verification::ActionRefusal(const OnlineVerification& verification) {
   if (!verification.result.valid) {
     return PermissionDenied(
         "the code was refused: " + std::string(code::ReasonName(verification.result.reason)),
@@ -163,6 +182,13 @@ Result<OnlineVerification> Verification::VerifyForAction(const Principal& termin
   if (verification.citizen_id.empty()) {
     return PermissionDenied("the code's credential is unknown here", "code_invalid");
   }
+  return OkStatus();
+}
+
+Result<OnlineVerification> Verification::VerifyForAction(const Principal& terminal,
+                                                         std::string_view qr_text) {
+  CITYCODE_ASSIGN_OR_RETURN(OnlineVerification verification, Verify(terminal, qr_text));
+  CITYCODE_RETURN_IF_ERROR(ActionRefusal(verification));
   return verification;
 }
 

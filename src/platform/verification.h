@@ -10,6 +10,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "platform/principal.h"
+#include "store/database.h"
 
 namespace citycode::platform {
 
@@ -36,6 +37,19 @@ class Verification {
   // reason (never whose code it was), and so is a valid code whose
   // credential this platform's store does not know.
   Result<OnlineVerification> VerifyForAction(const Principal& terminal, std::string_view qr_text);
+  // Verify in two steps, so that a scene's action and the code's use
+  // commit together (or neither: a refused action leaves the code unused):
+  // Check judges the code against the lists (signature, key, validity,
+  // freshness) without the database, before the caller's write transaction
+  // (the signature check is the costly part, and writers queue); RecordIn
+  // completes it in that transaction (revocation and replay from the store,
+  // the event). A refused code is answered, not an error: the caller
+  // commits its record and then refuses (ActionRefusal).
+  Result<code::VerificationResult> Check(const Principal& terminal, std::string_view qr_text);
+  Result<OnlineVerification> RecordIn(store::Transaction& tx, const Principal& terminal,
+                                      code::VerificationResult checked);
+  // What VerifyForAction refuses a verification with (code_invalid), or OK.
+  static Status ActionRefusal(const OnlineVerification& verification);
   // Verifies a code an offline gate scanned at `scanned_at` and uploads
   // now: the same checks as of that time (code::Verifier::VerifyScanned), a
   // revocation counting only if made before the scan, with city-wide replay

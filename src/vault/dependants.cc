@@ -281,24 +281,48 @@ Result<std::string> Vault::ActFor(std::string_view guardian_id, std::string_view
   return std::string(dependant_id);
 }
 
+namespace {
+
+Status LinkEnded() {
+  return PermissionDenied("the code is held for a dependant whose guardian link has ended",
+                          "guardianship_ended");
+}
+
+}  // namespace
+
+// The link is reviewed hourly; a dependant come of age, or verified on
+// their own account, must not be acted for in the meantime.
 Result<platform::OnlineVerification> Vault::VerifyForAction(const platform::Principal& terminal,
                                                             std::string_view qr_text) {
   CITYCODE_ASSIGN_OR_RETURN(platform::OnlineVerification verification,
                             impl_->platform.verification().VerifyForAction(terminal, qr_text));
   if (verification.result.held_by_guardian) {
-    // The link is reviewed hourly; a dependant come of age, or verified on
-    // their own account, must not be acted for in the meantime.
     auto link = ActFor(verification.guardian_id, verification.citizen_id);
     if (!link.ok()) {
       if (link.status().code() != StatusCode::kFailedPrecondition &&
           link.status().code() != StatusCode::kNotFound) {
         return link.status();
       }
-      return PermissionDenied("the code is held for a dependant whose guardian link has ended",
-                              "guardianship_ended");
+      return LinkEnded();
     }
   }
   return verification;
+}
+
+Status Vault::CheckGuardianLink(store::Transaction& tx,
+                                const platform::OnlineVerification& verification) {
+  if (!verification.result.held_by_guardian) return OkStatus();
+  const store::Value pair[] = {Text(verification.guardian_id), Text(verification.citizen_id)};
+  CITYCODE_ASSIGN_OR_RETURN(
+      std::vector<Link> live,
+      QueryLinks(tx, "guardian_id = ? AND dependant_id = ? AND ended_at IS NULL", pair));
+  for (const Link& link : live) {
+    CITYCODE_ASSIGN_OR_RETURN(std::string problem,
+                              impl_->LinkProblem(tx, link.guardian_id, link.dependant_id,
+                                                 link.certificate, impl_->clock.Now()));
+    if (problem.empty()) return OkStatus();
+  }
+  return LinkEnded();
 }
 
 Status Vault::EndDependant(std::string_view guardian_id, std::string_view dependant_id) {

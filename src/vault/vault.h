@@ -367,6 +367,11 @@ class Vault {
   // (the code is spent by then; nothing else changes).
   Result<platform::OnlineVerification> VerifyForAction(const platform::Principal& terminal,
                                                        std::string_view qr_text);
+  // The same check of a verification recorded in the caller's transaction
+  // (platform::Verification::VerifyIn), read only: permission_denied
+  // guardianship_ended, and the link is ended by the next review.
+  Status CheckGuardianLink(store::Transaction& tx,
+                           const platform::OnlineVerification& verification);
   // permission_denied with a reason for every refusal (audited).
   Result<Release> Fetch(const platform::Principal& caller, const FetchRequest& request);
   // The key that signs releases and audit checkpoints.

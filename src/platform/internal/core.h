@@ -157,6 +157,10 @@ struct PlatformCore {
   // same scan verified again is not a replay.
   Result<OnlineVerification> Record(const Principal& terminal, code::VerificationResult result,
                                     std::optional<Instant> scanned_at, std::string_view scan = {});
+  // The same in the caller's write transaction.
+  Result<OnlineVerification> RecordIn(store::Transaction& tx, const Principal& terminal,
+                                      code::VerificationResult result,
+                                      std::optional<Instant> scanned_at, std::string_view scan);
 
   Result<NewApiKey> AddApiKey(store::Transaction& tx, Role role, std::string_view name,
                               std::string_view org_id, std::string_view terminal_id,

@@ -672,7 +672,11 @@ struct MedicalScene::Impl {
 
   Result<Slot> LoadBookableSlot(std::string_view slot_id, const Principal* terminal) {
     CITYCODE_ASSIGN_OR_RETURN(auto tx, db.Begin(store::TransactionMode::kRead));
-    CITYCODE_ASSIGN_OR_RETURN(std::optional<Slot> slot, FindSlot(*tx, slot_id));
+    return LoadBookableSlotIn(*tx, slot_id, terminal);
+  }
+  Result<Slot> LoadBookableSlotIn(store::Transaction& tx, std::string_view slot_id,
+                                  const Principal* terminal) {
+    CITYCODE_ASSIGN_OR_RETURN(std::optional<Slot> slot, FindSlot(tx, slot_id));
     if (!slot) return NotFound("no such slot");
     CITYCODE_RETURN_IF_ERROR(CheckBookable(*slot, clock.Now(), terminal));
     // Full now: refused before a kiosk uses up the code (Book checks again).
@@ -680,38 +684,61 @@ struct MedicalScene::Impl {
     return *std::move(slot);
   }
 
-  // The booking: takes a place if one is left and inserts the appointment,
-  // in one transaction. The slot is read again inside it, so a slot that
-  // closed meanwhile is refused too.
-  Result<Appointment> Book(const Booker& booker, std::string_view slot_id,
-                           const Principal* terminal) {
+  // The booking of a slot read and checked before (LoadBookableSlot), in
+  // one write transaction that holds only what must be atomic: the place
+  // (TakeOpenPlace, which checks again that the slot is open) and the
+  // appointment (its unique index is the one-per-session rule) with its
+  // fee. Kept short: bookings queue for the writer.
+  Result<Appointment> Book(const Booker& booker, Slot slot, const Principal* terminal) {
     Appointment booked;
     CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
         db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
-          const Instant now = clock.Now();
-          CITYCODE_ASSIGN_OR_RETURN(std::optional<Slot> slot, FindSlot(tx, slot_id));
-          if (!slot) return NotFound("no such slot");
-          CITYCODE_RETURN_IF_ERROR(CheckBookable(*slot, now, terminal));
-          const store::Value mine[] = {Text(booker.citizen_id), Text(slot->schedule_id)};
-          CITYCODE_ASSIGN_OR_RETURN(
-              auto existing,
-              tx.QueryOptional("SELECT id FROM medical_appointments WHERE citizen_id = ? AND "
-                               "schedule_id = ? AND state = 'booked'",
-                               mine));
-          if (existing) return AlreadyBooked();
-          CITYCODE_ASSIGN_OR_RETURN(bool taken, TakePlace(tx, slot->id));
-          if (!taken) return SlotFull();
-          booked = Appointment{.id = crypto::RandomId("apt"),
-                               .slot = *slot,
-                               .citizen_id = booker.citizen_id,
-                               .state = AppointmentState::kBooked,
-                               .channel = booker.channel,
-                               .terminal_id = booker.terminal_id,
-                               .booked_at = now};
-          booked.slot.booked += 1;
-          return InsertAppointment(tx, booked, booker.verification_id);
+          CITYCODE_ASSIGN_OR_RETURN(booked, BookSlotIn(tx, booker, slot, terminal));
+          return OkStatus();
         }));
     return booked;
+  }
+  Result<Appointment> BookSlotIn(store::Transaction& tx, const Booker& booker, Slot slot,
+                                 const Principal* terminal) {
+    const Instant now = clock.Now();
+    CITYCODE_ASSIGN_OR_RETURN(bool taken, TakeOpenPlace(tx, slot.id, now));
+    if (!taken) return WhyNotTaken(tx, slot.id, terminal, now);
+    // One booking per patient and session: the insert's unique index says
+    // already_booked, and the place goes back with the rollback.
+    Appointment booked{.id = crypto::RandomId("apt"),
+                       .slot = std::move(slot),
+                       .citizen_id = booker.citizen_id,
+                       .state = AppointmentState::kBooked,
+                       .channel = booker.channel,
+                       .terminal_id = booker.terminal_id,
+                       .booked_at = now};
+    booked.slot.booked += 1;
+    CITYCODE_RETURN_IF_ERROR(InsertAppointment(tx, booked, booker.verification_id));
+    return booked;
+  }
+
+  // TakePlace for a slot that is still open now: not started (less the
+  // closing time) and its session not stopped.
+  Result<bool> TakeOpenPlace(store::Transaction& tx, std::string_view slot_id, Instant now) {
+    const store::Value take[] = {
+        Text(slot_id), Time(now + std::chrono::minutes(options.booking_closes_minutes_before))};
+    CITYCODE_ASSIGN_OR_RETURN(
+        auto taken, tx.Execute("UPDATE medical_slots SET booked = booked + 1 WHERE id = ? AND "
+                               "booked < capacity AND starts_at > ? AND NOT EXISTS (SELECT 1 FROM "
+                               "medical_schedules h WHERE h.id = medical_slots.schedule_id AND "
+                               "h.stopped_at IS NOT NULL)",
+                               take));
+    return taken == 1;
+  }
+
+  // Why TakeOpenPlace took no place: the slot closed, stopped or filled
+  // since it was read.
+  Status WhyNotTaken(store::Transaction& tx, std::string_view slot_id, const Principal* terminal,
+                     Instant now) {
+    CITYCODE_ASSIGN_OR_RETURN(std::optional<Slot> slot, FindSlot(tx, slot_id));
+    if (!slot) return NotFound("no such slot");
+    CITYCODE_RETURN_IF_ERROR(CheckBookable(*slot, now, terminal));
+    return SlotFull();
   }
 
   // The one statement that guards the capacity: concurrent bookings wait on
@@ -758,10 +785,15 @@ struct MedicalScene::Impl {
   Result<MedicalTerminal> RequireRole(const Principal& who,
                                       std::initializer_list<TerminalRole> allowed,
                                       const Status& refusal) {
-    CITYCODE_RETURN_IF_ERROR(RequireMedicalTerminal(who));
     CITYCODE_ASSIGN_OR_RETURN(auto tx, db.Begin(store::TransactionMode::kRead));
+    return RequireRoleIn(*tx, who, allowed, refusal);
+  }
+  Result<MedicalTerminal> RequireRoleIn(store::Transaction& tx, const Principal& who,
+                                        std::initializer_list<TerminalRole> allowed,
+                                        const Status& refusal) {
+    CITYCODE_RETURN_IF_ERROR(RequireMedicalTerminal(who));
     CITYCODE_ASSIGN_OR_RETURN(std::optional<MedicalTerminal> registered,
-                              FindTerminal(*tx, who.terminal_id, who.org_id));
+                              FindTerminal(tx, who.terminal_id, who.org_id));
     if (!registered ||
         std::find(allowed.begin(), allowed.end(), registered->role) == allowed.end()) {
       return refusal;
@@ -1101,7 +1133,7 @@ Result<std::vector<Slot>> MedicalScene::ListOpenSlots(const Principal& caller,
 Result<Appointment> MedicalScene::BookOnline(std::string_view citizen_id,
                                              std::string_view slot_id) {
   Impl& impl = *impl_;
-  CITYCODE_RETURN_IF_ERROR(impl.LoadBookableSlot(slot_id, nullptr).status());
+  CITYCODE_ASSIGN_OR_RETURN(Slot slot, impl.LoadBookableSlot(slot_id, nullptr));
   // No-shows block online booking only: at the hospital's kiosk the patient
   // is there.
   CITYCODE_ASSIGN_OR_RETURN(BookingStatus standing, CitizenBookingStatus(citizen_id));
@@ -1113,26 +1145,49 @@ Result<Appointment> MedicalScene::BookOnline(std::string_view citizen_id,
   // Registration is real-name (实名挂号).
   CITYCODE_RETURN_IF_ERROR(impl.platform.identities().Verified(citizen_id).status());
   return impl.Book({.citizen_id = std::string(citizen_id), .channel = BookingChannel::kOnline},
-                   slot_id, nullptr);
+                   std::move(slot), nullptr);
 }
 
 Result<Appointment> MedicalScene::BookAtTerminal(const Principal& terminal,
                                                  std::string_view qr_text,
                                                  std::string_view slot_id) {
   Impl& impl = *impl_;
-  CITYCODE_RETURN_IF_ERROR(
-      impl.RequireRole(terminal, {TerminalRole::kKiosk, TerminalRole::kDesk}, NotAKiosk())
-          .status());
-  // The slot first: a request that cannot succeed does not use up the code.
-  CITYCODE_RETURN_IF_ERROR(impl.LoadBookableSlot(slot_id, &terminal).status());
-  CITYCODE_ASSIGN_OR_RETURN(platform::OnlineVerification verification,
-                            impl.vault.VerifyForAction(terminal, qr_text));
-  CITYCODE_RETURN_IF_ERROR(impl.platform.identities().Verified(verification.citizen_id).status());
-  return impl.Book({.citizen_id = verification.citizen_id,
-                    .channel = BookingChannel::kKiosk,
-                    .terminal_id = terminal.terminal_id,
-                    .verification_id = verification.verification_id},
-                   slot_id, &terminal);
+  // The role and the slot first, read: a request that cannot succeed does
+  // not use up the code.
+  Slot slot;
+  {
+    CITYCODE_ASSIGN_OR_RETURN(auto tx, impl.db.Begin(store::TransactionMode::kRead));
+    CITYCODE_RETURN_IF_ERROR(
+        impl.RequireRoleIn(*tx, terminal, {TerminalRole::kKiosk, TerminalRole::kDesk}, NotAKiosk())
+            .status());
+    CITYCODE_ASSIGN_OR_RETURN(slot, impl.LoadBookableSlotIn(*tx, slot_id, &terminal));
+  }
+  CITYCODE_ASSIGN_OR_RETURN(code::VerificationResult checked,
+                            impl.platform.verification().Check(terminal, qr_text));
+  // Then one write transaction: the code's use commits with the booking, so
+  // a refused booking leaves the code unused; a refused code is recorded.
+  Status refused;
+  Appointment booked;
+  CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
+      impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+        CITYCODE_ASSIGN_OR_RETURN(platform::OnlineVerification verification,
+                                  impl.platform.verification().RecordIn(tx, terminal, checked));
+        refused = platform::Verification::ActionRefusal(verification);
+        if (refused.ok()) refused = impl.vault.CheckGuardianLink(tx, verification);
+        if (!refused.ok()) return OkStatus();
+        CITYCODE_RETURN_IF_ERROR(
+            impl.platform.identities().Verified(tx, verification.citizen_id).status());
+        CITYCODE_ASSIGN_OR_RETURN(booked,
+                                  impl.BookSlotIn(tx,
+                                                  {.citizen_id = verification.citizen_id,
+                                                   .channel = BookingChannel::kKiosk,
+                                                   .terminal_id = terminal.terminal_id,
+                                                   .verification_id = verification.verification_id},
+                                                  slot, &terminal));
+        return OkStatus();
+      }));
+  if (!refused.ok()) return refused;
+  return booked;
 }
 
 Result<std::vector<Appointment>> MedicalScene::CitizenAppointments(std::string_view citizen_id) {

@@ -29,29 +29,32 @@ store::Value OptionalText(std::string_view v) {
 
 std::string RevenueAccount(std::string_view org_id) { return "revenue:" + std::string(org_id); }
 
-// Serialises the patient's postings (PostgreSQL waits on the row, SQLite
-// holds the write lock): the check for an earlier posting and the next seq
-// below cannot race another transaction of the same patient.
-Status LockAccount(store::Transaction& tx, const PostingTime& at, std::string_view citizen_id) {
-  const store::Value row[] = {Text(citizen_id), Time(at.now)};
-  return tx
-      .Execute(
-          "INSERT INTO medical_patient_accounts (citizen_id, postings, balance_fen, updated_at) "
-          "VALUES (?, 0, 0, ?) ON CONFLICT (citizen_id) DO UPDATE SET updated_at = "
-          "excluded.updated_at",
-          row)
-      .status();
-}
-
-// Adds the posting to the patient's account and answers its seq.
-Result<std::int64_t> AddToAccount(store::Transaction& tx, const Posted& p) {
-  const store::Value row[] = {Int(p.amount_fen), Text(p.citizen_id)};
+// Adds the posting to the patient's account row, made on their first. The
+// row serialises the patient's postings (PostgreSQL waits on it, SQLite
+// holds the write lock), so the seq it answers cannot race another
+// transaction of the same patient.
+Result<std::int64_t> AddToAccount(store::Transaction& tx, const PostingTime& at, const Posted& p) {
+  const store::Value row[] = {Text(p.citizen_id), Int(p.amount_fen), Time(at.now)};
   CITYCODE_ASSIGN_OR_RETURN(
       store::Row counted,
-      tx.QueryOne("UPDATE medical_patient_accounts SET postings = postings + 1, balance_fen = "
-                  "balance_fen + ? WHERE citizen_id = ? RETURNING postings",
+      tx.QueryOne("INSERT INTO medical_patient_accounts (citizen_id, postings, balance_fen, "
+                  "updated_at) VALUES (?, 1, ?, ?) ON CONFLICT (citizen_id) DO UPDATE SET "
+                  "postings = medical_patient_accounts.postings + 1, balance_fen = "
+                  "medical_patient_accounts.balance_fen + excluded.balance_fen, updated_at = "
+                  "excluded.updated_at RETURNING postings",
                   row));
   return counted.Int(0);
+}
+
+// Takes back AddToAccount for a posting booked before.
+Status TakeFromAccount(store::Transaction& tx, const Posted& p) {
+  const store::Value row[] = {Int(p.amount_fen), Text(p.citizen_id)};
+  return tx
+      .Execute(
+          "UPDATE medical_patient_accounts SET postings = postings - 1, balance_fen = "
+          "balance_fen - ? WHERE citizen_id = ?",
+          row)
+      .status();
 }
 
 // By the columns of the unique keys, so that their indexes answer.
@@ -78,11 +81,12 @@ Result<bool> BookedBefore(store::Transaction& tx, const Posted& p) {
   return true;
 }
 
+// Two statements in the usual case (a posting is booked within the
+// business change's write transaction, which bookings queue for): the
+// account, then the posting, unless its unique key says it was booked
+// before, which is then checked and the account put back.
 Status Insert(store::Transaction& tx, const PostingTime& at, const Posted& p) {
-  CITYCODE_RETURN_IF_ERROR(LockAccount(tx, at, p.citizen_id));
-  CITYCODE_ASSIGN_OR_RETURN(bool booked, BookedBefore(tx, p));
-  if (booked) return OkStatus();
-  CITYCODE_ASSIGN_OR_RETURN(std::int64_t seq, AddToAccount(tx, p));
+  CITYCODE_ASSIGN_OR_RETURN(std::int64_t seq, AddToAccount(tx, at, p));
   const store::Value row[] = {Text(crypto::RandomId("pst")),
                               Text(PostingKindName(p.kind)),
                               Text(p.citizen_id),
@@ -95,13 +99,16 @@ Status Insert(store::Transaction& tx, const PostingTime& at, const Posted& p) {
                               Time(at.now),
                               Text(at.local_day),
                               Int(seq)};
-  return tx
-      .Execute(
-          "INSERT INTO medical_postings (id, kind, citizen_id, org_id, appointment_id, "
-          "prescription_id, reverses, amount_fen, counter_account, posted_at, day, seq) "
-          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-          row)
-      .status();
+  CITYCODE_ASSIGN_OR_RETURN(
+      auto inserted,
+      tx.Execute("INSERT INTO medical_postings (id, kind, citizen_id, org_id, appointment_id, "
+                 "prescription_id, reverses, amount_fen, counter_account, posted_at, day, seq) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                 row));
+  if (inserted == 1) return OkStatus();
+  CITYCODE_ASSIGN_OR_RETURN(bool booked, BookedBefore(tx, p));
+  if (!booked) return Internal("a medical posting conflicted with another of its seq");
+  return TakeFromAccount(tx, p);
 }
 
 Result<PostingKind> PostingKindFromName(std::string_view name) {
