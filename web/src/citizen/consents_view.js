@@ -6,6 +6,24 @@ import { showError, showStatus } from '../lib/errors.js'
 import { loadCertificateTypes, typeName } from '../lib/certificate_types.js'
 import { panel } from './panel.js'
 
+// The two-step revoke of a standing grant; a refusal goes to `status`.
+export function revokeButton (g, ctx, reload, status, { label, question, testid }) {
+  return confirmButton({
+    label,
+    question,
+    confirmLabel: 'grants.revokeYes',
+    testid,
+    action: async () => {
+      try {
+        await ctx.api.post(`/v1/me/grants/${encodeURIComponent(g.id)}/revoke`)
+        reload()
+      } catch (error) {
+        showError(status, error)
+      }
+    }
+  })
+}
+
 export function renderConsentsView (main, ctx) {
   const list = panel('grants')
   const formSlot = h('div')
@@ -102,20 +120,7 @@ function grantCard (g, organisations, ctx, reload) {
   const orgName = organisations.find((o) => o.org_id === g.org_id)?.name ?? g.org_id
   const status = statusLine()
   const revoke = state === 'live' && g.kind === 'standing'
-    ? confirmButton({
-      label: 'grants.revoke',
-      question: 'grants.revokeConfirm',
-      confirmLabel: 'grants.revokeYes',
-      testid: 'grant-revoke',
-      action: async () => {
-        try {
-          await ctx.api.post(`/v1/me/grants/${encodeURIComponent(g.id)}/revoke`)
-          reload()
-        } catch (error) {
-          showError(status, error)
-        }
-      }
-    })
+    ? revokeButton(g, ctx, reload, status, { label: 'grants.revoke', question: 'grants.revokeConfirm', testid: 'grant-revoke' })
     : null
   return h('li', { class: 'card item', testid: 'grant', dataset: { grantId: g.id, state } },
     h('h3', { class: 'item__title' }, orgName),

@@ -7,12 +7,13 @@
 // grant is POST /v1/me/grants, listed and revoked like every standing grant
 // (GET /v1/me/grants, POST /v1/me/grants/{id}/revoke). The citizen's own
 // records only: grants are not made for a dependant.
-import { h, confirmButton, field, statusLine } from '../lib/dom.js'
+import { h, field, statusLine } from '../lib/dom.js'
 import { formatDateTime, t } from '../lib/i18n.js'
 import { clearStatus, showError, showStatus } from '../lib/errors.js'
 import { loadCertificateTypes, typeKey, typeName } from '../lib/certificate_types.js'
 import { serverNowMs } from '../lib/clock.js'
 import { panel } from './panel.js'
+import { revokeButton } from './consents_view.js'
 
 // The health record types (the registry's `health` types; its answer does
 // not carry the flag, so the page names them).
@@ -111,20 +112,7 @@ function grantForm (ctx, hospitals, reload) {
 function grantCard (g, organisations, ctx, reload) {
   const orgName = organisations.find((o) => o.org_id === g.org_id)?.name ?? g.org_id
   const status = statusLine()
-  const revoke = confirmButton({
-    label: 'health.revoke',
-    question: 'health.revokeConfirm',
-    confirmLabel: 'grants.revokeYes',
-    testid: 'health-grant-revoke',
-    action: async () => {
-      try {
-        await ctx.api.post(`/v1/me/grants/${encodeURIComponent(g.id)}/revoke`)
-        reload()
-      } catch (error) {
-        showError(status, error)
-      }
-    }
-  })
+  const revoke = revokeButton(g, ctx, reload, status, { label: 'health.revoke', question: 'health.revokeConfirm', testid: 'health-grant-revoke' })
   return h('li', { class: 'card item', testid: 'health-grant', dataset: { grantId: g.id, orgId: g.org_id, expiresAt: g.expires_at } },
     h('h5', { class: 'item__title', testid: 'health-grant-hospital' }, orgName),
     h('p', { class: 'badge badge--ok', t: 'grantState.live' }),
