@@ -319,6 +319,51 @@ Result<AuditCheckpoint> Vault::LatestCheckpoint() { return impl_->audit.LatestCh
 
 // --- administration ---
 
+namespace {
+
+// The key the vault signs a hospital's records with, made on first use and
+// registered as one of the hospital's issuer keys.
+Result<crypto::PrivateKey> HostedKey(store::Transaction& tx, const platform::Keyring& keyring,
+                                     crypto::Algorithm algorithm, std::string_view org_id,
+                                     Instant now) {
+  const std::string aad = "vault_hosted_keys.sealed_private_key:" + std::string(org_id);
+  const store::Value org[] = {Text(org_id)};
+  CITYCODE_ASSIGN_OR_RETURN(
+      auto row,
+      tx.QueryOptional("SELECT sealed_private_key FROM vault_hosted_keys WHERE org_id = ?", org));
+  if (row) {
+    CITYCODE_ASSIGN_OR_RETURN(Bytes pem, keyring.Open(row->Blob(0), aad));
+    return crypto::PrivateKey::FromPem(AsChars(pem));
+  }
+  CITYCODE_ASSIGN_OR_RETURN(crypto::PrivateKey key, crypto::PrivateKey::Generate(algorithm));
+  const std::string kid = ToHex(key.public_key().key_id());
+  const store::Value issuer_key[] = {Text(kid), Text(org_id), Blob(key.public_key().spki_der()),
+                                     Time(now)};
+  CITYCODE_RETURN_IF_ERROR(tx.Execute("INSERT INTO vault_issuer_keys (key_id, org_id, public_key, "
+                                      "added_at) VALUES (?, ?, ?, ?)",
+                                      issuer_key)
+                               .status());
+  const store::Value hosted[] = {Text(org_id), Text(kid),
+                                 Blob(keyring.Seal(AsBytes(key.ToPem()), aad)), Time(now)};
+  CITYCODE_RETURN_IF_ERROR(tx.Execute("INSERT INTO vault_hosted_keys (org_id, key_id, "
+                                      "sealed_private_key, created_at) VALUES (?, ?, ?, ?)",
+                                      hosted)
+                               .status());
+  return key;
+}
+
+// A record's serial: 24 random base-36 digits, so identifiers reveal
+// neither the patient nor how many records a hospital issues.
+std::string RecordSerial() {
+  constexpr std::string_view kDigits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  const auto random = crypto::RandomArray<24>();
+  std::string serial;
+  for (std::uint8_t byte : random) serial.push_back(kDigits[byte % kDigits.size()]);
+  return serial;
+}
+
+}  // namespace
+
 Status Vault::RegisterIssuer(const IssuerRegistration& r, std::string_view actor) {
   Impl& impl = *impl_;
   CITYCODE_ASSIGN_OR_RETURN(platform::Organisation org,
@@ -355,6 +400,12 @@ Status Vault::RegisterIssuer(const IssuerRegistration& r, std::string_view actor
             return AlreadyExists("another issuer has that credit code");
           }
           return inserted.status();
+        }
+        // A hospital's key is made now, not by its first concurrent records.
+        if (org.kind == OrgKind::kHospital) {
+          CITYCODE_RETURN_IF_ERROR(HostedKey(tx, impl.keyring, impl.platform.options().algorithm,
+                                             r.org_id, impl.clock.Now())
+                                       .status());
         }
         nlohmann::json detail = {{"credit_code", r.credit_code},
                                  {"external", r.external},
@@ -633,51 +684,6 @@ Result<IssueResult> Vault::Issue(std::string_view issuer_org_id,
   if (links_ended > 0) CITYCODE_RETURN_IF_ERROR(impl.platform.devices().PublishRevocations());
   return result;
 }
-
-namespace {
-
-// The key the vault signs a hospital's records with, made on first use and
-// registered as one of the hospital's issuer keys.
-Result<crypto::PrivateKey> HostedKey(store::Transaction& tx, const platform::Keyring& keyring,
-                                     crypto::Algorithm algorithm, std::string_view org_id,
-                                     Instant now) {
-  const std::string aad = "vault_hosted_keys.sealed_private_key:" + std::string(org_id);
-  const store::Value org[] = {Text(org_id)};
-  CITYCODE_ASSIGN_OR_RETURN(
-      auto row,
-      tx.QueryOptional("SELECT sealed_private_key FROM vault_hosted_keys WHERE org_id = ?", org));
-  if (row) {
-    CITYCODE_ASSIGN_OR_RETURN(Bytes pem, keyring.Open(row->Blob(0), aad));
-    return crypto::PrivateKey::FromPem(AsChars(pem));
-  }
-  CITYCODE_ASSIGN_OR_RETURN(crypto::PrivateKey key, crypto::PrivateKey::Generate(algorithm));
-  const std::string kid = ToHex(key.public_key().key_id());
-  const store::Value issuer_key[] = {Text(kid), Text(org_id), Blob(key.public_key().spki_der()),
-                                     Time(now)};
-  CITYCODE_RETURN_IF_ERROR(tx.Execute("INSERT INTO vault_issuer_keys (key_id, org_id, public_key, "
-                                      "added_at) VALUES (?, ?, ?, ?)",
-                                      issuer_key)
-                               .status());
-  const store::Value hosted[] = {Text(org_id), Text(kid),
-                                 Blob(keyring.Seal(AsBytes(key.ToPem()), aad)), Time(now)};
-  CITYCODE_RETURN_IF_ERROR(tx.Execute("INSERT INTO vault_hosted_keys (org_id, key_id, "
-                                      "sealed_private_key, created_at) VALUES (?, ?, ?, ?)",
-                                      hosted)
-                               .status());
-  return key;
-}
-
-// A record's serial: 24 random base-36 digits, so identifiers reveal
-// neither the patient nor how many records a hospital issues.
-std::string RecordSerial() {
-  constexpr std::string_view kDigits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-  const auto random = crypto::RandomArray<24>();
-  std::string serial;
-  for (std::uint8_t byte : random) serial.push_back(kDigits[byte % kDigits.size()]);
-  return serial;
-}
-
-}  // namespace
 
 Result<std::string> Vault::IssueRecord(store::Transaction& tx, std::string_view issuer_org_id,
                                        std::string_view citizen_id, const RecordRequest& record) {

@@ -284,8 +284,8 @@ class Vault {
   // In the caller's write transaction (a scene's visit closing with it):
   // issues `record` to the verified person of `citizen_id`, by the hospital
   // `issuer_org_id`, valid from today without end, signed with the key the
-  // vault keeps for that hospital (made on first use and registered as one
-  // of its issuer keys). Answers the certificate's identifier.
+  // vault keeps for that hospital (made when it registers as an issuer, or
+  // on first use, and one of its issuer keys). Answers the identifier.
   // failed_precondition: not_an_issuer (the hospital is not registered),
   // identity_not_verified; permission_denied type_not_for_issuer (not a
   // health type); invalid_argument as ValidateCertificate.
