@@ -368,7 +368,7 @@ class Vault {
   Result<platform::OnlineVerification> VerifyForAction(const platform::Principal& terminal,
                                                        std::string_view qr_text);
   // The same check of a verification recorded in the caller's transaction
-  // (platform::Verification::VerifyIn), read only: permission_denied
+  // (platform::Verification::Check and RecordIn), read only: permission_denied
   // guardianship_ended, and the link is ended by the next review.
   Status CheckGuardianLink(store::Transaction& tx,
                            const platform::OnlineVerification& verification);
