@@ -81,6 +81,14 @@ describe('hospital registration through the pages', { timeout: 120000 }, () => {
   test('the citizen books a slot on the page, sees it with the hospital, and a second one for the session is refused', async () => {
     const citizen = await openPage(env.browser, env.server, '/', { clock: 'paused' })
     await loginOnPage(citizen)
+    // The slots of the day shown first answer only after tomorrow's: a late
+    // answer must not replace the list of the day chosen since.
+    let chosenDay = null
+    const held = []
+    await citizen.route('**/v1/medical/slots?*', (route) => {
+      if (new URL(route.request().url()).searchParams.get('day') === chosenDay) return route.continue()
+      held.push(route)
+    })
     await testid(citizen, 'tab-appointments').click()
     const hospital = testid(citizen, 'book-hospital')
     await hospital.waitFor()
@@ -88,9 +96,16 @@ describe('hospital registration through the pages', { timeout: 120000 }, () => {
     const day = testid(citizen, 'book-day')
     const days = await day.locator('option').evaluateAll((options) => options.map((o) => o.value))
     assert.equal(days.length, 8, 'today and the next 7 days')
-    await day.selectOption(days[1]) // tomorrow
+    chosenDay = days[1] // tomorrow
+    await day.selectOption(chosenDay)
     const rows = citizen.locator('[data-testid="book-slot"]')
     await rows.first().waitFor()
+    assert.ok(held.length > 0, 'the earlier day\'s slots were asked for')
+    await Promise.all(held.map(async (route) => {
+      await route.continue()
+      await (await route.request().response())?.finished()
+    }))
+    await citizen.unroute('**/v1/medical/slots?*')
     const slots = await rows.evaluateAll((lis) => lis.map((li) => ({
       id: li.dataset.slotId, remaining: Number(li.dataset.remaining), text: li.querySelector('[data-testid="book-slot-text"]').textContent
     })))
