@@ -22,11 +22,12 @@ function(citycode_module name)
   endif()
 endfunction()
 
-# citycode_test(<binary> SOURCES ... DEPS ... [INTERNALS_OF <module dir>]):
+# citycode_test(<binary> SOURCES ... DEPS ... [INTERNALS_OF <module dir>]
+#               [PROPERTIES <ctest properties of each test>]):
 # one GoogleTest binary whose tests CTest discovers; it finds ../shared/vectors
 # through CITYCODE_VECTORS. Only a module's own tests see its internals.
 function(citycode_test binary)
-  cmake_parse_arguments(T "" "INTERNALS_OF" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(T "" "INTERNALS_OF" "SOURCES;DEPS;PROPERTIES" ${ARGN})
   add_executable(${binary} ${T_SOURCES})
   target_link_libraries(${binary} PRIVATE ${T_DEPS} GTest::gmock GTest::gtest_main)
   target_include_directories(${binary} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR})
@@ -36,7 +37,7 @@ function(citycode_test binary)
   gtest_discover_tests(${binary}
     DISCOVERY_MODE PRE_TEST
     TEST_PREFIX "${binary}."
-    PROPERTIES ENVIRONMENT "CITYCODE_VECTORS=${CITYCODE_VECTORS_DIR}")
+    PROPERTIES ENVIRONMENT "CITYCODE_VECTORS=${CITYCODE_VECTORS_DIR}" ${T_PROPERTIES})
 endfunction()
 
 # citycode_check_boundary(<target> <own module dir or ""> <files...>): before

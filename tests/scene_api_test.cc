@@ -89,7 +89,8 @@ TEST_P(SceneApiTest, WithoutItsListEntryTheSceneDoesNotExist) {
 }
 
 // Every statement fails with a storage error that names SQL and a file; no
-// answer of any /v1 route may show either.
+// answer of any route in the OpenAPI document (/v1, and /fhir/r4 with its
+// OperationOutcome) may show either.
 TEST_P(SceneApiTest, AStorageFailureUnderAnyRouteIsGenericWithARequestId) {
   testing::FaultyDatabase& faulty = faulty_.emplace(db());
   ASSERT_NO_FATAL_FAILURE(StartService(clock_, {.database = &faulty}));
@@ -119,10 +120,16 @@ TEST_P(SceneApiTest, AStorageFailureUnderAnyRouteIsGenericWithARequestId) {
         ++failed;
         EXPECT_EQ(reply.status, code == StatusCode::kUnavailable ? 503 : 500) << target;
         const json body = json::parse(reply.body);
-        EXPECT_EQ(body["error"]["code"],
-                  code == StatusCode::kUnavailable ? "unavailable" : "internal");
-        const std::string id = body["error"]["request_id"];
-        EXPECT_EQ(reply.Header("x-request-id"), id);
+        const std::string id(reply.Header("x-request-id"));
+        const std::string expected = code == StatusCode::kUnavailable ? "unavailable" : "internal";
+        if (target.starts_with("/fhir/")) {  // FHIR's own error shape
+          const json& issue = body["issue"][0];
+          EXPECT_EQ(issue["details"]["coding"][0]["code"], expected) << target;
+          EXPECT_NE(issue["diagnostics"].get<std::string>().find(id), std::string::npos);
+        } else {
+          EXPECT_EQ(body["error"]["code"], expected) << target;
+          EXPECT_EQ(body["error"]["request_id"], id);
+        }
         EXPECT_NE(log.find(id), std::string::npos) << log;
         EXPECT_NE(log.find(secret_sql), std::string::npos) << log;
       }

@@ -68,11 +68,66 @@ Response JsonResponse(int status, std::string body) {
 
 Response Json(int status, const json& body) { return JsonResponse(status, body.dump()); }
 
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+bool PercentDecode(std::string_view in, bool plus_is_space, std::string* out) {
+  out->reserve(out->size() + in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    const char c = in[i];
+    if (c == '%') {
+      if (i + 2 >= in.size()) return false;
+      const int hi = HexValue(in[i + 1]);
+      const int lo = HexValue(in[i + 2]);
+      if (hi < 0 || lo < 0) return false;
+      out->push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out->push_back(' ');
+    } else {
+      out->push_back(c);
+    }
+  }
+  return true;
+}
+
+bool ParseForm(std::string_view text, std::map<std::string, std::string>* out) {
+  while (!text.empty()) {
+    const std::size_t amp = text.find('&');
+    const std::string_view pair = text.substr(0, amp);
+    text = amp == std::string_view::npos ? std::string_view() : text.substr(amp + 1);
+    if (pair.empty()) continue;
+    const std::size_t eq = pair.find('=');
+    std::string key;
+    if (!PercentDecode(pair.substr(0, eq), true, &key)) return false;
+    std::string value;
+    if (eq != std::string_view::npos && !PercentDecode(pair.substr(eq + 1), true, &value)) {
+      return false;
+    }
+    if (key.empty()) continue;
+    out->emplace(std::move(key), std::move(value));  // keeps the first
+  }
+  return true;
+}
+
 std::string TakeLogDetail(const Request& request, Response& response) {
   if (response.log_detail.empty()) return {};
   json body = json::parse(response.body, nullptr, /*allow_exceptions=*/false);
   if (body.is_object() && body.contains("error") && body["error"].is_object()) {
     body["error"]["request_id"] = request.id;
+    response.body = body.dump();
+  } else if (body.is_object() && body.value("resourceType", "") == "OperationOutcome" &&
+             body["issue"].is_array() && !body["issue"].empty()) {
+    json& issue = body["issue"][0];
+    issue["diagnostics"] = issue.value("diagnostics", "") + " (request id " + request.id + ")";
     response.body = body.dump();
   }
   return std::exchange(response.log_detail, {});

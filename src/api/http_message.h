@@ -65,6 +65,15 @@ Response ErrorResponse(const Status& status);
 Response JsonResponse(int status, std::string body);
 Response Json(int status, const nlohmann::json& body);
 
+// Appends the percent-decoded `in` to `*out`; in a query component or a
+// form ('+' is a space there) pass plus_is_space. False, with `*out` in an
+// unspecified state, if a '%' is not followed by two hex digits.
+bool PercentDecode(std::string_view in, bool plus_is_space, std::string* out);
+// Decodes application/x-www-form-urlencoded text (a query, or a POSTed form)
+// into `*out`: keys and values decoded, "y" maps to "", empty keys skipped,
+// the first of repeated keys wins. False for a malformed escape.
+bool ParseForm(std::string_view text, std::map<std::string, std::string>* out);
+
 // What the server does with every answer before sending it: a system error's
 // detail is returned for the log and the answer's error object gets
 // "request_id". Returns the detail ("" when there is none).

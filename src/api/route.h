@@ -60,6 +60,10 @@ struct RouteSpec {
   bool needs_channel_key = false;
   int success_status = 200;
   std::function<Response(Call&)> handler;
+  // Non-empty: the route takes a body of this media type
+  // ("application/fhir+json") that its handler reads from Request::body
+  // itself, bounded by max_body_bytes; `body` is then empty.
+  std::string raw_body_type;
   // How this route's refusals look; empty: ErrorResponse. A route family
   // with its own error shape (FHIR's OperationOutcome) sets it, and the
   // server uses it for the refusals it makes itself (authentication, rate

@@ -82,7 +82,7 @@ struct Api::Impl {
       if (!channel.ok()) return refuse(channel.status());
       call.channel = *channel;
     }
-    if (!route.body.empty() || route.method == Method::kPost) {
+    if (route.raw_body_type.empty() && (!route.body.empty() || route.method == Method::kPost)) {
       if (route.body.empty()) {
         if (!request.body.empty() && request.body != "{}") {
           return refuse(InvalidArgument("this route takes no body", "unknown_field"));

@@ -199,7 +199,7 @@ Response Router::Dispatch(Request& request, std::string* route_name) const {
   for (std::size_t i = 0; i < n; ++i) {
     if (!best->IsParam(i)) continue;
     std::string value;
-    if (!internal::PercentDecode(parts[i], /*plus_is_space=*/false, &value)) {
+    if (!api::PercentDecode(parts[i], /*plus_is_space=*/false, &value)) {
       return ErrorResponse(InvalidArgument("malformed percent-escape in the path", "bad_request"));
     }
     request.path_params.insert_or_assign(best->segments[i], std::move(value));

@@ -14,10 +14,12 @@
 #include "code/verifier.h"
 #include "crypto/random.h"
 #include "scenes/medical/internal/ledger.h"
+#include "scenes/medical/internal/rows.h"
 
 namespace citycode::medical {
 namespace {
 
+using namespace internal;  // the scene's own rows (internal/rows.h)
 using platform::Principal;
 using platform::Role;
 using store::Int;
@@ -62,7 +64,11 @@ using store::Time;
 // numbers a patient's postings in order. A patient's account row is locked
 // (written) first by every transaction that posts for them and holds the
 // number and sum of their postings, as transit's riders' rows do.
-const std::array<store::Migration, 6> kMigrations = {{
+//
+// 4007, hospital systems (FHIR): a patient's pseudonym at each hospital
+// (alias), made on first use; a hospital system's own id of a booking
+// (booking_identifier, unique per hospital), for idempotent creates.
+const std::array<store::Migration, 7> kMigrations = {{
     {4001, "medical",
      R"sql(
 CREATE TABLE medical_departments (
@@ -251,6 +257,19 @@ CREATE VIEW medical_ledger_lines AS
   SELECT id AS posting_id, 2 AS line, posted_at, citizen_id, counter_account AS account,
          -amount_fen AS amount_fen, kind FROM medical_postings;
 )sql"},
+    {4007, "medical hospital systems",
+     R"sql(
+CREATE TABLE medical_patient_aliases (
+  alias TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES organisations(id),
+  citizen_id TEXT NOT NULL REFERENCES citizens(id),
+  created_at BIGINT NOT NULL,
+  UNIQUE (org_id, citizen_id)
+);
+ALTER TABLE medical_appointments ADD COLUMN booking_identifier TEXT;
+CREATE UNIQUE INDEX medical_appointments_booking_identifier
+  ON medical_appointments(org_id, booking_identifier) WHERE booking_identifier IS NOT NULL;
+)sql"},
 }};
 
 constexpr std::size_t kMaxName = 64;
@@ -322,26 +341,6 @@ Status CheckSlotShape(const ScheduleRequest& request, std::chrono::minutes lengt
   return OkStatus();
 }
 
-// The stored state ('booked', 'cancelled') with its cause and no-show mark.
-Result<AppointmentState> AppointmentStateFromRow(std::string_view name,
-                                                 const std::optional<std::string>& cause,
-                                                 const std::optional<std::int64_t>& no_show_at) {
-  if (name == "booked") return no_show_at ? AppointmentState::kNoShow : AppointmentState::kBooked;
-  if (name == "cancelled") {
-    return cause == "schedule_stopped" ? AppointmentState::kStopped : AppointmentState::kCancelled;
-  }
-  return Internal("unknown appointment state in the store");
-}
-
-// The stored channel ('online', 'kiosk') with the walk-in mark (4005).
-Result<BookingChannel> BookingChannelFromRow(std::string_view name, std::int64_t walk_in) {
-  if (name == "kiosk" && walk_in != 0) return BookingChannel::kWalkIn;
-  for (BookingChannel channel : {BookingChannel::kOnline, BookingChannel::kKiosk}) {
-    if (name == BookingChannelName(channel)) return channel;
-  }
-  return Internal("unknown booking channel in the store");
-}
-
 // --- refusals ---
 
 Status NotAHospital() {
@@ -405,18 +404,6 @@ Department DepartmentFromRow(const store::Row& row) {
           .created_at = FromUnixSeconds(row.Int(3))};
 }
 
-constexpr std::string_view kClinicianSelect =
-    "SELECT id, org_id, department_id, name, title, created_at FROM medical_clinicians";
-
-Clinician ClinicianFromRow(const store::Row& row) {
-  return {.id = row.Text(0),
-          .org_id = row.Text(1),
-          .department_id = row.Text(2),
-          .name = row.Text(3),
-          .title = row.Text(4),
-          .created_at = FromUnixSeconds(row.Int(5))};
-}
-
 // A department or clinician row of `org_id`: not_found when unknown,
 // permission_denied when another organisation's.
 Result<store::Row> LoadOwned(store::Transaction& tx, std::string_view select, std::string_view id,
@@ -429,51 +416,6 @@ Result<store::Row> LoadOwned(store::Transaction& tx, std::string_view select, st
     return PermissionDenied("the " + std::string(what) + " is another organisation's");
   }
   return *std::move(row);
-}
-
-constexpr std::string_view kSlotSelect =
-    "SELECT s.id, s.schedule_id, s.org_id, d.id, d.name, c.id, c.name, c.title, s.day, "
-    "s.starts_at, s.ends_at, s.capacity, s.booked, s.fee_fen, o.name, h.stopped_at "
-    "FROM medical_slots s "
-    "JOIN organisations o ON o.id = s.org_id "
-    "JOIN medical_schedules h ON h.id = s.schedule_id "
-    "JOIN medical_clinicians c ON c.id = h.clinician_id "
-    "JOIN medical_departments d ON d.id = h.department_id";
-
-Slot SlotFromRow(const store::Row& row, std::size_t first = 0) {
-  return {.id = row.Text(first + 0),
-          .schedule_id = row.Text(first + 1),
-          .org_id = row.Text(first + 2),
-          .department_id = row.Text(first + 3),
-          .department_name = row.Text(first + 4),
-          .clinician_id = row.Text(first + 5),
-          .clinician_name = row.Text(first + 6),
-          .clinician_title = row.Text(first + 7),
-          .day = row.Text(first + 8),
-          .starts_at = FromUnixSeconds(row.Int(first + 9)),
-          .ends_at = FromUnixSeconds(row.Int(first + 10)),
-          .capacity = row.Int(first + 11),
-          .booked = row.Int(first + 12),
-          .fee_fen = row.Int(first + 13),
-          .org_name = row.Text(first + 14),
-          .stopped = row.OptionalInt(first + 15).has_value()};
-}
-
-Result<std::optional<Slot>> FindSlot(store::Transaction& tx, std::string_view slot_id) {
-  const store::Value params[] = {Text(slot_id)};
-  CITYCODE_ASSIGN_OR_RETURN(auto row,
-                            tx.QueryOptional(std::string(kSlotSelect) + " WHERE s.id = ?", params));
-  if (!row) return std::optional<Slot>();
-  return std::optional<Slot>(SlotFromRow(*row));
-}
-
-Result<std::vector<Slot>> QuerySlots(store::Transaction& tx, std::string_view where,
-                                     std::span<const store::Value> params) {
-  CITYCODE_ASSIGN_OR_RETURN(auto rows,
-                            tx.Query(std::string(kSlotSelect) + " " + std::string(where), params));
-  std::vector<Slot> out;
-  for (const store::Row& row : rows) out.push_back(SlotFromRow(row));
-  return out;
 }
 
 // Refuses a session overlapping another of the clinician's. The clinician's
@@ -528,47 +470,6 @@ Result<std::vector<Slot>> PublishSlots(store::Transaction& tx, const Schedule& s
   return slots;
 }
 
-// The appointment's columns, then the slot's (kSlotSelect's order).
-constexpr std::string_view kAppointmentSelect =
-    "SELECT a.id, a.citizen_id, a.state, a.channel, a.terminal_id, a.booked_at, a.cancelled_at, "
-    "s.id, s.schedule_id, s.org_id, d.id, d.name, c.id, c.name, c.title, s.day, s.starts_at, "
-    "s.ends_at, s.capacity, s.booked, s.fee_fen, o.name, h.stopped_at, a.cancel_cause, "
-    "a.no_show_at, a.walk_in FROM medical_appointments a "
-    "JOIN medical_slots s ON s.id = a.slot_id "
-    "JOIN organisations o ON o.id = s.org_id "
-    "JOIN medical_schedules h ON h.id = s.schedule_id "
-    "JOIN medical_clinicians c ON c.id = h.clinician_id "
-    "JOIN medical_departments d ON d.id = h.department_id";
-
-Result<Appointment> AppointmentFromRow(const store::Row& row) {
-  CITYCODE_ASSIGN_OR_RETURN(
-      AppointmentState state,
-      AppointmentStateFromRow(row.Text(2), row.OptionalText(23), row.OptionalInt(24)));
-  CITYCODE_ASSIGN_OR_RETURN(BookingChannel channel,
-                            BookingChannelFromRow(row.Text(3), row.Int(25)));
-  Appointment out{.id = row.Text(0),
-                  .slot = SlotFromRow(row, 7),
-                  .citizen_id = row.Text(1),
-                  .state = state,
-                  .channel = channel,
-                  .terminal_id = row.OptionalText(4).value_or(""),
-                  .booked_at = FromUnixSeconds(row.Int(5))};
-  if (auto cancelled = row.OptionalInt(6)) out.cancelled_at = FromUnixSeconds(*cancelled);
-  return out;
-}
-
-Result<std::vector<Appointment>> QueryAppointments(store::Transaction& tx, std::string_view where,
-                                                   std::span<const store::Value> params) {
-  CITYCODE_ASSIGN_OR_RETURN(
-      auto rows, tx.Query(std::string(kAppointmentSelect) + " " + std::string(where), params));
-  std::vector<Appointment> out;
-  for (const store::Row& row : rows) {
-    CITYCODE_ASSIGN_OR_RETURN(Appointment appointment, AppointmentFromRow(row));
-    out.push_back(std::move(appointment));
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string_view AppointmentStateName(AppointmentState state) {
@@ -620,11 +521,31 @@ std::span<const store::Migration> Migrations() { return kMigrations; }
 namespace {
 
 // Who books, as the booking transaction needs it.
+constexpr std::size_t kMaxBookingIdentifier = 256;
+
+// already_exists "booking_identifier_taken" when the hospital booked under
+// `identifier` before (the unique index is the backstop of this check).
+Status CheckIdentifierFree(store::Transaction& tx, std::string_view org_id,
+                           std::string_view identifier) {
+  if (identifier.empty()) return OkStatus();
+  const store::Value params[] = {Text(org_id), Text(identifier)};
+  CITYCODE_ASSIGN_OR_RETURN(
+      auto taken, tx.QueryOptional("SELECT id FROM medical_appointments WHERE org_id = ? AND "
+                                   "booking_identifier = ?",
+                                   params));
+  if (taken) {
+    return AlreadyExists("the hospital booked under this identifier before",
+                         "booking_identifier_taken");
+  }
+  return OkStatus();
+}
+
 struct Booker {
   std::string citizen_id;
   BookingChannel channel = BookingChannel::kOnline;
   std::string terminal_id;
   std::string verification_id;
+  std::string booking_identifier;  // the hospital system's, if any
 };
 
 }  // namespace
@@ -711,9 +632,11 @@ struct MedicalScene::Impl {
                        .state = AppointmentState::kBooked,
                        .channel = booker.channel,
                        .terminal_id = booker.terminal_id,
-                       .booked_at = now};
+                       .booked_at = now,
+                       .booking_identifier = booker.booking_identifier};
     booked.slot.booked += 1;
-    CITYCODE_RETURN_IF_ERROR(InsertAppointment(tx, booked, booker.verification_id));
+    CITYCODE_RETURN_IF_ERROR(
+        InsertAppointment(tx, booked, booker.verification_id, booker.booking_identifier));
     return booked;
   }
 
@@ -756,7 +679,8 @@ struct MedicalScene::Impl {
   // on the patient's bill. A walk-in is stored as channel 'kiosk' with
   // walk_in = 1 (see 4005).
   Status InsertAppointment(store::Transaction& tx, const Appointment& a,
-                           std::string_view verification_id) const {
+                           std::string_view verification_id,
+                           std::string_view booking_identifier = {}) const {
     const bool walk_in = a.channel == BookingChannel::kWalkIn;
     const store::Value row[] = {Text(a.id),
                                 Text(a.slot.id),
@@ -767,11 +691,12 @@ struct MedicalScene::Impl {
                                 OptionalText(a.terminal_id),
                                 OptionalText(verification_id),
                                 Time(a.booked_at),
-                                Int(walk_in ? 1 : 0)};
+                                Int(walk_in ? 1 : 0),
+                                OptionalText(booking_identifier)};
     auto inserted = tx.Execute(
         "INSERT INTO medical_appointments (id, slot_id, schedule_id, org_id, citizen_id, "
-        "state, channel, terminal_id, verification_id, booked_at, walk_in) "
-        "VALUES (?, ?, ?, ?, ?, 'booked', ?, ?, ?, ?, ?)",
+        "state, channel, terminal_id, verification_id, booked_at, walk_in, booking_identifier) "
+        "VALUES (?, ?, ?, ?, ?, 'booked', ?, ?, ?, ?, ?, ?)",
         row);
     // A concurrent booking of the same citizen for the schedule.
     if (inserted.status().code() == StatusCode::kAlreadyExists) return AlreadyBooked();
@@ -891,12 +816,64 @@ struct MedicalScene::Impl {
 
   static Status SlotFull() { return FailedPrecondition("the slot is fully booked", "slot_full"); }
 
+  // Cancels the booked appointment `which` finds (one, by id): before its
+  // slot starts and before it is checked in; frees the place and refunds
+  // the fee, in one write transaction.
+  Result<Appointment> Cancel(std::string_view which, std::span<const store::Value> params) {
+    Appointment cancelled;
+    CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
+        db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+          CITYCODE_ASSIGN_OR_RETURN(std::vector<Appointment> found,
+                                    QueryAppointments(tx, which, params));
+          if (found.empty()) return NotFound("no such appointment");
+          cancelled = std::move(found.front());
+          const Instant now = clock.Now();
+          if (cancelled.state == AppointmentState::kCancelled ||
+              cancelled.state == AppointmentState::kStopped) {
+            return FailedPrecondition("the appointment is cancelled already", "already_cancelled");
+          }
+          if (now >= cancelled.slot.starts_at) {
+            return FailedPrecondition("the slot has started: too late to cancel", "slot_started");
+          }
+          const store::Value encounter[] = {Text(cancelled.id)};
+          CITYCODE_ASSIGN_OR_RETURN(
+              auto checked_in,
+              tx.QueryOptional("SELECT id FROM medical_encounters WHERE appointment_id = ?",
+                               encounter));
+          if (checked_in) return AlreadyCheckedIn();
+          const store::Value cancel[] = {Time(now), Text(cancelled.id)};
+          CITYCODE_ASSIGN_OR_RETURN(
+              auto changed, tx.Execute("UPDATE medical_appointments SET state = 'cancelled', "
+                                       "cancelled_at = ? WHERE id = ? AND state = 'booked'",
+                                       cancel));
+          if (changed != 1) {
+            return FailedPrecondition("the appointment is cancelled already", "already_cancelled");
+          }
+          const store::Value slot[] = {Text(cancelled.slot.id)};
+          CITYCODE_ASSIGN_OR_RETURN(
+              auto freed,
+              tx.Execute("UPDATE medical_slots SET booked = booked - 1 WHERE id = ? AND booked > 0",
+                         slot));
+          if (freed != 1) return Internal("a booked appointment's slot has no place booked");
+          CITYCODE_RETURN_IF_ERROR(
+              internal::PostRegistrationRefund(tx, PostingAt(now), cancelled.id).status());
+          cancelled.state = AppointmentState::kCancelled;
+          cancelled.cancelled_at = now;
+          cancelled.slot.booked -= 1;
+          return OkStatus();
+        }));
+    return cancelled;
+  }
+
   static Status AlreadyBooked() {
     return AlreadyExists("the patient has booked this session already", "already_booked");
   }
 };
 
 MedicalScene::MedicalScene(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+store::Database& MedicalScene::database() const { return impl_->db; }
+Instant MedicalScene::Now() const { return impl_->clock.Now(); }
+vault::Vault& MedicalScene::vault() const { return impl_->vault; }
 MedicalScene::~MedicalScene() = default;
 
 std::chrono::sys_days MedicalScene::LocalToday() const {
@@ -1149,9 +1126,12 @@ Result<Appointment> MedicalScene::BookOnline(std::string_view citizen_id,
 }
 
 Result<Appointment> MedicalScene::BookAtTerminal(const Principal& terminal,
-                                                 std::string_view qr_text,
-                                                 std::string_view slot_id) {
+                                                 std::string_view qr_text, std::string_view slot_id,
+                                                 std::string_view booking_identifier) {
   Impl& impl = *impl_;
+  if (booking_identifier.size() > kMaxBookingIdentifier) {
+    return InvalidArgument("a booking identifier is at most 256 bytes");
+  }
   // The role and the slot first, read: a request that cannot succeed does
   // not use up the code.
   Slot slot;
@@ -1177,13 +1157,15 @@ Result<Appointment> MedicalScene::BookAtTerminal(const Principal& terminal,
         if (!refused.ok()) return OkStatus();
         CITYCODE_RETURN_IF_ERROR(
             impl.platform.identities().Verified(tx, verification.citizen_id).status());
-        CITYCODE_ASSIGN_OR_RETURN(booked,
-                                  impl.BookSlotIn(tx,
-                                                  {.citizen_id = verification.citizen_id,
-                                                   .channel = BookingChannel::kKiosk,
-                                                   .terminal_id = terminal.terminal_id,
-                                                   .verification_id = verification.verification_id},
-                                                  slot, &terminal));
+        CITYCODE_RETURN_IF_ERROR(CheckIdentifierFree(tx, terminal.org_id, booking_identifier));
+        CITYCODE_ASSIGN_OR_RETURN(
+            booked, impl.BookSlotIn(tx,
+                                    {.citizen_id = verification.citizen_id,
+                                     .channel = BookingChannel::kKiosk,
+                                     .terminal_id = terminal.terminal_id,
+                                     .verification_id = verification.verification_id,
+                                     .booking_identifier = std::string(booking_identifier)},
+                                    slot, &terminal));
         return OkStatus();
       }));
   if (!refused.ok()) return refused;
@@ -1199,52 +1181,17 @@ Result<std::vector<Appointment>> MedicalScene::CitizenAppointments(std::string_v
 
 Result<Appointment> MedicalScene::CancelAppointment(std::string_view citizen_id,
                                                     std::string_view appointment_id) {
-  Impl& impl = *impl_;
-  Appointment cancelled;
-  CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
-      impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
-        const store::Value params[] = {Text(appointment_id), Text(citizen_id)};
-        CITYCODE_ASSIGN_OR_RETURN(
-            std::vector<Appointment> found,
-            QueryAppointments(tx, "WHERE a.id = ? AND a.citizen_id = ?", params));
-        if (found.empty()) return NotFound("no such appointment");
-        cancelled = std::move(found.front());
-        const Instant now = impl.clock.Now();
-        if (cancelled.state == AppointmentState::kCancelled ||
-            cancelled.state == AppointmentState::kStopped) {
-          return FailedPrecondition("the appointment is cancelled already", "already_cancelled");
-        }
-        if (now >= cancelled.slot.starts_at) {
-          return FailedPrecondition("the slot has started: too late to cancel", "slot_started");
-        }
-        const store::Value encounter[] = {Text(cancelled.id)};
-        CITYCODE_ASSIGN_OR_RETURN(
-            auto checked_in,
-            tx.QueryOptional("SELECT id FROM medical_encounters WHERE appointment_id = ?",
-                             encounter));
-        if (checked_in) return AlreadyCheckedIn();
-        const store::Value cancel[] = {Time(now), Text(cancelled.id)};
-        CITYCODE_ASSIGN_OR_RETURN(auto changed,
-                                  tx.Execute("UPDATE medical_appointments SET state = 'cancelled', "
-                                             "cancelled_at = ? WHERE id = ? AND state = 'booked'",
-                                             cancel));
-        if (changed != 1) {
-          return FailedPrecondition("the appointment is cancelled already", "already_cancelled");
-        }
-        const store::Value slot[] = {Text(cancelled.slot.id)};
-        CITYCODE_ASSIGN_OR_RETURN(
-            auto freed,
-            tx.Execute("UPDATE medical_slots SET booked = booked - 1 WHERE id = ? AND booked > 0",
-                       slot));
-        if (freed != 1) return Internal("a booked appointment's slot has no place booked");
-        CITYCODE_RETURN_IF_ERROR(
-            internal::PostRegistrationRefund(tx, impl.PostingAt(now), cancelled.id).status());
-        cancelled.state = AppointmentState::kCancelled;
-        cancelled.cancelled_at = now;
-        cancelled.slot.booked -= 1;
-        return OkStatus();
-      }));
-  return cancelled;
+  const store::Value mine[] = {Text(appointment_id), Text(citizen_id)};
+  return impl_->Cancel("WHERE a.id = ? AND a.citizen_id = ?", mine);
+}
+
+Result<Appointment> MedicalScene::CancelAtHospital(const Principal& terminal,
+                                                   std::string_view appointment_id) {
+  CITYCODE_RETURN_IF_ERROR(
+      impl_->RequireRole(terminal, {TerminalRole::kKiosk, TerminalRole::kDesk}, NotAKiosk())
+          .status());
+  const store::Value ours[] = {Text(appointment_id), Text(terminal.org_id)};
+  return impl_->Cancel("WHERE a.id = ? AND a.org_id = ?", ours);
 }
 
 Result<std::vector<std::string>> MedicalScene::EraseCitizen(std::string_view citizen_id) {
@@ -1276,58 +1223,6 @@ constexpr std::size_t kMaxItems = 20;
 constexpr std::size_t kMaxPrescriptions = 10;
 constexpr std::int64_t kMaxQuantity = 1000;
 constexpr int kMaxValidDays = 3;
-
-constexpr std::string_view kEncounterSelect =
-    "SELECT id, appointment_id, org_id, clinician_id, citizen_id, terminal_id, opened_at, "
-    "closed_at, record_identifier FROM medical_encounters";
-
-Encounter EncounterFromRow(const store::Row& row) {
-  Encounter out{.id = row.Text(0),
-                .appointment_id = row.Text(1),
-                .org_id = row.Text(2),
-                .clinician_id = row.Text(3),
-                .citizen_id = row.Text(4),
-                .terminal_id = row.Text(5),
-                .opened_at = FromUnixSeconds(row.Int(6)),
-                .record_identifier = row.OptionalText(8).value_or("")};
-  if (auto closed = row.OptionalInt(7)) out.closed_at = FromUnixSeconds(*closed);
-  return out;
-}
-
-constexpr std::string_view kPrescriptionSelect =
-    "SELECT id, encounter_id, org_id, citizen_id, total_fen, issued_at, valid_until, "
-    "dispensed_at, dispensed_by, queue_number FROM medical_prescriptions";
-
-Result<std::vector<Prescription>> QueryPrescriptions(store::Transaction& tx, std::string_view where,
-                                                     std::span<const store::Value> params) {
-  CITYCODE_ASSIGN_OR_RETURN(
-      auto rows, tx.Query(std::string(kPrescriptionSelect) + " " + std::string(where), params));
-  std::vector<Prescription> out;
-  for (const store::Row& row : rows) {
-    Prescription p{.id = row.Text(0),
-                   .encounter_id = row.Text(1),
-                   .org_id = row.Text(2),
-                   .citizen_id = row.Text(3),
-                   .total_fen = row.Int(4),
-                   .issued_at = FromUnixSeconds(row.Int(5)),
-                   .valid_until = FromUnixSeconds(row.Int(6)),
-                   .dispensed_by = row.OptionalText(8).value_or(""),
-                   .queue_number = row.OptionalInt(9).value_or(0)};
-    if (auto dispensed = row.OptionalInt(7)) p.dispensed_at = FromUnixSeconds(*dispensed);
-    const store::Value id[] = {Text(p.id)};
-    CITYCODE_ASSIGN_OR_RETURN(auto items,
-                              tx.Query("SELECT drug, quantity, unit_price_fen FROM "
-                                       "medical_prescription_items WHERE prescription_id = ? "
-                                       "ORDER BY position",
-                                       id));
-    for (const store::Row& item : items) {
-      p.items.push_back(
-          {.drug = item.Text(0), .quantity = item.Int(1), .unit_price_fen = item.Int(2)});
-    }
-    out.push_back(std::move(p));
-  }
-  return out;
-}
 
 Status CheckPrescriptions(std::span<const PrescriptionRequest> requests) {
   if (requests.size() > kMaxPrescriptions) {
@@ -1389,16 +1284,20 @@ Status CheckDispensable(const Prescription& p, const Principal& pharmacy, Instan
 // The patient's earliest booked appointment of `day` at the hospital that
 // is not checked in yet; nullopt when they have none booked that day,
 // already_checked_in when each is.
+// The patient's earliest booked appointment of `day` at the hospital not
+// checked in yet (or `only` that one, when named).
 Result<std::optional<Appointment>> NextAppointmentToday(store::Transaction& tx,
                                                         std::string_view org_id,
                                                         std::string_view citizen_id,
-                                                        std::string_view day) {
-  const store::Value mine[] = {Text(org_id), Text(citizen_id), Text(day)};
+                                                        std::string_view day,
+                                                        std::string_view only = {}) {
+  const store::Value mine[] = {Text(org_id), Text(citizen_id), Text(day), Text(only), Text(only)};
   CITYCODE_ASSIGN_OR_RETURN(
       std::vector<Appointment> today,
       QueryAppointments(tx,
                         "WHERE a.org_id = ? AND a.citizen_id = ? AND a.state = 'booked' "
-                        "AND a.no_show_at IS NULL AND s.day = ? ORDER BY s.starts_at, a.id",
+                        "AND a.no_show_at IS NULL AND s.day = ? AND (? = '' OR a.id = ?) "
+                        "ORDER BY s.starts_at, a.id",
                         mine));
   if (today.empty()) return std::optional<Appointment>();
   for (Appointment& appointment : today) {
@@ -1409,6 +1308,19 @@ Result<std::optional<Appointment>> NextAppointmentToday(store::Transaction& tx,
     if (!seen) return std::optional<Appointment>(std::move(appointment));
   }
   return AlreadyCheckedIn();
+}
+
+// Why the named appointment is not checked in by this code: another
+// patient's, or not booked for today.
+Status NamedNotToday(store::Transaction& tx, std::string_view appointment_id,
+                     const platform::OnlineVerification& verification) {
+  const store::Value id[] = {Text(appointment_id)};
+  CITYCODE_ASSIGN_OR_RETURN(
+      auto row, tx.QueryOptional("SELECT citizen_id FROM medical_appointments WHERE id = ?", id));
+  if (row && row->Text(0) != verification.citizen_id) {
+    return PermissionDenied("the code is not the appointment's patient's", "not_the_patient");
+  }
+  return FailedPrecondition("the appointment is not booked for today", "no_appointment_today");
 }
 
 Status InsertEncounter(store::Transaction& tx, const Encounter& e,
@@ -1425,21 +1337,17 @@ Status InsertEncounter(store::Transaction& tx, const Encounter& e,
   return inserted.status();
 }
 
-Result<Prescription> LoadPrescription(store::Transaction& tx, std::string_view id) {
-  const store::Value params[] = {Text(id)};
-  CITYCODE_ASSIGN_OR_RETURN(std::vector<Prescription> found,
-                            QueryPrescriptions(tx, "WHERE id = ?", params));
-  if (found.empty()) return NotFound("no such prescription");
-  return std::move(found.front());
-}
-
 }  // namespace
 
 Result<Encounter> MedicalScene::CheckIn(const Principal& desk, std::string_view qr_text,
-                                        bool walk_in) {
+                                        bool walk_in, std::string_view appointment_id) {
   Impl& impl = *impl_;
   CITYCODE_ASSIGN_OR_RETURN(MedicalTerminal registered,
                             impl.RequireRole(desk, {TerminalRole::kDesk}, NotADesk()));
+  if (!appointment_id.empty()) {
+    // Named: the hospital's, read before the code is used.
+    CITYCODE_RETURN_IF_ERROR(HospitalAppointment(desk.org_id, appointment_id).status());
+  }
   CITYCODE_ASSIGN_OR_RETURN(platform::OnlineVerification verification,
                             impl.vault.VerifyForAction(desk, qr_text));
   // A walk-in books, and booking is real-name; asked here, outside the write
@@ -1450,9 +1358,12 @@ Result<Encounter> MedicalScene::CheckIn(const Principal& desk, std::string_view 
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
       impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
         const Instant now = impl.clock.Now();
-        CITYCODE_ASSIGN_OR_RETURN(std::optional<Appointment> next,
-                                  NextAppointmentToday(tx, desk.org_id, verification.citizen_id,
-                                                       FormatIsoDay(impl.time.LocalDay(now))));
+        CITYCODE_ASSIGN_OR_RETURN(
+            std::optional<Appointment> next,
+            NextAppointmentToday(tx, desk.org_id, verification.citizen_id,
+                                 FormatIsoDay(impl.time.LocalDay(now)), appointment_id));
+        if (!next && !appointment_id.empty())
+          return NamedNotToday(tx, appointment_id, verification);
         if (!next) {
           if (!walk_in) {
             return FailedPrecondition("the patient has no appointment here today",

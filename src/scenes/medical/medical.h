@@ -180,7 +180,8 @@ struct Schedule {
   std::string day;
   Instant starts_at{};
   Instant ends_at{};
-  std::vector<Slot> slots;  // in time order
+  std::vector<Slot> slots;            // in time order
+  std::optional<Instant> stopped_at;  // stopped (停诊)
 };
 
 // kStopped: cancelled by the hospital's schedule stop (停诊), stored as
@@ -224,6 +225,7 @@ struct Appointment {
   std::string terminal_id;  // the kiosk's, for kKiosk; the desk's, for kWalkIn
   Instant booked_at{};
   std::optional<Instant> cancelled_at;
+  std::string booking_identifier;  // the hospital system's, if it gave one
 };
 
 // What a schedule stop did.
@@ -415,14 +417,26 @@ class MedicalScene final : public api::Scene {
   // (one use) and books the slot for them, posting its fee. The role and
   // the slot are checked before the code is used up (permission_denied
   // "not_a_kiosk").
+  // `booking_identifier`: the hospital system's own id of the booking
+  // ("system|value", 1-256 bytes), unique at the hospital: a second booking
+  // under it is refused already_exists "booking_identifier_taken" (the
+  // FHIR interface's idempotent create finds the first by it).
   Result<Appointment> BookAtTerminal(const platform::Principal& terminal, std::string_view qr_text,
-                                     std::string_view slot_id);
+                                     std::string_view slot_id,
+                                     std::string_view booking_identifier = {});
   // The citizen's appointments, newest slot first.
   Result<std::vector<Appointment>> CitizenAppointments(std::string_view citizen_id);
   // Cancels the citizen's own booked appointment before its slot starts
   // and before it is checked in, and refunds its fee.
   Result<Appointment> CancelAppointment(std::string_view citizen_id,
                                         std::string_view appointment_id);
+
+  // A kiosk or desk of the hospital cancels (退号) one of its booked
+  // appointments at the patient's request, by the rules of
+  // CancelAppointment (before the slot starts, not checked in; the fee
+  // refunded). not_found for another hospital's.
+  Result<Appointment> CancelAtHospital(const platform::Principal& terminal,
+                                       std::string_view appointment_id);
 
   // --- visits (就诊) ---
   // A desk of the hospital verifies the patient's code (one use) and checks
@@ -433,8 +447,13 @@ class MedicalScene final : public api::Scene {
   // with a place, and checked in, in one transaction; a patient with an
   // appointment today is checked in as without it. Refused
   // permission_denied "not_a_desk" before the code is used.
+  // With `appointment_id`, that appointment of the hospital (read before
+  // the code is used: not_found otherwise) is the one checked in:
+  // permission_denied "not_the_patient" when the code is another
+  // patient's, failed_precondition "no_appointment_today" when it is not
+  // booked for today.
   Result<Encounter> CheckIn(const platform::Principal& desk, std::string_view qr_text,
-                            bool walk_in = false);
+                            bool walk_in = false, std::string_view appointment_id = {});
   // The desk that opened the encounter closes it with the summary and any
   // prescriptions, valid to the end of the local day they are issued, or of
   // the (valid_days - 1)th day after (valid_days 1-3). Answers the
@@ -477,6 +496,35 @@ class MedicalScene final : public api::Scene {
   Result<Prescription> Dispense(const platform::Principal& pharmacy, std::string_view qr_text,
                                 std::string_view prescription_id);
 
+  // --- what the hospital's own system reads (medical_hospital.cc) ---
+  // By id, of the hospital `org_id`: not_found for an unknown id and for
+  // another hospital's alike.
+  Result<Clinician> HospitalClinician(std::string_view org_id, std::string_view clinician_id);
+  Result<Schedule> HospitalSchedule(std::string_view org_id, std::string_view schedule_id);
+  // Its schedules of the local `day`, stopped ones too, in time order.
+  Result<std::vector<Schedule>> HospitalSchedules(std::string_view org_id, std::string_view day);
+  Result<Slot> HospitalSlot(std::string_view org_id, std::string_view slot_id);
+  Result<Appointment> HospitalAppointment(std::string_view org_id, std::string_view appointment_id);
+  // The appointment booked under the hospital's `booking_identifier`.
+  Result<std::optional<Appointment>> AppointmentByIdentifier(std::string_view org_id,
+                                                             std::string_view booking_identifier);
+  Result<std::optional<Encounter>> EncounterOfAppointment(std::string_view org_id,
+                                                          std::string_view appointment_id);
+  Result<Encounter> HospitalEncounter(std::string_view org_id, std::string_view encounter_id);
+  Result<Prescription> HospitalPrescription(std::string_view org_id,
+                                            std::string_view prescription_id);
+  Result<std::vector<Prescription>> EncounterPrescriptions(std::string_view org_id,
+                                                           std::string_view encounter_id);
+  // The patient's pseudonym at the hospital ("pat_…"): made on first use,
+  // the same ever after, a different one at each hospital; never their ID
+  // number or their platform id.
+  Result<std::string> PatientAlias(std::string_view org_id, std::string_view citizen_id);
+  // The patient a pseudonym names at the hospital; not_found otherwise.
+  Result<std::string> PatientOfAlias(std::string_view org_id, std::string_view alias);
+
+  // The scene's clock now.
+  Instant Now() const;
+
   // --- fees (the patient's bill) ---
   // The citizen's postings, newest first, with their totals.
   Result<Bill> CitizenBill(std::string_view citizen_id);
@@ -494,6 +542,11 @@ class MedicalScene final : public api::Scene {
   // vault::Vault::IssueRecord in a transaction of its own.
   Status IssueRecordNow(std::string_view org_id, std::string_view citizen_id,
                         const vault::RecordRequest& record);
+  // For the hospital's reads (medical_hospital.cc) and its FHIR routes.
+  store::Database& database() const;
+  vault::Vault& vault() const;
+  // The FHIR R4 routes under /fhir/r4 (medical_fhir.cc).
+  std::vector<api::RouteSpec> FhirRoutes();
   explicit MedicalScene(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -690,7 +690,8 @@ std::vector<RouteSpec> MedicalScene::Routes() {
   AddVisitRoutes(*this, routes);
   AddRecordRoutes(*this, routes);
   AddFeeRoutes(*this, routes);
-  AddDependantTwins(*this, routes);  // last: it copies every /v1/me/medical/ route above
+  AddDependantTwins(*this, routes);  // it copies every /v1/me/medical/ route above
+  std::ranges::move(FhirRoutes(), std::back_inserter(routes));
   return routes;
 }
 

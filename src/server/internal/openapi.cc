@@ -84,6 +84,9 @@ nlohmann::json Operation(const RouteSpec& route) {
   if (!route.body.empty()) {
     op["requestBody"] = {{"required", true},
                          {"content", {{"application/json", {{"schema", BodySchema(route.body)}}}}}};
+  } else if (!route.raw_body_type.empty()) {
+    // The handler reads and checks it.
+    op["requestBody"] = {{"content", {{route.raw_body_type, {{"schema", {{"type", "object"}}}}}}}};
   }
   const nlohmann::json error_ref = {
       {"description", "error"},

@@ -1,5 +1,5 @@
-// Request-target parsing for the HTTP core: percent-decoding and the split of
-// "/path?query" into the path and a decoded query map.
+// Request-target parsing for the HTTP core: the split of "/path?query" into
+// the path and a decoded query map (api::ParseForm).
 #ifndef CITYCODE_SERVER_INTERNAL_TARGET_H_
 #define CITYCODE_SERVER_INTERNAL_TARGET_H_
 
@@ -8,11 +8,6 @@
 #include <string_view>
 
 namespace citycode::server::internal {
-
-// Appends the percent-decoded `in` to `*out`; in a query component ('+' is a
-// space there) pass plus_is_space. False, with `*out` in an unspecified
-// state, if a '%' is not followed by two hex digits.
-bool PercentDecode(std::string_view in, bool plus_is_space, std::string* out);
 
 // True if every '%' in `in` starts a valid escape.
 bool ValidEscapes(std::string_view in);
