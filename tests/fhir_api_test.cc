@@ -326,6 +326,7 @@ TEST_P(FhirApiTest, BadInputIsAnOperationOutcomeAndChangesNothing) {
   EXPECT_EQ(cancelled["status"], "cancelled");
   EXPECT_EQ(cancelled["meta"]["versionId"], "2");
   ExpectOutcome("PUT", path, cancel, kiosk, 412, "version_conflict", {{"If-Match", "W/\"1\""}});
+  ExpectReferencesResolve(kiosk);
   ExpectAnswersValidate();
 }
 

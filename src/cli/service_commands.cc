@@ -400,6 +400,8 @@ void AddDemoCommand(CLI::App& app, Action& action) {
                 << "/counter  sign in with a terminal key below, then as staff "
                 << demo::kDemoStaffLogin << ", password " << demo::kDemoPassword << "\n"
                 << "  API          " << base << "/v1/openapi.json  (routes under /v1)\n"
+                << "  FHIR R4      " << base
+                << "/fhir/r4/metadata  (hospital systems, with a hospital terminal's key)\n"
                 << "  Health       " << base << "/healthz  " << base << "/readyz  " << base
                 << "/metrics\n"
                 << "  Admin key    " << city->admin_key << "\n"

@@ -142,6 +142,39 @@ Result<json> ParseResource(std::string_view body, std::string_view type) {
   return resource;
 }
 
+std::string StringAt(const json& object, std::string_view key) {
+  if (!object.is_object()) return {};
+  const auto found = object.find(key);
+  return found != object.end() && found->is_string() ? found->get<std::string>() : std::string();
+}
+
+namespace {
+
+// The valueString of the first element of `resource`'s array `list` whose
+// `key` is `name`.
+std::optional<std::string> ValueStringIn(const json& resource, std::string_view list,
+                                         std::string_view key, std::string_view name) {
+  if (!resource.is_object() || !resource.contains(list) || !resource[list].is_array()) {
+    return std::nullopt;
+  }
+  for (const json& element : resource[list]) {
+    if (StringAt(element, key) != name) continue;
+    const auto value = element.find("valueString");
+    if (value != element.end() && value->is_string()) return value->get<std::string>();
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> ExtensionString(const json& resource, std::string_view url) {
+  return ValueStringIn(resource, "extension", "url", url);
+}
+
+std::optional<std::string> ParameterString(const json& parameters, std::string_view name) {
+  return ValueStringIn(parameters, "parameter", "name", name);
+}
+
 api::Response ResourceResponse(int status, const json& resource) {
   api::Response response{.status = status,
                          .content_type = std::string(kMediaType) + "; charset=utf-8",

@@ -31,7 +31,9 @@ using nlohmann::json;
 using platform::Principal;
 
 constexpr std::string_view kExtension = "https://citycode.cn/fhir/StructureDefinition/";
-constexpr std::string_view kBookingSystemDefault = "urn:citycode:booking";
+constexpr std::size_t kMaxCodeBytes = 4096;  // as /v1's qr field
+// When the CapabilityStatement below last changed.
+constexpr std::string_view kStatementDate = "2026-12-06";
 
 std::string Version(int n) { return std::to_string(n); }
 json Meta(int version) { return {{"versionId", Version(version)}}; }
@@ -149,7 +151,8 @@ json AppointmentResource(const Appointment& a, const std::optional<Encounter>& e
               {"participant",
                {{{"actor", Ref("Patient", patient_alias)}, {"status", "accepted"}},
                 {{"actor", Ref("Practitioner", a.slot.clinician_id)}, {"status", "accepted"}}}}};
-  if (!a.booking_identifier.empty()) out["identifier"] = json::array({IdentifierJson(a.booking_identifier)});
+  if (!a.booking_identifier.empty())
+    out["identifier"] = json::array({IdentifierJson(a.booking_identifier)});
   if (a.state == AppointmentState::kStopped)
     out["cancelationReason"] = {{"text", "停诊 (schedule_stopped)"}};
   return out;
@@ -439,14 +442,14 @@ class FhirHandlers {
     CITYCODE_ASSIGN_OR_RETURN(std::string id, PathId(call));
     CITYCODE_ASSIGN_OR_RETURN(json update, fhir::ParseResource(call.request.body, "Appointment"));
     CITYCODE_ASSIGN_OR_RETURN(std::optional<int> expected, fhir::IfMatch(call.request));
-    if (update.value("id", "") != api::Param(call, "id")) {
+    if (fhir::StringAt(update, "id") != api::Param(call, "id")) {
       return InvalidArgument("the body's id must be the path's", "id_mismatch");
     }
     CITYCODE_ASSIGN_OR_RETURN(Appointment a, scene_.HospitalAppointment(org, id));
     CITYCODE_ASSIGN_OR_RETURN(json current, AppointmentOf(org, a));
     CITYCODE_RETURN_IF_ERROR(
         fhir::CheckVersion(expected, std::stoi(current["meta"]["versionId"].get<std::string>())));
-    if (update.value("status", "") != "cancelled") {
+    if (fhir::StringAt(update, "status") != "cancelled") {
       return InvalidArgument("an update may only set status to cancelled", "update_not_supported");
     }
     CITYCODE_ASSIGN_OR_RETURN(Appointment cancelled, scene_.CancelAtHospital(*call.principal, id));
@@ -609,46 +612,35 @@ class FhirHandlers {
   }
 
   static Result<std::string> SlotOf(const json& appointment) {
-    const json slots = appointment.value("slot", json::array());
-    if (!slots.is_array() || slots.size() != 1 || !slots[0].is_object() ||
-        !slots[0].value("reference", json()).is_string()) {
+    const auto slots = appointment.find("slot");
+    if (slots == appointment.end() || !slots->is_array() || slots->size() != 1 ||
+        fhir::StringAt((*slots)[0], "reference").empty()) {
       return InvalidArgument("an Appointment books exactly one slot (slot[0].reference)",
                              "missing_field");
     }
-    return fhir::FromReference(slots[0]["reference"].get<std::string>(), "Slot");
+    return fhir::FromReference(fhir::StringAt((*slots)[0], "reference"), "Slot");
   }
 
   // The code shown at the kiosk: the extension scanned-code's valueString.
   static Result<std::string> ScannedCode(const json& resource) {
-    const json extensions = resource.value("extension", json::array());
-    if (extensions.is_array()) {
-      for (const json& e : extensions) {
-        if (e.is_object() && e.value("url", "") == std::string(kExtension) + "scanned-code" &&
-            e.value("valueString", json()).is_string()) {
-          return e["valueString"].get<std::string>();
-        }
-      }
+    const std::string url = std::string(kExtension) + "scanned-code";
+    std::optional<std::string> code = fhir::ExtensionString(resource, url);
+    if (!code || code->empty() || code->size() > kMaxCodeBytes) {
+      return InvalidArgument("the Appointment carries the scanned code in the extension " + url,
+                             "missing_field");
     }
-    return InvalidArgument("the Appointment carries the scanned code in the extension " +
-                               std::string(kExtension) + "scanned-code",
-                           "missing_field");
+    return *std::move(code);
   }
 
   // A Parameters resource with parameter "code" (valueString): the scanned code.
   static Result<std::string> CodeParameter(std::string_view body) {
     CITYCODE_ASSIGN_OR_RETURN(json parameters, fhir::ParseResource(body, "Parameters"));
-    const json list = parameters.value("parameter", json::array());
-    if (list.is_array()) {
-      for (const json& p : list) {
-        if (p.is_object() && p.value("name", "") == "code" &&
-            p.value("valueString", json()).is_string()) {
-          std::string code = p["valueString"].get<std::string>();
-          if (!code.empty() && code.size() <= 4096) return code;
-        }
-      }
+    std::optional<std::string> code = fhir::ParameterString(parameters, "code");
+    if (!code || code->empty() || code->size() > kMaxCodeBytes) {
+      return InvalidArgument("Parameters must hold parameter code (valueString, the scanned code)",
+                             "missing_field");
     }
-    return InvalidArgument("Parameters must hold parameter code (valueString, the scanned code)",
-                           "missing_field");
+    return *std::move(code);
   }
 
   MedicalScene& scene_;
@@ -683,7 +675,7 @@ json Capability() {
        .interactions = {"search-type"},
        .search_params = {{"patient", "reference"}}},
   };
-  return fhir::CapabilityStatement(resources, "2026-12-06");
+  return fhir::CapabilityStatement(resources, kStatementDate);
 }
 
 }  // namespace
