@@ -107,7 +107,10 @@ Status ParseBody(std::string_view text, const std::vector<Field>& fields, nlohma
   out = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (out.is_discarded()) return BadRequest("malformed_json", "the body is not valid JSON");
   if (!out.is_object()) return BadRequest("malformed_json", "the body must be a JSON object");
-  for (const auto& [key, value] : out.items()) {
+  for (const auto& member : out.items()) {
+    // Named, not bound: clang 14 (the fuzz build) cannot capture a binding.
+    const std::string& key = member.key();
+    const nlohmann::json& value = member.value();
     const auto field =
         std::find_if(fields.begin(), fields.end(), [&](const Field& f) { return f.name == key; });
     // Field names are ours or the client's typo, never personal data, but

@@ -161,7 +161,10 @@ Status CheckFaceFields(const Certificate& c, const CertificateType& type) {
     CITYCODE_RETURN_IF_ERROR(
         CheckText("fields." + field.key, it->second, 0, field.max_length, field.multiline));
   }
-  for (const auto& [key, value] : c.fields) {
+  // Keys named, not bound: clang 14 (the fuzz build) cannot capture a
+  // structured binding.
+  for (const auto& field : c.fields) {
+    const std::string& key = field.first;
     const bool known = std::any_of(type.fields.begin(), type.fields.end(),
                                    [&](const FaceField& f) { return f.key == key; });
     if (!known) {
@@ -369,7 +372,8 @@ json CertificateToJson(const SignedCertificate& signed_certificate) {
 
 Result<SignedCertificate> CertificateFromJson(const json& object) {
   if (!object.is_object()) return InvalidArgument("certificate JSON must be an object");
-  for (const auto& [key, value] : object.items()) {
+  for (const auto& item : object.items()) {
+    const std::string& key = item.key();
     const bool known = key == kFieldsKey || key == kStatusKey || key == kKeyIdKey ||
                        key == kSignatureKey ||
                        std::any_of(kStringMembers.begin(), kStringMembers.end(),
