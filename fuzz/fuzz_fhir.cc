@@ -1,6 +1,6 @@
 // libFuzzer target: what a hospital system sends to /fhir/r4 (src/fhir) —
 // a resource body, a _search form, an If-Match header, ids and references —
-// and the reads a route makes of a parsed body (StringAt, ExtensionString,
+// and the reads a route makes of a parsed body (api::TextAt, ExtensionString,
 // ParameterString). Nothing may crash or throw; an accepted body must be an
 // object of the asked type, an accepted search page 1-100 long, else abort.
 #include <cstdint>
@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "api/route.h"
 #include "fhir/fhir.h"
 
 namespace {
@@ -23,17 +24,17 @@ void Fail(const char* what) {
 void ReadBody(std::string_view input, std::string_view type) {
   auto resource = fhir::ParseResource(input, type);
   if (!resource.ok()) return;
-  if (!resource->is_object() || fhir::StringAt(*resource, "resourceType") != type) {
+  if (!resource->is_object() || api::TextAt(*resource, "resourceType") != type) {
     Fail("an accepted body is not an object of its type");
   }
   (void)fhir::ExtensionString(*resource,
                               "https://citycode.cn/fhir/StructureDefinition/scanned-code");
   (void)fhir::ParameterString(*resource, "code");
-  const std::string id = fhir::StringAt(*resource, "id");
+  const std::string id = api::TextAt(*resource, "id");
   (void)fhir::FromId(id);
   if (resource->contains("slot") && (*resource)["slot"].is_array() &&
       !(*resource)["slot"].empty()) {
-    (void)fhir::FromReference(fhir::StringAt((*resource)["slot"][0], "reference"), "Slot");
+    (void)fhir::FromReference(api::TextAt((*resource)["slot"][0], "reference"), "Slot");
   }
 }
 

@@ -157,4 +157,10 @@ Status ParseBody(std::string_view text, const std::vector<Field>& fields, nlohma
   return OkStatus();
 }
 
+std::string TextAt(const nlohmann::json& object, std::string_view key) {
+  if (!object.is_object()) return {};
+  const auto found = object.find(key);
+  return found != object.end() && found->is_string() ? found->get<std::string>() : std::string();
+}
+
 }  // namespace citycode::api

@@ -92,6 +92,10 @@ const std::string& Param(const Call& call, const char* name);
 std::string Text(const Call& call, const char* name);
 // A body string array (empty when absent).
 std::vector<std::string> Strings(const Call& call, const char* name);
+// The string at `key` of a client's JSON object ("" when `object` is no
+// object, or the key is absent or not a string): read without trusting the
+// shape (json::value throws on another type).
+std::string TextAt(const nlohmann::json& object, std::string_view key);
 
 // The error response, or `status` with to_json(value).
 template <typename T, typename F>

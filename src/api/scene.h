@@ -20,6 +20,7 @@
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/status.h"
+#include "platform/keyring.h"
 #include "platform/platform.h"
 #include "store/database.h"
 #include "vault/vault.h"
@@ -27,6 +28,10 @@
 namespace CLI {
 class App;
 }  // namespace CLI
+
+namespace citycode::outbox {
+class Outbox;
+}  // namespace citycode::outbox
 
 namespace citycode::api {
 
@@ -43,6 +48,11 @@ struct SceneContext {
   vault::Vault& vault;
   // The city's local time ([platform] time_zone).
   CityTime time;
+  // Seals a scene's personal data at rest.
+  const platform::Keyring& keyring;
+  // Events to outside systems, written in the scene's transactions; null
+  // when the city has no [outbox] destinations.
+  outbox::Outbox* outbox = nullptr;
 };
 
 // An opened scene: its use cases behind the routes it serves.

@@ -70,8 +70,12 @@ Result<std::unique_ptr<City>> City::Open(const CityConfig& config, const Clock& 
 }
 
 Status City::OpenScenes(const CityConfig& config, const Clock& clock, const OpenOptions& options) {
-  const api::SceneContext context{
-      .db = *db_, .clock = clock, .platform = *platform_, .vault = *vault_, .time = config.time};
+  const api::SceneContext context{.db = *db_,
+                                  .clock = clock,
+                                  .platform = *platform_,
+                                  .vault = *vault_,
+                                  .time = config.time,
+                                  .keyring = *keyring_};
   const std::vector<std::unique_ptr<api::SceneModule>> modules =
       options.scene_list ? options.scene_list() : scenes::AllSceneModules();
   for (const auto& [name, settings] : config.scenes) {

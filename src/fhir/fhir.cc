@@ -142,12 +142,6 @@ Result<json> ParseResource(std::string_view body, std::string_view type) {
   return resource;
 }
 
-std::string StringAt(const json& object, std::string_view key) {
-  if (!object.is_object()) return {};
-  const auto found = object.find(key);
-  return found != object.end() && found->is_string() ? found->get<std::string>() : std::string();
-}
-
 namespace {
 
 // The valueString of the first element of `resource`'s array `list` whose
@@ -158,7 +152,7 @@ std::optional<std::string> ValueStringIn(const json& resource, std::string_view 
     return std::nullopt;
   }
   for (const json& element : resource[list]) {
-    if (StringAt(element, key) != name) continue;
+    if (api::TextAt(element, key) != name) continue;
     const auto value = element.find("valueString");
     if (value != element.end() && value->is_string()) return value->get<std::string>();
   }

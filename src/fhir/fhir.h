@@ -48,12 +48,10 @@ Result<std::string> FromReference(std::string_view reference, std::string_view t
 // otherwise.
 Result<nlohmann::json> ParseResource(std::string_view body, std::string_view type);
 
-// What a client's resource says, read without trusting its shape: the
-// string at `key` of an object ("" when absent or not a string); the
-// valueString of the extension with `url`; the valueString of the
-// Parameters resource's parameter `name` (nullopt when absent or not a
-// string).
-std::string StringAt(const nlohmann::json& object, std::string_view key);
+// What a client's resource says, read without trusting its shape (strings
+// at a key: api::TextAt): the valueString of the extension with `url`; the
+// valueString of the Parameters resource's parameter `name` (nullopt when
+// absent or not a string).
 std::optional<std::string> ExtensionString(const nlohmann::json& resource, std::string_view url);
 std::optional<std::string> ParameterString(const nlohmann::json& parameters, std::string_view name);
 

@@ -1,6 +1,7 @@
 #include "scenes/scene_list.h"
 
 #include "scenes/gov/gov.h"
+#include "scenes/hotel/hotel.h"
 #include "scenes/medical/medical.h"
 #include "scenes/transit/transit_scene.h"
 
@@ -11,6 +12,7 @@ std::vector<std::unique_ptr<api::SceneModule>> AllSceneModules() {
   modules.push_back(gov::MakeGovModule());
   modules.push_back(transit::MakeTransitModule());
   modules.push_back(medical::MakeMedicalModule());
+  modules.push_back(hotel::MakeHotelModule());
   return modules;
 }
 

@@ -442,14 +442,14 @@ class FhirHandlers {
     CITYCODE_ASSIGN_OR_RETURN(std::string id, PathId(call));
     CITYCODE_ASSIGN_OR_RETURN(json update, fhir::ParseResource(call.request.body, "Appointment"));
     CITYCODE_ASSIGN_OR_RETURN(std::optional<int> expected, fhir::IfMatch(call.request));
-    if (fhir::StringAt(update, "id") != api::Param(call, "id")) {
+    if (api::TextAt(update, "id") != api::Param(call, "id")) {
       return InvalidArgument("the body's id must be the path's", "id_mismatch");
     }
     CITYCODE_ASSIGN_OR_RETURN(Appointment a, scene_.HospitalAppointment(org, id));
     CITYCODE_ASSIGN_OR_RETURN(json current, AppointmentOf(org, a));
     CITYCODE_RETURN_IF_ERROR(
         fhir::CheckVersion(expected, std::stoi(current["meta"]["versionId"].get<std::string>())));
-    if (fhir::StringAt(update, "status") != "cancelled") {
+    if (api::TextAt(update, "status") != "cancelled") {
       return InvalidArgument("an update may only set status to cancelled", "update_not_supported");
     }
     CITYCODE_ASSIGN_OR_RETURN(Appointment cancelled, scene_.CancelAtHospital(*call.principal, id));
@@ -614,11 +614,11 @@ class FhirHandlers {
   static Result<std::string> SlotOf(const json& appointment) {
     const auto slots = appointment.find("slot");
     if (slots == appointment.end() || !slots->is_array() || slots->size() != 1 ||
-        fhir::StringAt((*slots)[0], "reference").empty()) {
+        api::TextAt((*slots)[0], "reference").empty()) {
       return InvalidArgument("an Appointment books exactly one slot (slot[0].reference)",
                              "missing_field");
     }
-    return fhir::FromReference(fhir::StringAt((*slots)[0], "reference"), "Slot");
+    return fhir::FromReference(api::TextAt((*slots)[0], "reference"), "Slot");
   }
 
   // The code shown at the kiosk: the extension scanned-code's valueString.
