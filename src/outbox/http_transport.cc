@@ -5,12 +5,13 @@
 // claim must not outlive its try). Idle keep-alive connections are kept per
 // host and reused; a reused one that turns out closed is retried once on a
 // fresh connection (the receiver never saw the request).
-#include <boost/asio.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <map>
 #include <mutex>
-#include <utility>  // before Asio: its awaitable.hpp uses std::exchange
 
 #include "outbox/transport.h"
 
