@@ -90,7 +90,8 @@ TEST_F(CityConfigTest, TransitIsOffWithoutAFeed) {
   EXPECT_NE((*city)->scene("gov"), nullptr);
   EXPECT_EQ((*city)->scene("transit"), nullptr);
   EXPECT_NE((*city)->scene("medical"), nullptr);  // on with its defaults
-  EXPECT_EQ((*city)->scenes().size(), 2u);
+  EXPECT_NE((*city)->scene("hotel"), nullptr);
+  EXPECT_EQ((*city)->scenes().size(), 3u);
 }
 
 TEST_F(CityConfigTest, TransitOpensFromItsSection) {

@@ -192,6 +192,10 @@ Status NoIdCard(const std::vector<vault::MissingCertificate>& missing) {
   if (why == "expired") {
     return FailedPrecondition("the guest's ID card has expired", "id_card_expired");
   }
+  if (why == "name_mismatch") {
+    return FailedPrecondition("the ID card names another person than the guest's account",
+                              "id_card_name_mismatch");
+  }
   if (why == "bad_signature") {
     return FailedPrecondition("the guest's ID card's signature does not verify",
                               "id_card_bad_signature");

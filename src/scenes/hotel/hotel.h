@@ -36,6 +36,7 @@
 //  - failed_precondition: "not_a_hotel"; "no_licence" (the hotel has no
 //    licence number yet); "minor_without_adult"; "id_card_not_held",
 //    "id_card_not_valid", "id_card_expired", "id_card_bad_signature",
+//    "id_card_name_mismatch",
 //    "identity_not_verified" (the guest's ID card cannot be used); "stay_ended"
 //    (a change to a stay checked out or cancelled); "same_room".
 //  - already_exists: "room_occupied", "room_exists", "guest_twice" (one
