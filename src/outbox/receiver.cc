@@ -83,6 +83,7 @@ struct Receiver::Impl {
   tcp::acceptor acceptor{io};
   std::thread accept_thread;
   int store_fd = -1;
+  std::uint16_t port = 0;  // kept: the acceptor has none once closed
 
   mutable std::mutex mutex;  // everything below
   std::condition_variable stopped_cv;
@@ -320,6 +321,7 @@ Result<std::unique_ptr<Receiver>> Receiver::Start(ReceiverOptions options, const
   if (!ec) impl->acceptor.bind(endpoint, ec);
   if (!ec) impl->acceptor.listen(net::socket_base::max_listen_connections, ec);
   if (ec) return Unavailable("cannot listen on " + impl->options.listen + ": " + ec.message());
+  impl->port = impl->acceptor.local_endpoint(ec).port();
   Impl* raw = impl.get();
   impl->accept_thread = std::thread([raw] { raw->AcceptLoop(); });
   return std::unique_ptr<Receiver>(new Receiver(std::move(impl)));
@@ -332,7 +334,7 @@ Receiver::~Receiver() {
   if (impl_->store_fd >= 0) ::close(impl_->store_fd);
 }
 
-std::uint16_t Receiver::port() const { return impl_->acceptor.local_endpoint().port(); }
+std::uint16_t Receiver::port() const { return impl_->port; }
 
 void Receiver::SetFault(const FaultPlan& plan) {
   std::lock_guard lock(impl_->mutex);
