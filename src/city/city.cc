@@ -65,6 +65,7 @@ Result<std::unique_ptr<City>> City::Open(const CityConfig& config, const Clock& 
   vault_options.time = config.time;
   CITYCODE_ASSIGN_OR_RETURN(city->vault_, vault::Vault::Open(*city->db_, clock, *city->platform_,
                                                              *city->keyring_, vault_options));
+  CITYCODE_ASSIGN_OR_RETURN(city->outbox_, outbox::Outbox::Open(*city->db_, clock, config.outbox));
   CITYCODE_RETURN_IF_ERROR(city->OpenScenes(config, clock, options));
   return city;
 }

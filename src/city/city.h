@@ -22,6 +22,7 @@
 #include "common/config.h"
 #include "common/status.h"
 #include "crypto/aead.h"
+#include "outbox/outbox.h"
 #include "platform/keyring.h"
 #include "platform/platform.h"
 #include "store/database.h"
@@ -39,6 +40,8 @@ struct CityConfig {
   CityTime time;
   platform::PlatformOptions platform;
   vault::VaultOptions vault{.checkpoint_file = "citycode.audit-checkpoints.jsonl"};
+  // [outbox] and its destinations, [outbox.NAME] (outbox/destination.h).
+  outbox::OutboxConfig outbox;
   // How often the running service does its upkeep (purges, checkpoints,
   // the scenes' upkeep).
   std::chrono::seconds upkeep_interval{60};
@@ -81,6 +84,9 @@ class City {
   const platform::Keyring& keyring() const { return *keyring_; }
   platform::Platform& platform() { return *platform_; }
   vault::Vault& vault() { return *vault_; }
+  // Opened (its migrations applied) with every city; its relay runs only
+  // when the service starts it (Outbox::StartRelay).
+  outbox::Outbox& outbox() { return *outbox_; }
   // The scenes the configuration turned on, in list order.
   const std::vector<std::unique_ptr<api::Scene>>& scenes() const { return scenes_; }
   // Their names ("gov", "transit"), parallel to scenes().
@@ -109,7 +115,8 @@ class City {
   std::optional<platform::Keyring> keyring_;
   std::unique_ptr<platform::Platform> platform_;
   std::unique_ptr<vault::Vault> vault_;
-  std::vector<std::string> scene_names_;  // parallel to scenes_
+  std::unique_ptr<outbox::Outbox> outbox_;  // before scenes_: they may use it
+  std::vector<std::string> scene_names_;    // parallel to scenes_
   std::vector<std::unique_ptr<api::Scene>> scenes_;
 };
 

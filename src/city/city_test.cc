@@ -70,6 +70,35 @@ TEST_F(CityConfigTest, RefusesBadValuesNamingTheKey) {
 }
 
 // One zone for the whole city: the vault and every scene get the configured one.
+TEST_F(CityConfigTest, ReadsTheOutboxAndItsDestinations) {
+  const std::string secret = outbox::NewSecret();
+  ASSERT_TRUE(Load("[outbox]\nworkers = 2\n"
+                   "[outbox.police]\nurl = \"http://127.0.0.1:8099/guests\"\n"
+                   "secrets = \"" +
+                   secret +
+                   "\"\nretry_schedule = \"0s 1m\"\n"
+                   "[outbox.tourism]\nurl = \"http://127.0.0.1:8098/counts\"\n"
+                   "signing_keys = \"" +
+                   outbox::NewSigningKey() + "\"\n")
+                  .ok());
+  EXPECT_EQ(config_.outbox.workers, 2u);
+  ASSERT_EQ(config_.outbox.destinations.size(), 2u);
+  EXPECT_EQ(config_.outbox.destinations[0].name, "police");
+  EXPECT_EQ(config_.outbox.destinations[0].retry_schedule.size(), 2u);
+  EXPECT_EQ(config_.outbox.destinations[1].signer.signing_keys.size(), 1u);
+  auto city = OpenCity();
+  ASSERT_TRUE(city.ok()) << city.status().ToString();
+  EXPECT_TRUE((*city)->outbox().HasDestination("tourism"));
+
+  const Status unsigned_destination =
+      Load("[outbox.police]\nurl = \"http://127.0.0.1:8099/guests\"\n");
+  EXPECT_EQ(unsigned_destination.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(unsigned_destination.message().find("outbox.police.secrets"), std::string::npos)
+      << unsigned_destination.message();
+  EXPECT_EQ(Load("[outbox]\nworkerz = 2\n"), InvalidArgument("config: unknown key outbox.workerz"));
+  EXPECT_EQ(Load("[outbox.police]\nurl = [1]\n").code(), StatusCode::kInvalidArgument);
+}
+
 TEST_F(CityConfigTest, TheTimeZoneReachesTheVaultAndTheScenes) {
   EXPECT_EQ(config_.time.utc_offset, std::chrono::hours(8));
   ASSERT_TRUE(Load("[platform]\ntime_zone = \"+05:30\"\n").ok());

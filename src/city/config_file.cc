@@ -8,6 +8,7 @@
 #include "common/words.h"
 #include "crypto/algorithm.h"
 #include "oidc/id_token.h"
+#include "outbox/destination.h"
 #include "sms/gateway.h"
 
 namespace citycode::city {
@@ -44,6 +45,16 @@ Result<Sections> ParseFile(const std::filesystem::path& file) {
     }
     ConfigTable& keys = sections[std::string(name.str())];
     for (const auto& [key, value] : *table) {
+      // [outbox.NAME]: one table per destination, kept as section "outbox.NAME".
+      if (name.str() == "outbox" && value.is_table()) {
+        const std::string destination = "outbox." + std::string(key.str());
+        for (const auto& [sub_key, sub_value] : *value.as_table()) {
+          CITYCODE_ASSIGN_OR_RETURN(
+              sections[destination][std::string(sub_key.str())],
+              ToValue(sub_value, destination + "." + std::string(sub_key.str())));
+        }
+        continue;
+      }
       CITYCODE_ASSIGN_OR_RETURN(
           keys[std::string(key.str())],
           ToValue(value, std::string(name.str()) + "." + std::string(key.str())));
@@ -214,6 +225,22 @@ Status ReadSms(Sections& sections, CityConfig& config) {
   return OkStatus();
 }
 
+// [outbox] and one [outbox.NAME] per destination.
+Status ReadOutbox(Sections& sections, CityConfig& config) {
+  const ConfigTable table = Take(sections, "outbox");
+  std::map<std::string, ConfigTable, std::less<>> destinations;
+  for (auto it = sections.begin(); it != sections.end();) {
+    if (it->first.starts_with("outbox.")) {
+      destinations[it->first.substr(7)] = std::move(it->second);
+      it = sections.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  CITYCODE_ASSIGN_OR_RETURN(config.outbox, outbox::ReadOutboxConfig(table, destinations));
+  return OkStatus();
+}
+
 }  // namespace
 
 Status LoadConfigFile(const std::filesystem::path& file, CityConfig& config) {
@@ -223,6 +250,7 @@ Status LoadConfigFile(const std::filesystem::path& file, CityConfig& config) {
   CITYCODE_RETURN_IF_ERROR(ReadVault(sections, config));
   CITYCODE_RETURN_IF_ERROR(ReadIdentity(sections, config));
   CITYCODE_RETURN_IF_ERROR(ReadSms(sections, config));
+  CITYCODE_RETURN_IF_ERROR(ReadOutbox(sections, config));
   config.server = Take(sections, "server");
   // What is left belongs to scenes; City::Open refuses a section no scene
   // claims.

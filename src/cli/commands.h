@@ -45,6 +45,8 @@ void AddRevokeCommand(CLI::App& app, Action& action);       // revoke
 void AddServiceCommands(CLI::App& app, Action& action);
 // vault import/generate/register-issuer/org-types/rewrap, audit verify/checkpoint
 void AddVaultCommands(CLI::App& app, Action& action);
+// outbox list/destinations/retry/replay/enable/keys/receiver
+void AddOutboxCommands(CLI::App& app, Action& action);
 // Every scene's own subcommands (`citycode transit …`), through the scene
 // list; the returned object keeps what they use and must outlive `app`.
 std::shared_ptr<void> AddSceneCommands(CLI::App& app, Action& action);

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   AddRevokeCommand(app, action);
   AddServiceCommands(app, action);
   AddVaultCommands(app, action);
+  AddOutboxCommands(app, action);
   const auto scene_commands = AddSceneCommands(app, action);
   try {
     app.parse(argc, argv);

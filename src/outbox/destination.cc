@@ -4,12 +4,15 @@
 #include <algorithm>
 #include <charconv>
 
+#include "common/files.h"
+
 namespace citycode::outbox {
 namespace {
 
 constexpr std::size_t kMaxScheduleSteps = 20;
 constexpr std::size_t kMaxDestinations = 32;
 constexpr std::size_t kMaxKeysPerList = 8;
+constexpr std::size_t kMaxKeyFileBytes = 16 * 1024;
 constexpr std::chrono::seconds kMaxStep = std::chrono::hours(24 * 7);
 
 bool IsValidName(std::string_view name) {
@@ -20,10 +23,11 @@ bool IsValidName(std::string_view name) {
 }
 
 std::vector<std::string_view> Words(std::string_view text) {
+  // Newlines too: a key file holds one key a line.
   std::vector<std::string_view> words;
   std::size_t start = 0;
   while (start < text.size()) {
-    const std::size_t end = text.find_first_of(" \t,", start);
+    const std::size_t end = text.find_first_of(" \t\r\n,", start);
     const std::size_t stop = end == std::string_view::npos ? text.size() : end;
     if (stop > start) words.push_back(text.substr(start, stop - start));
     start = stop + 1;
@@ -50,28 +54,40 @@ Result<std::chrono::seconds> ParseStep(std::string_view word) {
   return std::chrono::seconds(count * unit);
 }
 
-Status ReadSigner(ConfigSection& section, WebhookSigner& signer) {
-  std::string secrets, signing_keys;
-  CITYCODE_RETURN_IF_ERROR(section.Read("secrets", secrets));
-  CITYCODE_RETURN_IF_ERROR(section.Read("signing_keys", signing_keys));
-  const auto secret_words = Words(secrets);
-  const auto key_words = Words(signing_keys);
-  if (secret_words.size() > kMaxKeysPerList) return section.Invalid("secrets", "at most 8 secrets");
-  if (key_words.size() > kMaxKeysPerList) {
-    return section.Invalid("signing_keys", "at most 8 keys");
+// The keys of `key` (inline, space-separated) and of `key`_file (a file
+// holding them, so they need not sit in citycode.toml).
+Result<std::vector<std::string>> ReadKeyList(ConfigSection& section, const std::string& key) {
+  std::string inline_keys;
+  std::filesystem::path file;
+  CITYCODE_RETURN_IF_ERROR(section.Read(key, inline_keys));
+  CITYCODE_RETURN_IF_ERROR(section.Read(key + "_file", file));
+  std::vector<std::string> keys;
+  for (std::string_view word : Words(inline_keys)) keys.emplace_back(word);
+  if (!file.empty()) {
+    auto text = ReadFile(file, kMaxKeyFileBytes);
+    if (!text.ok()) return section.Invalid(key + "_file", "a readable file of at most 16 KiB");
+    for (std::string_view word : Words(*text)) keys.emplace_back(word);
   }
-  for (std::string_view word : secret_words) {
+  if (keys.size() > kMaxKeysPerList) return section.Invalid(key, "at most 8 keys in all");
+  return keys;
+}
+
+Status ReadSigner(ConfigSection& section, WebhookSigner& signer) {
+  CITYCODE_ASSIGN_OR_RETURN(auto secrets, ReadKeyList(section, "secrets"));
+  CITYCODE_ASSIGN_OR_RETURN(auto signing_keys, ReadKeyList(section, "signing_keys"));
+  for (const std::string& word : secrets) {
     auto secret = ParseSecret(word);
     if (!secret.ok()) return section.Invalid("secrets", "whsec_<base64 of 24-64 bytes> ...");
     signer.secrets.push_back(std::move(*secret));
   }
-  for (std::string_view word : key_words) {
+  for (const std::string& word : signing_keys) {
     auto key = ParseSigningKey(word);
     if (!key.ok()) return section.Invalid("signing_keys", "whsk_<base64 Ed25519 key> ...");
     signer.signing_keys.push_back(std::move(*key));
   }
-  if (signer.empty())
+  if (signer.empty()) {
     return section.Invalid("secrets", "set (or signing_keys): nothing is sent unsigned");
+  }
   return OkStatus();
 }
 

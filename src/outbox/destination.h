@@ -8,6 +8,8 @@
 //   url = "http://10.0.0.5:8080/hotel-guests"
 //   secrets = "whsec_… whsec_…" # v1 (HMAC-SHA256); several during a rotation
 //   signing_keys = "whsk_…"     # v1a (Ed25519); several during a rotation
+//   secrets_file = "police.whsec"       # or either list in a file (one a
+//   signing_keys_file = "police.whsk"   #   line), kept out of citycode.toml
 //   retry_schedule = "0s 5s 5m 30m 2h 5h 10h 24h"
 //   jitter = 0.1                # each wait is lengthened by up to 10 %
 //   timeout_seconds = 15

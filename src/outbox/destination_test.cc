@@ -3,7 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "tests/support/status_matchers.h"
+#include "tests/support/temp_dir.h"
 
 namespace citycode::outbox {
 namespace {
@@ -78,6 +81,32 @@ TEST(DestinationConfigTest, RefusesBadSettingsNamingTheKey) {
       StatusIs(StatusCode::kInvalidArgument, "invalid_argument", HasSubstr("outbox.workers")));
   EXPECT_THAT(ReadOutboxConfig({{"wrokers", std::int64_t{2}}}, {}),
               StatusIs(StatusCode::kInvalidArgument, "invalid_argument", HasSubstr("wrokers")));
+}
+
+TEST(DestinationConfigTest, ReadsKeysFromFiles) {
+  testing::TempDir dir("citycode-outbox-keys");
+  const auto secrets = dir.path() / "police.whsec";
+  const auto keys = dir.path() / "police.whsk";
+  std::ofstream(secrets) << NewSecret() << "\n" << NewSecret() << "\n";
+  std::ofstream(keys) << NewSigningKey() << "\n";
+  ConfigTable table = {{"url", std::string("http://127.0.0.1:8099/guests")},
+                       {"secrets", std::string(NewSecret())},
+                       {"secrets_file", secrets.string()},
+                       {"signing_keys_file", keys.string()}};
+  auto config = ReadOutboxConfig({}, Destinations{{"police", table}});
+  ASSERT_THAT(config, IsOk());
+  EXPECT_EQ(config->destinations[0].signer.secrets.size(), 3u);
+  EXPECT_EQ(config->destinations[0].signer.signing_keys.size(), 1u);
+
+  table["secrets_file"] = (dir.path() / "missing").string();
+  EXPECT_THAT(ReadOutboxConfig({}, Destinations{{"police", table}}),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument",
+                       HasSubstr("outbox.police.secrets_file")));
+  std::ofstream(secrets) << "not-a-key\n";
+  table["secrets_file"] = secrets.string();
+  EXPECT_THAT(ReadOutboxConfig({}, Destinations{{"police", table}}),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument",
+                       HasSubstr("outbox.police.secrets")));
 }
 
 TEST(DestinationConfigTest, NeverEchoesASecret) {

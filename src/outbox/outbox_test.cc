@@ -493,10 +493,7 @@ TEST_P(OutboxTest, TheBackgroundRelayDelivers) {
   ASSERT_THAT(CheckIn("stay_1"), IsOk());
   outbox_->StartRelay();
   outbox_->StartRelay();  // idempotent
-  // A wait for the relay thread's result, bounded; not a synchronisation.
-  for (int i = 0; i < 500 && transport_.sent().empty(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  EXPECT_TRUE(transport_.WaitForSent(1, seconds(10)));
   outbox_->StopRelay();
   outbox_->StopRelay();
   EXPECT_EQ(transport_.sent().size(), 1u);

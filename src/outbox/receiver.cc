@@ -1,12 +1,13 @@
 // The test and demo webhook receiver (receiver.h): one thread accepts, one
-// thread per connection reads requests with Beast's size limits, answers
-// and closes on any error. Stored lines are appended with write(2) on an
-// O_APPEND descriptor and fsync'd before the answer, so a 2xx means "on disk".
+// thread per connection (at most 64) reads requests with Beast's size
+// limits, answers and closes on any error. A client that connects and
+// sends nothing holds its thread until it leaves or the receiver stops: a
+// test tool on loopback, not a server for the open network. Stored lines are appended with write(2)
+// on an O_APPEND descriptor and fsync'd before the answer, so a 2xx means "on disk".
 #include "outbox/receiver.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -33,7 +34,6 @@ using nlohmann::json;
 constexpr std::size_t kMaxHeaderBytes = 16 * 1024;
 constexpr std::size_t kMaxConnections = 64;
 constexpr std::size_t kMaxStoreFileBytes = 256 * 1024 * 1024;
-constexpr int kReadTimeoutSeconds = 30;
 
 using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
@@ -83,6 +83,7 @@ struct Receiver::Impl {
   tcp::acceptor acceptor{io};
   std::thread accept_thread;
   int store_fd = -1;
+  std::uint16_t port = 0;  // kept: the acceptor has none once closed
 
   mutable std::mutex mutex;  // everything below
   std::condition_variable stopped_cv;
@@ -90,14 +91,20 @@ struct Receiver::Impl {
   std::set<std::string, std::less<>> seen;
   ReceiverCounts counts;
   FaultPlan fault;
-  std::list<std::shared_ptr<tcp::socket>> sockets;
-  std::list<std::thread> threads;
+  struct Connection {
+    std::shared_ptr<tcp::socket> socket;
+    std::thread thread;
+    bool done = false;  // set by its thread, under the mutex, as its last act
+  };
+  std::list<Connection> connections;
 
   Impl(ReceiverOptions o, const Clock& c) : options(std::move(o)), clock(c), fault(options.fault) {}
 
   Status OpenStore();
   void AcceptLoop();
-  void Serve(std::shared_ptr<tcp::socket> socket);
+  void Serve(Connection& connection);
+  // Joins the threads of finished connections. REQUIRES: mutex held.
+  void Reap();
   // nullopt: drop the connection without answering.
   std::optional<Response> Handle(const Request& request);
   std::optional<Response> Control(const Request& request);
@@ -256,7 +263,8 @@ std::optional<Response> Receiver::Impl::Handle(const Request& request) {
   return std::nullopt;
 }
 
-void Receiver::Impl::Serve(std::shared_ptr<tcp::socket> socket) {
+void Receiver::Impl::Serve(Connection& connection) {
+  tcp::socket* socket = connection.socket.get();
   beast::flat_buffer buffer;
   for (;;) {
     http::request_parser<http::string_body> parser;
@@ -281,6 +289,18 @@ void Receiver::Impl::Serve(std::shared_ptr<tcp::socket> socket) {
   beast::error_code ignored;
   socket->shutdown(tcp::socket::shutdown_both, ignored);
   socket->close(ignored);
+  connection.done = true;
+}
+
+void Receiver::Impl::Reap() {
+  for (auto it = connections.begin(); it != connections.end();) {
+    if (!it->done) {
+      ++it;
+      continue;
+    }
+    it->thread.join();  // it has released the mutex and is returning
+    it = connections.erase(it);
+  }
 }
 
 void Receiver::Impl::AcceptLoop() {
@@ -291,18 +311,13 @@ void Receiver::Impl::AcceptLoop() {
     std::lock_guard lock(mutex);
     if (stopping) return;
     if (ec) continue;
-    // Reap finished connections' sockets lazily: a closed socket is not open.
-    for (auto it = sockets.begin(); it != sockets.end();) {
-      it = (*it)->is_open() ? std::next(it) : sockets.erase(it);
-    }
-    if (sockets.size() >= kMaxConnections) {
+    Reap();
+    if (connections.size() >= kMaxConnections) {
       socket->close(ec);
       continue;
     }
-    timeval timeout{.tv_sec = kReadTimeoutSeconds, .tv_usec = 0};
-    ::setsockopt(socket->native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    sockets.push_back(socket);
-    threads.emplace_back([this, socket] { Serve(socket); });
+    Connection& connection = connections.emplace_back(Connection{.socket = socket});
+    connection.thread = std::thread([this, &connection] { Serve(connection); });
   }
 }
 
@@ -320,6 +335,7 @@ Result<std::unique_ptr<Receiver>> Receiver::Start(ReceiverOptions options, const
   if (!ec) impl->acceptor.bind(endpoint, ec);
   if (!ec) impl->acceptor.listen(net::socket_base::max_listen_connections, ec);
   if (ec) return Unavailable("cannot listen on " + impl->options.listen + ": " + ec.message());
+  impl->port = impl->acceptor.local_endpoint(ec).port();
   Impl* raw = impl.get();
   impl->accept_thread = std::thread([raw] { raw->AcceptLoop(); });
   return std::unique_ptr<Receiver>(new Receiver(std::move(impl)));
@@ -332,7 +348,7 @@ Receiver::~Receiver() {
   if (impl_->store_fd >= 0) ::close(impl_->store_fd);
 }
 
-std::uint16_t Receiver::port() const { return impl_->acceptor.local_endpoint().port(); }
+std::uint16_t Receiver::port() const { return impl_->port; }
 
 void Receiver::SetFault(const FaultPlan& plan) {
   std::lock_guard lock(impl_->mutex);
@@ -345,24 +361,22 @@ ReceiverCounts Receiver::counts() const {
 }
 
 void Receiver::Stop() {
-  std::list<std::thread> threads;
   {
     std::lock_guard lock(impl_->mutex);
     if (impl_->stopping) return;
     impl_->stopping = true;
     // Unblocks accept(): shutting the listening socket down wakes it on Linux.
     ::shutdown(impl_->acceptor.native_handle(), SHUT_RDWR);
-    for (auto& socket : impl_->sockets) {
-      if (socket->is_open()) ::shutdown(socket->native_handle(), SHUT_RDWR);
+    for (auto& connection : impl_->connections) {
+      if (connection.socket->is_open()) ::shutdown(connection.socket->native_handle(), SHUT_RDWR);
     }
   }
   impl_->stopped_cv.notify_all();
   if (impl_->accept_thread.joinable()) impl_->accept_thread.join();
-  {
-    std::lock_guard lock(impl_->mutex);
-    threads.swap(impl_->threads);
-  }
-  for (std::thread& thread : threads) thread.join();
+  // No connection is added once stopping is set; each ends (its socket is
+  // shut down) and is joined here.
+  for (auto& connection : impl_->connections) connection.thread.join();
+  impl_->connections.clear();
   beast::error_code ec;
   impl_->acceptor.close(ec);
 }

@@ -237,6 +237,20 @@ TEST_P(ReceiverTest, ControlEndpointSetsFaultsAndCounts) {
   EXPECT_EQ(receiver_->counts().stored, 1u);
 }
 
+TEST_P(ReceiverTest, ClosedConnectionsFreeTheirPlaces) {
+  // More connections one after another than it serves at once (64): each
+  // closed one's place is taken back.
+  for (int i = 0; i < 100; ++i) {
+    auto transport = MakeHttpTransport();
+    auto reply = transport->Post(
+        {.url = "http://127.0.0.1:" + std::to_string(receiver_->port()) + "/control",
+         .body = R"({"fault":"none"})",
+         .timeout = seconds(5)});
+    ASSERT_THAT(reply, IsOk()) << i;
+    EXPECT_EQ(reply->status, 204);
+  }
+}
+
 TEST_P(ReceiverTest, DeduplicationSurvivesARestartAndATornLine) {
   const std::string id = Enqueue("stay_a");
   EXPECT_EQ(Round().delivered, 1u);

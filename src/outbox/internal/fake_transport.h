@@ -3,6 +3,8 @@
 #ifndef CITYCODE_OUTBOX_INTERNAL_FAKE_TRANSPORT_H_
 #define CITYCODE_OUTBOX_INTERNAL_FAKE_TRANSPORT_H_
 
+#include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -65,6 +67,7 @@ class FakeTransport {
                        .request = request});
       answer = answer_;
     }
+    sent_cv_.notify_all();
     Result<WebhookReply> reply = answer ? answer(request) : WebhookReply{.status = 204};
     std::lock_guard lock(mutex_);
     in_flight_.erase(id);
@@ -75,6 +78,11 @@ class FakeTransport {
     std::lock_guard lock(mutex_);
     return sent_;
   }
+  // Waits until `count` requests were sent (true) or `limit` passed.
+  bool WaitForSent(std::size_t count, std::chrono::seconds limit) {
+    std::unique_lock lock(mutex_);
+    return sent_cv_.wait_for(lock, limit, [&] { return sent_.size() >= count; });
+  }
   // How often an event was sent while another send of it was in flight.
   int overlaps() const {
     std::lock_guard lock(mutex_);
@@ -83,6 +91,7 @@ class FakeTransport {
 
  private:
   mutable std::mutex mutex_;
+  std::condition_variable sent_cv_;
   Answer answer_;
   std::vector<SentWebhook> sent_;
   std::set<std::string> in_flight_;
