@@ -76,7 +76,8 @@ Status City::OpenScenes(const CityConfig& config, const Clock& clock, const Open
                                   .platform = *platform_,
                                   .vault = *vault_,
                                   .time = config.time,
-                                  .keyring = *keyring_};
+                                  .keyring = *keyring_,
+                                  .outbox = outbox_.get()};
   const std::vector<std::unique_ptr<api::SceneModule>> modules =
       options.scene_list ? options.scene_list() : scenes::AllSceneModules();
   for (const auto& [name, settings] : config.scenes) {

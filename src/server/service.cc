@@ -51,6 +51,7 @@ struct Service::Impl {
     }
     wake.notify_all();
     if (upkeep.joinable()) upkeep.join();
+    if (city) city->outbox().StopRelay();
     if (http) http->Stop();
     // The newest entries are covered on a clean stop.
     if (city) (void)city->vault().Checkpoint();
@@ -99,6 +100,9 @@ Result<std::unique_ptr<Service>> Service::Start(const ServiceConfig& config, con
   CITYCODE_RETURN_IF_ERROR(impl->http->Start());
   Impl* raw = impl.get();
   impl->upkeep = std::thread([raw, interval = config.upkeep_interval] { raw->Upkeep(interval); });
+  // The outbox's deliveries run on the relay's own thread (one relay per
+  // server; several servers share the work by their claims' leases).
+  impl->city->outbox().StartRelay();
   return std::unique_ptr<Service>(new Service(std::move(impl)));
 }
 
