@@ -1,10 +1,14 @@
-// Webhooks over HTTP/1.1 (transport.h) with Boost.Beast. Each exchange runs
-// Beast's asynchronous operations on the connection's own io_context, so
-// the destination's timeout bounds connect, write and read (synchronous
-// Beast calls would wait for a stalled receiver forever, and the relay's
-// claim must not outlive its try). Idle keep-alive connections are kept per
-// host and reused; a reused one that turns out closed is retried once on a
-// fresh connection (the receiver never saw the request).
+// Webhooks over HTTP/1.1 (transport.h) with Boost.Beast. Each try runs
+// Beast's asynchronous operations on the connection's own io_context under
+// one deadline, so the destination's timeout bounds connect, write and read
+// together (synchronous Beast calls would wait for a stalled receiver
+// forever, and the relay's claim must not outlive its try). The deadline is
+// the steady clock's: a network timeout, not a domain time. Name
+// resolution is blocking and outside it (destinations are usually
+// addresses; a host name needs a resolver that answers). Idle keep-alive
+// connections are kept per host and reused; a reused one that turns out
+// closed is retried once on a fresh connection (the receiver never saw the
+// request).
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -43,6 +47,8 @@ Target Parse(std::string_view url) {
   return target;
 }
 
+using Deadline = std::chrono::steady_clock::time_point;
+
 struct Connection {
   net::io_context io;
   beast::tcp_stream stream{io};
@@ -51,21 +57,21 @@ struct Connection {
 
   // Runs the operation started by `start` to completion or the deadline.
   template <typename Start>
-  beast::error_code Run(std::chrono::seconds timeout, Start&& start) {
+  beast::error_code Run(Deadline deadline, Start&& start) {
     beast::error_code result = net::error::operation_aborted;
-    stream.expires_after(timeout);
+    stream.expires_at(deadline);
     start([&result](beast::error_code ec, auto&&...) { result = ec; });
     io.restart();
     io.run();
     return result;
   }
 
-  Status Connect(const Target& target, std::chrono::seconds timeout) {
+  Status Connect(const Target& target, Deadline deadline) {
     tcp::resolver resolver(io);
     beast::error_code ec;
     const auto endpoints = resolver.resolve(target.host, target.port, ec);
     if (ec) return Unavailable("cannot resolve the destination host: " + ec.message());
-    ec = Run(timeout, [&](auto handler) { stream.async_connect(endpoints, handler); });
+    ec = Run(deadline, [&](auto handler) { stream.async_connect(endpoints, handler); });
     if (ec) return Unavailable("cannot connect: " + ec.message());
     stream.socket().set_option(tcp::no_delay(true), ec);
     connected = true;
@@ -74,17 +80,17 @@ struct Connection {
 
   // `closed_before_answer`: the peer closed without reading or answering
   // (a stale keep-alive connection).
-  Result<WebhookReply> Exchange(http::request<http::string_body>& request,
-                                std::chrono::seconds timeout, bool& closed_before_answer) {
+  Result<WebhookReply> Exchange(http::request<http::string_body>& request, Deadline deadline,
+                                bool& closed_before_answer) {
     beast::error_code ec =
-        Run(timeout, [&](auto handler) { http::async_write(stream, request, handler); });
+        Run(deadline, [&](auto handler) { http::async_write(stream, request, handler); });
     if (ec) {
       closed_before_answer = true;
       return Unavailable("cannot send: " + ec.message());
     }
     http::response_parser<http::string_body> parser;
     parser.body_limit(kMaxReplyBytes);
-    ec = Run(timeout, [&](auto handler) { http::async_read(stream, buffer, parser, handler); });
+    ec = Run(deadline, [&](auto handler) { http::async_read(stream, buffer, parser, handler); });
     if (ec) {
       closed_before_answer = ec == http::error::end_of_stream || ec == net::error::eof ||
                              ec == net::error::connection_reset;
@@ -110,15 +116,18 @@ class HttpTransport final : public Transport {
     request.keep_alive(true);
     request.prepare_payload();
 
+    // One deadline for the whole try, the retry on a fresh connection
+    // included: the relay's claim lease counts on it.
+    const Deadline deadline = std::chrono::steady_clock::now() + webhook.timeout;
     std::unique_ptr<Connection> connection = Take(target.key());
     const bool reused = connection != nullptr;
     for (int attempt = 0; attempt < 2; ++attempt) {
       if (connection == nullptr) {
         connection = std::make_unique<Connection>();
-        CITYCODE_RETURN_IF_ERROR(connection->Connect(target, webhook.timeout));
+        CITYCODE_RETURN_IF_ERROR(connection->Connect(target, deadline));
       }
       bool closed_before_answer = false;
-      auto reply = connection->Exchange(request, webhook.timeout, closed_before_answer);
+      auto reply = connection->Exchange(request, deadline, closed_before_answer);
       if (reply.ok()) {
         if (connection->connected) Return(target.key(), std::move(connection));
         return reply;

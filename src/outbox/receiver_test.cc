@@ -7,6 +7,7 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "outbox/outbox.h"
 #include "tests/support/status_matchers.h"
@@ -235,6 +236,28 @@ TEST_P(ReceiverTest, ControlEndpointSetsFaultsAndCounts) {
   clock_.Advance(seconds(7));
   Round();
   EXPECT_EQ(receiver_->counts().stored, 1u);
+}
+
+TEST_P(ReceiverTest, JunkGetsAnAnswerAndStoresNothing) {
+  std::mt19937 random(11);
+  const auto noise = [&](std::size_t max) {
+    std::string text(random() % (max + 1), 'x');
+    for (char& c : text) c = static_cast<char>(32 + random() % 95);  // printable: valid headers
+    return text;
+  };
+  for (int i = 0; i < 100; ++i) {
+    auto control = Post("/control", noise(300), {});
+    ASSERT_THAT(control, IsOk()) << i;
+    EXPECT_EQ(control->status, 400);
+    auto webhook = Post("/guests", noise(300),
+                        {{"webhook-id", noise(40)},
+                         {"webhook-timestamp", noise(12)},
+                         {"webhook-signature", noise(120)}});
+    ASSERT_THAT(webhook, IsOk()) << i;
+    EXPECT_TRUE(webhook->status == 400 || webhook->status == 401) << webhook->status;
+  }
+  EXPECT_EQ(receiver_->counts().stored, 0u);
+  EXPECT_EQ(receiver_->counts().refused, 100u);
 }
 
 TEST_P(ReceiverTest, ClosedConnectionsFreeTheirPlaces) {

@@ -3,7 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "common/bytes.h"
+#include "outbox/destination.h"
 #include "outbox/internal/schedule.h"
 #include "tests/support/status_matchers.h"
 
@@ -159,6 +162,34 @@ TEST(RetryAfterTest, JitterOnlyLengthensUpToItsShare) {
     EXPECT_GE(wait, seconds(1000));
     EXPECT_LE(wait, seconds(1100));
   }
+}
+
+// Whatever the bytes, the parsers answer (no crash, no exception): random
+// and truncated headers, keys, schedules and Retry-After values.
+TEST(ParsersTest, AnyInputGetsAnAnswer) {
+  Keys keys = MakeKeys();
+  WebhookVerifier verifier{.secrets = keys.signer.secrets,
+                           .public_keys = {keys.signer.signing_keys[0].public_key()}};
+  const std::string good = keys.signer.Sign(kId, ToUnixSeconds(kNow), kBody);
+  std::mt19937 random(7);
+  const auto noise = [&](std::size_t max) {
+    std::string text(random() % (max + 1), '\0');
+    for (char& c : text) c = static_cast<char>(random());
+    return text;
+  };
+  for (int i = 0; i < 2000; ++i) {
+    const std::string cut = good.substr(0, random() % (good.size() + 1));
+    const std::string junk = noise(200);
+    (void)verifier.Verify(kId, std::to_string(ToUnixSeconds(kNow)), cut, kBody, kNow);
+    (void)verifier.Verify(junk, junk, junk, junk, kNow);
+    (void)verifier.Verify(kId, "1796000000", "v1," + junk + " v1a," + junk, kBody, kNow);
+    (void)ParseSecret("whsec_" + junk);
+    (void)ParseSigningKey("whsk_" + junk);
+    (void)ParsePublicKey("whpk_" + junk);
+    (void)ParseRetrySchedule(junk);
+    (void)internal::ParseRetryAfter(junk, kNow);
+  }
+  EXPECT_THAT(verifier.Verify(kId, std::to_string(ToUnixSeconds(kNow)), good, kBody, kNow), IsOk());
 }
 
 }  // namespace
