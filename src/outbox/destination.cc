@@ -166,9 +166,11 @@ Result<OutboxConfig> ReadOutboxConfig(
   ConfigSection section("outbox", outbox);
   std::int64_t poll_seconds = config.poll_interval.count();
   CITYCODE_RETURN_IF_ERROR(section.Read("workers", config.workers));
+  CITYCODE_RETURN_IF_ERROR(section.Read("batch", config.batch));
   CITYCODE_RETURN_IF_ERROR(section.Read("poll_seconds", poll_seconds));
   CITYCODE_RETURN_IF_ERROR(section.CheckAllRead());
   if (config.workers < 1 || config.workers > 64) return section.Invalid("workers", "1-64");
+  if (config.batch < 1 || config.batch > 10000) return section.Invalid("batch", "1-10000");
   if (poll_seconds < 1 || poll_seconds > 3600) return section.Invalid("poll_seconds", "1-3600");
   config.poll_interval = std::chrono::seconds(poll_seconds);
   if (destinations.size() > kMaxDestinations) {

@@ -1,7 +1,8 @@
 // Where the outbox delivers: the destinations of citycode.toml.
 //
 //   [outbox]
-//   workers = 4                 # streams delivered at once by one relay
+//   workers = 4                 # webhooks one relay has in flight at once
+//   batch = 256                 # due events (one per stream) one round claims
 //   poll_seconds = 2            # how often an idle relay looks for due events
 //
 //   [outbox.police]             # one section per destination, named after it
@@ -51,7 +52,11 @@ struct DestinationConfig {
 
 struct OutboxConfig {
   std::vector<DestinationConfig> destinations;
-  std::size_t workers = 4;                // 1-64
+  std::size_t workers = 4;  // 1-64: connections in flight at once
+  // Due events one round claims and records in one transaction each (one
+  // per stream), 1-10000: a busy relay commits twice per batch, not twice
+  // per event.
+  std::size_t batch = 256;
   std::chrono::seconds poll_interval{2};  // the background relay's idle wait
 };
 

@@ -54,6 +54,18 @@ const store::Migration kMigrations[] = {
      "  name TEXT PRIMARY KEY,"
      "  disabled_at BIGINT,"
      "  disabled_reason TEXT) WITHOUT ROWID"},
+    // A stream's head: the sequence of its oldest undelivered event (NULL
+    // when none), the only one of it a relay may send. Due events are found
+    // through the heads, so a round reads one row per active stream, not
+    // every pending event (a backlog of hours would otherwise make each
+    // round scan it all).
+    {9002, "outbox stream heads",
+     "ALTER TABLE outbox_streams ADD COLUMN head_sequence BIGINT;"
+     "UPDATE outbox_streams SET head_sequence = (SELECT MIN(e.sequence) FROM outbox_events e "
+     "  WHERE e.destination = outbox_streams.destination AND e.stream = outbox_streams.stream "
+     "  AND e.state <> 'delivered');"
+     "CREATE INDEX outbox_streams_head ON outbox_streams (destination, stream) "
+     "  WHERE head_sequence IS NOT NULL"},
 };
 
 constexpr std::size_t kMaxStream = 200;
@@ -64,24 +76,37 @@ constexpr std::size_t kMaxData = 64 * 1024;
 constexpr std::chrono::seconds kClaimMargin{60};
 
 constexpr char kNextSequence[] =
-    "INSERT INTO outbox_streams (destination, stream, last_sequence) VALUES (?, ?, 1) "
-    "ON CONFLICT (destination, stream) DO UPDATE "
-    "SET last_sequence = outbox_streams.last_sequence + 1 RETURNING last_sequence";
+    "INSERT INTO outbox_streams (destination, stream, last_sequence, head_sequence) "
+    "VALUES (?, ?, 1, 1) ON CONFLICT (destination, stream) DO UPDATE "
+    "SET last_sequence = outbox_streams.last_sequence + 1, head_sequence = "
+    "COALESCE(outbox_streams.head_sequence, outbox_streams.last_sequence + 1) "
+    "RETURNING last_sequence";
 constexpr char kInsertEvent[] =
     "INSERT INTO outbox_events (event_id, destination, stream, sequence, event_type, data, "
     "occurred_at, state, attempts, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?)";
-// Due: pending, its time come, not claimed by a live relay, its destination
-// enabled, and nothing earlier in its stream still undelivered.
+// Due: its stream's head (nothing earlier in it undelivered), pending, its
+// time come, not claimed by a live relay, its destination enabled.
 constexpr char kSelectDue[] =
     "SELECT e.event_id, e.destination, e.stream, e.sequence, e.event_type, e.data, "
-    "e.occurred_at, e.attempts FROM outbox_events e "
-    "WHERE e.state = 'pending' AND e.next_attempt_at <= ? "
+    "e.occurred_at, e.attempts FROM outbox_streams s JOIN outbox_events e "
+    "ON e.destination = s.destination AND e.stream = s.stream AND e.sequence = s.head_sequence "
+    "WHERE s.head_sequence IS NOT NULL AND e.state = 'pending' AND e.next_attempt_at <= ? "
     "AND (e.claim_expires_at IS NULL OR e.claim_expires_at <= ?) "
     "AND NOT EXISTS (SELECT 1 FROM outbox_destinations d "
     "  WHERE d.name = e.destination AND d.disabled_at IS NOT NULL) "
-    "AND NOT EXISTS (SELECT 1 FROM outbox_events p WHERE p.destination = e.destination "
-    "  AND p.stream = e.stream AND p.sequence < e.sequence AND p.state <> 'delivered') "
     "AND e.destination IN ";
+// A delivered head makes the next event of its stream the head, if there
+// is one: sequences are given without gaps in the enqueuing transaction,
+// and last_sequence is read from the row as locked here, so an event
+// enqueued meanwhile is never passed over.
+constexpr char kAdvanceHead[] =
+    "UPDATE outbox_streams SET head_sequence = CASE WHEN last_sequence > ? THEN ? ELSE NULL END "
+    "WHERE destination = ? AND stream = ? AND head_sequence = ?";
+// After a replay: each stream's oldest undelivered event again.
+constexpr char kResetHeads[] =
+    "UPDATE outbox_streams SET head_sequence = (SELECT MIN(e.sequence) FROM outbox_events e "
+    "WHERE e.destination = outbox_streams.destination AND e.stream = outbox_streams.stream "
+    "AND e.state <> 'delivered') WHERE destination = ?";
 constexpr char kClaim[] =
     "UPDATE outbox_events SET claimed_by = ?, claim_expires_at = ? WHERE event_id = ? "
     "AND state = 'pending' AND (claim_expires_at IS NULL OR claim_expires_at <= ?)";
@@ -225,9 +250,8 @@ struct Outbox::Impl {
   }
 
   Result<std::vector<Claimed>> Claim();
-  void Deliver(const Claimed& event, RelayRound& round, std::mutex& round_mutex);
-  Status Record(const Claimed& event, const DestinationConfig& destination,
-                const Result<WebhookReply>& reply);
+  Result<WebhookReply> Deliver(const Claimed& event);
+  Status Record(store::Transaction& tx, const Claimed& event, const Result<WebhookReply>& reply);
   void RelayLoop(Outbox& outbox);
 };
 
@@ -243,16 +267,19 @@ Result<std::vector<Claimed>> Outbox::Impl::Claim() {
     params.push_back(Text(config.destinations[i].name));
   }
   sql += ") ORDER BY e.next_attempt_at, e.occurred_at LIMIT ?";
-  params.push_back(Int(static_cast<std::int64_t>(config.workers)));
+  params.push_back(Int(static_cast<std::int64_t>(config.batch)));
   // PostgreSQL: another relay's claim in flight is skipped, not waited for.
   if (db.backend() == store::Backend::kPostgres) sql += " FOR UPDATE OF e SKIP LOCKED";
   Status status = store::RunInTransaction(db, store::TransactionMode::kWrite, [&](auto& tx) {
     claimed.clear();
     CITYCODE_ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
+    // The round sends them `workers` at a time: a lease lasts as many tries.
+    const auto waves =
+        static_cast<std::int64_t>((rows.size() + config.workers - 1) / config.workers);
     for (const store::Row& row : rows) {
       Claimed event = ClaimedFromRow(row);
       const DestinationConfig* destination = Find(event.destination);
-      const Instant expires = now + destination->timeout + kClaimMargin;
+      const Instant expires = now + waves * destination->timeout + kClaimMargin;
       CITYCODE_ASSIGN_OR_RETURN(
           std::int64_t taken,
           tx.Execute(kClaim, {Text(relay_id), Time(expires), Text(event.id), Time(now)}));
@@ -264,42 +291,48 @@ Result<std::vector<Claimed>> Outbox::Impl::Claim() {
   return claimed;
 }
 
-Status Outbox::Impl::Record(const Claimed& event, const DestinationConfig& destination,
+// One delivery's outcome, in the round's transaction.
+Status Outbox::Impl::Record(store::Transaction& tx, const Claimed& event,
                             const Result<WebhookReply>& reply) {
+  const DestinationConfig& destination = *Find(event.destination);
   const Instant now = clock.Now();
-  return store::RunInTransaction(db, store::TransactionMode::kWrite, [&](auto& tx) -> Status {
-    if (reply.ok() && reply->status >= 200 && reply->status <= 299) {
-      return tx.Execute(kMarkDelivered, {Time(now), Int(reply->status), Text(event.id)}).status();
-    }
-    Value status = nullptr;
-    std::string error = reply.ok() ? "HTTP " + std::to_string(reply->status)
-                                   : reply.status().message().substr(0, 200);
-    std::string state = "pending";
-    Instant next = now;
-    if (reply.ok()) status = Int(reply->status);
-    if (reply.ok() && reply->status == 410) {
-      error += " Gone: destination disabled";
-      CITYCODE_RETURN_IF_ERROR(
-          tx.Execute(kDisableDestination, {Text(destination.name), Time(now), Text(error)})
-              .status());
-    } else if (static_cast<std::size_t>(event.attempts + 1) >= destination.retry_schedule.size()) {
-      state = "dead";
-    } else {
-      std::chrono::seconds wait =
-          internal::WithJitter(destination.retry_schedule[event.attempts + 1], destination.jitter);
-      if (reply.ok() && (reply->status == 429 || reply->status == 503)) {
-        if (auto asked = internal::ParseRetryAfter(reply->retry_after, now)) wait = *asked;
-      }
-      next = now + wait;
-    }
+  if (reply.ok() && reply->status >= 200 && reply->status <= 299) {
+    CITYCODE_ASSIGN_OR_RETURN(
+        std::int64_t marked,
+        tx.Execute(kMarkDelivered, {Time(now), Int(reply->status), Text(event.id)}));
+    if (marked != 1) return OkStatus();  // delivered before (a lapsed claim)
     return tx
-        .Execute(kMarkFailed,
-                 {Text(state), Time(next), status, Text(error), Text(event.id), Text(relay_id)})
+        .Execute(kAdvanceHead, {Int(event.sequence), Int(event.sequence + 1),
+                                Text(event.destination), Text(event.stream), Int(event.sequence)})
         .status();
-  });
+  }
+  Value status = nullptr;
+  std::string error = reply.ok() ? "HTTP " + std::to_string(reply->status)
+                                 : reply.status().message().substr(0, 200);
+  std::string state = "pending";
+  Instant next = now;
+  if (reply.ok()) status = Int(reply->status);
+  if (reply.ok() && reply->status == 410) {
+    error += " Gone: destination disabled";
+    CITYCODE_RETURN_IF_ERROR(
+        tx.Execute(kDisableDestination, {Text(destination.name), Time(now), Text(error)}).status());
+  } else if (static_cast<std::size_t>(event.attempts + 1) >= destination.retry_schedule.size()) {
+    state = "dead";
+  } else {
+    std::chrono::seconds wait =
+        internal::WithJitter(destination.retry_schedule[event.attempts + 1], destination.jitter);
+    if (reply.ok() && (reply->status == 429 || reply->status == 503)) {
+      if (auto asked = internal::ParseRetryAfter(reply->retry_after, now)) wait = *asked;
+    }
+    next = now + wait;
+  }
+  return tx
+      .Execute(kMarkFailed,
+               {Text(state), Time(next), status, Text(error), Text(event.id), Text(relay_id)})
+      .status();
 }
 
-void Outbox::Impl::Deliver(const Claimed& event, RelayRound& round, std::mutex& round_mutex) {
+Result<WebhookReply> Outbox::Impl::Deliver(const Claimed& event) {
   const DestinationConfig& destination = *Find(event.destination);
   WebhookRequest request{.destination = destination.name,
                          .url = destination.url,
@@ -320,14 +353,7 @@ void Outbox::Impl::Deliver(const Claimed& event, RelayRound& round, std::mutex& 
                  reply.ok() ? ("HTTP " + std::to_string(reply->status)).c_str()
                             : reply.status().message().c_str());
   }
-  Status recorded = Record(event, destination, reply);
-  if (!recorded.ok()) {
-    // The claim lapses and the event is sent again: at least once.
-    std::fprintf(stderr, "citycode: outbox: recording %s failed: %s\n", event.id.c_str(),
-                 recorded.ToString().c_str());
-  }
-  std::lock_guard lock(round_mutex);
-  (delivered ? round.delivered : round.failed) += 1;
+  return reply;
 }
 
 Result<std::unique_ptr<Outbox>> Outbox::Open(store::Database& db, const Clock& clock,
@@ -379,18 +405,36 @@ Result<EnqueuedEvent> Outbox::Enqueue(store::Transaction& tx, const EventRequest
 Result<RelayRound> Outbox::RunOnce() {
   CITYCODE_ASSIGN_OR_RETURN(std::vector<Claimed> claimed, impl_->Claim());
   RelayRound round{.claimed = claimed.size()};
-  std::mutex round_mutex;
-  if (claimed.size() <= 1) {
-    for (const Claimed& event : claimed) impl_->Deliver(event, round, round_mutex);
-    return round;
-  }
-  // One thread per claimed stream (at most `workers`): streams in parallel.
+  // `workers` threads take the claimed events (one per stream) in turn.
+  std::vector<Result<WebhookReply>> replies(claimed.size(), Unavailable("not sent"));
+  std::atomic<std::size_t> next = 0;
+  const auto work = [&] {
+    for (std::size_t i = next++; i < claimed.size(); i = next++) {
+      replies[i] = impl_->Deliver(claimed[i]);
+    }
+  };
   std::vector<std::thread> threads;
-  threads.reserve(claimed.size());
-  for (const Claimed& event : claimed) {
-    threads.emplace_back([&, event = &event] { impl_->Deliver(*event, round, round_mutex); });
-  }
+  const std::size_t helpers = std::min(impl_->config.workers, claimed.size());
+  for (std::size_t t = 1; t < helpers; ++t) threads.emplace_back(work);
+  work();
   for (std::thread& thread : threads) thread.join();
+  // Every outcome in one transaction; if it fails, the claims lapse and the
+  // events are sent again: at least once.
+  Status recorded = store::RunInTransaction(
+      impl_->db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+        for (std::size_t i = 0; i < claimed.size(); ++i) {
+          CITYCODE_RETURN_IF_ERROR(impl_->Record(tx, claimed[i], replies[i]));
+        }
+        return OkStatus();
+      });
+  if (!recorded.ok()) {
+    std::fprintf(stderr, "citycode: outbox: recording a round of %zu failed: %s\n", claimed.size(),
+                 recorded.ToString().c_str());
+  }
+  for (const Result<WebhookReply>& reply : replies) {
+    const bool delivered = reply.ok() && reply->status >= 200 && reply->status <= 299;
+    (delivered ? round.delivered : round.failed) += 1;
+  }
   return round;
 }
 
@@ -486,7 +530,7 @@ Result<std::size_t> Outbox::Replay(const ReplayRange& range) {
   CITYCODE_RETURN_IF_ERROR(
       store::RunInTransaction(impl_->db, store::TransactionMode::kWrite, [&](auto& tx) -> Status {
         CITYCODE_ASSIGN_OR_RETURN(changed, tx.Execute(sql, params));
-        return OkStatus();
+        return tx.Execute(kResetHeads, {Text(range.destination)}).status();
       }));
   return static_cast<std::size_t>(changed);
 }
