@@ -37,8 +37,8 @@
 #include "outbox/signature.h"
 #include "scenes/hotel/hotel.h"
 #include "vault/certificate.h"
-#include "vault/certificate_id.h"
 #include "vault/certificate_types.h"
+#include "vault/sample_certificates.h"
 
 namespace citycode::bench {
 namespace {
@@ -226,24 +226,10 @@ int CheckIns(const Args& args) {
                                                        .label = "phone"}),
                              "enrol")
                            .credential;
-    vault::Certificate c{.identifier = Check(vault::MakeCertificateId(type.code, kAgencyCode,
-                                                                      "B" + std::to_string(g), 1),
-                                             "id")
-                                           .ToString(),
-                         .type_code = type.code,
-                         .name = type.name,
-                         .holder_name = "旅客",
-                         .holder_id_type = "111",
-                         .holder_id_number = id_number,
-                         .issuer_name = "发证机关",
-                         .issuer_code = std::string(kAgencyCode),
-                         .issue_date = "2024-03-01",
-                         .valid_from = "2024-03-01",
-                         .valid_until = "2044-03-01",
-                         .fields = {{"sex", "女"},
-                                    {"ethnicity", "汉"},
-                                    {"birth_date", "1990-03-15"},
-                                    {"address", "即墨区"}}};
+    const vault::Certificate c = Check(
+        vault::SampleCertificate(type, {"旅客", id_number}, {"发证机关", std::string(kAgencyCode)},
+                                 static_cast<std::uint64_t>(g + 1), "2024-03-01", "2044-03-01"),
+        "certificate");
     Check(vault.Issue(agency.id, Check(vault::SignCertificate(c, agency_key), "sign")).status(),
           "issue");
     guests.push_back(std::move(guest));

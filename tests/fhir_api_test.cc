@@ -262,21 +262,7 @@ TEST_P(FhirApiTest, BadInputIsAnOperationOutcomeAndChangesNothing) {
   json page = FhirJson("GET", "/Slot?start=2026-08-06", nullptr, kiosk, 200);
   const std::string slot_ref = "Slot/" + page["entry"][0]["resource"].value("id", "");
   // A slot of the other hospital, which its own kiosk sees.
-  json theirs = SendJson("POST", "/v1/orgs/" + other_hospital_.id + "/medical/departments",
-                         {{"name", "外科"}}, other_admin_, 201);
-  json doctor =
-      SendJson("POST", "/v1/orgs/" + other_hospital_.id + "/medical/clinicians",
-               {{"name", "李医生"}, {"title", "主治医师"}, {"department_id", theirs["id"]}},
-               other_admin_, 201);
-  json other = SendJson("POST", "/v1/orgs/" + other_hospital_.id + "/medical/schedules",
-                        {{"clinician_id", doctor["id"]},
-                         {"day", "2026-08-06"},
-                         {"start", "16:00"},
-                         {"end", "17:00"},
-                         {"slot_minutes", 30},
-                         {"capacity", 2},
-                         {"fee_fen", 500}},
-                        other_admin_, 201);
+  const json other = OtherHospitalSession().second;
   const std::string other_slot = "Slot/" + FhirId(other["slots"][0].value("id", ""));
 
   const auto before = Counts();

@@ -25,8 +25,8 @@
 #include "tests/support/scene_test.h"
 #include "tests/support/service_test.h"
 #include "vault/certificate.h"
-#include "vault/certificate_id.h"
 #include "vault/certificate_types.h"
+#include "vault/sample_certificates.h"
 
 namespace citycode {
 namespace {
@@ -135,25 +135,12 @@ class HotelApiTest : public testing::ServiceTest {
   }
 
   void IssueIdCard(std::string_view id_number) {
-    const vault::CertificateType& type = *vault::FindCertificateType("resident_id_card");
-    vault::Certificate c{.identifier = vault::MakeCertificateId(type.code, kAgencyCode,
-                                                                "S" + std::to_string(++serial_), 1)
-                                           ->ToString(),
-                         .type_code = type.code,
-                         .name = type.name,
-                         .holder_name = std::string(kName),
-                         .holder_id_type = "111",
-                         .holder_id_number = std::string(id_number),
-                         .issuer_name = "青岛市公安局即墨分局",
-                         .issuer_code = std::string(kAgencyCode),
-                         .issue_date = "2024-03-01",
-                         .valid_from = "2024-03-01",
-                         .valid_until = "2044-03-01",
-                         .fields = {{"sex", "女"},
-                                    {"ethnicity", "汉"},
-                                    {"birth_date", "1990-03-15"},
-                                    {"address", "山东省青岛市即墨区鹤山路88号"}}};
-    auto issued = service_->vault().Issue(agency_id_, *vault::SignCertificate(c, agency_key_));
+    auto c = vault::SampleCertificate(*vault::FindCertificateType("resident_id_card"),
+                                      {std::string(kName), std::string(id_number)},
+                                      {"青岛市公安局即墨分局", std::string(kAgencyCode)}, ++serial_,
+                                      "2024-03-01", "2044-03-01");
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    auto issued = service_->vault().Issue(agency_id_, *vault::SignCertificate(*c, agency_key_));
     EXPECT_TRUE(issued.ok()) << issued.status().ToString();
   }
 

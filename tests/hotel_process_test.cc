@@ -26,8 +26,8 @@
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_databases.h"
 #include "vault/certificate.h"
-#include "vault/certificate_id.h"
 #include "vault/certificate_types.h"
+#include "vault/sample_certificates.h"
 
 namespace citycode {
 namespace {
@@ -132,25 +132,12 @@ class HotelProcessTest : public testing::DatabaseTest {
       ASSERT_TRUE(issued.ok());
       guest.credential = issued->credential;
       guests_.push_back(guest);
-      const vault::CertificateType& type = *vault::FindCertificateType("resident_id_card");
-      vault::Certificate c{.identifier = vault::MakeCertificateId(type.code, kAgencyCode,
-                                                                  "S" + std::to_string(++serial), 1)
-                                             ->ToString(),
-                           .type_code = type.code,
-                           .name = type.name,
-                           .holder_name = std::string(kName),
-                           .holder_id_type = "111",
-                           .holder_id_number = id_number,
-                           .issuer_name = "青岛市公安局即墨分局",
-                           .issuer_code = std::string(kAgencyCode),
-                           .issue_date = "2024-03-01",
-                           .valid_from = "2024-03-01",
-                           .valid_until = "2044-03-01",
-                           .fields = {{"sex", "女"},
-                                      {"ethnicity", "汉"},
-                                      {"birth_date", "1990-03-15"},
-                                      {"address", "山东省青岛市即墨区鹤山路88号"}}};
-      ASSERT_TRUE(vault.Issue(agency->id, *vault::SignCertificate(c, agency_key_)).ok());
+      auto c = vault::SampleCertificate(
+          *vault::FindCertificateType("resident_id_card"), {std::string(kName), id_number},
+          {"青岛市公安局即墨分局", std::string(kAgencyCode)}, static_cast<std::uint64_t>(++serial),
+          "2024-03-01", "2044-03-01");
+      ASSERT_TRUE(c.ok());
+      ASSERT_TRUE(vault.Issue(agency->id, *vault::SignCertificate(*c, agency_key_)).ok());
     }
   }
 

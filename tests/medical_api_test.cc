@@ -558,25 +558,11 @@ TEST_P(MedicalApiTest, AnotherHospitalReadsHealthRecordsOnlyUnderTheirOwnConsent
   // A desk at each hospital: the other's clinician has a session today.
   const auto [desk_id, desk] = NewTerminal("诊室1");
   GiveRole(hospital_, desk_id, "desk", hospital_admin_, clinician_id_);
-  json department = SendJson("POST", "/v1/orgs/" + other_hospital_.id + "/medical/departments",
-                             {{"name", "内科"}}, other_admin_, 201);
-  json clinician =
-      SendJson("POST", "/v1/orgs/" + other_hospital_.id + "/medical/clinicians",
-               {{"name", "李医生"}, {"title", "主治医师"}, {"department_id", department["id"]}},
-               other_admin_, 201);
-  json session = SendJson("POST", "/v1/orgs/" + other_hospital_.id + "/medical/schedules",
-                          {{"clinician_id", clinician["id"]},
-                           {"day", "2026-08-06"},
-                           {"start", "16:00"},
-                           {"end", "17:00"},
-                           {"slot_minutes", 30},
-                           {"capacity", 2},
-                           {"fee_fen", 500}},
-                          other_admin_, 201);
+  const auto [other_clinician, session] = OtherHospitalSession();
   json other = SendJson("POST", "/v1/orgs/" + other_hospital_.id + "/terminals",
                         {{"site_id", other_hospital_.site_id}, {"name", "诊室1"}}, admin_, 201);
   const std::string other_desk = other.value("api_key", "");
-  GiveRole(other_hospital_, other.value("id", ""), "desk", other_admin_, clinician.value("id", ""));
+  GiveRole(other_hospital_, other.value("id", ""), "desk", other_admin_, other_clinician);
 
   Book(Schedule("2026-08-06", "16:00", "17:00", 2)[0]["id"], session_, 201);
   json encounter = SendJson("POST", "/v1/medical/check-ins", {{"qr", Code()}}, desk, 201);

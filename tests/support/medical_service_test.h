@@ -200,6 +200,27 @@ class MedicalServiceTest : public ServiceTest {
     return schedule.value("slots", json::array());
   }
 
+  // The other hospital's 内科 with 李医生 and a session today 16:00-17:00
+  // of two slots (two places each); the clinician's id and the session.
+  std::pair<std::string, json> OtherHospitalSession() {
+    json department = SendJson("POST", "/v1/orgs/" + other_hospital_.id + "/medical/departments",
+                               {{"name", "内科"}}, other_admin_, 201);
+    json clinician =
+        SendJson("POST", "/v1/orgs/" + other_hospital_.id + "/medical/clinicians",
+                 {{"name", "李医生"}, {"title", "主治医师"}, {"department_id", department["id"]}},
+                 other_admin_, 201);
+    json session = SendJson("POST", "/v1/orgs/" + other_hospital_.id + "/medical/schedules",
+                            {{"clinician_id", clinician["id"]},
+                             {"day", "2026-08-06"},
+                             {"start", "16:00"},
+                             {"end", "17:00"},
+                             {"slot_minutes", 30},
+                             {"capacity", 2},
+                             {"fee_fen", 500}},
+                            other_admin_, 201);
+    return {clinician.value("id", ""), session};
+  }
+
   std::int64_t Booked(const std::string& slot_id) {
     return QueryInt("SELECT booked FROM medical_slots WHERE id = '" + slot_id + "'");
   }

@@ -15,8 +15,8 @@
 #include "tests/support/scene_test.h"
 #include "tests/support/status_matchers.h"
 #include "vault/certificate.h"
-#include "vault/certificate_id.h"
 #include "vault/certificate_types.h"
+#include "vault/sample_certificates.h"
 
 namespace citycode::hotel {
 namespace {
@@ -119,26 +119,13 @@ class HotelTest : public testing::SceneTest {
   // The ID card of the person NewCitizen registered under `id_number`.
   std::string IssueIdCard(std::string_view id_number, std::string_view valid_until,
                           vault::CertificateStatus status = vault::CertificateStatus::kValid) {
-    const vault::CertificateType& type = *vault::FindCertificateType("resident_id_card");
-    vault::Certificate c{.identifier = vault::MakeCertificateId(type.code, kAgencyCode,
-                                                                "S" + std::to_string(++serial_), 1)
-                                           ->ToString(),
-                         .type_code = type.code,
-                         .name = type.name,
-                         .holder_name = std::string(testing::kSceneTestName),
-                         .holder_id_type = "111",
-                         .holder_id_number = std::string(id_number),
-                         .issuer_name = "青岛市公安局即墨分局",
-                         .issuer_code = std::string(kAgencyCode),
-                         .issue_date = "2024-03-01",
-                         .valid_from = "2024-03-01",
-                         .valid_until = std::string(valid_until),
-                         .fields = {{"sex", "男"},
-                                    {"ethnicity", "汉"},
-                                    {"birth_date", "1990-03-15"},
-                                    {"address", "山东省青岛市即墨区鹤山路88号"}},
-                         .status = status};
-    auto signed_certificate = vault::SignCertificate(c, agency_key_);
+    auto c = vault::SampleCertificate(
+        *vault::FindCertificateType("resident_id_card"),
+        {std::string(testing::kSceneTestName), std::string(id_number)},
+        {"青岛市公安局即墨分局", std::string(kAgencyCode)}, ++serial_, "2024-03-01", valid_until);
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    c->status = status;
+    auto signed_certificate = vault::SignCertificate(*c, agency_key_);
     EXPECT_TRUE(signed_certificate.ok()) << signed_certificate.status().ToString();
     auto issued = vault_->Issue(agency_id_, *signed_certificate);
     EXPECT_TRUE(issued.ok()) << issued.status().ToString();
@@ -206,7 +193,7 @@ TEST_P(HotelTest, ACheckInByCodeReportsEveryGuestThenTheRoomChangeAndCheckOutInO
                                              "hotel.stay.room_changed", "hotel.stay.checked_out"));
   const json& first = sent[0].body["data"]["guest"];
   EXPECT_EQ(first["document_number"], kAdult);
-  EXPECT_EQ(first["address"], "山东省青岛市即墨区鹤山路88号");
+  EXPECT_THAT(first["address"].get<std::string>(), HasSubstr("山东省青岛市即墨区鹤山路"));
   auto seen = hotel_->GetStay(desk_, stay->id);
   ASSERT_TRUE(seen.ok());
   for (const Report& r : seen->reports) EXPECT_EQ(r.state, "delivered") << r.type;
