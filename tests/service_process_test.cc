@@ -179,7 +179,8 @@ TEST(DemoPrivacyTest, NoPersonalFieldInTheDatabaseTheOutputOrACode) {
 TEST(DemoPrivacyTest, NoHealthDataInLogsUrlsOrCodes) {
   testing::TempDir dir("demo-health");
   ChildProcess demo({"demo", "--dir", (dir.path() / "city").string(), "--listen", "127.0.0.1:0"});
-  ASSERT_TRUE(demo.WaitForOutput("Live code")) << demo.output();
+  // The line after the live code's: that one has come whole.
+  ASSERT_TRUE(demo.WaitForOutput(" gate says: ")) << demo.output();
   const std::string printed = demo.output();
   const std::size_t api = printed.find("  API ");
   ASSERT_NE(api, std::string::npos) << printed;
@@ -222,7 +223,8 @@ TEST(DemoPrivacyTest, NoHealthDataInLogsUrlsOrCodes) {
 TEST(DemoPagesTest, ThePagesComeFirstAndEveryPrintedAddressAnswers) {
   testing::TempDir dir("demo-pages");
   ChildProcess demo({"demo", "--dir", (dir.path() / "city").string(), "--listen", "127.0.0.1:0"});
-  ASSERT_TRUE(demo.WaitForOutput("Live code")) << demo.output();
+  // The line after the live code's: that one has come whole.
+  ASSERT_TRUE(demo.WaitForOutput(" gate says: ")) << demo.output();
   const std::string out = demo.output();
   const std::size_t citizen = out.find("  Citizen page http://");
   ASSERT_NE(citizen, std::string::npos) << out;
