@@ -14,6 +14,8 @@
 #include "common/files.h"
 #include "crypto/random.h"
 #include "demo/demo_city.h"
+#include "outbox/receiver.h"
+#include "outbox/signature.h"
 #include "platform/platform.h"
 #include "qr/qr.h"
 #include "server/service.h"
@@ -339,6 +341,30 @@ Status ShowLiveCode(const demo::DemoCity& city, const std::string& base_url, std
   return OkStatus();
 }
 
+// The demo's police and tourism systems: receivers on loopback that verify
+// each signature, de-duplicate and keep what the hotels report, in
+// DIR/police.jsonl and DIR/tourism.jsonl (0600). None when the
+// configuration names destinations of its own.
+using DemoReceivers = std::vector<std::pair<std::string, std::unique_ptr<outbox::Receiver>>>;
+Result<DemoReceivers> StartDemoReceivers(const std::string& dir, server::ServiceConfig& config,
+                                         const Clock& clock) {
+  DemoReceivers receivers;
+  if (!config.outbox.destinations.empty()) return receivers;
+  CITYCODE_ASSIGN_OR_RETURN(Bytes secret, outbox::ParseSecret(outbox::NewSecret()));
+  for (const std::string name : {"police", "tourism"}) {
+    const std::string file = dir + "/" + name + ".jsonl";
+    CITYCODE_ASSIGN_OR_RETURN(
+        auto receiver,
+        outbox::Receiver::Start({.verifier = {.secrets = {secret}}, .store_file = file}, clock));
+    config.outbox.destinations.push_back(
+        {.name = name,
+         .url = "http://127.0.0.1:" + std::to_string(receiver->port()) + "/" + name,
+         .signer = {.secrets = {secret}}});
+    receivers.emplace_back(file, std::move(receiver));
+  }
+  return receivers;
+}
+
 void AddDemoCommand(CLI::App& app, Action& action) {
   CLI::App* demo_cmd = app.add_subcommand(
       "demo", "Run the service with the demo city seeded (its own database in --dir)");
@@ -382,6 +408,8 @@ void AddDemoCommand(CLI::App& app, Action& action) {
       auto clock_or = DemoClock(args->manual_clock, &config->api.demo.clock);
       if (!clock_or.ok()) return Fail(clock_or.status());
       const Clock& clock = **clock_or;
+      auto receivers = StartDemoReceivers(args->dir, *config, clock);
+      if (!receivers.ok()) return Fail(receivers.status());
       BlockStopSignals();
       auto service = server::Service::Start(*config, clock);
       if (!service.ok()) return Fail(service.status());
@@ -408,6 +436,9 @@ void AddDemoCommand(CLI::App& app, Action& action) {
                 << "  App channel  " << city->app_channel_key << "  (X-Channel-Key)\n"
                 << "  Texts        POST " << base
                 << "/v1/demo/texts {\"phone\": …}: codes sent to phones\n";
+      for (const auto& [file, receiver] : *receivers) {
+        std::cout << "  Hotel feed   " << file << "  (what the hotels report, as received)\n";
+      }
       for (const auto& t : city->terminals) {
         std::cout << "  Terminal     " << t.org_name << " " << t.name << " (" << t.scene
                   << "): " << t.api_key << "\n";
