@@ -368,7 +368,7 @@ export default {
   'hotel.partyEmpty': 'No guest added yet.',
   'hotel.guestN': 'Guest {n}',
   'hotel.byCode': 'City Code',
-  'hotel.byHand': 'Entered by hand',
+  'hotel.byHandName': 'Entered by hand: {name}',
   'hotel.removeGuest': 'Remove',
   'hotel.guestAdded': 'Guest {n} added.',
   'hotel.checkIn': 'Check in',

@@ -368,7 +368,7 @@ export default {
   'hotel.partyEmpty': '尚未加入入住人。',
   'hotel.guestN': '入住人 {n}',
   'hotel.byCode': '城市码',
-  'hotel.byHand': '手工登记',
+  'hotel.byHandName': '手工登记：{name}',
   'hotel.removeGuest': '移除',
   'hotel.guestAdded': '已加入入住人 {n}。',
   'hotel.checkIn': '办理入住',

@@ -61,6 +61,12 @@ describe('a hotel front desk checks guests in by their codes', { timeout: 180000
     assert.match(await police.textContent(), /公安旅馆业系统.*未配置/)
     await testid(desk, 'stays-empty').waitFor()
 
+    // Nobody in the party yet: said on the page, nothing sent.
+    await testid(desk, 'check-in').click()
+    assert.equal(await testid(desk, 'check-in-status').getAttribute('data-error-code'), 'party_empty')
+    assert.match(await testid(desk, 'check-in-status').textContent(), /请先扫码或手工登记入住人/)
+    assert.equal(await testid(desk, 'verdict').getAttribute('data-state'), 'idle')
+
     // Room 101, the citizen's code: "入住人 1", then checked in with the name.
     await testid(desk, 'hotel-room').selectOption({ label: '101' })
     await scanIntoParty(desk, first.code, 1)
@@ -112,7 +118,7 @@ describe('a hotel front desk checks guests in by their codes', { timeout: 180000
     await testid(other, 'hand-nationality').fill('gbr')
     await testid(other, 'hand-add').click()
     await other.locator('[data-testid="party"][data-count="1"]').waitFor({ state: 'attached' })
-    assert.match(await testid(other, 'party-guest').textContent(), /入住人 1 · 手工登记: JOHN SMITH · 护照/)
+    assert.match(await testid(other, 'party-guest').textContent(), /入住人 1 · 手工登记：JOHN SMITH · 护照/)
     assert.deepEqual(await checkIn(other), { state: 'valid', reason: 'valid' })
     const byHand = other.locator('[data-testid="hotel-stay-result"] [data-testid="stay-guest"]')
     assert.match(await byHand.textContent(), /JOHN SMITH.*手工登记/)

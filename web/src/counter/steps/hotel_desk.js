@@ -19,7 +19,7 @@ const MAX_GUESTS = 10 // the server's kMaxGuests
 // are still unused and can be sent again. After any other refusal a code
 // may be spent (each is one use), so the guests show fresh ones.
 const BEFORE_CODES = new Set(['room_occupied', 'no_licence', 'not_found', 'staff_required',
-  'bad_guest', 'invalid_argument', 'not_a_hotel_terminal', 'room_missing', 'party_empty'])
+  'bad_guest', 'invalid_argument', 'not_a_hotel_terminal'])
 
 const DOCUMENT_TYPES = ['passport', 'hk_macao_permit', 'taiwan_permit', 'foreign_permanent_residence', 'resident_id_card']
 
@@ -143,8 +143,9 @@ function partyCard (ctx, { roomId, afterCheckIn }) {
       codes: entries.filter((e) => e.code).map((e) => e.code),
       by_hand: entries.filter((e) => e.record).map((e) => e.record)
     }
-    if (!body.room_id) return refused({ code: 'room_missing' })
-    if (!entries.length) return refused({ code: 'party_empty' })
+    // Said on the status line: nothing was sent, so there is no verdict.
+    if (!body.room_id) return showError(status, { code: 'room_missing' })
+    if (!entries.length) return showError(status, { code: 'party_empty' })
     checkIn.disabled = true
     ctx.verdict.show('busy')
     try {
@@ -190,7 +191,7 @@ function partyCard (ctx, { roomId, afterCheckIn }) {
 function partyRow (entry, i, remove) {
   const what = entry.code
     ? h('span', { t: 'hotel.byCode' })
-    : [h('span', { t: 'hotel.byHand' }), `: ${entry.record.name} · `, h('span', { t: `document.${entry.record.document_type}` })]
+    : [h('span', { t: 'hotel.byHandName', tParams: { name: entry.record.name } }), ' · ', h('span', { t: `document.${entry.record.document_type}` })]
   return h('li', { class: 'party__guest', testid: 'party-guest', dataset: { source: entry.code ? 'code' : 'hand' } },
     h('span', {}, h('strong', { t: 'hotel.guestN', tParams: { n: i + 1 } }), ' · ', what),
     h('button', { type: 'button', class: 'button button--link', t: 'hotel.removeGuest', testid: 'party-guest-remove', onclick: remove }))
