@@ -435,6 +435,12 @@ export default {
   'hotel.checkOutQuestion': 'Check this room out? The check-out is reported to the police and cannot be undone.',
   'hotel.checkOutConfirm': 'Yes, check out',
   'hotel.checkedOut': 'Room {room} checked out.',
+  'hotel.cancelTitle': 'Entered in error?',
+  'hotel.cancelReason': 'Reason for cancelling',
+  'hotel.cancel': 'Cancel the entry',
+  'hotel.cancelQuestion': 'Cancel this check-in entry? The cancellation is reported to the police and cannot be undone.',
+  'hotel.cancelConfirm': 'Yes, cancel it',
+  'hotel.cancelled': 'The entry for room {room} is cancelled.',
   'window.queueTitle': 'Queue',
   'window.nowServing': 'Now serving',
   'window.noTicket': 'Nobody called yet',
@@ -581,5 +587,6 @@ export default {
   'error.not_a_hotel_terminal': 'This terminal is not a hotel front desk.',
   'error.not_a_hotel': 'The organisation is not a hotel.',
   'error.not_a_requester': 'The hotel may not request resident ID cards.',
-  'error.bad_guest': 'A guest entered by hand is not in the right form.'
+  'error.bad_guest': 'A guest entered by hand is not in the right form.',
+  'error.cancel_reason_missing': 'Enter the reason for cancelling.'
 }

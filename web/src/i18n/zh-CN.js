@@ -435,6 +435,12 @@ export default {
   'hotel.checkOutQuestion': '确认为该房间办理退房？退房会报送公安旅馆业系统，不能撤回。',
   'hotel.checkOutConfirm': '确认退房',
   'hotel.checkedOut': '{room} 房间已退房。',
+  'hotel.cancelTitle': '登记有误？',
+  'hotel.cancelReason': '撤销原因',
+  'hotel.cancel': '撤销登记',
+  'hotel.cancelQuestion': '确认撤销这条入住登记？撤销会报送公安旅馆业系统，不能恢复。',
+  'hotel.cancelConfirm': '确认撤销',
+  'hotel.cancelled': '{room} 房间的登记已撤销。',
   'window.queueTitle': '排队叫号',
   'window.nowServing': '当前办理',
   'window.noTicket': '尚未叫号',
@@ -581,5 +587,6 @@ export default {
   'error.not_a_hotel_terminal': '本终端不是酒店前台。',
   'error.not_a_hotel': '该机构不是酒店。',
   'error.not_a_requester': '本酒店无权调取居民身份证。',
-  'error.bad_guest': '手工登记的信息格式不正确。'
+  'error.bad_guest': '手工登记的信息格式不正确。',
+  'error.cancel_reason_missing': '请填写撤销原因。'
 }

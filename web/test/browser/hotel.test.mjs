@@ -8,7 +8,8 @@
 // from the party. A second tab of the desk checks a passport guest into 102
 // by hand; the first tab, its room list not yet refreshed, is refused
 // room_occupied in words and keeps the unspent code, which then checks in
-// to 103. 103 moves to 104, 101 checks out in two steps. axe-core finds no
+// to 103. 103 moves to 104 and is cancelled as entered in error (with a
+// reason), 101 checks out in two steps. axe-core finds no
 // serious violation, and the English switch shows English words.
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -46,7 +47,7 @@ describe('a hotel front desk checks guests in by their codes', { timeout: 180000
 
   const stay = (desk, room) => desk.locator(`[data-testid="hotel-stay"][data-room="${room}"]`)
 
-  test('check-in by the code, refusals in words, room change and check-out', async () => {
+  test('check-in by the code, refusals in words, room change, cancellation and check-out', async () => {
     const citizen = await openPage(env.browser, env.server, '/', { clock: 'paused' })
     await loginOnPage(citizen)
     const first = await currentCode(citizen)
@@ -150,6 +151,19 @@ describe('a hotel front desk checks guests in by their codes', { timeout: 180000
     assert.equal(await stay(desk, '103').count(), 0)
     assert.match(await testid(desk, 'stays-status').textContent(), /已换到 104 房间/)
 
+    // 104 was entered in error: cancelled with a reason (none is refused), in two steps.
+    const in104 = stay(desk, '104')
+    await in104.locator('.stay__cancel summary').click()
+    await in104.locator('[data-testid="stay-cancel"]').click()
+    await in104.locator('[data-testid="stay-cancel-confirm"]').click()
+    assert.equal(await in104.locator('[data-testid="stay-status"]').getAttribute('data-error-code'), 'cancel_reason_missing')
+    assert.equal(await in104.getAttribute('data-state'), 'in_house')
+    await in104.locator('[data-testid="stay-cancel-reason"]').fill('录入错误')
+    await in104.locator('[data-testid="stay-cancel-confirm"]').click()
+    await desk.locator('[data-testid="hotel-stay"][data-room="104"][data-state="cancelled"]').waitFor()
+    assert.match(await stay(desk, '104').locator('[data-testid="stay-state"]').textContent(), /已撤销/)
+    assert.match(await testid(desk, 'stays-status').textContent(), /104 房间的登记已撤销/)
+
     // 101 checks out in two steps: asked first, then done; its room is free again.
     await stay(desk, '101').locator('[data-testid="stay-check-out"]').click()
     assert.match(await stay(desk, '101').locator('.confirm__question').textContent(), /确认为该房间办理退房/)
@@ -176,8 +190,9 @@ describe('a hotel front desk checks guests in by their codes', { timeout: 180000
     await desk.locator('html[lang="en"]').waitFor({ state: 'attached' })
     assert.equal((await testid(desk, 'check-in').textContent()).trim(), 'Check in')
     assert.match(await police.textContent(), /Police hotel-guest system.*Not configured/)
-    assert.match(await stay(desk, '104').locator('[data-testid="stay-state"]').textContent(), /In house/)
-    assert.match(await stay(desk, '104').locator('[data-testid="stay-reports-none"]').textContent(), /not configured/)
+    assert.match(await stay(desk, '102').locator('[data-testid="stay-state"]').textContent(), /In house/)
+    assert.match(await stay(desk, '102').locator('[data-testid="stay-reports-none"]').textContent(), /not configured/)
+    assert.match(await stay(desk, '104').locator('[data-testid="stay-state"]').textContent(), /Cancelled/)
     assert.match(await stay(desk, '101').locator('[data-testid="stay-state"]').textContent(), /Checked out/)
     assert.match(await testid(desk, 'verdict').textContent(), /Checked in: room 103/)
     assert.deepEqual(await serious(), [])

@@ -3,8 +3,9 @@
 // the police in words — pending, delivered or dead, its attempts, the last
 // error, overdue past the legal deadline — and GET /v1/hotel/feeds (each
 // destination: not configured, disabled by a 410, its backlog). A stay in
-// house can change room (POST …/room {room_id}) or check out
-// (POST …/check-out, two steps).
+// house can change room (POST …/room {room_id}), check out
+// (POST …/check-out) or be cancelled as an entry in error (POST …/cancel
+// {reason}), the last two asked twice.
 import { h, confirmButton, field, statusLine } from '../../lib/dom.js'
 import { formatDateTime, has, t } from '../../lib/i18n.js'
 import { clearStatus, showError, showStatus } from '../../lib/errors.js'
@@ -159,5 +160,32 @@ function stayControls (ctx, stay, freeRooms, status, changed) {
   })
   return h('div', { class: 'stay__controls' },
     h('div', { class: 'form--inline stay__move' }, select.row, h('div', { class: 'actions' }, move)),
-    checkOut)
+    checkOut, cancelEntry(ctx, stay, path, status, changed))
+}
+
+// An entry in error (the wrong guest, a test): cancelled with a reason,
+// asked twice; the police get the cancellation.
+function cancelEntry (ctx, stay, path, status, changed) {
+  const reason = field({ id: `cancel-reason-${stay.id}`, label: 'hotel.cancelReason', testid: 'stay-cancel-reason', maxlength: '200', autocomplete: 'off' })
+  const cancel = confirmButton({
+    label: 'hotel.cancel',
+    question: 'hotel.cancelQuestion',
+    confirmLabel: 'hotel.cancelConfirm',
+    testid: 'stay-cancel',
+    action: async () => {
+      const text = reason.input.value.trim()
+      if (!text) {
+        reason.input.setAttribute('aria-invalid', 'true')
+        reason.input.focus()
+        return showError(status, { code: 'cancel_reason_missing' })
+      }
+      try {
+        await ctx.api.post(`${path}/cancel`, { reason: text })
+        await changed('hotel.cancelled', { room: stay.room })
+      } catch (error) {
+        showError(status, error)
+      }
+    }
+  })
+  return h('details', { class: 'stay__cancel' }, h('summary', { t: 'hotel.cancelTitle' }), reason.row, cancel)
 }
