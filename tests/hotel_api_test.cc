@@ -300,6 +300,23 @@ TEST_P(HotelApiTest, AReceiverThatAnswers410IsDisabledAndTheDeskSeesIt) {
   EXPECT_EQ(police_->counts().stored, 0u);
 }
 
+TEST_P(HotelApiTest, TheDeskListsItsRoomsFreeOrOccupied) {
+  json rooms = SendJson("GET", "/v1/hotel/rooms", nullptr, desk_, 200);
+  ASSERT_EQ(rooms["rooms"].size(), 3u) << rooms;
+  EXPECT_EQ(rooms["rooms"][0]["number"], "305");
+  EXPECT_EQ(rooms["rooms"][0]["occupied"], false);
+  EXPECT_FALSE(rooms["rooms"][0].contains("stay_id"));
+  json stay = SendJson("POST", "/v1/hotel/stays",
+                       {{"room_id", rooms_["306"]}, {"codes", {Code(adult_)}}}, desk_, 201);
+  rooms = SendJson("GET", "/v1/hotel/rooms", nullptr, desk_, 200);
+  EXPECT_EQ(rooms["rooms"][1]["id"], rooms_["306"]);
+  EXPECT_EQ(rooms["rooms"][1]["occupied"], true);
+  EXPECT_EQ(rooms["rooms"][1]["stay_id"], stay["id"]);
+  EXPECT_EQ(rooms["rooms"][2]["occupied"], false);
+  // The desk's route is for terminals; an administrator lists …/hotel/rooms.
+  ExpectRefused("GET", "/v1/hotel/rooms", "", admin_, 403, "permission_denied");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, HotelApiTest, ::testing::ValuesIn(testing::DatabaseBackends()),
                          testing::BackendTestName);
 

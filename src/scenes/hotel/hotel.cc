@@ -590,6 +590,28 @@ Result<std::vector<Room>> HotelScene::ListRooms(std::string_view org_id) {
   return rooms;
 }
 
+// Each room of a hotel with the stay in house in it, if any (the partial
+// unique index allows one).
+constexpr const char* kDeskRoomsSelect =
+    "SELECT r.id, r.org_id, r.number, r.created_at, s.id FROM hotel_rooms r LEFT JOIN "
+    "hotel_stays s ON s.room_id = r.id AND s.state = 'in_house' WHERE r.org_id = ? ORDER BY "
+    "r.number";
+
+Result<std::vector<DeskRoom>> HotelScene::DeskRooms(const Principal& desk) {
+  CITYCODE_RETURN_IF_ERROR(RequireHotelTerminal(desk));
+  CITYCODE_ASSIGN_OR_RETURN(auto tx, impl_->db.Begin(store::TransactionMode::kRead));
+  CITYCODE_ASSIGN_OR_RETURN(auto rows, tx->Query(kDeskRoomsSelect, {Text(desk.org_id)}));
+  std::vector<DeskRoom> rooms;
+  for (const store::Row& row : rows) {
+    rooms.push_back({.room = {.id = row.Text(0),
+                              .org_id = row.Text(1),
+                              .number = row.Text(2),
+                              .created_at = FromUnixSeconds(row.Int(3))},
+                     .stay_id = row.OptionalText(4).value_or("")});
+  }
+  return rooms;
+}
+
 Result<Stay> HotelScene::CheckIn(const Principal& desk, const CheckInRequest& request) {
   Impl& impl = *impl_;
   CITYCODE_RETURN_IF_ERROR(RequireHotelTerminal(desk));

@@ -89,6 +89,12 @@ struct Room {
   Instant created_at{};
 };
 
+// A room as the front desk sees it: free, or holding a stay in house.
+struct DeskRoom {
+  Room room;
+  std::string stay_id;  // the stay in house; empty when the room is free
+};
+
 // How a guest was identified.
 enum class GuestSource { kCode, kGuardianCode, kHand };
 std::string_view GuestSourceName(GuestSource source);  // "code", "guardian_code", "hand"
@@ -188,6 +194,9 @@ class HotelScene final : public api::Scene {
   Result<std::vector<Room>> ListRooms(std::string_view org_id);
 
   // --- the front desk ---
+  // The desk's hotel's rooms by number, each with the stay in house in it
+  // (the desk chooses a free room for a check-in or a room change).
+  Result<std::vector<DeskRoom>> DeskRooms(const platform::Principal& desk);
   Result<Stay> CheckIn(const platform::Principal& desk, const CheckInRequest& request);
   Result<Stay> ChangeRoom(const platform::Principal& desk, std::string_view stay_id,
                           std::string_view room_id);

@@ -79,6 +79,17 @@ json FeedsJson(const std::vector<Feed>& feeds) {
   return json{{"feeds", out}};
 }
 
+// The desk's rooms: whether each is occupied, and by which stay.
+json DeskRoomsJson(const std::vector<DeskRoom>& rooms) {
+  json out = json::array();
+  for (const DeskRoom& r : rooms) {
+    json room = {{"id", r.room.id}, {"number", r.room.number}, {"occupied", !r.stay_id.empty()}};
+    if (!r.stay_id.empty()) room["stay_id"] = r.stay_id;
+    out.push_back(std::move(room));
+  }
+  return json{{"rooms", out}};
+}
+
 // A guest entered by hand: every field a string.
 Result<HandEntry> HandEntryOf(const json& entry) {
   static constexpr std::string_view kKeys[] = {"name",    "document_type", "document_number",
@@ -156,6 +167,14 @@ void AddSetupRoutes(HotelScene& scene, std::vector<RouteSpec>& routes) {
 }
 
 void AddDeskRoutes(HotelScene& scene, std::vector<RouteSpec>& routes) {
+  routes.push_back({.method = Method::kGet,
+                    .pattern = "/v1/hotel/rooms",
+                    .name = "hotel_desk_rooms",
+                    .summary = "The desk's hotel's rooms, each free or with the stay in house",
+                    .roles = api::kTerminals,
+                    .handler = [&scene](Call& call) {
+                      return Respond(scene.DeskRooms(*call.principal), 200, DeskRoomsJson);
+                    }});
   routes.push_back(
       {.method = Method::kPost,
        .pattern = "/v1/hotel/stays",

@@ -300,6 +300,35 @@ TEST_P(HotelTest, AGuestByHandIsEnteredByTheClerkAndSealedAtRest) {
   EXPECT_TRUE(hotel_->CheckIn(desk_, {.room_id = room_.id, .codes = {Code(friend_)}}).ok());
 }
 
+TEST_P(HotelTest, TheDeskSeesItsOwnRoomsFreeOrHoldingAStay) {
+  auto free = hotel_->DeskRooms(desk_);
+  ASSERT_TRUE(free.ok()) << free.status().ToString();
+  ASSERT_EQ(free->size(), 2u) << "another hotel's rooms are not listed";
+  EXPECT_EQ((*free)[0].room.number, "305");
+  EXPECT_EQ((*free)[1].room.number, "306");
+  for (const DeskRoom& r : *free) EXPECT_EQ(r.stay_id, "") << r.room.number;
+
+  auto stay = hotel_->CheckIn(desk_, {.room_id = room_.id, .codes = {Code(adult_)}});
+  ASSERT_TRUE(stay.ok()) << stay.status().ToString();
+  auto taken = hotel_->DeskRooms(desk_);
+  ASSERT_TRUE(taken.ok());
+  EXPECT_EQ((*taken)[0].stay_id, stay->id);
+  ASSERT_TRUE(hotel_->ChangeRoom(desk_, stay->id, room2_.id).ok());
+  auto moved = hotel_->DeskRooms(desk_);
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ((*moved)[0].stay_id, "");
+  EXPECT_EQ((*moved)[1].stay_id, stay->id);
+  ASSERT_TRUE(hotel_->CheckOut(desk_, stay->id).ok());
+  auto left = hotel_->DeskRooms(desk_);
+  ASSERT_TRUE(left.ok());
+  for (const DeskRoom& r : *left) EXPECT_EQ(r.stay_id, "") << r.room.number;
+
+  platform::Principal gate = desk_;
+  gate.scene = code::Scene::kTransit;
+  EXPECT_THAT(hotel_->DeskRooms(gate),
+              StatusIs(StatusCode::kPermissionDenied, "not_a_hotel_terminal"));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, HotelTest, ::testing::ValuesIn(testing::DatabaseBackends()),
                          testing::BackendTestName);
 

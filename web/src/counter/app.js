@@ -233,5 +233,7 @@ function showCounter () {
       // What a step needs chosen before the scan (the kiosk's service item)
       // stands above the reader, also on a phone's single column.
       h('div', { class: 'scan-area' }, mounted.beforeScan ?? null, reader.card),
-      h('div', { class: 'scan-area' }, h('section', { 'aria-labelledby': 'verdict-title' }, h('h2', { id: 'verdict-title', t: 'verdict.title' }), verdict.box), stepArea)))
+      h('div', { class: 'scan-area' }, h('section', { 'aria-labelledby': 'verdict-title' }, h('h2', { id: 'verdict-title', t: 'verdict.title' }), verdict.box), stepArea)),
+    // What a step lists beside the scanning (a hotel's stays) runs the page's width.
+    ...(mounted.below ? [mounted.below] : []))
 }
