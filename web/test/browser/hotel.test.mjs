@@ -2,9 +2,9 @@
 // (前台 1, the clerk signed in) the clerk chooses room 101, the demo
 // citizen's code (typed, as a hand scanner does) joins the party as
 // "入住人 1", and 办理入住 checks them in: the stay shows the citizen's name,
-// and the stays list shows it in house with its police reports — none, as
-// the demo configures no [outbox] destination, which the feeds say
-// ("未配置"). The used code again is refused in words (replayed) and dropped
+// and the stays list shows it in house with its police report (the demo
+// runs the police system as a receiver on loopback, and the feeds say it
+// is up to date before). The used code again is refused in words (replayed) and dropped
 // from the party. A second tab of the desk checks a passport guest into 102
 // by hand; the first tab, its room list not yet refreshed, is refused
 // room_occupied in words and keeps the unspent code, which then checks in
@@ -56,10 +56,10 @@ describe('a hotel front desk checks guests in by their codes', { timeout: 180000
     assert.equal((await testid(desk, 'header-org').textContent()).trim(), '即墨古城酒店')
     const rooms = await desk.locator('[data-testid="hotel-room"] option').evaluateAll((options) => options.map((o) => o.textContent))
     assert.deepEqual(rooms, ['101', '102', '103', '104', '105', '201', '202', '203', '204', '205'])
-    // The demo has no [outbox] destinations: the feeds say so.
+    // The demo's police system (a receiver on loopback): nothing waiting yet.
     const police = desk.locator('[data-testid="hotel-feed"][data-destination="police"]')
-    assert.equal(await police.getAttribute('data-state'), 'not_configured')
-    assert.match(await police.textContent(), /公安旅馆业系统.*未配置/)
+    assert.equal(await police.getAttribute('data-state'), 'ok')
+    assert.match(await police.textContent(), /公安旅馆业系统.*正常/)
     await testid(desk, 'stays-empty').waitFor()
 
     // Nobody in the party yet: said on the page, nothing sent.
@@ -80,16 +80,19 @@ describe('a hotel front desk checks guests in by their codes', { timeout: 180000
     assert.match(await result.locator('[data-testid="stay-guest"]').textContent(), DEMO_CITIZEN_NAME)
     await testid(desk, 'party-empty').waitFor()
 
-    // The stays list: in house, the name, no report (not configured), in words.
+    // The stays list: in house, the name, the guest's police report (sent
+    // by the relay in its own time: pending or delivered), in words.
     const in101 = stay(desk, '101')
     await in101.waitFor()
     assert.equal(await in101.getAttribute('data-state'), 'in_house')
     assert.match(await in101.locator('[data-testid="stay-state"]').textContent(), /在住/)
     assert.match(await in101.locator('[data-testid="stay-guest"]').textContent(), DEMO_CITIZEN_NAME)
-    const none = in101.locator('[data-testid="stay-reports-none"]')
-    assert.equal(await none.getAttribute('data-reason'), 'not_configured')
-    assert.match(await none.textContent(), /未报送：公安旅馆业系统未配置/)
-    assert.equal(await in101.locator('[data-testid="stay-report"]').count(), 0)
+    const report = in101.locator('[data-testid="stay-report"]')
+    assert.equal(await report.count(), 1)
+    assert.equal(await report.getAttribute('data-type'), 'hotel.guest.checked_in')
+    assert.match(await report.getAttribute('data-state'), /^(pending|delivered)$/)
+    assert.equal(await report.getAttribute('data-overdue'), 'false')
+    assert.match(await report.textContent(), /公安旅馆业系统/)
     // 101 is occupied now: listed, not choosable.
     await desk.locator('[data-testid="hotel-room"] option[data-number="101"][data-occupied="true"][disabled]').waitFor({ state: 'attached' })
 
@@ -189,9 +192,9 @@ describe('a hotel front desk checks guests in by their codes', { timeout: 180000
     await testid(desk, 'lang-switch').click()
     await desk.locator('html[lang="en"]').waitFor({ state: 'attached' })
     assert.equal((await testid(desk, 'check-in').textContent()).trim(), 'Check in')
-    assert.match(await police.textContent(), /Police hotel-guest system.*Not configured/)
+    assert.match(await police.textContent(), /Police hotel-guest system: (Up to date|\d+ pending)/)
     assert.match(await stay(desk, '102').locator('[data-testid="stay-state"]').textContent(), /In house/)
-    assert.match(await stay(desk, '102').locator('[data-testid="stay-reports-none"]').textContent(), /not configured/)
+    assert.match(await stay(desk, '102').locator('[data-testid="stay-report"]').textContent(), /Guest check-in → Police hotel-guest system/)
     assert.match(await stay(desk, '104').locator('[data-testid="stay-state"]').textContent(), /Cancelled/)
     assert.match(await stay(desk, '101').locator('[data-testid="stay-state"]').textContent(), /Checked out/)
     assert.match(await testid(desk, 'verdict').textContent(), /Checked in: room 103/)
