@@ -66,6 +66,7 @@
 #include "crypto/random.h"
 #include "oidc/test_provider.h"
 #include "sms/gateway.h"
+#include "tool_args.h"
 
 namespace citycode::bench {
 namespace {
@@ -73,26 +74,6 @@ namespace {
 using nlohmann::json;
 using SteadyClock = std::chrono::steady_clock;
 using Headers = std::vector<std::pair<std::string, std::string>>;
-
-struct Args {
-  std::map<std::string, std::string> values;
-
-  std::string Get(const std::string& name) const {
-    auto it = values.find(name);
-    if (it == values.end()) throw std::runtime_error("missing --" + name);
-    return it->second;
-  }
-  long GetInt(const std::string& name, long fallback) const {
-    auto it = values.find(name);
-    return it == values.end() ? fallback : std::stol(it->second);
-  }
-};
-
-template <typename T>
-T Check(Result<T> result, std::string_view what) {
-  if (!result.ok()) throw std::runtime_error(std::string(what) + ": " + result.status().ToString());
-  return std::move(*result);
-}
 
 // One API call that must answer `expected`; its JSON answer.
 json Call(api_client::HttpClient& client, std::string_view method, std::string_view target,
@@ -450,19 +431,9 @@ int main(int argc, char** argv) {
                  "value ...\n";
     return 2;
   }
-  Args args;
-  for (int i = 2; i + 1 < argc; i += 2) {
-    std::string name = argv[i];
-    if (!name.starts_with("--")) {
-      std::cerr << "citycode_http_bench: expected --name value, got " << name << "\n";
-      return 2;
-    }
-    args.values[name.substr(2)] = argv[i + 1];
-  }
-  if (argc % 2 != 0) {
-    std::cerr << "citycode_http_bench: option " << argv[argc - 1] << " has no value\n";
-    return 2;
-  }
+  const std::optional<Args> parsed = ParseArgs(argc, argv, "citycode_http_bench");
+  if (!parsed) return 2;
+  const Args& args = *parsed;
   const std::string command = argv[1];
   try {
     if (command == "seed") return Seed(args);

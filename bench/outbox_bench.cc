@@ -29,6 +29,7 @@
 #include <thread>
 #include <vector>
 
+#include "api_client/simulator.h"
 #include "city/city.h"
 #include "code/presentation.h"
 #include "crypto/key.h"
@@ -36,6 +37,7 @@
 #include "outbox/outbox.h"
 #include "outbox/signature.h"
 #include "scenes/hotel/hotel.h"
+#include "tool_args.h"
 #include "vault/certificate.h"
 #include "vault/certificate_types.h"
 #include "vault/sample_certificates.h"
@@ -45,28 +47,6 @@ namespace {
 
 using nlohmann::json;
 using SteadyClock = std::chrono::steady_clock;
-
-struct Args {
-  std::map<std::string, std::string> values;
-  std::string Get(const std::string& name) const {
-    auto it = values.find(name);
-    if (it == values.end()) throw std::runtime_error("missing --" + name);
-    return it->second;
-  }
-  long GetInt(const std::string& name, long fallback) const {
-    auto it = values.find(name);
-    return it == values.end() ? fallback : std::stol(it->second);
-  }
-};
-
-template <typename T>
-T Check(Result<T> result, std::string_view what) {
-  if (!result.ok()) throw std::runtime_error(std::string(what) + ": " + result.status().ToString());
-  return std::move(*result);
-}
-void Check(const Status& status, std::string_view what) {
-  if (!status.ok()) throw std::runtime_error(std::string(what) + ": " + status.ToString());
-}
 
 double Seconds(SteadyClock::time_point start) {
   return std::chrono::duration<double>(SteadyClock::now() - start).count();
@@ -152,16 +132,6 @@ int Sign(const Args& args) {
 
 constexpr std::string_view kAgencyCode = "11370282MB1234567X";
 
-// A made-up resident ID number born 1990-03-15 with `serial`, check digit right.
-std::string IdNumber(int serial) {
-  char base[18];
-  std::snprintf(base, sizeof base, "37028219900315%03d", serial);
-  static constexpr int kWeights[] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
-  int sum = 0;
-  for (int i = 0; i < 17; ++i) sum += (base[i] - '0') * kWeights[i];
-  return std::string(base, 17) + "10X98765432"[sum % 11];
-}
-
 struct Guest {
   std::shared_ptr<const crypto::PrivateKey> device;
   Bytes credential;
@@ -210,7 +180,7 @@ int CheckIns(const Args& args) {
   const vault::CertificateType& type = *vault::FindCertificateType("resident_id_card");
   std::vector<Guest> guests;
   for (int g = 0; g < 8; ++g) {
-    const std::string id_number = IdNumber(g + 1);
+    const std::string id_number = api_client::RandomResidentIdNumber();
     const std::string citizen =
         Check(platform.citizens().Register({.name = "旅客",
                                             .id_number = id_number,
@@ -277,15 +247,9 @@ int main(int argc, char** argv) {
     std::cerr << "usage: citycode_outbox_bench enqueue|relay|sign|check-ins --flag value ...\n";
     return 2;
   }
-  Args args;
-  for (int i = 2; i + 1 < argc; i += 2) {
-    std::string flag = argv[i];
-    if (!flag.starts_with("--")) {
-      std::cerr << "citycode_outbox_bench: expected --flag value, got " << flag << "\n";
-      return 2;
-    }
-    args.values[flag.substr(2)] = argv[i + 1];
-  }
+  const std::optional<Args> parsed = ParseArgs(argc, argv, "citycode_outbox_bench");
+  if (!parsed) return 2;
+  const Args& args = *parsed;
   const std::string command = argv[1];
   try {
     if (command == "enqueue") return Enqueue(args);
