@@ -157,6 +157,14 @@ Status ParseBody(std::string_view text, const std::vector<Field>& fields, nlohma
   return OkStatus();
 }
 
+Status CheckText(std::string_view text, std::size_t max_bytes, std::string_view what) {
+  if (text.empty() || text.size() > max_bytes || HasControlCharacter(text, false)) {
+    return InvalidArgument(std::string(what) + " must be 1-" + std::to_string(max_bytes) +
+                           " bytes of text");
+  }
+  return OkStatus();
+}
+
 std::string TextAt(const nlohmann::json& object, std::string_view key) {
   if (!object.is_object()) return {};
   const auto found = object.find(key);

@@ -92,6 +92,11 @@ const std::string& Param(const Call& call, const char* name);
 std::string Text(const Call& call, const char* name);
 // A body string array (empty when absent).
 std::vector<std::string> Strings(const Call& call, const char* name);
+// invalid_argument "<what> must be 1-<max_bytes> bytes of text" unless
+// `text` is that, without control characters: the scenes' own check of
+// the names and numbers their library callers pass (routes refuse control
+// characters before).
+Status CheckText(std::string_view text, std::size_t max_bytes, std::string_view what);
 // The string at `key` of a client's JSON object ("" when `object` is no
 // object, or the key is absent or not a string): read without trusting the
 // shape (json::value throws on another type).

@@ -12,6 +12,26 @@ std::string FormatIsoDay(std::chrono::sys_days day) {
   return text;
 }
 
+Result<std::chrono::sys_days> ParseIsoDay(std::string_view text) {
+  int y = 0, m = 0, d = 0;
+  char tail = 0;
+  const std::string copy(text);
+  if (text.size() != 10 || std::sscanf(copy.c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 ||
+      copy[4] != '-' || copy[7] != '-') {
+    return InvalidArgument("a day is YYYY-MM-DD");
+  }
+  const std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(m),
+                                        std::chrono::day(d)};
+  if (!ymd.ok()) return InvalidArgument("a day is YYYY-MM-DD");
+  return std::chrono::sys_days(ymd);
+}
+
+int YearsBetween(std::chrono::year_month_day born, std::chrono::year_month_day on) {
+  int years = static_cast<int>(on.year()) - static_cast<int>(born.year());
+  if (on.month() < born.month() || (on.month() == born.month() && on.day() < born.day())) --years;
+  return years;
+}
+
 Result<CityTime> ParseTimeZone(std::string_view text) {
   if (text == "Asia/Shanghai") return CityTime{.utc_offset = kShanghaiUtcOffset};
   const auto invalid = [] {

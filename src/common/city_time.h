@@ -36,6 +36,10 @@ struct CityTime {
 
 // "YYYY-MM-DD".
 std::string FormatIsoDay(std::chrono::sys_days day);
+// "YYYY-MM-DD", a real calendar day; invalid_argument otherwise.
+Result<std::chrono::sys_days> ParseIsoDay(std::string_view text);
+// The completed years from `born` to `on` (an age).
+int YearsBetween(std::chrono::year_month_day born, std::chrono::year_month_day on);
 
 // "Asia/Shanghai" or a fixed offset "+08:00" / "-03:30" (up to ±14:00);
 // invalid_argument for anything else, zones with daylight saving time

@@ -5,6 +5,7 @@
 #include <array>
 #include <chrono>
 
+#include "common/city_time.h"
 #include "crypto/password.h"
 #include "platform/identities.h"
 #include "platform/internal/core.h"
@@ -78,13 +79,7 @@ Status CheckPerson(std::string_view name, std::string_view id_number, Instant no
 
 int AgeInYears(std::string_view id_number, Instant now) {
   const auto today = std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(now));
-  const auto birth = BirthDate(id_number);
-  int age = static_cast<int>(today.year()) - static_cast<int>(birth.year());
-  if (today.month() < birth.month() ||
-      (today.month() == birth.month() && today.day() < birth.day())) {
-    --age;
-  }
-  return age;
+  return YearsBetween(BirthDate(id_number), today);
 }
 
 code::RiderCategory AgeCategory(std::string_view id_number, Instant now, int senior_age) {

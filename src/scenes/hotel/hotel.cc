@@ -9,6 +9,7 @@
 #include <set>
 #include <utility>
 
+#include "api/route.h"
 #include "crypto/random.h"
 #include "vault/certificate.h"
 
@@ -92,21 +93,6 @@ constexpr const char* kGuestsOfHotel =
     "SELECT CAST(COUNT(*) AS BIGINT) FROM hotel_guests g JOIN hotel_stays s ON s.id = g.stay_id "
     "WHERE s.org_id = ? AND s.state <> 'cancelled'";
 
-bool Printable(std::string_view text) {
-  return std::none_of(text.begin(), text.end(), [](char c) {
-    const auto byte = static_cast<unsigned char>(c);
-    return byte < 0x20 || byte == 0x7f;
-  });
-}
-
-Status CheckText(std::string_view text, std::size_t max_bytes, std::string_view what) {
-  if (text.empty() || text.size() > max_bytes || !Printable(text)) {
-    return InvalidArgument(std::string(what) + " must be 1-" + std::to_string(max_bytes) +
-                           " bytes of text");
-  }
-  return OkStatus();
-}
-
 Status NotAHotelTerminal() {
   return PermissionDenied("only a front desk of a hotel may do this", "not_a_hotel_terminal");
 }
@@ -145,37 +131,22 @@ std::string GuestAad(std::string_view guest_id) {
   return "hotel_guests.record:" + std::string(guest_id);
 }
 
-// Completed years between `birth_date` (YYYY-MM-DD) and the local day of `now`.
+// Completed years between `birth_date` (YYYY-MM-DD) and `today`.
 Result<int> AgeOn(std::string_view birth_date, std::chrono::sys_days today) {
-  std::chrono::year_month_day born;
-  if (birth_date.size() != 10 || birth_date[4] != '-' || birth_date[7] != '-') {
-    return InvalidArgument("a birth date is YYYY-MM-DD");
-  }
-  try {
-    born = std::chrono::year_month_day{
-        std::chrono::year(std::stoi(std::string(birth_date.substr(0, 4)))),
-        std::chrono::month(static_cast<unsigned>(std::stoi(std::string(birth_date.substr(5, 2))))),
-        std::chrono::day(static_cast<unsigned>(std::stoi(std::string(birth_date.substr(8, 2)))))};
-  } catch (const std::exception&) {
-    return InvalidArgument("a birth date is YYYY-MM-DD");
-  }
-  const std::chrono::year_month_day on{today};
-  if (!born.ok() || std::chrono::sys_days(born) > today) {
-    return InvalidArgument("a birth date is a past calendar day");
-  }
-  int years = static_cast<int>(on.year()) - static_cast<int>(born.year());
-  if (on.month() < born.month() || (on.month() == born.month() && on.day() < born.day())) --years;
-  return years;
+  auto born = ParseIsoDay(birth_date);
+  if (!born.ok()) return InvalidArgument("a birth date is YYYY-MM-DD");
+  if (*born > today) return InvalidArgument("a birth date is a past calendar day");
+  return YearsBetween(std::chrono::year_month_day(*born), std::chrono::year_month_day(today));
 }
 
 // A hand entry's record: every field the report needs, as text.
 Status CheckHandRecord(const GuestRecord& r) {
-  CITYCODE_RETURN_IF_ERROR(CheckText(r.name, 64, "a guest's name"));
-  CITYCODE_RETURN_IF_ERROR(CheckText(r.document_type, 32, "a document type"));
-  CITYCODE_RETURN_IF_ERROR(CheckText(r.document_number, 32, "a document number"));
-  CITYCODE_RETURN_IF_ERROR(CheckText(r.sex, 8, "a guest's sex"));
-  CITYCODE_RETURN_IF_ERROR(CheckText(r.nationality, 3, "a nationality (ISO 3166 alpha-3)"));
-  if (!r.address.empty()) CITYCODE_RETURN_IF_ERROR(CheckText(r.address, 128, "an address"));
+  CITYCODE_RETURN_IF_ERROR(api::CheckText(r.name, 64, "a guest's name"));
+  CITYCODE_RETURN_IF_ERROR(api::CheckText(r.document_type, 32, "a document type"));
+  CITYCODE_RETURN_IF_ERROR(api::CheckText(r.document_number, 32, "a document number"));
+  CITYCODE_RETURN_IF_ERROR(api::CheckText(r.sex, 8, "a guest's sex"));
+  CITYCODE_RETURN_IF_ERROR(api::CheckText(r.nationality, 3, "a nationality (ISO 3166 alpha-3)"));
+  if (!r.address.empty()) CITYCODE_RETURN_IF_ERROR(api::CheckText(r.address, 128, "an address"));
   return OkStatus();
 }
 
@@ -206,6 +177,25 @@ Status NoIdCard(const std::vector<vault::MissingCertificate>& missing) {
 std::string Field(const vault::Certificate& c, const std::string& key) {
   const auto found = c.fields.find(key);
   return found == c.fields.end() ? std::string() : found->second;
+}
+
+constexpr std::string_view kRoomSelect = "SELECT id, org_id, number, created_at FROM hotel_rooms";
+
+// kRoomSelect's columns (first in the row).
+Room RoomFromRow(const store::Row& row) {
+  return {.id = row.Text(0),
+          .org_id = row.Text(1),
+          .number = row.Text(2),
+          .created_at = FromUnixSeconds(row.Int(3))};
+}
+
+// failed_precondition "not_a_hotel" for an organisation of another kind.
+Status RequireHotel(platform::Platform& platform, std::string_view org_id) {
+  CITYCODE_ASSIGN_OR_RETURN(platform::Organisation org, platform.organisations().Get(org_id));
+  if (org.kind != platform::OrgKind::kHotel) {
+    return FailedPrecondition("the organisation is not a hotel", "not_a_hotel");
+  }
+  return OkStatus();
 }
 
 // A guest checked in by a code, before the stay is written.
@@ -375,14 +365,10 @@ struct HotelScene::Impl {
 
   Result<Room> LoadRoom(store::Transaction& tx, std::string_view org_id, std::string_view room_id) {
     CITYCODE_ASSIGN_OR_RETURN(
-        auto row, tx.QueryOptional("SELECT id, org_id, number, created_at FROM hotel_rooms WHERE "
-                                   "id = ? AND org_id = ?",
+        auto row, tx.QueryOptional(std::string(kRoomSelect) + " WHERE id = ? AND org_id = ?",
                                    {Text(room_id), Text(org_id)}));
     if (!row) return NotFound("no such room");
-    return Room{.id = row->Text(0),
-                .org_id = row->Text(1),
-                .number = row->Text(2),
-                .created_at = FromUnixSeconds(row->Int(3))};
+    return RoomFromRow(*row);
   }
 
   Status CheckRoomFree(store::Transaction& tx, std::string_view room_id) {
@@ -529,12 +515,8 @@ Result<std::unique_ptr<HotelScene>> HotelScene::Open(
 }
 
 Status HotelScene::SetLicence(std::string_view org_id, std::string_view licence_number) {
-  CITYCODE_RETURN_IF_ERROR(CheckText(licence_number, kMaxLicence, "a licence number"));
-  CITYCODE_ASSIGN_OR_RETURN(platform::Organisation org,
-                            impl_->platform.organisations().Get(org_id));
-  if (org.kind != platform::OrgKind::kHotel) {
-    return FailedPrecondition("the organisation is not a hotel", "not_a_hotel");
-  }
+  CITYCODE_RETURN_IF_ERROR(api::CheckText(licence_number, kMaxLicence, "a licence number"));
+  CITYCODE_RETURN_IF_ERROR(RequireHotel(impl_->platform, org_id));
   const Instant now = impl_->clock.Now();
   return store::RunInTransaction(
       impl_->db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
@@ -551,12 +533,8 @@ Status HotelScene::SetLicence(std::string_view org_id, std::string_view licence_
 }
 
 Result<Room> HotelScene::AddRoom(std::string_view org_id, std::string_view number) {
-  CITYCODE_RETURN_IF_ERROR(CheckText(number, kMaxRoomNumber, "a room number"));
-  CITYCODE_ASSIGN_OR_RETURN(platform::Organisation org,
-                            impl_->platform.organisations().Get(org_id));
-  if (org.kind != platform::OrgKind::kHotel) {
-    return FailedPrecondition("the organisation is not a hotel", "not_a_hotel");
-  }
+  CITYCODE_RETURN_IF_ERROR(api::CheckText(number, kMaxRoomNumber, "a room number"));
+  CITYCODE_RETURN_IF_ERROR(RequireHotel(impl_->platform, org_id));
   Room room{.id = crypto::RandomId("room"),
             .org_id = std::string(org_id),
             .number = std::string(number),
@@ -577,16 +555,10 @@ Result<Room> HotelScene::AddRoom(std::string_view org_id, std::string_view numbe
 Result<std::vector<Room>> HotelScene::ListRooms(std::string_view org_id) {
   CITYCODE_ASSIGN_OR_RETURN(auto tx, impl_->db.Begin(store::TransactionMode::kRead));
   CITYCODE_ASSIGN_OR_RETURN(
-      auto rows, tx->Query("SELECT id, org_id, number, created_at FROM hotel_rooms WHERE org_id = "
-                           "? ORDER BY number",
-                           {Text(org_id)}));
+      auto rows,
+      tx->Query(std::string(kRoomSelect) + " WHERE org_id = ? ORDER BY number", {Text(org_id)}));
   std::vector<Room> rooms;
-  for (const store::Row& row : rows) {
-    rooms.push_back({.id = row.Text(0),
-                     .org_id = row.Text(1),
-                     .number = row.Text(2),
-                     .created_at = FromUnixSeconds(row.Int(3))});
-  }
+  for (const store::Row& row : rows) rooms.push_back(RoomFromRow(row));
   return rooms;
 }
 
@@ -603,11 +575,7 @@ Result<std::vector<DeskRoom>> HotelScene::DeskRooms(const Principal& desk) {
   CITYCODE_ASSIGN_OR_RETURN(auto rows, tx->Query(kDeskRoomsSelect, {Text(desk.org_id)}));
   std::vector<DeskRoom> rooms;
   for (const store::Row& row : rows) {
-    rooms.push_back({.room = {.id = row.Text(0),
-                              .org_id = row.Text(1),
-                              .number = row.Text(2),
-                              .created_at = FromUnixSeconds(row.Int(3))},
-                     .stay_id = row.OptionalText(4).value_or("")});
+    rooms.push_back({.room = RoomFromRow(row), .stay_id = row.OptionalText(4).value_or("")});
   }
   return rooms;
 }
@@ -709,7 +677,7 @@ Result<Stay> HotelScene::CheckOut(const Principal& desk, std::string_view stay_i
 
 Result<Stay> HotelScene::Cancel(const Principal& desk, std::string_view stay_id,
                                 std::string_view reason) {
-  CITYCODE_RETURN_IF_ERROR(CheckText(reason, 200, "a reason"));
+  CITYCODE_RETURN_IF_ERROR(api::CheckText(reason, 200, "a reason"));
   return impl_->ChangeStay(
       desk, stay_id, "hotel.stay.cancelled",
       [&](store::Transaction& tx, Stay& stay, Instant now) -> Result<json> {

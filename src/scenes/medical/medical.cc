@@ -11,6 +11,7 @@
 #include <initializer_list>
 #include <utility>
 
+#include "api/route.h"
 #include "code/verifier.h"
 #include "crypto/random.h"
 #include "scenes/medical/internal/ledger.h"
@@ -283,35 +284,6 @@ store::Value OptionalText(std::string_view v) {
   return v.empty() ? store::Value(nullptr) : store::Value(std::string(v));
 }
 
-// 1-max bytes without control characters (routes have refused those
-// already; this guards the library's other callers).
-Status CheckName(std::string_view text, std::size_t max_bytes, std::string_view what) {
-  const bool clean = std::none_of(text.begin(), text.end(), [](char c) {
-    const auto byte = static_cast<unsigned char>(c);
-    return byte < 0x20 || byte == 0x7f;
-  });
-  if (text.empty() || text.size() > max_bytes || !clean) {
-    return InvalidArgument(std::string(what) + " must be 1-" + std::to_string(max_bytes) +
-                           " bytes of text");
-  }
-  return OkStatus();
-}
-
-// "YYYY-MM-DD", a real calendar day.
-Result<std::chrono::sys_days> ParseDay(std::string_view text) {
-  int y = 0, m = 0, d = 0;
-  char tail = 0;
-  const std::string copy(text);
-  if (text.size() != 10 || std::sscanf(copy.c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 ||
-      copy[4] != '-' || copy[7] != '-') {
-    return InvalidArgument("a day is YYYY-MM-DD");
-  }
-  const std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(m),
-                                        std::chrono::day(d)};
-  if (!ymd.ok()) return InvalidArgument("a day is YYYY-MM-DD");
-  return std::chrono::sys_days(ymd);
-}
-
 // "HH:MM", 00:00-23:59, as time since local midnight.
 Result<std::chrono::minutes> ParseTimeOfDay(std::string_view text) {
   const auto digit = [&](std::size_t i) { return text[i] >= '0' && text[i] <= '9'; };
@@ -349,13 +321,6 @@ Status NotAHospital() {
 
 Status AlreadyCheckedIn() {
   return AlreadyExists("the appointment is checked in already", "already_checked_in");
-}
-
-Status RequireMedicalTerminal(const Principal& who) {
-  if (who.role != Role::kTerminal || who.scene != code::Scene::kMedical || who.org_id.empty()) {
-    return PermissionDenied("only a terminal of a hospital may do this", "not_a_hospital_terminal");
-  }
-  return OkStatus();
 }
 
 Status NotAKiosk() {
@@ -898,7 +863,7 @@ Result<std::unique_ptr<MedicalScene>> MedicalScene::Open(store::Database& db, co
 
 Result<Department> MedicalScene::CreateDepartment(std::string_view org_id, std::string_view name) {
   Impl& impl = *impl_;
-  CITYCODE_RETURN_IF_ERROR(CheckName(name, kMaxName, "a department name"));
+  CITYCODE_RETURN_IF_ERROR(api::CheckText(name, kMaxName, "a department name"));
   CITYCODE_RETURN_IF_ERROR(impl.RequireHospital(org_id));
   Department department{.id = crypto::RandomId("dep"),
                         .org_id = std::string(org_id),
@@ -935,8 +900,8 @@ Result<Clinician> MedicalScene::CreateClinician(std::string_view org_id,
                                                 std::string_view department_id,
                                                 std::string_view name, std::string_view title) {
   Impl& impl = *impl_;
-  CITYCODE_RETURN_IF_ERROR(CheckName(name, kMaxName, "a clinician's name"));
-  CITYCODE_RETURN_IF_ERROR(CheckName(title, kMaxTitle, "a clinician's title"));
+  CITYCODE_RETURN_IF_ERROR(api::CheckText(name, kMaxName, "a clinician's name"));
+  CITYCODE_RETURN_IF_ERROR(api::CheckText(title, kMaxTitle, "a clinician's title"));
   CITYCODE_RETURN_IF_ERROR(impl.RequireHospital(org_id));
   Clinician clinician{.id = crypto::RandomId("doc"),
                       .org_id = std::string(org_id),
@@ -976,7 +941,7 @@ Result<std::vector<Clinician>> MedicalScene::ListClinicians(std::string_view org
 Result<Schedule> MedicalScene::CreateSchedule(std::string_view org_id,
                                               const ScheduleRequest& request) {
   Impl& impl = *impl_;
-  CITYCODE_ASSIGN_OR_RETURN(std::chrono::sys_days day, ParseDay(request.day));
+  CITYCODE_ASSIGN_OR_RETURN(std::chrono::sys_days day, ParseIsoDay(request.day));
   CITYCODE_ASSIGN_OR_RETURN(std::chrono::minutes start, ParseTimeOfDay(request.start));
   CITYCODE_ASSIGN_OR_RETURN(std::chrono::minutes end, ParseTimeOfDay(request.end));
   CITYCODE_RETURN_IF_ERROR(CheckSlotShape(request, end - start));
@@ -1092,7 +1057,7 @@ Result<std::vector<Slot>> MedicalScene::ListOpenSlots(const Principal& caller,
                               "slot_of_another_hospital");
     }
   }
-  CITYCODE_ASSIGN_OR_RETURN(std::chrono::sys_days local_day, ParseDay(day));
+  CITYCODE_ASSIGN_OR_RETURN(std::chrono::sys_days local_day, ParseIsoDay(day));
   CITYCODE_RETURN_IF_ERROR(impl.RequireHospital(org_id));
   CITYCODE_ASSIGN_OR_RETURN(auto tx, impl.db.Begin(store::TransactionMode::kRead));
   const store::Value params[] = {Text(org_id), Text(FormatIsoDay(local_day))};
@@ -1233,7 +1198,7 @@ Status CheckPrescriptions(std::span<const PrescriptionRequest> requests) {
       return InvalidArgument("a prescription has 1-20 items");
     }
     for (const PrescriptionItem& item : request.items) {
-      CITYCODE_RETURN_IF_ERROR(CheckName(item.drug, kMaxDrug, "a drug's name"));
+      CITYCODE_RETURN_IF_ERROR(api::CheckText(item.drug, kMaxDrug, "a drug's name"));
       if (item.quantity < 1 || item.quantity > kMaxQuantity) {
         return InvalidArgument("quantity must be 1-1000");
       }
@@ -1615,7 +1580,7 @@ Result<ScheduleStop> MedicalScene::StopSchedule(std::string_view org_id,
                                                 std::string_view schedule_id,
                                                 std::string_view reason) {
   Impl& impl = *impl_;
-  CITYCODE_RETURN_IF_ERROR(CheckName(reason, kMaxStopReason, "a reason"));
+  CITYCODE_RETURN_IF_ERROR(api::CheckText(reason, kMaxStopReason, "a reason"));
   CITYCODE_RETURN_IF_ERROR(impl.RequireHospital(org_id));
   ScheduleStop stop;
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
@@ -1778,7 +1743,7 @@ Result<Bill> MedicalScene::CitizenBill(std::string_view citizen_id) {
 }
 
 Result<DayRevenue> MedicalScene::HospitalRevenue(std::string_view org_id, std::string_view day) {
-  CITYCODE_ASSIGN_OR_RETURN(std::chrono::sys_days local_day, ParseDay(day));
+  CITYCODE_ASSIGN_OR_RETURN(std::chrono::sys_days local_day, ParseIsoDay(day));
   CITYCODE_RETURN_IF_ERROR(impl_->RequireHospital(org_id));
   CITYCODE_ASSIGN_OR_RETURN(auto tx, impl_->db.Begin(store::TransactionMode::kRead));
   return internal::ReadDayRevenue(*tx, org_id, FormatIsoDay(local_day));

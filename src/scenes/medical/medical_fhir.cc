@@ -17,6 +17,7 @@
 #include "common/bytes.h"
 #include "crypto/hash.h"
 #include "fhir/fhir.h"
+#include "scenes/medical/internal/rows.h"
 #include "scenes/medical/medical.h"
 #include "vault/certificate_types.h"
 
@@ -28,7 +29,6 @@ using api::Method;
 using api::Response;
 using api::RouteSpec;
 using nlohmann::json;
-using platform::Principal;
 
 constexpr std::string_view kExtension = "https://citycode.cn/fhir/StructureDefinition/";
 constexpr std::size_t kMaxCodeBytes = 4096;  // as /v1's qr field
@@ -43,12 +43,8 @@ json Ref(std::string_view type, std::string_view id) {
 
 // The calling terminal's hospital.
 Result<std::string> HospitalOf(const Call& call) {
-  const Principal& who = *call.principal;
-  if (who.role != platform::Role::kTerminal || who.scene != code::Scene::kMedical ||
-      who.org_id.empty()) {
-    return PermissionDenied("only a terminal of a hospital may do this", "not_a_hospital_terminal");
-  }
-  return who.org_id;
+  CITYCODE_RETURN_IF_ERROR(internal::RequireMedicalTerminal(*call.principal));
+  return call.principal->org_id;
 }
 
 // The citycode id in the path's {id}.

@@ -6,6 +6,14 @@ namespace citycode::medical::internal {
 
 using store::Text;
 
+Status RequireMedicalTerminal(const platform::Principal& who) {
+  if (who.role != platform::Role::kTerminal || who.scene != code::Scene::kMedical ||
+      who.org_id.empty()) {
+    return PermissionDenied("only a terminal of a hospital may do this", "not_a_hospital_terminal");
+  }
+  return OkStatus();
+}
+
 // The stored state ('booked', 'cancelled') with its cause and no-show mark.
 Result<AppointmentState> AppointmentStateFromRow(std::string_view name,
                                                  const std::optional<std::string>& cause,

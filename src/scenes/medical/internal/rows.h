@@ -1,7 +1,8 @@
 // The scene's rows as its use cases read them: the SELECTs of clinicians,
 // slots, appointments, encounters and prescriptions with what they join,
-// and the structs they become. Shared by the patients' use cases
-// (medical.cc) and the hospital's reads (medical_hospital.cc).
+// and the structs they become; and the check that a caller is a terminal
+// of a hospital. Shared by the patients' use cases (medical.cc), the
+// hospital's reads (medical_hospital.cc) and its FHIR routes.
 #ifndef CITYCODE_SCENES_MEDICAL_INTERNAL_ROWS_H_
 #define CITYCODE_SCENES_MEDICAL_INTERNAL_ROWS_H_
 
@@ -49,6 +50,10 @@ constexpr std::string_view kEncounterSelect =
 constexpr std::string_view kPrescriptionSelect =
     "SELECT id, encounter_id, org_id, citizen_id, total_fen, issued_at, valid_until, "
     "dispensed_at, dispensed_by, queue_number FROM medical_prescriptions";
+
+// permission_denied "not_a_hospital_terminal" unless `who` is a terminal
+// of the medical scene with its organisation.
+Status RequireMedicalTerminal(const platform::Principal& who);
 
 // The stored state ('booked', 'cancelled') with its cause and no-show mark.
 Result<AppointmentState> AppointmentStateFromRow(std::string_view name,
