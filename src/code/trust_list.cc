@@ -16,98 +16,22 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "code/internal/signed_list.h"
 #include "crypto/hash.h"
 
 namespace citycode::code {
 namespace {
 
+using internal::GetString;
+using internal::GetTime;
+using internal::ParseHeaderFields;
+using internal::SignJws;
+using internal::VerifyJws;
 using nlohmann::json;
 
 constexpr std::string_view kTrustListType = "citycode-trust-list";
 constexpr std::string_view kRevocationListType = "citycode-revocation-list";
 constexpr std::size_t kMaxKeys = 1024;
-
-Result<std::string> SignJws(const json& payload, const crypto::PrivateKey& key) {
-  const json header = {{"alg", crypto::JoseAlgorithm(key.algorithm())},
-                       {"kid", ToHex(key.public_key().key_id())}};
-  const std::string signing_input =
-      Base64UrlEncode(AsBytes(header.dump())) + "." + Base64UrlEncode(AsBytes(payload.dump()));
-  CITYCODE_ASSIGN_OR_RETURN(Bytes signature, key.Sign(AsBytes(signing_input)));
-  const std::size_t dot = signing_input.find('.');
-  const json jws = {{"protected", signing_input.substr(0, dot)},
-                    {"payload", signing_input.substr(dot + 1)},
-                    {"signature", Base64UrlEncode(signature)}};
-  return jws.dump(2) + "\n";
-}
-
-// Returns the verified payload JSON.
-Result<json> VerifyJws(std::string_view text, const crypto::PublicKey& key) {
-  if (text.size() > kMaxListBytes) return InvalidArgument("signed list is too large");
-  const json jws = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (!jws.is_object() || !jws.contains("protected") || !jws["protected"].is_string() ||
-      !jws.contains("payload") || !jws["payload"].is_string() || !jws.contains("signature") ||
-      !jws["signature"].is_string()) {
-    return InvalidArgument("signed list is not a flattened JWS (protected, payload, signature)");
-  }
-  const std::string& protected_b64 = jws["protected"].get_ref<const std::string&>();
-  const std::string& payload_b64 = jws["payload"].get_ref<const std::string&>();
-  CITYCODE_ASSIGN_OR_RETURN(Bytes header_bytes, Base64UrlDecode(protected_b64));
-  CITYCODE_ASSIGN_OR_RETURN(Bytes signature,
-                            Base64UrlDecode(jws["signature"].get_ref<const std::string&>()));
-  const json header = json::parse(AsChars(header_bytes), nullptr, false);
-  if (!header.is_object() || !header.contains("alg") || !header["alg"].is_string()) {
-    return InvalidArgument("JWS protected header has no alg");
-  }
-  // We implement no JWS extensions, so any critical one must be refused
-  // (RFC 7515 §4.1.11).
-  if (header.contains("crit")) return InvalidArgument("JWS uses unsupported critical headers");
-  const auto alg = crypto::AlgorithmFromJose(header["alg"].get<std::string>());
-  if (!alg.ok() || *alg != key.algorithm()) {
-    return Unauthenticated("JWS alg does not match the root key");
-  }
-  const std::string signing_input = protected_b64 + "." + payload_b64;
-  if (!key.Verify(AsBytes(signing_input), signature)) {
-    return Unauthenticated("signed list does not verify with the root key");
-  }
-  CITYCODE_ASSIGN_OR_RETURN(Bytes payload_bytes, Base64UrlDecode(payload_b64));
-  json payload = json::parse(AsChars(payload_bytes), nullptr, false);
-  if (!payload.is_object()) return InvalidArgument("signed list payload is not a JSON object");
-  return payload;
-}
-
-Result<std::string> GetString(const json& object, const char* field) {
-  auto it = object.find(field);
-  if (it == object.end() || !it->is_string()) {
-    return InvalidArgument(std::string("list field ") + field + " is missing or not text");
-  }
-  return it->get<std::string>();
-}
-
-Result<Instant> GetTime(const json& object, const char* field) {
-  CITYCODE_ASSIGN_OR_RETURN(std::string text, GetString(object, field));
-  auto time = ParseRfc3339(text);
-  if (!time.ok()) return InvalidArgument(std::string("list field ") + field + " is not RFC 3339");
-  return *time;
-}
-
-// Fields common to both lists: type, version, issued_at, expires_at.
-Status ParseHeaderFields(const json& payload, std::string_view type, std::uint64_t& version,
-                         Instant& issued_at, Instant& expires_at) {
-  CITYCODE_ASSIGN_OR_RETURN(std::string actual_type, GetString(payload, "type"));
-  if (actual_type != type) {
-    return InvalidArgument("list type is '" + actual_type + "', expected '" + std::string(type) +
-                           "'");
-  }
-  auto it = payload.find("version");
-  if (it == payload.end() || !it->is_number_unsigned()) {
-    return InvalidArgument("list field version is missing or not a whole number");
-  }
-  version = it->get<std::uint64_t>();
-  CITYCODE_ASSIGN_OR_RETURN(issued_at, GetTime(payload, "issued_at"));
-  CITYCODE_ASSIGN_OR_RETURN(expires_at, GetTime(payload, "expires_at"));
-  if (expires_at <= issued_at) return InvalidArgument("list expires before it is issued");
-  return OkStatus();
-}
 
 Result<TrustedKey> ParseTrustedKey(const json& entry) {
   if (!entry.is_object()) return InvalidArgument("trust list key is not an object");
@@ -166,13 +90,11 @@ Result<std::string> SignRevocationList(const RevocationList& list, const crypto:
   std::vector<RevocationEntry> entries = list.entries;
   std::sort(entries.begin(), entries.end());
   entries.erase(std::unique(entries.begin(), entries.end()), entries.end());
-  json hashes = json::array();
-  for (const RevocationEntry& entry : entries) hashes.push_back(ToHex(entry));
   const json payload = {{"type", kRevocationListType},
                         {"version", list.version},
                         {"issued_at", FormatRfc3339(list.issued_at)},
                         {"expires_at", FormatRfc3339(list.expires_at)},
-                        {"cti_sha256_128", std::move(hashes)}};
+                        {"cti_sha256_128", internal::HashArray(entries)}};
   return SignJws(payload, root);
 }
 
@@ -202,19 +124,7 @@ Result<RevocationList> VerifyRevocationList(std::string_view jws, const crypto::
   if (hashes == payload.end() || !hashes->is_array()) {
     return InvalidArgument("revocation list cti_sha256_128 is missing or not a list");
   }
-  list.entries.reserve(hashes->size());
-  for (const json& hash : *hashes) {
-    auto bytes =
-        hash.is_string() ? FromHex(hash.get<std::string>()) : Result<Bytes>(InvalidArgument(""));
-    if (!bytes.ok() || bytes->size() != RevocationEntry().size()) {
-      return InvalidArgument("revocation list entry is not 16 bytes of hex");
-    }
-    RevocationEntry entry;
-    std::copy(bytes->begin(), bytes->end(), entry.begin());
-    list.entries.push_back(entry);
-  }
-  std::sort(list.entries.begin(), list.entries.end());
-  list.entries.erase(std::unique(list.entries.begin(), list.entries.end()), list.entries.end());
+  CITYCODE_ASSIGN_OR_RETURN(list.entries, internal::ParseHashes(*hashes));
   return list;
 }
 

@@ -30,6 +30,26 @@ Result<DeviceState> DeviceStateFromName(std::string_view name) {
   return Internal("stored device has an unknown state");
 }
 
+// The id announced for the device's next credential (a device enrolled
+// before announcements has none: a fresh one), and announces the one after.
+Result<code::CredentialId> TakeNextCredentialId(store::Transaction& tx,
+                                                std::string_view device_id) {
+  const store::Value device[] = {Text(device_id)};
+  CITYCODE_ASSIGN_OR_RETURN(
+      auto row, tx.QueryOne("SELECT next_credential_id FROM devices WHERE id = ?", device));
+  code::CredentialId id = crypto::RandomArray<code::kCredentialIdSize>();
+  if (!row.IsNull(0)) {
+    const Bytes announced = row.Blob(0);
+    if (announced.size() != id.size()) return Internal("stored next credential id has a bad size");
+    std::copy(announced.begin(), announced.end(), id.begin());
+  }
+  const store::Value next[] = {Blob(crypto::RandomArray<code::kCredentialIdSize>()),
+                               Text(device_id)};
+  CITYCODE_RETURN_IF_ERROR(
+      tx.Execute("UPDATE devices SET next_credential_id = ? WHERE id = ?", next).status());
+  return id;
+}
+
 }  // namespace
 
 std::string_view DeviceStateName(DeviceState state) {
@@ -63,12 +83,13 @@ Result<IssuedCredential> PlatformCore::IssueCredential(store::Transaction& tx,
     }
   }
   CITYCODE_ASSIGN_OR_RETURN(auto signer, CurrentSigningKey(tx, now));
+  CITYCODE_ASSIGN_OR_RETURN(code::CredentialId id, TakeNextCredentialId(tx, device_id));
   code::CredentialClaims claims{
       .issuer = options.issuer_id,
       .subject = crypto::RandomArray<16>(),
       .issued_at = now,
       .expires_at = now + options.credential_lifetime,
-      .id = crypto::RandomArray<code::kCredentialIdSize>(),
+      .id = id,
       .device_key = device_key,
       .scenes = AllScenes(),
       .channel = channel,
@@ -195,6 +216,45 @@ Result<IssuedCredential> Devices::RenewCredential(std::string_view citizen_id,
         return OkStatus();
       }));
   return issued;
+}
+
+Result<std::vector<AdmissibleCredential>> Devices::Admissible(
+    store::Transaction& tx, std::span<const std::string> citizen_ids, Instant now) {
+  constexpr std::size_t kChunk = 500;  // bound parameters per query
+  std::vector<AdmissibleCredential> out;
+  auto add = [&out](const store::Row& row) -> Status {
+    const Bytes& id = row.Blob(1);
+    AdmissibleCredential credential{.citizen_id = row.Text(0)};
+    if (id.size() != credential.id.size()) return Internal("stored credential id has a bad size");
+    std::copy(id.begin(), id.end(), credential.id.begin());
+    out.push_back(std::move(credential));
+    return OkStatus();
+  };
+  for (std::size_t begin = 0; begin < citizen_ids.size(); begin += kChunk) {
+    const auto chunk = citizen_ids.subspan(begin, std::min(kChunk, citizen_ids.size() - begin));
+    std::string marks;
+    std::vector<store::Value> params = {Time(now)};
+    for (const std::string& citizen : chunk) {
+      marks += marks.empty() ? "?" : ", ?";
+      params.push_back(Text(citizen));
+    }
+    CITYCODE_ASSIGN_OR_RETURN(
+        auto live, tx.Query("SELECT c.citizen_id, c.id FROM credentials c JOIN devices d ON "
+                            "d.id = c.device_id WHERE d.state = 'active' AND c.revoked_at IS NULL "
+                            "AND c.expires_at > ? AND c.citizen_id IN (" +
+                                marks + ")",
+                            params));
+    for (const auto& row : live) CITYCODE_RETURN_IF_ERROR(add(row));
+    params.erase(params.begin());
+    CITYCODE_ASSIGN_OR_RETURN(auto next,
+                              tx.Query("SELECT citizen_id, next_credential_id FROM devices WHERE "
+                                       "state = 'active' AND next_credential_id IS NOT NULL AND "
+                                       "citizen_id IN (" +
+                                           marks + ")",
+                                       params));
+    for (const auto& row : next) CITYCODE_RETURN_IF_ERROR(add(row));
+  }
+  return out;
 }
 
 Status PlatformCore::EndDevice(std::string_view citizen_id, std::string_view device_id,

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,6 +49,12 @@ struct IssuedCredential {
   code::CredentialClaims claims;
 };
 
+// A credential an offline gate may admit for its citizen (scenes/access).
+struct AdmissibleCredential {
+  std::string citizen_id;
+  code::CredentialId id{};
+};
+
 // The concession (student, disabled) that certificates held by a verified
 // `person` give, read in the issuing transaction; nullopt for none. The
 // vault provides it (vault.h), so the platform reads no certificate.
@@ -81,6 +88,14 @@ class Devices {
   Status EndHeldBy(store::Transaction& tx, std::string_view citizen_id,
                    std::string_view guardian_id, std::string_view reason);
   Status PublishRevocations();
+  // In the caller's transaction: for each of `citizen_ids`, the id of every
+  // credential of an active device that is live at `now` (unexpired,
+  // unrevoked) and the id announced for that device's next credential, so a
+  // list fetched before a renewal admits the renewed code too. An ended
+  // device has neither.
+  Result<std::vector<AdmissibleCredential>> Admissible(store::Transaction& tx,
+                                                       std::span<const std::string> citizen_ids,
+                                                       Instant now);
   // Set once, before any credential is issued. A credential carries the
   // senior category by verified age, else what `source` says of the
   // verified person, else none (adult).

@@ -600,6 +600,39 @@ TEST_P(PlatformTest, AnOperatorRevokesOneCredential) {
   EXPECT_TRUE(platform_->verification().Verify(gate, Code(*renewed, device_, 2))->result.valid);
 }
 
+TEST_P(PlatformTest, ARenewedCredentialCarriesTheIdAnnouncedBeforeIt) {
+  const std::string citizen = Register();
+  const IssuedCredential first = Enrol(citizen, device_);
+  const std::vector<std::string> citizens = {citizen};
+  auto admissible = [&] {
+    auto tx = db().Begin(store::TransactionMode::kRead);
+    auto found = platform_->devices().Admissible(**tx, citizens, clock_.Now());
+    EXPECT_TRUE(found.ok()) << found.status().ToString();
+    std::vector<code::CredentialId> ids;
+    for (const auto& credential : *found) {
+      EXPECT_EQ(credential.citizen_id, citizen);
+      ids.push_back(credential.id);
+    }
+    return ids;
+  };
+  const std::vector<code::CredentialId> before = admissible();
+  ASSERT_EQ(before.size(), 2u);  // the live credential and the announced next one
+  EXPECT_EQ(before[0], first.claims.id);
+  auto renewed = platform_->devices().RenewCredential(citizen, first.device_id);
+  ASSERT_TRUE(renewed.ok());
+  EXPECT_EQ(renewed->claims.id, before[1]);
+  // Both live credentials and a fresh announcement; none once revoked in full.
+  const std::vector<code::CredentialId> after = admissible();
+  ASSERT_EQ(after.size(), 3u);
+  EXPECT_NE(after[2], before[1]);
+  ASSERT_TRUE(platform_->devices().RevokeCredential(first.claims.id, "fraud").ok());
+  EXPECT_EQ(admissible().size(), 2u);
+  clock_.Advance(std::chrono::hours(73));  // both credentials expired
+  EXPECT_EQ(admissible().size(), 1u);
+  ASSERT_TRUE(platform_->devices().ReportLost(citizen, first.device_id).ok());
+  EXPECT_TRUE(admissible().empty());
+}
+
 TEST_P(PlatformTest, TerminalsVerifyOnlyForTheirScene) {
   const std::string citizen = Register();
   const IssuedCredential issued = Enrol(citizen, device_);

@@ -8,7 +8,7 @@ namespace {
 // Times are unix seconds (BIGINT); ids are made by the application. Columns
 // named sealed_* hold envelope-encrypted personal data (platform/keyring.h);
 // *_index columns hold keyed hashes for lookups, never the value.
-const std::array<store::Migration, 8> kMigrations = {{
+const std::array<store::Migration, 9> kMigrations = {{
     {1, "platform",
      R"sql(
 CREATE TABLE platform_keys (
@@ -257,6 +257,12 @@ CREATE TABLE staff_sessions (
   expires_at BIGINT NOT NULL
 );
 CREATE INDEX staff_sessions_staff ON staff_sessions(staff_id);
+)sql"},
+    // The id a device's next credential will carry, chosen when the current
+    // one is issued, so an offline gate's allow-list (scenes/access) admits
+    // the renewed code before the phone has fetched it.
+    {9, "devices_next_credential", R"sql(
+ALTER TABLE devices ADD COLUMN next_credential_id BLOB;
 )sql"},
 }};
 

@@ -1,0 +1,81 @@
+// The offline access gate (access_gate.h).
+#include "code/access_gate.h"
+
+#include <utility>
+
+namespace citycode::code {
+namespace {
+
+// The slack a phone's clock is given is the verifier's; the gate's own
+// clock must not be behind the list it holds by more than this.
+constexpr std::chrono::seconds kClockSlack{5};
+
+}  // namespace
+
+AccessGate::AccessGate(const Verifier& verifier, const Clock& clock, const crypto::PublicKey& root,
+                       std::string site)
+    : verifier_(verifier), clock_(clock), root_(root), site_(std::move(site)) {}
+
+std::shared_ptr<const AllowList> AccessGate::List() const {
+  std::lock_guard lock(mutex_);
+  return list_;
+}
+
+std::uint64_t AccessGate::version() const {
+  auto list = List();
+  return list ? list->version : 0;
+}
+
+Status AccessGate::Replace(AllowList list) {
+  if (list.site != site_) {
+    return FailedPrecondition("the allow-list is for another site", "list_other_site");
+  }
+  std::lock_guard lock(mutex_);
+  if (list_ && list.version < list_->version) {
+    return FailedPrecondition("the allow-list is older than the one held", "list_rolled_back");
+  }
+  list_ = std::make_shared<const AllowList>(std::move(list));
+  return OkStatus();
+}
+
+Status AccessGate::Load(std::string_view jws) {
+  CITYCODE_ASSIGN_OR_RETURN(AllowList list, VerifyAllowList(jws, root_));
+  return Replace(std::move(list));
+}
+
+Status AccessGate::Apply(std::string_view delta_jws) {
+  CITYCODE_ASSIGN_OR_RETURN(AllowListDelta delta, VerifyAllowListDelta(delta_jws, root_));
+  if (delta.site != site_) {
+    return FailedPrecondition("the delta is for another site", "list_other_site");
+  }
+  auto held = List();
+  if (!held) return FailedPrecondition("no allow-list is held", "delta_base_mismatch");
+  CITYCODE_ASSIGN_OR_RETURN(AllowList list, ApplyDelta(*held, delta));
+  return Replace(std::move(list));
+}
+
+GateDecision AccessGate::Decide(std::string_view qr_text) const {
+  GateDecision decision;
+  auto list = List();
+  const Instant now = clock_.Now();
+  if (!list) {
+    decision.reason = "no_allow_list";
+  } else if (now >= list->expires_at) {
+    decision.reason = "allow_list_expired";  // fail closed
+  } else if (now + kClockSlack < list->issued_at) {
+    decision.reason = "clock_behind";
+  } else {
+    decision.code = verifier_.Verify(qr_text, Scene::kAccess);
+    if (!decision.code.valid) {
+      decision.reason = ReasonName(decision.code.reason);
+    } else if (!list->Admits(decision.code.credential_id, now)) {
+      decision.reason = "not_on_allow_list";
+    } else {
+      decision.admitted = true;
+      decision.reason = "admitted";
+    }
+  }
+  return decision;
+}
+
+}  // namespace citycode::code
