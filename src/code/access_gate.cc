@@ -54,7 +54,22 @@ Status AccessGate::Apply(std::string_view delta_jws) {
   return Replace(std::move(list));
 }
 
-GateDecision AccessGate::Decide(std::string_view qr_text) const {
+bool AccessGate::Admit(const std::vector<const AllowEntry*>& entries) {
+  std::lock_guard lock(mutex_);
+  for (const AllowEntry* entry : entries) {
+    if (entry->entries == 0) return true;
+  }
+  for (const AllowEntry* entry : entries) {
+    std::uint32_t& used = uses_[*entry];
+    if (used < entry->entries) {
+      ++used;
+      return true;
+    }
+  }
+  return false;
+}
+
+GateDecision AccessGate::Decide(std::string_view qr_text) {
   GateDecision decision;
   auto list = List();
   const Instant now = clock_.Now();
@@ -68,8 +83,10 @@ GateDecision AccessGate::Decide(std::string_view qr_text) const {
     decision.code = verifier_.Verify(qr_text, Scene::kAccess);
     if (!decision.code.valid) {
       decision.reason = ReasonName(decision.code.reason);
-    } else if (!list->Admits(decision.code.credential_id, now)) {
+    } else if (auto entries = list->Find(decision.code.credential_id, now); entries.empty()) {
       decision.reason = "not_on_allow_list";
+    } else if (!Admit(entries)) {
+      decision.reason = "entries_used";
     } else {
       decision.admitted = true;
       decision.reason = "admitted";

@@ -7,6 +7,7 @@
 #ifndef CITYCODE_CODE_ACCESS_GATE_H_
 #define CITYCODE_CODE_ACCESS_GATE_H_
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -24,7 +25,7 @@ struct GateDecision {
   bool admitted = false;
   // "admitted", a verifier reason ("credential_revoked" …), or the gate's
   // own: "no_allow_list", "allow_list_expired", "clock_behind",
-  // "not_on_allow_list".
+  // "not_on_allow_list", "entries_used" (a visitor's entries at this gate).
   std::string_view reason;
   VerificationResult code;  // the verifier's result (its credential id for the passage record)
 };
@@ -45,11 +46,14 @@ class AccessGate {
   Status Apply(std::string_view delta_jws);
   std::uint64_t version() const;  // 0: none held
 
-  GateDecision Decide(std::string_view qr_text) const;
+  // Decides, and counts the passage against an entry that limits them.
+  GateDecision Decide(std::string_view qr_text);
 
  private:
   std::shared_ptr<const AllowList> List() const;
   Status Replace(AllowList list);
+  // Whether one of `entries` still admits, counting the passage.
+  bool Admit(const std::vector<const AllowEntry*>& entries);
 
   const Verifier& verifier_;
   const Clock& clock_;
@@ -57,6 +61,7 @@ class AccessGate {
   const std::string site_;
   mutable std::mutex mutex_;
   std::shared_ptr<const AllowList> list_;
+  std::map<AllowEntry, std::uint32_t> uses_;  // passages through entries that limit them
 };
 
 }  // namespace citycode::code

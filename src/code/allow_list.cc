@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <tuple>
 #include <utility>
 
 #include "code/internal/signed_list.h"
@@ -18,20 +19,23 @@ constexpr std::string_view kListType = "citycode-allow-list";
 constexpr std::string_view kDeltaType = "citycode-allow-list-delta";
 constexpr std::size_t kMaxSiteBytes = 64;
 constexpr std::size_t kMaxWindows = 100'000;
+constexpr std::uint64_t kMaxEntries = 1000;
 
 // Entries grouped by window, each window's hashes sorted.
 json WindowsOf(const std::vector<AllowEntry>& entries) {
-  std::map<std::pair<Instant, Instant>, std::vector<internal::Hash128>> windows;
+  std::map<std::tuple<Instant, Instant, std::uint32_t>, std::vector<internal::Hash128>> windows;
   for (const AllowEntry& entry : entries) {
-    windows[{entry.valid_from, entry.valid_until}].push_back(entry.hash);
+    windows[{entry.valid_from, entry.valid_until, entry.entries}].push_back(entry.hash);
   }
   json out = json::array();
   for (auto& [window, hashes] : windows) {
     std::sort(hashes.begin(), hashes.end());
     hashes.erase(std::unique(hashes.begin(), hashes.end()), hashes.end());
-    out.push_back({{"from", FormatRfc3339(window.first)},
-                   {"until", FormatRfc3339(window.second)},
-                   {"cti_sha256_128", internal::HashArray(hashes)}});
+    json item = {{"from", FormatRfc3339(std::get<0>(window))},
+                 {"until", FormatRfc3339(std::get<1>(window))}};
+    if (std::get<2>(window) != 0) item["entries"] = std::get<2>(window);
+    item["cti_sha256_128"] = internal::HashArray(hashes);
+    out.push_back(std::move(item));
   }
   return out;
 }
@@ -47,11 +51,19 @@ Result<std::vector<AllowEntry>> ParseWindows(const json& payload, const char* fi
     CITYCODE_ASSIGN_OR_RETURN(Instant from, internal::GetTime(window, "from"));
     CITYCODE_ASSIGN_OR_RETURN(Instant until, internal::GetTime(window, "until"));
     if (until <= from) return InvalidArgument("allow-list window ends before it starts");
+    std::uint32_t limit = 0;
+    if (auto it = window.find("entries"); it != window.end()) {
+      if (!it->is_number_unsigned() || it->get<std::uint64_t>() == 0 ||
+          it->get<std::uint64_t>() > kMaxEntries) {
+        return InvalidArgument("allow-list window entries is not 1-1000");
+      }
+      limit = it->get<std::uint32_t>();
+    }
     auto hashes = window.find("cti_sha256_128");
     if (hashes == window.end()) return InvalidArgument("allow-list window has no cti_sha256_128");
     CITYCODE_ASSIGN_OR_RETURN(std::vector<internal::Hash128> parsed,
                               internal::ParseHashes(*hashes));
-    for (const internal::Hash128& hash : parsed) entries.push_back({hash, from, until});
+    for (const internal::Hash128& hash : parsed) entries.push_back({hash, from, until, limit});
   }
   std::sort(entries.begin(), entries.end());
   entries.erase(std::unique(entries.begin(), entries.end()), entries.end());
@@ -68,6 +80,7 @@ Status CheckCommon(std::string_view site, Instant issued_at, Instant expires_at,
     if (entry.valid_until <= entry.valid_from) {
       return InvalidArgument("allow-list entry ends before it starts");
     }
+    if (entry.entries > kMaxEntries) return InvalidArgument("allow-list entries is above 1000");
   }
   return OkStatus();
 }
@@ -98,13 +111,14 @@ AllowHash AllowHashFor(const CredentialId& cti) {
   return hash;
 }
 
-bool AllowList::Admits(const CredentialId& cti, Instant at) const {
+std::vector<const AllowEntry*> AllowList::Find(const CredentialId& cti, Instant at) const {
   const AllowHash hash = AllowHashFor(cti);
+  std::vector<const AllowEntry*> found;
   auto it = std::lower_bound(entries.begin(), entries.end(), AllowEntry{.hash = hash});
   for (; it != entries.end() && it->hash == hash; ++it) {
-    if (it->valid_from <= at && at < it->valid_until) return true;
+    if (it->valid_from <= at && at < it->valid_until) found.push_back(&*it);
   }
-  return false;
+  return found;
 }
 
 Result<std::string> SignAllowList(const AllowList& list, const crypto::PrivateKey& root) {

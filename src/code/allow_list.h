@@ -5,12 +5,13 @@
 //
 //   {"type": "citycode-allow-list", "version": N, "site": "site_…",
 //    "issued_at": RFC 3339, "expires_at": RFC 3339,
-//    "windows": [{"from": RFC 3339, "until": RFC 3339,
+//    "windows": [{"from": RFC 3339, "until": RFC 3339, ? "entries": N,
 //                 "cti_sha256_128": [hex(first 16 bytes of SHA-256(cti)), …]}]}
 //
 // An entry admits a code whose credential id hashes to it from `from` up to
-// (not including) `until`; entries are grouped by window, so a staff list is
-// one window and a scenic area's list one per slot. The version only grows;
+// (not including) `until`, at most `entries` times at one gate when the
+// window says so (a visitor pass); entries are grouped by window, so a staff
+// list is one window and a scenic area's list one per slot. The version only grows;
 // `issued_at` is the gate's clock floor and after `expires_at` the gate
 // admits nobody. A delta carries the changes since `base_version`:
 //
@@ -40,7 +41,8 @@ AllowHash AllowHashFor(const CredentialId& cti);
 struct AllowEntry {
   AllowHash hash{};
   Instant valid_from{};
-  Instant valid_until{};  // exclusive
+  Instant valid_until{};      // exclusive
+  std::uint32_t entries = 0;  // passages a gate allows; 0: any number
   auto operator<=>(const AllowEntry&) const = default;
 };
 
@@ -51,9 +53,9 @@ struct AllowList {
   Instant expires_at{};
   std::vector<AllowEntry> entries;  // sorted, unique
 
-  // Whether some entry for `cti` holds `at`. The list's own expiry is the
-  // gate's to check.
-  bool Admits(const CredentialId& cti, Instant at) const;
+  // The entries for `cti` whose window holds `at` (the list's own expiry is
+  // the gate's to check).
+  std::vector<const AllowEntry*> Find(const CredentialId& cti, Instant at) const;
 };
 
 struct AllowListDelta {

@@ -86,11 +86,11 @@ TEST_P(AllowListTest, ARoundTripKeepsEveryEntryAndItsWindow) {
   EXPECT_EQ(verified->site, "site_court");
   EXPECT_EQ(verified->version, 4u);
   EXPECT_EQ(verified->entries, list.entries);
-  EXPECT_TRUE(verified->Admits(staff_, kNow));
-  EXPECT_FALSE(verified->Admits(visitor_, kNow));             // before its window
-  EXPECT_TRUE(verified->Admits(visitor_, kNow + hours(1)));   // from is inclusive
-  EXPECT_FALSE(verified->Admits(visitor_, kNow + hours(2)));  // until is not
-  EXPECT_FALSE(verified->Admits(crypto::RandomArray<16>(), kNow));
+  EXPECT_EQ(verified->Find(staff_, kNow).size(), 1u);
+  EXPECT_TRUE(verified->Find(visitor_, kNow).empty());              // before its window
+  EXPECT_EQ(verified->Find(visitor_, kNow + hours(1)).size(), 1u);  // from is inclusive
+  EXPECT_TRUE(verified->Find(visitor_, kNow + hours(2)).empty());   // until is not
+  EXPECT_TRUE(verified->Find(crypto::RandomArray<16>(), kNow).empty());
 }
 
 TEST_P(AllowListTest, ATamperedOrForeignDocumentIsRefused) {
@@ -171,6 +171,22 @@ TEST_P(AllowListTest, AGateAdmitsWhatItsListNamesAndFailsClosed) {
   EXPECT_EQ(gate.Decide(Code(visitor_)).reason, "allow_list_expired");
   clock_.Set(kNow - minutes(10));
   EXPECT_EQ(gate.Decide(Code(visitor_)).reason, "clock_behind");
+}
+
+TEST_P(AllowListTest, AGateCountsAVisitorsEntries) {
+  AccessGate gate(*verifier_, clock_, root_.public_key(), "site_court");
+  AllowEntry pass = Entry(visitor_, kNow - hours(1), kNow + hours(1));
+  pass.entries = 2;
+  ASSERT_TRUE(gate.Load(Signed(List(1, {pass}))).ok());
+  EXPECT_TRUE(gate.Decide(Code(visitor_)).admitted);
+  EXPECT_TRUE(gate.Decide(Code(visitor_)).admitted);
+  EXPECT_EQ(gate.Decide(Code(visitor_)).reason, "entries_used");
+  // A new version of the list with the same entry does not reset the count.
+  ASSERT_TRUE(gate.Load(Signed(List(2, {pass}))).ok());
+  EXPECT_EQ(gate.Decide(Code(visitor_)).reason, "entries_used");
+  clock_.Advance(hours(1));  // the window is over
+  ASSERT_TRUE(gate.Load(Signed(List(3, {pass}))).ok());
+  EXPECT_EQ(gate.Decide(Code(visitor_)).reason, "not_on_allow_list");
 }
 
 TEST_P(AllowListTest, AGateTakesADeltaOnlyForTheVersionItHolds) {

@@ -24,6 +24,14 @@ std::string PrivateKeyAad(std::string_view key_id) {
 
 const crypto::PublicKey& SigningKeys::root_public_key() const { return core_->root->public_key(); }
 
+Result<std::string> SigningKeys::SignAllowList(const code::AllowList& list) const {
+  return code::SignAllowList(list, *core_->root);
+}
+
+Result<std::string> SigningKeys::SignAllowListDelta(const code::AllowListDelta& delta) const {
+  return code::SignAllowListDelta(delta, *core_->root);
+}
+
 Result<crypto::PrivateKey> PlatformCore::AddKey(store::Transaction& tx, std::string_view purpose,
                                                 Instant not_before, Instant not_after) {
   CITYCODE_ASSIGN_OR_RETURN(crypto::PrivateKey key,

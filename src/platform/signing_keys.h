@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "code/allow_list.h"
 #include "common/clock.h"
 #include "common/status.h"
 #include "crypto/algorithm.h"
@@ -41,6 +42,10 @@ class SigningKeys {
   Result<SignedList> TrustList();
   Result<SignedList> RevocationList();
   const crypto::PublicKey& root_public_key() const;
+  // An access site's allow-list, or its delta, signed by the root key like
+  // the trust list (scenes/access).
+  Result<std::string> SignAllowList(const code::AllowList& list) const;
+  Result<std::string> SignAllowListDelta(const code::AllowListDelta& delta) const;
 
  private:
   PlatformCore* core_;
