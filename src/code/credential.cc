@@ -28,6 +28,7 @@
 #include <array>
 
 #include "code/internal/cbor.h"
+#include "code/internal/cwt.h"
 
 namespace citycode::code {
 namespace {
@@ -38,12 +39,12 @@ using internal::MakeInt;
 using internal::MapPut;
 
 enum ClaimKey : std::int64_t {
-  kIss = 1,
-  kSub = 2,
-  kExp = 4,
-  kIat = 6,
-  kCti = 7,
-  kCnf = 8,
+  kIss = internal::kCwtIss,
+  kSub = internal::kCwtSub,
+  kExp = internal::kCwtExp,
+  kIat = internal::kCwtIat,
+  kCti = internal::kCwtCti,
+  kCnf = internal::kCwtCnf,
   kScenes = -65537,
   kChannel = -65538,
   kRiderCategory = -65539,
@@ -57,7 +58,7 @@ constexpr std::int64_t kKty = 1, kCrv = -1, kX = -2, kY = -3;
 constexpr std::int64_t kKtyOkp = 1, kKtyEc2 = 2;
 constexpr std::int64_t kCrvEd25519 = 6, kCrvP256 = 1, kCrvSm2 = -65537;
 
-constexpr std::size_t kMaxIssuerLength = 128;
+using internal::kMaxIssuerLength;
 constexpr std::size_t kMaxScenes = 16;
 
 CborPtr EncodeCoseKey(const crypto::PublicKey& key) {
@@ -77,10 +78,6 @@ CborPtr EncodeCoseKey(const crypto::PublicKey& key) {
 using internal::CborHead;
 using internal::CborReader;
 using Kind = CborHead::Kind;
-
-// Latest instant a time claim may name (year 9999): keeps every later
-// computation far from overflow.
-constexpr std::uint64_t kMaxTime = 253402300799ULL;
 
 Status Malformed(const char* what) { return InvalidArgument(std::string("credential ") + what); }
 
@@ -118,18 +115,8 @@ Result<crypto::PublicKey> ReadCoseKey(CborReader& reader) {
       *crv == kCrvP256 ? crypto::Algorithm::kEs256 : crypto::Algorithm::kSm2, *x, *y);
 }
 
-template <std::size_t N>
-bool ReadFixedBytes(const CborHead& head, std::array<std::uint8_t, N>& out) {
-  if (head.kind != Kind::kBytes || head.bytes.size() != N) return false;
-  std::copy(head.bytes.begin(), head.bytes.end(), out.begin());
-  return true;
-}
-
-bool ReadTime(const CborHead& head, Instant& out) {
-  if (head.kind != Kind::kUint || head.value > kMaxTime) return false;
-  out = FromUnixSeconds(static_cast<std::int64_t>(head.value));
-  return true;
-}
+using internal::ReadFixedBytes;
+using internal::ReadTime;
 
 // Bit of each claim in the "seen" mask; -1 for a label that is not a claim.
 int ClaimBit(std::int64_t label) {
@@ -289,8 +276,7 @@ Result<CredentialClaims> ParseCredentialClaims(ByteView payload) {
     bool ok = true;
     switch (*label) {
       case kIss:
-        ok = value.kind == Kind::kText && !value.bytes.empty() &&
-             value.bytes.size() <= kMaxIssuerLength;
+        ok = internal::IsIssuer(value);
         if (ok) claims.issuer = std::string(AsChars(value.bytes));
         break;
       case kSub: ok = ReadFixedBytes(value, claims.subject); break;

@@ -51,6 +51,28 @@ Instant NewestIssuedAt(const TrustList& trust, const RevocationList& revocation)
   return std::max(trust.issued_at, revocation.issued_at);
 }
 
+// The trusted key that signed `envelope` (a credential or a visitor pass
+// claiming `issuer`), as of `now`. Every trusted key with the envelope's kid
+// that is valid at `now` is tried: during a rotation two keys may share a
+// kid prefix. nullptr with `reason` kUnknownKey (another issuer, or no such
+// key) or kBadIssuerSignature (no such key verifies the signature).
+const TrustedKey* FindIssuerKey(const CoseSign1& envelope, std::string_view issuer,
+                                const ListSnapshot& snapshot, Instant now, Reason& reason) {
+  reason = Reason::kUnknownKey;
+  if (issuer != snapshot.trust.issuer) return nullptr;
+  for (std::size_t i = 0; i < snapshot.trust.keys.size(); ++i) {
+    const TrustedKey& trusted = snapshot.trust.keys[i];
+    const crypto::KeyId& kid = snapshot.trusted_kids[i];
+    if (!std::equal(kid.begin(), kid.end(), envelope.kid.begin(), envelope.kid.end()) ||
+        now < trusted.not_before || now > trusted.not_after) {
+      continue;
+    }
+    if (VerifyCoseSign1(envelope, trusted.key)) return &trusted;
+    reason = Reason::kBadIssuerSignature;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 std::string_view ReasonName(Reason reason) {
@@ -102,6 +124,16 @@ struct Verifier::Impl {
   // otherwise a past scan, whose revocation and replay the caller checks.
   VerificationResult Check(ByteView presentation, std::optional<Scene> scene, Instant now,
                            bool live) const;
+
+  // For a scan happening now: false when `now` is behind the newest list's
+  // issued_at (a lower bound on the true time); else adds the warnings for
+  // lists past their expires_at.
+  bool CheckClock(const ListSnapshot& snapshot, Instant now, std::vector<Warning>& warnings) const {
+    if (now + options.max_future < snapshot.newest_issued_at) return false;
+    if (now > snapshot.trust.expires_at) warnings.push_back(Warning::kStaleTrustList);
+    if (now > snapshot.revocation.expires_at) warnings.push_back(Warning::kStaleRevocationList);
+    return true;
+  }
 
   bool SeenBefore(const PresentationKey& key) const {
     return journal != nullptr ? journal->Contains(key) : replay.Contains(key);
@@ -158,30 +190,12 @@ std::shared_ptr<const VerifiedCredential> Verifier::Impl::LoadCredential(
     reason = Reason::kMalformed;
     return nullptr;
   }
-  if (claims->issuer != snapshot.trust.issuer) {
-    reason = Reason::kUnknownKey;
-    return nullptr;
-  }
-  // Every trusted key with this kid that is valid now is tried: during a
-  // rotation two keys may share a kid prefix.
-  reason = Reason::kUnknownKey;
-  for (std::size_t i = 0; i < snapshot.trust.keys.size(); ++i) {
-    const TrustedKey& trusted = snapshot.trust.keys[i];
-    const crypto::KeyId& kid = snapshot.trusted_kids[i];
-    if (!std::equal(kid.begin(), kid.end(), envelope->kid.begin(), envelope->kid.end()) ||
-        now < trusted.not_before || now > trusted.not_after) {
-      continue;
-    }
-    if (!VerifyCoseSign1(*envelope, trusted.key)) {
-      reason = Reason::kBadIssuerSignature;
-      continue;
-    }
-    auto verified = std::make_shared<const VerifiedCredential>(VerifiedCredential{
-        *std::move(claims), trusted.not_before, trusted.not_after, snapshot.generation});
-    if (options.credential_cache_capacity > 0) Remember(std::string(AsChars(bytes)), verified);
-    return verified;
-  }
-  return nullptr;
+  const TrustedKey* trusted = FindIssuerKey(*envelope, claims->issuer, snapshot, now, reason);
+  if (trusted == nullptr) return nullptr;
+  auto verified = std::make_shared<const VerifiedCredential>(VerifiedCredential{
+      *std::move(claims), trusted->not_before, trusted->not_after, snapshot.generation});
+  if (options.credential_cache_capacity > 0) Remember(std::string(AsChars(bytes)), verified);
+  return verified;
 }
 
 void Verifier::Impl::Remember(std::string key,
@@ -268,14 +282,7 @@ VerificationResult Verifier::Impl::Check(ByteView presentation, std::optional<Sc
     return result;
   };
 
-  if (live) {
-    // The newest list's issued_at is a lower bound on the true time.
-    if (now + options.max_future < snapshot->newest_issued_at) return refuse(Reason::kClockBehind);
-    if (now > snapshot->trust.expires_at) result.warnings.push_back(Warning::kStaleTrustList);
-    if (now > snapshot->revocation.expires_at) {
-      result.warnings.push_back(Warning::kStaleRevocationList);
-    }
-  }
+  if (live && !CheckClock(*snapshot, now, result.warnings)) return refuse(Reason::kClockBehind);
 
   if (presentation.size() > kMaxPresentationBytes) return refuse(Reason::kMalformed);
   auto envelope = DecodeCoseSign1(presentation);
@@ -326,6 +333,37 @@ VerificationResult Verifier::Impl::Check(ByteView presentation, std::optional<Sc
       return refuse(recorded);
     }
   }
+  result.valid = true;
+  result.reason = Reason::kValid;
+  return result;
+}
+
+VisitorPassResult Verifier::VerifyVisitorPass(std::string_view text) const {
+  const std::shared_ptr<const ListSnapshot> snapshot = impl_->Lists();
+  const Instant now = impl_->clock.Now();
+  VisitorPassResult result;
+  auto refuse = [&result](Reason reason) {
+    result.valid = false;
+    result.reason = reason;
+    return result;
+  };
+  if (!impl_->CheckClock(*snapshot, now, result.warnings)) return refuse(Reason::kClockBehind);
+
+  auto bytes = VisitorPassBytes(text);
+  if (!bytes.ok()) return refuse(Reason::kMalformed);
+  auto pass = ParseVisitorPass(*bytes);
+  if (!pass.ok()) return refuse(Reason::kMalformed);
+  Reason key_reason = Reason::kUnknownKey;
+  if (FindIssuerKey(pass->envelope, pass->claims.issuer, *snapshot, now, key_reason) == nullptr) {
+    return refuse(key_reason);
+  }
+  result.claims = std::move(pass->claims);
+  const VisitorPassClaims& claims = result.claims;
+  if (now + impl_->options.max_future < claims.valid_from) {
+    return refuse(Reason::kCredentialNotYetValid);
+  }
+  if (now >= claims.valid_until) return refuse(Reason::kCredentialExpired);
+  if (snapshot->revocation.Contains(claims.id)) return refuse(Reason::kCredentialRevoked);
   result.valid = true;
   result.reason = Reason::kValid;
   return result;

@@ -18,6 +18,7 @@
 #include "code/credential.h"
 #include "code/replay_cache.h"
 #include "code/trust_list.h"
+#include "code/visitor_pass.h"
 #include "common/clock.h"
 #include "common/status.h"
 
@@ -88,6 +89,17 @@ struct VerificationResult {
   std::uint64_t counter = 0;      // n
 };
 
+// The verdict on a printed visitor pass (code/visitor_pass.h).
+struct VisitorPassResult {
+  bool valid = false;
+  Reason reason = Reason::kMalformed;
+  std::vector<Warning> warnings;
+  // Filled once the pass's signature has verified, also when it is refused
+  // later (expired, not yet valid, revoked), so a refusal can be audited;
+  // empty before that.
+  VisitorPassClaims claims;
+};
+
 class Verifier {
  public:
   // `clock` must outlive the verifier.
@@ -110,6 +122,17 @@ class Verifier {
   // `scanned_at` and replay itself.
   VerificationResult VerifyScanned(std::string_view qr_text, std::optional<Scene> scene,
                                    Instant scanned_at) const;
+
+  // Checks a printed visitor pass ("CV1:…") at the clock's now, in this
+  // order: kClockBehind (our clock behind the newest list's issued_at) →
+  // kMalformed (not a pass: bad text, a credential, a presentation) →
+  // kUnknownKey (another issuer, or no trusted key with the pass's kid valid
+  // now) → kBadIssuerSignature → kCredentialNotYetValid (more than
+  // max_future before nbf) / kCredentialExpired (at or after exp) →
+  // kCredentialRevoked (its cti in the revocation list). Lists past their
+  // expires_at add warnings, as for codes. Counting the pass's entries is the
+  // gate's job, not the verifier's. Never throws.
+  VisitorPassResult VerifyVisitorPass(std::string_view text) const;
 
   // Replace a list. failed_precondition if its version is lower than the one
   // held (a terminal never goes back to an older list) or, for the trust

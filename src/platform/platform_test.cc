@@ -5,6 +5,8 @@
 
 #include "code/presentation.h"
 #include "code/trust_list.h"
+#include "code/visitor_pass.h"
+#include "crypto/random.h"
 #include "oidc/test_provider.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/test_databases.h"
@@ -704,6 +706,73 @@ TEST_P(PlatformTest, ANewSigningKeyIsTrustedBeforeItSigns) {
   const Principal gate = Terminal(OrgKind::kTransitOperator);
   EXPECT_TRUE(platform_->verification().Verify(gate, Code(*renewed, device_, 1))->result.valid);
   EXPECT_TRUE(platform_->verification().Verify(gate, Code(*later, device_, 2))->result.valid);
+}
+
+TEST_P(PlatformTest, SignsAVisitorPassAGateChecksWithItsLists) {
+  const code::VisitorPassClaims claims{.id = crypto::RandomArray<code::kCredentialIdSize>(),
+                                       .valid_from = kStart + hours(1),
+                                       .valid_until = kStart + hours(5),
+                                       .site = "site_east_gate",
+                                       .entries = 2};
+  auto pass = platform_->signing_keys().SignVisitorPass(claims);
+  ASSERT_THAT(pass.status(), IsOk());
+  auto parsed = code::ParseVisitorPass(*pass);
+  ASSERT_THAT(parsed.status(), IsOk());
+  EXPECT_EQ(parsed->claims.issuer, "citycode:jimo");
+  EXPECT_EQ(parsed->claims.issued_at, kStart);
+  EXPECT_EQ(parsed->claims.id, claims.id);
+  EXPECT_EQ(parsed->claims.site, "site_east_gate");
+  EXPECT_EQ(parsed->claims.entries, 2u);
+  // Signed by the key that signs credentials now.
+  const auto keys = *platform_->signing_keys().List();
+  ASSERT_EQ(keys.size(), 1u);
+  EXPECT_EQ(ToHex(parsed->envelope.kid), keys[0].key_id);
+
+  // A gate that downloaded the lists accepts it offline within its window.
+  auto trust = code::VerifyTrustList(platform_->signing_keys().TrustList()->jws,
+                                     platform_->signing_keys().root_public_key());
+  auto revoked = code::VerifyRevocationList(platform_->signing_keys().RevocationList()->jws,
+                                            platform_->signing_keys().root_public_key());
+  ASSERT_TRUE(trust.ok() && revoked.ok());
+  code::Verifier gate(clock_, *trust, *revoked);
+  const std::string text = code::VisitorPassText(*pass);
+  EXPECT_EQ(gate.VerifyVisitorPass(text).reason, code::Reason::kCredentialNotYetValid);
+  clock_.Advance(hours(2));
+  EXPECT_TRUE(gate.VerifyVisitorPass(text).valid);
+  // Still verifiable to its end after the signing key is rotated.
+  ASSERT_THAT(platform_->signing_keys().Rotate().status(), IsOk());
+  auto rotated = code::VerifyTrustList(platform_->signing_keys().TrustList()->jws,
+                                       platform_->signing_keys().root_public_key());
+  ASSERT_TRUE(rotated.ok());
+  ASSERT_THAT(gate.UpdateTrustList(*rotated), IsOk());
+  clock_.Set(claims.valid_until - seconds(1));
+  EXPECT_TRUE(gate.VerifyVisitorPass(text).valid);
+  clock_.Set(claims.valid_until);
+  EXPECT_EQ(gate.VerifyVisitorPass(text).reason, code::Reason::kCredentialExpired);
+}
+
+TEST_P(PlatformTest, RefusesAVisitorPassItCouldNotKeepVerifiable) {
+  code::VisitorPassClaims claims{.id = crypto::RandomArray<code::kCredentialIdSize>(),
+                                 .valid_from = kStart - hours(1),
+                                 .valid_until = kStart,
+                                 .site = "site_east_gate"};
+  SigningKeys& keys = platform_->signing_keys();
+  EXPECT_THAT(keys.SignVisitorPass(claims),
+              StatusIs(StatusCode::kInvalidArgument, "visitor_pass_window"));  // already over
+  claims.valid_until = kStart + hours(72) + seconds(1);  // past the credential lifetime
+  EXPECT_THAT(keys.SignVisitorPass(claims),
+              StatusIs(StatusCode::kInvalidArgument, "visitor_pass_window"));
+  claims.valid_until = kStart + hours(72);
+  EXPECT_THAT(keys.SignVisitorPass(claims).status(), IsOk());
+  claims.id = {};
+  EXPECT_THAT(keys.SignVisitorPass(claims),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument",
+                       ::testing::HasSubstr("needs an id")));
+  claims.id = crypto::RandomArray<code::kCredentialIdSize>();
+  claims.site = "东门";
+  EXPECT_THAT(keys.SignVisitorPass(claims),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument",
+                       ::testing::HasSubstr("site must be")));
 }
 
 TEST_P(PlatformTest, ReopeningKeepsTheKeysAndLists) {

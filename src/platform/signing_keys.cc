@@ -148,6 +148,23 @@ Result<std::vector<SigningKeyInfo>> SigningKeys::List() {
   return out;
 }
 
+Result<Bytes> SigningKeys::SignVisitorPass(code::VisitorPassClaims claims) {
+  PlatformCore& core = *core_;
+  const Instant now = core.clock.Now();
+  if (claims.valid_until <= now || claims.valid_until > now + core.options.credential_lifetime) {
+    return InvalidArgument("a visitor pass must end within " +
+                               std::to_string(core.options.credential_lifetime.count()) +
+                               " s from now",
+                           "visitor_pass_window");
+  }
+  if (claims.id == code::CredentialId{}) return InvalidArgument("a visitor pass needs an id");
+  claims.issuer = core.options.issuer_id;
+  claims.issued_at = now;
+  CITYCODE_ASSIGN_OR_RETURN(auto tx, core.db.Begin(store::TransactionMode::kRead));
+  CITYCODE_ASSIGN_OR_RETURN(auto signer, core.CurrentSigningKey(*tx, now));
+  return code::IssueVisitorPass(claims, signer.second);
+}
+
 Result<code::TrustList> PlatformCore::BuildTrustList(store::Transaction& tx, Instant now) {
   const store::Value params[] = {Time(now)};
   CITYCODE_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT public_key_pem, not_before, not_after "

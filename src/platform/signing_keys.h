@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "code/allow_list.h"
+#include "code/visitor_pass.h"
+#include "common/bytes.h"
 #include "common/clock.h"
 #include "common/status.h"
 #include "crypto/algorithm.h"
@@ -39,6 +41,18 @@ class SigningKeys {
   // have expired. Returns the new key's info.
   Result<SigningKeyInfo> Rotate();
   Result<std::vector<SigningKeyInfo>> List();
+  // Signs a printed visitor pass (code/visitor_pass.h) with the current
+  // credential-signing key, so gates check it with the trust list they hold.
+  // Fills `issuer` with the platform's issuer id and `issued_at` with now;
+  // the caller chooses the rest (the id, which it keeps to count entries;
+  // the revocation list names only credentials so far, so a pass cannot yet
+  // be revoked here). invalid_argument, reason visitor_pass_window, when the
+  // window has already ended or ends more than credential_lifetime from now
+  // (a signing key is trusted only that long after it stops signing, so a
+  // longer pass could stop verifying before its end); invalid_argument for
+  // an all-zero id or a claim IssueVisitorPass refuses; failed_precondition
+  // when no signing key is valid now.
+  Result<Bytes> SignVisitorPass(code::VisitorPassClaims claims);
   Result<SignedList> TrustList();
   Result<SignedList> RevocationList();
   const crypto::PublicKey& root_public_key() const;

@@ -206,3 +206,25 @@ export function checkDeterministic(bytes, what) {
     `${what} is not deterministic CBOR:\n  got       ${Buffer.from(bytes).toString('hex')}\n` +
     `  canonical ${again.toString('hex')}`);
 }
+
+// cose-js sign.verify of a tagged COSE_Sign1 with the EC2 key (x, y): it must
+// return `expectedPayload`, and refuse the message with its last signature
+// byte changed.
+export async function coseJsVerify(message, x, y, expectedPayload, what) {
+  let payload;
+  try {
+    payload = await coseJs.sign.verify(Buffer.from(message), { key: { x, y } });
+  } catch (e) {
+    throw new CheckError(`${what}: cose-js sign.verify refused it: ${e.message}`);
+  }
+  check(equalBytes(payload, expectedPayload), `${what}: cose-js returned another payload`);
+  const tampered = Buffer.from(message);
+  tampered[tampered.length - 1] ^= 1;
+  let refused = false;
+  try {
+    await coseJs.sign.verify(tampered, { key: { x, y } });
+  } catch {
+    refused = true;
+  }
+  check(refused, `${what}: cose-js accepted a tampered signature`);
+}
