@@ -1,5 +1,6 @@
 #include "scenes/scene_list.h"
 
+#include "scenes/access/access.h"
 #include "scenes/gov/gov.h"
 #include "scenes/hotel/hotel.h"
 #include "scenes/medical/medical.h"
@@ -13,6 +14,7 @@ std::vector<std::unique_ptr<api::SceneModule>> AllSceneModules() {
   modules.push_back(transit::MakeTransitModule());
   modules.push_back(medical::MakeMedicalModule());
   modules.push_back(hotel::MakeHotelModule());
+  modules.push_back(access::MakeAccessModule());
   return modules;
 }
 

@@ -1,0 +1,359 @@
+#include "scenes/access/access.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "code/access_gate.h"
+#include "code/trust_list.h"
+#include "code/verifier.h"
+#include "code/visitor_pass.h"
+#include "tests/support/scene_test.h"
+#include "tests/support/status_matchers.h"
+
+namespace citycode::access {
+namespace {
+
+using platform::OrgKind;
+using std::chrono::hours;
+using std::chrono::minutes;
+using testing::StatusIs;
+
+// Fictional people; the ID numbers carry valid check characters.
+constexpr std::string_view kStaff = "370282199003154516";
+constexpr std::string_view kVisitor = "370282195001011839";
+constexpr std::string_view kOther = "370282198506201236";
+
+class AccessTest : public testing::SceneTest {
+ protected:
+  void SetUp() override {
+    SceneTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    auto scene = AccessScene::Open(db(), clock_, *platform_, keyring_, CityTime{},
+                                   {.max_bookings_per_day = 2, .max_open_passes = 2});
+    ASSERT_TRUE(scene.ok()) << scene.status().ToString();
+    access_ = std::move(*scene);
+    court_ = NewSite("即墨区人民法院", Policy::kStaff, &court_gate_);
+    park_ = NewSite("鹤山风景区", Policy::kReservations, &park_gate_);
+    community_ = NewSite("墨河社区", Policy::kResidents, &community_gate_);
+    staff_ = NewCitizen("13912345678", kStaff);
+    visitor_ = NewCitizen("13912345679", kVisitor);
+    other_ = NewCitizen("13912345680", kOther);
+  }
+
+  struct TestSite {
+    std::string org_id;
+    std::string id;
+  };
+
+  TestSite NewSite(std::string_view name, Policy policy, platform::Principal* gate) {
+    auto org = platform_->organisations().Create(name, OrgKind::kAccessSite);
+    EXPECT_TRUE(org.ok());
+    auto site = platform_->organisations().CreateSite(org->id, "门");
+    EXPECT_TRUE(site.ok());
+    *gate = Terminal(org->id, site->id, "闸机1");
+    auto configured = access_->ConfigureSite(org->id, site->id, {.policy = policy});
+    EXPECT_TRUE(configured.ok()) << configured.status().ToString();
+    return {org->id, site->id};
+  }
+
+  Member AddMember(const TestSite& site, std::string_view id_number, std::string household = "") {
+    auto member = access_->AddMember(site.org_id, site.id,
+                                     {.name = std::string(testing::kSceneTestName),
+                                      .id_number = std::string(id_number),
+                                      .household = std::move(household)});
+    EXPECT_TRUE(member.ok()) << member.status().ToString();
+    return member.ok() ? *member : Member{};
+  }
+
+  // A gate's offline verifier, from the lists the platform publishes now.
+  std::unique_ptr<code::Verifier> GateVerifier() {
+    const crypto::PublicKey& root = platform_->signing_keys().root_public_key();
+    auto trust = code::VerifyTrustList(platform_->signing_keys().TrustList()->jws, root);
+    auto revoked =
+        code::VerifyRevocationList(platform_->signing_keys().RevocationList()->jws, root);
+    EXPECT_TRUE(trust.ok() && revoked.ok());
+    return std::make_unique<code::Verifier>(clock_, *trust, *revoked);
+  }
+
+  std::string List(const platform::Principal& gate, std::optional<std::uint64_t> since = {}) {
+    auto list = access_->AllowList(gate, gate.site_id, since);
+    EXPECT_TRUE(list.ok()) << list.status().ToString();
+    return list.ok() ? list->jws : "";
+  }
+
+  Slot NewSlot(std::int64_t capacity, std::int64_t walk_ins = 0, hours from_now = hours(1)) {
+    const Instant starts = std::chrono::floor<hours>(clock_.Now()) + from_now;
+    auto slot = access_->AddSlot(park_.org_id, park_.id,
+                                 {.starts_at = starts,
+                                  .ends_at = starts + hours(1),
+                                  .capacity = capacity,
+                                  .walk_in_quota = walk_ins});
+    EXPECT_TRUE(slot.ok()) << slot.status().ToString();
+    return slot.ok() ? *slot : Slot{};
+  }
+
+  std::unique_ptr<AccessScene> access_;
+  TestSite court_, park_, community_;
+  platform::Principal court_gate_, park_gate_, community_gate_;
+  testing::SceneCitizen staff_, visitor_, other_;
+};
+
+TEST_P(AccessTest, StaffPassOfflineUntilRemovedAndAnExpiredListAdmitsNobody) {
+  AddMember(court_, kStaff);
+  const Member removed_later = AddMember(court_, kOther);
+  auto verifier = GateVerifier();
+  code::AccessGate gate(*verifier, clock_, platform_->signing_keys().root_public_key(), court_.id);
+  ASSERT_TRUE(gate.Load(List(court_gate_)).ok());
+  EXPECT_TRUE(gate.Decide(Code(staff_)).admitted);
+  EXPECT_TRUE(gate.Decide(Code(other_)).admitted);
+  EXPECT_EQ(gate.Decide(Code(visitor_)).reason, "not_on_allow_list");
+
+  // The admin removes one: the next list, full or as a delta, refuses them.
+  const std::uint64_t held = gate.version();
+  ASSERT_TRUE(access_->RemoveMember(court_.org_id, court_.id, removed_later.id).ok());
+  code::AccessGate by_delta(*verifier, clock_, platform_->signing_keys().root_public_key(),
+                            court_.id);
+  ASSERT_TRUE(by_delta.Load(List(court_gate_, std::nullopt)).ok());  // the new version
+  ASSERT_TRUE(gate.Apply(List(court_gate_, held)).ok());
+  EXPECT_EQ(gate.version(), by_delta.version());
+  for (code::AccessGate* g : {&gate, &by_delta}) {
+    EXPECT_EQ(g->Decide(Code(other_)).reason, "not_on_allow_list");
+    EXPECT_TRUE(g->Decide(Code(staff_)).admitted);
+  }
+
+  // A gate that cannot refresh fails closed once its list expires.
+  clock_.Advance(minutes(AccessOptions{}.list_lifetime_minutes));
+  EXPECT_EQ(gate.Decide(Code(staff_)).reason, "allow_list_expired");
+}
+
+TEST_P(AccessTest, AListFetchedBeforeARenewalAdmitsTheRenewedCode) {
+  AddMember(court_, kStaff);
+  auto verifier = GateVerifier();
+  code::AccessGate gate(*verifier, clock_, platform_->signing_keys().root_public_key(), court_.id);
+  ASSERT_TRUE(gate.Load(List(court_gate_)).ok());
+  auto renewed = platform_->devices().RenewCredential(staff_.id, staff_.credential.device_id);
+  ASSERT_TRUE(renewed.ok());
+  staff_.credential = *renewed;
+  EXPECT_TRUE(gate.Decide(Code(staff_)).admitted);
+}
+
+TEST_P(AccessTest, AGateGetsOnlyItsOwnSitesListAndANewVersionOnlyWhenDue) {
+  EXPECT_THAT(access_->AllowList(court_gate_, park_.id),
+              StatusIs(StatusCode::kPermissionDenied, "site_other"));
+  auto first = access_->AllowList(court_gate_, court_.id);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->etag, "\"allow-" + court_.id + "-1\"");
+  // Nothing changed and the list is fresh: the same version.
+  EXPECT_EQ(access_->AllowList(court_gate_, court_.id)->version, first->version);
+  auto unchanged = access_->AllowList(court_gate_, court_.id, first->version);
+  ASSERT_TRUE(unchanged.ok());
+  EXPECT_TRUE(unchanged->delta);
+  EXPECT_TRUE(unchanged->jws.empty());
+  EXPECT_THAT(access_->AllowList(court_gate_, court_.id, first->version + 5),
+              StatusIs(StatusCode::kFailedPrecondition, "delta_unavailable"));
+  AddMember(court_, kStaff);
+  EXPECT_EQ(access_->AllowList(court_gate_, court_.id)->version, first->version + 1);
+  clock_.Advance(std::chrono::seconds(AccessOptions{}.refresh_seconds));
+  EXPECT_EQ(access_->AllowList(court_gate_, court_.id)->version, first->version + 2);
+  // A list of another site is refused by the gate.
+  auto verifier = GateVerifier();
+  code::AccessGate gate(*verifier, clock_, platform_->signing_keys().root_public_key(), court_.id);
+  EXPECT_THAT(gate.Load(List(park_gate_)),
+              StatusIs(StatusCode::kFailedPrecondition, "list_other_site"));
+}
+
+TEST_P(AccessTest, PassagesUploadedTwiceCountOnce) {
+  AddMember(court_, kStaff);
+  const std::vector<Passage> passages = {{.sequence = 1,
+                                          .at = clock_.Now(),
+                                          .code = Code(staff_),
+                                          .admitted = true,
+                                          .reason = "admitted"},
+                                         {.sequence = 2,
+                                          .at = clock_.Now(),
+                                          .code = Code(other_),
+                                          .admitted = false,
+                                          .reason = "not_on_allow_list"}};
+  auto first = access_->UploadPassages(court_gate_, passages);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->accepted, 2);
+  auto again = access_->UploadPassages(court_gate_, passages);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->accepted, 0);
+  EXPECT_EQ(again->duplicates, 2);
+  auto tx = db().Begin(store::TransactionMode::kRead);
+  EXPECT_EQ((*tx)->QueryOne("SELECT COUNT(*) FROM access_passages")->Int(0), 2);
+  EXPECT_THAT(
+      access_->UploadPassages(
+          court_gate_, {{.sequence = -1, .at = clock_.Now(), .code = "x", .reason = "admitted"}}),
+      StatusIs(StatusCode::kInvalidArgument, "bad_passage"));
+}
+
+TEST_P(AccessTest, BookingsHoldTheCapacityAndThePerPersonLimit) {
+  const Slot slot = NewSlot(/*capacity=*/1);
+  auto booked = access_->Book(staff_.id, slot.id);
+  ASSERT_TRUE(booked.ok()) << booked.status().ToString();
+  EXPECT_THAT(access_->Book(visitor_.id, slot.id),
+              StatusIs(StatusCode::kFailedPrecondition, "slot_full"));
+  EXPECT_THAT(access_->Book(staff_.id, slot.id),
+              StatusIs(StatusCode::kAlreadyExists, "already_booked"));
+  // Cancelling frees the place at once.
+  ASSERT_TRUE(access_->CancelBooking(staff_.id, booked->id).ok());
+  EXPECT_TRUE(access_->Book(visitor_.id, slot.id).ok());
+  // Two bookings a day per person.
+  EXPECT_TRUE(access_->Book(staff_.id, NewSlot(5, 0, hours(2)).id).ok());
+  EXPECT_TRUE(access_->Book(staff_.id, NewSlot(5, 0, hours(3)).id).ok());
+  EXPECT_THAT(access_->Book(staff_.id, NewSlot(5, 0, hours(4)).id),
+              StatusIs(StatusCode::kFailedPrecondition, "booking_limit"));
+  // A past slot, a staff site's slot, an unverified account.
+  const Slot soon = NewSlot(5, 0, hours(1));
+  clock_.Advance(hours(3));
+  EXPECT_THAT(access_->Book(other_.id, soon.id),
+              StatusIs(StatusCode::kFailedPrecondition, "slot_past"));
+  EXPECT_THAT(access_->AddSlot(court_.org_id, court_.id,
+                               {.starts_at = clock_.Now() + hours(1),
+                                .ends_at = clock_.Now() + hours(2),
+                                .capacity = 1}),
+              StatusIs(StatusCode::kFailedPrecondition, "wrong_policy"));
+  const auto unverified = NewCitizen("13912345681", "11010519491231002X", /*verified=*/false);
+  EXPECT_THAT(access_->Book(unverified.id, NewSlot(5, 0, hours(2)).id),
+              StatusIs(StatusCode::kFailedPrecondition, "identity_not_verified"));
+}
+
+TEST_P(AccessTest, AReservationAdmitsItsHolderDuringItsSlot) {
+  const Slot slot = NewSlot(5, 2);
+  ASSERT_TRUE(access_->Book(visitor_.id, slot.id).ok());
+  auto verifier = GateVerifier();
+  code::AccessGate gate(*verifier, clock_, platform_->signing_keys().root_public_key(), park_.id);
+  ASSERT_TRUE(gate.Load(List(park_gate_)).ok());
+  EXPECT_EQ(gate.Decide(Code(visitor_)).reason, "not_on_allow_list");  // before the slot
+  clock_.Set(slot.starts_at);
+  EXPECT_TRUE(gate.Decide(Code(visitor_)).admitted);
+  // A walk-in from the quota, sold at the gate by the code.
+  auto walk_in = access_->SellWalkIn(park_gate_, Code(other_));
+  ASSERT_TRUE(walk_in.ok()) << walk_in.status().ToString();
+  EXPECT_TRUE(walk_in->walk_in);
+  EXPECT_THAT(access_->SellWalkIn(court_gate_, Code(staff_)),
+              StatusIs(StatusCode::kFailedPrecondition, "wrong_policy"));
+}
+
+TEST_P(AccessTest, AVisitorPassAdmitsItsVisitorWithinItsWindowAndEntries) {
+  AddMember(community_, kStaff, "3-2-501");
+  PassRequest request{.site_id = community_.id,
+                      .valid_from = clock_.Now(),
+                      .valid_until = clock_.Now() + hours(4),
+                      .entries = 2};
+  auto pass = access_->IssuePass(staff_.id, request);
+  ASSERT_TRUE(pass.ok()) << pass.status().ToString();
+  ASSERT_FALSE(pass->claim_token.empty());
+  EXPECT_THAT(access_->IssuePass(visitor_.id, request),
+              StatusIs(StatusCode::kPermissionDenied, "not_a_resident"));
+  ASSERT_TRUE(access_->ClaimPass(visitor_.id, pass->claim_token).ok());
+  EXPECT_THAT(access_->ClaimPass(other_.id, pass->claim_token),
+              StatusIs(StatusCode::kNotFound, "not_found"));
+
+  auto verifier = GateVerifier();
+  code::AccessGate gate(*verifier, clock_, platform_->signing_keys().root_public_key(),
+                        community_.id);
+  ASSERT_TRUE(gate.Load(List(community_gate_)).ok());
+  const std::string first = Code(visitor_), second = Code(visitor_);
+  EXPECT_TRUE(gate.Decide(first).admitted);
+  EXPECT_TRUE(gate.Decide(second).admitted);
+  EXPECT_EQ(gate.Decide(Code(visitor_)).reason, "entries_used");
+  // City-wide: once the passages upload, the next list no longer holds them.
+  ASSERT_TRUE(access_
+                  ->UploadPassages(community_gate_, {{.sequence = 1,
+                                                      .at = clock_.Now(),
+                                                      .code = first,
+                                                      .admitted = true,
+                                                      .reason = "admitted"},
+                                                     {.sequence = 2,
+                                                      .at = clock_.Now(),
+                                                      .code = second,
+                                                      .admitted = true,
+                                                      .reason = "admitted"}})
+                  .ok());
+  code::AccessGate other_gate(*verifier, clock_, platform_->signing_keys().root_public_key(),
+                              community_.id);
+  ASSERT_TRUE(other_gate.Load(List(community_gate_)).ok());
+  EXPECT_EQ(other_gate.Decide(Code(visitor_)).reason, "not_on_allow_list");
+  auto listed = access_->ListPasses(staff_.id);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].used, 2);
+  EXPECT_EQ((*listed)[0].uses.size(), 2u);
+  EXPECT_EQ((*listed)[0].uses[0].gate, "闸机1");
+}
+
+TEST_P(AccessTest, APrintedPassVerifiesOfflineAndTheAllowanceHolds) {
+  AddMember(community_, kStaff, "3-2-501");
+  PassRequest request{.site_id = community_.id,
+                      .valid_from = clock_.Now(),
+                      .valid_until = clock_.Now() + hours(4),
+                      .entries = 3,
+                      .printed = true};
+  auto pass = access_->IssuePass(staff_.id, request);
+  ASSERT_TRUE(pass.ok()) << pass.status().ToString();
+  ASSERT_TRUE(pass->printed_text.starts_with("CV1:"));
+  EXPECT_TRUE(pass->claim_token.empty());
+  auto verifier = GateVerifier();
+  const code::VisitorPassResult checked = verifier->VerifyVisitorPass(pass->printed_text);
+  EXPECT_TRUE(checked.valid) << code::ReasonName(checked.reason);
+  EXPECT_EQ(checked.claims.site, community_.id);
+  EXPECT_EQ(checked.claims.entries, 3u);
+  // The passage of a printed pass counts against it.
+  ASSERT_TRUE(access_
+                  ->UploadPassages(community_gate_, {{.sequence = 7,
+                                                      .at = clock_.Now(),
+                                                      .code = pass->printed_text,
+                                                      .admitted = true,
+                                                      .reason = "admitted"}})
+                  .ok());
+  EXPECT_EQ((*access_->ListPasses(staff_.id))[0].used, 1);
+  // Two open passes at most; a window too long; too many entries.
+  EXPECT_TRUE(access_->IssuePass(staff_.id, request).ok());
+  EXPECT_THAT(access_->IssuePass(staff_.id, request),
+              StatusIs(StatusCode::kFailedPrecondition, "pass_limit"));
+  request.valid_until = clock_.Now() + hours(24 * 8);
+  EXPECT_THAT(access_->IssuePass(staff_.id, request),
+              StatusIs(StatusCode::kInvalidArgument, "bad_pass_window"));
+  request.valid_until = clock_.Now() + hours(1);
+  request.entries = 1000;
+  EXPECT_THAT(access_->IssuePass(staff_.id, request),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
+  auto tx = db().Begin(store::TransactionMode::kRead);
+  EXPECT_EQ((*tx)->QueryOne("SELECT COUNT(*) FROM access_passes")->Int(0), 2);
+}
+
+TEST_P(AccessTest, MembersAreAddedByTheirVerifiedIdentityOnly) {
+  EXPECT_THAT(access_->AddMember(court_.org_id, court_.id,
+                                 {.name = "别人", .id_number = std::string(kStaff)}),
+              StatusIs(StatusCode::kNotFound, "person_not_registered"));
+  EXPECT_THAT(access_->AddMember(
+                  park_.org_id, park_.id,
+                  {.name = std::string(testing::kSceneTestName), .id_number = std::string(kStaff)}),
+              StatusIs(StatusCode::kFailedPrecondition, "wrong_policy"));
+  EXPECT_THAT(access_->AddMember(
+                  park_.org_id, court_.id,
+                  {.name = std::string(testing::kSceneTestName), .id_number = std::string(kStaff)}),
+              StatusIs(StatusCode::kNotFound, "not_found"));
+  AddMember(court_, kStaff);
+  EXPECT_THAT(access_->AddMember(
+                  court_.org_id, court_.id,
+                  {.name = std::string(testing::kSceneTestName), .id_number = std::string(kStaff)}),
+              StatusIs(StatusCode::kAlreadyExists, "member_exists"));
+  auto members = access_->ListMembers(court_.org_id, court_.id);
+  ASSERT_TRUE(members.ok());
+  ASSERT_EQ(members->size(), 1u);
+  EXPECT_EQ((*members)[0].name, testing::kSceneTestName);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, AccessTest, ::testing::ValuesIn(testing::DatabaseBackends()),
+                         testing::BackendTestName);
+
+}  // namespace
+}  // namespace citycode::access
