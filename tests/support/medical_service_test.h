@@ -17,6 +17,7 @@
 #include "common/bytes.h"
 #include "common/clock.h"
 #include "crypto/key.h"
+#include "tests/support/people.h"
 #include "tests/support/service_test.h"
 
 namespace citycode::testing {
@@ -39,17 +40,6 @@ inline constexpr const char* kMedicalTables[] = {
     "medical_pharmacy_counters", "medical_notices",
     "medical_booking_blocks",    "medical_postings",
     "medical_patient_accounts",  "medical_terminals"};
-
-// A resident ID number (GB 11643) born 1990-03-15 with serial `serial`
-// (0-999) and its check character.
-inline std::string IdNumber(int serial) {
-  char base[18];
-  std::snprintf(base, sizeof base, "37028219900315%03d", serial);
-  static constexpr int kWeights[] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
-  int sum = 0;
-  for (int i = 0; i < 17; ++i) sum += (base[i] - '0') * kWeights[i];
-  return std::string(base, 17) + "10X98765432"[sum % 11];
-}
 
 struct OrgSetup {
   std::string id;
