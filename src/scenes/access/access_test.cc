@@ -264,6 +264,20 @@ TEST_P(AccessTest, AVisitorPassAdmitsItsVisitorWithinItsWindowAndEntries) {
   EXPECT_TRUE(gate.Decide(first).admitted);
   EXPECT_TRUE(gate.Decide(second).admitted);
   EXPECT_EQ(gate.Decide(Code(visitor_)).reason, "entries_used");
+  // Another pass of one entry, for a window that ends: not after it.
+  PassRequest short_request = request;
+  short_request.entries = 1;
+  short_request.valid_until = clock_.Now() + minutes(30);
+  auto second_pass = access_->IssuePass(staff_.id, short_request);
+  ASSERT_TRUE(second_pass.ok());
+  ASSERT_TRUE(access_->ClaimPass(other_.id, second_pass->claim_token).ok());
+  code::AccessGate late_gate(*verifier, clock_, platform_->signing_keys().root_public_key(),
+                             community_.id);
+  ASSERT_TRUE(late_gate.Load(List(community_gate_)).ok());
+  EXPECT_TRUE(late_gate.Decide(Code(other_)).admitted);
+  clock_.Set(short_request.valid_until);
+  EXPECT_EQ(late_gate.Decide(Code(other_)).reason, "not_on_allow_list");
+  clock_.Set(short_request.valid_from);
   // City-wide: once the passages upload, the next list no longer holds them.
   ASSERT_TRUE(access_
                   ->UploadPassages(community_gate_, {{.sequence = 1,
@@ -283,10 +297,11 @@ TEST_P(AccessTest, AVisitorPassAdmitsItsVisitorWithinItsWindowAndEntries) {
   EXPECT_EQ(other_gate.Decide(Code(visitor_)).reason, "not_on_allow_list");
   auto listed = access_->ListPasses(staff_.id);
   ASSERT_TRUE(listed.ok());
-  ASSERT_EQ(listed->size(), 1u);
-  EXPECT_EQ((*listed)[0].used, 2);
-  EXPECT_EQ((*listed)[0].uses.size(), 2u);
-  EXPECT_EQ((*listed)[0].uses[0].gate, "闸机1");
+  ASSERT_EQ(listed->size(), 2u);
+  const Pass& used = (*listed)[0].id == pass->id ? (*listed)[0] : (*listed)[1];
+  EXPECT_EQ(used.used, 2);
+  ASSERT_EQ(used.uses.size(), 2u);
+  EXPECT_EQ(used.uses[0].gate, "闸机1");
 }
 
 TEST_P(AccessTest, APrintedPassVerifiesOfflineAndTheAllowanceHolds) {
