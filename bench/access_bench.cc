@@ -269,14 +269,16 @@ struct Server {
           "park policy");
     const CityTime time;
     for (int day = 1; day <= 40; ++day) {
-      const Instant starts =
-          time.StartOf(time.LocalDay(clock.Now()) + std::chrono::days(day)) + hours(9);
-      booking_slots.push_back(
-          Check(scene->AddSlot(
-                    park.id, park_site.id,
-                    {.starts_at = starts, .ends_at = starts + hours(1), .capacity = 100'000}),
-                "slot")
-              .id);
+      for (int hour = 8; hour < 18; ++hour) {
+        const Instant starts =
+            time.StartOf(time.LocalDay(clock.Now()) + std::chrono::days(day)) + hours(hour);
+        booking_slots.push_back(
+            Check(scene->AddSlot(
+                      park.id, park_site.id,
+                      {.starts_at = starts, .ends_at = starts + hours(1), .capacity = 100'000}),
+                  "slot")
+                .id);
+      }
     }
     for (int i = 0; i < 500; ++i) {
       const std::string id_number = BenchIdNumber(i);

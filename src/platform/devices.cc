@@ -239,9 +239,11 @@ Result<std::vector<AdmissibleCredential>> Devices::Admissible(
       params.push_back(Text(citizen));
     }
     CITYCODE_ASSIGN_OR_RETURN(
-        auto live, tx.Query("SELECT c.citizen_id, c.id FROM credentials c JOIN devices d ON "
-                            "d.id = c.device_id WHERE d.state = 'active' AND c.revoked_at IS NULL "
-                            "AND c.expires_at > ? AND c.citizen_id IN (" +
+        // The unary + keeps SQLite from reading every live credential through
+        // credentials_revoked instead of each device's few.
+        auto live, tx.Query("SELECT d.citizen_id, c.id FROM devices d JOIN credentials c ON "
+                            "c.device_id = d.id WHERE d.state = 'active' AND +c.revoked_at IS NULL "
+                            "AND +c.expires_at > ? AND d.citizen_id IN (" +
                                 marks + ")",
                             params));
     for (const auto& row : live) CITYCODE_RETURN_IF_ERROR(add(row));

@@ -127,8 +127,10 @@ CREATE TABLE access_list_entries (
   removed_at BIGINT
 );
 CREATE INDEX access_list_entries_hash ON access_list_entries(site_id, hash);
-CREATE INDEX access_list_entries_added ON access_list_entries(site_id, added_version);
-CREATE INDEX access_list_entries_removed ON access_list_entries(site_id, removed_version);
+CREATE INDEX access_list_entries_live ON access_list_entries(site_id, added_version)
+  WHERE removed_version IS NULL;
+CREATE INDEX access_list_entries_removed ON access_list_entries(site_id, removed_version)
+  WHERE removed_version IS NOT NULL;
 CREATE TABLE access_passages (
   terminal_id TEXT NOT NULL REFERENCES terminals(id),
   sequence BIGINT NOT NULL,
