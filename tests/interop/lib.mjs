@@ -5,6 +5,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
+import * as jose from 'jose';
+
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { p256 } from '@noble/curves/nist.js';
 
@@ -227,4 +229,80 @@ export async function coseJsVerify(message, x, y, expectedPayload, what) {
     refused = true;
   }
   check(refused, `${what}: cose-js accepted a tampered signature`);
+}
+
+// --- Signed lists (JWS, flattened JSON serialization) ---------------------
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+export function checkTime(value, what) {
+  check(typeof value === 'string' && RFC3339.test(value), `${what} is not RFC 3339: ${value}`);
+  const ms = Date.parse(value);
+  check(!Number.isNaN(ms), `${what} does not parse: ${value}`);
+  return ms;
+}
+
+// Verifies one JWS with every third-party implementation that knows its alg;
+// returns the payload object.
+export async function verifyList(path, alg, rootPem, rootRaw, rootKid) {
+  const jws = readJws(path);
+  const header = decodeJwsPart(jws.protected);
+  check(header.alg === JOSE_ALG[alg], `${path}: protected alg is ${header.alg}, expected ${JOSE_ALG[alg]}`);
+  check(!('crit' in header), `${path}: unexpected crit header`);
+  if ('kid' in header) {
+    check(header.kid === rootKid.toString('hex'),
+      `${path}: protected kid ${header.kid} is not the root key's ${rootKid.toString('hex')}`);
+  }
+  const signingInput = Buffer.from(`${jws.protected}.${jws.payload}`, 'ascii');
+  const signature = b64url(jws.signature);
+  check(signature.length === 64, `${path}: signature is ${signature.length} bytes, not the raw 64`);
+
+  let payloadBytes;
+  if (alg === 'sm2') {
+    // jose has no SM2: sm-crypto on the ASCII signing input, SM3 with Z_A of
+    // the GM/T 0009 default user id, raw r||s.
+    const ok = sm2.doVerifySignature(new Uint8Array(signingInput), signature.toString('hex'),
+      rootRaw.toString('hex'), { der: false, hash: true, userId: SM2_USER_ID });
+    check(ok, `${path}: sm-crypto does not verify the SM2SM3 signature with user id ${SM2_USER_ID}`);
+    const emptyId = sm2.doVerifySignature(new Uint8Array(signingInput), signature.toString('hex'),
+      rootRaw.toString('hex'), { der: false, hash: true, userId: '' });
+    check(!emptyId, `${path}: the SM2 signature also verifies with an EMPTY user id`);
+    payloadBytes = b64url(jws.payload);
+  } else {
+    const key = await jose.importSPKI(rootPem, JOSE_ALG[alg]);
+    let result;
+    try {
+      result = await jose.flattenedVerify(jws, key, { algorithms: [JOSE_ALG[alg]] });
+    } catch (e) {
+      throw new CheckError(`${path}: jose.flattenedVerify refused it: ${e.code || ''} ${e.message}`);
+    }
+    check(result.protectedHeader.alg === JOSE_ALG[alg], `${path}: jose saw alg ${result.protectedHeader.alg}`);
+    payloadBytes = Buffer.from(result.payload);
+    // jose must refuse a changed payload (sanity of this check itself).
+    const forged = { ...jws, payload: Buffer.from(`${payloadBytes.toString('utf8')} `).toString('base64url') };
+    let refused = false;
+    try {
+      await jose.flattenedVerify(forged, key);
+    } catch {
+      refused = true;
+    }
+    check(refused, `${path}: jose accepted a changed payload`);
+  }
+  // Every list, every alg: @noble/curves (ed25519, P-256) or sm-crypto again,
+  // with one-bit tampering refused.
+  verifyRawStrict(alg, rootRaw, signingInput, signature, `${path} (raw)`);
+
+  let payload;
+  try {
+    payload = JSON.parse(payloadBytes.toString('utf8'));
+  } catch (e) {
+    throw new CheckError(`${path}: payload is not JSON: ${e.message}`);
+  }
+  check(payload && typeof payload === 'object' && !Array.isArray(payload), `${path}: payload is not an object`);
+  check(Number.isInteger(payload.version) && payload.version >= 1, `${path}: bad version ${payload.version}`);
+  const issued = checkTime(payload.issued_at, `${path} issued_at`);
+  const expires = checkTime(payload.expires_at, `${path} expires_at`);
+  check(expires > issued, `${path}: expires_at is not after issued_at`);
+  check(Math.abs(issued - Date.now()) < 3600e3, `${path}: issued_at ${payload.issued_at} is not about now`);
+  return payload;
 }
