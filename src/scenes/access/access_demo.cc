@@ -43,7 +43,7 @@ Result<std::string> SeedSlots(AccessScene& scene, const CityTime& time, std::str
                                                           .walk_in_quota = 10}));
       if (!booked.empty()) continue;
       CITYCODE_RETURN_IF_ERROR(scene.Book(citizen_id, slot.id).status());
-      booked = FormatIsoDay(day) + " " + std::to_string(hour) + ":00";
+      booked = FormatIsoDay(day) + (hour < 10 ? " 0" : " ") + std::to_string(hour) + ":00";
     }
   }
   return booked;
