@@ -3,10 +3,13 @@
 //   and VerifyBytes of the raw bytes, against a fixed trust list (fuzz_world.h)
 //   at a fixed time, with a fresh verifier per input so runs reproduce;
 // - FromQrText, ParsePresentation and ParseCredential of the raw bytes (and
-//   ParseCredential of a parsed presentation's credential).
+//   ParseCredential of a parsed presentation's credential);
+// - Verifier::VerifyVisitorPass of the input as text ("CV1:" put in front
+//   when missing) and ParseVisitorPass of the raw bytes.
 // Nothing may crash; a result marked valid must carry the claims of one of
-// the seed credentials (a valid result for anything else would mean a forged
-// signature was accepted), else abort.
+// the seed credentials or passes (a valid result for anything else would
+// mean a forged signature was accepted), else abort.
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -16,6 +19,7 @@
 #include "code/credential.h"
 #include "code/presentation.h"
 #include "code/verifier.h"
+#include "code/visitor_pass.h"
 #include "fuzz/fuzz_world.h"
 
 namespace {
@@ -31,6 +35,19 @@ void CheckResult(const code::VerificationResult& result) {
       std::fprintf(stderr, "a code the fuzz world never issued was accepted\n");
       std::abort();
     }
+  }
+}
+
+// Seed passes have cti = {0xC0 + i, ...}.
+void CheckPass(const code::VisitorPassResult& result) {
+  if (!result.valid) return;
+  const std::uint8_t first = result.claims.id[0];
+  const bool seed = first > 0xC0 && std::size_t{first} <= 0xC0 + std::size(fuzz::kAlgorithms) &&
+                    std::all_of(result.claims.id.begin(), result.claims.id.end(),
+                                [first](std::uint8_t b) { return b == first; });
+  if (!seed) {
+    std::fprintf(stderr, "a pass the fuzz world never issued was accepted\n");
+    std::abort();
   }
 }
 
@@ -68,5 +85,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)code::ParseCredential(presentation->fields.credential);
   }
   (void)code::ParseCredential(bytes);
+
+  const std::string pass_text = raw.starts_with(code::kVisitorPassPrefix)
+                                    ? std::string(raw)
+                                    : std::string(code::kVisitorPassPrefix) + std::string(raw);
+  const code::VisitorPassResult pass = verifier.VerifyVisitorPass(pass_text);
+  if (verbose) {
+    std::fprintf(stderr, "verify pass: %s\n", std::string(code::ReasonName(pass.reason)).c_str());
+  }
+  CheckPass(pass);
+  (void)code::ParseVisitorPass(bytes);
   return 0;
 }

@@ -1,5 +1,6 @@
-// Writes the seed corpora of the fuzz targets: valid CC1 codes made with the
-// fixed keys of fuzz_world.h, so they verify inside fuzz_presentation.
+// Writes the seed corpora of the fuzz targets: valid CC1 codes and CV1
+// visitor passes made with the fixed keys of fuzz_world.h, so they verify
+// inside fuzz_presentation.
 //
 // Usage: fuzz_seedgen <dir>   writes <dir>/fuzz_base45/, <dir>/fuzz_cose/ and
 // <dir>/fuzz_presentation/ (the committed seeds live in fuzz/corpus/).
@@ -10,6 +11,7 @@
 
 #include "code/credential.h"
 #include "code/presentation.h"
+#include "code/visitor_pass.h"
 #include "crypto/algorithm.h"
 #include "fuzz/fuzz_world.h"
 
@@ -56,6 +58,8 @@ int main(int argc, char** argv) {
                                                             .scene_hint = code::Scene::kTransit},
                                                            world.devices[a]),
                                     "MakePresentation (scene hint)");
+    const Bytes pass = fuzz::Must(
+        code::IssueVisitorPass(fuzz::World::PassClaims(id), world.signers[a]), "IssueVisitorPass");
     const std::string text = code::ToQrText(presentation);
     const std::string hinted_text = code::ToQrText(hinted);
 
@@ -64,11 +68,14 @@ int main(int argc, char** argv) {
     Write(root / "fuzz_presentation", alg + "-card.txt", code::ToQrText(card));
     Write(root / "fuzz_presentation", alg + "-presentation.cbor", AsChars(presentation));
     Write(root / "fuzz_presentation", alg + "-credential.cbor", AsChars(credential));
+    Write(root / "fuzz_presentation", alg + "-pass.txt", code::VisitorPassText(pass));
+    Write(root / "fuzz_presentation", alg + "-pass.cbor", AsChars(pass));
 
     Write(root / "fuzz_cose", alg + "-presentation.cbor", AsChars(presentation));
     Write(root / "fuzz_cose", alg + "-presentation-hint.cbor", AsChars(hinted));
     Write(root / "fuzz_cose", alg + "-credential.cbor", AsChars(credential));
     Write(root / "fuzz_cose", alg + "-card.cbor", AsChars(card));
+    Write(root / "fuzz_cose", alg + "-pass.cbor", AsChars(pass));
 
     Write(root / "fuzz_base45", alg + "-code.txt", text.substr(code::kQrPrefix.size()));
   }

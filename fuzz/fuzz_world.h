@@ -14,6 +14,7 @@
 
 #include "code/credential.h"
 #include "code/trust_list.h"
+#include "code/visitor_pass.h"
 #include "common/clock.h"
 #include "crypto/key.h"
 
@@ -83,6 +84,18 @@ struct World {
       claims.channel = code::Channel::kCard;
       claims.rider_category.reset();
     }
+    return claims;
+  }
+
+  // Claims of a printed visitor pass: cti = {0xC0 + id, ...}, valid now.
+  static code::VisitorPassClaims PassClaims(std::uint8_t id) {
+    code::VisitorPassClaims claims{.issuer = "citycode:jimo",
+                                   .issued_at = kFuzzNow - std::chrono::hours(1),
+                                   .valid_from = kFuzzNow - std::chrono::hours(1),
+                                   .valid_until = kFuzzNow + std::chrono::hours(5),
+                                   .site = "site_fuzz",
+                                   .entries = 2};
+    claims.id.fill(static_cast<std::uint8_t>(0xC0 + id));
     return claims;
   }
 

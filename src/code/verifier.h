@@ -1,6 +1,6 @@
 // The offline verifier a gate, kiosk or counter links (citycode_verifier):
-// checks a CC1 code against the trust list and revocation list it holds, with
-// no database and no network.
+// checks a CC1 code (or a CV1 printed visitor pass) against the trust list
+// and revocation list it holds, with no database and no network.
 //
 // Thread safety: all methods may be called concurrently; lists can be
 // replaced while verifications run (each verification sees one consistent

@@ -112,7 +112,8 @@ Result<VisitorPassClaims> ParseClaims(ByteView payload) {
   }
   if (!reader.AtEnd()) return Malformed("claims have trailing bytes");
   if (seen != kAllClaims) return Malformed("lacks one of iss, exp, nbf, iat, cti, site, entries");
-  if (claims.valid_until <= claims.valid_from) return Malformed("window ends before it starts");
+  if (claims.valid_until <= claims.valid_from)
+    return Malformed("window does not end after it starts");
   return claims;
 }
 

@@ -55,13 +55,14 @@ class VisitorPassTest : public ::testing::TestWithParam<Algorithm> {
   // A pass whose claims are the CBOR map `entries` in this order, signed
   // like a real one: for claim sets IssueVisitorPass would refuse to make.
   using Entry = std::pair<std::int64_t, std::function<internal::CborPtr()>>;
-  Bytes SignClaims(const std::vector<Entry>& entries) {
+  static Bytes EncodeClaims(const std::vector<Entry>& entries) {
     internal::CborPtr map = internal::MakeMap(entries.size());
     for (const auto& [label, make] : entries) {
       internal::MapPut(*map, internal::MakeInt(label), make());
     }
-    return SignPayload(internal::Encode(*map));
+    return internal::Encode(*map);
   }
+  Bytes SignClaims(const std::vector<Entry>& entries) { return SignPayload(EncodeClaims(entries)); }
   Bytes SignPayload(ByteView payload) {
     const crypto::KeyId kid = signer_.public_key().key_id();
     return *SignCoseSign1(signer_, payload, ByteView(kid));
@@ -178,7 +179,7 @@ TEST_P(VisitorPassTest, RefusesEveryClaimSetButItsOwn) {
       {"101 entries", With(-65541, number(101)), "mistyped or out-of-range"},
       {"negative entries", With(-65541, number(-1)), "mistyped or out-of-range"},
       {"window ending at its start", With(4, number(ToUnixSeconds(SomeClaims().valid_from))),
-       "window ends before it starts"},
+       "window does not end after it starts"},
   };
   for (const auto& c : cases) {
     EXPECT_THAT(ParseVisitorPass(SignClaims(c.entries)), InvalidBecause(c.why)) << c.name;
@@ -189,14 +190,7 @@ TEST_P(VisitorPassTest, RefusesEveryClaimSetButItsOwn) {
 
 TEST_P(VisitorPassTest, RefusesBadCborAroundTheClaims) {
   const Bytes empty_map = internal::Encode(*internal::MakeMap(0));
-  Bytes payload;
-  {
-    internal::CborPtr map = internal::MakeMap(7);
-    for (const auto& [label, make] : ValidEntries()) {
-      internal::MapPut(*map, internal::MakeInt(label), make());
-    }
-    payload = internal::Encode(*map);
-  }
+  const Bytes payload = EncodeClaims(ValidEntries());
   Bytes with_trailing = payload;
   with_trailing.push_back(0x00);
   EXPECT_THAT(ParseVisitorPass(SignPayload(with_trailing)), InvalidBecause("trailing bytes"));
