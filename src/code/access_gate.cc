@@ -3,6 +3,8 @@
 
 #include <utility>
 
+#include "code/visitor_pass.h"
+
 namespace citycode::code {
 namespace {
 
@@ -69,6 +71,26 @@ bool AccessGate::Admit(const std::vector<const AllowEntry*>& entries) {
   return false;
 }
 
+// A printed visitor pass: its signature and window by the verifier, its
+// site, and its entry on the list (a revoked pass leaves the list).
+void AccessGate::DecidePass(std::string_view text, const AllowList& list, Instant now,
+                            GateDecision& decision) {
+  const VisitorPassResult pass = verifier_.VerifyVisitorPass(text);
+  decision.code.credential_id = pass.claims.id;
+  if (!pass.valid) {
+    decision.reason = ReasonName(pass.reason);
+  } else if (pass.claims.site != site_) {
+    decision.reason = "pass_other_site";
+  } else if (auto entries = list.Find(pass.claims.id, now); entries.empty()) {
+    decision.reason = "not_on_allow_list";
+  } else if (!Admit(entries)) {
+    decision.reason = "entries_used";
+  } else {
+    decision.admitted = true;
+    decision.reason = "admitted";
+  }
+}
+
 GateDecision AccessGate::Decide(std::string_view qr_text) {
   GateDecision decision;
   auto list = List();
@@ -79,6 +101,8 @@ GateDecision AccessGate::Decide(std::string_view qr_text) {
     decision.reason = "allow_list_expired";  // fail closed
   } else if (now + kClockSlack < list->issued_at) {
     decision.reason = "clock_behind";
+  } else if (qr_text.starts_with(kVisitorPassPrefix)) {
+    DecidePass(qr_text, *list, now, decision);
   } else {
     decision.code = verifier_.Verify(qr_text, Scene::kAccess);
     if (!decision.code.valid) {

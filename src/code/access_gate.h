@@ -1,5 +1,6 @@
-// An offline access gate (scenes/access): decides from the code, through the
-// offline verifier, and its site's signed allow-list, with no network. The
+// An offline access gate (scenes/access): decides from the code (or a
+// printed visitor pass), through the offline verifier, and its site's
+// signed allow-list, with no network. The
 // gate refreshes the list when it can; without one, with one past its
 // expiry, or with a clock behind the list's issue time it admits nobody.
 //
@@ -25,9 +26,12 @@ struct GateDecision {
   bool admitted = false;
   // "admitted", a verifier reason ("credential_revoked" …), or the gate's
   // own: "no_allow_list", "allow_list_expired", "clock_behind",
-  // "not_on_allow_list", "entries_used" (a visitor's entries at this gate).
+  // "not_on_allow_list", "entries_used" (a visitor's entries at this gate),
+  // "pass_other_site" (a printed pass of another site).
   std::string_view reason;
-  VerificationResult code;  // the verifier's result (its credential id for the passage record)
+  // The verifier's result for a code; for a printed pass (CV1) only its id
+  // in credential_id.
+  VerificationResult code;
 };
 
 class AccessGate {
@@ -52,6 +56,8 @@ class AccessGate {
  private:
   std::shared_ptr<const AllowList> List() const;
   Status Replace(AllowList list);
+  void DecidePass(std::string_view text, const AllowList& list, Instant now,
+                  GateDecision& decision);
   // Whether one of `entries` still admits, counting the passage.
   bool Admit(const std::vector<const AllowEntry*>& entries);
 

@@ -259,6 +259,18 @@ Result<Site> SiteOf(const store::Row& row) {
   return site;
 }
 
+std::string PassIdOf(const code::CredentialId& id) { return "pass_" + ToHex(id); }
+
+Result<code::CredentialId> PrintedPassId(std::string_view pass_id) {
+  code::CredentialId id{};
+  auto bytes = pass_id.starts_with("pass_")
+                   ? FromHex(pass_id.substr(5))
+                   : Result<Bytes>(Internal("a pass id without its prefix"));
+  if (!bytes.ok() || bytes->size() != id.size()) return Internal("stored pass id is malformed");
+  std::copy(bytes->begin(), bytes->end(), id.begin());
+  return id;
+}
+
 Status MarkChanged(store::Transaction& tx, std::string_view site_id) {
   return tx
       .Execute("UPDATE access_sites SET change_seq = change_seq + 1 WHERE site_id = ?",
@@ -686,15 +698,14 @@ Result<Pass> AccessScene::IssuePass(std::string_view citizen_id, const PassReque
             std::to_string(options.max_pass_days) + " days long",
         "bad_pass_window");
   }
-  Pass pass{.id = crypto::RandomId("pass"),
+  const auto pass_id = crypto::RandomArray<code::kCredentialIdSize>();
+  Pass pass{.id = PassIdOf(pass_id),
             .site_id = request.site_id,
             .printed = request.printed,
             .valid_from = request.valid_from,
             .valid_until = request.valid_until,
             .entries = request.entries,
             .created_at = now};
-  const auto pass_id = crypto::RandomArray<code::kCredentialIdSize>();
-  pass.id = "pass_" + ToHex(pass_id);
   Bytes claim_hash;
   if (!request.printed) {
     pass.claim_token = "ccv_" + Base64UrlEncode(crypto::RandomArray<32>());

@@ -116,6 +116,28 @@ Result<std::vector<Admission>> Admissions(store::Transaction& tx, const Site& si
   return out;
 }
 
+// A printed pass opens the gate through the list too, so revoking it (or
+// its entries used up, once passages upload) takes it off like a member:
+// its entry is its own id's hash.
+Status AddPrintedPasses(store::Transaction& tx, const Site& site, Instant now, Instant until,
+                        std::vector<AllowEntry>& entries) {
+  if (site.policy != Policy::kResidents) return OkStatus();
+  CITYCODE_ASSIGN_OR_RETURN(
+      auto passes,
+      tx.Query("SELECT id, valid_from, valid_until, entries FROM access_passes WHERE site_id = ? "
+               "AND printed = 1 AND revoked_at IS NULL AND used < entries AND valid_until > ? "
+               "AND valid_from < ?",
+               {Text(site.id), Time(now), Time(until)}));
+  for (const auto& row : passes) {
+    CITYCODE_ASSIGN_OR_RETURN(code::CredentialId id, PrintedPassId(row.Text(0)));
+    entries.push_back({.hash = code::AllowHashFor(id),
+                       .valid_from = FromUnixSeconds(row.Int(1)),
+                       .valid_until = FromUnixSeconds(row.Int(2)),
+                       .entries = static_cast<std::uint32_t>(row.Int(3))});
+  }
+  return OkStatus();
+}
+
 // The entries the site's list holds now: each admission once for every
 // credential its citizen may show.
 Result<std::vector<AllowEntry>> Desired(store::Transaction& tx, platform::Platform& platform,
@@ -138,6 +160,7 @@ Result<std::vector<AllowEntry>> Desired(store::Transaction& tx, platform::Platfo
           {.hash = it->second, .valid_from = a.from, .valid_until = a.until, .entries = a.entries});
     }
   }
+  CITYCODE_RETURN_IF_ERROR(AddPrintedPasses(tx, site, now, until, entries));
   std::sort(entries.begin(), entries.end());
   entries.erase(std::unique(entries.begin(), entries.end()), entries.end());
   return entries;
@@ -327,7 +350,7 @@ Result<Resolved> Resolve(platform::Platform& platform, store::Transaction& tx,
     auto pass =
         bytes.ok() ? code::ParseVisitorPass(*bytes) : Result<code::VisitorPass>(bytes.status());
     if (!pass.ok() || pass->claims.site != gate.site_id) return resolved;
-    const std::string id = "pass_" + ToHex(pass->claims.id);
+    const std::string id = PassIdOf(pass->claims.id);
     CITYCODE_ASSIGN_OR_RETURN(
         auto known, tx.QueryOptional("SELECT id FROM access_passes WHERE id = ? AND site_id = ? "
                                      "AND printed = 1",

@@ -320,6 +320,17 @@ TEST_P(AccessTest, APrintedPassVerifiesOfflineAndTheAllowanceHolds) {
   EXPECT_TRUE(checked.valid) << code::ReasonName(checked.reason);
   EXPECT_EQ(checked.claims.site, community_.id);
   EXPECT_EQ(checked.claims.entries, 3u);
+  // A gate admits it through its list, its entries at most; another site's
+  // gate not at all.
+  code::AccessGate gate(*verifier, clock_, platform_->signing_keys().root_public_key(),
+                        community_.id);
+  ASSERT_TRUE(gate.Load(List(community_gate_)).ok());
+  for (int entry = 0; entry < 3; ++entry) EXPECT_TRUE(gate.Decide(pass->printed_text).admitted);
+  EXPECT_EQ(gate.Decide(pass->printed_text).reason, "entries_used");
+  code::AccessGate court_gate(*verifier, clock_, platform_->signing_keys().root_public_key(),
+                              court_.id);
+  ASSERT_TRUE(court_gate.Load(List(court_gate_)).ok());
+  EXPECT_EQ(court_gate.Decide(pass->printed_text).reason, "pass_other_site");
   // The passage of a printed pass counts against it.
   ASSERT_TRUE(access_
                   ->UploadPassages(community_gate_, {{.sequence = 7,
@@ -342,6 +353,13 @@ TEST_P(AccessTest, APrintedPassVerifiesOfflineAndTheAllowanceHolds) {
               StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
   auto tx = db().Begin(store::TransactionMode::kRead);
   EXPECT_EQ((*tx)->QueryOne("SELECT COUNT(*) FROM access_passes")->Int(0), 2);
+  tx->reset();
+  // Revoked, it leaves the next list.
+  ASSERT_TRUE(access_->RevokePass(staff_.id, pass->id).ok());
+  code::AccessGate fresh_gate(*verifier, clock_, platform_->signing_keys().root_public_key(),
+                              community_.id);
+  ASSERT_TRUE(fresh_gate.Load(List(community_gate_)).ok());
+  EXPECT_EQ(fresh_gate.Decide(pass->printed_text).reason, "not_on_allow_list");
 }
 
 TEST_P(AccessTest, MembersAreAddedByTheirVerifiedIdentityOnly) {

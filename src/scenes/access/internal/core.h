@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "code/credential.h"
 #include "scenes/access/access.h"
 
 namespace citycode::access {
@@ -52,6 +53,11 @@ struct AccessScene::Impl {
                                  const Published& published,
                                  std::optional<std::uint64_t> since) const;
 };
+
+// A pass's id is "pass_" + hex of the 16 bytes a printed pass carries as
+// its cti.
+std::string PassIdOf(const code::CredentialId& id);
+Result<code::CredentialId> PrintedPassId(std::string_view pass_id);
 
 // What a site's list holds changed: its next download makes a new version.
 Status MarkChanged(store::Transaction& tx, std::string_view site_id);
