@@ -36,8 +36,14 @@ CREATE TABLE access_sites (
   policy TEXT NOT NULL CHECK (policy IN ('staff', 'reservations', 'residents')),
   opens TEXT NOT NULL,
   closes TEXT NOT NULL,
+  anti_passback BIGINT NOT NULL,
   configured_at BIGINT NOT NULL,
   change_seq BIGINT NOT NULL DEFAULT 0
+);
+CREATE TABLE access_gates (
+  terminal_id TEXT PRIMARY KEY REFERENCES terminals(id),
+  site_id TEXT NOT NULL REFERENCES access_sites(site_id),
+  direction TEXT NOT NULL CHECK (direction IN ('in', 'out'))
 );
 CREATE TABLE access_members (
   id TEXT PRIMARY KEY,
@@ -139,6 +145,7 @@ CREATE TABLE access_passages (
   kind TEXT NOT NULL CHECK (kind IN ('code', 'pass')),
   admitted BIGINT NOT NULL,
   reason TEXT NOT NULL,
+  direction TEXT,
   citizen_id TEXT REFERENCES citizens(id),
   pass_id TEXT REFERENCES access_passes(id),
   received_at BIGINT NOT NULL,
@@ -150,8 +157,6 @@ CREATE INDEX access_passages_site ON access_passages(site_id, at);
 
 constexpr std::size_t kMaxHousehold = 64;
 constexpr std::chrono::minutes kPassBackdate{5};  // a pass may start this long ago
-
-std::string MemberAad(std::string_view id) { return "access_members.name:" + std::string(id); }
 
 // "HH:MM" from 00:00 to 24:00, as minutes of the day.
 Result<int> MinutesOfDay(std::string_view text) {
@@ -254,10 +259,13 @@ Result<Site> SiteOf(const store::Row& row) {
             .name = row.Text(2),
             .opens = row.Text(4),
             .closes = row.Text(5),
-            .configured_at = FromUnixSeconds(row.Int(6))};
+            .anti_passback = row.Int(6) != 0,
+            .configured_at = FromUnixSeconds(row.Int(7))};
   CITYCODE_ASSIGN_OR_RETURN(site.policy, PolicyFromName(row.Text(3)));
   return site;
 }
+
+std::string MemberAad(std::string_view id) { return "access_members.name:" + std::string(id); }
 
 std::string PassIdOf(const code::CredentialId& id) { return "pass_" + ToHex(id); }
 
@@ -358,11 +366,13 @@ Result<Site> AccessScene::ConfigureSite(std::string_view org_id, std::string_vie
           return FailedPrecondition("a site's policy cannot change", "wrong_policy");
         }
         CITYCODE_RETURN_IF_ERROR(
-            tx.Execute("INSERT INTO access_sites (site_id, org_id, policy, opens, closes, "
-                       "configured_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (site_id) DO UPDATE "
-                       "SET opens = excluded.opens, closes = excluded.closes",
-                       {Text(site_id), Text(org_id), Text(PolicyName(setup.policy)),
-                        Text(setup.opens), Text(setup.closes), Time(impl_->clock.Now())})
+            tx.Execute(
+                  "INSERT INTO access_sites (site_id, org_id, policy, opens, closes, "
+                  "anti_passback, configured_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT "
+                  "(site_id) DO UPDATE SET opens = excluded.opens, closes = excluded.closes, "
+                  "anti_passback = excluded.anti_passback",
+                  {Text(site_id), Text(org_id), Text(PolicyName(setup.policy)), Text(setup.opens),
+                   Text(setup.closes), Int(setup.anti_passback ? 1 : 0), Time(impl_->clock.Now())})
                 .status());
         CITYCODE_ASSIGN_OR_RETURN(site, impl_->LoadSite(tx, site_id, org_id));
         return OkStatus();

@@ -89,6 +89,8 @@ struct Site {
   Policy policy = Policy::kStaff;
   std::string opens = "00:00";  // local HH:MM
   std::string closes = "24:00";
+  // Report passages in the same direction as the holder's previous one.
+  bool anti_passback = false;
   Instant configured_at{};
 };
 
@@ -96,6 +98,23 @@ struct SiteSetup {
   Policy policy = Policy::kStaff;
   std::string opens = "00:00";
   std::string closes = "24:00";
+  bool anti_passback = false;
+};
+
+enum class Direction { kIn, kOut };
+std::string_view DirectionName(Direction direction);  // "in", "out"
+Result<Direction> DirectionFromName(std::string_view name);
+
+// A passage in the same direction as its holder's previous one at the site
+// (in twice without out between): what gates offline cannot see of each
+// other, found from the uploaded passages.
+struct Passback {
+  Instant at{};
+  std::string gate;
+  Direction direction = Direction::kIn;
+  Instant previous_at{};
+  std::string previous_gate;
+  std::string member;  // the member's name; empty for a visitor or booking holder
 };
 
 struct Member {
@@ -224,6 +243,12 @@ class AccessScene final : public api::Scene {
   Status RemoveMember(std::string_view org_id, std::string_view site_id,
                       std::string_view member_id);
   Result<Slot> AddSlot(std::string_view org_id, std::string_view site_id, const NewSlot& slot);
+  // Which way a gate of the site lets people through (anti-passback).
+  Status SetGateDirection(std::string_view org_id, std::string_view site_id,
+                          std::string_view terminal_id, Direction direction);
+  // The passbacks of the local day `day` (YYYY-MM-DD), in time order.
+  Result<std::vector<Passback>> Passbacks(std::string_view org_id, std::string_view site_id,
+                                          std::string_view day);
 
   // --- gates ---
   // The gate's site's list, or the changes since `since` (a version the

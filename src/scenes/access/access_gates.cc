@@ -412,6 +412,12 @@ Result<PassageUpload> AccessScene::UploadPassages(const Principal& gate,
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
       impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
         upload = {};
+        CITYCODE_ASSIGN_OR_RETURN(
+            auto gate_row,
+            tx.QueryOptional("SELECT direction FROM access_gates WHERE terminal_id = ?",
+                             {Text(gate.terminal_id)}));
+        const store::Value gate_direction =
+            gate_row ? Text(gate_row->Text(0)) : store::Value(nullptr);
         for (std::size_t i = 0; i < passages.size(); ++i) {
           const Passage& p = passages[i];
           const Resolved& who = resolved[i];
@@ -419,12 +425,12 @@ Result<PassageUpload> AccessScene::UploadPassages(const Principal& gate,
               auto inserted,
               tx.Execute(
                   "INSERT INTO access_passages (terminal_id, sequence, site_id, at, kind, "
-                  "admitted, reason, citizen_id, pass_id, received_at) VALUES "
-                  "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (terminal_id, sequence) "
+                  "admitted, reason, direction, citizen_id, pass_id, received_at) VALUES "
+                  "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (terminal_id, sequence) "
                   "DO NOTHING",
                   {Text(gate.terminal_id), Int(p.sequence), Text(gate.site_id), Time(p.at),
                    Text(p.code.starts_with(code::kVisitorPassPrefix) ? "pass" : "code"),
-                   Int(p.admitted ? 1 : 0), Text(p.reason),
+                   Int(p.admitted ? 1 : 0), Text(p.reason), gate_direction,
                    who.citizen_id.empty() ? store::Value(nullptr) : Text(who.citizen_id),
                    who.pass_id.empty() ? store::Value(nullptr) : Text(who.pass_id), Time(now)}));
           if (inserted == 0) {
@@ -474,6 +480,81 @@ Result<Booking> AccessScene::SellWalkIn(const Principal& gate, std::string_view 
       }));
   if (!refused.ok()) return refused;
   return booking;
+}
+
+std::string_view DirectionName(Direction direction) {
+  return direction == Direction::kIn ? "in" : "out";
+}
+
+Result<Direction> DirectionFromName(std::string_view name) {
+  if (name == "in") return Direction::kIn;
+  if (name == "out") return Direction::kOut;
+  return InvalidArgument("direction is in or out", "bad_direction");
+}
+
+Status AccessScene::SetGateDirection(std::string_view org_id, std::string_view site_id,
+                                     std::string_view terminal_id, Direction direction) {
+  CITYCODE_ASSIGN_OR_RETURN(auto terminals, impl_->platform.access_keys().ListTerminals(org_id));
+  const bool ours = std::any_of(terminals.begin(), terminals.end(), [&](const auto& t) {
+    return t.id == terminal_id && t.site_id == site_id;
+  });
+  if (!ours) return NotFound("no such gate at this site");
+  return store::RunInTransaction(
+      impl_->db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+        CITYCODE_RETURN_IF_ERROR(impl_->LoadSite(tx, site_id, org_id).status());
+        return tx
+            .Execute(
+                "INSERT INTO access_gates (terminal_id, site_id, direction) VALUES (?, ?, ?) "
+                "ON CONFLICT (terminal_id) DO UPDATE SET direction = excluded.direction",
+                {Text(terminal_id), Text(site_id), Text(DirectionName(direction))})
+            .status();
+      });
+}
+
+Result<std::vector<Passback>> AccessScene::Passbacks(std::string_view org_id,
+                                                     std::string_view site_id,
+                                                     std::string_view day) {
+  CITYCODE_ASSIGN_OR_RETURN(auto local_day, ParseIsoDay(day));
+  const Instant start = impl_->time.StartOf(local_day);
+  CITYCODE_ASSIGN_OR_RETURN(auto tx, impl_->db.Begin(store::TransactionMode::kRead));
+  CITYCODE_ASSIGN_OR_RETURN(Site site, impl_->LoadSite(*tx, site_id, org_id));
+  if (!site.anti_passback) {
+    return FailedPrecondition("the site does not use anti-passback", "anti_passback_off");
+  }
+  // Each admitted passage of a known holder beside the holder's previous
+  // one; uploads arrive in any order, so this is resolved when read.
+  CITYCODE_ASSIGN_OR_RETURN(
+      auto rows,
+      tx->Query("SELECT w.at, t.name, w.direction, w.previous_at, pt.name, m.id, m.sealed_name "
+                "FROM (SELECT p.citizen_id, p.at, p.terminal_id, p.direction, "
+                "LAG(p.direction) OVER holder AS previous_direction, "
+                "LAG(p.at) OVER holder AS previous_at, "
+                "LAG(p.terminal_id) OVER holder AS previous_terminal "
+                "FROM access_passages p WHERE p.site_id = ? AND p.admitted = 1 AND "
+                "p.citizen_id IS NOT NULL AND p.direction IS NOT NULL AND p.at < ? "
+                "WINDOW holder AS (PARTITION BY p.citizen_id ORDER BY p.at, p.terminal_id, "
+                "p.sequence)) w "
+                "JOIN terminals t ON t.id = w.terminal_id "
+                "JOIN terminals pt ON pt.id = w.previous_terminal "
+                "LEFT JOIN access_members m ON m.site_id = ? AND m.citizen_id = w.citizen_id AND "
+                "m.removed_at IS NULL "
+                "WHERE w.direction = w.previous_direction AND w.at >= ? ORDER BY w.at",
+                {Text(site_id), Time(start + std::chrono::days(1)), Text(site_id), Time(start)}));
+  std::vector<Passback> passbacks;
+  for (const auto& row : rows) {
+    Passback passback{.at = FromUnixSeconds(row.Int(0)),
+                      .gate = row.Text(1),
+                      .previous_at = FromUnixSeconds(row.Int(3)),
+                      .previous_gate = row.Text(4)};
+    CITYCODE_ASSIGN_OR_RETURN(passback.direction, DirectionFromName(row.Text(2)));
+    if (!row.IsNull(5)) {
+      CITYCODE_ASSIGN_OR_RETURN(Bytes name,
+                                impl_->keyring.Open(row.Blob(6), MemberAad(row.Text(5))));
+      passback.member = std::string(AsChars(name));
+    }
+    passbacks.push_back(std::move(passback));
+  }
+  return passbacks;
 }
 
 Status AccessScene::Upkeep() {

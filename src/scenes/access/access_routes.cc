@@ -157,7 +157,8 @@ void AddSetupRoutes(AccessScene& scene, std::vector<RouteSpec>& routes) {
          if (auto denied = CheckOrgAccess(call)) return *denied;
          auto policy = PolicyFromName(Text(call, "policy"));
          if (!policy.ok()) return api::ErrorResponse(policy.status());
-         SiteSetup setup{.policy = *policy};
+         SiteSetup setup{.policy = *policy,
+                         .anti_passback = call.body.value("anti_passback", false)};
          if (!Text(call, "opens").empty()) setup.opens = Text(call, "opens");
          if (!Text(call, "closes").empty()) setup.closes = Text(call, "closes");
          return Respond(scene.ConfigureSite(Param(call, "org"), Param(call, "site"), setup), 200,
@@ -243,6 +244,52 @@ void AddSetupRoutes(AccessScene& scene, std::vector<RouteSpec>& routes) {
                                        .capacity = IntField(call, "capacity"),
                                        .walk_in_quota = IntField(call, "walk_in_quota")}),
                         201, SlotJson);
+       }});
+}
+
+json PassbacksJson(const std::vector<Passback>& passbacks) {
+  json out = json::array();
+  for (const Passback& p : passbacks) {
+    json item = {{"at", FormatRfc3339(p.at)},
+                 {"gate", p.gate},
+                 {"direction", DirectionName(p.direction)},
+                 {"previous_at", FormatRfc3339(p.previous_at)},
+                 {"previous_gate", p.previous_gate}};
+    if (!p.member.empty()) item["member"] = p.member;
+    out.push_back(std::move(item));
+  }
+  return json{{"passbacks", out}};
+}
+
+void AddPassbackRoutes(AccessScene& scene, std::vector<RouteSpec>& routes) {
+  routes.push_back({.method = Method::kPost,
+                    .pattern = "/v1/orgs/{org}/access/sites/{site}/gates/{terminal}",
+                    .name = "access_set_gate_direction",
+                    .summary = "Say which way a gate lets people through (anti-passback)",
+                    .roles = api::kOrgAdmins,
+                    .body = {{.name = "direction", .max_length = 3, .description = "in or out"}},
+                    .handler = [&scene](Call& call) {
+                      if (auto denied = CheckOrgAccess(call)) return *denied;
+                      auto direction = DirectionFromName(Text(call, "direction"));
+                      if (!direction.ok()) return api::ErrorResponse(direction.status());
+                      return api::Done(
+                          scene.SetGateDirection(Param(call, "org"), Param(call, "site"),
+                                                 Param(call, "terminal"), *direction),
+                          {{"direction", Text(call, "direction")}});
+                    }});
+  routes.push_back(
+      {.method = Method::kGet,
+       .pattern = "/v1/orgs/{org}/access/sites/{site}/passbacks",
+       .name = "access_passbacks",
+       .summary = "Passages of ?day=YYYY-MM-DD in the same direction as the holder's previous "
+                  "one, resolved from the gates' uploads",
+       .roles = api::kOrgAdmins,
+       .handler = [&scene](Call& call) {
+         if (auto denied = CheckOrgAccess(call)) return *denied;
+         auto day = call.request.query.find("day");
+         return Respond(scene.Passbacks(Param(call, "org"), Param(call, "site"),
+                                        day == call.request.query.end() ? "" : day->second),
+                        200, PassbacksJson);
        }});
 }
 
@@ -417,6 +464,7 @@ void AddCitizenRoutes(AccessScene& scene, std::vector<RouteSpec>& routes) {
 std::vector<RouteSpec> AccessScene::Routes() {
   std::vector<RouteSpec> routes;
   AddSetupRoutes(*this, routes);
+  AddPassbackRoutes(*this, routes);
   AddGateRoutes(*this, routes);
   AddCitizenRoutes(*this, routes);
   return routes;

@@ -385,6 +385,50 @@ TEST_P(AccessTest, MembersAreAddedByTheirVerifiedIdentityOnly) {
   EXPECT_EQ((*members)[0].name, testing::kSceneTestName);
 }
 
+TEST_P(AccessTest, PassagesInTheHoldersPreviousDirectionAreReported) {
+  ASSERT_TRUE(access_
+                  ->ConfigureSite(court_.org_id, court_.id,
+                                  {.policy = Policy::kStaff, .anti_passback = true})
+                  .ok());
+  const platform::Principal out_gate = Terminal(court_.org_id, court_.id, "出口闸机");
+  ASSERT_TRUE(
+      access_->SetGateDirection(court_.org_id, court_.id, court_gate_.terminal_id, Direction::kIn)
+          .ok());
+  ASSERT_TRUE(
+      access_->SetGateDirection(court_.org_id, court_.id, out_gate.terminal_id, Direction::kOut)
+          .ok());
+  EXPECT_THAT(
+      access_->SetGateDirection(court_.org_id, court_.id, park_gate_.terminal_id, Direction::kIn),
+      StatusIs(StatusCode::kNotFound, "not_found"));
+  AddMember(court_, kStaff);
+  EXPECT_THAT(access_->Passbacks(park_.org_id, park_.id, "2026-08-06"),
+              StatusIs(StatusCode::kFailedPrecondition, "anti_passback_off"));
+  const Instant first = clock_.Now();
+  auto pass = [&](const platform::Principal& gate, std::int64_t sequence) {
+    clock_.Advance(minutes(1));
+    ASSERT_TRUE(access_
+                    ->UploadPassages(gate, {{.sequence = sequence,
+                                             .at = clock_.Now(),
+                                             .code = Code(staff_),
+                                             .admitted = true,
+                                             .reason = "admitted"}})
+                    .ok());
+  };
+  pass(court_gate_, 1);  // in
+  pass(out_gate, 1);     // out
+  pass(court_gate_, 2);  // in
+  pass(court_gate_, 3);  // in again: a passback
+  const std::string day = FormatIsoDay(CityTime{}.LocalDay(first));
+  auto passbacks = access_->Passbacks(court_.org_id, court_.id, day);
+  ASSERT_TRUE(passbacks.ok()) << passbacks.status().ToString();
+  ASSERT_EQ(passbacks->size(), 1u);
+  EXPECT_EQ((*passbacks)[0].at, clock_.Now());
+  EXPECT_EQ((*passbacks)[0].direction, Direction::kIn);
+  EXPECT_EQ((*passbacks)[0].gate, "闸机1");
+  EXPECT_EQ((*passbacks)[0].previous_at, clock_.Now() - minutes(1));
+  EXPECT_EQ((*passbacks)[0].member, testing::kSceneTestName);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, AccessTest, ::testing::ValuesIn(testing::DatabaseBackends()),
                          testing::BackendTestName);
 

@@ -54,6 +54,9 @@ struct AccessScene::Impl {
                                  std::optional<std::uint64_t> since) const;
 };
 
+// The aad a member's sealed name is bound to.
+std::string MemberAad(std::string_view id);
+
 // A pass's id is "pass_" + hex of the 16 bytes a printed pass carries as
 // its cti.
 std::string PassIdOf(const code::CredentialId& id);
@@ -64,7 +67,8 @@ Status MarkChanged(store::Transaction& tx, std::string_view site_id);
 
 Result<Site> SiteOf(const store::Row& row);  // kSiteSelect's columns
 inline constexpr std::string_view kSiteSelect =
-    "SELECT s.site_id, s.org_id, p.name, s.policy, s.opens, s.closes, s.configured_at "
+    "SELECT s.site_id, s.org_id, p.name, s.policy, s.opens, s.closes, s.anti_passback, "
+    "s.configured_at "
     "FROM access_sites s JOIN sites p ON p.id = s.site_id";
 
 }  // namespace citycode::access
