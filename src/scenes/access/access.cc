@@ -152,6 +152,7 @@ CREATE TABLE access_passages (
   PRIMARY KEY (terminal_id, sequence)
 );
 CREATE INDEX access_passages_site ON access_passages(site_id, at);
+CREATE INDEX access_passages_citizen ON access_passages(citizen_id, at);
 )sql"},
 }};
 
@@ -833,6 +834,56 @@ Result<std::vector<Pass>> AccessScene::ListPasses(std::string_view citizen_id) {
     passes.push_back(std::move(pass));
   }
   return passes;
+}
+
+// --- the citizen's data ---
+
+Result<std::vector<CitizenPassage>> AccessScene::CitizenPassages(std::string_view citizen_id) {
+  CITYCODE_ASSIGN_OR_RETURN(auto tx, impl_->db.Begin(store::TransactionMode::kRead));
+  CITYCODE_ASSIGN_OR_RETURN(
+      auto rows, tx->Query("SELECT p.at, s.name, t.name, p.admitted FROM access_passages p "
+                           "JOIN sites s ON s.id = p.site_id JOIN terminals t ON "
+                           "t.id = p.terminal_id WHERE p.citizen_id = ? AND p.at > ? "
+                           "ORDER BY p.at DESC, p.terminal_id, p.sequence",
+                           {Text(citizen_id), Time(impl_->clock.Now() - std::chrono::days(90))}));
+  std::vector<CitizenPassage> passages;
+  for (const auto& row : rows) {
+    passages.push_back({.at = FromUnixSeconds(row.Int(0)),
+                        .site_name = row.Text(1),
+                        .gate = row.Text(2),
+                        .admitted = row.Int(3) != 0});
+  }
+  return passages;
+}
+
+Result<std::vector<std::string>> AccessScene::EraseCitizen(std::string_view citizen_id) {
+  const Instant now = impl_->clock.Now();
+  CITYCODE_ASSIGN_OR_RETURN(std::vector<Booking> bookings, ListBookings(citizen_id));
+  for (const Booking& booking : bookings) {
+    if (booking.cancelled || booking.ends_at <= now) continue;
+    CITYCODE_RETURN_IF_ERROR(CancelBooking(citizen_id, booking.id).status());
+  }
+  CITYCODE_ASSIGN_OR_RETURN(std::vector<Pass> passes, ListPasses(citizen_id));
+  for (const Pass& pass : passes) {
+    if (!pass.revoked) CITYCODE_RETURN_IF_ERROR(RevokePass(citizen_id, pass.id));
+  }
+  CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
+      impl_->db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+        CITYCODE_ASSIGN_OR_RETURN(
+            auto sites, tx.Query("SELECT site_id FROM access_members WHERE citizen_id = ? AND "
+                                 "removed_at IS NULL",
+                                 {Text(citizen_id)}));
+        CITYCODE_RETURN_IF_ERROR(tx.Execute("UPDATE access_members SET removed_at = ? WHERE "
+                                            "citizen_id = ? AND removed_at IS NULL",
+                                            {Time(now), Text(citizen_id)})
+                                     .status());
+        for (const auto& site : sites) CITYCODE_RETURN_IF_ERROR(MarkChanged(tx, site.Text(0)));
+        return OkStatus();
+      }));
+  return std::vector<std::string>{
+      "access: passages — the sites' entry records (when, which gate, admitted or not); they "
+      "hold the account's id, no name; memberships ended, bookings not yet due cancelled and "
+      "visitor passes revoked, so no gate admits the account's codes any more"};
 }
 
 namespace {

@@ -46,6 +46,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -211,6 +212,14 @@ struct Passage {
   std::string reason;  // the gate's
 };
 
+// A passage of the citizen's own code, as they see it.
+struct CitizenPassage {
+  Instant at{};
+  std::string site_name;
+  std::string gate;
+  bool admitted = false;
+};
+
 struct PassageUpload {
   std::int64_t accepted = 0;
   std::int64_t duplicates = 0;  // sent before: counted once
@@ -230,6 +239,11 @@ class AccessScene final : public api::Scene {
   std::vector<api::RouteSpec> Routes() override;
   Status Upkeep() override;
   Status SeedDemo(api::DemoSeed& seed) override;
+  // Memberships, bookings, passes issued and passages, for the data export.
+  Result<nlohmann::json> ExportCitizen(std::string_view citizen_id) override;
+  // Ends memberships, cancels bookings not yet due, revokes open passes;
+  // keeps the passages (the sites' entry records).
+  Result<std::vector<std::string>> EraseCitizen(std::string_view citizen_id) override;
 
   // --- the organisation's setup (the caller checks who may administer `org_id`) ---
   Result<Site> ConfigureSite(std::string_view org_id, std::string_view site_id,
@@ -274,6 +288,9 @@ class AccessScene final : public api::Scene {
   Status RevokePass(std::string_view citizen_id, std::string_view pass_id);
   // The resident's passes with their uses.
   Result<std::vector<Pass>> ListPasses(std::string_view citizen_id);
+  // Where the citizen's codes were scanned at gates in the last 90 days,
+  // newest first.
+  Result<std::vector<CitizenPassage>> CitizenPassages(std::string_view citizen_id);
 
  private:
   struct Impl;

@@ -79,6 +79,13 @@ json PassJson(const Pass& p) {
   return out;
 }
 
+json CitizenPassageJson(const CitizenPassage& p) {
+  return {{"at", FormatRfc3339(p.at)},
+          {"site", p.site_name},
+          {"gate", p.gate},
+          {"admitted", p.admitted}};
+}
+
 Result<Instant> TimeField(const Call& call, const char* name) {
   auto time = ParseRfc3339(Text(call, name));
   if (!time.ok()) return InvalidArgument(std::string(name) + " is not RFC 3339", "bad_time");
@@ -447,6 +454,21 @@ void AddCitizenRoutes(AccessScene& scene, std::vector<RouteSpec>& routes) {
                                        return json{{"passes", out}};
                                      });
                     }});
+  routes.push_back({.method = Method::kGet,
+                    .pattern = "/v1/me/access/passages",
+                    .name = "access_my_passages",
+                    .summary = "Where my codes were scanned at gates in the last 90 days",
+                    .roles = api::kCitizens,
+                    .handler = [&scene](Call& call) {
+                      return Respond(scene.CitizenPassages(call.principal->citizen_id), 200,
+                                     [](const std::vector<CitizenPassage>& passages) {
+                                       json out = json::array();
+                                       for (const CitizenPassage& p : passages) {
+                                         out.push_back(CitizenPassageJson(p));
+                                       }
+                                       return json{{"passages", out}};
+                                     });
+                    }});
   routes.push_back({.method = Method::kDelete,
                     .pattern = "/v1/me/access/passes/{pass}",
                     .name = "access_revoke_pass",
@@ -460,6 +482,17 @@ void AddCitizenRoutes(AccessScene& scene, std::vector<RouteSpec>& routes) {
 }
 
 }  // namespace
+
+Result<json> AccessScene::ExportCitizen(std::string_view citizen_id) {
+  CITYCODE_ASSIGN_OR_RETURN(std::vector<Booking> bookings, ListBookings(citizen_id));
+  CITYCODE_ASSIGN_OR_RETURN(std::vector<Pass> passes, ListPasses(citizen_id));
+  CITYCODE_ASSIGN_OR_RETURN(std::vector<CitizenPassage> passages, CitizenPassages(citizen_id));
+  json out = {{"bookings", json::array()}, {"passes", json::array()}, {"passages", json::array()}};
+  for (const Booking& b : bookings) out["bookings"].push_back(BookingJson(b));
+  for (const Pass& p : passes) out["passes"].push_back(PassJson(p));
+  for (const CitizenPassage& p : passages) out["passages"].push_back(CitizenPassageJson(p));
+  return out;
+}
 
 std::vector<RouteSpec> AccessScene::Routes() {
   std::vector<RouteSpec> routes;

@@ -429,6 +429,44 @@ TEST_P(AccessTest, PassagesInTheHoldersPreviousDirectionAreReported) {
   EXPECT_EQ((*passbacks)[0].member, testing::kSceneTestName);
 }
 
+TEST_P(AccessTest, AnErasedAccountIsAdmittedNowhereAndKeepsItsPassages) {
+  AddMember(court_, kStaff);
+  AddMember(community_, kStaff, "3-2-501");
+  const Slot slot = NewSlot(5);
+  ASSERT_TRUE(access_->Book(staff_.id, slot.id).ok());
+  ASSERT_TRUE(access_
+                  ->IssuePass(staff_.id, {.site_id = community_.id,
+                                          .valid_from = clock_.Now(),
+                                          .valid_until = clock_.Now() + hours(2),
+                                          .printed = true})
+                  .ok());
+  ASSERT_TRUE(access_
+                  ->UploadPassages(court_gate_, {{.sequence = 1,
+                                                  .at = clock_.Now(),
+                                                  .code = Code(staff_),
+                                                  .admitted = true,
+                                                  .reason = "admitted"}})
+                  .ok());
+  auto exported = access_->ExportCitizen(staff_.id);
+  ASSERT_TRUE(exported.ok());
+  EXPECT_EQ((*exported)["bookings"].size(), 1u);
+  EXPECT_EQ((*exported)["passes"].size(), 1u);
+  ASSERT_EQ((*exported)["passages"].size(), 1u);
+  EXPECT_EQ((*exported)["passages"][0]["gate"], "闸机1");
+
+  auto kept = access_->EraseCitizen(staff_.id);
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  EXPECT_EQ(kept->size(), 1u);
+  EXPECT_TRUE(access_->ListMembers(court_.org_id, court_.id)->empty());
+  EXPECT_TRUE((*access_->ListBookings(staff_.id))[0].cancelled);
+  EXPECT_TRUE((*access_->ListPasses(staff_.id))[0].revoked);
+  EXPECT_EQ(access_->CitizenPassages(staff_.id)->size(), 1u);
+  auto verifier = GateVerifier();
+  code::AccessGate gate(*verifier, clock_, platform_->signing_keys().root_public_key(), court_.id);
+  ASSERT_TRUE(gate.Load(List(court_gate_)).ok());
+  EXPECT_EQ(gate.Decide(Code(staff_)).reason, "not_on_allow_list");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, AccessTest, ::testing::ValuesIn(testing::DatabaseBackends()),
                          testing::BackendTestName);
 
