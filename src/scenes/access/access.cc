@@ -196,13 +196,14 @@ constexpr std::string_view kSlotSelect =
 
 constexpr std::string_view kBookingSelect =
     "SELECT b.id, b.slot_id, b.site_id, p.name, s.starts_at, s.ends_at, b.walk_in, "
-    "b.cancelled_at, b.created_at FROM access_bookings b JOIN access_slots s ON s.id = b.slot_id "
-    "JOIN sites p ON p.id = b.site_id";
+    "b.cancelled_at, b.created_at, o.name FROM access_bookings b JOIN access_slots s ON "
+    "s.id = b.slot_id JOIN sites p ON p.id = b.site_id JOIN organisations o ON o.id = p.org_id";
 Booking BookingOf(const store::Row& row) {
   return Booking{.id = row.Text(0),
                  .slot_id = row.Text(1),
                  .site_id = row.Text(2),
                  .site_name = row.Text(3),
+                 .org_name = row.Text(9),
                  .starts_at = FromUnixSeconds(row.Int(4)),
                  .ends_at = FromUnixSeconds(row.Int(5)),
                  .walk_in = row.Int(6) != 0,
@@ -212,12 +213,13 @@ Booking BookingOf(const store::Row& row) {
 
 constexpr std::string_view kPassSelect =
     "SELECT a.id, a.site_id, p.name, a.printed, a.visitor_id, a.valid_from, a.valid_until, "
-    "a.entries, a.used, a.revoked_at, a.created_at FROM access_passes a "
-    "JOIN sites p ON p.id = a.site_id";
+    "a.entries, a.used, a.revoked_at, a.created_at, o.name FROM access_passes a "
+    "JOIN sites p ON p.id = a.site_id JOIN organisations o ON o.id = p.org_id";
 Pass PassOf(const store::Row& row) {
   return Pass{.id = row.Text(0),
               .site_id = row.Text(1),
               .site_name = row.Text(2),
+              .org_name = row.Text(11),
               .printed = row.Int(3) != 0,
               .claimed = !row.IsNull(4),
               .valid_from = FromUnixSeconds(row.Int(5)),
@@ -254,6 +256,14 @@ Result<Policy> PolicyFromName(std::string_view name) {
   return InvalidArgument("policy is staff, reservations or residents", "bad_policy");
 }
 
+std::string SiteSelect(std::string_view extra_columns) {
+  return "SELECT s.site_id, s.org_id, p.name, s.policy, s.opens, s.closes, s.anti_passback, "
+         "s.configured_at, o.name" +
+         (extra_columns.empty() ? "" : ", " + std::string(extra_columns)) +
+         " FROM access_sites s JOIN sites p ON p.id = s.site_id JOIN organisations o ON "
+         "o.id = s.org_id";
+}
+
 Result<Site> SiteOf(const store::Row& row) {
   Site site{.id = row.Text(0),
             .org_id = row.Text(1),
@@ -262,6 +272,7 @@ Result<Site> SiteOf(const store::Row& row) {
             .closes = row.Text(5),
             .anti_passback = row.Int(6) != 0,
             .configured_at = FromUnixSeconds(row.Int(7))};
+  site.org_name = row.Text(8);
   CITYCODE_ASSIGN_OR_RETURN(site.policy, PolicyFromName(row.Text(3)));
   return site;
 }
@@ -290,8 +301,7 @@ Status MarkChanged(store::Transaction& tx, std::string_view site_id) {
 Result<Site> AccessScene::Impl::LoadSite(store::Transaction& tx, std::string_view site_id,
                                          std::string_view org_id) const {
   CITYCODE_ASSIGN_OR_RETURN(
-      auto row,
-      tx.QueryOptional(std::string(kSiteSelect) + " WHERE s.site_id = ?", {Text(site_id)}));
+      auto row, tx.QueryOptional(SiteSelect() + " WHERE s.site_id = ?", {Text(site_id)}));
   if (!row) {
     CITYCODE_ASSIGN_OR_RETURN(
         auto platform_site,
@@ -384,8 +394,7 @@ Result<Site> AccessScene::ConfigureSite(std::string_view org_id, std::string_vie
 Result<std::vector<Site>> AccessScene::ListSites(std::string_view org_id) {
   CITYCODE_ASSIGN_OR_RETURN(auto tx, impl_->db.Begin(store::TransactionMode::kRead));
   CITYCODE_ASSIGN_OR_RETURN(
-      auto rows,
-      tx->Query(std::string(kSiteSelect) + " WHERE s.org_id = ? ORDER BY p.name", {Text(org_id)}));
+      auto rows, tx->Query(SiteSelect() + " WHERE s.org_id = ? ORDER BY p.name", {Text(org_id)}));
   std::vector<Site> sites;
   for (const auto& row : rows) {
     CITYCODE_ASSIGN_OR_RETURN(Site site, SiteOf(row));
@@ -519,8 +528,7 @@ Result<Slot> AccessScene::AddSlot(std::string_view org_id, std::string_view site
 Result<std::vector<Site>> AccessScene::ReservationSites() {
   CITYCODE_ASSIGN_OR_RETURN(auto tx, impl_->db.Begin(store::TransactionMode::kRead));
   CITYCODE_ASSIGN_OR_RETURN(
-      auto rows,
-      tx->Query(std::string(kSiteSelect) + " WHERE s.policy = 'reservations' ORDER BY p.name"));
+      auto rows, tx->Query(SiteSelect() + " WHERE s.policy = 'reservations' ORDER BY p.name"));
   std::vector<Site> sites;
   for (const auto& row : rows) {
     CITYCODE_ASSIGN_OR_RETURN(Site site, SiteOf(row));
@@ -609,8 +617,11 @@ Result<Booking> BookIn(store::Transaction& tx, const Clock& clock, const CityTim
   CITYCODE_RETURN_IF_ERROR(inserted.status());
   CITYCODE_RETURN_IF_ERROR(MarkChanged(tx, slot.site_id));
   CITYCODE_ASSIGN_OR_RETURN(
-      auto name, tx.QueryOne("SELECT name FROM sites WHERE id = ?", {Text(slot.site_id)}));
+      auto name, tx.QueryOne("SELECT p.name, o.name FROM sites p JOIN organisations o ON "
+                             "o.id = p.org_id WHERE p.id = ?",
+                             {Text(slot.site_id)}));
   booking.site_name = name.Text(0);
+  booking.org_name = name.Text(1);
   return booking;
 }
 
@@ -728,6 +739,7 @@ Result<Pass> AccessScene::IssuePass(std::string_view citizen_id, const PassReque
         CITYCODE_ASSIGN_OR_RETURN(Site site, impl_->LoadSite(tx, request.site_id));
         CITYCODE_RETURN_IF_ERROR(RequirePolicy(site, Policy::kResidents));
         pass.site_name = site.name;
+        pass.org_name = site.org_name;
         CITYCODE_ASSIGN_OR_RETURN(
             auto resident,
             tx.QueryOptional("SELECT id FROM access_members WHERE site_id = ? AND citizen_id = ? "
@@ -834,6 +846,33 @@ Result<std::vector<Pass>> AccessScene::ListPasses(std::string_view citizen_id) {
     passes.push_back(std::move(pass));
   }
   return passes;
+}
+
+Result<std::vector<Pass>> AccessScene::ListClaimedPasses(std::string_view citizen_id) {
+  CITYCODE_ASSIGN_OR_RETURN(auto tx, impl_->db.Begin(store::TransactionMode::kRead));
+  CITYCODE_ASSIGN_OR_RETURN(
+      auto rows,
+      tx->Query(std::string(kPassSelect) + " WHERE a.visitor_id = ? AND a.valid_until > ? "
+                                           "ORDER BY a.valid_from DESC, a.id",
+                {Text(citizen_id), Time(impl_->clock.Now() - std::chrono::days(30))}));
+  std::vector<Pass> passes;
+  for (const auto& row : rows) passes.push_back(PassOf(row));
+  return passes;
+}
+
+Result<std::vector<Membership>> AccessScene::ListMemberships(std::string_view citizen_id) {
+  CITYCODE_ASSIGN_OR_RETURN(auto tx, impl_->db.Begin(store::TransactionMode::kRead));
+  CITYCODE_ASSIGN_OR_RETURN(
+      auto rows, tx->Query(SiteSelect("m.household") +
+                               " JOIN access_members m ON m.site_id = s.site_id WHERE "
+                               "m.citizen_id = ? AND m.removed_at IS NULL ORDER BY o.name, p.name",
+                           {Text(citizen_id)}));
+  std::vector<Membership> memberships;
+  for (const auto& row : rows) {
+    CITYCODE_ASSIGN_OR_RETURN(Site site, SiteOf(row));
+    memberships.push_back({.site = std::move(site), .household = row.Text(9)});
+  }
+  return memberships;
 }
 
 // --- the citizen's data ---

@@ -86,7 +86,8 @@ Result<Policy> PolicyFromName(std::string_view name);
 struct Site {
   std::string id;  // the platform's site id
   std::string org_id;
-  std::string name;
+  std::string org_name;  // 鹤山风景区
+  std::string name;      // 东门
   Policy policy = Policy::kStaff;
   std::string opens = "00:00";  // local HH:MM
   std::string closes = "24:00";
@@ -133,6 +134,12 @@ struct NewMember {
   std::string household;
 };
 
+// A site the citizen is a member of (staff or resident).
+struct Membership {
+  Site site;
+  std::string household;
+};
+
 struct Slot {
   std::string id;
   std::string site_id;
@@ -156,6 +163,7 @@ struct Booking {
   std::string slot_id;
   std::string site_id;
   std::string site_name;
+  std::string org_name;
   Instant starts_at{};
   Instant ends_at{};
   bool walk_in = false;
@@ -180,6 +188,7 @@ struct Pass {
   std::string id;
   std::string site_id;
   std::string site_name;
+  std::string org_name;
   bool printed = false;
   bool claimed = false;  // a citizen's pass a visitor has redeemed
   Instant valid_from{};
@@ -288,6 +297,9 @@ class AccessScene final : public api::Scene {
   Status RevokePass(std::string_view citizen_id, std::string_view pass_id);
   // The resident's passes with their uses.
   Result<std::vector<Pass>> ListPasses(std::string_view citizen_id);
+  // The passes the citizen redeemed as a visitor (without their uses).
+  Result<std::vector<Pass>> ListClaimedPasses(std::string_view citizen_id);
+  Result<std::vector<Membership>> ListMemberships(std::string_view citizen_id);
   // Where the citizen's codes were scanned at gates in the last 90 days,
   // newest first.
   Result<std::vector<CitizenPassage>> CitizenPassages(std::string_view citizen_id);

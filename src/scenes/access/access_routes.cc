@@ -54,6 +54,7 @@ json BookingJson(const Booking& b) {
           {"slot_id", b.slot_id},
           {"site_id", b.site_id},
           {"site", b.site_name},
+          {"org_name", b.org_name},
           {"starts_at", FormatRfc3339(b.starts_at)},
           {"ends_at", FormatRfc3339(b.ends_at)},
           {"walk_in", b.walk_in},
@@ -66,6 +67,7 @@ json PassJson(const Pass& p) {
   json out = {{"id", p.id},
               {"site_id", p.site_id},
               {"site", p.site_name},
+              {"org_name", p.org_name},
               {"printed", p.printed},
               {"claimed", p.claimed},
               {"valid_from", FormatRfc3339(p.valid_from)},
@@ -448,6 +450,36 @@ void AddCitizenRoutes(AccessScene& scene, std::vector<RouteSpec>& routes) {
                     .roles = api::kCitizens,
                     .handler = [&scene](Call& call) {
                       return Respond(scene.ListPasses(call.principal->citizen_id), 200,
+                                     [](const std::vector<Pass>& passes) {
+                                       json out = json::array();
+                                       for (const Pass& p : passes) out.push_back(PassJson(p));
+                                       return json{{"passes", out}};
+                                     });
+                    }});
+  routes.push_back({.method = Method::kGet,
+                    .pattern = "/v1/me/access/memberships",
+                    .name = "access_my_memberships",
+                    .summary = "The sites where I am staff or a resident",
+                    .roles = api::kCitizens,
+                    .handler = [&scene](Call& call) {
+                      return Respond(scene.ListMemberships(call.principal->citizen_id), 200,
+                                     [](const std::vector<Membership>& memberships) {
+                                       json out = json::array();
+                                       for (const Membership& m : memberships) {
+                                         json site = SiteJson(m.site);
+                                         if (!m.household.empty()) site["household"] = m.household;
+                                         out.push_back(std::move(site));
+                                       }
+                                       return json{{"memberships", out}};
+                                     });
+                    }});
+  routes.push_back({.method = Method::kGet,
+                    .pattern = "/v1/me/access/passes/claimed",
+                    .name = "access_my_claimed_passes",
+                    .summary = "The visitor passes I redeemed",
+                    .roles = api::kCitizens,
+                    .handler = [&scene](Call& call) {
+                      return Respond(scene.ListClaimedPasses(call.principal->citizen_id), 200,
                                      [](const std::vector<Pass>& passes) {
                                        json out = json::array();
                                        for (const Pass& p : passes) out.push_back(PassJson(p));

@@ -295,6 +295,16 @@ TEST_P(AccessTest, AVisitorPassAdmitsItsVisitorWithinItsWindowAndEntries) {
                               community_.id);
   ASSERT_TRUE(other_gate.Load(List(community_gate_)).ok());
   EXPECT_EQ(other_gate.Decide(Code(visitor_)).reason, "not_on_allow_list");
+  auto claimed = access_->ListClaimedPasses(visitor_.id);
+  ASSERT_TRUE(claimed.ok());
+  ASSERT_EQ(claimed->size(), 1u);
+  EXPECT_EQ((*claimed)[0].org_name, "墨河社区");
+  auto memberships = access_->ListMemberships(staff_.id);
+  ASSERT_TRUE(memberships.ok());
+  ASSERT_EQ(memberships->size(), 1u);
+  EXPECT_EQ((*memberships)[0].site.id, community_.id);
+  EXPECT_EQ((*memberships)[0].household, "3-2-501");
+  EXPECT_TRUE(access_->ListMemberships(visitor_.id)->empty());
   auto listed = access_->ListPasses(staff_.id);
   ASSERT_TRUE(listed.ok());
   ASSERT_EQ(listed->size(), 2u);

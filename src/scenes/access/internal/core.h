@@ -65,11 +65,9 @@ Result<code::CredentialId> PrintedPassId(std::string_view pass_id);
 // What a site's list holds changed: its next download makes a new version.
 Status MarkChanged(store::Transaction& tx, std::string_view site_id);
 
-Result<Site> SiteOf(const store::Row& row);  // kSiteSelect's columns
-inline constexpr std::string_view kSiteSelect =
-    "SELECT s.site_id, s.org_id, p.name, s.policy, s.opens, s.closes, s.anti_passback, "
-    "s.configured_at "
-    "FROM access_sites s JOIN sites p ON p.id = s.site_id";
+// "SELECT <a site's columns>[, extra] FROM …": SiteOf reads the first ones.
+std::string SiteSelect(std::string_view extra_columns = {});
+Result<Site> SiteOf(const store::Row& row);
 
 }  // namespace citycode::access
 
