@@ -54,6 +54,11 @@ export function passesSection (ctx) {
         reload()
       }))
     }
+    // A pass revoked since it was issued: its token or QR is of no use now.
+    if (issued && passes.some((p) => p.id === issued.pass.id && p.revoked)) {
+      issued = null
+      showIssued()
+    }
     return passes.length ? h('ul', { class: 'cards' }, passes.map((p) => passCard(p, ctx, reload))) : null
   }, 'access.passes.empty').then((error) => {
     if (error && !formShown) formSlot.replaceChildren()
@@ -83,7 +88,7 @@ function issueForm (ctx, sites, issuedNow) {
   site.input.append(...sites.map((s) => h('option', { value: s.id }, s.name)))
   const from = field({ id: 'access-pass-from', label: 'access.passes.from', testid: 'access-pass-from', type: 'datetime-local', value: cityDateTimeValue(now) })
   const until = field({ id: 'access-pass-until', label: 'access.passes.until', testid: 'access-pass-until', type: 'datetime-local', value: cityDateTimeValue(now + 24 * HOUR_MS) })
-  const entries = field({ id: 'access-pass-entries', label: 'access.passes.entries', testid: 'access-pass-entries', type: 'number', min: '1', max: String(MAX_ENTRIES), step: '1', inputmode: 'numeric', value: String(DEFAULT_ENTRIES) })
+  const entries = field({ id: 'access-pass-entries', label: 'access.passes.entries', testid: 'access-pass-entries', type: 'number', class: 'access-pass-entries', min: '1', max: String(MAX_ENTRIES), step: '1', inputmode: 'numeric', value: String(DEFAULT_ENTRIES) })
   const kind = h('fieldset', { class: 'field' }, h('legend', { t: 'access.passes.kind' }),
     h('div', { class: 'checks checks--stacked' },
       kindChoice('visitor', 'access.passes.kindVisitor', true),
