@@ -321,7 +321,7 @@ export default {
   'access.bookingState.over': 'Over',
   'access.passes.title': 'Visitor passes',
   'access.passes.hint': 'A registered resident of a community can give visitors a pass: send it to a visitor with a city code (once they redeem it, their own code lets them in), or print one for a relative without the app.',
-  'access.passes.noSite': 'You have not issued a visitor pass yet. Once your community’s office registers you as a resident, you can issue passes here; ask the office if you need help.',
+  'access.passes.noSite': 'Once your community’s office registers you as a resident, you can issue passes here; ask the office if you need help.',
   'access.passes.site': 'Community',
   'access.passes.from': 'From',
   'access.passes.until': 'Until',

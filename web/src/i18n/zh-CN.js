@@ -321,7 +321,7 @@ export default {
   'access.bookingState.over': '已结束',
   'access.passes.title': '访客通行证',
   'access.passes.hint': '小区登记住户可为访客开通行证：发给有城市码的访客（对方领取后凭自己的城市码通行），或打印纸质通行证给没有城市码的亲友。',
-  'access.passes.noSite': '您还没有开过访客通行证。小区物业将您登记为住户后，可在这里为访客开通行证；如需帮助请联系物业。',
+  'access.passes.noSite': '小区物业将您登记为住户后，可在这里为访客开通行证；如需帮助请联系物业。',
   'access.passes.site': '小区',
   'access.passes.from': '开始时间',
   'access.passes.until': '结束时间',

@@ -203,6 +203,9 @@ describe('the access tab: bookings, visitor passes, redeeming one', { timeout: 1
     // The second demo citizen pastes the whole message on their page.
     const visitor = await openCitizen(SECOND_CITIZEN)
     try {
+      // Not a resident anywhere (no pass issued): no issuing form, a line on how to start.
+      await testid(visitor, 'access-pass-no-site').waitFor()
+      assert.equal(await testid(visitor, 'access-pass-form').count(), 0)
       await testid(visitor, 'access-claim-token').fill(message)
       await testid(visitor, 'access-claim-submit').click()
       const result = visitor.locator(`[data-testid="access-claim-result"][data-pass-id="${pass.id}"]`)
