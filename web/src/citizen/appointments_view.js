@@ -17,7 +17,8 @@
 // the top: 本人 (/v1/me/medical/…) or a dependant
 // (/v1/me/dependants/{id}/medical/…, the same routes acting for them).
 import { h, confirmButton, field, statusLine } from '../lib/dom.js'
-import { cityToday, currentLang, formatDateTime, formatFen, formatTime, has, t } from '../lib/i18n.js'
+import { formatDateTime, formatFen, formatTime, has, t } from '../lib/i18n.js'
+import { bookingDays, dayLabel } from '../lib/booking_days.js'
 import { slotFacts } from '../lib/medical_slot.js'
 import { clearStatus, showError, showStatus } from '../lib/errors.js'
 import { serverNowMs } from '../lib/clock.js'
@@ -155,8 +156,8 @@ function bookingSection (ctx, person, booked) {
     org.input.append(...hospitals.map((x) => h('option', { value: x.org_id }, x.name)))
     if (hospitals.some((x) => x.org_id === chosen.orgId)) org.input.value = chosen.orgId
     const days = field({ id: 'book-day', label: 'appointments.day', testid: 'book-day', type: 'select' })
-    days.input.append(...bookingDays().map((d, i) => h('option', { value: d }, dayLabel(d, i))))
-    if (bookingDays().includes(chosen.day)) days.input.value = chosen.day
+    days.input.append(...bookingDays(BOOKING_DAYS_AHEAD).map((d, i) => h('option', { value: d }, dayLabel(d, i))))
+    if (bookingDays(BOOKING_DAYS_AHEAD).includes(chosen.day)) days.input.value = chosen.day
     hospital = org.input
     day = days.input
     const changed = () => {
@@ -194,18 +195,6 @@ function slotRow (s, book) {
   button.addEventListener('click', () => book(s, button))
   return h('li', { class: `slot${full ? ' slot--full' : ''}`, testid: 'book-slot', dataset: { slotId: s.id, remaining: String(s.remaining), stopped: String(s.stopped === true) } },
     h('span', { id: textId, class: 'slot__text', testid: 'book-slot-text' }, text), button)
-}
-
-// Today's local date and the following BOOKING_DAYS_AHEAD days, YYYY-MM-DD.
-function bookingDays () {
-  const [y, m, d] = cityToday().split('-').map(Number)
-  return Array.from({ length: BOOKING_DAYS_AHEAD + 1 }, (_, i) => new Date(Date.UTC(y, m - 1, d + i)).toISOString().slice(0, 10))
-}
-
-function dayLabel (day, i) {
-  const words = new Intl.DateTimeFormat(currentLang(), { month: 'short', day: 'numeric', weekday: 'short', timeZone: 'UTC' })
-    .format(new Date(`${day}T00:00:00Z`))
-  return i === 0 ? `${t('appointments.today')} · ${words}` : i === 1 ? `${t('appointments.tomorrow')} · ${words}` : words
 }
 
 // "No-shows: 1 of 3 within 90 days" — and, when blocked, until when and the kiosk.

@@ -9,6 +9,7 @@ import { renderHistoryView } from './history_view.js'
 import { renderTripsView } from './trips_view.js'
 import { renderDevicesView } from './devices_view.js'
 import { renderAppointmentsView } from './appointments_view.js'
+import { renderAccessView } from './access_view.js'
 
 export const TABS = [
   { id: 'code', label: 'tab.code', render: renderCodeView, needsSession: false },
@@ -17,6 +18,7 @@ export const TABS = [
   { id: 'history', label: 'tab.history', render: renderHistoryView, needsSession: true },
   { id: 'trips', label: 'tab.trips', render: renderTripsView, needsSession: true },
   { id: 'appointments', label: 'tab.appointments', render: renderAppointmentsView, needsSession: true },
+  { id: 'access', label: 'tab.access', render: renderAccessView, needsSession: true },
   // ↑ later scenes' views go above this line
   { id: 'devices', label: 'tab.devices', render: renderDevicesView, needsSession: true }
 ]

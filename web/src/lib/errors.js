@@ -1,22 +1,32 @@
 // An API error in words: the localised message for a code we know, else the
 // server's own message (never the request's values: the server keeps them out).
+// A scene whose codes another scene also uses with other words (access's
+// already_booked is a slot of a scenic area, medical's a clinician's
+// session) passes its scope: `error.<scope>.<code>` is tried first.
 import { has, t } from './i18n.js'
 
-export function errorText (error) {
-  const code = error?.code
-  if (code && has(`error.${code}`)) return t(`error.${code}`)
+function errorKey (code, scope) {
+  if (!code) return null
+  if (scope && has(`error.${scope}.${code}`)) return `error.${scope}.${code}`
+  return has(`error.${code}`) ? `error.${code}` : null
+}
+
+export function errorText (error, scope) {
+  const key = errorKey(error?.code, scope)
+  if (key) return t(key)
   if (error?.message) return error.message
   return t('error.unknown')
 }
 
 // Puts the error on a status line (role=status / alert) as translatable text.
-export function showError (line, error) {
+export function showError (line, error, scope) {
   line.classList.add('status--error')
   const code = error?.code
-  if (code && has(`error.${code}`)) {
-    line.dataset.i18n = `error.${code}`
+  const key = errorKey(code, scope)
+  if (key) {
+    line.dataset.i18n = key
     delete line.dataset.i18nParams
-    line.textContent = t(`error.${code}`)
+    line.textContent = t(key)
   } else {
     delete line.dataset.i18n
     line.textContent = errorText(error)

@@ -90,6 +90,27 @@ export function cityToday (now = new Date(serverNowMs())) {
   return new Intl.DateTimeFormat('en-CA', { timeZone: CITY_TIME_ZONE }).format(now)
 }
 
+// A moment as a datetime-local field's value in the city's time
+// (YYYY-MM-DDTHH:MM), whatever the device's own time zone.
+export function cityDateTimeValue (ms) {
+  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-CA', {
+    timeZone: CITY_TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23'
+  }).formatToParts(new Date(ms)).map((p) => [p.type, p.value]))
+  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}`
+}
+
+// A datetime-local value read as the city's time → ms since the epoch (NaN
+// when it is not one). The zone's offset is taken at that moment.
+export function cityDateTimeMs (value) {
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/.exec(value ?? '')
+  if (!match) return NaN
+  const [y, mo, d, hh, mm] = match.slice(1).map(Number)
+  const asUtc = Date.UTC(y, mo - 1, d, hh, mm)
+  const offset = (ms) => Date.parse(`${cityDateTimeValue(ms)}:00Z`) - Math.floor(ms / 60000) * 60000
+  const first = asUtc - offset(asUtc)
+  return asUtc - offset(first)
+}
+
 // The language switch button: shows the other language's name.
 export function langSwitchLabel () {
   return lang === 'zh-CN' ? 'English' : '中文'

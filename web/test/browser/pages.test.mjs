@@ -16,7 +16,7 @@ import {
   loginOnPage, openPage, startDemo, submitTyped, testid, waitForPage
 } from './support.mjs'
 
-const CITIZEN_VIEWS = ['login', 'register', 'code', 'certificates', 'consents', 'history', 'trips', 'appointments', 'devices'].map((v) => `citizen-${v}`)
+const CITIZEN_VIEWS = ['login', 'register', 'code', 'certificates', 'consents', 'history', 'trips', 'appointments', 'access', 'devices'].map((v) => `citizen-${v}`)
 const COUNTER_VIEWS = ['terminal', 'staff', 'scan', 'kiosk', 'window', 'medical'].map((v) => `counter-${v}`)
 const LANGS = [['zh', 'zh-CN'], ['en', 'en']]
 const SIZES = [PHONE_VIEWPORT, DESKTOP_VIEWPORT]
@@ -137,13 +137,15 @@ describe('every page in both languages', { timeout: 180000 }, () => {
     await visit(hospital, 'counter-medical')
 
     // The citizen's tabs (the history now has the hall's fetch).
-    for (const tab of ['certificates', 'consents', 'history', 'trips', 'appointments', 'devices']) {
+    for (const tab of ['certificates', 'consents', 'history', 'trips', 'appointments', 'access', 'devices']) {
       await testid(citizen, `tab-${tab}`).click()
       const ready = tab === 'consents'
         ? async (page) => { await testid(page, 'grant-form').waitFor(); await settled(page) }
         : tab === 'appointments' // the booking form with today's slots
           ? async (page) => { await page.locator('[data-testid="book-slot"]').first().waitFor(); await settled(page) }
-          : settled
+          : tab === 'access' // today's slots at the scenic area and the visitor pass form
+            ? async (page) => { await page.locator('[data-testid="access-slot"]').first().waitFor(); await testid(page, 'access-pass-form').waitFor(); await settled(page) }
+            : settled
       await visit(citizen, `citizen-${tab}`, ready)
     }
   })

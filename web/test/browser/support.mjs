@@ -18,6 +18,9 @@ const WEB = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 export const BIN = resolve(WEB, process.env.CITYCODE_BIN ?? '../build/src/cli/citycode')
 export const SCREENSHOTS = resolve(WEB, process.env.CITYCODE_SCREENSHOTS ?? '../build/screenshots')
 export const RESULTS = resolve(WEB, process.env.CITYCODE_WEB_RESULTS ?? '../build/web-results.json')
+// The pages the demo serves: the binary's checkout's web/dist unless set
+// (CITYCODE_WEB_DIR=dist serves this checkout's, e.g. in a git worktree).
+export const WEB_DIR = process.env.CITYCODE_WEB_DIR ? resolve(WEB, process.env.CITYCODE_WEB_DIR) : null
 
 export const DEMO_START = '2026-07-15T21:30:00Z'
 export const DEMO_PASSWORD = 'citycode-demo' // every demo citizen's and clerk's
@@ -44,8 +47,15 @@ const run = promisify(execFile)
 // the manual clock at DEMO_START. Keys come from DIR/demo.json.
 export async function startDemo () {
   const dir = mkdtempSync(join(tmpdir(), 'citycode-browser-'))
-  const child = spawn(BIN, ['demo', '--dir', dir, '--listen', '127.0.0.1:0', '--manual-clock', DEMO_START],
-    { stdio: ['ignore', 'pipe', 'pipe'] })
+  const args = ['demo', '--dir', dir, '--listen', '127.0.0.1:0', '--manual-clock', DEMO_START]
+  if (WEB_DIR) {
+    // Pages other than the binary's own checkout's (a worktree's): a
+    // configuration naming them, the audit checkpoints kept in the temp dir
+    // as they are without one.
+    writeFileSync(join(dir, 'citycode.toml'), `[server]\nweb_dir = ${JSON.stringify(WEB_DIR)}\n`)
+    args.push('--config', join(dir, 'citycode.toml'), '--checkpoints', join(dir, 'citycode.audit-checkpoints.jsonl'))
+  }
+  const child = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr.on('data', (chunk) => { stderr = (stderr + chunk).slice(-4000) })
   const exited = new Promise((resolve) => child.once('exit', resolve))
