@@ -6,10 +6,9 @@
 // /v1/me/access/passes/{id}, two steps).
 //
 // Issuing (POST /v1/me/access/passes {site_id, valid_from, valid_until,
-// entries, printed}) needs a community where the citizen is a resident. No
-// route says where that is yet, so the form offers the sites of the passes
-// they issued before (the demo seeds one); with none, the section says how
-// a resident starts. A visitor pass's claim token is shown once, with copy
+// entries, printed}) needs a community where the citizen is a resident: the
+// form offers those of GET /v1/me/access/memberships; with none, the
+// section says how a resident starts. A visitor pass's claim token is shown once, with copy
 // buttons and a message to send; a printed pass's CV1 text is drawn as a QR
 // (alphanumeric, error correction M, like the live code) with a print button
 // (the print stylesheet shows only the pass). What was just issued is kept
@@ -45,10 +44,12 @@ export function passesSection (ctx) {
   const list = panel('access-passes')
   let formShown = false
   const showIssued = () => issuedSlot.replaceChildren(issued ? issuedCard(issued.pass, () => { issued = null; showIssued() }) : '')
-  const reload = () => list.fill(() => ctx.api.get('/v1/me/access/passes'), ({ passes }) => {
+  const load = () => Promise.all([ctx.api.get('/v1/me/access/passes'), ctx.api.get('/v1/me/access/memberships')])
+    .then(([{ passes }, { memberships }]) => ({ passes, memberships }))
+  const reload = () => list.fill(load, ({ passes, memberships }) => {
     if (!formShown) {
       formShown = true
-      formSlot.replaceChildren(issueForm(ctx, residentSites(passes), (pass) => {
+      formSlot.replaceChildren(issueForm(ctx, residentSites(memberships), (pass) => {
         issued = { citizenId, pass }
         showIssued()
         reload()
@@ -73,12 +74,9 @@ export function passesSection (ctx) {
     list.body)
 }
 
-// The communities the citizen issued passes for: {id, name}, in the order
-// first seen. (A route listing the citizen's memberships would replace this.)
-function residentSites (passes) {
-  const sites = new Map()
-  for (const p of passes) if (!sites.has(p.site_id)) sites.set(p.site_id, { id: p.site_id, name: siteName(p.site, p.org_name) })
-  return [...sites.values()]
+// The communities where the citizen is a resident: {id, name}.
+function residentSites (memberships) {
+  return memberships.filter((m) => m.policy === 'residents').map((m) => ({ id: m.id, name: siteName(m.name, m.org_name) }))
 }
 
 function issueForm (ctx, sites, issuedNow) {
