@@ -1006,10 +1006,11 @@ TEST_P(VaultApiTest, ACitizenExportsTheirDataAndDeletesTheAccount) {
       SendJson("POST", "/v1/me/deletion", {{"password", "correct horse"}}, session_, 200);
   EXPECT_EQ(deleted["deleted"], true) << deleted;
   std::vector<std::string> kept = deleted.value("kept", std::vector<std::string>());
-  ASSERT_EQ(kept.size(), 3u) << deleted;
+  ASSERT_EQ(kept.size(), 4u) << deleted;
   EXPECT_TRUE(kept[0].starts_with("vault:")) << kept[0];
   EXPECT_TRUE(kept[1].starts_with("gov:")) << kept[1];
   EXPECT_TRUE(kept[2].starts_with("medical:")) << kept[2];
+  EXPECT_TRUE(kept[3].starts_with("access:")) << kept[3];
 
   // The session, the password and the codes are gone.
   ExpectRefused("GET", "/v1/me", "", session_, 401, "unauthenticated");

@@ -120,7 +120,8 @@ TEST_F(CityConfigTest, TransitIsOffWithoutAFeed) {
   EXPECT_EQ((*city)->scene("transit"), nullptr);
   EXPECT_NE((*city)->scene("medical"), nullptr);  // on with its defaults
   EXPECT_NE((*city)->scene("hotel"), nullptr);
-  EXPECT_EQ((*city)->scenes().size(), 3u);
+  EXPECT_NE((*city)->scene("access"), nullptr);
+  EXPECT_EQ((*city)->scenes().size(), 4u);
 }
 
 TEST_F(CityConfigTest, TransitOpensFromItsSection) {

@@ -25,7 +25,7 @@ TEST(SceneListTest, NamesKindsAndMigrationBlocksAreDistinct) {
     EXPECT_EQ(module->migration_block() % store::kMigrationBlock, 0) << module->name();
     EXPECT_EQ(code::SceneName(module->kind()), module->name());
   }
-  EXPECT_EQ(names, (std::set<std::string>{"gov", "transit", "medical", "hotel"}));
+  EXPECT_EQ(names, (std::set<std::string>{"gov", "transit", "medical", "hotel", "access"}));
 }
 
 }  // namespace
