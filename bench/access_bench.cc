@@ -14,9 +14,11 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "api_client/simulator.h"
 #include "code/access_gate.h"
 #include "code/allow_list.h"
 #include "code/presentation.h"
@@ -280,8 +282,10 @@ struct Server {
                 .id);
       }
     }
+    std::set<std::string> used;
     for (int i = 0; i < 500; ++i) {
-      const std::string id_number = BenchIdNumber(i);
+      const std::string id_number = api_client::RandomResidentIdNumber();
+      if (!used.insert(id_number).second) continue;  // one account per person
       const std::string citizen =
           Check(platform->citizens().Register({.name = "压测市民",
                                                .id_number = id_number,
@@ -294,15 +298,6 @@ struct Server {
             "verify");
       citizens.push_back(citizen);
     }
-  }
-
-  static std::string BenchIdNumber(int serial) {
-    char base[18];
-    std::snprintf(base, sizeof base, "37028219900315%03d", serial);
-    static constexpr int kWeights[] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
-    int sum = 0;
-    for (int i = 0; i < 17; ++i) sum += (base[i] - '0') * kWeights[i];
-    return std::string(base, 17) + "10X98765432"[sum % 11];
   }
 };
 

@@ -5,7 +5,6 @@
 // here.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <array>
 #include <cstdio>
@@ -16,6 +15,7 @@
 #include "code/allow_list.h"
 #include "crypto/random.h"
 #include "tests/support/algorithms.h"
+#include "tests/support/shell.h"
 #include "tests/support/temp_dir.h"
 
 namespace citycode::code {
@@ -23,11 +23,6 @@ namespace {
 
 using crypto::Algorithm;
 using std::chrono::hours;
-
-struct NodeRun {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
 
 class AllowListInteropTest : public ::testing::TestWithParam<Algorithm> {
  protected:
@@ -59,20 +54,13 @@ class AllowListInteropTest : public ::testing::TestWithParam<Algorithm> {
     std::ofstream(dir_.path() / name) << text;
   }
 
-  NodeRun RunNode() {
+  testing::ShellRun RunNode() {
     const std::string command =
         std::string(CITYCODE_NODE) + " " + CITYCODE_INTEROP_DIR + "/verify_allow_list.mjs --dir " +
         dir_.path().string() + " --alg " + std::string(crypto::CliName(GetParam())) +
         " --site site_court --admits " + ToHex(staff_) + "," + ToHex(leaving_) + "," +
         ToHex(visitor_) + " --delta-removes " + ToHex(leaving_) + " 2>&1";
-    NodeRun run;
-    FILE* pipe = popen(command.c_str(), "r");
-    if (pipe == nullptr) return run;
-    std::array<char, 4096> buffer;
-    while (fgets(buffer.data(), buffer.size(), pipe) != nullptr) run.output += buffer.data();
-    const int status = pclose(pipe);
-    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return run;
+    return testing::RunShell(command);
   }
 
   testing::TempDir dir_{"citycode-allow-list-interop"};
@@ -88,7 +76,7 @@ TEST_P(AllowListInteropTest, ThirdPartyJoseVerifiesTheListAndItsDelta) {
   const std::string jws = *SignAllowList(list_, root_);
   ASSERT_TRUE(VerifyAllowList(jws, root_.public_key()).ok());
   Write("list.json", jws);
-  const NodeRun run = RunNode();
+  const testing::ShellRun run = RunNode();
   EXPECT_EQ(run.exit_code, 0) << run.output;
   EXPECT_THAT(run.output, ::testing::HasSubstr("verify_allow_list: ok"));
 }
@@ -101,7 +89,7 @@ TEST_P(AllowListInteropTest, ThirdPartyJoseRefusesATamperedList) {
   jws[payload + 30] = jws[payload + 30] == 'A' ? 'B' : 'A';
   EXPECT_FALSE(VerifyAllowList(jws, root_.public_key()).ok());
   Write("list.json", jws);
-  const NodeRun run = RunNode();
+  const testing::ShellRun run = RunNode();
   EXPECT_EQ(run.exit_code, 1) << run.output;
   EXPECT_THAT(run.output, ::testing::HasSubstr("FAIL"));
 }

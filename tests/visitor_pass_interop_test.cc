@@ -5,7 +5,6 @@
 // must be refused there as here.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <algorithm>
 #include <array>
@@ -20,6 +19,7 @@
 #include "code/visitor_pass.h"
 #include "crypto/random.h"
 #include "tests/support/algorithms.h"
+#include "tests/support/shell.h"
 #include "tests/support/temp_dir.h"
 
 namespace citycode::code {
@@ -29,11 +29,6 @@ using crypto::Algorithm;
 using std::chrono::hours;
 
 const Instant kNow = FromUnixSeconds(1'790'000'000);  // 2026-09-21
-
-struct NodeRun {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
 
 class VisitorPassInteropTest : public ::testing::TestWithParam<Algorithm> {
  protected:
@@ -61,7 +56,7 @@ class VisitorPassInteropTest : public ::testing::TestWithParam<Algorithm> {
   }
 
   // verify_pass.mjs on `text`, expecting the claims in claims_.
-  NodeRun RunNode(const std::string& text) {
+  testing::ShellRun RunNode(const std::string& text) {
     const std::string command =
         std::string(CITYCODE_NODE) + " " + CITYCODE_INTEROP_DIR + "/verify_pass.mjs --text '" +
         text + "' --trust " + (dir_.path() / "trust.json").string() + " --alg " +
@@ -70,14 +65,7 @@ class VisitorPassInteropTest : public ::testing::TestWithParam<Algorithm> {
         " --nbf " + std::to_string(ToUnixSeconds(claims_.valid_from)) + " --exp " +
         std::to_string(ToUnixSeconds(claims_.valid_until)) + " --site " + claims_.site +
         " --entries " + std::to_string(claims_.entries) + " 2>&1";
-    NodeRun run;
-    FILE* pipe = popen(command.c_str(), "r");
-    if (pipe == nullptr) return run;
-    std::array<char, 4096> buffer;
-    while (fgets(buffer.data(), buffer.size(), pipe) != nullptr) run.output += buffer.data();
-    const int status = pclose(pipe);
-    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return run;
+    return testing::RunShell(command);
   }
 
   Reason OurVerdict(const std::string& text) {
@@ -99,7 +87,7 @@ class VisitorPassInteropTest : public ::testing::TestWithParam<Algorithm> {
 TEST_P(VisitorPassInteropTest, ThirdPartyCodeVerifiesThePassAndItsClaims) {
   const std::string text = VisitorPassText(*IssueVisitorPass(claims_, signer_));
   EXPECT_EQ(OurVerdict(text), Reason::kValid);
-  const NodeRun run = RunNode(text);
+  const testing::ShellRun run = RunNode(text);
   EXPECT_EQ(run.exit_code, 0) << run.output;
   EXPECT_THAT(run.output, ::testing::HasSubstr("verify_pass: ok"));
 }
@@ -116,7 +104,7 @@ TEST_P(VisitorPassInteropTest, ThirdPartyCodeRefusesATamperedPass) {
   more_entries[entries_at] = 0x05;
   claims_.entries = 5;  // what the forger wants read
   EXPECT_EQ(OurVerdict(VisitorPassText(more_entries)), Reason::kBadIssuerSignature);
-  NodeRun run = RunNode(VisitorPassText(more_entries));
+  testing::ShellRun run = RunNode(VisitorPassText(more_entries));
   EXPECT_EQ(run.exit_code, 1) << run.output;
   EXPECT_THAT(run.output, ::testing::HasSubstr("does not verify"));
   claims_.entries = 4;

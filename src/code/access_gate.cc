@@ -56,7 +56,7 @@ Status AccessGate::Apply(std::string_view delta_jws) {
   return Replace(std::move(list));
 }
 
-bool AccessGate::Admit(const std::vector<const AllowEntry*>& entries) {
+bool AccessGate::Count(const std::vector<const AllowEntry*>& entries) {
   std::lock_guard lock(mutex_);
   for (const AllowEntry* entry : entries) {
     if (entry->entries == 0) return true;
@@ -81,9 +81,17 @@ void AccessGate::DecidePass(std::string_view text, const AllowList& list, Instan
     decision.reason = ReasonName(pass.reason);
   } else if (pass.claims.site != site_) {
     decision.reason = "pass_other_site";
-  } else if (auto entries = list.Find(pass.claims.id, now); entries.empty()) {
+  } else {
+    Admit(list, pass.claims.id, now, decision);
+  }
+}
+
+void AccessGate::Admit(const AllowList& list, const CredentialId& id, Instant now,
+                       GateDecision& decision) {
+  const std::vector<const AllowEntry*> entries = list.Find(id, now);
+  if (entries.empty()) {
     decision.reason = "not_on_allow_list";
-  } else if (!Admit(entries)) {
+  } else if (!Count(entries)) {
     decision.reason = "entries_used";
   } else {
     decision.admitted = true;
@@ -105,15 +113,10 @@ GateDecision AccessGate::Decide(std::string_view qr_text) {
     DecidePass(qr_text, *list, now, decision);
   } else {
     decision.code = verifier_.Verify(qr_text, Scene::kAccess);
-    if (!decision.code.valid) {
-      decision.reason = ReasonName(decision.code.reason);
-    } else if (auto entries = list->Find(decision.code.credential_id, now); entries.empty()) {
-      decision.reason = "not_on_allow_list";
-    } else if (!Admit(entries)) {
-      decision.reason = "entries_used";
+    if (decision.code.valid) {
+      Admit(*list, decision.code.credential_id, now, decision);
     } else {
-      decision.admitted = true;
-      decision.reason = "admitted";
+      decision.reason = ReasonName(decision.code.reason);
     }
   }
   return decision;

@@ -58,8 +58,10 @@ class AccessGate {
   Status Replace(AllowList list);
   void DecidePass(std::string_view text, const AllowList& list, Instant now,
                   GateDecision& decision);
+  // The list's word on an id the verifier accepted: admitted, or why not.
+  void Admit(const AllowList& list, const CredentialId& id, Instant now, GateDecision& decision);
   // Whether one of `entries` still admits, counting the passage.
-  bool Admit(const std::vector<const AllowEntry*>& entries);
+  bool Count(const std::vector<const AllowEntry*>& entries);
 
   const Verifier& verifier_;
   const Clock& clock_;

@@ -238,6 +238,22 @@ Status CheckRange(std::int64_t value, std::int64_t low, std::int64_t high, const
   return OkStatus();
 }
 
+// The [access] settings and their ranges, for the module's Configure and
+// for AccessScene::Open alike.
+struct IntSetting {
+  const char* key;
+  int AccessOptions::*value;
+  int low, high;
+};
+constexpr IntSetting kSettings[] = {
+    {"list_lifetime_minutes", &AccessOptions::list_lifetime_minutes, 5, 1440},
+    {"refresh_seconds", &AccessOptions::refresh_seconds, 10, 3600},
+    {"max_bookings_per_day", &AccessOptions::max_bookings_per_day, 1, 20},
+    {"max_open_passes", &AccessOptions::max_open_passes, 1, 50},
+    {"max_pass_entries", &AccessOptions::max_pass_entries, 1, 100},
+    {"max_pass_days", &AccessOptions::max_pass_days, 1, 31},
+    {"booking_days_ahead", &AccessOptions::booking_days_ahead, 1, 90}};
+
 }  // namespace
 
 std::string_view PolicyName(Policy policy) {
@@ -334,18 +350,10 @@ Result<std::unique_ptr<AccessScene>> AccessScene::Open(store::Database& db, cons
                                                        platform::Platform& platform,
                                                        const platform::Keyring& keyring,
                                                        CityTime time, AccessOptions options) {
-  CITYCODE_RETURN_IF_ERROR(
-      CheckRange(options.list_lifetime_minutes, 5, 1440, "[access] list_lifetime_minutes"));
-  CITYCODE_RETURN_IF_ERROR(
-      CheckRange(options.refresh_seconds, 10, 3600, "[access] refresh_seconds"));
-  CITYCODE_RETURN_IF_ERROR(
-      CheckRange(options.max_bookings_per_day, 1, 20, "[access] max_bookings_per_day"));
-  CITYCODE_RETURN_IF_ERROR(CheckRange(options.max_open_passes, 1, 50, "[access] max_open_passes"));
-  CITYCODE_RETURN_IF_ERROR(
-      CheckRange(options.max_pass_entries, 1, 100, "[access] max_pass_entries"));
-  CITYCODE_RETURN_IF_ERROR(CheckRange(options.max_pass_days, 1, 31, "[access] max_pass_days"));
-  CITYCODE_RETURN_IF_ERROR(
-      CheckRange(options.booking_days_ahead, 1, 90, "[access] booking_days_ahead"));
+  for (const IntSetting& setting : kSettings) {
+    CITYCODE_RETURN_IF_ERROR(CheckRange(options.*setting.value, setting.low, setting.high,
+                                        ("[access] " + std::string(setting.key)).c_str()));
+  }
   CITYCODE_RETURN_IF_ERROR(db.Migrate(kMigrations));
   return std::unique_ptr<AccessScene>(
       new AccessScene(std::make_unique<Impl>(Impl{db, clock, platform, keyring, time, options})));
@@ -934,21 +942,12 @@ class AccessModule final : public api::SceneModule {
   int migration_block() const override { return 6000; }
 
   Status Configure(ConfigSection& section) override {
-    const struct {
-      const char* key;
-      int* value;
-      int low, high;
-    } kKeys[] = {{"list_lifetime_minutes", &options_.list_lifetime_minutes, 5, 1440},
-                 {"refresh_seconds", &options_.refresh_seconds, 10, 3600},
-                 {"max_bookings_per_day", &options_.max_bookings_per_day, 1, 20},
-                 {"max_open_passes", &options_.max_open_passes, 1, 50},
-                 {"max_pass_entries", &options_.max_pass_entries, 1, 100},
-                 {"max_pass_days", &options_.max_pass_days, 1, 31},
-                 {"booking_days_ahead", &options_.booking_days_ahead, 1, 90}};
-    for (const auto& key : kKeys) {
-      CITYCODE_RETURN_IF_ERROR(section.Read(key.key, *key.value));
-      if (*key.value < key.low || *key.value > key.high) {
-        return section.Invalid(key.key, std::to_string(key.low) + "-" + std::to_string(key.high));
+    for (const IntSetting& setting : kSettings) {
+      int& value = options_.*setting.value;
+      CITYCODE_RETURN_IF_ERROR(section.Read(setting.key, value));
+      if (value < setting.low || value > setting.high) {
+        return section.Invalid(setting.key,
+                               std::to_string(setting.low) + "-" + std::to_string(setting.high));
       }
     }
     return OkStatus();
