@@ -24,9 +24,17 @@ Result<ConfigValue> ToValue(const toml::node& node, const std::string& path) {
   return InvalidArgument("config: " + path + " must be a string, a number or a boolean");
 }
 
+// A configuration is a few kilobytes; the limit keeps a wrong file (a log,
+// a dump) from being parsed at all.
+constexpr std::uintmax_t kMaxConfigBytes = 1 << 20;
+
 Result<Sections> ParseFile(const std::filesystem::path& file) {
   if (!std::filesystem::is_regular_file(file)) {
     return NotFound("config " + file.string() + " does not exist");
+  }
+  std::error_code size_error;
+  if (std::filesystem::file_size(file, size_error) > kMaxConfigBytes || size_error) {
+    return InvalidArgument("config " + file.string() + " is over 1 MiB or unreadable");
   }
   toml::table parsed;
   try {  // toml++ reports syntax errors by exception; they end here

@@ -28,5 +28,12 @@ TEST(ServiceConfigTest, HandlerThreadsMustOutnumberThePasswordGate) {
           .ok());
 }
 
+// A file over 1 MiB is no configuration: refused before it is parsed.
+TEST(ServiceConfigTest, AFileOverOneMebibyteIsRefused) {
+  const Status big = Load("# " + std::string(1 << 20, 'x') + "\n");
+  EXPECT_EQ(big.code(), StatusCode::kInvalidArgument) << big.ToString();
+  EXPECT_NE(big.message().find("1 MiB"), std::string::npos) << big.ToString();
+}
+
 }  // namespace
 }  // namespace citycode::server
