@@ -80,7 +80,8 @@ Status City::OpenScenes(const CityConfig& config, const Clock& clock, const Open
                                   .outbox = outbox_.get()};
   const std::vector<std::unique_ptr<api::SceneModule>> modules =
       options.scene_list ? options.scene_list() : scenes::AllSceneModules();
-  for (const auto& [name, settings] : config.scenes) {
+  for (const auto& section : config.scenes) {
+    const std::string& name = section.first;
     if (std::none_of(modules.begin(), modules.end(),
                      [&](const auto& module) { return module->name() == name; })) {
       return InvalidArgument("config: unknown section [" + name + "]");

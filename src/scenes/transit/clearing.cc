@@ -300,7 +300,8 @@ Result<ClearingReport> Clearing::RunClearing(const Date& operating_day) {
         }
         // An agency the day no longer owes anything keeps a row at 0, so
         // that its negative delta is on record.
-        for (const auto& [agency_id, settled] : previous_settled) {
+        for (const auto& previous : previous_settled) {
+          const std::string& agency_id = previous.first;
           auto it = std::find_if(now.operators.begin(), now.operators.end(),
                                  [&](const auto& s) { return s.agency_id == agency_id; });
           if (it == now.operators.end()) {
