@@ -48,6 +48,23 @@ class CardApiTest : public testing::ServiceTest {
     return out;
   }
 
+  // A registered window of a service hall with a clerk signed in: the
+  // window and the clerk's header.
+  std::pair<Org, Headers> HallWindow() {
+    const Org hall = NewOrg("service_hall", "3号窗口");
+    SendJson("POST", "/v1/orgs/" + hall.id + "/gov/windows",
+             {{"terminal_id", hall.terminal_id}, {"name", "3号窗口"}}, admin_, 200);
+    const std::string hall_admin =
+        SendJson("POST", "/v1/orgs/" + hall.id + "/admin-keys", {{"name", "it"}}, admin_, 201)
+            .value("api_key", "");
+    SendJson("POST", "/v1/orgs/" + hall.id + "/staff",
+             {{"login", "clerk1"}, {"name", "王窗口"}, {"password", "counter-1"}}, hall_admin, 201);
+    const json session =
+        SendJson("POST", "/v1/terminal/staff-sessions",
+                 {{"login", "clerk1"}, {"password", "counter-1"}}, hall.terminal_key, 201);
+    return {hall, {{"X-Staff-Session", session.value("token", "")}}};
+  }
+
   json Verify(const std::string& terminal_key, const std::string& qr) {
     return SendJson("POST", "/v1/verify", {{"code", qr}}, terminal_key, 200);
   }
@@ -56,18 +73,7 @@ class CardApiTest : public testing::ServiceTest {
 };
 
 TEST_P(CardApiTest, AWindowPrintsACardThatWorksWithinItsLimitsUntilRevoked) {
-  const Org hall = NewOrg("service_hall", "3号窗口");
-  SendJson("POST", "/v1/orgs/" + hall.id + "/gov/windows",
-           {{"terminal_id", hall.terminal_id}, {"name", "3号窗口"}}, admin_, 200);
-  const std::string hall_admin =
-      SendJson("POST", "/v1/orgs/" + hall.id + "/admin-keys", {{"name", "it"}}, admin_, 201)
-          .value("api_key", "");
-  SendJson("POST", "/v1/orgs/" + hall.id + "/staff",
-           {{"login", "clerk1"}, {"name", "王窗口"}, {"password", "counter-1"}}, hall_admin, 201);
-  const json session =
-      SendJson("POST", "/v1/terminal/staff-sessions",
-               {{"login", "clerk1"}, {"password", "counter-1"}}, hall.terminal_key, 201);
-  const Headers as_clerk = {{"X-Staff-Session", session.value("token", "")}};
+  const auto [hall, as_clerk] = HallWindow();
   const json person = {{"name", kName}, {"id_number", kIdNumber}};
 
   // Without the clerk signed in, nothing is printed.
@@ -114,6 +120,41 @@ TEST_P(CardApiTest, AWindowPrintsACardThatWorksWithinItsLimitsUntilRevoked) {
   const json again = SendJson("POST", "/v1/gov/cards", person, hall.terminal_key, 201, as_clerk);
   EXPECT_FALSE(again.value("account_created", true)) << again;
   EXPECT_EQ(Verify(bus.terminal_key, again.value("qr", ""))["reason"], "valid");
+}
+
+// A citizen with a phone account verified online gets the card on that
+// account, sees it and revokes it.
+TEST_P(CardApiTest, TheCardReachesTheVerifiedAccountWhichListsAndRevokesIt) {
+  const std::string id_number = "370282199003154516";
+  RegisterCitizen("测试市民乙", id_number, "13912345678", "correct horse");
+  const std::string session =
+      SendJson("POST", "/v1/sessions", {{"phone", "13912345678"}, {"password", "correct horse"}},
+               {}, 201)
+          .value("token", "");
+  ASSERT_NO_FATAL_FAILURE(VerifyIdentity(session, "测试市民乙", id_number));
+  const auto [hall, as_clerk] = HallWindow();
+  // Another name for the verified number: nothing is printed.
+  EXPECT_EQ(SendJson("POST", "/v1/gov/cards", {{"name", "别人"}, {"id_number", id_number}},
+                     hall.terminal_key, 409, as_clerk)["error"]["code"],
+            "person_mismatch");
+  const json card =
+      SendJson("POST", "/v1/gov/cards", {{"name", "测试市民乙"}, {"id_number", id_number}},
+               hall.terminal_key, 201, as_clerk);
+  EXPECT_FALSE(card.value("account_created", true)) << card;
+  // The window checked the ID card: the account is verified in person now.
+  EXPECT_EQ(SendJson("GET", "/v1/me/identity", nullptr, session, 200)["level"],
+            "identity_in_person");
+  const json listed = SendJson("GET", "/v1/me/cards", nullptr, session, 200);
+  ASSERT_EQ(listed["cards"].size(), 1u) << listed;
+  EXPECT_EQ(listed["cards"][0]["card_id"], card["card_id"]);
+  EXPECT_EQ(listed["cards"][0]["revoked"], false);
+  EXPECT_EQ(Verify(hall.terminal_key, card.value("qr", ""))["reason"], "valid");
+  EXPECT_EQ(SendJson("POST", "/v1/me/cards/revoke", nullptr, session, 200)["revoked"], true);
+  EXPECT_EQ(Verify(hall.terminal_key, card.value("qr", ""))["reason"], "credential_revoked");
+  EXPECT_EQ(SendJson("GET", "/v1/me/cards", nullptr, session, 200)["cards"][0]["revoke_reason"],
+            "card_lost");
+  EXPECT_EQ(SendJson("POST", "/v1/me/cards/revoke", nullptr, session, 404)["error"]["code"],
+            "no_card");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CardApiTest, ::testing::ValuesIn(testing::DatabaseBackends()),

@@ -80,7 +80,9 @@ GateDecision AccessGate::Decide(std::string_view qr_text) {
   } else if (now + kClockSlack < list->issued_at) {
     decision.reason = "clock_behind";
   } else {
-    decision.code = verifier_.Verify(qr_text, Scene::kAccess);
+    // A printed card too: the list names its credential only for a site
+    // whose policy admits cards, and bounds what a copy of it can do.
+    decision.code = verifier_.VerifyCodeOrCard(qr_text, Scene::kAccess);
     if (!decision.code.valid) {
       decision.reason = ReasonName(decision.code.reason);
     } else if (auto entries = list->Find(decision.code.credential_id, now); entries.empty()) {

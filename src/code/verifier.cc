@@ -408,6 +408,14 @@ VerificationResult Verifier::VerifyCard(std::string_view qr_text,
   return result;
 }
 
+VerificationResult Verifier::VerifyCodeOrCard(std::string_view qr_text,
+                                              std::optional<Scene> scene) const {
+  VerificationResult result = Verify(qr_text, scene);
+  if (result.reason != Reason::kNotAPresentation) return result;
+  VerificationResult card = VerifyCard(qr_text, scene);
+  return card.reason == Reason::kNotACard ? result : card;
+}
+
 VisitorPassResult Verifier::VerifyVisitorPass(std::string_view text) const {
   const std::shared_ptr<const ListSnapshot> snapshot = impl_->Lists();
   const Instant now = impl_->clock.Now();

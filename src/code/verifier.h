@@ -143,6 +143,12 @@ class Verifier {
   // accepted, docs/VERIFIER.md). The result has `card` set and channel
   // card. Never throws.
   VerificationResult VerifyCard(std::string_view qr_text, std::optional<Scene> scene) const;
+  // What a reader that takes both shows: Verify, and for a bare credential
+  // (kNotAPresentation) VerifyCard; a credential that is no card either (it
+  // has cnf) stays kNotAPresentation. An access gate uses it, its allow-list
+  // deciding whether a card is admitted; the platform's online verification
+  // too, with its own use limits.
+  VerificationResult VerifyCodeOrCard(std::string_view qr_text, std::optional<Scene> scene) const;
 
   // Checks a printed visitor pass ("CV1:…") at the clock's now, in this
   // order: kClockBehind (our clock behind the newest list's issued_at) →

@@ -3,6 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "code/presentation.h"
 #include "code/trust_list.h"
 #include "code/verifier.h"
@@ -205,6 +209,26 @@ TEST_P(CardsTest, VerifiesOfflineAndOnlineAtGovAndTransitUpToTheUseLimit) {
       });
   EXPECT_TRUE(recorded.ok()) << recorded.ToString();
   EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM card_uses"), 2);
+}
+
+// Servers verifying one card at once take turns on its count.
+TEST_P(CardsTest, ConcurrentUsesStopAtTheLimit) {
+  const IssuedCard card = IssueToPerson(Someone());
+  const Principal bus = Terminal(OrgKind::kTransitOperator);
+  std::atomic<int> valid{0}, limited{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 6; ++i) {
+    threads.emplace_back([&] {
+      auto verified = platform_->verification().Verify(bus, card.qr_text);
+      ASSERT_TRUE(verified.ok()) << verified.status().ToString();
+      if (verified->result.valid) ++valid;
+      if (verified->result.reason == Reason::kCardUseLimit) ++limited;
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(valid.load(), 3);
+  EXPECT_EQ(limited.load(), 3);
+  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM card_uses"), 3);
 }
 
 TEST_P(CardsTest, IsRefusedWhereCardsAreNotAcceptedOnline) {

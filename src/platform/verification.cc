@@ -61,17 +61,10 @@ void Refuse(code::VerificationResult& result, code::Reason reason) {
   result.reason = reason;
 }
 
-// A code shown live: a phone's presentation, or else a printed card (a
-// credential is "not a presentation"; as a card it is judged by the
-// card's own checks, code::Verifier::VerifyCard).
+// A code shown live: a phone's presentation, or else a printed card.
 code::VerificationResult Judge(const code::Verifier& verifier, std::string_view qr_text,
                                code::Scene scene) {
-  code::VerificationResult result = verifier.Verify(qr_text, scene);
-  if (result.reason != code::Reason::kNotAPresentation) return result;
-  code::VerificationResult card = verifier.VerifyCard(qr_text, scene);
-  // A phone's credential lifted out of its code is neither: it stays
-  // refused as what it is not, a presentation.
-  return card.reason == code::Reason::kNotACard ? result : card;
+  return verifier.VerifyCodeOrCard(qr_text, scene);
 }
 
 // A printed card's online use: only where cards are accepted online, and
