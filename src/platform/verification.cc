@@ -61,12 +61,6 @@ void Refuse(code::VerificationResult& result, code::Reason reason) {
   result.reason = reason;
 }
 
-// A code shown live: a phone's presentation, or else a printed card.
-code::VerificationResult Judge(const code::Verifier& verifier, std::string_view qr_text,
-                               code::Scene scene) {
-  return verifier.VerifyCodeOrCard(qr_text, scene);
-}
-
 // A printed card's online use: only where cards are accepted online, and
 // at most `limit` times in any 24 hours. Counted in the verification's
 // transaction; the credential's row is written first, so two servers
@@ -102,7 +96,10 @@ Result<OnlineVerification> Verification::Verify(const Principal& terminal,
   if (terminal.role != Role::kTerminal || !terminal.scene) {
     return PermissionDenied("only a terminal verifies codes");
   }
-  return core_->Record(terminal, Judge(*core_->verifier, qr_text, *terminal.scene), std::nullopt);
+  // A phone's presentation, or else a printed card (its use limit is
+  // applied in RecordIn).
+  return core_->Record(terminal, core_->verifier->VerifyCodeOrCard(qr_text, terminal.scene),
+                       std::nullopt);
 }
 
 Result<OnlineVerification> Verification::VerifyScanned(const Principal& terminal,
@@ -205,7 +202,7 @@ Result<code::VerificationResult> Verification::Check(const Principal& terminal,
   if (terminal.role != Role::kTerminal || !terminal.scene) {
     return PermissionDenied("only a terminal verifies codes");
   }
-  return Judge(*core_->verifier, qr_text, *terminal.scene);
+  return core_->verifier->VerifyCodeOrCard(qr_text, terminal.scene);
 }
 
 Result<OnlineVerification> Verification::RecordIn(store::Transaction& tx, const Principal& terminal,
