@@ -112,7 +112,9 @@ GateDecision AccessGate::Decide(std::string_view qr_text) {
   } else if (qr_text.starts_with(kVisitorPassPrefix)) {
     DecidePass(qr_text, *list, now, decision);
   } else {
-    decision.code = verifier_.Verify(qr_text, Scene::kAccess);
+    // A printed card too: the list names its credential only for a site
+    // whose policy admits cards, and bounds what a copy of it can do.
+    decision.code = verifier_.VerifyCodeOrCard(qr_text, Scene::kAccess);
     if (decision.code.valid) {
       Admit(*list, decision.code.credential_id, now, decision);
     } else {

@@ -50,7 +50,8 @@ class AccessGate {
   Status Apply(std::string_view delta_jws);
   std::uint64_t version() const;  // 0: none held
 
-  // Decides, and counts the passage against an entry that limits them.
+  // Decides on a code or a printed card (Verifier::VerifyCodeOrCard), and
+  // counts the passage against an entry that limits them.
   GateDecision Decide(std::string_view qr_text);
 
  private:

@@ -189,6 +189,33 @@ TEST_P(AllowListTest, AGateCountsAVisitorsEntries) {
   EXPECT_EQ(gate.Decide(Code(visitor_)).reason, "not_on_allow_list");
 }
 
+// A printed card (a credential without cnf) passes an offline gate only
+// through the list, which names it for a site admitting cards.
+TEST_P(AllowListTest, AGateAdmitsAPrintedCardOnlyThroughItsList) {
+  const CredentialId card_id = crypto::RandomArray<16>();
+  const std::string card = ToQrText(*IssueCredential({.issuer = "citycode:jimo",
+                                                      .subject = crypto::RandomArray<16>(),
+                                                      .issued_at = kNow - hours(1),
+                                                      .expires_at = kNow + hours(24 * 300),
+                                                      .id = card_id,
+                                                      .scenes = {Scene::kGov, Scene::kAccess},
+                                                      .channel = Channel::kCard},
+                                                     signer_));
+  AccessGate gate(*verifier_, clock_, root_.public_key(), "site_court");
+  ASSERT_TRUE(gate.Load(Signed(List(1, {Entry(staff_)}))).ok());
+  const GateDecision refused = gate.Decide(card);
+  EXPECT_FALSE(refused.admitted);
+  EXPECT_EQ(refused.reason, "not_on_allow_list");
+  EXPECT_TRUE(refused.code.card);
+  ASSERT_TRUE(gate.Load(Signed(List(2, {Entry(staff_), Entry(card_id)}))).ok());
+  const GateDecision admitted = gate.Decide(card);
+  EXPECT_TRUE(admitted.admitted);
+  EXPECT_EQ(admitted.code.credential_id, card_id);
+  EXPECT_EQ(admitted.code.channel, Channel::kCard);
+  // A phone's bare credential is neither a code nor a card.
+  EXPECT_EQ(gate.Decide(ToQrText(Credential(staff_))).reason, "not_a_presentation");
+}
+
 TEST_P(AllowListTest, AGateTakesADeltaOnlyForTheVersionItHolds) {
   AccessGate gate(*verifier_, clock_, root_.public_key(), "site_court");
   const AllowList v1 = List(1, {Entry(staff_)});

@@ -92,6 +92,8 @@ std::string_view ReasonName(Reason reason) {
     case Reason::kReplayed: return "replayed";
     case Reason::kSceneNotAllowed: return "scene_not_allowed";
     case Reason::kReplayCheckFailed: return "replay_check_failed";
+    case Reason::kNotACard: return "not_a_card";
+    case Reason::kCardUseLimit: return "card_use_limit";
   }
   return "malformed";
 }
@@ -119,6 +121,12 @@ struct Verifier::Impl {
                                                            const ListSnapshot& snapshot,
                                                            Instant now, Reason& reason) const;
   void Remember(std::string key, std::shared_ptr<const VerifiedCredential> credential) const;
+  // The credential's own checks once its issuer signature verified, for a
+  // presentation and a printed card alike: the signing key valid at `now`,
+  // the credential's lifetime, and (`live`) the revocation list. kValid or
+  // the refusal.
+  Reason CheckCredential(const VerifiedCredential& credential, const ListSnapshot& snapshot,
+                         Instant now, bool live) const;
   // Every check, with `now` as the time. `live`: a scan happening now, so
   // the lists' issue time, the revocation list and the replay record apply;
   // otherwise a past scan, whose revocation and replay the caller checks.
@@ -272,6 +280,36 @@ VerificationResult Verifier::VerifyScanned(std::string_view qr_text, std::option
                       /*live=*/false);
 }
 
+namespace {
+
+// What a result tells of the credential, filled once it is decoded.
+void Describe(const CredentialClaims& claims, VerificationResult& result) {
+  result.subject = claims.subject;
+  result.credential_id = claims.id;
+  result.scenes = claims.scenes;
+  result.channel = claims.channel;
+  result.rider_category = claims.rider_category;
+  result.held_by_guardian = claims.held_by_guardian;
+}
+
+bool SceneAllowed(const CredentialClaims& claims, std::optional<Scene> scene) {
+  return !scene || std::binary_search(claims.scenes.begin(), claims.scenes.end(), *scene);
+}
+
+}  // namespace
+
+Reason Verifier::Impl::CheckCredential(const VerifiedCredential& credential,
+                                       const ListSnapshot& snapshot, Instant now, bool live) const {
+  const CredentialClaims& claims = credential.claims;
+  if (now < credential.key_not_before || now > credential.key_not_after) {
+    return Reason::kUnknownKey;
+  }
+  if (now >= claims.expires_at) return Reason::kCredentialExpired;
+  if (claims.issued_at > now + options.max_future) return Reason::kCredentialNotYetValid;
+  if (live && snapshot.revocation.Contains(claims.id)) return Reason::kCredentialRevoked;
+  return Reason::kValid;
+}
+
 VerificationResult Verifier::Impl::Check(ByteView presentation, std::optional<Scene> scene,
                                          Instant now, bool live) const {
   const std::shared_ptr<const ListSnapshot> snapshot = Lists();
@@ -300,19 +338,11 @@ VerificationResult Verifier::Impl::Check(ByteView presentation, std::optional<Sc
       LoadCredential(fields->credential, *snapshot, now, credential_reason);
   if (credential == nullptr) return refuse(credential_reason);
   const CredentialClaims& claims = credential->claims;
-  result.subject = claims.subject;
-  result.credential_id = claims.id;
-  result.scenes = claims.scenes;
-  result.channel = claims.channel;
-  result.rider_category = claims.rider_category;
-  result.held_by_guardian = claims.held_by_guardian;
-
-  if (now < credential->key_not_before || now > credential->key_not_after) {
-    return refuse(Reason::kUnknownKey);
+  Describe(claims, result);
+  if (const Reason reason = CheckCredential(*credential, *snapshot, now, live);
+      reason != Reason::kValid) {
+    return refuse(reason);
   }
-  if (now >= claims.expires_at) return refuse(Reason::kCredentialExpired);
-  if (claims.issued_at > now + options.max_future) return refuse(Reason::kCredentialNotYetValid);
-  if (live && snapshot->revocation.Contains(claims.id)) return refuse(Reason::kCredentialRevoked);
   // A printed card has no device key, so it cannot sign a presentation.
   if (!claims.device_key || !VerifyCoseSign1(*envelope, *claims.device_key)) {
     return refuse(Reason::kBadDeviceSignature);
@@ -322,9 +352,7 @@ VerificationResult Verifier::Impl::Check(ByteView presentation, std::optional<Sc
   const PresentationKey replay_key{claims.id, ToUnixSeconds(fields->made_at), fields->counter};
   const bool detect_replay = live && options.detect_replay;
   if (detect_replay && SeenBefore(replay_key)) return refuse(Reason::kReplayed);
-  if (scene && !std::binary_search(claims.scenes.begin(), claims.scenes.end(), *scene)) {
-    return refuse(Reason::kSceneNotAllowed);
-  }
+  if (!SceneAllowed(claims, scene)) return refuse(Reason::kSceneNotAllowed);
   // Recorded only once accepted, so a code refused for its scene can still
   // be used where it belongs; Record is atomic, so of two gates racing with
   // the same code only one accepts it.
@@ -336,6 +364,56 @@ VerificationResult Verifier::Impl::Check(ByteView presentation, std::optional<Sc
   result.valid = true;
   result.reason = Reason::kValid;
   return result;
+}
+
+VerificationResult Verifier::VerifyCard(std::string_view qr_text,
+                                        std::optional<Scene> scene) const {
+  const std::shared_ptr<const ListSnapshot> snapshot = impl_->Lists();
+  const Instant now = impl_->clock.Now();
+  VerificationResult result;
+  auto refuse = [&result](Reason reason) {
+    result.valid = false;
+    result.reason = reason;
+    return result;
+  };
+  if (!impl_->CheckClock(*snapshot, now, result.warnings)) return refuse(Reason::kClockBehind);
+
+  auto bytes = FromQrText(qr_text);
+  if (!bytes.ok()) return refuse(Reason::kMalformed);
+  // The shape first, before any signature: a card is a credential without
+  // a device key. A presentation, or a phone's credential lifted out of
+  // one, is not a card (the phone's would otherwise pass without its key).
+  auto envelope = DecodeCoseSign1(*bytes);
+  if (!envelope.ok()) return refuse(Reason::kMalformed);
+  auto shape = ParseCredentialClaims(envelope->payload);
+  if (!shape.ok()) {
+    return refuse(ParsePresentationFields(envelope->payload).ok() ? Reason::kNotACard
+                                                                  : Reason::kMalformed);
+  }
+  if (shape->device_key) return refuse(Reason::kNotACard);
+
+  Reason credential_reason = Reason::kMalformed;
+  const std::shared_ptr<const VerifiedCredential> credential =
+      impl_->LoadCredential(*bytes, *snapshot, now, credential_reason);
+  if (credential == nullptr) return refuse(credential_reason);
+  Describe(credential->claims, result);
+  result.card = true;
+  if (const Reason reason = impl_->CheckCredential(*credential, *snapshot, now, /*live=*/true);
+      reason != Reason::kValid) {
+    return refuse(reason);
+  }
+  if (!SceneAllowed(credential->claims, scene)) return refuse(Reason::kSceneNotAllowed);
+  result.valid = true;
+  result.reason = Reason::kValid;
+  return result;
+}
+
+VerificationResult Verifier::VerifyCodeOrCard(std::string_view qr_text,
+                                              std::optional<Scene> scene) const {
+  VerificationResult result = Verify(qr_text, scene);
+  if (result.reason != Reason::kNotAPresentation) return result;
+  VerificationResult card = VerifyCard(qr_text, scene);
+  return card.reason == Reason::kNotACard ? result : card;
 }
 
 VisitorPassResult Verifier::VerifyVisitorPass(std::string_view text) const {

@@ -45,6 +45,12 @@ enum class Reason {
   // detection (the replay journal cannot be written), so it is refused; the
   // operator must fix the terminal.
   kReplayCheckFailed,
+  // VerifyCard: a presentation, or a credential with a device key (cnf),
+  // where a printed card is expected.
+  kNotACard,
+  // Online only (platform/verification.h): a printed card used more often
+  // than its use limit allows; an offline verifier never gives it.
+  kCardUseLimit,
 };
 std::string_view ReasonName(Reason reason);  // "valid", "clock_behind", "malformed", ...
 
@@ -87,6 +93,9 @@ struct VerificationResult {
   bool held_by_guardian = false;  // a dependant's code, shown by a guardian
   Instant made_at{};              // t
   std::uint64_t counter = 0;      // n
+  // Verified by VerifyCard: a printed card, which has no presentation (no t,
+  // no n) and is never checked for replay.
+  bool card = false;
 };
 
 // The verdict on a printed visitor pass (code/visitor_pass.h).
@@ -122,6 +131,24 @@ class Verifier {
   // `scanned_at` and replay itself.
   VerificationResult VerifyScanned(std::string_view qr_text, std::optional<Scene> scene,
                                    Instant scanned_at) const;
+
+  // Verifies a printed card: QR text "CC1:" + Base45 of the card's credential
+  // itself (a credential without cnf, channel card), for `scene` (nullopt:
+  // any scene), at the clock's now, in this order: kClockBehind →
+  // kMalformed → kNotACard (a presentation, or a credential with a device
+  // key) → kUnknownKey → kBadIssuerSignature → kCredentialExpired /
+  // kCredentialNotYetValid → kCredentialRevoked → kSceneNotAllowed. The
+  // same key, lifetime and revocation checks as Verify; no freshness and no
+  // replay check (a card is static: a copy of it is bounded by where it is
+  // accepted, docs/VERIFIER.md). The result has `card` set and channel
+  // card. Never throws.
+  VerificationResult VerifyCard(std::string_view qr_text, std::optional<Scene> scene) const;
+  // What a reader that takes both shows: Verify, and for a bare credential
+  // (kNotAPresentation) VerifyCard; a credential that is no card either (it
+  // has cnf) stays kNotAPresentation. An access gate uses it, its allow-list
+  // deciding whether a card is admitted; the platform's online verification
+  // too, with its own use limits.
+  VerificationResult VerifyCodeOrCard(std::string_view qr_text, std::optional<Scene> scene) const;
 
   // Checks a printed visitor pass ("CV1:…") at the clock's now, in this
   // order: kClockBehind (our clock behind the newest list's issued_at) →

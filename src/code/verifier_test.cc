@@ -312,6 +312,96 @@ TEST_P(VerifierTest, ConcurrentVerificationsAcceptEachCodeOnce) {
   EXPECT_EQ(other.load(), 0);
 }
 
+// --- printed cards: a credential without cnf, shown as its own QR ---
+
+TEST_P(VerifierTest, VerifiesAPrintedCard) {
+  CredentialClaims card = claims_;
+  card.device_key.reset();
+  card.channel = Channel::kCard;
+  card.scenes = {Scene::kGov, Scene::kTransit, Scene::kAccess};
+  card.expires_at = kNow + std::chrono::days(300);
+  const std::string text = ToQrText(Credential(card));
+  auto verifier = MakeVerifier();
+  const VerificationResult result = verifier->VerifyCard(text, Scene::kTransit);
+  EXPECT_TRUE(result.valid) << ReasonName(result.reason);
+  EXPECT_EQ(result.reason, Reason::kValid);
+  EXPECT_TRUE(result.card);
+  EXPECT_EQ(result.channel, Channel::kCard);
+  EXPECT_EQ(result.credential_id, card.id);
+  EXPECT_EQ(result.subject, card.subject);
+  EXPECT_EQ(result.rider_category, RiderCategory::kSenior);
+  // A card is static: shown again, it is still valid (no replay check).
+  EXPECT_TRUE(verifier->VerifyCard(text, Scene::kGov).valid);
+  EXPECT_TRUE(verifier->VerifyCard(text, std::nullopt).valid);
+}
+
+TEST_P(VerifierTest, GivesEachCardRefusalItsOwnReason) {
+  CredentialClaims card = claims_;
+  card.device_key.reset();
+  card.channel = Channel::kCard;
+  card.scenes = {Scene::kGov, Scene::kTransit, Scene::kAccess};
+  const Bytes card_bytes = Credential(card);
+  auto verifier = MakeVerifier();
+  auto reason = [&](std::string_view text, std::optional<Scene> scene = Scene::kGov) {
+    return verifier->VerifyCard(text, scene).reason;
+  };
+  EXPECT_EQ(reason("CC1:"), Reason::kMalformed);
+  EXPECT_EQ(reason("hello"), Reason::kMalformed);
+  EXPECT_EQ(reason(ToQrText(AsBytes("not cbor"))), Reason::kMalformed);
+  // A presentation, or a phone's credential (it has cnf), is not a card.
+  EXPECT_EQ(reason(Code()), Reason::kNotACard);
+  EXPECT_EQ(reason(ToQrText(Credential(claims_))), Reason::kNotACard);
+  // Another issuer's key, or none with the kid.
+  const auto stranger = *crypto::PrivateKey::Generate(GetParam());
+  EXPECT_EQ(reason(ToQrText(*IssueCredential(card, stranger))), Reason::kUnknownKey);
+  // A forged signature under the trusted kid.
+  Bytes forged = card_bytes;
+  forged[forged.size() - 3] ^= 0x01;
+  EXPECT_EQ(reason(ToQrText(forged)), Reason::kBadIssuerSignature);
+  CredentialClaims expired = card;
+  expired.issued_at = kNow - std::chrono::days(400);
+  expired.expires_at = kNow - std::chrono::seconds(1);
+  EXPECT_EQ(reason(ToQrText(Credential(expired))), Reason::kCredentialExpired);
+  CredentialClaims early = card;
+  early.issued_at = kNow + std::chrono::minutes(5);
+  early.expires_at = kNow + std::chrono::days(300);
+  EXPECT_EQ(reason(ToQrText(Credential(early))), Reason::kCredentialNotYetValid);
+  // Not for a hotel: the card's scenes do not name it.
+  EXPECT_EQ(reason(ToQrText(card_bytes), Scene::kHotel), Reason::kSceneNotAllowed);
+  EXPECT_EQ(reason(ToQrText(card_bytes)), Reason::kValid);
+  // Revoked: refused once the list names it, cached or not.
+  RevocationList newer = revoked_;
+  newer.version += 1;
+  newer.entries = {RevocationEntryFor(card.id)};
+  ASSERT_TRUE(verifier->UpdateRevocationList(newer).ok());
+  EXPECT_EQ(reason(ToQrText(card_bytes)), Reason::kCredentialRevoked);
+  EXPECT_EQ(ReasonName(Reason::kNotACard), "not_a_card");
+  EXPECT_EQ(ReasonName(Reason::kCardUseLimit), "card_use_limit");
+}
+
+TEST_P(VerifierTest, NeverTakesACardForAPresentation) {
+  CredentialClaims card = claims_;
+  card.device_key.reset();
+  card.channel = Channel::kCard;
+  const std::string text = ToQrText(Credential(card));
+  auto verifier = MakeVerifier();
+  EXPECT_EQ(verifier->Verify(text, Scene::kTransit).reason, Reason::kNotAPresentation);
+  EXPECT_EQ(verifier->VerifyScanned(text, Scene::kTransit, kNow).reason, Reason::kNotAPresentation);
+  // Nor a visitor pass for a card.
+  EXPECT_EQ(verifier->VerifyCard("CV1:" + text.substr(4), Scene::kAccess).reason,
+            Reason::kMalformed);
+}
+
+TEST_P(VerifierTest, ReportsAClockBehindTheListsForACard) {
+  CredentialClaims card = claims_;
+  card.device_key.reset();
+  card.channel = Channel::kCard;
+  const std::string text = ToQrText(Credential(card));
+  auto verifier = MakeVerifier();
+  clock_.Set(trust_.issued_at - std::chrono::minutes(1));
+  EXPECT_EQ(verifier->VerifyCard(text, std::nullopt).reason, Reason::kClockBehind);
+}
+
 INSTANTIATE_TEST_SUITE_P(AllAlgorithms, VerifierTest, testing::AllAlgorithms(),
                          testing::AlgorithmParamName());
 

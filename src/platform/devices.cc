@@ -67,6 +67,18 @@ Result<IssuedCredential> PlatformCore::IssueCredential(store::Transaction& tx,
                                                        const crypto::PublicKey& device_key,
                                                        code::Channel channel, bool held_by_guardian,
                                                        Instant now) {
+  return SignCredential(tx, citizen_id,
+                        {.device_id = device_id,
+                         .device_key = device_key,
+                         .channel = channel,
+                         .held_by_guardian = held_by_guardian},
+                        now);
+}
+
+Result<IssuedCredential> PlatformCore::SignCredential(store::Transaction& tx,
+                                                      std::string_view citizen_id,
+                                                      const NewCredential& holder, Instant now) {
+  const bool card = holder.card != nullptr;
   const store::Value citizen_params[] = {Text(citizen_id)};
   CITYCODE_ASSIGN_OR_RETURN(
       auto citizen,
@@ -83,40 +95,56 @@ Result<IssuedCredential> PlatformCore::IssueCredential(store::Transaction& tx,
     }
   }
   CITYCODE_ASSIGN_OR_RETURN(auto signer, CurrentSigningKey(tx, now));
-  CITYCODE_ASSIGN_OR_RETURN(code::CredentialId id, TakeNextCredentialId(tx, device_id));
+  code::CredentialId id{};
+  Instant expires_at = now + options.credential_lifetime;
+  if (card) {
+    // A card is not renewed by a phone, so no id is announced for it. It
+    // ends with its key's place in the trust list at the latest: past that,
+    // gates would refuse it as unknown_key anyway.
+    id = crypto::RandomArray<code::kCredentialIdSize>();
+    const store::Value key[] = {Text(signer.first)};
+    CITYCODE_ASSIGN_OR_RETURN(auto key_row,
+                              tx.QueryOne("SELECT not_after FROM platform_keys WHERE id = ?", key));
+    expires_at = std::min(now + options.card_lifetime, FromUnixSeconds(key_row.Int(0)));
+  } else {
+    CITYCODE_ASSIGN_OR_RETURN(id, TakeNextCredentialId(tx, holder.device_id));
+  }
   code::CredentialClaims claims{
       .issuer = options.issuer_id,
       .subject = crypto::RandomArray<16>(),
       .issued_at = now,
-      .expires_at = now + options.credential_lifetime,
+      .expires_at = expires_at,
       .id = id,
-      .device_key = device_key,
-      .scenes = AllScenes(),
-      .channel = channel,
+      .device_key = holder.device_key,
+      .scenes = card ? CardScenes() : AllScenes(),
+      .channel = holder.channel,
       // Adults carry no category: the claim is there only to grant a concession.
       .rider_category = category == code::RiderCategory::kAdult
                             ? std::nullopt
                             : std::optional<code::RiderCategory>(category),
-      .held_by_guardian = held_by_guardian};
+      .held_by_guardian = holder.held_by_guardian};
   CITYCODE_ASSIGN_OR_RETURN(Bytes bytes, code::IssueCredential(claims, signer.second));
-  const store::Value params[] = {Blob(claims.id),
-                                 Blob(claims.subject),
-                                 Text(device_id),
-                                 Text(citizen_id),
-                                 Text(signer.first),
-                                 Text(SceneList(claims.scenes)),
-                                 Text(code::ChannelName(channel)),
-                                 Text(code::RiderCategoryName(category)),
-                                 Time(claims.issued_at),
-                                 Time(claims.expires_at)};
+  const store::Value params[] = {
+      Blob(claims.id),
+      Blob(claims.subject),
+      card ? store::Value(nullptr) : Text(holder.device_id),
+      Text(citizen_id),
+      Text(signer.first),
+      Text(SceneList(claims.scenes)),
+      Text(code::ChannelName(holder.channel)),
+      Text(code::RiderCategoryName(category)),
+      Time(claims.issued_at),
+      Time(claims.expires_at),
+      card ? Text(holder.card->terminal_id) : store::Value(nullptr),
+      card && !holder.card->staff_id.empty() ? Text(holder.card->staff_id) : store::Value(nullptr)};
   CITYCODE_RETURN_IF_ERROR(
       tx.Execute("INSERT INTO credentials (id, subject, device_id, citizen_id, signing_key_id, "
-                 "scenes, channel, rider_category, issued_at, expires_at) "
-                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 "scenes, channel, rider_category, issued_at, expires_at, card_terminal_id, "
+                 "card_staff_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                  params)
           .status());
   return IssuedCredential{
-      .device_id = std::string(device_id), .credential = std::move(bytes), .claims = claims};
+      .device_id = std::string(holder.device_id), .credential = std::move(bytes), .claims = claims};
 }
 
 Result<IssuedCredential> Devices::Enrol(const EnrolRequest& request) {
@@ -219,7 +247,8 @@ Result<IssuedCredential> Devices::RenewCredential(std::string_view citizen_id,
 }
 
 Result<std::vector<AdmissibleCredential>> Devices::Admissible(
-    store::Transaction& tx, std::span<const std::string> citizen_ids, Instant now) {
+    store::Transaction& tx, std::span<const std::string> citizen_ids, Instant now,
+    bool include_cards) {
   constexpr std::size_t kChunk = 500;  // bound parameters per query
   std::vector<AdmissibleCredential> out;
   auto add = [&out](const store::Row& row) -> Status {
@@ -255,6 +284,16 @@ Result<std::vector<AdmissibleCredential>> Devices::Admissible(
                                            marks + ")",
                                        params));
     for (const auto& row : next) CITYCODE_RETURN_IF_ERROR(add(row));
+    if (!include_cards) continue;
+    params.insert(params.begin(), Time(now));
+    // The terms match credentials_live_card's, so each citizen's card is one
+    // index lookup.
+    CITYCODE_ASSIGN_OR_RETURN(auto cards, tx.Query("SELECT citizen_id, id FROM credentials WHERE "
+                                                   "channel = 'card' AND revoked_at IS NULL AND "
+                                                   "expires_at > ? AND citizen_id IN (" +
+                                                       marks + ")",
+                                                   params));
+    for (const auto& row : cards) CITYCODE_RETURN_IF_ERROR(add(row));
   }
   return out;
 }
@@ -339,6 +378,9 @@ Status PlatformCore::EndActiveDevices(store::Transaction& tx, std::string_view c
                                           held + " AND state = 'active'",
                                       end)
                                .status());
+  // The account itself ends (not one guardian's hold on it): so does its
+  // printed card.
+  if (!guardian_id) CITYCODE_RETURN_IF_ERROR(RevokeCards(tx, citizen_id, reason).status());
   return tx.Execute("UPDATE signed_lists SET stale = 1 WHERE name = 'revocation'").status();
 }
 

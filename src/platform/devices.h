@@ -92,10 +92,11 @@ class Devices {
   // credential of an active device that is live at `now` (unexpired,
   // unrevoked) and the id announced for that device's next credential, so a
   // list fetched before a renewal admits the renewed code too. An ended
-  // device has neither.
+  // device has neither. With `include_cards` (a site whose policy admits
+  // printed cards), also the citizen's live card (cards.h), if any.
   Result<std::vector<AdmissibleCredential>> Admissible(store::Transaction& tx,
                                                        std::span<const std::string> citizen_ids,
-                                                       Instant now);
+                                                       Instant now, bool include_cards = false);
   // Set once, before any credential is issued. A credential carries the
   // senior category by verified age, else what `source` says of the
   // verified person, else none (adult).

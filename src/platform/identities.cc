@@ -86,7 +86,9 @@ Status SetRiderCategory(PlatformCore& core, store::Transaction& tx, std::string_
 }
 
 // The account loses its verified identity: the row goes, the event is
-// logged, and the fare falls back to adult.
+// logged, the fare falls back to adult, and its printed card is revoked (a
+// card is issued to a verified person, cards.h). Online verification sees
+// the revocation on commit; the revocation list is marked for re-signing.
 Status DropIdentity(PlatformCore& core, store::Transaction& tx, const std::string& citizen_id,
                     std::string_view event, AssuranceLevel level, std::string_view method,
                     std::string_view source) {
@@ -94,6 +96,8 @@ Status DropIdentity(PlatformCore& core, store::Transaction& tx, const std::strin
   CITYCODE_RETURN_IF_ERROR(
       tx.Execute("DELETE FROM identities WHERE citizen_id = ?", params).status());
   CITYCODE_RETURN_IF_ERROR(LogEvent(core, tx, citizen_id, event, level, method, source));
+  CITYCODE_RETURN_IF_ERROR(
+      core.RevokeCards(tx, citizen_id, "identity_" + std::string(event)).status());
   return SetRiderCategory(core, tx, citizen_id, code::RiderCategory::kAdult);
 }
 
@@ -122,6 +126,10 @@ Status Record(PlatformCore& core, store::Transaction& tx, std::string_view citiz
   const AssuranceLevel level = same ? std::max(current->level, check.level) : check.level;
   const BlindIndex number_index = core.keyring.Index("verified_id_number", person.id_number);
   CITYCODE_RETURN_IF_ERROR(TakeFromOtherAccount(core, tx, citizen_id, number_index, check));
+  // Another person now: the card issued to the former one goes.
+  if (current && !same) {
+    CITYCODE_RETURN_IF_ERROR(core.RevokeCards(tx, citizen_id, "identity_replaced").status());
+  }
   const store::Value mine[] = {Text(citizen_id)};
   CITYCODE_RETURN_IF_ERROR(
       tx.Execute("DELETE FROM identities WHERE citizen_id = ?", mine).status());
@@ -278,6 +286,14 @@ Result<IdentityStatus> Identities::ConfirmInPerson(std::string_view citizen_id,
         return OkStatus();
       }));
   return status;
+}
+
+Status Identities::ConfirmInPerson(store::Transaction& tx, std::string_view citizen_id,
+                                   const Person& person, std::string_view terminal_id) {
+  CITYCODE_RETURN_IF_ERROR(CheckPerson(person.name, person.id_number, core_->clock.Now()));
+  CITYCODE_RETURN_IF_ERROR(CheckCitizen(tx, citizen_id));
+  return Record(*core_, tx, citizen_id, person,
+                {AssuranceLevel::kInPerson, "counter", terminal_id});
 }
 
 Result<VerifiedIdentity> Identities::Verified(std::string_view citizen_id) {

@@ -99,6 +99,10 @@ class Identities {
   // invalid_argument as CompleteOnline.
   Result<IdentityStatus> ConfirmInPerson(std::string_view citizen_id, const Person& person,
                                          std::string_view terminal_id);
+  // The same in the caller's transaction (a window issuing a printed card,
+  // cards.h).
+  Status ConfirmInPerson(store::Transaction& tx, std::string_view citizen_id, const Person& person,
+                         std::string_view terminal_id);
   // The account's verified identity; failed_precondition
   // (identity_not_verified) when it has none.
   Result<VerifiedIdentity> Verified(std::string_view citizen_id);
@@ -124,7 +128,7 @@ class Identities {
                                 const Person& person, AssuranceLevel level,
                                 std::string_view certificate);
   // The account loses its verified identity (event "withdrawn", `source`
-  // says why).
+  // says why), and its printed card with it (cards.h).
   Status Withdraw(store::Transaction& tx, std::string_view citizen_id, std::string_view source);
 
  private:

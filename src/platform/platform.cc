@@ -20,6 +20,7 @@ Platform::Platform(std::unique_ptr<PlatformCore> core)
       citizens_(*core_),
       identities_(*core_),
       devices_(*core_),
+      cards_(*core_),
       organisations_(*core_),
       staff_(*core_),
       access_keys_(*core_),
@@ -107,6 +108,10 @@ Status Platform::PurgeExpired() {
             tx.Execute("DELETE FROM phone_code_sends WHERE at < ?", hour_ago).status());
         CITYCODE_RETURN_IF_ERROR(
             tx.Execute("DELETE FROM staff_sessions WHERE expires_at < ?", now).status());
+        // A card's use limit counts the last 24 hours only.
+        const store::Value day_ago[] = {Time(core.clock.Now() - std::chrono::hours(24))};
+        CITYCODE_RETURN_IF_ERROR(
+            tx.Execute("DELETE FROM card_uses WHERE at < ?", day_ago).status());
         return tx.Execute("DELETE FROM sessions WHERE expires_at < ?", now).status();
       }));
   return core.RefreshVerifier();

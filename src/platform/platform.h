@@ -22,6 +22,7 @@
 #include "crypto/password.h"
 #include "oidc/id_token.h"
 #include "platform/access_keys.h"
+#include "platform/cards.h"
 #include "platform/citizens.h"
 #include "platform/devices.h"
 #include "platform/identities.h"
@@ -41,6 +42,14 @@ struct PlatformOptions {
   crypto::Algorithm algorithm = crypto::Algorithm::kEd25519;
   int max_devices_per_citizen = 3;
   std::chrono::seconds credential_lifetime = std::chrono::hours(72);
+  // A printed card (cards.h) lives this long, but never beyond the trust
+  // list's end of the key that signed it.
+  std::chrono::seconds card_lifetime = std::chrono::days(365);
+  // Online uses of one printed card (a hall counter, an online validator)
+  // accepted in any 24 hours; past them, refused card_use_limit. A rolling
+  // window, not a local day: the platform has no city time zone, and a
+  // rolling window bounds a copied card at midnight too.
+  int card_uses_per_day = 8;
   std::chrono::seconds session_lifetime = std::chrono::hours(12);
   // A new signing key is in the trust list this long before it signs, so
   // offline gates have fetched it by then.
@@ -100,6 +109,7 @@ class Platform {
   Citizens& citizens() { return citizens_; }
   Identities& identities() { return identities_; }
   Devices& devices() { return devices_; }
+  Cards& cards() { return cards_; }
   Organisations& organisations() { return organisations_; }
   Staff& staff() { return staff_; }
   AccessKeys& access_keys() { return access_keys_; }
@@ -122,6 +132,7 @@ class Platform {
   Citizens citizens_;
   Identities identities_;
   Devices devices_;
+  Cards cards_;
   Organisations organisations_;
   Staff staff_;
   AccessKeys access_keys_;

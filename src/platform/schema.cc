@@ -8,7 +8,7 @@ namespace {
 // Times are unix seconds (BIGINT); ids are made by the application. Columns
 // named sealed_* hold envelope-encrypted personal data (platform/keyring.h);
 // *_index columns hold keyed hashes for lookups, never the value.
-const std::array<store::Migration, 9> kMigrations = {{
+const std::array<store::Migration, 10> kMigrations = {{
     {1, "platform",
      R"sql(
 CREATE TABLE platform_keys (
@@ -263,6 +263,49 @@ CREATE INDEX staff_sessions_staff ON staff_sessions(staff_id);
     // the renewed code before the phone has fetched it.
     {9, "devices_next_credential", R"sql(
 ALTER TABLE devices ADD COLUMN next_credential_id BLOB;
+)sql"},
+    // Printed cards (cards.h): a card is a credential without a device, so
+    // device_id becomes nullable, only for channel 'card' (SQLite cannot
+    // drop a NOT NULL: the table is made again; nothing references it). A
+    // card keeps the window and clerk that issued it; at most one
+    // unrevoked card per citizen (issuing a new one revokes the old one in
+    // the same transaction). card_uses counts a card's online uses for its
+    // use limit: a small table of its own rather than an index on every
+    // verification.
+    {10, "cards", R"sql(
+CREATE TABLE credentials_v10 (
+  id BLOB PRIMARY KEY,               -- cti
+  subject BLOB NOT NULL UNIQUE,      -- the pseudonym the code carries
+  device_id TEXT REFERENCES devices(id),  -- NULL for a printed card only
+  citizen_id TEXT NOT NULL REFERENCES citizens(id),
+  signing_key_id TEXT NOT NULL REFERENCES platform_keys(id),
+  scenes TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  rider_category TEXT NOT NULL,
+  issued_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  revoked_at BIGINT,
+  revoke_reason TEXT,
+  card_terminal_id TEXT REFERENCES terminals(id),  -- a card: the window that issued it
+  card_staff_id TEXT REFERENCES staff(id),         -- and its clerk
+  CHECK ((device_id IS NULL) = (channel = 'card'))
+);
+INSERT INTO credentials_v10 (id, subject, device_id, citizen_id, signing_key_id, scenes, channel,
+                             rider_category, issued_at, expires_at, revoked_at, revoke_reason)
+  SELECT id, subject, device_id, citizen_id, signing_key_id, scenes, channel, rider_category,
+         issued_at, expires_at, revoked_at, revoke_reason FROM credentials;
+DROP TABLE credentials;
+ALTER TABLE credentials_v10 RENAME TO credentials;
+CREATE INDEX credentials_device ON credentials(device_id);
+CREATE INDEX credentials_revoked ON credentials(revoked_at, expires_at);
+CREATE UNIQUE INDEX credentials_live_card ON credentials(citizen_id)
+  WHERE channel = 'card' AND revoked_at IS NULL;
+CREATE TABLE card_uses (
+  verification_id TEXT PRIMARY KEY,
+  credential_id BLOB NOT NULL,
+  at BIGINT NOT NULL
+);
+CREATE INDEX card_uses_credential ON card_uses(credential_id, at);
 )sql"},
 }};
 

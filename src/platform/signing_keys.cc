@@ -100,6 +100,12 @@ Result<std::pair<std::string, crypto::PrivateKey>> PlatformCore::CurrentSigningK
   return std::make_pair(cached->first, cached->second);
 }
 
+// The expiry of the last unrevoked printed card a key (platform_keys row)
+// signed; NULL if none.
+constexpr std::string_view kLastCard =
+    "(SELECT MAX(c.expires_at) FROM credentials c WHERE c.signing_key_id = platform_keys.id "
+    "AND c.channel = 'card' AND c.revoked_at IS NULL)";
+
 Result<SigningKeyInfo> SigningKeys::Rotate() {
   PlatformCore& core = *core_;
   SigningKeyInfo info;
@@ -114,6 +120,14 @@ Result<SigningKeyInfo> SigningKeys::Rotate() {
         CITYCODE_RETURN_IF_ERROR(tx.Execute("UPDATE platform_keys SET not_after = ? "
                                             "WHERE purpose = 'signing' AND not_after > ?",
                                             cut)
+                                     .status());
+        // Except a key whose printed cards (cards.h) live longer: a card
+        // cannot be re-signed, so its key stays trusted until the last
+        // unrevoked one expires.
+        const std::string last_card(kLastCard);
+        CITYCODE_RETURN_IF_ERROR(tx.Execute("UPDATE platform_keys SET not_after = " + last_card +
+                                            " WHERE purpose = 'signing' AND not_after < " +
+                                            last_card)
                                      .status());
         const Instant ends =
             starts + core.options.signing_key_lifetime + core.options.credential_lifetime;

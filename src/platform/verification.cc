@@ -61,6 +61,34 @@ void Refuse(code::VerificationResult& result, code::Reason reason) {
   result.reason = reason;
 }
 
+// A printed card's online use: only where cards are accepted online, and
+// at most `limit` times in any 24 hours. Counted in the verification's
+// transaction; the credential's row is written first, so two servers
+// counting one card's uses at once take turns.
+Status CheckCardUse(store::Transaction& tx, code::VerificationResult& verdict,
+                    const Principal& terminal, std::string_view verification_id, Instant now,
+                    int limit) {
+  if (!platform::CardAcceptedOnline(*terminal.scene)) {
+    Refuse(verdict, code::Reason::kSceneNotAllowed);
+    return OkStatus();
+  }
+  const store::Value cti[] = {Blob(verdict.credential_id)};
+  CITYCODE_RETURN_IF_ERROR(
+      tx.Execute("UPDATE credentials SET expires_at = expires_at WHERE id = ?", cti).status());
+  const store::Value window[] = {Blob(verdict.credential_id), Time(now - std::chrono::hours(24))};
+  CITYCODE_ASSIGN_OR_RETURN(
+      auto used,
+      tx.QueryOne("SELECT COUNT(*) FROM card_uses WHERE credential_id = ? AND at > ?", window));
+  if (used.Int(0) >= limit) {
+    Refuse(verdict, code::Reason::kCardUseLimit);
+    return OkStatus();
+  }
+  const store::Value use[] = {Text(verification_id), Blob(verdict.credential_id), Time(now)};
+  return tx
+      .Execute("INSERT INTO card_uses (verification_id, credential_id, at) VALUES (?, ?, ?)", use)
+      .status();
+}
+
 }  // namespace
 
 Result<OnlineVerification> Verification::Verify(const Principal& terminal,
@@ -68,7 +96,10 @@ Result<OnlineVerification> Verification::Verify(const Principal& terminal,
   if (terminal.role != Role::kTerminal || !terminal.scene) {
     return PermissionDenied("only a terminal verifies codes");
   }
-  return core_->Record(terminal, core_->verifier->Verify(qr_text, terminal.scene), std::nullopt);
+  // A phone's presentation, or else a printed card (its use limit is
+  // applied in RecordIn).
+  return core_->Record(terminal, core_->verifier->VerifyCodeOrCard(qr_text, terminal.scene),
+                       std::nullopt);
 }
 
 Result<OnlineVerification> Verification::VerifyScanned(const Principal& terminal,
@@ -130,7 +161,13 @@ Result<OnlineVerification> PlatformCore::RecordIn(store::Transaction& tx, const 
       }
     }
   }
-  if (verdict.valid) {
+  if (verdict.valid && verdict.card) {
+    // A printed card has no (t, n) to replay: it is bounded by where it is
+    // accepted and how often. Only a card verified live gets here (an
+    // uploaded scan is a presentation, or refused not_a_presentation).
+    CITYCODE_RETURN_IF_ERROR(
+        CheckCardUse(tx, verdict, terminal, out.verification_id, now, options.card_uses_per_day));
+  } else if (verdict.valid) {
     // One use per code city-wide, online or uploaded: the record lasts
     // as long as a scan of that time could still be uploaded.
     const auto horizon =
@@ -165,7 +202,7 @@ Result<code::VerificationResult> Verification::Check(const Principal& terminal,
   if (terminal.role != Role::kTerminal || !terminal.scene) {
     return PermissionDenied("only a terminal verifies codes");
   }
-  return core_->verifier->Verify(qr_text, terminal.scene);
+  return core_->verifier->VerifyCodeOrCard(qr_text, terminal.scene);
 }
 
 Result<OnlineVerification> Verification::RecordIn(store::Transaction& tx, const Principal& terminal,

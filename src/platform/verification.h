@@ -30,6 +30,12 @@ class Verification {
 
   // Verifies `qr_text` for the terminal's scene with city-wide replay
   // detection and the database's revocations, and records the verification.
+  // A printed card (cards.h) is taken too (result.card): only at a terminal
+  // whose scene accepts cards online (gov, transit; else
+  // kSceneNotAllowed), with no replay check, and at most
+  // PlatformOptions::card_uses_per_day valid uses in any 24 hours (then
+  // kCardUseLimit). The same holds for Check + RecordIn and VerifyForAction;
+  // VerifyScanned (an offline gate's upload) takes presentations only.
   // permission_denied unless `terminal` is a terminal principal.
   Result<OnlineVerification> Verify(const Principal& terminal, std::string_view qr_text);
   // Verify for a scene's action on a person (a ticket, a case, a booking):

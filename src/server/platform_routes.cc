@@ -309,6 +309,41 @@ void AddDeviceRoutes(platform::Platform& p, std::vector<RouteSpec>& routes) {
                           p.devices().Unbind(call.principal->citizen_id, Param(call, "device")),
                           {{"device_id", Param(call, "device")}, {"state", "unbound"}});
                     }});
+  // Printed cards are issued at hall windows (scenes/gov); their holder
+  // sees and revokes them here.
+  routes.push_back({.method = Method::kGet,
+                    .pattern = "/v1/me/cards",
+                    .name = "list_cards",
+                    .summary = "The calling citizen's printed cards, newest first (no QR: it is "
+                               "printed once at the window)",
+                    .roles = kCitizens,
+                    .handler = [&p](Call& call) {
+                      return Respond(p.cards().List(call.principal->citizen_id), 200,
+                                     [](const std::vector<platform::Card>& cards) {
+                                       json out = json::array();
+                                       for (const platform::Card& c : cards) {
+                                         json card = {{"card_id", ToHex(c.id)},
+                                                      {"issued_at", FormatRfc3339(c.issued_at)},
+                                                      {"expires_at", FormatRfc3339(c.expires_at)},
+                                                      {"revoked", c.revoked_at.has_value()}};
+                                         if (c.revoked_at) {
+                                           card["revoked_at"] = FormatRfc3339(*c.revoked_at);
+                                           card["revoke_reason"] = c.revoke_reason;
+                                         }
+                                         out.push_back(card);
+                                       }
+                                       return json{{"cards", out}};
+                                     });
+                    }});
+  routes.push_back({.method = Method::kPost,
+                    .pattern = "/v1/me/cards/revoke",
+                    .name = "revoke_card",
+                    .summary = "Revoke the calling citizen's printed card at once (lost)",
+                    .roles = kCitizens,
+                    .handler = [&p](Call& call) {
+                      return Done(p.cards().Revoke(call.principal->citizen_id, "card_lost"),
+                                  {{"revoked", true}});
+                    }});
 }
 
 // Organisations and their sites.

@@ -128,6 +128,23 @@ struct PlatformCore {
   Result<std::pair<std::string, crypto::PrivateKey>> CurrentSigningKey(store::Transaction& tx,
                                                                        Instant now);
 
+  // What a credential is issued to: a device (its id and key), or, with
+  // `card`, a printed card (no device, no key, channel card).
+  struct NewCredential {
+    std::string_view device_id;
+    std::optional<crypto::PublicKey> device_key;
+    code::Channel channel = code::Channel::kApp;
+    bool held_by_guardian = false;
+    const CardIssuer* card = nullptr;
+  };
+  // Signs and records a credential for the citizen: a device's (the
+  // credential lifetime, every scene) or a card's (cards.h).
+  Result<IssuedCredential> SignCredential(store::Transaction& tx, std::string_view citizen_id,
+                                          const NewCredential& holder, Instant now);
+  // In `tx`: revokes the citizen's unrevoked card with `reason` and marks
+  // the revocation list for re-signing; how many (0 or 1).
+  Result<std::int64_t> RevokeCards(store::Transaction& tx, std::string_view citizen_id,
+                                   std::string_view reason);
   // Issues and records a credential for an active device (one a guardian
   // holds: the credential says so).
   Result<IssuedCredential> IssueCredential(store::Transaction& tx, std::string_view citizen_id,

@@ -963,4 +963,39 @@ Result<platform::IdentityStatus> GovScene::ConfirmIdentity(const Principal& wind
                                                     window.terminal_id);
 }
 
+namespace {
+
+// A printed card is handed over by a person: the window's clerk, signed in.
+Status CheckClerk(const Principal& window) {
+  if (window.staff_id.empty()) {
+    return PermissionDenied("a printed card needs the clerk signed in at the window",
+                            "staff_required");
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+Result<platform::IssuedCard> GovScene::IssueCard(const Principal& window,
+                                                 const platform::Person& person) {
+  Impl& impl = *impl_;
+  CITYCODE_RETURN_IF_ERROR(CheckClerk(window));
+  {
+    CITYCODE_ASSIGN_OR_RETURN(auto tx, impl.db.Begin(store::TransactionMode::kRead));
+    CITYCODE_RETURN_IF_ERROR(LoadWindow(*tx, window).status());
+  }
+  return impl.platform.cards().IssueToPerson(
+      person, {.terminal_id = window.terminal_id, .staff_id = window.staff_id});
+}
+
+Status GovScene::RevokeCard(const Principal& window, const platform::Person& person) {
+  Impl& impl = *impl_;
+  CITYCODE_RETURN_IF_ERROR(CheckClerk(window));
+  {
+    CITYCODE_ASSIGN_OR_RETURN(auto tx, impl.db.Begin(store::TransactionMode::kRead));
+    CITYCODE_RETURN_IF_ERROR(LoadWindow(*tx, window).status());
+  }
+  return impl.platform.cards().RevokeForPerson(person, "revoked_at_window");
+}
+
 }  // namespace citycode::gov

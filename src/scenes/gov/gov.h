@@ -25,7 +25,9 @@
 //    refused code, the message naming the verifier's reason; "not_a_window"
 //    for a terminal that is no registered window; "ticket_not_yours" when
 //    the code is not the ticket holder's; "not_case_window" when another
-//    window closes a case; an item, ticket or case of another organisation.
+//    window closes a case; "staff_required" for a printed card without a
+//    clerk signed in at the window; an item, ticket or case of another
+//    organisation.
 //  - not_found: an unknown item, ticket, case, organisation or terminal.
 //  - failed_precondition: "ticket_not_called", "case_closed",
 //    "item_not_handled"; an organisation that is no service hall.
@@ -247,6 +249,20 @@ class GovScene final : public api::Scene {
   Result<platform::IdentityStatus> ConfirmIdentity(const platform::Principal& window,
                                                    std::string_view qr_text,
                                                    const platform::Person& person);
+
+  // --- printed cards (platform/cards.h), for people without a smartphone ---
+  // At a window with its clerk signed in, the clerk having checked the
+  // physical ID card of `person` (no code: the person may have no phone):
+  // a printed card for that person's account, which is verified in person
+  // at this window (a person verified nowhere gets a held account). Its QR
+  // text is in the answer once, to print; nothing of it is kept here.
+  // permission_denied staff_required (no clerk signed in), not_a_window;
+  // the platform's refusals (person_mismatch, invalid_argument) unchanged.
+  Result<platform::IssuedCard> IssueCard(const platform::Principal& window,
+                                         const platform::Person& person);
+  // The same window and clerk revoke the person's live card at once (a
+  // lost or stolen card). not_found no_card when there is none.
+  Status RevokeCard(const platform::Principal& window, const platform::Person& person);
 
  private:
   struct Impl;

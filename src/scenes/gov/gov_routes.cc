@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/route.h"
+#include "qr/qr.h"
 #include "scenes/gov/gov.h"
 #include "vault/certificate.h"
 #include "vault/certificate_types.h"
@@ -128,6 +129,25 @@ json OpenedCaseJson(const OpenedCase& opened) {
                       {"key_id", opened.release_key_id},
                       {"signature", Base64UrlEncode(opened.release_signature)}};
   }
+  return out;
+}
+
+// A new printed card, once: its QR text and, for the window's printer, the
+// QR as a PNG. The citizen's id stays inside the platform.
+json IssuedCardJson(const platform::IssuedCard& card) {
+  json scenes = json::array();
+  for (code::Scene scene : card.claims.scenes) scenes.push_back(code::SceneName(scene));
+  json out = {{"qr", card.qr_text},
+              {"card_id", ToHex(card.claims.id)},
+              {"issued_at", FormatRfc3339(card.claims.issued_at)},
+              {"expires_at", FormatRfc3339(card.claims.expires_at)},
+              {"scenes", scenes},
+              {"account_created", card.account_created}};
+  // The card is issued already; a PNG that cannot be made leaves the text
+  // to print.
+  auto symbol = qr::QrCode::Encode(card.qr_text);
+  auto png = symbol.ok() ? symbol->ToPng({.module_px = 4}) : Result<Bytes>(symbol.status());
+  out["qr_png"] = png.ok() ? json(Base64Encode(*png)) : json(nullptr);
   return out;
 }
 
@@ -315,6 +335,37 @@ std::vector<RouteSpec> GovScene::Routes() {
                return json{{"level", platform::AssuranceLevelName(status.level)},
                            {"verified_at", FormatRfc3339(status.verified_at.value_or(Instant{}))}};
              });
+       }});
+  // --- printed cards ---
+  routes.push_back(
+      {.method = Method::kPost,
+       .pattern = "/v1/gov/cards",
+       .name = "gov_issue_card",
+       .summary = "At a window with its clerk signed in: a printed card for the person whose "
+                  "physical ID card the clerk has checked (the QR is answered once; a new card "
+                  "revokes the old one)",
+       .roles = api::kTerminals,
+       .body = {{.name = "name", .max_length = 128, .description = "as on the ID card"},
+                {.name = "id_number", .max_length = 18, .description = "as on the ID card"}},
+       .success_status = 201,
+       .handler = [this](Call& call) {
+         return Respond(IssueCard(*call.principal, {.name = Text(call, "name"),
+                                                    .id_number = Text(call, "id_number")}),
+                        201, IssuedCardJson);
+       }});
+  routes.push_back(
+      {.method = Method::kPost,
+       .pattern = "/v1/gov/cards/revoke",
+       .name = "gov_revoke_card",
+       .summary = "At a window with its clerk signed in: revoke at once the printed card of the "
+                  "person whose physical ID card the clerk has checked (a lost card)",
+       .roles = api::kTerminals,
+       .body = {{.name = "name", .max_length = 128, .description = "as on the ID card"},
+                {.name = "id_number", .max_length = 18, .description = "as on the ID card"}},
+       .handler = [this](Call& call) {
+         return api::Done(RevokeCard(*call.principal, {.name = Text(call, "name"),
+                                                       .id_number = Text(call, "id_number")}),
+                          json{{"revoked", true}});
        }});
   routes.push_back({.method = Method::kGet,
                     .pattern = "/v1/gov/cases/{case}",

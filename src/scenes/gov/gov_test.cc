@@ -337,6 +337,49 @@ TEST_P(GovTest, AWindowConfirmsTheIdentityOnTheIdCard) {
   EXPECT_EQ(opened->record.served.size(), 2u);
 }
 
+// A person without a smartphone: the clerk checks the physical ID card and
+// prints a card, which then opens cases at the windows like a code.
+TEST_P(GovTest, AWindowWithItsClerkIssuesAndRevokesAPrintedCard) {
+  const platform::Person person{std::string(kName), std::string(kIdNumber)};
+  EXPECT_THAT(gov_->IssueCard(window_, person),
+              StatusIs(StatusCode::kPermissionDenied, "staff_required"));
+  auto clerk = platform_->staff().Create(hall_id_, "clerk1", "王窗口", "counter-1");
+  ASSERT_TRUE(clerk.ok()) << clerk.status().ToString();
+  Principal clerk_window = window_;
+  clerk_window.staff_id = clerk->id;
+  Principal clerk_kiosk = kiosk_;
+  clerk_kiosk.staff_id = clerk->id;
+  EXPECT_THAT(gov_->IssueCard(clerk_kiosk, person),
+              StatusIs(StatusCode::kPermissionDenied, "not_a_window"));
+  EXPECT_THAT(gov_->IssueCard(clerk_window, {std::string(kName), "370282199003154514"}),
+              StatusIs(StatusCode::kInvalidArgument, "id_number_invalid"));
+
+  auto card = gov_->IssueCard(clerk_window, person);
+  ASSERT_TRUE(card.ok()) << card.status().ToString();
+  // The person is verified on citizen_'s account: the card is theirs.
+  EXPECT_EQ(card->citizen_id, citizen_.id);
+  EXPECT_FALSE(card->account_created);
+  auto opened = gov_->OpenCase(window_, card->qr_text, std::nullopt, hukou_.id);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_EQ(opened->record.citizen_id, citizen_.id);
+  EXPECT_EQ(opened->record.served.size(), 2u);
+  // A kiosk takes a queue number with it too.
+  EXPECT_TRUE(gov_->TakeTicket(kiosk_, card->qr_text, hukou_.id).ok());
+
+  EXPECT_THAT(gov_->RevokeCard(window_, person),
+              StatusIs(StatusCode::kPermissionDenied, "staff_required"));
+  ASSERT_TRUE(gov_->RevokeCard(clerk_window, person).ok());
+  EXPECT_THAT(gov_->OpenCase(window_, card->qr_text, std::nullopt, hukou_.id),
+              StatusIs(StatusCode::kPermissionDenied, "code_invalid"));
+  EXPECT_THAT(gov_->RevokeCard(clerk_window, person), StatusIs(StatusCode::kNotFound, "no_card"));
+
+  // Someone verified nowhere gets an account of their own.
+  auto fresh = gov_->IssueCard(clerk_window, {"测试市民乙", std::string(kOtherIdNumber)});
+  ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
+  EXPECT_TRUE(fresh->account_created);
+  EXPECT_NE(fresh->citizen_id, citizen_.id);
+}
+
 TEST_P(GovTest, AnExpiredCertificateIsMissingAsExpired) {
   const Citizen other = NewCitizen(kOtherPhone, kOtherIdNumber);
   IssueTo(kOtherIdNumber, "resident_id_card", "2030-01-01");
