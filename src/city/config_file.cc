@@ -103,6 +103,8 @@ Status ReadPlatform(Sections& sections, CityConfig& config) {
   std::int64_t credential_hours =
       std::chrono::duration_cast<std::chrono::hours>(config.platform.credential_lifetime).count();
   std::int64_t upkeep_seconds = config.upkeep_interval.count();
+  std::int64_t card_days =
+      std::chrono::duration_cast<std::chrono::days>(config.platform.card_lifetime).count();
   std::int64_t max_scan_age_hours =
       std::chrono::duration_cast<std::chrono::hours>(config.platform.max_scan_age).count();
   std::int64_t revoked_upload_grace_hours =
@@ -113,6 +115,8 @@ Status ReadPlatform(Sections& sections, CityConfig& config) {
       platform.Read("max_devices_per_citizen", config.platform.max_devices_per_citizen));
   CITYCODE_RETURN_IF_ERROR(platform.Read("credential_hours", credential_hours));
   CITYCODE_RETURN_IF_ERROR(platform.Read("upkeep_seconds", upkeep_seconds));
+  CITYCODE_RETURN_IF_ERROR(platform.Read("card_days", card_days));
+  CITYCODE_RETURN_IF_ERROR(platform.Read("card_uses_per_day", config.platform.card_uses_per_day));
   CITYCODE_RETURN_IF_ERROR(platform.Read("max_scan_age_hours", max_scan_age_hours));
   CITYCODE_RETURN_IF_ERROR(platform.Read("revoked_upload_grace_hours", revoked_upload_grace_hours));
   std::string time_zone;
@@ -143,6 +147,11 @@ Status ReadPlatform(Sections& sections, CityConfig& config) {
     return platform.Invalid("max_scan_age_hours", "1-2160");
   }
   config.platform.credential_lifetime = std::chrono::hours(credential_hours);
+  if (card_days < 1 || card_days > 3650) return platform.Invalid("card_days", "1-3650");
+  config.platform.card_lifetime = std::chrono::days(card_days);
+  if (config.platform.card_uses_per_day < 1 || config.platform.card_uses_per_day > 100) {
+    return platform.Invalid("card_uses_per_day", "1-100");
+  }
   config.platform.max_scan_age = std::chrono::hours(max_scan_age_hours);
   if (revoked_upload_grace_hours < 0 || revoked_upload_grace_hours > max_scan_age_hours) {
     return platform.Invalid("revoked_upload_grace_hours", "0 to max_scan_age_hours");

@@ -261,7 +261,9 @@ void RenderRequestCounts(std::string& out, const RouteTotalsByName& routes) {
   out +=
       "# HELP citycode_http_requests_total HTTP responses by route and status code.\n"
       "# TYPE citycode_http_requests_total counter\n";
-  for (const auto& [name, totals] : routes) {
+  for (const auto& route : routes) {
+    const auto& name = route.first;
+    const auto& totals = route.second;
     auto line = [&](std::string_view code, std::uint64_t count) {
       out += "citycode_http_requests_total{route=\"";
       AppendEscaped(&out, name, true);

@@ -37,6 +37,7 @@ CREATE TABLE access_sites (
   opens TEXT NOT NULL,
   closes TEXT NOT NULL,
   anti_passback BIGINT NOT NULL,
+  allow_cards BIGINT NOT NULL,
   configured_at BIGINT NOT NULL,
   change_seq BIGINT NOT NULL DEFAULT 0
 );
@@ -274,7 +275,7 @@ Result<Policy> PolicyFromName(std::string_view name) {
 
 std::string SiteSelect(std::string_view extra_columns) {
   return "SELECT s.site_id, s.org_id, p.name, s.policy, s.opens, s.closes, s.anti_passback, "
-         "s.configured_at, o.name" +
+         "s.configured_at, o.name, s.allow_cards" +
          (extra_columns.empty() ? "" : ", " + std::string(extra_columns)) +
          " FROM access_sites s JOIN sites p ON p.id = s.site_id JOIN organisations o ON "
          "o.id = s.org_id";
@@ -289,6 +290,7 @@ Result<Site> SiteOf(const store::Row& row) {
             .anti_passback = row.Int(6) != 0,
             .configured_at = FromUnixSeconds(row.Int(7))};
   site.org_name = row.Text(8);
+  site.allow_cards = row.Int(9) != 0;
   CITYCODE_ASSIGN_OR_RETURN(site.policy, PolicyFromName(row.Text(3)));
   return site;
 }
@@ -385,16 +387,17 @@ Result<Site> AccessScene::ConfigureSite(std::string_view org_id, std::string_vie
           return FailedPrecondition("a site's policy cannot change", "wrong_policy");
         }
         CITYCODE_RETURN_IF_ERROR(
-            tx.Execute(
-                  "INSERT INTO access_sites (site_id, org_id, policy, opens, closes, "
-                  "anti_passback, configured_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT "
-                  "(site_id) DO UPDATE SET opens = excluded.opens, closes = excluded.closes, "
-                  "anti_passback = excluded.anti_passback",
-                  {Text(site_id), Text(org_id), Text(PolicyName(setup.policy)), Text(setup.opens),
-                   Text(setup.closes), Int(setup.anti_passback ? 1 : 0), Time(impl_->clock.Now())})
+            tx.Execute("INSERT INTO access_sites (site_id, org_id, policy, opens, closes, "
+                       "anti_passback, allow_cards, configured_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                       "ON CONFLICT (site_id) DO UPDATE SET opens = excluded.opens, "
+                       "closes = excluded.closes, anti_passback = excluded.anti_passback, "
+                       "allow_cards = excluded.allow_cards",
+                       {Text(site_id), Text(org_id), Text(PolicyName(setup.policy)),
+                        Text(setup.opens), Text(setup.closes), Int(setup.anti_passback ? 1 : 0),
+                        Int(setup.allow_cards ? 1 : 0), Time(impl_->clock.Now())})
                 .status());
         CITYCODE_ASSIGN_OR_RETURN(site, impl_->LoadSite(tx, site_id, org_id));
-        return OkStatus();
+        return MarkChanged(tx, site_id);  // cards may have come or gone
       }));
   return site;
 }
@@ -878,7 +881,7 @@ Result<std::vector<Membership>> AccessScene::ListMemberships(std::string_view ci
   std::vector<Membership> memberships;
   for (const auto& row : rows) {
     CITYCODE_ASSIGN_OR_RETURN(Site site, SiteOf(row));
-    memberships.push_back({.site = std::move(site), .household = row.Text(9)});
+    memberships.push_back({.site = std::move(site), .household = row.Text(10)});
   }
   return memberships;
 }

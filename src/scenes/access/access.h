@@ -93,6 +93,8 @@ struct Site {
   std::string closes = "24:00";
   // Report passages in the same direction as the holder's previous one.
   bool anti_passback = false;
+  // Members' printed cards (DESIGN.md) pass too, through the list.
+  bool allow_cards = false;
   Instant configured_at{};
 };
 
@@ -101,6 +103,7 @@ struct SiteSetup {
   std::string opens = "00:00";
   std::string closes = "24:00";
   bool anti_passback = false;
+  bool allow_cards = false;
 };
 
 enum class Direction { kIn, kOut };

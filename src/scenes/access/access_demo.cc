@@ -17,13 +17,14 @@ struct DemoSite {
   Policy policy;
   const char* opens;
   const char* closes;
+  bool allow_cards;
 };
 
 constexpr DemoSite kSites[] = {
-    {"即墨区人民法院", Policy::kStaff, "07:00", "20:00"},
-    {"即墨科技创新中心", Policy::kStaff, "00:00", "24:00"},
-    {"鹤山风景区", Policy::kReservations, "07:00", "18:00"},
-    {"墨河社区", Policy::kResidents, "00:00", "24:00"},
+    {"即墨区人民法院", Policy::kStaff, "07:00", "20:00", false},
+    {"即墨科技创新中心", Policy::kStaff, "00:00", "24:00", false},
+    {"鹤山风景区", Policy::kReservations, "07:00", "18:00", false},
+    {"墨河社区", Policy::kResidents, "00:00", "24:00", true},  // elderly residents' cards
 };
 
 // Hourly slots of 50 places and 10 walk-ins from 08:00 to 17:00 today (those
@@ -64,10 +65,12 @@ Status AccessScene::SeedDemo(api::DemoSeed& seed) {
     CITYCODE_ASSIGN_OR_RETURN(auto sites, platform.organisations().ListSites(org.id));
     if (sites.empty()) continue;
     const std::string& site_id = sites.front().id;
-    CITYCODE_RETURN_IF_ERROR(
-        ConfigureSite(org.id, site_id,
-                      {.policy = demo->policy, .opens = demo->opens, .closes = demo->closes})
-            .status());
+    CITYCODE_RETURN_IF_ERROR(ConfigureSite(org.id, site_id,
+                                           {.policy = demo->policy,
+                                            .opens = demo->opens,
+                                            .closes = demo->closes,
+                                            .allow_cards = demo->allow_cards})
+                                 .status());
     if (demo->policy == Policy::kReservations) {
       CITYCODE_ASSIGN_OR_RETURN(
           std::string booked, SeedSlots(*this, impl_->time, org.id, site_id, seed.citizen_id, now));

@@ -147,7 +147,8 @@ Result<std::vector<AllowEntry>> Desired(store::Transaction& tx, platform::Platfo
   for (const Admission& a : admissions) citizens.push_back(a.citizen_id);
   std::sort(citizens.begin(), citizens.end());
   citizens.erase(std::unique(citizens.begin(), citizens.end()), citizens.end());
-  CITYCODE_ASSIGN_OR_RETURN(auto credentials, platform.devices().Admissible(tx, citizens, now));
+  CITYCODE_ASSIGN_OR_RETURN(auto credentials,
+                            platform.devices().Admissible(tx, citizens, now, site.allow_cards));
   std::multimap<std::string_view, code::AllowHash> hashes;
   for (const auto& credential : credentials) {
     hashes.emplace(credential.citizen_id, code::AllowHashFor(credential.id));

@@ -167,7 +167,8 @@ void AddSetupRoutes(AccessScene& scene, std::vector<RouteSpec>& routes) {
          auto policy = PolicyFromName(Text(call, "policy"));
          if (!policy.ok()) return api::ErrorResponse(policy.status());
          SiteSetup setup{.policy = *policy,
-                         .anti_passback = call.body.value("anti_passback", false)};
+                         .anti_passback = call.body.value("anti_passback", false),
+                         .allow_cards = call.body.value("allow_cards", false)};
          if (!Text(call, "opens").empty()) setup.opens = Text(call, "opens");
          if (!Text(call, "closes").empty()) setup.closes = Text(call, "closes");
          return Respond(scene.ConfigureSite(Param(call, "org"), Param(call, "site"), setup), 200,

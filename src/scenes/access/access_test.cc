@@ -141,6 +141,35 @@ TEST_P(AccessTest, AListFetchedBeforeARenewalAdmitsTheRenewedCode) {
   EXPECT_TRUE(gate.Decide(Code(staff_)).admitted);
 }
 
+TEST_P(AccessTest, APrintedCardPassesOnlyWhereTheSiteAllowsCards) {
+  AddMember(court_, kStaff);
+  AddMember(community_, kStaff, "3-2-501");
+  ASSERT_TRUE(
+      access_
+          ->ConfigureSite(court_.org_id, court_.id, {.policy = Policy::kStaff, .allow_cards = true})
+          .ok());
+  // Issued at a terminal (a hall window's, in the city; any terminal here).
+  auto card = platform_->cards().Issue(staff_.id, {.terminal_id = court_gate_.terminal_id});
+  ASSERT_TRUE(card.ok()) << card.status().ToString();
+  auto verifier = GateVerifier();
+  code::AccessGate court(*verifier, clock_, platform_->signing_keys().root_public_key(), court_.id);
+  code::AccessGate community(*verifier, clock_, platform_->signing_keys().root_public_key(),
+                             community_.id);
+  ASSERT_TRUE(court.Load(List(court_gate_)).ok());
+  ASSERT_TRUE(community.Load(List(community_gate_)).ok());
+  EXPECT_TRUE(court.Decide(card->qr_text).admitted);
+  EXPECT_EQ(community.Decide(card->qr_text).reason, "not_on_allow_list");
+  EXPECT_TRUE(community.Decide(Code(staff_)).admitted);  // the phone's code still passes
+  // Revoked, the card leaves the court's list made refresh_seconds later
+  // (the bound docs/ACCESS.md states: a revocation is the platform's, not a
+  // change of the site's).
+  ASSERT_TRUE(platform_->cards().Revoke(staff_.id, "lost").ok());
+  clock_.Advance(std::chrono::seconds(AccessOptions{}.refresh_seconds));
+  code::AccessGate later(*verifier, clock_, platform_->signing_keys().root_public_key(), court_.id);
+  ASSERT_TRUE(later.Load(List(court_gate_)).ok());
+  EXPECT_EQ(later.Decide(card->qr_text).reason, "not_on_allow_list");
+}
+
 TEST_P(AccessTest, AGateGetsOnlyItsOwnSitesListAndANewVersionOnlyWhenDue) {
   EXPECT_THAT(access_->AllowList(court_gate_, park_.id),
               StatusIs(StatusCode::kPermissionDenied, "site_other"));

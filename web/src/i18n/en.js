@@ -567,6 +567,8 @@ export default {
   'reason.clock_behind': 'The terminal’s clock is behind; set its time',
   'reason.malformed': 'Not a City Code, or damaged',
   'reason.not_a_presentation': 'A bare credential, not a live code',
+  'reason.not_a_card': 'Not a printed card: show a live code or the card',
+  'reason.card_use_limit': 'The printed card has been used as often as it may in 24 hours',
   'reason.unknown_key': 'Unknown issuing key',
   'reason.bad_issuer_signature': 'Credential signature invalid',
   'reason.credential_expired': 'Credential expired',

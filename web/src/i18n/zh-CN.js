@@ -567,6 +567,8 @@ export default {
   'reason.clock_behind': '终端时钟落后，请校准时间',
   'reason.malformed': '不是城市码，或码已损坏',
   'reason.not_a_presentation': '这是凭证本身，不是动态码',
+  'reason.not_a_card': '不是实体卡，请出示动态码或实体卡',
+  'reason.card_use_limit': '实体卡24小时内使用次数已满',
   'reason.unknown_key': '签发密钥未知',
   'reason.bad_issuer_signature': '凭证签名无效',
   'reason.credential_expired': '凭证已过期',
