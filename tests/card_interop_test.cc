@@ -19,6 +19,7 @@
 #include "code/verifier.h"
 #include "crypto/random.h"
 #include "tests/support/algorithms.h"
+#include "tests/support/shell.h"
 #include "tests/support/temp_dir.h"
 
 namespace citycode::code {
@@ -28,11 +29,6 @@ using crypto::Algorithm;
 using std::chrono::hours;
 
 const Instant kNow = FromUnixSeconds(1'790'000'000);  // 2026-09-21
-
-struct NodeRun {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
 
 class CardInteropTest : public ::testing::TestWithParam<Algorithm> {
  protected:
@@ -61,7 +57,7 @@ class CardInteropTest : public ::testing::TestWithParam<Algorithm> {
   }
 
   // verify_card.mjs on `text`, expecting the claims in claims_.
-  NodeRun RunNode(const std::string& text) {
+  testing::ShellRun RunNode(const std::string& text) {
     const std::string command =
         std::string(CITYCODE_NODE) + " " + CITYCODE_INTEROP_DIR + "/verify_card.mjs --text '" +
         text + "' --trust " + (dir_.path() / "trust.json").string() + " --alg " +
@@ -69,14 +65,7 @@ class CardInteropTest : public ::testing::TestWithParam<Algorithm> {
         ToHex(claims_.id) + " --iat " + std::to_string(ToUnixSeconds(claims_.issued_at)) +
         " --exp " + std::to_string(ToUnixSeconds(claims_.expires_at)) + " --scenes 1,2,5" +
         " --rider 1 2>&1";
-    NodeRun run;
-    FILE* pipe = popen(command.c_str(), "r");
-    if (pipe == nullptr) return run;
-    std::array<char, 4096> buffer;
-    while (fgets(buffer.data(), buffer.size(), pipe) != nullptr) run.output += buffer.data();
-    const int status = pclose(pipe);
-    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return run;
+    return testing::RunShell(command);
   }
 
   Reason OurVerdict(const std::string& text) {
@@ -98,7 +87,7 @@ class CardInteropTest : public ::testing::TestWithParam<Algorithm> {
 TEST_P(CardInteropTest, ThirdPartyCodeVerifiesTheCardAndItsClaims) {
   const std::string text = ToQrText(*IssueCredential(claims_, signer_));
   EXPECT_EQ(OurVerdict(text), Reason::kValid);
-  const NodeRun run = RunNode(text);
+  const testing::ShellRun run = RunNode(text);
   EXPECT_EQ(run.exit_code, 0) << run.output;
   EXPECT_THAT(run.output, ::testing::HasSubstr("verify_card: ok"));
 }
@@ -108,7 +97,7 @@ TEST_P(CardInteropTest, ThirdPartyCodeRefusesATamperedOrForeignCard) {
   Bytes signature = card;
   signature[card.size() - 7] ^= 0x10;
   EXPECT_EQ(OurVerdict(ToQrText(signature)), Reason::kBadIssuerSignature);
-  NodeRun run = RunNode(ToQrText(signature));
+  testing::ShellRun run = RunNode(ToQrText(signature));
   EXPECT_EQ(run.exit_code, 1) << run.output;
   EXPECT_THAT(run.output, ::testing::HasSubstr("does not verify"));
 

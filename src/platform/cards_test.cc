@@ -11,6 +11,7 @@
 #include "code/trust_list.h"
 #include "code/verifier.h"
 #include "platform/platform.h"
+#include "tests/support/offline_verifier.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/test_databases.h"
 
@@ -73,12 +74,7 @@ class CardsTest : public testing::DatabaseTest {
 
   // An offline verifier holding the platform's current lists.
   std::unique_ptr<code::Verifier> OfflineVerifier() {
-    const crypto::PublicKey& root = platform_->signing_keys().root_public_key();
-    auto trust = code::VerifyTrustList(platform_->signing_keys().TrustList()->jws, root);
-    auto revoked =
-        code::VerifyRevocationList(platform_->signing_keys().RevocationList()->jws, root);
-    EXPECT_TRUE(trust.ok() && revoked.ok());
-    return std::make_unique<code::Verifier>(clock_, *trust, *revoked);
+    return testing::OfflineVerifier(*platform_, clock_);
   }
 
   Reason VerifyOnline(const Principal& terminal, std::string_view qr) {

@@ -11,6 +11,7 @@
 #include "code/trust_list.h"
 #include "code/verifier.h"
 #include "code/visitor_pass.h"
+#include "tests/support/offline_verifier.h"
 #include "tests/support/scene_test.h"
 #include "tests/support/status_matchers.h"
 
@@ -71,12 +72,7 @@ class AccessTest : public testing::SceneTest {
 
   // A gate's offline verifier, from the lists the platform publishes now.
   std::unique_ptr<code::Verifier> GateVerifier() {
-    const crypto::PublicKey& root = platform_->signing_keys().root_public_key();
-    auto trust = code::VerifyTrustList(platform_->signing_keys().TrustList()->jws, root);
-    auto revoked =
-        code::VerifyRevocationList(platform_->signing_keys().RevocationList()->jws, root);
-    EXPECT_TRUE(trust.ok() && revoked.ok());
-    return std::make_unique<code::Verifier>(clock_, *trust, *revoked);
+    return testing::OfflineVerifier(*platform_, clock_);
   }
 
   std::string List(const platform::Principal& gate, std::optional<std::uint64_t> since = {}) {
