@@ -264,17 +264,9 @@ Result<CredentialClaims> ParseCredentialClaims(ByteView payload) {
   CborHead map;
   if (!reader.Next(map) || map.kind != Kind::kMap) return Malformed("claims are not a map");
   CredentialClaims claims;
-  unsigned seen = 0;
-  for (std::uint64_t i = 0; i < map.value; ++i) {
-    CborHead label_head, value;
-    if (!reader.Next(label_head) || !reader.Next(value)) return Malformed("claims are truncated");
-    const auto label = internal::AsInt(label_head);
-    const int bit = label ? ClaimBit(*label) : -1;
-    if (bit < 0) return Malformed("has an unknown claim");
-    if (seen & (1u << bit)) return Malformed("has a duplicate claim");
-    seen |= 1u << bit;
+  const auto read = [&claims, &reader](std::int64_t label, const CborHead& value) -> Status {
     bool ok = true;
-    switch (*label) {
+    switch (label) {
       case kIss:
         ok = internal::IsIssuer(value);
         if (ok) claims.issuer = std::string(AsChars(value.bytes));
@@ -313,8 +305,10 @@ Result<CredentialClaims> ParseCredentialClaims(ByteView payload) {
         claims.held_by_guardian = ok;
         break;
     }
-    if (!ok) return Malformed("has a mistyped or out-of-range claim");
-  }
+    return ok ? OkStatus() : Malformed("has a mistyped or out-of-range claim");
+  };
+  CITYCODE_ASSIGN_OR_RETURN(const unsigned seen,
+                            internal::ReadClaims(reader, map.value, Malformed, ClaimBit, read));
   if (!reader.AtEnd()) return Malformed("claims have trailing bytes");
   if ((seen & kRequiredClaims) != kRequiredClaims) {
     return Malformed("lacks one of iss, sub, exp, iat, cti, scenes, channel");

@@ -1,6 +1,6 @@
 // Readers shared by the CWT claim sets of the code module (the CC1
-// credential, the CV1 printed visitor pass): one definition of a time claim,
-// a fixed-size id and the issuer's bounds.
+// credential, the CV1 printed visitor pass): the claims map's walk, one
+// definition of a time claim, a fixed-size id and the issuer's bounds.
 #ifndef CITYCODE_CODE_INTERNAL_CWT_H_
 #define CITYCODE_CODE_INTERNAL_CWT_H_
 
@@ -11,6 +11,7 @@
 
 #include "code/internal/cbor.h"
 #include "common/clock.h"
+#include "common/status.h"
 
 namespace citycode::code::internal {
 
@@ -50,6 +51,28 @@ inline bool ReadTime(const CborHead& head, Instant& out) {
 inline bool IsIssuer(const CborHead& head) {
   return head.kind == CborHead::Kind::kText && !head.bytes.empty() &&
          head.bytes.size() <= kMaxIssuerLength;
+}
+
+// Reads the `count` entries of a CWT claims map from `reader`: every label
+// known to `bit_of` (its bit in the set of claims, -1 for an unknown one)
+// and seen once; `read(label, value)` takes one claim (it may read items
+// nested in the value from `reader`) and returns its own error. The bits of
+// the claims seen, or `malformed(what)`.
+template <typename Malformed, typename BitOf, typename Read>
+Result<unsigned> ReadClaims(CborReader& reader, std::uint64_t count, Malformed malformed,
+                            BitOf bit_of, Read read) {
+  unsigned seen = 0;
+  for (std::uint64_t i = 0; i < count; ++i) {
+    CborHead label_head, value;
+    if (!reader.Next(label_head) || !reader.Next(value)) return malformed("claims are truncated");
+    const auto label = AsInt(label_head);
+    const int bit = label ? bit_of(*label) : -1;
+    if (bit < 0) return malformed("has an unknown claim");
+    if (seen & (1u << bit)) return malformed("has a duplicate claim");
+    seen |= 1u << bit;
+    CITYCODE_RETURN_IF_ERROR(read(*label, value));
+  }
+  return seen;
 }
 
 }  // namespace citycode::code::internal
