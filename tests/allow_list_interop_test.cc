@@ -6,8 +6,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -15,6 +13,7 @@
 #include "code/allow_list.h"
 #include "crypto/random.h"
 #include "tests/support/algorithms.h"
+#include "tests/support/interop.h"
 #include "tests/support/shell.h"
 #include "tests/support/temp_dir.h"
 
@@ -27,7 +26,7 @@ using std::chrono::hours;
 class AllowListInteropTest : public ::testing::TestWithParam<Algorithm> {
  protected:
   void SetUp() override {
-    if (!std::filesystem::exists(std::filesystem::path(CITYCODE_INTEROP_DIR) / "node_modules")) {
+    if (!testing::HaveInteropPackages()) {
       GTEST_SKIP() << "no " << CITYCODE_INTEROP_DIR << "/node_modules (run npm ci there)";
     }
     std::ofstream(dir_.path() / "root.pem") << root_.public_key().ToPem();

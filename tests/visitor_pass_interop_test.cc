@@ -7,10 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <array>
-#include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <string>
 
@@ -19,6 +16,7 @@
 #include "code/visitor_pass.h"
 #include "crypto/random.h"
 #include "tests/support/algorithms.h"
+#include "tests/support/interop.h"
 #include "tests/support/shell.h"
 #include "tests/support/temp_dir.h"
 
@@ -33,19 +31,11 @@ const Instant kNow = FromUnixSeconds(1'790'000'000);  // 2026-09-21
 class VisitorPassInteropTest : public ::testing::TestWithParam<Algorithm> {
  protected:
   void SetUp() override {
-    if (!std::filesystem::exists(std::filesystem::path(CITYCODE_INTEROP_DIR) / "node_modules")) {
+    if (!testing::HaveInteropPackages()) {
       GTEST_SKIP() << "no " << CITYCODE_INTEROP_DIR << "/node_modules (run npm ci there)";
     }
-    const auto root = *crypto::PrivateKey::Generate(GetParam());
-    trust_ = TrustList{.version = 1,
-                       .issuer = "citycode:jimo",
-                       .issued_at = kNow - hours(1),
-                       .expires_at = kNow + std::chrono::days(30),
-                       .keys = {{signer_.public_key(), kNow - std::chrono::days(1),
-                                 kNow + std::chrono::days(365)}}};
-    auto jws = SignTrustList(trust_, root);
-    ASSERT_TRUE(jws.ok()) << jws.status().ToString();
-    std::ofstream(dir_.path() / "trust.json") << *jws;
+    trust_ = testing::WriteTrustList(dir_.path() / "trust.json", signer_, kNow,
+                                     kNow + std::chrono::days(365));
     claims_ = {.issuer = "citycode:jimo",
                .id = crypto::RandomArray<16>(),
                .issued_at = kNow - hours(1),
