@@ -427,6 +427,9 @@ void AddDemoCommand(CLI::App& app, Action& action) {
                 << "  Counter page " << base
                 << "/counter  sign in with a terminal key below, then as staff "
                 << demo::kDemoStaffLogin << ", password " << demo::kDemoPassword << "\n"
+                << "  Org page     " << base
+                << "/org  sign in with an organisation's key below (Org key)\n"
+                << "  Ops page     " << base << "/ops  sign in with the admin key\n"
                 << "  API          " << base << "/v1/openapi.json  (routes under /v1)\n"
                 << "  FHIR R4      " << base
                 << "/fhir/r4/metadata  (hospital systems, with a hospital terminal's key)\n"
@@ -442,6 +445,9 @@ void AddDemoCommand(CLI::App& app, Action& action) {
       for (const auto& t : city->terminals) {
         std::cout << "  Terminal     " << t.org_name << " " << t.name << " (" << t.scene
                   << "): " << t.api_key << "\n";
+      }
+      for (const auto& a : city->org_admins) {
+        std::cout << "  Org key      " << a.org_name << ": " << a.api_key << "\n";
       }
       for (const auto& note : city->notes) {
         std::cout << "  " << std::left << std::setw(13) << note.label << note.text << "\n";

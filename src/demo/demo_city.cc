@@ -77,6 +77,9 @@ nlohmann::json ToJson(const DemoCity& city) {
                          {"api_key", t.api_key},
                          {"name", t.name}});
   }
+  nlohmann::json org_admins = nlohmann::json::array();
+  for (const auto& a : city.org_admins)
+    org_admins.push_back({{"org", a.org_name}, {"api_key", a.api_key}});
   nlohmann::json notes = nlohmann::json::array();
   for (const auto& note : city.notes) notes.push_back({{"label", note.label}, {"text", note.text}});
   for (const auto& c : city.citizens) {
@@ -88,6 +91,7 @@ nlohmann::json ToJson(const DemoCity& city) {
   return {{"admin_key", city.admin_key},
           {"app_channel_key", city.app_channel_key},
           {"terminals", terminals},
+          {"org_admins", org_admins},
           {"citizens", citizens},
           {"notes", notes},
           {"agency_key_file", city.agency_key_file.string()},
@@ -112,6 +116,9 @@ Result<DemoCity> FromJson(const std::string& text) {
     for (const auto& t : doc.at("terminals")) {
       city.terminals.push_back(
           {t.at("org"), t.at("site"), t.at("scene"), t.at("api_key"), t.value("name", "")});
+    }
+    for (const auto& a : doc.value("org_admins", nlohmann::json::array())) {
+      city.org_admins.push_back({a.at("org"), a.at("api_key")});
     }
     for (const auto& note : doc.value("notes", nlohmann::json::array())) {
       city.notes.push_back({note.at("label"), note.at("text")});
@@ -348,6 +355,20 @@ Status EnsureClerks(platform::Platform& platform) {
   return OkStatus();
 }
 
+// Every demo organisation with counters has an admin key for its page (also
+// in a demo directory made before the page existed); true when it made any.
+Result<bool> EnsureOrgAdminKeys(platform::Platform& platform, DemoCity& city) {
+  if (!city.org_admins.empty()) return false;
+  CITYCODE_ASSIGN_OR_RETURN(auto orgs, platform.organisations().List());
+  for (const platform::Organisation& org : orgs) {
+    if (!org.demo || org.kind == platform::OrgKind::kIssuingAgency) continue;
+    CITYCODE_ASSIGN_OR_RETURN(auto key,
+                              platform.access_keys().CreateOrgAdminKey(org.id, "demo org admin"));
+    city.org_admins.push_back({org.name, key.token});
+  }
+  return true;
+}
+
 Result<DemoCity> SeedOrLoadDemoCity(platform::Platform& platform, vault::Vault& vault,
                                     const std::vector<std::unique_ptr<api::Scene>>& scenes,
                                     const oidc::TestIdentityProvider& identity_provider,
@@ -364,6 +385,8 @@ Result<DemoCity> SeedOrLoadDemoCity(platform::Platform& platform, vault::Vault& 
     CITYCODE_RETURN_IF_ERROR(RenewIfDue(platform, city, clock));
     CITYCODE_RETURN_IF_ERROR(VerifyUnverified(platform, identity_provider, city, clock));
     CITYCODE_RETURN_IF_ERROR(EnsureClerks(platform));
+    CITYCODE_ASSIGN_OR_RETURN(bool added, EnsureOrgAdminKeys(platform, city));
+    if (added) CITYCODE_RETURN_IF_ERROR(WriteFileAtomic(file, ToJson(city).dump(2) + "\n", 0600));
     return city;
   }
   if (existing.status().code() != StatusCode::kNotFound) return existing.status();
@@ -374,6 +397,7 @@ Result<DemoCity> SeedOrLoadDemoCity(platform::Platform& platform, vault::Vault& 
   CITYCODE_ASSIGN_OR_RETURN(DemoCity city,
                             Seed(platform, vault, scenes, identity_provider, dir, clock));
   CITYCODE_RETURN_IF_ERROR(EnsureClerks(platform));
+  CITYCODE_RETURN_IF_ERROR(EnsureOrgAdminKeys(platform, city).status());
   CITYCODE_RETURN_IF_ERROR(WriteFileAtomic(file, ToJson(city).dump(2) + "\n", 0600));
   return city;
 }

@@ -24,6 +24,12 @@ namespace citycode::demo {
 using api::DemoNote;
 using api::DemoTerminal;
 
+// An organisation's admin key: it signs in on the organisation page (/org).
+struct DemoOrgAdmin {
+  std::string org_name;
+  std::string api_key;
+};
+
 struct DemoCitizen {
   std::string phone;
   std::string password;
@@ -37,6 +43,7 @@ struct DemoCity {
   std::string admin_key;
   std::string app_channel_key;
   std::vector<DemoTerminal> terminals;
+  std::vector<DemoOrgAdmin> org_admins;
   std::vector<DemoCitizen> citizens;
   // What the scenes seeded worth printing (the hall's service items …).
   std::vector<DemoNote> notes;

@@ -379,6 +379,15 @@ void AddOrganisationRoutes(platform::Platform& p, std::vector<RouteSpec>& routes
                                      });
                     }});
   routes.push_back({.method = Method::kGet,
+                    .pattern = "/v1/org",
+                    .name = "get_calling_org",
+                    .summary = "The organisation the calling organisation admin key administers "
+                               "(the organisation page starts here)",
+                    .roles = {Role::kOrgAdmin},
+                    .handler = [&p](Call& call) {
+                      return Respond(p.organisations().Get(call.principal->org_id), 200, OrgJson);
+                    }});
+  routes.push_back({.method = Method::kGet,
                     .pattern = "/v1/orgs/{org}",
                     .name = "get_org",
                     .summary = "One organisation",

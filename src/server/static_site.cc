@@ -183,7 +183,10 @@ void StaticSite::Register(Router& router) const {
   for (const auto& file : files_) {
     add(file->url_path, file);
     if (file->url_path == "/index.html") add("/", file);
-    if (file->url_path == "/counter.html") add("/counter", file);
+    // Every other page at the top also answers without ".html": /counter, /org, /ops.
+    const auto& path = file->url_path;
+    if (path != "/index.html" && path.ends_with(".html") && path.find('/', 1) == std::string::npos)
+      add(path.substr(0, path.size() - 5), file);
   }
 }
 

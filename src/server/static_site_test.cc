@@ -46,10 +46,12 @@ class StaticSiteTest : public ::testing::Test {
   void SetUp() override {
     Write(dir_.path() / "index.html", "<!doctype html><title>citizen</title>");
     Write(dir_.path() / "counter.html", "<!doctype html><title>counter</title>");
+    Write(dir_.path() / "ops.html", "<!doctype html><title>ops</title>");
+    Write(dir_.path() / "assets" / "note.html", "<!doctype html><title>note</title>");
     Write(dir_.path() / "assets" / "app.js", script_);
     auto site = StaticSite::Load(dir_.path());
     ASSERT_TRUE(site.ok()) << site.status().ToString();
-    EXPECT_EQ(site->file_count(), 3u);
+    EXPECT_EQ(site->file_count(), 5u);
     site->Register(router_);
   }
 
@@ -65,7 +67,8 @@ class StaticSiteTest : public ::testing::Test {
   Router router_;
 };
 
-// "/" and "/counter" are the two pages; each file is at its own path; the
+// "/" is the citizen page and every other page at the top answers without
+// ".html" too ("/counter", "/ops"), not one below it; each file is at its own path; the
 // pages carry the policy that keeps scripts to this origin.
 TEST_F(StaticSiteTest, ServesThePagesAndTheirFiles) {
   const Response citizen = Get("/");
@@ -77,6 +80,9 @@ TEST_F(StaticSiteTest, ServesThePagesAndTheirFiles) {
   EXPECT_EQ(HeaderOf(citizen, "Cache-Control"), "no-cache");
   EXPECT_EQ(Get("/index.html").body, citizen.body);
   EXPECT_EQ(Get("/counter").body, "<!doctype html><title>counter</title>");
+  EXPECT_EQ(Get("/ops").body, "<!doctype html><title>ops</title>");
+  EXPECT_EQ(Get("/assets/note.html").status, 200);
+  EXPECT_EQ(Get("/assets/note").status, 404);
   const Response script = Get("/assets/app.js");
   EXPECT_EQ(script.content_type, "text/javascript; charset=utf-8");
   EXPECT_EQ(script.body, script_);
