@@ -193,6 +193,17 @@ TEST_P(TransitApiTest, ANightsTapsCostOneYuanAndClearToTheOperators) {
   EXPECT_EQ(settled, 100) << report;
   json second = SendJson("POST", "/v1/transit/clearing", {{"day", "2026-08-15"}}, admin_, 200);
   EXPECT_EQ(second, report);
+
+  // The operator's dashboard: the four taps verified as uploaded, the
+  // night's trips on its operating day, and this clearing.
+  const json board = SendJson("GET", "/v1/ops/dashboard", nullptr, admin_, 200);
+  EXPECT_EQ(board["verifications"]["valid"], 4) << board;
+  const json& transit = board["scenes"]["transit"];
+  EXPECT_EQ(transit["operating_days"],
+            json::parse(R"([{"operating_day":"2026-08-15","trips":3,"charged_fen":100},
+                            {"operating_day":"2026-08-16","trips":0,"charged_fen":0}])"))
+      << transit;
+  EXPECT_EQ(transit["last_clearing"], report) << transit;
 }
 
 // A batch cut off after two taps and sent again whole stores every tap once.

@@ -56,7 +56,10 @@ struct RouteSpec {
   std::string summary;
   std::vector<platform::Role> roles;  // empty: public
   std::vector<Field> body;            // POST bodies; empty: no body expected
-  std::size_t max_body_bytes = 0;     // 0: the server's ([server] max_body_bytes)
+  // Query parameters, for the OpenAPI document; the handler reads and
+  // checks them (Request::query).
+  std::vector<Field> query;
+  std::size_t max_body_bytes = 0;  // 0: the server's ([server] max_body_bytes)
   bool needs_channel_key = false;
   int success_status = 200;
   std::function<Response(Call&)> handler;

@@ -77,6 +77,14 @@ class Scene {
     (void)citizen_id;
     return std::vector<std::string>();
   }
+  // The scene's own figures for the operator's dashboard
+  // (GET /v1/ops/dashboard) from `since` to now, aggregated in the
+  // database: a JSON object, null when the scene shows none. How many codes
+  // the scene verified is the platform's (platform/activity.h), not here.
+  virtual Result<nlohmann::json> Dashboard(Instant since) {
+    (void)since;
+    return nlohmann::json();
+  }
   // Seeds the scene's own setup for the demo city's organisations
   // (api/demo_seed.h); only ever on a database of demo data.
   virtual Status SeedDemo(DemoSeed& seed) {

@@ -24,6 +24,15 @@ Result<nlohmann::json> City::ExportScenes(std::string_view citizen_id) {
   return out;
 }
 
+Result<nlohmann::json> City::DashboardScenes(Instant since) {
+  nlohmann::json out = nlohmann::json::object();
+  for (std::size_t i = 0; i < scenes_.size(); ++i) {
+    CITYCODE_ASSIGN_OR_RETURN(nlohmann::json figures, scenes_[i]->Dashboard(since));
+    if (!figures.is_null()) out[scene_names_[i]] = std::move(figures);
+  }
+  return out;
+}
+
 Result<std::vector<std::string>> City::DeleteAccount(std::string_view citizen_id,
                                                      std::string_view password) {
   CITYCODE_RETURN_IF_ERROR(platform_->citizens().CheckPassword(citizen_id, password));

@@ -94,6 +94,10 @@ class City {
   // The scene of that name, or nullptr when it is off or unknown.
   api::Scene* scene(std::string_view name) const;
 
+  // Each opened scene's figures for the operator's dashboard since `since`,
+  // by scene name (api::Scene::Dashboard); scenes with none left out.
+  Result<nlohmann::json> DashboardScenes(Instant since);
+
   // --- a citizen's rights over their account, across every part ---
   // Their data (PIPL art. 45): each opened scene's records, by scene name.
   Result<nlohmann::json> ExportScenes(std::string_view citizen_id);

@@ -25,7 +25,8 @@ Platform::Platform(std::unique_ptr<PlatformCore> core)
       staff_(*core_),
       access_keys_(*core_),
       signing_keys_(*core_),
-      verification_(*core_) {}
+      verification_(*core_),
+      activity_(*core_) {}
 Platform::~Platform() = default;
 
 const PlatformOptions& Platform::options() const { return core_->options; }

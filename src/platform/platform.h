@@ -22,6 +22,7 @@
 #include "crypto/password.h"
 #include "oidc/id_token.h"
 #include "platform/access_keys.h"
+#include "platform/activity.h"
 #include "platform/cards.h"
 #include "platform/citizens.h"
 #include "platform/devices.h"
@@ -115,6 +116,7 @@ class Platform {
   AccessKeys& access_keys() { return access_keys_; }
   SigningKeys& signing_keys() { return signing_keys_; }
   Verification& verification() { return verification_; }
+  Activity& activity() { return activity_; }
 
   // Re-wraps every sealed value whose data key is wrapped by another master
   // key than the keyring's current one (after a master-key rotation; the
@@ -138,6 +140,7 @@ class Platform {
   AccessKeys access_keys_;
   SigningKeys signing_keys_;
   Verification verification_;
+  Activity activity_;
 };
 
 }  // namespace citycode::platform

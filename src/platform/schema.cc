@@ -8,7 +8,7 @@ namespace {
 // Times are unix seconds (BIGINT); ids are made by the application. Columns
 // named sealed_* hold envelope-encrypted personal data (platform/keyring.h);
 // *_index columns hold keyed hashes for lookups, never the value.
-const std::array<store::Migration, 10> kMigrations = {{
+const std::array<store::Migration, 11> kMigrations = {{
     {1, "platform",
      R"sql(
 CREATE TABLE platform_keys (
@@ -306,6 +306,25 @@ CREATE TABLE card_uses (
   at BIGINT NOT NULL
 );
 CREATE INDEX card_uses_credential ON card_uses(credential_id, at);
+)sql"},
+    // The operator's dashboard (activity.h): hourly totals of verifications,
+    // added once per ended hour; `through` is the first hour not totalled.
+    // The index covers the counts of the hours not yet totalled.
+    {11, "verification_hours", R"sql(
+CREATE INDEX verifications_at ON verifications(at, scene, valid, reason);
+CREATE TABLE verification_hours (
+  hour BIGINT NOT NULL,
+  scene TEXT NOT NULL,
+  valid BIGINT NOT NULL,
+  reason TEXT NOT NULL,
+  count BIGINT NOT NULL,
+  PRIMARY KEY (hour, scene, valid, reason)
+);
+CREATE TABLE verification_rollup (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  through BIGINT NOT NULL
+);
+INSERT INTO verification_rollup (id, through) VALUES (1, 0);
 )sql"},
 }};
 

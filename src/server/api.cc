@@ -68,8 +68,10 @@ struct Api::Impl {
       }
       principal = std::move(*authenticated);
       if (std::find(route.roles.begin(), route.roles.end(), principal.role) == route.roles.end()) {
-        return refuse(PermissionDenied("a " + std::string(platform::RoleName(principal.role)) +
-                                       " may not call this route"));
+        const std::string_view role = platform::RoleName(principal.role);
+        return refuse(PermissionDenied(
+            std::string(role.starts_with("a") || role.starts_with("o") ? "an " : "a ") +
+            std::string(role) + " may not call this route"));
       }
       call.principal = &principal;
       if (!limiter.Allow(principal.key_id)) return refuse(RateLimited());
@@ -148,6 +150,7 @@ Api::Api(city::City& city, const Clock& clock, Metrics& metrics, ApiOptions opti
                     std::back_inserter(routes));
   std::ranges::move(internal::AccountRoutes(city), std::back_inserter(routes));
   std::ranges::move(internal::StaffRoutes(city.platform()), std::back_inserter(routes));
+  std::ranges::move(internal::OpsRoutes(city, clock), std::back_inserter(routes));
   std::ranges::move(internal::DemoRoutes(city.platform(), impl_->options.demo, clock),
                     std::back_inserter(routes));
   for (const auto& scene : city.scenes())

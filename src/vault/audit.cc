@@ -223,22 +223,17 @@ std::optional<AuditCheckpoint> CheckpointFromRow(const store::Row& row) {
   return checkpoint;
 }
 
-struct Head {
-  std::int64_t seq = 0;
-  crypto::Digest hash{};
-};
-
 // Before the first append there is no head row: the empty log, seq 0.
-Result<Head> ReadHead(store::Transaction& tx) {
+Result<AuditHead> ReadHead(store::Transaction& tx) {
   CITYCODE_ASSIGN_OR_RETURN(std::optional<store::Row> row, tx.QueryOptional(kSelectHead));
-  if (!row) return Head{};
+  if (!row) return AuditHead{};
   const std::int64_t* seq = IntAt(*row, 0);
   std::optional<crypto::Digest> hash = DigestAt(*row, 1);
   if (seq == nullptr || !hash) return Internal("the audit head row is malformed");
-  return Head{*seq, *hash};
+  return AuditHead{*seq, *hash};
 }
 
-Result<Head> ReadHead(store::Database& db) {
+Result<AuditHead> ReadHead(store::Database& db) {
   CITYCODE_ASSIGN_OR_RETURN(std::unique_ptr<store::Transaction> tx,
                             db.Begin(store::TransactionMode::kRead));
   return ReadHead(*tx);
@@ -431,7 +426,7 @@ Result<AuditCheckpoint> AuditLog::WriteCheckpoint() const {
   };
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
       db_, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
-        CITYCODE_ASSIGN_OR_RETURN(Head head, ReadHead(tx));
+        CITYCODE_ASSIGN_OR_RETURN(AuditHead head, ReadHead(tx));
         CITYCODE_ASSIGN_OR_RETURN(bool found, existing(tx, head.seq));
         if (found) return OkStatus();  // the head has not moved
         AuditCheckpoint checkpoint{.seq = head.seq,
@@ -474,6 +469,31 @@ Result<AuditCheckpoint> AuditLog::LatestCheckpoint() const {
   std::optional<AuditCheckpoint> checkpoint = CheckpointFromRow(*row);
   if (!checkpoint) return Internal("the latest audit checkpoint is malformed");
   return std::move(*checkpoint);
+}
+
+Result<AuditHead> AuditLog::Head() const { return ReadHead(db_); }
+
+Result<std::vector<AuditActionCount>> AuditLog::CountByHour(
+    Instant since, std::span<const std::string> actions) const {
+  std::vector<AuditActionCount> counts;
+  if (actions.empty()) return counts;
+  std::string sql =
+      "SELECT at - at % 3600, action, COUNT(*) FROM audit_log WHERE at >= ? AND action IN (";
+  std::vector<store::Value> params = {ToUnixSeconds(since) - ToUnixSeconds(since) % 3600};
+  for (const std::string& action : actions) {
+    sql += params.size() == 1 ? "?" : ", ?";
+    params.push_back(action);
+  }
+  sql += ") GROUP BY at - at % 3600, action ORDER BY 1";
+  CITYCODE_ASSIGN_OR_RETURN(std::unique_ptr<store::Transaction> tx,
+                            db_.Begin(store::TransactionMode::kRead));
+  CITYCODE_ASSIGN_OR_RETURN(std::vector<store::Row> rows, tx->Query(sql, params));
+  counts.reserve(rows.size());
+  for (const store::Row& row : rows) {
+    counts.push_back(
+        {.hour = FromUnixSeconds(row.Int(0)), .action = row.Text(1), .count = row.Int(2)});
+  }
+  return counts;
 }
 
 Result<std::vector<AuditEntry>> AuditLog::ListBySubject(std::string_view subject,
@@ -595,7 +615,7 @@ Result<AuditVerifyReport> VerifyAuditLog(
   // checkpoints, then the entries. Every entry the head or a checkpoint
   // names was committed before it was read, so the walk sees it; entries
   // appended meanwhile only lengthen the walk.
-  CITYCODE_ASSIGN_OR_RETURN(const Head head_before, ReadHead(db));
+  CITYCODE_ASSIGN_OR_RETURN(const AuditHead head_before, ReadHead(db));
 
   std::vector<CheckpointToCheck> checkpoints;
   std::int64_t after = std::numeric_limits<std::int64_t>::min();
@@ -707,7 +727,7 @@ Result<AuditVerifyReport> VerifyAuditLog(
                 "the head does not match entry " + std::to_string(head_before.seq));
   }
   // Read again: a head behind the walk means rows were added without it.
-  CITYCODE_ASSIGN_OR_RETURN(const Head head_after, ReadHead(db));
+  CITYCODE_ASSIGN_OR_RETURN(const AuditHead head_after, ReadHead(db));
   if (head_after.seq < last_seq) {
     return fail(head_after.seq + 1, "entry " + std::to_string(head_after.seq + 1) +
                                         " is beyond the head (" + std::to_string(head_after.seq) +

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -112,6 +113,19 @@ std::string CheckpointToJson(const AuditCheckpoint& checkpoint);
 // is not checked here (VerifyCheckpointSignature).
 Result<AuditCheckpoint> CheckpointFromJson(std::string_view json);
 
+// The newest entry: seq 0 and 32 zero bytes for an empty log.
+struct AuditHead {
+  std::int64_t seq = 0;
+  crypto::Digest hash{};
+};
+
+// Entries of one action appended in one hour (UTC).
+struct AuditActionCount {
+  Instant hour{};
+  std::string action;
+  std::int64_t count = 0;
+};
+
 class AuditLog {
  public:
   // REQUIRES: AuditLogMigration() applied to `db`. `db` and `clock` must
@@ -137,6 +151,12 @@ class AuditLog {
 
   // The newest checkpoint in the database; not_found when there is none.
   Result<AuditCheckpoint> LatestCheckpoint() const;
+
+  Result<AuditHead> Head() const;
+  // Entries of `actions` per hour from the hour holding `since`, for the
+  // operator's dashboard (by the index audit_log_at); only non-zero counts.
+  Result<std::vector<AuditActionCount>> CountByHour(Instant since,
+                                                    std::span<const std::string> actions) const;
 
   // A citizen's history, newest first, at most `limit` entries (1 to
   // kMaxListLimit, else invalid_argument; an empty subject too).

@@ -62,6 +62,12 @@ CREATE TABLE vault_hosted_keys (
 );
 )sql"};
 
+// The operator's dashboard counts fetches and refusals by hour
+// (AuditLog::CountByHour).
+const store::Migration kAuditByTime{1005, "vault audit by time", R"sql(
+CREATE INDEX audit_log_at ON audit_log(at, action);
+)sql"};
+
 const store::Migration kVaultTables{1002, "vault tables", R"sql(
 CREATE TABLE vault_keys (
   purpose TEXT PRIMARY KEY,
@@ -292,7 +298,7 @@ Result<std::unique_ptr<Vault>> Vault::Open(store::Database& db, const Clock& clo
                                            platform::Platform& platform, platform::Keyring keyring,
                                            VaultOptions options) {
   const store::Migration migrations[] = {AuditLogMigration(), kVaultTables, kGuardianships,
-                                         kHealthRecords};
+                                         kHealthRecords, kAuditByTime};
   CITYCODE_RETURN_IF_ERROR(db.Migrate(migrations));
   CITYCODE_ASSIGN_OR_RETURN(
       crypto::PrivateKey key,

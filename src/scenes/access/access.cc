@@ -7,6 +7,7 @@
 #include <chrono>
 #include <utility>
 
+#include "api/figures.h"
 #include "api/route.h"
 #include "code/visitor_pass.h"
 #include "crypto/hash.h"
@@ -970,5 +971,15 @@ class AccessModule final : public api::SceneModule {
 }  // namespace
 
 std::unique_ptr<api::SceneModule> MakeAccessModule() { return std::make_unique<AccessModule>(); }
+
+Result<nlohmann::json> AccessScene::Dashboard(Instant since) {
+  static constexpr std::string_view kNames[] = {"admitted", "refused", "bookings"};
+  return api::CountsSince(impl_->db, R"sql(
+SELECT (SELECT COUNT(*) FROM access_passages WHERE admitted = 1 AND at >= ?),
+       (SELECT COUNT(*) FROM access_passages WHERE admitted = 0 AND at >= ?),
+       (SELECT COUNT(*) FROM access_bookings WHERE created_at >= ?)
+)sql",
+                          since, kNames);
+}
 
 }  // namespace citycode::access

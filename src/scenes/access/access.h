@@ -253,6 +253,9 @@ class AccessScene final : public api::Scene {
   Status SeedDemo(api::DemoSeed& seed) override;
   // Memberships, bookings, passes issued and passages, for the data export.
   Result<nlohmann::json> ExportCitizen(std::string_view citizen_id) override;
+  // For the operator's dashboard: Passages admitted and refused as the gates uploaded them, and
+  // bookings since `since`.
+  Result<nlohmann::json> Dashboard(Instant since) override;
   // Ends memberships, cancels bookings not yet due, revokes open passes;
   // keeps the passages (the sites' entry records).
   Result<std::vector<std::string>> EraseCitizen(std::string_view citizen_id) override;

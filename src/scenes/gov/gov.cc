@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "api/figures.h"
 #include "code/verifier.h"
 #include "common/words.h"
 #include "crypto/random.h"
@@ -996,6 +997,18 @@ Status GovScene::RevokeCard(const Principal& window, const platform::Person& per
     CITYCODE_RETURN_IF_ERROR(LoadWindow(*tx, window).status());
   }
   return impl.platform.cards().RevokeForPerson(person, "revoked_at_window");
+}
+
+Result<nlohmann::json> GovScene::Dashboard(Instant since) {
+  static constexpr std::string_view kNames[] = {"tickets", "cases_opened", "cases_done",
+                                                "cases_rejected"};
+  return api::CountsSince(impl_->db, R"sql(
+SELECT (SELECT COUNT(*) FROM gov_tickets WHERE taken_at >= ?),
+       (SELECT COUNT(*) FROM gov_cases WHERE opened_at >= ?),
+       (SELECT COUNT(*) FROM gov_cases WHERE state = 'done' AND closed_at >= ?),
+       (SELECT COUNT(*) FROM gov_cases WHERE state = 'rejected' AND closed_at >= ?)
+)sql",
+                          since, kNames);
 }
 
 }  // namespace citycode::gov

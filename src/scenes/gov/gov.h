@@ -187,6 +187,9 @@ class GovScene final : public api::Scene {
   // A citizen's tickets and cases (gov_routes.cc renders them); both are
   // kept when the account is deleted: the hall's records of its work.
   Result<nlohmann::json> ExportCitizen(std::string_view citizen_id) override;
+  // For the operator's dashboard: Tickets taken, and cases opened and closed (done, rejected) since
+  // `since`.
+  Result<nlohmann::json> Dashboard(Instant since) override;
   Result<std::vector<std::string>> EraseCitizen(std::string_view citizen_id) override;
   Result<std::vector<Ticket>> CitizenTickets(std::string_view citizen_id);
   Result<std::vector<Case>> CitizenCases(std::string_view citizen_id);

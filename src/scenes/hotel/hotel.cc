@@ -9,6 +9,7 @@
 #include <set>
 #include <utility>
 
+#include "api/figures.h"
 #include "api/route.h"
 #include "crypto/random.h"
 #include "vault/certificate.h"
@@ -843,5 +844,15 @@ class HotelModule final : public api::SceneModule {
 }  // namespace
 
 std::unique_ptr<api::SceneModule> MakeHotelModule() { return std::make_unique<HotelModule>(); }
+
+Result<nlohmann::json> HotelScene::Dashboard(Instant since) {
+  static constexpr std::string_view kNames[] = {"check_ins", "check_outs", "in_house"};
+  return api::CountsSince(impl_->db, R"sql(
+SELECT (SELECT COUNT(*) FROM hotel_stays WHERE checked_in_at >= ?),
+       (SELECT COUNT(*) FROM hotel_stays WHERE state = 'checked_out' AND ended_at >= ?),
+       (SELECT COUNT(*) FROM hotel_stays WHERE state = 'in_house')
+)sql",
+                          since, kNames);
+}
 
 }  // namespace citycode::hotel

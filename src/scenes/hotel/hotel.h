@@ -184,6 +184,9 @@ class HotelScene final : public api::Scene {
   HotelScene& operator=(const HotelScene&) = delete;
 
   std::vector<api::RouteSpec> Routes() override;
+  // For the operator's dashboard: Check-ins and check-outs, and the stays in house now (their
+  // reports to the police and tourism systems are the outbox's figures) since `since`.
+  Result<nlohmann::json> Dashboard(Instant since) override;
   Status Upkeep() override;
   Status SeedDemo(api::DemoSeed& seed) override;
 

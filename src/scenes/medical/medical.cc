@@ -11,6 +11,7 @@
 #include <initializer_list>
 #include <utility>
 
+#include "api/figures.h"
 #include "api/route.h"
 #include "code/verifier.h"
 #include "crypto/random.h"
@@ -1799,5 +1800,16 @@ class MedicalModule final : public api::SceneModule {
 }  // namespace
 
 std::unique_ptr<api::SceneModule> MakeMedicalModule() { return std::make_unique<MedicalModule>(); }
+
+Result<nlohmann::json> MedicalScene::Dashboard(Instant since) {
+  static constexpr std::string_view kNames[] = {"booked", "cancelled", "visits", "dispensed"};
+  return api::CountsSince(impl_->db, R"sql(
+SELECT (SELECT COUNT(*) FROM medical_appointments WHERE booked_at >= ?),
+       (SELECT COUNT(*) FROM medical_appointments WHERE cancelled_at >= ?),
+       (SELECT COUNT(*) FROM medical_encounters WHERE opened_at >= ?),
+       (SELECT COUNT(*) FROM medical_prescriptions WHERE dispensed_at >= ?)
+)sql",
+                          since, kNames);
+}
 
 }  // namespace citycode::medical

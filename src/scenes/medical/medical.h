@@ -361,6 +361,9 @@ class MedicalScene final : public api::Scene {
   // The citizen's appointments, visits, prescriptions, notices and bill
   // postings (medical_routes.cc renders them).
   Result<nlohmann::json> ExportCitizen(std::string_view citizen_id) override;
+  // For the operator's dashboard: Appointments booked and cancelled, visits opened, prescriptions
+  // dispensed since `since`.
+  Result<nlohmann::json> Dashboard(Instant since) override;
   // Cancels the citizen's appointments not yet due (their places are freed,
   // their fees refunded) and keeps the records: the hospitals' registration
   // records and the bill's postings.

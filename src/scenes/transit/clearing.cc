@@ -267,6 +267,28 @@ Result<Bill> Clearing::DailyBill(std::string_view rider_id, const Date& operatin
   return bill;
 }
 
+Result<DayTrips> Clearing::Trips(const Date& operating_day) {
+  CITYCODE_ASSIGN_OR_RETURN(auto tx, impl_->db.Begin(store::TransactionMode::kRead));
+  CITYCODE_ASSIGN_OR_RETURN(
+      store::Row row,
+      tx->QueryOne("SELECT COUNT(*), CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM transit_charges "
+                   "WHERE operating_day = ? AND rules <> ?",
+                   {Text(FormatGtfsDate(operating_day)), Text(kVoidTripRules)}));
+  return DayTrips{.operating_day = operating_day, .trips = row.Int(0), .charged = row.Int(1)};
+}
+
+Result<std::optional<ClearingReport>> Clearing::LastRun() {
+  CITYCODE_ASSIGN_OR_RETURN(auto tx, impl_->db.Begin(store::TransactionMode::kRead));
+  CITYCODE_ASSIGN_OR_RETURN(
+      std::optional<store::Row> newest,
+      tx->QueryOptional("SELECT operating_day, version FROM transit_clearing_runs "
+                        "ORDER BY run_at DESC, operating_day DESC LIMIT 1"));
+  if (!newest) return std::optional<ClearingReport>();
+  CITYCODE_ASSIGN_OR_RETURN(Date day, ParseGtfsDate(newest->Text(0)));
+  CITYCODE_ASSIGN_OR_RETURN(ClearingReport report, impl_->Load(*tx, day, newest->Int(1)));
+  return std::optional<ClearingReport>(std::move(report));
+}
+
 Result<ClearingReport> Clearing::RunClearing(const Date& operating_day) {
   const Impl& impl = *impl_;
   const std::string day = FormatGtfsDate(operating_day);

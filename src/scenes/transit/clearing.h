@@ -34,6 +34,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -95,6 +96,14 @@ struct ClearingReport {
   friend bool operator==(const ClearingReport&, const ClearingReport&) = default;
 };
 
+// An operating day's trips as now fared (voided ones left out) and what
+// their riders were charged, before refunds.
+struct DayTrips {
+  Date operating_day;
+  std::int64_t trips = 0;
+  std::int64_t charged = 0;  // fen
+};
+
 // The report as CSV: a header, then one row per agency, amounts in fen.
 std::string ClearingCsv(const ClearingReport& report);
 // The report as one JSON object (amounts in fen).
@@ -117,6 +126,12 @@ class Clearing {
   // Clears the operating day (see the top of this file), in one write
   // transaction. internal if the day's totals do not balance (a bug).
   Result<ClearingReport> RunClearing(const Date& operating_day);
+
+  // For the operator's dashboard: the day's trips (one range of the
+  // charges' key), and the newest clearing run of any day (nullopt before
+  // the first).
+  Result<DayTrips> Trips(const Date& operating_day);
+  Result<std::optional<ClearingReport>> LastRun();
 
  private:
   struct Impl;

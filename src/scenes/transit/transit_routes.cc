@@ -264,6 +264,21 @@ std::vector<RouteSpec> TransitScene::Routes() {
   return routes;
 }
 
+Result<nlohmann::json> TransitScene::Dashboard(Instant since) {
+  const Date today = OperatingDayOf(clock_.Now(), fare_options_);
+  const Date first = std::max(OperatingDayOf(since, fare_options_), today.AddDays(-6));
+  json days = json::array();
+  for (Date day = first; day <= today; day = day.AddDays(1)) {
+    CITYCODE_ASSIGN_OR_RETURN(DayTrips trips, clearing_->Trips(day));
+    days.push_back({{"operating_day", FormatIsoDate(day)},
+                    {"trips", trips.trips},
+                    {"charged_fen", trips.charged}});
+  }
+  CITYCODE_ASSIGN_OR_RETURN(std::optional<ClearingReport> last, clearing_->LastRun());
+  return json{{"operating_days", days},
+              {"last_clearing", last ? json::parse(ClearingJson(*last)) : json()}};
+}
+
 Result<nlohmann::json> TransitScene::ExportCitizen(std::string_view citizen_id) {
   CITYCODE_ASSIGN_OR_RETURN(std::vector<Tap> taps, rides_->RiderTaps(citizen_id));
   json out = json::array();

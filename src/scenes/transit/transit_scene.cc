@@ -35,7 +35,8 @@ TransitScene::~TransitScene() = default;
 
 Result<std::unique_ptr<TransitScene>> TransitScene::Open(const api::SceneContext& context,
                                                          const std::filesystem::path& feed_dir) {
-  std::unique_ptr<TransitScene> scene(new TransitScene(context.platform));
+  const FareOptions options{.time = context.time};
+  std::unique_ptr<TransitScene> scene(new TransitScene(context.platform, context.clock, options));
   CITYCODE_ASSIGN_OR_RETURN(Feed feed, LoadFeed(feed_dir));
   scene->feed_ = std::make_unique<Feed>(std::move(feed));
   CITYCODE_ASSIGN_OR_RETURN(FareExtensions extensions, LoadFareExtensions(feed_dir, *scene->feed_));
@@ -47,7 +48,6 @@ Result<std::unique_ptr<TransitScene>> TransitScene::Open(const api::SceneContext
                  "transit import)\n",
                  feed_dir.string().c_str(), issues);
   }
-  const FareOptions options{.time = context.time};
   CITYCODE_ASSIGN_OR_RETURN(scene->rides_, Rides::Open(context.db, context.clock, *scene->feed_,
                                                        *scene->extensions_, options));
   CITYCODE_ASSIGN_OR_RETURN(

@@ -37,6 +37,9 @@ class TransitScene final : public api::Scene {
   // charges are kept when the account is deleted: accounting records.
   Result<nlohmann::json> ExportCitizen(std::string_view citizen_id) override;
   Result<std::vector<std::string>> EraseCitizen(std::string_view citizen_id) override;
+  // The operating days since `since` (at most a week): trips and charges;
+  // and the newest clearing run with its operators.
+  Result<nlohmann::json> Dashboard(Instant since) override;
 
   const Feed& feed() const { return *feed_; }
   Rides& rides() { return *rides_; }
@@ -49,10 +52,13 @@ class TransitScene final : public api::Scene {
   Status SeedDemo(api::DemoSeed& seed) override;
 
  private:
-  explicit TransitScene(platform::Platform& platform) : platform_(platform) {}
+  TransitScene(platform::Platform& platform, const Clock& clock, FareOptions fare_options)
+      : platform_(platform), clock_(clock), fare_options_(std::move(fare_options)) {}
   // Who runs what (operators.h): the admin's and the operator's routes.
   void AddOperatorRoutes(std::vector<api::RouteSpec>& routes);
   platform::Platform& platform_;
+  const Clock& clock_;
+  const FareOptions fare_options_;
   // Behind pointers: Rides, BulkTaps and Clearing keep references to them.
   std::unique_ptr<Feed> feed_;
   std::unique_ptr<FareExtensions> extensions_;

@@ -36,8 +36,10 @@ std::vector<api::RouteSpec> PlatformRoutes(platform::Platform& platform);  // pl
 std::vector<api::RouteSpec> VaultRoutes(vault::Vault& vault);              // vault_routes.cc
 std::vector<api::RouteSpec> DependantRoutes(platform::Platform& platform,  // dependant_routes.cc
                                             vault::Vault& vault);
-std::vector<api::RouteSpec> AccountRoutes(city::City& city);          // account_routes.cc
+std::vector<api::RouteSpec> AccountRoutes(city::City& city);            // account_routes.cc
 std::vector<api::RouteSpec> StaffRoutes(platform::Platform& platform);  // staff_routes.cc
+std::vector<api::RouteSpec> OpsRoutes(city::City& city,                 // ops_routes.cc
+                                      const Clock& clock);
 std::vector<api::RouteSpec> DemoRoutes(platform::Platform& platform,  // demo_routes.cc
                                        const DemoOptions& demo, const Clock& clock);
 

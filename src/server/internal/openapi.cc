@@ -31,6 +31,14 @@ nlohmann::json Parameters(const RouteSpec& route) {
                           {"required", true},
                           {"schema", {{"type", "string"}}}});
   }
+  for (const Field& field : route.query) {
+    nlohmann::json parameter = {{"name", field.name},
+                                {"in", "query"},
+                                {"required", field.required},
+                                {"schema", {{"type", api::FieldTypeName(field.type)}}}};
+    if (!field.description.empty()) parameter["description"] = field.description;
+    parameters.push_back(std::move(parameter));
+  }
   if (route.needs_channel_key) {
     parameters.push_back({{"name", "X-Channel-Key"},
                           {"in", "header"},
