@@ -58,7 +58,7 @@ describe('the organisation page', { timeout: 180000 }, () => {
     }))
   }
 
-  test('a terminal made on the page: its key shown once opens the counter; disabled in two steps, the counter is refused', async () => {
+  test('a terminal made on the page: its key shown once opens the counter; a new key stops the old; disabled, the counter is refused', async () => {
     const org = await signInHall()
     assert.equal(await testid(org, 'header-org').textContent(), HALL_ORG)
     assert.equal(await testid(org, 'tab-hall').count(), 1, 'a service hall has its setup tab')
@@ -87,18 +87,34 @@ describe('the organisation page', { timeout: 180000 }, () => {
     assert.equal(await testid(counter, 'header-site').textContent(), HALL_SITE)
     await testid(counter, 'step-gov-kiosk').waitFor({ state: 'attached' })
 
+    // A new key in two steps, shown once: the old one stops at once.
+    await made.locator('[data-testid="terminal-rotate"]').click()
+    await made.locator('[data-testid="terminal-rotate-confirm"]').click()
+    await org.locator('[data-testid="key-once-value"]').filter({ hasNotText: key }).waitFor()
+    const rotated = (await testid(org, 'key-once-value').textContent()).trim()
+    assert.match(rotated, /^cck_/)
+    await counter.reload()
+    await counterRefused(counter)
+    const second = await openPage(env.browser, env.server, '/counter', { viewport: DESKTOP_VIEWPORT })
+    await counterLogin(second, rotated)
+    await testid(second, 'step-gov-kiosk').waitFor({ state: 'attached' })
+
     // Disabled in two steps: the list says so, the key is gone from the page.
     await made.locator('[data-testid="terminal-disable"]').click()
     await made.locator('[data-testid="terminal-disable-confirm"]').click()
     await org.locator('[data-testid="terminal"][data-active="false"]').filter({ hasText: '区政务服务大厅 测试终端' }).waitFor()
     assert.equal(await testid(org, 'key-once').count(), 0, 'the disabled terminal\'s key is no longer shown')
+    await second.reload()
+    await counterRefused(second)
+    assert.ok(org.requestedUrls.every((url) => !url.includes('cck_')), 'no key in a request URL')
+  })
 
-    await counter.reload()
+  // The counter page, reloaded with a key that stopped: its form says so in words.
+  async function counterRefused (counter) {
     const refused = counter.locator('[data-testid="terminal-status"][data-error-code="terminal_key_refused"]')
     await refused.waitFor()
     assert.equal(await refused.textContent(), '终端密钥无效。')
-    assert.ok(org.requestedUrls.every((url) => !url.includes('cck_')), 'no key in a request URL')
-  })
+  }
 
   test('a service item made on the page is offered at the hall\'s kiosk; a bad or taken code is refused in words', async () => {
     const org = await signInHall()
