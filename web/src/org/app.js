@@ -31,7 +31,8 @@ export async function start () {
   try {
     state.org = await api.get('/v1/org')
   } catch (error) {
-    forgetKey()
+    // A refused key is forgotten; one not checked (offline) stays for a reload.
+    if (isRefusal(error)) forgetKey()
     return showSignIn(error)
   }
   show(viewsFor(state.org.kind)[0].id)
@@ -43,6 +44,10 @@ function keyRefusal (error) {
   if (error.code === 'unauthenticated') return { code: 'org_key_refused' }
   if (error.code === 'permission_denied') return { code: 'org_key_not_org' }
   return error
+}
+
+function isRefusal (error) {
+  return error.code === 'unauthenticated' || error.code === 'permission_denied'
 }
 
 function forgetKey () {

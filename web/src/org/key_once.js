@@ -12,7 +12,7 @@ export function showKeyOnce (slot, { terminal, apiKey, rotated = false }) {
   const value = h('output', { class: 'mono token', id: 'key-once-value', testid: 'key-once-value' }, apiKey)
   const title = h('h3', { id: 'key-once-title', tabindex: '-1', t: rotated ? 'org.keyOnce.rotatedTitle' : 'org.keyOnce.title', tParams: { name: terminal.name } })
   const close = h('button', { type: 'button', class: 'button button--secondary', t: 'org.keyOnce.close', testid: 'key-once-close', onclick: () => slot.replaceChildren() })
-  slot.replaceChildren(h('section', { class: 'card key-once', role: 'region', 'aria-labelledby': 'key-once-title', testid: 'key-once', dataset: { terminalId: terminal.id } },
+  slot.replaceChildren(h('section', { class: 'card key-once', 'aria-labelledby': 'key-once-title', testid: 'key-once', dataset: { terminalId: terminal.id } },
     title,
     h('p', { class: 'notice notice--warn', t: 'org.keyOnce.warning' }),
     h('p', { class: 'issued-pass__label', t: 'org.keyOnce.label' }), value,

@@ -204,6 +204,17 @@ describe('the organisation page', { timeout: 180000 }, () => {
     await org.locator('[data-testid="staff-member"][data-active="false"]').filter({ hasText: 'test.clerk' }).waitFor()
   })
 
+  test('the key is kept for this tab across a reload and forgotten on sign-out', async () => {
+    const page = await signInHall()
+    await page.reload()
+    await testid(page, 'tab-sites').waitFor()
+    assert.equal(await testid(page, 'header-org').textContent(), HALL_ORG)
+    await testid(page, 'org-sign-out').click()
+    await testid(page, 'org-key-form').waitFor()
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('citycode.orgKey')), null)
+    assert.ok(await page.locator('#org-where').isHidden(), 'the header names no organisation')
+  })
+
   test('a terminal key, the admin key or an unknown key is refused in words, in both languages', async () => {
     const page = await openOrg()
     for (const key of [env.server.terminalKey('kiosk'), env.server.keys.admin_key]) {
