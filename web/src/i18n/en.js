@@ -798,6 +798,7 @@ export default {
   'org.hall.windowCreate': 'Save window',
   'org.hall.windowCreated': 'Window saved: {name}.',
   'org.listSeparator': ', ',
+  'org.hall.windowDisabled': 'Terminal disabled',
   'org.hall.kiosks': 'Ticket kiosks:',
 
   'error.org_key_missing': 'Please paste the organisation admin key.',
@@ -833,6 +834,7 @@ export default {
   'error.org.itemCreate.already_exists': 'This hall has a service item with that code already.',
   'error.org.itemCreate.failed_precondition': 'Only a service hall has service items.',
   'error.org.itemCreate.invalid_argument': 'The item code, name or a certificate was not accepted. Please check.',
+  'error.org.itemCreate.unknown_type': 'A chosen certificate type does not exist. Please refresh and choose again.',
   'error.org.windowCreate.failed_precondition': 'This terminal is disabled: it cannot be a window.',
   'error.org.windowCreate.not_found': 'The terminal or a chosen item was not found. Please refresh and try again.'
 }

@@ -798,6 +798,7 @@ export default {
   'org.hall.windowCreate': '保存窗口',
   'org.hall.windowCreated': '已保存窗口：{name}。',
   'org.listSeparator': '、',
+  'org.hall.windowDisabled': '终端已停用',
   'org.hall.kiosks': '取号机：',
 
   'error.org_key_missing': '请粘贴机构管理密钥。',
@@ -833,6 +834,7 @@ export default {
   'error.org.itemCreate.already_exists': '本大厅已有使用该代码的事项。',
   'error.org.itemCreate.failed_precondition': '只有政务服务大厅才有办理事项。',
   'error.org.itemCreate.invalid_argument': '事项代码、名称或所需证照不被接受，请检查。',
+  'error.org.itemCreate.unknown_type': '所选证照类型不存在，请刷新后重选。',
   'error.org.windowCreate.failed_precondition': '该终端已停用，不能设为窗口。',
   'error.org.windowCreate.not_found': '没有找到该终端或所选事项，请刷新后再试。'
 }

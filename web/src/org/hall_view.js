@@ -66,16 +66,20 @@ function itemList (items) {
 // The windows, then the hall's other active terminals: its kiosks.
 function windowList ({ windows, sites, terminals, items }) {
   const itemNames = new Map(items.map((item) => [item.id, item.name]))
-  const terminalNames = new Map(terminals.map((term) => [term.id, term.name]))
+  const terminalsById = new Map(terminals.map((term) => [term.id, term]))
   const windowIds = new Set(windows.map((w) => w.terminal_id))
   const kiosks = terminals.filter((term) => term.active && !windowIds.has(term.id))
   if (!windows.length && !kiosks.length) return null
   return h('div', {},
     windows.length ? h('ul', { class: 'cards' }, windows.map((w) => h('li', { class: 'card item', testid: 'hall-window', dataset: { terminalId: w.terminal_id } },
       h('h4', { class: 'item__title', testid: 'hall-window-name' }, w.name),
+      // The server keeps listing a window whose terminal was disabled.
+      terminalsById.get(w.terminal_id)?.active === false
+        ? h('span', { class: 'badge badge--muted', testid: 'hall-window-disabled', t: 'org.hall.windowDisabled' })
+        : null,
       h('dl', { class: 'facts' },
         h('dt', { t: 'org.hall.windowSite' }), h('dd', { testid: 'hall-window-site' }, sites.get(w.site_id) ?? w.site_id),
-        h('dt', { t: 'org.hall.windowTerminal' }), h('dd', { testid: 'hall-window-terminal' }, terminalNames.get(w.terminal_id) ?? w.terminal_id),
+        h('dt', { t: 'org.hall.windowTerminal' }), h('dd', { testid: 'hall-window-terminal' }, terminalsById.get(w.terminal_id)?.name ?? w.terminal_id),
         h('dt', { t: 'org.hall.windowItems' }), w.service_items?.length
           ? h('dd', { testid: 'hall-window-items' }, w.service_items.map((id) => itemNames.get(id) ?? id).join(t('org.listSeparator')))
           : h('dd', { testid: 'hall-window-items', t: 'org.hall.windowItemsAll' }))))) : null,

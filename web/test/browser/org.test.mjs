@@ -176,6 +176,11 @@ describe('the organisation page', { timeout: 180000 }, () => {
     await counterLogin(counter, made.body.api_key)
     await testid(counter, 'step-gov-window').waitFor()
     assert.equal((await testid(counter, 'terminal-window').textContent()).trim(), '5号窗口')
+
+    // Its terminal disabled: the server still lists the window; the page says so.
+    assert.equal((await env.server.api('DELETE', `/v1/orgs/${me.id}/terminals/${made.body.id}`, { key })).status, 200)
+    await testid(org, 'tab-hall').click()
+    await hallWindow.locator('[data-testid="hall-window-disabled"]').waitFor()
   })
 
   test('staff: an account made and disabled in two steps; a taken login refused in words', async () => {
