@@ -24,7 +24,8 @@ import { clearStatus, showError, showStatus } from '../lib/errors.js'
 import { serverNowMs } from '../lib/clock.js'
 import { drawQr } from '../lib/qr.js'
 import { ACCESS, siteName } from '../lib/access_site.js'
-import { panel } from './panel.js'
+import { panel } from '../lib/panel.js'
+import { copyButton } from '../lib/copy_button.js'
 
 const HOUR_MS = 3600 * 1000
 const DEFAULT_ENTRIES = 2
@@ -170,34 +171,11 @@ function visitorToken (pass, where, facts) {
     h('p', { class: 'notice', t: 'access.passes.tokenOnce' }),
     facts,
     h('p', { class: 'issued-pass__label', t: 'access.passes.token' }), tokenOut,
-    h('div', { class: 'actions' }, copyButton('access.passes.copyToken', 'access-copy-token', () => token, tokenOut, status)),
+    h('div', { class: 'actions' }, copyButton({ label: 'access.passes.copyToken', testid: 'access-copy-token', text: () => token, shown: tokenOut, status })),
     h('p', { class: 'issued-pass__label', t: 'access.passes.share' }), shareOut,
-    h('div', { class: 'actions' }, copyButton('access.passes.copyShare', 'access-copy-share', () => message, shareOut, status)),
+    h('div', { class: 'actions' }, copyButton({ label: 'access.passes.copyShare', testid: 'access-copy-share', text: () => message, shown: shareOut, status })),
     status
   ]
-}
-
-// Copies text; where the clipboard is refused, selects it for the user to copy.
-function copyButton (label, testid, text, shown, status) {
-  return h('button', {
-    type: 'button',
-    class: 'button button--secondary',
-    t: label,
-    testid,
-    onclick: async () => {
-      try {
-        await navigator.clipboard.writeText(text())
-        showStatus(status, 'access.passes.copied')
-      } catch {
-        const range = document.createRange()
-        range.selectNodeContents(shown)
-        const selection = window.getSelection()
-        selection.removeAllRanges()
-        selection.addRange(range)
-        showStatus(status, 'access.passes.copySelect')
-      }
-    }
-  })
 }
 
 function printedPass (pass, facts) {

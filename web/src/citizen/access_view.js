@@ -16,7 +16,7 @@ import { bookingDays, dayLabel } from '../lib/booking_days.js'
 import { clearStatus, showError, showStatus } from '../lib/errors.js'
 import { serverNowMs } from '../lib/clock.js'
 import { ACCESS, siteName } from '../lib/access_site.js'
-import { panel } from './panel.js'
+import { panel } from '../lib/panel.js'
 import { claimSection, passesSection } from './access_passes.js'
 
 // The server's [access] booking_days_ahead by default and in the demo.

@@ -22,7 +22,7 @@ import { bookingDays, dayLabel } from '../lib/booking_days.js'
 import { slotFacts } from '../lib/medical_slot.js'
 import { clearStatus, showError, showStatus } from '../lib/errors.js'
 import { serverNowMs } from '../lib/clock.js'
-import { panel } from './panel.js'
+import { panel } from '../lib/panel.js'
 import { billSection, recordsSection } from './medical_records.js'
 import { healthConsentSection } from './health_consent.js'
 

@@ -1,7 +1,7 @@
 // My certificates: what the vault holds in my verified name.
 import { h } from '../lib/dom.js'
 import { loadCertificateTypes, typeName } from '../lib/certificate_types.js'
-import { panel } from './panel.js'
+import { panel } from '../lib/panel.js'
 
 export function renderCertificatesView (main, ctx) {
   const list = panel('certificates')

@@ -4,7 +4,7 @@ import { h, confirmButton, field, statusLine } from '../lib/dom.js'
 import { cityToday, formatDateTime } from '../lib/i18n.js'
 import { showError, showStatus } from '../lib/errors.js'
 import { loadCertificateTypes, typeName } from '../lib/certificate_types.js'
-import { panel } from './panel.js'
+import { panel } from '../lib/panel.js'
 
 // The two-step revoke of a standing grant; a refusal goes to `status`.
 export function revokeButton (g, ctx, reload, status, { label, question, testid }) {

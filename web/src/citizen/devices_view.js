@@ -3,7 +3,7 @@
 import { h, confirmButton, statusLine } from '../lib/dom.js'
 import { formatDateTime } from '../lib/i18n.js'
 import { showError } from '../lib/errors.js'
-import { panel } from './panel.js'
+import { panel } from '../lib/panel.js'
 
 export function renderDevicesView (main, ctx) {
   const list = panel('devices')

@@ -12,7 +12,7 @@ import { formatDateTime, t } from '../lib/i18n.js'
 import { clearStatus, showError, showStatus } from '../lib/errors.js'
 import { loadCertificateTypes, typeKey, typeName } from '../lib/certificate_types.js'
 import { serverNowMs } from '../lib/clock.js'
-import { panel } from './panel.js'
+import { panel } from '../lib/panel.js'
 import { revokeButton } from './consents_view.js'
 
 // The health record types (the registry's `health` types; its answer does

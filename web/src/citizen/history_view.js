@@ -2,7 +2,7 @@
 // and consent changes too (GET /v1/me/access-history).
 import { h } from '../lib/dom.js'
 import { formatDateTime, has } from '../lib/i18n.js'
-import { panel } from './panel.js'
+import { panel } from '../lib/panel.js'
 
 export function renderHistoryView (main, ctx) {
   const list = panel('history')

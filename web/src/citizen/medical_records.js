@@ -8,7 +8,7 @@
 import { h } from '../lib/dom.js'
 import { formatDateTime, formatDay, formatFen, has, t } from '../lib/i18n.js'
 import { fieldLabel } from '../lib/certificate_types.js'
-import { panel } from './panel.js'
+import { panel } from '../lib/panel.js'
 
 export function recordsSection (ctx, base) {
   const list = panel('records')

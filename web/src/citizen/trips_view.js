@@ -2,7 +2,7 @@
 // that made it (a promotion such as the summer-night ¥1 rule named as such).
 import { h, field } from '../lib/dom.js'
 import { cityToday, formatFen, formatTime, has, t } from '../lib/i18n.js'
-import { panel } from './panel.js'
+import { panel } from '../lib/panel.js'
 import { fareNotes, parseRules } from './fare_rules.js'
 
 export function renderTripsView (main, ctx, params) {

@@ -2,12 +2,16 @@
 // server's own message (never the request's values: the server keeps them out).
 // A scene whose codes another scene also uses with other words (access's
 // already_booked is a slot of a scenic area, medical's a clinician's
-// session) passes its scope: `error.<scope>.<code>` is tried first.
+// session) passes its scope: `error.<scope>.<code>` is tried first. A list
+// of scopes is tried in order (the organisation page: the action's own
+// words, e.g. `org.terminalCreate`, then the page's, `org`).
 import { has, t } from './i18n.js'
 
 function errorKey (code, scope) {
   if (!code) return null
-  if (scope && has(`error.${scope}.${code}`)) return `error.${scope}.${code}`
+  const scopes = Array.isArray(scope) ? scope : scope ? [scope] : []
+  const found = scopes.find((s) => has(`error.${s}.${code}`))
+  if (found) return `error.${found}.${code}`
   return has(`error.${code}`) ? `error.${code}` : null
 }
 

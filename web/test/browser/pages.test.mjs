@@ -4,80 +4,35 @@
 // a verdict, the kiosk with a ticket, the window with an open case, the
 // hospital's registration kiosk with an appointment); at each
 // it runs axe-core in zh-CN (the default) and in English (by the switch) and
-// writes screenshots at 390×844 and 1280×800 to CITYCODE_SCREENSHOTS.
+// writes screenshots at 390×844 and 1280×800 to CITYCODE_SCREENSHOTS. (The
+// organisation page's views are walked the same way in org.test.mjs.)
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFileSync, existsSync, rmSync } from 'node:fs'
-import { join } from 'node:path'
-import { AxeBuilder } from '@axe-core/playwright'
+import { readFileSync, existsSync } from 'node:fs'
 import { PNG } from 'pngjs'
 import {
-  DESKTOP_VIEWPORT, PHONE_VIEWPORT, SCREENSHOTS, counterLogin, currentCode, ensureDir, launchChromium,
-  loginOnPage, openPage, startDemo, submitTyped, testid, waitForPage
+  DESKTOP_VIEWPORT, LANGS, PHONE_VIEWPORT, SIZES, counterLogin, currentCode, launchChromium, loginOnPage, openPage,
+  panelsSettled as settled, shotPath, startDemo, submitTyped, testid, viewAudit
 } from './support.mjs'
 
 const CITIZEN_VIEWS = ['login', 'register', 'code', 'certificates', 'consents', 'history', 'trips', 'appointments', 'access', 'devices'].map((v) => `citizen-${v}`)
 const COUNTER_VIEWS = ['terminal', 'staff', 'scan', 'kiosk', 'window', 'medical'].map((v) => `counter-${v}`)
-const LANGS = [['zh', 'zh-CN'], ['en', 'en']]
-const SIZES = [PHONE_VIEWPORT, DESKTOP_VIEWPORT]
-const BLOCKING = new Set(['serious', 'critical'])
 
 describe('every page in both languages', { timeout: 180000 }, () => {
   let server, browser
-  const analysed = [] // `${view}-${lang}` for every axe run
-  const violations = [] // the serious and critical ones, with where
-  const lesser = new Set() // the others' rule ids (reported, not failed)
-  const written = [] // the screenshots
+  const audit = viewAudit()
+  const { analysed, violations, lesser, written } = audit
+  const visit = (page, view, ready = settled) => audit.visit(page, view, ready)
 
   before(async () => {
     server = await startDemo()
     browser = await launchChromium()
-    ensureDir(SCREENSHOTS)
-    for (const view of [...CITIZEN_VIEWS, ...COUNTER_VIEWS]) {
-      for (const [lang] of LANGS) for (const size of SIZES) rmSync(shotPath(view, lang, size), { force: true })
-    }
+    audit.clear([...CITIZEN_VIEWS, ...COUNTER_VIEWS])
   })
   after(async () => {
     await browser?.close()
     await server?.stop()
   })
-
-  function shotPath (view, lang, size) {
-    return join(SCREENSHOTS, `${view}-${lang}-${size.width}x${size.height}.png`)
-  }
-
-  async function setLang (page, lang) {
-    const button = testid(page, 'lang-switch')
-    if (await button.getAttribute('data-lang') !== lang) await button.click()
-    await page.locator(`html[lang="${lang}"]`).waitFor({ state: 'attached' })
-  }
-
-  // In each language: the view's content ready, axe, then the screenshots
-  // (the page is put back to the size it had).
-  async function visit (page, view, ready = settled) {
-    const own = page.viewportSize()
-    for (const [lang, htmlLang] of LANGS) {
-      await setLang(page, htmlLang)
-      await ready(page)
-      const result = await new AxeBuilder({ page }).analyze()
-      analysed.push(`${view}-${lang}`)
-      for (const v of result.violations) {
-        if (BLOCKING.has(v.impact)) violations.push(`${view}-${lang}: ${v.impact} ${v.id} (${v.help}) at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)
-        else lesser.add(`${v.impact} ${v.id}`)
-      }
-      for (const size of SIZES) {
-        await page.setViewportSize(size)
-        await page.screenshot({ path: shotPath(view, lang, size), fullPage: true })
-        written.push(shotPath(view, lang, size))
-      }
-      await page.setViewportSize(own)
-    }
-  }
-
-  // A tab's data shown: no panel loading (a language switch re-renders it).
-  function settled (page) {
-    return waitForPage(page, () => !document.querySelector('.panel[aria-busy="true"], .panel .loading'))
-  }
 
   test('the citizen and counter pages are walked, each view in both languages', async () => {
     // The citizen page before and after logging in (its codes feed the counter).

@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { chromium } from 'playwright-core'
+import { AxeBuilder } from '@axe-core/playwright'
 import { PNG } from 'pngjs'
 
 const WEB = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
@@ -323,6 +324,67 @@ export async function decodeWithTools (pngPath) {
     zxing: /^Text:\s+"(.*)"$/m.exec(zxing)?.[1] ?? null,
     zbar: zbar.trim()
   }
+}
+
+// ---------------------------------------------------------------------------
+// Every view in both languages: axe-core and screenshots
+
+export const LANGS = [['zh', 'zh-CN'], ['en', 'en']] // [file tag, html lang]
+export const SIZES = [PHONE_VIEWPORT, DESKTOP_VIEWPORT]
+const BLOCKING = new Set(['serious', 'critical'])
+
+export function shotPath (view, lang, size) {
+  return join(SCREENSHOTS, `${view}-${lang}-${size.width}x${size.height}.png`)
+}
+
+// Switches the page's language by its switch (a no-op when it is shown already).
+export async function setLang (page, lang) {
+  const button = byTestId(page, 'lang-switch')
+  if (await button.getAttribute('data-lang') !== lang) await button.click()
+  await page.locator(`html[lang="${lang}"]`).waitFor({ state: 'attached' })
+}
+
+// What a walk of views found: `visit` runs axe-core on a view in zh-CN and
+// in English (by the switch, once `ready(page)` says its content is there)
+// and writes its screenshots at both sizes (the page put back to its own).
+// The walk's test then asserts `violations` empty and every view analysed.
+export function viewAudit () {
+  const audit = {
+    analysed: [], // `${view}-${lang}` for every axe run
+    violations: [], // the serious and critical ones, with where
+    lesser: new Set(), // the others' rule ids (reported, not failed)
+    written: [], // the screenshots
+    async visit (page, view, ready) {
+      const own = page.viewportSize()
+      for (const [lang, htmlLang] of LANGS) {
+        await setLang(page, htmlLang)
+        await ready(page)
+        const result = await new AxeBuilder({ page }).analyze()
+        audit.analysed.push(`${view}-${lang}`)
+        for (const v of result.violations) {
+          if (BLOCKING.has(v.impact)) audit.violations.push(`${view}-${lang}: ${v.impact} ${v.id} (${v.help}) at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)
+          else audit.lesser.add(`${v.impact} ${v.id}`)
+        }
+        for (const size of SIZES) {
+          await page.setViewportSize(size)
+          await page.screenshot({ path: shotPath(view, lang, size), fullPage: true })
+          audit.written.push(shotPath(view, lang, size))
+        }
+        await page.setViewportSize(own)
+      }
+    },
+    // Removes the views' old screenshots (before a walk).
+    clear (views) {
+      ensureDir(SCREENSHOTS)
+      for (const view of views) for (const [lang] of LANGS) for (const size of SIZES) rmSync(shotPath(view, lang, size), { force: true })
+    }
+  }
+  return audit
+}
+
+// A data panel settled: none loading (lib/panel.js).
+export function panelsSettled (page) {
+  return waitForPage(page, () => !document.querySelector('.panel[aria-busy="true"], .panel .loading'))
 }
 
 export function tempDir (prefix = 'citycode-test-') {

@@ -1,8 +1,8 @@
 // A tab's data panel: loading, an empty state, an error, or the content.
 // Only the latest fill renders: an earlier load that answers late (the slots
 // of the day chosen before) must not replace the newer one's content.
-import { h } from '../lib/dom.js'
-import { showError } from '../lib/errors.js'
+import { h } from './dom.js'
+import { showError } from './errors.js'
 
 export function panel (testid) {
   const body = h('div', { class: 'panel', testid, 'aria-busy': 'false' })
