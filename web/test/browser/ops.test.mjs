@@ -236,6 +236,41 @@ describe('the operator dashboard', { timeout: 240000 }, () => {
     assert.equal(await testid(page, 'ops-dashboard').count(), 0)
   })
 
+  test('the page asks every 3 s while shown, not while hidden, and not after signing out', async () => {
+    // The page's timers on a paused clock: they run only as far as the test moves them.
+    const page = await openPage(env.browser, env.server, '/ops', { viewport: DESKTOP_VIEWPORT, clock: 'paused' })
+    const asked = []
+    page.on('request', (request) => { if (request.url().includes('/v1/ops/dashboard')) asked.push(request.url()) })
+    await signIn(page, env.server.keys.admin_key)
+    await page.locator('[data-testid="ops-live"][data-generated-at]').waitFor()
+    // Every request made so far has been seen once a later one is (requests are reported in order).
+    const settled = async () => page.evaluate(() => fetch('/healthz').then((r) => r.status))
+    const askedAfter = async (ms) => {
+      const before = asked.length
+      await page.clock.runFor(ms)
+      await settled()
+      return asked.length - before
+    }
+    assert.equal(asked.length, 1, 'the sign-in asked once')
+    assert.equal(await askedAfter(2900), 0, 'not before 3 s')
+    assert.equal(await askedAfter(200), 1, 'again at 3 s')
+
+    const setHidden = (hidden) => page.evaluate((value) => {
+      Object.defineProperty(document, 'hidden', { value, configurable: true })
+      Object.defineProperty(document, 'visibilityState', { value: value ? 'hidden' : 'visible', configurable: true })
+      document.dispatchEvent(new Event('visibilitychange'))
+    }, hidden)
+    await setHidden(true)
+    assert.equal(await askedAfter(15000), 0, 'nothing asked while the tab is hidden')
+    const before = asked.length
+    await setHidden(false)
+    await settled()
+    assert.equal(asked.length, before + 1, 'asked at once when the tab shows again')
+    await testid(page, 'ops-sign-out').click()
+    await testid(page, 'ops-key-form').waitFor()
+    assert.equal(await askedAfter(15000), 0, 'nothing asked after signing out')
+  })
+
   test('an organisation admin\'s key or a terminal key is refused in words, in both languages', async () => {
     const page = await openOps()
     const orgKey = env.server.keys.org_admins.find((entry) => entry.org === HALL_ORG).api_key
