@@ -13,7 +13,7 @@ import { createDashboard } from './dashboard.js'
 
 const KEY_STORAGE = 'citycode.opsKey'
 const POLL_MS = 3000
-export const WINDOWS = [6, 24, 168] // hours; 24 is the server's default
+const WINDOWS = [6, 24, 168] // hours; 24 is the server's default
 const DEFAULT_HOURS = 24
 
 const state = {

@@ -2,7 +2,7 @@
 // its figures change (so a table a keyboard user scrolls is not replaced
 // every 3 s), data tables, figure tiles and number formats.
 import { h } from '../lib/dom.js'
-import { currentLang, has, t } from '../lib/i18n.js'
+import { currentLang, has } from '../lib/i18n.js'
 
 // A card with a title; update(data, render) replaces the body when `data`
 // differs from the last shown (or after relabel(): a language switch
@@ -33,14 +33,13 @@ export function section ({ id, title, testid, lead }) {
 // ({text | t | node, num, testid, header}); a wide one (many columns) keeps
 // its width on a phone. The wrapper scrolls sideways on
 // a phone and can then be focused (and scrolled) from the keyboard.
-export function dataTable ({ id, caption, columns, rows, testid, foot, wide = false }) {
+export function dataTable ({ id, caption, columns, rows, testid, wide = false }) {
   const captionId = `${id}-caption`
   const row = (cells, tag = 'td') => h('tr', {}, cells.map((cell) => cellOf(cell, tag)))
   const table = h('table', { class: `data-table${wide ? ' data-table--wide' : ''}`, testid },
     h('caption', { id: captionId, t: caption }),
     h('thead', {}, h('tr', {}, columns.map((col) => h('th', { scope: 'col', class: col.num ? 'num' : null, t: col.t })))),
-    h('tbody', {}, rows.map((cells) => Array.isArray(cells) ? row(cells) : cells)),
-    foot ? h('tfoot', {}, row(foot)) : null)
+    h('tbody', {}, rows.map((cells) => Array.isArray(cells) ? row(cells) : cells)))
   return h('div', { class: 'table-wrap', id: `${id}-wrap`, role: 'region', tabindex: '0', 'aria-labelledby': captionId }, table)
 }
 
@@ -89,10 +88,6 @@ export function reasonKey (reason) {
   if (has(`reason.${reason}`)) return `reason.${reason}`
   if (has(`error.${reason}`)) return `error.${reason}`
   return null
-}
-
-export function labelOr (key, fallback) {
-  return has(key) ? t(key) : fallback
 }
 
 // A <details> whose open state and focus survive a rebuild (by its id).

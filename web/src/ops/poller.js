@@ -47,8 +47,9 @@ export function createPoller ({ intervalMs, load, onData, onError }) {
   }
 
   async function tick () {
+    clearTimeout(timer) // one chain of requests, whoever called
     timer = null
-    if (stopped || document.hidden) return
+    if (stopped || document.hidden || inFlight) return
     inFlight = true
     try {
       const data = await load()
@@ -69,7 +70,7 @@ export function createPoller ({ intervalMs, load, onData, onError }) {
     if (document.hidden) {
       clearTimeout(timer)
       timer = null
-    } else if (!inFlight) {
+    } else {
       tick()
     }
   }
