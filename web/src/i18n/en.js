@@ -906,7 +906,7 @@ export default {
   'ops.terminals.title': 'Terminals',
   'ops.terminals.active': 'Active',
   'ops.terminals.silent': 'Silent',
-  'ops.terminals.silentHint': 'An enabled terminal not heard from for over {minutes} minutes counts as silent.',
+  'ops.terminals.silentHint': 'An enabled terminal with no verification recorded for over {minutes} minutes counts as silent.',
   'ops.terminals.listed': 'Silent terminals (never seen first, then by last seen)',
   'ops.terminals.listedSome': 'The longest silent terminals (never seen first, then by last seen)',
   'ops.terminals.never': 'never',

@@ -906,7 +906,7 @@ export default {
   'ops.terminals.title': '终端',
   'ops.terminals.active': '在线',
   'ops.terminals.silent': '失联',
-  'ops.terminals.silentHint': '超过 {minutes} 分钟没有核验或请求的启用终端算作失联。',
+  'ops.terminals.silentHint': '启用中的终端超过 {minutes} 分钟没有核验记录，即算作失联。',
   'ops.terminals.listed': '失联终端（从未联系的在前，其余按最后联系时间）',
   'ops.terminals.listedSome': '失联最久的终端（从未联系的在前，其余按最后联系时间）',
   'ops.terminals.never': '从未',
