@@ -1016,6 +1016,7 @@ export default {
   'org.passbacks.day': 'Day',
   'org.passbacks.list': 'The day’s passbacks',
   'org.passbacks.empty': 'No passbacks that day.',
+  'org.passbacks.noSite': 'No site has an entry policy yet.',
   'org.passbacks.visitor': 'A visitor or booking holder',
   'org.passbacks.at': 'This time',
   'org.passbacks.previous': 'Previous',

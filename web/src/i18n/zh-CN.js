@@ -1016,6 +1016,7 @@ export default {
   'org.passbacks.day': '日期',
   'org.passbacks.list': '当日记录',
   'org.passbacks.empty': '当日没有反潜回记录。',
+  'org.passbacks.noSite': '还没有设置了通行方式的场所。',
   'org.passbacks.visitor': '访客或预约者',
   'org.passbacks.at': '本次',
   'org.passbacks.previous': '上一次',

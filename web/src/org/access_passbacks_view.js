@@ -19,9 +19,12 @@ export function renderPassbacksView (main, ctx) {
   let sites = null
   const show = (fresh = false) => list.fill(async () => {
     if (fresh || !sites) sites = site.offer(await loadAccessSites(ctx))
-    if (!site.input.value || !DAY.test(day.input.value)) return []
-    return (await ctx.api.get(`${orgPath(ctx, 'access', 'sites', site.input.value, 'passbacks')}?day=${day.input.value}`)).passbacks ?? []
-  }, passbackList, 'org.passbacks.empty', ['org.passbacks', 'org'])
+    if (!site.input.value) return { noSite: true }
+    if (!DAY.test(day.input.value)) return { passbacks: [] }
+    return ctx.api.get(`${orgPath(ctx, 'access', 'sites', site.input.value, 'passbacks')}?day=${day.input.value}`)
+  }, ({ noSite, passbacks }) => noSite
+    ? h('p', { class: 'empty', testid: 'passbacks-no-site', t: 'org.passbacks.noSite' })
+    : passbackList(passbacks ?? []), 'org.passbacks.empty', ['org.passbacks', 'org'])
   site.input.addEventListener('change', () => show())
   day.input.addEventListener('change', () => show())
   main.append(h('h2', { t: 'org.passbacks.title' }), h('p', { class: 'lead', t: 'org.passbacks.lead' }),

@@ -191,6 +191,9 @@ describe('the organisation page\'s scene setup views', { timeout: 240000 }, () =
     await testid(org, 'room-number-input').fill('101')
     await testid(org, 'room-submit').click()
     assert.equal(await refusal(org, 'room-status', 'room_exists'), '本酒店已有该房间号。')
+    await setLang(org, 'en')
+    assert.equal(await testid(org, 'room-status').textContent(), 'The hotel has a room of that number.')
+    await setLang(org, 'zh-CN')
     await testid(org, 'room-number-input').fill('301')
     await testid(org, 'room-submit').click()
     await org.locator('[data-testid="org-room"][data-number="301"]').waitFor()
@@ -198,7 +201,7 @@ describe('the organisation page\'s scene setup views', { timeout: 240000 }, () =
     const desk = await openPage(env.browser, env.server, '/counter', { viewport: DESKTOP_VIEWPORT })
     await counterLogin(desk, env.server.terminalKey('hotel'))
     await desk.locator('[data-testid="hotel-room"] option[data-number="301"]').waitFor({ state: 'attached' })
-    // The licence just set lets the desk check in (no_licence otherwise): the room is free.
+    // A new room is free.
     assert.equal(await desk.locator('[data-testid="hotel-room"] option[data-number="301"]').getAttribute('data-occupied'), 'false')
   })
 
