@@ -1,9 +1,10 @@
-// Builds web/dist: the three pages' bundles (citizen, counter, org; esbuild,
-// minified, fixed names), their HTML and CSS, the manifest and icons, the
-// service worker with the shell's file list and hash, and the QR decoder's
-// wasm (counter page only), served from our origin. Prints the citizen page's
-// first-load gzip size. Only the citizen page is in the service worker's
-// shell: the counter and organisation pages are used online.
+// Builds web/dist: the four pages' bundles (citizen, counter, org, ops;
+// esbuild, minified, fixed names), their HTML and CSS (the ops page's own
+// sheet bundles uPlot's), the manifest and icons, the service worker with
+// the shell's file list and hash, and the QR decoder's wasm (counter page
+// only), served from our origin. Prints the citizen page's first-load gzip
+// size. Only the citizen page is in the service worker's shell: the counter,
+// organisation and operator pages are used online.
 import { build } from 'esbuild'
 import { createHash } from 'node:crypto'
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
@@ -25,7 +26,11 @@ mkdirSync(at('assets'), { recursive: true })
 mkdirSync(at('icons'), { recursive: true })
 
 await build({
-  entryPoints: { citizen: join(root, 'src/citizen.js'), counter: join(root, 'src/counter.js'), org: join(root, 'src/org.js'), styles: join(root, 'src/styles.css') },
+  entryPoints: { citizen: join(root, 'src/citizen.js'), counter: join(root, 'src/counter.js'), org: join(root, 'src/org.js'),
+    ops: join(root, 'src/ops.js'),
+    styles: join(root, 'src/styles.css'),
+    'ops-styles': join(root, 'src/ops.css')
+  },
   outdir: at('assets'),
   bundle: true,
   format: 'esm',
@@ -35,7 +40,7 @@ await build({
   logLevel: 'warning'
 })
 
-for (const file of ['index.html', 'counter.html', 'org.html', 'manifest.webmanifest']) copyFileSync(join(root, 'static', file), at(file))
+for (const file of ['index.html', 'counter.html', 'org.html', 'ops.html', 'manifest.webmanifest']) copyFileSync(join(root, 'static', file), at(file))
 copyFileSync(join(root, 'static/icon.svg'), at('icons/icon.svg'))
 writeFileSync(at('icons/icon-192.png'), iconPng(192, false))
 writeFileSync(at('icons/icon-512.png'), iconPng(512, false))
