@@ -9,8 +9,9 @@ export function panel (testid) {
   let latest = 0
   return {
     body,
-    // load: async () => data; render: (data) => Node | null (null = empty)
-    async fill (load, render, emptyKey) {
+    // load: async () => data; render: (data) => Node | null (null = empty);
+    // scope: the error words' scope (errors.js), if the view has its own.
+    async fill (load, render, emptyKey, scope) {
       const mine = ++latest
       body.setAttribute('aria-busy', 'true')
       body.replaceChildren(h('p', { class: 'loading', t: 'common.loading' }))
@@ -22,7 +23,7 @@ export function panel (testid) {
       } catch (error) {
         if (mine !== latest) return null
         const line = h('p', { class: 'status status--error', role: 'alert', testid: `${testid}-error` })
-        showError(line, error.code === 'network' ? { code: 'offline' } : error)
+        showError(line, error.code === 'network' ? { code: 'offline' } : error, scope)
         body.replaceChildren(line)
         return error
       } finally {

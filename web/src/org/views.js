@@ -7,6 +7,16 @@ import { renderSitesView } from './sites_view.js'
 import { renderTerminalsView } from './terminals_view.js'
 import { renderStaffView } from './staff_view.js'
 import { renderHallView } from './hall_view.js'
+import { renderMedicalView } from './medical_view.js'
+import { renderSchedulesView } from './medical_schedules.js'
+import { renderRolesView } from './medical_roles.js'
+import { renderRevenueView } from './medical_revenue.js'
+import { renderHotelView } from './hotel_view.js'
+import { renderAccessView } from './access_view.js'
+import { renderMembersView } from './access_members_view.js'
+import { renderSlotsView } from './access_slots_view.js'
+import { renderPassbacksView } from './access_passbacks_view.js'
+import { renderTransitView } from './transit_view.js'
 
 const COMMON_VIEWS = [
   { id: 'sites', label: 'org.tab.sites', render: renderSitesView },
@@ -15,8 +25,22 @@ const COMMON_VIEWS = [
 ]
 
 const KIND_VIEWS = {
-  service_hall: [{ id: 'hall', label: 'org.tab.hall', render: renderHallView }]
-  // ↑ later scenes' setup views go here (hospital, hotel, access_site …)
+  service_hall: [{ id: 'hall', label: 'org.tab.hall', render: renderHallView }],
+  hospital: [
+    { id: 'medical', label: 'org.tab.medical', render: renderMedicalView },
+    { id: 'schedules', label: 'org.tab.schedules', render: renderSchedulesView },
+    { id: 'roles', label: 'org.tab.roles', render: renderRolesView },
+    { id: 'revenue', label: 'org.tab.revenue', render: renderRevenueView }
+  ],
+  hotel: [{ id: 'hotel', label: 'org.tab.hotel', render: renderHotelView }],
+  access_site: [
+    { id: 'access', label: 'org.tab.access', render: renderAccessView },
+    { id: 'members', label: 'org.tab.members', render: renderMembersView },
+    { id: 'slots', label: 'org.tab.slots', render: renderSlotsView },
+    { id: 'passbacks', label: 'org.tab.passbacks', render: renderPassbacksView }
+  ],
+  transit_operator: [{ id: 'transit', label: 'org.tab.transit', render: renderTransitView }]
+  // ↑ a later scene's setup views go here, keyed by its organisation kind
 }
 
 export function viewsFor (kind) {

@@ -5,8 +5,9 @@
 // hospital's registration kiosk with an appointment); at each
 // it runs axe-core in zh-CN (the default) and in English (by the switch) and
 // writes screenshots at 390×844 and 1280×800 to CITYCODE_SCREENSHOTS. (The
-// organisation page's views are walked the same way in org.test.mjs, the
-// operator dashboard's in ops.test.mjs.)
+// organisation page's views are walked the same way in org.test.mjs — its
+// scenes' setup views in org_scenes.test.mjs —, the operator dashboard's in
+// ops.test.mjs.)
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync, existsSync } from 'node:fs'
