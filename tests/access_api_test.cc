@@ -276,6 +276,32 @@ TEST_P(AccessApiTest, AGateDecidesOfflineFromItsListAndItsDeltas) {
   EXPECT_EQ(upload["duplicates"], 2);
 }
 
+// A site's anti-passback and printed cards are set by the route and kept
+// when a later call (new opening hours) leaves them out.
+TEST_P(AccessApiTest, ASitesFlagsAreSetAndKeptWhenLeftOut) {
+  const SiteSetup community = NewSite("墨河社区", "residents");
+  const std::string path = "/v1/orgs/" + community.org_id + "/access/sites/" + community.site_id;
+  json site = SendJson("POST", path,
+                       {{"policy", "residents"}, {"anti_passback", true}, {"allow_cards", true}},
+                       admin_, 200);
+  EXPECT_EQ(site["anti_passback"], true) << site;
+  EXPECT_EQ(site["allow_cards"], true) << site;
+  site = SendJson("POST", path, {{"policy", "residents"}, {"opens", "06:00"}, {"closes", "23:00"}},
+                  admin_, 200);
+  EXPECT_EQ(site["opens"], "06:00") << site;
+  EXPECT_EQ(site["anti_passback"], true) << site;
+  EXPECT_EQ(site["allow_cards"], true) << site;
+  site = SendJson("POST", path, {{"policy", "residents"}, {"allow_cards", false}}, admin_, 200);
+  EXPECT_EQ(site["anti_passback"], true) << site;
+  EXPECT_EQ(site["allow_cards"], false) << site;
+  ExpectRefused("POST", path, R"({"policy":"residents","allow_cards":"yes"})", admin_, 400,
+                "wrong_type");
+  const json listed =
+      SendJson("GET", "/v1/orgs/" + community.org_id + "/access/sites", nullptr, admin_, 200);
+  ASSERT_EQ(listed["sites"].size(), 1u) << listed;
+  EXPECT_EQ(listed["sites"][0]["allow_cards"], false) << listed;
+}
+
 TEST_P(AccessApiTest, RefusedRequestsHaveTheirCodesAndChangeNothing) {
   const SiteSetup park = NewSite("鹤山风景区", "reservations");
   const SiteSetup community = NewSite("墨河社区", "residents");

@@ -383,10 +383,14 @@ Result<Site> AccessScene::ConfigureSite(std::string_view org_id, std::string_vie
         // The policy is chosen once: members, slots and passes belong to it.
         CITYCODE_ASSIGN_OR_RETURN(
             auto existing,
-            tx.QueryOptional("SELECT policy FROM access_sites WHERE site_id = ?", {Text(site_id)}));
+            tx.QueryOptional(
+                "SELECT policy, anti_passback, allow_cards FROM access_sites WHERE site_id = ?",
+                {Text(site_id)}));
         if (existing && existing->Text(0) != PolicyName(setup.policy)) {
           return FailedPrecondition("a site's policy cannot change", "wrong_policy");
         }
+        const bool anti_passback = setup.anti_passback.value_or(existing && existing->Int(1) != 0);
+        const bool allow_cards = setup.allow_cards.value_or(existing && existing->Int(2) != 0);
         CITYCODE_RETURN_IF_ERROR(
             tx.Execute("INSERT INTO access_sites (site_id, org_id, policy, opens, closes, "
                        "anti_passback, allow_cards, configured_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
@@ -394,8 +398,8 @@ Result<Site> AccessScene::ConfigureSite(std::string_view org_id, std::string_vie
                        "closes = excluded.closes, anti_passback = excluded.anti_passback, "
                        "allow_cards = excluded.allow_cards",
                        {Text(site_id), Text(org_id), Text(PolicyName(setup.policy)),
-                        Text(setup.opens), Text(setup.closes), Int(setup.anti_passback ? 1 : 0),
-                        Int(setup.allow_cards ? 1 : 0), Time(impl_->clock.Now())})
+                        Text(setup.opens), Text(setup.closes), Int(anti_passback ? 1 : 0),
+                        Int(allow_cards ? 1 : 0), Time(impl_->clock.Now())})
                 .status());
         CITYCODE_ASSIGN_OR_RETURN(site, impl_->LoadSite(tx, site_id, org_id));
         return MarkChanged(tx, site_id);  // cards may have come or gone

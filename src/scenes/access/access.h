@@ -102,8 +102,9 @@ struct SiteSetup {
   Policy policy = Policy::kStaff;
   std::string opens = "00:00";
   std::string closes = "24:00";
-  bool anti_passback = false;
-  bool allow_cards = false;
+  // nullopt: as the site has it (off for a new site).
+  std::optional<bool> anti_passback;
+  std::optional<bool> allow_cards;
 };
 
 enum class Direction { kIn, kOut };

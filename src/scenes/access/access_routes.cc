@@ -21,9 +21,14 @@ using api::Text;
 using nlohmann::json;
 
 json SiteJson(const Site& s) {
-  return {{"id", s.id},       {"org_id", s.org_id},
-          {"name", s.name},   {"policy", PolicyName(s.policy)},
-          {"opens", s.opens}, {"closes", s.closes}};
+  return {{"id", s.id},
+          {"org_id", s.org_id},
+          {"name", s.name},
+          {"policy", PolicyName(s.policy)},
+          {"opens", s.opens},
+          {"closes", s.closes},
+          {"anti_passback", s.anti_passback},
+          {"allow_cards", s.allow_cards}};
 }
 
 json SitesJson(const std::vector<Site>& sites) {
@@ -161,14 +166,24 @@ void AddSetupRoutes(AccessScene& scene, std::vector<RouteSpec>& routes) {
        .body =
            {{.name = "policy", .max_length = 16, .description = "staff, reservations or residents"},
             {.name = "opens", .required = false, .max_length = 5, .description = "HH:MM local"},
-            {.name = "closes", .required = false, .max_length = 5, .description = "HH:MM local"}},
+            {.name = "closes", .required = false, .max_length = 5, .description = "HH:MM local"},
+            {.name = "anti_passback",
+             .type = FieldType::kBoolean,
+             .required = false,
+             .description = "report passages in the same direction twice; absent: unchanged"},
+            {.name = "allow_cards",
+             .type = FieldType::kBoolean,
+             .required = false,
+             .description = "members' printed cards pass too; absent: unchanged"}},
        .handler = [&scene](Call& call) {
          if (auto denied = CheckOrgAccess(call)) return *denied;
          auto policy = PolicyFromName(Text(call, "policy"));
          if (!policy.ok()) return api::ErrorResponse(policy.status());
-         SiteSetup setup{.policy = *policy,
-                         .anti_passback = call.body.value("anti_passback", false),
-                         .allow_cards = call.body.value("allow_cards", false)};
+         SiteSetup setup{.policy = *policy};
+         if (call.body.contains("anti_passback"))
+           setup.anti_passback = call.body["anti_passback"].get<bool>();
+         if (call.body.contains("allow_cards"))
+           setup.allow_cards = call.body["allow_cards"].get<bool>();
          if (!Text(call, "opens").empty()) setup.opens = Text(call, "opens");
          if (!Text(call, "closes").empty()) setup.closes = Text(call, "closes");
          return Respond(scene.ConfigureSite(Param(call, "org"), Param(call, "site"), setup), 200,

@@ -1,17 +1,21 @@
 // What the access views share (kind access_site; access/access_routes.cc):
 // the organisation's sites (GET /v1/orgs/{org}/sites) with their access
 // setup where they have one (GET …/access/sites: policy staff |
-// reservations | residents, opens, closes — HH:MM, the city's), and a site
-// choice that keeps what was chosen across reloads.
+// reservations | residents, opens, closes — HH:MM, the city's —,
+// anti_passback, allow_cards), and a site choice that keeps what was chosen
+// across reloads.
 import { h, field } from '../lib/dom.js'
 import { loadSites, orgPath } from './org_api.js'
 import { offerChoices } from './forms.js'
 
-// [{id, name, policy (null: not configured), opens, closes}]
+// [{id, name, policy (null: not configured), opens, closes, anti_passback, allow_cards}]
 export async function loadAccessSites (ctx) {
   const [sites, access] = await Promise.all([loadSites(ctx), ctx.api.get(orgPath(ctx, 'access', 'sites'))])
   const setup = new Map((access.sites ?? []).map((site) => [site.id, site]))
-  return sites.map((site) => ({ id: site.id, name: site.name, policy: setup.get(site.id)?.policy ?? null, opens: setup.get(site.id)?.opens, closes: setup.get(site.id)?.closes }))
+  return sites.map((site) => {
+    const { policy = null, opens, closes, anti_passback: antiPassback = false, allow_cards: allowCards = false } = setup.get(site.id) ?? {}
+    return { id: site.id, name: site.name, policy, opens, closes, anti_passback: antiPassback, allow_cards: allowCards }
+  })
 }
 
 // A labelled site select; offer(sites) fills it with those `accepts` takes,

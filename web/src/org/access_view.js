@@ -1,10 +1,8 @@
 // 通行设置 (an access site's sites and gates):
 //   POST /v1/orgs/{org}/access/sites/{site} {policy: staff | reservations |
-//     residents, opens, closes (HH:MM local, 00:00-24:00)} → 200 the site.
-//     The policy is chosen once (another later: 409 wrong_policy). The route
-//     takes no anti-passback or printed-card switch (the server refuses the
-//     fields as unknown) and sets both off at every save, so saving a site
-//     that has them turns them off: the page says so before the second step.
+//     residents, opens, closes (HH:MM local, 00:00-24:00), anti_passback,
+//     allow_cards} → 200 the site with both switches. The policy is chosen
+//     once (another later: 409 wrong_policy); the switches are sent as shown.
 //   POST …/access/sites/{site}/gates/{terminal} {direction: in | out}: which
 //     way a gate (a terminal made at that site, Terminals tab) lets people
 //     through, for the anti-passback report. No route lists the directions,
@@ -55,7 +53,10 @@ function siteList (sites) {
     h('h4', { class: 'item__title', testid: 'access-site-name' }, site.name),
     policyBadge(site),
     site.policy
-      ? h('dl', { class: 'facts' }, h('dt', { t: 'org.access.hours' }), h('dd', { testid: 'access-site-hours' }, `${site.opens} – ${site.closes}`))
+      ? h('dl', { class: 'facts' },
+        h('dt', { t: 'org.access.hours' }), h('dd', { testid: 'access-site-hours' }, `${site.opens} – ${site.closes}`),
+        h('dt', { t: 'org.access.antiPassback' }), h('dd', { testid: 'access-site-passback', t: site.anti_passback ? 'org.access.on' : 'org.access.off' }),
+        h('dt', { t: 'org.access.allowCards' }), h('dd', { testid: 'access-site-cards', t: site.allow_cards ? 'org.access.on' : 'org.access.off' }))
       : null)))
 }
 
@@ -80,6 +81,8 @@ function configForm (ctx, onSaved) {
   policy.row.append(h('p', { class: 'hint', id: 'access-config-policy-hint', t: 'org.access.policyHint' }))
   const opens = field({ id: 'access-config-opens', label: 'org.access.opens', testid: 'access-config-opens', autocomplete: 'off', inputmode: 'numeric', placeholder: '00:00', 'aria-describedby': 'access-hours-hint' })
   const closes = field({ id: 'access-config-closes', label: 'org.access.closes', testid: 'access-config-closes', autocomplete: 'off', inputmode: 'numeric', placeholder: '24:00', 'aria-describedby': 'access-hours-hint' })
+  const passback = toggle('access-config-passback', 'org.access.antiPassback')
+  const cards = toggle('access-config-cards', 'org.access.allowCards')
   const status = statusLine('access-config-status')
   let sites = []
   // A configured site keeps its policy; its hours are shown to change.
@@ -89,6 +92,8 @@ function configForm (ctx, onSaved) {
     if (chosen?.policy) policy.input.value = chosen.policy
     opens.input.value = chosen?.opens ?? '00:00'
     closes.input.value = chosen?.closes ?? '24:00'
+    passback.input.checked = Boolean(chosen?.anti_passback)
+    cards.input.checked = Boolean(chosen?.allow_cards)
   }
   site.input.addEventListener('change', fill)
   const save = confirmButton({
@@ -98,7 +103,13 @@ function configForm (ctx, onSaved) {
     testid: 'access-config-save',
     danger: false,
     action: async () => {
-      const values = { policy: policy.input.value, opens: opens.input.value.trim(), closes: closes.input.value.trim() }
+      const values = {
+        policy: policy.input.value,
+        opens: opens.input.value.trim(),
+        closes: closes.input.value.trim(),
+        anti_passback: passback.input.checked,
+        allow_cards: cards.input.checked
+      }
       const from = hoursOf(values.opens)
       const to = hoursOf(values.closes)
       const problem = !site.input.value ? 'org_site_missing' : Number.isNaN(from) || Number.isNaN(to) || to <= from ? 'org_hours_invalid' : null
@@ -116,13 +127,22 @@ function configForm (ctx, onSaved) {
   const element = h('form', { class: 'card form', testid: 'access-config-form', novalidate: true, 'aria-labelledby': 'access-config-title', onsubmit: (event) => event.preventDefault() },
     h('h3', { id: 'access-config-title', t: 'org.access.configTitle' }), site.row, policy.row,
     h('div', { class: 'field-pair' }, opens.row, closes.row), h('p', { class: 'hint', id: 'access-hours-hint', t: 'org.access.hoursHint' }),
-    h('p', { class: 'hint', t: 'org.access.switchesHint' }), status, save)
+    passback.row, cards.row, status, save)
   const offer = (list) => {
     sites = list
     site.offer(list)
     fill()
   }
   return { element, offer }
+}
+
+// A labelled checkbox, with the hint that says what it does.
+function toggle (id, label) {
+  const input = h('input', { type: 'checkbox', id, testid: id, 'aria-describedby': `${id}-hint` })
+  const row = h('div', { class: 'field' },
+    h('label', { class: 'check' }, input, ' ', h('span', { t: label })),
+    h('p', { class: 'hint', id: `${id}-hint`, t: `${label}Hint` }))
+  return { input, row }
 }
 
 function gateForm (ctx, onSet) {

@@ -294,6 +294,22 @@ describe('the organisation page\'s scene setup views', { timeout: 240000 }, () =
     await testid(org, 'access-config-save-confirm').click()
     await org.locator(`[data-testid="access-site-setup"][data-site-id="${site.body.id}"][data-policy="staff"]`).waitFor()
     assert.equal(await card.locator('[data-testid="access-site-hours"]').textContent(), '08:00 – 20:00')
+    assert.equal(await card.locator('[data-testid="access-site-cards"]').textContent(), '关闭')
+    // Printed cards on; new hours later keep them (the switches are sent as
+    // shown). The question stays after a save: confirmed again each time.
+    await testid(org, 'access-config-site').selectOption(site.body.id)
+    await testid(org, 'access-config-cards').check()
+    await testid(org, 'access-config-save-confirm').click()
+    await card.locator('[data-testid="access-site-cards"]', { hasText: '开启' }).waitFor()
+    await testid(org, 'access-config-site').selectOption(site.body.id)
+    assert.ok(await testid(org, 'access-config-cards').isChecked())
+    assert.ok(!(await testid(org, 'access-config-passback').isChecked()))
+    await testid(org, 'access-config-closes').fill('21:00')
+    await testid(org, 'access-config-save-confirm').click()
+    await card.locator('[data-testid="access-site-hours"]', { hasText: '08:00 – 21:00' }).waitFor()
+    assert.equal(await card.locator('[data-testid="access-site-cards"]').textContent(), '开启')
+    const stored = await env.server.api('GET', `/v1/orgs/${me.id}/access/sites`, { key })
+    assert.equal(stored.body.sites.find((s) => s.id === site.body.id).allow_cards, true)
     // Its policy is chosen: the choice is locked.
     await testid(org, 'access-config-site').selectOption(site.body.id)
     assert.ok(await testid(org, 'access-config-policy').isDisabled())
