@@ -109,7 +109,9 @@ Status ReadPlatform(Sections& sections, CityConfig& config) {
       std::chrono::duration_cast<std::chrono::hours>(config.platform.max_scan_age).count();
   std::int64_t revoked_upload_grace_hours =
       std::chrono::duration_cast<std::chrono::hours>(config.platform.revoked_upload_grace).count();
+  std::int64_t keep_verifications_days = config.platform.keep_verifications.count();
   CITYCODE_RETURN_IF_ERROR(platform.Read("issuer", config.platform.issuer_id));
+  CITYCODE_RETURN_IF_ERROR(platform.Read("keep_verifications_days", keep_verifications_days));
   CITYCODE_RETURN_IF_ERROR(platform.Read("algorithm", algorithm));
   CITYCODE_RETURN_IF_ERROR(
       platform.Read("max_devices_per_citizen", config.platform.max_devices_per_citizen));
@@ -157,6 +159,11 @@ Status ReadPlatform(Sections& sections, CityConfig& config) {
     return platform.Invalid("revoked_upload_grace_hours", "0 to max_scan_age_hours");
   }
   config.platform.revoked_upload_grace = std::chrono::hours(revoked_upload_grace_hours);
+  // At least the dashboard's longest window (platform/activity.h).
+  if (keep_verifications_days < 8 || keep_verifications_days > 3650) {
+    return platform.Invalid("keep_verifications_days", "8-3650");
+  }
+  config.platform.keep_verifications = std::chrono::days(keep_verifications_days);
   config.upkeep_interval = std::chrono::seconds(std::max<std::int64_t>(1, upkeep_seconds));
   return OkStatus();
 }

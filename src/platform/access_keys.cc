@@ -116,44 +116,42 @@ Result<std::vector<Terminal>> AccessKeys::ListTerminals(std::string_view org_id)
 Result<NewApiKey> AccessKeys::RotateTerminalKey(std::string_view org_id,
                                                 std::string_view terminal_id) {
   NewApiKey key;
-  CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
-      core_->db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
-        const store::Value lookup[] = {Text(terminal_id), Text(org_id)};
-        CITYCODE_ASSIGN_OR_RETURN(
-            auto terminal,
-            tx.QueryOptional("SELECT active FROM terminals WHERE id = ? AND org_id = ?", lookup));
-        if (!terminal) return NotFound("no such terminal in this organisation");
-        if (terminal->Int(0) == 0) return FailedPrecondition("the terminal is disabled");
-        const store::Value revoke[] = {Time(core_->clock.Now()), Text(terminal_id)};
-        CITYCODE_RETURN_IF_ERROR(
-            tx.Execute("UPDATE api_keys SET revoked_at = ? WHERE terminal_id = ? AND "
-                       "revoked_at IS NULL",
-                       revoke)
-                .status());
-        CITYCODE_ASSIGN_OR_RETURN(
-            key, core_->AddApiKey(tx, Role::kTerminal, "terminal " + std::string(terminal_id),
-                                  org_id, terminal_id, std::nullopt));
-        return OkStatus();
-      }));
+  CITYCODE_RETURN_IF_ERROR(core_->ChangeAccess([&](store::Transaction& tx) -> Status {
+    const store::Value lookup[] = {Text(terminal_id), Text(org_id)};
+    CITYCODE_ASSIGN_OR_RETURN(
+        auto terminal,
+        tx.QueryOptional("SELECT active FROM terminals WHERE id = ? AND org_id = ?", lookup));
+    if (!terminal) return NotFound("no such terminal in this organisation");
+    if (terminal->Int(0) == 0) return FailedPrecondition("the terminal is disabled");
+    const store::Value revoke[] = {Time(core_->clock.Now()), Text(terminal_id)};
+    CITYCODE_RETURN_IF_ERROR(
+        tx.Execute("UPDATE api_keys SET revoked_at = ? WHERE terminal_id = ? AND "
+                   "revoked_at IS NULL",
+                   revoke)
+            .status());
+    CITYCODE_ASSIGN_OR_RETURN(
+        key, core_->AddApiKey(tx, Role::kTerminal, "terminal " + std::string(terminal_id), org_id,
+                              terminal_id, std::nullopt));
+    return OkStatus();
+  }));
   return key;
 }
 
 Status AccessKeys::DisableTerminal(std::string_view org_id, std::string_view terminal_id) {
-  return store::RunInTransaction(
-      core_->db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
-        const store::Value params[] = {Text(terminal_id), Text(org_id)};
-        CITYCODE_ASSIGN_OR_RETURN(
-            auto changed,
-            tx.Execute("UPDATE terminals SET active = 0 WHERE id = ? AND org_id = ?", params));
-        if (changed != 1) return NotFound("no such terminal in this organisation");
-        const store::Value revoke[] = {Time(core_->clock.Now()), Text(terminal_id)};
-        return tx
-            .Execute(
-                "UPDATE api_keys SET revoked_at = ? WHERE terminal_id = ? AND "
-                "revoked_at IS NULL",
-                revoke)
-            .status();
-      });
+  return core_->ChangeAccess([&](store::Transaction& tx) -> Status {
+    const store::Value params[] = {Text(terminal_id), Text(org_id)};
+    CITYCODE_ASSIGN_OR_RETURN(
+        auto changed,
+        tx.Execute("UPDATE terminals SET active = 0 WHERE id = ? AND org_id = ?", params));
+    if (changed != 1) return NotFound("no such terminal in this organisation");
+    const store::Value revoke[] = {Time(core_->clock.Now()), Text(terminal_id)};
+    return tx
+        .Execute(
+            "UPDATE api_keys SET revoked_at = ? WHERE terminal_id = ? AND "
+            "revoked_at IS NULL",
+            revoke)
+        .status();
+  });
 }
 
 Result<NewApiKey> AccessKeys::CreateAdminKey(std::string_view name) {
@@ -191,21 +189,28 @@ Result<NewApiKey> AccessKeys::CreateChannelKey(code::Channel channel, std::strin
 }
 
 Status AccessKeys::RevokeApiKey(std::string_view key_id) {
-  return store::RunInTransaction(
-      core_->db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
-        const store::Value params[] = {Time(core_->clock.Now()), Text(key_id)};
-        CITYCODE_ASSIGN_OR_RETURN(
-            auto changed,
-            tx.Execute("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-                       params));
-        return changed == 1 ? OkStatus() : NotFound("no such active API key");
-      });
+  return core_->ChangeAccess([&](store::Transaction& tx) -> Status {
+    const store::Value params[] = {Time(core_->clock.Now()), Text(key_id)};
+    CITYCODE_ASSIGN_OR_RETURN(
+        auto changed,
+        tx.Execute("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                   params));
+    return changed == 1 ? OkStatus() : NotFound("no such active API key");
+  });
 }
 
 Result<Principal> AccessKeys::Authenticate(std::string_view token) {
+  const Instant now = core_->clock.Now();
+  if (auto cached = core_->auth_cache.Find(token, now)) return *std::move(cached);
+  const std::uint64_t generation = core_->auth_cache.generation();
+  CITYCODE_ASSIGN_OR_RETURN(Principal principal, Lookup(token, now));
+  core_->auth_cache.Put(token, principal, now, generation);
+  return principal;
+}
+
+Result<Principal> AccessKeys::Lookup(std::string_view token, Instant now) {
   PlatformCore& core = *core_;
   const Status refused = Unauthenticated("unknown, expired or revoked credentials");
-  const Instant now = core.clock.Now();
   CITYCODE_ASSIGN_OR_RETURN(auto tx, core.db.Begin(store::TransactionMode::kRead));
   if (token.starts_with(kSessionPrefix)) {
     const std::string_view secret = token.substr(kSessionPrefix.size());

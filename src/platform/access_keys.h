@@ -50,9 +50,14 @@ class AccessKeys {
   Status RevokeApiKey(std::string_view key_id);
 
   // A session token or API key → who is calling. unauthenticated otherwise.
+  // What the store said is kept for the rest of the clock's second: a key
+  // revoked, a terminal disabled or a session ended by another server is
+  // refused here within 1 s, by this one at once.
   Result<Principal> Authenticate(std::string_view bearer_token);
 
  private:
+  Result<Principal> Lookup(std::string_view bearer_token, Instant now);
+
   PlatformCore* core_;
 };
 

@@ -226,10 +226,9 @@ Result<Session> Citizens::Login(std::string_view phone, std::string_view passwor
 Status Citizens::Logout(std::string_view token) {
   if (!token.starts_with(kSessionPrefix)) return InvalidArgument("not a session token");
   const store::Value params[] = {Blob(SecretHash(token.substr(kSessionPrefix.size())))};
-  return store::RunInTransaction(
-      core_->db, store::TransactionMode::kWrite, [&](store::Transaction& tx) {
-        return tx.Execute("DELETE FROM sessions WHERE token_hash = ?", params).status();
-      });
+  return core_->ChangeAccess([&](store::Transaction& tx) {
+    return tx.Execute("DELETE FROM sessions WHERE token_hash = ?", params).status();
+  });
 }
 
 Result<CitizenProfile> Citizens::Get(std::string_view citizen_id) {
@@ -299,36 +298,35 @@ Status Citizens::CheckPassword(std::string_view citizen_id, std::string_view pas
 Status Citizens::Erase(std::string_view citizen_id) {
   PlatformCore& core = *core_;
   const std::string id(citizen_id);
-  CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
-      core.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
-        const Instant now = core.clock.Now();
-        const Bytes nothing;
-        const store::Value erase[] = {
-            Blob(core.keyring.Index("phone", "erased:" + id)),
-            Blob(core.keyring.Index("id_number_claim", id + ":erased")),
-            Blob(core.keyring.Seal(nothing, CitizenAad("sealed_name", id))),
-            Blob(core.keyring.Seal(nothing, CitizenAad("sealed_id_number", id))),
-            Blob(core.keyring.Seal(nothing, CitizenAad("sealed_phone", id))),
-            Time(now),
-            Time(now),
-            Text(id)};
-        CITYCODE_ASSIGN_OR_RETURN(
-            auto changed,
-            tx.Execute("UPDATE citizens SET phone_index = ?, id_number_index = ?, sealed_name = ?, "
-                       "sealed_id_number = ?, sealed_phone = ?, password_hash = '', "
-                       "rider_category = 'adult', phone_verified_at = NULL, erased_at = ?, "
-                       "updated_at = ? WHERE id = ? AND erased_at IS NULL",
-                       erase));
-        if (changed != 1) return NotFound("no such citizen");
-        const store::Value mine[] = {Text(id)};
-        for (const char* sql : {"DELETE FROM sessions WHERE citizen_id = ?",
-                                "DELETE FROM identities WHERE citizen_id = ?",
-                                "DELETE FROM identity_events WHERE citizen_id = ?",
-                                "DELETE FROM identity_nonces WHERE citizen_id = ?"}) {
-          CITYCODE_RETURN_IF_ERROR(tx.Execute(sql, mine).status());
-        }
-        return core.EndActiveDevices(tx, id, std::nullopt, "account_deleted");
-      }));
+  CITYCODE_RETURN_IF_ERROR(core.ChangeAccess([&](store::Transaction& tx) -> Status {
+    const Instant now = core.clock.Now();
+    const Bytes nothing;
+    const store::Value erase[] = {
+        Blob(core.keyring.Index("phone", "erased:" + id)),
+        Blob(core.keyring.Index("id_number_claim", id + ":erased")),
+        Blob(core.keyring.Seal(nothing, CitizenAad("sealed_name", id))),
+        Blob(core.keyring.Seal(nothing, CitizenAad("sealed_id_number", id))),
+        Blob(core.keyring.Seal(nothing, CitizenAad("sealed_phone", id))),
+        Time(now),
+        Time(now),
+        Text(id)};
+    CITYCODE_ASSIGN_OR_RETURN(
+        auto changed,
+        tx.Execute("UPDATE citizens SET phone_index = ?, id_number_index = ?, sealed_name = ?, "
+                   "sealed_id_number = ?, sealed_phone = ?, password_hash = '', "
+                   "rider_category = 'adult', phone_verified_at = NULL, erased_at = ?, "
+                   "updated_at = ? WHERE id = ? AND erased_at IS NULL",
+                   erase));
+    if (changed != 1) return NotFound("no such citizen");
+    const store::Value mine[] = {Text(id)};
+    for (const char* sql : {"DELETE FROM sessions WHERE citizen_id = ?",
+                            "DELETE FROM identities WHERE citizen_id = ?",
+                            "DELETE FROM identity_events WHERE citizen_id = ?",
+                            "DELETE FROM identity_nonces WHERE citizen_id = ?"}) {
+      CITYCODE_RETURN_IF_ERROR(tx.Execute(sql, mine).status());
+    }
+    return core.EndActiveDevices(tx, id, std::nullopt, "account_deleted");
+  }));
   return core.RefreshVerifier();
 }
 

@@ -115,7 +115,30 @@ Status Platform::PurgeExpired() {
             tx.Execute("DELETE FROM card_uses WHERE at < ?", day_ago).status());
         return tx.Execute("DELETE FROM sessions WHERE expires_at < ?", now).status();
       }));
+  CITYCODE_RETURN_IF_ERROR(PurgeVerifications(core.clock.Now() - core.options.keep_verifications));
   return core.RefreshVerifier();
+}
+
+Status Platform::PurgeVerifications(Instant before) {
+  constexpr std::int64_t kBatch = 10'000;
+  PlatformCore& core = *core_;
+  const store::Value old[] = {Time(before)};
+  CITYCODE_RETURN_IF_ERROR(
+      store::RunInTransaction(core.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) {
+        return tx.Execute("DELETE FROM verification_hours WHERE hour < ?", old).status();
+      }));
+  for (std::int64_t deleted = kBatch; deleted == kBatch;) {
+    CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
+        core.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+          const store::Value batch[] = {Time(before), Int(kBatch)};
+          CITYCODE_ASSIGN_OR_RETURN(
+              deleted, tx.Execute("DELETE FROM verifications WHERE id IN (SELECT id FROM "
+                                  "verifications WHERE at < ? LIMIT ?)",
+                                  batch));
+          return OkStatus();
+        }));
+  }
+  return OkStatus();
 }
 
 }  // namespace citycode::platform

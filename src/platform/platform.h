@@ -82,6 +82,9 @@ struct PlatformOptions {
   // gate's normal upload delay — so the lost phone's key cannot backdate
   // rides later.
   std::chrono::seconds revoked_upload_grace = std::chrono::hours(24);
+  // Verification events (and their hourly totals) older than this are
+  // deleted by PurgeExpired: a year and a month, for a year-on-year look.
+  std::chrono::days keep_verifications{400};
   // The identity provider whose ID tokens verify a person online
   // ([identity] of citycode.toml); none: only hall windows verify.
   std::optional<oidc::ProviderConfig> identity_provider;
@@ -122,9 +125,14 @@ class Platform {
   // key than the keyring's current one (after a master-key rotation; the
   // data itself is not re-encrypted). Returns how many values changed.
   Result<std::int64_t> RewrapSealedData();
-  // Deletes replay records and sessions that can no longer matter, and
-  // reloads lists another server process may have changed.
+  // Deletes replay records and sessions that can no longer matter and
+  // verification events past keep_verifications (a batch at a time, so
+  // the verify path never waits long), and reloads lists another server
+  // process may have changed.
   Status PurgeExpired();
+  // Deletes the verification events recorded before `before`, and the
+  // hourly totals of the hours before it.
+  Status PurgeVerifications(Instant before);
 
   const PlatformOptions& options() const;
 

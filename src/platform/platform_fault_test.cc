@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "code/presentation.h"
 #include "platform/platform.h"
 #include "tests/support/faulty_database.h"
 #include "tests/support/status_matchers.h"
@@ -115,6 +116,55 @@ TEST_P(PlatformFaultTest, ARenewalThatFailsAtAnyStepStoresNoCredential) {
     EXPECT_GE(steps, failure.point == FaultPoint::kCommit ? 1 : 3);
   }
   EXPECT_EQ(Count("credentials"), Credentials(device)) << "no credential of another device";
+}
+
+// An online verification is answered only after the commit that holds its
+// replay record: a failure at any step fails the request, and the same code
+// is then valid once (nothing was stored half), not replayed.
+TEST_P(PlatformFaultTest, AVerificationThatFailsAtAnyStepIsNeverAnsweredValid) {
+  const crypto::PrivateKey device = *crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519);
+  EnrolRequest request = NewDevice();
+  request.device_key = device.public_key();
+  auto enrolled = platform_->devices().Enrol(request);
+  ASSERT_THAT(enrolled, IsOk());
+  auto org = platform_->organisations().Create("测试公交", OrgKind::kTransitOperator);
+  ASSERT_THAT(org, IsOk());
+  auto site = platform_->organisations().CreateSite(org->id, "1路");
+  ASSERT_THAT(site, IsOk());
+  auto terminal = platform_->access_keys().CreateTerminal(org->id, site->id, "1号车");
+  ASSERT_THAT(terminal, IsOk());
+  auto gate = platform_->access_keys().Authenticate(terminal->second.token);
+  ASSERT_THAT(gate, IsOk());
+  std::uint64_t counter = 0;
+  const auto code = [&] {
+    auto bytes = code::MakePresentation(
+        {.credential = enrolled->credential, .made_at = clock_.Now(), .counter = ++counter},
+        device);
+    return bytes.ok() ? code::ToQrText(*bytes) : std::string();
+  };
+  for (const StorageFailure& failure : kStorageFailures) {
+    SCOPED_TRACE(failure.name);
+    std::string shown = code();
+    const int steps = InjectAtEachStep(
+        *faulty_, {.point = failure.point, .error = failure.error, .sticky = failure.sticky},
+        [&] {
+          auto verified = platform_->verification().Verify(*gate, shown);
+          if (verified.ok()) {
+            EXPECT_TRUE(verified->result.valid);
+          }
+          return verified.status();
+        },
+        [&](int, const Status& status) {
+          EXPECT_THAT(status, StatusIs(failure.code, failure.reason));
+          const std::int64_t seen = Count("presentations_seen");
+          auto again = platform_->verification().Verify(*gate, shown);
+          ASSERT_THAT(again, IsOk());
+          EXPECT_EQ(again->result.reason, code::Reason::kValid) << "stored half the first time";
+          EXPECT_EQ(Count("presentations_seen"), seen + 1);
+          shown = code();
+        });
+    EXPECT_GE(steps, failure.point == FaultPoint::kCommit ? 1 : 3);
+  }
 }
 
 TEST_P(PlatformFaultTest, AnEnrolmentThatFailsAtAnyStepLeavesNoDeviceWithoutItsCredential) {

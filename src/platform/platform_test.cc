@@ -476,6 +476,76 @@ TEST_P(PlatformTest, AnOnlineCheckTakesTheProvidersTokenForItsNonceOnce) {
   EXPECT_EQ(platform_->identities().Verified(citizen)->level, AssuranceLevel::kInPerson);
 }
 
+// Authentications are kept for the rest of the clock's second: a disabled
+// terminal, a revoked key and an ended session are refused at once by the
+// server that made the change, and by a second server on the same database
+// within 1 s.
+// Verification events and their hourly totals are kept keep_verifications
+// long, then deleted at upkeep; the newer ones stay, and so do the counts
+// the dashboard shows for them.
+TEST_P(PlatformTest, VerificationEventsArePrunedAfterTheirRetention) {
+  platform_.reset();
+  auto opened = Platform::Open(db(), clock_, keyring_,
+                               {.password_cost = crypto::PasswordCost::kMinimal,
+                                .keep_verifications = std::chrono::days(10)});
+  ASSERT_TRUE(opened.ok());
+  platform_ = std::move(*opened);
+  const Principal gate = Terminal(OrgKind::kTransitOperator);
+  const auto refuse_one = [&] {
+    ASSERT_THAT(platform_->verification().Verify(gate, "CC1:not a code"), IsOk());
+  };
+  refuse_one();
+  refuse_one();
+  clock_.Advance(std::chrono::hours(2));  // their hour has ended and is totalled
+  ASSERT_THAT(platform_->activity().Verifications(clock_.Now()), IsOk());
+  EXPECT_EQ(Count("verification_hours"), 1);
+  clock_.Advance(std::chrono::days(11));
+  refuse_one();
+  ASSERT_THAT(platform_->PurgeExpired(), IsOk());
+  EXPECT_EQ(Count("verifications"), 1);
+  EXPECT_EQ(Count("verification_hours"), 0) << "the first hour's total went with it";
+  auto counts = platform_->activity().Verifications(clock_.Now() - std::chrono::days(7));
+  ASSERT_THAT(counts, IsOk());
+  ASSERT_EQ(counts->size(), 1u);
+  EXPECT_EQ(counts->front().count, 1);
+  EXPECT_EQ(counts->front().reason, "malformed");
+}
+
+TEST_P(PlatformTest, AccessChangesAreRefusedHereAtOnceAndElsewhereWithinASecond) {
+  auto second =
+      Platform::Open(db(), clock_, keyring_, {.password_cost = crypto::PasswordCost::kMinimal});
+  ASSERT_TRUE(second.ok());
+  AccessKeys& here = platform_->access_keys();
+  AccessKeys& there = (*second)->access_keys();
+  auto org = platform_->organisations().Create("测试公交", OrgKind::kTransitOperator);
+  auto site = platform_->organisations().CreateSite(org->id, "1路");
+  auto terminal = here.CreateTerminal(org->id, site->id, "1号车");
+  ASSERT_TRUE(terminal.ok());
+  auto admin = here.CreateAdminKey("ops");
+  ASSERT_TRUE(admin.ok());
+  Register();
+  auto session = platform_->citizens().Login(kPhone, "correct horse");
+  ASSERT_TRUE(session.ok()) << session.status().ToString();
+  const std::string tokens[] = {terminal->second.token, admin->token, session->token};
+  for (const std::string& token : tokens) {
+    EXPECT_THAT(here.Authenticate(token), IsOk());
+    EXPECT_THAT(there.Authenticate(token), IsOk());
+  }
+
+  ASSERT_THAT(here.DisableTerminal(org->id, terminal->first.id), IsOk());
+  ASSERT_THAT(here.RevokeApiKey(admin->key_id), IsOk());
+  ASSERT_THAT(platform_->citizens().Logout(session->token), IsOk());
+  for (const std::string& token : tokens) {
+    EXPECT_THAT(here.Authenticate(token),
+                StatusIs(StatusCode::kUnauthenticated, "unauthenticated"));
+  }
+  clock_.Advance(std::chrono::seconds(1));
+  for (const std::string& token : tokens) {
+    EXPECT_THAT(there.Authenticate(token),
+                StatusIs(StatusCode::kUnauthenticated, "unauthenticated"));
+  }
+}
+
 TEST_P(PlatformTest, OnlineVerifyDetectsReplayAndRevocationAtOnce) {
   const std::string citizen = Register();
   const IssuedCredential issued = Enrol(citizen, device_);

@@ -231,27 +231,26 @@ Status Citizens::ConfirmPasswordReset(std::string_view phone, std::string_view c
   CITYCODE_ASSIGN_OR_RETURN(std::string password_hash,
                             core.passwords.Hash(new_password, core.options.password_cost));
   std::optional<json> taken;
-  CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
-      core.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
-        CITYCODE_ASSIGN_OR_RETURN(taken, TakeCode(core, tx, phone, kReset, code));
-        if (!taken) return OkStatus();
-        // The code proved the phone too.
-        const store::Value params[] = {Text(password_hash), Time(core.clock.Now()),
-                                       Time(core.clock.Now()),
-                                       Blob(core.keyring.Index("phone", phone))};
-        CITYCODE_RETURN_IF_ERROR(
-            tx.Execute("UPDATE citizens SET password_hash = ?, updated_at = ?, "
-                       "phone_verified_at = COALESCE(phone_verified_at, ?) WHERE phone_index = ?",
-                       params)
-                .status());
-        const store::Value who[] = {Blob(core.keyring.Index("phone", phone))};
-        return tx
-            .Execute(
-                "DELETE FROM sessions WHERE citizen_id IN "
-                "(SELECT id FROM citizens WHERE phone_index = ?)",
-                who)
-            .status();
-      }));
+  CITYCODE_RETURN_IF_ERROR(core.ChangeAccess([&](store::Transaction& tx) -> Status {
+    CITYCODE_ASSIGN_OR_RETURN(taken, TakeCode(core, tx, phone, kReset, code));
+    if (!taken) return OkStatus();
+    // The code proved the phone too.
+    const store::Value params[] = {Text(password_hash), Time(core.clock.Now()),
+                                   Time(core.clock.Now()),
+                                   Blob(core.keyring.Index("phone", phone))};
+    CITYCODE_RETURN_IF_ERROR(
+        tx.Execute("UPDATE citizens SET password_hash = ?, updated_at = ?, "
+                   "phone_verified_at = COALESCE(phone_verified_at, ?) WHERE phone_index = ?",
+                   params)
+            .status());
+    const store::Value who[] = {Blob(core.keyring.Index("phone", phone))};
+    return tx
+        .Execute(
+            "DELETE FROM sessions WHERE citizen_id IN "
+            "(SELECT id FROM citizens WHERE phone_index = ?)",
+            who)
+        .status();
+  }));
   return taken ? OkStatus() : Unproven();
 }
 

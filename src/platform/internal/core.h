@@ -12,7 +12,9 @@
 #include "common/backoff.h"
 #include "crypto/password.h"
 #include "crypto/random.h"
+#include "platform/internal/auth_cache.h"
 #include "platform/platform.h"
+#include "store/group_commit.h"
 
 namespace citycode::platform {
 
@@ -69,6 +71,8 @@ struct PlatformCore {
         login_by_address(options.login_failures_per_address, kFirstLoginWait, kMaxLoginWait) {}
 
   store::Database& db;
+  // The online verifications' records share commits (store/group_commit.h).
+  store::GroupCommit verification_commits{db};
   const Clock& clock;
   const Keyring keyring;
   const PlatformOptions options;
@@ -98,6 +102,19 @@ struct PlatformCore {
                             const Status& refused);
   std::once_flag decoy_once;
   std::string decoy_password_hash;
+
+  // Who recent bearer tokens are (auth_cache.h).
+  AuthCache auth_cache;
+  // Runs a change to who may call — a key revoked or replaced, a terminal
+  // disabled, sessions ended — in a write transaction, then forgets the
+  // cached authentications, so this process refuses at once.
+  template <typename Work>
+  Status ChangeAccess(Work&& work) {
+    const Status status =
+        store::RunInTransaction(db, store::TransactionMode::kWrite, std::forward<Work>(work));
+    auth_cache.Invalidate();
+    return status;
+  }
 
   // Private signing keys opened from the store, by hex kid.
   std::mutex signing_mutex;

@@ -128,9 +128,10 @@ class Connection {
       return Status::System(StatusCode::kUnavailable,
                             "sqlite: cannot switch " + path + " to WAL mode");
     }
-    // In WAL mode NORMAL loses nothing when the process dies (only on power
-    // loss), and saves an fsync per commit.
-    CITYCODE_RETURN_IF_ERROR(connection->Run("PRAGMA synchronous=NORMAL", {}, nullptr).status());
+    // FULL: a commit is on disk when it returns, so what was acknowledged
+    // survives a power loss too (NORMAL in WAL mode only a dead process).
+    // Requests that arrive together share that fsync (store/group_commit.h).
+    CITYCODE_RETURN_IF_ERROR(connection->Run("PRAGMA synchronous=FULL", {}, nullptr).status());
     CITYCODE_RETURN_IF_ERROR(connection->Run("PRAGMA foreign_keys=ON", {}, nullptr).status());
     if (writer) {
       CITYCODE_RETURN_IF_ERROR(

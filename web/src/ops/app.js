@@ -4,59 +4,43 @@
 // (dashboard.js) are brought up to date in place. Only the admin key opens
 // it: an organisation's or a terminal's key is refused (403) in words.
 import { createApi } from '../lib/api.js'
-import { h, clear, field, statusLine } from '../lib/dom.js'
+import { h, clear, field } from '../lib/dom.js'
 import { CITY_TIME_ZONE, applyLang, currentLang, onLangChange } from '../lib/i18n.js'
 import { showError, showStatus } from '../lib/errors.js'
+import { isKeyRefusal, keyRefusal, keyStore, showKeySignIn } from '../lib/key_sign_in.js'
 import { mountLangSwitch } from '../lib/lang_switch.js'
 import { createPoller } from './poller.js'
 import { createDashboard } from './dashboard.js'
 
-const KEY_STORAGE = 'citycode.opsKey'
 const POLL_MS = 3000
 const WINDOWS = [6, 24, 168] // hours; 24 is the server's default
 const DEFAULT_HOURS = 24
+// 401: unknown or revoked; 403: a key of another role (org admin, terminal).
+const REFUSALS = { unauthenticated: 'ops_key_refused', permission_denied: 'ops_key_not_admin' }
 
+const key = keyStore('citycode.opsKey')
 const state = {
-  key: sessionStorage.getItem(KEY_STORAGE),
   hours: DEFAULT_HOURS,
   poller: null
 }
 
-const api = createApi({
-  headers: () => (state.key ? { Authorization: `Bearer ${state.key}` } : {})
-})
+const api = createApi({ headers: key.headers })
 
 const dashboardPath = () => `/v1/ops/dashboard?hours=${state.hours}`
 
 export async function start () {
   mountLangSwitch(document.getElementById('lang-switch-slot'))
   applyLang(document)
-  if (!state.key) return showSignIn()
+  if (!key.get()) return showSignIn()
   let first
   try {
     first = await api.get(dashboardPath())
   } catch (error) {
     // A refused key is forgotten; one not checked (offline) stays for a reload.
-    if (isRefusal(error)) forgetKey()
+    if (isKeyRefusal(error)) key.forget()
     return showSignIn(error)
   }
   showDashboard(first)
-}
-
-// 401: unknown or revoked; 403: a key of another role (org admin, terminal).
-function keyRefusal (error) {
-  if (error.code === 'unauthenticated') return { code: 'ops_key_refused' }
-  if (error.code === 'permission_denied') return { code: 'ops_key_not_admin' }
-  return error
-}
-
-function isRefusal (error) {
-  return error.code === 'unauthenticated' || error.code === 'permission_denied'
-}
-
-function forgetKey () {
-  state.key = null
-  sessionStorage.removeItem(KEY_STORAGE)
 }
 
 function mainArea () {
@@ -69,35 +53,18 @@ function mainArea () {
 
 function showSignIn (error) {
   showSignedIn(false)
-  const main = mainArea()
-  const key = field({ id: 'ops-key', label: 'ops.key', testid: 'ops-key', type: 'password', autocomplete: 'off', spellcheck: 'false' })
-  const status = statusLine('ops-key-status')
-  if (error) showError(status, keyRefusal(error))
-  const submit = h('button', { type: 'submit', class: 'button button--primary', t: 'ops.signIn', testid: 'ops-key-submit' })
-  const form = h('form', { class: 'card form', testid: 'ops-key-form', novalidate: true }, key.row, status, h('div', { class: 'actions' }, submit))
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault()
-    const value = key.input.value.trim()
-    if (!value) return showError(status, { code: 'ops_key_missing' })
-    submit.disabled = true
-    showStatus(status, 'ops.signingIn')
-    state.key = value
-    try {
-      const first = await api.get(dashboardPath())
-      sessionStorage.setItem(KEY_STORAGE, value)
-      showDashboard(first)
-    } catch (failure) {
-      state.key = null
-      showError(status, keyRefusal(failure))
-      submit.disabled = false
-    }
+  showKeySignIn(mainArea(), {
+    prefix: 'ops',
+    store: key,
+    codes: REFUSALS,
+    error,
+    tryKey: () => api.get(dashboardPath()),
+    onSignedIn: showDashboard
   })
-  main.append(h('h2', { t: 'ops.signInTitle' }), h('p', { class: 'lead', t: 'ops.signInLead' }), form)
-  key.input.focus()
 }
 
 function signOut (reasonCode) {
-  forgetKey()
+  key.forget()
   showSignIn(reasonCode ? { code: reasonCode } : null)
 }
 
@@ -137,7 +104,7 @@ function showDashboard (first) {
       showLive(live, data)
     },
     onError: (error) => {
-      if (isRefusal(error)) return signOut(keyRefusal(error).code)
+      if (isKeyRefusal(error)) return signOut(keyRefusal(error, REFUSALS).code)
       showLiveError(live, error)
     }
   })

@@ -3,23 +3,24 @@
 // the tabs (views.js) set it up: sites, terminals, staff and what its kind
 // needs. Keys of new terminals are shown once and kept nowhere.
 import { createApi } from '../lib/api.js'
-import { h, clear, field, statusLine } from '../lib/dom.js'
+import { h, clear } from '../lib/dom.js'
 import { applyLang } from '../lib/i18n.js'
-import { showError, showStatus } from '../lib/errors.js'
+import { isKeyRefusal, keyStore, showKeySignIn } from '../lib/key_sign_in.js'
 import { mountLangSwitch } from '../lib/lang_switch.js'
 import { viewsFor } from './views.js'
 
-const KEY_STORAGE = 'citycode.orgKey'
+// 401: unknown or revoked; 403: a key of another role (an admin's, a terminal's).
+const REFUSALS = { unauthenticated: 'org_key_refused', permission_denied: 'org_key_not_org' }
 
+const key = keyStore('citycode.orgKey')
 const state = {
-  key: sessionStorage.getItem(KEY_STORAGE),
   org: null, // GET /v1/org: {id, name, kind, demo, created_at}
   view: null,
   cleanup: null
 }
 
 const api = createApi({
-  headers: () => (state.key ? { Authorization: `Bearer ${state.key}` } : {}),
+  headers: key.headers,
   // The key was revoked while the page was open: sign in again.
   onUnauthenticated: () => { if (state.org) signOut('org_key_refused') }
 })
@@ -27,33 +28,15 @@ const api = createApi({
 export async function start () {
   mountLangSwitch(document.getElementById('lang-switch-slot'))
   applyLang(document)
-  if (!state.key) return showSignIn()
+  if (!key.get()) return showSignIn()
   try {
     state.org = await api.get('/v1/org')
   } catch (error) {
     // A refused key is forgotten; one not checked (offline) stays for a reload.
-    if (isRefusal(error)) forgetKey()
+    if (isKeyRefusal(error)) key.forget()
     return showSignIn(error)
   }
   show(viewsFor(state.org.kind)[0].id)
-}
-
-// A refusal of the key in words: unknown or revoked (401), or a key of
-// another role — an admin's or a terminal's (403).
-function keyRefusal (error) {
-  if (error.code === 'unauthenticated') return { code: 'org_key_refused' }
-  if (error.code === 'permission_denied') return { code: 'org_key_not_org' }
-  return error
-}
-
-function isRefusal (error) {
-  return error.code === 'unauthenticated' || error.code === 'permission_denied'
-}
-
-function forgetKey () {
-  state.key = null
-  state.org = null
-  sessionStorage.removeItem(KEY_STORAGE)
 }
 
 function mainArea () {
@@ -65,37 +48,24 @@ function mainArea () {
 }
 
 function showSignIn (error) {
+  state.org = null
   showWhere()
   renderNav()
-  const main = mainArea()
-  const key = field({ id: 'org-key', label: 'org.key', testid: 'org-key', type: 'password', autocomplete: 'off', spellcheck: 'false' })
-  const status = statusLine('org-key-status')
-  if (error) showError(status, keyRefusal(error))
-  const submit = h('button', { type: 'submit', class: 'button button--primary', t: 'org.signIn', testid: 'org-key-submit' })
-  const form = h('form', { class: 'card form', testid: 'org-key-form', novalidate: true }, key.row, status, h('div', { class: 'actions' }, submit))
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault()
-    const value = key.input.value.trim()
-    if (!value) return showError(status, { code: 'org_key_missing' })
-    submit.disabled = true
-    showStatus(status, 'org.signingIn')
-    state.key = value
-    try {
-      state.org = await api.get('/v1/org')
-      sessionStorage.setItem(KEY_STORAGE, value)
-      show(viewsFor(state.org.kind)[0].id)
-    } catch (failure) {
-      state.key = null
-      showError(status, keyRefusal(failure))
-      submit.disabled = false
+  showKeySignIn(mainArea(), {
+    prefix: 'org',
+    store: key,
+    codes: REFUSALS,
+    error,
+    tryKey: () => api.get('/v1/org'),
+    onSignedIn: (org) => {
+      state.org = org
+      show(viewsFor(org.kind)[0].id)
     }
   })
-  main.append(h('h2', { t: 'org.signInTitle' }), h('p', { class: 'lead', t: 'org.signInLead' }), form)
-  key.input.focus()
 }
 
 function signOut (reasonCode) {
-  forgetKey()
+  key.forget()
   showSignIn(reasonCode ? { code: reasonCode } : null)
 }
 
