@@ -227,22 +227,20 @@ Result<IssuedCredential> Devices::RenewCredential(std::string_view citizen_id,
                                                   std::string_view device_id) {
   PlatformCore& core = *core_;
   IssuedCredential issued;
-  CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
-      core.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
-        const store::Value params[] = {Text(device_id), Text(citizen_id)};
-        CITYCODE_ASSIGN_OR_RETURN(auto device,
-                                  tx.QueryOptional("SELECT public_key, channel, state, guardian_id "
-                                                   "FROM devices WHERE id = ? AND citizen_id = ?",
-                                                   params));
-        if (!device) return NotFound("no such device");
-        if (device->Text(2) != "active") return FailedPrecondition("the device is not active");
-        CITYCODE_ASSIGN_OR_RETURN(auto key, crypto::PublicKey::FromSpkiDer(device->Blob(0)));
-        CITYCODE_ASSIGN_OR_RETURN(auto channel, code::ChannelFromName(device->Text(1)));
-        CITYCODE_ASSIGN_OR_RETURN(issued,
-                                  core.IssueCredential(tx, citizen_id, device_id, key, channel,
-                                                       !device->IsNull(3), core.clock.Now()));
-        return OkStatus();
-      }));
+  CITYCODE_RETURN_IF_ERROR(core.online_commits.Run([&](store::Transaction& tx) -> Status {
+    const store::Value params[] = {Text(device_id), Text(citizen_id)};
+    CITYCODE_ASSIGN_OR_RETURN(auto device,
+                              tx.QueryOptional("SELECT public_key, channel, state, guardian_id "
+                                               "FROM devices WHERE id = ? AND citizen_id = ?",
+                                               params));
+    if (!device) return NotFound("no such device");
+    if (device->Text(2) != "active") return FailedPrecondition("the device is not active");
+    CITYCODE_ASSIGN_OR_RETURN(auto key, crypto::PublicKey::FromSpkiDer(device->Blob(0)));
+    CITYCODE_ASSIGN_OR_RETURN(auto channel, code::ChannelFromName(device->Text(1)));
+    CITYCODE_ASSIGN_OR_RETURN(issued, core.IssueCredential(tx, citizen_id, device_id, key, channel,
+                                                           !device->IsNull(3), core.clock.Now()));
+    return OkStatus();
+  }));
   return issued;
 }
 

@@ -130,7 +130,7 @@ Result<OnlineVerification> PlatformCore::Record(const Principal& terminal,
   // Answered only after the commit that holds the record: a replay record
   // not stored never says valid.
   OnlineVerification out;
-  CITYCODE_RETURN_IF_ERROR(verification_commits.Run([&](store::Transaction& tx) -> Status {
+  CITYCODE_RETURN_IF_ERROR(online_commits.Run([&](store::Transaction& tx) -> Status {
     CITYCODE_ASSIGN_OR_RETURN(out, RecordIn(tx, terminal, result, scanned_at, scan));
     return OkStatus();
   }));

@@ -71,8 +71,9 @@ struct PlatformCore {
         login_by_address(options.login_failures_per_address, kFirstLoginWait, kMaxLoginWait) {}
 
   store::Database& db;
-  // The online verifications' records share commits (store/group_commit.h).
-  store::GroupCommit verification_commits{db};
+  // The online paths' small writes — verification records, renewed
+  // credentials — share commits (store/group_commit.h).
+  store::GroupCommit online_commits{db};
   const Clock& clock;
   const Keyring keyring;
   const PlatformOptions options;
