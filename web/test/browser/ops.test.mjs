@@ -15,8 +15,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import {
   BIN, DEMO_PASSWORD, DEMO_PHONE, DESKTOP_VIEWPORT, HALL_ORG, LANGS, SIZES, openPage, setLang, shotPath, testid,
-  viewAudit, waitForPage, withDemoAndBrowser
-} from './support.mjs'
+  viewAudit, waitForPage, withDemoAndBrowser, orgAdminKey } from './support.mjs'
 
 const run = promisify(execFile)
 const OPS_VIEWS = ['ops-signin', 'ops-dashboard']
@@ -273,7 +272,7 @@ describe('the operator dashboard', { timeout: 240000 }, () => {
 
   test('an organisation admin\'s key or a terminal key is refused in words, in both languages', async () => {
     const page = await openOps()
-    const orgKey = env.server.keys.org_admins.find((entry) => entry.org === HALL_ORG).api_key
+    const orgKey = orgAdminKey(env.server, HALL_ORG)
     for (const key of [orgKey, env.server.terminalKey('gate')]) {
       await signIn(page, key)
       const refused = page.locator('[data-testid="ops-key-status"][data-error-code="ops_key_not_admin"]')

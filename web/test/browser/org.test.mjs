@@ -12,8 +12,7 @@ import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import {
   DESKTOP_VIEWPORT, HALL_ORG, LANGS, SIZES, counterLogin, openPage, panelsSettled, setLang, shotPath, testid, viewAudit,
-  withDemoAndBrowser
-} from './support.mjs'
+  withDemoAndBrowser, orgAdminKey } from './support.mjs'
 
 const HALL_SITE = '区政务服务大厅'
 const ORG_VIEWS = ['signin', 'sites', 'terminals', 'staff', 'hall'].map((v) => `org-${v}`)
@@ -22,11 +21,7 @@ describe('the organisation page', { timeout: 180000 }, () => {
   const env = withDemoAndBrowser()
   const audit = viewAudit()
 
-  function orgKey (org) {
-    const found = env.server.keys.org_admins.find((entry) => entry.org === org)
-    if (!found) throw new Error(`no demo org admin key for ${org}`)
-    return found.api_key
-  }
+  const orgKey = (org) => orgAdminKey(env.server, org)
 
   // A fresh /org page; every request's URL is kept (no key may be in one).
   async function openOrg () {

@@ -16,8 +16,7 @@ import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import {
   DESKTOP_VIEWPORT, LANGS, SIZES, counterLogin, loginOnPage, newIdNumber, openPage, panelsSettled, registerOnPage, setLang,
-  shotPath, testid, viewAudit, withDemoAndBrowser
-} from './support.mjs'
+  shotPath, testid, viewAudit, withDemoAndBrowser, orgAdminKey } from './support.mjs'
 
 const HOSPITAL = '即墨区人民医院'
 const HOTEL = '即墨古城酒店'
@@ -40,11 +39,7 @@ describe('the organisation page\'s scene setup views', { timeout: 240000 }, () =
   const env = withDemoAndBrowser()
   const audit = viewAudit()
 
-  function orgKey (org) {
-    const found = env.server.keys.org_admins.find((entry) => entry.org === org)
-    if (!found) throw new Error(`no demo org admin key for ${org}`)
-    return found.api_key
-  }
+  const orgKey = (org) => orgAdminKey(env.server, org)
 
   // /org signed in as the organisation's admin; every request URL is kept.
   async function signInAs (org) {

@@ -267,6 +267,13 @@ export async function screenshotQr (page, path) {
 
 // Terminal key (terminal: false when it is entered already), then (where
 // the scene needs one) the clerk's sign-in; ends on the scan view.
+// The demo organisation admin key of `org` (demo.json's org_admins).
+export function orgAdminKey (server, org) {
+  const found = server.keys.org_admins.find((entry) => entry.org === org)
+  if (!found) throw new Error(`no demo org admin key for ${org}`)
+  return found.api_key
+}
+
 export async function counterLogin (page, key, { staff = true, terminal = true } = {}) {
   if (terminal) {
     await byTestId(page, 'terminal-key').fill(key)
