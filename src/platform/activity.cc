@@ -14,6 +14,8 @@ std::int64_t HourStart(Instant t) {
   return s - ((s % kHourSeconds) + kHourSeconds) % kHourSeconds;
 }
 
+constexpr std::string_view kThroughSql = "SELECT through FROM verification_rollup WHERE id = 1";
+
 // The hourly totals from `since` up to the watermark and the events after
 // it, in one statement: one snapshot on both backends, so a total added
 // meanwhile is counted once.
@@ -41,9 +43,15 @@ SELECT t.id, t.name, t.scene, o.name, s.name,
 
 Status Activity::TotalEndedHours(Instant now) {
   const std::int64_t ended = HourStart(now - kLateGrace);
+  {
+    // Almost always nothing to add: found without taking the write lock the
+    // online paths queue on.
+    CITYCODE_ASSIGN_OR_RETURN(auto tx, core_->db.Begin(store::TransactionMode::kRead));
+    CITYCODE_ASSIGN_OR_RETURN(auto row, tx->QueryOne(kThroughSql));
+    if (row.Int(0) >= ended) return OkStatus();
+  }
   return store::RunInTransaction(core_->db, store::TransactionMode::kWrite, [&](auto& tx) {
-    CITYCODE_ASSIGN_OR_RETURN(auto row,
-                              tx.QueryOne("SELECT through FROM verification_rollup WHERE id = 1"));
+    CITYCODE_ASSIGN_OR_RETURN(auto row, tx.QueryOne(kThroughSql));
     const std::int64_t through = row.Int(0);
     if (through >= ended) return OkStatus();  // another query totalled them
     const auto oldest_asked = HourStart(now - kMaxWindow);
