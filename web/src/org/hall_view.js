@@ -9,11 +9,12 @@
 //     A hall terminal that is not a window is a kiosk (取号机): it gives
 //     tickets for every item.
 import { h, field, statusLine } from '../lib/dom.js'
-import { clearStatus, showError, showStatus } from '../lib/errors.js'
+import { showError, showStatus } from '../lib/errors.js'
 import { has, onLangChange, t } from '../lib/i18n.js'
 import { loadCertificateTypes, typeName } from '../lib/certificate_types.js'
 import { panel } from '../lib/panel.js'
 import { loadSites, loadTerminals, nameProblem, orgPath, siteNames } from './org_api.js'
+import { offerChoices, onSubmit } from './forms.js'
 
 const ITEM_CODE = /^[a-z0-9-]{1,64}$/
 const MAX_ITEM_TYPES = 16
@@ -112,23 +113,15 @@ function serviceItemForm (ctx, onMade) {
     types.replaceChildren(...kinds.map((type) => h('label', { class: 'check' },
       h('input', { type: 'checkbox', value: type.key, testid: `hall-item-type-${type.key}` }), ' ', has(`certType.${type.key}`) ? h('span', { t: `certType.${type.key}` }) : type.name)))
   }).catch((error) => showError(status, error))
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault()
-    const chosen = [...types.querySelectorAll('input:checked')].map((box) => box.value)
-    const values = { code: code.input.value.trim(), name: name.input.value.trim(), required_types: chosen }
-    const problem = itemProblem(values.code, values.name, chosen)
-    if (problem) return showError(status, { code: problem })
-    submit.disabled = true
-    clearStatus(status)
-    try {
-      const item = await ctx.api.post(orgPath(ctx, 'gov', 'service-items'), values)
+  const values = () => ({ code: code.input.value.trim(), name: name.input.value.trim(), required_types: [...types.querySelectorAll('input:checked')].map((box) => box.value) })
+  onSubmit({ form, status, submit }, {
+    check: () => { const v = values(); return itemProblem(v.code, v.name, v.required_types) },
+    scope: 'org.itemCreate',
+    send: async () => {
+      const item = await ctx.api.post(orgPath(ctx, 'gov', 'service-items'), values())
       form.reset()
       showStatus(status, 'org.hall.itemCreated', { name: item.name })
       onMade()
-    } catch (error) {
-      showError(status, error, ['org.itemCreate', 'org'])
-    } finally {
-      submit.disabled = false
     }
   })
   return form
@@ -145,32 +138,21 @@ function hallWindowForm (ctx, onMade) {
     h('h4', { id: 'hall-window-form-title', t: 'org.hall.windowCreateTitle' }), terminal.row, name.row,
     h('fieldset', { class: 'field' }, h('legend', { t: 'org.hall.windowItems' }), items, h('p', { class: 'hint', t: 'org.hall.windowItemsHint' })),
     status, h('div', { class: 'actions' }, submit))
-  element.addEventListener('submit', async (event) => {
-    event.preventDefault()
-    const value = name.input.value.trim()
-    const problem = !terminal.input.value ? 'org_terminal_missing' : nameProblem(value, 64, 'org_window_name_missing', 'org_window_name_long')
-    if (problem) return showError(status, { code: problem })
-    submit.disabled = true
-    clearStatus(status)
-    try {
+  onSubmit({ form: element, status, submit }, {
+    check: () => !terminal.input.value ? 'org_terminal_missing' : nameProblem(name.input.value.trim(), 64, 'org_window_name_missing', 'org_window_name_long'),
+    scope: 'org.windowCreate',
+    send: async () => {
       const chosen = [...items.querySelectorAll('input:checked')].map((box) => box.value)
-      const made = await ctx.api.post(orgPath(ctx, 'gov', 'windows'), { terminal_id: terminal.input.value, name: value, service_items: chosen })
+      const made = await ctx.api.post(orgPath(ctx, 'gov', 'windows'), { terminal_id: terminal.input.value, name: name.input.value.trim(), service_items: chosen })
       element.reset()
       showStatus(status, 'org.hall.windowCreated', { name: made.name })
       onMade()
-    } catch (error) {
-      showError(status, error, ['org.windowCreate', 'org'])
-    } finally {
-      submit.disabled = false
     }
   })
   // The hall's active terminals (site · name) and its items, kept chosen across reloads.
   const offer = ({ terminals, sites, items: hallItems }) => {
-    const chosen = terminal.input.value
-    const active = terminals.filter((term) => term.active)
-    terminal.input.replaceChildren(h('option', { value: '', t: 'org.hall.pickTerminal' }),
-      ...active.map((term) => h('option', { value: term.id }, `${sites.get(term.site_id) ?? term.site_id} · ${term.name}`)))
-    terminal.input.value = active.some((term) => term.id === chosen) ? chosen : ''
+    offerChoices(terminal.input, 'org.hall.pickTerminal', terminals.filter((term) => term.active)
+      .map((term) => ({ value: term.id, label: `${sites.get(term.site_id) ?? term.site_id} · ${term.name}` })))
     const ticked = new Set([...items.querySelectorAll('input:checked')].map((box) => box.value))
     items.replaceChildren(...hallItems.map((item) => h('label', { class: 'check' },
       h('input', { type: 'checkbox', value: item.id, checked: ticked.has(item.id), testid: 'hall-window-item', dataset: { code: item.code } }), ' ', item.name)))

@@ -5,9 +5,10 @@
 // form is emptied once the account is made.
 import { h, confirmButton, field, statusLine } from '../lib/dom.js'
 import { formatDateTime, onLangChange } from '../lib/i18n.js'
-import { clearStatus, showError, showStatus } from '../lib/errors.js'
+import { showError, showStatus } from '../lib/errors.js'
 import { panel } from '../lib/panel.js'
 import { byteLength, nameProblem, orgPath } from './org_api.js'
+import { formCard, onSubmit } from './forms.js'
 
 // The server's rules (platform/staff.cc), checked first so they are said in words.
 const LOGIN_PATTERN = /^[a-z0-9._-]{1,32}$/
@@ -68,27 +69,17 @@ function staffForm (ctx, reload) {
   const password = field({ id: 'staff-new-password', label: 'org.staff.password', testid: 'staff-new-password', type: 'password', autocomplete: 'new-password', 'aria-describedby': 'staff-password-hint' })
   login.row.append(h('p', { class: 'hint', id: 'staff-login-hint', t: 'org.staff.loginHint' }))
   password.row.append(h('p', { class: 'hint', id: 'staff-password-hint', t: 'org.staff.passwordHint' }))
-  const status = statusLine('staff-create-status')
-  const submit = h('button', { type: 'submit', class: 'button button--primary', t: 'org.staff.create', testid: 'staff-create' })
-  const form = h('form', { class: 'card form', testid: 'staff-form', novalidate: true, 'aria-labelledby': 'staff-form-title' },
-    h('h3', { id: 'staff-form-title', t: 'org.staff.createTitle' }), login.row, name.row, password.row, status, h('div', { class: 'actions' }, submit))
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault()
-    const values = { login: login.input.value.trim(), name: name.input.value.trim(), password: password.input.value }
-    const problem = staffProblem(values.login, values.name, values.password)
-    if (problem) return showError(status, { code: problem })
-    submit.disabled = true
-    clearStatus(status)
-    try {
-      const member = await ctx.api.post(orgPath(ctx, 'staff'), values)
+  const card = formCard({ testid: 'staff-form', title: 'org.staff.createTitle', rows: [login.row, name.row, password.row], submitLabel: 'org.staff.create', submitTestid: 'staff-create', statusTestid: 'staff-create-status' })
+  const values = () => ({ login: login.input.value.trim(), name: name.input.value.trim(), password: password.input.value })
+  onSubmit(card, {
+    check: () => { const v = values(); return staffProblem(v.login, v.name, v.password) },
+    scope: 'org.staffCreate',
+    send: async () => {
+      const member = await ctx.api.post(orgPath(ctx, 'staff'), values())
       for (const input of [login.input, name.input, password.input]) input.value = ''
-      showStatus(status, 'org.staff.created', { login: member.login })
+      showStatus(card.status, 'org.staff.created', { login: member.login })
       reload()
-    } catch (error) {
-      showError(status, error, ['org.staffCreate', 'org'])
-    } finally {
-      submit.disabled = false
     }
   })
-  return form
+  return card.form
 }

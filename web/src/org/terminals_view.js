@@ -7,10 +7,11 @@
 // (key_once.js). An issuing agency runs no terminals: the server refuses
 // (failed_precondition), said in words.
 import { h, confirmButton, field, statusLine } from '../lib/dom.js'
-import { clearStatus, showError, showStatus } from '../lib/errors.js'
+import { showError, showStatus } from '../lib/errors.js'
 import { panel } from '../lib/panel.js'
 import { loadSites, loadTerminals, nameProblem, orgPath, siteNames } from './org_api.js'
 import { dropKeyOnce, showKeyOnce } from './key_once.js'
+import { formCard, offerChoices, onSubmit } from './forms.js'
 
 export function renderTerminalsView (main, ctx) {
   const keySlot = h('div', { class: 'key-once-slot' })
@@ -80,34 +81,17 @@ function terminalCard (ctx, terminal, sites, keySlot, reload) {
 function terminalForm (ctx, onCreated) {
   const site = field({ id: 'terminal-site-select', label: 'org.terminals.site', testid: 'terminal-site-select', type: 'select' })
   const name = field({ id: 'terminal-name-input', label: 'org.terminals.name', testid: 'terminal-name-input', autocomplete: 'off' })
-  const status = statusLine('terminal-create-status')
-  const submit = h('button', { type: 'submit', class: 'button button--primary', t: 'org.terminals.create', testid: 'terminal-create' })
-  const element = h('form', { class: 'card form', testid: 'terminal-form', novalidate: true, 'aria-labelledby': 'terminal-form-title' },
-    h('h3', { id: 'terminal-form-title', t: 'org.terminals.createTitle' }), site.row, name.row,
-    h('p', { class: 'hint', t: 'org.terminals.createHint' }), status, h('div', { class: 'actions' }, submit))
-  element.addEventListener('submit', async (event) => {
-    event.preventDefault()
-    const value = name.input.value.trim()
-    const problem = !site.input.value ? 'org_site_missing' : nameProblem(value, 200, 'org_name_missing', 'org_name_long')
-    if (problem) return showError(status, { code: problem })
-    submit.disabled = true
-    clearStatus(status)
-    try {
-      const made = await ctx.api.post(orgPath(ctx, 'terminals'), { site_id: site.input.value, name: value })
+  const card = formCard({ testid: 'terminal-form', title: 'org.terminals.createTitle', rows: [site.row, name.row], hint: 'org.terminals.createHint', submitLabel: 'org.terminals.create', submitTestid: 'terminal-create', statusTestid: 'terminal-create-status' })
+  onSubmit(card, {
+    check: () => !site.input.value ? 'org_site_missing' : nameProblem(name.input.value.trim(), 200, 'org_name_missing', 'org_name_long'),
+    scope: 'org.terminalCreate',
+    send: async () => {
+      const made = await ctx.api.post(orgPath(ctx, 'terminals'), { site_id: site.input.value, name: name.input.value.trim() })
       name.input.value = ''
-      showStatus(status, 'org.terminals.created', { name: made.name })
+      showStatus(card.status, 'org.terminals.created', { name: made.name })
       onCreated(made, made.api_key)
-    } catch (error) {
-      showError(status, error, ['org.terminalCreate', 'org'])
-    } finally {
-      submit.disabled = false
     }
   })
-  const offerSites = (sites) => {
-    const chosen = site.input.value
-    site.input.replaceChildren(h('option', { value: '', t: 'org.terminals.pickSite' }),
-      ...sites.map((s) => h('option', { value: s.id }, s.name)))
-    site.input.value = sites.some((s) => s.id === chosen) ? chosen : ''
-  }
-  return { element, offerSites }
+  const offerSites = (sites) => offerChoices(site.input, 'org.terminals.pickSite', sites.map((s) => ({ value: s.id, label: s.name })))
+  return { element: card.form, offerSites }
 }
