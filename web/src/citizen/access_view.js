@@ -12,7 +12,7 @@
 // scene says already_booked of a clinician's session).
 import { h, confirmButton, field, statusLine } from '../lib/dom.js'
 import { formatDateTime, formatTime, t } from '../lib/i18n.js'
-import { bookingDays, dayLabel } from '../lib/booking_days.js'
+import { dayChoice } from '../lib/booking_days.js'
 import { clearStatus, showError, showStatus } from '../lib/errors.js'
 import { serverNowMs } from '../lib/clock.js'
 import { ACCESS, siteName } from '../lib/access_site.js'
@@ -88,10 +88,7 @@ function bookingForm (ctx, booked) {
     const where = field({ id: 'access-site', label: 'access.reserve.site', testid: 'access-site', type: 'select' })
     where.input.append(...list.map((s) => h('option', { value: s.id }, siteName(s.name, s.org_name))))
     if (list.some((s) => s.id === chosen.siteId)) where.input.value = chosen.siteId
-    const days = field({ id: 'access-day', label: 'access.reserve.day', testid: 'access-day', type: 'select' })
-    const offered = bookingDays(BOOKING_DAYS_AHEAD)
-    days.input.append(...offered.map((d, i) => h('option', { value: d }, dayLabel(d, i))))
-    if (offered.includes(chosen.day)) days.input.value = chosen.day
+    const days = dayChoice({ id: 'access-day', label: 'access.reserve.day', testid: 'access-day', ahead: BOOKING_DAYS_AHEAD, chosen: chosen.day })
     site = where.input
     day = days.input
     const changed = () => {

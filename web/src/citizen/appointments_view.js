@@ -18,7 +18,7 @@
 // (/v1/me/dependants/{id}/medical/…, the same routes acting for them).
 import { h, confirmButton, field, statusLine } from '../lib/dom.js'
 import { formatDateTime, formatFen, formatTime, has, t } from '../lib/i18n.js'
-import { bookingDays, dayLabel } from '../lib/booking_days.js'
+import { dayChoice } from '../lib/booking_days.js'
 import { slotFacts } from '../lib/medical_slot.js'
 import { clearStatus, showError, showStatus } from '../lib/errors.js'
 import { serverNowMs } from '../lib/clock.js'
@@ -155,9 +155,7 @@ function bookingSection (ctx, person, booked) {
     const org = field({ id: 'book-hospital', label: 'appointments.hospital', testid: 'book-hospital', type: 'select' })
     org.input.append(...hospitals.map((x) => h('option', { value: x.org_id }, x.name)))
     if (hospitals.some((x) => x.org_id === chosen.orgId)) org.input.value = chosen.orgId
-    const days = field({ id: 'book-day', label: 'appointments.day', testid: 'book-day', type: 'select' })
-    days.input.append(...bookingDays(BOOKING_DAYS_AHEAD).map((d, i) => h('option', { value: d }, dayLabel(d, i))))
-    if (bookingDays(BOOKING_DAYS_AHEAD).includes(chosen.day)) days.input.value = chosen.day
+    const days = dayChoice({ id: 'book-day', label: 'appointments.day', testid: 'book-day', ahead: BOOKING_DAYS_AHEAD, chosen: chosen.day })
     hospital = org.input
     day = days.input
     const changed = () => {
