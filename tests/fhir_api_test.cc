@@ -10,6 +10,7 @@
 // Bad input is an OperationOutcome with the right status, changing nothing.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -115,7 +116,9 @@ class FhirApiTest : public testing::MedicalServiceTest {
   // The third-party validator's verdict on every answer kept.
   void ExpectAnswersValidate() {
     ASSERT_FALSE(answers_.empty());
-    const auto file = std::filesystem::path(::testing::TempDir()) / "fhir_answers.json";
+    // Named by the process: ctest runs this suite's tests side by side.
+    const auto file = std::filesystem::path(::testing::TempDir()) /
+                      ("fhir_answers_" + std::to_string(getpid()) + ".json");
     std::ofstream(file) << json(answers_).dump();
     const std::string command = std::string(CITYCODE_NODE) + " " + CITYCODE_INTEROP_DIR +
                                 "/validate_fhir.mjs " + file.string();

@@ -6,6 +6,7 @@
 #define CITYCODE_API_HTTP_MESSAGE_H_
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -61,6 +62,10 @@ struct Response {
 // deadline_exceeded become 503 "unavailable", anything else 500 "internal",
 // each with a generic message, and the detail goes to `log_detail`. An ok
 // status is a caller bug and is treated as internal.
+// How a handler that answers later gives its answer: called once, from any
+// thread.
+using Reply = std::function<void(Response)>;
+
 Response ErrorResponse(const Status& status);
 Response JsonResponse(int status, std::string body);
 Response Json(int status, const nlohmann::json& body);

@@ -63,6 +63,13 @@ struct RouteSpec {
   bool needs_channel_key = false;
   int success_status = 200;
   std::function<Response(Call&)> handler;
+  // Instead of `handler`, for a route whose answer waits for a commit (POST
+  // /v1/verify, through the platform's online commits): it starts the work
+  // and returns, and the answer goes to `reply` once it is durable, so no
+  // thread waits for the fsync. It runs on the server's I/O thread and must
+  // not block; the route has no path parameters. Copy what the answer needs
+  // from the Call: it ends when the handler returns.
+  std::function<void(Call&, Reply)> answer_later;
   // Non-empty: the route takes a body of this media type
   // ("application/fhir+json") that its handler reads from Request::body
   // itself, bounded by max_body_bytes; `body` is then empty.

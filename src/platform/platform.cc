@@ -29,6 +29,8 @@ Platform::Platform(std::unique_ptr<PlatformCore> core)
       activity_(*core_) {}
 Platform::~Platform() = default;
 
+store::GroupCommit& Platform::online_commits() { return core_->online_commits; }
+
 const PlatformOptions& Platform::options() const { return core_->options; }
 
 Result<std::unique_ptr<Platform>> Platform::Open(store::Database& db, const Clock& clock,

@@ -35,6 +35,7 @@
 #include "platform/verification.h"
 #include "sms/gateway.h"
 #include "store/database.h"
+#include "store/group_commit.h"
 
 namespace citycode::platform {
 
@@ -120,6 +121,10 @@ class Platform {
   SigningKeys& signing_keys() { return signing_keys_; }
   Verification& verification() { return verification_; }
   Activity& activity() { return activity_; }
+  // The commits the online paths share (store/group_commit.h): a module
+  // above that records an online verification together with its own
+  // writes (Verification::Check, then RecordIn in a unit) submits here.
+  store::GroupCommit& online_commits();
 
   // Re-wraps every sealed value whose data key is wrapped by another master
   // key than the keyring's current one (after a master-key rotation; the

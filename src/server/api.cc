@@ -1,6 +1,7 @@
 #include "server/api.h"
 
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "common/backoff.h"
 #include "server/internal/core_routes.h"
@@ -47,14 +48,32 @@ struct Api::Impl {
   std::vector<RouteSpec> routes;
   std::string openapi;
 
-  // Authentication, authorisation, rate limit and body validation around a
-  // route's handler.
+  // A route's handler, once Admit lets the request through.
   Response Run(const RouteSpec& route, Request& request) {
+    Call call{.request = request};
+    platform::Principal principal;
+    if (std::optional<Response> refused = Admit(route, call, principal)) return *refused;
+    return route.handler(call);
+  }
+
+  void RunLater(const RouteSpec& route, Request& request, api::Reply reply) {
+    Call call{.request = request};
+    platform::Principal principal;
+    if (std::optional<Response> refused = Admit(route, call, principal)) {
+      return reply(std::move(*refused));
+    }
+    route.answer_later(call, std::move(reply));
+  }
+
+  // Authentication, authorisation, rate limit and body validation: the
+  // refusal, or nullopt with `call` ready for the handler (its principal
+  // `principal`).
+  std::optional<Response> Admit(const RouteSpec& route, Call& call,
+                                platform::Principal& principal) {
     const auto refuse = [&route](const Status& status) {
       return route.render_error ? route.render_error(status) : ErrorResponse(status);
     };
-    Call call{.request = request};
-    platform::Principal principal;
+    Request& request = call.request;
     if (!route.roles.empty()) {
       const std::string_view token = BearerToken(request);
       if (token.empty()) return refuse(Unauthenticated("this route needs a bearer token"));
@@ -97,7 +116,7 @@ struct Api::Impl {
     if (std::chrono::steady_clock::now() > request.deadline) {
       return refuse(DeadlineExceeded("the server is overloaded; retry later"));
     }
-    return route.handler(call);
+    return std::nullopt;
   }
 
   // A terminal's request with X-Staff-Session names the clerk signed in
@@ -181,6 +200,15 @@ void Api::RegisterRoutes(Router& router) {
       Method::kGet, "/v1/openapi.json", "openapi",
       [impl](Request&) { return JsonResponse(200, impl->openapi); }, 0, kInline);
   for (const RouteSpec& route : impl->routes) {
+    if (route.answer_later) {
+      router.AddLater(
+          route.method, route.pattern, route.name,
+          [impl, &route](Request& request, api::Reply reply) {
+            impl->RunLater(route, request, std::move(reply));
+          },
+          route.max_body_bytes);
+      continue;
+    }
     router.Add(
         route.method, route.pattern, route.name,
         [impl, &route](Request& request) { return impl->Run(route, request); },

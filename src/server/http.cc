@@ -14,6 +14,8 @@
 #include <algorithm>
 #include <array>
 #include <exception>
+#include <future>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
@@ -72,6 +74,7 @@ struct Router::Route {
   Method method;
   std::string name;
   Handler handler;
+  LaterHandler later;              // instead of `handler`, for a route that answers later
   std::size_t max_body_bytes = 0;  // 0: the server's limit
   // Literal text, or the parameter name when the bit in param_mask is set.
   std::vector<std::string> segments;
@@ -132,6 +135,51 @@ void Router::Add(Method method, std::string pattern, std::string name, Handler h
     inline_routes_.emplace_back(method, pattern);
   }
   routes_.push_back(std::move(route));
+}
+
+void Router::AddLater(Method method, std::string pattern, std::string name, LaterHandler handler,
+                      std::size_t max_body_bytes) {
+  Add(method, pattern, std::move(name), nullptr, max_body_bytes);
+  Route& route = *routes_.back();
+  if (route.param_mask != 0) {
+    throw std::invalid_argument("a route that answers later has no parameters: " + pattern);
+  }
+  route.later = std::move(handler);
+  later_routes_.push_back({.method = method, .path = std::move(pattern), .route = &route});
+}
+
+bool Router::AnswersLater(Method method, std::string_view path) const {
+  return std::any_of(later_routes_.begin(), later_routes_.end(), [&](const LaterRoute& route) {
+    return route.method == method && route.path == path;
+  });
+}
+
+void Router::DispatchLater(Request& request, std::string* route_name, api::Reply reply) const {
+  const auto it =
+      std::find_if(later_routes_.begin(), later_routes_.end(), [&](const LaterRoute& route) {
+        return route.method == request.method && route.path == request.path;
+      });
+  if (it == later_routes_.end()) {  // the caller skipped AnswersLater
+    route_name->assign(kUnmatched);
+    return reply(ErrorResponse(NotFound("no such resource")));
+  }
+  const Route& route = *it->route;
+  route_name->assign(route.name);
+  request.path_params.clear();
+  // The detail is logged once, under the request id, when the answer comes.
+  auto answer = [&request, &route, reply = std::move(reply)](Response response) {
+    if (std::string detail = api::TakeLogDetail(request, response); !detail.empty()) {
+      internal::LogError("request " + request.id + " (" + route.name + ")", detail);
+    }
+    reply(std::move(response));
+  };
+  try {
+    route.later(request, answer);
+  } catch (const std::exception& e) {
+    answer(ErrorResponse(Internal("the handler threw: " + std::string(e.what()))));
+  } catch (...) {
+    answer(ErrorResponse(Internal("the handler threw a non-exception")));
+  }
 }
 
 const Router::Route* Router::Find(Method method, std::string_view path) const {
@@ -214,6 +262,13 @@ Response Router::Dispatch(Request& request, std::string* route_name) const {
 Response Router::Run(const Route& route, Request& request) const {
   // The detail is logged once, under the request id, by Dispatch.
   try {
+    if (route.later) {
+      auto answered = std::make_shared<std::promise<Response>>();
+      std::future<Response> answer = answered->get_future();
+      route.later(request,
+                  [answered](Response response) { answered->set_value(std::move(response)); });
+      return answer.get();
+    }
     return route.handler(request);
   } catch (const std::exception& e) {
     return ErrorResponse(Internal("the handler threw: " + std::string(e.what())));

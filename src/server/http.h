@@ -32,6 +32,9 @@ using api::Request;
 using api::Response;
 
 using Handler = std::function<Response(Request&)>;
+// A handler that answers later, through the Reply (api/route.h's
+// answer_later, once the server's checks have passed).
+using LaterHandler = std::function<void(Request&, api::Reply)>;
 
 // Routes "METHOD /v1/orgs/{org}/sites" patterns; {name} matches one non-empty
 // path segment and lands in Request::path_params. A literal segment wins
@@ -58,7 +61,18 @@ class Router {
   // has no parameters.
   void Add(Method method, std::string pattern, std::string name, Handler handler,
            std::size_t max_body_bytes = 0, bool runs_inline = false);
+  // A route whose handler answers later (no parameters): the server starts
+  // it on the I/O thread, and writes the answer when the reply comes. Until
+  // every copy of the reply is called or destroyed, Stop() waits.
+  void AddLater(Method method, std::string pattern, std::string name, LaterHandler handler,
+                std::size_t max_body_bytes = 0);
+  // Answers a route that answers later too, by waiting for its reply.
   Response Dispatch(Request& request, std::string* route_name) const;
+  // Whether `method` `path` names a route that answers later; then
+  // DispatchLater starts it, and `reply` gets its answer (from any thread),
+  // or a 500 if the handler threw before it replied.
+  bool AnswersLater(Method method, std::string_view path) const;
+  void DispatchLater(Request& request, std::string* route_name, api::Reply reply) const;
   // The body limit for `method` on `path` (a decoded-free path, as
   // requested): its route's, else `fallback`.
   std::size_t BodyLimit(Method method, std::string_view path, std::size_t fallback) const;
@@ -76,6 +90,13 @@ class Router {
   // The few inline routes (no parameters): checked on every request, so a
   // short list of exact paths rather than a route match.
   std::vector<std::pair<Method, std::string>> inline_routes_;
+  // Likewise the routes that answer later.
+  struct LaterRoute {
+    Method method;
+    std::string path;
+    const Route* route;
+  };
+  std::vector<LaterRoute> later_routes_;
 };
 
 // Request counts and latency histograms per route and status code, plus

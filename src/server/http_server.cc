@@ -6,7 +6,7 @@
 //
 //   wait for the first byte   (idle_timeout; read_timeout on a new connection)
 //   read and parse a request  (read_timeout from its first byte)
-//   run the handler           (synchronously, on the I/O thread)
+//   run the handler           (on the handler pool; see RunHandler)
 //   write the response        (read_timeout)
 //   keep-alive? loop : close
 //
@@ -582,6 +582,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   // connection; with max_queued_requests already waiting, 503 at once. The
   // deadline counts from the request's arrival, waiting included.
   void RunHandler() {
+    if (core_.router.AnswersLater(request_.method, request_.path)) return AnswerLater();
     if (core_.router.RunsInline(request_.method, request_.path)) {
       Response response = Dispatch(request_);
       if (route_name_.empty()) route_name_.assign(kUnmatched);
@@ -604,6 +605,37 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
                 });
               });
   }
+
+  // A route that answers later starts here, on the I/O thread, and its
+  // answer is written when it comes (from the thread that committed it).
+  // It counts among the handlers' requests, under the same limit.
+  void AnswerLater() {
+    const int limit = core_.options.handler_threads + core_.options.max_queued_requests;
+    if (core_.handling.fetch_add(1) >= limit) {
+      core_.handling.fetch_sub(1);
+      return Write(ServerError(503, "overloaded", "the server is overloaded; retry later"));
+    }
+    state_ = State::kHandling;
+    core_.router.DispatchLater(
+        request_, &route_name_,
+        [held = Held{net::make_work_guard(Strand()), this->shared_from_this()}](Response response) {
+          held.self->core_.handling.fetch_sub(1);
+          // At once when answered on this strand (a refusal), else posted.
+          net::dispatch(held.self->Strand(),
+                        [self = held.self, response = std::move(response)]() mutable {
+                          self->Write(std::move(response));
+                        });
+        });
+  }
+
+  // The session and the I/O threads, kept for an answer that comes from
+  // another thread. The session is let go first (members die in reverse
+  // order): were the guard first, Stop() could finish and the server be
+  // gone while that thread still ended the session.
+  struct Held {
+    net::executor_work_guard<Executor> work;
+    std::shared_ptr<Session> self;
+  };
 
   Response Dispatch(Request& request) {
     try {

@@ -751,6 +751,61 @@ TEST_F(HttpServerTest, AWaitingHandlerHoldsNoIoThreadAndAFullPoolAnswers503) {
   EXPECT_EQ(other.Roundtrip(Get("/hello")).result_int(), 200);
 }
 
+// A route that answers later starts on the I/O thread and holds no thread
+// while it waits: it starts while the one-thread pool is busy with /slow,
+// and counts toward the limit (/hello gets its 503). Its answer, given from
+// another thread, is written then and counted under its route; Stop()
+// waits for it.
+TEST_F(HttpServerTest, ARouteThatAnswersLaterIsWrittenWhenItsReplyComes) {
+  AddSlowRoute();
+  std::promise<api::Reply> started;
+  router_.AddLater(Method::kPost, "/later", "later", [&](Request& request, api::Reply reply) {
+    EXPECT_EQ(request.body, "{}");
+    started.set_value(std::move(reply));
+  });
+  StartServer({.threads = 1, .handler_threads = 1, .max_queued_requests = 1});
+  TestClient slow(server_->port());
+  slow.Send(Get("/slow"));
+  entered_.get_future().wait();
+  TestClient waiting(server_->port());
+  waiting.Send("POST /later HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}");
+  api::Reply reply = started.get_future().get();
+  TestClient other(server_->port());
+  EXPECT_EQ(other.Roundtrip(Get("/hello")).result_int(), 503) << "the pool and its queue are full";
+
+  std::thread stopper([&] { server_->Stop(); });
+  std::thread([reply = std::move(reply)] {
+    reply(JsonResponse(201, R"({"later":true})"));
+  }).join();  // the reply, held, would keep the server running
+  release_.set_value();
+  const auto answer = waiting.Read();
+  EXPECT_EQ(answer.result_int(), 201);
+  EXPECT_EQ(answer.body(), R"({"later":true})");
+  EXPECT_EQ(slow.Read().result_int(), 200);
+  stopper.join();
+  EXPECT_THAT(metrics_.Render(),
+              ::testing::HasSubstr(R"(citycode_http_requests_total{route="later",code="201"} 1)"));
+}
+
+TEST(RouterTest, DispatchWaitsForARouteThatAnswersLater) {
+  Router router;
+  std::thread replier;
+  router.AddLater(Method::kPost, "/later", "later", [&](Request&, api::Reply reply) {
+    replier = std::thread([reply] { reply(JsonResponse(202, R"({"done":true})")); });
+  });
+  EXPECT_THROW(router.AddLater(Method::kPost, "/later/{x}", "x", [](Request&, api::Reply) {}),
+               std::invalid_argument);
+  Request request{.method = Method::kPost, .path = "/later"};
+  std::string name;
+  EXPECT_TRUE(router.AnswersLater(Method::kPost, "/later"));
+  EXPECT_FALSE(router.AnswersLater(Method::kGet, "/later"));
+  const Response response = router.Dispatch(request, &name);
+  replier.join();
+  EXPECT_EQ(name, "later");
+  EXPECT_EQ(response.status, 202);
+  EXPECT_EQ(response.body, R"({"done":true})");
+}
+
 TEST(HttpServerStartTest, BusyPortIsUnavailableAndBadAddressInvalid) {
   Router router;
   Metrics metrics;

@@ -57,15 +57,14 @@ Response OrganisationTypesResponse(vault::Vault& v, const std::string& org) {
   return Json(200, {{"org_id", org}, {"may_request", *all}, {"on_presentation", *shown}});
 }
 
-json VerificationJson(const platform::Principal& terminal,
-                      const vault::VerifiedPresentation& verified) {
+json VerificationJson(code::Scene scene, const vault::VerifiedPresentation& verified) {
   const code::VerificationResult& result = verified.verification.result;
   json warnings = json::array();
   for (auto w : result.warnings) warnings.push_back(code::WarningName(w));
   json out = {{"verification_id", verified.verification.verification_id},
               {"valid", result.valid},
               {"reason", code::ReasonName(result.reason)},
-              {"scene", code::SceneName(*terminal.scene)},
+              {"scene", code::SceneName(scene)},
               {"warnings", warnings}};
   if (!result.valid) return out;
   out["channel"] = code::ChannelName(result.channel);
@@ -353,17 +352,21 @@ void AddAuditRoutes(vault::Vault& v, std::vector<RouteSpec>& routes) {
                  .required = false,
                  .max_length = 16,
                  .description = "must be the terminal's own scene if given"}},
-       .handler = [&v](Call& call) {
+       .answer_later = [&v](Call& call, api::Reply reply) {
          const platform::Principal& terminal = *call.principal;
          if (call.body.contains("scene") &&
              call.body["scene"].get<std::string>() != code::SceneName(*terminal.scene)) {
-           return ErrorResponse(PermissionDenied("this terminal verifies only for its own scene",
-                                                 "scene_not_permitted"));
+           return reply(ErrorResponse(PermissionDenied(
+               "this terminal verifies only for its own scene", "scene_not_permitted")));
          }
-         return Respond(v.VerifyPresentation(terminal, Text(call, "code")), 200,
-                        [&](const vault::VerifiedPresentation& verified) {
-                          return VerificationJson(terminal, verified);
-                        });
+         v.VerifyPresentationThen(
+             terminal, Text(call, "code"),
+             [scene = *terminal.scene,
+              reply = std::move(reply)](Result<vault::VerifiedPresentation> verified) {
+               reply(Respond(verified, 200, [scene](const vault::VerifiedPresentation& shown) {
+                 return VerificationJson(scene, shown);
+               }));
+             });
        }});
 }
 

@@ -8,6 +8,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -101,6 +104,41 @@ TEST_P(GroupCommitTest, AUnitsFailureIsNoBatchMates) {
   }
   EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM notes"), kFollowers);
   EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM notes WHERE id = 12"), 0);
+}
+
+// On PostgreSQL several committing threads keep transactions overlapping:
+// three units, each in its own batch, are all running at once (each waits
+// for the other two before it writes). One committing thread would run them
+// one after the other, and the first would wait in vain.
+TEST_P(GroupCommitTest, SeveralCommittersOverlapTheirTransactions) {
+  if (db().backend() == store::Backend::kSqlite) GTEST_SKIP() << "one writer at a time";
+  constexpr int kUnits = 3;
+  store::GroupCommit overlapping(*faulty_, kUnits, /*max_batch=*/1);
+  std::mutex mu;
+  std::condition_variable all_running;
+  int running = 0;
+  std::vector<std::thread> threads;
+  std::vector<Status> statuses(kUnits);
+  for (int i = 0; i < kUnits; ++i) {
+    threads.emplace_back([&, i] {
+      statuses[i] = overlapping.Run([&, i](store::Transaction& tx) -> Status {
+        std::unique_lock lock(mu);
+        ++running;
+        all_running.notify_all();
+        // A bound, not a synchronisation: without overlap it fails the test
+        // instead of hanging it.
+        if (!all_running.wait_for(lock, std::chrono::seconds(30),
+                                  [&] { return running >= kUnits; })) {
+          return DeadlineExceeded("the units did not run at once");
+        }
+        lock.unlock();
+        return Insert(100 + i)(tx);
+      });
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const Status& status : statuses) EXPECT_THAT(status, IsOk());
+  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM notes"), kUnits);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, GroupCommitTest, ::testing::ValuesIn(DatabaseBackends()),

@@ -337,15 +337,34 @@ Result<std::vector<AccessRecord>> Vault::AccessHistory(std::string_view citizen_
 
 // --- relying parties ---
 
-Result<VerifiedPresentation> Vault::VerifyPresentation(const Principal& terminal,
-                                                       std::string_view qr_text) {
-  VerifiedPresentation out;
-  CITYCODE_ASSIGN_OR_RETURN(out.verification,
-                            impl_->platform.verification().Verify(terminal, qr_text));
-  if (!out.verification.result.valid) return out;
-  CITYCODE_ASSIGN_OR_RETURN(out.grant, GrantPresentation(terminal, out.verification.citizen_id,
-                                                         out.verification.verification_id));
-  return out;
+void Vault::VerifyPresentationThen(const Principal& terminal, std::string_view qr_text,
+                                   std::function<void(Result<VerifiedPresentation>)> done) {
+  Impl& impl = *impl_;
+  auto checked = impl.platform.verification().Check(terminal, qr_text);
+  if (!checked.ok()) return done(checked.status());
+  // The unit may run more than once; the callback reads its last run.
+  struct Run {
+    VerifiedPresentation out;
+    std::int64_t seq = 0;
+  };
+  auto run = std::make_shared<Run>();
+  impl.platform.online_commits().Submit(
+      [&impl, terminal, checked = std::move(*checked), run](store::Transaction& tx) -> Status {
+        *run = Run{};
+        CITYCODE_ASSIGN_OR_RETURN(run->out.verification,
+                                  impl.platform.verification().RecordIn(tx, terminal, checked));
+        const platform::OnlineVerification& verification = run->out.verification;
+        if (!verification.result.valid) return OkStatus();
+        CITYCODE_ASSIGN_OR_RETURN(
+            run->out.grant, impl.GrantPresentationIn(tx, terminal, verification.citizen_id,
+                                                     verification.verification_id, {}, run->seq));
+        return OkStatus();
+      },
+      [&impl, run, done = std::move(done)](Status committed) {
+        if (!committed.ok()) return done(committed);
+        impl.CheckpointIfDue(run->seq);
+        done(std::move(run->out));
+      });
 }
 
 Result<std::optional<Grant>> Vault::GrantPresentation(const Principal& terminal,
@@ -353,62 +372,66 @@ Result<std::optional<Grant>> Vault::GrantPresentation(const Principal& terminal,
                                                       std::string_view verification_id,
                                                       std::vector<std::string> type_codes) {
   Impl& impl = *impl_;
-  if (terminal.role != Role::kTerminal) {
-    return PermissionDenied("only a terminal's verification makes a presentation grant");
-  }
-  CITYCODE_ASSIGN_OR_RETURN(std::vector<std::string> wanted, ResolveAll(type_codes));
-  std::vector<std::string> codes;
-  {
-    // Most verifications (a bus gate's) grant nothing: find out without
-    // taking the write lock.
-    CITYCODE_ASSIGN_OR_RETURN(auto tx, impl.db.Begin(store::TransactionMode::kRead));
-    CITYCODE_ASSIGN_OR_RETURN(std::vector<std::string> registered,
-                              RegisteredTypes(*tx, terminal.org_id, wanted.empty()));
-    for (const std::string& code : wanted.empty() ? registered : wanted) {
-      // Health records are never fetched on a presentation: they need
-      // their own consent.
-      if (Contains(registered, code) && !IsHealthType(code)) codes.push_back(code);
-    }
-  }
-  if (codes.empty()) return std::optional<Grant>();
-  std::sort(codes.begin(), codes.end());
   std::optional<Grant> grant;
   std::int64_t seq = 0;
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
       impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
-        const Instant now = impl.clock.Now();
-        grant = Grant{.id = RandomId("grt"),
-                      .kind = GrantKind::kPresentation,
-                      .citizen_id = std::string(citizen_id),
-                      .org_id = terminal.org_id,
-                      .type_codes = codes,
-                      .purpose = "presentation",
-                      .created_at = now,
-                      .expires_at = now + impl.options.presentation_grant_lifetime};
-        const store::Value params[] = {Text(grant->id),        Text(grant->citizen_id),
-                                       Text(grant->org_id),    Text(JoinWords(codes)),
-                                       Text(verification_id),  Time(now),
-                                       Time(grant->expires_at)};
-        CITYCODE_RETURN_IF_ERROR(
-            tx.Execute("INSERT INTO vault_grants (id, kind, citizen_id, org_id, type_codes, "
-                       "purpose, verification_id, created_at, expires_at) VALUES "
-                       "(?, 'presentation', ?, ?, ?, 'presentation', ?, ?, ?)",
-                       params)
-                .status());
-        json detail = {{"org_id", grant->org_id},
-                       {"terminal_id", terminal.terminal_id},
-                       {"types", codes},
-                       {"verification_id", verification_id},
-                       {"purpose", "presentation"}};
-        CITYCODE_ASSIGN_OR_RETURN(seq, impl.Audit(tx, {.action = "consent.presentation",
-                                                       .actor = terminal.terminal_id,
-                                                       .subject = grant->citizen_id,
-                                                       .object = grant->id,
-                                                       .detail = detail.dump()}));
+        CITYCODE_ASSIGN_OR_RETURN(
+            grant,
+            impl.GrantPresentationIn(tx, terminal, citizen_id, verification_id, type_codes, seq));
         return OkStatus();
       }));
   impl.CheckpointIfDue(seq);
   return grant;
+}
+
+Result<std::optional<Grant>> Vault::Impl::GrantPresentationIn(
+    store::Transaction& tx, const Principal& terminal, std::string_view citizen_id,
+    std::string_view verification_id, const std::vector<std::string>& type_codes,
+    std::int64_t& seq) {
+  if (terminal.role != Role::kTerminal) {
+    return PermissionDenied("only a terminal's verification makes a presentation grant");
+  }
+  CITYCODE_ASSIGN_OR_RETURN(std::vector<std::string> wanted, ResolveAll(type_codes));
+  CITYCODE_ASSIGN_OR_RETURN(std::vector<std::string> registered,
+                            RegisteredTypes(tx, terminal.org_id, wanted.empty()));
+  std::vector<std::string> codes;
+  for (const std::string& code : wanted.empty() ? registered : wanted) {
+    // Health records are never fetched on a presentation: they need their
+    // own consent.
+    if (Contains(registered, code) && !IsHealthType(code)) codes.push_back(code);
+  }
+  if (codes.empty()) return std::optional<Grant>();
+  std::sort(codes.begin(), codes.end());
+  const Instant now = clock.Now();
+  Grant grant{.id = RandomId("grt"),
+              .kind = GrantKind::kPresentation,
+              .citizen_id = std::string(citizen_id),
+              .org_id = terminal.org_id,
+              .type_codes = codes,
+              .purpose = "presentation",
+              .created_at = now,
+              .expires_at = now + options.presentation_grant_lifetime};
+  const store::Value params[] = {Text(grant.id),         Text(grant.citizen_id), Text(grant.org_id),
+                                 Text(JoinWords(codes)), Text(verification_id),  Time(now),
+                                 Time(grant.expires_at)};
+  CITYCODE_RETURN_IF_ERROR(
+      tx.Execute("INSERT INTO vault_grants (id, kind, citizen_id, org_id, type_codes, "
+                 "purpose, verification_id, created_at, expires_at) VALUES "
+                 "(?, 'presentation', ?, ?, ?, 'presentation', ?, ?, ?)",
+                 params)
+          .status());
+  json detail = {{"org_id", grant.org_id},
+                 {"terminal_id", terminal.terminal_id},
+                 {"types", codes},
+                 {"verification_id", verification_id},
+                 {"purpose", "presentation"}};
+  CITYCODE_ASSIGN_OR_RETURN(seq, Audit(tx, {.action = "consent.presentation",
+                                            .actor = terminal.terminal_id,
+                                            .subject = grant.citizen_id,
+                                            .object = grant.id,
+                                            .detail = detail.dump()}));
+  return std::optional<Grant>(std::move(grant));
 }
 
 Result<Release> Vault::Fetch(const Principal& caller, const FetchRequest& request) {

@@ -355,12 +355,16 @@ class Vault {
                                                  std::string_view citizen_id,
                                                  std::string_view verification_id,
                                                  std::vector<std::string> type_codes = {});
-  // The online verification at a terminal (platform::Platform::Verify) and,
-  // for a valid code, GrantPresentation for the terminal's organisation. An
-  // error making the grant is returned, not dropped: the code is spent by
-  // then, and the citizen shows a fresh one.
-  Result<VerifiedPresentation> VerifyPresentation(const platform::Principal& terminal,
-                                                  std::string_view qr_text);
+  // The online verification at a terminal (platform::Verification::Verify)
+  // and, for a valid code, GrantPresentation for the terminal's
+  // organisation, committed together through the platform's online commits:
+  // the code is checked on the calling thread, and `done` gets the result
+  // on the committing thread once it is durable (it must be short, and must
+  // not wait for a commit). An error is the check's (permission_denied for
+  // a caller that is no terminal) or the commit's; a refused code is a
+  // result.
+  void VerifyPresentationThen(const platform::Principal& terminal, std::string_view qr_text,
+                              std::function<void(Result<VerifiedPresentation>)> done);
   // platform::Verification::VerifyForAction, and for a code a guardian's
   // phone shows for a dependant, the guardian link re-checked as ActFor
   // does: permission_denied guardianship_ended when it no longer holds

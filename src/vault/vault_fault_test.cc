@@ -5,9 +5,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <future>
 #include <memory>
 #include <string>
 
+#include "code/presentation.h"
+#include "crypto/key.h"
 #include "tests/support/faulty_database.h"
 #include "tests/support/faulty_vault_test.h"
 #include "tests/support/status_matchers.h"
@@ -144,6 +147,57 @@ TEST_P(VaultFaultTest, APresentationGrantThatFailsAtAnyStepIsNotMadeWithoutItsAu
           ExpectConsistent();
         });
     EXPECT_GE(steps, failure.point == FaultPoint::kCommit ? 1 : 3);
+  }
+}
+
+// POST /v1/verify's use case: the verification and its presentation grant
+// commit together through the platform's group commit, and the answer comes
+// only after that commit. A failure at any step is answered as that
+// failure, never valid; nothing is stored half (the same code is then valid
+// once, with its grant and audit entry).
+TEST_P(VaultFaultTest, AVerifiedPresentationThatFailsAtAnyStepIsNeverAnsweredValid) {
+  const crypto::PrivateKey device = *crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519);
+  auto enrolled = platform_->devices().Enrol(
+      {.citizen_id = citizen_, .device_key = device.public_key(), .label = "phone"});
+  ASSERT_THAT(enrolled, IsOk());
+  std::uint64_t counter = 0;
+  const auto code = [&] {
+    auto bytes = code::MakePresentation(
+        {.credential = enrolled->credential, .made_at = clock_.Now(), .counter = ++counter},
+        device);
+    return bytes.ok() ? code::ToQrText(*bytes) : std::string();
+  };
+  const auto verify = [&](const std::string& shown) {
+    std::promise<Result<VerifiedPresentation>> answered;
+    vault_->VerifyPresentationThen(hall_, shown, [&](Result<VerifiedPresentation> verified) {
+      answered.set_value(std::move(verified));
+    });
+    return answered.get_future().get();
+  };
+  for (const StorageFailure& failure : kStorageFailures) {
+    SCOPED_TRACE(failure.name);
+    std::string shown = code();
+    const int steps = InjectAtEachStep(
+        *faulty_, {.point = failure.point, .error = failure.error, .sticky = failure.sticky},
+        [&] {
+          auto verified = verify(shown);
+          if (verified.ok()) {
+            EXPECT_TRUE(verified->verification.result.valid);
+          }
+          return verified.status();
+        },
+        [&](int, const Status& status) {
+          EXPECT_THAT(status, StatusIs(failure.code, failure.reason));
+          ExpectConsistent();
+          auto again = verify(shown);
+          ASSERT_THAT(again, IsOk());
+          EXPECT_EQ(again->verification.result.reason, code::Reason::kValid)
+              << "stored half the first time";
+          EXPECT_TRUE(again->grant.has_value());
+          ExpectConsistent();
+          shown = code();
+        });
+    EXPECT_GE(steps, failure.point == FaultPoint::kCommit ? 1 : 4);
   }
 }
 

@@ -72,8 +72,11 @@ struct PlatformCore {
 
   store::Database& db;
   // The online paths' small writes — verification records, renewed
-  // credentials — share commits (store/group_commit.h).
-  store::GroupCommit online_commits{db};
+  // credentials — share commits (store/group_commit.h); on PostgreSQL,
+  // kPostgresCommitters transactions at a time.
+  static constexpr int kPostgresCommitters = 4;
+  store::GroupCommit online_commits{
+      db, db.backend() == store::Backend::kPostgres ? kPostgresCommitters : 1};
   const Clock& clock;
   const Keyring keyring;
   const PlatformOptions options;

@@ -154,6 +154,15 @@ struct Vault::Impl {
                                    const SignedCertificate& certificate, const Prepared& prepared,
                                    IssueResult& result, std::int64_t& links_ended);
 
+  // Vault::GrantPresentation in `tx`; `seq` is its audit entry's (after
+  // commit, CheckpointIfDue).
+  Result<std::optional<Grant>> GrantPresentationIn(store::Transaction& tx,
+                                                   const platform::Principal& terminal,
+                                                   std::string_view citizen_id,
+                                                   std::string_view verification_id,
+                                                   const std::vector<std::string>& type_codes,
+                                                   std::int64_t& seq);
+
   // Appends to the audit log in `tx`; after commit, CheckpointIfDue.
   Result<std::int64_t> Audit(store::Transaction& tx, AuditEvent event);
   void CheckpointIfDue(std::int64_t seq);
