@@ -165,7 +165,7 @@ TEST_P(MedicalApiTest, EachRefusalHasItsCodeAndChangesNothing) {
   ExpectRefused("POST", registrations, at_kiosk(full[1]), other_hospital_.kiosk_key, 403,
                 "slot_of_another_hospital");
   ExpectRefused("POST", registrations, at_kiosk(full[1]), hall_.kiosk_key, 403,
-                "not_a_hospital_terminal");
+                "scene_not_permitted");
   ExpectRefused("POST", registrations, at_kiosk(full[0]), hospital_.kiosk_key, 409, "slot_full");
   ExpectRefused("POST", registrations, at_kiosk(past[0]), hospital_.kiosk_key, 409,
                 "slot_not_open");

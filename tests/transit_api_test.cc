@@ -553,7 +553,7 @@ TEST_P(TransitApiTest, AScanBeforeALossReportCountsOnlyWithinTheUploadGrace) {
 TEST_P(TransitApiTest, WrongCallersAndBadBodiesChangeNothing) {
   const auto before = RowCounts();
   const std::string good = NightBatch().dump();
-  ExpectRefused("POST", "/v1/transit/taps", good, hotel_key_, 403, "permission_denied");
+  ExpectRefused("POST", "/v1/transit/taps", good, hotel_key_, 403, "scene_not_permitted");
   ExpectRefused("POST", "/v1/transit/taps", good, session_, 403, "permission_denied");
   ExpectRefused("POST", "/v1/transit/taps", good, "", 401, "unauthenticated");
   ExpectRefused("POST", "/v1/transit/clearing", R"({"day":"2026-08-15"})", gate_key_, 403,

@@ -80,15 +80,6 @@ std::string_view FieldTypeName(FieldType type) {
   return "string";
 }
 
-std::optional<Response> CheckOrgAccess(const Call& call) {
-  const platform::Principal& who = *call.principal;
-  if (who.role == platform::Role::kAdmin) return std::nullopt;
-  if (who.role == platform::Role::kOrgAdmin && who.org_id == call.request.path_params.at("org")) {
-    return std::nullopt;
-  }
-  return ErrorResponse(PermissionDenied("this key may not administer that organisation"));
-}
-
 const std::string& Param(const Call& call, const char* name) {
   return call.request.path_params.at(name);
 }

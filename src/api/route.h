@@ -55,7 +55,11 @@ struct RouteSpec {
   std::string name;  // metrics label and OpenAPI operationId
   std::string summary;
   std::vector<platform::Role> roles;  // empty: public
-  std::vector<Field> body;            // POST bodies; empty: no body expected
+  // A terminal caller must verify for one of these scenes (empty: any). A
+  // scene's routes get the scene's own (server/api.cc), so a gate of one
+  // scene is refused another's before its body is read.
+  std::vector<code::Scene> scenes;
+  std::vector<Field> body;  // POST bodies; empty: no body expected
   // Query parameters, for the OpenAPI document; the handler reads and
   // checks them (Request::query).
   std::vector<Field> query;
@@ -94,9 +98,6 @@ inline const std::vector<platform::Role> kOrgAdmins = {platform::Role::kAdmin,
 inline const std::vector<platform::Role> kCitizens = {platform::Role::kCitizen};
 inline const std::vector<platform::Role> kTerminals = {platform::Role::kTerminal};
 
-// Organisation routes ({org} in the path): an admin may touch any
-// organisation, an organisation's admin only its own.
-std::optional<Response> CheckOrgAccess(const Call& call);
 // A path parameter, and a body string ("" when the optional field is absent).
 const std::string& Param(const Call& call, const char* name);
 std::string Text(const Call& call, const char* name);

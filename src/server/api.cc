@@ -92,6 +92,21 @@ struct Api::Impl {
             std::string(role.starts_with("a") || role.starts_with("o") ? "an " : "a ") +
             std::string(role) + " may not call this route"));
       }
+      // Organisation routes ({org} in the path): an organisation's admin
+      // touches its own only.
+      if (const auto org = request.path_params.find("org");
+          principal.role == platform::Role::kOrgAdmin && org != request.path_params.end() &&
+          org->second != principal.org_id) {
+        return refuse(PermissionDenied("this key may not administer that organisation"));
+      }
+      if (principal.role == platform::Role::kTerminal && !route.scenes.empty() &&
+          std::find(route.scenes.begin(), route.scenes.end(), principal.scene) ==
+              route.scenes.end()) {
+        return refuse(PermissionDenied("a terminal of the " +
+                                           std::string(code::SceneName(*principal.scene)) +
+                                           " scene may not call this route",
+                                       "scene_not_permitted"));
+      }
       call.principal = &principal;
       if (!limiter.Allow(principal.key_id)) return refuse(RateLimited());
       if (Status staff = NameTheClerk(request, principal); !staff.ok()) return refuse(staff);
@@ -172,8 +187,13 @@ Api::Api(city::City& city, const Clock& clock, Metrics& metrics, ApiOptions opti
   std::ranges::move(internal::OpsRoutes(city, clock), std::back_inserter(routes));
   std::ranges::move(internal::DemoRoutes(city.platform(), impl_->options.demo, clock),
                     std::back_inserter(routes));
-  for (const auto& scene : city.scenes())
-    std::ranges::move(scene->Routes(), std::back_inserter(routes));
+  for (std::size_t i = 0; i < city.scenes().size(); ++i) {
+    const auto kind = code::SceneFromName(city.scene_names()[i]);
+    for (RouteSpec& route : city.scenes()[i]->Routes()) {
+      if (kind.ok() && route.scenes.empty()) route.scenes = {*kind};
+      routes.push_back(std::move(route));
+    }
+  }
   impl_->openapi = internal::OpenApiDocument(routes).dump(2);
 }
 

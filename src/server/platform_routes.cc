@@ -393,7 +393,6 @@ void AddOrganisationRoutes(platform::Platform& p, std::vector<RouteSpec>& routes
                     .summary = "One organisation",
                     .roles = kOrgAdmins,
                     .handler = [&p](Call& call) {
-                      if (auto denied = CheckOrgAccess(call)) return *denied;
                       return Respond(p.organisations().Get(Param(call, "org")), 200, OrgJson);
                     }});
   routes.push_back({.method = Method::kPost,
@@ -416,7 +415,6 @@ void AddOrganisationRoutes(platform::Platform& p, std::vector<RouteSpec>& routes
                     .body = {{.name = "name", .max_length = 200}},
                     .success_status = 201,
                     .handler = [&p](Call& call) {
-                      if (auto denied = CheckOrgAccess(call)) return *denied;
                       return Respond(
                           p.organisations().CreateSite(Param(call, "org"), Text(call, "name")), 201,
                           [](const platform::Site& s) {
@@ -429,7 +427,6 @@ void AddOrganisationRoutes(platform::Platform& p, std::vector<RouteSpec>& routes
                     .summary = "The organisation's sites",
                     .roles = kOrgAdmins,
                     .handler = [&p](Call& call) {
-                      if (auto denied = CheckOrgAccess(call)) return *denied;
                       return Respond(
                           p.organisations().ListSites(Param(call, "org")), 200,
                           [](const std::vector<platform::Site>& sites) {
@@ -453,7 +450,6 @@ void AddTerminalRoutes(platform::Platform& p, std::vector<RouteSpec>& routes) {
        .body = {{.name = "site_id", .max_length = 64}, {.name = "name", .max_length = 200}},
        .success_status = 201,
        .handler = [&p](Call& call) {
-         if (auto denied = CheckOrgAccess(call)) return *denied;
          return Respond(p.access_keys().CreateTerminal(Param(call, "org"), Text(call, "site_id"),
                                                        Text(call, "name")),
                         201, [](const std::pair<platform::Terminal, platform::NewApiKey>& t) {
@@ -468,7 +464,6 @@ void AddTerminalRoutes(platform::Platform& p, std::vector<RouteSpec>& routes) {
                     .summary = "The organisation's terminals",
                     .roles = kOrgAdmins,
                     .handler = [&p](Call& call) {
-                      if (auto denied = CheckOrgAccess(call)) return *denied;
                       return Respond(p.access_keys().ListTerminals(Param(call, "org")), 200,
                                      [](const std::vector<platform::Terminal>& terminals) {
                                        json out = json::array();
@@ -484,7 +479,6 @@ void AddTerminalRoutes(platform::Platform& p, std::vector<RouteSpec>& routes) {
                     .roles = kOrgAdmins,
                     .success_status = 201,
                     .handler = [&p](Call& call) {
-                      if (auto denied = CheckOrgAccess(call)) return *denied;
                       return Respond(p.access_keys().RotateTerminalKey(Param(call, "org"),
                                                                        Param(call, "terminal")),
                                      201, KeyJson);
@@ -496,7 +490,6 @@ void AddTerminalRoutes(platform::Platform& p, std::vector<RouteSpec>& routes) {
        .summary = "Disable a terminal and its key",
        .roles = kOrgAdmins,
        .handler = [&p](Call& call) {
-         if (auto denied = CheckOrgAccess(call)) return *denied;
          return Done(p.access_keys().DisableTerminal(Param(call, "org"), Param(call, "terminal")),
                      {{"terminal_id", Param(call, "terminal")}, {"active", false}});
        }});

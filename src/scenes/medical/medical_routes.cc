@@ -16,7 +16,6 @@ namespace citycode::medical {
 namespace {
 
 using api::Call;
-using api::CheckOrgAccess;
 using api::FieldType;
 using api::Method;
 using api::Param;
@@ -190,7 +189,6 @@ void AddFeeRoutes(MedicalScene& scene, std::vector<RouteSpec>& routes) {
        .summary = "The hospital's charges and refunds posted on a local day (?day=YYYY-MM-DD)",
        .roles = api::kOrgAdmins,
        .handler = [&scene](Call& call) {
-         if (auto denied = CheckOrgAccess(call)) return *denied;
          return Respond(scene.HospitalRevenue(Param(call, "org"), QueryText(call, "day")), 200,
                         DayRevenueJson);
        }});
@@ -205,7 +203,6 @@ void AddFacilityRoutes(MedicalScene& scene, std::vector<RouteSpec>& routes) {
                     .body = {{.name = "name", .max_length = 64, .description = "e.g. 内科"}},
                     .success_status = 201,
                     .handler = [&scene](Call& call) {
-                      if (auto denied = CheckOrgAccess(call)) return *denied;
                       return Respond(scene.CreateDepartment(Param(call, "org"), Text(call, "name")),
                                      201, DepartmentJson);
                     }});
@@ -215,7 +212,6 @@ void AddFacilityRoutes(MedicalScene& scene, std::vector<RouteSpec>& routes) {
                     .summary = "The hospital's departments",
                     .roles = api::kOrgAdmins,
                     .handler = [&scene](Call& call) {
-                      if (auto denied = CheckOrgAccess(call)) return *denied;
                       return Respond(scene.ListDepartments(Param(call, "org")), 200,
                                      [](const std::vector<Department>& list) {
                                        json out = json::array();
@@ -233,7 +229,6 @@ void AddFacilityRoutes(MedicalScene& scene, std::vector<RouteSpec>& routes) {
                              {.name = "department_id", .max_length = 64}},
                     .success_status = 201,
                     .handler = [&scene](Call& call) {
-                      if (auto denied = CheckOrgAccess(call)) return *denied;
                       return Respond(
                           scene.CreateClinician(Param(call, "org"), Text(call, "department_id"),
                                                 Text(call, "name"), Text(call, "title")),
@@ -245,7 +240,6 @@ void AddFacilityRoutes(MedicalScene& scene, std::vector<RouteSpec>& routes) {
                     .summary = "The hospital's clinicians",
                     .roles = api::kOrgAdmins,
                     .handler = [&scene](Call& call) {
-                      if (auto denied = CheckOrgAccess(call)) return *denied;
                       return Respond(scene.ListClinicians(Param(call, "org")), 200,
                                      [](const std::vector<Clinician>& list) {
                                        json out = json::array();
@@ -272,7 +266,6 @@ void AddFacilityRoutes(MedicalScene& scene, std::vector<RouteSpec>& routes) {
                 {.name = "fee_fen", .type = FieldType::kInteger, .description = "fee in fen"}},
        .success_status = 201,
        .handler = [&scene](Call& call) {
-         if (auto denied = CheckOrgAccess(call)) return *denied;
          return Respond(scene.CreateSchedule(Param(call, "org"),
                                              {.clinician_id = Text(call, "clinician_id"),
                                               .day = Text(call, "day"),
@@ -297,7 +290,6 @@ void AddFacilityRoutes(MedicalScene& scene, std::vector<RouteSpec>& routes) {
                  .max_length = 64,
                  .description = "a desk's clinician, of the hospital; only for a desk"}},
        .handler = [&scene](Call& call) {
-         if (auto denied = CheckOrgAccess(call)) return *denied;
          auto role = TerminalRoleFromName(Text(call, "role"));
          if (!role.ok()) return api::ErrorResponse(role.status());
          return Respond(scene.RegisterTerminal(Param(call, "org"), Text(call, "terminal_id"), *role,
@@ -310,7 +302,6 @@ void AddFacilityRoutes(MedicalScene& scene, std::vector<RouteSpec>& routes) {
                     .summary = "The hospital's terminals that have a role",
                     .roles = api::kOrgAdmins,
                     .handler = [&scene](Call& call) {
-                      if (auto denied = CheckOrgAccess(call)) return *denied;
                       return Respond(scene.ListTerminals(Param(call, "org")), 200,
                                      [](const std::vector<MedicalTerminal>& list) {
                                        json out = json::array();
@@ -326,7 +317,6 @@ void AddFacilityRoutes(MedicalScene& scene, std::vector<RouteSpec>& routes) {
        .roles = api::kOrgAdmins,
        .body = {{.name = "reason", .max_length = 200, .description = "told to the patients"}},
        .handler = [&scene](Call& call) {
-         if (auto denied = CheckOrgAccess(call)) return *denied;
          return Respond(
              scene.StopSchedule(Param(call, "org"), Param(call, "schedule"), Text(call, "reason")),
              200, ScheduleStopJson);

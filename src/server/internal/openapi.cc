@@ -79,6 +79,12 @@ nlohmann::json Operation(const RouteSpec& route) {
     for (auto role : route.roles) {
       if (!roles.empty()) roles += ", ";
       roles += platform::RoleName(role);
+      if (role != platform::Role::kTerminal || route.scenes.empty()) continue;
+      std::string scenes;
+      for (code::Scene scene : route.scenes) {
+        scenes += (scenes.empty() ? "" : ", ") + std::string(code::SceneName(scene));
+      }
+      roles += " (" + scenes + ")";
     }
     op["description"] =
         "Callers: " + roles + (route.needs_channel_key ? " (with X-Channel-Key)" : "");
