@@ -26,4 +26,12 @@ std::string RandomId(std::string_view prefix) {
   return std::string(prefix) + "_" + ToHex(RandomArray<16>());
 }
 
+std::string TimeOrderedId(std::string_view prefix, std::int64_t unix_millis) {
+  std::array<std::uint8_t, 16> bytes = RandomArray<16>();
+  for (int i = 0; i < 6; ++i) {
+    bytes[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(unix_millis >> (40 - 8 * i));
+  }
+  return std::string(prefix) + "_" + ToHex(bytes);
+}
+
 }  // namespace citycode::crypto

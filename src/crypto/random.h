@@ -24,6 +24,12 @@ std::array<std::uint8_t, N> RandomArray() {
 
 // "<prefix>_<32 hex digits>": an id of 128 random bits ("org_3f9c…").
 std::string RandomId(std::string_view prefix);
+// The same shape, but the first 12 hex digits are `unix_millis` and the
+// other 20 (80 bits) random: ids made later sort later, so a table keyed
+// by them grows at its end (one page written per batch of rows, not one
+// random page per row). For records whose time is no secret from whoever
+// sees the id.
+std::string TimeOrderedId(std::string_view prefix, std::int64_t unix_millis);
 
 }  // namespace citycode::crypto
 

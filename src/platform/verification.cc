@@ -141,9 +141,14 @@ Result<OnlineVerification> PlatformCore::RecordIn(store::Transaction& tx, const 
                                                   code::VerificationResult result,
                                                   std::optional<Instant> scanned_at,
                                                   std::string_view scan) {
-  OnlineVerification out{.verification_id = RandomId("ver"), .result = std::move(result)};
-  code::VerificationResult& verdict = out.result;
   const Instant now = clock.Now();
+  // Time-ordered: the events' key grows at its end.
+  OnlineVerification out{
+      .verification_id = crypto::TimeOrderedId(
+          "ver",
+          std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count()),
+      .result = std::move(result)};
+  code::VerificationResult& verdict = out.result;
   if (verdict.valid) {
     // The store knows of a revocation before any list is re-signed. A
     // past scan counts a revocation made before it only.
