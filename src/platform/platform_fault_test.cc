@@ -8,9 +8,9 @@
 #include <memory>
 #include <string>
 
-#include "code/presentation.h"
 #include "platform/platform.h"
 #include "tests/support/faulty_database.h"
+#include "tests/support/fresh_code.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/test_databases.h"
 
@@ -137,10 +137,7 @@ TEST_P(PlatformFaultTest, AVerificationThatFailsAtAnyStepIsNeverAnsweredValid) {
   ASSERT_THAT(gate, IsOk());
   std::uint64_t counter = 0;
   const auto code = [&] {
-    auto bytes = code::MakePresentation(
-        {.credential = enrolled->credential, .made_at = clock_.Now(), .counter = ++counter},
-        device);
-    return bytes.ok() ? code::ToQrText(*bytes) : std::string();
+    return testing::FreshCode(enrolled->credential, device, clock_.Now(), counter);
   };
   for (const StorageFailure& failure : kStorageFailures) {
     SCOPED_TRACE(failure.name);

@@ -9,10 +9,10 @@
 #include <memory>
 #include <string>
 
-#include "code/presentation.h"
 #include "crypto/key.h"
 #include "tests/support/faulty_database.h"
 #include "tests/support/faulty_vault_test.h"
+#include "tests/support/fresh_code.h"
 #include "tests/support/status_matchers.h"
 #include "vault/vault.h"
 
@@ -162,10 +162,7 @@ TEST_P(VaultFaultTest, AVerifiedPresentationThatFailsAtAnyStepIsNeverAnsweredVal
   ASSERT_THAT(enrolled, IsOk());
   std::uint64_t counter = 0;
   const auto code = [&] {
-    auto bytes = code::MakePresentation(
-        {.credential = enrolled->credential, .made_at = clock_.Now(), .counter = ++counter},
-        device);
-    return bytes.ok() ? code::ToQrText(*bytes) : std::string();
+    return testing::FreshCode(enrolled->credential, device, clock_.Now(), counter);
   };
   const auto verify = [&](const std::string& shown) {
     std::promise<Result<VerifiedPresentation>> answered;

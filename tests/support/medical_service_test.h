@@ -13,10 +13,10 @@
 #include <string_view>
 #include <utility>
 
-#include "code/presentation.h"
 #include "common/bytes.h"
 #include "common/clock.h"
 #include "crypto/key.h"
+#include "tests/support/fresh_code.h"
 #include "tests/support/people.h"
 #include "tests/support/service_test.h"
 
@@ -168,12 +168,7 @@ class MedicalServiceTest : public ServiceTest {
     return Login(phone);
   }
 
-  std::string Code() {
-    auto bytes = code::MakePresentation(
-        {.credential = credential_, .made_at = clock_.Now(), .counter = ++counter_}, device_key_);
-    EXPECT_TRUE(bytes.ok()) << bytes.status().ToString();
-    return bytes.ok() ? code::ToQrText(*bytes) : std::string();
-  }
+  std::string Code() { return FreshCode(credential_, device_key_, clock_.Now(), counter_); }
 
   // A session of the clinician; the answer's slots.
   json Schedule(std::string_view day, std::string_view start, std::string_view end, int capacity) {

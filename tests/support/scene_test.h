@@ -19,8 +19,8 @@
 #include <string>
 #include <string_view>
 
-#include "code/presentation.h"
 #include "platform/platform.h"
+#include "tests/support/fresh_code.h"
 #include "tests/support/test_databases.h"
 
 namespace citycode::testing {
@@ -83,12 +83,7 @@ class SceneTest : public DatabaseTest {
 
   // A fresh code: every presentation has its own counter.
   std::string Code(const SceneCitizen& citizen) {
-    auto bytes = code::MakePresentation({.credential = citizen.credential.credential,
-                                         .made_at = clock_.Now(),
-                                         .counter = ++counter_},
-                                        *citizen.device);
-    EXPECT_TRUE(bytes.ok());
-    return code::ToQrText(*bytes);
+    return FreshCode(citizen.credential.credential, *citizen.device, clock_.Now(), counter_);
   }
 
   ManualClock clock_{kSceneTestStart};
