@@ -71,12 +71,6 @@ struct PlatformCore {
         login_by_address(options.login_failures_per_address, kFirstLoginWait, kMaxLoginWait) {}
 
   store::Database& db;
-  // The online paths' small writes — verification records, renewed
-  // credentials — share commits (store/group_commit.h); on PostgreSQL,
-  // kPostgresCommitters transactions at a time.
-  static constexpr int kPostgresCommitters = 4;
-  store::GroupCommit online_commits{
-      db, db.backend() == store::Backend::kPostgres ? kPostgresCommitters : 1};
   const Clock& clock;
   const Keyring keyring;
   const PlatformOptions options;
@@ -138,6 +132,14 @@ struct PlatformCore {
   std::mutex refresh_mutex;
   std::uint64_t trust_version_loaded = 0;       // guarded by refresh_mutex
   std::uint64_t revocation_version_loaded = 0;  // guarded by refresh_mutex
+
+  // The online paths' small writes — verification records, renewed
+  // credentials — share commits (store/group_commit.h); on PostgreSQL,
+  // kPostgresCommitters transactions at a time. The last member: destroyed
+  // first, so the units it still commits find the rest alive.
+  static constexpr int kPostgresCommitters = 4;
+  store::GroupCommit online_commits{
+      db, db.backend() == store::Backend::kPostgres ? kPostgresCommitters : 1};
 
   // Creates the root key and a first signing key in an empty store.
   Status Bootstrap();
