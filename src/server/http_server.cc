@@ -588,12 +588,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       if (route_name_.empty()) route_name_.assign(kUnmatched);
       return Write(std::move(response));
     }
-    const int limit = core_.options.handler_threads + core_.options.max_queued_requests;
-    if (core_.handling.fetch_add(1) >= limit) {
-      core_.handling.fetch_sub(1);
-      return Write(ServerError(503, "overloaded", "the server is overloaded; retry later"));
-    }
-    state_ = State::kHandling;
+    if (!StartHandling()) return;
     // The guard keeps the I/O threads running until the answer is written.
     net::post(core_.handlers,
               [self = this->shared_from_this(), work = net::make_work_guard(Strand())] {
@@ -606,16 +601,25 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
               });
   }
 
+  // Counts the request among those handed on (to the pool, or waiting for
+  // a later answer); false, with a 503 written, when handler_threads +
+  // max_queued_requests are already there.
+  bool StartHandling() {
+    const int limit = core_.options.handler_threads + core_.options.max_queued_requests;
+    if (core_.handling.fetch_add(1) >= limit) {
+      core_.handling.fetch_sub(1);
+      Write(ServerError(503, "overloaded", "the server is overloaded; retry later"));
+      return false;
+    }
+    state_ = State::kHandling;
+    return true;
+  }
+
   // A route that answers later starts here, on the I/O thread, and its
   // answer is written when it comes (from the thread that committed it).
   // It counts among the handlers' requests, under the same limit.
   void AnswerLater() {
-    const int limit = core_.options.handler_threads + core_.options.max_queued_requests;
-    if (core_.handling.fetch_add(1) >= limit) {
-      core_.handling.fetch_sub(1);
-      return Write(ServerError(503, "overloaded", "the server is overloaded; retry later"));
-    }
-    state_ = State::kHandling;
+    if (!StartHandling()) return;
     core_.router.DispatchLater(
         request_, &route_name_,
         [held = Held{net::make_work_guard(Strand()), this->shared_from_this()}](Response response) {
