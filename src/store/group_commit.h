@@ -6,10 +6,12 @@
 // at a time, runs them one after the other in one write transaction and
 // commits, then tells each unit's caller. SQLite has one writer at a time,
 // so one committing thread; PostgreSQL takes several transactions at once,
-// and several threads keep its round trips and fsyncs overlapping. A unit that fails rolls the
-// shared transaction back, and its batch runs again one unit per
-// transaction, so one unit's failure is no other's; a failed commit fails
-// every unit of its batch, none of whose writes are then stored.
+// and several threads keep its round trips and fsyncs overlapping.
+//
+// A unit that fails rolls the shared transaction back, and its batch runs
+// again one unit per transaction, so one unit's failure is no other's; a
+// failed commit fails every unit of its batch, none of whose writes are
+// then stored.
 //
 // A caller either waits (Run) or goes on and is called back (Submit): the
 // server's online verification submits and answers from the callback, so
