@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "store/database.h"
+#include "tests/support/notes_test.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/test_databases.h"
 
@@ -18,17 +19,8 @@ namespace {
 
 using store::TransactionMode;
 
-class FaultyDatabaseTest : public DatabaseTest {
+class FaultyDatabaseTest : public NotesTest {
  protected:
-  void SetUp() override {
-    DatabaseTest::SetUp();
-    if (IsSkipped() || HasFatalFailure()) return;
-    ASSERT_THAT(db().Migrate(std::vector<store::Migration>{
-                    {1, "notes", "CREATE TABLE notes (id BIGINT PRIMARY KEY)"}}),
-                IsOk());
-    faulty_ = std::make_unique<FaultyDatabase>(db());
-  }
-
   // Inserts notes `first` and `first + 1` in one transaction of `faulty`.
   Status InsertTwo(std::int64_t first) {
     return store::RunInTransaction(*faulty_, TransactionMode::kWrite, [&](store::Transaction& tx) {
@@ -37,8 +29,6 @@ class FaultyDatabaseTest : public DatabaseTest {
       return tx.Execute("INSERT INTO notes (id) VALUES (?)", {store::Int(first + 1)}).status();
     });
   }
-
-  std::unique_ptr<FaultyDatabase> faulty_;  // over db(), which SetUp makes
 };
 
 TEST_P(FaultyDatabaseTest, UnarmedItPassesEverythingThrough) {

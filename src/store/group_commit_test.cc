@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "tests/support/faulty_database.h"
+#include "tests/support/notes_test.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/test_databases.h"
 
@@ -23,15 +24,11 @@ namespace {
 
 constexpr int kFollowers = 6;
 
-class GroupCommitTest : public DatabaseTest {
+class GroupCommitTest : public NotesTest {
  protected:
   void SetUp() override {
-    DatabaseTest::SetUp();
+    NotesTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    ASSERT_THAT(db().Migrate(std::vector<store::Migration>{
-                    {1, "notes", "CREATE TABLE notes (id BIGINT PRIMARY KEY)"}}),
-                IsOk());
-    faulty_ = std::make_unique<FaultyDatabase>(db());
     commits_ = std::make_unique<store::GroupCommit>(*faulty_);
   }
 
@@ -65,7 +62,6 @@ class GroupCommitTest : public DatabaseTest {
     return statuses;
   }
 
-  std::unique_ptr<FaultyDatabase> faulty_;
   std::unique_ptr<store::GroupCommit> commits_;
 };
 
