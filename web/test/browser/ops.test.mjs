@@ -238,12 +238,20 @@ describe('the operator dashboard', { timeout: 240000 }, () => {
   test('the page asks every 3 s while shown, not while hidden, and not after signing out', async () => {
     // The page's timers on a paused clock: they run only as far as the test moves them.
     const page = await openPage(env.browser, env.server, '/ops', { viewport: DESKTOP_VIEWPORT, clock: 'paused' })
+    const isDashboard = (request) => request.url().includes('/v1/ops/dashboard')
     const asked = []
-    page.on('request', (request) => { if (request.url().includes('/v1/ops/dashboard')) asked.push(request.url()) })
+    let answered = 0
+    page.on('request', (request) => { if (isDashboard(request)) asked.push(request.url()) })
+    page.on('requestfinished', (request) => { if (isDashboard(request)) answered++ })
     await signIn(page, env.server.keys.admin_key)
     await page.locator('[data-testid="ops-live"][data-generated-at]').waitFor()
-    // Every request made so far has been seen once a later one is (requests are reported in order).
-    const settled = async () => page.evaluate(() => fetch('/healthz').then((r) => r.status))
+    // Every request made so far has been seen once a later one is (requests
+    // are reported in order), and each has its answer: a request still in
+    // flight when the tab shows again would be that showing's request.
+    const settled = async () => {
+      await page.evaluate(() => fetch('/healthz').then((r) => r.status))
+      while (answered < asked.length) await page.waitForEvent('requestfinished', isDashboard)
+    }
     const askedAfter = async (ms) => {
       const before = asked.length
       await page.clock.runFor(ms)
