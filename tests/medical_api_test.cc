@@ -661,33 +661,7 @@ constexpr std::string_view kTeenIdNumber = "370282201208080020";
 // child's code shown from the guardian's phone is refused
 // guardianship_ended, and nothing changes.
 TEST_P(MedicalApiTest, AGuardianBooksAndSeesAppointmentsForAChild) {
-  // The civil-affairs agency and its guardianship certificate.
-  const crypto::PrivateKey agency_key = *crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519);
-  json agency = SendJson("POST", "/v1/orgs", {{"name", "即墨区民政局"}, {"kind", "issuing_agency"}},
-                         admin_, 201);
-  const std::string agency_id = agency.value("id", "");
-  SendJson("POST", "/v1/orgs/" + agency_id + "/vault/issuer",
-           {{"credit_code", "11370282MB7654321X"}, {"name", "即墨区民政局"}}, admin_, 200);
-  SendJson("POST", "/v1/orgs/" + agency_id + "/vault/issuer/keys",
-           {{"public_key", agency_key.public_key().ToPem()}}, admin_, 201);
-  const std::string agency_admin =
-      SendJson("POST", "/v1/orgs/" + agency_id + "/admin-keys", {{"name", "agency"}}, admin_, 201)
-          .value("api_key", "");
-  auto guardianship = vault::SampleCertificate(
-      *vault::FindCertificateType("guardianship_certificate"),
-      {.name = std::string(kTeenName), .id_number = std::string(kTeenIdNumber)},
-      {.name = "即墨区民政局", .credit_code = "11370282MB7654321X"}, 1, "2024-03-01", "");
-  ASSERT_TRUE(guardianship.ok());
-  guardianship->fields = {{"guardian_name", std::string(kCitizenName)},
-                          {"guardian_id_number", std::string(kIdNumber)},
-                          {"relationship", "母亲"},
-                          {"ward_kind", "minor"}};
-  SendJson("POST", "/v1/vault/certificates",
-           {{"certificate",
-             vault::CertificateToJson(*vault::SignCertificate(*guardianship, agency_key))}},
-           agency_admin, 201);
-  json added = SendJson("POST", "/v1/me/dependants",
-                        {{"name", kTeenName}, {"id_number", kTeenIdNumber}}, session_, 201);
+  const json added = AddDependant(kTeenName, kTeenIdNumber);
   const std::string child = "/v1/me/dependants/" + added.value("dependant_id", "");
   const crypto::PrivateKey child_key = *crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519);
   json enrolled = SendJson("POST", child + "/devices",

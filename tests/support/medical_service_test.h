@@ -19,6 +19,9 @@
 #include "tests/support/fresh_code.h"
 #include "tests/support/people.h"
 #include "tests/support/service_test.h"
+#include "vault/certificate.h"
+#include "vault/certificate_types.h"
+#include "vault/sample_certificates.h"
 
 namespace citycode::testing {
 
@@ -166,6 +169,40 @@ class MedicalServiceTest : public ServiceTest {
       EXPECT_TRUE(confirmed.ok()) << confirmed.status().ToString();
     }
     return Login(phone);
+  }
+
+  // The civil-affairs agency issues a guardianship certificate naming the
+  // citizen guardian of `name`, `id_number`; the citizen adds the child as a
+  // dependant. The answer to POST /v1/me/dependants.
+  json AddDependant(std::string_view name, std::string_view id_number) {
+    const crypto::PrivateKey agency_key =
+        *crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519);
+    json agency = SendJson("POST", "/v1/orgs",
+                           {{"name", "即墨区民政局"}, {"kind", "issuing_agency"}}, admin_, 201);
+    const std::string agency_id = agency.value("id", "");
+    SendJson("POST", "/v1/orgs/" + agency_id + "/vault/issuer",
+             {{"credit_code", "11370282MB7654321X"}, {"name", "即墨区民政局"}}, admin_, 200);
+    SendJson("POST", "/v1/orgs/" + agency_id + "/vault/issuer/keys",
+             {{"public_key", agency_key.public_key().ToPem()}}, admin_, 201);
+    const std::string agency_admin =
+        SendJson("POST", "/v1/orgs/" + agency_id + "/admin-keys", {{"name", "agency"}}, admin_, 201)
+            .value("api_key", "");
+    auto guardianship = vault::SampleCertificate(
+        *vault::FindCertificateType("guardianship_certificate"),
+        {.name = std::string(name), .id_number = std::string(id_number)},
+        {.name = "即墨区民政局", .credit_code = "11370282MB7654321X"}, 1, "2024-03-01", "");
+    EXPECT_TRUE(guardianship.ok());
+    if (!guardianship.ok()) return nullptr;
+    guardianship->fields = {{"guardian_name", std::string(kCitizenName)},
+                            {"guardian_id_number", std::string(kIdNumber)},
+                            {"relationship", "母亲"},
+                            {"ward_kind", "minor"}};
+    SendJson("POST", "/v1/vault/certificates",
+             {{"certificate",
+               vault::CertificateToJson(*vault::SignCertificate(*guardianship, agency_key))}},
+             agency_admin, 201);
+    return SendJson("POST", "/v1/me/dependants", {{"name", name}, {"id_number", id_number}},
+                    session_, 201);
   }
 
   std::string Code() { return FreshCode(credential_, device_key_, clock_.Now(), counter_); }
