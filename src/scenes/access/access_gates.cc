@@ -343,20 +343,18 @@ Status CheckPassage(const Passage& p, Instant now) {
   return api::CheckText(p.reason, kMaxReason, "a passage's reason");
 }
 
-Result<Resolved> Resolve(platform::Platform& platform, store::Transaction& tx,
-                         const Principal& gate, const Passage& p) {
+// Outside any transaction: a code's verification waits for the group
+// commit that records it, and a transaction held open meanwhile (a reader
+// on SQLite) stalls that commit's checkpoint. A visitor pass is only read
+// here; ResolvePass checks it is one of the site's printed passes.
+Result<Resolved> Resolve(platform::Platform& platform, const Principal& gate, const Passage& p) {
   Resolved resolved;
   if (p.code.starts_with(code::kVisitorPassPrefix)) {
     auto bytes = code::VisitorPassBytes(p.code);
     auto pass =
         bytes.ok() ? code::ParseVisitorPass(*bytes) : Result<code::VisitorPass>(bytes.status());
-    if (!pass.ok() || pass->claims.site != gate.site_id) return resolved;
-    const std::string id = PassIdOf(pass->claims.id);
-    CITYCODE_ASSIGN_OR_RETURN(
-        auto known, tx.QueryOptional("SELECT id FROM access_passes WHERE id = ? AND site_id = ? "
-                                     "AND printed = 1",
-                                     {Text(id), Text(gate.site_id)}));
-    if (known) resolved.pass_id = id;
+    if (pass.ok() && pass->claims.site == gate.site_id)
+      resolved.pass_id = PassIdOf(pass->claims.id);
     return resolved;
   }
   CITYCODE_ASSIGN_OR_RETURN(
@@ -365,6 +363,17 @@ Result<Resolved> Resolve(platform::Platform& platform, store::Transaction& tx,
                                             gate.terminal_id + "#" + std::to_string(p.sequence)));
   if (verification.result.valid) resolved.citizen_id = verification.citizen_id;
   return resolved;
+}
+
+// In `tx`: `who` with a pass the site did not print forgotten.
+Result<Resolved> ResolvePass(store::Transaction& tx, const Principal& gate, Resolved who) {
+  if (who.pass_id.empty()) return who;
+  CITYCODE_ASSIGN_OR_RETURN(
+      auto known, tx.QueryOptional("SELECT id FROM access_passes WHERE id = ? AND site_id = ? "
+                                   "AND printed = 1",
+                                   {Text(who.pass_id), Text(gate.site_id)}));
+  if (!known) who.pass_id.clear();
+  return who;
 }
 
 // In `tx`: an admitted visitor's passage counts against their pass.
@@ -400,14 +409,14 @@ Result<PassageUpload> AccessScene::UploadPassages(const Principal& gate,
   Impl& impl = *impl_;
   const Instant now = impl.clock.Now();
   for (const Passage& p : passages) CITYCODE_RETURN_IF_ERROR(CheckPassage(p, now));
-  std::vector<Resolved> resolved;
   {
     CITYCODE_ASSIGN_OR_RETURN(auto tx, impl.db.Begin(store::TransactionMode::kRead));
     CITYCODE_RETURN_IF_ERROR(impl.GateSite(*tx, gate, "").status());
-    for (const Passage& p : passages) {
-      CITYCODE_ASSIGN_OR_RETURN(Resolved who, Resolve(impl.platform, *tx, gate, p));
-      resolved.push_back(std::move(who));
-    }
+  }
+  std::vector<Resolved> resolved;
+  for (const Passage& p : passages) {
+    CITYCODE_ASSIGN_OR_RETURN(Resolved who, Resolve(impl.platform, gate, p));
+    resolved.push_back(std::move(who));
   }
   PassageUpload upload;
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
@@ -421,7 +430,7 @@ Result<PassageUpload> AccessScene::UploadPassages(const Principal& gate,
             gate_row ? Text(gate_row->Text(0)) : store::Value(nullptr);
         for (std::size_t i = 0; i < passages.size(); ++i) {
           const Passage& p = passages[i];
-          const Resolved& who = resolved[i];
+          CITYCODE_ASSIGN_OR_RETURN(const Resolved who, ResolvePass(tx, gate, resolved[i]));
           CITYCODE_ASSIGN_OR_RETURN(
               auto inserted,
               tx.Execute(
