@@ -53,6 +53,7 @@
 #include <thread>
 #include <vector>
 
+#include "api_call.h"
 #include "api_client/http_client.h"
 #include "api_client/simulator.h"
 #include "code/presentation.h"
@@ -73,19 +74,6 @@ namespace {
 
 using nlohmann::json;
 using SteadyClock = std::chrono::steady_clock;
-using Headers = std::vector<std::pair<std::string, std::string>>;
-
-// One API call that must answer `expected`; its JSON answer.
-json Call(api_client::HttpClient& client, std::string_view method, std::string_view target,
-          const json& body, const Headers& headers, int expected, std::string_view what) {
-  auto reply = Check(client.Send(method, target, body.is_null() ? "" : body.dump(), headers), what);
-  if (reply.status != expected) {
-    // The error answer names a machine code, never personal data.
-    throw std::runtime_error(std::string(what) + ": HTTP " + std::to_string(reply.status) + " " +
-                             reply.body);
-  }
-  return json::parse(reply.body);
-}
 
 void WriteFile(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::trunc);

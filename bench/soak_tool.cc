@@ -61,6 +61,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "api_call.h"
 #include "api_client/http_client.h"
 #include "api_client/simulator.h"
 #include "code/presentation.h"
@@ -80,20 +81,8 @@ namespace {
 
 using nlohmann::json;
 using SteadyClock = std::chrono::steady_clock;
-using Headers = std::vector<std::pair<std::string, std::string>>;
 
 Headers Bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
-
-// One set-up call that must answer `expected`; its JSON answer.
-json Call(api_client::HttpClient& client, std::string_view method, const std::string& target,
-          const json& body, const Headers& headers, int expected, std::string_view what) {
-  auto reply = Check(client.Send(method, target, body.is_null() ? "" : body.dump(), headers), what);
-  if (reply.status != expected) {
-    throw std::runtime_error(std::string(what) + ": HTTP " + std::to_string(reply.status) + " " +
-                             reply.body);
-  }
-  return json::parse(reply.body);
-}
 
 std::string ReadText(const std::string& path) {
   std::ifstream in(path);
