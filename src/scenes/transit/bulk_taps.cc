@@ -96,17 +96,18 @@ Result<std::int64_t> BulkTaps::FarePending() {
         }
         CITYCODE_RETURN_IF_ERROR(status);
         for (auto& [rider_id, taps] : by_rider) {  // in id order, as UploadTaps locks
+          // In key order: appended to the rider's range of the taps table.
           std::sort(taps.begin(), taps.end(), [](const Tap& a, const Tap& b) {
             return std::tie(a.at, a.terminal_id, a.sequence) <
                    std::tie(b.at, b.terminal_id, b.sequence);
           });
-          std::set<Date> days;
+          internal::NewTaps added;
           for (const Tap& t : taps) {
             CITYCODE_RETURN_IF_ERROR(
                 internal::StoreValid(tx, rider_id, t, internal::Destination::kTaps));
-            days.insert(OperatingDayOf(t.at, impl.options));
+            added.Add(t, impl.options);
           }
-          CITYCODE_RETURN_IF_ERROR(impl.RefareDays(tx, rider_id, days));
+          CITYCODE_RETURN_IF_ERROR(impl.Refare(tx, rider_id, added));
           ++fared;
         }
         return OkStatus();

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "scenes/transit/csv.h"
+#include "scenes/transit/internal/faring.h"
 #include "scenes/transit/ledger.h"
 #include "scenes/transit/schema.h"
 
@@ -23,14 +24,13 @@ std::string AgencyKey(std::string_view agency_id) {
   return agency_id.empty() ? "unknown" : std::string(agency_id);
 }
 
-// "window=<id>@<night>" of a charge's rules (rides.cc RulesText), or empty
-// when no promotion window applied.
-std::string WindowOf(std::string_view rules) {
-  constexpr std::string_view kKey = ";window=";
-  const std::size_t at = rules.find(kKey);
-  if (at == std::string_view::npos) return "";
-  const std::size_t start = at + kKey.size();
-  return std::string(rules.substr(start, rules.find(';', start) - start));
+// "<window id>@<night>" of a charge's rules, or empty when no promotion
+// window applied.
+Result<std::string> WindowOf(std::string_view rules) {
+  Charge charge;
+  CITYCODE_RETURN_IF_ERROR(internal::ParseRules(rules, charge));
+  if (charge.window_id.empty()) return std::string();
+  return charge.window_id + "@" + FormatGtfsDate(charge.window_night);
 }
 
 struct DayCharge {
@@ -98,10 +98,11 @@ struct Clearing::Impl {
           if (row.Int(3) != 0) return Internal("voided trip " + row.Text(0) + " has an amount");
           continue;
         }
+        CITYCODE_ASSIGN_OR_RETURN(std::string window, WindowOf(row.Text(5)));
         charges.push_back(DayCharge{.trip_id = row.Text(0),
                                     .rider_id = row.Text(1),
                                     .agency_id = AgencyKey(row.Text(2)),
-                                    .window = WindowOf(row.Text(5)),
+                                    .window = std::move(window),
                                     .amount = row.Int(3),
                                     .base_amount = row.Int(4),
                                     .share = row.Int(3)});

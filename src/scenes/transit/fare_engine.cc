@@ -11,7 +11,17 @@
 namespace citycode::transit {
 namespace {
 
-std::string TapId(const Tap& tap) { return tap.terminal_id + ":" + std::to_string(tap.sequence); }
+using Spent = PaidBefore::Total;
+
+// The running total of `key` on `date`; the pointer stays valid until the
+// next call for the same vector. A rider has a few of each, so searched in
+// place.
+std::int64_t* SpentOn(std::vector<Spent>& all, std::string_view key, const Date& date) {
+  for (Spent& s : all) {
+    if (s.date == date && s.key == key) return &s.amount;
+  }
+  return &all.emplace_back(Spent{std::string(key), date, 0}).amount;
+}
 
 // A total order on taps, so that sorting (and dropping repeats) does not
 // depend on the order they arrived in.
@@ -128,6 +138,18 @@ bool WindowApplies(const FareWindow& w, const Charge& c, int route_type) {
 
 }  // namespace
 
+std::string TapId(const Tap& tap) { return tap.terminal_id + ":" + std::to_string(tap.sequence); }
+
+void PaidBefore::Add(const Charge& earlier) {
+  if (earlier.amount == 0) return;
+  if (!earlier.window_id.empty()) {
+    *SpentOn(windows, earlier.window_id, earlier.window_night) += earlier.amount;
+  }
+  if (earlier.daily_cap_applied) {
+    *SpentOn(days, earlier.rider_category_id, earlier.operating_day) += earlier.amount;
+  }
+}
+
 LocalTimeOfDay ToLocal(Instant t, const CityTime& time) {
   return {Date::FromDays(time.LocalDay(t)), static_cast<int>(time.TimeOfDay(t).count())};
 }
@@ -197,8 +219,8 @@ const FareRanges::Range& FareRanges::Of(const Feed& feed, const Leg& leg) {
 }
 
 std::vector<Charge> FareTaps(const Feed& feed, const FareExtensions& extensions,
-                             std::vector<Tap> taps, const FareOptions& options,
-                             FareRanges* ranges) {
+                             std::vector<Tap> taps, const FareOptions& options, FareRanges* ranges,
+                             const PaidBefore* paid) {
   std::sort(taps.begin(), taps.end(),
             [](const Tap& a, const Tap& b) { return SortKey(a) < SortKey(b); });
   // An upload sent twice must not ride twice: keep the first of each
@@ -232,21 +254,8 @@ std::vector<Charge> FareTaps(const Feed& feed, const FareExtensions& extensions,
   const std::string default_category = feed.DefaultRiderCategory();
   FareRanges own_ranges;
   Farer farer(feed, options, ranges != nullptr ? *ranges : own_ranges);
-  // What the rider has paid per (window, night) and per (category, day):
-  // a few entries each, so searched in place.
-  struct Spent {
-    std::string key;
-    Date date;
-    std::int64_t amount = 0;
-  };
-  std::vector<Spent> window_spent, day_spent;
-  // The pointer stays valid until the next call for the same vector.
-  auto spent = [](std::vector<Spent>& all, const std::string& key, const Date& date) {
-    for (Spent& s : all) {
-      if (s.date == date && s.key == key) return &s.amount;
-    }
-    return &all.emplace_back(Spent{key, date, 0}).amount;
-  };
+  // What the rider has paid per (window, night) and per (category, day).
+  PaidBefore spent = paid != nullptr ? *paid : PaidBefore{};
   std::vector<Charge> charges;
   charges.reserve(trips.size());
   for (const TripTaps& trip : trips) {
@@ -279,7 +288,7 @@ std::vector<Charge> FareTaps(const Feed& feed, const FareExtensions& extensions,
       if (!WindowApplies(w, c, route_type)) continue;
       auto night = WindowNight(w, local);
       if (!night) continue;
-      window_total = spent(window_spent, w.id, *night);
+      window_total = SpentOn(spent.windows, w.id, *night);
       window_left = std::max<std::int64_t>(0, w.cap_amount - *window_total);
       c.window_id = w.id;
       c.window_night = *night;
@@ -288,7 +297,7 @@ std::vector<Charge> FareTaps(const Feed& feed, const FareExtensions& extensions,
     std::int64_t* day_total = nullptr;
     std::int64_t day_left = c.amount;
     if (const DailyCap* cap = extensions.DailyCapFor(c.rider_category_id); cap != nullptr) {
-      day_total = spent(day_spent, c.rider_category_id, c.operating_day);
+      day_total = SpentOn(spent.days, c.rider_category_id, c.operating_day);
       day_left = std::max<std::int64_t>(0, cap->cap_amount - *day_total);
       c.daily_cap_applied = true;
     }

@@ -138,12 +138,32 @@ class FareRanges {
   std::map<std::tuple<std::string, std::string, std::string>, Range> ranges_;
 };
 
+// "terminal_id:sequence": a tap's identity, and the trip_id of the trip it
+// starts.
+std::string TapId(const Tap& tap);
+
+// What a rider's earlier trips paid towards each promotion window's night
+// and each rider category's daily cap, so that later taps can be fared
+// without faring those trips again.
+struct PaidBefore {
+  struct Total {
+    std::string key;  // the window id; the rider category id
+    Date date;        // the window's night; the operating day
+    std::int64_t amount = 0;
+  };
+  std::vector<Total> windows, days;
+  // Counts a charge of an earlier trip.
+  void Add(const Charge& earlier);
+};
+
 // The charges of one rider's taps, in trip start order. Taps with the same
 // terminal_id and sequence count once. `ranges`, if given, is shared with
-// other calls on the same feed (see FareRanges).
+// other calls on the same feed (see FareRanges). `paid`, if given, is what
+// trips before every tap of `taps` paid (their first taps come earlier, and
+// no metro entry among them waits for an exit).
 std::vector<Charge> FareTaps(const Feed& feed, const FareExtensions& extensions,
                              std::vector<Tap> taps, const FareOptions& options = {},
-                             FareRanges* ranges = nullptr);
+                             FareRanges* ranges = nullptr, const PaidBefore* paid = nullptr);
 
 }  // namespace citycode::transit
 

@@ -40,10 +40,10 @@ Result<UploadResult> Rides::UploadTaps(const std::vector<TapUpload>& batch) {
   UploadResult result;
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
       impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
-        CITYCODE_ASSIGN_OR_RETURN(internal::RiderDays touched,
+        CITYCODE_ASSIGN_OR_RETURN(internal::RiderTaps added,
                                   impl.Store(tx, batch, internal::Destination::kTaps, result));
-        for (const auto& [rider_id, days] : touched) {  // in id order: no lock cycles
-          CITYCODE_RETURN_IF_ERROR(impl.RefareDays(tx, rider_id, days));
+        for (const auto& [rider_id, taps] : added) {  // in id order: no lock cycles
+          CITYCODE_RETURN_IF_ERROR(impl.Refare(tx, rider_id, taps));
         }
         return OkStatus();
       }));

@@ -5,11 +5,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "scenes/transit/bulk_taps.h"
+#include "scenes/transit/internal/faring.h"
 #include "scenes/transit/ledger.h"
 #include "scenes/transit/schema.h"
 #include "scenes/transit/test_support.h"
@@ -371,6 +373,128 @@ TEST_P(RidesTest, RidersAreFaredApart) {
   EXPECT_EQ(Balance("citizen_a"), 100);
   EXPECT_EQ(Balance("citizen_b"), 100);
   EXPECT_EQ(NightTotal("citizen_b"), 100);
+  EXPECT_EQ(LedgerSum(), 0);
+}
+
+// A charge's rules are read back for the window and cap totals: a feed's
+// ids may hold the text's separators.
+TEST(ChargeRulesTest, IdsWithSeparatorsReadBackExactly) {
+  Charge c;
+  c.rider_category_id = "a;window=b@20260101";
+  c.fare_product_id = "p;daily_cap";
+  c.window_id = "night=%41@x";
+  c.window_night = Date{2026, 8, 15};
+  const std::string rules = internal::RulesText(c);
+  Charge back;
+  ASSERT_TRUE(internal::ParseRules(rules, back).ok()) << rules;
+  EXPECT_EQ(back.rider_category_id, c.rider_category_id);
+  EXPECT_EQ(back.window_id, c.window_id);
+  EXPECT_EQ(back.window_night, c.window_night);
+  EXPECT_FALSE(back.daily_cap_applied);
+  c.daily_cap_applied = true;
+  ASSERT_TRUE(internal::ParseRules(internal::RulesText(c), back).ok());
+  EXPECT_TRUE(back.daily_cap_applied);
+
+  // Plain ids are stored as before the escaping.
+  Charge plain;
+  plain.rider_category_id = "adult";
+  EXPECT_EQ(internal::RulesText(plain), "kind=board;category=adult;channel=app");
+
+  EXPECT_THAT(internal::ParseRules("kind=board;category=a%4", back),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
+  EXPECT_THAT(internal::ParseRules("kind=board;window=w@2026", back),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
+}
+
+// A random rider's taps over three nights: buses and metro trips around
+// the night window and the 04:00 day boundary, some as a senior, some by
+// card.
+std::vector<Tap> RandomTaps(std::mt19937& random, int count) {
+  const Instant from = Utc("2026-08-15T10:00:00Z");  // 18:00 local
+  std::uniform_int_distribution<int> minute(0, 3 * 24 * 60), night_minute(0, 11 * 60);
+  std::uniform_int_distribution<int> pick(0, 5);
+  const char* bus_stops[] = {"B101", "B102", "B103", "B104", "B101", "B102"};
+  std::vector<Tap> taps;
+  for (int i = 0; i < count; ++i) {
+    Tap t;
+    t.terminal_id = "t" + std::to_string(pick(random));
+    t.sequence = i;
+    // Half at night, 20:00-07:00 local, where the windows and the day
+    // boundary are.
+    t.at = pick(random) < 3 ? from + std::chrono::minutes(minute(random))
+                            : from + std::chrono::hours(2 + 24 * (pick(random) % 3)) +
+                                  std::chrono::minutes(night_minute(random));
+    if (pick(random) < 2) {
+      t.route_id = "bus_1";
+      t.stop_id = bus_stops[pick(random)];
+    } else {
+      t.route_id = "metro_11";
+      t.stop_id = "M0" + std::to_string(1 + pick(random));
+      t.kind = pick(random) < 3 ? Tap::Kind::kEntry : Tap::Kind::kExit;
+    }
+    if (pick(random) < 2) t.channel = Channel::kCard;
+    if (pick(random) == 0) t.rider_category_id = "senior";
+    taps.push_back(std::move(t));
+  }
+  return taps;
+}
+
+// However a rider's taps arrive — in order, shuffled, one by one or in
+// batches — each upload leaves the charges and the balance that faring all
+// the taps so far at once gives. A re-fare starts at the first new tap and
+// takes the earlier trips' window and cap totals from their charges; this
+// checks those totals, the entry a new exit completes and the late tap.
+TEST_P(RidesTest, AnyUploadOrderLeavesTheChargesOfFaringAllTapsAtOnce) {
+  ext_.daily_caps.push_back({.rider_category_id = "adult", .cap_amount = 900});
+  ext_.daily_caps.push_back({.rider_category_id = "senior", .cap_amount = 250});
+  // A card window whose nights run past the 04:00 day boundary: its
+  // morning trips count with the evening's of the operating day before.
+  ext_.windows.push_back({.id = "to_six_by_card",
+                          .start_date = {2026, 7, 1},
+                          .end_date = {2026, 9, 30},
+                          .start = 22 * 3600,
+                          .end = 6 * 3600,
+                          .channels = {Channel::kCard},
+                          .cap_amount = 150});
+  for (unsigned seed = 1; seed <= 24; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    std::mt19937 random(seed);
+    const std::string rider = "rider_" + std::to_string(seed);
+    std::vector<Tap> taps = RandomTaps(random, 40);
+    for (Tap& t : taps) t.terminal_id += "_" + rider;
+    if (seed % 3 != 0) {
+      std::sort(taps.begin(), taps.end(), [](const Tap& a, const Tap& b) { return a.at < b.at; });
+    }
+    if (seed % 3 == 1) std::shuffle(taps.begin(), taps.end(), random);
+    std::vector<Tap> sent;
+    std::uniform_int_distribution<std::size_t> batch_size(1, 6);
+    for (std::size_t i = 0; i < taps.size();) {
+      std::vector<TapUpload> batch;
+      for (std::size_t n = batch_size(random); n > 0 && i < taps.size(); --n, ++i) {
+        batch.push_back(Upload(taps[i], rider.c_str()));
+        sent.push_back(taps[i]);
+      }
+      ASSERT_EQ(MustUpload(batch).stored, static_cast<std::int64_t>(batch.size()));
+
+      std::vector<std::pair<std::string, std::int64_t>> want, got;
+      std::int64_t total = 0;
+      for (const Charge& c : FareTaps(feed_, ext_, sent)) {
+        want.emplace_back(c.trip_id, c.amount);
+        total += c.amount;
+      }
+      for (Date day = kNight.AddDays(-1); day <= kNight.AddDays(4); day = day.AddDays(1)) {
+        auto charges = rides_->RiderCharges(rider, day);
+        ASSERT_TRUE(charges.ok()) << charges.status().ToString();
+        for (const StoredCharge& c : *charges) {
+          if (c.rules != kVoidTripRules) got.emplace_back(c.trip_id, c.amount);
+        }
+      }
+      std::sort(want.begin(), want.end());
+      std::sort(got.begin(), got.end());
+      ASSERT_EQ(got, want) << "after " << sent.size() << " taps";
+      ASSERT_EQ(Balance(rider.c_str()), total);
+    }
+  }
   EXPECT_EQ(LedgerSum(), 0);
 }
 

@@ -1,5 +1,7 @@
 #include "scenes/transit/internal/faring.h"
 
+#include <algorithm>
+#include <charconv>
 #include <utility>
 
 #include "code/credential.h"
@@ -25,17 +27,37 @@ std::string_view TripKindName(TripKind kind) {
   return "unknown";
 }
 
-// Which rules produced a charge, stable so that an unchanged re-fare
-// compares equal.
-std::string RulesText(const Charge& c) {
-  std::string out = "kind=" + std::string(TripKindName(c.kind));
-  out += ";category=" + c.rider_category_id;
-  out += ";channel=" + std::string(code::ChannelName(c.channel));
-  if (!c.fare_product_id.empty()) out += ";product=" + c.fare_product_id;
-  if (c.leg_rule_line != 0) out += ";leg_rule_line=" + std::to_string(c.leg_rule_line);
-  if (!c.window_id.empty()) out += ";window=" + c.window_id + "@" + FormatGtfsDate(c.window_night);
-  if (c.daily_cap_applied) out += ";daily_cap";
-  if (!c.problem.empty()) out += ";problem=" + c.problem;
+// '%', ';', '=' and '@' as %XX: RulesText's separators.
+std::string Escaped(std::string_view value) {
+  std::string out;
+  for (char ch : value) {
+    if (ch == '%' || ch == ';' || ch == '=' || ch == '@') {
+      constexpr char kHex[] = "0123456789ABCDEF";
+      const auto byte = static_cast<unsigned char>(ch);
+      out += {'%', kHex[byte >> 4], kHex[byte & 15]};
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+Result<std::string> Unescaped(std::string_view value) {
+  std::string out;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    if (value[i] != '%') {
+      out += value[i];
+      continue;
+    }
+    if (value.size() - i < 3) return InvalidArgument("a charge's rules end inside an escape");
+    unsigned byte = 0;
+    const auto [end, ec] = std::from_chars(value.data() + i + 1, value.data() + i + 3, byte, 16);
+    if (ec != std::errc() || end != value.data() + i + 3) {
+      return InvalidArgument("a charge's rules hold a bad escape");
+    }
+    out += static_cast<char>(byte);
+    i += 2;
+  }
   return out;
 }
 
@@ -71,7 +93,66 @@ Status CheckUpload(const Feed& feed, const TapUpload& u) {
   return OkStatus();
 }
 
+// `column IN (?, …)` for `values`, appended to `params`.
+std::string InList(std::string_view column, const std::set<std::string>& values,
+                   std::vector<store::Value>& params) {
+  std::string sql = std::string(column) + " IN (";
+  for (const std::string& v : values) {
+    sql += v == *values.begin() ? "?" : ", ?";
+    params.push_back(Text(v));
+  }
+  return sql + ")";
+}
+
+std::set<std::string> DayTexts(const std::set<Date>& days) {
+  std::set<std::string> texts;
+  for (const Date& d : days) texts.insert(FormatGtfsDate(d));
+  return texts;
+}
+
+// Fare order: the order FareTaps sorts taps and trips in.
+auto FareOrder(const Tap& t) { return std::tie(t.at, t.terminal_id, t.sequence); }
+
 }  // namespace
+
+std::string RulesText(const Charge& c) {
+  std::string out = "kind=" + std::string(TripKindName(c.kind));
+  out += ";category=" + Escaped(c.rider_category_id);
+  out += ";channel=" + std::string(code::ChannelName(c.channel));
+  if (!c.fare_product_id.empty()) out += ";product=" + Escaped(c.fare_product_id);
+  if (c.leg_rule_line != 0) out += ";leg_rule_line=" + std::to_string(c.leg_rule_line);
+  if (!c.window_id.empty()) {
+    out += ";window=" + Escaped(c.window_id) + "@" + FormatGtfsDate(c.window_night);
+  }
+  if (c.daily_cap_applied) out += ";daily_cap";
+  if (!c.problem.empty()) out += ";problem=" + Escaped(c.problem);
+  return out;
+}
+
+Status ParseRules(std::string_view rules, Charge& c) {
+  c.rider_category_id.clear();
+  c.window_id.clear();
+  c.daily_cap_applied = false;
+  while (!rules.empty()) {
+    const std::size_t end = std::min(rules.find(';'), rules.size());
+    const std::string_view part = rules.substr(0, end);
+    rules.remove_prefix(std::min(end + 1, rules.size()));
+    const std::size_t eq = part.find('=');
+    const std::string_view name = part.substr(0, eq);
+    const std::string_view value = eq == std::string_view::npos ? "" : part.substr(eq + 1);
+    if (name == "daily_cap") {
+      c.daily_cap_applied = true;
+    } else if (name == "category") {
+      CITYCODE_ASSIGN_OR_RETURN(c.rider_category_id, Unescaped(value));
+    } else if (name == "window") {
+      const std::size_t at = value.rfind('@');
+      if (at == std::string_view::npos) return InvalidArgument("a charge's window has no night");
+      CITYCODE_ASSIGN_OR_RETURN(c.window_id, Unescaped(value.substr(0, at)));
+      CITYCODE_ASSIGN_OR_RETURN(c.window_night, ParseGtfsDate(value.substr(at + 1)));
+    }
+  }
+  return OkStatus();
+}
 
 std::unique_ptr<RiderFaring> MakeRiderFaring(store::Database& db, const Clock& clock,
                                              const Feed& feed, const FareExtensions& extensions,
@@ -89,13 +170,16 @@ std::int64_t RiderFaring::DayStart(const Date& d) const {
 }
 
 Result<std::vector<Tap>> RiderFaring::LoadTaps(store::Transaction& tx, std::string_view rider_id,
-                                               std::int64_t from, std::int64_t to) const {
+                                               std::int64_t from, std::int64_t to,
+                                               bool gated_only) const {
+  const std::string sql = std::string(
+                              "SELECT terminal_id, sequence, at, route_id, stop_id, kind, channel, "
+                              "rider_category_id FROM transit_taps WHERE bucket = ? AND "
+                              "rider_id = ? AND at >= ? AND at < ?") +
+                          (gated_only ? " AND kind <> 'board'" : "");
   CITYCODE_ASSIGN_OR_RETURN(
       std::vector<store::Row> rows,
-      tx.Query("SELECT terminal_id, sequence, at, route_id, stop_id, kind, channel, "
-               "rider_category_id FROM transit_taps WHERE bucket = ? AND rider_id = ? AND "
-               "at >= ? AND at < ?",
-               {Int(RiderBucket(rider_id)), Text(rider_id), Int(from), Int(to)}));
+      tx.Query(sql, {Int(RiderBucket(rider_id)), Text(rider_id), Int(from), Int(to)}));
   std::vector<Tap> taps;
   taps.reserve(rows.size());
   Status status;
@@ -117,10 +201,15 @@ Status RiderFaring::CheckBatch(const std::vector<TapUpload>& batch, std::size_t 
   return OkStatus();
 }
 
-Result<RiderDays> RiderFaring::Store(store::Transaction& tx, const std::vector<TapUpload>& batch,
+void NewTaps::Add(const Tap& tap, const FareOptions& options) {
+  if (days.empty() || FareOrder(tap) < FareOrder(first)) first = tap;
+  days.insert(OperatingDayOf(tap.at, options));
+}
+
+Result<RiderTaps> RiderFaring::Store(store::Transaction& tx, const std::vector<TapUpload>& batch,
                                      Destination to, UploadResult& result) const {
   result = {};
-  RiderDays touched;
+  RiderTaps added;
   for (const TapUpload& u : batch) {
     CITYCODE_ASSIGN_OR_RETURN(Identity identity, StoreIdentity(tx, u));
     if (identity != Identity::kNew) {
@@ -134,43 +223,83 @@ Result<RiderDays> RiderFaring::Store(store::Transaction& tx, const std::vector<T
       continue;
     }
     CITYCODE_RETURN_IF_ERROR(StoreValid(tx, u.rider_id, u.tap, to));
-    if (to == Destination::kTaps) touched[u.rider_id].insert(OperatingDayOf(u.tap.at, options));
+    if (to == Destination::kTaps) added[u.rider_id].Add(u.tap, options);
   }
-  return touched;
+  return added;
 }
 
-Status RiderFaring::RefareDays(store::Transaction& tx, const std::string& rider_id,
-                               const std::set<Date>& days) const {
-  CITYCODE_RETURN_IF_ERROR(internal::LockRider(tx, clock.Now(), rider_id));
-  std::int64_t owed = 0;
-  auto day = days.begin();
-  while (day != days.end()) {
-    const Date first = day->AddDays(-1);
-    Date last = day->AddDays(1);
-    for (++day; day != days.end() && day->AddDays(-1) <= last.AddDays(1); ++day) {
-      last = day->AddDays(1);
+Result<Tap> RiderFaring::TailStart(store::Transaction& tx, std::string_view rider_id,
+                                   const Tap& first) const {
+  // Only an entry up to max_metro_trip before `first` can be completed.
+  const std::int64_t at = ToUnixSeconds(first.at);
+  CITYCODE_ASSIGN_OR_RETURN(
+      std::vector<Tap> gated,
+      LoadTaps(tx, rider_id, at - options.max_metro_trip.count(), at + 1, /*gated_only=*/true));
+  const Tap* last = nullptr;
+  for (const Tap& t : gated) {
+    if (FareOrder(t) < FareOrder(first) && (last == nullptr || FareOrder(*last) < FareOrder(t))) {
+      last = &t;
     }
-    CITYCODE_RETURN_IF_ERROR(Refare(tx, rider_id, first, last, owed));
   }
-  return internal::AddToBalance(tx, clock.Now(), rider_id, owed);
+  return last != nullptr && last->kind == Tap::Kind::kEntry ? *last : first;
 }
 
-Result<std::map<std::string, ChargeRow>> RiderFaring::LoadCharges(
-    store::Transaction& tx, std::string_view rider_id, const std::set<Date>& days) const {
+Result<std::map<std::string, ChargeRow>> RiderFaring::LoadTailCharges(
+    store::Transaction& tx, std::string_view rider_id, const std::set<Date>& days, const Tap& from,
+    const std::set<std::string>& tail_ids) const {
+  // Each day's range of the key (operating_day, bucket, rider_id, …).
+  std::vector<store::Value> params = {Int(RiderBucket(rider_id)), Text(rider_id),
+                                      Int(ToUnixSeconds(from.at))};
+  const std::string sql =
+      "SELECT trip_id, operating_day, amount, base_amount, agency_id, rules, start_at FROM "
+      "transit_charges WHERE bucket = ? AND rider_id = ? AND start_at >= ? AND " +
+      InList("operating_day", DayTexts(days), params);
+  CITYCODE_ASSIGN_OR_RETURN(std::vector<store::Row> rows, tx.Query(sql, params));
   std::map<std::string, ChargeRow> stored;
-  for (const Date& day : days) {
-    const std::string day_text = FormatGtfsDate(day);
-    CITYCODE_ASSIGN_OR_RETURN(
-        std::vector<store::Row> rows,
-        tx.Query("SELECT trip_id, amount, base_amount, agency_id, rules FROM transit_charges "
-                 "WHERE operating_day = ? AND bucket = ? AND rider_id = ?",
-                 {Text(day_text), Int(RiderBucket(rider_id)), Text(rider_id)}));
-    for (const store::Row& row : rows) {
-      stored.emplace(row.Text(0),
-                     ChargeRow{day_text, row.Int(1), row.Int(2), row.Text(3), row.Text(4)});
-    }
+  for (const store::Row& row : rows) {
+    if (!tail_ids.contains(row.Text(0))) continue;  // began before `from`, in its second
+    stored.emplace(row.Text(0), ChargeRow{row.Text(1), row.Int(2), row.Int(3), row.Text(4),
+                                          row.Text(5), row.Int(6)});
   }
   return stored;
+}
+
+Result<PaidBefore> RiderFaring::LoadPaidBefore(store::Transaction& tx, std::string_view rider_id,
+                                               const Tap& from,
+                                               const std::map<std::string, ChargeRow>& tail) const {
+  // A daily cap counts the operating day's trips; a window's night lasts
+  // less than a day, so its trips before `from` are of `from`'s operating
+  // day or the one before.
+  const Date day = OperatingDayOf(from.at, options);
+  std::set<Date> days = {day};
+  if (!extensions.windows.empty()) days.insert(day.AddDays(-1));
+  std::vector<store::Value> params = {Int(RiderBucket(rider_id)), Text(rider_id),
+                                      Int(ToUnixSeconds(from.at))};
+  const std::string sql =
+      "SELECT operating_day, rules, CAST(SUM(amount) AS BIGINT) FROM transit_charges WHERE "
+      "bucket = ? AND rider_id = ? AND start_at <= ? AND amount <> 0 AND " +
+      InList("operating_day", DayTexts(days), params) + " GROUP BY operating_day, rules";
+  CITYCODE_ASSIGN_OR_RETURN(std::vector<store::Row> rows, tx.Query(sql, params));
+  PaidBefore paid;
+  auto add = [&](std::string_view operating_day, std::string_view rules,
+                 std::int64_t amount) -> Status {
+    Charge c;
+    c.amount = amount;
+    CITYCODE_ASSIGN_OR_RETURN(c.operating_day, ParseGtfsDate(operating_day));
+    CITYCODE_RETURN_IF_ERROR(ParseRules(rules, c));
+    paid.Add(c);
+    return OkStatus();
+  };
+  for (const store::Row& row : rows) {
+    CITYCODE_RETURN_IF_ERROR(add(row.Text(0), row.Text(1), row.Int(2)));
+  }
+  // The tail's trips that start in `from`'s second were summed too.
+  for (const auto& [trip_id, c] : tail) {
+    if (c.start_at == ToUnixSeconds(from.at) && c.amount != 0) {
+      CITYCODE_RETURN_IF_ERROR(add(c.operating_day, c.rules, -c.amount));
+    }
+  }
+  return paid;
 }
 
 Status RiderFaring::UpdateCharge(store::Transaction& tx, std::string_view rider_id,
@@ -193,80 +322,91 @@ Status RiderFaring::UpdateCharge(store::Transaction& tx, std::string_view rider_
       .status();
 }
 
-Status RiderFaring::Refare(store::Transaction& tx, std::string_view rider_id, const Date& first,
-                           const Date& last, std::int64_t& owed) const {
+Status RiderFaring::Book(store::Transaction& tx, std::string_view rider_id, const Charge& c,
+                         const ChargeRow* stored, std::int64_t& owed) const {
+  const ChargeRow row{FormatGtfsDate(c.operating_day), c.amount, c.base_amount, c.agency_id,
+                      RulesText(c)};
+  if (stored == nullptr) {
+    const store::Value params[] = {Text(row.operating_day),
+                                   Int(RiderBucket(rider_id)),
+                                   Text(rider_id),
+                                   Text(c.trip_id),
+                                   Int(ToUnixSeconds(c.start)),
+                                   Int(c.amount),
+                                   Int(c.base_amount),
+                                   Text(c.agency_id),
+                                   Text(row.rules),
+                                   Int(ToUnixSeconds(clock.Now()))};
+    CITYCODE_RETURN_IF_ERROR(tx.Execute(kInsertCharge, params).status());
+    // No memo: the trip's rules are on its charge row, and copying them
+    // into both ledger rows made the ledger most of the database.
+    if (c.amount == 0) return OkStatus();
+    return internal::Post(tx, clock.Now(), rider_id, row.operating_day, RevenueAccount(c.agency_id),
+                          c.amount, "charge", c.trip_id, "", NewPostingId(), owed);
+  }
+  if (stored->amount != c.amount) {
+    CITYCODE_RETURN_IF_ERROR(internal::Post(tx, clock.Now(), rider_id, row.operating_day,
+                                            RevenueAccount(c.agency_id), c.amount - stored->amount,
+                                            "adjustment", c.trip_id, "re-fared: " + row.rules,
+                                            NewPostingId(), owed));
+  }
+  if (stored->amount == row.amount && stored->base_amount == row.base_amount &&
+      stored->agency_id == row.agency_id && stored->rules == row.rules) {
+    return OkStatus();
+  }
+  return UpdateCharge(tx, rider_id, row, c.trip_id);
+}
+
+// A trip that no longer exists (an exit-only trip whose entry arrived late)
+// keeps its row at 0, and its amount is given back.
+Status RiderFaring::Void(store::Transaction& tx, std::string_view rider_id,
+                         std::string_view trip_id, const ChargeRow& stored,
+                         std::int64_t& owed) const {
+  if (stored.amount == 0 && stored.rules == kVoidRules) return OkStatus();
+  if (stored.amount != 0) {
+    CITYCODE_RETURN_IF_ERROR(internal::Post(
+        tx, clock.Now(), rider_id, stored.operating_day, RevenueAccount(stored.agency_id),
+        -stored.amount, "adjustment", trip_id, kVoidRules, NewPostingId(), owed));
+  }
+  ChargeRow voided = stored;
+  voided.amount = 0;
+  voided.rules = std::string(kVoidRules);
+  return UpdateCharge(tx, rider_id, voided, trip_id);
+}
+
+Status RiderFaring::Refare(store::Transaction& tx, const std::string& rider_id,
+                           const NewTaps& added) const {
+  CITYCODE_RETURN_IF_ERROR(internal::LockRider(tx, clock.Now(), rider_id));
+  CITYCODE_ASSIGN_OR_RETURN(const Tap from, TailStart(tx, rider_id, added.first));
+  // The taps up to the end of the last trip that can start on `last`.
+  const Date last = added.days.rbegin()->AddDays(1);
   CITYCODE_ASSIGN_OR_RETURN(
       std::vector<Tap> taps,
-      LoadTaps(tx, rider_id, DayStart(first.AddDays(-1)), DayStart(last.AddDays(2))));
-  // A charge's day is its trip's first tap's, and taps are never deleted:
-  // only days of the span with taps can hold charges (a bulk faring's
-  // span has three days, its rider's taps mostly one).
-  std::set<Date> tap_days;
+      LoadTaps(tx, rider_id, ToUnixSeconds(from.at),
+               DayStart(last.AddDays(1)) + options.max_metro_trip.count() + 1));
+  std::erase_if(taps, [&](const Tap& t) { return FareOrder(t) < FareOrder(from); });
+  std::set<std::string> tail_ids;
+  std::set<Date> days;
   for (const Tap& t : taps) {
-    const Date day = OperatingDayOf(t.at, options);
-    if (first <= day && day <= last) tap_days.insert(day);
+    tail_ids.insert(TapId(t));
+    if (const Date day = OperatingDayOf(t.at, options); day <= last) days.insert(day);
   }
-  std::map<std::string, Charge> fresh;
-  for (Charge& c : FareTaps(feed, extensions, std::move(taps), options, ranges.get())) {
-    if (c.operating_day < first || last < c.operating_day) continue;
-    std::string id = c.trip_id;
-    fresh.emplace(std::move(id), std::move(c));
-  }
-  CITYCODE_ASSIGN_OR_RETURN(auto stored, LoadCharges(tx, rider_id, tap_days));
+  CITYCODE_ASSIGN_OR_RETURN(auto stored, LoadTailCharges(tx, rider_id, days, from, tail_ids));
+  CITYCODE_ASSIGN_OR_RETURN(const PaidBefore paid, LoadPaidBefore(tx, rider_id, from, stored));
 
-  const std::int64_t now = ToUnixSeconds(clock.Now());
-  for (const auto& [trip_id, c] : fresh) {
-    const ChargeRow row{FormatGtfsDate(c.operating_day), c.amount, c.base_amount, c.agency_id,
-                        RulesText(c)};
-    auto it = stored.find(trip_id);
-    if (it == stored.end()) {
-      const store::Value params[] = {Text(row.operating_day),
-                                     Int(RiderBucket(rider_id)),
-                                     Text(rider_id),
-                                     Text(trip_id),
-                                     Int(ToUnixSeconds(c.start)),
-                                     Int(c.amount),
-                                     Int(c.base_amount),
-                                     Text(c.agency_id),
-                                     Text(row.rules),
-                                     Int(now)};
-      CITYCODE_RETURN_IF_ERROR(tx.Execute(kInsertCharge, params).status());
-      // No memo: the trip's rules are on its charge row, and copying them
-      // into both ledger rows made the ledger most of the database.
-      if (c.amount != 0) {
-        CITYCODE_RETURN_IF_ERROR(internal::Post(tx, clock.Now(), rider_id, row.operating_day,
-                                                RevenueAccount(c.agency_id), c.amount, "charge",
-                                                trip_id, "", NewPostingId(), owed));
-      }
-      continue;
-    }
-    const ChargeRow& old = it->second;
-    if (old.amount != c.amount) {
-      CITYCODE_RETURN_IF_ERROR(internal::Post(tx, clock.Now(), rider_id, row.operating_day,
-                                              RevenueAccount(c.agency_id), c.amount - old.amount,
-                                              "adjustment", trip_id, "re-fared: " + row.rules,
-                                              NewPostingId(), owed));
-    }
-    if (old.amount != row.amount || old.base_amount != row.base_amount ||
-        old.agency_id != row.agency_id || old.rules != row.rules) {
-      CITYCODE_RETURN_IF_ERROR(UpdateCharge(tx, rider_id, row, trip_id));
-    }
+  std::int64_t owed = 0;
+  for (const Charge& c :
+       FareTaps(feed, extensions, std::move(taps), options, ranges.get(), &paid)) {
+    if (last < c.operating_day) continue;
+    auto it = stored.find(c.trip_id);
+    CITYCODE_RETURN_IF_ERROR(
+        Book(tx, rider_id, c, it == stored.end() ? nullptr : &it->second, owed));
+    if (it != stored.end()) stored.erase(it);
   }
-  // Trips that no longer exist (an exit-only trip whose entry arrived
-  // late) keep their row at 0, and their amount is given back.
   for (const auto& [trip_id, old] : stored) {
-    if (fresh.contains(trip_id) || (old.amount == 0 && old.rules == kVoidRules)) continue;
-    if (old.amount != 0) {
-      CITYCODE_RETURN_IF_ERROR(internal::Post(
-          tx, clock.Now(), rider_id, old.operating_day, RevenueAccount(old.agency_id), -old.amount,
-          "adjustment", trip_id, kVoidRules, NewPostingId(), owed));
-    }
-    ChargeRow voided = old;
-    voided.amount = 0;
-    voided.rules = std::string(kVoidRules);
-    CITYCODE_RETURN_IF_ERROR(UpdateCharge(tx, rider_id, voided, trip_id));
+    CITYCODE_RETURN_IF_ERROR(Void(tx, rider_id, trip_id, old, owed));
   }
-  return OkStatus();
+  return internal::AddToBalance(tx, clock.Now(), rider_id, owed);
 }
 
 }  // namespace citycode::transit::internal

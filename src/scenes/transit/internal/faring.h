@@ -1,6 +1,7 @@
-// Storing a batch of taps and faring the rider days it touches: the one
-// path every tap takes into the rides (a gate's upload, Rides::UploadTaps;
-// a bulk load, BulkTaps) — the same checks, the same rows, the same fares.
+// Storing a batch of taps and faring each rider's trips from their first
+// new tap on: the one path every tap takes into the rides (a gate's upload,
+// Rides::UploadTaps; a bulk load, BulkTaps) — the same checks, the same
+// rows, the same fares.
 #ifndef CITYCODE_SCENES_TRANSIT_INTERNAL_FARING_H_
 #define CITYCODE_SCENES_TRANSIT_INTERNAL_FARING_H_
 
@@ -23,15 +24,31 @@
 
 namespace citycode::transit::internal {
 
-// rider id -> operating days, both in order.
-using RiderDays = std::map<std::string, std::set<Date>>;
+// A batch's new taps of one rider.
+struct NewTaps {
+  std::set<Date> days;  // their operating days
+  Tap first;            // the first of them in fare order
+  void Add(const Tap& tap, const FareOptions& options);
+};
+// By rider id, in order.
+using RiderTaps = std::map<std::string, NewTaps>;
 
 // A charge row as stored.
 struct ChargeRow {
   std::string operating_day;
   std::int64_t amount = 0, base_amount = 0;
   std::string agency_id, rules;
+  std::int64_t start_at = 0;
 };
+
+// Which rules produced a charge: the text stored with it, stable so that an
+// unchanged re-fare compares equal. Its values are escaped, so that
+// ParseRules reads them back whatever the feed's ids hold.
+std::string RulesText(const Charge& c);
+// Fills from `rules` (RulesText's) the fields of `c` that count towards
+// windows and caps: rider_category_id, window_id, window_night,
+// daily_cap_applied. Invalid argument if the text does not parse.
+Status ParseRules(std::string_view rules, Charge& c);
 
 // Rides and BulkTaps each hold one; its methods are const and it is safe
 // to share (FareRanges is).
@@ -45,33 +62,47 @@ struct RiderFaring {
 
   // The first instant of operating day `d`, in unix seconds.
   std::int64_t DayStart(const Date& d) const;
-  // The rider's fared taps with from <= at < to.
+  // The rider's fared taps with from <= at < to; only the metro's if
+  // `gated_only`.
   Result<std::vector<Tap>> LoadTaps(store::Transaction& tx, std::string_view rider_id,
-                                    std::int64_t from, std::int64_t to) const;
+                                    std::int64_t from, std::int64_t to,
+                                    bool gated_only = false) const;
   Status CheckBatch(const std::vector<TapUpload>& batch, std::size_t max_taps) const;
-  // Stores the batch's new taps, the valid ones into `to`; the operating
-  // days of each rider they touch. Counts into `result` (reset first: a
-  // transaction may be retried).
-  Result<RiderDays> Store(store::Transaction& tx, const std::vector<TapUpload>& batch,
+  // Stores the batch's new taps, the valid ones into `to`; each rider's
+  // new valid taps. Counts into `result` (reset first: a transaction may be
+  // retried).
+  Result<RiderTaps> Store(store::Transaction& tx, const std::vector<TapUpload>& batch,
                           Destination to, UploadResult& result) const;
-  // Fares the rider's `days` again, the rider's row locked first. A new tap can change its
-  // neighbouring days too (a metro trip or a window night across the day boundary), so each day is
-  // re-fared with both neighbours; overlapping spans merge.
-  Status RefareDays(store::Transaction& tx, const std::string& rider_id,
-                    const std::set<Date>& days) const;
-  // The rider's stored charges of `days`, by trip id: one range per day,
-  // the key being (operating_day, bucket, rider_id, …).
-  Result<std::map<std::string, ChargeRow>> LoadCharges(store::Transaction& tx,
-                                                       std::string_view rider_id,
-                                                       const std::set<Date>& days) const;
+  // Fares the rider's trips again from the first new tap on (from the metro
+  // entry before it, if one waits for an exit), the rider's row locked
+  // first, and books the difference from what is stored. The trips before
+  // are not fared again: what they paid towards windows and caps is read
+  // from their charges. So an upload costs the taps after its first, not
+  // the rider's day. Charges up to the day after the last new tap's are
+  // touched (a metro trip across the day boundary can move a charge there).
+  Status Refare(store::Transaction& tx, const std::string& rider_id, const NewTaps& added) const;
+
+  // Where the trips to fare again start: at `first`, or at the metro entry
+  // before it if no exit came between (a new exit may complete it).
+  Result<Tap> TailStart(store::Transaction& tx, std::string_view rider_id, const Tap& first) const;
+  // The stored charges of the trips that start at the taps `tail_ids`, on
+  // `days`, none starting before `from`; by trip id.
+  Result<std::map<std::string, ChargeRow>> LoadTailCharges(
+      store::Transaction& tx, std::string_view rider_id, const std::set<Date>& days,
+      const Tap& from, const std::set<std::string>& tail_ids) const;
+  // What the trips before `from` paid towards windows and caps: summed in
+  // the database by rules, less the tail's charges that start with `from`.
+  Result<PaidBefore> LoadPaidBefore(store::Transaction& tx, std::string_view rider_id,
+                                    const Tap& from,
+                                    const std::map<std::string, ChargeRow>& tail) const;
   Status UpdateCharge(store::Transaction& tx, std::string_view rider_id, const ChargeRow& row,
                       std::string_view trip_id) const;
-  // Fares the rider's operating days [first, last] again and books the
-  // difference from what is stored. The taps of one day more on each side
-  // are fared with them, so that a trip or a window night crossing the
-  // span's edge is seen whole; only charges inside the span are touched.
-  Status Refare(store::Transaction& tx, std::string_view rider_id, const Date& first,
-                const Date& last, std::int64_t& owed) const;
+  // Books `c` against its stored row, if any, into the ledger and the
+  // charges.
+  Status Book(store::Transaction& tx, std::string_view rider_id, const Charge& c,
+              const ChargeRow* stored, std::int64_t& owed) const;
+  Status Void(store::Transaction& tx, std::string_view rider_id, std::string_view trip_id,
+              const ChargeRow& stored, std::int64_t& owed) const;
 };
 
 std::unique_ptr<RiderFaring> MakeRiderFaring(store::Database& db, const Clock& clock,
