@@ -101,6 +101,7 @@ struct RiderFaring {
   // charges.
   Status Book(store::Transaction& tx, std::string_view rider_id, const Charge& c,
               const ChargeRow* stored, std::int64_t& owed) const;
+  // Gives back a stored trip that no longer exists; its row stays, at 0.
   Status Void(store::Transaction& tx, std::string_view rider_id, std::string_view trip_id,
               const ChargeRow& stored, std::int64_t& owed) const;
 };
