@@ -341,11 +341,10 @@ oidc::ProviderConfig IdentityProviderConfig(const oidc::TestIdentityProvider& pr
           .algorithms = {provider.algorithm()}};
 }
 
-// Every demo organisation with counters has its clerk (also in a demo
-// directory made before staff existed).
-// Only the seeded organisations: those made later through the demo's API
-// get their staff there, and hashing a password for each of them made every
-// start slower (a minute after a few hundred).
+// Every seeded organisation with counters has its clerk (also in a demo
+// directory made before staff existed). Not those made later through the
+// demo's API: they get their staff there, and hashing a password for each
+// made every start slower (a minute after a few hundred).
 Status EnsureClerks(platform::Platform& platform) {
   std::set<std::string_view> seeded;
   for (const OrgSeed& seed : Orgs()) seeded.insert(seed.name);

@@ -4,9 +4,7 @@
 #include <chrono>
 #include <future>
 #include <map>
-#include <set>
 #include <string>
-#include <tuple>
 #include <utility>
 
 #include "scenes/transit/internal/faring.h"
@@ -98,8 +96,7 @@ Result<std::int64_t> BulkTaps::FarePending() {
         for (auto& [rider_id, taps] : by_rider) {  // in id order, as UploadTaps locks
           // In key order: appended to the rider's range of the taps table.
           std::sort(taps.begin(), taps.end(), [](const Tap& a, const Tap& b) {
-            return std::tie(a.at, a.terminal_id, a.sequence) <
-                   std::tie(b.at, b.terminal_id, b.sequence);
+            return internal::FareOrder(a) < internal::FareOrder(b);
           });
           internal::NewTaps added;
           for (const Tap& t : taps) {

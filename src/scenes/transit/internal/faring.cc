@@ -110,9 +110,6 @@ std::set<std::string> DayTexts(const std::set<Date>& days) {
   return texts;
 }
 
-// Fare order: the order FareTaps sorts taps and trips in.
-auto FareOrder(const Tap& t) { return std::tie(t.at, t.terminal_id, t.sequence); }
-
 }  // namespace
 
 std::string RulesText(const Charge& c) {

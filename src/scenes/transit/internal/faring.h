@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "common/clock.h"
@@ -23,6 +24,10 @@
 #include "store/database.h"
 
 namespace citycode::transit::internal {
+
+// Fare order: the order FareTaps sorts taps and trips in, and the taps
+// table's key within a rider.
+inline auto FareOrder(const Tap& t) { return std::tie(t.at, t.terminal_id, t.sequence); }
 
 // A batch's new taps of one rider.
 struct NewTaps {
