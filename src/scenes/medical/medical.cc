@@ -17,6 +17,7 @@
 #include "crypto/random.h"
 #include "scenes/medical/internal/ledger.h"
 #include "scenes/medical/internal/rows.h"
+#include "store/group_commit.h"
 
 namespace citycode::medical {
 namespace {
@@ -578,12 +579,17 @@ struct MedicalScene::Impl {
   // fee. Kept short: bookings queue for the writer.
   Result<Appointment> Book(const Booker& booker, Slot slot, const Principal* terminal) {
     Appointment booked;
-    CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
-        db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
-          CITYCODE_ASSIGN_OR_RETURN(booked, BookSlotIn(tx, booker, slot, terminal));
-          return OkStatus();
-        }));
+    CITYCODE_RETURN_IF_ERROR(CommitBooking([&](store::Transaction& tx) -> Status {
+      CITYCODE_ASSIGN_OR_RETURN(booked, BookSlotIn(tx, booker, slot, terminal));
+      return OkStatus();
+    }));
     return booked;
+  }
+  // A booking is as small a write as an online verification, so bookings
+  // share commits (and fsyncs) with them (store/group_commit.h); a refused
+  // booking rolls back alone.
+  Status CommitBooking(const store::GroupCommit::Unit& unit) {
+    return platform.online_commits().Run(unit);
   }
   Result<Appointment> BookSlotIn(store::Transaction& tx, const Booker& booker, Slot slot,
                                  const Principal* terminal) {
@@ -1114,26 +1120,25 @@ Result<Appointment> MedicalScene::BookAtTerminal(const Principal& terminal,
   // a refused booking leaves the code unused; a refused code is recorded.
   Status refused;
   Appointment booked;
-  CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
-      impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
-        CITYCODE_ASSIGN_OR_RETURN(platform::OnlineVerification verification,
-                                  impl.platform.verification().RecordIn(tx, terminal, checked));
-        refused = platform::Verification::ActionRefusal(verification);
-        if (refused.ok()) refused = impl.vault.CheckGuardianLink(tx, verification);
-        if (!refused.ok()) return OkStatus();
-        CITYCODE_RETURN_IF_ERROR(
-            impl.platform.identities().Verified(tx, verification.citizen_id).status());
-        CITYCODE_RETURN_IF_ERROR(CheckIdentifierFree(tx, terminal.org_id, booking_identifier));
-        CITYCODE_ASSIGN_OR_RETURN(
-            booked, impl.BookSlotIn(tx,
-                                    {.citizen_id = verification.citizen_id,
-                                     .channel = BookingChannel::kKiosk,
-                                     .terminal_id = terminal.terminal_id,
-                                     .verification_id = verification.verification_id,
-                                     .booking_identifier = std::string(booking_identifier)},
-                                    slot, &terminal));
-        return OkStatus();
-      }));
+  CITYCODE_RETURN_IF_ERROR(impl.CommitBooking([&](store::Transaction& tx) -> Status {
+    CITYCODE_ASSIGN_OR_RETURN(platform::OnlineVerification verification,
+                              impl.platform.verification().RecordIn(tx, terminal, checked));
+    refused = platform::Verification::ActionRefusal(verification);
+    if (refused.ok()) refused = impl.vault.CheckGuardianLink(tx, verification);
+    if (!refused.ok()) return OkStatus();
+    CITYCODE_RETURN_IF_ERROR(
+        impl.platform.identities().Verified(tx, verification.citizen_id).status());
+    CITYCODE_RETURN_IF_ERROR(CheckIdentifierFree(tx, terminal.org_id, booking_identifier));
+    CITYCODE_ASSIGN_OR_RETURN(
+        booked, impl.BookSlotIn(tx,
+                                {.citizen_id = verification.citizen_id,
+                                 .channel = BookingChannel::kKiosk,
+                                 .terminal_id = terminal.terminal_id,
+                                 .verification_id = verification.verification_id,
+                                 .booking_identifier = std::string(booking_identifier)},
+                                slot, &terminal));
+    return OkStatus();
+  }));
   if (!refused.ok()) return refused;
   return booked;
 }
