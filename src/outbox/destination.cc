@@ -165,14 +165,20 @@ Result<OutboxConfig> ReadOutboxConfig(
   OutboxConfig config;
   ConfigSection section("outbox", outbox);
   std::int64_t poll_seconds = config.poll_interval.count();
+  std::int64_t keep_delivered_days = config.keep_delivered.count();
   CITYCODE_RETURN_IF_ERROR(section.Read("workers", config.workers));
   CITYCODE_RETURN_IF_ERROR(section.Read("batch", config.batch));
   CITYCODE_RETURN_IF_ERROR(section.Read("poll_seconds", poll_seconds));
+  CITYCODE_RETURN_IF_ERROR(section.Read("keep_delivered_days", keep_delivered_days));
   CITYCODE_RETURN_IF_ERROR(section.CheckAllRead());
   if (config.workers < 1 || config.workers > 64) return section.Invalid("workers", "1-64");
   if (config.batch < 1 || config.batch > 10000) return section.Invalid("batch", "1-10000");
   if (poll_seconds < 1 || poll_seconds > 3600) return section.Invalid("poll_seconds", "1-3600");
+  if (keep_delivered_days < 1 || keep_delivered_days > 3650) {
+    return section.Invalid("keep_delivered_days", "1-3650");
+  }
   config.poll_interval = std::chrono::seconds(poll_seconds);
+  config.keep_delivered = std::chrono::days(keep_delivered_days);
   if (destinations.size() > kMaxDestinations) {
     return InvalidArgument("config: at most 32 [outbox.NAME] destinations");
   }

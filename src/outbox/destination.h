@@ -58,6 +58,9 @@ struct OutboxConfig {
   // per event.
   std::size_t batch = 256;
   std::chrono::seconds poll_interval{2};  // the background relay's idle wait
+  // Delivered events older than this are deleted by PurgeDelivered (the
+  // server's upkeep), 1-3650 days: a replay reaches back this far.
+  std::chrono::days keep_delivered{90};
 };
 
 // Reads [outbox] (`outbox`, may be empty) and one table per destination

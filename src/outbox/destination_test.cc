@@ -27,6 +27,7 @@ TEST(DestinationConfigTest, ReadsDestinationsWithDefaults) {
       ReadOutboxConfig({{"workers", std::int64_t{2}}}, Destinations{{"police", Police()}});
   ASSERT_THAT(config, IsOk());
   EXPECT_EQ(config->workers, 2u);
+  EXPECT_EQ(config->keep_delivered, std::chrono::days(90));
   ASSERT_EQ(config->destinations.size(), 1u);
   const DestinationConfig& police = config->destinations[0];
   EXPECT_EQ(police.name, "police");
@@ -79,6 +80,12 @@ TEST(DestinationConfigTest, RefusesBadSettingsNamingTheKey) {
   EXPECT_THAT(
       ReadOutboxConfig({{"workers", std::int64_t{0}}}, {}),
       StatusIs(StatusCode::kInvalidArgument, "invalid_argument", HasSubstr("outbox.workers")));
+  EXPECT_THAT(ReadOutboxConfig({{"keep_delivered_days", std::int64_t{0}}}, {}),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument",
+                       HasSubstr("outbox.keep_delivered_days")));
+  auto kept = ReadOutboxConfig({{"keep_delivered_days", std::int64_t{7}}}, {});
+  ASSERT_THAT(kept, IsOk());
+  EXPECT_EQ(kept->keep_delivered, std::chrono::days(7));
   EXPECT_THAT(ReadOutboxConfig({{"wrokers", std::int64_t{2}}}, {}),
               StatusIs(StatusCode::kInvalidArgument, "invalid_argument", HasSubstr("wrokers")));
 }

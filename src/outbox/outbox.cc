@@ -66,7 +66,18 @@ const store::Migration kMigrations[] = {
      "  AND e.state <> 'delivered');"
      "CREATE INDEX outbox_streams_head ON outbox_streams (destination, stream) "
      "  WHERE head_sequence IS NOT NULL"},
+    // Retention: the delivered events by when, so a purge reads only what
+    // it deletes.
+    {9003, "outbox delivered events by time",
+     "CREATE INDEX outbox_events_delivered ON outbox_events (delivered_at) "
+     "  WHERE state = 'delivered'"},
 };
+
+// Delivered events deleted per transaction by PurgeDelivered.
+constexpr std::int64_t kPurgeBatch = 1000;
+constexpr char kPurgeDelivered[] =
+    "DELETE FROM outbox_events WHERE event_id IN (SELECT event_id FROM outbox_events "
+    "WHERE state = 'delivered' AND delivered_at < ? LIMIT ?)";
 
 constexpr std::size_t kMaxStream = 200;
 constexpr std::size_t kMaxType = 100;
@@ -371,6 +382,9 @@ Result<std::unique_ptr<Outbox>> Outbox::Open(store::Database& db, const Clock& c
   if (config.workers < 1 || config.workers > 64) {
     return InvalidArgument("outbox workers must be 1-64");
   }
+  if (config.keep_delivered < std::chrono::days(1)) {
+    return InvalidArgument("outbox keep_delivered must be at least a day");
+  }
   CITYCODE_RETURN_IF_ERROR(db.Migrate(kMigrations));
   if (transport == nullptr) transport = MakeHttpTransport();
   auto impl = std::unique_ptr<Impl>(new Impl{
@@ -533,6 +547,22 @@ Result<std::size_t> Outbox::Replay(const ReplayRange& range) {
         return tx.Execute(kResetHeads, {Text(range.destination)}).status();
       }));
   return static_cast<std::size_t>(changed);
+}
+
+Result<std::int64_t> Outbox::PurgeDelivered() {
+  const Instant before = impl_->clock.Now() - impl_->config.keep_delivered;
+  std::int64_t purged = 0;
+  for (;;) {
+    std::int64_t deleted = 0;
+    CITYCODE_RETURN_IF_ERROR(
+        store::RunInTransaction(impl_->db, store::TransactionMode::kWrite, [&](auto& tx) -> Status {
+          CITYCODE_ASSIGN_OR_RETURN(deleted,
+                                    tx.Execute(kPurgeDelivered, {Time(before), Int(kPurgeBatch)}));
+          return OkStatus();
+        }));
+    purged += deleted;
+    if (deleted < kPurgeBatch) return purged;
+  }
 }
 
 Result<std::vector<DestinationState>> Outbox::Destinations() {

@@ -146,8 +146,13 @@ class Outbox {
   Status Retry(std::string_view event_id);
   // Makes the delivered and dead events of the range pending again, due
   // now, with a fresh schedule; they are sent with their own ids, in
-  // sequence order per stream. Returns how many.
+  // sequence order per stream. Returns how many. Delivered events purged
+  // before (PurgeDelivered) are not there to replay.
   Result<std::size_t> Replay(const ReplayRange& range);
+  // Deletes the events delivered more than config.keep_delivered ago, a
+  // batch per transaction so the relay never waits long; pending and dead
+  // events stay, and a stream's numbering goes on. Returns how many.
+  Result<std::int64_t> PurgeDelivered();
   // Every destination configured or holding events, with its counts.
   Result<std::vector<DestinationState>> Destinations();
   // Lifts a 410's disabling. not_found (unknown_destination) when the

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "outbox/internal/fake_transport.h"
@@ -22,6 +23,7 @@ using internal::FakeTransport;
 using std::chrono::hours;
 using std::chrono::minutes;
 using std::chrono::seconds;
+using ::testing::IsEmpty;
 
 const Instant kStart = FromUnixSeconds(1'796'000'000);
 
@@ -422,6 +424,56 @@ TEST_P(OutboxTest, ReplaySendsADeliveredRangeAgainWithTheSameIds) {
   ASSERT_EQ(transport_.sent().size(), 3u);
   EXPECT_EQ(transport_.sent().back().id, late);
   EXPECT_EQ(*outbox_->Replay({.destination = "tourism"}), 0u);
+}
+
+TEST_P(OutboxTest, DeliveredEventsArePurgedAfterTheRetentionAndTheRestStay) {
+  config_.keep_delivered = std::chrono::days(30);
+  config_.destinations[0].retry_schedule = {seconds(0)};
+  outbox_ = OpenOutbox(db(), transport_);
+  const std::string old = CheckIn("stay_1")->id;
+  const std::string dead = CheckIn("stay_2")->id;
+  transport_.SetAnswer([&](const WebhookRequest& request) -> Result<WebhookReply> {
+    if (request.body.find(dead) != std::string::npos) return Unavailable("connection refused");
+    return WebhookReply{.status = 200};
+  });
+  Drain();
+  clock_.Advance(std::chrono::days(20));
+  const std::string recent = CheckIn("stay_3")->id;
+  Drain();
+  const std::string waiting = CheckIn("stay_4", "tourism")->id;  // never sent: its retry is later
+  transport_.SetAnswer([](const WebhookRequest&) -> Result<WebhookReply> {
+    return Unavailable("connection refused");
+  });
+  Round();
+
+  clock_.Advance(std::chrono::days(10) +
+                 seconds(1));  // `old` was delivered 30 days and a second ago
+  auto purged = outbox_->PurgeDelivered();
+  ASSERT_THAT(purged, IsOk());
+  EXPECT_EQ(*purged, 1);
+  std::set<std::string> left;
+  auto events = outbox_->List({.limit = 10000});
+  ASSERT_THAT(events, IsOk());
+  for (const EventSummary& event : *events) left.insert(event.id);
+  EXPECT_EQ(left, (std::set<std::string>{dead, recent, waiting}));
+  EXPECT_EQ(Event(dead).state, EventState::kDead);
+  EXPECT_EQ(Event(waiting).state, EventState::kPending);
+  // The purged event's stream numbers on; a replay finds what is left.
+  EXPECT_EQ(CheckIn("stay_1")->sequence, 2);
+  EXPECT_EQ(*outbox_->Replay({.destination = "police", .stream = "stay_1"}), 0u);
+  EXPECT_EQ(*outbox_->PurgeDelivered(), 0);
+}
+
+TEST_P(OutboxTest, PurgingManyDeliveredEventsTakesSeveralBatches) {
+  config_.keep_delivered = std::chrono::days(1);
+  outbox_ = OpenOutbox(db(), transport_);
+  for (int i = 0; i < 1200; ++i) ASSERT_THAT(CheckIn("stay_" + std::to_string(i)), IsOk());
+  Drain();
+  clock_.Advance(std::chrono::days(2));
+  auto purged = outbox_->PurgeDelivered();
+  ASSERT_THAT(purged, IsOk());
+  EXPECT_EQ(*purged, 1200);
+  EXPECT_THAT(*outbox_->List({.limit = 10000}), IsEmpty());
 }
 
 TEST_P(OutboxTest, RetryMakesAnEventDueNow) {

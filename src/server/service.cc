@@ -31,6 +31,7 @@ struct Service::Impl {
     Report("upkeep", city->platform().PurgeExpired());
     Report("audit checkpoint", city->vault().Checkpoint().status());
     Report("dependants review", city->vault().ReviewDependants().status());
+    Report("outbox purge", city->outbox().PurgeDelivered().status());
     for (const auto& scene : city->scenes()) Report("scene upkeep", scene->Upkeep());
   }
 
