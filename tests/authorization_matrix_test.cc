@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "platform/organisations.h"
+#include "tests/support/path_template.h"
 #include "tests/support/service_test.h"
 
 namespace citycode::testing {
@@ -238,24 +239,11 @@ class AuthorizationMatrixTest : public ServiceTest {
         {Caller::kHotelDesk, "hotel"},
         {Caller::kAccessGate, "access"}};
     const auto terminal = kTerminalFamily.find(caller);
-    std::string target;
-    for (std::size_t i = 0; i < path.size();) {
-      if (path[i] != '{') {
-        target += path[i++];
-        continue;
-      }
-      const std::size_t end = path.find('}', i);
-      const std::string_view name = path.substr(i + 1, end - i - 1);
-      if (name == "org") {
-        target += orgs_[family];
-      } else if (name == "site" && terminal != kTerminalFamily.end()) {
-        target += sites_[terminal->second];
-      } else {
-        target += "made-up-" + std::string(name);
-      }
-      i = end + 1;
-    }
-    return target;
+    return FillPath(path, [&](std::string_view name) -> std::string {
+      if (name == "org") return orgs_[family];
+      if (name == "site" && terminal != kTerminalFamily.end()) return sites_[terminal->second];
+      return "made-up-" + std::string(name);
+    });
   }
 
   ManualClock clock_{FromUnixSeconds(1'786'000'000)};

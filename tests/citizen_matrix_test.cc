@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "tests/support/medical_service_test.h"
+#include "tests/support/path_template.h"
 
 namespace citycode::testing {
 namespace {
@@ -99,21 +100,13 @@ class CitizenMatrixTest : public MedicalServiceTest {
   // `path` with the owner's ids where it has them, others made up; and
   // whether any was the owner's.
   std::pair<std::string, bool> Target(std::string_view path) {
-    std::string target;
     bool owners = false;
-    for (std::size_t i = 0; i < path.size();) {
-      if (path[i] != '{') {
-        target += path[i++];
-        continue;
-      }
-      const std::size_t end = path.find('}', i);
-      const std::string name(path.substr(i + 1, end - i - 1));
-      const auto own = owner_ids_.find(name);
+    std::string target = FillPath(path, [&](std::string_view name) {
+      const auto own = owner_ids_.find(std::string(name));
       owners |= own != owner_ids_.end();
-      target += own != owner_ids_.end() ? own->second : "made-up-" + name;
-      i = end + 1;
-    }
-    return {target, owners};
+      return own != owner_ids_.end() ? own->second : "made-up-" + std::string(name);
+    });
+    return {std::move(target), owners};
   }
 
   // A body the route takes where its owner check comes after the body's:
