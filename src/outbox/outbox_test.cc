@@ -91,6 +91,14 @@ class OutboxTest : public testing::DatabaseTest {
     return round.ok() ? *round : RelayRound{};
   }
 
+  // The receiver refuses the connection for event `id` and takes the rest.
+  void RefuseOnly(std::string id) {
+    transport_.SetAnswer([id](const WebhookRequest& request) -> Result<WebhookReply> {
+      if (request.body.find(id) != std::string::npos) return Unavailable("connection refused");
+      return WebhookReply{.status = 200};
+    });
+  }
+
   // Rounds until one claims nothing (at most 100).
   void Drain() {
     for (int i = 0; i < 100 && Round().claimed > 0;) ++i;
@@ -379,10 +387,7 @@ TEST_P(OutboxTest, ADeadEventHoldsItsStreamUntilReplayed) {
   const std::string first = CheckIn("stay_1")->id;
   const std::string second = CheckIn("stay_1")->id;
   const std::string other = CheckIn("stay_2")->id;
-  transport_.SetAnswer([&](const WebhookRequest& request) -> Result<WebhookReply> {
-    if (request.body.find(first) != std::string::npos) return Unavailable("connection refused");
-    return WebhookReply{.status = 200};
-  });
+  RefuseOnly(first);
   Round();
   clock_.Advance(seconds(10));
   Round();
@@ -432,10 +437,7 @@ TEST_P(OutboxTest, DeliveredEventsArePurgedAfterTheRetentionAndTheRestStay) {
   outbox_ = OpenOutbox(db(), transport_);
   const std::string old = CheckIn("stay_1")->id;
   const std::string dead = CheckIn("stay_2")->id;
-  transport_.SetAnswer([&](const WebhookRequest& request) -> Result<WebhookReply> {
-    if (request.body.find(dead) != std::string::npos) return Unavailable("connection refused");
-    return WebhookReply{.status = 200};
-  });
+  RefuseOnly(dead);
   Drain();
   clock_.Advance(std::chrono::days(20));
   const std::string recent = CheckIn("stay_3")->id;
