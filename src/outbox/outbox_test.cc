@@ -448,8 +448,8 @@ TEST_P(OutboxTest, DeliveredEventsArePurgedAfterTheRetentionAndTheRestStay) {
   });
   Round();
 
-  clock_.Advance(std::chrono::days(10) +
-                 seconds(1));  // `old` was delivered 30 days and a second ago
+  // `old` was delivered 30 days and a second ago, `recent` 10 days ago.
+  clock_.Advance(std::chrono::days(10) + seconds(1));
   auto purged = outbox_->PurgeDelivered();
   ASSERT_THAT(purged, IsOk());
   EXPECT_EQ(*purged, 1);
