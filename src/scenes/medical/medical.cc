@@ -8,7 +8,9 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <future>
 #include <initializer_list>
+#include <memory>
 #include <utility>
 
 #include "api/figures.h"
@@ -515,6 +517,12 @@ struct Booker {
   std::string booking_identifier;  // the hospital system's, if any
 };
 
+// What a kiosk's booking transaction ended with.
+struct KioskBooking {
+  Status refused;  // the booking's refusal, if any (the transaction still commits)
+  Appointment booked;
+};
+
 }  // namespace
 
 struct MedicalScene::Impl {
@@ -585,6 +593,44 @@ struct MedicalScene::Impl {
     }));
     return booked;
   }
+  // A kiosk's booking in one transaction: the role and the slot first (a
+  // refusal there writes nothing and leaves the code unused), then the
+  // code's use (a refused code is recorded and answered), the identity and
+  // the booking. Refusals go to `out.refused`; an error rolls it all back.
+  Status BookAtTerminalIn(store::Transaction& tx, const Principal& terminal,
+                          const code::VerificationResult& checked, std::string_view slot_id,
+                          std::string_view booking_identifier, KioskBooking& out) {
+    Result<Slot> slot = LoadKioskSlot(tx, terminal, slot_id);
+    if (!slot.ok()) {
+      if (slot.status().is_system()) return slot.status();
+      out.refused = slot.status();
+      return OkStatus();
+    }
+    CITYCODE_ASSIGN_OR_RETURN(platform::OnlineVerification verification,
+                              platform.verification().RecordIn(tx, terminal, checked));
+    out.refused = platform::Verification::ActionRefusal(verification);
+    if (out.refused.ok()) out.refused = vault.CheckGuardianLink(tx, verification);
+    if (!out.refused.ok()) return OkStatus();
+    CITYCODE_RETURN_IF_ERROR(platform.identities().Verified(tx, verification.citizen_id).status());
+    CITYCODE_RETURN_IF_ERROR(CheckIdentifierFree(tx, terminal.org_id, booking_identifier));
+    CITYCODE_ASSIGN_OR_RETURN(out.booked,
+                              BookSlotIn(tx,
+                                         {.citizen_id = verification.citizen_id,
+                                          .channel = BookingChannel::kKiosk,
+                                          .terminal_id = terminal.terminal_id,
+                                          .verification_id = verification.verification_id,
+                                          .booking_identifier = std::string(booking_identifier)},
+                                         *std::move(slot), &terminal));
+    return OkStatus();
+  }
+  Result<Slot> LoadKioskSlot(store::Transaction& tx, const Principal& terminal,
+                             std::string_view slot_id) {
+    CITYCODE_RETURN_IF_ERROR(
+        RequireRoleIn(tx, terminal, {TerminalRole::kKiosk, TerminalRole::kDesk}, NotAKiosk())
+            .status());
+    return LoadBookableSlotIn(tx, slot_id, &terminal);
+  }
+
   // A booking is as small a write as an online verification, so bookings
   // share commits (and fsyncs) with them (store/group_commit.h); a refused
   // booking rolls back alone.
@@ -1100,47 +1146,35 @@ Result<Appointment> MedicalScene::BookOnline(std::string_view citizen_id,
 Result<Appointment> MedicalScene::BookAtTerminal(const Principal& terminal,
                                                  std::string_view qr_text, std::string_view slot_id,
                                                  std::string_view booking_identifier) {
+  std::promise<Result<Appointment>> outcome;
+  std::future<Result<Appointment>> booked = outcome.get_future();
+  BookAtTerminalThen(terminal, qr_text, slot_id, booking_identifier,
+                     [&outcome](Result<Appointment> r) { outcome.set_value(std::move(r)); });
+  return booked.get();
+}
+
+void MedicalScene::BookAtTerminalThen(const Principal& terminal, std::string_view qr_text,
+                                      std::string_view slot_id, std::string_view booking_identifier,
+                                      std::function<void(Result<Appointment>)> done) {
   Impl& impl = *impl_;
   if (booking_identifier.size() > kMaxBookingIdentifier) {
-    return InvalidArgument("a booking identifier is at most 256 bytes");
+    return done(InvalidArgument("a booking identifier is at most 256 bytes"));
   }
-  // The role and the slot first, read: a request that cannot succeed does
-  // not use up the code.
-  Slot slot;
-  {
-    CITYCODE_ASSIGN_OR_RETURN(auto tx, impl.db.Begin(store::TransactionMode::kRead));
-    CITYCODE_RETURN_IF_ERROR(
-        impl.RequireRoleIn(*tx, terminal, {TerminalRole::kKiosk, TerminalRole::kDesk}, NotAKiosk())
-            .status());
-    CITYCODE_ASSIGN_OR_RETURN(slot, impl.LoadBookableSlotIn(*tx, slot_id, &terminal));
-  }
-  CITYCODE_ASSIGN_OR_RETURN(code::VerificationResult checked,
-                            impl.platform.verification().Check(terminal, qr_text));
-  // Then one write transaction: the code's use commits with the booking, so
-  // a refused booking leaves the code unused; a refused code is recorded.
-  Status refused;
-  Appointment booked;
-  CITYCODE_RETURN_IF_ERROR(impl.CommitBooking([&](store::Transaction& tx) -> Status {
-    CITYCODE_ASSIGN_OR_RETURN(platform::OnlineVerification verification,
-                              impl.platform.verification().RecordIn(tx, terminal, checked));
-    refused = platform::Verification::ActionRefusal(verification);
-    if (refused.ok()) refused = impl.vault.CheckGuardianLink(tx, verification);
-    if (!refused.ok()) return OkStatus();
-    CITYCODE_RETURN_IF_ERROR(
-        impl.platform.identities().Verified(tx, verification.citizen_id).status());
-    CITYCODE_RETURN_IF_ERROR(CheckIdentifierFree(tx, terminal.org_id, booking_identifier));
-    CITYCODE_ASSIGN_OR_RETURN(
-        booked, impl.BookSlotIn(tx,
-                                {.citizen_id = verification.citizen_id,
-                                 .channel = BookingChannel::kKiosk,
-                                 .terminal_id = terminal.terminal_id,
-                                 .verification_id = verification.verification_id,
-                                 .booking_identifier = std::string(booking_identifier)},
-                                slot, &terminal));
-    return OkStatus();
-  }));
-  if (!refused.ok()) return refused;
-  return booked;
+  auto checked = impl.platform.verification().Check(terminal, qr_text);
+  if (!checked.ok()) return done(checked.status());
+  // The unit may run more than once; the callback reads its last run.
+  auto run = std::make_shared<KioskBooking>();
+  impl.platform.online_commits().Submit(
+      [&impl, terminal, checked = *std::move(checked), slot_id = std::string(slot_id),
+       identifier = std::string(booking_identifier), run](store::Transaction& tx) -> Status {
+        *run = KioskBooking{};
+        return impl.BookAtTerminalIn(tx, terminal, checked, slot_id, identifier, *run);
+      },
+      [run, done = std::move(done)](Status committed) {
+        if (!committed.ok()) return done(committed);
+        if (!run->refused.ok()) return done(run->refused);
+        done(std::move(run->booked));
+      });
 }
 
 Result<std::vector<Appointment>> MedicalScene::CitizenAppointments(std::string_view citizen_id) {

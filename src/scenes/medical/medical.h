@@ -89,6 +89,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -427,6 +428,14 @@ class MedicalScene final : public api::Scene {
   Result<Appointment> BookAtTerminal(const platform::Principal& terminal, std::string_view qr_text,
                                      std::string_view slot_id,
                                      std::string_view booking_identifier = {});
+  // BookAtTerminal without a thread waiting for the commit (the route
+  // answers from `done`): the booking shares the online commits
+  // (store/group_commit.h), and `done` gets its outcome once it is durable,
+  // on the committing thread, or at once on the caller's for a code refused
+  // before. `done` must be short.
+  void BookAtTerminalThen(const platform::Principal& terminal, std::string_view qr_text,
+                          std::string_view slot_id, std::string_view booking_identifier,
+                          std::function<void(Result<Appointment>)> done);
   // The citizen's appointments, newest slot first.
   Result<std::vector<Appointment>> CitizenAppointments(std::string_view citizen_id);
   // Cancels the citizen's own booked appointment before its slot starts

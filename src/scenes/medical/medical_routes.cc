@@ -408,10 +408,11 @@ void AddRegistrationRoutes(MedicalScene& scene, std::vector<RouteSpec>& routes) 
        .body = {{.name = "qr", .max_length = 4096, .description = "the CC1: text"},
                 {.name = "slot_id", .max_length = 64}},
        .success_status = 201,
-       .handler = [&scene](Call& call) {
-         return Respond(
-             scene.BookAtTerminal(*call.principal, Text(call, "qr"), Text(call, "slot_id")), 201,
-             AppointmentJson);
+       .answer_later = [&scene](Call& call, api::Reply reply) {
+         scene.BookAtTerminalThen(*call.principal, Text(call, "qr"), Text(call, "slot_id"), {},
+                                  [reply = std::move(reply)](Result<Appointment> booked) {
+                                    reply(Respond(booked, 201, AppointmentJson));
+                                  });
        }});
 }
 
