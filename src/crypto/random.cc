@@ -34,4 +34,9 @@ std::string TimeOrderedId(std::string_view prefix, std::int64_t unix_millis) {
   return std::string(prefix) + "_" + ToHex(bytes);
 }
 
+std::string TimeOrderedId(std::string_view prefix,
+                          std::chrono::sys_time<std::chrono::milliseconds> at) {
+  return TimeOrderedId(prefix, at.time_since_epoch().count());
+}
+
 }  // namespace citycode::crypto

@@ -3,6 +3,7 @@
 #define CITYCODE_CRYPTO_RANDOM_H_
 
 #include <array>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -30,6 +31,9 @@ std::string RandomId(std::string_view prefix);
 // random page per row). For records whose time is no secret from whoever
 // sees the id.
 std::string TimeOrderedId(std::string_view prefix, std::int64_t unix_millis);
+// The same for a record made at `at`.
+std::string TimeOrderedId(std::string_view prefix,
+                          std::chrono::sys_time<std::chrono::milliseconds> at);
 
 }  // namespace citycode::crypto
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
 
 namespace citycode::crypto {
@@ -22,6 +23,12 @@ TEST(TimeOrderedId, SortsByItsTimeAndKeepsTheShape) {
   EXPECT_EQ(id.substr(0, 16), "ver_0123456789ab");
   EXPECT_NE(id, TimeOrderedId("ver", ms)) << "80 random bits follow";
   EXPECT_LT(TimeOrderedId("ver", 1'786'000'000'000), TimeOrderedId("ver", 1'786'000'000'001));
+}
+
+TEST(TimeOrderedId, OfATimePointIsItsUnixMilliseconds) {
+  const std::chrono::sys_seconds at{std::chrono::seconds(1'786'000'000)};
+  // 1 786 000 000 000 ms = 0x019fd5e54400.
+  EXPECT_EQ(TimeOrderedId("apt", at).substr(0, 16), "apt_019fd5e54400");
 }
 
 }  // namespace

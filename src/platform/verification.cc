@@ -143,11 +143,8 @@ Result<OnlineVerification> PlatformCore::RecordIn(store::Transaction& tx, const 
                                                   std::string_view scan) {
   const Instant now = clock.Now();
   // Time-ordered: the events' key grows at its end.
-  OnlineVerification out{
-      .verification_id = crypto::TimeOrderedId(
-          "ver",
-          std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count()),
-      .result = std::move(result)};
+  OnlineVerification out{.verification_id = crypto::TimeOrderedId("ver", now),
+                         .result = std::move(result)};
   code::VerificationResult& verdict = out.result;
   if (verdict.valid) {
     // The store knows of a revocation before any list is re-signed. A

@@ -491,6 +491,7 @@ namespace {
 
 // Who books, as the booking transaction needs it.
 constexpr std::size_t kMaxBookingIdentifier = 256;
+constexpr int kPostgresBookingCommitters = 4;
 
 // already_exists "booking_identifier_taken" when the hospital booked under
 // `identifier` before (the unique index is the backstop of this check).
@@ -532,6 +533,9 @@ struct MedicalScene::Impl {
   vault::Vault& vault;
   CityTime time;
   MedicalOptions options;
+  // The bookings' commits (CommitBooking). Last: its destructor commits
+  // what is still queued, which uses the members above.
+  std::unique_ptr<store::GroupCommit> bookings;
 
   // A posting made `now`, on the city's local day.
   internal::PostingTime PostingAt(Instant now) const {
@@ -631,20 +635,23 @@ struct MedicalScene::Impl {
     return LoadBookableSlotIn(tx, slot_id, &terminal);
   }
 
-  // A booking is as small a write as an online verification, so bookings
-  // share commits (and fsyncs) with them (store/group_commit.h); a refused
-  // booking rolls back alone.
-  Status CommitBooking(const store::GroupCommit::Unit& unit) {
-    return platform.online_commits().Run(unit);
-  }
+  // On SQLite bookings that arrive together share a commit and its fsync
+  // (store/group_commit.h), a refused one rolling back alone. On
+  // PostgreSQL each is its own transaction, kPostgresBookingCommitters at
+  // once: its commits share WAL flushes already, and batches on several
+  // connections would take the same slots' rows in different orders and
+  // wait for the deadlock detector (a second) to part them.
+  Status CommitBooking(const store::GroupCommit::Unit& unit) { return bookings->Run(unit); }
   Result<Appointment> BookSlotIn(store::Transaction& tx, const Booker& booker, Slot slot,
                                  const Principal* terminal) {
     const Instant now = clock.Now();
     CITYCODE_ASSIGN_OR_RETURN(bool taken, TakeOpenPlace(tx, slot.id, now));
     if (!taken) return WhyNotTaken(tx, slot.id, terminal, now);
     // One booking per patient and session: the insert's unique index says
-    // already_booked, and the place goes back with the rollback.
-    Appointment booked{.id = crypto::RandomId("apt"),
+    // already_booked, and the place goes back with the rollback. Ids in
+    // booking order: the appointments' keys (and the fees') grow at their
+    // end instead of writing a random page each.
+    Appointment booked{.id = crypto::TimeOrderedId("apt", now),
                        .slot = std::move(slot),
                        .citizen_id = booker.citizen_id,
                        .state = AppointmentState::kBooked,
@@ -768,7 +775,7 @@ struct MedicalScene::Impl {
     for (const Slot& slot : remaining) {
       CITYCODE_ASSIGN_OR_RETURN(bool taken, TakePlace(tx, slot.id));
       if (!taken) continue;
-      Appointment booked{.id = crypto::RandomId("apt"),
+      Appointment booked{.id = crypto::TimeOrderedId("apt", now),
                          .slot = slot,
                          .citizen_id = verification.citizen_id,
                          .state = AppointmentState::kBooked,
@@ -903,13 +910,16 @@ Result<std::unique_ptr<MedicalScene>> MedicalScene::Open(store::Database& db, co
                                                          vault::Vault& vault, CityTime time,
                                                          MedicalOptions options) {
   CITYCODE_RETURN_IF_ERROR(db.Migrate(kMigrations));
-  return std::unique_ptr<MedicalScene>(
-      new MedicalScene(std::make_unique<Impl>(Impl{.db = db,
-                                                   .clock = clock,
-                                                   .platform = platform,
-                                                   .vault = vault,
-                                                   .time = time,
-                                                   .options = options})));
+  auto impl = std::make_unique<Impl>(Impl{.db = db,
+                                          .clock = clock,
+                                          .platform = platform,
+                                          .vault = vault,
+                                          .time = time,
+                                          .options = options});
+  impl->bookings = db.backend() == store::Backend::kPostgres
+                       ? std::make_unique<store::GroupCommit>(db, kPostgresBookingCommitters, 1)
+                       : std::make_unique<store::GroupCommit>(db);
+  return std::unique_ptr<MedicalScene>(new MedicalScene(std::move(impl)));
 }
 
 // --- facilities ---
@@ -1164,7 +1174,7 @@ void MedicalScene::BookAtTerminalThen(const Principal& terminal, std::string_vie
   if (!checked.ok()) return done(checked.status());
   // The unit may run more than once; the callback reads its last run.
   auto run = std::make_shared<KioskBooking>();
-  impl.platform.online_commits().Submit(
+  impl.bookings->Submit(
       [&impl, terminal, checked = *std::move(checked), slot_id = std::string(slot_id),
        identifier = std::string(booking_identifier), run](store::Transaction& tx) -> Status {
         *run = KioskBooking{};

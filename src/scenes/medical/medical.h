@@ -429,7 +429,7 @@ class MedicalScene final : public api::Scene {
                                      std::string_view slot_id,
                                      std::string_view booking_identifier = {});
   // BookAtTerminal without a thread waiting for the commit (the route
-  // answers from `done`): the booking shares the online commits
+  // answers from `done`): bookings that arrive together share a commit
   // (store/group_commit.h), and `done` gets its outcome once it is durable,
   // on the committing thread, or at once on the caller's for a code refused
   // before. `done` must be short.

@@ -87,7 +87,7 @@ Result<bool> BookedBefore(store::Transaction& tx, const Posted& p) {
 // before, which is then checked and the account put back.
 Status Insert(store::Transaction& tx, const PostingTime& at, const Posted& p) {
   CITYCODE_ASSIGN_OR_RETURN(std::int64_t seq, AddToAccount(tx, at, p));
-  const store::Value row[] = {Text(crypto::RandomId("pst")),
+  const store::Value row[] = {Text(crypto::TimeOrderedId("pst", at.now)),
                               Text(PostingKindName(p.kind)),
                               Text(p.citizen_id),
                               Text(p.org_id),
