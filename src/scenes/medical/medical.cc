@@ -489,8 +489,9 @@ std::span<const store::Migration> Migrations() { return kMigrations; }
 
 namespace {
 
-// Who books, as the booking transaction needs it.
 constexpr std::size_t kMaxBookingIdentifier = 256;
+// Booking transactions at once on PostgreSQL (CommitBooking): 8 measured
+// no faster (docs/BENCHMARKS.md, "Bookings answered from their commit").
 constexpr int kPostgresBookingCommitters = 4;
 
 // already_exists "booking_identifier_taken" when the hospital booked under
@@ -510,6 +511,7 @@ Status CheckIdentifierFree(store::Transaction& tx, std::string_view org_id,
   return OkStatus();
 }
 
+// Who books, as the booking transaction needs it.
 struct Booker {
   std::string citizen_id;
   BookingChannel channel = BookingChannel::kOnline;
