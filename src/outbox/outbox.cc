@@ -16,6 +16,7 @@
 
 #include "crypto/random.h"
 #include "outbox/internal/schedule.h"
+#include "store/batched_delete.h"
 
 namespace citycode::outbox {
 namespace {
@@ -551,18 +552,7 @@ Result<std::size_t> Outbox::Replay(const ReplayRange& range) {
 
 Result<std::int64_t> Outbox::PurgeDelivered() {
   const Instant before = impl_->clock.Now() - impl_->config.keep_delivered;
-  std::int64_t purged = 0;
-  for (;;) {
-    std::int64_t deleted = 0;
-    CITYCODE_RETURN_IF_ERROR(
-        store::RunInTransaction(impl_->db, store::TransactionMode::kWrite, [&](auto& tx) -> Status {
-          CITYCODE_ASSIGN_OR_RETURN(deleted,
-                                    tx.Execute(kPurgeDelivered, {Time(before), Int(kPurgeBatch)}));
-          return OkStatus();
-        }));
-    purged += deleted;
-    if (deleted < kPurgeBatch) return purged;
-  }
+  return store::DeleteInBatches(impl_->db, kPurgeDelivered, {Time(before)}, kPurgeBatch);
 }
 
 Result<std::vector<DestinationState>> Outbox::Destinations() {

@@ -5,6 +5,7 @@
 #include "crypto/random.h"
 #include "platform/internal/core.h"
 #include "platform/schema.h"
+#include "store/batched_delete.h"
 
 namespace citycode::platform {
 
@@ -129,18 +130,11 @@ Status Platform::PurgeVerifications(Instant before) {
       store::RunInTransaction(core.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) {
         return tx.Execute("DELETE FROM verification_hours WHERE hour < ?", old).status();
       }));
-  for (std::int64_t deleted = kBatch; deleted == kBatch;) {
-    CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
-        core.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
-          const store::Value batch[] = {Time(before), Int(kBatch)};
-          CITYCODE_ASSIGN_OR_RETURN(
-              deleted, tx.Execute("DELETE FROM verifications WHERE id IN (SELECT id FROM "
-                                  "verifications WHERE at < ? LIMIT ?)",
-                                  batch));
-          return OkStatus();
-        }));
-  }
-  return OkStatus();
+  return store::DeleteInBatches(core.db,
+                                "DELETE FROM verifications WHERE id IN (SELECT id FROM "
+                                "verifications WHERE at < ? LIMIT ?)",
+                                {Time(before)}, kBatch)
+      .status();
 }
 
 }  // namespace citycode::platform
