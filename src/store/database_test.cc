@@ -633,6 +633,23 @@ TEST(OpenTest, ANewSqliteFileIsTheOwnersOnly) {
   std::filesystem::remove_all(dir);
 }
 
+// The descriptors of this process open on `file`.
+int OpenDescriptorsOf(const std::filesystem::path& file) {
+  int count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ignored;
+    if (std::filesystem::read_symlink(entry.path(), ignored) == file) ++count;
+  }
+  return count;
+}
+
+TEST(OpenTest, SqliteOpensEveryConnectionOfItsPoolAtOnce) {
+  const testing::TempDir dir("citycode-pool");
+  const std::filesystem::path file = dir.path() / "x.db";
+  ASSERT_OK_AND_ASSIGN(auto db, Database::Open("sqlite:" + file.string(), {.pool_size = 4}));
+  EXPECT_EQ(OpenDescriptorsOf(file), 4);  // the writer and three readers
+}
+
 TEST(SqlTextTest, SplitsOnlyOnTopLevelSemicolons) {
   EXPECT_THAT(internal::SplitStatements("CREATE TABLE a (x TEXT DEFAULT ';');\n"
                                         "-- b; c\n"

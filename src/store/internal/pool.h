@@ -19,8 +19,8 @@
 
 namespace citycode::store::internal {
 
-// Opens connections lazily, up to `max_size`, and hands out idle ones most
-// recently used first. Thread-safe. Transactions hold the pool through a
+// Opens connections lazily (or all at once: OpenAll), up to `max_size`, and
+// hands out idle ones most recently used first. Thread-safe. Transactions hold the pool through a
 // shared_ptr, so one that outlives its Database still has a home to return
 // its connection to.
 template <typename Connection>
@@ -70,6 +70,24 @@ class ConnectionPool {
     Result<std::unique_ptr<Connection>> opened = open_();
     if (!opened.ok()) Release(nullptr);
     return opened;
+  }
+
+  // Opens connections until max_size are open, each left idle; the error of
+  // the first that cannot be opened.
+  Status OpenAll() {
+    for (;;) {
+      {
+        std::lock_guard lock(mu_);
+        if (open_count_ >= max_size_) return OkStatus();
+        ++open_count_;  // a slot reserved, as in Acquire
+      }
+      Result<std::unique_ptr<Connection>> opened = open_();
+      if (!opened.ok()) {
+        Release(nullptr);
+        return opened.status();
+      }
+      Release(*std::move(opened));
+    }
   }
 
   // Callers waiting in Acquire now (for tests and diagnostics).
