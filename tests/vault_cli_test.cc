@@ -647,5 +647,21 @@ TEST_F(VaultCliTest, CommandsReadTheConfigFileAsServeDoes) {
   EXPECT_EQ(as_sha256.exit_code, 1) << Describe(as_sha256);
 }
 
+// A configuration that does not name a checkpoint file keeps them beside
+// its keyring, as the command line's defaults do, not in the working
+// directory.
+TEST_F(VaultCliTest, CheckpointsStayBesideTheConfiguredKeyring) {
+  const fs::path config = Path("citycode.toml");
+  std::ofstream(config) << "[database]\nurl = \"" << pristine_.db_url() << "\"\n"
+                        << "[keys]\nkeyring = \"" << pristine_.keyring().string() << "\"\n";
+  const RunResult org = RunCitycode({"admin", "--config", config.string(), "org", "create",
+                                     "--name", "即墨区行政审批服务局", "--kind", "issuing_agency"});
+  ASSERT_EQ(org.exit_code, 0) << Describe(org);
+  const RunResult checkpoint = RunCitycode({"audit", "checkpoint", "--config", config.string()});
+  ASSERT_EQ(checkpoint.exit_code, 0) << Describe(checkpoint);
+  EXPECT_GT(fs::file_size(pristine_.dir / "citycode.audit-checkpoints.jsonl"), 0u);
+  EXPECT_FALSE(fs::exists(fs::current_path() / "citycode.audit-checkpoints.jsonl"));
+}
+
 }  // namespace
 }  // namespace citycode

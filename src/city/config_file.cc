@@ -171,8 +171,7 @@ Status ReadPlatform(Sections& sections, CityConfig& config) {
 Status ReadVault(Sections& sections, CityConfig& config) {
   const ConfigTable table = Take(sections, "vault");
   ConfigSection vault("vault", table);
-  std::filesystem::path checkpoint_file =
-      config.vault.checkpoint_file.value_or("citycode.audit-checkpoints.jsonl");
+  std::filesystem::path checkpoint_file;  // absent: the caller's default stays
   std::string audit_hash = config.vault.audit_hash == vault::AuditHash::kSm3 ? "sm3" : "sha256";
   std::int64_t grant_minutes =
       std::chrono::duration_cast<std::chrono::minutes>(config.vault.presentation_grant_lifetime)
@@ -186,7 +185,7 @@ Status ReadVault(Sections& sections, CityConfig& config) {
     return vault.Invalid("audit_hash", "\"sha256\" or \"sm3\"");
   }
   if (grant_minutes < 1) return vault.Invalid("presentation_grant_minutes", ">= 1");
-  config.vault.checkpoint_file = checkpoint_file;
+  if (!checkpoint_file.empty()) config.vault.checkpoint_file = checkpoint_file;
   config.vault.audit_hash =
       audit_hash == "sm3" ? vault::AuditHash::kSm3 : vault::AuditHash::kSha256;
   config.vault.presentation_grant_lifetime = std::chrono::minutes(grant_minutes);

@@ -100,12 +100,14 @@ void AddCityOptions(CLI::App* command, CityArgs& args) {
 
 Result<city::CityConfig> MakeCityConfig(const CityArgs& args) {
   city::CityConfig config;
+  config.vault.checkpoint_file.reset();  // to tell whether the configuration names one
   if (args.config) CITYCODE_RETURN_IF_ERROR(city::LoadConfigFile(*args.config, config));
   if (args.db) config.database_url = *args.db;
   if (args.keyring) config.keyring_file = *args.keyring;
-  // Without a configuration, the audit checkpoints are kept beside the
-  // keyring, so a deployment's files stay together.
-  if (!args.config) {
+  // Unless the configuration names it, the audit checkpoints are kept
+  // beside the keyring (not in the working directory), so a deployment's
+  // files stay together.
+  if (!config.vault.checkpoint_file) {
     config.vault.checkpoint_file =
         config.keyring_file.parent_path() / "citycode.audit-checkpoints.jsonl";
   }
