@@ -35,8 +35,9 @@ struct Service::Impl {
     Report("dependants review", city->vault().ReviewDependants().status());
     Report("outbox purge", city->outbox().PurgeDelivered().status());
     for (const auto& scene : city->scenes()) Report("scene upkeep", scene->Upkeep());
-    // glibc keeps what the handler threads freed in their arenas: without
-    // this the server's memory follows its busiest minute, not its load.
+    // glibc keeps freed heap for reuse; whole free pages go back to the
+    // system here, so the server's memory follows its load more than its
+    // busiest minute.
     malloc_trim(0);
   }
 

@@ -20,9 +20,9 @@
 namespace citycode::store::internal {
 
 // Opens connections lazily (or all at once: OpenAll), up to `max_size`, and
-// hands out idle ones most recently used first. Thread-safe. Transactions hold the pool through a
-// shared_ptr, so one that outlives its Database still has a home to return
-// its connection to.
+// hands out idle ones most recently used first. Thread-safe. Transactions
+// hold the pool through a shared_ptr, so one that outlives its Database
+// still has a home to return its connection to.
 template <typename Connection>
 class ConnectionPool {
  public:
