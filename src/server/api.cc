@@ -1,11 +1,14 @@
 #include "server/api.h"
 
+#include <malloc.h>
+
 #include <nlohmann/json.hpp>
 #include <optional>
 
 #include "common/backoff.h"
 #include "server/internal/core_routes.h"
 #include "server/internal/openapi.h"
+#include "store/memory.h"
 
 namespace citycode::server {
 
@@ -26,6 +29,21 @@ std::string_view BearerToken(const Request& request) {
     }
   }
   return value.substr(kScheme.size());
+}
+
+// The process's memory as the allocators see it, at each scrape: what is in
+// use against what malloc keeps freed, and SQLite's share, so a growing RSS
+// can be told apart (a leak, free lists, caches filling).
+void SetMemoryGauges(Metrics& metrics) {
+  const struct mallinfo2 heap = mallinfo2();
+  metrics.SetGauge("citycode_heap_in_use_bytes",
+                   "Bytes malloc has handed out and not had back (glibc mallinfo2)",
+                   static_cast<double>(heap.uordblks + heap.hblkhd));
+  metrics.SetGauge("citycode_heap_free_bytes", "Bytes freed but kept by malloc for reuse",
+                   static_cast<double>(heap.fordblks));
+  metrics.SetGauge("citycode_sqlite_memory_bytes",
+                   "Bytes SQLite holds: page caches, statements, schemas",
+                   static_cast<double>(store::SqliteMemoryUsed()));
 }
 
 }  // namespace
@@ -211,6 +229,7 @@ void Api::RegisterRoutes(Router& router) {
   router.Add(
       Method::kGet, "/metrics", "metrics",
       [impl](Request&) {
+        SetMemoryGauges(impl->metrics);
         return Response{.status = 200,
                         .content_type = "text/plain; version=0.0.4",
                         .body = impl->metrics.Render()};

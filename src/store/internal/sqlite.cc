@@ -16,6 +16,7 @@
 
 #include "store/internal/pool.h"
 #include "store/internal/sql.h"
+#include "store/memory.h"
 
 namespace citycode::store::internal {
 namespace {
@@ -529,3 +530,9 @@ Result<std::unique_ptr<Database>> OpenSqlite(std::string_view path,
 }
 
 }  // namespace citycode::store::internal
+
+namespace citycode::store {
+
+std::int64_t SqliteMemoryUsed() { return sqlite3_memory_used(); }
+
+}  // namespace citycode::store
