@@ -479,7 +479,6 @@ TEST_P(ApiTest, PublishesItsOpenApiDocumentAndHealth) {
   EXPECT_THAT(metrics.body, ::testing::HasSubstr("citycode_http_requests_total"));
   EXPECT_THAT(metrics.body, ::testing::ContainsRegex("\ncitycode_heap_in_use_bytes [1-9]"));
   EXPECT_THAT(metrics.body, ::testing::ContainsRegex("\ncitycode_heap_free_bytes [0-9]"));
-  EXPECT_THAT(metrics.body, ::testing::ContainsRegex("\ncitycode_sqlite_memory_bytes [0-9]"));
 }
 
 // `citycode terminal simulate` registers riders, enrols their phones and

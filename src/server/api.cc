@@ -8,7 +8,6 @@
 #include "common/backoff.h"
 #include "server/internal/core_routes.h"
 #include "server/internal/openapi.h"
-#include "store/memory.h"
 
 namespace citycode::server {
 
@@ -31,9 +30,10 @@ std::string_view BearerToken(const Request& request) {
   return value.substr(kScheme.size());
 }
 
-// The process's memory as the allocators see it, at each scrape: what is in
-// use against what malloc keeps freed, and SQLite's share, so a growing RSS
-// can be told apart (a leak, free lists, caches filling).
+// The heap as malloc sees it, at each scrape: what is in use against what it
+// keeps freed, so a growing RSS can be told apart (a holder that grows, or
+// free lists). (SQLite's share is not counted: its memory statistics are off,
+// store/internal/sqlite.cc.)
 void SetMemoryGauges(Metrics& metrics) {
   const struct mallinfo2 heap = mallinfo2();
   metrics.SetGauge("citycode_heap_in_use_bytes",
@@ -41,9 +41,6 @@ void SetMemoryGauges(Metrics& metrics) {
                    static_cast<double>(heap.uordblks + heap.hblkhd));
   metrics.SetGauge("citycode_heap_free_bytes", "Bytes freed but kept by malloc for reuse",
                    static_cast<double>(heap.fordblks));
-  metrics.SetGauge("citycode_sqlite_memory_bytes",
-                   "Bytes SQLite holds: page caches, statements, schemas",
-                   static_cast<double>(store::SqliteMemoryUsed()));
 }
 
 }  // namespace

@@ -16,7 +16,6 @@
 
 #include "store/internal/pool.h"
 #include "store/internal/sql.h"
-#include "store/memory.h"
 
 namespace citycode::store::internal {
 namespace {
@@ -530,9 +529,3 @@ Result<std::unique_ptr<Database>> OpenSqlite(std::string_view path,
 }
 
 }  // namespace citycode::store::internal
-
-namespace citycode::store {
-
-std::int64_t SqliteMemoryUsed() { return sqlite3_memory_used(); }
-
-}  // namespace citycode::store
