@@ -629,6 +629,35 @@ TEST_P(PlatformTest, UploadedScansAreJudgedAsOfTheirTime) {
               StatusIs(StatusCode::kPermissionDenied, "permission_denied"));
 }
 
+// An upload's scans are judged one by one but recorded together: the same
+// code twice in one upload is a replay the second time, a bad code does not
+// spoil the others, and the results come back in the scans' order.
+TEST_P(PlatformTest, AnUploadsScansAreRecordedTogetherAndJudgedEachAlone) {
+  const std::string citizen = Register();
+  const IssuedCredential issued = Enrol(citizen, device_);
+  const Principal gate = Terminal(OrgKind::kTransitOperator);
+  const Instant scanned = clock_.Now();
+  const std::string code = Code(issued, device_, 1);
+  const std::string second_code = Code(issued, device_, 2);
+  clock_.Set(scanned + std::chrono::hours(1));
+  using Scan = Verification::Scan;
+  const Scan scans[] = {{.qr_text = code, .scanned_at = scanned, .scan_id = "1"},
+                        {.qr_text = "CC1:NOT-A-CODE", .scanned_at = scanned, .scan_id = "2"},
+                        {.qr_text = code, .scanned_at = scanned, .scan_id = "3"},
+                        {.qr_text = second_code, .scanned_at = scanned, .scan_id = "4"}};
+  auto verified = platform_->verification().VerifyScannedAll(gate, scans);
+  ASSERT_THAT(verified, IsOk());
+  ASSERT_EQ(verified->size(), 4u);
+  EXPECT_TRUE((*verified)[0].result.valid);
+  EXPECT_EQ((*verified)[0].citizen_id, citizen);
+  EXPECT_EQ((*verified)[1].result.reason, code::Reason::kMalformed);
+  EXPECT_EQ((*verified)[2].result.reason, code::Reason::kReplayed);
+  EXPECT_TRUE((*verified)[2].citizen_id.empty());
+  EXPECT_TRUE((*verified)[3].result.valid);
+  EXPECT_EQ(QueryInt("SELECT CAST(COUNT(*) AS BIGINT) FROM verifications"), 4);
+  EXPECT_THAT(platform_->verification().VerifyScannedAll(gate, {}), IsOk());
+}
+
 // A gate's upload re-sent after a storage failure verifies its scans
 // again: the same scan (terminal and sequence) is not its own replay, but
 // the same code under another sequence, at another terminal, or as a live

@@ -105,22 +105,47 @@ Result<OnlineVerification> Verification::Verify(const Principal& terminal,
 Result<OnlineVerification> Verification::VerifyScanned(const Principal& terminal,
                                                        std::string_view qr_text, Instant scanned_at,
                                                        std::string_view scan_id) {
+  const Scan scan[] = {{.qr_text = qr_text, .scanned_at = scanned_at, .scan_id = scan_id}};
+  CITYCODE_ASSIGN_OR_RETURN(auto verified, VerifyScannedAll(terminal, scan));
+  return std::move(verified.front());
+}
+
+Result<std::vector<OnlineVerification>> Verification::VerifyScannedAll(
+    const Principal& terminal, std::span<const Scan> scans) {
   PlatformCore& core = *core_;
   if (terminal.role != Role::kTerminal || !terminal.scene) {
     return PermissionDenied("only a terminal verifies codes");
   }
+  // The signatures before the commit: writers queue, checks need no store.
   const Instant now = core.clock.Now();
-  code::VerificationResult result;
-  if (scanned_at > now + core.options.verifier.max_future) {
-    Refuse(result, code::Reason::kFromFuture);
-  } else if (scanned_at + core.options.max_scan_age < now) {
-    Refuse(result, code::Reason::kStale);
-  } else {
-    result = core.verifier->VerifyScanned(qr_text, terminal.scene, scanned_at);
+  std::vector<code::VerificationResult> checked;
+  checked.reserve(scans.size());
+  for (const Scan& scan : scans) {
+    code::VerificationResult& result = checked.emplace_back();
+    if (scan.scanned_at > now + core.options.verifier.max_future) {
+      Refuse(result, code::Reason::kFromFuture);
+    } else if (scan.scanned_at + core.options.max_scan_age < now) {
+      Refuse(result, code::Reason::kStale);
+    } else {
+      result = core.verifier->VerifyScanned(scan.qr_text, terminal.scene, scan.scanned_at);
+    }
   }
-  const std::string scan =
-      scan_id.empty() ? std::string() : terminal.terminal_id + "#" + std::string(scan_id);
-  return core.Record(terminal, std::move(result), scanned_at, scan);
+  std::vector<OnlineVerification> recorded;
+  // The unit may run more than once (a batch retried): it starts afresh.
+  CITYCODE_RETURN_IF_ERROR(core.online_commits.Run([&](store::Transaction& tx) -> Status {
+    recorded.clear();
+    recorded.reserve(scans.size());
+    for (std::size_t i = 0; i < scans.size(); ++i) {
+      const std::string scan_name =
+          scans[i].scan_id.empty() ? std::string()
+                                   : terminal.terminal_id + "#" + std::string(scans[i].scan_id);
+      CITYCODE_ASSIGN_OR_RETURN(
+          recorded.emplace_back(),
+          core.RecordIn(tx, terminal, checked[i], scans[i].scanned_at, scan_name));
+    }
+    return OkStatus();
+  }));
+  return recorded;
 }
 
 Result<OnlineVerification> PlatformCore::Record(const Principal& terminal,

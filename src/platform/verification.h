@@ -3,8 +3,10 @@
 #ifndef CITYCODE_PLATFORM_VERIFICATION_H_
 #define CITYCODE_PLATFORM_VERIFICATION_H_
 
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "code/verifier.h"
 #include "common/clock.h"
@@ -65,6 +67,16 @@ class Verification {
   // upload re-sent after a failure, is not a replay of itself.
   Result<OnlineVerification> VerifyScanned(const Principal& terminal, std::string_view qr_text,
                                            Instant scanned_at, std::string_view scan_id = {});
+  // VerifyScanned for every scan of an upload, in order, recorded in one
+  // commit (a gate uploads hundreds at once: one commit each would make it
+  // wait for hundreds of fsyncs). All or none are recorded.
+  struct Scan {
+    std::string_view qr_text;
+    Instant scanned_at;
+    std::string_view scan_id;
+  };
+  Result<std::vector<OnlineVerification>> VerifyScannedAll(const Principal& terminal,
+                                                           std::span<const Scan> scans);
 
  private:
   PlatformCore* core_;

@@ -38,8 +38,13 @@ Result<UploadResult> UploadScannedTaps(platform::Platform& platform, Rides& ride
   CITYCODE_ASSIGN_OR_RETURN(
       auto known,
       rides.StoredSequences(terminal.terminal_id, low->tap.sequence, high->tap.sequence));
-  std::vector<TapUpload> batch;
-  Status verify_failed;
+  // The new scans, named by their sequence: re-sent after a failure, a
+  // scan is not taken for a replay of itself. Reserved: `scans` views
+  // `sequences`.
+  std::vector<ScannedTap*> fresh;
+  std::vector<std::string> sequences;
+  std::vector<platform::Verification::Scan> scans;
+  sequences.reserve(taps.size());
   for (ScannedTap& scanned : taps) {
     scanned.tap.terminal_id = terminal.terminal_id;
     // Stored, or earlier in this upload; at another time, the terminal used
@@ -50,15 +55,17 @@ Result<UploadResult> UploadScannedTaps(platform::Platform& platform, Rides& ride
       ++(seen->second == at ? counts.duplicates : counts.conflicts);
       continue;
     }
-    // Named by its sequence: re-sent after a failure, the scan is not taken
-    // for a replay of itself.
-    auto verified = platform.verification().VerifyScanned(terminal, scanned.code, scanned.tap.at,
-                                                          std::to_string(scanned.tap.sequence));
-    if (!verified.ok()) {
-      verify_failed = verified.status();
-      break;
-    }
-    batch.push_back(Verified(scanned, *verified, feed));
+    fresh.push_back(&scanned);
+    sequences.push_back(std::to_string(scanned.tap.sequence));
+    scans.push_back(
+        {.qr_text = scanned.code, .scanned_at = scanned.tap.at, .scan_id = sequences.back()});
+  }
+  CITYCODE_ASSIGN_OR_RETURN(auto verified,
+                            platform.verification().VerifyScannedAll(terminal, scans));
+  std::vector<TapUpload> batch;
+  batch.reserve(fresh.size());
+  for (std::size_t i = 0; i < fresh.size(); ++i) {
+    batch.push_back(Verified(*fresh[i], verified[i], feed));
   }
   if (!batch.empty()) {
     CITYCODE_ASSIGN_OR_RETURN(UploadResult stored, rides.UploadTaps(batch));
@@ -67,7 +74,6 @@ Result<UploadResult> UploadScannedTaps(platform::Platform& platform, Rides& ride
     counts.refused += stored.refused;
     counts.conflicts += stored.conflicts;
   }
-  CITYCODE_RETURN_IF_ERROR(verify_failed);
   return counts;
 }
 

@@ -35,11 +35,12 @@ struct ScannedTap {
 
 // Refused whole, before anything is verified, unless the terminal may
 // upload every tap (Operators::CheckTaps: its scene, its operator's
-// routes, its own route). If a verification
-// fails (storage), the taps verified before it are stored and the error is
-// returned; the re-sent upload dedups them. A tap verified but not stored
-// (storing failed) is verified again when re-sent: the platform knows the
-// scan by its terminal and sequence, so it is not refused as a replay.
+// routes, its own route). The new taps' codes are verified and recorded in
+// one commit (Verification::VerifyScannedAll), then the taps stored in
+// another: if recording fails (storage), nothing is stored and the error
+// is returned. A tap verified but not stored (storing failed) is verified
+// again when re-sent: the platform knows the scan by its terminal and
+// sequence, so it is not refused as a replay.
 Result<UploadResult> UploadScannedTaps(platform::Platform& platform, Rides& rides,
                                        Operators& operators, const Feed& feed,
                                        const platform::Principal& terminal,
