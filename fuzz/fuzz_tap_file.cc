@@ -1,6 +1,6 @@
 // libFuzzer target: a tap file (scenes/transit/tap_file.h), read in chunks
 // as `citycode transit ingest` does. The reader must never crash; every tap
-// it returns is valid and within the id limits, and once it fails it stays
+// it returns is within the id and code limits, and once it fails it stays
 // failed; otherwise abort.
 #include <cstdint>
 #include <cstdio>
@@ -32,12 +32,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       return 0;
     }
     if (taps->empty()) return 0;
-    for (const TapUpload& tap : *taps) {
-      Require(tap.valid, "a tap file row read as a refused tap");
+    for (const ScannedTap& tap : *taps) {
       Require(tap.tap.sequence >= 0, "a negative sequence");
-      Require(!tap.tap.terminal_id.empty() && tap.tap.terminal_id.size() <= kMaxTapIdBytes &&
-                  tap.rider_id.size() <= kMaxTapIdBytes,
-              "a terminal or rider id out of its limits");
+      Require(!tap.tap.terminal_id.empty() && tap.tap.terminal_id.size() <= kMaxTapIdBytes,
+              "a terminal id out of its limits");
+      Require(!tap.code.empty() && tap.code.size() <= kMaxScannedCodeBytes,
+              "a code out of its limits");
     }
   }
   return 0;

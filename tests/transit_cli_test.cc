@@ -1,8 +1,9 @@
 // `citycode transit import` on the real feeds of ../shared/vectors/gtfs and
 // on a broken copy: every row not taken as written is named with file and
 // line; nothing crashes. `citycode transit clear` and `bill` on a database
-// filled through the library. `citycode transit simulate` writes a tap file,
-// `citycode transit ingest` loads and fares it.
+// filled through the library. `citycode transit simulate` enrols a day's
+// riders and terminals and writes the codes they scanned; `citycode transit
+// ingest` verifies, stores and fares them.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -10,8 +11,11 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/clock.h"
+#include "scenes/transit/gtfs.h"
 #include "scenes/transit/rides.h"
 #include "store/database.h"
 #include "tests/support/subprocess.h"
@@ -153,67 +157,96 @@ TEST(TransitClearTest, ClearsTwiceToTheSameBalancedReport) {
   EXPECT_EQ(no_db.exit_code, 2) << Describe(no_db);
 }
 
-TEST(TransitSimulateTest, WritesATapFileAndRefusesBadBounds) {
-  testing::TempDir dir("transit-simulate");
-  const std::string file = (dir.path() / "taps.csv").string();
-  const auto run =
-      RunCitycode({"transit", "simulate", "--riders", "50", "--day", "2026-08-15", "--out", file});
+// Two days before today (UTC): a day whose scans are all in the past (the
+// demo city's operating day ends at 04:00 the next day, UTC+8) and recent
+// enough for an upload (at most 7 days old).
+std::string RecentDay() {
+  const auto today = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
+  return transit::FormatIsoDate(
+      transit::Date::FromDaysSinceEpoch(today.time_since_epoch().count() - 2));
+}
+
+// A city in a temporary folder: its citycode.toml (database, keyring and
+// feed) for every command.
+struct TestCity {
+  explicit TestCity(const char* name) : dir(name) {
+    url = "sqlite:" + (dir.path() / "transit.db").string();
+    config = (dir.path() / "citycode.toml").string();
+    std::ofstream(config) << "[database]\nurl = \"" << url << "\"\n"
+                          << "[keys]\nkeyring = \"" << (dir.path() / "keyring.json").string()
+                          << "\"\n[vault]\ncheckpoint_file = \""
+                          << (dir.path() / "checkpoints.jsonl").string() << "\"\n"
+                          << "[transit]\nfeed_dir = \"" << CITYCODE_TRANSIT_DEMO_FEED << "\"\n";
+  }
+  testing::TempDir dir;
+  std::string url, config;
+};
+
+TEST(TransitSimulateTest, WritesATapFileOfScannedCodesAndRefusesBadBounds) {
+  TestCity city("transit-simulate");
+  const std::string file = (city.dir.path() / "taps.csv").string();
+  const std::string day = RecentDay();
+  const auto run = RunCitycode({"transit", "simulate", "--config", city.config, "--riders", "50",
+                                "--day", day, "--out", file});
   ASSERT_EQ(run.exit_code, 0) << Describe(run);
   const json summary = json::parse(run.out);
   EXPECT_EQ(summary["riders"], 50);
   EXPECT_EQ(summary["file"], file);
   const std::string text = ReadFile(file);
-  EXPECT_TRUE(text.starts_with(
-      "terminal_id,sequence,at,route_id,stop_id,kind,channel,rider_category_id,rider_id\n"))
+  EXPECT_TRUE(text.starts_with("terminal_id,sequence,at,route_id,stop_id,kind,code\n"))
       << text.substr(0, 200);
-  std::int64_t lines = 0;
+  std::int64_t lines = 0, codes = 0;
+  for (std::size_t at = text.find(",CC1:"); at != std::string::npos;
+       at = text.find(",CC1:", at + 1)) {
+    ++codes;
+  }
   for (char c : text) lines += c == '\n';
   EXPECT_EQ(lines, 1 + summary["taps"].get<std::int64_t>());
+  EXPECT_EQ(codes, summary["taps"].get<std::int64_t>());
   EXPECT_GT(summary["taps"].get<int>(), 50);
+  // The rows name the platform's terminals, not the simulator's gates.
+  EXPECT_EQ(text.find("\nM01-g"), std::string::npos) << text.substr(0, 300);
   EXPECT_FALSE(std::filesystem::exists(file + ".partial"));
 
   for (const char* riders : {"0", "10000001", "many"}) {
-    const auto bad = RunCitycode(
-        {"transit", "simulate", "--riders", riders, "--day", "2026-08-15", "--out", file});
+    const auto bad = RunCitycode({"transit", "simulate", "--config", city.config, "--riders",
+                                  riders, "--day", day, "--out", file});
     EXPECT_EQ(bad.exit_code, 2) << Describe(bad);
     EXPECT_TRUE(bad.err.starts_with("citycode: ")) << Describe(bad);
   }
   // A day the feed does not run leaves the earlier file alone.
-  const auto no_service =
-      RunCitycode({"transit", "simulate", "--riders", "5", "--day", "2031-01-01", "--out", file});
+  const auto no_service = RunCitycode({"transit", "simulate", "--config", city.config, "--riders",
+                                       "5", "--day", "2031-01-01", "--out", file});
   EXPECT_EQ(no_service.exit_code, 2) << Describe(no_service);
   EXPECT_EQ(ReadFile(file), text);
 }
 
-// A simulated day ingested and fared, then cleared: the clearing balances
-// with the riders' charges; a refund comes off the next clearing; the same
-// file again stores nothing; a bad row
-// stops the run at its batch (each batch is all-or-nothing), naming the
-// line but not the row.
+// A simulated day ingested through the gates' path (every code verified as
+// of its scan) and fared, then cleared: the clearing balances with the
+// riders' charges; a refund comes off the next clearing; the same file
+// again stores nothing; a bad row stops the run, naming the line or the tap
+// but not the code.
 TEST(TransitIngestTest, IngestsASimulatedDayOnceAndClearsIt) {
-  testing::TempDir dir("transit-ingest");
-  const std::string file = (dir.path() / "taps.csv").string();
-  const std::string url = "sqlite:" + (dir.path() / "transit.db").string();
-  // The commands read the same citycode.toml as serve: the database, the
-  // keyring and the feed all come from it.
-  const std::string config = (dir.path() / "citycode.toml").string();
-  std::ofstream(config) << "[database]\nurl = \"" << url << "\"\n"
-                        << "[keys]\nkeyring = \"" << (dir.path() / "keyring.json").string()
-                        << "\"\n[vault]\ncheckpoint_file = \""
-                        << (dir.path() / "checkpoints.jsonl").string() << "\"\n"
-                        << "[transit]\nfeed_dir = \"" << CITYCODE_TRANSIT_DEMO_FEED << "\"\n";
-  const auto simulated =
-      RunCitycode({"transit", "simulate", "--riders", "200", "--day", "2026-08-15", "--out", file});
+  TestCity city("transit-ingest");
+  const std::string& url = city.url;
+  const std::string& config = city.config;
+  const std::string file = (city.dir.path() / "taps.csv").string();
+  const std::string day = RecentDay();
+  std::string operating_day = day;
+  std::erase(operating_day, '-');
+  const auto simulated = RunCitycode(
+      {"transit", "simulate", "--config", config, "--riders", "200", "--day", day, "--out", file});
   ASSERT_EQ(simulated.exit_code, 0) << Describe(simulated);
   const std::int64_t taps = json::parse(simulated.out)["taps"];
 
   auto ingest = [&](const std::string& path) {
-    return RunCitycode({"transit", "ingest", path, "--config", config, "--batch", "100"});
+    return RunCitycode({"transit", "ingest", path, "--config", config, "--run", "100"});
   };
   const auto first = ingest(file);
   ASSERT_EQ(first.exit_code, 0) << Describe(first);
   const json one = json::parse(first.out);
   EXPECT_EQ(one["stored"], taps) << one;
+  EXPECT_EQ(one["refused"], 0) << one;
   EXPECT_EQ(one["riders_fared"], 200) << one;
   const auto second = ingest(file);
   ASSERT_EQ(second.exit_code, 0) << Describe(second);
@@ -222,20 +255,30 @@ TEST(TransitIngestTest, IngestsASimulatedDayOnceAndClearsIt) {
   EXPECT_EQ(two["duplicates"], taps) << two;
   EXPECT_EQ(two["riders_fared"], 0) << two;
 
-  const auto cleared = RunCitycode({"transit", "clear", "--config", config, "--day", "2026-08-15"});
+  const auto cleared = RunCitycode({"transit", "clear", "--config", config, "--day", day});
   ASSERT_EQ(cleared.exit_code, 0) << Describe(cleared);
   const json report = json::parse(cleared.out);
   EXPECT_GT(report["rider_total"].get<std::int64_t>(), 0) << report;
   EXPECT_EQ(report["settled_total"], report["rider_total"]) << report;
+  std::string terminal_id;
   {
     auto db = store::Database::Open(url);
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     auto tx = (*db)->Begin(store::TransactionMode::kRead);
     auto charged = (*tx)->QueryOne(
-        "SELECT CAST(SUM(amount) AS BIGINT) FROM transit_charges WHERE operating_day = "
-        "'20260815'");
+        "SELECT CAST(SUM(amount) AS BIGINT) FROM transit_charges WHERE operating_day = '" +
+        operating_day + "'");
     ASSERT_TRUE(charged.ok()) << charged.status().ToString();
     EXPECT_EQ(charged->Int(0), report["rider_total"].get<std::int64_t>());
+    // Every tap's code was verified and recorded as of its scan.
+    auto verified = (*tx)->QueryOne(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM verifications WHERE scene = 'transit' AND "
+        "valid = 1");
+    ASSERT_TRUE(verified.ok()) << verified.status().ToString();
+    EXPECT_EQ(verified->Int(0), taps);
+    auto terminal = (*tx)->QueryOne("SELECT terminal_id FROM transit_tap_ids LIMIT 1");
+    ASSERT_TRUE(terminal.ok()) << terminal.status().ToString();
+    terminal_id = terminal->Text(0);
   }
 
   // A refund of one fen of some charged trip: booked once, and the clearing
@@ -260,22 +303,33 @@ TEST(TransitIngestTest, IngestsASimulatedDayOnceAndClearsIt) {
   EXPECT_EQ(json::parse(refund("1").out)["booked"], false);
   const auto conflicting = refund("2");
   EXPECT_EQ(conflicting.exit_code, 2) << Describe(conflicting);
-  const auto recleared =
-      RunCitycode({"transit", "clear", "--config", config, "--day", "2026-08-15"});
+  const auto recleared = RunCitycode({"transit", "clear", "--config", config, "--day", day});
   ASSERT_EQ(recleared.exit_code, 0) << Describe(recleared);
   EXPECT_EQ(json::parse(recleared.out)["rider_total"].get<std::int64_t>(),
             report["rider_total"].get<std::int64_t>() - 1);
   EXPECT_EQ(json::parse(recleared.out)["version"], 2);
 
-  std::string text = ReadFile(file);
-  const std::size_t third_line = text.find('\n', text.find('\n') + 1) + 1;
-  text.insert(third_line, "M01-g1,99999,2026-08-15T01:00:00Z,metro_11,M01,teleport,app,,SECRET\n");
-  const std::string bad_file = (dir.path() / "bad.csv").string();
-  std::ofstream(bad_file, std::ios::binary) << text;
-  const auto bad = ingest(bad_file);
-  EXPECT_EQ(bad.exit_code, 2) << Describe(bad);
-  EXPECT_NE(bad.err.find(":3: "), std::string::npos) << Describe(bad);
-  EXPECT_EQ(bad.err.find("SECRET"), std::string::npos) << Describe(bad);
+  // Bad rows: one the reader refuses (line 3), one of a route the feed
+  // lacks and one of a terminal the platform does not know (the 2nd tap).
+  const std::string text = ReadFile(file);
+  const std::size_t second_line = text.find('\n') + 1;
+  const std::size_t third_line = text.find('\n', second_line) + 1;
+  const std::string at = day + "T01:00:00Z";
+  const std::vector<std::pair<std::string, std::string>> bad_rows = {
+      {terminal_id + ",99999," + at + ",metro_11,M01,teleport,CC1:SECRET", ":3: "},
+      {terminal_id + ",99999," + at + ",metro_99,M01,entry,CC1:SECRET", ": tap 2: route_id"},
+      {"term_nobody,1," + at + ",metro_11,M01,entry,CC1:SECRET", ": tap 2: no such active"},
+  };
+  for (const auto& [row, said] : bad_rows) {
+    std::string bad_text = text;
+    bad_text.insert(third_line, row + "\n");
+    const std::string bad_file = (city.dir.path() / "bad.csv").string();
+    std::ofstream(bad_file, std::ios::binary) << bad_text;
+    const auto bad = ingest(bad_file);
+    EXPECT_EQ(bad.exit_code, 2) << Describe(bad);
+    EXPECT_NE(bad.err.find(said), std::string::npos) << Describe(bad);
+    EXPECT_EQ(bad.err.find("SECRET"), std::string::npos) << Describe(bad);
+  }
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "api/scene.h"
+#include "common/clock.h"
 #include "common/config.h"
 #include "common/status.h"
 
@@ -33,8 +34,10 @@ class SceneCommandContext {
   // [section], and returns the scene (owned by the context), or nullptr
   // when the configuration leaves the scene off. With
   // `existing`, the database must exist already: a mistyped --db must not
-  // create a new one.
-  virtual Result<Scene*> OpenScene(const ConfigTable& settings, bool existing) = 0;
+  // create a new one. The city runs on `clock` (it must outlive the
+  // context), or on the system's clock when it is null.
+  virtual Result<Scene*> OpenScene(const ConfigTable& settings, bool existing,
+                                   const Clock* clock) = 0;
 };
 
 }  // namespace citycode::api

@@ -262,4 +262,21 @@ Result<Principal> AccessKeys::Lookup(std::string_view token, Instant now) {
   return principal;
 }
 
+Result<Principal> AccessKeys::TerminalPrincipal(std::string_view terminal_id) {
+  CITYCODE_ASSIGN_OR_RETURN(auto tx, core_->db.Begin(store::TransactionMode::kRead));
+  const store::Value params[] = {Text(terminal_id)};
+  CITYCODE_ASSIGN_OR_RETURN(
+      auto row, tx->QueryOptional("SELECT org_id, site_id, scene FROM terminals WHERE id = ? AND "
+                                  "active = 1",
+                                  params));
+  if (!row) return NotFound("no such active terminal");
+  Principal principal{.role = Role::kTerminal,
+                      .key_id = "terminal " + std::string(terminal_id),
+                      .org_id = row->Text(0),
+                      .terminal_id = std::string(terminal_id),
+                      .site_id = row->Text(1)};
+  CITYCODE_ASSIGN_OR_RETURN(principal.scene, code::SceneFromName(row->Text(2)));
+  return principal;
+}
+
 }  // namespace citycode::platform

@@ -54,6 +54,11 @@ class AccessKeys {
   // revoked, a terminal disabled or a session ended by another server is
   // refused here within 1 s, by this one at once.
   Result<Principal> Authenticate(std::string_view bearer_token);
+  // The terminal as its own key would authenticate it, for an operator's
+  // command that stores what the terminal recorded (a depot's tap file,
+  // `citycode transit ingest`). not_found for no such terminal or a
+  // disabled one.
+  Result<Principal> TerminalPrincipal(std::string_view terminal_id);
 
  private:
   Result<Principal> Lookup(std::string_view bearer_token, Instant now);

@@ -148,56 +148,58 @@ Result<IssuedCredential> PlatformCore::SignCredential(store::Transaction& tx,
 }
 
 Result<IssuedCredential> Devices::Enrol(const EnrolRequest& request) {
+  IssuedCredential issued;
+  CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
+      core_->db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
+        CITYCODE_ASSIGN_OR_RETURN(issued, EnrolIn(tx, request));
+        return OkStatus();
+      }));
+  return issued;
+}
+
+Result<IssuedCredential> Devices::EnrolIn(store::Transaction& tx, const EnrolRequest& request) {
   PlatformCore& core = *core_;
   if (request.label.size() > 64) return InvalidArgument("label must be at most 64 bytes");
   if (request.channel == code::Channel::kCard) {
     return InvalidArgument("a printed card is not enrolled as a device");
   }
-  IssuedCredential issued;
-  CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
-      core.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {
-        const Instant now = core.clock.Now();
-        // Updating the citizen first serialises enrolments of one citizen,
-        // so two at once cannot both pass the device limit.
-        const store::Value touch[] = {Time(now), Text(request.citizen_id)};
-        CITYCODE_ASSIGN_OR_RETURN(
-            auto found, tx.Execute("UPDATE citizens SET updated_at = ? WHERE id = ?", touch));
-        if (found != 1) return NotFound("no such citizen");
-        const store::Value citizen[] = {Text(request.citizen_id)};
-        CITYCODE_ASSIGN_OR_RETURN(
-            auto count, tx.QueryOne("SELECT COUNT(*) FROM devices WHERE citizen_id = ? AND "
-                                    "state = 'active'",
-                                    citizen));
-        if (count.Int(0) >= core.options.max_devices_per_citizen) {
-          return FailedPrecondition("device limit reached; unbind a device first");
-        }
-        const store::Value key[] = {Blob(request.device_key.spki_der())};
-        CITYCODE_ASSIGN_OR_RETURN(
-            auto bound, tx.QueryOptional("SELECT id FROM devices WHERE public_key = ? AND "
-                                         "state = 'active'",
-                                         key));
-        if (bound) return AlreadyExists("this device key is bound already");
-        const std::string device_id = RandomId("dev");
-        const std::string label = request.label.empty() ? "phone" : request.label;
-        const bool held = !request.guardian_id.empty();
-        const store::Value params[] = {Text(device_id),
-                                       Text(request.citizen_id),
-                                       Blob(request.device_key.spki_der()),
-                                       Text(label),
-                                       Text(code::ChannelName(request.channel)),
-                                       Time(now),
-                                       held ? Text(request.guardian_id) : store::Value(nullptr)};
-        CITYCODE_RETURN_IF_ERROR(
-            tx.Execute("INSERT INTO devices (id, citizen_id, public_key, label, channel, state, "
-                       "created_at, guardian_id) VALUES (?, ?, ?, ?, ?, 'active', ?, ?)",
-                       params)
-                .status());
-        CITYCODE_ASSIGN_OR_RETURN(
-            issued, core.IssueCredential(tx, request.citizen_id, device_id, request.device_key,
-                                         request.channel, held, now));
-        return OkStatus();
-      }));
-  return issued;
+  const Instant now = core.clock.Now();
+  // Updating the citizen first serialises enrolments of one citizen, so
+  // two at once cannot both pass the device limit.
+  const store::Value touch[] = {Time(now), Text(request.citizen_id)};
+  CITYCODE_ASSIGN_OR_RETURN(auto found,
+                            tx.Execute("UPDATE citizens SET updated_at = ? WHERE id = ?", touch));
+  if (found != 1) return NotFound("no such citizen");
+  const store::Value citizen[] = {Text(request.citizen_id)};
+  CITYCODE_ASSIGN_OR_RETURN(
+      auto count,
+      tx.QueryOne("SELECT COUNT(*) FROM devices WHERE citizen_id = ? AND state = 'active'",
+                  citizen));
+  if (count.Int(0) >= core.options.max_devices_per_citizen) {
+    return FailedPrecondition("device limit reached; unbind a device first");
+  }
+  const store::Value key[] = {Blob(request.device_key.spki_der())};
+  CITYCODE_ASSIGN_OR_RETURN(
+      auto bound,
+      tx.QueryOptional("SELECT id FROM devices WHERE public_key = ? AND state = 'active'", key));
+  if (bound) return AlreadyExists("this device key is bound already");
+  const std::string device_id = RandomId("dev");
+  const std::string label = request.label.empty() ? "phone" : request.label;
+  const bool held = !request.guardian_id.empty();
+  const store::Value params[] = {Text(device_id),
+                                 Text(request.citizen_id),
+                                 Blob(request.device_key.spki_der()),
+                                 Text(label),
+                                 Text(code::ChannelName(request.channel)),
+                                 Time(now),
+                                 held ? Text(request.guardian_id) : store::Value(nullptr)};
+  CITYCODE_RETURN_IF_ERROR(
+      tx.Execute("INSERT INTO devices (id, citizen_id, public_key, label, channel, state, "
+                 "created_at, guardian_id) VALUES (?, ?, ?, ?, ?, 'active', ?, ?)",
+                 params)
+          .status());
+  return core.IssueCredential(tx, request.citizen_id, device_id, request.device_key,
+                              request.channel, held, now);
 }
 
 Result<std::vector<Device>> Devices::List(std::string_view citizen_id) {

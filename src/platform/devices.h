@@ -69,6 +69,9 @@ class Devices {
   // (message "device limit reached") at max_devices_per_citizen live devices;
   // already_exists if this key is bound already.
   Result<IssuedCredential> Enrol(const EnrolRequest& request);
+  // Enrol in the caller's write transaction: many enrolments in one commit
+  // (a simulated city's riders, `citycode transit simulate`).
+  Result<IssuedCredential> EnrolIn(store::Transaction& tx, const EnrolRequest& request);
   Result<std::vector<Device>> List(std::string_view citizen_id);
   // A fresh credential (new pseudonym and cti) for an active device.
   Result<IssuedCredential> RenewCredential(std::string_view citizen_id, std::string_view device_id);

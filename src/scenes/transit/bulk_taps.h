@@ -1,11 +1,12 @@
-// Bulk loading: a depot's nightly file of taps its gates verified, or a
-// simulated day. Taps arrive with the platform's rider id already resolved,
-// so a bulk load trusts its input: it is an operator's command on the
-// database (`citycode transit ingest`), never an HTTP route; gates upload
-// through tap_upload.h, which verifies every code. Both store and fare
-// through the same path (internal/faring.h) — the same checks, rows and
-// fares — but a bulk load queues its valid taps unfared and fares them
-// afterwards one rider bucket per transaction.
+// Bulk loading: a depot's file of the taps its gates scanned, or a
+// simulated day. LoadTapFile takes each run of a terminal's taps through
+// the path a gate's upload takes (TapJudge, tap_upload.h: every code
+// verified as of its scan and named by its rider), then BulkTaps stores
+// them; it is an operator's command on the database (`citycode transit
+// ingest`), never an HTTP route. Both store and fare through the same path
+// (internal/faring.h) — the same checks, rows and fares — but a bulk load
+// queues its valid taps unfared and fares them afterwards one rider bucket
+// per transaction.
 //
 // Until the queue is empty, those riders' charges lag behind their taps (an
 // upload for such a rider fares without the queued taps, and the faring
@@ -28,6 +29,7 @@
 #include "scenes/transit/fare_extensions.h"
 #include "scenes/transit/gtfs.h"
 #include "scenes/transit/rides.h"
+#include "scenes/transit/tap_upload.h"
 #include "store/database.h"
 
 namespace citycode::transit {
@@ -57,18 +59,33 @@ class BulkTaps {
 
 struct TapFileLoad {
   std::int64_t taps = 0;  // rows read
-  UploadResult stored;    // summed over the batches
+  UploadResult stored;    // summed over the runs
   std::int64_t riders_fared = 0;
   double ingest_seconds = 0, fare_seconds = 0;
 };
 
-// Loads a tap file (tap_file.h) in batches of `batch_taps`, then fares the
-// whole queue. Each batch and each bucket is its own transaction: a load
-// stopped by a bad row or cut off is run again (after fixing the row), and
-// the taps stored before count as duplicates. invalid_argument
-// "<file_name>:LINE: message" for a bad row.
-Result<TapFileLoad> LoadTapFile(std::istream& in, std::string_view file_name, BulkTaps& bulk,
-                                std::size_t batch_taps = kMaxIngestBatch);
+struct TapFileOptions {
+  // Runs judged and stored at once: verifying codes is the load's CPU.
+  int threads = 2;
+  // The longest run of one terminal's consecutive rows judged as one upload
+  // (its codes recorded in one commit, its taps stored in another).
+  std::size_t run_taps = 2000;
+};
+
+// Loads a tap file (tap_file.h): each run of consecutive rows of one
+// terminal (at most options.run_taps) is judged as that terminal's upload
+// (TapJudge::Judge, the terminal an active one of `platform`) and stored
+// unfared by `bulk`, options.threads runs at once; then the whole queue is
+// fared. Each run and each bucket is its own transaction: a load stopped by
+// a bad row or cut off is run again (after fixing the row), and the taps
+// stored before count as duplicates. invalid_argument "<file_name>:LINE:
+// message" for a row the reader refuses, "<file_name>: tap N: message" for
+// the N-th tap naming a route or stop the feed lacks or a terminal that is
+// not an active one (not_found), or that its terminal may not upload
+// (permission_denied).
+Result<TapFileLoad> LoadTapFile(std::istream& in, std::string_view file_name, TapJudge& judge,
+                                platform::Platform& platform, const Feed& feed, BulkTaps& bulk,
+                                const TapFileOptions& options = {});
 
 }  // namespace citycode::transit
 

@@ -28,6 +28,17 @@ Result<std::vector<std::string>> Operators::AgenciesOf(store::Transaction& tx,
   return out;
 }
 
+Result<std::vector<std::string>> Operators::RunnersOf(std::string_view agency_id) {
+  CITYCODE_ASSIGN_OR_RETURN(auto tx, db_.Begin(store::TransactionMode::kRead));
+  const store::Value params[] = {Text(agency_id)};
+  CITYCODE_ASSIGN_OR_RETURN(auto rows, tx->Query("SELECT org_id FROM transit_operator_agencies "
+                                                 "WHERE agency_id = ? ORDER BY org_id",
+                                                 params));
+  std::vector<std::string> out;
+  for (const store::Row& row : rows) out.push_back(row.Text(0));
+  return out;
+}
+
 Status Operators::AddAgency(std::string_view org_id, std::string_view agency_id) {
   if (!feed_.agencies.contains(std::string(agency_id))) {
     return NotFound("the feed has no such agency", "unknown_agency");

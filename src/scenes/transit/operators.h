@@ -13,7 +13,7 @@
 #include "common/status.h"
 #include "platform/platform.h"
 #include "scenes/transit/gtfs.h"
-#include "scenes/transit/tap_upload.h"
+#include "scenes/transit/rides.h"
 #include "store/database.h"
 
 namespace citycode::transit {
@@ -42,6 +42,8 @@ class Operators {
   Status BindTerminal(std::string_view org_id, std::string_view terminal_id,
                       std::string_view route_id);
   Result<OperatorSetup> Get(std::string_view org_id);
+  // The organisations that run the feed's `agency_id`, in id order.
+  Result<std::vector<std::string>> RunnersOf(std::string_view agency_id);
 
   // Whether `terminal` may upload every one of `taps`: permission_denied
   // for a terminal of another scene, or with reason operator_not_bound (its organisation runs no

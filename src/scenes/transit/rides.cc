@@ -21,19 +21,6 @@ Result<std::unique_ptr<Rides>> Rides::Open(store::Database& db, const Clock& clo
       new Rides(internal::MakeRiderFaring(db, clock, feed, extensions, options)));
 }
 
-Result<std::map<std::int64_t, std::int64_t>> Rides::StoredSequences(std::string_view terminal_id,
-                                                                    std::int64_t low,
-                                                                    std::int64_t high) {
-  CITYCODE_ASSIGN_OR_RETURN(auto tx, faring_->db.Begin(store::TransactionMode::kRead));
-  CITYCODE_ASSIGN_OR_RETURN(auto rows,
-                            tx->Query("SELECT sequence, at FROM transit_tap_ids WHERE "
-                                      "terminal_id = ? AND sequence >= ? AND sequence <= ?",
-                                      {store::Text(terminal_id), low, high}));
-  std::map<std::int64_t, std::int64_t> out;
-  for (const auto& row : rows) out.emplace(row.Int(0), row.Int(1));
-  return out;
-}
-
 Result<UploadResult> Rides::UploadTaps(const std::vector<TapUpload>& batch) {
   const internal::RiderFaring& impl = *faring_;
   CITYCODE_RETURN_IF_ERROR(impl.CheckBatch(batch, kMaxTapBatch));

@@ -30,7 +30,6 @@
 #define CITYCODE_SCENES_TRANSIT_RIDES_H_
 
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -58,6 +57,13 @@ struct TapUpload {
   std::string refused_reason;  // required when !valid, empty otherwise
 };
 
+// A tap as the terminal read it: the code is the scanned text. Who rode is
+// what verifying the code says (tap_upload.h).
+struct ScannedTap {
+  Tap tap;  // its channel and rider category are the code's
+  std::string code;
+};
+
 struct UploadResult {
   std::int64_t stored = 0;      // taps new to the server (refused ones included)
   std::int64_t duplicates = 0;  // taps already stored (or twice in the batch): ignored
@@ -67,6 +73,13 @@ struct UploadResult {
   // reset, a device replaced under the same id) or the upload was altered;
   // the first tap stands.
   std::int64_t conflicts = 0;
+  UploadResult& operator+=(const UploadResult& more) {
+    stored += more.stored;
+    duplicates += more.duplicates;
+    refused += more.refused;
+    conflicts += more.conflicts;
+    return *this;
+  }
   friend bool operator==(const UploadResult&, const UploadResult&) = default;
 };
 
@@ -93,6 +106,7 @@ inline constexpr std::size_t kMaxIngestBatch = 200000;
 inline constexpr std::size_t kMaxTapIdBytes = 128;  // terminal, rider, route, stop, category
 inline constexpr std::size_t kMaxTripIdBytes = kMaxTapIdBytes + 21;  // "terminal:sequence"
 inline constexpr std::size_t kMaxRefusedReasonBytes = 256;
+inline constexpr std::size_t kMaxScannedCodeBytes = 4096;
 inline constexpr std::size_t kMaxPaymentReferenceBytes = 128;
 
 // The rider's charges of one operating day in start order (voided trips
@@ -118,12 +132,6 @@ class Rides {
   // bad tap's index if any tap is malformed or names a route or stop not in
   // the feed: then nothing is written.
   Result<UploadResult> UploadTaps(const std::vector<TapUpload>& batch);
-  // The sequence numbers of `terminal_id` stored in [low, high], each with
-  // its tap's time in unix seconds: what an upload dedups against before it
-  // verifies codes (see tap_upload.h).
-  Result<std::map<std::int64_t, std::int64_t>> StoredSequences(std::string_view terminal_id,
-                                                               std::int64_t low, std::int64_t high);
-
   // The rider's trips of one operating day, in start order.
   Result<std::vector<StoredCharge>> RiderCharges(std::string_view rider_id,
                                                  const Date& operating_day);

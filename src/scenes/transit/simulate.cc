@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cmath>
 #include <map>
 #include <numbers>
@@ -470,6 +471,15 @@ std::string SimulatedRiderId(std::int64_t number) {
   std::string id;
   FormatRiderId(number, id);
   return id;
+}
+
+std::int64_t SimulatedRiderNumber(std::string_view rider_id) {
+  constexpr std::string_view kPrefix = "sim-rider-";
+  if (!rider_id.starts_with(kPrefix)) return 0;
+  const std::string_view digits = rider_id.substr(kPrefix.size());
+  std::int64_t number = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), number);
+  return ec == std::errc() && end == digits.data() + digits.size() ? number : 0;
 }
 
 Result<SimulationSummary> SimulateDay(const Feed& feed, const SimulationOptions& options,

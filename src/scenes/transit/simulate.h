@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "common/status.h"
 #include "scenes/transit/fare_engine.h"
@@ -65,6 +66,8 @@ Result<SimulationSummary> SimulateDay(const Feed& feed, const SimulationOptions&
 
 // "sim-rider-00000042": the rider id of simulated rider `number` (1-based).
 std::string SimulatedRiderId(std::int64_t number);
+// Its inverse: 42 for "sim-rider-00000042"; 0 for any other text.
+std::int64_t SimulatedRiderNumber(std::string_view rider_id);
 
 }  // namespace citycode::transit
 

@@ -4,7 +4,6 @@
 #include <charconv>
 #include <cstring>
 
-#include "code/credential.h"
 #include "common/clock.h"
 #include "scenes/transit/csv.h"
 #include "scenes/transit/gtfs.h"
@@ -28,13 +27,10 @@ enum Column : std::size_t {
   kRoute,
   kStop,
   kKind,
-  kChannel,
-  kCategory,
-  kRider,
+  kCode,
 };
-constexpr std::array<std::string_view, 9> kColumnNames = {
-    "terminal_id", "sequence",          "at",      "route_id", "stop_id", "kind",
-    "channel",     "rider_category_id", "rider_id"};
+constexpr std::array<std::string_view, 7> kColumnNames = {
+    "terminal_id", "sequence", "at", "route_id", "stop_id", "kind", "code"};
 
 bool HasControl(std::string_view text) {
   return std::any_of(text.begin(), text.end(), [](char ch) {
@@ -45,10 +41,18 @@ bool HasControl(std::string_view text) {
 
 // Checks an id for the writer and the reader alike; the message names the
 // column, never the value.
-Status CheckId(std::string_view value, std::string_view column, bool may_be_empty) {
-  if ((value.empty() && !may_be_empty) || value.size() > kMaxTapIdBytes) {
-    return InvalidArgument(std::string(column) + " must be " + (may_be_empty ? "0" : "1") + "-" +
-                           std::to_string(kMaxTapIdBytes) + " bytes");
+Status CheckId(std::string_view value, std::string_view column) {
+  if (value.empty() || value.size() > kMaxTapIdBytes) {
+    return InvalidArgument(std::string(column) + " must be 1-" + std::to_string(kMaxTapIdBytes) +
+                           " bytes");
+  }
+  return OkStatus();
+}
+
+// The code as scanned: printable text (a QR code's, CC1 or a card's).
+Status CheckCode(std::string_view code) {
+  if (code.empty() || code.size() > kMaxScannedCodeBytes) {
+    return InvalidArgument("code must be 1-" + std::to_string(kMaxScannedCodeBytes) + " bytes");
   }
   return OkStatus();
 }
@@ -70,24 +74,18 @@ TapFileWriter::TapFileWriter(std::ostream& out) : out_(out) {
 
 TapFileWriter::~TapFileWriter() { (void)FlushBuffer(); }
 
-Status TapFileWriter::Add(const TapUpload& upload) {
-  const Tap& tap = upload.tap;
-  if (!upload.valid) return InvalidArgument("a tap file holds only valid taps");
-  CITYCODE_RETURN_IF_ERROR(CheckId(tap.terminal_id, "terminal_id", false));
-  CITYCODE_RETURN_IF_ERROR(CheckId(tap.route_id, "route_id", false));
-  CITYCODE_RETURN_IF_ERROR(CheckId(tap.stop_id, "stop_id", false));
-  CITYCODE_RETURN_IF_ERROR(CheckId(tap.rider_category_id, "rider_category_id", true));
-  CITYCODE_RETURN_IF_ERROR(CheckId(upload.rider_id, "rider_id", false));
+Status TapFileWriter::Add(const ScannedTap& scanned) {
+  const Tap& tap = scanned.tap;
+  CITYCODE_RETURN_IF_ERROR(CheckId(tap.terminal_id, "terminal_id"));
+  CITYCODE_RETURN_IF_ERROR(CheckId(tap.route_id, "route_id"));
+  CITYCODE_RETURN_IF_ERROR(CheckId(tap.stop_id, "stop_id"));
+  CITYCODE_RETURN_IF_ERROR(CheckCode(scanned.code));
   if (tap.sequence < 0) return InvalidArgument("sequence must be >= 0");
   const std::string_view kind = TapKindName(tap.kind);
-  const std::string_view channel = code::ChannelName(tap.channel);
   if (kind.empty()) return InvalidArgument("unknown tap kind");
-  if (!code::ChannelFromName(channel).ok()) return InvalidArgument("unknown channel");
-  for (std::string_view id :
-       {std::string_view(tap.terminal_id), std::string_view(tap.route_id),
-        std::string_view(tap.stop_id), std::string_view(tap.rider_category_id),
-        std::string_view(upload.rider_id)}) {
-    if (HasControl(id)) return InvalidArgument("a tap file field holds a control character");
+  for (std::string_view field : {std::string_view(tap.terminal_id), std::string_view(tap.route_id),
+                                 std::string_view(tap.stop_id), std::string_view(scanned.code)}) {
+    if (HasControl(field)) return InvalidArgument("a tap file field holds a control character");
   }
 
   AppendCsvField(buffer_, tap.terminal_id);
@@ -124,11 +122,7 @@ Status TapFileWriter::Add(const TapUpload& upload) {
   buffer_ += ',';
   buffer_ += kind;
   buffer_ += ',';
-  buffer_ += channel;
-  buffer_ += ',';
-  AppendCsvField(buffer_, tap.rider_category_id);
-  buffer_ += ',';
-  AppendCsvField(buffer_, upload.rider_id);
+  AppendCsvField(buffer_, scanned.code);
   buffer_ += '\n';
   ++rows_;
   if (buffer_.size() >= kWriteBlockBytes) return FlushBuffer();
@@ -228,22 +222,22 @@ Status TapFileReader::ReadHeader() {
   return OkStatus();
 }
 
-Status TapFileReader::ParseRow(std::string_view line, TapUpload& upload) {
+Status TapFileReader::ParseRow(std::string_view line, ScannedTap& scanned) {
   CITYCODE_RETURN_IF_ERROR(SplitFields(line));
   if (fields_.size() != columns_) {
     return LineError(std::to_string(fields_.size()) + " fields, the header has " +
                      std::to_string(columns_));
   }
   auto field = [&](Column c) { return fields_[column_[c]]; };
-  auto id = [&](Column c, bool may_be_empty, std::string& out) {
+  auto id = [&](Column c, std::string& out) {
     const std::string_view value = field(c);
-    Status status = CheckId(value, kColumnNames[c], may_be_empty);
+    Status status = CheckId(value, kColumnNames[c]);
     if (!status.ok()) return LineError(status.message());
     out.assign(value);
     return OkStatus();
   };
-  Tap& tap = upload.tap;
-  CITYCODE_RETURN_IF_ERROR(id(kTerminal, false, tap.terminal_id));
+  Tap& tap = scanned.tap;
+  CITYCODE_RETURN_IF_ERROR(id(kTerminal, tap.terminal_id));
   const std::string_view sequence = field(kSequence);
   const auto [end, ec] =
       std::from_chars(sequence.data(), sequence.data() + sequence.size(), tap.sequence);
@@ -254,22 +248,18 @@ Status TapFileReader::ParseRow(std::string_view line, TapUpload& upload) {
   auto at = ParseRfc3339(field(kAt));
   if (!at.ok()) return LineError("at must be an RFC 3339 date-time");
   tap.at = *at;
-  CITYCODE_RETURN_IF_ERROR(id(kRoute, false, tap.route_id));
-  CITYCODE_RETURN_IF_ERROR(id(kStop, false, tap.stop_id));
+  CITYCODE_RETURN_IF_ERROR(id(kRoute, tap.route_id));
+  CITYCODE_RETURN_IF_ERROR(id(kStop, tap.stop_id));
   auto kind = TapKindFromName(field(kKind));
   if (!kind.ok()) return LineError(kind.status().message());
   tap.kind = *kind;
-  auto channel = code::ChannelFromName(field(kChannel));
-  if (!channel.ok()) return LineError("channel must be app, wechat, alipay or card");
-  tap.channel = *channel;
-  CITYCODE_RETURN_IF_ERROR(id(kCategory, true, tap.rider_category_id));
-  CITYCODE_RETURN_IF_ERROR(id(kRider, false, upload.rider_id));
-  upload.valid = true;
-  upload.refused_reason.clear();
+  Status code = CheckCode(field(kCode));
+  if (!code.ok()) return LineError(code.message());
+  scanned.code.assign(field(kCode));
   return OkStatus();
 }
 
-Result<std::vector<TapUpload>> TapFileReader::Next(std::size_t max_taps) {
+Result<std::vector<ScannedTap>> TapFileReader::Next(std::size_t max_taps) {
   if (!failed_.ok()) return failed_;
   if (max_taps == 0) return InvalidArgument("max_taps must be > 0");
   if (!header_read_) {
@@ -278,7 +268,7 @@ Result<std::vector<TapUpload>> TapFileReader::Next(std::size_t max_taps) {
       return status;
     }
   }
-  std::vector<TapUpload> taps;
+  std::vector<ScannedTap> taps;
   taps.reserve(std::min<std::size_t>(max_taps, 4096));
   while (taps.size() < max_taps) {
     std::string_view line;

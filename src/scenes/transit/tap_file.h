@@ -1,13 +1,15 @@
-// The tap file: taps that gates and validators already verified offline, as
-// CSV, one tap per row, for bulk upload and for load tests.
+// The tap file: taps as gates and validators scanned them, as CSV, one tap
+// per row, for a depot's bulk upload and for load tests.
 //
-//   terminal_id,sequence,at,route_id,stop_id,kind,channel,rider_category_id,rider_id
-//   M01-g2,1,2026-08-15T00:05:12Z,metro_11,M01,entry,app,,sim-rider-00000042
+//   terminal_id,sequence,at,route_id,stop_id,kind,code
+//   term_3k9…,1,2026-08-15T00:05:12Z,metro_11,M01,entry,CC1:6BFOXN…
 //
-// `at` is RFC 3339 (written in UTC with "Z"; a numeric offset is accepted
-// on reading), kind is board|entry|exit, channel as code::ChannelName, an
-// empty rider_category_id is the feed's default category. Every row is a
-// valid tap (TapUpload::valid): refused taps are not written to tap files.
+// What a gate has, no more: its platform terminal id, its own sequence
+// number, the scan time (RFC 3339, written in UTC with "Z"; a numeric
+// offset is accepted on reading), the route and stop, the kind
+// (board|entry|exit) and the code's text as scanned. Who rode, on which
+// channel and at which fare category, the ingest learns by verifying the
+// code as of its scan (tap_upload.h), as an upload does.
 // Fields are RFC 4180 on one line: a field holding a comma or a quote is
 // quoted, line breaks inside fields are not allowed. The quoting is csv.h's
 // (CsvRecordReader, AppendCsvField), the one reader and one writer for all of
@@ -15,7 +17,7 @@
 //
 // Both classes stream, so a file of millions of taps never has to fit in
 // memory. Error messages name the 1-based line but never a field's value:
-// rider ids are personal data and must not reach logs.
+// a code is a personal token and must not reach logs.
 //
 // Thread-compatible.
 #ifndef CITYCODE_SCENES_TRANSIT_TAP_FILE_H_
@@ -38,10 +40,11 @@
 namespace citycode::transit {
 
 inline constexpr std::string_view kTapFileHeader =
-    "terminal_id,sequence,at,route_id,stop_id,kind,channel,rider_category_id,rider_id";
-// Longer lines are refused before they are split. Nine fields of at most
-// kMaxTapIdBytes (quoted, every quote doubled) stay well below it.
-inline constexpr std::size_t kMaxTapFileLineBytes = 4096;
+    "terminal_id,sequence,at,route_id,stop_id,kind,code";
+// Longer lines are refused before they are split. Three ids of at most
+// kMaxTapIdBytes and a code of at most kMaxScannedCodeBytes (quoted, every
+// quote doubled) stay below it.
+inline constexpr std::size_t kMaxTapFileLineBytes = 16384;
 
 // Writes the header on construction and one row per Add. Rows are buffered:
 // call Finish to flush them and learn whether the stream took them all.
@@ -55,10 +58,11 @@ class TapFileWriter {
   TapFileWriter& operator=(const TapFileWriter&) = delete;
 
   // Appends one row. invalid_argument, naming the field but not its value,
-  // for a refused tap, an id that is empty (terminal, route, stop, rider) or
-  // longer than kMaxTapIdBytes, a field with a control character, a negative
+  // for an id that is empty (terminal, route, stop) or longer than
+  // kMaxTapIdBytes, a code that is empty or longer than
+  // kMaxScannedCodeBytes, a field with a control character, a negative
   // sequence; nothing is written then.
-  Status Add(const TapUpload& upload);
+  Status Add(const ScannedTap& scanned);
   // Flushes the buffered rows to the stream. internal if the stream failed.
   Status Finish();
   // The rows added so far.
@@ -75,7 +79,7 @@ class TapFileWriter {
   std::array<char, 11> cached_date_{};
 };
 
-// Reads a tap file in chunks. The header must name the nine columns (in any
+// Reads a tap file in chunks. The header must name the seven columns (in any
 // order; more columns are ignored); each row must have as many fields as the
 // header. A leading UTF-8 byte order mark, CRLF line ends, blank lines and a
 // missing final line end are accepted.
@@ -90,10 +94,10 @@ class TapFileReader {
   // vector at the end of the file. invalid_argument "LINE: message" for the
   // first bad line (a missing or wrong header, a wrong field count, bad
   // quoting, a control character, a line over kMaxTapFileLineBytes, an id
-  // over kMaxTapIdBytes, a bad sequence, time, kind or channel); the reader
+  // over kMaxTapIdBytes, a bad sequence, time, kind or code); the reader
   // stays failed after an error. Rows before the bad one in the same call are
   // not returned.
-  Result<std::vector<TapUpload>> Next(std::size_t max_taps);
+  Result<std::vector<ScannedTap>> Next(std::size_t max_taps);
   // The 1-based number of the last line read (0 before the first).
   std::int64_t line() const { return line_; }
 
@@ -104,7 +108,7 @@ class TapFileReader {
   Status ReadHeader();
   // Splits `line` into fields_ with the CSV record reader (csv.h).
   Status SplitFields(std::string_view line);
-  Status ParseRow(std::string_view line, TapUpload& upload);
+  Status ParseRow(std::string_view line, ScannedTap& scanned);
   Status LineError(std::string_view message) const;
 
   std::istream& in_;
@@ -115,7 +119,7 @@ class TapFileReader {
   Status failed_;
   std::int64_t line_ = 0;
   std::size_t columns_ = 0;              // fields per row, as in the header
-  std::array<std::size_t, 9> column_{};  // field index of each kTapFileHeader column
+  std::array<std::size_t, 7> column_{};  // field index of each kTapFileHeader column
   // Reused for every line, so splitting a line does not allocate once the
   // reader's scratch storage has grown to the longest escaped field.
   CsvRecordReader record_reader_;

@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include "scenes/transit/operators.h"
-
 namespace citycode::transit {
 namespace {
 
@@ -25,19 +23,43 @@ TapUpload Verified(ScannedTap& scanned, const platform::OnlineVerification& veri
 
 }  // namespace
 
-Result<UploadResult> UploadScannedTaps(platform::Platform& platform, Rides& rides,
-                                       Operators& operators, const Feed& feed,
-                                       const platform::Principal& terminal,
-                                       std::vector<ScannedTap> taps) {
-  CITYCODE_RETURN_IF_ERROR(operators.CheckTaps(terminal, taps));
-  UploadResult counts;
-  if (taps.empty()) return counts;
+Status CheckScannedTap(const Feed& feed, const Tap& tap) {
+  const auto route = feed.routes.find(tap.route_id);
+  if (route == feed.routes.end()) return InvalidArgument("route_id must name a route of the feed");
+  if (!feed.stops.contains(tap.stop_id)) {
+    return InvalidArgument("stop_id must name a stop of the feed");
+  }
+  if (!TapKindFits(route->second.route_type, tap.kind)) {
+    return InvalidArgument("a " + std::string(TapKindName(tap.kind)) + " tap does not fit route " +
+                           tap.route_id +
+                           " (gated metro and rail take entry and exit, the rest board)");
+  }
+  return OkStatus();
+}
+
+Result<std::map<std::int64_t, std::int64_t>> TapJudge::StoredSequences(std::string_view terminal_id,
+                                                                       std::int64_t low,
+                                                                       std::int64_t high) {
+  CITYCODE_ASSIGN_OR_RETURN(auto tx, db_.Begin(store::TransactionMode::kRead));
+  CITYCODE_ASSIGN_OR_RETURN(auto rows,
+                            tx->Query("SELECT sequence, at FROM transit_tap_ids WHERE "
+                                      "terminal_id = ? AND sequence >= ? AND sequence <= ?",
+                                      {store::Text(terminal_id), low, high}));
+  std::map<std::int64_t, std::int64_t> out;
+  for (const auto& row : rows) out.emplace(row.Int(0), row.Int(1));
+  return out;
+}
+
+Result<JudgedTaps> TapJudge::Judge(const platform::Principal& terminal,
+                                   std::vector<ScannedTap> taps) {
+  CITYCODE_RETURN_IF_ERROR(operators_.CheckTaps(terminal, taps));
+  JudgedTaps judged;
+  if (taps.empty()) return judged;
   const auto [low, high] = std::minmax_element(
       taps.begin(), taps.end(),
       [](const auto& a, const auto& b) { return a.tap.sequence < b.tap.sequence; });
   CITYCODE_ASSIGN_OR_RETURN(
-      auto known,
-      rides.StoredSequences(terminal.terminal_id, low->tap.sequence, high->tap.sequence));
+      auto known, StoredSequences(terminal.terminal_id, low->tap.sequence, high->tap.sequence));
   // The new scans, named by their sequence: re-sent after a failure, a
   // scan is not taken for a replay of itself. Reserved: `scans` views
   // `sequences`.
@@ -52,7 +74,7 @@ Result<UploadResult> UploadScannedTaps(platform::Platform& platform, Rides& ride
     const std::int64_t at = ToUnixSeconds(scanned.tap.at);
     const auto [seen, added] = known.emplace(scanned.tap.sequence, at);
     if (!added) {
-      ++(seen->second == at ? counts.duplicates : counts.conflicts);
+      ++(seen->second == at ? judged.counts.duplicates : judged.counts.conflicts);
       continue;
     }
     fresh.push_back(&scanned);
@@ -61,20 +83,22 @@ Result<UploadResult> UploadScannedTaps(platform::Platform& platform, Rides& ride
         {.qr_text = scanned.code, .scanned_at = scanned.tap.at, .scan_id = sequences.back()});
   }
   CITYCODE_ASSIGN_OR_RETURN(auto verified,
-                            platform.verification().VerifyScannedAll(terminal, scans));
-  std::vector<TapUpload> batch;
-  batch.reserve(fresh.size());
+                            platform_.verification().VerifyScannedAll(terminal, scans));
+  judged.batch.reserve(fresh.size());
   for (std::size_t i = 0; i < fresh.size(); ++i) {
-    batch.push_back(Verified(*fresh[i], verified[i], feed));
+    judged.batch.push_back(Verified(*fresh[i], verified[i], feed_));
   }
-  if (!batch.empty()) {
-    CITYCODE_ASSIGN_OR_RETURN(UploadResult stored, rides.UploadTaps(batch));
-    counts.stored += stored.stored;
-    counts.duplicates += stored.duplicates;
-    counts.refused += stored.refused;
-    counts.conflicts += stored.conflicts;
-  }
-  return counts;
+  return judged;
+}
+
+Result<UploadResult> UploadScannedTaps(TapJudge& judge, Rides& rides,
+                                       const platform::Principal& terminal,
+                                       std::vector<ScannedTap> taps) {
+  CITYCODE_ASSIGN_OR_RETURN(JudgedTaps judged, judge.Judge(terminal, std::move(taps)));
+  UploadResult counts = judged.counts;
+  if (judged.batch.empty()) return counts;
+  CITYCODE_ASSIGN_OR_RETURN(UploadResult stored, rides.UploadTaps(judged.batch));
+  return counts += stored;
 }
 
 }  // namespace citycode::transit

@@ -67,6 +67,7 @@ class TapUploadFaultTest : public testing::DatabaseTest {
     gate_ = *gate;
     operators_ = std::make_unique<Operators>(*faulty_, *platform_, feed_);
     ASSERT_THAT(operators_->AddAgency(org->id, "jimo_bus"), IsOk());
+    judge_ = std::make_unique<TapJudge>(*faulty_, *platform_, *operators_, feed_);
   }
 
   // A batch of fresh scans: new sequence numbers, new codes, one minute apart.
@@ -88,7 +89,7 @@ class TapUploadFaultTest : public testing::DatabaseTest {
   }
 
   Result<UploadResult> Upload(const std::vector<ScannedTap>& batch) {
-    return UploadScannedTaps(*platform_, *rides_, *operators_, feed_, gate_, batch);
+    return UploadScannedTaps(*judge_, *rides_, gate_, batch);
   }
 
   std::int64_t Count(const std::string& from_where) {
@@ -99,6 +100,7 @@ class TapUploadFaultTest : public testing::DatabaseTest {
   Feed feed_;
   FareExtensions ext_;
   std::unique_ptr<Operators> operators_;
+  std::unique_ptr<TapJudge> judge_;
   platform::Keyring keyring_ = platform::Keyring::Generate(crypto::CipherProfile::kAes256Gcm);
   crypto::PrivateKey device_ = *crypto::PrivateKey::Generate(crypto::Algorithm::kEd25519);
   Bytes credential_;

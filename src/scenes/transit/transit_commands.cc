@@ -13,6 +13,7 @@
 #include "scenes/transit/fare_extensions.h"
 #include "scenes/transit/gtfs.h"
 #include "scenes/transit/rides.h"
+#include "scenes/transit/scanned_day.h"
 #include "scenes/transit/simulate.h"
 #include "scenes/transit/tap_file.h"
 #include "scenes/transit/transit_scene.h"
@@ -101,10 +102,11 @@ Result<Date> ParseDay(const std::string& text) {
 // The city with its transit scene on. With `existing`, the database must
 // exist: a mistyped --db must not clear an empty day or refund into a new
 // file.
-Result<TransitScene*> OpenTransit(const TransitArgs& args, bool existing) {
+Result<TransitScene*> OpenTransit(const TransitArgs& args, bool existing,
+                                  const Clock* clock = nullptr) {
   ConfigTable settings;
   if (args.feed) settings["feed_dir"] = *args.feed;
-  CITYCODE_ASSIGN_OR_RETURN(api::Scene * scene, args.context->OpenScene(settings, existing));
+  CITYCODE_ASSIGN_OR_RETURN(api::Scene * scene, args.context->OpenScene(settings, existing, clock));
   auto* transit = dynamic_cast<TransitScene*>(scene);
   if (transit == nullptr) {
     return InvalidArgument("no transit feed: give --feed or [transit] feed_dir in --config");
@@ -152,23 +154,33 @@ void AddLedgerOptions(CLI::App* command, LedgerArgs& args, api::SceneCommandCont
 }
 
 struct SimulateArgs {
+  TransitArgs where;
   std::int64_t riders = 0;
-  std::string day, feed, out;
+  std::string day, out;
   std::uint64_t seed = 1;
+  int threads = 2;
 };
 
-// Simulates a day of taps into a tap file. With --out - the file goes to
-// stdout and the summary to stderr, so that stdout stays a clean CSV.
+// How long before the day's UTC midnight the simulated riders enrol: their
+// credentials (valid 72 hours by default) cover the whole operating day.
+constexpr auto kEnrolBeforeDay = std::chrono::hours(16);
+
+// Simulates a day of taps as the gates scanned them into a tap file, the
+// riders and terminals into the city (SimulateScannedDay). With --out - the
+// file goes to stdout and the summary to stderr, so that stdout stays a
+// clean CSV.
 int RunSimulate(const SimulateArgs& args) {
   if (args.riders < 1 || args.riders > kMaxSimulatedRiders) {
     return Fail(InvalidArgument("--riders must be 1-" + std::to_string(kMaxSimulatedRiders)));
   }
   auto day = ParseDay(args.day);
   if (!day.ok()) return Fail(day.status());
-  // The demo city's feed is compiled in as a source path (see `demo`).
-  const std::string feed_dir = args.feed.empty() ? CITYCODE_DEMO_FEED_DIR : args.feed;
-  auto feed = LoadFeed(feed_dir);
-  if (!feed.ok()) return Fail(feed.status());
+  // The city runs on a clock before the day while it enrols the riders
+  // (UTC's midnight: the city's is at most 14 hours away).
+  ManualClock clock(FromUnixSeconds(day->DaysSinceEpoch() * 86400) - kEnrolBeforeDay);
+  auto transit = OpenTransit(args.where, /*existing=*/false, &clock);
+  if (!transit.ok()) return Fail(transit.status());
+  const FareOptions& fare_options = (*transit)->fare_options();
 
   // The file is written under a temporary name and renamed when complete:
   // a cut-off tap file would upload as a smaller day, and a failed run must
@@ -182,9 +194,14 @@ int RunSimulate(const SimulateArgs& args) {
   }
   std::ostream& out = to_stdout ? std::cout : file;
   TapFileWriter writer(out);
-  const SimulationOptions options{.riders = args.riders, .day = *day, .seed = args.seed};
+  const ScannedDayOptions options{.simulation = {.riders = args.riders,
+                                                 .day = *day,
+                                                 .seed = args.seed,
+                                                 .fare_options = fare_options},
+                                  .threads = args.threads};
   auto summary =
-      SimulateDay(*feed, options, [&](const TapUpload& upload) { return writer.Add(upload); });
+      SimulateScannedDay((*transit)->platform(), (*transit)->operators(), (*transit)->feed(),
+                         options, [&](const ScannedTap& scanned) { return writer.Add(scanned); });
   Status written = summary.ok() ? writer.Finish() : summary.status();
   if (!to_stdout) {
     file.close();
@@ -209,18 +226,20 @@ int RunSimulate(const SimulateArgs& args) {
 struct IngestArgs {
   TransitArgs where;
   std::string file;
-  std::size_t batch = kMaxIngestBatch;
+  TapFileOptions options;
 };
 
-// Loads a tap file of taps verified at the gates (a depot's upload, a
-// simulated day) and fares them (LoadTapFile). Prints the counts
-// and the rates of both phases as JSON.
+// Loads a tap file as the gates scanned it (a depot's upload, a simulated
+// day), every code verified as of its scan, and fares them (LoadTapFile).
+// Prints the counts and the rates of both phases as JSON.
 int RunIngest(const IngestArgs& args) {
   std::ifstream file(args.file, std::ios::binary);
   if (!file) return Fail(InvalidArgument("cannot read " + args.file));
-  auto transit = OpenTransit(args.where, /*existing=*/false);
+  auto transit = OpenTransit(args.where, /*existing=*/true);
   if (!transit.ok()) return Fail(transit.status());
-  auto load = LoadTapFile(file, args.file, (*transit)->bulk_taps(), args.batch);
+  TransitScene& scene = **transit;
+  auto load = LoadTapFile(file, args.file, scene.tap_judge(), scene.platform(), scene.feed(),
+                          scene.bulk_taps(), args.options);
   if (!load.ok()) return Fail(load.status());
   const auto rate = [](std::int64_t n, double seconds) { return seconds > 0 ? n / seconds : 0.0; };
   std::cout << json{{"taps", load->taps},
@@ -291,15 +310,18 @@ void AddTransitCommandsTo(CLI::App& app, api::SceneCommandContext& context,
   auto simulate = std::make_shared<SimulateArgs>();
   CLI::App* simulate_cmd = transit_cmd->add_subcommand(
       "simulate",
-      "Simulate an operating day of gate and validator taps into a tap file (CSV); the summary "
-      "as JSON on stdout");
+      "Simulate an operating day of gate and validator taps into a tap file (CSV) of the codes "
+      "they scanned, enrolling its riders and terminals in the city; the summary as JSON on "
+      "stdout");
+  AddTransitOptions(simulate_cmd, simulate->where, context);
   simulate_cmd->add_option("--riders", simulate->riders, "Riders, 1-10000000 (about 4 taps each)")
       ->required();
   simulate_cmd->add_option("--day", simulate->day, "Operating day, YYYY-MM-DD")->required();
   simulate_cmd->add_option("--seed", simulate->seed, "Random seed: the same seed, the same taps")
       ->capture_default_str();
-  simulate_cmd->add_option("--feed", simulate->feed,
-                           "Feed folder (default: the demo city's, " CITYCODE_DEMO_FEED_DIR ")");
+  simulate_cmd->add_option("--threads", simulate->threads, "Threads that sign the codes")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
   simulate_cmd->add_option("--out", simulate->out, "Tap file to write; - for stdout")->required();
   simulate_cmd->callback(
       [simulate, &action] { action = [simulate] { return RunSimulate(*simulate); }; });
@@ -307,12 +329,18 @@ void AddTransitCommandsTo(CLI::App& app, api::SceneCommandContext& context,
   auto ingest = std::make_shared<IngestArgs>();
   CLI::App* ingest_cmd = transit_cmd->add_subcommand(
       "ingest",
-      "Load a tap file of taps verified at the gates (a depot upload, a simulated day) and fare "
-      "every rider day it touches; idempotent by terminal and sequence");
+      "Load a tap file of the codes gates scanned (a depot upload, a simulated day): verify each "
+      "as of its scan, store, and fare every rider day it touches; idempotent by terminal and "
+      "sequence");
   ingest_cmd->add_option("file", ingest->file, "Tap file (CSV, as `transit simulate` writes)")
       ->required();
   AddTransitOptions(ingest_cmd, ingest->where, context);
-  ingest_cmd->add_option("--batch", ingest->batch, "Taps stored per transaction")
+  ingest_cmd->add_option("--threads", ingest->options.threads, "Runs verified and stored at once")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  ingest_cmd
+      ->add_option("--run", ingest->options.run_taps,
+                   "Taps of one terminal verified and stored together")
       ->check(CLI::Range(std::size_t{1}, kMaxIngestBatch))
       ->capture_default_str();
   ingest_cmd->callback([ingest, &action] { action = [ingest] { return RunIngest(*ingest); }; });

@@ -29,7 +29,6 @@ constexpr std::size_t kMaxTapsPerRequest = 1000;
 // A tap's JSON is under 1 KiB (its code about 450 characters): a full batch
 // fits.
 constexpr std::size_t kMaxTapBatchBytes = kMaxTapsPerRequest * 1024;
-constexpr std::size_t kMaxCodeBytes = 4096;
 
 // "YYYY-MM-DD", an operating day.
 Result<Date> ParseDay(std::string_view text) {
@@ -68,24 +67,20 @@ Result<ScannedTap> ParseTap(const json& item, const Feed& feed) {
   if (!instant.ok()) return InvalidArgument("at must be an RFC 3339 date-time");
   out.tap.at = *instant;
   const std::string* route = StringField(item, "route_id");
-  if (route == nullptr || !feed.routes.contains(*route))
-    return InvalidArgument("route_id must name a route of the feed");
+  if (route == nullptr) return InvalidArgument("route_id must name a route of the feed");
   out.tap.route_id = *route;
   const std::string* stop = StringField(item, "stop_id");
-  if (stop == nullptr || !feed.stops.contains(*stop))
-    return InvalidArgument("stop_id must name a stop of the feed");
+  if (stop == nullptr) return InvalidArgument("stop_id must name a stop of the feed");
   out.tap.stop_id = *stop;
   const std::string* kind = StringField(item, "kind");
   if (kind == nullptr) return InvalidArgument("kind must be board, entry or exit");
   CITYCODE_ASSIGN_OR_RETURN(out.tap.kind, TapKindFromName(*kind));
-  if (!TapKindFits(feed.routes.at(*route).route_type, out.tap.kind)) {
-    return InvalidArgument("a " + *kind + " tap does not fit route " + *route +
-                           " (gated metro and rail take entry and exit, the rest board)");
-  }
+  CITYCODE_RETURN_IF_ERROR(CheckScannedTap(feed, out.tap));
   const std::string* code = StringField(item, "code");
-  if (code == nullptr || code->empty() || code->size() > kMaxCodeBytes)
-    return InvalidArgument("code must be the scanned text, 1-" + std::to_string(kMaxCodeBytes) +
-                           " bytes");
+  if (code == nullptr || code->empty() || code->size() > kMaxScannedCodeBytes) {
+    return InvalidArgument("code must be the scanned text, 1-" +
+                           std::to_string(kMaxScannedCodeBytes) + " bytes");
+  }
   out.code = *code;
   return out;
 }
@@ -182,8 +177,7 @@ std::vector<RouteSpec> TransitScene::Routes() {
            }
            taps.push_back(std::move(*tap));
          }
-         return Respond(UploadScannedTaps(platform_, *rides_, *operators_, *feed_, *call.principal,
-                                          std::move(taps)),
+         return Respond(UploadScannedTaps(*tap_judge_, *rides_, *call.principal, std::move(taps)),
                         200, [](const UploadResult& counts) {
                           return json{{"stored", counts.stored},
                                       {"duplicates", counts.duplicates},

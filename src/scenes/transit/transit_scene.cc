@@ -57,6 +57,8 @@ Result<std::unique_ptr<TransitScene>> TransitScene::Open(const api::SceneContext
   CITYCODE_ASSIGN_OR_RETURN(scene->clearing_,
                             Clearing::Open(context.db, context.clock, *scene->feed_));
   scene->operators_ = std::make_unique<Operators>(context.db, context.platform, *scene->feed_);
+  scene->tap_judge_ =
+      std::make_unique<TapJudge>(context.db, context.platform, *scene->operators_, *scene->feed_);
   return scene;
 }
 

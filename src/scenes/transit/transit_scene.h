@@ -20,6 +20,7 @@
 #include "scenes/transit/ledger.h"
 #include "scenes/transit/operators.h"
 #include "scenes/transit/rides.h"
+#include "scenes/transit/tap_upload.h"
 
 namespace citycode::transit {
 
@@ -42,11 +43,14 @@ class TransitScene final : public api::Scene {
   Result<nlohmann::json> Dashboard(Instant since) override;
 
   const Feed& feed() const { return *feed_; }
+  const FareOptions& fare_options() const { return fare_options_; }
+  platform::Platform& platform() { return platform_; }
   Rides& rides() { return *rides_; }
   BulkTaps& bulk_taps() { return *bulk_taps_; }
   RiderLedger& ledger() { return *ledger_; }
   Clearing& clearing() { return *clearing_; }
   Operators& operators() { return *operators_; }
+  TapJudge& tap_judge() { return *tap_judge_; }
   // Binds the demo city's transit operators to the feed's agencies of the
   // same name.
   Status SeedDemo(api::DemoSeed& seed) override;
@@ -67,6 +71,7 @@ class TransitScene final : public api::Scene {
   std::unique_ptr<RiderLedger> ledger_;
   std::unique_ptr<Clearing> clearing_;
   std::unique_ptr<Operators> operators_;
+  std::unique_ptr<TapJudge> tap_judge_;
 };
 
 std::unique_ptr<api::SceneModule> MakeTransitModule();
