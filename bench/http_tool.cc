@@ -35,6 +35,12 @@
 //          its credential cache warmed with one code of every rider, then
 //          every code of FILE verified on --threads threads. Prints one JSON
 //          line: codes, valid, seconds, per_second.
+//   verify-taps --server URL --taps FILE [--threads 2]
+//          The in-process reference of a tap file's ingest: a code::Verifier
+//          with the platform's options on the server's signed lists, every
+//          code of FILE verified as of its scan (VerifyScanned), the threads
+//          taking runs of 2000 rows in turn as the ingest's do. Prints one
+//          JSON line as verify.
 //
 // The riders are simulated: names and ID numbers are made up (valid check
 // digits, random digits) and never printed.
@@ -409,13 +415,83 @@ int Verify(const Args& args) {
   return valid.load() == codes.size() ? 0 : 1;
 }
 
+// The codes of a tap file (scenes/transit/tap_file.h, as `citycode transit
+// simulate` writes it: the code is the last column and holds no comma) with
+// their scan times.
+std::vector<std::pair<std::string, Instant>> ReadTapCodes(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::vector<std::pair<std::string, Instant>> codes;
+  std::string line;
+  std::getline(in, line);  // the header
+  while (std::getline(in, line)) {
+    const std::size_t code = line.rfind(',');
+    std::size_t at = line.find(',');
+    at = line.find(',', at + 1) + 1;
+    if (code == std::string::npos || at == 0) throw std::runtime_error("a bad tap file row");
+    const auto scanned = ParseRfc3339(line.substr(at, line.find(',', at) - at));
+    if (!scanned.ok()) throw std::runtime_error("a bad scan time");
+    codes.emplace_back(line.substr(code + 1), *scanned);
+  }
+  return codes;
+}
+
+int VerifyTaps(const Args& args) {
+  const auto codes = ReadTapCodes(args.Get("taps"));
+  const int threads = static_cast<int>(std::clamp<long>(args.GetInt("threads", 2), 1, 64));
+  auto client = Check(api_client::HttpClient::Create(args.Get("server")), "connect");
+  const auto get = [&](std::string_view target) {
+    auto reply = Check(client->Send("GET", target), "download a list");
+    if (reply.status != 200) throw std::runtime_error("GET " + std::string(target) + " failed");
+    return reply.body;
+  };
+  const auto root = Check(crypto::PublicKey::FromPem(get("/v1/lists/root.pem")), "root key");
+  auto trust = Check(code::VerifyTrustList(get("/v1/lists/trust"), root), "trust list");
+  auto revocation =
+      Check(code::VerifyRevocationList(get("/v1/lists/revocation"), root), "revocation list");
+  const SystemClock clock;
+  // As the platform's verifier is: its default credential cache, no replay
+  // cache (the platform keeps the replay record in its database).
+  const code::Verifier verifier(clock, std::move(trust), std::move(revocation),
+                                {.detect_replay = false});
+
+  // Each thread takes consecutive runs of the file, as the ingest's do.
+  constexpr std::size_t kRun = 2000;
+  std::atomic<std::size_t> valid{0}, next_run{0};
+  std::vector<std::thread> workers;
+  const auto start = SteadyClock::now();
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&] {
+      std::size_t ok = 0;
+      for (std::size_t run = next_run++; run * kRun < codes.size(); run = next_run++) {
+        for (std::size_t i = run * kRun; i < std::min(codes.size(), (run + 1) * kRun); ++i) {
+          const auto& [text, scanned] = codes[i];
+          ok += verifier.VerifyScanned(text, code::Scene::kTransit, scanned).valid ? 1 : 0;
+        }
+      }
+      valid += ok;
+    });
+  }
+  for (auto& w : workers) w.join();
+  const double seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
+  std::cout << json{{"codes", codes.size()},
+                    {"valid", valid.load()},
+                    {"threads", threads},
+                    {"seconds", seconds},
+                    {"per_second", static_cast<double>(codes.size()) / seconds}}
+                   .dump()
+            << "\n";
+  return valid.load() == codes.size() ? 0 : 1;
+}
+
 }  // namespace
 }  // namespace citycode::bench
 
 int main(int argc, char** argv) {
   using namespace citycode::bench;
   if (argc < 2) {
-    std::cerr << "usage: citycode_http_bench idp|seed|seed-medical|codes|bookings|verify --name "
+    std::cerr << "usage: citycode_http_bench "
+                 "idp|seed|seed-medical|codes|bookings|verify|verify-taps --name "
                  "value ...\n";
     return 2;
   }
@@ -427,6 +503,7 @@ int main(int argc, char** argv) {
     if (command == "seed") return Seed(args);
     if (command == "codes") return Codes(args);
     if (command == "verify") return Verify(args);
+    if (command == "verify-taps") return VerifyTaps(args);
     if (command == "idp") return Idp(args);
     if (command == "seed-medical") return SeedMedical(args);
     if (command == "bookings") return Bookings(args);

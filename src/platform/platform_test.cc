@@ -629,6 +629,20 @@ TEST_P(PlatformTest, UploadedScansAreJudgedAsOfTheirTime) {
               StatusIs(StatusCode::kPermissionDenied, "permission_denied"));
 }
 
+// Enrolment asks whether a key is bound already; on SQLite the question
+// must be answered from an index, not by reading every device.
+TEST_P(PlatformTest, ABoundKeyIsLookedUpByIndex) {
+  if (is_postgres()) GTEST_SKIP() << "SQLite's query plan";
+  auto tx = db().Begin(store::TransactionMode::kRead);
+  ASSERT_THAT(tx, IsOk());
+  auto plan = (*tx)->Query(
+      "EXPLAIN QUERY PLAN SELECT id FROM devices WHERE public_key = ? AND state = 'active'",
+      {store::Blob(Bytes{1, 2, 3})});
+  ASSERT_THAT(plan, IsOk());
+  ASSERT_EQ(plan->size(), 1u);
+  EXPECT_THAT(plan->front().Text(3), ::testing::HasSubstr("USING INDEX devices_active_key"));
+}
+
 // An upload's scans are judged one by one but recorded together: the same
 // code twice in one upload is a replay the second time, a bad code does not
 // spoil the others, and the results come back in the scans' order.

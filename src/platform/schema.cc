@@ -8,7 +8,7 @@ namespace {
 // Times are unix seconds (BIGINT); ids are made by the application. Columns
 // named sealed_* hold envelope-encrypted personal data (platform/keyring.h);
 // *_index columns hold keyed hashes for lookups, never the value.
-const std::array<store::Migration, 11> kMigrations = {{
+const std::array<store::Migration, 12> kMigrations = {{
     {1, "platform",
      R"sql(
 CREATE TABLE platform_keys (
@@ -325,6 +325,11 @@ CREATE TABLE verification_rollup (
   through BIGINT NOT NULL
 );
 INSERT INTO verification_rollup (id, through) VALUES (1, 0);
+)sql"},
+    // Enrolment looks a device key up among the active ones: without this
+    // it read every device (a city's million phones) for each new one.
+    {12, "devices_active_key", R"sql(
+CREATE INDEX devices_active_key ON devices(public_key) WHERE state = 'active';
 )sql"},
 }};
 
