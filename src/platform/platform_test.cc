@@ -653,6 +653,8 @@ TEST_P(PlatformTest, AnUploadsScansAreRecordedTogetherAndJudgedEachAlone) {
   const Instant scanned = clock_.Now();
   const std::string code = Code(issued, device_, 1);
   const std::string second_code = Code(issued, device_, 2);
+  std::vector<std::string> codes;
+  for (int i = 0; i < 250; ++i) codes.push_back(Code(issued, device_, 100 + i));
   clock_.Set(scanned + std::chrono::hours(1));
   using Scan = Verification::Scan;
   const Scan scans[] = {{.qr_text = code, .scanned_at = scanned, .scan_id = "1"},
@@ -670,6 +672,31 @@ TEST_P(PlatformTest, AnUploadsScansAreRecordedTogetherAndJudgedEachAlone) {
   EXPECT_TRUE((*verified)[3].result.valid);
   EXPECT_EQ(QueryInt("SELECT CAST(COUNT(*) AS BIGINT) FROM verifications"), 4);
   EXPECT_THAT(platform_->verification().VerifyScannedAll(gate, {}), IsOk());
+
+  // More scans than one statement takes (100): the last shows the first's
+  // code again, under another sequence.
+  std::vector<std::string> sequences;
+  std::vector<Scan> many;
+  codes.push_back(codes.front());
+  for (std::size_t i = 0; i < codes.size(); ++i) sequences.push_back(std::to_string(10 + i));
+  for (std::size_t i = 0; i < codes.size(); ++i) {
+    many.push_back({.qr_text = codes[i], .scanned_at = scanned, .scan_id = sequences[i]});
+  }
+  auto uploaded = platform_->verification().VerifyScannedAll(gate, many);
+  ASSERT_THAT(uploaded, IsOk());
+  ASSERT_EQ(uploaded->size(), 251u);
+  for (std::size_t i = 0; i < 250; ++i) {
+    EXPECT_TRUE((*uploaded)[i].result.valid)
+        << i << ": " << code::ReasonName((*uploaded)[i].result.reason);
+    EXPECT_EQ((*uploaded)[i].citizen_id, citizen) << i;
+  }
+  EXPECT_EQ(uploaded->back().result.reason, code::Reason::kReplayed);
+  EXPECT_EQ(QueryInt("SELECT CAST(COUNT(*) AS BIGINT) FROM verifications"), 4 + 251);
+  // Sent again as it was (the same scans): none is its own replay.
+  auto resent = platform_->verification().VerifyScannedAll(gate, many);
+  ASSERT_THAT(resent, IsOk());
+  for (std::size_t i = 0; i < 250; ++i) EXPECT_TRUE((*resent)[i].result.valid) << i;
+  EXPECT_EQ(resent->back().result.reason, code::Reason::kReplayed);
 }
 
 // A gate's upload re-sent after a storage failure verifies its scans

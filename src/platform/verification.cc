@@ -2,7 +2,13 @@
 // detection and revocation from the store, recorded as one event.
 #include "platform/verification.h"
 
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <set>
+
 #include "crypto/hash.h"
+#include "crypto/random.h"
 #include "platform/internal/core.h"
 
 namespace citycode::platform {
@@ -89,6 +95,100 @@ Status CheckCardUse(store::Transaction& tx, code::VerificationResult& verdict,
       .status();
 }
 
+// Rows written or looked up per statement when many scans are recorded
+// at once: one statement per hundred scans instead of one per scan.
+constexpr std::size_t kRowsPerStatement = 100;
+
+// "?, ?, ?": `n` placeholders.
+std::string Marks(std::size_t n) {
+  std::string out = "?";
+  for (std::size_t i = 1; i < n; ++i) out += ", ?";
+  return out;
+}
+
+// "(?, ?), (?, ?)": `rows` groups of `columns` placeholders.
+std::string Placeholders(std::size_t rows, std::size_t columns) {
+  const std::string group = "(" + Marks(columns) + ")";
+  std::string out = group;
+  for (std::size_t r = 1; r < rows; ++r) out += ", " + group;
+  return out;
+}
+
+// The stored credentials among `ids`: revoked_at (or null) and citizen.
+Result<std::map<Bytes, store::Row>> FindCredentials(store::Transaction& tx,
+                                                    const std::vector<Bytes>& ids) {
+  std::map<Bytes, store::Row> out;
+  for (std::size_t first = 0; first < ids.size(); first += kRowsPerStatement) {
+    const std::size_t n = std::min(kRowsPerStatement, ids.size() - first);
+    std::vector<store::Value> params;
+    for (std::size_t i = first; i < first + n; ++i) params.push_back(Blob(ids[i]));
+    CITYCODE_ASSIGN_OR_RETURN(
+        auto rows, tx.Query("SELECT id, revoked_at, citizen_id FROM credentials WHERE id IN (" +
+                                Marks(n) + ")",
+                            params));
+    for (store::Row& row : rows) out.emplace(row.Blob(0), std::move(row));
+  }
+  return out;
+}
+
+// The replay keys of `keys` (with their expiries and scans) that were not
+// seen before: inserted now, or stored by the same scan (an upload re-sent).
+Result<std::set<Bytes>> FirstSeenAll(store::Transaction& tx, const std::vector<Bytes>& keys,
+                                     const std::vector<Instant>& expires_at,
+                                     const std::vector<std::string>& scans) {
+  std::set<Bytes> first;
+  for (std::size_t begin = 0; begin < keys.size(); begin += kRowsPerStatement) {
+    const std::size_t n = std::min(kRowsPerStatement, keys.size() - begin);
+    std::vector<store::Value> params;
+    for (std::size_t i = begin; i < begin + n; ++i) {
+      params.push_back(Blob(keys[i]));
+      params.push_back(Time(expires_at[i]));
+      params.push_back(scans[i].empty() ? store::Value(nullptr) : Text(scans[i]));
+    }
+    CITYCODE_ASSIGN_OR_RETURN(
+        auto inserted,
+        tx.Query("INSERT INTO presentations_seen (replay_key, expires_at, scan_id) VALUES " +
+                     Placeholders(n, 3) +
+                     " ON CONFLICT (replay_key) DO NOTHING RETURNING replay_key",
+                 params));
+    for (const store::Row& row : inserted) first.insert(row.Blob(0));
+  }
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (first.contains(keys[i]) || scans[i].empty()) continue;
+    const store::Value key[] = {Blob(keys[i])};
+    CITYCODE_ASSIGN_OR_RETURN(
+        auto row, tx.QueryOne("SELECT scan_id FROM presentations_seen WHERE replay_key = ?", key));
+    if (row.OptionalText(0) == scans[i]) first.insert(keys[i]);
+  }
+  return first;
+}
+
+// The verification events, one statement per hundred.
+Status InsertEvents(store::Transaction& tx, const Principal& terminal, Instant now,
+                    const std::vector<OnlineVerification>& recorded) {
+  for (std::size_t begin = 0; begin < recorded.size(); begin += kRowsPerStatement) {
+    const std::size_t n = std::min(kRowsPerStatement, recorded.size() - begin);
+    std::vector<store::Value> params;
+    for (std::size_t i = begin; i < begin + n; ++i) {
+      const code::VerificationResult& verdict = recorded[i].result;
+      const bool decoded = verdict.credential_id != code::CredentialId{};
+      for (store::Value value :
+           {Text(recorded[i].verification_id), Time(now), Text(terminal.terminal_id),
+            Text(terminal.org_id), Text(code::SceneName(*terminal.scene)),
+            Int(verdict.valid ? 1 : 0), Text(code::ReasonName(verdict.reason)),
+            decoded ? Blob(verdict.credential_id) : store::Value(nullptr)}) {
+        params.push_back(std::move(value));
+      }
+    }
+    CITYCODE_RETURN_IF_ERROR(tx.Execute("INSERT INTO verifications (id, at, terminal_id, org_id, "
+                                        "scene, valid, reason, credential_id) VALUES " +
+                                            Placeholders(n, 8),
+                                        params)
+                                 .status());
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 Result<OnlineVerification> Verification::Verify(const Principal& terminal,
@@ -133,19 +233,95 @@ Result<std::vector<OnlineVerification>> Verification::VerifyScannedAll(
   std::vector<OnlineVerification> recorded;
   // The unit may run more than once (a batch retried): it starts afresh.
   CITYCODE_RETURN_IF_ERROR(core.online_commits.Run([&](store::Transaction& tx) -> Status {
-    recorded.clear();
-    recorded.reserve(scans.size());
-    for (std::size_t i = 0; i < scans.size(); ++i) {
-      const std::string scan_name =
-          scans[i].scan_id.empty() ? std::string()
-                                   : terminal.terminal_id + "#" + std::string(scans[i].scan_id);
-      CITYCODE_ASSIGN_OR_RETURN(
-          recorded.emplace_back(),
-          core.RecordIn(tx, terminal, checked[i], scans[i].scanned_at, scan_name));
-    }
+    CITYCODE_ASSIGN_OR_RETURN(recorded, RecordScansIn(tx, terminal, checked, scans));
     return OkStatus();
   }));
   return recorded;
+}
+
+// RecordIn for an upload's scans, each as of its own time, with a few
+// statements per hundred scans: the credentials looked up together, the
+// replay records and the events inserted together. The same rules: a
+// revocation counts as RevokedFor says, a code seen before (earlier in the
+// upload too) is a replay unless it is the same scan, and a refused code
+// names nobody.
+Result<std::vector<OnlineVerification>> Verification::RecordScansIn(
+    store::Transaction& tx, const Principal& terminal,
+    const std::vector<code::VerificationResult>& checked, std::span<const Scan> scans) {
+  PlatformCore& core = *core_;
+  const Instant now = core.clock.Now();
+  std::vector<OnlineVerification> out(checked.size());
+  std::vector<std::string> names(checked.size());
+  std::vector<Bytes> credential_ids;
+  for (std::size_t i = 0; i < checked.size(); ++i) {
+    out[i] = {.verification_id = crypto::TimeOrderedId("ver", now), .result = checked[i]};
+    if (!scans[i].scan_id.empty()) {
+      names[i] = terminal.terminal_id + "#" + std::string(scans[i].scan_id);
+    }
+    const code::VerificationResult& verdict = checked[i];
+    // An offline scan is a presentation or refused (not_a_presentation).
+    if (verdict.valid && verdict.card) return Internal("a printed card among uploaded scans");
+    if (verdict.valid) {
+      credential_ids.emplace_back(verdict.credential_id.begin(), verdict.credential_id.end());
+    }
+  }
+  std::sort(credential_ids.begin(), credential_ids.end());
+  credential_ids.erase(std::unique(credential_ids.begin(), credential_ids.end()),
+                       credential_ids.end());
+  CITYCODE_ASSIGN_OR_RETURN(auto credentials, FindCredentials(tx, credential_ids));
+
+  const auto horizon =
+      core.options.verifier.window + core.options.verifier.max_future + core.options.max_scan_age;
+  std::vector<Bytes> keys;
+  std::vector<Instant> expiries;
+  std::vector<std::string> key_scans;
+  std::vector<std::size_t> key_of(checked.size(), SIZE_MAX);
+  std::map<Bytes, std::size_t> first_in_upload;  // replay key → the scan that showed it first
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    code::VerificationResult& verdict = out[i].result;
+    if (!verdict.valid) continue;
+    const Bytes id(verdict.credential_id.begin(), verdict.credential_id.end());
+    if (const auto found = credentials.find(id); found != credentials.end()) {
+      const store::Row& credential = found->second;
+      if (!credential.IsNull(1) &&
+          RevokedFor(FromUnixSeconds(credential.Int(1)), scans[i].scanned_at, now,
+                     core.options.revoked_upload_grace)) {
+        Refuse(verdict, code::Reason::kCredentialRevoked);
+        continue;
+      }
+      out[i].citizen_id = credential.Text(2);
+      if (verdict.held_by_guardian) {
+        CITYCODE_ASSIGN_OR_RETURN(out[i].guardian_id, GuardianOf(tx, verdict.credential_id));
+      }
+    }
+    Bytes key = ReplayKey(verdict);
+    const auto [earlier, added] = first_in_upload.emplace(key, i);
+    if (!added) {
+      if (names[i].empty() || names[earlier->second] != names[i]) {
+        Refuse(verdict, code::Reason::kReplayed);
+      } else {
+        key_of[i] = key_of[earlier->second];
+      }
+      continue;
+    }
+    key_of[i] = keys.size();
+    keys.push_back(std::move(key));
+    expiries.push_back(verdict.made_at + horizon);
+    key_scans.push_back(names[i]);
+  }
+  CITYCODE_ASSIGN_OR_RETURN(std::set<Bytes> first, FirstSeenAll(tx, keys, expiries, key_scans));
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    code::VerificationResult& verdict = out[i].result;
+    if (verdict.valid && !first.contains(keys[key_of[i]])) {
+      Refuse(verdict, code::Reason::kReplayed);
+    }
+    if (!verdict.valid) {
+      out[i].citizen_id.clear();
+      out[i].guardian_id.clear();
+    }
+  }
+  CITYCODE_RETURN_IF_ERROR(InsertEvents(tx, terminal, now, out));
+  return out;
 }
 
 Result<OnlineVerification> PlatformCore::Record(const Principal& terminal,

@@ -79,6 +79,10 @@ class Verification {
                                                            std::span<const Scan> scans);
 
  private:
+  Result<std::vector<OnlineVerification>> RecordScansIn(
+      store::Transaction& tx, const Principal& terminal,
+      const std::vector<code::VerificationResult>& checked, std::span<const Scan> scans);
+
   PlatformCore* core_;
 };
 

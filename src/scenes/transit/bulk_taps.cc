@@ -160,20 +160,23 @@ Status ReadRuns(TapFileReader& reader, std::string_view file_name, const Feed& f
   }
 }
 
-// Stores every run of the file, options.threads at once, while the next
-// rows are read.
+// Stores every run of the file, several at once (TapFileOptions::threads),
+// while the next rows are read.
 Status IngestAll(TapFileReader& reader, std::string_view file_name, TapJudge& judge,
                  platform::Platform& platform, const Feed& feed, BulkTaps& bulk,
                  const TapFileOptions& options, TapFileLoad& load) {
-  if (options.threads < 1 || options.run_taps < 1 || options.run_taps > kMaxIngestBatch) {
-    return InvalidArgument("threads must be >= 1 and run_taps 1-" +
+  if (options.threads < 0 || options.run_taps < 1 || options.run_taps > kMaxIngestBatch) {
+    return InvalidArgument("threads must be >= 0 and run_taps 1-" +
                            std::to_string(kMaxIngestBatch));
   }
-  RunQueue queue(2 * static_cast<std::size_t>(options.threads));
+  const int thread_count =
+      options.threads > 0 ? options.threads
+                          : 2 * static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  RunQueue queue(2 * static_cast<std::size_t>(thread_count));
   RunWorker worker(file_name, judge, platform, bulk);
   std::mutex stored_mutex;
   std::vector<std::thread> threads;
-  for (int i = 0; i < options.threads; ++i) {
+  for (int i = 0; i < thread_count; ++i) {
     threads.emplace_back([&] {
       UploadResult stored;
       while (std::optional<Run> run = queue.Pop()) {

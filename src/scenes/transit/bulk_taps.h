@@ -65,8 +65,9 @@ struct TapFileLoad {
 };
 
 struct TapFileOptions {
-  // Runs judged and stored at once: verifying codes is the load's CPU.
-  int threads = 2;
+  // Runs judged and stored at once; 0: two per core, since a run's thread
+  // waits for its commits between verifying (the load's CPU) runs.
+  int threads = 0;
   // The longest run of one terminal's consecutive rows judged as one upload
   // (its codes recorded in one commit, its taps stored in another).
   std::size_t run_taps = 2000;

@@ -335,8 +335,10 @@ void AddTransitCommandsTo(CLI::App& app, api::SceneCommandContext& context,
   ingest_cmd->add_option("file", ingest->file, "Tap file (CSV, as `transit simulate` writes)")
       ->required();
   AddTransitOptions(ingest_cmd, ingest->where, context);
-  ingest_cmd->add_option("--threads", ingest->options.threads, "Runs verified and stored at once")
-      ->check(CLI::Range(1, 64))
+  ingest_cmd
+      ->add_option("--threads", ingest->options.threads,
+                   "Runs verified and stored at once; 0: two per core")
+      ->check(CLI::Range(0, 64))
       ->capture_default_str();
   ingest_cmd
       ->add_option("--run", ingest->options.run_taps,
