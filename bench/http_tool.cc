@@ -363,13 +363,11 @@ int Bookings(const Args& args) {
   return 0;
 }
 
-int Verify(const Args& args) {
-  const std::vector<std::string> codes = ReadLines(args.Get("codes"));
-  const int threads = static_cast<int>(std::clamp<long>(args.GetInt("threads", 2), 1, 64));
-  const auto riders = LoadRiders(args.Get("dir"));
-
-  // The lists a gate downloads, as `citycode terminal simulate --offline`.
-  auto client = Check(api_client::HttpClient::Create(args.Get("server")), "connect");
+// A verifier on the lists a gate downloads from `server`, as `citycode
+// terminal simulate --offline` does.
+code::Verifier GateVerifier(const std::string& server, const Clock& clock,
+                            code::VerifierOptions options) {
+  auto client = Check(api_client::HttpClient::Create(server), "connect");
   const auto get = [&](std::string_view target) {
     auto reply = Check(client->Send("GET", target), "download a list");
     if (reply.status != 200) throw std::runtime_error("GET " + std::string(target) + " failed");
@@ -379,8 +377,29 @@ int Verify(const Args& args) {
   auto trust = Check(code::VerifyTrustList(get("/v1/lists/trust"), root), "trust list");
   auto revocation =
       Check(code::VerifyRevocationList(get("/v1/lists/revocation"), root), "revocation list");
+  return code::Verifier(clock, std::move(trust), std::move(revocation), options);
+}
+
+// Prints the verify commands' JSON line; exit status 1 unless all were valid.
+int PrintRate(std::size_t codes, std::size_t valid, int threads, SteadyClock::time_point start) {
+  const double seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
+  std::cout << json{{"codes", codes},
+                    {"valid", valid},
+                    {"threads", threads},
+                    {"seconds", seconds},
+                    {"per_second", static_cast<double>(codes) / seconds}}
+                   .dump()
+            << "\n";
+  return valid == codes ? 0 : 1;
+}
+
+int Verify(const Args& args) {
+  const std::vector<std::string> codes = ReadLines(args.Get("codes"));
+  const int threads = static_cast<int>(std::clamp<long>(args.GetInt("threads", 2), 1, 64));
+  const auto riders = LoadRiders(args.Get("dir"));
+
   const SystemClock clock;
-  const code::Verifier verifier(clock, std::move(trust), std::move(revocation));
+  const code::Verifier verifier = GateVerifier(args.Get("server"), clock, {});
 
   // Warm the credential cache as a gate's is: one code of every rider (with
   // counters no code of the file uses).
@@ -404,15 +423,7 @@ int Verify(const Args& args) {
     });
   }
   for (auto& w : workers) w.join();
-  const double seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
-  std::cout << json{{"codes", codes.size()},
-                    {"valid", valid.load()},
-                    {"threads", threads},
-                    {"seconds", seconds},
-                    {"per_second", static_cast<double>(codes.size()) / seconds}}
-                   .dump()
-            << "\n";
-  return valid.load() == codes.size() ? 0 : 1;
+  return PrintRate(codes.size(), valid.load(), threads, start);
 }
 
 // The codes of a tap file (scenes/transit/tap_file.h, as `citycode transit
@@ -439,21 +450,10 @@ std::vector<std::pair<std::string, Instant>> ReadTapCodes(const std::string& pat
 int VerifyTaps(const Args& args) {
   const auto codes = ReadTapCodes(args.Get("taps"));
   const int threads = static_cast<int>(std::clamp<long>(args.GetInt("threads", 2), 1, 64));
-  auto client = Check(api_client::HttpClient::Create(args.Get("server")), "connect");
-  const auto get = [&](std::string_view target) {
-    auto reply = Check(client->Send("GET", target), "download a list");
-    if (reply.status != 200) throw std::runtime_error("GET " + std::string(target) + " failed");
-    return reply.body;
-  };
-  const auto root = Check(crypto::PublicKey::FromPem(get("/v1/lists/root.pem")), "root key");
-  auto trust = Check(code::VerifyTrustList(get("/v1/lists/trust"), root), "trust list");
-  auto revocation =
-      Check(code::VerifyRevocationList(get("/v1/lists/revocation"), root), "revocation list");
   const SystemClock clock;
   // As the platform's verifier is: its default credential cache, no replay
   // cache (the platform keeps the replay record in its database).
-  const code::Verifier verifier(clock, std::move(trust), std::move(revocation),
-                                {.detect_replay = false});
+  const code::Verifier verifier = GateVerifier(args.Get("server"), clock, {.detect_replay = false});
 
   // Each thread takes consecutive runs of the file, as the ingest's do.
   constexpr std::size_t kRun = 2000;
@@ -473,15 +473,7 @@ int VerifyTaps(const Args& args) {
     });
   }
   for (auto& w : workers) w.join();
-  const double seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
-  std::cout << json{{"codes", codes.size()},
-                    {"valid", valid.load()},
-                    {"threads", threads},
-                    {"seconds", seconds},
-                    {"per_second", static_cast<double>(codes.size()) / seconds}}
-                   .dump()
-            << "\n";
-  return valid.load() == codes.size() ? 0 : 1;
+  return PrintRate(codes.size(), valid.load(), threads, start);
 }
 
 }  // namespace
