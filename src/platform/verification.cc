@@ -248,52 +248,76 @@ Result<std::vector<OnlineVerification>> Verification::VerifyScannedAll(
 Result<std::vector<OnlineVerification>> Verification::RecordScansIn(
     store::Transaction& tx, const Principal& terminal,
     const std::vector<code::VerificationResult>& checked, std::span<const Scan> scans) {
-  PlatformCore& core = *core_;
-  const Instant now = core.clock.Now();
+  const Instant now = core_->clock.Now();
   std::vector<OnlineVerification> out(checked.size());
   std::vector<std::string> names(checked.size());
-  std::vector<Bytes> credential_ids;
   for (std::size_t i = 0; i < checked.size(); ++i) {
+    // An offline scan is a presentation or refused (not_a_presentation).
+    if (checked[i].valid && checked[i].card) {
+      return Internal("a printed card among uploaded scans");
+    }
     out[i] = {.verification_id = crypto::TimeOrderedId("ver", now), .result = checked[i]};
     if (!scans[i].scan_id.empty()) {
       names[i] = terminal.terminal_id + "#" + std::string(scans[i].scan_id);
     }
-    const code::VerificationResult& verdict = checked[i];
-    // An offline scan is a presentation or refused (not_a_presentation).
-    if (verdict.valid && verdict.card) return Internal("a printed card among uploaded scans");
-    if (verdict.valid) {
-      credential_ids.emplace_back(verdict.credential_id.begin(), verdict.credential_id.end());
+  }
+  CITYCODE_RETURN_IF_ERROR(NameHolders(tx, scans, now, out));
+  CITYCODE_RETURN_IF_ERROR(RefuseReplays(tx, names, out));
+  for (OnlineVerification& verification : out) {
+    if (verification.result.valid) continue;
+    verification.citizen_id.clear();
+    verification.guardian_id.clear();
+  }
+  CITYCODE_RETURN_IF_ERROR(InsertEvents(tx, terminal, now, out));
+  return out;
+}
+
+// The holders of the valid scans' credentials, and the refusal of those
+// revoked in time (RevokedFor).
+Status Verification::NameHolders(store::Transaction& tx, std::span<const Scan> scans, Instant now,
+                                 std::vector<OnlineVerification>& out) {
+  std::vector<Bytes> ids;
+  for (const OnlineVerification& v : out) {
+    if (v.result.valid)
+      ids.emplace_back(v.result.credential_id.begin(), v.result.credential_id.end());
+  }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  CITYCODE_ASSIGN_OR_RETURN(auto credentials, FindCredentials(tx, ids));
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    code::VerificationResult& verdict = out[i].result;
+    if (!verdict.valid) continue;
+    const auto found =
+        credentials.find(Bytes(verdict.credential_id.begin(), verdict.credential_id.end()));
+    if (found == credentials.end()) continue;  // valid, but unknown here
+    const store::Row& credential = found->second;
+    if (!credential.IsNull(1) && RevokedFor(FromUnixSeconds(credential.Int(1)), scans[i].scanned_at,
+                                            now, core_->options.revoked_upload_grace)) {
+      Refuse(verdict, code::Reason::kCredentialRevoked);
+      continue;
+    }
+    out[i].citizen_id = credential.Text(2);
+    if (verdict.held_by_guardian) {
+      CITYCODE_ASSIGN_OR_RETURN(out[i].guardian_id, GuardianOf(tx, verdict.credential_id));
     }
   }
-  std::sort(credential_ids.begin(), credential_ids.end());
-  credential_ids.erase(std::unique(credential_ids.begin(), credential_ids.end()),
-                       credential_ids.end());
-  CITYCODE_ASSIGN_OR_RETURN(auto credentials, FindCredentials(tx, credential_ids));
+  return OkStatus();
+}
 
-  const auto horizon =
-      core.options.verifier.window + core.options.verifier.max_future + core.options.max_scan_age;
+// Refuses as replayed each valid scan whose presentation was seen before,
+// in the store or earlier in the upload, unless by the same scan (`names`).
+Status Verification::RefuseReplays(store::Transaction& tx, const std::vector<std::string>& names,
+                                   std::vector<OnlineVerification>& out) {
+  const PlatformOptions& options = core_->options;
+  const auto horizon = options.verifier.window + options.verifier.max_future + options.max_scan_age;
   std::vector<Bytes> keys;
   std::vector<Instant> expiries;
   std::vector<std::string> key_scans;
-  std::vector<std::size_t> key_of(checked.size(), SIZE_MAX);
+  std::vector<std::size_t> key_of(out.size(), SIZE_MAX);
   std::map<Bytes, std::size_t> first_in_upload;  // replay key → the scan that showed it first
   for (std::size_t i = 0; i < out.size(); ++i) {
     code::VerificationResult& verdict = out[i].result;
     if (!verdict.valid) continue;
-    const Bytes id(verdict.credential_id.begin(), verdict.credential_id.end());
-    if (const auto found = credentials.find(id); found != credentials.end()) {
-      const store::Row& credential = found->second;
-      if (!credential.IsNull(1) &&
-          RevokedFor(FromUnixSeconds(credential.Int(1)), scans[i].scanned_at, now,
-                     core.options.revoked_upload_grace)) {
-        Refuse(verdict, code::Reason::kCredentialRevoked);
-        continue;
-      }
-      out[i].citizen_id = credential.Text(2);
-      if (verdict.held_by_guardian) {
-        CITYCODE_ASSIGN_OR_RETURN(out[i].guardian_id, GuardianOf(tx, verdict.credential_id));
-      }
-    }
     Bytes key = ReplayKey(verdict);
     const auto [earlier, added] = first_in_upload.emplace(key, i);
     if (!added) {
@@ -311,17 +335,11 @@ Result<std::vector<OnlineVerification>> Verification::RecordScansIn(
   }
   CITYCODE_ASSIGN_OR_RETURN(std::set<Bytes> first, FirstSeenAll(tx, keys, expiries, key_scans));
   for (std::size_t i = 0; i < out.size(); ++i) {
-    code::VerificationResult& verdict = out[i].result;
-    if (verdict.valid && !first.contains(keys[key_of[i]])) {
-      Refuse(verdict, code::Reason::kReplayed);
-    }
-    if (!verdict.valid) {
-      out[i].citizen_id.clear();
-      out[i].guardian_id.clear();
+    if (out[i].result.valid && !first.contains(keys[key_of[i]])) {
+      Refuse(out[i].result, code::Reason::kReplayed);
     }
   }
-  CITYCODE_RETURN_IF_ERROR(InsertEvents(tx, terminal, now, out));
-  return out;
+  return OkStatus();
 }
 
 Result<OnlineVerification> PlatformCore::Record(const Principal& terminal,

@@ -82,6 +82,10 @@ class Verification {
   Result<std::vector<OnlineVerification>> RecordScansIn(
       store::Transaction& tx, const Principal& terminal,
       const std::vector<code::VerificationResult>& checked, std::span<const Scan> scans);
+  Status NameHolders(store::Transaction& tx, std::span<const Scan> scans, Instant now,
+                     std::vector<OnlineVerification>& out);
+  Status RefuseReplays(store::Transaction& tx, const std::vector<std::string>& names,
+                       std::vector<OnlineVerification>& out);
 
   PlatformCore* core_;
 };
