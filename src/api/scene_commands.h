@@ -7,6 +7,7 @@
 #define CITYCODE_API_SCENE_COMMANDS_H_
 
 #include <CLI/CLI.hpp>
+#include <memory>
 #include <string>
 
 #include "api/scene.h"
@@ -34,10 +35,10 @@ class SceneCommandContext {
   // [section], and returns the scene (owned by the context), or nullptr
   // when the configuration leaves the scene off. With
   // `existing`, the database must exist already: a mistyped --db must not
-  // create a new one. The city runs on `clock` (it must outlive the
-  // context), or on the system's clock when it is null.
+  // create a new one. The city runs on `clock` (kept by the context for
+  // the city's life), or on the system's clock when it is null.
   virtual Result<Scene*> OpenScene(const ConfigTable& settings, bool existing,
-                                   const Clock* clock) = 0;
+                                   std::unique_ptr<Clock> clock) = 0;
 };
 
 }  // namespace citycode::api

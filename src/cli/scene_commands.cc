@@ -20,18 +20,19 @@ class CitySceneCommands final : public api::SceneCommandContext {
   void AddCityOptions(CLI::App* command) override { cli::AddCityOptions(command, args_); }
 
   Result<api::Scene*> OpenScene(const ConfigTable& settings, bool existing,
-                                const Clock* clock) override {
+                                std::unique_ptr<Clock> clock) override {
     CITYCODE_ASSIGN_OR_RETURN(city::CityConfig config, MakeCityConfig(args_));
     for (const auto& [key, value] : settings) config.scenes[scene_][key] = value;
-    CITYCODE_ASSIGN_OR_RETURN(city_, city::City::Open(config, clock ? *clock : system_clock_,
-                                                      {.create_database = !existing}));
+    clock_ = clock ? std::move(clock) : std::make_unique<SystemClock>();
+    CITYCODE_ASSIGN_OR_RETURN(city_,
+                              city::City::Open(config, *clock_, {.create_database = !existing}));
     return city_->scene(scene_);
   }
 
  private:
   std::string scene_;
-  CityArgs args_;  // one command runs per invocation: its options land here
-  SystemClock system_clock_;
+  CityArgs args_;                 // one command runs per invocation: its options land here
+  std::unique_ptr<Clock> clock_;  // before city_: the city uses it to its end
   std::unique_ptr<city::City> city_;
 };
 

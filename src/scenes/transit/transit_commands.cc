@@ -103,10 +103,11 @@ Result<Date> ParseDay(const std::string& text) {
 // exist: a mistyped --db must not clear an empty day or refund into a new
 // file.
 Result<TransitScene*> OpenTransit(const TransitArgs& args, bool existing,
-                                  const Clock* clock = nullptr) {
+                                  std::unique_ptr<Clock> clock = nullptr) {
   ConfigTable settings;
   if (args.feed) settings["feed_dir"] = *args.feed;
-  CITYCODE_ASSIGN_OR_RETURN(api::Scene * scene, args.context->OpenScene(settings, existing, clock));
+  CITYCODE_ASSIGN_OR_RETURN(api::Scene * scene,
+                            args.context->OpenScene(settings, existing, std::move(clock)));
   auto* transit = dynamic_cast<TransitScene*>(scene);
   if (transit == nullptr) {
     return InvalidArgument("no transit feed: give --feed or [transit] feed_dir in --config");
@@ -177,8 +178,9 @@ int RunSimulate(const SimulateArgs& args) {
   if (!day.ok()) return Fail(day.status());
   // The city runs on a clock before the day while it enrols the riders
   // (UTC's midnight: the city's is at most 14 hours away).
-  ManualClock clock(FromUnixSeconds(day->DaysSinceEpoch() * 86400) - kEnrolBeforeDay);
-  auto transit = OpenTransit(args.where, /*existing=*/false, &clock);
+  auto transit = OpenTransit(args.where, /*existing=*/false,
+                             std::make_unique<ManualClock>(
+                                 FromUnixSeconds(day->DaysSinceEpoch() * 86400) - kEnrolBeforeDay));
   if (!transit.ok()) return Fail(transit.status());
   const FareOptions& fare_options = (*transit)->fare_options();
 
