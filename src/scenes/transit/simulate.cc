@@ -451,9 +451,11 @@ std::vector<std::string> AssignTerminals(const Network& network, std::vector<Sim
   return names;
 }
 
-// Writes `number` as "sim-rider-" and at least 8 digits into `out`.
+// A simulated rider's id: this prefix and the number, at least 8 digits.
+constexpr std::string_view kRiderIdPrefix = "sim-rider-";
+
+// Writes `number` as a simulated rider's id into `out`.
 void FormatRiderId(std::int64_t number, std::string& out) {
-  constexpr std::string_view kPrefix = "sim-rider-";
   std::array<char, 20> digits{};
   std::size_t n = 0;
   do {
@@ -461,7 +463,7 @@ void FormatRiderId(std::int64_t number, std::string& out) {
     number /= 10;
   } while (number > 0);
   while (n < 8) digits[n++] = '0';
-  out.assign(kPrefix);
+  out.assign(kRiderIdPrefix);
   while (n > 0) out += digits[--n];
 }
 
@@ -474,9 +476,8 @@ std::string SimulatedRiderId(std::int64_t number) {
 }
 
 std::int64_t SimulatedRiderNumber(std::string_view rider_id) {
-  constexpr std::string_view kPrefix = "sim-rider-";
-  if (!rider_id.starts_with(kPrefix)) return 0;
-  const std::string_view digits = rider_id.substr(kPrefix.size());
+  if (!rider_id.starts_with(kRiderIdPrefix)) return 0;
+  const std::string_view digits = rider_id.substr(kRiderIdPrefix.size());
   std::int64_t number = 0;
   const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), number);
   return ec == std::errc() && end == digits.data() + digits.size() ? number : 0;
