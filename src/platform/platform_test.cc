@@ -692,11 +692,17 @@ TEST_P(PlatformTest, AnUploadsScansAreRecordedTogetherAndJudgedEachAlone) {
   }
   EXPECT_EQ(uploaded->back().result.reason, code::Reason::kReplayed);
   EXPECT_EQ(QueryInt("SELECT CAST(COUNT(*) AS BIGINT) FROM verifications"), 4 + 251);
-  // Sent again as it was (the same scans): none is its own replay.
+  // Sent again as it was (the same scans): none is its own replay, and
+  // each keeps its first record (no second event); the replay is a new one.
   auto resent = platform_->verification().VerifyScannedAll(gate, many);
   ASSERT_THAT(resent, IsOk());
-  for (std::size_t i = 0; i < 250; ++i) EXPECT_TRUE((*resent)[i].result.valid) << i;
+  for (std::size_t i = 0; i < 250; ++i) {
+    EXPECT_TRUE((*resent)[i].result.valid) << i;
+    EXPECT_EQ((*resent)[i].citizen_id, citizen) << i;
+    EXPECT_EQ((*resent)[i].verification_id, "") << i;
+  }
   EXPECT_EQ(resent->back().result.reason, code::Reason::kReplayed);
+  EXPECT_EQ(QueryInt("SELECT CAST(COUNT(*) AS BIGINT) FROM verifications"), 4 + 251 + 1);
 }
 
 // A gate's upload re-sent after a storage failure verifies its scans

@@ -25,21 +25,14 @@ Bytes ReplayKey(const code::VerificationResult& result) {
   return Bytes(digest.begin(), digest.begin() + 16);
 }
 
-// Records a presentation as seen; false if it was seen before, unless by
-// the same scan (`scan` non-empty: an upload re-sent after a failure).
-Result<bool> FirstSeen(store::Transaction& tx, const Bytes& replay_key, Instant expires_at,
-                       std::string_view scan) {
-  const store::Value key[] = {Blob(replay_key)};
-  const store::Value seen[] = {Blob(replay_key), Time(expires_at),
-                               scan.empty() ? store::Value(nullptr) : Text(scan)};
+// Records a live code's presentation as seen; false if it was seen before.
+Result<bool> FirstSeen(store::Transaction& tx, const Bytes& replay_key, Instant expires_at) {
+  const store::Value seen[] = {Blob(replay_key), Time(expires_at)};
   CITYCODE_ASSIGN_OR_RETURN(
-      auto inserted, tx.Execute("INSERT INTO presentations_seen (replay_key, expires_at, scan_id) "
-                                "VALUES (?, ?, ?) ON CONFLICT (replay_key) DO NOTHING",
+      auto inserted, tx.Execute("INSERT INTO presentations_seen (replay_key, expires_at) "
+                                "VALUES (?, ?) ON CONFLICT (replay_key) DO NOTHING",
                                 seen));
-  if (inserted == 1 || scan.empty()) return inserted == 1;
-  CITYCODE_ASSIGN_OR_RETURN(
-      auto row, tx.QueryOne("SELECT scan_id FROM presentations_seen WHERE replay_key = ?", key));
-  return row.OptionalText(0) == std::string(scan);
+  return inserted == 1;
 }
 
 // Whether a credential revoked at `revoked_at` is refused for a code shown
@@ -131,12 +124,16 @@ Result<std::map<Bytes, store::Row>> FindCredentials(store::Transaction& tx,
   return out;
 }
 
-// The replay keys of `keys` (with their expiries and scans) that were not
-// seen before: inserted now, or stored by the same scan (an upload re-sent).
-Result<std::set<Bytes>> FirstSeenAll(store::Transaction& tx, const std::vector<Bytes>& keys,
-                                     const std::vector<Instant>& expires_at,
-                                     const std::vector<std::string>& scans) {
-  std::set<Bytes> first;
+// Of the replay keys `keys` (with their expiries and scans), those not seen
+// before (`now`: inserted now) and those stored by the same scan (`again`:
+// an upload re-sent after its taps were lost, whose codes were recorded).
+struct SeenKeys {
+  std::set<Bytes> now, again;
+};
+Result<SeenKeys> FirstSeenAll(store::Transaction& tx, const std::vector<Bytes>& keys,
+                               const std::vector<Instant>& expires_at,
+                               const std::vector<std::string>& scans) {
+  SeenKeys first;
   for (std::size_t begin = 0; begin < keys.size(); begin += kRowsPerStatement) {
     const std::size_t n = std::min(kRowsPerStatement, keys.size() - begin);
     std::vector<store::Value> params;
@@ -151,29 +148,34 @@ Result<std::set<Bytes>> FirstSeenAll(store::Transaction& tx, const std::vector<B
                      Placeholders(n, 3) +
                      " ON CONFLICT (replay_key) DO NOTHING RETURNING replay_key",
                  params));
-    for (const store::Row& row : inserted) first.insert(row.Blob(0));
+    for (const store::Row& row : inserted) first.now.insert(row.Blob(0));
   }
   for (std::size_t i = 0; i < keys.size(); ++i) {
-    if (first.contains(keys[i]) || scans[i].empty()) continue;
+    if (first.now.contains(keys[i]) || scans[i].empty()) continue;
     const store::Value key[] = {Blob(keys[i])};
     CITYCODE_ASSIGN_OR_RETURN(
         auto row, tx.QueryOne("SELECT scan_id FROM presentations_seen WHERE replay_key = ?", key));
-    if (row.OptionalText(0) == scans[i]) first.insert(keys[i]);
+    if (row.OptionalText(0) == scans[i]) first.again.insert(keys[i]);
   }
   return first;
 }
 
-// The verification events, one statement per hundred.
+// The verification events, one statement per hundred; none for a scan
+// recorded before (no verification_id).
 Status InsertEvents(store::Transaction& tx, const Principal& terminal, Instant now,
-                    const std::vector<OnlineVerification>& recorded) {
+                    const std::vector<OnlineVerification>& verified) {
+  std::vector<const OnlineVerification*> recorded;
+  for (const OnlineVerification& v : verified) {
+    if (!v.verification_id.empty()) recorded.push_back(&v);
+  }
   for (std::size_t begin = 0; begin < recorded.size(); begin += kRowsPerStatement) {
     const std::size_t n = std::min(kRowsPerStatement, recorded.size() - begin);
     std::vector<store::Value> params;
     for (std::size_t i = begin; i < begin + n; ++i) {
-      const code::VerificationResult& verdict = recorded[i].result;
+      const code::VerificationResult& verdict = recorded[i]->result;
       const bool decoded = verdict.credential_id != code::CredentialId{};
       for (store::Value value :
-           {Text(recorded[i].verification_id), Time(now), Text(terminal.terminal_id),
+           {Text(recorded[i]->verification_id), Time(now), Text(terminal.terminal_id),
             Text(terminal.org_id), Text(code::SceneName(*terminal.scene)),
             Int(verdict.valid ? 1 : 0), Text(code::ReasonName(verdict.reason)),
             decoded ? Blob(verdict.credential_id) : store::Value(nullptr)}) {
@@ -198,8 +200,7 @@ Result<OnlineVerification> Verification::Verify(const Principal& terminal,
   }
   // A phone's presentation, or else a printed card (its use limit is
   // applied in RecordIn).
-  return core_->Record(terminal, core_->verifier->VerifyCodeOrCard(qr_text, terminal.scene),
-                       std::nullopt);
+  return core_->Record(terminal, core_->verifier->VerifyCodeOrCard(qr_text, terminal.scene));
 }
 
 Result<OnlineVerification> Verification::VerifyScanned(const Principal& terminal,
@@ -333,9 +334,13 @@ Status Verification::RefuseReplays(store::Transaction& tx, const std::vector<std
     expiries.push_back(verdict.made_at + horizon);
     key_scans.push_back(names[i]);
   }
-  CITYCODE_ASSIGN_OR_RETURN(std::set<Bytes> first, FirstSeenAll(tx, keys, expiries, key_scans));
+  CITYCODE_ASSIGN_OR_RETURN(SeenKeys first, FirstSeenAll(tx, keys, expiries, key_scans));
   for (std::size_t i = 0; i < out.size(); ++i) {
-    if (out[i].result.valid && !first.contains(keys[key_of[i]])) {
+    if (!out[i].result.valid) continue;
+    const Bytes& key = keys[key_of[i]];
+    if (first.again.contains(key)) {
+      out[i].verification_id.clear();  // recorded then, not again
+    } else if (!first.now.contains(key)) {
       Refuse(out[i].result, code::Reason::kReplayed);
     }
   }
@@ -343,37 +348,32 @@ Status Verification::RefuseReplays(store::Transaction& tx, const std::vector<std
 }
 
 Result<OnlineVerification> PlatformCore::Record(const Principal& terminal,
-                                                code::VerificationResult result,
-                                                std::optional<Instant> scanned_at,
-                                                std::string_view scan) {
+                                                code::VerificationResult result) {
   // Answered only after the commit that holds the record: a replay record
   // not stored never says valid.
   OnlineVerification out;
   CITYCODE_RETURN_IF_ERROR(online_commits.Run([&](store::Transaction& tx) -> Status {
-    CITYCODE_ASSIGN_OR_RETURN(out, RecordIn(tx, terminal, result, scanned_at, scan));
+    CITYCODE_ASSIGN_OR_RETURN(out, RecordIn(tx, terminal, result));
     return OkStatus();
   }));
   return out;
 }
 
 Result<OnlineVerification> PlatformCore::RecordIn(store::Transaction& tx, const Principal& terminal,
-                                                  code::VerificationResult result,
-                                                  std::optional<Instant> scanned_at,
-                                                  std::string_view scan) {
+                                                  code::VerificationResult result) {
   const Instant now = clock.Now();
   // Time-ordered: the events' key grows at its end.
   OnlineVerification out{.verification_id = crypto::TimeOrderedId("ver", now),
                          .result = std::move(result)};
   code::VerificationResult& verdict = out.result;
   if (verdict.valid) {
-    // The store knows of a revocation before any list is re-signed. A
-    // past scan counts a revocation made before it only.
+    // The store knows of a revocation before any list is re-signed.
     const store::Value cti[] = {Blob(verdict.credential_id)};
     CITYCODE_ASSIGN_OR_RETURN(
         auto credential,
         tx.QueryOptional("SELECT revoked_at, citizen_id FROM credentials WHERE id = ?", cti));
     if (credential && !credential->IsNull(0) &&
-        RevokedFor(FromUnixSeconds(credential->Int(0)), scanned_at, now,
+        RevokedFor(FromUnixSeconds(credential->Int(0)), std::nullopt, now,
                    options.revoked_upload_grace)) {
       Refuse(verdict, code::Reason::kCredentialRevoked);
     } else if (credential) {
@@ -395,7 +395,7 @@ Result<OnlineVerification> PlatformCore::RecordIn(store::Transaction& tx, const 
     const auto horizon =
         options.verifier.window + options.verifier.max_future + options.max_scan_age;
     CITYCODE_ASSIGN_OR_RETURN(bool first,
-                              FirstSeen(tx, ReplayKey(verdict), verdict.made_at + horizon, scan));
+                              FirstSeen(tx, ReplayKey(verdict), verdict.made_at + horizon));
     if (!first) Refuse(verdict, code::Reason::kReplayed);
   }
   if (!verdict.valid) {
@@ -429,7 +429,7 @@ Result<code::VerificationResult> Verification::Check(const Principal& terminal,
 
 Result<OnlineVerification> Verification::RecordIn(store::Transaction& tx, const Principal& terminal,
                                                   code::VerificationResult checked) {
-  return core_->RecordIn(tx, terminal, std::move(checked), std::nullopt, {});
+  return core_->RecordIn(tx, terminal, std::move(checked));
 }
 
 Status Verification::ActionRefusal(const OnlineVerification& verification) {

@@ -64,7 +64,8 @@ class Verification {
   // detection. A scan more than max_scan_age old is refused as stale, one
   // from the future as from_future. `scan_id` names the scan on its
   // terminal (a gate's sequence number): the same scan verified again, an
-  // upload re-sent after a failure, is not a replay of itself.
+  // upload re-sent after a failure, is not a replay of itself and keeps
+  // its first record (no second event; its verification_id is empty).
   Result<OnlineVerification> VerifyScanned(const Principal& terminal, std::string_view qr_text,
                                            Instant scanned_at, std::string_view scan_id = {});
   // VerifyScanned for every scan of an upload, in order, recorded in one

@@ -191,16 +191,13 @@ struct PlatformCore {
   // Loads both current lists into the verifier; after every change made here,
   // and periodically for changes made by other server processes.
   Status RefreshVerifier();
-  // Completes an online verification: revocation and replay from the store
-  // (as of `scanned_at` for an offline gate's past scan), then the event.
-  // `scan` names an uploaded scan on its terminal ("" for a live code): the
-  // same scan verified again is not a replay.
-  Result<OnlineVerification> Record(const Principal& terminal, code::VerificationResult result,
-                                    std::optional<Instant> scanned_at, std::string_view scan = {});
+  // Completes the online verification of a live code: revocation and
+  // replay from the store, then the event. (An offline gate's scans:
+  // Verification::RecordScansIn.)
+  Result<OnlineVerification> Record(const Principal& terminal, code::VerificationResult result);
   // The same in the caller's write transaction.
   Result<OnlineVerification> RecordIn(store::Transaction& tx, const Principal& terminal,
-                                      code::VerificationResult result,
-                                      std::optional<Instant> scanned_at, std::string_view scan);
+                                      code::VerificationResult result);
 
   Result<NewApiKey> AddApiKey(store::Transaction& tx, Role role, std::string_view name,
                               std::string_view org_id, std::string_view terminal_id,

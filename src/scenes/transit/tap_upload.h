@@ -57,7 +57,8 @@ class TapJudge {
   // and recorded in one commit (Verification::VerifyScannedAll); a storage
   // failure there records none. A tap verified but not stored afterwards
   // is verified again when re-sent: the platform knows the scan by its
-  // terminal and sequence, so it is not refused as a replay.
+  // terminal and sequence, so it is neither refused as a replay nor
+  // recorded twice.
   Result<JudgedTaps> Judge(const platform::Principal& terminal, std::vector<ScannedTap> taps);
 
  private:
