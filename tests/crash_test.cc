@@ -2,12 +2,14 @@
 // stream of writes from several clients at once — organisations, citizen
 // registrations with their logins and phones, online verifications, a
 // gate's taps, an access gate's passages, an agency's certificates, a
-// hotel's certificate fetches under the guest's consent — and
-// is killed with SIGKILL after a seeded random number of acknowledged
+// hotel's certificate fetches under the guest's consent, a service hall's
+// tickets and cases, a hospital kiosk's bookings that the patient cancels —
+// and is killed with SIGKILL after a seeded random number of acknowledged
 // writes, several rounds on one database. After each restart every
 // acknowledged write is there exactly once (a repeat is a replay, a
 // duplicate or unchanged), the audit log verifies, every rider's balance is
-// the sum of their postings and each operating day clears.
+// the sum of their postings and each operating day clears. A bulk ingest of
+// a day's taps is killed the same way, at random steps, until one finishes.
 //
 // CITYCODE_CRASH_SEED=N repeats a run (the seed is printed);
 // CITYCODE_CRASH_ROUNDS=N sets the rounds (default 3). On both backends.
@@ -20,9 +22,11 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "api_client/http_client.h"
@@ -47,6 +51,9 @@ using testing::ChildProcess;
 
 constexpr std::string_view kAgencyName = "即墨公安分局户政科";  // the demo's
 constexpr std::string_view kAgencyCode = "11370282MB0000001X";  // its credit code
+constexpr std::string_view kHallName = "即墨区政务服务中心";     // the demo's hall
+constexpr std::string_view kHallSite = "区政务服务大厅";         // one of its sites
+constexpr std::string_view kHospital = "即墨区人民医院";         // a demo hospital
 
 // Why this thread's last Call was not acknowledged.
 thread_local std::string last_refusal;
@@ -96,11 +103,29 @@ class CrashTest : public testing::DatabaseTest {
 
   std::unique_ptr<HttpClient> Client() { return std::move(*HttpClient::Create(base_)); }
 
-  std::string TerminalKey(std::string_view scene, std::string_view org) const {
+  // The key of the demo's first terminal of `scene` at `org` whose name
+  // holds `name`.
+  std::string TerminalKey(std::string_view scene, std::string_view org,
+                          std::string_view name = "") const {
     for (const json& t : demo_["terminals"]) {
-      if (t["scene"] == scene && t["org"] == org) return t["api_key"];
+      if (t["scene"] == scene && t["org"] == org &&
+          t["name"].get<std::string>().find(name) != std::string::npos) {
+        return t["api_key"];
+      }
     }
-    ADD_FAILURE() << "no demo terminal of " << org;
+    ADD_FAILURE() << "no demo terminal " << name << " of " << org;
+    return "";
+  }
+
+  // The id the demo printed under `label` for `name`: "name: id".
+  std::string NoteId(std::string_view label, std::string_view name) const {
+    for (const json& note : demo_["notes"]) {
+      const std::string text = note["text"];
+      if (note["label"] == label && text.starts_with(std::string(name) + ": ")) {
+        return text.substr(name.size() + 2);
+      }
+    }
+    ADD_FAILURE() << "no demo note " << label << " " << name;
     return "";
   }
 
@@ -154,6 +179,8 @@ class CrashTest : public testing::DatabaseTest {
   Stream Passages();
   Stream Certificates();
   Stream Fetches();
+  Stream HallCases();
+  Stream Bookings();
 
   // Runs every stream on its own thread and kills the server once they
   // have `kill_after` acknowledged writes between them.
@@ -170,6 +197,7 @@ class CrashTest : public testing::DatabaseTest {
   std::atomic<std::int64_t> sequence_ = 0;                 // the gates' tap and passage numbers
   std::map<std::string, std::vector<json>> acknowledged_;  // by stream, over all rounds
   std::string agency_key_;                                 // the agency's admin key
+  std::string citizen_session_;                            // the demo phone's holder's
   std::uint64_t run_ = 0;                                  // tells apart this run's phones
   std::uint64_t round_ = 0;
   std::atomic<int> next_write_ = 0;  // numbers every write of the run
@@ -366,9 +394,100 @@ Stream CrashTest::Fetches() {
           }};
 }
 
+// A service hall: a ticket taken at the kiosk, the next one called to the
+// window, a case opened on it with the certificates fetched, completed. The
+// completed case is there, done, on its ticket; completed again, refused.
+Stream CrashTest::HallCases() {
+  const std::string kiosk = TerminalKey("gov", kHallName, std::string(kHallSite) + " 1");
+  const std::string window = TerminalKey("gov", kHallName, std::string(kHallSite) + " 3号窗口");
+  const std::string item = NoteId("Hall item", "户口迁移");
+  return {"hall cases",
+          [this, kiosk, window, item](HttpClient& client, int) -> std::optional<json> {
+            if (!Call(client, "POST", "/v1/gov/tickets", {{"qr", Code()}, {"service_item", item}},
+                      kiosk, 201)) {
+              return std::nullopt;
+            }
+            auto called = Call(client, "POST", "/v1/gov/call", nullptr, window, 200);
+            if (!called) return std::nullopt;
+            const json ticket_id = (*called)["ticket"]["id"];
+            auto opened = Call(client, "POST", "/v1/gov/cases",
+                               {{"qr", Code()}, {"ticket_id", ticket_id}}, window, 201);
+            if (!opened) return std::nullopt;
+            const std::string complete =
+                "/v1/gov/cases/" + (*opened)["id"].get<std::string>() + "/complete";
+            if (!Call(client, "POST", complete, nullptr, window, 200)) return std::nullopt;
+            return json{{"case_id", (*opened)["id"]}, {"ticket_id", ticket_id}};
+          },
+          [window](HttpClient& client, const std::vector<json>& acked) {
+            for (const json& done : acked) {
+              const std::string path = "/v1/gov/cases/" + done["case_id"].get<std::string>();
+              const json stored = Expect(client, "GET", path, nullptr, window, 200);
+              EXPECT_EQ(stored["state"], "done") << stored;
+              EXPECT_EQ(stored["ticket"]["id"], done["ticket_id"]) << stored;
+              const json again = Expect(client, "POST", path + "/complete", nullptr, window, 409);
+              EXPECT_EQ(again["error"]["code"], "case_closed") << again;
+            }
+          }};
+}
+
+// A hospital's kiosk books the demo slot of tomorrow for the code's holder,
+// who cancels it. Each acknowledged appointment is there once, cancelled,
+// its fee and its refund on the bill once each. A booking the kill cut
+// off before its cancellation may be there, booked; it is cancelled here,
+// or the next round could not book the same session.
+Stream CrashTest::Bookings() {
+  const std::string kiosk = TerminalKey("medical", kHospital, "门诊楼 1");
+  std::string slot;
+  for (const json& note : demo_["notes"]) {
+    const std::string text = note["text"];
+    if (note["label"] == "Medical" && text.starts_with(kHospital)) {
+      slot = text.substr(text.rfind(": ") + 2);
+    }
+  }
+  EXPECT_FALSE(slot.empty()) << demo_["notes"];
+  return {"bookings",
+          [this, kiosk, slot](HttpClient& client, int) -> std::optional<json> {
+            auto booked = Call(client, "POST", "/v1/medical/registrations",
+                               {{"qr", Code()}, {"slot_id", slot}}, kiosk, 201);
+            if (!booked) return std::nullopt;
+            const std::string id = (*booked)["id"];
+            if (!Call(client, "POST", "/v1/me/medical/appointments/" + id + "/cancel", nullptr,
+                      citizen_session_, 200)) {
+              return std::nullopt;
+            }
+            return json(id);
+          },
+          [this](HttpClient& client, const std::vector<json>& acked) {
+            const json mine = Expect(client, "GET", "/v1/me/medical/appointments", nullptr,
+                                     citizen_session_, 200);
+            std::map<std::string, std::string> state;  // by appointment
+            for (const json& a : mine["appointments"]) {
+              EXPECT_EQ(state.count(a["id"]), 0u) << a;
+              state[a["id"]] = a["state"];
+              if (a["state"] == "booked") {
+                Expect(client, "POST",
+                       "/v1/me/medical/appointments/" + a["id"].get<std::string>() + "/cancel",
+                       nullptr, citizen_session_, 200);
+              }
+            }
+            const json bill =
+                Expect(client, "GET", "/v1/me/medical/bill", nullptr, citizen_session_, 200);
+            std::map<std::string, std::multiset<std::string>> postings;  // kinds by appointment
+            for (const json& p : bill["postings"]) {
+              if (p.contains("appointment_id")) postings[p["appointment_id"]].insert(p["kind"]);
+            }
+            for (const json& id : acked) {
+              EXPECT_EQ(state[id], "cancelled") << id;
+              EXPECT_EQ(postings[id], (std::multiset<std::string>{"registration_fee",
+                                                                  "registration_refund"}))
+                  << id;
+            }
+          }};
+}
+
 std::vector<Stream> CrashTest::Streams() {
-  return {Organisations(), Registrations(), Verifications(), Taps(),
-          Passages(),      Certificates(),  Fetches()};
+  return {Organisations(), Registrations(), Verifications(), Taps(),     Passages(),
+          Certificates(),  Fetches(),       HallCases(),     Bookings()};
 }
 
 void CrashTest::RunUntilKilled(std::vector<Stream>& streams, int kill_after) {
@@ -456,6 +575,15 @@ TEST_P(CrashTest, KillNineAtRandomPointsLosesNoAcknowledgedWriteAndLeavesNothing
                             {{"name", "crash test"}}, demo_["admin_key"], 201);
     agency_key_ = key.value("api_key", "");
     ASSERT_FALSE(agency_key_.empty()) << key;
+    // The demo phone's holder signs in (their bookings are cancelled online).
+    for (const json& citizen : demo_["citizens"]) {
+      if (citizen["id"] != demo_["citizen_id"]) continue;
+      const json session = Expect(*client, "POST", "/v1/sessions",
+                                  {{"phone", citizen["phone"]}, {"password", citizen["password"]}},
+                                  "", 201);
+      citizen_session_ = session.value("token", "");
+    }
+    ASSERT_FALSE(citizen_session_.empty()) << demo_["citizens"];
   }
   std::vector<Stream> streams = Streams();
   for (round_ = 0; round_ < rounds; ++round_) {
@@ -475,6 +603,60 @@ TEST_P(CrashTest, KillNineAtRandomPointsLosesNoAcknowledgedWriteAndLeavesNothing
   for (const auto& [name, acked] : acknowledged_)
     counts += " " + name + " " + std::to_string(acked.size());
   std::cout << "seed " << seed << ", " << rounds << " kills; acknowledged:" << counts << "\n";
+}
+
+// `citycode transit ingest` of a simulated day, killed with SIGKILL after a
+// seeded random number of its steps (a run of taps stored, a rider bucket
+// fared: 200 riders make about 30 runs of 40 and 100 buckets; each attempt
+// goes through the runs again, as duplicates, then fares what is left),
+// again and again until one finishes: every tap is then stored
+// once, its code recorded once, every rider fared; the same file once more
+// stores nothing; the ledger and the clearing hold as above.
+TEST_P(CrashTest, KillNineDuringABulkIngestLosesNoTapAndFaresEachOnce) {
+  const std::uint64_t seed = EnvOr("CITYCODE_CRASH_SEED", std::random_device()());
+  RecordProperty("seed", std::to_string(seed));
+  SCOPED_TRACE("CITYCODE_CRASH_SEED=" + std::to_string(seed));
+  std::mt19937_64 random(seed);
+  const std::string config = (dir_.path() / "citycode.toml").string();
+  std::ofstream(config) << "[database]\nurl = \"" << url() << "\"\n[keys]\nkeyring = \""
+                        << (dir_.path() / "keyring.json").string() << "\"\n[vault]\n"
+                        << "checkpoint_file = \"" << checkpoints() << "\"\n[transit]\n"
+                        << "feed_dir = \"" << CITYCODE_TRANSIT_DEMO_FEED << "\"\n";
+  const std::string file = (dir_.path() / "taps.csv").string();
+  // Two days ago (UTC): every scan of the day is in the past, and recent
+  // enough to upload.
+  const std::string day = FormatRfc3339(SystemClock().Now() - std::chrono::hours(48)).substr(0, 10);
+  const auto simulated = testing::RunCitycode(
+      {"transit", "simulate", "--config", config, "--riders", "200", "--day", day, "--out", file});
+  ASSERT_EQ(simulated.exit_code, 0) << testing::Describe(simulated);
+  const std::int64_t taps = json::parse(simulated.out)["taps"];
+  const std::vector<std::string> ingest = {"transit", "ingest", file,   "--config",
+                                           config,    "--run",  "40", "--progress"};
+
+  int kills = 0;
+  for (; kills < 12; ++kills) {
+    const int steps = std::uniform_int_distribution<int>(1, 60)(random);
+    ChildProcess load(ingest);
+    if (!load.WaitForOutput("citycode: ingest: ", steps)) break;  // it finished first
+    load.Kill(SIGKILL);
+  }
+  const auto finished = testing::RunCitycode(ingest);
+  ASSERT_EQ(finished.exit_code, 0) << testing::Describe(finished);
+  const auto again = testing::RunCitycode(ingest);
+  ASSERT_EQ(again.exit_code, 0) << testing::Describe(again);
+  const json counts = json::parse(again.out);
+  EXPECT_EQ(counts["stored"], 0) << counts;
+  EXPECT_EQ(counts["duplicates"], taps) << counts;
+  EXPECT_EQ(counts["refused"], 0) << counts;
+  EXPECT_EQ(counts["riders_fared"], 0) << counts;
+
+  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM transit_tap_ids"), taps);
+  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM verifications WHERE scene = 'transit' AND valid = 1"),
+            taps)
+      << "a code recorded twice, or not at all";
+  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM transit_inbox"), 0) << "taps left unfared";
+  CheckInvariants();
+  std::cout << "seed " << seed << ", " << kills << " kills of " << taps << " taps' ingest\n";
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CrashTest, ::testing::ValuesIn(testing::DatabaseBackends()),

@@ -173,8 +173,13 @@ class ChildProcess {
   // closes it or `limit` passes (false: a hung child fails the test rather
   // than hanging it).
   bool WaitForOutput(std::string_view text, std::chrono::seconds limit = std::chrono::seconds(60)) {
+    return WaitForOutput(text, 1, limit);
+  }
+  // The same until `text` is there `times` times.
+  bool WaitForOutput(std::string_view text, int times,
+                     std::chrono::seconds limit = std::chrono::seconds(60)) {
     const auto give_up = std::chrono::steady_clock::now() + limit;
-    while (output_.find(text) == std::string::npos) {
+    while (Count(text) < times) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
           give_up - std::chrono::steady_clock::now());
       if (left.count() <= 0 || out_ < 0) return false;
@@ -201,6 +206,14 @@ class ChildProcess {
   }
 
  private:
+  int Count(std::string_view text) const {
+    int times = 0;
+    for (auto at = output_.find(text); at != std::string::npos; at = output_.find(text, at + 1)) {
+      ++times;
+    }
+    return times;
+  }
+
   pid_t pid_ = 0;
   int out_ = -1;
   std::string output_;

@@ -132,6 +132,27 @@ class RunWorker {
   std::map<std::string, platform::Principal, std::less<>> terminals_;
 };
 
+// Tells TapFileOptions::on_progress each step, one at a time.
+class ProgressTeller {
+ public:
+  explicit ProgressTeller(const std::function<void(const TapFileProgress&)>& tell)
+      : tell_(tell) {}
+  void RunStored() { Tell(progress_.runs_stored); }
+  void BucketFared() { Tell(progress_.buckets_fared); }
+
+ private:
+  void Tell(std::int64_t& count) {
+    if (!tell_) return;
+    std::lock_guard lock(mutex_);
+    ++count;
+    tell_(progress_);
+  }
+
+  const std::function<void(const TapFileProgress&)>& tell_;
+  std::mutex mutex_;
+  TapFileProgress progress_;
+};
+
 // Reads the file and splits it into runs: the rows checked against the
 // feed first, so that a bad one stops the load before its run is verified.
 Status ReadRuns(TapFileReader& reader, std::string_view file_name, const Feed& feed,
@@ -164,7 +185,7 @@ Status ReadRuns(TapFileReader& reader, std::string_view file_name, const Feed& f
 // while the next rows are read.
 Status IngestAll(TapFileReader& reader, std::string_view file_name, TapJudge& judge,
                  platform::Platform& platform, const Feed& feed, BulkTaps& bulk,
-                 const TapFileOptions& options, TapFileLoad& load) {
+                 const TapFileOptions& options, ProgressTeller& progress, TapFileLoad& load) {
   if (options.threads < 0 || options.run_taps < 1 || options.run_taps > kMaxIngestBatch) {
     return InvalidArgument("threads must be >= 0 and run_taps 1-" +
                            std::to_string(kMaxIngestBatch));
@@ -182,6 +203,8 @@ Status IngestAll(TapFileReader& reader, std::string_view file_name, TapJudge& ju
       while (std::optional<Run> run = queue.Pop()) {
         if (Status status = worker.Store(*std::move(run), stored); !status.ok()) {
           queue.Fail(std::move(status));
+        } else {
+          progress.RunStored();
         }
       }
       std::lock_guard lock(stored_mutex);
@@ -271,14 +294,16 @@ Result<TapFileLoad> LoadTapFile(std::istream& in, std::string_view file_name, Ta
                                 const TapFileOptions& options) {
   TapFileLoad load;
   TapFileReader reader(in);
+  ProgressTeller progress(options.on_progress);
   const auto start = std::chrono::steady_clock::now();
   CITYCODE_RETURN_IF_ERROR(
-      IngestAll(reader, file_name, judge, platform, feed, bulk, options, load));
+      IngestAll(reader, file_name, judge, platform, feed, bulk, options, progress, load));
   const auto stored_at = std::chrono::steady_clock::now();
   for (;;) {
     CITYCODE_ASSIGN_OR_RETURN(std::int64_t fared, bulk.FarePending());
     if (fared == 0) break;
     load.riders_fared += fared;
+    progress.BucketFared();
   }
   load.ingest_seconds = Seconds(stored_at - start).count();
   load.fare_seconds = Seconds(std::chrono::steady_clock::now() - stored_at).count();

@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <istream>
 #include <memory>
 #include <string_view>
@@ -64,6 +65,12 @@ struct TapFileLoad {
   double ingest_seconds = 0, fare_seconds = 0;
 };
 
+// How far a load has come (TapFileOptions::on_progress).
+struct TapFileProgress {
+  std::int64_t runs_stored = 0;    // runs judged and committed
+  std::int64_t buckets_fared = 0;  // rider buckets fared and committed
+};
+
 struct TapFileOptions {
   // Runs judged and stored at once; 0: two per core, since a run's thread
   // waits for its commits between verifying (the load's CPU) runs.
@@ -71,6 +78,9 @@ struct TapFileOptions {
   // The longest run of one terminal's consecutive rows judged as one upload
   // (its codes recorded in one commit, its taps stored in another).
   std::size_t run_taps = 2000;
+  // Told after each run is stored and each bucket fared, one call at a
+  // time: an operator's progress, a test's point to cut the load off.
+  std::function<void(const TapFileProgress&)> on_progress;
 };
 
 // Loads a tap file (tap_file.h): each run of consecutive rows of one

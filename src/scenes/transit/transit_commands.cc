@@ -229,7 +229,14 @@ struct IngestArgs {
   TransitArgs where;
   std::string file;
   TapFileOptions options;
+  bool progress = false;
 };
+
+// One line on stderr per step of a load, each committed when told.
+void PrintProgress(const TapFileProgress& progress) {
+  std::cerr << "citycode: ingest: " << progress.runs_stored << " runs stored, "
+            << progress.buckets_fared << " rider buckets fared\n";
+}
 
 // Loads a tap file as the gates scanned it (a depot's upload, a simulated
 // day), every code verified as of its scan, and fares them (LoadTapFile).
@@ -240,8 +247,10 @@ int RunIngest(const IngestArgs& args) {
   auto transit = OpenTransit(args.where, /*existing=*/true);
   if (!transit.ok()) return Fail(transit.status());
   TransitScene& scene = **transit;
+  TapFileOptions options = args.options;
+  if (args.progress) options.on_progress = PrintProgress;
   auto load = LoadTapFile(file, args.file, scene.tap_judge(), scene.platform(), scene.feed(),
-                          scene.bulk_taps(), args.options);
+                          scene.bulk_taps(), options);
   if (!load.ok()) return Fail(load.status());
   const auto rate = [](std::int64_t n, double seconds) { return seconds > 0 ? n / seconds : 0.0; };
   std::cout << json{{"taps", load->taps},
@@ -347,6 +356,8 @@ void AddTransitCommandsTo(CLI::App& app, api::SceneCommandContext& context,
                    "Taps of one terminal verified and stored together")
       ->check(CLI::Range(std::size_t{1}, kMaxIngestBatch))
       ->capture_default_str();
+  ingest_cmd->add_flag("--progress", ingest->progress,
+                       "A line on stderr as each run is stored and each rider bucket fared");
   ingest_cmd->callback([ingest, &action] { action = [ingest] { return RunIngest(*ingest); }; });
 
   auto refund = std::make_shared<RefundArgs>();
