@@ -9,7 +9,8 @@
 // acknowledged write is there exactly once (a repeat is a replay, a
 // duplicate or unchanged), the audit log verifies, every rider's balance is
 // the sum of their postings and each operating day clears. A bulk ingest of
-// a day's taps is killed the same way, at random steps, until one finishes.
+// a day's taps and a vault import of an agency's certificates are killed
+// the same way, at random steps, until one finishes.
 //
 // CITYCODE_CRASH_SEED=N repeats a run (the seed is printed);
 // CITYCODE_CRASH_ROUNDS=N sets the rounds (default 3). On both backends.
@@ -51,9 +52,9 @@ using testing::ChildProcess;
 
 constexpr std::string_view kAgencyName = "即墨公安分局户政科";  // the demo's
 constexpr std::string_view kAgencyCode = "11370282MB0000001X";  // its credit code
-constexpr std::string_view kHallName = "即墨区政务服务中心";     // the demo's hall
-constexpr std::string_view kHallSite = "区政务服务大厅";         // one of its sites
-constexpr std::string_view kHospital = "即墨区人民医院";         // a demo hospital
+constexpr std::string_view kHallName = "即墨区政务服务中心";    // the demo's hall
+constexpr std::string_view kHallSite = "区政务服务大厅";        // one of its sites
+constexpr std::string_view kHospital = "即墨区人民医院";        // a demo hospital
 
 // Why this thread's last Call was not acknowledged.
 thread_local std::string last_refusal;
@@ -478,15 +479,15 @@ Stream CrashTest::Bookings() {
             }
             for (const json& id : acked) {
               EXPECT_EQ(state[id], "cancelled") << id;
-              EXPECT_EQ(postings[id], (std::multiset<std::string>{"registration_fee",
-                                                                  "registration_refund"}))
+              EXPECT_EQ(postings[id],
+                        (std::multiset<std::string>{"registration_fee", "registration_refund"}))
                   << id;
             }
           }};
 }
 
 std::vector<Stream> CrashTest::Streams() {
-  return {Organisations(), Registrations(), Verifications(), Taps(),     Passages(),
+  return {Organisations(), Registrations(), Verifications(), Taps(),    Passages(),
           Certificates(),  Fetches(),       HallCases(),     Bookings()};
 }
 
@@ -578,9 +579,9 @@ TEST_P(CrashTest, KillNineAtRandomPointsLosesNoAcknowledgedWriteAndLeavesNothing
     // The demo phone's holder signs in (their bookings are cancelled online).
     for (const json& citizen : demo_["citizens"]) {
       if (citizen["id"] != demo_["citizen_id"]) continue;
-      const json session = Expect(*client, "POST", "/v1/sessions",
-                                  {{"phone", citizen["phone"]}, {"password", citizen["password"]}},
-                                  "", 201);
+      const json session =
+          Expect(*client, "POST", "/v1/sessions",
+                 {{"phone", citizen["phone"]}, {"password", citizen["password"]}}, "", 201);
       citizen_session_ = session.value("token", "");
     }
     ASSERT_FALSE(citizen_session_.empty()) << demo_["citizens"];
@@ -630,7 +631,7 @@ TEST_P(CrashTest, KillNineDuringABulkIngestLosesNoTapAndFaresEachOnce) {
       {"transit", "simulate", "--config", config, "--riders", "200", "--day", day, "--out", file});
   ASSERT_EQ(simulated.exit_code, 0) << testing::Describe(simulated);
   const std::int64_t taps = json::parse(simulated.out)["taps"];
-  const std::vector<std::string> ingest = {"transit", "ingest", file,   "--config",
+  const std::vector<std::string> ingest = {"transit", "ingest", file, "--config",
                                            config,    "--run",  "40", "--progress"};
 
   int kills = 0;
@@ -657,6 +658,58 @@ TEST_P(CrashTest, KillNineDuringABulkIngestLosesNoTapAndFaresEachOnce) {
   EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM transit_inbox"), 0) << "taps left unfared";
   CheckInvariants();
   std::cout << "seed " << seed << ", " << kills << " kills of " << taps << " taps' ingest\n";
+}
+
+// `citycode vault import` of the demo agency's certificates, killed with
+// SIGKILL after a random number of its progress lines (one a tenth of the
+// file, each after a committed batch), up to six times, then run to the
+// end: every certificate is there once (the same file again: all
+// unchanged) and the audit log verifies.
+TEST_P(CrashTest, KillNineDuringAVaultImportLosesNoCertificateAndKeepsTheAuditWhole) {
+  const std::uint64_t seed = EnvOr("CITYCODE_CRASH_SEED", std::random_device()());
+  RecordProperty("seed", std::to_string(seed));
+  SCOPED_TRACE("CITYCODE_CRASH_SEED=" + std::to_string(seed));
+  std::mt19937_64 random(seed);
+  ASSERT_NO_FATAL_FAILURE(StartServer());  // the demo city: its agency, a registered issuer
+  server_->Kill(SIGTERM);
+  const std::string file = (dir_.path() / "certificates.jsonl").string();
+  constexpr int kCertificates = 400;
+  const auto generated = testing::RunCitycode(
+      {"vault", "generate", "--out", file, "--count", std::to_string(kCertificates), "--key",
+       demo_["agency_key_file"], "--issuer-code", std::string(kAgencyCode), "--issuer-name",
+       std::string(kAgencyName), "--first-serial", "800000000"});  // above the demo's
+  ASSERT_EQ(generated.exit_code, 0) << testing::Describe(generated);
+  const std::int64_t before = QueryInt("SELECT COUNT(*) FROM vault_certificates");
+  const std::vector<std::string> import = {"vault",
+                                           "import",
+                                           file,
+                                           "--db",
+                                           url(),
+                                           "--keyring",
+                                           (dir_.path() / "keyring.json").string(),
+                                           "--checkpoints",
+                                           checkpoints(),
+                                           "--batch",
+                                           "10"};
+
+  int kills = 0;
+  for (; kills < 6; ++kills) {
+    const int tenths = std::uniform_int_distribution<int>(1, 10)(random);
+    ChildProcess load(import);
+    if (!load.WaitForOutput("import: ", tenths)) break;  // it finished first
+    load.Kill(SIGKILL);
+  }
+  const auto finished = testing::RunCitycode(import);
+  ASSERT_EQ(finished.exit_code, 0) << testing::Describe(finished);
+  const auto again = testing::RunCitycode(import);
+  ASSERT_EQ(again.exit_code, 0) << testing::Describe(again);
+  const json counts = json::parse(again.out);
+  EXPECT_EQ(counts["imported"], 0) << counts;
+  EXPECT_EQ(counts["unchanged"], kCertificates) << counts;
+  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM vault_certificates") - before, kCertificates);
+  CheckInvariants();
+  std::cout << "seed " << seed << ", " << kills << " kills of an import of " << kCertificates
+            << " certificates\n";
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CrashTest, ::testing::ValuesIn(testing::DatabaseBackends()),

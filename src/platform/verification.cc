@@ -28,10 +28,10 @@ Bytes ReplayKey(const code::VerificationResult& result) {
 // Records a live code's presentation as seen; false if it was seen before.
 Result<bool> FirstSeen(store::Transaction& tx, const Bytes& replay_key, Instant expires_at) {
   const store::Value seen[] = {Blob(replay_key), Time(expires_at)};
-  CITYCODE_ASSIGN_OR_RETURN(
-      auto inserted, tx.Execute("INSERT INTO presentations_seen (replay_key, expires_at) "
-                                "VALUES (?, ?) ON CONFLICT (replay_key) DO NOTHING",
-                                seen));
+  CITYCODE_ASSIGN_OR_RETURN(auto inserted,
+                            tx.Execute("INSERT INTO presentations_seen (replay_key, expires_at) "
+                                       "VALUES (?, ?) ON CONFLICT (replay_key) DO NOTHING",
+                                       seen));
   return inserted == 1;
 }
 
@@ -131,8 +131,8 @@ struct SeenKeys {
   std::set<Bytes> now, again;
 };
 Result<SeenKeys> FirstSeenAll(store::Transaction& tx, const std::vector<Bytes>& keys,
-                               const std::vector<Instant>& expires_at,
-                               const std::vector<std::string>& scans) {
+                              const std::vector<Instant>& expires_at,
+                              const std::vector<std::string>& scans) {
   SeenKeys first;
   for (std::size_t begin = 0; begin < keys.size(); begin += kRowsPerStatement) {
     const std::size_t n = std::min(kRowsPerStatement, keys.size() - begin);

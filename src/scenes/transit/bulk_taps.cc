@@ -135,8 +135,7 @@ class RunWorker {
 // Tells TapFileOptions::on_progress each step, one at a time.
 class ProgressTeller {
  public:
-  explicit ProgressTeller(const std::function<void(const TapFileProgress&)>& tell)
-      : tell_(tell) {}
+  explicit ProgressTeller(const std::function<void(const TapFileProgress&)>& tell) : tell_(tell) {}
   void RunStored() { Tell(progress_.runs_stored); }
   void BucketFared() { Tell(progress_.buckets_fared); }
 
