@@ -477,8 +477,12 @@ TEST_P(ApiTest, PublishesItsOpenApiDocumentAndHealth) {
   HttpReply metrics = Send("GET", "/metrics");
   EXPECT_EQ(metrics.status, 200);
   EXPECT_THAT(metrics.body, ::testing::HasSubstr("citycode_http_requests_total"));
+#if defined(__SANITIZE_ADDRESS__)  // its allocator keeps no glibc heap: no gauge
+  EXPECT_THAT(metrics.body, ::testing::Not(::testing::HasSubstr("citycode_heap_")));
+#else
   EXPECT_THAT(metrics.body, ::testing::ContainsRegex("\ncitycode_heap_in_use_bytes [1-9]"));
   EXPECT_THAT(metrics.body, ::testing::ContainsRegex("\ncitycode_heap_free_bytes [0-9]"));
+#endif
 }
 
 // `citycode terminal simulate` registers riders, enrols their phones and

@@ -33,9 +33,11 @@ std::string_view BearerToken(const Request& request) {
 // The heap as malloc sees it, at each scrape: what is in use against what it
 // keeps freed, so a growing RSS can be told apart (a holder that grows, or
 // free lists). (SQLite's share is not counted: its memory statistics are off,
-// store/internal/sqlite.cc.)
+// store/internal/sqlite.cc.) None when another allocator stands in for
+// glibc's (a sanitizer's reports an empty heap): a zero would be false.
 void SetMemoryGauges(Metrics& metrics) {
   const struct mallinfo2 heap = mallinfo2();
+  if (heap.arena == 0 && heap.hblkhd == 0) return;
   metrics.SetGauge("citycode_heap_in_use_bytes",
                    "Bytes malloc has handed out and not had back (glibc mallinfo2)",
                    static_cast<double>(heap.uordblks + heap.hblkhd));

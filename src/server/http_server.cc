@@ -620,26 +620,31 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   // It counts among the handlers' requests, under the same limit.
   void AnswerLater() {
     if (!StartHandling()) return;
-    core_.router.DispatchLater(
-        request_, &route_name_,
-        [held = Held{net::make_work_guard(Strand()), this->shared_from_this()}](Response response) {
-          held.self->core_.handling.fetch_sub(1);
-          // At once when answered on this strand (a refusal), else posted.
-          net::dispatch(held.self->Strand(),
-                        [self = held.self, response = std::move(response)]() mutable {
-                          self->Write(std::move(response));
-                        });
-        });
+    core_.router.DispatchLater(request_, &route_name_, [held = Hold()](Response response) {
+      held.self->core_.handling.fetch_sub(1);
+      // At once when answered on this strand (a refusal), else posted.
+      net::dispatch(held.self->Strand(),
+                    [self = held.self, response = std::move(response)]() mutable {
+                      self->Write(std::move(response));
+                    });
+    });
   }
 
   // The session and the I/O threads, kept for an answer that comes from
   // another thread. The session is let go first (members die in reverse
   // order): were the guard first, Stop() could finish and the server be
-  // gone while that thread still ended the session.
+  // gone while that thread still ended the session. The guard holds the
+  // io_context's executor, not the strand: letting it go may let Stop()
+  // finish at once, and a strand destroyed after that touches the strand
+  // service the io_context has freed (AddressSanitizer found it at a
+  // service's shutdown with an answer's commit in flight).
   struct Held {
-    net::executor_work_guard<Executor> work;
+    net::executor_work_guard<net::io_context::executor_type> work;
     std::shared_ptr<Session> self;
   };
+  Held Hold() {
+    return {net::make_work_guard(Strand().get_inner_executor()), this->shared_from_this()};
+  }
 
   Response Dispatch(Request& request) {
     try {
