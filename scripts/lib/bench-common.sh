@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# Sourced by scripts/bench-http and scripts/soak: what a benchmark that runs
-# its own servers on loopback needs.
+# Sourced by scripts/bench-http, bench-transit, bench-ingest and soak: what
+# a benchmark that runs its own servers on loopback needs.
 #
 #   bench_build TARGET...   installs the bench dependencies and builds the
 #                           targets in $bench_build_dir (Release, tests off,
@@ -11,6 +11,12 @@
 #   stop_pid PID SIGNAL     signals PID (if set) and reaps it
 #   machine_state           one JSON object: the load average and how many
 #                           compilers run beside the benchmark
+#   verify_reference DB KEYRING TAPS
+#                           the in-process verifier (V) on a tap file's codes,
+#                           on 2 threads, with the lists a server on the
+#                           SQLite file DB hands out; one JSON line. Needs
+#                           $citycode, $tool (citycode_http_bench), $work and
+#                           a variable server_pid the caller's trap stops.
 # Uses the sourcing script's step and die.
 
 bench_build_dir="build-bench"
@@ -54,4 +60,20 @@ ps = subprocess.run(["ps", "-eo", "comm="], capture_output=True, text=True).stdo
 print(json.dumps({"load1": round(load, 2),
                   "compilers": sum(1 for c in ps if c in ("cc1plus", "cc1", "ld", "clang", "clang++"))}))
 EOF
+}
+
+# shellcheck disable=SC2154  # citycode, tool and work are the caller's
+verify_reference() { # db keyring taps
+  local port
+  port=$(free_port)
+  "$citycode" serve --db "sqlite:$1" --keyring "$2" \
+    --listen "127.0.0.1:$port" --threads 1 2>"$work/server.log" &
+  server_pid=$!
+  wait_http "http://127.0.0.1:$port/healthz" "$server_pid" || {
+    cat "$work/server.log" >&2
+    die "the server for the lists did not start"
+  }
+  "$tool" verify-taps --server "http://127.0.0.1:$port" --taps "$3" --threads 2
+  stop_pid "$server_pid" TERM
+  server_pid=
 }
