@@ -64,6 +64,19 @@ std::uint64_t EnvOr(const char* name, std::uint64_t fallback) {
   return value ? std::strtoull(value, nullptr, 10) : fallback;
 }
 
+// A test's random choices: seeded by CITYCODE_CRASH_SEED or afresh, the
+// seed recorded and named in every failure.
+struct SeededRandom {
+  SeededRandom() : SeededRandom(EnvOr("CITYCODE_CRASH_SEED", std::random_device()())) {}
+  explicit SeededRandom(std::uint64_t s)
+      : seed(s), random(s), trace(__FILE__, __LINE__, "CITYCODE_CRASH_SEED=" + std::to_string(s)) {
+    ::testing::Test::RecordProperty("seed", std::to_string(s));
+  }
+  const std::uint64_t seed;
+  std::mt19937_64 random;
+  ::testing::ScopedTrace trace;
+};
+
 // One kind of write: `write` makes the i-th and returns what a later check
 // needs of it, or nothing when the server did not acknowledge it (the
 // stream then stops: the server is being killed); `check` holds every
@@ -187,6 +200,12 @@ class CrashTest : public testing::DatabaseTest {
   // have `kill_after` acknowledged writes between them.
   void RunUntilKilled(std::vector<Stream>& streams, int kill_after);
   void CheckInvariants();
+  // Runs the command `args` again and again, killed with SIGKILL each time
+  // once it has printed `step` a random number of times (1 to `max_steps`),
+  // until a run finishes first or `max_kills` were killed; then once to its
+  // end and once more. That last run's JSON, or null; the kills in `kills`.
+  json KillUntilItFinishes(const std::vector<std::string>& args, std::string_view step,
+                           int max_steps, int max_kills, std::mt19937_64& random, int& kills);
 
   testing::TempDir dir_{"crash"};
   std::unique_ptr<ChildProcess> server_;
@@ -555,12 +574,26 @@ void CrashTest::CheckInvariants() {
   }
 }
 
+json CrashTest::KillUntilItFinishes(const std::vector<std::string>& args, std::string_view step,
+                                    int max_steps, int max_kills, std::mt19937_64& random,
+                                    int& kills) {
+  for (kills = 0; kills < max_kills; ++kills) {
+    const int steps = std::uniform_int_distribution<int>(1, max_steps)(random);
+    ChildProcess run(args);
+    if (!run.WaitForOutput(step, steps)) break;  // it finished first
+    run.Kill(SIGKILL);
+  }
+  const auto finished = testing::RunCitycode(args);
+  EXPECT_EQ(finished.exit_code, 0) << testing::Describe(finished);
+  const auto again = testing::RunCitycode(args);
+  EXPECT_EQ(again.exit_code, 0) << testing::Describe(again);
+  return json::parse(again.out, nullptr, false);
+}
+
 TEST_P(CrashTest, KillNineAtRandomPointsLosesNoAcknowledgedWriteAndLeavesNothingHalfDone) {
-  const std::uint64_t seed = EnvOr("CITYCODE_CRASH_SEED", std::random_device()());
+  SeededRandom seeded;
+  std::mt19937_64& random = seeded.random;
   const std::uint64_t rounds = EnvOr("CITYCODE_CRASH_ROUNDS", 3);
-  RecordProperty("seed", std::to_string(seed));
-  SCOPED_TRACE("CITYCODE_CRASH_SEED=" + std::to_string(seed));
-  std::mt19937_64 random(seed);
   run_ = random();
 
   ASSERT_NO_FATAL_FAILURE(StartServer());
@@ -603,7 +636,8 @@ TEST_P(CrashTest, KillNineAtRandomPointsLosesNoAcknowledgedWriteAndLeavesNothing
   std::string counts;
   for (const auto& [name, acked] : acknowledged_)
     counts += " " + name + " " + std::to_string(acked.size());
-  std::cout << "seed " << seed << ", " << rounds << " kills; acknowledged:" << counts << "\n";
+  std::cout << "seed " << seeded.seed << ", " << rounds << " kills; acknowledged:" << counts
+            << "\n";
 }
 
 // `citycode transit ingest` of a simulated day, killed with SIGKILL after a
@@ -614,10 +648,8 @@ TEST_P(CrashTest, KillNineAtRandomPointsLosesNoAcknowledgedWriteAndLeavesNothing
 // once, its code recorded once, every rider fared; the same file once more
 // stores nothing; the ledger and the clearing hold as above.
 TEST_P(CrashTest, KillNineDuringABulkIngestLosesNoTapAndFaresEachOnce) {
-  const std::uint64_t seed = EnvOr("CITYCODE_CRASH_SEED", std::random_device()());
-  RecordProperty("seed", std::to_string(seed));
-  SCOPED_TRACE("CITYCODE_CRASH_SEED=" + std::to_string(seed));
-  std::mt19937_64 random(seed);
+  SeededRandom seeded;
+  std::mt19937_64& random = seeded.random;
   const std::string config = (dir_.path() / "citycode.toml").string();
   std::ofstream(config) << "[database]\nurl = \"" << url() << "\"\n[keys]\nkeyring = \""
                         << (dir_.path() / "keyring.json").string() << "\"\n[vault]\n"
@@ -635,17 +667,8 @@ TEST_P(CrashTest, KillNineDuringABulkIngestLosesNoTapAndFaresEachOnce) {
                                            config,    "--run",  "40", "--progress"};
 
   int kills = 0;
-  for (; kills < 12; ++kills) {
-    const int steps = std::uniform_int_distribution<int>(1, 60)(random);
-    ChildProcess load(ingest);
-    if (!load.WaitForOutput("citycode: ingest: ", steps)) break;  // it finished first
-    load.Kill(SIGKILL);
-  }
-  const auto finished = testing::RunCitycode(ingest);
-  ASSERT_EQ(finished.exit_code, 0) << testing::Describe(finished);
-  const auto again = testing::RunCitycode(ingest);
-  ASSERT_EQ(again.exit_code, 0) << testing::Describe(again);
-  const json counts = json::parse(again.out);
+  const json counts = KillUntilItFinishes(ingest, "citycode: ingest: ", 60, 12, random, kills);
+  ASSERT_TRUE(counts.is_object()) << counts;
   EXPECT_EQ(counts["stored"], 0) << counts;
   EXPECT_EQ(counts["duplicates"], taps) << counts;
   EXPECT_EQ(counts["refused"], 0) << counts;
@@ -657,7 +680,7 @@ TEST_P(CrashTest, KillNineDuringABulkIngestLosesNoTapAndFaresEachOnce) {
       << "a code recorded twice, or not at all";
   EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM transit_inbox"), 0) << "taps left unfared";
   CheckInvariants();
-  std::cout << "seed " << seed << ", " << kills << " kills of " << taps << " taps' ingest\n";
+  std::cout << "seed " << seeded.seed << ", " << kills << " kills of " << taps << " taps' ingest\n";
 }
 
 // `citycode vault import` of the demo agency's certificates, killed with
@@ -666,10 +689,8 @@ TEST_P(CrashTest, KillNineDuringABulkIngestLosesNoTapAndFaresEachOnce) {
 // end: every certificate is there once (the same file again: all
 // unchanged) and the audit log verifies.
 TEST_P(CrashTest, KillNineDuringAVaultImportLosesNoCertificateAndKeepsTheAuditWhole) {
-  const std::uint64_t seed = EnvOr("CITYCODE_CRASH_SEED", std::random_device()());
-  RecordProperty("seed", std::to_string(seed));
-  SCOPED_TRACE("CITYCODE_CRASH_SEED=" + std::to_string(seed));
-  std::mt19937_64 random(seed);
+  SeededRandom seeded;
+  std::mt19937_64& random = seeded.random;
   ASSERT_NO_FATAL_FAILURE(StartServer());  // the demo city: its agency, a registered issuer
   server_->Kill(SIGTERM);
   const std::string file = (dir_.path() / "certificates.jsonl").string();
@@ -693,22 +714,13 @@ TEST_P(CrashTest, KillNineDuringAVaultImportLosesNoCertificateAndKeepsTheAuditWh
                                            "10"};
 
   int kills = 0;
-  for (; kills < 6; ++kills) {
-    const int tenths = std::uniform_int_distribution<int>(1, 10)(random);
-    ChildProcess load(import);
-    if (!load.WaitForOutput("import: ", tenths)) break;  // it finished first
-    load.Kill(SIGKILL);
-  }
-  const auto finished = testing::RunCitycode(import);
-  ASSERT_EQ(finished.exit_code, 0) << testing::Describe(finished);
-  const auto again = testing::RunCitycode(import);
-  ASSERT_EQ(again.exit_code, 0) << testing::Describe(again);
-  const json counts = json::parse(again.out);
+  const json counts = KillUntilItFinishes(import, "import: ", 10, 6, random, kills);
+  ASSERT_TRUE(counts.is_object()) << counts;
   EXPECT_EQ(counts["imported"], 0) << counts;
   EXPECT_EQ(counts["unchanged"], kCertificates) << counts;
   EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM vault_certificates") - before, kCertificates);
   CheckInvariants();
-  std::cout << "seed " << seed << ", " << kills << " kills of an import of " << kCertificates
+  std::cout << "seed " << seeded.seed << ", " << kills << " kills of an import of " << kCertificates
             << " certificates\n";
 }
 
