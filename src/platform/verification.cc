@@ -88,6 +88,12 @@ Status CheckCardUse(store::Transaction& tx, code::VerificationResult& verdict,
       .status();
 }
 
+// How long a presentation's replay record is kept: as long as a scan of
+// its time could still be verified, live or uploaded.
+std::chrono::seconds ReplayHorizon(const PlatformOptions& options) {
+  return options.verifier.window + options.verifier.max_future + options.max_scan_age;
+}
+
 // Rows written or looked up per statement when many scans are recorded
 // at once: one statement per hundred scans instead of one per scan.
 constexpr std::size_t kRowsPerStatement = 100;
@@ -163,7 +169,7 @@ Result<SeenKeys> FirstSeenAll(store::Transaction& tx, const std::vector<Bytes>& 
 // The verification events, one statement per hundred; none for a scan
 // recorded before (no verification_id).
 Status InsertEvents(store::Transaction& tx, const Principal& terminal, Instant now,
-                    const std::vector<OnlineVerification>& verified) {
+                    std::span<const OnlineVerification> verified) {
   std::vector<const OnlineVerification*> recorded;
   for (const OnlineVerification& v : verified) {
     if (!v.verification_id.empty()) recorded.push_back(&v);
@@ -310,7 +316,7 @@ Status Verification::NameHolders(store::Transaction& tx, std::span<const Scan> s
 Status Verification::RefuseReplays(store::Transaction& tx, const std::vector<std::string>& names,
                                    std::vector<OnlineVerification>& out) {
   const PlatformOptions& options = core_->options;
-  const auto horizon = options.verifier.window + options.verifier.max_future + options.max_scan_age;
+  const auto horizon = ReplayHorizon(options);
   std::vector<Bytes> keys;
   std::vector<Instant> expiries;
   std::vector<std::string> key_scans;
@@ -392,30 +398,15 @@ Result<OnlineVerification> PlatformCore::RecordIn(store::Transaction& tx, const 
   } else if (verdict.valid) {
     // One use per code city-wide, online or uploaded: the record lasts
     // as long as a scan of that time could still be uploaded.
-    const auto horizon =
-        options.verifier.window + options.verifier.max_future + options.max_scan_age;
-    CITYCODE_ASSIGN_OR_RETURN(bool first,
-                              FirstSeen(tx, ReplayKey(verdict), verdict.made_at + horizon));
+    CITYCODE_ASSIGN_OR_RETURN(
+        bool first, FirstSeen(tx, ReplayKey(verdict), verdict.made_at + ReplayHorizon(options)));
     if (!first) Refuse(verdict, code::Reason::kReplayed);
   }
   if (!verdict.valid) {
     out.citizen_id.clear();
     out.guardian_id.clear();
   }
-  const bool decoded = verdict.credential_id != code::CredentialId{};
-  const store::Value event[] = {Text(out.verification_id),
-                                Time(now),
-                                Text(terminal.terminal_id),
-                                Text(terminal.org_id),
-                                Text(code::SceneName(*terminal.scene)),
-                                Int(verdict.valid ? 1 : 0),
-                                Text(code::ReasonName(verdict.reason)),
-                                decoded ? Blob(verdict.credential_id) : store::Value(nullptr)};
-  CITYCODE_RETURN_IF_ERROR(tx.Execute("INSERT INTO verifications (id, at, terminal_id, org_id, "
-                                      "scene, valid, reason, credential_id) VALUES "
-                                      "(?, ?, ?, ?, ?, ?, ?, ?)",
-                                      event)
-                               .status());
+  CITYCODE_RETURN_IF_ERROR(InsertEvents(tx, terminal, now, std::span(&out, 1)));
   return out;
 }
 
