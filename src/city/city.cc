@@ -59,8 +59,10 @@ Result<std::unique_ptr<City>> City::Open(const CityConfig& config, const Clock& 
   if (options.database != nullptr) {
     city->db_ = options.database;
   } else {
-    CITYCODE_ASSIGN_OR_RETURN(city->owned_db_,
-                              store::Database::Open(url, {.pool_size = config.database_pool_size}));
+    CITYCODE_ASSIGN_OR_RETURN(
+        city->owned_db_,
+        store::Database::Open(url, {.pool_size = config.database_pool_size,
+                                    .connect_whole_pool = options.connect_whole_pool}));
     city->db_ = city->owned_db_.get();
   }
   CITYCODE_ASSIGN_OR_RETURN(city->keyring_, options.create_keyring

@@ -68,6 +68,9 @@ struct OpenOptions {
   // Use this database instead of opening config.database_url; it must
   // outlive the City (tests put a fault-injecting one here).
   store::Database* database = nullptr;
+  // Open every pooled database connection at once (store::DatabaseOptions):
+  // set by a long-running server.
+  bool connect_whole_pool = false;
   // The scene list; empty: scenes::AllSceneModules(). Tests register a fake
   // scene the way a real one is registered.
   std::function<std::vector<std::unique_ptr<api::SceneModule>>()> scene_list;

@@ -99,6 +99,7 @@ store::Database& Service::database() { return impl_->city->database(); }
 Result<std::unique_ptr<Service>> Service::Start(const ServiceConfig& config, const Clock& clock,
                                                 city::OpenOptions options) {
   auto impl = std::make_unique<Impl>();
+  options.connect_whole_pool = true;
   CITYCODE_ASSIGN_OR_RETURN(impl->city, city::City::Open(config, clock, options));
   impl->api = std::make_unique<Api>(*impl->city, clock, impl->metrics, config.api);
   impl->api->RegisterRoutes(impl->router);

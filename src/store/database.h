@@ -128,6 +128,11 @@ struct DatabaseOptions {
   std::size_t pool_size = 8;
   // How long Begin waits for the SQLite write lock or a pooled connection.
   std::chrono::milliseconds busy_timeout{5000};
+  // PostgreSQL: connect all pool_size connections at Open. A server wants
+  // this: its open files are then fixed from the start, not grown at its
+  // first peak of concurrent requests. Otherwise connections open as needed,
+  // so a short command holds one. (SQLite always opens its pool at once.)
+  bool connect_whole_pool = false;
 };
 
 class Database {

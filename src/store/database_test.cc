@@ -376,6 +376,28 @@ TEST_P(StoreTest, PostgresReconnectsALostConnection) {
   EXPECT_NE(after, before);
 }
 
+// A server connects its whole pool at start, so its open files do not grow
+// at its first peak; a short command connects once.
+TEST_P(StoreTest, PostgresConnectsTheWholePoolOnlyWhenAsked) {
+  if (!is_postgres()) GTEST_SKIP() << "PostgreSQL connections";
+  const auto connections_named = [&](const std::string& name) -> Result<std::int64_t> {
+    CITYCODE_ASSIGN_OR_RETURN(auto tx, db().Begin(kRead));
+    CITYCODE_ASSIGN_OR_RETURN(
+        Row row,
+        tx->QueryOne("SELECT count(*) FROM pg_stat_activity WHERE application_name = ?", {name}));
+    return row.Int(0);
+  };
+  const std::string name = "citycode-pool-" + std::to_string(::getpid());
+  ASSERT_OK_AND_ASSIGN(auto whole, Database::Open(url() + "&application_name=" + name + "-whole",
+                                                  {.pool_size = 3, .connect_whole_pool = true}));
+  ASSERT_OK_AND_ASSIGN(
+      auto lazy, Database::Open(url() + "&application_name=" + name + "-lazy", {.pool_size = 3}));
+  ASSERT_OK_AND_ASSIGN(std::int64_t whole_count, connections_named(name + "-whole"));
+  ASSERT_OK_AND_ASSIGN(std::int64_t lazy_count, connections_named(name + "-lazy"));
+  EXPECT_EQ(whole_count, 3);
+  EXPECT_EQ(lazy_count, 1);
+}
+
 // --- Values --------------------------------------------------------------------------------
 
 Bytes AllByteValues() {

@@ -369,9 +369,13 @@ Result<std::unique_ptr<Database>> OpenPostgres(std::string_view url,
 
   auto pool = std::make_shared<Pool>(options.pool_size, options.busy_timeout,
                                      [url_text] { return Connection::Open(url_text); });
-  // Connect once now, so an unreachable server fails Open, not the first Begin.
-  CITYCODE_ASSIGN_OR_RETURN(std::unique_ptr<Connection> first, pool->Acquire());
-  pool->Release(std::move(first));
+  // Connect now, so an unreachable server fails Open, not the first Begin.
+  if (options.connect_whole_pool) {
+    CITYCODE_RETURN_IF_ERROR(pool->OpenAll());
+  } else {
+    CITYCODE_ASSIGN_OR_RETURN(std::unique_ptr<Connection> first, pool->Acquire());
+    pool->Release(std::move(first));
+  }
   return std::unique_ptr<Database>(new PostgresDatabase(std::move(pool)));
 }
 
