@@ -10,6 +10,7 @@
 #include "crypto/hash.h"
 #include "crypto/random.h"
 #include "platform/internal/core.h"
+#include "store/many_rows.h"
 
 namespace citycode::platform {
 namespace {
@@ -94,36 +95,17 @@ std::chrono::seconds ReplayHorizon(const PlatformOptions& options) {
   return options.verifier.window + options.verifier.max_future + options.max_scan_age;
 }
 
-// Rows written or looked up per statement when many scans are recorded
-// at once: one statement per hundred scans instead of one per scan.
-constexpr std::size_t kRowsPerStatement = 100;
-
-// "?, ?, ?": `n` placeholders.
-std::string Marks(std::size_t n) {
-  std::string out = "?";
-  for (std::size_t i = 1; i < n; ++i) out += ", ?";
-  return out;
-}
-
-// "(?, ?), (?, ?)": `rows` groups of `columns` placeholders.
-std::string Placeholders(std::size_t rows, std::size_t columns) {
-  const std::string group = "(" + Marks(columns) + ")";
-  std::string out = group;
-  for (std::size_t r = 1; r < rows; ++r) out += ", " + group;
-  return out;
-}
-
 // The stored credentials among `ids`: revoked_at (or null) and citizen.
 Result<std::map<Bytes, store::Row>> FindCredentials(store::Transaction& tx,
                                                     const std::vector<Bytes>& ids) {
   std::map<Bytes, store::Row> out;
-  for (std::size_t first = 0; first < ids.size(); first += kRowsPerStatement) {
-    const std::size_t n = std::min(kRowsPerStatement, ids.size() - first);
+  for (std::size_t first = 0; first < ids.size(); first += store::kRowsPerStatement) {
+    const std::size_t n = std::min(store::kRowsPerStatement, ids.size() - first);
     std::vector<store::Value> params;
     for (std::size_t i = first; i < first + n; ++i) params.push_back(Blob(ids[i]));
     CITYCODE_ASSIGN_OR_RETURN(
         auto rows, tx.Query("SELECT id, revoked_at, citizen_id FROM credentials WHERE id IN (" +
-                                Marks(n) + ")",
+                                store::Marks(n) + ")",
                             params));
     for (store::Row& row : rows) out.emplace(row.Blob(0), std::move(row));
   }
@@ -140,8 +122,8 @@ Result<SeenKeys> FirstSeenAll(store::Transaction& tx, const std::vector<Bytes>& 
                               const std::vector<Instant>& expires_at,
                               const std::vector<std::string>& scans) {
   SeenKeys first;
-  for (std::size_t begin = 0; begin < keys.size(); begin += kRowsPerStatement) {
-    const std::size_t n = std::min(kRowsPerStatement, keys.size() - begin);
+  for (std::size_t begin = 0; begin < keys.size(); begin += store::kRowsPerStatement) {
+    const std::size_t n = std::min(store::kRowsPerStatement, keys.size() - begin);
     std::vector<store::Value> params;
     for (std::size_t i = begin; i < begin + n; ++i) {
       params.push_back(Blob(keys[i]));
@@ -151,7 +133,7 @@ Result<SeenKeys> FirstSeenAll(store::Transaction& tx, const std::vector<Bytes>& 
     CITYCODE_ASSIGN_OR_RETURN(
         auto inserted,
         tx.Query("INSERT INTO presentations_seen (replay_key, expires_at, scan_id) VALUES " +
-                     Placeholders(n, 3) +
+                     store::Placeholders(n, 3) +
                      " ON CONFLICT (replay_key) DO NOTHING RETURNING replay_key",
                  params));
     for (const store::Row& row : inserted) first.now.insert(row.Blob(0));
@@ -170,31 +152,21 @@ Result<SeenKeys> FirstSeenAll(store::Transaction& tx, const std::vector<Bytes>& 
 // recorded before (no verification_id).
 Status InsertEvents(store::Transaction& tx, const Principal& terminal, Instant now,
                     std::span<const OnlineVerification> verified) {
-  std::vector<const OnlineVerification*> recorded;
+  std::vector<store::Value> params;
   for (const OnlineVerification& v : verified) {
-    if (!v.verification_id.empty()) recorded.push_back(&v);
+    if (v.verification_id.empty()) continue;
+    const code::VerificationResult& verdict = v.result;
+    const bool decoded = verdict.credential_id != code::CredentialId{};
+    store::AppendRow(params, Text(v.verification_id), Time(now), Text(terminal.terminal_id),
+                     Text(terminal.org_id), Text(code::SceneName(*terminal.scene)),
+                     Int(verdict.valid ? 1 : 0), Text(code::ReasonName(verdict.reason)),
+                     decoded ? Blob(verdict.credential_id) : store::Value(nullptr));
   }
-  for (std::size_t begin = 0; begin < recorded.size(); begin += kRowsPerStatement) {
-    const std::size_t n = std::min(kRowsPerStatement, recorded.size() - begin);
-    std::vector<store::Value> params;
-    for (std::size_t i = begin; i < begin + n; ++i) {
-      const code::VerificationResult& verdict = recorded[i]->result;
-      const bool decoded = verdict.credential_id != code::CredentialId{};
-      for (store::Value value :
-           {Text(recorded[i]->verification_id), Time(now), Text(terminal.terminal_id),
-            Text(terminal.org_id), Text(code::SceneName(*terminal.scene)),
-            Int(verdict.valid ? 1 : 0), Text(code::ReasonName(verdict.reason)),
-            decoded ? Blob(verdict.credential_id) : store::Value(nullptr)}) {
-        params.push_back(std::move(value));
-      }
-    }
-    CITYCODE_RETURN_IF_ERROR(tx.Execute("INSERT INTO verifications (id, at, terminal_id, org_id, "
-                                        "scene, valid, reason, credential_id) VALUES " +
-                                            Placeholders(n, 8),
-                                        params)
-                                 .status());
-  }
-  return OkStatus();
+  return store::InsertRows(tx,
+                           "INSERT INTO verifications (id, at, terminal_id, org_id, scene, valid, "
+                           "reason, credential_id) VALUES",
+                           8, params)
+      .status();
 }
 
 }  // namespace

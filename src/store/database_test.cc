@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "store/internal/sql.h"
+#include "store/many_rows.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_databases.h"
@@ -497,6 +498,34 @@ TEST_P(StoreTest, ExecuteCountsChangedRows) {
                        tx->Query("DELETE FROM people WHERE id = ? RETURNING name", {3}));
   ASSERT_EQ(returned.size(), 1u);
   EXPECT_EQ(returned[0].Text(0), "c");
+}
+
+// 237 rows: two statements of 100, then 32, 4 and 1.
+TEST_P(StoreTest, InsertRowsWritesEveryRowInFewStatements) {
+  ASSERT_TRUE(IsOk(db().Migrate(std::vector<Migration>{kPeople})));
+  std::vector<Value> values;
+  for (std::int64_t id = 0; id < 237; ++id) {
+    AppendRow(values, Value(id), Value("p" + std::to_string(id)), Value(id % 90));
+  }
+  ASSERT_OK_AND_ASSIGN(auto tx, db().Begin(kWrite));
+  const std::string_view head = "INSERT INTO people (id, name, age) VALUES";
+  ASSERT_OK_AND_ASSIGN(std::int64_t inserted, InsertRows(*tx, head, 3, values));
+  EXPECT_EQ(inserted, 237);
+  // Again, with a tail: every row a conflict, none changed.
+  ASSERT_OK_AND_ASSIGN(std::int64_t again,
+                       InsertRows(*tx, head, 3, values, " ON CONFLICT (id) DO NOTHING"));
+  EXPECT_EQ(again, 0);
+  EXPECT_THAT(InsertRows(*tx, head, 3, std::span(values).first(5)),
+              StatusIs(StatusCode::kInvalidArgument, "invalid_argument"));
+  // PostgreSQL's COUNT and SUM are bigint and numeric.
+  ASSERT_OK_AND_ASSIGN(Row sums, tx->QueryOne("SELECT CAST(COUNT(*) AS BIGINT), CAST(SUM(id) AS "
+                                              "BIGINT), CAST(SUM(age) AS BIGINT) FROM people "
+                                              "WHERE name = 'p' || CAST(id AS TEXT)"));
+  EXPECT_EQ(sums.Int(0), 237);
+  EXPECT_EQ(sums.Int(1), 236 * 237 / 2);
+  std::int64_t ages = 0;
+  for (std::int64_t id = 0; id < 237; ++id) ages += id % 90;
+  EXPECT_EQ(sums.Int(2), ages);
 }
 
 TEST_P(StoreTest, QueryOneAndQueryOptional) {
