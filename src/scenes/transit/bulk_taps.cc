@@ -269,20 +269,13 @@ Result<std::int64_t> BulkTaps::FarePending() {
           by_rider[row.Text(8)].push_back(internal::TapFromRow(row, 0, status));
         }
         CITYCODE_RETURN_IF_ERROR(status);
-        for (auto& [rider_id, taps] : by_rider) {  // in id order, as UploadTaps locks
-          // In key order: appended to the rider's range of the taps table.
+        for (auto& [rider_id, taps] : by_rider) {
           std::sort(taps.begin(), taps.end(), [](const Tap& a, const Tap& b) {
             return internal::FareOrder(a) < internal::FareOrder(b);
           });
-          internal::NewTaps added;
-          for (const Tap& t : taps) {
-            CITYCODE_RETURN_IF_ERROR(
-                internal::StoreValid(tx, rider_id, t, internal::Destination::kTaps));
-            added.Add(t, impl.options);
-          }
-          CITYCODE_RETURN_IF_ERROR(impl.Refare(tx, rider_id, added));
-          ++fared;
         }
+        CITYCODE_RETURN_IF_ERROR(impl.FareTaken(tx, by_rider));
+        fared = static_cast<std::int64_t>(by_rider.size());
         return OkStatus();
       }));
   return fared;

@@ -262,6 +262,52 @@ TEST_P(RidesTest, BulkIngestThenFarePendingMatchesAnUpload) {
   EXPECT_EQ(LedgerSum(), 0);
 }
 
+// One bucket's faring with riders of three kinds: one whose night was
+// partly fared before (by an upload: re-fared from its stored taps and
+// charges), one seen for the first time (fared from the new taps alone),
+// and one whose taps span more than a week (re-fared). Each ends as clean
+// uploads would leave it.
+TEST_P(RidesTest, ABucketsRidersAreFaredAsUploadsWouldFareThem) {
+  std::vector<std::string> same;  // riders in kRider's bucket
+  for (int n = 0; same.size() < 2; ++n) {
+    std::string id = "rider_" + std::to_string(n);
+    if (RiderBucket(id) == RiderBucket(kRider)) same.push_back(std::move(id));
+  }
+  const auto night = Night();
+  MustUpload({night[0], night[1]});
+  std::vector<TapUpload> batch = {night[2], night[3]};
+  for (std::size_t r = 0; r < same.size(); ++r) {
+    for (TapUpload u : Night(same[r].c_str())) {
+      u.tap.terminal_id += "-" + std::to_string(r);
+      batch.push_back(std::move(u));
+    }
+  }
+  constexpr Date kLater{2026, 8, 24};
+  batch.push_back(Upload({"bus-bus_1-1", 5, Utc("2026-08-24T03:30:00Z"), "bus_1", "B101",
+                          Tap::Kind::kBoard, Channel::kApp, ""},
+                         same[1].c_str()));
+  auto ingested = bulk_->Ingest(batch);
+  ASSERT_TRUE(ingested.ok()) << ingested.status().ToString();
+  EXPECT_EQ(ingested->stored, 11);
+
+  auto fared = bulk_->FarePending();
+  ASSERT_TRUE(fared.ok()) << fared.status().ToString();
+  EXPECT_EQ(*fared, 3);
+  EXPECT_EQ(Count("transit_inbox"), 0);
+  EXPECT_EQ(Snap().charges, kNightCharges);
+  EXPECT_EQ(Balance(), 100);
+  EXPECT_EQ(NightTotal(same[0].c_str()), 100);
+  EXPECT_EQ(Balance(same[0].c_str()), 100);
+  EXPECT_EQ(NightTotal(same[1].c_str()), 100);
+  auto later = rides_->RiderCharges(same[1], kLater);
+  ASSERT_TRUE(later.ok()) << later.status().ToString();
+  ASSERT_EQ(later->size(), 1u);
+  EXPECT_GT(later->front().amount, 0);
+  EXPECT_EQ(Balance(same[1].c_str()), 100 + later->front().amount);
+  EXPECT_EQ(Count("transit_ledger", "kind = 'adjustment'"), 0);
+  EXPECT_EQ(LedgerSum(), 0);
+}
+
 // Two workers fare the queue at once: each rider is fared once, in full (on
 // PostgreSQL the second one to reach a bucket waits, finds it taken and
 // moves on).

@@ -7,6 +7,7 @@
 
 #include "scenes/transit/internal/postings.h"
 #include "scenes/transit/internal/tap_rows.h"
+#include "store/many_rows.h"
 
 namespace citycode::transit {
 namespace {
@@ -323,7 +324,8 @@ Status UpgradeCharges(store::Transaction& tx) {
                                    Int(row.Int(3)),   Int(row.Int(4)),
                                    Int(row.Int(5)),   Text(row.Text(6)),
                                    Text(row.Text(7)), Int(row.Int(8))};
-    CITYCODE_RETURN_IF_ERROR(tx.Execute(kInsertCharge, params).status());
+    CITYCODE_RETURN_IF_ERROR(
+        store::InsertRows(tx, kInsertCharge, internal::kChargeColumns, params).status());
   }
   return OkStatus();
 }
@@ -355,7 +357,8 @@ Result<std::map<std::string, std::int64_t>> UpgradePostings(store::Transaction& 
                                    Text(row.Text(6)),
                                    row[7],
                                    Text(row.Text(8))};
-    CITYCODE_RETURN_IF_ERROR(tx.Execute(kInsertPosting, params).status());
+    CITYCODE_RETURN_IF_ERROR(
+        store::InsertRows(tx, kInsertPosting, internal::kPostingColumns, params).status());
   }
   return balances;
 }

@@ -7,6 +7,7 @@
 #include "code/credential.h"
 #include "scenes/transit/internal/postings.h"
 #include "scenes/transit/schema.h"
+#include "store/many_rows.h"
 
 namespace citycode::transit::internal {
 namespace {
@@ -110,6 +111,21 @@ std::set<std::string> DayTexts(const std::set<Date>& days) {
   return texts;
 }
 
+// The operating days on whose charges it depends whether Refare reads
+// anything for `added`: from the day before its first to two after its
+// last. A stored tap Refare would read belongs to a trip that starts at
+// most two metro trips before the first new tap, or before the end of its
+// read range (the start of the day after `last`, plus a metro trip); that
+// trip has a charge row on its start day. Empty (re-fare) past a week.
+std::vector<Date> DaysNear(const NewTaps& added) {
+  std::vector<Date> days;
+  const Date first = added.days.begin()->AddDays(-1);
+  const Date end = added.days.rbegin()->AddDays(3);
+  if (first.AddDays(10) < end) return days;
+  for (Date d = first; d < end; d = d.AddDays(1)) days.push_back(d);
+  return days;
+}
+
 }  // namespace
 
 std::string RulesText(const Charge& c) {
@@ -160,6 +176,35 @@ std::unique_ptr<RiderFaring> MakeRiderFaring(store::Database& db, const Clock& c
                                                       .extensions = extensions,
                                                       .options = options,
                                                       .ranges = std::make_unique<FareRanges>()});
+}
+
+void Bookings::AddCharge(std::string_view rider_id, const Charge& c) {
+  const std::string day = FormatGtfsDate(c.operating_day);
+  store::AppendRow(charges_, Text(day), Int(RiderBucket(rider_id)), Text(rider_id), Text(c.trip_id),
+                   Int(ToUnixSeconds(c.start)), Int(c.amount), Int(c.base_amount),
+                   Text(c.agency_id), Text(RulesText(c)), Int(ToUnixSeconds(now_)));
+  // No memo: the trip's rules are on its charge row, and copying them
+  // into both ledger rows made the ledger most of the database.
+  if (c.amount != 0) {
+    AddPosting(rider_id, day, RevenueAccount(c.agency_id), c.amount, "charge", c.trip_id, "");
+  }
+}
+
+void Bookings::AddPosting(std::string_view rider_id, std::string_view operating_day,
+                          std::string_view counter_account, std::int64_t amount,
+                          std::string_view kind, std::string_view trip_id, std::string_view memo) {
+  AppendPosting(postings_, now_, rider_id, operating_day, counter_account, amount, kind, trip_id,
+                memo, NewPostingId());
+  auto it = owed_.find(rider_id);
+  if (it == owed_.end()) it = owed_.emplace(std::string(rider_id), 0).first;
+  it->second += amount;
+}
+
+Status Bookings::Write(store::Transaction& tx) const {
+  CITYCODE_RETURN_IF_ERROR(store::InsertRows(tx, kInsertCharge, kChargeColumns, charges_).status());
+  CITYCODE_RETURN_IF_ERROR(
+      store::InsertRows(tx, kInsertPosting, kPostingColumns, postings_).status());
+  return AddToBalances(tx, now_, owed_);
 }
 
 std::int64_t RiderFaring::DayStart(const Date& d) const {
@@ -320,32 +365,17 @@ Status RiderFaring::UpdateCharge(store::Transaction& tx, std::string_view rider_
 }
 
 Status RiderFaring::Book(store::Transaction& tx, std::string_view rider_id, const Charge& c,
-                         const ChargeRow* stored, std::int64_t& owed) const {
+                         const ChargeRow* stored, Bookings& bookings) const {
+  if (stored == nullptr) {
+    bookings.AddCharge(rider_id, c);
+    return OkStatus();
+  }
   const ChargeRow row{FormatGtfsDate(c.operating_day), c.amount, c.base_amount, c.agency_id,
                       RulesText(c)};
-  if (stored == nullptr) {
-    const store::Value params[] = {Text(row.operating_day),
-                                   Int(RiderBucket(rider_id)),
-                                   Text(rider_id),
-                                   Text(c.trip_id),
-                                   Int(ToUnixSeconds(c.start)),
-                                   Int(c.amount),
-                                   Int(c.base_amount),
-                                   Text(c.agency_id),
-                                   Text(row.rules),
-                                   Int(ToUnixSeconds(clock.Now()))};
-    CITYCODE_RETURN_IF_ERROR(tx.Execute(kInsertCharge, params).status());
-    // No memo: the trip's rules are on its charge row, and copying them
-    // into both ledger rows made the ledger most of the database.
-    if (c.amount == 0) return OkStatus();
-    return internal::Post(tx, clock.Now(), rider_id, row.operating_day, RevenueAccount(c.agency_id),
-                          c.amount, "charge", c.trip_id, "", NewPostingId(), owed);
-  }
   if (stored->amount != c.amount) {
-    CITYCODE_RETURN_IF_ERROR(internal::Post(tx, clock.Now(), rider_id, row.operating_day,
-                                            RevenueAccount(c.agency_id), c.amount - stored->amount,
-                                            "adjustment", c.trip_id, "re-fared: " + row.rules,
-                                            NewPostingId(), owed));
+    bookings.AddPosting(rider_id, row.operating_day, RevenueAccount(c.agency_id),
+                        c.amount - stored->amount, "adjustment", c.trip_id,
+                        "re-fared: " + row.rules);
   }
   if (stored->amount == row.amount && stored->base_amount == row.base_amount &&
       stored->agency_id == row.agency_id && stored->rules == row.rules) {
@@ -358,12 +388,11 @@ Status RiderFaring::Book(store::Transaction& tx, std::string_view rider_id, cons
 // keeps its row at 0, and its amount is given back.
 Status RiderFaring::Void(store::Transaction& tx, std::string_view rider_id,
                          std::string_view trip_id, const ChargeRow& stored,
-                         std::int64_t& owed) const {
+                         Bookings& bookings) const {
   if (stored.amount == 0 && stored.rules == kVoidRules) return OkStatus();
   if (stored.amount != 0) {
-    CITYCODE_RETURN_IF_ERROR(internal::Post(
-        tx, clock.Now(), rider_id, stored.operating_day, RevenueAccount(stored.agency_id),
-        -stored.amount, "adjustment", trip_id, kVoidRules, NewPostingId(), owed));
+    bookings.AddPosting(rider_id, stored.operating_day, RevenueAccount(stored.agency_id),
+                        -stored.amount, "adjustment", trip_id, kVoidRules);
   }
   ChargeRow voided = stored;
   voided.amount = 0;
@@ -391,19 +420,80 @@ Status RiderFaring::Refare(store::Transaction& tx, const std::string& rider_id,
   CITYCODE_ASSIGN_OR_RETURN(auto stored, LoadTailCharges(tx, rider_id, days, from, tail_ids));
   CITYCODE_ASSIGN_OR_RETURN(const PaidBefore paid, LoadPaidBefore(tx, rider_id, from, stored));
 
-  std::int64_t owed = 0;
+  Bookings bookings(clock.Now());
   for (const Charge& c :
        FareTaps(feed, extensions, std::move(taps), options, ranges.get(), &paid)) {
     if (last < c.operating_day) continue;
     auto it = stored.find(c.trip_id);
     CITYCODE_RETURN_IF_ERROR(
-        Book(tx, rider_id, c, it == stored.end() ? nullptr : &it->second, owed));
+        Book(tx, rider_id, c, it == stored.end() ? nullptr : &it->second, bookings));
     if (it != stored.end()) stored.erase(it);
   }
   for (const auto& [trip_id, old] : stored) {
-    CITYCODE_RETURN_IF_ERROR(Void(tx, rider_id, trip_id, old, owed));
+    CITYCODE_RETURN_IF_ERROR(Void(tx, rider_id, trip_id, old, bookings));
   }
-  return internal::AddToBalance(tx, clock.Now(), rider_id, owed);
+  return bookings.Write(tx);
+}
+
+Result<std::map<std::string, std::set<Date>>> RiderFaring::ChargedDays(
+    store::Transaction& tx, std::int64_t bucket, const std::set<Date>& days) const {
+  std::map<std::string, std::set<Date>> charged;
+  if (days.empty()) return charged;
+  std::vector<store::Value> params = {Int(bucket)};
+  const std::string sql =
+      "SELECT DISTINCT rider_id, operating_day FROM transit_charges WHERE bucket = ? AND " +
+      InList("operating_day", DayTexts(days), params);
+  CITYCODE_ASSIGN_OR_RETURN(std::vector<store::Row> rows, tx.Query(sql, params));
+  for (const store::Row& row : rows) {
+    CITYCODE_ASSIGN_OR_RETURN(const Date day, ParseGtfsDate(row.Text(1)));
+    charged[row.Text(0)].insert(day);
+  }
+  return charged;
+}
+
+Status RiderFaring::FareTaken(store::Transaction& tx,
+                              const std::map<std::string, std::vector<Tap>>& by_rider) const {
+  if (by_rider.empty()) return OkStatus();
+  const Instant now = clock.Now();
+  std::vector<std::string> rider_ids;
+  std::vector<store::Value> tap_rows;
+  std::map<std::string, NewTaps> added;
+  std::set<Date> near;  // every rider's DaysNear
+  for (const auto& [rider_id, taps] : by_rider) {
+    rider_ids.push_back(rider_id);
+    NewTaps& rider_added = added[rider_id];
+    for (const Tap& t : taps) {
+      AppendValid(tap_rows, rider_id, t);
+      rider_added.Add(t, options);
+    }
+    for (const Date& d : DaysNear(rider_added)) near.insert(d);
+  }
+  CITYCODE_RETURN_IF_ERROR(LockRiders(tx, now, rider_ids));
+  CITYCODE_RETURN_IF_ERROR(StoreValidRows(tx, tap_rows, Destination::kTaps));
+  CITYCODE_ASSIGN_OR_RETURN(const auto charged,
+                            ChargedDays(tx, RiderBucket(rider_ids.front()), near));
+  Bookings bookings(now);
+  for (const auto& [rider_id, taps] : by_rider) {
+    const NewTaps& rider_added = added.at(rider_id);
+    const std::vector<Date> days = DaysNear(rider_added);
+    const auto it = charged.find(rider_id);
+    const bool read_nothing =
+        !days.empty() && (it == charged.end() ||
+                          std::none_of(days.begin(), days.end(),
+                                       [&](const Date& d) { return it->second.contains(d); }));
+    if (!read_nothing) {
+      CITYCODE_RETURN_IF_ERROR(Refare(tx, rider_id, rider_added));
+      continue;
+    }
+    // What Refare computes when it reads no tap and no charge: `from` is
+    // the first new tap, the taps are the new ones, nothing paid before.
+    const Date last = rider_added.days.rbegin()->AddDays(1);
+    const PaidBefore nothing;
+    for (const Charge& c : FareTaps(feed, extensions, taps, options, ranges.get(), &nothing)) {
+      if (!(last < c.operating_day)) bookings.AddCharge(rider_id, c);
+    }
+  }
+  return bookings.Write(tx);
 }
 
 }  // namespace citycode::transit::internal

@@ -19,6 +19,7 @@
 #include "scenes/transit/fare_engine.h"
 #include "scenes/transit/fare_extensions.h"
 #include "scenes/transit/gtfs.h"
+#include "scenes/transit/internal/postings.h"
 #include "scenes/transit/internal/tap_rows.h"
 #include "scenes/transit/rides.h"
 #include "store/database.h"
@@ -55,6 +56,26 @@ std::string RulesText(const Charge& c);
 // daily_cap_applied. Invalid argument if the text does not parse.
 Status ParseRules(std::string_view rules, Charge& c);
 
+// New charge and posting rows and the balances they change, collected and
+// then written by Write with a few statements each (store::InsertRows): a
+// rider's re-fare, or the riders of a bulk load's bucket.
+class Bookings {
+ public:
+  explicit Bookings(Instant now) : now_(now) {}
+  // A trip's first charge, and its posting unless it is 0.
+  void AddCharge(std::string_view rider_id, const Charge& c);
+  // A posting (see Post).
+  void AddPosting(std::string_view rider_id, std::string_view operating_day,
+                  std::string_view counter_account, std::int64_t amount, std::string_view kind,
+                  std::string_view trip_id, std::string_view memo);
+  Status Write(store::Transaction& tx) const;
+
+ private:
+  Instant now_;
+  std::vector<store::Value> charges_, postings_;
+  Owed owed_;
+};
+
 // Rides and BulkTaps each hold one; its methods are const and it is safe
 // to share (FareRanges is).
 struct RiderFaring {
@@ -86,6 +107,13 @@ struct RiderFaring {
   // the rider's day. Charges up to the day after the last new tap's are
   // touched (a metro trip across the day boundary can move a charge there).
   Status Refare(store::Transaction& tx, const std::string& rider_id, const NewTaps& added) const;
+  // Stores and fares the taps a bulk load took from one inbox bucket (by
+  // rider, each in fare order), with a few statements for the bucket: a
+  // rider with no charge near the taps' days (most of a day's load) is
+  // fared from the taps alone, which is what Refare would do after reading
+  // nothing; the others are re-fared one by one.
+  Status FareTaken(store::Transaction& tx,
+                   const std::map<std::string, std::vector<Tap>>& by_rider) const;
 
   // Where the trips to fare again start: at `first`, or at the metro entry
   // before it if no exit came between (a new exit may complete it).
@@ -100,15 +128,20 @@ struct RiderFaring {
   Result<PaidBefore> LoadPaidBefore(store::Transaction& tx, std::string_view rider_id,
                                     const Tap& from,
                                     const std::map<std::string, ChargeRow>& tail) const;
+  // Of the riders of one bucket, the operating days on which each has
+  // charges, among `days`.
+  Result<std::map<std::string, std::set<Date>>> ChargedDays(store::Transaction& tx,
+                                                            std::int64_t bucket,
+                                                            const std::set<Date>& days) const;
   Status UpdateCharge(store::Transaction& tx, std::string_view rider_id, const ChargeRow& row,
                       std::string_view trip_id) const;
-  // Books `c` against its stored row, if any, into the ledger and the
-  // charges.
+  // Books `c` against its stored row, if any: a new row and posting into
+  // `bookings`, a changed one at once.
   Status Book(store::Transaction& tx, std::string_view rider_id, const Charge& c,
-              const ChargeRow* stored, std::int64_t& owed) const;
+              const ChargeRow* stored, Bookings& bookings) const;
   // Gives back a stored trip that no longer exists; its row stays, at 0.
   Status Void(store::Transaction& tx, std::string_view rider_id, std::string_view trip_id,
-              const ChargeRow& stored, std::int64_t& owed) const;
+              const ChargeRow& stored, Bookings& bookings) const;
 };
 
 std::unique_ptr<RiderFaring> MakeRiderFaring(store::Database& db, const Clock& clock,

@@ -6,6 +6,7 @@
 #include "crypto/random.h"
 #include "scenes/transit/rides.h"
 #include "scenes/transit/schema.h"
+#include "store/many_rows.h"
 
 namespace citycode::transit::internal {
 
@@ -64,44 +65,64 @@ std::optional<std::pair<std::string, std::int64_t>> SplitTripId(std::string_view
   return std::pair{std::string(trip_id.substr(0, colon)), sequence};
 }
 
+void AppendPosting(std::vector<store::Value>& values, Instant now, std::string_view rider_id,
+                   std::string_view operating_day, std::string_view counter_account,
+                   std::int64_t amount, std::string_view kind, std::string_view trip_id,
+                   std::string_view memo, std::string_view posting_id) {
+  store::AppendRow(values, Text(operating_day), Int(RiderBucket(rider_id)), Text(rider_id),
+                   Text(posting_id), Int(ToUnixSeconds(now)), Int(amount), Text(counter_account),
+                   Text(kind), trip_id.empty() ? store::Value(nullptr) : Text(trip_id), Text(memo));
+}
+
 Status Post(store::Transaction& tx, Instant now, std::string_view rider_id,
             std::string_view operating_day, std::string_view counter_account, std::int64_t amount,
             std::string_view kind, std::string_view trip_id, std::string_view memo,
             std::string_view posting_id, std::int64_t& owed) {
-  const store::Value params[] = {Text(operating_day),
-                                 Int(RiderBucket(rider_id)),
-                                 Text(rider_id),
-                                 Text(posting_id),
-                                 Int(ToUnixSeconds(now)),
-                                 Int(amount),
-                                 Text(counter_account),
-                                 Text(kind),
-                                 trip_id.empty() ? store::Value(nullptr) : Text(trip_id),
-                                 Text(memo)};
-  CITYCODE_RETURN_IF_ERROR(tx.Execute(kInsertPosting, params).status());
+  std::vector<store::Value> values;
+  AppendPosting(values, now, rider_id, operating_day, counter_account, amount, kind, trip_id, memo,
+                posting_id);
+  CITYCODE_RETURN_IF_ERROR(store::InsertRows(tx, kInsertPosting, kPostingColumns, values).status());
   owed += amount;
   return OkStatus();
 }
 
 Status AddToBalance(store::Transaction& tx, Instant now, std::string_view rider_id,
                     std::int64_t owed) {
-  if (owed == 0) return OkStatus();
-  return tx
-      .Execute(
-          "INSERT INTO transit_riders (bucket, rider_id, balance, updated_at) "
-          "VALUES (?, ?, ?, ?) ON CONFLICT (bucket, rider_id) DO UPDATE SET "
-          "balance = transit_riders.balance + excluded.balance, updated_at = excluded.updated_at",
-          {Int(RiderBucket(rider_id)), Text(rider_id), Int(owed), Int(ToUnixSeconds(now))})
+  return AddToBalances(tx, now, Owed{{std::string(rider_id), owed}});
+}
+
+Status AddToBalances(store::Transaction& tx, Instant now, const Owed& owed) {
+  std::vector<store::Value> values;
+  for (const auto& [rider_id, amount] : owed) {
+    if (amount == 0) continue;
+    store::AppendRow(values, Int(RiderBucket(rider_id)), Text(rider_id), Int(amount),
+                     Int(ToUnixSeconds(now)));
+  }
+  return store::InsertRows(
+             tx, "INSERT INTO transit_riders (bucket, rider_id, balance, updated_at) VALUES", 4,
+             values,
+             " ON CONFLICT (bucket, rider_id) DO UPDATE SET balance = "
+             "transit_riders.balance + excluded.balance, updated_at = "
+             "excluded.updated_at")
       .status();
 }
 
 Status LockRider(store::Transaction& tx, Instant now, std::string_view rider_id) {
-  return tx
-      .Execute(
-          "INSERT INTO transit_riders (bucket, rider_id, balance, updated_at) "
-          "VALUES (?, ?, 0, ?) ON CONFLICT (bucket, rider_id) DO UPDATE "
-          "SET updated_at = excluded.updated_at",
-          {Int(RiderBucket(rider_id)), Text(rider_id), Int(ToUnixSeconds(now))})
+  const std::string id(rider_id);
+  return LockRiders(tx, now, std::span(&id, 1));
+}
+
+Status LockRiders(store::Transaction& tx, Instant now, std::span<const std::string> rider_ids) {
+  std::vector<store::Value> values;
+  for (const std::string& rider_id : rider_ids) {
+    store::AppendRow(values, Int(RiderBucket(rider_id)), Text(rider_id), Int(0),
+                     Int(ToUnixSeconds(now)));
+  }
+  return store::InsertRows(
+             tx, "INSERT INTO transit_riders (bucket, rider_id, balance, updated_at) VALUES", 4,
+             values,
+             " ON CONFLICT (bucket, rider_id) DO UPDATE SET updated_at = "
+             "excluded.updated_at")
       .status();
 }
 

@@ -2,6 +2,7 @@
 
 #include "code/credential.h"
 #include "scenes/transit/schema.h"
+#include "store/many_rows.h"
 
 namespace citycode::transit::internal {
 
@@ -58,27 +59,31 @@ Status StoreRefused(store::Transaction& tx, const TapUpload& u, std::int64_t upl
       .status();
 }
 
-Status StoreValid(store::Transaction& tx, std::string_view rider_id, const Tap& t, Destination to) {
-  const store::Value params[] = {Int(RiderBucket(rider_id)),
-                                 Text(rider_id),
-                                 Int(ToUnixSeconds(t.at)),
-                                 Text(t.terminal_id),
-                                 Int(t.sequence),
-                                 Text(t.route_id),
-                                 Text(t.stop_id),
-                                 Text(TapKindName(t.kind)),
-                                 Text(code::ChannelName(t.channel)),
-                                 Text(t.rider_category_id)};
-  return tx
-      .Execute(to == Destination::kTaps
-                   ? "INSERT INTO transit_taps (bucket, rider_id, at, terminal_id, sequence, "
-                     "route_id, stop_id, kind, channel, rider_category_id) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                   : "INSERT INTO transit_inbox (bucket, rider_id, at, terminal_id, sequence, "
-                     "route_id, stop_id, kind, channel, rider_category_id) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-               params)
+void AppendValid(std::vector<store::Value>& values, std::string_view rider_id, const Tap& t) {
+  store::AppendRow(values, Int(RiderBucket(rider_id)), Text(rider_id), Int(ToUnixSeconds(t.at)),
+                   Text(t.terminal_id), Int(t.sequence), Text(t.route_id), Text(t.stop_id),
+                   Text(TapKindName(t.kind)), Text(code::ChannelName(t.channel)),
+                   Text(t.rider_category_id));
+}
+
+Status StoreValidRows(store::Transaction& tx, std::span<const store::Value> values,
+                      Destination to) {
+  return store::InsertRows(tx,
+                           to == Destination::kTaps
+                               ? "INSERT INTO transit_taps (bucket, rider_id, at, terminal_id, "
+                                 "sequence, route_id, stop_id, kind, channel, rider_category_id) "
+                                 "VALUES"
+                               : "INSERT INTO transit_inbox (bucket, rider_id, at, terminal_id, "
+                                 "sequence, route_id, stop_id, kind, channel, rider_category_id) "
+                                 "VALUES",
+                           10, values)
       .status();
+}
+
+Status StoreValid(store::Transaction& tx, std::string_view rider_id, const Tap& t, Destination to) {
+  std::vector<store::Value> values;
+  AppendValid(values, rider_id, t);
+  return StoreValidRows(tx, values, to);
 }
 
 }  // namespace citycode::transit::internal

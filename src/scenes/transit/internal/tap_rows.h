@@ -6,7 +6,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 #include "scenes/transit/fare_engine.h"
@@ -15,10 +17,12 @@
 
 namespace citycode::transit::internal {
 
-// Written by a re-fare and by the upgrade from the tables before 3005.
+// Written by a re-fare and by the upgrade from the tables before 3005,
+// with store::InsertRows.
 inline constexpr std::string_view kInsertCharge =
     "INSERT INTO transit_charges (operating_day, bucket, rider_id, trip_id, start_at, amount, "
-    "base_amount, agency_id, rules, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "base_amount, agency_id, rules, updated_at) VALUES";
+inline constexpr std::size_t kChargeColumns = 10;
 
 // Where a batch's new valid taps go: fared at once (Rides::UploadTaps), or
 // queued in the inbox for BulkTaps::FarePending.
@@ -37,6 +41,9 @@ Result<Identity> StoreIdentity(store::Transaction& tx, const TapUpload& u);
 Status StoreRefused(store::Transaction& tx, const TapUpload& u, std::int64_t uploaded_at);
 // A valid tap into `to`: both tables take the same columns.
 Status StoreValid(store::Transaction& tx, std::string_view rider_id, const Tap& t, Destination to);
+// A valid tap's row, appended to `values`; StoreValidRows writes many.
+void AppendValid(std::vector<store::Value>& values, std::string_view rider_id, const Tap& t);
+Status StoreValidRows(store::Transaction& tx, std::span<const store::Value> values, Destination to);
 
 }  // namespace citycode::transit::internal
 
