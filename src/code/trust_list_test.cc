@@ -122,6 +122,32 @@ TEST(TrustListParsingTest, RefusesMalformedDocuments) {
               StatusIs(StatusCode::kInvalidArgument, "invalid_argument", HasSubstr("too large")));
 }
 
+// RFC 7515 §7.2.1, §4.1.11: an unprotected header may add names, never
+// repeat a protected one or carry crit (tests/jws_differential_test.cc:
+// jose refuses these; we accepted them).
+TEST(TrustListParsingTest, RefusesAnUnprotectedHeaderThatRepeatsOrIsCritical) {
+  const auto root = *crypto::PrivateKey::Generate(Algorithm::kEd25519);
+  const TrustList list{.version = 1,
+                       .issuer = "citycode:jimo",
+                       .issued_at = FromUnixSeconds(1'790'000'000),
+                       .expires_at = FromUnixSeconds(1'792'592'000)};
+  const std::string jws = *SignTrustList(list, root);
+  const auto with_header = [&](const nlohmann::json& header) {
+    auto json = nlohmann::json::parse(jws);
+    json["header"] = header;
+    return json.dump();
+  };
+  EXPECT_TRUE(VerifyTrustList(with_header({{"note", "added"}}), root.public_key()).ok());
+  for (const nlohmann::json& header :
+       {nlohmann::json{{"alg", "none"}}, nlohmann::json{{"kid", "00"}},
+        nlohmann::json{{"crit", {"b64"}}}, nlohmann::json("text")}) {
+    EXPECT_THAT(
+        VerifyTrustList(with_header(header), root.public_key()),
+        StatusIs(StatusCode::kInvalidArgument, "invalid_argument", HasSubstr("unprotected header")))
+        << header.dump();
+  }
+}
+
 TEST(RevocationEntryTest, IsTheFirst16BytesOfSha256) {
   CredentialId cti{};
   // SHA-256 of 16 zero bytes.

@@ -24,6 +24,26 @@ Result<std::string> SignJws(const json& payload, const crypto::PrivateKey& key) 
   return jws.dump(2) + "\n";
 }
 
+namespace {
+
+// An unprotected header (none of ours has one) must be an object whose
+// names the protected header does not hold (RFC 7515 §7.2.1), and "crit"
+// must be protected (§4.1.11): else one reader may take an alg or kid from
+// where another does not. Found by tests/jws_differential_test.cc.
+Status CheckUnprotectedHeader(const json& jws, const json& protected_header) {
+  const auto it = jws.find("header");
+  if (it == jws.end()) return OkStatus();
+  if (!it->is_object()) return InvalidArgument("JWS unprotected header is not an object");
+  for (const auto& [name, value] : it->items()) {
+    if (name == "crit" || protected_header.contains(name)) {
+      return InvalidArgument("JWS unprotected header repeats or adds a protected name");
+    }
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
 // Returns the verified payload JSON.
 Result<json> VerifyJws(std::string_view text, const crypto::PublicKey& key) {
   if (text.size() > kMaxListBytes) return InvalidArgument("signed list is too large");
@@ -45,6 +65,7 @@ Result<json> VerifyJws(std::string_view text, const crypto::PublicKey& key) {
   // We implement no JWS extensions, so any critical one must be refused
   // (RFC 7515 §4.1.11).
   if (header.contains("crit")) return InvalidArgument("JWS uses unsupported critical headers");
+  CITYCODE_RETURN_IF_ERROR(CheckUnprotectedHeader(jws, header));
   const auto alg = crypto::AlgorithmFromJose(header["alg"].get<std::string>());
   if (!alg.ok() || *alg != key.algorithm()) {
     return Unauthenticated("JWS alg does not match the root key");
