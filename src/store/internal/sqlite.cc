@@ -104,6 +104,15 @@ class Connection {
     // first, the call fails harmlessly).
     static const int kNoMemoryStatistics = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     (void)kNoMemoryStatistics;
+    // A statement that writes many rows and may fail halfway keeps a
+    // statement journal to undo them; past 64 KiB SQLite moves it to a
+    // temporary file. A hundred rows with random keys (a batch's replay
+    // records) touch more pages than that, so each such statement wrote
+    // its journal through the kernel, to be thrown away. In memory up to
+    // 8 MiB instead.
+    static const int kStatementJournalInMemory =
+        sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, 8 << 20);
+    (void)kStatementJournalInMemory;
     // A new database file is the owner's only (SQLite would make it 0644);
     // its -wal and -shm files take the same mode from it.
     if (const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600); fd >= 0) {
