@@ -6,14 +6,10 @@
 // tag 18 exactly when we say tagged; what cbor cannot read as one
 // well-formed item, we refuse.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <array>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -21,6 +17,7 @@
 #include "code/cose.h"
 #include "common/bytes.h"
 #include "common/files.h"
+#include "tests/support/interop.h"
 
 namespace citycode {
 namespace {
@@ -53,21 +50,7 @@ std::map<std::string, json> CborVerdicts(const std::vector<Input>& inputs) {
   json cases = json::array();
   for (const Input& input : inputs)
     cases.push_back({{"name", input.name}, {"hex", ToHex(input.bytes)}});
-  const auto file = std::filesystem::temp_directory_path() /
-                    ("cose-differential-" + std::to_string(::getpid()) + ".json");
-  std::ofstream(file) << cases.dump();
-  const std::string command =
-      std::string(CITYCODE_NODE) + " " + CITYCODE_INTEROP_DIR + "/decode_cose.mjs " + file.string();
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
-  std::string out;
-  std::array<char, 65536> buffer;
-  while (pipe && fgets(buffer.data(), buffer.size(), pipe.get()) != nullptr) out += buffer.data();
-  std::filesystem::remove(file);
-  std::map<std::string, json> verdicts;
-  const json results = json::parse(out, nullptr, false);
-  if (!results.is_array()) return verdicts;
-  for (const json& r : results) verdicts[r["name"]] = r;
-  return verdicts;
+  return testing::RunInteropCases("decode_cose.mjs", cases);
 }
 
 TEST(CoseDifferentialTest, OurDecoderAndNpmCborAgreeOnTheFuzzCorpora) {

@@ -8,14 +8,9 @@
 // accept, jose accepts with the same payload; whatever jose refuses, we
 // refuse. (We may refuse more: we are the stricter reader.)
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <array>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <map>
-#include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
@@ -25,6 +20,7 @@
 #include "common/bytes.h"
 #include "common/clock.h"
 #include "crypto/key.h"
+#include "tests/support/interop.h"
 
 namespace citycode {
 namespace {
@@ -117,21 +113,7 @@ std::map<std::string, json> JoseVerdicts(const std::vector<Case>& cases) {
                      {"key", c.root->public_key().ToPem()},
                      {"alg", crypto::JoseAlgorithm(c.root->algorithm())}});
   }
-  const auto file = std::filesystem::temp_directory_path() /
-                    ("jws-differential-" + std::to_string(::getpid()) + ".json");
-  std::ofstream(file) << input.dump();
-  const std::string command =
-      std::string(CITYCODE_NODE) + " " + CITYCODE_INTEROP_DIR + "/verify_jws.mjs " + file.string();
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
-  std::string out;
-  std::array<char, 65536> buffer;
-  while (pipe && fgets(buffer.data(), buffer.size(), pipe.get()) != nullptr) out += buffer.data();
-  std::filesystem::remove(file);
-  std::map<std::string, json> verdicts;
-  const json results = json::parse(out, nullptr, false);
-  if (!results.is_array()) return verdicts;
-  for (const json& r : results) verdicts[r["name"]] = r;
-  return verdicts;
+  return testing::RunInteropCases("verify_jws.mjs", input);
 }
 
 bool WeAccept(const Case& c) {

@@ -126,6 +126,18 @@ std::vector<Date> DaysNear(const NewTaps& added) {
   return days;
 }
 
+// Whether Refare would read no stored tap and no charge for the rider's
+// `added` taps: none of the rider's charges (`charged`, by rider) lies on
+// DaysNear.
+bool RefareReadsNothing(const std::map<std::string, std::set<Date>>& charged,
+                        const std::string& rider_id, const NewTaps& added) {
+  const std::vector<Date> days = DaysNear(added);
+  if (days.empty()) return false;
+  const auto it = charged.find(rider_id);
+  return it == charged.end() || std::none_of(days.begin(), days.end(),
+                                             [&](const Date& d) { return it->second.contains(d); });
+}
+
 }  // namespace
 
 std::string RulesText(const Charge& c) {
@@ -451,6 +463,15 @@ Result<std::map<std::string, std::set<Date>>> RiderFaring::ChargedDays(
   return charged;
 }
 
+void RiderFaring::FareFromTapsAlone(const std::string& rider_id, const std::vector<Tap>& taps,
+                                    const NewTaps& added, Bookings& bookings) const {
+  const Date last = added.days.rbegin()->AddDays(1);
+  const PaidBefore nothing;
+  for (const Charge& c : FareTaps(feed, extensions, taps, options, ranges.get(), &nothing)) {
+    if (!(last < c.operating_day)) bookings.AddCharge(rider_id, c);
+  }
+}
+
 Status RiderFaring::FareTaken(store::Transaction& tx,
                               const std::map<std::string, std::vector<Tap>>& by_rider) const {
   if (by_rider.empty()) return OkStatus();
@@ -475,22 +496,10 @@ Status RiderFaring::FareTaken(store::Transaction& tx,
   Bookings bookings(now);
   for (const auto& [rider_id, taps] : by_rider) {
     const NewTaps& rider_added = added.at(rider_id);
-    const std::vector<Date> days = DaysNear(rider_added);
-    const auto it = charged.find(rider_id);
-    const bool read_nothing =
-        !days.empty() && (it == charged.end() ||
-                          std::none_of(days.begin(), days.end(),
-                                       [&](const Date& d) { return it->second.contains(d); }));
-    if (!read_nothing) {
+    if (RefareReadsNothing(charged, rider_id, rider_added)) {
+      FareFromTapsAlone(rider_id, taps, rider_added, bookings);
+    } else {
       CITYCODE_RETURN_IF_ERROR(Refare(tx, rider_id, rider_added));
-      continue;
-    }
-    // What Refare computes when it reads no tap and no charge: `from` is
-    // the first new tap, the taps are the new ones, nothing paid before.
-    const Date last = rider_added.days.rbegin()->AddDays(1);
-    const PaidBefore nothing;
-    for (const Charge& c : FareTaps(feed, extensions, taps, options, ranges.get(), &nothing)) {
-      if (!(last < c.operating_day)) bookings.AddCharge(rider_id, c);
     }
   }
   return bookings.Write(tx);

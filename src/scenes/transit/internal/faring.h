@@ -114,6 +114,10 @@ struct RiderFaring {
   // nothing; the others are re-fared one by one.
   Status FareTaken(store::Transaction& tx,
                    const std::map<std::string, std::vector<Tap>>& by_rider) const;
+  // What Refare computes when it reads no tap and no charge: `from` is the
+  // first new tap, the taps are the new ones, nothing paid before.
+  void FareFromTapsAlone(const std::string& rider_id, const std::vector<Tap>& taps,
+                         const NewTaps& added, Bookings& bookings) const;
 
   // Where the trips to fare again start: at `first`, or at the metro entry
   // before it if no exit came between (a new exit may complete it).
