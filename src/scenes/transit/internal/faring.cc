@@ -126,15 +126,14 @@ std::vector<Date> DaysNear(const NewTaps& added) {
   return days;
 }
 
-// Whether Refare would read no stored tap and no charge for the rider's
-// `added` taps: none of the rider's charges (`charged`, by rider) lies on
-// DaysNear.
+// Whether Refare would read no stored tap and no charge for the rider:
+// none of the rider's charges (`charged`, by rider) lies on `near`, the
+// DaysNear of its new taps.
 bool RefareReadsNothing(const std::map<std::string, std::set<Date>>& charged,
-                        const std::string& rider_id, const NewTaps& added) {
-  const std::vector<Date> days = DaysNear(added);
-  if (days.empty()) return false;
+                        const std::string& rider_id, const std::vector<Date>& near) {
+  if (near.empty()) return false;
   const auto it = charged.find(rider_id);
-  return it == charged.end() || std::none_of(days.begin(), days.end(),
+  return it == charged.end() || std::none_of(near.begin(), near.end(),
                                              [&](const Date& d) { return it->second.contains(d); });
 }
 
@@ -478,16 +477,21 @@ Status RiderFaring::FareTaken(store::Transaction& tx,
   const Instant now = clock.Now();
   std::vector<std::string> rider_ids;
   std::vector<store::Value> tap_rows;
-  std::map<std::string, NewTaps> added;
-  std::set<Date> near;  // every rider's DaysNear
+  struct NewOfRider {
+    NewTaps added;
+    std::vector<Date> near;  // DaysNear(added)
+  };
+  std::map<std::string, NewOfRider> new_of;
+  std::set<Date> near;  // every rider's
   for (const auto& [rider_id, taps] : by_rider) {
     rider_ids.push_back(rider_id);
-    NewTaps& rider_added = added[rider_id];
+    NewOfRider& rider = new_of[rider_id];
     for (const Tap& t : taps) {
       AppendValid(tap_rows, rider_id, t);
-      rider_added.Add(t, options);
+      rider.added.Add(t, options);
     }
-    for (const Date& d : DaysNear(rider_added)) near.insert(d);
+    rider.near = DaysNear(rider.added);
+    near.insert(rider.near.begin(), rider.near.end());
   }
   CITYCODE_RETURN_IF_ERROR(LockRiders(tx, now, rider_ids));
   CITYCODE_RETURN_IF_ERROR(StoreValidRows(tx, tap_rows, Destination::kTaps));
@@ -495,11 +499,11 @@ Status RiderFaring::FareTaken(store::Transaction& tx,
                             ChargedDays(tx, RiderBucket(rider_ids.front()), near));
   Bookings bookings(now);
   for (const auto& [rider_id, taps] : by_rider) {
-    const NewTaps& rider_added = added.at(rider_id);
-    if (RefareReadsNothing(charged, rider_id, rider_added)) {
-      FareFromTapsAlone(rider_id, taps, rider_added, bookings);
+    const NewOfRider& rider = new_of.at(rider_id);
+    if (RefareReadsNothing(charged, rider_id, rider.near)) {
+      FareFromTapsAlone(rider_id, taps, rider.added, bookings);
     } else {
-      CITYCODE_RETURN_IF_ERROR(Refare(tx, rider_id, rider_added));
+      CITYCODE_RETURN_IF_ERROR(Refare(tx, rider_id, rider.added));
     }
   }
   return bookings.Write(tx);

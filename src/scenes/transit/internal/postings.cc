@@ -86,6 +86,10 @@ Status Post(store::Transaction& tx, Instant now, std::string_view rider_id,
   return OkStatus();
 }
 
+// The riders' rows, with store::InsertRows and an ON CONFLICT tail.
+constexpr std::string_view kInsertRider =
+    "INSERT INTO transit_riders (bucket, rider_id, balance, updated_at) VALUES";
+
 Status AddToBalance(store::Transaction& tx, Instant now, std::string_view rider_id,
                     std::int64_t owed) {
   return AddToBalances(tx, now, Owed{{std::string(rider_id), owed}});
@@ -98,12 +102,10 @@ Status AddToBalances(store::Transaction& tx, Instant now, const Owed& owed) {
     store::AppendRow(values, Int(RiderBucket(rider_id)), Text(rider_id), Int(amount),
                      Int(ToUnixSeconds(now)));
   }
-  return store::InsertRows(
-             tx, "INSERT INTO transit_riders (bucket, rider_id, balance, updated_at) VALUES", 4,
-             values,
-             " ON CONFLICT (bucket, rider_id) DO UPDATE SET balance = "
-             "transit_riders.balance + excluded.balance, updated_at = "
-             "excluded.updated_at")
+  return store::InsertRows(tx, kInsertRider, 4, values,
+                           " ON CONFLICT (bucket, rider_id) DO UPDATE SET balance = "
+                           "transit_riders.balance + excluded.balance, updated_at = "
+                           "excluded.updated_at")
       .status();
 }
 
@@ -118,11 +120,9 @@ Status LockRiders(store::Transaction& tx, Instant now, std::span<const std::stri
     store::AppendRow(values, Int(RiderBucket(rider_id)), Text(rider_id), Int(0),
                      Int(ToUnixSeconds(now)));
   }
-  return store::InsertRows(
-             tx, "INSERT INTO transit_riders (bucket, rider_id, balance, updated_at) VALUES", 4,
-             values,
-             " ON CONFLICT (bucket, rider_id) DO UPDATE SET updated_at = "
-             "excluded.updated_at")
+  return store::InsertRows(tx, kInsertRider, 4, values,
+                           " ON CONFLICT (bucket, rider_id) DO UPDATE SET updated_at = "
+                           "excluded.updated_at")
       .status();
 }
 
