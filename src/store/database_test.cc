@@ -377,6 +377,36 @@ TEST_P(StoreTest, PostgresReconnectsALostConnection) {
   EXPECT_NE(after, before);
 }
 
+// The online paths' statements are parsed once per connection: a second
+// run of a statement reuses it, and a rolled-back transaction keeps it (the
+// reconnect above shows a new session preparing them again).
+TEST_P(StoreTest, PostgresPreparesAStatementOncePerConnection) {
+  if (!is_postgres()) GTEST_SKIP() << "PostgreSQL prepared statements";
+  ASSERT_OK_AND_ASSIGN(auto single, Database::Open(url(), {.pool_size = 1}));
+  const auto run = [&](const Value& value, bool commit) -> Result<std::int64_t> {
+    CITYCODE_ASSIGN_OR_RETURN(auto tx, single->Begin(kRead));
+    CITYCODE_RETURN_IF_ERROR(tx->Query("SELECT ? IS NULL", {value}).status());
+    CITYCODE_ASSIGN_OR_RETURN(
+        Row row, tx->QueryOne("SELECT CAST(count(*) AS BIGINT) FROM pg_prepared_statements"));
+    if (commit) CITYCODE_RETURN_IF_ERROR(tx->Commit());
+    return row.Int(0);
+  };
+  ASSERT_OK_AND_ASSIGN(const std::int64_t first, run(std::int64_t{1}, true));
+  EXPECT_EQ(first, 2);  // it and the count
+  ASSERT_OK_AND_ASSIGN(const std::int64_t again, run(std::int64_t{2}, false));
+  EXPECT_EQ(again, 2);
+  ASSERT_OK_AND_ASSIGN(const std::int64_t text, run(std::string("text"), true));
+  EXPECT_EQ(text, 3);  // another parameter type, another statement
+  ASSERT_OK_AND_ASSIGN(const std::int64_t after_rollback, run(std::int64_t{3}, true));
+  EXPECT_EQ(after_rollback, 3);
+  {
+    ASSERT_OK_AND_ASSIGN(auto tx, single->Begin(kWrite));
+    ASSERT_TRUE(IsOk(tx->Execute("CREATE TEMPORARY TABLE t (x BIGINT)").status()));
+  }
+  ASSERT_OK_AND_ASSIGN(const std::int64_t after_ddl, run(std::int64_t{4}, true));
+  EXPECT_EQ(after_ddl, 3);  // DDL is not prepared
+}
+
 // A server connects its whole pool at start, so its open files do not grow
 // at its first peak; a short command connects once.
 TEST_P(StoreTest, PostgresConnectsTheWholePoolOnlyWhenAsked) {
@@ -722,7 +752,16 @@ TEST(SqlTextTest, RewritesPlaceholdersAndBlobForPostgres) {
             "/* ? */ SELECT $1, E'\\'?', $tag$ ? $tag$, \"?\", x FROM t WHERE y = $2;");
   EXPECT_EQ(sql.placeholders, 2);
   EXPECT_FALSE(sql.multiple);
+  EXPECT_FALSE(sql.reads_or_writes_rows);  // CREATE first
   EXPECT_TRUE(internal::RewriteForPostgres("SELECT 1; SELECT 2").multiple);
+  for (const char* rows : {"SELECT 1", " (select 1)", "INSERT INTO t VALUES (?)",
+                           "update t SET x = 1", "DELETE FROM t", "WITH a AS (SELECT 1) SELECT 1"}) {
+    EXPECT_TRUE(internal::RewriteForPostgres(rows).reads_or_writes_rows) << rows;
+  }
+  for (const char* other : {"CREATE INDEX i ON t (x)", "SELECTED", "ALTER TABLE t ADD s TEXT",
+                            "'SELECT'", "PRAGMA x"}) {
+    EXPECT_FALSE(internal::RewriteForPostgres(other).reads_or_writes_rows) << other;
+  }
   EXPECT_EQ(
       internal::RewriteForPostgres("CREATE TABLE t (a TEXT PRIMARY KEY) without\n  ROWID").text,
       "CREATE TABLE t (a TEXT PRIMARY KEY) ");

@@ -5,6 +5,7 @@
 #include <array>
 #include <charconv>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -187,6 +188,7 @@ class Connection {
     for (int attempt = 0;; ++attempt) {
       if (PQstatus(pg_) != CONNECTION_OK || PQtransactionStatus(pg_) != PQTRANS_IDLE) {
         PQreset(pg_);
+        prepared_.clear();
         if (PQstatus(pg_) != CONNECTION_OK) {
           return Status::System(StatusCode::kUnavailable,
                                 "postgresql: cannot reconnect: " + OneLine(PQerrorMessage(pg_)));
@@ -254,8 +256,15 @@ class Connection {
         lengths[i] = static_cast<int>(bytes->size());
       }  // else NULL: no type, let the server infer it
     }
-    PgResult result(PQexecParams(pg_, rewritten.text.c_str(), static_cast<int>(n), types.data(),
-                                 values.data(), lengths.data(), formats.data(), kTextFormat));
+    CITYCODE_ASSIGN_OR_RETURN(const char* prepared,
+                              rewritten.reads_or_writes_rows ? Prepare(sql, rewritten.text, types)
+                                                            : nullptr);
+    PgResult result(prepared != nullptr
+                        ? PQexecPrepared(pg_, prepared, static_cast<int>(n), values.data(),
+                                         lengths.data(), formats.data(), kTextFormat)
+                        : PQexecParams(pg_, rewritten.text.c_str(), static_cast<int>(n),
+                                       types.data(), values.data(), lengths.data(),
+                                       formats.data(), kTextFormat));
     const ExecStatusType status = PQresultStatus(result.get());
     if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) return result;
     if (status == PGRES_EMPTY_QUERY)
@@ -266,7 +275,37 @@ class Connection {
  private:
   explicit Connection(PGconn* pg) : pg_(pg) {}
 
+  // The name of `sql` prepared on this connection for parameters of these
+  // types, preparing it on first use; null for a statement run unprepared
+  // (past kMaxPrepared). A prepared statement is parsed and
+  // analysed once per connection instead of at every run, which is most of
+  // a short statement's cost in the server. Keyed by the types too: a
+  // NULL's type is the server's guess.
+  Result<const char*> Prepare(std::string_view sql, const std::string& text,
+                              const std::vector<Oid>& types) {
+    key_.clear();
+    for (const Oid type : types) key_ += static_cast<char>('0' + type % 64);
+    key_ += '|';
+    key_.append(sql);
+    if (const auto found = prepared_.find(key_); found != prepared_.end())
+      return found->second.c_str();
+    if (prepared_.size() >= kMaxPrepared) return nullptr;
+    std::string name = "cc" + std::to_string(prepared_.size());
+    const PgResult result(
+        PQprepare(pg_, name.c_str(), text.c_str(), static_cast<int>(types.size()), types.data()));
+    if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) return PgError(pg_, result.get(), sql);
+    return prepared_.emplace(key_, std::move(name)).first->second.c_str();
+  }
+
+  // Bounds the server's memory for a connection whatever texts are run
+  // (statements built for a count of rows come in many sizes).
+  static constexpr std::size_t kMaxPrepared = 2000;
+
   PGconn* pg_;
+  // Statement key (types | text) → its name on this connection. Emptied
+  // when the connection is reset: a new session has none.
+  std::unordered_map<std::string, std::string> prepared_;
+  std::string key_;  // reused, so a lookup allocates nothing
 };
 
 using Pool = ConnectionPool<Connection>;

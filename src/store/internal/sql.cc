@@ -106,6 +106,13 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
+bool IsRowVerb(std::string_view word) {
+  for (const std::string_view verb : {"SELECT", "INSERT", "UPDATE", "DELETE", "WITH"}) {
+    if (EqualsIgnoreCase(word, verb)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::vector<std::string> SplitStatements(std::string_view sql) {
@@ -158,6 +165,9 @@ PostgresSql RewriteForPostgres(std::string_view sql) {
       std::size_t j = i;
       while (j < sql.size() && IsIdentChar(sql[j])) ++j;
       const std::string_view word = sql.substr(i, j - i);
+      if (out.text.find_first_not_of(" \t\r\n(") == std::string::npos) {
+        out.reads_or_writes_rows = IsRowVerb(word);
+      }
       // A table's WITHOUT ROWID option (SQLite: the rows live in the primary
       // key's B-tree) has no PostgreSQL counterpart and is left out.
       if (EqualsIgnoreCase(word, "WITHOUT")) {
