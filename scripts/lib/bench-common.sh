@@ -11,10 +11,10 @@
 #   stop_pid PID SIGNAL     signals PID (if set) and reaps it
 #   machine_state           one JSON object: the load average and how many
 #                           compilers run beside the benchmark
-#   verify_reference DB KEYRING TAPS
+#   verify_reference DB_URL KEYRING TAPS
 #                           the in-process verifier (V) on a tap file's codes,
 #                           on 2 threads, with the lists a server on the
-#                           SQLite file DB hands out; one JSON line. Needs
+#                           database DB_URL hands out; one JSON line. Needs
 #                           $citycode, $tool (citycode_http_bench), $work and
 #                           a variable server_pid the caller's trap stops.
 # Uses the sourcing script's step and die.
@@ -63,10 +63,10 @@ EOF
 }
 
 # shellcheck disable=SC2154  # citycode, tool and work are the caller's
-verify_reference() { # db keyring taps
+verify_reference() { # db_url keyring taps
   local port
   port=$(free_port)
-  "$citycode" serve --db "sqlite:$1" --keyring "$2" \
+  "$citycode" serve --db "$1" --keyring "$2" \
     --listen "127.0.0.1:$port" --threads 1 2>"$work/server.log" &
   server_pid=$!
   wait_http "http://127.0.0.1:$port/healthz" "$server_pid" || {

@@ -623,15 +623,31 @@ TEST_P(StoreTest, ConstraintViolationsHaveTheirCodes) {
 TEST_P(StoreTest, AFailedStatementEndsTheTransaction) {
   ASSERT_TRUE(IsOk(db().Migrate(std::vector<Migration>{kPeople})));
   ASSERT_TRUE(IsOk(Exec("INSERT INTO people (id, name) VALUES (1, 'a')")));
-  ASSERT_OK_AND_ASSIGN(auto tx, db().Begin(kWrite));
-  ASSERT_TRUE(IsOk(tx->Execute("INSERT INTO people (id, name) VALUES (2, 'b')")));
-  EXPECT_THAT(tx->Execute("INSERT INTO people (id, name) VALUES (1, 'a')"),
-              StatusIs(StatusCode::kAlreadyExists, "already_exists"));
-  // PostgreSQL would refuse anything but a rollback now; SQLite is made to
-  // behave the same, so code tested on one is right on the other.
-  EXPECT_THAT(tx->Query("SELECT 1"),
-              StatusIs(StatusCode::kFailedPrecondition, "failed_precondition"));
-  EXPECT_THAT(tx->Commit(), StatusIs(StatusCode::kFailedPrecondition, "failed_precondition"));
+  {
+    ASSERT_OK_AND_ASSIGN(auto tx, db().Begin(kWrite));
+    ASSERT_TRUE(IsOk(tx->Execute("INSERT INTO people (id, name) VALUES (2, 'b')")));
+    EXPECT_THAT(tx->Execute("INSERT INTO people (id, name) VALUES (1, 'a')"),
+                StatusIs(StatusCode::kAlreadyExists, "already_exists"));
+    // PostgreSQL would refuse anything but a rollback now; SQLite is made to
+    // behave the same, so code tested on one is right on the other.
+    EXPECT_THAT(tx->Query("SELECT 1"),
+                StatusIs(StatusCode::kFailedPrecondition, "failed_precondition"));
+    EXPECT_THAT(tx->Commit(), StatusIs(StatusCode::kFailedPrecondition, "failed_precondition"));
+  }
+  EXPECT_EQ(*Count("people"), 1);
+  {
+    // The same when it is the first statement (on PostgreSQL, sent with BEGIN).
+    ASSERT_OK_AND_ASSIGN(auto first, db().Begin(kWrite));
+    EXPECT_THAT(first->Execute("INSERT INTO people (id, name) VALUES (1, 'a')"),
+                StatusIs(StatusCode::kAlreadyExists, "already_exists"));
+    EXPECT_THAT(first->Commit(),
+                StatusIs(StatusCode::kFailedPrecondition, "failed_precondition"));
+  }
+  {
+    // And a transaction that runs nothing commits.
+    ASSERT_OK_AND_ASSIGN(auto nothing, db().Begin(kWrite));
+    EXPECT_TRUE(IsOk(nothing->Commit()));
+  }
   EXPECT_EQ(*Count("people"), 1);
 }
 
