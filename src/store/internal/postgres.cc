@@ -184,20 +184,26 @@ class Connection {
   PGconn* pg() const { return pg_; }
 
   // Starts a transaction, first reconnecting if the connection was lost.
-  // BEGIN itself goes with the transaction's first statement, in one round
-  // trip (Run); a transaction that runs nothing sends nothing.
   Status Begin() {
-    if (PQstatus(pg_) != CONNECTION_OK || PQtransactionStatus(pg_) != PQTRANS_IDLE) {
-      CITYCODE_RETURN_IF_ERROR(Reset());
+    for (int attempt = 0;; ++attempt) {
+      if (PQstatus(pg_) != CONNECTION_OK || PQtransactionStatus(pg_) != PQTRANS_IDLE) {
+        PQreset(pg_);
+        prepared_.clear();
+        if (PQstatus(pg_) != CONNECTION_OK) {
+          return Status::System(StatusCode::kUnavailable,
+                                "postgresql: cannot reconnect: " + OneLine(PQerrorMessage(pg_)));
+        }
+      }
+      const PgResult result(PQexec(pg_, "BEGIN"));
+      if (PQresultStatus(result.get()) == PGRES_COMMAND_OK) return OkStatus();
+      // A connection that died idle in the pool (server restart, failover,
+      // idle timeout) only shows it now; nothing has run in the
+      // transaction yet, so one more try on a fresh connection is safe.
+      if (PQstatus(pg_) == CONNECTION_OK || attempt > 0) {
+        return PgError(pg_, result.get(), "BEGIN");
+      }
     }
-    begin_pending_ = true;
-    return OkStatus();
   }
-
-  // Whether the server has been told of the transaction (Begin, then Run).
-  bool began() const { return !begin_pending_; }
-  // The transaction ended before it began.
-  void Forget() { begin_pending_ = false; }
 
   // Runs one statement of the shared dialect.
   Result<PgResult> Run(std::string_view sql, std::span<const Value> params) {
@@ -212,180 +218,53 @@ class Connection {
                                 std::to_string(rewritten.placeholders) + " parameters, got " +
                                 std::to_string(params.size()) + " [" + OneLine(sql) + "]");
     }
-    CITYCODE_ASSIGN_OR_RETURN(const Bound bound, Bind(sql, params));
-    const Statement statement{.sql = sql, .text = rewritten.text, .bound = bound};
-    if (!begin_pending_) return RunAlone(statement, rewritten.reads_or_writes_rows);
-    begin_pending_ = false;
-    for (int attempt = 0;; ++attempt) {
-      Result<PgResult> result = RunAfterBegin(statement, rewritten.reads_or_writes_rows);
-      // A connection that died idle in the pool (server restart, failover,
-      // idle timeout) only shows it now; nothing has run in the
-      // transaction yet, so one more try on a fresh connection is safe.
-      if (result.ok() || PQstatus(pg_) == CONNECTION_OK || attempt > 0) return result;
-      CITYCODE_RETURN_IF_ERROR(Reset());
-    }
-  }
-
- private:
-  // Parameters as libpq takes them: binary, integers in network order.
-  struct Bound {
-    std::vector<Oid> types;
-    std::vector<const char*> values;
-    std::vector<int> lengths;
-    std::vector<int> formats;
-    std::vector<std::array<char, 8>> integers;  // what `values` points at for integers
-  };
-  struct Statement {
-    std::string_view sql;   // as written, for the cache and error messages
-    const std::string& text;  // rewritten for PostgreSQL
-    const Bound& bound;
-  };
-
-  explicit Connection(PGconn* pg) : pg_(pg) {}
-
-  Status Reset() {
-    PQreset(pg_);
-    prepared_.clear();  // a new session has none
-    if (PQstatus(pg_) != CONNECTION_OK) {
-      return Status::System(StatusCode::kUnavailable,
-                            "postgresql: cannot reconnect: " + OneLine(PQerrorMessage(pg_)));
-    }
-    return OkStatus();
-  }
-
-  static Result<Bound> Bind(std::string_view sql, std::span<const Value> params) {
     const std::size_t n = params.size();
-    Bound bound{.types = std::vector<Oid>(n, 0),
-                .values = std::vector<const char*>(n, nullptr),
-                .lengths = std::vector<int>(n, 0),
-                .formats = std::vector<int>(n, kBinaryFormat),
-                .integers = std::vector<std::array<char, 8>>(n)};
+    for (const Value& param : params) {
+      const std::size_t size = std::visit(
+          [](const auto& v) -> std::size_t {
+            if constexpr (requires { v.size(); }) return v.size();
+            return 0;
+          },
+          param);
+      if (size > kMaxParamBytes) {
+        return Status::System(StatusCode::kInvalidArgument,
+                              "postgresql: a parameter is over 1 GB [" + OneLine(sql) + "]");
+      }
+    }
+    std::vector<Oid> types(n, 0);
+    std::vector<const char*> values(n, nullptr);
+    std::vector<int> lengths(n, 0);
+    std::vector<int> formats(n, kBinaryFormat);
+    std::vector<std::array<char, 8>> integers(n);
     // A null pointer would send NULL, so empty values point here.
     static const char kEmpty[1] = {0};
     for (std::size_t i = 0; i < n; ++i) {
       const Value& param = params[i];
       if (const auto* integer = std::get_if<std::int64_t>(&param)) {
         auto bits = static_cast<std::uint64_t>(*integer);
-        for (int b = 7; b >= 0; --b, bits >>= 8) {
-          bound.integers[i][b] = static_cast<char>(bits & 0xff);
-        }
-        bound.types[i] = kInt8Oid;
-        bound.values[i] = bound.integers[i].data();
-        bound.lengths[i] = 8;
-        continue;
-      }
-      std::string_view bytes;
-      if (const auto* text = std::get_if<std::string>(&param)) {
-        bound.types[i] = kTextOid;
-        bytes = *text;
-      } else if (const auto* blob = std::get_if<Bytes>(&param)) {
-        bound.types[i] = kByteaOid;
-        bytes = std::string_view(reinterpret_cast<const char*>(blob->data()), blob->size());
-      } else {
-        continue;  // NULL: no type, let the server infer it
-      }
-      if (bytes.size() > kMaxParamBytes) {
-        return Status::System(StatusCode::kInvalidArgument,
-                              "postgresql: a parameter is over 1 GB [" + OneLine(sql) + "]");
-      }
-      bound.values[i] = bytes.empty() ? kEmpty : bytes.data();
-      bound.lengths[i] = static_cast<int>(bytes.size());
+        for (int b = 7; b >= 0; --b, bits >>= 8) integers[i][b] = static_cast<char>(bits & 0xff);
+        types[i] = kInt8Oid;
+        values[i] = integers[i].data();
+        lengths[i] = 8;
+      } else if (const auto* text = std::get_if<std::string>(&param)) {
+        types[i] = kTextOid;
+        values[i] = text->empty() ? kEmpty : text->data();
+        lengths[i] = static_cast<int>(text->size());
+      } else if (const auto* bytes = std::get_if<Bytes>(&param)) {
+        types[i] = kByteaOid;
+        values[i] = bytes->empty() ? kEmpty : reinterpret_cast<const char*>(bytes->data());
+        lengths[i] = static_cast<int>(bytes->size());
+      }  // else NULL: no type, let the server infer it
     }
-    return bound;
-  }
-
-  // A statement inside a begun transaction: prepared on first use (a round
-  // trip of its own, once per connection), then run.
-  Result<PgResult> RunAlone(const Statement& s, bool preparable) {
-    const Plan plan = PlanFor(s, preparable);
-    if (plan.fresh) {
-      const PgResult prepared(PQprepare(pg_, plan.name.c_str(), s.text.c_str(),
-                                        Count(s), s.bound.types.data()));
-      if (PQresultStatus(prepared.get()) != PGRES_COMMAND_OK) {
-        return PgError(pg_, prepared.get(), s.sql);
-      }
-      Remember(plan);
-    }
-    PgResult result(plan.name.empty() ? ExecParams(s) : ExecPrepared(s, plan.name));
-    return Outcome(std::move(result), s.sql);
-  }
-
-  // BEGIN, the statement's preparation if it is new, and the statement,
-  // sent together in libpq's pipeline mode and answered in one round trip.
-  Result<PgResult> RunAfterBegin(const Statement& s, bool preparable) {
-    const Plan plan = PlanFor(s, preparable);
-    if (PQenterPipelineMode(pg_) != 1) return ConnectionLost();
-    bool sent = PQsendQueryParams(pg_, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr,
-                                  kTextFormat) == 1;
-    if (sent && plan.fresh) {
-      sent = PQsendPrepare(pg_, plan.name.c_str(), s.text.c_str(), Count(s),
-                           s.bound.types.data()) == 1;
-    }
-    if (sent && plan.name.empty()) {
-      sent = PQsendQueryParams(pg_, s.text.c_str(), Count(s), s.bound.types.data(),
-                               s.bound.values.data(), s.bound.lengths.data(),
-                               s.bound.formats.data(), kTextFormat) == 1;
-    } else if (sent) {
-      sent = PQsendQueryPrepared(pg_, plan.name.c_str(), Count(s), s.bound.values.data(),
-                                 s.bound.lengths.data(), s.bound.formats.data(),
-                                 kTextFormat) == 1;
-    }
-    sent = sent && PQpipelineSync(pg_) == 1;
-    const std::size_t commands = plan.fresh ? 3 : 2;
-    std::vector<PgResult> results = sent ? CollectPipeline(commands) : std::vector<PgResult>{};
-    if (PQexitPipelineMode(pg_) != 1 || results.size() != commands) return ConnectionLost();
-    if (PQresultStatus(results.front().get()) != PGRES_COMMAND_OK) {
-      return PgError(pg_, results.front().get(), "BEGIN");
-    }
-    if (plan.fresh) {
-      if (PQresultStatus(results[1].get()) != PGRES_COMMAND_OK) {
-        return PgError(pg_, results[1].get(), s.sql);
-      }
-      Remember(plan);
-    }
-    return Outcome(std::move(results.back()), s.sql);
-  }
-
-  // One result per command sent, up to the pipeline's sync point (fewer if
-  // the connection was lost).
-  std::vector<PgResult> CollectPipeline(std::size_t commands) {
-    std::vector<PgResult> results;
-    for (std::size_t ends = 0; ends <= commands;) {
-      PGresult* result = PQgetResult(pg_);
-      if (result == nullptr) {
-        // Each command's results end with a null; a lost connection gives
-        // nulls only.
-        if (PQstatus(pg_) != CONNECTION_OK) break;
-        ++ends;
-        continue;
-      }
-      if (PQresultStatus(result) == PGRES_PIPELINE_SYNC) {
-        PQclear(result);
-        break;
-      }
-      results.emplace_back(result);
-    }
-    return results;
-  }
-
-  Status ConnectionLost() const {
-    return Status::System(StatusCode::kUnavailable,
-                          "postgresql: connection lost: " + OneLine(PQerrorMessage(pg_)));
-  }
-
-  static int Count(const Statement& s) { return static_cast<int>(s.bound.types.size()); }
-
-  PGresult* ExecParams(const Statement& s) {
-    return PQexecParams(pg_, s.text.c_str(), Count(s), s.bound.types.data(),
-                        s.bound.values.data(), s.bound.lengths.data(), s.bound.formats.data(),
-                        kTextFormat);
-  }
-  PGresult* ExecPrepared(const Statement& s, const std::string& name) {
-    return PQexecPrepared(pg_, name.c_str(), Count(s), s.bound.values.data(),
-                          s.bound.lengths.data(), s.bound.formats.data(), kTextFormat);
-  }
-
-  Result<PgResult> Outcome(PgResult result, std::string_view sql) const {
+    CITYCODE_ASSIGN_OR_RETURN(const char* prepared,
+                              rewritten.reads_or_writes_rows ? Prepare(sql, rewritten.text, types)
+                                                            : nullptr);
+    PgResult result(prepared != nullptr
+                        ? PQexecPrepared(pg_, prepared, static_cast<int>(n), values.data(),
+                                         lengths.data(), formats.data(), kTextFormat)
+                        : PQexecParams(pg_, rewritten.text.c_str(), static_cast<int>(n),
+                                       types.data(), values.data(), lengths.data(),
+                                       formats.data(), kTextFormat));
     const ExecStatusType status = PQresultStatus(result.get());
     if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) return result;
     if (status == PGRES_EMPTY_QUERY)
@@ -393,38 +272,40 @@ class Connection {
     return PgError(pg_, result.get(), sql);
   }
 
-  // How a statement runs on this connection. A prepared statement is
-  // parsed and analysed once per connection instead of at every run, which
-  // is most of a short statement's cost in the server; keyed by the
-  // parameters' types too (a NULL's type is the server's guess). DDL, and
-  // anything past kMaxPrepared, runs unprepared (an empty name).
-  struct Plan {
-    std::string name;
-    bool fresh = false;  // to be prepared now, and remembered if that works
-  };
-  Plan PlanFor(const Statement& s, bool preparable) {
-    if (!preparable) return {};
+ private:
+  explicit Connection(PGconn* pg) : pg_(pg) {}
+
+  // The name of `sql` prepared on this connection for parameters of these
+  // types, preparing it on first use; null for a statement run unprepared
+  // (past kMaxPrepared). A prepared statement is parsed and
+  // analysed once per connection instead of at every run, which is most of
+  // a short statement's cost in the server. Keyed by the types too: a
+  // NULL's type is the server's guess.
+  Result<const char*> Prepare(std::string_view sql, const std::string& text,
+                              const std::vector<Oid>& types) {
     key_.clear();
-    for (const Oid type : s.bound.types) key_ += static_cast<char>('0' + type % 64);
+    for (const Oid type : types) key_ += static_cast<char>('0' + type % 64);
     key_ += '|';
-    key_.append(s.sql);
-    if (const auto found = prepared_.find(key_); found != prepared_.end()) {
-      return {.name = found->second};
-    }
-    if (prepared_.size() >= kMaxPrepared) return {};
-    return {.name = "cc" + std::to_string(prepared_.size()), .fresh = true};
+    key_.append(sql);
+    if (const auto found = prepared_.find(key_); found != prepared_.end())
+      return found->second.c_str();
+    if (prepared_.size() >= kMaxPrepared) return nullptr;
+    std::string name = "cc" + std::to_string(prepared_.size());
+    const PgResult result(
+        PQprepare(pg_, name.c_str(), text.c_str(), static_cast<int>(types.size()), types.data()));
+    if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) return PgError(pg_, result.get(), sql);
+    return prepared_.emplace(key_, std::move(name)).first->second.c_str();
   }
-  void Remember(const Plan& plan) { prepared_.emplace(key_, plan.name); }
 
   // Bounds the server's memory for a connection whatever texts are run
   // (statements built for a count of rows come in many sizes).
   static constexpr std::size_t kMaxPrepared = 2000;
 
   PGconn* pg_;
-  bool begin_pending_ = false;  // Begin was called; BEGIN not yet sent
-  // Statement key (types | text) → its name on this connection.
+  // Statement key (types | text) → its name on this connection. Emptied
+  // when the connection is reset: a new session has none.
   std::unordered_map<std::string, std::string> prepared_;
-  std::string key_;  // the last PlanFor's, reused so a lookup allocates nothing
+  std::string key_;  // reused, so a lookup allocates nothing
 };
 
 using Pool = ConnectionPool<Connection>;
@@ -462,10 +343,6 @@ class PostgresTransaction final : public PooledTransaction<Connection> {
 
   Status Commit() override {
     CITYCODE_RETURN_IF_ERROR(CheckUsable());
-    if (!connection_->began()) {  // nothing ran, nothing to commit
-      Rollback();
-      return OkStatus();
-    }
     PGconn* pg = connection_->pg();
     const PgResult result(PQexec(pg, "COMMIT"));
     if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
@@ -486,7 +363,6 @@ class PostgresTransaction final : public PooledTransaction<Connection> {
 
   void Rollback() override {
     if (connection_ == nullptr) return;
-    connection_->Forget();
     PGconn* pg = connection_->pg();
     if (PQstatus(pg) == CONNECTION_OK && PQtransactionStatus(pg) != PQTRANS_IDLE) {
       const PgResult result(PQexec(pg, "ROLLBACK"));
