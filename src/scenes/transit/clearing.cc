@@ -27,14 +27,17 @@ std::string AgencyKey(std::string_view agency_id) {
 // "<window id>@<night>" of a charge's rules, or empty when no promotion
 // window applied.
 Result<std::string> WindowOf(std::string_view rules) {
+  // Most charges have none; RulesText writes the key only with a window.
+  if (rules.find(";window=") == std::string_view::npos) return std::string();
   Charge charge;
   CITYCODE_RETURN_IF_ERROR(internal::ParseRules(rules, charge));
   if (charge.window_id.empty()) return std::string();
   return charge.window_id + "@" + FormatGtfsDate(charge.window_night);
 }
 
+// A charge that a promotion night shares with the rider's other trips.
 struct DayCharge {
-  std::string trip_id, rider_id, agency_id, window;
+  std::string rider_id, agency_id, window;
   std::int64_t amount = 0, base_amount = 0;
   std::int64_t share = 0;  // what the agency gets for this trip
 };
@@ -91,42 +94,44 @@ struct Clearing::Impl {
           tx.Query("SELECT trip_id, rider_id, agency_id, amount, base_amount, rules FROM "
                    "transit_charges WHERE operating_day = ? AND bucket = ?",
                    {Text(FormatGtfsDate(day)), Int(bucket)}));
-      std::vector<DayCharge> charges;
-      charges.reserve(rows.size());
+      // A trip outside any promotion night settles what it was charged;
+      // those in one wait for the night's split.
+      std::vector<DayCharge> in_windows;
       for (const store::Row& row : rows) {
         if (row.Text(5) == kVoidTripRules) {
           if (row.Int(3) != 0) return Internal("voided trip " + row.Text(0) + " has an amount");
           continue;
         }
         CITYCODE_ASSIGN_OR_RETURN(std::string window, WindowOf(row.Text(5)));
-        charges.push_back(DayCharge{.trip_id = row.Text(0),
-                                    .rider_id = row.Text(1),
-                                    .agency_id = AgencyKey(row.Text(2)),
-                                    .window = std::move(window),
-                                    .amount = row.Int(3),
-                                    .base_amount = row.Int(4),
-                                    .share = row.Int(3)});
+        std::string agency_id = AgencyKey(row.Text(2));
+        OperatorSettlement& s = by_agency[agency_id];
+        const std::int64_t amount = row.Int(3);
+        ++s.trips;
+        s.base_total += row.Int(4);
+        s.charged_total += amount;
+        ++report.trips;
+        report.rider_total += amount;
+        if (window.empty()) {
+          s.settled += amount;
+          continue;
+        }
+        in_windows.push_back(DayCharge{.rider_id = row.Text(1),
+                                       .agency_id = std::move(agency_id),
+                                       .window = std::move(window),
+                                       .amount = amount,
+                                       .base_amount = row.Int(4),
+                                       .share = amount});
       }
       // Window nights per rider, trips in trip id order (the key's order
       // within a rider).
       std::map<std::pair<std::string, std::string>, std::vector<DayCharge*>> nights;
-      for (DayCharge& c : charges) {
-        if (!c.window.empty()) nights[{c.rider_id, c.window}].push_back(&c);
-      }
+      for (DayCharge& c : in_windows) nights[{c.rider_id, c.window}].push_back(&c);
       for (auto& [key, trips] : nights) {
         std::int64_t paid = 0;
         for (const DayCharge* t : trips) paid += t->amount;
         SplitByBase(trips, paid);
       }
-      for (const DayCharge& c : charges) {
-        OperatorSettlement& s = by_agency[c.agency_id];
-        ++s.trips;
-        s.base_total += c.base_amount;
-        s.charged_total += c.amount;
-        s.settled += c.share;
-        ++report.trips;
-        report.rider_total += c.amount;
-      }
+      for (const DayCharge& c : in_windows) by_agency[c.agency_id].settled += c.share;
     }
     // Refunds of the day's trips (voided ones too) are borne by the agency
     // that carried the trip.
