@@ -229,7 +229,7 @@ Result<IssuedCredential> Devices::RenewCredential(std::string_view citizen_id,
                                                   std::string_view device_id) {
   PlatformCore& core = *core_;
   IssuedCredential issued;
-  CITYCODE_RETURN_IF_ERROR(core.online_commits.Run([&](store::Transaction& tx) -> Status {
+  const auto renew = [&](store::Transaction& tx) -> Status {
     const store::Value params[] = {Text(device_id), Text(citizen_id)};
     CITYCODE_ASSIGN_OR_RETURN(auto device,
                               tx.QueryOptional("SELECT public_key, channel, state, guardian_id "
@@ -242,7 +242,16 @@ Result<IssuedCredential> Devices::RenewCredential(std::string_view citizen_id,
     CITYCODE_ASSIGN_OR_RETURN(issued, core.IssueCredential(tx, citizen_id, device_id, key, channel,
                                                            !device->IsNull(3), core.clock.Now()));
     return OkStatus();
-  }));
+  };
+  // A renewal writes its device's row. On PostgreSQL, renewals batched on
+  // several committing threads would take those rows in different orders
+  // and wait on each other until the deadlock detector parts them (a
+  // second), so each runs alone there; SQLite's one committer shares them.
+  if (core.db.backend() == store::Backend::kPostgres) {
+    CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(core.db, store::TransactionMode::kWrite, renew));
+  } else {
+    CITYCODE_RETURN_IF_ERROR(core.online_commits.Run(renew));
+  }
   return issued;
 }
 

@@ -276,11 +276,11 @@ class Connection {
   explicit Connection(PGconn* pg) : pg_(pg) {}
 
   // The name of `sql` prepared on this connection for parameters of these
-  // types, preparing it on first use; null for a statement run unprepared
-  // (past kMaxPrepared). A prepared statement is parsed and
-  // analysed once per connection instead of at every run, which is most of
-  // a short statement's cost in the server. Keyed by the types too: a
-  // NULL's type is the server's guess.
+  // types, preparing it on first use; null past kMaxPrepared (then it runs
+  // unprepared). A prepared statement is parsed, analysed and planned once
+  // per connection instead of at every run, most of a short statement's
+  // cost in the server. Keyed by the types too, a character each: a NULL's
+  // type is the server's guess.
   Result<const char*> Prepare(std::string_view sql, const std::string& text,
                               const std::vector<Oid>& types) {
     key_.clear();

@@ -18,8 +18,8 @@ struct PostgresSql {
   std::string text;       // `?` as $1, $2 …; the type word BLOB as BYTEA; no WITHOUT ROWID
   int placeholders = 0;   // how many `?` there were
   bool multiple = false;  // more than one statement
-  // It begins with SELECT, INSERT, UPDATE, DELETE or WITH (not DDL): worth
-  // preparing once per connection, and its plan survives schema changes.
+  // It begins with SELECT, INSERT, UPDATE, DELETE or WITH: worth preparing
+  // once per connection (DDL runs once, unprepared).
   bool reads_or_writes_rows = false;
 };
 
