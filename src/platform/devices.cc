@@ -35,6 +35,12 @@ Result<DeviceState> DeviceStateFromName(std::string_view name) {
 Result<code::CredentialId> TakeNextCredentialId(store::Transaction& tx,
                                                 std::string_view device_id) {
   const store::Value device[] = {Text(device_id)};
+  // The row written first: a second renewal of the device at the same time
+  // waits here (PostgreSQL's row lock; SQLite holds its write lock already)
+  // and then reads the id this one announces instead of taking the same.
+  CITYCODE_RETURN_IF_ERROR(
+      tx.Execute("UPDATE devices SET next_credential_id = next_credential_id WHERE id = ?", device)
+          .status());
   CITYCODE_ASSIGN_OR_RETURN(
       auto row, tx.QueryOne("SELECT next_credential_id FROM devices WHERE id = ?", device));
   code::CredentialId id = crypto::RandomArray<code::kCredentialIdSize>();

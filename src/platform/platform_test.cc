@@ -1,5 +1,8 @@
 #include "platform/platform.h"
 
+#include <future>
+#include <thread>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -779,6 +782,43 @@ TEST_P(PlatformTest, ARenewedCredentialCarriesTheIdAnnouncedBeforeIt) {
   EXPECT_EQ(admissible().size(), 1u);
   ASSERT_TRUE(platform_->devices().ReportLost(citizen, first.device_id).ok());
   EXPECT_TRUE(admissible().empty());
+}
+
+// Two renewals of one device at once (an app retrying while its first
+// request still runs) both succeed, with two credentials: the second waits
+// for the device's row and takes the id the first announced.
+TEST_P(PlatformTest, RenewalsOfOneDeviceAtOnceBothSucceed) {
+  if (!is_postgres()) GTEST_SKIP() << "SQLite runs one write transaction at a time";
+  const std::string citizen = Register();
+  const IssuedCredential first = Enrol(citizen, device_);
+  // The device's row held, so that both renewals are under way before
+  // either can write it.
+  auto holder = db().Begin(store::TransactionMode::kWrite);
+  ASSERT_TRUE(holder.ok()) << holder.status().ToString();
+  ASSERT_TRUE(
+      (*holder)->Execute("UPDATE devices SET label = label WHERE id = ?", {first.device_id}).ok());
+  const auto renew = [&] { return platform_->devices().RenewCredential(citizen, first.device_id); };
+  auto a = std::async(std::launch::async, renew);
+  auto b = std::async(std::launch::async, renew);
+  const auto waiting_on_a_row = [&]() -> std::int64_t {
+    auto tx = db().Begin(store::TransactionMode::kRead);
+    if (!tx.ok()) return -1;
+    auto row = (*tx)->QueryOne(
+        "SELECT CAST(count(*) AS BIGINT) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+        "AND query LIKE 'UPDATE devices%'");
+    return row.ok() ? row->Int(0) : -1;
+  };
+  // Polls what PostgreSQL shows (not a guess of how long they take).
+  for (int tries = 0; tries < 1000 && waiting_on_a_row() < 2; ++tries) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(waiting_on_a_row(), 2);
+  ASSERT_TRUE((*holder)->Commit().ok());
+  const Result<IssuedCredential> renewed_a = a.get();
+  const Result<IssuedCredential> renewed_b = b.get();
+  ASSERT_TRUE(renewed_a.ok()) << renewed_a.status().ToString();
+  ASSERT_TRUE(renewed_b.ok()) << renewed_b.status().ToString();
+  EXPECT_NE(renewed_a->claims.id, renewed_b->claims.id);
 }
 
 TEST_P(PlatformTest, TerminalsVerifyOnlyForTheirScene) {
