@@ -397,8 +397,8 @@ TEST_P(StoreTest, PostgresPreparesAStatementOncePerConnection) {
   EXPECT_EQ(again, 2);
   ASSERT_OK_AND_ASSIGN(const std::int64_t text, run(std::string("text"), true));
   EXPECT_EQ(text, 3);  // another parameter type, another statement
-  ASSERT_OK_AND_ASSIGN(const std::int64_t after_rollback, run(std::int64_t{3}, true));
-  EXPECT_EQ(after_rollback, 3);
+  ASSERT_OK_AND_ASSIGN(const std::int64_t reused, run(std::int64_t{3}, true));
+  EXPECT_EQ(reused, 3);  // the first, still prepared after the rollback
   {
     ASSERT_OK_AND_ASSIGN(auto tx, single->Begin(kWrite));
     ASSERT_TRUE(IsOk(tx->Execute("CREATE TEMPORARY TABLE t (x BIGINT)").status()));
@@ -636,7 +636,7 @@ TEST_P(StoreTest, AFailedStatementEndsTheTransaction) {
   }
   EXPECT_EQ(*Count("people"), 1);
   {
-    // The same when it is the first statement (on PostgreSQL, sent with BEGIN).
+    // The same when it is the transaction's first statement.
     ASSERT_OK_AND_ASSIGN(auto first, db().Begin(kWrite));
     EXPECT_THAT(first->Execute("INSERT INTO people (id, name) VALUES (1, 'a')"),
                 StatusIs(StatusCode::kAlreadyExists, "already_exists"));
