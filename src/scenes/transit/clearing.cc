@@ -106,8 +106,9 @@ struct Clearing::Impl {
         std::string agency_id = AgencyKey(row.Text(2));
         OperatorSettlement& s = by_agency[agency_id];
         const std::int64_t amount = row.Int(3);
+        const std::int64_t base_amount = row.Int(4);
         ++s.trips;
-        s.base_total += row.Int(4);
+        s.base_total += base_amount;
         s.charged_total += amount;
         ++report.trips;
         report.rider_total += amount;
@@ -119,7 +120,7 @@ struct Clearing::Impl {
                                        .agency_id = std::move(agency_id),
                                        .window = std::move(window),
                                        .amount = amount,
-                                       .base_amount = row.Int(4),
+                                       .base_amount = base_amount,
                                        .share = amount});
       }
       // Window nights per rider, trips in trip id order (the key's order
