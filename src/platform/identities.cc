@@ -296,6 +296,10 @@ Status Identities::ConfirmInPerson(store::Transaction& tx, std::string_view citi
                 {AssuranceLevel::kInPerson, "counter", terminal_id});
 }
 
+Status IdentityNotVerified() {
+  return FailedPrecondition("the account's identity is not verified", "identity_not_verified");
+}
+
 Result<VerifiedIdentity> Identities::Verified(std::string_view citizen_id) {
   CITYCODE_ASSIGN_OR_RETURN(auto tx, core_->db.Begin(store::TransactionMode::kRead));
   return Verified(*tx, citizen_id);
@@ -304,9 +308,7 @@ Result<VerifiedIdentity> Identities::Verified(std::string_view citizen_id) {
 Result<VerifiedIdentity> Identities::Verified(store::Transaction& tx, std::string_view citizen_id) {
   CITYCODE_ASSIGN_OR_RETURN(std::optional<VerifiedIdentity> identity,
                             ReadIdentity(*core_, tx, citizen_id));
-  if (!identity) {
-    return FailedPrecondition("the account's identity is not verified", "identity_not_verified");
-  }
+  if (!identity) return IdentityNotVerified();
   return *std::move(identity);
 }
 

@@ -78,6 +78,10 @@ Status CheckPerson(std::string_view name, std::string_view id_number, Instant no
 // CheckPerson accepted.
 int AgeInYears(std::string_view id_number, Instant now);
 
+// failed_precondition identity_not_verified: a real-name action refused to
+// an account without a verified identity.
+Status IdentityNotVerified();
+
 class Identities {
  public:
   explicit Identities(PlatformCore& core) : core_(&core) {}

@@ -1,10 +1,10 @@
 #include "platform/platform.h"
 
-#include <future>
-#include <thread>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <future>
+#include <thread>
 
 #include "code/presentation.h"
 #include "code/trust_list.h"
@@ -587,6 +587,36 @@ TEST_P(PlatformTest, OnlineVerifyDetectsReplayAndRevocationAtOnce) {
               StatusIs(StatusCode::kFailedPrecondition, "failed_precondition"));
   EXPECT_THAT(platform_->devices().RenewCredential(citizen, issued.device_id),
               StatusIs(StatusCode::kFailedPrecondition, "failed_precondition"));
+}
+
+// A verification says whether the holder's identity is verified (a
+// real-name action reads it there), live and uploaded, and names nobody for
+// a refused code.
+TEST_P(PlatformTest, AVerificationSaysWhetherTheHoldersIdentityIsVerified) {
+  const std::string citizen = Register();
+  const IssuedCredential issued = Enrol(citizen, device_);
+  const Principal gate = Terminal(OrgKind::kTransitOperator);
+  const auto verify = [&](int counter) {
+    return *platform_->verification().Verify(gate, Code(issued, device_, counter));
+  };
+  const auto upload = [&](int counter) {
+    return *platform_->verification().VerifyScanned(gate, Code(issued, device_, counter),
+                                                    clock_.Now());
+  };
+  EXPECT_FALSE(verify(1).identity_verified);
+  EXPECT_FALSE(upload(2).identity_verified);
+
+  ASSERT_NO_FATAL_FAILURE(ConfirmAtWindow(citizen, kIdNumber));
+  const OnlineVerification live = verify(3);
+  EXPECT_TRUE(live.result.valid);
+  EXPECT_TRUE(live.identity_verified);
+  EXPECT_TRUE(upload(4).identity_verified);
+
+  const OnlineVerification replayed =
+      *platform_->verification().Verify(gate, Code(issued, device_, 3));
+  EXPECT_EQ(replayed.result.reason, code::Reason::kReplayed);
+  EXPECT_FALSE(replayed.identity_verified);
+  EXPECT_TRUE(replayed.citizen_id.empty());
 }
 
 // An offline gate uploads its scans hours later: each is judged as of its

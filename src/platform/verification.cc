@@ -95,7 +95,15 @@ std::chrono::seconds ReplayHorizon(const PlatformOptions& options) {
   return options.verifier.window + options.verifier.max_future + options.max_scan_age;
 }
 
-// The stored credentials among `ids`: revoked_at (or null) and citizen.
+// A refused code names nobody to the scenes.
+void ForgetHolder(OnlineVerification& verification) {
+  verification.citizen_id.clear();
+  verification.guardian_id.clear();
+  verification.identity_verified = false;
+}
+
+// The stored credentials among `ids`: revoked_at (or null), citizen, and
+// the citizen's identity if verified (or null).
 Result<std::map<Bytes, store::Row>> FindCredentials(store::Transaction& tx,
                                                     const std::vector<Bytes>& ids) {
   std::map<Bytes, store::Row> out;
@@ -104,7 +112,8 @@ Result<std::map<Bytes, store::Row>> FindCredentials(store::Transaction& tx,
     std::vector<store::Value> params;
     for (std::size_t i = first; i < first + n; ++i) params.push_back(Blob(ids[i]));
     CITYCODE_ASSIGN_OR_RETURN(
-        auto rows, tx.Query("SELECT id, revoked_at, citizen_id FROM credentials WHERE id IN (" +
+        auto rows, tx.Query("SELECT c.id, c.revoked_at, c.citizen_id, i.id FROM credentials c LEFT "
+                            "JOIN identities i ON i.citizen_id = c.citizen_id WHERE c.id IN (" +
                                 store::Marks(n) + ")",
                             params));
     for (store::Row& row : rows) out.emplace(row.Blob(0), std::move(row));
@@ -243,9 +252,7 @@ Result<std::vector<OnlineVerification>> Verification::RecordScansIn(
   CITYCODE_RETURN_IF_ERROR(NameHolders(tx, scans, now, out));
   CITYCODE_RETURN_IF_ERROR(RefuseReplays(tx, names, out));
   for (OnlineVerification& verification : out) {
-    if (verification.result.valid) continue;
-    verification.citizen_id.clear();
-    verification.guardian_id.clear();
+    if (!verification.result.valid) ForgetHolder(verification);
   }
   CITYCODE_RETURN_IF_ERROR(InsertEvents(tx, terminal, now, out));
   return out;
@@ -276,6 +283,7 @@ Status Verification::NameHolders(store::Transaction& tx, std::span<const Scan> s
       continue;
     }
     out[i].citizen_id = credential.Text(2);
+    out[i].identity_verified = !credential.IsNull(3);
     if (verdict.held_by_guardian) {
       CITYCODE_ASSIGN_OR_RETURN(out[i].guardian_id, GuardianOf(tx, verdict.credential_id));
     }
@@ -349,13 +357,16 @@ Result<OnlineVerification> PlatformCore::RecordIn(store::Transaction& tx, const 
     const store::Value cti[] = {Blob(verdict.credential_id)};
     CITYCODE_ASSIGN_OR_RETURN(
         auto credential,
-        tx.QueryOptional("SELECT revoked_at, citizen_id FROM credentials WHERE id = ?", cti));
+        tx.QueryOptional("SELECT c.revoked_at, c.citizen_id, i.id FROM credentials c LEFT JOIN "
+                         "identities i ON i.citizen_id = c.citizen_id WHERE c.id = ?",
+                         cti));
     if (credential && !credential->IsNull(0) &&
         RevokedFor(FromUnixSeconds(credential->Int(0)), std::nullopt, now,
                    options.revoked_upload_grace)) {
       Refuse(verdict, code::Reason::kCredentialRevoked);
     } else if (credential) {
       out.citizen_id = credential->Text(1);
+      out.identity_verified = !credential->IsNull(2);
       if (verdict.held_by_guardian) {
         CITYCODE_ASSIGN_OR_RETURN(out.guardian_id, GuardianOf(tx, verdict.credential_id));
       }
@@ -374,10 +385,7 @@ Result<OnlineVerification> PlatformCore::RecordIn(store::Transaction& tx, const 
         bool first, FirstSeen(tx, ReplayKey(verdict), verdict.made_at + ReplayHorizon(options)));
     if (!first) Refuse(verdict, code::Reason::kReplayed);
   }
-  if (!verdict.valid) {
-    out.citizen_id.clear();
-    out.guardian_id.clear();
-  }
+  if (!verdict.valid) ForgetHolder(out);
   CITYCODE_RETURN_IF_ERROR(InsertEvents(tx, terminal, now, std::span(&out, 1)));
   return out;
 }

@@ -24,6 +24,10 @@ struct OnlineVerification {
   std::string citizen_id;
   // The guardian whose phone holds the code, when result.held_by_guardian.
   std::string guardian_id;
+  // Whether citizen_id's account had a verified identity (real name) as the
+  // code was recorded: read with the credential, so that a real-name action
+  // (a booking) needs no statement of its own.
+  bool identity_verified = false;
 };
 
 class Verification {

@@ -617,7 +617,7 @@ struct MedicalScene::Impl {
     out.refused = platform::Verification::ActionRefusal(verification);
     if (out.refused.ok()) out.refused = vault.CheckGuardianLink(tx, verification);
     if (!out.refused.ok()) return OkStatus();
-    CITYCODE_RETURN_IF_ERROR(platform.identities().Verified(tx, verification.citizen_id).status());
+    if (!verification.identity_verified) return platform::IdentityNotVerified();
     CITYCODE_RETURN_IF_ERROR(CheckIdentifierFree(tx, terminal.org_id, booking_identifier));
     CITYCODE_ASSIGN_OR_RETURN(out.booked,
                               BookSlotIn(tx,
@@ -1367,10 +1367,10 @@ Result<Encounter> MedicalScene::CheckIn(const Principal& desk, std::string_view 
   }
   CITYCODE_ASSIGN_OR_RETURN(platform::OnlineVerification verification,
                             impl.vault.VerifyForAction(desk, qr_text));
-  // A walk-in books, and booking is real-name; asked here, outside the write
-  // transaction, and used only if the patient has no appointment today.
+  // A walk-in books, and booking is real-name; used only if the patient has
+  // no appointment today.
   const Status identity =
-      walk_in ? impl.platform.identities().Verified(verification.citizen_id).status() : OkStatus();
+      walk_in && !verification.identity_verified ? platform::IdentityNotVerified() : OkStatus();
   Encounter encounter;
   CITYCODE_RETURN_IF_ERROR(store::RunInTransaction(
       impl.db, store::TransactionMode::kWrite, [&](store::Transaction& tx) -> Status {

@@ -294,6 +294,9 @@ TEST_P(MedicalTest, AKioskBooksForTheCodesCitizen) {
               StatusIs(StatusCode::kNotFound, "not_found"));
   EXPECT_THAT(medical_->BookAtTerminal(kiosk_, "CC1:garbage", schedule.slots[0].id),
               StatusIs(StatusCode::kPermissionDenied, "code_invalid"));
+  const Citizen unverified = NewCitizen("13912345670", kThirdIdNumber, false);
+  EXPECT_THAT(medical_->BookAtTerminal(kiosk_, Code(unverified), schedule.slots[0].id),
+              StatusIs(StatusCode::kFailedPrecondition, "identity_not_verified"));
   EXPECT_EQ(Counts(), before);
 
   auto booked = medical_->BookAtTerminal(kiosk_, code, schedule.slots[0].id);
