@@ -1,6 +1,7 @@
 #include "scenes/transit/scanned_day.h"
 
 #include <algorithm>
+#include <functional>
 #include <future>
 #include <map>
 #include <string>
@@ -46,32 +47,68 @@ struct Credentials {
   }
 };
 
+// part(begin, end) over [0, count) in `threads` shares at once; the first
+// error.
+Status InParallel(std::size_t count, int threads,
+                  const std::function<Status(std::size_t, std::size_t)>& part) {
+  std::vector<std::future<Status>> parts;
+  const std::size_t share =
+      (count + static_cast<std::size_t>(threads) - 1) / static_cast<std::size_t>(threads);
+  for (std::size_t begin = 0; begin < count; begin += share) {
+    parts.push_back(std::async(std::launch::async, part, begin, std::min(count, begin + share)));
+  }
+  Status first_error;
+  for (auto& running : parts) {
+    Status status = running.get();
+    if (first_error.ok()) first_error = status;
+  }
+  return first_error;
+}
+
+// Riders first-last (1-based) in one commit; their credentials in order.
+Result<std::vector<Bytes>> EnrolCommit(platform::Platform& platform, std::uint64_t seed,
+                                       std::int64_t first, std::int64_t last) {
+  std::vector<Bytes> issued;
+  // The unit may run more than once: it starts afresh.
+  CITYCODE_RETURN_IF_ERROR(platform.online_commits().Run([&](store::Transaction& tx) -> Status {
+    issued.clear();
+    for (std::int64_t n = first; n <= last; ++n) {
+      CITYCODE_ASSIGN_OR_RETURN(crypto::PrivateKey key, RiderKey(seed, n));
+      CITYCODE_ASSIGN_OR_RETURN(
+          std::string citizen_id,
+          platform.citizens().CreateHeldAccount(
+              tx, {.name = std::string(kRiderName), .id_number = std::string(kRiderIdNumber)}));
+      CITYCODE_ASSIGN_OR_RETURN(platform::IssuedCredential credential,
+                                platform.devices().EnrolIn(tx, {.citizen_id = citizen_id,
+                                                                .device_key = key.public_key(),
+                                                                .label = "模拟",
+                                                                .channel = RiderChannel(n)}));
+      issued.push_back(std::move(credential.credential));
+    }
+    return OkStatus();
+  }));
+  return issued;
+}
+
+// `threads` commits at once: on PostgreSQL each statement is a round trip,
+// which one thread would wait for in turn (about 500 riders a second).
 Result<Credentials> EnrolRiders(platform::Platform& platform, std::int64_t riders,
-                                std::uint64_t seed) {
+                                std::uint64_t seed, int threads) {
+  const auto commits = static_cast<std::size_t>((riders + kRidersPerCommit - 1) / kRidersPerCommit);
+  std::vector<std::vector<Bytes>> issued(commits);
+  CITYCODE_RETURN_IF_ERROR(
+      InParallel(commits, threads, [&](std::size_t begin, std::size_t end) -> Status {
+        for (std::size_t c = begin; c < end; ++c) {
+          const std::int64_t first = 1 + static_cast<std::int64_t>(c) * kRidersPerCommit;
+          const std::int64_t last = std::min(riders, first + kRidersPerCommit - 1);
+          CITYCODE_ASSIGN_OR_RETURN(issued[c], EnrolCommit(platform, seed, first, last));
+        }
+        return OkStatus();
+      }));
   Credentials out;
   out.ends.reserve(static_cast<std::size_t>(riders) + 1);
-  for (std::int64_t first = 1; first <= riders; first += kRidersPerCommit) {
-    const std::int64_t last = std::min(riders, first + kRidersPerCommit - 1);
-    std::vector<Bytes> issued;
-    // The unit may run more than once: it starts afresh.
-    CITYCODE_RETURN_IF_ERROR(platform.online_commits().Run([&](store::Transaction& tx) -> Status {
-      issued.clear();
-      for (std::int64_t n = first; n <= last; ++n) {
-        CITYCODE_ASSIGN_OR_RETURN(crypto::PrivateKey key, RiderKey(seed, n));
-        CITYCODE_ASSIGN_OR_RETURN(
-            std::string citizen_id,
-            platform.citizens().CreateHeldAccount(
-                tx, {.name = std::string(kRiderName), .id_number = std::string(kRiderIdNumber)}));
-        CITYCODE_ASSIGN_OR_RETURN(platform::IssuedCredential credential,
-                                  platform.devices().EnrolIn(tx, {.citizen_id = citizen_id,
-                                                                  .device_key = key.public_key(),
-                                                                  .label = "模拟",
-                                                                  .channel = RiderChannel(n)}));
-        issued.push_back(std::move(credential.credential));
-      }
-      return OkStatus();
-    }));
-    for (const Bytes& credential : issued) {
+  for (const std::vector<Bytes>& commit : issued) {
+    for (const Bytes& credential : commit) {
       out.bytes.insert(out.bytes.end(), credential.begin(), credential.end());
       out.ends.push_back(out.bytes.size());
     }
@@ -140,19 +177,7 @@ Status SignCodes(std::vector<Unsigned>& taps, const Credentials& credentials, st
     }
     return OkStatus();
   };
-  std::vector<std::future<Status>> parts;
-  const auto parts_wanted = static_cast<std::size_t>(threads);
-  const std::size_t share = (taps.size() + parts_wanted - 1) / parts_wanted;
-  for (std::size_t begin = 0; begin < taps.size(); begin += share) {
-    parts.push_back(
-        std::async(std::launch::async, sign_range, begin, std::min(taps.size(), begin + share)));
-  }
-  Status first_error;
-  for (auto& part : parts) {
-    Status status = part.get();
-    if (first_error.ok()) first_error = status;
-  }
-  return first_error;
+  return InParallel(taps.size(), threads, sign_range);
 }
 
 }  // namespace
@@ -166,8 +191,8 @@ Result<SimulationSummary> SimulateScannedDay(platform::Platform& platform, Opera
     return InvalidArgument("riders must be 1-" + std::to_string(kMaxSimulatedRiders));
   }
   CITYCODE_ASSIGN_OR_RETURN(auto agency_operators, AgencyOperators(platform, operators, feed));
-  CITYCODE_ASSIGN_OR_RETURN(Credentials credentials,
-                            EnrolRiders(platform, simulation.riders, simulation.seed));
+  CITYCODE_ASSIGN_OR_RETURN(Credentials credentials, EnrolRiders(platform, simulation.riders,
+                                                                 simulation.seed, options.threads));
   std::vector<std::uint64_t> counters(static_cast<std::size_t>(simulation.riders) + 1, 0);
   std::map<std::string, std::string, std::less<>> terminal_ids;  // simulated name → platform id
   std::vector<Unsigned> pending;

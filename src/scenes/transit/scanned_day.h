@@ -29,7 +29,7 @@ namespace citycode::transit {
 
 struct ScannedDayOptions {
   SimulationOptions simulation;
-  int threads = 2;  // that sign the codes
+  int threads = 2;  // that enrol the riders and sign the codes
 };
 
 // Receives each tap in the simulator's order (grouped by terminal, in

@@ -330,7 +330,9 @@ void AddTransitCommandsTo(CLI::App& app, api::SceneCommandContext& context,
   simulate_cmd->add_option("--day", simulate->day, "Operating day, YYYY-MM-DD")->required();
   simulate_cmd->add_option("--seed", simulate->seed, "Random seed: the same seed, the same taps")
       ->capture_default_str();
-  simulate_cmd->add_option("--threads", simulate->threads, "Threads that sign the codes")
+  simulate_cmd
+      ->add_option("--threads", simulate->threads,
+                   "Threads that enrol the riders and sign the codes")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
   simulate_cmd->add_option("--out", simulate->out, "Tap file to write; - for stdout")->required();
