@@ -65,13 +65,14 @@ Status InParallel(std::size_t count, int threads,
   return first_error;
 }
 
-// Riders first-last (1-based) in one commit; their credentials in order.
-Result<std::vector<Bytes>> EnrolCommit(platform::Platform& platform, std::uint64_t seed,
-                                       std::int64_t first, std::int64_t last) {
-  std::vector<Bytes> issued;
+// Riders first-last (1-based) in one commit; their credentials in order
+// (the first's from ends[1]).
+Result<Credentials> EnrolCommit(platform::Platform& platform, std::uint64_t seed,
+                                std::int64_t first, std::int64_t last) {
+  Credentials issued;
   // The unit may run more than once: it starts afresh.
   CITYCODE_RETURN_IF_ERROR(platform.online_commits().Run([&](store::Transaction& tx) -> Status {
-    issued.clear();
+    issued = Credentials{};
     for (std::int64_t n = first; n <= last; ++n) {
       CITYCODE_ASSIGN_OR_RETURN(crypto::PrivateKey key, RiderKey(seed, n));
       CITYCODE_ASSIGN_OR_RETURN(
@@ -83,7 +84,9 @@ Result<std::vector<Bytes>> EnrolCommit(platform::Platform& platform, std::uint64
                                                                 .device_key = key.public_key(),
                                                                 .label = "模拟",
                                                                 .channel = RiderChannel(n)}));
-      issued.push_back(std::move(credential.credential));
+      issued.bytes.insert(issued.bytes.end(), credential.credential.begin(),
+                          credential.credential.end());
+      issued.ends.push_back(issued.bytes.size());
     }
     return OkStatus();
   }));
@@ -95,7 +98,7 @@ Result<std::vector<Bytes>> EnrolCommit(platform::Platform& platform, std::uint64
 Result<Credentials> EnrolRiders(platform::Platform& platform, std::int64_t riders,
                                 std::uint64_t seed, int threads) {
   const auto commits = static_cast<std::size_t>((riders + kRidersPerCommit - 1) / kRidersPerCommit);
-  std::vector<std::vector<Bytes>> issued(commits);
+  std::vector<Credentials> issued(commits);
   CITYCODE_RETURN_IF_ERROR(
       InParallel(commits, threads, [&](std::size_t begin, std::size_t end) -> Status {
         for (std::size_t c = begin; c < end; ++c) {
@@ -107,11 +110,13 @@ Result<Credentials> EnrolRiders(platform::Platform& platform, std::int64_t rider
       }));
   Credentials out;
   out.ends.reserve(static_cast<std::size_t>(riders) + 1);
-  for (const std::vector<Bytes>& commit : issued) {
-    for (const Bytes& credential : commit) {
-      out.bytes.insert(out.bytes.end(), credential.begin(), credential.end());
-      out.ends.push_back(out.bytes.size());
+  for (Credentials& commit : issued) {
+    const std::size_t offset = out.bytes.size();
+    out.bytes.insert(out.bytes.end(), commit.bytes.begin(), commit.bytes.end());
+    for (std::size_t i = 1; i < commit.ends.size(); ++i) {
+      out.ends.push_back(offset + commit.ends[i]);
     }
+    commit = Credentials{};  // not held twice
   }
   return out;
 }
